@@ -1,0 +1,59 @@
+# Majlis: `make run` to try it, `make test` to check it. `make help` lists the rest.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Debian packages the tests use: a PostgreSQL server they start themselves,
+# Chromium for the browser tests, and Noto fonts so Arabic renders in screenshots.
+DEBIAN_TEST_PACKAGES := postgresql chromium fonts-noto-core
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.DEFAULT_GOAL := help
+.PHONY: help run serve test lint system-deps install install-test translations bench clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed ## create .venv and install Majlis with its pinned dependencies
+
+install-test: $(VENV)/.installed-test ## install what the tests and linters need too
+
+run: install ## migrate the SQLite database in ./var, load demo data, serve at http://127.0.0.1:8080
+	$(BIN)/majlis db upgrade
+	$(BIN)/majlis demo
+	@echo "Majlis: http://127.0.0.1:8080  (staff sign-in: http://127.0.0.1:8080/login)"
+	$(BIN)/majlis serve
+
+system-deps: ## install the Debian packages the tests need, when missing
+	@missing=""; for pkg in $(DEBIAN_TEST_PACKAGES); do \
+	  dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+lint: install-test ## ruff and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: system-deps install-test lint ## lint, then the whole suite on SQLite and on a PostgreSQL server it starts
+	$(BIN)/pytest
+
+translations: install-test ## extract the texts people read and merge them into the catalogs
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k N_ --no-location --sort-output --omit-header -o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --omit-header
+
+bench: install-test ## run the intake benchmark (see docs/benchmarks.md)
+	$(BIN)/python -m bench.intake
+
+clean: ## remove the virtual environment and the local database
+	rm -rf $(VENV) var

@@ -1,0 +1,26 @@
+"""Password hashing with Argon2id."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_PASSWORD_LENGTH = 10
+
+_hasher = PasswordHasher()  # stateless and thread-safe: parameters only
+
+# Verified against when the username is unknown, so that a wrong username
+# takes as long as a wrong password and does not reveal who has an account.
+_DUMMY_HASH = _hasher.hash("no-such-user-placeholder")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """True when the password matches; always spends the time of one verification."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,16 @@
+"""The staff roles of Majlis; each reaches only its own pages."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    INTAKE_DESK = "intake_desk"
+    CALL_CENTRE = "call_centre"
+    AUDIT_DESK = "audit_desk"
+    PROTOCOL = "protocol"
+    WOMEN_SECTION = "women_section"
+    OFFICIAL = "official"
+    FOLLOW_UP = "follow_up"
+    ADMINISTRATOR = "administrator"

@@ -1,0 +1,192 @@
+"""Staff accounts: creating users, signing in with a throttle, sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import audit
+from accounts.models import LoginAttempt, StaffSession, StaffUser
+from accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from accounts.roles import Role
+from majlis.clock import Clock
+from majlis.errors import N_, DomainError, FieldError, InvalidInput
+
+
+@dataclass(frozen=True)
+class SignInPolicy:
+    max_failures: int
+    window: timedelta
+    session_lifetime: timedelta
+
+
+class TooManyAttempts(DomainError):
+    def __init__(self) -> None:
+        super().__init__(
+            "too_many_attempts",
+            N_("Too many failed sign-in attempts. Wait a few minutes and try again."),
+        )
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_user(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    username: str,
+    full_name: str,
+    role: Role | str,
+    gender: str,
+    password: str,
+    actor_id: int | None = None,
+) -> StaffUser:
+    """A new active staff account; InvalidInput names each bad field."""
+    errors: list[FieldError] = []
+    username = username.strip().lower()
+    if not username or not username.replace("_", "").replace(".", "").isalnum() or len(username) > 64:
+        errors.append(FieldError("username", "invalid", N_("Username must be letters, digits, dots or underscores.")))
+    elif await session.scalar(select(StaffUser.id).where(StaffUser.username == username)):
+        errors.append(FieldError("username", "taken", N_("This username is already taken.")))
+    if not full_name.strip():
+        errors.append(FieldError("full_name", "missing", N_("{field} is required.")))
+    try:
+        role = Role(role)
+    except ValueError:
+        errors.append(FieldError("role", "invalid", N_("{field} is not one of the allowed values.")))
+    if gender not in ("male", "female"):
+        errors.append(FieldError("gender", "invalid", N_("{field} is not one of the allowed values.")))
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors.append(
+            FieldError(
+                "password",
+                "too_short",
+                N_("Password must be at least {min} characters."),
+                {"min": str(MIN_PASSWORD_LENGTH)},
+            )
+        )
+    if errors:
+        raise InvalidInput(errors)
+    user = StaffUser(
+        username=username,
+        full_name=full_name.strip(),
+        role=Role(role),
+        gender=gender,
+        password_hash=hash_password(password),
+        is_active=True,
+        created_at=clock.now(),
+    )
+    session.add(user)
+    await session.flush()
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="staff.create",
+        target_type="staff_user",
+        target_id=user.id,
+        details={"username": user.username, "role": user.role.value},
+    )
+    return user
+
+
+async def sign_in(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    policy: SignInPolicy,
+    username: str,
+    password: str,
+    address: str,
+) -> tuple[StaffUser, str] | None:
+    """The user and a new session token when the password matches, else None.
+
+    Raises TooManyAttempts when the account or the address has failed too often
+    in the window; the attempt is then not even checked, so guessing stops.
+    """
+    username = username.strip().lower()[:64]
+    now = clock.now()
+    since = now - policy.window
+    failures = await session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(
+            LoginAttempt.at >= since,
+            LoginAttempt.succeeded.is_(False),
+            or_(LoginAttempt.username == username, LoginAttempt.address == address),
+        )
+    )
+    if (failures or 0) >= policy.max_failures:
+        raise TooManyAttempts()
+    user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
+    ok = verify_password(user.password_hash if user else None, password)
+    ok = ok and user is not None and user.is_active
+    session.add(LoginAttempt(username=username, address=address[:64], at=now, succeeded=ok))
+    if not ok or user is None:
+        await session.flush()
+        return None
+    token = secrets.token_urlsafe(32)
+    session.add(
+        StaffSession(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + policy.session_lifetime,
+        )
+    )
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=user.id,
+        action="staff.sign_in",
+        target_type="staff_user",
+        target_id=user.id,
+        details={"address": address},
+    )
+    return user, token
+
+
+async def user_for_token(*, session: AsyncSession, clock: Clock, token: str) -> StaffUser | None:
+    """The active user a live session token belongs to, or None."""
+    row = await session.execute(
+        select(StaffUser)
+        .join(StaffSession, StaffSession.user_id == StaffUser.id)
+        .where(
+            StaffSession.token_hash == _token_hash(token),
+            StaffSession.expires_at > clock.now(),
+            StaffUser.is_active.is_(True),
+        )
+    )
+    return row.scalar_one_or_none()
+
+
+async def sign_out(*, session: AsyncSession, clock: Clock, token: str, user_id: int) -> None:
+    await session.execute(delete(StaffSession).where(StaffSession.token_hash == _token_hash(token)))
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=user_id,
+        action="staff.sign_out",
+        target_type="staff_user",
+        target_id=user_id,
+    )
+
+
+async def list_users(*, session: AsyncSession) -> list[StaffUser]:
+    rows = await session.scalars(select(StaffUser).order_by(StaffUser.role, StaffUser.username))
+    return list(rows)
+
+
+async def names_by_id(*, session: AsyncSession, ids: set[int]) -> dict[int, str]:
+    """Full names of the given staff, for showing who did what."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(StaffUser.id, StaffUser.full_name).where(StaffUser.id.in_(ids)))
+    return {i: n for i, n in rows.all()}

@@ -1,0 +1,1 @@
+"""Requests and their life: applicants, intake, tracking numbers, status history."""

@@ -1,0 +1,10 @@
+"""Digits as people type them: Arabic-Indic and Persian digits, spaces and dashes."""
+
+from __future__ import annotations
+
+_TO_ASCII = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
+def ascii_digits(value: str) -> str:
+    """The value with Arabic-Indic digits made ASCII and spaces, dashes and dots removed."""
+    return "".join(ch for ch in value.translate(_TO_ASCII) if ch not in " -.\u00a0\u200f\u200e")

@@ -1,0 +1,147 @@
+"""Tables of applicants, their requests (cases), status history and intake bookkeeping."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from cases.identity import ApplicantKind
+from majlis.db import Base, UTCDateTime, enum_type
+
+
+class Gender(enum.StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+
+
+class Language(enum.StrEnum):
+    AR = "ar"
+    EN = "en"
+
+
+class RequestKind(enum.StrEnum):
+    AUDIENCE_IN_PERSON = "audience_in_person"
+    AUDIENCE_VIDEO = "audience_video"
+    PETITION = "petition"
+    COMPLAINT = "complaint"
+    SUGGESTION = "suggestion"
+    ENQUIRY = "enquiry"
+
+
+class Branch(enum.StrEnum):
+    RIYADH = "riyadh"
+    JEDDAH = "jeddah"
+
+
+class Channel(enum.StrEnum):
+    PORTAL = "portal"
+    WALK_IN = "walk_in"
+    CALL_CENTRE = "call_centre"
+    WHATSAPP = "whatsapp"
+    EMAIL = "email"
+
+
+class CaseStatus(enum.StrEnum):
+    RECEIVED = "received"
+    NEEDS_INFORMATION = "needs_information"
+    AWAITING_AUDIENCE = "awaiting_audience"
+    SCHEDULED = "scheduled"
+    CONFIRMED = "confirmed"
+    REFERRED = "referred"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+
+
+class Applicant(Base):
+    """A citizen, resident or company, known by the number on their ID or registration."""
+
+    __tablename__ = "applicants"
+    __table_args__ = (UniqueConstraint("kind", "id_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[ApplicantKind] = mapped_column(enum_type(ApplicantKind))
+    id_number: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(200))
+    # Companies are represented by a person whose gender may be unknown.
+    gender: Mapped[Gender | None] = mapped_column(enum_type(Gender))
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[Language] = mapped_column(enum_type(Language, 2))
+    # Special care for audience day; recorded for protocol, never a priority.
+    care_elderly: Mapped[bool] = mapped_column(Boolean, default=False)
+    care_wheelchair: Mapped[bool] = mapped_column(Boolean, default=False)
+    care_transport: Mapped[bool] = mapped_column(Boolean, default=False)
+    care_interpreter: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def special_care(self) -> list[str]:
+        flags = {
+            "elderly": self.care_elderly,
+            "wheelchair": self.care_wheelchair,
+            "transport": self.care_transport,
+            "interpreter": self.care_interpreter,
+        }
+        return [name for name, on in flags.items() if on]
+
+
+class Case(Base):
+    """One request from an applicant, from intake to completion."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_status_submitted_at", "status", "submitted_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tracking_number: Mapped[str] = mapped_column(String(16), unique=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("applicants.id"), index=True)
+    kind: Mapped[RequestKind] = mapped_column(enum_type(RequestKind))
+    subject: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    branch: Mapped[Branch] = mapped_column(enum_type(Branch))
+    channel: Mapped[Channel] = mapped_column(enum_type(Channel))
+    status: Mapped[CaseStatus] = mapped_column(enum_type(CaseStatus))
+    # The phone given with this request: status enquiries must match it.
+    phone: Mapped[str] = mapped_column(String(20))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+
+    applicant: Mapped[Applicant] = relationship(lazy="raise_on_sql")
+
+
+class StatusChange(Base):
+    """One step in a case's life: from what, to what, who, when and why."""
+
+    __tablename__ = "status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[CaseStatus | None] = mapped_column(enum_type(CaseStatus, name="from_status"))
+    to_status: Mapped[CaseStatus] = mapped_column(enum_type(CaseStatus, name="to_status"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class TrackingCounter(Base):
+    """The last serial handed out in a year; incremented atomically by each intake."""
+
+    __tablename__ = "tracking_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_serial: Mapped[int] = mapped_column(Integer)
+
+
+class SubmissionKey(Base):
+    """An Idempotency-Key a client sent, and the case its first submission made."""
+
+    __tablename__ = "submission_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,303 @@
+"""Operations on requests: submit, look up, change status. Services flush, never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from accounts import audit
+from cases.intake import RequestDetails
+from cases.models import (
+    Applicant,
+    Branch,
+    Case,
+    CaseStatus,
+    Channel,
+    RequestKind,
+    StatusChange,
+    SubmissionKey,
+    TrackingCounter,
+)
+from cases.phones import same_phone
+from cases.tracking import format_tracking_number, parse_tracking_number
+from majlis.clock import Clock, riyadh
+from majlis.errors import N_, DomainError
+from notify import outbox
+from notify.texts import receipt_sms
+
+RECEIPT = "receipt"
+
+
+class IdempotencyKeyReused(DomainError):
+    def __init__(self) -> None:
+        super().__init__(
+            "idempotency_key_reused",
+            N_("This Idempotency-Key was already used for a different request."),
+        )
+
+
+@dataclass(frozen=True)
+class Submission:
+    case: Case
+    # False when an earlier submission with the same Idempotency-Key is returned.
+    created: bool
+
+
+async def _next_tracking_number(*, session: AsyncSession, clock: Clock) -> str:
+    """The next tracking number of the current Riyadh year, race-free.
+
+    One atomic upsert increments the year's counter and returns the new value:
+    on PostgreSQL the row lock makes concurrent intakes queue for the counter
+    until they commit; on SQLite the whole write transaction is exclusive.
+    """
+    year = riyadh(clock.now()).year
+    statement = (
+        _insert(session)(TrackingCounter)
+        .values(year=year, last_serial=1)
+        .on_conflict_do_update(
+            index_elements=[TrackingCounter.year],
+            set_={"last_serial": TrackingCounter.last_serial + 1},
+        )
+        .returning(TrackingCounter.last_serial)
+    )
+    serial = (await session.execute(statement)).scalar_one()
+    return format_tracking_number(year, serial)
+
+
+def _insert(session: AsyncSession) -> Any:
+    """The INSERT construct of the session's dialect, which knows ON CONFLICT."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+async def _upsert_applicant(*, session: AsyncSession, clock: Clock, details: RequestDetails) -> Applicant:
+    """The applicant with this ID, created or brought up to date with the latest contact details.
+
+    Two first requests from one person can arrive together: the insert yields
+    to the other's row instead of failing, and both then update that one row.
+    """
+    a = details.applicant
+    now = clock.now()
+    care = set(a.special_care)
+    values = {
+        "name": a.name,
+        "gender": a.gender,
+        "phone": a.phone,
+        "email": a.email,
+        "language": a.language,
+        "care_elderly": "elderly" in care,
+        "care_wheelchair": "wheelchair" in care,
+        "care_transport": "transport" in care,
+        "care_interpreter": "interpreter" in care,
+        "updated_at": now,
+    }
+    await session.execute(
+        _insert(session)(Applicant)
+        .values(kind=a.kind, id_number=a.id_number, created_at=now, **values)
+        .on_conflict_do_nothing(index_elements=[Applicant.kind, Applicant.id_number])
+    )
+    applicant = await session.scalar(
+        select(Applicant)
+        .where(Applicant.kind == a.kind, Applicant.id_number == a.id_number)
+        .execution_options(populate_existing=True)
+    )
+    assert applicant is not None  # inserted above or by the transaction we waited for
+    for name, value in values.items():
+        setattr(applicant, name, value)
+    await session.flush()
+    return applicant
+
+
+async def _case_for_key(*, session: AsyncSession, key: str, fingerprint: str) -> Case | None:
+    row = await session.get(SubmissionKey, key, populate_existing=True)
+    if row is None:
+        return None
+    if row.fingerprint != fingerprint or row.case_id is None:
+        raise IdempotencyKeyReused()
+    return await get_case(session=session, case_id=row.case_id)
+
+
+async def submit(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    details: RequestDetails,
+    status_url: str,
+    entered_by_id: int | None = None,
+    idempotency_key: str | None = None,
+) -> Submission:
+    """Save a checked request with its applicant, tracking number, first status and SMS receipt.
+
+    All of it is one unit in the caller's transaction. With an idempotency key,
+    a repeat of the same request gives back the first case and adds nothing.
+    """
+    fingerprint = details.fingerprint()
+    if idempotency_key is not None:
+        existing = await _case_for_key(session=session, key=idempotency_key, fingerprint=fingerprint)
+        if existing is not None:
+            return Submission(existing, created=False)
+        key_row = SubmissionKey(key=idempotency_key, fingerprint=fingerprint, created_at=clock.now())
+        try:
+            # Claim the key first: a concurrent retry with the same key waits
+            # here for us and then finds our case instead of making its own.
+            async with session.begin_nested():
+                session.add(key_row)
+                await session.flush()
+        except IntegrityError:
+            existing = await _case_for_key(session=session, key=idempotency_key, fingerprint=fingerprint)
+            if existing is None:
+                raise
+            return Submission(existing, created=False)
+
+    applicant = await _upsert_applicant(session=session, clock=clock, details=details)
+    now = clock.now()
+    case = Case(
+        tracking_number="",
+        applicant_id=applicant.id,
+        kind=details.kind,
+        subject=details.subject,
+        text=details.text,
+        branch=details.branch,
+        channel=details.channel,
+        status=CaseStatus.RECEIVED,
+        phone=details.applicant.phone,
+        submitted_at=now,
+        entered_by_id=entered_by_id,
+    )
+    case.applicant = applicant
+    # The counter is taken last, so its lock is held for as short a time as possible.
+    case.tracking_number = await _next_tracking_number(session=session, clock=clock)
+    session.add(case)
+    await session.flush()
+    if idempotency_key is not None:
+        key_row.case_id = case.id
+    session.add(
+        StatusChange(
+            case_id=case.id,
+            from_status=None,
+            to_status=CaseStatus.RECEIVED,
+            at=now,
+            actor_id=entered_by_id,
+            note="",
+        )
+    )
+    await outbox.enqueue(
+        session=session,
+        clock=clock,
+        purpose=RECEIPT,
+        channel="sms",
+        recipient=details.applicant.phone,
+        language=details.applicant.language.value,
+        body=receipt_sms(
+            language=details.applicant.language.value,
+            tracking_number=case.tracking_number,
+            status_url=status_url,
+        ),
+        case_id=case.id,
+    )
+    if entered_by_id is not None:
+        await audit.record(
+            session=session,
+            clock=clock,
+            actor_id=entered_by_id,
+            action="case.intake",
+            target_type="case",
+            target_id=case.tracking_number,
+            details={"channel": details.channel.value, "kind": details.kind.value},
+        )
+    return Submission(case, created=True)
+
+
+async def get_case(*, session: AsyncSession, case_id: int) -> Case | None:
+    return await session.scalar(select(Case).options(selectinload(Case.applicant)).where(Case.id == case_id))
+
+
+async def find_by_tracking_number(*, session: AsyncSession, tracking_number: str) -> Case | None:
+    """The case with this tracking number (typed any way), or None."""
+    canonical = parse_tracking_number(tracking_number)
+    if canonical is None:
+        return None
+    return await session.scalar(
+        select(Case).options(selectinload(Case.applicant)).where(Case.tracking_number == canonical)
+    )
+
+
+async def find_for_applicant(*, session: AsyncSession, tracking_number: str, phone: str) -> Case | None:
+    """The case only when the phone is the one given with it; None gives no hint which part was wrong."""
+    case = await find_by_tracking_number(session=session, tracking_number=tracking_number)
+    if case is None or not same_phone(case.phone, phone):
+        return None
+    return case
+
+
+async def history(*, session: AsyncSession, case_id: int) -> list[StatusChange]:
+    rows = await session.scalars(
+        select(StatusChange).where(StatusChange.case_id == case_id).order_by(StatusChange.at, StatusChange.id)
+    )
+    return list(rows)
+
+
+async def change_status(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    case: Case,
+    to_status: CaseStatus,
+    actor_id: int | None,
+    note: str = "",
+) -> StatusChange:
+    """Move the case to a new status, recording who, when and why."""
+    change = StatusChange(
+        case_id=case.id,
+        from_status=case.status,
+        to_status=to_status,
+        at=clock.now(),
+        actor_id=actor_id,
+        note=note,
+    )
+    case.status = to_status
+    session.add(change)
+    if actor_id is not None:
+        await audit.record(
+            session=session,
+            clock=clock,
+            actor_id=actor_id,
+            action="case.status",
+            target_type="case",
+            target_id=case.tracking_number,
+            details={"from": change.from_status, "to": to_status.value, "note": note},
+        )
+    await session.flush()
+    return change
+
+
+async def list_by_status(
+    *,
+    session: AsyncSession,
+    statuses: set[CaseStatus],
+    branch: Branch | None = None,
+    kind: RequestKind | None = None,
+    channel: Channel | None = None,
+    limit: int = 200,
+) -> list[Case]:
+    """Cases in these statuses, oldest first, optionally of one branch, kind or channel."""
+    query = select(Case).options(selectinload(Case.applicant)).where(Case.status.in_(statuses))
+    if branch is not None:
+        query = query.where(Case.branch == branch)
+    if kind is not None:
+        query = query.where(Case.kind == kind)
+    if channel is not None:
+        query = query.where(Case.channel == channel)
+    rows = await session.scalars(query.order_by(Case.submitted_at, Case.id).limit(limit))
+    return list(rows)
+
+
+async def count_by_status(*, session: AsyncSession) -> dict[CaseStatus, int]:
+    rows = await session.execute(select(Case.status, func.count()).group_by(Case.status))
+    return {status: n for status, n in rows.all()}

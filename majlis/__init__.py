@@ -1,0 +1,1 @@
+"""Majlis: the project package that wires the domains together."""

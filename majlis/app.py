@@ -1,0 +1,53 @@
+"""The app factory: settings, database, job runner and every route, wired once per app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from majlis import jobs
+from majlis.clock import Clock, SystemClock
+from majlis.db import create_engine, session_factory
+from majlis.settings import Settings, load_settings
+from notify.senders import Sender, sender_for
+from web import routes
+from web.i18n import Catalogs
+from web.keys import CATALOGS, CLOCK, ENGINE, SENDER, SESSIONS, SETTINGS
+
+
+async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+    engine = create_engine(app[SETTINGS].database_url_value, echo=app[SETTINGS].database_echo)
+    app[ENGINE] = engine
+    app[SESSIONS] = session_factory(engine)
+    yield
+    await engine.dispose()
+
+
+async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if not settings.jobs_enabled:
+        yield
+        return
+    runner = jobs.start(settings=settings, sessions=app[SESSIONS], clock=app[CLOCK], sender=app[SENDER])
+    yield
+    runner.shutdown(wait=False)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    sender: Sender | None = None,
+) -> web.Application:
+    """A ready-to-run Majlis application; tests pass their own settings, clock and sender."""
+    settings = settings or load_settings()
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[CLOCK] = clock or SystemClock()
+    app[SENDER] = sender or sender_for(settings.notify_backend)
+    app[CATALOGS] = Catalogs()
+    app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(jobs_ctx)
+    routes.setup(app)
+    return app

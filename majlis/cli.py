@@ -1,0 +1,154 @@
+"""The `majlis` command line: serve, migrate, manage staff, load demo data, run jobs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from accounts import service as accounts
+from accounts.roles import Role
+from majlis import demo, migrate
+from majlis.app import create_app
+from majlis.clock import SystemClock
+from majlis.db import create_engine, session_factory, transaction
+from majlis.errors import InvalidInput
+from majlis.settings import Settings, SettingsError, load_settings
+from notify import outbox
+from notify.senders import sender_for
+
+
+def _status_url(settings: Settings) -> str:
+    return settings.public_url.rstrip("/") + "/status"
+
+
+async def _db_upgrade(settings: Settings) -> None:
+    engine = create_engine(settings.database_url_value)
+    try:
+        await migrate.upgrade(engine)
+        print(f"database at revision {await migrate.current_revision(engine)}")
+    finally:
+        await engine.dispose()
+
+
+async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
+    password = os.environ.get("MAJLIS_NEW_USER_PASSWORD") or getpass.getpass("Password: ")
+    engine = create_engine(settings.database_url_value)
+    try:
+        async with transaction(session_factory(engine)) as session:
+            user = await accounts.create_user(
+                session=session,
+                clock=SystemClock(),
+                username=args.username,
+                full_name=args.name,
+                role=args.role,
+                gender=args.gender,
+                password=password,
+            )
+            print(f"created {user.username} ({user.role.value})")
+    except InvalidInput as exc:
+        for error in exc.errors:
+            print(f"error: {error.field}: {error.message.format(field=error.field, **error.params)}", file=sys.stderr)
+        return 2
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _load_demo(settings: Settings) -> None:
+    engine = create_engine(settings.database_url_value)
+    try:
+        async with transaction(session_factory(engine)) as session:
+            staff = await demo.load(session=session, clock=SystemClock(), status_url=_status_url(settings))
+    finally:
+        await engine.dispose()
+    print("Demo logins (development only), password for all:", demo.DEMO_PASSWORD)
+    for person in staff:
+        print(f"  {person.username:<10} {person.role.value}")
+
+
+async def _send_outbox(settings: Settings) -> None:
+    engine = create_engine(settings.database_url_value)
+    try:
+        sent = await outbox.dispatch_due(
+            sessions=session_factory(engine), clock=SystemClock(), sender=sender_for(settings.notify_backend)
+        )
+    finally:
+        await engine.dispose()
+    print(f"sent {sent} message(s)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="majlis", description="The open-door audience platform.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve Majlis over HTTP")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply every migration not yet applied")
+
+    users = commands.add_parser("users", help="staff accounts")
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    create = users_commands.add_parser(
+        "create", help="create a staff account (password from MAJLIS_NEW_USER_PASSWORD or a prompt)"
+    )
+    create.add_argument("--username", required=True)
+    create.add_argument("--name", required=True, help="full name as shown to colleagues")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--gender", required=True, choices=["male", "female"])
+
+    commands.add_parser("demo", help="load demo staff and requests (development only)")
+    commands.add_parser("settings", help="print the settings in force, secrets masked")
+
+    out = commands.add_parser("outbox", help="the message outbox")
+    out_commands = out.add_subparsers(dest="outbox_command", required=True)
+    out_commands.add_parser("send", help="send the messages that are due, once")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        overrides = {}
+        if args.command == "serve":
+            overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+        settings = load_settings(**overrides)
+    except SettingsError as exc:
+        print(f"majlis: settings refused: {exc}", file=sys.stderr)
+        return 2
+
+    if args.command == "serve":
+        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+        return 0
+    if args.command == "db":
+        asyncio.run(_db_upgrade(settings))
+        return 0
+    if args.command == "users":
+        return asyncio.run(_create_user(settings, args))
+    if args.command == "demo":
+        if not settings.is_development:
+            print("majlis: demo data is for development only", file=sys.stderr)
+            return 2
+        asyncio.run(_load_demo(settings))
+        return 0
+    if args.command == "settings":
+        print(settings)
+        return 0
+    if args.command == "outbox":
+        asyncio.run(_send_outbox(settings))
+        return 0
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

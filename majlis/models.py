@@ -1,0 +1,8 @@
+"""Imports every domain's tables, so the metadata (and Alembic) sees the whole schema."""
+
+from accounts import models as accounts_models
+from cases import models as cases_models
+from majlis.db import Base
+from notify import models as notify_models
+
+__all__ = ["Base", "accounts_models", "cases_models", "notify_models"]

@@ -1,0 +1,1 @@
+"""Messages to applicants: the transactional outbox, message texts and senders."""

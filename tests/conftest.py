@@ -1,0 +1,164 @@
+"""Fixtures: every database test runs on SQLite and on a real PostgreSQL server.
+
+Each test gets a fresh database copied from a migrated template (a file copy on
+SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL), so tests commit for real,
+run concurrently against it, and never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import shutil
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp import CookieJar, web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from majlis import migrate
+from majlis.app import create_app
+from majlis.clock import RIYADH, FrozenClock
+from majlis.db import create_engine
+from majlis.settings import Settings, load_settings
+from notify.models import OutboxMessage
+from tests.postgres_server import PostgresServer
+from web.keys import SESSIONS
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+BACKENDS = ("sqlite", "postgresql")
+_counter = itertools.count()
+
+
+class RecordingSender:
+    """Keeps what it is asked to send, for tests to read."""
+
+    def __init__(self) -> None:
+        self.sent: list[OutboxMessage] = []
+
+    async def send(self, message: OutboxMessage) -> str:
+        self.sent.append(message)
+        return f"test-{message.id}"
+
+
+def run_outside_loop(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Runs a coroutine to the end even when called from inside a running loop (lazy fixtures)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    try:
+        server.start()
+        run_outside_loop(_make_pg_template(server))
+        yield server
+    finally:
+        server.stop()
+
+
+async def _make_pg_template(server: PostgresServer) -> None:
+    conn = await asyncpg.connect(server.url("postgres").replace("postgresql+asyncpg", "postgresql"))
+    await conn.execute("CREATE DATABASE majlis_template")
+    await conn.close()
+    engine = create_engine(server.url("majlis_template"))
+    await migrate.upgrade(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+
+    async def build() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        await migrate.upgrade(engine)
+        await engine.dispose()
+
+    run_outside_loop(build())
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> AsyncIterator[str]:
+    """A fresh, migrated database of the test's backend."""
+    if backend == "sqlite":
+        path = tmp_path / "majlis.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name = f"test_{next(_counter)}"
+    admin_dsn = server.url("postgres").replace("postgresql+asyncpg", "postgresql")
+    conn = await asyncpg.connect(admin_dsn)
+    await conn.execute(f"CREATE DATABASE {name} TEMPLATE majlis_template")
+    await conn.close()
+    yield server.url(name)
+    conn = await asyncpg.connect(admin_dsn)
+    await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    await conn.close()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    # A Tuesday morning in Riyadh, inside working hours.
+    return FrozenClock(datetime(2026, 11, 24, 9, 30, tzinfo=RIYADH))
+
+
+def make_settings(database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "environment": "test",
+        "secret_key": TEST_SECRET,
+        "database_url": database_url,
+        "jobs_enabled": False,
+        "notify_backend": "null",
+    }
+    values.update(overrides)
+    return load_settings({}, **values)
+
+
+@pytest.fixture
+def sender() -> RecordingSender:
+    return RecordingSender()
+
+
+@pytest.fixture
+def app(database_url: str, clock: FrozenClock, sender: RecordingSender) -> web.Application:
+    return create_app(make_settings(database_url), clock=clock, sender=sender)
+
+
+async def start_client(app: web.Application) -> TestClient[web.Request, web.Application]:
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    # Cookies are Secure outside development; the test server speaks plain HTTP on loopback.
+    jar = CookieJar(unsafe=True, treat_as_secure_origin=[str(server.make_url("/"))])
+    client = TestClient(server, cookie_jar=jar)
+    await client.start_server()
+    return client
+
+
+@pytest.fixture
+async def client(app: web.Application) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    test_client = await start_client(app)
+    yield test_client
+    await test_client.close()
+
+
+@pytest.fixture
+def sessions(client: TestClient[web.Request, web.Application]) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the running app's own engine, for arranging and checking rows."""
+    return client.app[SESSIONS]

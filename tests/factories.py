@@ -1,0 +1,106 @@
+"""Builders for test data: staff, request payloads, signed-in clients."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from accounts import service as accounts
+from accounts.models import StaffUser
+from accounts.roles import Role
+from cases.intake import RequestDetails, check_request
+from majlis.clock import Clock
+from majlis.db import transaction
+
+PASSWORD = "correct-horse-battery"
+Client = TestClient[web.Request, web.Application]
+
+_CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
+
+
+def api_payload(**overrides: Any) -> dict[str, Any]:
+    """A valid API request body; overrides replace top-level keys, applicant_* keys the applicant's."""
+    applicant = {
+        "kind": "citizen",
+        "national_id": "1000000008",
+        "name": "نورة عبدالله",
+        "gender": "female",
+        "phone": "+966501234567",
+        "email": "noura@example.sa",
+        "language": "ar",
+    }
+    body: dict[str, Any] = {
+        "applicant": applicant,
+        "kind": "audience_video",
+        "subject": "طلب مقابلة",
+        "text": "أرجو مقابلة المسؤول بخصوص قضية أسرية.",
+        "branch": "riyadh",
+        "channel": "portal",
+    }
+    for key, value in overrides.items():
+        if key.startswith("applicant_"):
+            applicant[key.removeprefix("applicant_")] = value
+        else:
+            body[key] = value
+    return body
+
+
+def form_data(**overrides: str) -> dict[str, str]:
+    """A valid web form, field by field."""
+    data = {
+        "applicant.kind": "citizen",
+        "applicant.id_number": "1000000008",
+        "applicant.name": "نورة عبدالله",
+        "applicant.gender": "female",
+        "applicant.phone": "0501234567",
+        "applicant.email": "",
+        "applicant.language": "ar",
+        "kind": "audience_in_person",
+        "subject": "طلب مقابلة",
+        "text": "أرجو مقابلة المسؤول بخصوص قضية أسرية.",
+        "branch": "riyadh",
+    }
+    data.update(overrides)
+    return data
+
+
+def details(**overrides: Any) -> RequestDetails:
+    body = api_payload(**overrides)
+    applicant = dict(body["applicant"])
+    applicant["id_number"] = applicant.pop("national_id", None) or applicant.pop("iqama", None)
+    return check_request(applicant, body)
+
+
+async def make_staff(
+    sessions: async_sessionmaker[AsyncSession], clock: Clock, role: Role, username: str | None = None
+) -> StaffUser:
+    async with transaction(sessions) as session:
+        return await accounts.create_user(
+            session=session,
+            clock=clock,
+            username=username or role.value.replace("_", ""),
+            full_name=f"Staff {role.value}",
+            role=role,
+            gender="female" if role is Role.WOMEN_SECTION else "male",
+            password=PASSWORD,
+        )
+
+
+async def csrf_token(client: Client, path: str = "/login") -> str:
+    """The CSRF token of a page (which also sets the browser's CSRF cookie)."""
+    response = await client.get(path)
+    match = _CSRF.search(await response.text())
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+async def sign_in(client: Client, username: str, password: str = PASSWORD) -> None:
+    token = await csrf_token(client)
+    response = await client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}, allow_redirects=False
+    )
+    assert response.status == 303, await response.text()

@@ -1,0 +1,52 @@
+from pathlib import Path
+
+import pytest
+
+from majlis.settings import DEVELOPMENT_SECRET_KEY, SettingsError, load_settings
+
+
+def test_defaults_serve_a_newcomer() -> None:
+    settings = load_settings({})
+    assert settings.environment == "development"
+    assert settings.database_url_value == "sqlite+aiosqlite:///./var/majlis.db"
+    assert settings.notify_backend == "console"
+    assert settings.default_language == "ar" and settings.timezone == "Asia/Riyadh"
+
+
+def test_environment_variables_are_read_and_typed() -> None:
+    settings = load_settings({"MAJLIS_PORT": "9000", "MAJLIS_JOBS_ENABLED": "false", "PATH": "/bin"})
+    assert settings.port == 9000 and settings.jobs_enabled is False
+
+
+def test_a_toml_file_is_read_and_variables_win(tmp_path: Path) -> None:
+    config = tmp_path / "majlis.toml"
+    config.write_text('port = 9100\nsms_sender = "GOV"\n', encoding="utf-8")
+    settings = load_settings({"MAJLIS_CONFIG": str(config), "MAJLIS_PORT": "9200"})
+    assert settings.sms_sender == "GOV" and settings.port == 9200
+
+
+def test_production_refuses_the_default_secret() -> None:
+    with pytest.raises(SettingsError, match="MAJLIS_SECRET_KEY"):
+        load_settings({"MAJLIS_ENVIRONMENT": "production"})
+    with pytest.raises(SettingsError, match="at least 32"):
+        load_settings({"MAJLIS_ENVIRONMENT": "production", "MAJLIS_SECRET_KEY": "short"})
+    ok = load_settings({"MAJLIS_ENVIRONMENT": "production", "MAJLIS_SECRET_KEY": "x" * 40})
+    assert ok.environment == "production"
+
+
+def test_secrets_are_masked_when_printed() -> None:
+    settings = load_settings(
+        {"MAJLIS_SECRET_KEY": "s3cret-value", "MAJLIS_DATABASE_URL": "postgresql+asyncpg://u:pw123@db/majlis"}
+    )
+    shown = repr(settings) + str(settings)
+    assert "s3cret-value" not in shown and "pw123" not in shown
+    assert DEVELOPMENT_SECRET_KEY not in repr(load_settings({}))
+
+
+def test_unknown_and_malformed_settings_are_named() -> None:
+    with pytest.raises(SettingsError, match="MAJLIS_PROT is not a Majlis setting"):
+        load_settings({"MAJLIS_PROT": "1"})
+    with pytest.raises(SettingsError, match="MAJLIS_PORT"):
+        load_settings({"MAJLIS_PORT": "eighty"})
+    with pytest.raises(SettingsError, match="MAJLIS_CONFIG"):
+        load_settings({"MAJLIS_CONFIG": "/no/such/file.toml"})

@@ -1,0 +1,148 @@
+"""Staff sign-in: Argon2 passwords, cookie flags, throttling, and every role refused outside its pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from accounts.models import StaffUser
+from accounts.roles import Role
+from majlis.clock import FrozenClock
+from tests.conftest import make_settings, start_client
+from tests.factories import PASSWORD, Client, csrf_token, make_staff, sign_in
+from web.auth import ROLES_ATTRIBUTE
+from web.security import SESSION_COOKIE
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+def guarded_routes(app: web.Application) -> list[tuple[str, str, frozenset[Role]]]:
+    """Every (method, path, allowed roles) the role guard protects."""
+    found = []
+    for route in app.router.routes():
+        roles = getattr(route.handler, ROLES_ATTRIBUTE, None)
+        if roles is not None and route.method != "HEAD":
+            found.append((route.method, route.resource.canonical, roles))  # type: ignore[union-attr]
+    return found
+
+
+async def test_passwords_are_stored_as_argon2id(sessions: Sessions, clock: FrozenClock) -> None:
+    await make_staff(sessions, clock, Role.AUDIT_DESK)
+    async with sessions() as session:
+        user = await session.scalar(select(StaffUser))
+    assert user is not None and user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in user.password_hash
+
+
+async def test_sign_in_sets_a_safe_session_cookie(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    token = await csrf_token(client)
+    response = await client.post(
+        "/login", data={"username": "audit", "password": PASSWORD, "csrf_token": token}, allow_redirects=False
+    )
+    assert response.status == 303 and response.headers["Location"] == "/audit"
+    cookie = response.cookies[SESSION_COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert cookie["secure"]  # outside development
+    assert (await client.get("/audit")).status == 200
+
+
+async def test_cookies_are_not_secure_in_development(database_url: str, clock: FrozenClock) -> None:
+    from majlis.app import create_app
+
+    app = create_app(make_settings(database_url, environment="development"), clock=clock)
+    client = await start_client(app)
+    try:
+        response = await client.get("/login")
+        assert not response.cookies["majlis_csrf"]["secure"]
+    finally:
+        await client.close()
+
+
+async def test_wrong_password_is_refused_without_saying_which_part(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    token = await csrf_token(client)
+    for username, password in (("audit", "wrong-password"), ("nobody", PASSWORD)):
+        response = await client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+        assert response.status == 401
+        assert "اسم المستخدم أو كلمة المرور غير صحيحة" in await response.text()
+
+
+async def test_repeated_failures_are_throttled_then_released(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    token = await csrf_token(client)
+    for _ in range(5):
+        response = await client.post("/login", data={"username": "audit", "password": "guess", "csrf_token": token})
+        assert response.status == 401
+    # Even the right password is not checked while the account is throttled.
+    blocked = await client.post("/login", data={"username": "audit", "password": PASSWORD, "csrf_token": token})
+    assert blocked.status == 429
+    clock.advance(timedelta(minutes=16))
+    await sign_in(client, "audit")
+
+
+async def test_sessions_expire(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    await sign_in(client, "audit")
+    assert (await client.get("/audit")).status == 200
+    clock.advance(timedelta(hours=11))
+    response = await client.get("/audit", allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"].startswith("/login?next=")
+
+
+async def test_sign_out_ends_the_session(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    await sign_in(client, "audit")
+    token = await csrf_token(client, "/audit")
+    response = await client.post("/logout", data={"csrf_token": token}, allow_redirects=False)
+    assert response.status == 303
+    assert (await client.get("/audit", allow_redirects=False)).status == 303
+
+
+async def test_anonymous_visitors_are_sent_to_sign_in(client: Client) -> None:
+    for method, path, _roles in guarded_routes(client.app):
+        if method == "GET":
+            response = await client.get(path, allow_redirects=False)
+            assert response.status == 303, path
+            assert response.headers["Location"].startswith("/login?next=")
+        else:
+            token = await csrf_token(client, "/")
+            response = await client.request(method, path, data={"csrf_token": token}, allow_redirects=False)
+            assert response.status == 403, path
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_each_role_reaches_only_its_own_pages(
+    role: Role, client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await make_staff(sessions, clock, role, "member")
+    await sign_in(client, "member")
+    routes = guarded_routes(client.app)
+    assert len(routes) >= 9
+    token = await csrf_token(client, "/staff")
+    for method, path, allowed in routes:
+        if method == "GET":
+            response = await client.get(path, allow_redirects=False)
+        else:
+            response = await client.request(method, path, data={"csrf_token": token}, allow_redirects=False)
+        if role in allowed:
+            assert response.status != 403, (role, method, path)
+        else:
+            assert response.status == 403, (role, method, path)
+            assert "هذه الصفحة غير مخصصة لدورك." in await response.text()
+
+
+def test_administrators_and_desk_roles_are_where_expected(app: web.Application) -> None:
+    table = {(m, p): roles for m, p, roles in guarded_routes(app)}
+    assert table[("GET", "/desk")] == {Role.INTAKE_DESK, Role.CALL_CENTRE, Role.ADMINISTRATOR}
+    assert table[("GET", "/audit")] == {Role.AUDIT_DESK, Role.ADMINISTRATOR}
+    assert table[("GET", "/admin/users")] == {Role.ADMINISTRATOR}
+    assert table[("GET", "/staff")] == frozenset(Role)

@@ -1,0 +1,61 @@
+"""Administrators: staff accounts and the audit log."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from accounts import audit
+from accounts import service as accounts
+from accounts.roles import Role
+from majlis.errors import InvalidInput
+from web import labels
+from web.auth import requires, signed_in_user
+from web.intake_forms import errors_by_field
+from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
+from web.pages import render
+
+routes = web.RouteTableDef()
+
+USER_FIELDS = ("username", "full_name", "role", "gender")
+
+
+async def _users_page(
+    request: web.Request, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> web.Response:
+    users = await accounts.list_users(session=request[DB])
+    context = {"users": users, "values": values, "errors": errors, "labels": labels}
+    return render(request, "admin/users.html", context, status=status)
+
+
+@routes.get("/admin/users")
+@requires(Role.ADMINISTRATOR)
+async def users(request: web.Request) -> web.Response:
+    return await _users_page(request, {}, {})
+
+
+@routes.post("/admin/users")
+@requires(Role.ADMINISTRATOR)
+async def create_user(request: web.Request) -> web.Response:
+    form = await request.post()
+    values = {name: str(form.get(name, "")) for name in USER_FIELDS}
+    try:
+        await accounts.create_user(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            password=str(form.get("password", "")),
+            actor_id=signed_in_user(request).id,
+            **values,
+        )
+    except InvalidInput as exc:
+        errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
+        return await _users_page(request, values, errors, status=422)
+    raise web.HTTPSeeOther("/admin/users")
+
+
+@routes.get("/admin/audit")
+@requires(Role.ADMINISTRATOR)
+async def audit_log(request: web.Request) -> web.Response:
+    session = request[DB]
+    entries = await audit.recent(session=session)
+    actors = await accounts.names_by_id(session=session, ids={e.actor_id for e in entries if e.actor_id is not None})
+    return render(request, "admin/audit.html", {"entries": entries, "actors": actors})

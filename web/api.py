@@ -1,0 +1,190 @@
+"""The JSON API: submit a request, read its status; refusals are bilingual and list every field."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+from sqlalchemy import text
+
+from cases import service as cases
+from cases.intake import check_request
+from cases.models import Case
+from majlis.errors import N_, DomainError, FieldError, InvalidInput
+from web import labels
+from web.api_models import (
+    ErrorOut,
+    FieldProblem,
+    Health,
+    RequestCreated,
+    RequestIn,
+    RequestStatus,
+    StatusStep,
+)
+from web.errors import bilingual, field_label
+from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SESSIONS
+from web.middleware import error_response
+from web.public import status_url
+
+log = logging.getLogger(__name__)
+routes = web.RouteTableDef()
+
+ID_KEYS = {"citizen": "national_id", "resident": "iqama", "company": "cr_number"}
+MAX_IDEMPOTENCY_KEY = 200
+
+# What pydantic says of a field, in words Majlis translates.
+_PYDANTIC_MESSAGES = {
+    "missing": N_("{field} is required."),
+    "literal_error": N_("{field} must be one of: {choices}."),
+    "string_type": N_("{field} must be text."),
+    "string_too_long": N_("{field} must be at most {max} characters."),
+    "extra_forbidden": N_("{field} is not a field of this API."),
+    "model_type": N_("{field} must be a JSON object."),
+    "model_attributes_type": N_("{field} must be a JSON object."),
+    "list_type": N_("{field} must be a list."),
+}
+_FALLBACK_MESSAGE = N_("{field} has a value of the wrong kind.")
+
+
+def _api_field(path: str, id_key: str) -> str:
+    return path.replace("applicant.id_number", f"applicant.{id_key}")
+
+
+def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
+    errors = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"] if not isinstance(p, int)) or "body"
+        ctx = err.get("ctx") or {}
+        params: dict[str, str] = {}
+        if "expected" in ctx:
+            params["choices"] = str(ctx["expected"]).replace("'", "").replace(" or ", ", ")
+        if "max_length" in ctx:
+            params["max"] = str(ctx["max_length"])
+        errors.append(FieldError(path, err["type"], _PYDANTIC_MESSAGES.get(err["type"], _FALLBACK_MESSAGE), params))
+    return errors
+
+
+def invalid_input(request: web.Request, errors: list[FieldError]) -> web.Response:
+    """422 with every field named, in the client's language and in both."""
+    catalogs = request.app[CATALOGS]
+    language = request[LANGUAGE]
+    problems = []
+    seen: set[str] = set()
+    for error in errors:
+        if error.field in seen:
+            continue
+        seen.add(error.field)
+        messages = {
+            lang: catalogs.gettext(lang, error.message, field=field_label(catalogs, lang, error.field), **error.params)
+            for lang in ("ar", "en")
+        }
+        problems.append(FieldProblem(field=error.field, code=error.code, message=messages[language], messages=messages))
+    summary = bilingual(catalogs, N_("Some fields are not valid; nothing was saved."))
+    body = ErrorOut(error="invalid_input", message=summary[language], messages=summary, fields=problems)
+    return web.json_response(body.model_dump(mode="json"), status=422)
+
+
+def _domain_raw(payload: dict[str, Any]) -> tuple[dict[str, object], dict[str, object], str]:
+    applicant_in = payload.get("applicant")
+    applicant: dict[str, object] = dict(applicant_in) if isinstance(applicant_in, dict) else {}
+    kind = applicant.get("kind")
+    id_key = ID_KEYS.get(kind, "national_id") if isinstance(kind, str) else "national_id"
+    applicant["id_number"] = applicant.get(id_key)
+    return applicant, payload, id_key
+
+
+@routes.post("/api/v1/requests")
+async def create_request(request: web.Request) -> web.Response:
+    try:
+        payload = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return error_response(request, 400, N_("The request body is not valid JSON."))
+    if not isinstance(payload, dict):
+        return invalid_input(request, [FieldError("body", "model_type", N_("{field} must be a JSON object."))])
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
+        return error_response(request, 400, N_("The Idempotency-Key header must be 1 to 200 characters."))
+
+    applicant, fields, id_key = _domain_raw(payload)
+    shape_errors: list[FieldError] = []
+    try:
+        RequestIn.model_validate(payload)
+    except ValidationError as exc:
+        shape_errors = _pydantic_errors(exc)
+    try:
+        details = check_request(applicant, fields)
+    except InvalidInput as exc:
+        # Shape errors first; the domain's add what they missed (a check digit, a phone).
+        domain = [FieldError(_api_field(e.field, id_key), e.code, e.message, e.params) for e in exc.errors]
+        return invalid_input(request, shape_errors + domain)
+    if shape_errors:
+        return invalid_input(request, shape_errors)
+
+    try:
+        submission = await cases.submit(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            details=details,
+            status_url=status_url(request),
+            idempotency_key=f"api:{key}" if key is not None else None,
+        )
+    except DomainError as exc:
+        messages = bilingual(request.app[CATALOGS], exc.message, **exc.params)
+        body = ErrorOut(error=exc.code, message=messages[request[LANGUAGE]], messages=messages)
+        return web.json_response(body.model_dump(mode="json"), status=422)
+    case = submission.case
+    created = RequestCreated(
+        tracking_number=case.tracking_number, status=case.status.value, submitted_at=case.submitted_at
+    )
+    response = web.json_response(created.model_dump(mode="json"), status=201)
+    response.headers["Location"] = f"/api/v1/requests/{case.tracking_number}"
+    if not submission.created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _status_label(request: web.Request, status: str) -> dict[str, str]:
+    return bilingual(request.app[CATALOGS], labels.STATUSES[status])
+
+
+async def _status_body(request: web.Request, case: Case) -> RequestStatus:
+    steps = await cases.history(session=request[DB], case_id=case.id)
+    return RequestStatus(
+        tracking_number=case.tracking_number,
+        status=case.status.value,
+        status_label=_status_label(request, case.status),
+        kind=case.kind.value,
+        submitted_at=case.submitted_at,
+        history=[
+            StatusStep(status=s.to_status.value, status_label=_status_label(request, s.to_status), at=s.at, note=s.note)
+            for s in steps
+        ],
+    )
+
+
+@routes.get("/api/v1/requests/{tracking_number}")
+async def request_status(request: web.Request) -> web.Response:
+    """The status and history, only for the phone given with the request; any miss is the same 404."""
+    case = await cases.find_for_applicant(
+        session=request[DB],
+        tracking_number=request.match_info["tracking_number"],
+        phone=request.query.get("phone", ""),
+    )
+    if case is None:
+        return error_response(request, 404, N_("No request matches this tracking number and phone."))
+    body = await _status_body(request, case)
+    return web.json_response(body.model_dump(mode="json"))
+
+
+@routes.get("/healthz")
+async def health(request: web.Request) -> web.Response:
+    try:
+        async with request.app[SESSIONS]() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception:
+        log.exception("health check: database unavailable")
+        return web.json_response(Health(status="unavailable", database="unavailable").model_dump(), status=503)
+    return web.json_response(Health(status="ok", database="ok").model_dump())

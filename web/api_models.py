@@ -1,0 +1,83 @@
+"""The API's input and output shapes; they also make the OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ApplicantKindName = Literal["citizen", "resident", "company"]
+RequestKindName = Literal["audience_in_person", "audience_video", "petition", "complaint", "suggestion", "enquiry"]
+CareNeed = Literal["elderly", "wheelchair", "transport", "interpreter"]
+
+
+class ApplicantIn(BaseModel):
+    """Who the request is from. Citizens send national_id, residents iqama, companies cr_number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ApplicantKindName
+    national_id: str | None = Field(default=None, description="10 digits, starts with 1, Luhn check digit")
+    iqama: str | None = Field(default=None, description="10 digits, starts with 2, Luhn check digit")
+    cr_number: str | None = Field(default=None, description="Commercial registration, 10 digits")
+    name: str = Field(max_length=200)
+    gender: Literal["male", "female"] | None = Field(default=None, description="Required for people")
+    phone: str = Field(description="A mobile number; stored in E.164 (+9665…)")
+    email: str | None = None
+    language: Literal["ar", "en"] = "ar"
+    special_care: list[CareNeed] = Field(default_factory=list)
+
+
+class RequestIn(BaseModel):
+    """A new request to the official."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    applicant: ApplicantIn
+    kind: RequestKindName
+    subject: str = Field(max_length=200)
+    text: str = Field(max_length=5000)
+    branch: Literal["riyadh", "jeddah"]
+    channel: Literal["portal", "walk_in", "call_centre", "whatsapp", "email"] = "portal"
+
+
+class RequestCreated(BaseModel):
+    tracking_number: str = Field(examples=["26-000417-5"])
+    status: str = Field(examples=["received"])
+    submitted_at: datetime
+
+
+class StatusStep(BaseModel):
+    status: str
+    status_label: dict[str, str]
+    at: datetime
+    note: str
+
+
+class RequestStatus(BaseModel):
+    tracking_number: str
+    status: str
+    status_label: dict[str, str] = Field(description="The status in Arabic and English")
+    kind: str
+    submitted_at: datetime
+    history: list[StatusStep]
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(examples=["applicant.national_id"])
+    code: str = Field(examples=["check_digit"])
+    message: str = Field(description="In the language the client asked for (Accept-Language)")
+    messages: dict[str, str] = Field(description="The message in Arabic and English")
+
+
+class ErrorOut(BaseModel):
+    error: str = Field(examples=["invalid_input"])
+    message: str
+    messages: dict[str, str]
+    fields: list[FieldProblem] = Field(default_factory=list)
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unavailable"]

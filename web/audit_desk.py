@@ -1,0 +1,33 @@
+"""The audit desk's queue of new requests, oldest first."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from accounts.roles import Role
+from cases import service as cases
+from cases.models import Branch, CaseStatus, Channel, RequestKind
+from web import labels
+from web.auth import requires
+from web.keys import DB
+from web.pages import render
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/audit")
+@requires(Role.AUDIT_DESK)
+async def queue(request: web.Request) -> web.Response:
+    filters = {
+        "branch": request.query.get("branch", ""),
+        "kind": request.query.get("kind", ""),
+        "channel": request.query.get("channel", ""),
+    }
+    new_cases = await cases.list_by_status(
+        session=request[DB],
+        statuses={CaseStatus.RECEIVED},
+        branch=Branch(filters["branch"]) if filters["branch"] in set(Branch) else None,
+        kind=RequestKind(filters["kind"]) if filters["kind"] in set(RequestKind) else None,
+        channel=Channel(filters["channel"]) if filters["channel"] in set(Channel) else None,
+    )
+    return render(request, "audit/queue.html", {"cases": new_cases, "filters": filters, "labels": labels})

@@ -1,0 +1,54 @@
+"""Turning domain errors into words for the reader, on pages and in the API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from majlis.errors import N_, DomainError, FieldError
+from web.i18n import LANGUAGES, Catalogs
+
+# The names people read for each field path.
+FIELD_LABELS: Mapping[str, str] = {
+    "applicant": N_("Applicant"),
+    "applicant.kind": N_("Applicant type"),
+    "applicant.id_number": N_("ID number"),
+    "applicant.national_id": N_("National ID"),
+    "applicant.iqama": N_("Iqama number"),
+    "applicant.cr_number": N_("Commercial registration number"),
+    "applicant.name": N_("Full name"),
+    "applicant.gender": N_("Gender"),
+    "applicant.phone": N_("Mobile number"),
+    "applicant.email": N_("E-mail"),
+    "applicant.language": N_("Preferred language"),
+    "applicant.special_care": N_("Special care"),
+    "kind": N_("Request type"),
+    "subject": N_("Subject"),
+    "text": N_("Request text"),
+    "branch": N_("Branch"),
+    "channel": N_("Channel"),
+    "username": N_("Username"),
+    "full_name": N_("Full name"),
+    "role": N_("Role"),
+    "gender": N_("Gender"),
+    "password": N_("Password"),
+    "body": N_("Request body"),
+}
+
+
+def field_label(catalogs: Catalogs, language: str, field: str) -> str:
+    label = FIELD_LABELS.get(field)
+    return catalogs.gettext(language, label) if label else field
+
+
+def field_message(catalogs: Catalogs, language: str, error: FieldError) -> str:
+    return catalogs.gettext(language, error.message, field=field_label(catalogs, language, error.field), **error.params)
+
+
+def domain_message(catalogs: Catalogs, language: str, error: DomainError) -> str:
+    return catalogs.gettext(language, error.message, **error.params)
+
+
+def bilingual(catalogs: Catalogs, message: str, **params: Any) -> dict[str, str]:
+    """The message in every language Majlis speaks."""
+    return {language: catalogs.gettext(language, message, **params) for language in LANGUAGES}

@@ -1,0 +1,60 @@
+"""Translations from Babel catalogs, and the reader's language.
+
+Message ids are English; web/translations/<lang>/LC_MESSAGES/messages.po holds
+the other languages. Catalogs are compiled in memory at start-up, so the
+repository keeps only the .po sources and no build step is needed.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+LANGUAGES = ("ar", "en")
+TRANSLATIONS_DIR = Path(__file__).parent / "translations"
+
+
+class Catalogs:
+    """The loaded translations of every language."""
+
+    def __init__(self, directory: Path = TRANSLATIONS_DIR) -> None:
+        self._by_language: dict[str, NullTranslations] = {"en": NullTranslations()}
+        for po_path in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+            language = po_path.parent.parent.name
+            with po_path.open("rb") as fh:
+                catalog = read_po(fh, locale=language)
+            buffer = io.BytesIO()
+            write_mo(buffer, catalog)
+            buffer.seek(0)
+            self._by_language[language] = Translations(buffer)
+
+    def gettext(self, language: str, message: str, **params: object) -> str:
+        """The message in the language, with {placeholders} filled."""
+        translations = self._by_language.get(language) or self._by_language["en"]
+        text = translations.gettext(message)
+        return text.format(**params) if params else text
+
+
+def pick_language(*, query: str | None, cookie: str | None, accept: str | None, default: str) -> str:
+    """The language asked for, first by switch, then by cookie, then by the browser."""
+    for choice in (query, cookie):
+        if choice in LANGUAGES:
+            return choice
+    if accept:
+        ranked: list[tuple[float, str]] = []
+        for part in accept.split(","):
+            tag, _, q = part.strip().partition(";q=")
+            try:
+                weight = float(q) if q else 1.0
+            except ValueError:
+                continue
+            primary = tag.split("-")[0].lower()
+            if primary in LANGUAGES:
+                ranked.append((weight, primary))
+        if ranked:
+            return max(ranked, key=lambda pair: pair[0])[1]
+    return default

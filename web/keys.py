@@ -1,0 +1,25 @@
+"""Every typed key Majlis keeps on the application and on requests, in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from majlis.clock import Clock
+from majlis.settings import Settings
+from notify.senders import Sender
+from web.i18n import Catalogs
+from web.signed_in import SignedIn
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+SENDER = web.AppKey("sender", Sender)
+CATALOGS = web.AppKey("catalogs", Catalogs)
+
+DB = web.RequestKey("db", AsyncSession)
+LANGUAGE = web.RequestKey("language", str)
+# None: nobody is signed in. The key is built from the union type itself.
+USER: web.RequestKey[SignedIn | None] = web.RequestKey("user")
+CSRF_SECRET = web.RequestKey("csrf_secret", str)

@@ -1,0 +1,63 @@
+"""The names people read for the values Majlis stores."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from accounts.roles import Role
+from cases.identity import ApplicantKind
+from cases.models import Branch, CaseStatus, Channel, Gender, Language, RequestKind
+from majlis.errors import N_
+
+APPLICANT_KINDS: Mapping[str, str] = {
+    ApplicantKind.CITIZEN: N_("Citizen (national ID)"),
+    ApplicantKind.RESIDENT: N_("Resident (iqama)"),
+    ApplicantKind.COMPANY: N_("Company (commercial registration)"),
+}
+GENDERS: Mapping[str, str] = {Gender.MALE: N_("Male"), Gender.FEMALE: N_("Female")}
+LANGUAGES: Mapping[str, str] = {Language.AR: "العربية", Language.EN: "English"}
+REQUEST_KINDS: Mapping[str, str] = {
+    RequestKind.AUDIENCE_IN_PERSON: N_("Audience in person"),
+    RequestKind.AUDIENCE_VIDEO: N_("Audience by video"),
+    RequestKind.PETITION: N_("Written petition"),
+    RequestKind.COMPLAINT: N_("Complaint"),
+    RequestKind.SUGGESTION: N_("Suggestion"),
+    RequestKind.ENQUIRY: N_("Enquiry"),
+}
+BRANCHES: Mapping[str, str] = {Branch.RIYADH: N_("Riyadh"), Branch.JEDDAH: N_("Jeddah")}
+CHANNELS: Mapping[str, str] = {
+    Channel.PORTAL: N_("Portal"),
+    Channel.WALK_IN: N_("Walk-in at the desk"),
+    Channel.CALL_CENTRE: N_("Call centre"),
+    Channel.WHATSAPP: N_("WhatsApp"),
+    Channel.EMAIL: N_("E-mail"),
+}
+# The channels a desk can record; the portal records itself.
+DESK_CHANNELS = (Channel.WALK_IN, Channel.CALL_CENTRE, Channel.WHATSAPP, Channel.EMAIL)
+SPECIAL_CARE: Mapping[str, str] = {
+    "elderly": N_("Elderly"),
+    "wheelchair": N_("Wheelchair user"),
+    "transport": N_("Needs transport between halls"),
+    "interpreter": N_("Needs an interpreter"),
+}
+STATUSES: Mapping[str, str] = {
+    CaseStatus.RECEIVED: N_("Received"),
+    CaseStatus.NEEDS_INFORMATION: N_("Needs information"),
+    CaseStatus.AWAITING_AUDIENCE: N_("Awaiting an audience"),
+    CaseStatus.SCHEDULED: N_("Audience scheduled"),
+    CaseStatus.CONFIRMED: N_("Audience confirmed"),
+    CaseStatus.REFERRED: N_("Referred to a department"),
+    CaseStatus.COMPLETED: N_("Completed"),
+    CaseStatus.REJECTED: N_("Rejected"),
+    CaseStatus.DUPLICATE: N_("Closed as a duplicate"),
+}
+ROLES: Mapping[str, str] = {
+    Role.INTAKE_DESK: N_("Intake desk"),
+    Role.CALL_CENTRE: N_("Call centre"),
+    Role.AUDIT_DESK: N_("Audit desk"),
+    Role.PROTOCOL: N_("Protocol"),
+    Role.WOMEN_SECTION: N_("Women's section"),
+    Role.OFFICIAL: N_("The official"),
+    Role.FOLLOW_UP: N_("Follow-up"),
+    Role.ADMINISTRATOR: N_("Administrator"),
+}

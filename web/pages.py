@@ -1,0 +1,52 @@
+"""Rendering pages with what every template needs: language, user, CSRF token, dates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from majlis.dates import dual_date, dual_datetime
+from web.i18n import LANGUAGES
+from web.keys import CATALOGS, CLOCK, LANGUAGE, USER
+from web.security import csrf_token
+
+
+def gettext_for(request: web.Request) -> Any:
+    catalogs = request.app[CATALOGS]
+    language = request.get(LANGUAGE, "ar")
+
+    def _(message: str, **params: object) -> str:
+        return catalogs.gettext(language, message, **params)
+
+    return _
+
+
+def render(
+    request: web.Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status: int = 200,
+) -> web.Response:
+    language = request.get(LANGUAGE, "ar")
+    catalogs = request.app[CATALOGS]
+    base: dict[str, Any] = {
+        "_": gettext_for(request),
+        "lang": language,
+        "dir": "rtl" if language == "ar" else "ltr",
+        "other_lang": next(code for code in LANGUAGES if code != language),
+        "user": request.get(USER),
+        "csrf_token": csrf_token(request),
+        # Where the language switch returns to: a GET page, or the start for a form's answer.
+        "path": request.path_qs if request.method == "GET" else "/",
+        "today": dual_date(request.app[CLOCK].now(), language),
+        "dual_date": lambda value: dual_date(value, language),
+        "dual_datetime": lambda value: dual_datetime(value, language),
+        "static": lambda name: str(request.app.router["static"].url_for(filename=name)),
+        "options": lambda mapping: [(value, catalogs.gettext(language, label)) for value, label in mapping.items()],
+    }
+    base.update(context or {})
+    return aiohttp_jinja2.render_template(template, request, base, status=status)

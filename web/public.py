@@ -1,0 +1,93 @@
+"""Pages for applicants, no sign-in: submit a request, read the tracking number, follow its status."""
+
+from __future__ import annotations
+
+import uuid
+
+from aiohttp import web
+
+from cases import service as cases
+from cases.intake import check_request
+from cases.models import Channel
+from majlis.errors import DomainError, InvalidInput
+from web import labels
+from web.errors import domain_message
+from web.intake_forms import errors_by_field, form_values, read_form
+from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
+from web.middleware import see_other
+from web.pages import render
+from web.security import LANGUAGE_COOKIE, cookie_flags
+
+routes = web.RouteTableDef()
+
+
+def status_url(request: web.Request) -> str:
+    return request.app[SETTINGS].public_url.rstrip("/") + "/status"
+
+
+def form_context(values: dict[str, object], errors: dict[str, str], **extra: object) -> dict[str, object]:
+    return {"values": values, "errors": errors, "labels": labels, "form_error": None, **extra}
+
+
+@routes.get("/")
+async def request_form(request: web.Request) -> web.Response:
+    values: dict[str, object] = {"applicant.language": request[LANGUAGE], "idempotency_key": str(uuid.uuid4())}
+    return render(request, "public/request_form.html", form_context(values, {}))
+
+
+@routes.post("/requests")
+async def submit_request(request: web.Request) -> web.Response:
+    form = await request.post()
+    applicant, fields = read_form(form)
+    # A fresh key per form: a double click or a re-sent form returns the first request.
+    key = str(form.get("idempotency_key", "")).strip()[:200] or None
+    values = form_values(applicant, fields)
+    values["idempotency_key"] = key or str(uuid.uuid4())
+    try:
+        details = check_request(applicant, fields, channel=Channel.PORTAL)
+        submission = await cases.submit(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            details=details,
+            status_url=status_url(request),
+            idempotency_key=f"portal:{key}" if key else None,
+        )
+    except InvalidInput as exc:
+        errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
+        return render(request, "public/request_form.html", form_context(values, errors), status=422)
+    except DomainError as exc:
+        message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
+        return render(request, "public/request_form.html", form_context(values, {}, form_error=message), status=422)
+    return render(request, "public/received.html", {"case": submission.case})
+
+
+@routes.get("/status")
+async def status_form(request: web.Request) -> web.Response:
+    return render(request, "public/status_form.html", {"values": {}, "not_found": False})
+
+
+@routes.post("/status")
+async def status_lookup(request: web.Request) -> web.Response:
+    """The status only when the phone matches; a miss says nothing of which part was wrong."""
+    form = await request.post()
+    tracking_number = str(form.get("tracking_number", ""))
+    phone = str(form.get("phone", ""))
+    case = await cases.find_for_applicant(session=request[DB], tracking_number=tracking_number, phone=phone)
+    values = {"tracking_number": tracking_number, "phone": phone}
+    if case is None:
+        return render(request, "public/status_form.html", {"values": values, "not_found": True}, status=404)
+    steps = await cases.history(session=request[DB], case_id=case.id)
+    return render(request, "public/status.html", {"case": case, "history": steps, "labels": labels})
+
+
+@routes.get("/lang/{language}")
+async def switch_language(request: web.Request) -> web.Response:
+    """Remembers the language in a cookie and goes back to the page the reader was on."""
+    target = request.query.get("next", "/")
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"  # never an open redirect
+    response = see_other(target)
+    language = request.match_info["language"]
+    if language in ("ar", "en"):
+        response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, **cookie_flags(request))  # type: ignore[arg-type]
+    return response

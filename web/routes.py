@@ -1,0 +1,32 @@
+"""Every route of Majlis, and the template and static setup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from web import admin, api, audit_desk, desk, openapi, public, staff
+from web.middleware import csrf_protection, db_session, errors_and_language
+
+HERE = Path(__file__).parent
+
+
+def setup(app: web.Application) -> None:
+    """Middleware, templates, static files and the routes of every audience."""
+    app.middlewares.extend([errors_and_language, csrf_protection, db_session])
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        default_helpers=False,
+    )
+    for module in (public, staff, desk, audit_desk, admin, api, openapi):
+        app.router.add_routes(module.routes)
+    # Static URLs carry a hash of the file, so browsers never keep a stale stylesheet.
+    app.router.add_static("/static", HERE / "static", name="static", append_version=True)

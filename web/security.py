@@ -1,0 +1,44 @@
+"""CSRF tokens (signed double-submit cookie) and cookie flags."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from aiohttp import web
+
+from web.keys import CSRF_SECRET, SETTINGS
+
+CSRF_COOKIE = "majlis_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+SESSION_COOKIE = "majlis_session"
+LANGUAGE_COOKIE = "majlis_lang"
+
+
+def cookie_flags(request: web.Request) -> dict[str, object]:
+    """HttpOnly and SameSite always; Secure outside development (served over HTTPS)."""
+    settings = request.app[SETTINGS]
+    return {"httponly": True, "samesite": "Lax", "secure": not settings.is_development, "path": "/"}
+
+
+def csrf_secret(request: web.Request) -> str:
+    """The browser's CSRF cookie value, created for this response if it had none."""
+    if CSRF_SECRET not in request:
+        existing = request.cookies.get(CSRF_COOKIE, "")
+        request[CSRF_SECRET] = existing if len(existing) >= 32 else secrets.token_urlsafe(32)
+    return request[CSRF_SECRET]
+
+
+def csrf_token(request: web.Request) -> str:
+    """The token forms carry: an HMAC of the cookie, so a forged page cannot know it."""
+    key = request.app[SETTINGS].secret_key.get_secret_value().encode()
+    return hmac.new(key, csrf_secret(request).encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_valid(request: web.Request, submitted: str | None) -> bool:
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not cookie or not submitted:
+        return False
+    return hmac.compare_digest(csrf_token(request), submitted)

@@ -1,0 +1,113 @@
+"""Staff pages common to every role: signing in and out, the home page, finding a case."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from accounts import service as accounts
+from accounts.roles import Role
+from cases import service as cases
+from majlis.errors import DomainError
+from notify import outbox
+from web import labels
+from web.auth import ALL_STAFF, current_user, requires, sign_in_policy
+from web.errors import domain_message
+from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
+from web.middleware import see_other
+from web.pages import render
+from web.security import SESSION_COOKIE, cookie_flags
+
+routes = web.RouteTableDef()
+
+# Where each role starts after signing in.
+HOME_BY_ROLE = {
+    Role.INTAKE_DESK: "/desk",
+    Role.CALL_CENTRE: "/desk",
+    Role.AUDIT_DESK: "/audit",
+    Role.ADMINISTRATOR: "/admin/users",
+}
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return None
+
+
+@routes.get("/login")
+async def login_form(request: web.Request) -> web.Response:
+    context = {"next": _safe_next(request.query.get("next")) or "", "username": "", "failed": False, "error": None}
+    return render(request, "staff/login.html", context)
+
+
+@routes.post("/login")
+async def login(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    username = str(form.get("username", ""))
+    next_page = _safe_next(str(form.get("next", "")))
+    session = request[DB]
+    try:
+        result = await accounts.sign_in(
+            session=session,
+            clock=request.app[CLOCK],
+            policy=sign_in_policy(request),
+            username=username,
+            password=str(form.get("password", "")),
+            address=request.remote or "unknown",
+        )
+    except DomainError as exc:
+        message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
+        context = {"error": message, "failed": False, "username": username, "next": next_page or ""}
+        return render(request, "staff/login.html", context, status=429)
+    if result is None:
+        # The failed attempt must be kept to throttle guessing, although the
+        # answer is an error (which would otherwise roll the transaction back).
+        await session.commit()
+        context = {"failed": True, "error": None, "username": username, "next": next_page or ""}
+        return render(request, "staff/login.html", context, status=401)
+    user, token = result
+    response = see_other(next_page or HOME_BY_ROLE.get(user.role, "/staff"))
+    max_age = request.app[SETTINGS].session_hours * 3600
+    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, **cookie_flags(request))  # type: ignore[arg-type]
+    return response
+
+
+@routes.post("/logout")
+async def logout(request: web.Request) -> web.StreamResponse:
+    user = await current_user(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if user is not None and token:
+        await accounts.sign_out(session=request[DB], clock=request.app[CLOCK], token=token, user_id=user.id)
+    response = see_other("/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@routes.get("/staff")
+@requires(*ALL_STAFF)
+async def staff_home(request: web.Request) -> web.Response:
+    counts = await cases.count_by_status(session=request[DB])
+    return render(request, "staff/home.html", {"counts": counts, "labels": labels})
+
+
+@routes.get("/cases")
+@requires(*ALL_STAFF)
+async def case_lookup(request: web.Request) -> web.Response:
+    """A case by tracking number, for staff answering a status question."""
+    query = request.query.get("tracking_number", "").strip()
+    context: dict[str, object] = {"query": query, "labels": labels, "case": None, "not_found": False}
+    if query:
+        session = request[DB]
+        case = await cases.find_by_tracking_number(session=session, tracking_number=query)
+        if case is None:
+            context["not_found"] = True
+            return render(request, "staff/case_lookup.html", context, status=404)
+        steps = await cases.history(session=session, case_id=case.id)
+        actors = await accounts.names_by_id(session=session, ids={s.actor_id for s in steps if s.actor_id is not None})
+        context.update(
+            case=case,
+            history=steps,
+            actors=actors,
+            messages=await outbox.messages_for_case(session=session, case_id=case.id),
+        )
+    return render(request, "staff/case_lookup.html", context)
