@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import getpass
 import logging
-import os
 import sys
 from collections.abc import Sequence
 
@@ -38,7 +37,8 @@ async def _db_upgrade(settings: Settings) -> None:
 
 
 async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
-    password = os.environ.get("MAJLIS_NEW_USER_PASSWORD") or getpass.getpass("Password: ")
+    # Never from an argument or a variable: those end up in shell history and `ps`.
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("Password: ")
     engine = create_engine(settings.database_url_value)
     try:
         async with transaction(session_factory(engine)) as session:
@@ -98,13 +98,12 @@ def _parser() -> argparse.ArgumentParser:
 
     users = commands.add_parser("users", help="staff accounts")
     users_commands = users.add_subparsers(dest="users_command", required=True)
-    create = users_commands.add_parser(
-        "create", help="create a staff account (password from MAJLIS_NEW_USER_PASSWORD or a prompt)"
-    )
+    create = users_commands.add_parser("create", help="create a staff account (the password is asked for)")
     create.add_argument("--username", required=True)
     create.add_argument("--name", required=True, help="full name as shown to colleagues")
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--gender", required=True, choices=["male", "female"])
+    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
     commands.add_parser("demo", help="load demo staff and requests (development only)")
     commands.add_parser("settings", help="print the settings in force, secrets masked")
