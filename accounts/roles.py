@@ -13,4 +13,6 @@ class Role(enum.StrEnum):
     WOMEN_SECTION = "women_section"
     OFFICIAL = "official"
     FOLLOW_UP = "follow_up"
+    # Reads reports and the fairness record; added with triage (managers review the queue's fairness).
+    MANAGER = "manager"
     ADMINISTRATOR = "administrator"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +19,7 @@ from cases.models import (
     Applicant,
     Branch,
     Case,
+    CaseAddendum,
     CaseStatus,
     Channel,
     RequestKind,
@@ -301,3 +303,77 @@ async def list_by_status(
 async def count_by_status(*, session: AsyncSession) -> dict[CaseStatus, int]:
     rows = await session.execute(select(Case.status, func.count()).group_by(Case.status))
     return {status: n for status, n in rows.all()}
+
+
+CLOSED = frozenset({CaseStatus.DUPLICATE, CaseStatus.REJECTED, CaseStatus.COMPLETED})
+
+
+async def lock_cases(*, session: AsyncSession, case_ids: list[int]) -> dict[int, Case]:
+    """The cases, locked for update in id order (so two lockers never deadlock), read afresh."""
+    query = (
+        select(Case)
+        .options(selectinload(Case.applicant))
+        .where(Case.id.in_(case_ids))
+        .order_by(Case.id)
+        .execution_options(populate_existing=True)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Case)
+    return {case.id: case for case in await session.scalars(query)}
+
+
+async def recent_for_applicant(
+    *, session: AsyncSession, applicant_id: int, phone: str, since: datetime, exclude_case_id: int
+) -> list[Case]:
+    """Open cases of the same applicant or the same phone submitted since a moment, newest first."""
+    rows = await session.scalars(
+        select(Case)
+        .options(selectinload(Case.applicant))
+        .where(
+            or_(Case.applicant_id == applicant_id, Case.phone == phone),
+            Case.submitted_at >= since,
+            Case.id != exclude_case_id,
+            Case.status.not_in(CLOSED),
+        )
+        .order_by(Case.submitted_at.desc())
+    )
+    return list(rows)
+
+
+async def keep_text_of(*, session: AsyncSession, clock: Clock, case: Case, source: Case) -> CaseAddendum:
+    """Keeps the source case's subject and text on the case (a merged duplicate's words are not lost)."""
+    addendum = CaseAddendum(
+        case_id=case.id,
+        source_case_id=source.id,
+        source_tracking_number=source.tracking_number,
+        subject=source.subject,
+        text=source.text,
+        at=clock.now(),
+    )
+    session.add(addendum)
+    await session.flush()
+    return addendum
+
+
+async def addenda(*, session: AsyncSession, case_id: int) -> list[CaseAddendum]:
+    rows = await session.scalars(select(CaseAddendum).where(CaseAddendum.case_id == case_id).order_by(CaseAddendum.id))
+    return list(rows)
+
+
+async def cases_by_id(*, session: AsyncSession, case_ids: set[int]) -> dict[int, Case]:
+    if not case_ids:
+        return {}
+    rows = await session.scalars(select(Case).options(selectinload(Case.applicant)).where(Case.id.in_(case_ids)))
+    return {case.id: case for case in rows}
+
+
+async def first_left_status(*, session: AsyncSession, case_ids: set[int], status: CaseStatus) -> dict[int, datetime]:
+    """When each case first moved out of a status, for those that have."""
+    if not case_ids:
+        return {}
+    rows = await session.execute(
+        select(StatusChange.case_id, func.min(StatusChange.at))
+        .where(StatusChange.case_id.in_(case_ids), StatusChange.from_status == status)
+        .group_by(StatusChange.case_id)
+    )
+    return {case_id: at for case_id, at in rows.all()}

@@ -37,6 +37,7 @@ DEMO_STAFF = (
     DemoStaff("women", "نورة الحربي", Role.WOMEN_SECTION, "female"),
     DemoStaff("official", "صاحب المعالي", Role.OFFICIAL, "male"),
     DemoStaff("followup", "ريم الزهراني", Role.FOLLOW_UP, "female"),
+    DemoStaff("manager", "هيفاء القحطاني", Role.MANAGER, "female"),
     DemoStaff("admin", "مدير النظام", Role.ADMINISTRATOR, "male"),
 )
 

@@ -4,5 +4,6 @@ from accounts import models as accounts_models
 from cases import models as cases_models
 from majlis.db import Base
 from notify import models as notify_models
+from priority import models as priority_models
 
-__all__ = ["Base", "accounts_models", "cases_models", "notify_models"]
+__all__ = ["Base", "accounts_models", "cases_models", "notify_models", "priority_models"]

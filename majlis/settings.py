@@ -47,6 +47,8 @@ class Settings(BaseModel):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
     notify_backend: Literal["console", "null"] = "console"
+    # Requests of one applicant or phone this close together are compared for duplicates.
+    duplicate_window_days: int = Field(default=90, ge=1, le=3650)
     sms_sender: str = "MAJLIS"
     # Periodic jobs (the outbox dispatcher for now); tests switch them off and
     # call the jobs themselves with a moved clock.

@@ -53,7 +53,7 @@ def _api_field(path: str, id_key: str) -> str:
     return path.replace("applicant.id_number", f"applicant.{id_key}")
 
 
-def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
+def pydantic_errors(exc: ValidationError) -> list[FieldError]:
     errors = []
     for err in exc.errors():
         path = ".".join(str(p) for p in err["loc"] if not isinstance(p, int)) or "body"
@@ -113,7 +113,7 @@ async def create_request(request: web.Request) -> web.Response:
     try:
         RequestIn.model_validate(payload)
     except ValidationError as exc:
-        shape_errors = _pydantic_errors(exc)
+        shape_errors = pydantic_errors(exc)
     try:
         details = check_request(applicant, fields)
     except InvalidInput as exc:

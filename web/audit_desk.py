@@ -25,7 +25,7 @@ async def queue(request: web.Request) -> web.Response:
     }
     new_cases = await cases.list_by_status(
         session=request[DB],
-        statuses={CaseStatus.RECEIVED},
+        statuses={CaseStatus.RECEIVED, CaseStatus.NEEDS_INFORMATION},
         branch=Branch(filters["branch"]) if filters["branch"] in set(Branch) else None,
         kind=RequestKind(filters["kind"]) if filters["kind"] in set(RequestKind) else None,
         channel=Channel(filters["channel"]) if filters["channel"] in set(Channel) else None,

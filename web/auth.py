@@ -14,7 +14,7 @@ from accounts import service as accounts
 from accounts.roles import Role
 from majlis.errors import N_
 from web.keys import CLOCK, DB, SETTINGS, USER
-from web.middleware import error_response
+from web.middleware import error_response, is_api
 from web.security import SESSION_COOKIE
 from web.signed_in import SignedIn
 
@@ -59,6 +59,8 @@ def requires(*roles: Role) -> Callable[[H], H]:
         async def guarded(request: web.Request) -> web.StreamResponse:
             user = await current_user(request)
             if user is None:
+                if is_api(request):
+                    return error_response(request, 401, N_("Sign in first."))
                 if request.method == "GET":
                     raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='')}")
                 return error_response(request, 403, N_("Your session has ended. Sign in again."))

@@ -33,6 +33,15 @@ FIELD_LABELS: Mapping[str, str] = {
     "gender": N_("Gender"),
     "password": N_("Password"),
     "body": N_("Request body"),
+    "category": N_("Category"),
+    "urgency": N_("Urgency"),
+    "route": N_("Route"),
+    "change_reason": N_("Reason for a manual change"),
+    "change_text": N_("Explanation"),
+    "missing": N_("What is missing"),
+    "reason": N_("Reason"),
+    "points": N_("Points"),
+    "into": N_("Request to merge into"),
 }
 
 

@@ -8,6 +8,8 @@ from accounts.roles import Role
 from cases.identity import ApplicantKind
 from cases.models import Branch, CaseStatus, Channel, Gender, Language, RequestKind
 from majlis.errors import N_
+from priority.models import ChangedField, ChangeReason, Route
+from priority.score import Urgency
 
 APPLICANT_KINDS: Mapping[str, str] = {
     ApplicantKind.CITIZEN: N_("Citizen (national ID)"),
@@ -59,5 +61,38 @@ ROLES: Mapping[str, str] = {
     Role.WOMEN_SECTION: N_("Women's section"),
     Role.OFFICIAL: N_("The official"),
     Role.FOLLOW_UP: N_("Follow-up"),
+    Role.MANAGER: N_("Manager"),
     Role.ADMINISTRATOR: N_("Administrator"),
+}
+URGENCIES: Mapping[str, str] = {
+    Urgency.CRITICAL: N_("Critical"),
+    Urgency.URGENT: N_("Urgent"),
+    Urgency.NORMAL: N_("Normal"),
+}
+ROUTES: Mapping[str, str] = {
+    Route.AUDIENCE_IN_PERSON: N_("Audience in person"),
+    Route.AUDIENCE_VIDEO: N_("Audience by video"),
+    Route.WRITTEN_REFERRAL: N_("Written referral to a department"),
+}
+CHANGE_REASONS: Mapping[str, str] = {
+    ChangeReason.VERIFIED_EVIDENCE: N_("Evidence verified"),
+    ChangeReason.CORRECTED_ERROR: N_("Correcting an error"),
+    ChangeReason.NEW_INFORMATION: N_("New information from the applicant"),
+    ChangeReason.HEALTH_OR_SAFETY: N_("Risk to health or safety"),
+    ChangeReason.LEGAL_DEADLINE: N_("Legal deadline"),
+    ChangeReason.OFFICIAL_DIRECTIVE: N_("Directive of the official"),
+}
+CHANGED_FIELDS: Mapping[str, str] = {
+    ChangedField.CATEGORY: N_("Category"),
+    ChangedField.URGENCY: N_("Urgency"),
+    ChangedField.ROUTE: N_("Route"),
+    ChangedField.QUEUE_POSITION: N_("Queue position"),
+}
+WAITING_GROUPS: Mapping[str, str] = {
+    "urgency": N_("Urgency"),
+    "category": N_("Category"),
+    "gender": N_("Gender"),
+    "applicant_kind": N_("Applicant type"),
+    "channel": N_("Channel"),
+    "branch": N_("Branch"),
 }

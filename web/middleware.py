@@ -21,6 +21,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _STATUS_MESSAGES = {
     400: N_("The request could not be read."),
+    401: N_("Sign in first."),
     403: N_("You are not allowed to open this page."),
     404: N_("The page you asked for was not found."),
     405: N_("This address does not accept that kind of request."),
@@ -56,6 +57,7 @@ def error_response(request: web.Request, status: int, message: str | None = None
 def _error_code(status: int) -> str:
     return {
         400: "bad_request",
+        401: "unauthorized",
         403: "forbidden",
         404: "not_found",
         405: "method_not_allowed",

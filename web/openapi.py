@@ -8,6 +8,116 @@ from aiohttp import web
 from pydantic.json_schema import models_json_schema
 
 from web.api_models import ErrorOut, Health, RequestCreated, RequestIn, RequestStatus
+from web.triage_api import (
+    CategoryOut,
+    ClassifyIn,
+    DuplicateOut,
+    MergeIn,
+    MissingIn,
+    MoveUpIn,
+    QueuePlaceOut,
+    RejectIn,
+    RouteIn,
+    SessionOut,
+    TriageOut,
+)
+
+# The audit desk's actions: (path after /api/v1/triage/{tracking_number}/, body model, summary).
+TRIAGE_ACTIONS = (
+    ("verify", None, "Mark identity and completeness as checked"),
+    ("classify", "ClassifyIn", "Set category and urgency (a manual change needs a reason)"),
+    ("route", "RouteIn", "Route to an audience or a written referral"),
+    ("move-up", "MoveUpIn", "Move up the queue by hand (always justified, in the fairness record)"),
+    ("needs-information", "MissingIn", "Ask the applicant for what is missing"),
+    ("reject", "RejectIn", "Reject, telling the applicant why"),
+    ("merge", "MergeIn", "Close as a duplicate of another request"),
+)
+STAFF_ONLY = "Audit desk and administrators only: the staff session cookie, and X-CSRF-Token on changes."
+
+
+def _triage_paths() -> dict[str, Any]:
+    number = {"name": "tracking_number", "in": "path", "required": True, "schema": {"type": "string"}}
+    csrf = {
+        "name": "X-CSRF-Token",
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "From GET /api/v1/session",
+    }
+    refusals = {
+        "401": _json("ErrorOut", "Not signed in"),
+        "403": _json("ErrorOut", "Not the audit desk, or no valid X-CSRF-Token"),
+        "404": _json("ErrorOut", "No request has this tracking number"),
+        "409": _json("ErrorOut", "The request is closed, or already merged"),
+        "422": _json("ErrorOut", "Invalid fields (each listed), or the action is refused with its reason"),
+    }
+    paths: dict[str, Any] = {
+        "/api/v1/session": {
+            "get": {
+                "operationId": "session",
+                "summary": "Who is signed in, and the CSRF token",
+                "responses": {"200": _json("SessionOut", "The session"), "401": refusals["401"]},
+            }
+        },
+        "/api/v1/triage/categories": {
+            "get": {
+                "operationId": "triageCategories",
+                "summary": "The managed list of categories",
+                "description": STAFF_ONLY,
+                "responses": {
+                    "200": {
+                        "description": "Categories",
+                        "content": {"application/json": {"schema": {"type": "array", "items": _ref("CategoryOut")}}},
+                    },
+                    "401": refusals["401"],
+                    "403": refusals["403"],
+                },
+            }
+        },
+        "/api/v1/triage/queue": {
+            "get": {
+                "operationId": "triageQueue",
+                "summary": "Requests awaiting an audience, head of the line first",
+                "description": STAFF_ONLY,
+                "responses": {
+                    "200": {
+                        "description": "The queue",
+                        "content": {"application/json": {"schema": {"type": "array", "items": _ref("QueuePlaceOut")}}},
+                    },
+                    "401": refusals["401"],
+                    "403": refusals["403"],
+                },
+            }
+        },
+        "/api/v1/triage/{tracking_number}/duplicates": {
+            "get": {
+                "operationId": "triageDuplicates",
+                "summary": "Likely duplicates of a request",
+                "description": STAFF_ONLY,
+                "parameters": [number],
+                "responses": {
+                    "200": {
+                        "description": "Most similar first",
+                        "content": {"application/json": {"schema": {"type": "array", "items": _ref("DuplicateOut")}}},
+                    },
+                    **refusals,
+                },
+            }
+        },
+    }
+    for action, body, summary in TRIAGE_ACTIONS:
+        operation: dict[str, Any] = {
+            "operationId": "triage" + "".join(part.title() for part in action.split("-")),
+            "summary": summary,
+            "description": STAFF_ONLY,
+            "parameters": [number, csrf],
+            "responses": {"200": _json("TriageOut", "The request's triage after the action"), **refusals},
+        }
+        if body:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+        paths[f"/api/v1/triage/{{tracking_number}}/{action}"] = {"post": operation}
+    return paths
+
 
 routes = web.RouteTableDef()
 
@@ -25,8 +135,21 @@ def _json(name: str, description: str) -> dict[str, Any]:
 def build_document(server_url: str) -> dict[str, Any]:
     """The whole document; every schema comes from the models, none is written by hand."""
     _, defs = models_json_schema(
-        [(m, "validation") for m in (RequestIn,)]
-        + [(m, "serialization") for m in (RequestCreated, RequestStatus, ErrorOut, Health)],
+        [(m, "validation") for m in (RequestIn, ClassifyIn, RouteIn, MoveUpIn, MissingIn, RejectIn, MergeIn)]
+        + [
+            (m, "serialization")
+            for m in (
+                RequestCreated,
+                RequestStatus,
+                ErrorOut,
+                Health,
+                TriageOut,
+                QueuePlaceOut,
+                DuplicateOut,
+                CategoryOut,
+                SessionOut,
+            )
+        ],
         ref_template=_REF,
     )
     errors = {
@@ -99,6 +222,7 @@ def build_document(server_url: str) -> dict[str, Any]:
                     },
                 }
             },
+            **_triage_paths(),
         },
         "components": {"schemas": defs["$defs"]},
     }

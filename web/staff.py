@@ -24,6 +24,7 @@ HOME_BY_ROLE = {
     Role.INTAKE_DESK: "/desk",
     Role.CALL_CENTRE: "/desk",
     Role.AUDIT_DESK: "/audit",
+    Role.MANAGER: "/reports/fairness",
     Role.ADMINISTRATOR: "/admin/users",
 }
 

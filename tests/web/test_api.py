@@ -171,6 +171,9 @@ async def test_openapi_document_is_valid_3_1_and_describes_the_api(client: Clien
     assert document["openapi"] == "3.1.0"
     validate(document)
     assert {"/api/v1/requests", "/api/v1/requests/{tracking_number}", "/healthz"} <= set(document["paths"])
+    triage = {path for path in document["paths"] if path.startswith("/api/v1/triage/")}
+    assert "/api/v1/triage/{tracking_number}/classify" in triage and "/api/v1/triage/{tracking_number}/merge" in triage
+    assert document["paths"]["/api/v1/triage/{tracking_number}/classify"]["post"]["responses"]["403"]
     request_schema = document["components"]["schemas"]["RequestIn"]
     assert set(request_schema["required"]) >= {"applicant", "kind", "subject", "text", "branch"}
     kinds = request_schema["properties"]["kind"]["enum"]

@@ -21,12 +21,13 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 def guarded_routes(app: web.Application) -> list[tuple[str, str, frozenset[Role]]]:
-    """Every (method, path, allowed roles) the role guard protects."""
+    """Every (method, path, allowed roles) the role guard protects; path parameters get a sample value."""
     found = []
     for route in app.router.routes():
         roles = getattr(route.handler, ROLES_ATTRIBUTE, None)
         if roles is not None and route.method != "HEAD":
-            found.append((route.method, route.resource.canonical, roles))  # type: ignore[union-attr]
+            path = route.resource.canonical.replace("{tracking_number}", "26-000001-0")  # type: ignore[union-attr]
+            found.append((route.method, path, roles))
     return found
 
 
@@ -109,7 +110,10 @@ async def test_sign_out_ends_the_session(client: Client, sessions: Sessions, clo
 
 async def test_anonymous_visitors_are_sent_to_sign_in(client: Client) -> None:
     for method, path, _roles in guarded_routes(client.app):
-        if method == "GET":
+        if path.startswith("/api/"):
+            response = await client.request(method, path, allow_redirects=False)
+            assert response.status == 401, path
+        elif method == "GET":
             response = await client.get(path, allow_redirects=False)
             assert response.status == 303, path
             assert response.headers["Location"].startswith("/login?next=")
@@ -132,12 +136,17 @@ async def test_each_role_reaches_only_its_own_pages(
         if method == "GET":
             response = await client.get(path, allow_redirects=False)
         else:
-            response = await client.request(method, path, data={"csrf_token": token}, allow_redirects=False)
+            response = await client.request(
+                method, path, data={"csrf_token": token}, headers={"X-CSRF-Token": token}, allow_redirects=False
+            )
         if role in allowed:
             assert response.status != 403, (role, method, path)
         else:
             assert response.status == 403, (role, method, path)
-            assert "هذه الصفحة غير مخصصة لدورك." in await response.text()
+            if path.startswith("/api/"):
+                assert (await response.json())["messages"]["ar"] == "هذه الصفحة غير مخصصة لدورك."
+            else:
+                assert "هذه الصفحة غير مخصصة لدورك." in await response.text()
 
 
 def test_administrators_and_desk_roles_are_where_expected(app: web.Application) -> None:

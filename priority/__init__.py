@@ -1,0 +1,1 @@
+"""Triage: categories, urgency, the priority score, duplicates and the fairness record."""

@@ -1,0 +1,136 @@
+"""Likely duplicates (same ID or phone, similar words, within a window) and merging them safely."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import audit
+from cases import service as cases
+from cases.models import Case, CaseStatus
+from majlis.clock import Clock
+from notify import outbox
+from notify.texts import merged_sms
+from priority.errors import CaseNotFound, already_merged, merge_into_closed, merge_into_itself
+from priority.models import DuplicateMerge
+from priority.similarity import DEFAULT_THRESHOLD, profile, profile_similarity
+
+
+@dataclass(frozen=True)
+class LikelyDuplicate:
+    case: Case
+    similarity: float
+    same_id: bool
+    same_phone: bool
+
+
+async def likely_duplicates(
+    *, session: AsyncSession, clock: Clock, case: Case, window: timedelta, threshold: float = DEFAULT_THRESHOLD
+) -> list[LikelyDuplicate]:
+    """Open cases of the same applicant or phone within the window whose words are similar, most similar first."""
+    candidates = await cases.recent_for_applicant(
+        session=session,
+        applicant_id=case.applicant_id,
+        phone=case.phone,
+        since=case.submitted_at - window,
+        exclude_case_id=case.id,
+    )
+    mine = profile(case.subject, case.text)
+    found = []
+    for other in candidates:
+        if other.submitted_at > case.submitted_at + window:
+            continue
+        score = profile_similarity(mine, profile(other.subject, other.text))
+        if score >= threshold:
+            found.append(
+                LikelyDuplicate(
+                    other, score, same_id=other.applicant_id == case.applicant_id, same_phone=other.phone == case.phone
+                )
+            )
+    return sorted(found, key=lambda d: -d.similarity)
+
+
+async def merge(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    duplicate_number: str,
+    original_number: str,
+    actor_id: int,
+    status_url: str,
+) -> DuplicateMerge:
+    """Closes the duplicate as a duplicate of the original, keeping its words on the original.
+
+    Both cases are locked (in id order) and read afresh first, so two merges
+    racing over the same pair, or crosswise (A into B, B into A), run one after
+    the other and the second is refused; the primary key of duplicate_merges
+    refuses a second merge of one case even if that were missed.
+    """
+    duplicate = await cases.find_by_tracking_number(session=session, tracking_number=duplicate_number)
+    original = await cases.find_by_tracking_number(session=session, tracking_number=original_number)
+    if duplicate is None or original is None:
+        raise CaseNotFound()
+    if duplicate.id == original.id:
+        raise merge_into_itself()
+    locked = await cases.lock_cases(session=session, case_ids=[duplicate.id, original.id])
+    duplicate, original = locked[duplicate.id], locked[original.id]
+    if duplicate.status in cases.CLOSED:
+        raise already_merged()
+    if original.status in cases.CLOSED:
+        raise merge_into_closed()
+    score = profile_similarity(profile(duplicate.subject, duplicate.text), profile(original.subject, original.text))
+    record = DuplicateMerge(
+        duplicate_case_id=duplicate.id,
+        original_case_id=original.id,
+        merged_by_id=actor_id,
+        at=clock.now(),
+        similarity=score,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(record)
+            await session.flush()
+    except IntegrityError:
+        raise already_merged() from None
+    await cases.keep_text_of(session=session, clock=clock, case=original, source=duplicate)
+    await cases.change_status(
+        session=session,
+        clock=clock,
+        case=duplicate,
+        to_status=CaseStatus.DUPLICATE,
+        actor_id=actor_id,
+        note=f"مكرر للطلب {original.tracking_number}",
+    )
+    language = duplicate.applicant.language.value
+    await outbox.enqueue(
+        session=session,
+        clock=clock,
+        purpose="merged",
+        channel="sms",
+        recipient=duplicate.phone,
+        language=language,
+        case_id=duplicate.id,
+        body=merged_sms(
+            language=language,
+            tracking_number=duplicate.tracking_number,
+            original_number=original.tracking_number,
+            status_url=status_url,
+        ),
+    )
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="triage.merge",
+        target_type="case",
+        target_id=duplicate.tracking_number,
+        details={"into": original.tracking_number, "similarity": round(score, 3)},
+    )
+    return record
+
+
+async def merged_into(*, session: AsyncSession, case_id: int) -> DuplicateMerge | None:
+    return await session.get(DuplicateMerge, case_id)

@@ -1,0 +1,138 @@
+"""The queue of requests awaiting an audience, in priority order, and the fairness report."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cases import service as cases
+from cases.models import Case, CaseStatus
+from majlis.clock import Clock
+from priority.models import Category, ManualChange
+from priority.score import Urgency, priority_score
+from priority.service import triages
+
+WAITING = frozenset({CaseStatus.RECEIVED, CaseStatus.NEEDS_INFORMATION, CaseStatus.AWAITING_AUDIENCE})
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    case: Case
+    urgency: Urgency
+    category: str
+    # Score from the rule alone, and with any manual move up the queue added.
+    base_score: float
+    score: float
+
+
+async def awaiting_audience(*, session: AsyncSession, clock: Clock, limit: int = 5000) -> list[QueuePlace]:
+    """Requests routed to an audience, head of the line first (ties: older first, then tracking number)."""
+    waiting = await cases.list_by_status(session=session, statuses={CaseStatus.AWAITING_AUDIENCE}, limit=limit)
+    rows = await triages(session=session, case_ids={c.id for c in waiting})
+    weights = {c.code: c.weight for c in await session.scalars(select(Category))}
+    now = clock.now()
+    places = []
+    for case in waiting:
+        triage = rows.get(case.id)
+        if triage is None or triage.urgency is None or triage.category_code is None:
+            continue
+        base = priority_score(
+            urgency=triage.urgency, category_weight=weights.get(triage.category_code, 0), waited=now - case.submitted_at
+        )
+        places.append(QueuePlace(case, triage.urgency, triage.category_code, base, base + triage.queue_adjustment))
+    places.sort(key=lambda p: (-p.score, p.case.submitted_at, p.case.tracking_number))
+    return places
+
+
+@dataclass(frozen=True)
+class QueueJump:
+    """A request placed ahead of an older one of equal or higher priority."""
+
+    ahead: QueuePlace
+    passed: QueuePlace
+    justification: ManualChange | None
+
+
+def queue_jumps(places: list[QueuePlace], changes: dict[int, list[ManualChange]]) -> list[QueueJump]:
+    """Every request ahead of an older request whose rule-based priority is at least its own."""
+    jumps = []
+    for i, ahead in enumerate(places):
+        for passed in places[i + 1 :]:
+            if passed.case.submitted_at < ahead.case.submitted_at and passed.base_score >= ahead.base_score:
+                moves = [c for c in changes.get(ahead.case.id, []) if c.field.value == "queue_position"]
+                jumps.append(QueueJump(ahead, passed, moves[-1] if moves else None))
+    return jumps
+
+
+@dataclass(frozen=True)
+class WaitingStats:
+    group: str
+    value: str
+    count: int
+    median_days: float
+    p90_days: float
+
+
+def _p90(values: list[float]) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=10, method="inclusive")[-1]
+
+
+@dataclass(frozen=True)
+class FairnessReport:
+    changes_by_staff: dict[int, Counter[str]]
+    changes_by_reason: Counter[str]
+    waiting: list[WaitingStats]
+    jumps: list[QueueJump]
+    changes: list[ManualChange]
+
+
+async def fairness_report(*, session: AsyncSession, clock: Clock) -> FairnessReport:
+    """Manual changes per member of staff and reason, waiting times by group, and every queue jump."""
+    changes = list(await session.scalars(select(ManualChange).order_by(ManualChange.at)))
+    by_staff: dict[int, Counter[str]] = defaultdict(Counter)
+    for change in changes:
+        by_staff[change.actor_id][change.reason.value] += 1
+    by_reason = Counter(change.reason.value for change in changes)
+
+    now = clock.now()
+    everyone = await cases.list_by_status(session=session, statuses=set(CaseStatus), limit=100_000)
+    left = await cases.first_left_status(
+        session=session, case_ids={c.id for c in everyone}, status=CaseStatus.AWAITING_AUDIENCE
+    )
+    rows = await triages(session=session, case_ids={c.id for c in everyone})
+    groups: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for case in everyone:
+        triage = rows.get(case.id)
+        if case.status in WAITING:
+            end = now
+        elif case.id in left:
+            end = left[case.id]
+        else:
+            continue  # closed without waiting for an audience (rejected, merged, referred at once)
+        days = max((end - case.submitted_at) / timedelta(days=1), 0.0)
+        keys = {
+            "urgency": triage.urgency.value if triage and triage.urgency else "unclassified",
+            "category": triage.category_code if triage and triage.category_code else "unclassified",
+            "gender": case.applicant.gender.value if case.applicant.gender else "unknown",
+            "applicant_kind": case.applicant.kind.value,
+            "channel": case.channel.value,
+            "branch": case.branch.value,
+        }
+        for group, value in keys.items():
+            groups[(group, value)].append(days)
+    waiting = [
+        WaitingStats(group, value, len(days), statistics.median(days), _p90(sorted(days)))
+        for (group, value), days in sorted(groups.items())
+    ]
+    places = await awaiting_audience(session=session, clock=clock)
+    by_case: dict[int, list[ManualChange]] = defaultdict(list)
+    for change in changes:
+        by_case[change.case_id].append(change)
+    return FairnessReport(dict(by_staff), by_reason, waiting, queue_jumps(places, by_case), changes)

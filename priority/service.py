@@ -1,0 +1,437 @@
+"""The audit desk's actions on a case: verify, classify, route, ask for information, reject, move up.
+
+Every hand-made change of category, urgency, route or queue position needs a
+reason from the list plus free text; it is written to the fairness record
+(manual_changes) and to the audit log with the actor and the before/after values.
+Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import audit
+from cases import service as cases
+from cases.models import Case, CaseStatus, Gender
+from majlis.clock import Clock
+from majlis.errors import N_, FieldError, InvalidInput
+from notify import outbox
+from notify.texts import needs_information_sms, rejected_sms
+from priority.errors import CaseNotFound, NotOpenForTriage, NotReadyToRoute
+from priority.models import Category, ChangedField, ChangeReason, ManualChange, Route, Triage
+from priority.score import Urgency
+
+URGENCY_RANK = {Urgency.NORMAL: 0, Urgency.URGENT: 1, Urgency.CRITICAL: 2}
+MAX_NOTE = 500
+
+
+@dataclass(frozen=True)
+class Justification:
+    """Why a change was made by hand: a reason from the list and the desk's own words."""
+
+    reason: ChangeReason
+    text: str
+
+
+def read_justification(reason: str | None, text: str | None, errors: list[FieldError]) -> Justification | None:
+    """The justification if one was given; problems with it are added to errors."""
+    reason = (reason or "").strip()
+    text = (text or "").strip()
+    if not reason and not text:
+        return None
+    choice: ChangeReason | None = None
+    try:
+        choice = ChangeReason(reason)
+    except ValueError:
+        errors.append(
+            FieldError(
+                "change_reason",
+                "invalid_choice" if reason else "missing",
+                N_("{field} must be one of: {choices}."),
+                {"choices": ", ".join(r.value for r in ChangeReason)},
+            )
+        )
+    if not text:
+        errors.append(FieldError("change_text", "missing", N_("{field} is required.")))
+    elif len(text) > MAX_NOTE:
+        errors.append(
+            FieldError(
+                "change_text", "too_long", N_("{field} must be at most {max} characters."), {"max": str(MAX_NOTE)}
+            )
+        )
+    return Justification(choice, text) if choice is not None and text and len(text) <= MAX_NOTE else None
+
+
+def _require_justification(justification: Justification | None, why: str, errors: list[FieldError]) -> None:
+    if justification is None and not any(e.field in ("change_reason", "change_text") for e in errors):
+        errors.append(FieldError("change_reason", "reason_required", why))
+
+
+async def open_case(*, session: AsyncSession, tracking_number: str) -> Case:
+    """The case, if it exists and can still be triaged."""
+    case = await cases.find_by_tracking_number(session=session, tracking_number=tracking_number)
+    if case is None:
+        raise CaseNotFound()
+    if case.status in cases.CLOSED:
+        raise NotOpenForTriage()
+    return case
+
+
+async def triage_of(*, session: AsyncSession, clock: Clock, case: Case) -> Triage:
+    """The case's triage row, created empty on first use."""
+    triage = await session.get(Triage, case.id)
+    if triage is None:
+        triage = Triage(
+            case_id=case.id, urgency_reason="", women_section=False, queue_adjustment=0, updated_at=clock.now()
+        )
+        session.add(triage)
+        await session.flush()
+    return triage
+
+
+async def categories(*, session: AsyncSession, active_only: bool = True) -> list[Category]:
+    query = select(Category).order_by(Category.position)
+    if active_only:
+        query = query.where(Category.active.is_(True))
+    return list(await session.scalars(query))
+
+
+async def _record_change(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    case: Case,
+    actor_id: int,
+    field: ChangedField,
+    before: str,
+    after: str,
+    justification: Justification,
+) -> None:
+    session.add(
+        ManualChange(
+            case_id=case.id,
+            actor_id=actor_id,
+            at=clock.now(),
+            field=field,
+            before=before,
+            after=after,
+            reason=justification.reason,
+            reason_text=justification.text,
+        )
+    )
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action=f"triage.manual_change.{field.value}",
+        target_type="case",
+        target_id=case.tracking_number,
+        details={"before": before, "after": after, "reason": justification.reason.value, "text": justification.text},
+    )
+
+
+async def verify(*, session: AsyncSession, clock: Clock, tracking_number: str, actor_id: int) -> Triage:
+    """Marks the applicant's identity and the request's completeness as checked."""
+    case = await open_case(session=session, tracking_number=tracking_number)
+    triage = await triage_of(session=session, clock=clock, case=case)
+    triage.verified_at = clock.now()
+    triage.verified_by_id = actor_id
+    triage.updated_at = clock.now()
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="triage.verify",
+        target_type="case",
+        target_id=case.tracking_number,
+    )
+    if case.status is CaseStatus.NEEDS_INFORMATION:
+        await cases.change_status(
+            session=session,
+            clock=clock,
+            case=case,
+            to_status=CaseStatus.RECEIVED,
+            actor_id=actor_id,
+            note="اكتملت البيانات",
+        )
+    await session.flush()
+    return triage
+
+
+async def classify(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    tracking_number: str,
+    actor_id: int,
+    category: str,
+    urgency: str,
+    change_reason: str | None = None,
+    change_text: str | None = None,
+) -> Triage:
+    """Sets the category and urgency.
+
+    Raising the urgency above what the category implies, or changing a
+    category or urgency already set, needs a justification; InvalidInput names
+    every problem and nothing is changed.
+    """
+    case = await open_case(session=session, tracking_number=tracking_number)
+    errors: list[FieldError] = []
+    chosen = await session.get(Category, category) if category else None
+    if chosen is None or not chosen.active:
+        errors.append(
+            FieldError(
+                "category", "unknown" if category else "missing", N_("{field} is not in the list of categories.")
+            )
+        )
+    level: Urgency | None = None
+    try:
+        level = Urgency(urgency)
+    except ValueError:
+        errors.append(
+            FieldError(
+                "urgency",
+                "invalid_choice",
+                N_("{field} must be one of: {choices}."),
+                {"choices": ", ".join(u.value for u in Urgency)},
+            )
+        )
+    justification = read_justification(change_reason, change_text, errors)
+    triage = await triage_of(session=session, clock=clock, case=case)
+    if chosen is not None and level is not None:
+        raised = URGENCY_RANK[level] > URGENCY_RANK[chosen.implied_urgency]
+        changed = (triage.category_code not in (None, chosen.code)) or (triage.urgency not in (None, level))
+        if raised:
+            _require_justification(
+                justification, N_("Raising the urgency above what the category implies needs a reason."), errors
+            )
+        elif changed:
+            _require_justification(justification, N_("Changing a classification already made needs a reason."), errors)
+    if errors:
+        raise InvalidInput(errors)
+    assert chosen is not None and level is not None
+    if justification is not None:
+        if triage.category_code not in (None, chosen.code):
+            await _record_change(
+                session=session,
+                clock=clock,
+                case=case,
+                actor_id=actor_id,
+                field=ChangedField.CATEGORY,
+                before=triage.category_code or "",
+                after=chosen.code,
+                justification=justification,
+            )
+        previous_urgency = triage.urgency or chosen.implied_urgency
+        if level is not previous_urgency or URGENCY_RANK[level] > URGENCY_RANK[chosen.implied_urgency]:
+            await _record_change(
+                session=session,
+                clock=clock,
+                case=case,
+                actor_id=actor_id,
+                field=ChangedField.URGENCY,
+                before=previous_urgency.value,
+                after=level.value,
+                justification=justification,
+            )
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="triage.classify",
+        target_type="case",
+        target_id=case.tracking_number,
+        details={
+            "before": {"category": triage.category_code, "urgency": triage.urgency and triage.urgency.value},
+            "after": {"category": chosen.code, "urgency": level.value},
+        },
+    )
+    triage.category_code = chosen.code
+    triage.urgency = level
+    triage.urgency_reason = (
+        justification.text if justification and URGENCY_RANK[level] > URGENCY_RANK[chosen.implied_urgency] else ""
+    )
+    triage.updated_at = clock.now()
+    await session.flush()
+    return triage
+
+
+async def route(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    tracking_number: str,
+    actor_id: int,
+    to: str,
+    change_reason: str | None = None,
+    change_text: str | None = None,
+) -> Triage:
+    """Sends the case to an audience (in person or by video) or to a written referral."""
+    case = await open_case(session=session, tracking_number=tracking_number)
+    errors: list[FieldError] = []
+    target: Route | None = None
+    try:
+        target = Route(to)
+    except ValueError:
+        errors.append(
+            FieldError(
+                "route",
+                "invalid_choice",
+                N_("{field} must be one of: {choices}."),
+                {"choices": ", ".join(r.value for r in Route)},
+            )
+        )
+    justification = read_justification(change_reason, change_text, errors)
+    triage = await triage_of(session=session, clock=clock, case=case)
+    if target is not None and triage.route not in (None, target):
+        _require_justification(justification, N_("Changing a route already set needs a reason."), errors)
+    if errors:
+        raise InvalidInput(errors)
+    assert target is not None
+    if triage.verified_at is None or triage.category_code is None or triage.urgency is None:
+        raise NotReadyToRoute()
+    if justification is not None and triage.route not in (None, target):
+        await _record_change(
+            session=session,
+            clock=clock,
+            case=case,
+            actor_id=actor_id,
+            field=ChangedField.ROUTE,
+            before=triage.route.value if triage.route else "",
+            after=target.value,
+            justification=justification,
+        )
+    # The women's section serves women: their video audiences go through its rooms.
+    triage.women_section = target is Route.AUDIENCE_VIDEO and case.applicant.gender is Gender.FEMALE
+    triage.route = target
+    triage.updated_at = clock.now()
+    status = CaseStatus.REFERRED if target is Route.WRITTEN_REFERRAL else CaseStatus.AWAITING_AUDIENCE
+    if case.status is not status:
+        await cases.change_status(session=session, clock=clock, case=case, to_status=status, actor_id=actor_id)
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="triage.route",
+        target_type="case",
+        target_id=case.tracking_number,
+        details={"route": target.value, "women_section": triage.women_section},
+    )
+    await session.flush()
+    return triage
+
+
+def _required_note(value: str, field: str) -> str:
+    value = value.strip()
+    if not value:
+        raise InvalidInput([FieldError(field, "missing", N_("{field} is required."))])
+    if len(value) > MAX_NOTE:
+        raise InvalidInput(
+            [FieldError(field, "too_long", N_("{field} must be at most {max} characters."), {"max": str(MAX_NOTE)})]
+        )
+    return value
+
+
+async def request_information(
+    *, session: AsyncSession, clock: Clock, tracking_number: str, actor_id: int, missing: str, status_url: str
+) -> None:
+    """Marks the case as needing information and tells the applicant what is missing."""
+    missing = _required_note(missing, "missing")
+    case = await open_case(session=session, tracking_number=tracking_number)
+    change = await cases.change_status(
+        session=session, clock=clock, case=case, to_status=CaseStatus.NEEDS_INFORMATION, actor_id=actor_id, note=missing
+    )
+    language = case.applicant.language.value
+    await outbox.enqueue(
+        session=session,
+        clock=clock,
+        purpose=f"needs_information:{change.id}",
+        channel="sms",
+        recipient=case.phone,
+        language=language,
+        case_id=case.id,
+        body=needs_information_sms(
+            language=language, tracking_number=case.tracking_number, missing=missing, status_url=status_url
+        ),
+    )
+
+
+async def reject(
+    *, session: AsyncSession, clock: Clock, tracking_number: str, actor_id: int, reason: str, status_url: str
+) -> None:
+    """Closes the case as rejected and tells the applicant why."""
+    reason = _required_note(reason, "reason")
+    case = await open_case(session=session, tracking_number=tracking_number)
+    await cases.change_status(
+        session=session, clock=clock, case=case, to_status=CaseStatus.REJECTED, actor_id=actor_id, note=reason
+    )
+    language = case.applicant.language.value
+    await outbox.enqueue(
+        session=session,
+        clock=clock,
+        purpose="rejected",
+        channel="sms",
+        recipient=case.phone,
+        language=language,
+        case_id=case.id,
+        body=rejected_sms(
+            language=language, tracking_number=case.tracking_number, reason=reason, status_url=status_url
+        ),
+    )
+
+
+async def move_up(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    tracking_number: str,
+    actor_id: int,
+    points: int,
+    change_reason: str | None,
+    change_text: str | None,
+) -> Triage:
+    """Moves a case up the queue by hand: always justified, always in the fairness record."""
+    case = await open_case(session=session, tracking_number=tracking_number)
+    errors: list[FieldError] = []
+    if not 1 <= points <= 300:
+        errors.append(
+            FieldError(
+                "points", "out_of_range", N_("{field} must be between {min} and {max}."), {"min": "1", "max": "300"}
+            )
+        )
+    justification = read_justification(change_reason, change_text, errors)
+    _require_justification(justification, N_("Moving a request up the queue needs a reason."), errors)
+    if errors:
+        raise InvalidInput(errors)
+    assert justification is not None
+    triage = await triage_of(session=session, clock=clock, case=case)
+    before = triage.queue_adjustment
+    triage.queue_adjustment = before + points
+    triage.updated_at = clock.now()
+    await _record_change(
+        session=session,
+        clock=clock,
+        case=case,
+        actor_id=actor_id,
+        field=ChangedField.QUEUE_POSITION,
+        before=str(before),
+        after=str(triage.queue_adjustment),
+        justification=justification,
+    )
+    await session.flush()
+    return triage
+
+
+async def triages(*, session: AsyncSession, case_ids: set[int]) -> dict[int, Triage]:
+    if not case_ids:
+        return {}
+    rows = await session.scalars(select(Triage).where(Triage.case_id.in_(case_ids)))
+    return {t.case_id: t for t in rows}
+
+
+async def changes_for(*, session: AsyncSession, case_id: int) -> list[ManualChange]:
+    rows = await session.scalars(select(ManualChange).where(ManualChange.case_id == case_id).order_by(ManualChange.id))
+    return list(rows)

@@ -1,0 +1,71 @@
+"""The audit desk in a real browser: classify a request, merge a duplicate; a manager reads the fairness report."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, Page
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from accounts.roles import Role
+from majlis.clock import FrozenClock
+from tests.factories import PASSWORD, Client, api_payload, make_staff
+
+pytestmark = pytest.mark.browser
+
+
+async def sign_in(page: Page, base: str, username: str) -> None:
+    await page.goto(base + "/login")
+    await page.fill("#username", username)
+    await page.fill("#password", PASSWORD)
+    await page.click("button.primary")
+
+
+async def test_classify_merge_and_read_the_fairness_report(
+    client: Client, sessions: async_sessionmaker[AsyncSession], clock: FrozenClock, browser: Browser
+) -> None:
+    first = await (
+        await client.post(
+            "/api/v1/requests",
+            json=api_payload(text="أطلب مقابلة معالي الوزير بخصوص قضية حضانة أبنائي بعد تعثر التنفيذ"),
+        )
+    ).json()
+    second = await (
+        await client.post(
+            "/api/v1/requests",
+            json=api_payload(text="اطلب مقابلة معالي الوزير بخصوص قضيه حضانه ابنائي لتعثر تنفيذ الحكم"),
+        )
+    ).json()
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    await make_staff(sessions, clock, Role.MANAGER, "manager")
+    base = str(client.make_url("/")).rstrip("/")
+    page = await browser.new_page(viewport={"width": 1180, "height": 820})
+
+    await sign_in(page, base, "audit")
+    await page.click(f"a[href='/audit/cases/{first['tracking_number']}']")
+    await page.click("#verify")
+    await page.select_option("#category-select", "family_personal_status")
+    await page.select_option("#urgency-select", "urgent")  # above what the category implies
+    await page.click("#classify")
+    assert "سبب" in (await page.text_content(".error-summary") or "")
+    await page.select_option("#classify-reason", "health_or_safety")
+    await page.fill("#classify-text", "الأطفال في خطر")
+    await page.click("#classify")
+    assert (await page.text_content("#urgency") or "").strip() == "عاجلة"
+
+    await page.goto(f"{base}/audit/cases/{second['tracking_number']}")
+    merge = page.locator("button.merge")
+    assert await merge.count() == 1
+    await merge.click()
+    assert (await page.text_content("#case-status") or "").strip() == "مغلق لتكراره"
+    assert "منقول من الطلب المكرر" not in await page.content()  # the words went to the original
+    await page.goto(f"{base}/audit/cases/{first['tracking_number']}")
+    assert second["tracking_number"] in await page.content()
+    await page.close()
+
+    page = await browser.new_page()
+    await sign_in(page, base, "manager")
+    await page.goto(base + "/reports/fairness")
+    rows = await page.locator("#changes-by-staff tbody tr").all_text_contents()
+    assert any("Staff audit_desk" in row for row in rows)
+    assert await page.locator("#waiting tbody tr").count() > 0
+    await page.close()

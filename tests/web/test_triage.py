@@ -1,0 +1,124 @@
+"""The audit desk's pages and API, and the managers' fairness report."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from accounts.roles import Role
+from majlis.clock import FrozenClock
+from tests.factories import Client, api_payload, csrf_token, make_staff, sign_in
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def submit(client: Client, **overrides: object) -> str:
+    body = await (await client.post("/api/v1/requests", json=api_payload(**overrides))).json()
+    return str(body["tracking_number"])
+
+
+async def test_desk_classifies_verifies_and_routes_through_the_page(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    number = await submit(client)
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    await sign_in(client, "audit")
+    queue = await (await client.get("/audit")).text()
+    assert f"/audit/cases/{number}" in queue
+    token = await csrf_token(client, f"/audit/cases/{number}")
+    base = f"/audit/cases/{number}"
+    raised = await client.post(
+        f"{base}/classify", data={"category": "housing", "urgency": "critical", "csrf_token": token}
+    )
+    assert raised.status == 422
+    assert 'id="change_reason-error"' in await raised.text() or "سبب" in await raised.text()
+    for action, data in (
+        ("verify", {}),
+        ("classify", {"category": "family_personal_status", "urgency": "normal"}),
+        ("route", {"route": "audience_video"}),
+    ):
+        response = await client.post(f"{base}/{action}", data={**data, "csrf_token": token}, allow_redirects=False)
+        assert response.status == 303, (action, await response.text())
+    page = await (await client.get(base)).text()
+    assert 'id="case-status">بانتظار' in page or "بانتظار" in page
+    assert "القسم النسائي" in page  # a woman's video audience goes to the women's section
+    ordered = await (await client.get("/audit/queue")).text()
+    assert number in ordered
+
+
+async def test_api_is_for_the_audit_desk_only_and_needs_the_csrf_header(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    number = await submit(client)
+    anonymous = await client.post(f"/api/v1/triage/{number}/verify")
+    assert anonymous.status == 401 and (await anonymous.json())["error"] == "unauthorized"
+
+    await make_staff(sessions, clock, Role.PROTOCOL, "protocol")
+    await sign_in(client, "protocol")
+    token = (await (await client.get("/api/v1/session")).json())["csrf_token"]
+    refused = await client.post(f"/api/v1/triage/{number}/verify", headers={"X-CSRF-Token": token})
+    assert refused.status == 403
+
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    await sign_in(client, "audit")
+    token = (await (await client.get("/api/v1/session")).json())["csrf_token"]
+    forged = await client.post(f"/api/v1/triage/{number}/verify")
+    assert forged.status == 403
+    verified = await client.post(f"/api/v1/triage/{number}/verify", headers={"X-CSRF-Token": token})
+    assert verified.status == 200 and (await verified.json())["verified"] is True
+
+    bad = await client.post(
+        f"/api/v1/triage/{number}/classify",
+        json={"category": "vip", "urgency": "normal"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert bad.status == 422
+    assert [f["field"] for f in (await bad.json())["fields"]] == ["category"]
+
+    ok = await client.post(
+        f"/api/v1/triage/{number}/classify",
+        json={"category": "qisas", "urgency": "critical"},
+        headers={"X-CSRF-Token": token},
+    )
+    assert (await ok.json())["urgency"] == "critical"
+    routed = await client.post(
+        f"/api/v1/triage/{number}/route", json={"route": "audience_in_person"}, headers={"X-CSRF-Token": token}
+    )
+    assert (await routed.json())["route"] == "audience_in_person"
+    queue = await (await client.get("/api/v1/triage/queue")).json()
+    assert [p["tracking_number"] for p in queue] == [number]
+
+    itself = await client.post(f"/api/v1/triage/{number}/merge", json={"into": number}, headers={"X-CSRF-Token": token})
+    assert itself.status == 422 and (await itself.json())["error"] == "merge_into_itself"
+    missing = await client.post("/api/v1/triage/26-999999-0/verify", headers={"X-CSRF-Token": token})
+    assert missing.status == 404
+
+
+async def test_merge_through_the_api(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
+    first = await submit(client, text="أطلب مقابلة معالي الوزير بخصوص قضية حضانة أبنائي بعد تعثر التنفيذ")
+    second = await submit(client, text="اطلب مقابلة معالي الوزير بخصوص قضيه حضانه ابنائي لتعثر تنفيذ الحكم")
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    await sign_in(client, "audit")
+    token = (await (await client.get("/api/v1/session")).json())["csrf_token"]
+    found = await (await client.get(f"/api/v1/triage/{second}/duplicates")).json()
+    assert [d["tracking_number"] for d in found] == [first] and found[0]["same_id"]
+    merged = await client.post(f"/api/v1/triage/{second}/merge", json={"into": first}, headers={"X-CSRF-Token": token})
+    assert merged.status == 200 and (await merged.json())["status"] == "duplicate"
+    again = await client.post(f"/api/v1/triage/{second}/merge", json={"into": first}, headers={"X-CSRF-Token": token})
+    assert again.status == 409
+
+
+async def test_managers_see_the_fairness_report_and_its_csv(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await submit(client)
+    await make_staff(sessions, clock, Role.MANAGER, "manager")
+    await sign_in(client, "manager")
+    page = await client.get("/reports/fairness")
+    assert page.status == 200
+    html = await page.text()
+    assert 'id="queue-jumps"' in html and 'id="waiting"' in html
+    csv = await client.get("/reports/fairness.csv")
+    assert csv.status == 200 and csv.content_type == "text/csv"
+    text = await csv.text()
+    assert "section,key,value,count,median_days,p90_days,justification" in text
+    assert "waiting,channel,portal,1," in text

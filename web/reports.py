@@ -1,0 +1,69 @@
+"""Managers' reports: the fairness of the queue, as a page and as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from aiohttp import web
+
+from accounts import service as accounts
+from accounts.roles import Role
+from priority.queue import FairnessReport, fairness_report
+from web import labels
+from web.auth import requires
+from web.keys import CLOCK, DB
+from web.pages import gettext_for, render
+
+routes = web.RouteTableDef()
+
+
+async def _report(request: web.Request) -> tuple[FairnessReport, dict[int, str]]:
+    session = request[DB]
+    report = await fairness_report(session=session, clock=request.app[CLOCK])
+    names = await accounts.names_by_id(session=session, ids=set(report.changes_by_staff))
+    return report, names
+
+
+@routes.get("/reports/fairness")
+@requires(Role.MANAGER)
+async def fairness(request: web.Request) -> web.Response:
+    report, names = await _report(request)
+    return render(request, "reports/fairness.html", {"report": report, "names": names, "labels": labels})
+
+
+@routes.get("/reports/fairness.csv")
+@requires(Role.MANAGER)
+async def fairness_csv(request: web.Request) -> web.Response:
+    """The same report in one CSV with a section column, for spreadsheets."""
+    report, names = await _report(request)
+    _ = gettext_for(request)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["section", "key", "value", "count", "median_days", "p90_days", "justification"])
+    for actor_id, reasons in sorted(report.changes_by_staff.items()):
+        for reason, count in sorted(reasons.items()):
+            writer.writerow(["changes_by_staff", names.get(actor_id, str(actor_id)), reason, count, "", "", ""])
+    for reason, count in sorted(report.changes_by_reason.items()):
+        writer.writerow(["changes_by_reason", reason, _(labels.CHANGE_REASONS[reason]), count, "", "", ""])
+    for stats in report.waiting:
+        writer.writerow(
+            ["waiting", stats.group, stats.value, stats.count, f"{stats.median_days:.1f}", f"{stats.p90_days:.1f}", ""]
+        )
+    for jump in report.jumps:
+        justification = (
+            f"{jump.justification.reason.value}: {jump.justification.reason_text}"
+            if jump.justification
+            else "UNJUSTIFIED"
+        )
+        writer.writerow(
+            ["queue_jump", jump.ahead.case.tracking_number, jump.passed.case.tracking_number, "", "", "", justification]
+        )
+    # A byte-order mark lets spreadsheet programs read the Arabic as UTF-8.
+    body = "\ufeff" + out.getvalue()
+    return web.Response(
+        text=body,
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": 'attachment; filename="fairness.csv"'},
+    )

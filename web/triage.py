@@ -1,0 +1,209 @@
+"""The audit desk's pages: the triage of one request, duplicates side by side, the priority queue."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from aiohttp import web
+
+from accounts.roles import Role
+from cases import service as cases
+from majlis.errors import DomainError, InvalidInput
+from priority import duplicates, queue
+from priority import service as triage
+from priority.models import ChangeReason, Route
+from priority.score import Urgency
+from web import labels
+from web.auth import requires, signed_in_user
+from web.errors import domain_message
+from web.intake_forms import errors_by_field
+from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
+from web.middleware import see_other
+from web.pages import render
+from web.public import status_url
+
+routes = web.RouteTableDef()
+
+Action = Callable[[web.Request, str, dict[str, str]], Awaitable[None]]
+
+
+async def case_page(
+    request: web.Request,
+    number: str,
+    *,
+    errors: dict[str, str] | None = None,
+    form_error: str | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    session = request[DB]
+    clock = request.app[CLOCK]
+    case = await cases.find_by_tracking_number(session=session, tracking_number=number)
+    if case is None:
+        raise web.HTTPNotFound()
+    row = await triage.triage_of(session=session, clock=clock, case=case)
+    window = timedelta(days=request.app[SETTINGS].duplicate_window_days)
+    context = {
+        "case": case,
+        "triage": row,
+        "categories": await triage.categories(session=session),
+        "duplicates": await duplicates.likely_duplicates(session=session, clock=clock, case=case, window=window),
+        "merged_into": await duplicates.merged_into(session=session, case_id=case.id),
+        "addenda": await cases.addenda(session=session, case_id=case.id),
+        "history": await cases.history(session=session, case_id=case.id),
+        "changes": await triage.changes_for(session=session, case_id=case.id),
+        "closed": case.status in cases.CLOSED,
+        "urgencies": list(Urgency),
+        "routes": list(Route),
+        "reasons": list(ChangeReason),
+        "labels": labels,
+        "errors": errors or {},
+        "form_error": form_error,
+        # What the desk typed, shown again after a refusal so nothing needs choosing twice.
+        "values": values or {},
+    }
+    return render(request, "audit/case.html", context, status=status)
+
+
+async def _act(request: web.Request, action: Action) -> web.Response:
+    """Runs one desk action; on a refusal shows the page again with the reason, nothing changed."""
+    number = request.match_info["tracking_number"]
+    form = await request.post()
+    fields = {k: str(v) for k, v in form.items() if k != "csrf_token"}
+    try:
+        await action(request, number, fields)
+    except InvalidInput as exc:
+        await request[DB].rollback()
+        errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
+        return await case_page(request, number, errors=errors, values=fields, status=422)
+    except DomainError as exc:
+        await request[DB].rollback()
+        message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
+        return await case_page(request, number, form_error=message, values=fields, status=422)
+    return see_other(f"/audit/cases/{number}")
+
+
+@routes.get("/audit/cases/{tracking_number}")
+@requires(Role.AUDIT_DESK)
+async def show(request: web.Request) -> web.Response:
+    return await case_page(request, request.match_info["tracking_number"])
+
+
+@routes.post("/audit/cases/{tracking_number}/verify")
+@requires(Role.AUDIT_DESK)
+async def verify(request: web.Request) -> web.Response:
+    async def action(request: web.Request, number: str, fields: dict[str, str]) -> None:
+        await triage.verify(
+            session=request[DB], clock=request.app[CLOCK], actor_id=signed_in_user(request).id, tracking_number=number
+        )
+
+    return await _act(request, action)
+
+
+@routes.post("/audit/cases/{tracking_number}/classify")
+@requires(Role.AUDIT_DESK)
+async def classify(request: web.Request) -> web.Response:
+    async def action(request: web.Request, number: str, fields: dict[str, str]) -> None:
+        await triage.classify(
+            tracking_number=number,
+            category=fields.get("category", ""),
+            urgency=fields.get("urgency", ""),
+            change_reason=fields.get("change_reason"),
+            change_text=fields.get("change_text"),
+            session=request[DB],
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+        )
+
+    return await _act(request, action)
+
+
+@routes.post("/audit/cases/{tracking_number}/route")
+@requires(Role.AUDIT_DESK)
+async def route(request: web.Request) -> web.Response:
+    async def action(request: web.Request, number: str, fields: dict[str, str]) -> None:
+        await triage.route(
+            tracking_number=number,
+            to=fields.get("route", ""),
+            change_reason=fields.get("change_reason"),
+            change_text=fields.get("change_text"),
+            session=request[DB],
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+        )
+
+    return await _act(request, action)
+
+
+@routes.post("/audit/cases/{tracking_number}/needs-information")
+@requires(Role.AUDIT_DESK)
+async def needs_information(request: web.Request) -> web.Response:
+    async def action(request: web.Request, number: str, fields: dict[str, str]) -> None:
+        await triage.request_information(
+            tracking_number=number,
+            missing=fields.get("missing", ""),
+            status_url=status_url(request),
+            session=request[DB],
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+        )
+
+    return await _act(request, action)
+
+
+@routes.post("/audit/cases/{tracking_number}/reject")
+@requires(Role.AUDIT_DESK)
+async def reject(request: web.Request) -> web.Response:
+    async def action(request: web.Request, number: str, fields: dict[str, str]) -> None:
+        await triage.reject(
+            tracking_number=number,
+            reason=fields.get("reason", ""),
+            status_url=status_url(request),
+            session=request[DB],
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+        )
+
+    return await _act(request, action)
+
+
+@routes.post("/audit/cases/{tracking_number}/move-up")
+@requires(Role.AUDIT_DESK)
+async def move_up(request: web.Request) -> web.Response:
+    async def action(request: web.Request, number: str, fields: dict[str, str]) -> None:
+        points = fields.get("points", "")
+        await triage.move_up(
+            tracking_number=number,
+            points=int(points) if points.isdigit() else 0,
+            change_reason=fields.get("change_reason"),
+            change_text=fields.get("change_text"),
+            session=request[DB],
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+        )
+
+    return await _act(request, action)
+
+
+@routes.post("/audit/cases/{tracking_number}/merge")
+@requires(Role.AUDIT_DESK)
+async def merge(request: web.Request) -> web.Response:
+    async def action(request: web.Request, number: str, fields: dict[str, str]) -> None:
+        await duplicates.merge(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+            duplicate_number=number,
+            original_number=fields.get("into", ""),
+            status_url=status_url(request),
+        )
+
+    return await _act(request, action)
+
+
+@routes.get("/audit/queue")
+@requires(Role.AUDIT_DESK, Role.PROTOCOL, Role.MANAGER)
+async def priority_queue(request: web.Request) -> web.Response:
+    places = await queue.awaiting_audience(session=request[DB], clock=request.app[CLOCK])
+    return render(request, "audit/priority_queue.html", {"places": places, "labels": labels})

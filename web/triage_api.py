@@ -1,0 +1,315 @@
+"""The audit desk's actions over JSON: /api/v1/triage/…, for the audit desk and administrators only.
+
+Signed in with the staff session cookie; every change carries the X-CSRF-Token
+header, which GET /api/v1/session gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from accounts.roles import Role
+from cases import service as cases
+from majlis.errors import N_, DomainError, FieldError, InvalidInput
+from priority import duplicates, queue
+from priority import service as triage
+from priority.errors import CaseNotFound
+from priority.models import Triage
+from web.api import invalid_input, pydantic_errors
+from web.auth import requires, signed_in_user
+from web.errors import bilingual
+from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
+from web.public import status_url
+from web.security import csrf_token
+
+routes = web.RouteTableDef()
+DESK = (Role.AUDIT_DESK,)
+
+
+class Justified(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    change_reason: str | None = Field(default=None, description="One of the listed reasons; needed for manual changes")
+    change_text: str | None = Field(default=None, max_length=500)
+
+
+class ClassifyIn(Justified):
+    category: str = Field(description="A code from GET /api/v1/triage/categories")
+    urgency: str = Field(json_schema_extra={"enum": ["critical", "urgent", "normal"]})
+
+
+class RouteIn(Justified):
+    route: str = Field(json_schema_extra={"enum": ["audience_in_person", "audience_video", "written_referral"]})
+
+
+class MoveUpIn(Justified):
+    points: int = Field(ge=1, le=300, description="10 points are one day of waiting")
+
+
+class MissingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    missing: str = Field(max_length=500, description="Sent to the applicant")
+
+
+class RejectIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(max_length=500, description="Sent to the applicant")
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    into: str = Field(description="The tracking number of the original request")
+
+
+class TriageOut(BaseModel):
+    tracking_number: str
+    status: str
+    verified: bool
+    category: str | None
+    urgency: str | None
+    route: str | None
+    women_section: bool
+    queue_adjustment: int
+
+
+class QueuePlaceOut(BaseModel):
+    position: int
+    tracking_number: str
+    urgency: str
+    category: str
+    score: float
+    base_score: float
+
+
+class DuplicateOut(BaseModel):
+    tracking_number: str
+    similarity: float
+    same_id: bool
+    same_phone: bool
+
+
+class CategoryOut(BaseModel):
+    code: str
+    name_ar: str
+    name_en: str
+    implied_urgency: str
+    weight: int
+
+
+class SessionOut(BaseModel):
+    username: str
+    role: str
+    csrf_token: str
+
+
+_STATUS_FOR = {"case_not_found": 404, "case_closed": 409, "already_merged": 409, "merge_into_closed": 409}
+
+
+def _refusal(request: web.Request, exc: DomainError) -> web.Response:
+    messages = bilingual(request.app[CATALOGS], exc.message, **exc.params)
+    body = {"error": exc.code, "message": messages[request[LANGUAGE]], "messages": messages, "fields": []}
+    return web.json_response(body, status=_STATUS_FOR.get(exc.code, 422))
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def _parsed(request: web.Request, model: type[M]) -> M:
+    """The JSON body as the model; InvalidInput names every bad field."""
+    try:
+        payload = await request.json()
+    except ValueError:
+        raise InvalidInput([FieldError("body", "invalid_json", N_("The request body is not valid JSON."))]) from None
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidInput(pydantic_errors(exc)) from None
+
+
+Action = Callable[[web.Request, str], Awaitable[Any]]
+
+
+async def _run(request: web.Request, action: Action) -> web.Response:
+    """Runs an action on the case in the path and answers with its triage; refusals change nothing."""
+    number = request.match_info["tracking_number"]
+    try:
+        await action(request, number)
+        case = await cases.find_by_tracking_number(session=request[DB], tracking_number=number)
+        if case is None:
+            raise CaseNotFound()
+        row = await triage.triage_of(session=request[DB], clock=request.app[CLOCK], case=case)
+    except InvalidInput as exc:
+        return invalid_input(request, exc.errors)
+    except DomainError as exc:
+        return _refusal(request, exc)
+    return web.json_response(_triage_out(number, case.status.value, row).model_dump())
+
+
+def _triage_out(number: str, status: str, row: Triage) -> TriageOut:
+    return TriageOut(
+        tracking_number=number,
+        status=status,
+        verified=row.verified_at is not None,
+        category=row.category_code,
+        urgency=row.urgency.value if row.urgency else None,
+        route=row.route.value if row.route else None,
+        women_section=row.women_section,
+        queue_adjustment=row.queue_adjustment,
+    )
+
+
+def _who(request: web.Request) -> dict[str, Any]:
+    return {"session": request[DB], "clock": request.app[CLOCK], "actor_id": signed_in_user(request).id}
+
+
+@routes.get("/api/v1/session")
+@requires(*Role)
+async def session_info(request: web.Request) -> web.Response:
+    user = signed_in_user(request)
+    out = SessionOut(username=user.username, role=user.role.value, csrf_token=csrf_token(request))
+    return web.json_response(out.model_dump())
+
+
+@routes.get("/api/v1/triage/categories")
+@requires(*DESK)
+async def categories(request: web.Request) -> web.Response:
+    rows = await triage.categories(session=request[DB])
+    out = [
+        CategoryOut(
+            code=c.code, name_ar=c.name_ar, name_en=c.name_en, implied_urgency=c.implied_urgency.value, weight=c.weight
+        ).model_dump()
+        for c in rows
+    ]
+    return web.json_response(out)
+
+
+@routes.get("/api/v1/triage/queue")
+@requires(*DESK)
+async def priority_queue(request: web.Request) -> web.Response:
+    places = await queue.awaiting_audience(session=request[DB], clock=request.app[CLOCK])
+    out = [
+        QueuePlaceOut(
+            position=i,
+            tracking_number=p.case.tracking_number,
+            urgency=p.urgency.value,
+            category=p.category,
+            score=round(p.score, 3),
+            base_score=round(p.base_score, 3),
+        ).model_dump()
+        for i, p in enumerate(places, start=1)
+    ]
+    return web.json_response(out)
+
+
+@routes.get("/api/v1/triage/{tracking_number}/duplicates")
+@requires(*DESK)
+async def likely_duplicates(request: web.Request) -> web.Response:
+    case = await cases.find_by_tracking_number(
+        session=request[DB], tracking_number=request.match_info["tracking_number"]
+    )
+    if case is None:
+        return _refusal(request, CaseNotFound())
+    window = timedelta(days=request.app[SETTINGS].duplicate_window_days)
+    found = await duplicates.likely_duplicates(session=request[DB], clock=request.app[CLOCK], case=case, window=window)
+    out = [
+        DuplicateOut(
+            tracking_number=d.case.tracking_number,
+            similarity=round(d.similarity, 3),
+            same_id=d.same_id,
+            same_phone=d.same_phone,
+        ).model_dump()
+        for d in found
+    ]
+    return web.json_response(out)
+
+
+@routes.post("/api/v1/triage/{tracking_number}/verify")
+@requires(*DESK)
+async def verify(request: web.Request) -> web.Response:
+    return await _run(request, lambda r, n: triage.verify(tracking_number=n, **_who(r)))
+
+
+@routes.post("/api/v1/triage/{tracking_number}/classify")
+@requires(*DESK)
+async def classify(request: web.Request) -> web.Response:
+    async def action(r: web.Request, n: str) -> None:
+        body = await _parsed(r, ClassifyIn)
+        await triage.classify(
+            tracking_number=n,
+            category=body.category,
+            urgency=body.urgency,
+            change_reason=body.change_reason,
+            change_text=body.change_text,
+            **_who(r),
+        )
+
+    return await _run(request, action)
+
+
+@routes.post("/api/v1/triage/{tracking_number}/route")
+@requires(*DESK)
+async def route(request: web.Request) -> web.Response:
+    async def action(r: web.Request, n: str) -> None:
+        body = await _parsed(r, RouteIn)
+        await triage.route(
+            tracking_number=n, to=body.route, change_reason=body.change_reason, change_text=body.change_text, **_who(r)
+        )
+
+    return await _run(request, action)
+
+
+@routes.post("/api/v1/triage/{tracking_number}/move-up")
+@requires(*DESK)
+async def move_up(request: web.Request) -> web.Response:
+    async def action(r: web.Request, n: str) -> None:
+        body = await _parsed(r, MoveUpIn)
+        await triage.move_up(
+            tracking_number=n,
+            points=body.points,
+            change_reason=body.change_reason,
+            change_text=body.change_text,
+            **_who(r),
+        )
+
+    return await _run(request, action)
+
+
+@routes.post("/api/v1/triage/{tracking_number}/needs-information")
+@requires(*DESK)
+async def needs_information(request: web.Request) -> web.Response:
+    async def action(r: web.Request, n: str) -> None:
+        body = await _parsed(r, MissingIn)
+        await triage.request_information(tracking_number=n, missing=body.missing, status_url=status_url(r), **_who(r))
+
+    return await _run(request, action)
+
+
+@routes.post("/api/v1/triage/{tracking_number}/reject")
+@requires(*DESK)
+async def reject(request: web.Request) -> web.Response:
+    async def action(r: web.Request, n: str) -> None:
+        body = await _parsed(r, RejectIn)
+        await triage.reject(tracking_number=n, reason=body.reason, status_url=status_url(r), **_who(r))
+
+    return await _run(request, action)
+
+
+@routes.post("/api/v1/triage/{tracking_number}/merge")
+@requires(*DESK)
+async def merge(request: web.Request) -> web.Response:
+    async def action(r: web.Request, n: str) -> None:
+        body = await _parsed(r, MergeIn)
+        await duplicates.merge(
+            session=r[DB],
+            clock=r.app[CLOCK],
+            actor_id=signed_in_user(r).id,
+            duplicate_number=n,
+            original_number=body.into,
+            status_url=status_url(r),
+        )
+
+    return await _run(request, action)
