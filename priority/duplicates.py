@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +16,7 @@ from majlis.clock import Clock
 from notify import outbox
 from notify.texts import merged_sms
 from priority.errors import CaseNotFound, already_merged, merge_into_closed, merge_into_itself
-from priority.models import DuplicateMerge
+from priority.models import DuplicateFlag, DuplicateMerge
 from priority.similarity import DEFAULT_THRESHOLD, profile, profile_similarity
 
 
@@ -130,6 +131,35 @@ async def merge(
         details={"into": original.tracking_number, "similarity": round(score, 3)},
     )
     return record
+
+
+async def flag_on_intake(*, session: AsyncSession, clock: Clock, case: Case, window: timedelta) -> int:
+    """Records the likely duplicates of a request just received; gives back how many were found."""
+    found = await likely_duplicates(session=session, clock=clock, case=case, window=window)
+    for duplicate in found:
+        session.add(
+            DuplicateFlag(
+                case_id=case.id,
+                other_case_id=duplicate.case.id,
+                similarity=duplicate.similarity,
+                flagged_at=clock.now(),
+            )
+        )
+    await session.flush()
+    return len(found)
+
+
+async def flagged(*, session: AsyncSession, case_ids: set[int]) -> dict[int, list[DuplicateFlag]]:
+    """The intake flags of each case, most similar first."""
+    if not case_ids:
+        return {}
+    rows = await session.scalars(
+        select(DuplicateFlag).where(DuplicateFlag.case_id.in_(case_ids)).order_by(DuplicateFlag.similarity.desc())
+    )
+    by_case: dict[int, list[DuplicateFlag]] = {}
+    for flag in rows:
+        by_case.setdefault(flag.case_id, []).append(flag)
+    return by_case
 
 
 async def merged_into(*, session: AsyncSession, case_id: int) -> DuplicateMerge | None:

@@ -97,3 +97,14 @@ class DuplicateMerge(Base):
     merged_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     similarity: Mapped[float] = mapped_column(Float)
+
+
+class DuplicateFlag(Base):
+    """A likely duplicate noticed when a request came in, for the audit desk to look at."""
+
+    __tablename__ = "duplicate_flags"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    other_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    similarity: Mapped[float] = mapped_column(Float)
+    flagged_at: Mapped[datetime] = mapped_column(UTCDateTime())

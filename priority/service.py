@@ -8,9 +8,10 @@ Services flush, never commit.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit
@@ -22,7 +23,7 @@ from notify import outbox
 from notify.texts import needs_information_sms, rejected_sms
 from priority.errors import CaseNotFound, NotOpenForTriage, NotReadyToRoute
 from priority.models import Category, ChangedField, ChangeReason, ManualChange, Route, Triage
-from priority.score import Urgency
+from priority.score import MAX_CATEGORY_WEIGHT, Urgency
 
 URGENCY_RANK = {Urgency.NORMAL: 0, Urgency.URGENT: 1, Urgency.CRITICAL: 2}
 MAX_NOTE = 500
@@ -435,3 +436,102 @@ async def triages(*, session: AsyncSession, case_ids: set[int]) -> dict[int, Tri
 async def changes_for(*, session: AsyncSession, case_id: int) -> list[ManualChange]:
     rows = await session.scalars(select(ManualChange).where(ManualChange.case_id == case_id).order_by(ManualChange.id))
     return list(rows)
+
+
+_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+
+async def add_category(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    actor_id: int,
+    code: str,
+    name_ar: str,
+    name_en: str,
+    weight: str,
+    implied_urgency: str,
+) -> Category:
+    """A new category at the end of the managed list; InvalidInput names every bad field."""
+    errors: list[FieldError] = []
+    code = code.strip().lower()
+    if not _CODE.match(code):
+        errors.append(FieldError("code", "invalid", N_("{field} must be 2 to 40 small Latin letters, digits or _.")))
+    elif await session.get(Category, code) is not None:
+        errors.append(FieldError("code", "taken", N_("A category with this code already exists.")))
+    for field, value in (("name_ar", name_ar), ("name_en", name_en)):
+        if not value.strip():
+            errors.append(FieldError(field, "missing", N_("{field} is required.")))
+        elif len(value.strip()) > 120:
+            errors.append(
+                FieldError(field, "too_long", N_("{field} must be at most {max} characters."), {"max": "120"})
+            )
+    points = int(weight) if weight.strip().isdigit() else -1
+    if not 0 <= points <= MAX_CATEGORY_WEIGHT:
+        # Above this a category could lift a request over a whole urgency band.
+        errors.append(
+            FieldError(
+                "weight",
+                "out_of_range",
+                N_("{field} must be between {min} and {max}."),
+                {"min": "0", "max": str(MAX_CATEGORY_WEIGHT)},
+            )
+        )
+    level: Urgency | None = None
+    try:
+        level = Urgency(implied_urgency)
+    except ValueError:
+        errors.append(
+            FieldError(
+                "implied_urgency",
+                "invalid_choice",
+                N_("{field} must be one of: {choices}."),
+                {"choices": ", ".join(u.value for u in Urgency)},
+            )
+        )
+    if errors:
+        raise InvalidInput(errors)
+    assert level is not None
+    last = await session.scalar(select(func.max(Category.position)))
+    category = Category(
+        code=code,
+        name_ar=name_ar.strip(),
+        name_en=name_en.strip(),
+        weight=points,
+        implied_urgency=level,
+        position=(last or 0) + 1,
+        active=True,
+    )
+    session.add(category)
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="category.add",
+        target_type="category",
+        target_id=code,
+        details={"weight": points, "implied_urgency": level.value},
+    )
+    await session.flush()
+    return category
+
+
+async def set_category_active(
+    *, session: AsyncSession, clock: Clock, actor_id: int, code: str, active: bool
+) -> Category:
+    """Takes a category out of the list (or back); requests already classified keep it."""
+    category = await session.get(Category, code)
+    if category is None:
+        raise InvalidInput([FieldError("category", "unknown", N_("{field} is not in the list of categories."))])
+    category.active = active
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="category.active",
+        target_type="category",
+        target_id=code,
+        details={"active": active},
+    )
+    await session.flush()
+    return category

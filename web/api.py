@@ -27,7 +27,7 @@ from web.api_models import (
 from web.errors import bilingual, field_label
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SESSIONS
 from web.middleware import error_response
-from web.public import status_url
+from web.public import after_intake, status_url
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -135,6 +135,7 @@ async def create_request(request: web.Request) -> web.Response:
         messages = bilingual(request.app[CATALOGS], exc.message, **exc.params)
         body = ErrorOut(error=exc.code, message=messages[request[LANGUAGE]], messages=messages)
         return web.json_response(body.model_dump(mode="json"), status=422)
+    await after_intake(request, submission)
     case = submission.case
     created = RequestCreated(
         tracking_number=case.tracking_number, status=case.status.value, submitted_at=case.submitted_at

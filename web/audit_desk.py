@@ -7,6 +7,7 @@ from aiohttp import web
 from accounts.roles import Role
 from cases import service as cases
 from cases.models import Branch, CaseStatus, Channel, RequestKind
+from priority import duplicates
 from web import labels
 from web.auth import requires
 from web.keys import DB
@@ -30,4 +31,6 @@ async def queue(request: web.Request) -> web.Response:
         kind=RequestKind(filters["kind"]) if filters["kind"] in set(RequestKind) else None,
         channel=Channel(filters["channel"]) if filters["channel"] in set(Channel) else None,
     )
-    return render(request, "audit/queue.html", {"cases": new_cases, "filters": filters, "labels": labels})
+    flags = await duplicates.flagged(session=request[DB], case_ids={c.id for c in new_cases})
+    context = {"cases": new_cases, "filters": filters, "labels": labels, "flags": flags}
+    return render(request, "audit/queue.html", context)

@@ -21,7 +21,7 @@ from web.errors import domain_message
 from web.intake_forms import errors_by_field, form_values, read_form
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
 from web.pages import render
-from web.public import form_context, status_url
+from web.public import after_intake, form_context, status_url
 
 routes = web.RouteTableDef()
 
@@ -110,4 +110,5 @@ async def desk_save(request: web.Request) -> web.Response:
     except DomainError as exc:
         message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
         return render(request, "desk/request_form.html", form_context(values, {}, form_error=message), status=422)
+    await after_intake(request, submission)
     return render(request, "desk/saved.html", {"case": submission.case, "labels": labels})

@@ -42,6 +42,11 @@ FIELD_LABELS: Mapping[str, str] = {
     "reason": N_("Reason"),
     "points": N_("Points"),
     "into": N_("Request to merge into"),
+    "code": N_("Code"),
+    "name_ar": N_("Name in Arabic"),
+    "name_en": N_("Name in English"),
+    "weight": N_("Weight"),
+    "implied_urgency": N_("Implied urgency"),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -10,6 +11,7 @@ from cases import service as cases
 from cases.intake import check_request
 from cases.models import Channel
 from majlis.errors import DomainError, InvalidInput
+from priority import duplicates
 from web import labels
 from web.errors import domain_message
 from web.intake_forms import errors_by_field, form_values, read_form
@@ -23,6 +25,15 @@ routes = web.RouteTableDef()
 
 def status_url(request: web.Request) -> str:
     return request.app[SETTINGS].public_url.rstrip("/") + "/status"
+
+
+async def after_intake(request: web.Request, submission: cases.Submission) -> None:
+    """What follows a new request in the same transaction: flagging its likely duplicates for the desk."""
+    if submission.created:
+        window = timedelta(days=request.app[SETTINGS].duplicate_window_days)
+        await duplicates.flag_on_intake(
+            session=request[DB], clock=request.app[CLOCK], case=submission.case, window=window
+        )
 
 
 def form_context(values: dict[str, object], errors: dict[str, str], **extra: object) -> dict[str, object]:
@@ -58,6 +69,7 @@ async def submit_request(request: web.Request) -> web.Response:
     except DomainError as exc:
         message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
         return render(request, "public/request_form.html", form_context(values, {}, form_error=message), status=422)
+    await after_intake(request, submission)
     return render(request, "public/received.html", {"case": submission.case})
 
 

@@ -93,6 +93,15 @@ def upgrade() -> None:
     )
 
 
+    op.create_table('duplicate_flags',
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('other_case_id', sa.Integer(), nullable=False),
+    sa.Column('similarity', sa.Float(), nullable=False),
+    sa.Column('flagged_at', majlis.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_duplicate_flags_case_id_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['other_case_id'], ['cases.id'], name=op.f('fk_duplicate_flags_other_case_id_cases'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('case_id', 'other_case_id', name=op.f('pk_duplicate_flags'))
+    )
     _seed_categories()
     _allow_role_values(ROLES_WITH_MANAGER)
 
@@ -136,6 +145,7 @@ def _allow_role_values(values: list[str]) -> None:
 
 def downgrade() -> None:
     _allow_role_values(ROLES)
+    op.drop_table('duplicate_flags')
     op.drop_table('triage')
     with op.batch_alter_table('manual_changes', schema=None) as batch_op:
         batch_op.drop_index('ix_manual_changes_case_id_at')

@@ -26,7 +26,8 @@ def guarded_routes(app: web.Application) -> list[tuple[str, str, frozenset[Role]
     for route in app.router.routes():
         roles = getattr(route.handler, ROLES_ATTRIBUTE, None)
         if roles is not None and route.method != "HEAD":
-            path = route.resource.canonical.replace("{tracking_number}", "26-000001-0")  # type: ignore[union-attr]
+            canonical = route.resource.canonical  # type: ignore[union-attr]
+            path = canonical.replace("{tracking_number}", "26-000001-0").replace("{code}", "general")
             found.append((route.method, path, roles))
     return found
 

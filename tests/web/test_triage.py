@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.roles import Role
+from cases import service as cases
 from majlis.clock import FrozenClock
+from priority import duplicates
 from tests.factories import Client, api_payload, csrf_token, make_staff, sign_in
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -122,3 +124,69 @@ async def test_managers_see_the_fairness_report_and_its_csv(
     text = await csv.text()
     assert "section,key,value,count,median_days,p90_days,justification" in text
     assert "waiting,channel,portal,1," in text
+
+
+async def test_likely_duplicates_are_flagged_on_intake(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
+    first = await submit(client, text="أطلب مقابلة معالي الوزير بخصوص قضية حضانة أبنائي بعد تعثر التنفيذ")
+    second = await submit(client, text="اطلب مقابلة معالي الوزير بخصوص قضيه حضانه ابنائي لتعثر تنفيذ الحكم")
+    async with sessions() as session:
+        later = await cases.find_by_tracking_number(session=session, tracking_number=second)
+        earlier = await cases.find_by_tracking_number(session=session, tracking_number=first)
+        assert later is not None and earlier is not None
+        flags = await duplicates.flagged(session=session, case_ids={later.id, earlier.id})
+    assert [f.other_case_id for f in flags[later.id]] == [earlier.id]
+    assert earlier.id not in flags  # the first request repeated nothing
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    await sign_in(client, "audit")
+    html = await (await client.get("/audit")).text()
+    assert html.count('class="badge"') == 1
+
+
+async def test_managers_keep_the_list_of_categories(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
+    number = await submit(client)
+    await make_staff(sessions, clock, Role.MANAGER, "manager")
+    await sign_in(client, "manager")
+    token = await csrf_token(client, "/manage/categories")
+    bad = await client.post(
+        "/manage/categories",
+        data={
+            "code": "X Y",
+            "name_ar": "",
+            "name_en": "Consumer",
+            "weight": "99",
+            "implied_urgency": "panic",
+            "csrf_token": token,
+        },
+    )
+    assert bad.status == 422
+    html = await bad.text()
+    for field in ("code", "name_ar", "weight", "implied_urgency"):
+        assert f'id="{field}-error"' in html
+    good = await client.post(
+        "/manage/categories",
+        data={
+            "code": "consumer_rights",
+            "name_ar": "حقوق المستهلك",
+            "name_en": "Consumer rights",
+            "weight": "5",
+            "implied_urgency": "normal",
+            "csrf_token": token,
+        },
+        allow_redirects=False,
+    )
+    assert good.status == 303
+    taken_out = await client.post(
+        "/manage/categories/housing/active", data={"active": "0", "csrf_token": token}, allow_redirects=False
+    )
+    assert taken_out.status == 303
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    await sign_in(client, "audit")
+    api_token = (await (await client.get("/api/v1/session")).json())["csrf_token"]
+    listed = {c["code"] for c in await (await client.get("/api/v1/triage/categories")).json()}
+    assert "consumer_rights" in listed and "housing" not in listed
+    refused = await client.post(
+        f"/api/v1/triage/{number}/classify",
+        json={"category": "housing", "urgency": "normal"},
+        headers={"X-CSRF-Token": api_token},
+    )
+    assert refused.status == 422
