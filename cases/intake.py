@@ -17,7 +17,7 @@ from typing import TypeVar
 from cases.identity import ApplicantKind, IdentityProblem, check_identity_number
 from cases.models import Branch, Channel, Gender, Language, RequestKind
 from cases.phones import to_e164
-from majlis.errors import N_, FieldError, InvalidInput
+from majlis.errors import N_, FieldError, InvalidInput, invalid_choice, required, too_long
 
 MAX_NAME = 200
 MAX_SUBJECT = 200
@@ -83,30 +83,21 @@ def _choice(
     if not value:
         if default is not None:
             return default
-        errors.append(FieldError(field, "missing", N_("{field} is required.")))
+        errors.append(required(field))
         return None
     try:
         return cls(value)
     except ValueError:
-        errors.append(
-            FieldError(
-                field,
-                "invalid_choice",
-                N_("{field} must be one of: {choices}."),
-                {"choices": ", ".join(m.value for m in cls)},
-            )
-        )
+        errors.append(invalid_choice(field, (m.value for m in cls)))
         return None
 
 
 def _required_text(raw: Raw, key: str, field: str, limit: int, errors: list[FieldError]) -> str:
     value = _text(raw, key)
     if not value:
-        errors.append(FieldError(field, "missing", N_("{field} is required.")))
+        errors.append(required(field))
     elif len(value) > limit:
-        errors.append(
-            FieldError(field, "too_long", N_("{field} must be at most {max} characters."), {"max": str(limit)})
-        )
+        errors.append(too_long(field, limit))
     return value
 
 
@@ -117,7 +108,7 @@ def check_applicant(raw: Raw, errors: list[FieldError]) -> ApplicantDetails | No
     id_number = ""
     raw_id = _text(raw, "id_number")
     if not raw_id:
-        errors.append(FieldError("applicant.id_number", "missing", N_("{field} is required.")))
+        errors.append(required("applicant.id_number"))
     elif kind is not None:
         id_number, problem = check_identity_number(kind, raw_id)
         if problem is not None:
@@ -133,7 +124,7 @@ def check_applicant(raw: Raw, errors: list[FieldError]) -> ApplicantDetails | No
     phone = ""
     raw_phone = _text(raw, "phone")
     if not raw_phone:
-        errors.append(FieldError("applicant.phone", "missing", N_("{field} is required.")))
+        errors.append(required("applicant.phone"))
     else:
         phone = to_e164(raw_phone) or ""
         if not phone:
@@ -152,14 +143,7 @@ def check_applicant(raw: Raw, errors: list[FieldError]) -> ApplicantDetails | No
     if isinstance(care, str):
         care = (care,)
     if not isinstance(care, list | tuple) or any(c not in CARE_NEEDS for c in care):
-        errors.append(
-            FieldError(
-                "applicant.special_care",
-                "invalid_choice",
-                N_("{field} must be one of: {choices}."),
-                {"choices": ", ".join(CARE_NEEDS)},
-            )
-        )
+        errors.append(invalid_choice("applicant.special_care", CARE_NEEDS))
         care = ()
     if len(errors) > before or kind is None or language is None:
         return None

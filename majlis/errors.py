@@ -9,6 +9,7 @@ translated name of the field, and other {placeholders} from params.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
 
 def N_(message: str) -> str:
@@ -42,3 +43,18 @@ class DomainError(Exception):
         self.code = code
         self.message = message
         self.params = params
+
+
+def invalid_choice(field: str, choices: Iterable[str]) -> FieldError:
+    """The error for a value that is not one of the allowed ones, listing them."""
+    return FieldError(
+        field, "invalid_choice", N_("{field} must be one of: {choices}."), {"choices": ", ".join(choices)}
+    )
+
+
+def required(field: str) -> FieldError:
+    return FieldError(field, "missing", N_("{field} is required."))
+
+
+def too_long(field: str, limit: int) -> FieldError:
+    return FieldError(field, "too_long", N_("{field} must be at most {max} characters."), {"max": str(limit)})

@@ -18,7 +18,7 @@ from accounts import audit
 from cases import service as cases
 from cases.models import Case, CaseStatus, Gender
 from majlis.clock import Clock
-from majlis.errors import N_, FieldError, InvalidInput
+from majlis.errors import N_, FieldError, InvalidInput, invalid_choice, required, too_long
 from notify import outbox
 from notify.texts import needs_information_sms, rejected_sms
 from priority.errors import CaseNotFound, NotOpenForTriage, NotReadyToRoute
@@ -56,13 +56,9 @@ def read_justification(reason: str | None, text: str | None, errors: list[FieldE
             )
         )
     if not text:
-        errors.append(FieldError("change_text", "missing", N_("{field} is required.")))
+        errors.append(required("change_text"))
     elif len(text) > MAX_NOTE:
-        errors.append(
-            FieldError(
-                "change_text", "too_long", N_("{field} must be at most {max} characters."), {"max": str(MAX_NOTE)}
-            )
-        )
+        errors.append(too_long("change_text", MAX_NOTE))
     return Justification(choice, text) if choice is not None and text and len(text) <= MAX_NOTE else None
 
 
@@ -192,14 +188,7 @@ async def classify(
     try:
         level = Urgency(urgency)
     except ValueError:
-        errors.append(
-            FieldError(
-                "urgency",
-                "invalid_choice",
-                N_("{field} must be one of: {choices}."),
-                {"choices": ", ".join(u.value for u in Urgency)},
-            )
-        )
+        errors.append(invalid_choice("urgency", (u.value for u in Urgency)))
     justification = read_justification(change_reason, change_text, errors)
     triage = await triage_of(session=session, clock=clock, case=case)
     if chosen is not None and level is not None:
@@ -277,14 +266,7 @@ async def route(
     try:
         target = Route(to)
     except ValueError:
-        errors.append(
-            FieldError(
-                "route",
-                "invalid_choice",
-                N_("{field} must be one of: {choices}."),
-                {"choices": ", ".join(r.value for r in Route)},
-            )
-        )
+        errors.append(invalid_choice("route", (r.value for r in Route)))
     justification = read_justification(change_reason, change_text, errors)
     triage = await triage_of(session=session, clock=clock, case=case)
     if target is not None and triage.route not in (None, target):
@@ -328,11 +310,9 @@ async def route(
 def _required_note(value: str, field: str) -> str:
     value = value.strip()
     if not value:
-        raise InvalidInput([FieldError(field, "missing", N_("{field} is required."))])
+        raise InvalidInput([required(field)])
     if len(value) > MAX_NOTE:
-        raise InvalidInput(
-            [FieldError(field, "too_long", N_("{field} must be at most {max} characters."), {"max": str(MAX_NOTE)})]
-        )
+        raise InvalidInput([too_long(field, MAX_NOTE)])
     return value
 
 
@@ -461,11 +441,9 @@ async def add_category(
         errors.append(FieldError("code", "taken", N_("A category with this code already exists.")))
     for field, value in (("name_ar", name_ar), ("name_en", name_en)):
         if not value.strip():
-            errors.append(FieldError(field, "missing", N_("{field} is required.")))
+            errors.append(required(field))
         elif len(value.strip()) > 120:
-            errors.append(
-                FieldError(field, "too_long", N_("{field} must be at most {max} characters."), {"max": "120"})
-            )
+            errors.append(too_long(field, 120))
     points = int(weight) if weight.strip().isdigit() else -1
     if not 0 <= points <= MAX_CATEGORY_WEIGHT:
         # Above this a category could lift a request over a whole urgency band.
@@ -481,14 +459,7 @@ async def add_category(
     try:
         level = Urgency(implied_urgency)
     except ValueError:
-        errors.append(
-            FieldError(
-                "implied_urgency",
-                "invalid_choice",
-                N_("{field} must be one of: {choices}."),
-                {"choices": ", ".join(u.value for u in Urgency)},
-            )
-        )
+        errors.append(invalid_choice("implied_urgency", (u.value for u in Urgency)))
     if errors:
         raise InvalidInput(errors)
     assert level is not None

@@ -15,17 +15,15 @@ from priority import service as triage
 from priority.models import ChangeReason, Route
 from priority.score import Urgency
 from web import labels
-from web.auth import requires, signed_in_user
+from web.auth import requires
 from web.errors import domain_message
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import see_other
 from web.pages import render
-from web.public import status_url
+from web.triage_actions import ACTIONS, Perform
 
 routes = web.RouteTableDef()
-
-Action = Callable[[web.Request, str, dict[str, str]], Awaitable[None]]
 
 
 async def case_page(
@@ -66,13 +64,13 @@ async def case_page(
     return render(request, "audit/case.html", context, status=status)
 
 
-async def _act(request: web.Request, action: Action) -> web.Response:
+async def _act(request: web.Request, perform: Perform) -> web.Response:
     """Runs one desk action; on a refusal shows the page again with the reason, nothing changed."""
     number = request.match_info["tracking_number"]
     form = await request.post()
     fields = {k: str(v) for k, v in form.items() if k != "csrf_token"}
     try:
-        await action(request, number, fields)
+        await perform(request, number, fields)
     except InvalidInput as exc:
         await request[DB].rollback()
         errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
@@ -90,116 +88,16 @@ async def show(request: web.Request) -> web.Response:
     return await case_page(request, request.match_info["tracking_number"])
 
 
-@routes.post("/audit/cases/{tracking_number}/verify")
-@requires(Role.AUDIT_DESK)
-async def verify(request: web.Request) -> web.Response:
-    async def action(request: web.Request, number: str, fields: dict[str, str]) -> None:
-        await triage.verify(
-            session=request[DB], clock=request.app[CLOCK], actor_id=signed_in_user(request).id, tracking_number=number
-        )
+def _page_action(perform: Perform) -> Callable[[web.Request], Awaitable[web.Response]]:
+    @requires(Role.AUDIT_DESK)
+    async def handler(request: web.Request) -> web.Response:
+        return await _act(request, perform)
 
-    return await _act(request, action)
+    return handler
 
 
-@routes.post("/audit/cases/{tracking_number}/classify")
-@requires(Role.AUDIT_DESK)
-async def classify(request: web.Request) -> web.Response:
-    async def action(request: web.Request, number: str, fields: dict[str, str]) -> None:
-        await triage.classify(
-            tracking_number=number,
-            category=fields.get("category", ""),
-            urgency=fields.get("urgency", ""),
-            change_reason=fields.get("change_reason"),
-            change_text=fields.get("change_text"),
-            session=request[DB],
-            clock=request.app[CLOCK],
-            actor_id=signed_in_user(request).id,
-        )
-
-    return await _act(request, action)
-
-
-@routes.post("/audit/cases/{tracking_number}/route")
-@requires(Role.AUDIT_DESK)
-async def route(request: web.Request) -> web.Response:
-    async def action(request: web.Request, number: str, fields: dict[str, str]) -> None:
-        await triage.route(
-            tracking_number=number,
-            to=fields.get("route", ""),
-            change_reason=fields.get("change_reason"),
-            change_text=fields.get("change_text"),
-            session=request[DB],
-            clock=request.app[CLOCK],
-            actor_id=signed_in_user(request).id,
-        )
-
-    return await _act(request, action)
-
-
-@routes.post("/audit/cases/{tracking_number}/needs-information")
-@requires(Role.AUDIT_DESK)
-async def needs_information(request: web.Request) -> web.Response:
-    async def action(request: web.Request, number: str, fields: dict[str, str]) -> None:
-        await triage.request_information(
-            tracking_number=number,
-            missing=fields.get("missing", ""),
-            status_url=status_url(request),
-            session=request[DB],
-            clock=request.app[CLOCK],
-            actor_id=signed_in_user(request).id,
-        )
-
-    return await _act(request, action)
-
-
-@routes.post("/audit/cases/{tracking_number}/reject")
-@requires(Role.AUDIT_DESK)
-async def reject(request: web.Request) -> web.Response:
-    async def action(request: web.Request, number: str, fields: dict[str, str]) -> None:
-        await triage.reject(
-            tracking_number=number,
-            reason=fields.get("reason", ""),
-            status_url=status_url(request),
-            session=request[DB],
-            clock=request.app[CLOCK],
-            actor_id=signed_in_user(request).id,
-        )
-
-    return await _act(request, action)
-
-
-@routes.post("/audit/cases/{tracking_number}/move-up")
-@requires(Role.AUDIT_DESK)
-async def move_up(request: web.Request) -> web.Response:
-    async def action(request: web.Request, number: str, fields: dict[str, str]) -> None:
-        points = fields.get("points", "")
-        await triage.move_up(
-            tracking_number=number,
-            points=int(points) if points.isdigit() else 0,
-            change_reason=fields.get("change_reason"),
-            change_text=fields.get("change_text"),
-            session=request[DB],
-            clock=request.app[CLOCK],
-            actor_id=signed_in_user(request).id,
-        )
-
-    return await _act(request, action)
-
-
-@routes.post("/audit/cases/{tracking_number}/merge")
-@requires(Role.AUDIT_DESK)
-async def merge(request: web.Request) -> web.Response:
-    async def action(request: web.Request, number: str, fields: dict[str, str]) -> None:
-        await duplicates.merge(
-            session=request[DB],
-            clock=request.app[CLOCK],
-            actor_id=signed_in_user(request).id,
-            duplicate_number=number,
-            original_number=fields.get("into", ""),
-            status_url=status_url(request),
-        )
-
-    return await _act(request, action)
+for _name, _perform in ACTIONS.items():
+    routes.post(f"/audit/cases/{{tracking_number}}/{_name}")(_page_action(_perform))
 
 
 @routes.get("/audit/queue")

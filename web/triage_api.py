@@ -24,8 +24,8 @@ from web.api import invalid_input, pydantic_errors
 from web.auth import requires, signed_in_user
 from web.errors import bilingual
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
-from web.public import status_url
 from web.security import csrf_token
+from web.triage_actions import ACTIONS, Perform
 
 routes = web.RouteTableDef()
 DESK = (Role.AUDIT_DESK,)
@@ -162,10 +162,6 @@ def _triage_out(number: str, status: str, row: Triage) -> TriageOut:
     )
 
 
-def _who(request: web.Request) -> dict[str, Any]:
-    return {"session": request[DB], "clock": request.app[CLOCK], "actor_id": signed_in_user(request).id}
-
-
 @routes.get("/api/v1/session")
 @requires(*Role)
 async def session_info(request: web.Request) -> web.Response:
@@ -227,89 +223,32 @@ async def likely_duplicates(request: web.Request) -> web.Response:
     return web.json_response(out)
 
 
-@routes.post("/api/v1/triage/{tracking_number}/verify")
-@requires(*DESK)
-async def verify(request: web.Request) -> web.Response:
-    return await _run(request, lambda r, n: triage.verify(tracking_number=n, **_who(r)))
+# The body each action takes (verify takes none); its fields go to the action as text.
+BODIES: dict[str, type[BaseModel] | None] = {
+    "verify": None,
+    "classify": ClassifyIn,
+    "route": RouteIn,
+    "move-up": MoveUpIn,
+    "needs-information": MissingIn,
+    "reject": RejectIn,
+    "merge": MergeIn,
+}
 
 
-@routes.post("/api/v1/triage/{tracking_number}/classify")
-@requires(*DESK)
-async def classify(request: web.Request) -> web.Response:
-    async def action(r: web.Request, n: str) -> None:
-        body = await _parsed(r, ClassifyIn)
-        await triage.classify(
-            tracking_number=n,
-            category=body.category,
-            urgency=body.urgency,
-            change_reason=body.change_reason,
-            change_text=body.change_text,
-            **_who(r),
-        )
+def _api_action(perform: Perform, model: type[BaseModel] | None) -> Callable[[web.Request], Awaitable[web.Response]]:
+    @requires(*DESK)
+    async def handler(request: web.Request) -> web.Response:
+        async def action(r: web.Request, number: str) -> None:
+            fields: dict[str, str] = {}
+            if model is not None:
+                body = await _parsed(r, model)
+                fields = {k: str(v) for k, v in body.model_dump().items() if v is not None}
+            await perform(r, number, fields)
 
-    return await _run(request, action)
+        return await _run(request, action)
+
+    return handler
 
 
-@routes.post("/api/v1/triage/{tracking_number}/route")
-@requires(*DESK)
-async def route(request: web.Request) -> web.Response:
-    async def action(r: web.Request, n: str) -> None:
-        body = await _parsed(r, RouteIn)
-        await triage.route(
-            tracking_number=n, to=body.route, change_reason=body.change_reason, change_text=body.change_text, **_who(r)
-        )
-
-    return await _run(request, action)
-
-
-@routes.post("/api/v1/triage/{tracking_number}/move-up")
-@requires(*DESK)
-async def move_up(request: web.Request) -> web.Response:
-    async def action(r: web.Request, n: str) -> None:
-        body = await _parsed(r, MoveUpIn)
-        await triage.move_up(
-            tracking_number=n,
-            points=body.points,
-            change_reason=body.change_reason,
-            change_text=body.change_text,
-            **_who(r),
-        )
-
-    return await _run(request, action)
-
-
-@routes.post("/api/v1/triage/{tracking_number}/needs-information")
-@requires(*DESK)
-async def needs_information(request: web.Request) -> web.Response:
-    async def action(r: web.Request, n: str) -> None:
-        body = await _parsed(r, MissingIn)
-        await triage.request_information(tracking_number=n, missing=body.missing, status_url=status_url(r), **_who(r))
-
-    return await _run(request, action)
-
-
-@routes.post("/api/v1/triage/{tracking_number}/reject")
-@requires(*DESK)
-async def reject(request: web.Request) -> web.Response:
-    async def action(r: web.Request, n: str) -> None:
-        body = await _parsed(r, RejectIn)
-        await triage.reject(tracking_number=n, reason=body.reason, status_url=status_url(r), **_who(r))
-
-    return await _run(request, action)
-
-
-@routes.post("/api/v1/triage/{tracking_number}/merge")
-@requires(*DESK)
-async def merge(request: web.Request) -> web.Response:
-    async def action(r: web.Request, n: str) -> None:
-        body = await _parsed(r, MergeIn)
-        await duplicates.merge(
-            session=r[DB],
-            clock=r.app[CLOCK],
-            actor_id=signed_in_user(r).id,
-            duplicate_number=n,
-            original_number=body.into,
-            status_url=status_url(r),
-        )
-
-    return await _run(request, action)
+for _name, _perform in ACTIONS.items():
+    routes.post(f"/api/v1/triage/{{tracking_number}}/{_name}")(_api_action(_perform, BODIES[_name]))

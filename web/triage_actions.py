@@ -1,0 +1,109 @@
+"""The audit desk's actions by name, shared by its pages and its API: fields in, one service call.
+
+Fields arrive as text (a form, or a JSON body whose shape the API has already
+checked); the services check their meaning and refuse with InvalidInput or a
+DomainError, which each caller turns into its own kind of answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from aiohttp import web
+
+from priority import duplicates
+from priority import service as triage
+from web.auth import signed_in_user
+from web.keys import CLOCK, DB
+from web.public import status_url
+
+Perform = Callable[[web.Request, str, Mapping[str, str]], Awaitable[None]]
+
+
+async def _verify(request: web.Request, number: str, fields: Mapping[str, str]) -> None:
+    await triage.verify(
+        session=request[DB], clock=request.app[CLOCK], actor_id=signed_in_user(request).id, tracking_number=number
+    )
+
+
+async def _classify(request: web.Request, number: str, fields: Mapping[str, str]) -> None:
+    await triage.classify(
+        session=request[DB],
+        clock=request.app[CLOCK],
+        actor_id=signed_in_user(request).id,
+        tracking_number=number,
+        category=fields.get("category", ""),
+        urgency=fields.get("urgency", ""),
+        change_reason=fields.get("change_reason"),
+        change_text=fields.get("change_text"),
+    )
+
+
+async def _route(request: web.Request, number: str, fields: Mapping[str, str]) -> None:
+    await triage.route(
+        session=request[DB],
+        clock=request.app[CLOCK],
+        actor_id=signed_in_user(request).id,
+        tracking_number=number,
+        to=fields.get("route", ""),
+        change_reason=fields.get("change_reason"),
+        change_text=fields.get("change_text"),
+    )
+
+
+async def _move_up(request: web.Request, number: str, fields: Mapping[str, str]) -> None:
+    points = fields.get("points", "")
+    await triage.move_up(
+        session=request[DB],
+        clock=request.app[CLOCK],
+        actor_id=signed_in_user(request).id,
+        tracking_number=number,
+        points=int(points) if points.isdigit() else 0,
+        change_reason=fields.get("change_reason"),
+        change_text=fields.get("change_text"),
+    )
+
+
+async def _needs_information(request: web.Request, number: str, fields: Mapping[str, str]) -> None:
+    await triage.request_information(
+        session=request[DB],
+        clock=request.app[CLOCK],
+        actor_id=signed_in_user(request).id,
+        tracking_number=number,
+        missing=fields.get("missing", ""),
+        status_url=status_url(request),
+    )
+
+
+async def _reject(request: web.Request, number: str, fields: Mapping[str, str]) -> None:
+    await triage.reject(
+        session=request[DB],
+        clock=request.app[CLOCK],
+        actor_id=signed_in_user(request).id,
+        tracking_number=number,
+        reason=fields.get("reason", ""),
+        status_url=status_url(request),
+    )
+
+
+async def _merge(request: web.Request, number: str, fields: Mapping[str, str]) -> None:
+    await duplicates.merge(
+        session=request[DB],
+        clock=request.app[CLOCK],
+        actor_id=signed_in_user(request).id,
+        duplicate_number=number,
+        original_number=fields.get("into", ""),
+        status_url=status_url(request),
+    )
+
+
+# The last part of each action's path, on the pages and in the API.
+ACTIONS: Mapping[str, Perform] = {
+    "verify": _verify,
+    "classify": _classify,
+    "route": _route,
+    "move-up": _move_up,
+    "needs-information": _needs_information,
+    "reject": _reject,
+    "merge": _merge,
+}
