@@ -16,6 +16,7 @@ from accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_passwo
 from accounts.roles import Role
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError, FieldError, InvalidInput
+from majlis.throttle import serialise
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ async def sign_in(
     in the window; the attempt is then not even checked, so guessing stops.
     """
     username = username.strip().lower()[:64]
+    await serialise(session=session, keys=[f"sign-in:user:{username}", f"sign-in:address:{address}"])
     now = clock.now()
     since = now - policy.window
     failures = await session.scalar(
@@ -190,3 +192,14 @@ async def names_by_id(*, session: AsyncSession, ids: set[int]) -> dict[int, str]
         return {}
     rows = await session.execute(select(StaffUser.id, StaffUser.full_name).where(StaffUser.id.in_(ids)))
     return {i: n for i, n in rows.all()}
+
+
+async def get_user(*, session: AsyncSession, user_id: int) -> StaffUser | None:
+    return await session.get(StaffUser, user_id)
+
+
+async def users_with_role(*, session: AsyncSession, role: Role) -> list[StaffUser]:
+    rows = await session.scalars(
+        select(StaffUser).where(StaffUser.role == role, StaffUser.is_active.is_(True)).order_by(StaffUser.full_name)
+    )
+    return list(rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cases.identity import ApplicantKind
@@ -105,12 +105,33 @@ class Case(Base):
     branch: Mapped[Branch] = mapped_column(enum_type(Branch))
     channel: Mapped[Channel] = mapped_column(enum_type(Channel))
     status: Mapped[CaseStatus] = mapped_column(enum_type(CaseStatus))
-    # The phone given with this request: status enquiries must match it.
+    # The applicant's details as given with this request. They are the case's
+    # own: a later, unverified request quoting the same ID number cannot change
+    # how this one is routed or in which language its applicant is told. The
+    # phone is also what a status enquiry must match.
     phone: Mapped[str] = mapped_column(String(20))
+    applicant_name: Mapped[str] = mapped_column(String(200))
+    gender: Mapped[Gender | None] = mapped_column(enum_type(Gender))
+    language: Mapped[Language] = mapped_column(enum_type(Language, 2))
+    email: Mapped[str | None] = mapped_column(String(254))
+    care_elderly: Mapped[bool] = mapped_column(Boolean, default=False)
+    care_wheelchair: Mapped[bool] = mapped_column(Boolean, default=False)
+    care_transport: Mapped[bool] = mapped_column(Boolean, default=False)
+    care_interpreter: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
 
     applicant: Mapped[Applicant] = relationship(lazy="raise_on_sql")
+
+    @property
+    def special_care(self) -> list[str]:
+        flags = {
+            "elderly": self.care_elderly,
+            "wheelchair": self.care_wheelchair,
+            "transport": self.care_transport,
+            "interpreter": self.care_interpreter,
+        }
+        return [name for name, on in flags.items() if on]
 
 
 class StatusChange(Base):
@@ -124,7 +145,12 @@ class StatusChange(Base):
     to_status: Mapped[CaseStatus] = mapped_column(enum_type(CaseStatus, name="to_status"))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # Staff's own words, shown as typed.
     note: Mapped[str] = mapped_column(Text, default="")
+    # Or a note of the system's: an English message id and its values, shown in
+    # the reader's language.
+    note_key: Mapped[str] = mapped_column(String(200), default="")
+    note_params: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
 
 class TrackingCounter(Base):
@@ -159,3 +185,15 @@ class CaseAddendum(Base):
     subject: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StatusLookup(Base):
+    """One status enquiry by tracking number and phone, and whether it matched; misses are throttled."""
+
+    __tablename__ = "status_lookups"
+    __table_args__ = (Index("ix_status_lookups_address_at", "address", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    matched: Mapped[bool] = mapped_column(Boolean)

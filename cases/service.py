@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -24,6 +25,7 @@ from cases.models import (
     Channel,
     RequestKind,
     StatusChange,
+    StatusLookup,
     SubmissionKey,
     TrackingCounter,
 )
@@ -31,6 +33,7 @@ from cases.phones import same_phone
 from cases.tracking import format_tracking_number, parse_tracking_number
 from majlis.clock import Clock, riyadh
 from majlis.errors import N_, DomainError
+from majlis.throttle import serialise
 from notify import outbox
 from notify.texts import receipt_sms
 
@@ -78,30 +81,43 @@ def _insert(session: AsyncSession) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-async def _upsert_applicant(*, session: AsyncSession, clock: Clock, details: RequestDetails) -> Applicant:
-    """The applicant with this ID, created or brought up to date with the latest contact details.
-
-    Two first requests from one person can arrive together: the insert yields
-    to the other's row instead of failing, and both then update that one row.
-    """
+def _details_of(details: RequestDetails) -> dict[str, Any]:
+    """The applicant's details as given with a request, by column name."""
     a = details.applicant
-    now = clock.now()
     care = set(a.special_care)
-    values = {
-        "name": a.name,
+    return {
         "gender": a.gender,
-        "phone": a.phone,
         "email": a.email,
         "language": a.language,
         "care_elderly": "elderly" in care,
         "care_wheelchair": "wheelchair" in care,
         "care_transport": "transport" in care,
         "care_interpreter": "interpreter" in care,
-        "updated_at": now,
     }
+
+
+async def _applicant_for(*, session: AsyncSession, clock: Clock, details: RequestDetails) -> Applicant:
+    """The applicant with this ID number, created with these details if new.
+
+    An existing applicant is not changed: anyone can type someone's ID number,
+    so the details of an unverified request stay on that request (the case)
+    until the audit desk verifies it (see `adopt_verified_details`). Two first
+    requests of one person arriving together: the insert yields to the other's
+    row instead of failing.
+    """
+    a = details.applicant
+    now = clock.now()
     await session.execute(
         _insert(session)(Applicant)
-        .values(kind=a.kind, id_number=a.id_number, created_at=now, **values)
+        .values(
+            kind=a.kind,
+            id_number=a.id_number,
+            name=a.name,
+            phone=a.phone,
+            created_at=now,
+            updated_at=now,
+            **_details_of(details),
+        )
         .on_conflict_do_nothing(index_elements=[Applicant.kind, Applicant.id_number])
     )
     applicant = await session.scalar(
@@ -110,10 +126,26 @@ async def _upsert_applicant(*, session: AsyncSession, clock: Clock, details: Req
         .execution_options(populate_existing=True)
     )
     assert applicant is not None  # inserted above or by the transaction we waited for
-    for name, value in values.items():
-        setattr(applicant, name, value)
-    await session.flush()
     return applicant
+
+
+async def adopt_verified_details(*, session: AsyncSession, clock: Clock, case: Case) -> None:
+    """Makes a verified request's details the applicant's own (name, phone, language, care needs)."""
+    applicant = case.applicant
+    applicant.name = case.applicant_name
+    applicant.phone = case.phone
+    for name in (
+        "gender",
+        "email",
+        "language",
+        "care_elderly",
+        "care_wheelchair",
+        "care_transport",
+        "care_interpreter",
+    ):
+        setattr(applicant, name, getattr(case, name))
+    applicant.updated_at = clock.now()
+    await session.flush()
 
 
 async def _case_for_key(*, session: AsyncSession, key: str, fingerprint: str) -> Case | None:
@@ -141,6 +173,8 @@ async def submit(
     """
     fingerprint = details.fingerprint()
     if idempotency_key is not None:
+        # Stored hashed: any length a client or a form sends fits the column.
+        idempotency_key = hashlib.sha256(idempotency_key.encode()).hexdigest()
         existing = await _case_for_key(session=session, key=idempotency_key, fingerprint=fingerprint)
         if existing is not None:
             return Submission(existing, created=False)
@@ -157,7 +191,7 @@ async def submit(
                 raise
             return Submission(existing, created=False)
 
-    applicant = await _upsert_applicant(session=session, clock=clock, details=details)
+    applicant = await _applicant_for(session=session, clock=clock, details=details)
     now = clock.now()
     case = Case(
         tracking_number="",
@@ -169,6 +203,8 @@ async def submit(
         channel=details.channel,
         status=CaseStatus.RECEIVED,
         phone=details.applicant.phone,
+        applicant_name=details.applicant.name,
+        **_details_of(details),
         submitted_at=now,
         entered_by_id=entered_by_id,
     )
@@ -230,12 +266,42 @@ async def find_by_tracking_number(*, session: AsyncSession, tracking_number: str
     )
 
 
-async def find_for_applicant(*, session: AsyncSession, tracking_number: str, phone: str) -> Case | None:
-    """The case only when the phone is the one given with it; None gives no hint which part was wrong."""
+@dataclass(frozen=True)
+class LookupPolicy:
+    max_misses: int
+    window: timedelta
+
+
+class TooManyLookups(DomainError):
+    def __init__(self) -> None:
+        super().__init__(
+            "too_many_lookups", N_("Too many enquiries that matched nothing. Wait a few minutes and try again.")
+        )
+
+
+async def find_for_applicant(
+    *, session: AsyncSession, clock: Clock, tracking_number: str, phone: str, address: str, policy: LookupPolicy
+) -> Case | None:
+    """The case only when the phone is the one given with it; None gives no hint which part was wrong.
+
+    Tracking numbers follow each other, so misses are counted per address and
+    too many refuse further tries for a while (TooManyLookups); the caller
+    commits the miss even though its answer is an error.
+    """
+    await serialise(session=session, keys=[f"status-lookup:{address}"])
+    since = clock.now() - policy.window
+    misses = await session.scalar(
+        select(func.count())
+        .select_from(StatusLookup)
+        .where(StatusLookup.address == address, StatusLookup.at >= since, StatusLookup.matched.is_(False))
+    )
+    if (misses or 0) >= policy.max_misses:
+        raise TooManyLookups()
     case = await find_by_tracking_number(session=session, tracking_number=tracking_number)
-    if case is None or not same_phone(case.phone, phone):
-        return None
-    return case
+    matched = case is not None and same_phone(case.phone, phone)
+    session.add(StatusLookup(address=address[:64], at=clock.now(), matched=matched))
+    await session.flush()
+    return case if matched else None
 
 
 async def history(*, session: AsyncSession, case_id: int) -> list[StatusChange]:
@@ -253,8 +319,14 @@ async def change_status(
     to_status: CaseStatus,
     actor_id: int | None,
     note: str = "",
+    note_key: str = "",
+    note_params: dict[str, str] | None = None,
 ) -> StatusChange:
-    """Move the case to a new status, recording who, when and why."""
+    """Move the case to a new status, recording who, when and why.
+
+    `note` is a person's own words; `note_key` (marked with N_) and its params
+    are a note of the system's, shown later in each reader's language.
+    """
     change = StatusChange(
         case_id=case.id,
         from_status=case.status,
@@ -262,6 +334,8 @@ async def change_status(
         at=clock.now(),
         actor_id=actor_id,
         note=note,
+        note_key=note_key,
+        note_params=note_params or {},
     )
     case.status = to_status
     session.add(change)

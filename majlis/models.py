@@ -5,5 +5,15 @@ from cases import models as cases_models
 from majlis.db import Base
 from notify import models as notify_models
 from priority import models as priority_models
+from rooms import models as rooms_models
+from scheduler import models as scheduler_models
 
-__all__ = ["Base", "accounts_models", "cases_models", "notify_models", "priority_models"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "cases_models",
+    "notify_models",
+    "priority_models",
+    "rooms_models",
+    "scheduler_models",
+]

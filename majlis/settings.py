@@ -46,7 +46,13 @@ class Settings(BaseModel):
     # window refuses further attempts until the window has passed.
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
+    # Status enquiries that match nothing, per address in the same window.
+    lookup_max_misses: int = Field(default=20, ge=1)
     notify_backend: Literal["console", "null"] = "console"
+    # Urgent arrivals: place a critical or urgent request as soon as it is routed to an audience,
+    # and let a critical one displace the latest-priority appointment not yet confirmed.
+    place_urgent_on_route: bool = True
+    critical_may_displace: bool = True
     # Requests of one applicant or phone this close together are compared for duplicates.
     duplicate_window_days: int = Field(default=90, ge=1, le=3650)
     sms_sender: str = "MAJLIS"

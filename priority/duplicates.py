@@ -13,9 +13,17 @@ from accounts import audit
 from cases import service as cases
 from cases.models import Case, CaseStatus
 from majlis.clock import Clock
+from majlis.errors import N_
 from notify import outbox
 from notify.texts import merged_sms
-from priority.errors import CaseNotFound, already_merged, merge_into_closed, merge_into_itself
+from priority.errors import (
+    CaseNotFound,
+    already_merged,
+    holds_merged_requests,
+    merge_into_closed,
+    merge_into_itself,
+    not_same_applicant,
+)
 from priority.models import DuplicateFlag, DuplicateMerge
 from priority.similarity import DEFAULT_THRESHOLD, profile, profile_similarity
 
@@ -82,6 +90,15 @@ async def merge(
         raise already_merged()
     if original.status in cases.CLOSED:
         raise merge_into_closed()
+    if duplicate.applicant_id != original.applicant_id and duplicate.phone != original.phone:
+        # Otherwise a stranger's words would join someone's request, and the
+        # stranger would be told that person's tracking number.
+        raise not_same_applicant()
+    if await session.scalar(
+        select(DuplicateMerge.duplicate_case_id).where(DuplicateMerge.original_case_id == duplicate.id)
+    ):
+        # Its applicants were told to follow this request; it must stay open.
+        raise holds_merged_requests()
     score = profile_similarity(profile(duplicate.subject, duplicate.text), profile(original.subject, original.text))
     record = DuplicateMerge(
         duplicate_case_id=duplicate.id,
@@ -103,9 +120,10 @@ async def merge(
         case=duplicate,
         to_status=CaseStatus.DUPLICATE,
         actor_id=actor_id,
-        note=f"مكرر للطلب {original.tracking_number}",
+        note_key=N_("Joined to request {number}, which now holds its text."),
+        note_params={"number": original.tracking_number},
     )
-    language = duplicate.applicant.language.value
+    language = duplicate.language.value
     await outbox.enqueue(
         session=session,
         clock=clock,

@@ -37,3 +37,16 @@ def merge_into_closed() -> MergeRefused:
 
 def already_merged() -> MergeRefused:
     return MergeRefused("already_merged", N_("This request is already closed; it cannot be merged again."))
+
+
+def not_same_applicant() -> MergeRefused:
+    return MergeRefused(
+        "not_same_applicant", N_("Only requests of the same applicant or the same phone can be merged.")
+    )
+
+
+def holds_merged_requests() -> MergeRefused:
+    return MergeRefused(
+        "holds_merged_requests",
+        N_("Other requests were merged into this one; merge the other request into it instead."),
+    )

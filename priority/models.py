@@ -23,6 +23,8 @@ class ChangedField(enum.StrEnum):
     URGENCY = "urgency"
     ROUTE = "route"
     QUEUE_POSITION = "queue_position"
+    # An appointment moved by hand by protocol staff.
+    APPOINTMENT = "appointment"
 
 
 class ChangeReason(enum.StrEnum):

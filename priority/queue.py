@@ -34,38 +34,54 @@ async def awaiting_audience(*, session: AsyncSession, clock: Clock, limit: int =
     """Requests routed to an audience, head of the line first (ties: older first, then tracking number)."""
     waiting = await cases.list_by_status(session=session, statuses={CaseStatus.AWAITING_AUDIENCE}, limit=limit)
     rows = await triages(session=session, case_ids={c.id for c in waiting})
-    weights = {c.code: c.weight for c in await session.scalars(select(Category))}
+    listed = {c.code: c for c in await session.scalars(select(Category))}
     now = clock.now()
     places = []
     for case in waiting:
         triage = rows.get(case.id)
         if triage is None or triage.urgency is None or triage.category_code is None:
             continue
-        base = priority_score(
-            urgency=triage.urgency, category_weight=weights.get(triage.category_code, 0), waited=now - case.submitted_at
-        )
-        places.append(QueuePlace(case, triage.urgency, triage.category_code, base, base + triage.queue_adjustment))
+        category = listed.get(triage.category_code)
+        weight = category.weight if category else 0
+        waited = now - case.submitted_at
+        score = priority_score(urgency=triage.urgency, category_weight=weight, waited=waited)
+        # The rule's own priority: the urgency the category implies, no hand-made change.
+        implied = category.implied_urgency if category else triage.urgency
+        base = priority_score(urgency=implied, category_weight=weight, waited=waited)
+        places.append(QueuePlace(case, triage.urgency, triage.category_code, base, score + triage.queue_adjustment))
     places.sort(key=lambda p: (-p.score, p.case.submitted_at, p.case.tracking_number))
     return places
 
 
 @dataclass(frozen=True)
 class QueueJump:
-    """A request placed ahead of an older one of equal or higher priority."""
+    """A request placed ahead of older requests of equal or higher priority by the rule."""
 
     ahead: QueuePlace
-    passed: QueuePlace
+    # How many such older requests it passed, and the oldest of them.
+    passed: int
+    oldest_passed: QueuePlace
+    # The latest hand-made change that put it there (urgency or queue position), if any.
     justification: ManualChange | None
 
 
+_PLACING_FIELDS = frozenset({"urgency", "queue_position"})
+
+
 def queue_jumps(places: list[QueuePlace], changes: dict[int, list[ManualChange]]) -> list[QueueJump]:
-    """Every request ahead of an older request whose rule-based priority is at least its own."""
+    """Every request ahead of an older request whose rule-based priority is at least its own, once each."""
     jumps = []
     for i, ahead in enumerate(places):
-        for passed in places[i + 1 :]:
-            if passed.case.submitted_at < ahead.case.submitted_at and passed.base_score >= ahead.base_score:
-                moves = [c for c in changes.get(ahead.case.id, []) if c.field.value == "queue_position"]
-                jumps.append(QueueJump(ahead, passed, moves[-1] if moves else None))
+        passed = [
+            later
+            for later in places[i + 1 :]
+            if later.case.submitted_at < ahead.case.submitted_at and later.base_score >= ahead.base_score
+        ]
+        if not passed:
+            continue
+        moves = [c for c in changes.get(ahead.case.id, []) if c.field.value in _PLACING_FIELDS]
+        oldest = min(passed, key=lambda p: (p.case.submitted_at, p.case.tracking_number))
+        jumps.append(QueueJump(ahead, len(passed), oldest, moves[-1] if moves else None))
     return jumps
 
 
@@ -120,7 +136,7 @@ async def fairness_report(*, session: AsyncSession, clock: Clock) -> FairnessRep
         keys = {
             "urgency": triage.urgency.value if triage and triage.urgency else "unclassified",
             "category": triage.category_code if triage and triage.category_code else "unclassified",
-            "gender": case.applicant.gender.value if case.applicant.gender else "unknown",
+            "gender": case.gender.value if case.gender else "unknown",
             "applicant_kind": case.applicant.kind.value,
             "channel": case.channel.value,
             "branch": case.branch.value,

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit
@@ -19,6 +22,7 @@ from cases import service as cases
 from cases.models import Case, CaseStatus, Gender
 from majlis.clock import Clock
 from majlis.errors import N_, FieldError, InvalidInput, invalid_choice, required, too_long
+from majlis.numbers import whole_number
 from notify import outbox
 from notify.texts import needs_information_sms, rejected_sms
 from priority.errors import CaseNotFound, NotOpenForTriage, NotReadyToRoute
@@ -68,25 +72,43 @@ def _require_justification(justification: Justification | None, why: str, errors
 
 
 async def open_case(*, session: AsyncSession, tracking_number: str) -> Case:
-    """The case, if it exists and can still be triaged."""
-    case = await cases.find_by_tracking_number(session=session, tracking_number=tracking_number)
-    if case is None:
+    """The case, locked for this transaction, if it exists and can still be triaged.
+
+    Every desk action goes through here: two actions on one case (a reject
+    racing a merge, two moves up the queue) run one after the other, and the
+    second sees what the first did.
+    """
+    found = await cases.find_by_tracking_number(session=session, tracking_number=tracking_number)
+    if found is None:
         raise CaseNotFound()
+    case = (await cases.lock_cases(session=session, case_ids=[found.id]))[found.id]
     if case.status in cases.CLOSED:
         raise NotOpenForTriage()
     return case
 
 
+def empty_triage(*, clock: Clock, case: Case) -> Triage:
+    """A triage row for a case nobody has triaged yet, not added to the session."""
+    return Triage(case_id=case.id, urgency_reason="", women_section=False, queue_adjustment=0, updated_at=clock.now())
+
+
 async def triage_of(*, session: AsyncSession, clock: Clock, case: Case) -> Triage:
-    """The case's triage row, created empty on first use."""
-    triage = await session.get(Triage, case.id)
-    if triage is None:
-        triage = Triage(
-            case_id=case.id, urgency_reason="", women_section=False, queue_adjustment=0, updated_at=clock.now()
-        )
-        session.add(triage)
-        await session.flush()
-    return triage
+    """The case's triage row, created empty on first use (call with the case locked)."""
+    await session.execute(
+        _insert(session)(Triage)
+        .values(case_id=case.id, urgency_reason="", women_section=False, queue_adjustment=0, updated_at=clock.now())
+        .on_conflict_do_nothing(index_elements=[Triage.case_id])
+    )
+    return await session.get_one(Triage, case.id, populate_existing=True)
+
+
+async def current_triage(*, session: AsyncSession, clock: Clock, case: Case) -> Triage:
+    """The case's triage as it stands, for reading: nothing is written."""
+    return await session.get(Triage, case.id) or empty_triage(clock=clock, case=case)
+
+
+def _insert(session: AsyncSession) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 async def categories(*, session: AsyncSession, active_only: bool = True) -> list[Category]:
@@ -96,7 +118,7 @@ async def categories(*, session: AsyncSession, active_only: bool = True) -> list
     return list(await session.scalars(query))
 
 
-async def _record_change(
+async def record_manual_change(
     *,
     session: AsyncSession,
     clock: Clock,
@@ -145,6 +167,7 @@ async def verify(*, session: AsyncSession, clock: Clock, tracking_number: str, a
         target_type="case",
         target_id=case.tracking_number,
     )
+    await cases.adopt_verified_details(session=session, clock=clock, case=case)
     if case.status is CaseStatus.NEEDS_INFORMATION:
         await cases.change_status(
             session=session,
@@ -152,7 +175,7 @@ async def verify(*, session: AsyncSession, clock: Clock, tracking_number: str, a
             case=case,
             to_status=CaseStatus.RECEIVED,
             actor_id=actor_id,
-            note="اكتملت البيانات",
+            note_key=N_("The information asked for has been completed."),
         )
     await session.flush()
     return triage
@@ -193,10 +216,15 @@ async def classify(
     triage = await triage_of(session=session, clock=clock, case=case)
     if chosen is not None and level is not None:
         raised = URGENCY_RANK[level] > URGENCY_RANK[chosen.implied_urgency]
+        lowered = URGENCY_RANK[level] < URGENCY_RANK[chosen.implied_urgency]
         changed = (triage.category_code not in (None, chosen.code)) or (triage.urgency not in (None, level))
         if raised:
             _require_justification(
                 justification, N_("Raising the urgency above what the category implies needs a reason."), errors
+            )
+        elif lowered:
+            _require_justification(
+                justification, N_("Lowering the urgency below what the category implies needs a reason."), errors
             )
         elif changed:
             _require_justification(justification, N_("Changing a classification already made needs a reason."), errors)
@@ -205,7 +233,7 @@ async def classify(
     assert chosen is not None and level is not None
     if justification is not None:
         if triage.category_code not in (None, chosen.code):
-            await _record_change(
+            await record_manual_change(
                 session=session,
                 clock=clock,
                 case=case,
@@ -216,8 +244,9 @@ async def classify(
                 justification=justification,
             )
         previous_urgency = triage.urgency or chosen.implied_urgency
-        if level is not previous_urgency or URGENCY_RANK[level] > URGENCY_RANK[chosen.implied_urgency]:
-            await _record_change(
+        # Recorded whenever the urgency differs from what it was, or from what the category implies.
+        if level is not previous_urgency or level is not chosen.implied_urgency:
+            await record_manual_change(
                 session=session,
                 clock=clock,
                 case=case,
@@ -277,7 +306,7 @@ async def route(
     if triage.verified_at is None or triage.category_code is None or triage.urgency is None:
         raise NotReadyToRoute()
     if justification is not None and triage.route not in (None, target):
-        await _record_change(
+        await record_manual_change(
             session=session,
             clock=clock,
             case=case,
@@ -288,7 +317,7 @@ async def route(
             justification=justification,
         )
     # The women's section serves women: their video audiences go through its rooms.
-    triage.women_section = target is Route.AUDIENCE_VIDEO and case.applicant.gender is Gender.FEMALE
+    triage.women_section = target is Route.AUDIENCE_VIDEO and case.gender is Gender.FEMALE
     triage.route = target
     triage.updated_at = clock.now()
     status = CaseStatus.REFERRED if target is Route.WRITTEN_REFERRAL else CaseStatus.AWAITING_AUDIENCE
@@ -325,7 +354,7 @@ async def request_information(
     change = await cases.change_status(
         session=session, clock=clock, case=case, to_status=CaseStatus.NEEDS_INFORMATION, actor_id=actor_id, note=missing
     )
-    language = case.applicant.language.value
+    language = case.language.value
     await outbox.enqueue(
         session=session,
         clock=clock,
@@ -349,7 +378,7 @@ async def reject(
     await cases.change_status(
         session=session, clock=clock, case=case, to_status=CaseStatus.REJECTED, actor_id=actor_id, note=reason
     )
-    language = case.applicant.language.value
+    language = case.language.value
     await outbox.enqueue(
         session=session,
         clock=clock,
@@ -392,7 +421,7 @@ async def move_up(
     before = triage.queue_adjustment
     triage.queue_adjustment = before + points
     triage.updated_at = clock.now()
-    await _record_change(
+    await record_manual_change(
         session=session,
         clock=clock,
         case=case,
@@ -444,7 +473,8 @@ async def add_category(
             errors.append(required(field))
         elif len(value.strip()) > 120:
             errors.append(too_long(field, 120))
-    points = int(weight) if weight.strip().isdigit() else -1
+    points = whole_number(weight)
+    points = -1 if points is None else points
     if not 0 <= points <= MAX_CATEGORY_WEIGHT:
         # Above this a category could lift a request over a whole urgency band.
         errors.append(
@@ -506,3 +536,8 @@ async def set_category_active(
     )
     await session.flush()
     return category
+
+
+async def category_weights(*, session: AsyncSession) -> dict[str, int]:
+    """Each category's weight, by code (taken-out categories too: classified requests keep theirs)."""
+    return {c.code: c.weight for c in await session.scalars(select(Category))}

@@ -27,7 +27,7 @@ from web.api_models import (
 from web.errors import bilingual, field_label
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SESSIONS
 from web.middleware import error_response
-from web.public import after_intake, status_url
+from web.public import after_intake, lookup_for_applicant, status_url
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -160,7 +160,16 @@ async def _status_body(request: web.Request, case: Case) -> RequestStatus:
         kind=case.kind.value,
         submitted_at=case.submitted_at,
         history=[
-            StatusStep(status=s.to_status.value, status_label=_status_label(request, s.to_status), at=s.at, note=s.note)
+            StatusStep(
+                status=s.to_status.value,
+                status_label=_status_label(request, s.to_status),
+                at=s.at,
+                note=(
+                    request.app[CATALOGS].gettext(request[LANGUAGE], s.note_key, **s.note_params)
+                    if s.note_key
+                    else s.note
+                ),
+            )
             for s in steps
         ],
     )
@@ -169,11 +178,12 @@ async def _status_body(request: web.Request, case: Case) -> RequestStatus:
 @routes.get("/api/v1/requests/{tracking_number}")
 async def request_status(request: web.Request) -> web.Response:
     """The status and history, only for the phone given with the request; any miss is the same 404."""
-    case = await cases.find_for_applicant(
-        session=request[DB],
-        tracking_number=request.match_info["tracking_number"],
-        phone=request.query.get("phone", ""),
-    )
+    try:
+        case = await lookup_for_applicant(
+            request, request.match_info["tracking_number"], request.query.get("phone", "")
+        )
+    except DomainError:
+        return error_response(request, 429)
     if case is None:
         return error_response(request, 404, N_("No request matches this tracking number and phone."))
     body = await _status_body(request, case)

@@ -52,7 +52,7 @@ class StatusStep(BaseModel):
     status: str
     status_label: dict[str, str]
     at: datetime
-    note: str
+    note: str = Field(description="In the language of Accept-Language when it is a note of the system")
 
 
 class RequestStatus(BaseModel):

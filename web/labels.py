@@ -87,6 +87,7 @@ CHANGED_FIELDS: Mapping[str, str] = {
     ChangedField.URGENCY: N_("Urgency"),
     ChangedField.ROUTE: N_("Route"),
     ChangedField.QUEUE_POSITION: N_("Queue position"),
+    ChangedField.APPOINTMENT: N_("Appointment"),
 }
 WAITING_GROUPS: Mapping[str, str] = {
     "urgency": N_("Urgency"),

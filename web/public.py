@@ -9,7 +9,7 @@ from aiohttp import web
 
 from cases import service as cases
 from cases.intake import check_request
-from cases.models import Channel
+from cases.models import Case, Channel
 from majlis.errors import DomainError, InvalidInput
 from priority import duplicates
 from web import labels
@@ -18,9 +18,30 @@ from web.intake_forms import errors_by_field, form_values, read_form
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import see_other
 from web.pages import render
-from web.security import LANGUAGE_COOKIE, cookie_flags
+from web.security import LANGUAGE_COOKIE, cookie_flags, safe_local_path
 
 routes = web.RouteTableDef()
+
+
+def lookup_policy(request: web.Request) -> cases.LookupPolicy:
+    settings = request.app[SETTINGS]
+    return cases.LookupPolicy(
+        max_misses=settings.lookup_max_misses, window=timedelta(minutes=settings.login_window_minutes)
+    )
+
+
+async def lookup_for_applicant(request: web.Request, tracking_number: str, phone: str) -> Case | None:
+    """The case for a status enquiry; the enquiry itself is kept (committed), matched or not, for the throttle."""
+    case = await cases.find_for_applicant(
+        session=request[DB],
+        clock=request.app[CLOCK],
+        tracking_number=tracking_number,
+        phone=phone,
+        address=request.remote or "unknown",
+        policy=lookup_policy(request),
+    )
+    await request[DB].commit()
+    return case
 
 
 def status_url(request: web.Request) -> str:
@@ -75,7 +96,7 @@ async def submit_request(request: web.Request) -> web.Response:
 
 @routes.get("/status")
 async def status_form(request: web.Request) -> web.Response:
-    return render(request, "public/status_form.html", {"values": {}, "not_found": False})
+    return render(request, "public/status_form.html", {"values": {}, "not_found": False, "form_error": None})
 
 
 @routes.post("/status")
@@ -84,10 +105,16 @@ async def status_lookup(request: web.Request) -> web.Response:
     form = await request.post()
     tracking_number = str(form.get("tracking_number", ""))
     phone = str(form.get("phone", ""))
-    case = await cases.find_for_applicant(session=request[DB], tracking_number=tracking_number, phone=phone)
     values = {"tracking_number": tracking_number, "phone": phone}
+    try:
+        case = await lookup_for_applicant(request, tracking_number, phone)
+    except DomainError as exc:
+        message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
+        context = {"values": values, "not_found": False, "form_error": message}
+        return render(request, "public/status_form.html", context, status=429)
     if case is None:
-        return render(request, "public/status_form.html", {"values": values, "not_found": True}, status=404)
+        context = {"values": values, "not_found": True, "form_error": None}
+        return render(request, "public/status_form.html", context, status=404)
     steps = await cases.history(session=request[DB], case_id=case.id)
     return render(request, "public/status.html", {"case": case, "history": steps, "labels": labels})
 
@@ -95,9 +122,7 @@ async def status_lookup(request: web.Request) -> web.Response:
 @routes.get("/lang/{language}")
 async def switch_language(request: web.Request) -> web.Response:
     """Remembers the language in a cookie and goes back to the page the reader was on."""
-    target = request.query.get("next", "/")
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/"  # never an open redirect
+    target = safe_local_path(request.query.get("next")) or "/"
     response = see_other(target)
     language = request.match_info["language"]
     if language in ("ar", "en"):

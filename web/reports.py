@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from aiohttp import web
 
@@ -16,6 +17,21 @@ from web.keys import CLOCK, DB
 from web.pages import gettext_for, render
 
 routes = web.RouteTableDef()
+
+# A cell starting with one of these is run as a formula by spreadsheet programs.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class SafeWriter:
+    """A CSV writer that defuses formulas in text someone typed (reasons, names)."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+
+    def writerow(self, row: list[object]) -> None:
+        self._writer.writerow(
+            [f"'{cell}" if isinstance(cell, str) and cell.startswith(_FORMULA_START) else cell for cell in row]
+        )
 
 
 async def _report(request: web.Request) -> tuple[FairnessReport, dict[int, str]]:
@@ -39,7 +55,7 @@ async def fairness_csv(request: web.Request) -> web.Response:
     report, names = await _report(request)
     _ = gettext_for(request)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = SafeWriter(csv.writer(out))
     writer.writerow(["section", "key", "value", "count", "median_days", "p90_days", "justification"])
     for actor_id, reasons in sorted(report.changes_by_staff.items()):
         for reason, count in sorted(reasons.items()):
@@ -57,7 +73,15 @@ async def fairness_csv(request: web.Request) -> web.Response:
             else "UNJUSTIFIED"
         )
         writer.writerow(
-            ["queue_jump", jump.ahead.case.tracking_number, jump.passed.case.tracking_number, "", "", "", justification]
+            [
+                "queue_jump",
+                jump.ahead.case.tracking_number,
+                jump.oldest_passed.case.tracking_number,
+                jump.passed,
+                "",
+                "",
+                justification,
+            ]
         )
     # A byte-order mark lets spreadsheet programs read the Arabic as UTF-8.
     body = "\ufeff" + out.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -42,3 +43,19 @@ def csrf_valid(request: web.Request, submitted: str | None) -> bool:
     if not cookie or not submitted:
         return False
     return hmac.compare_digest(csrf_token(request), submitted)
+
+
+def safe_local_path(target: str | None) -> str | None:
+    """The target if it is a path on this site, else None: never an open redirect.
+
+    Browsers read "/\\evil.example" like "//evil.example", and a line break
+    would split the Location header, so both are refused with any scheme or host.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target

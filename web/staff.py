@@ -15,7 +15,7 @@ from web.errors import domain_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import see_other
 from web.pages import render
-from web.security import SESSION_COOKIE, cookie_flags
+from web.security import SESSION_COOKIE, cookie_flags, safe_local_path
 
 routes = web.RouteTableDef()
 
@@ -30,9 +30,7 @@ HOME_BY_ROLE = {
 
 
 def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
+    return safe_local_path(target)
 
 
 @routes.get("/login")

@@ -40,7 +40,7 @@ async def case_page(
     case = await cases.find_by_tracking_number(session=session, tracking_number=number)
     if case is None:
         raise web.HTTPNotFound()
-    row = await triage.triage_of(session=session, clock=clock, case=case)
+    row = await triage.current_triage(session=session, clock=clock, case=case)
     window = timedelta(days=request.app[SETTINGS].duplicate_window_days)
     context = {
         "case": case,

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
+from majlis.numbers import whole_number
 from priority import duplicates
 from priority import service as triage
 from web.auth import signed_in_user
@@ -58,7 +59,7 @@ async def _move_up(request: web.Request, number: str, fields: Mapping[str, str])
         clock=request.app[CLOCK],
         actor_id=signed_in_user(request).id,
         tracking_number=number,
-        points=int(points) if points.isdigit() else 0,
+        points=whole_number(points) or 0,
         change_reason=fields.get("change_reason"),
         change_text=fields.get("change_text"),
     )

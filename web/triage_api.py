@@ -106,7 +106,13 @@ class SessionOut(BaseModel):
     csrf_token: str
 
 
-_STATUS_FOR = {"case_not_found": 404, "case_closed": 409, "already_merged": 409, "merge_into_closed": 409}
+_STATUS_FOR = {
+    "case_not_found": 404,
+    "case_closed": 409,
+    "already_merged": 409,
+    "merge_into_closed": 409,
+    "holds_merged_requests": 409,
+}
 
 
 def _refusal(request: web.Request, exc: DomainError) -> web.Response:
@@ -141,7 +147,7 @@ async def _run(request: web.Request, action: Action) -> web.Response:
         case = await cases.find_by_tracking_number(session=request[DB], tracking_number=number)
         if case is None:
             raise CaseNotFound()
-        row = await triage.triage_of(session=request[DB], clock=request.app[CLOCK], case=case)
+        row = await triage.current_triage(session=request[DB], clock=request.app[CLOCK], case=case)
     except InvalidInput as exc:
         return invalid_input(request, exc.errors)
     except DomainError as exc:

@@ -95,6 +95,14 @@ def upgrade() -> None:
     sa.Column('channel', sa.Enum('portal', 'walk_in', 'call_centre', 'whatsapp', 'email', name='channel', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('status', sa.Enum('received', 'needs_information', 'awaiting_audience', 'scheduled', 'confirmed', 'referred', 'completed', 'rejected', 'duplicate', name='casestatus', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('phone', sa.String(length=20), nullable=False),
+    sa.Column('applicant_name', sa.String(length=200), nullable=False),
+    sa.Column('gender', sa.Enum('male', 'female', name='gender', native_enum=False, create_constraint=True, length=32), nullable=True),
+    sa.Column('language', sa.Enum('ar', 'en', name='language', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=True),
+    sa.Column('care_elderly', sa.Boolean(), nullable=False),
+    sa.Column('care_wheelchair', sa.Boolean(), nullable=False),
+    sa.Column('care_transport', sa.Boolean(), nullable=False),
+    sa.Column('care_interpreter', sa.Boolean(), nullable=False),
     sa.Column('submitted_at', majlis.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('entered_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['applicant_id'], ['applicants.id'], name=op.f('fk_cases_applicant_id_applicants')),
@@ -145,12 +153,24 @@ def upgrade() -> None:
     sa.Column('at', majlis.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('note_key', sa.String(length=200), nullable=False),
+    sa.Column('note_params', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['staff_users.id'], name=op.f('fk_status_changes_actor_id_staff_users')),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_status_changes_case_id_cases'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_status_changes'))
     )
     with op.batch_alter_table('status_changes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_status_changes_case_id'), ['case_id'], unique=False)
+
+    op.create_table('status_lookups',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('address', sa.String(length=64), nullable=False),
+    sa.Column('at', majlis.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('matched', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_status_lookups'))
+    )
+    with op.batch_alter_table('status_lookups', schema=None) as batch_op:
+        batch_op.create_index('ix_status_lookups_address_at', ['address', 'at'], unique=False)
 
     op.create_table('submission_keys',
     sa.Column('key', sa.String(length=200), nullable=False),
@@ -163,6 +183,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('status_lookups')
     op.drop_table('submission_keys')
     with op.batch_alter_table('status_changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_status_changes_case_id'))

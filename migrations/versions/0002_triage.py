@@ -63,7 +63,7 @@ def upgrade() -> None:
     sa.Column('case_id', sa.Integer(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=False),
     sa.Column('at', majlis.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('field', sa.Enum('category', 'urgency', 'route', 'queue_position', name='changedfield', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('field', sa.Enum('category', 'urgency', 'route', 'queue_position', 'appointment', name='changedfield', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('before', sa.String(length=64), nullable=False),
     sa.Column('after', sa.String(length=64), nullable=False),
     sa.Column('reason', sa.Enum('verified_evidence', 'corrected_error', 'new_information', 'health_or_safety', 'legal_deadline', 'official_directive', name='changereason', native_enum=False, create_constraint=True, length=32), nullable=False),

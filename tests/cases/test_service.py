@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from accounts.models import AuditEntry
 from accounts.roles import Role
 from cases import service
-from cases.models import Applicant, Case, CaseStatus, StatusChange, SubmissionKey
+from cases.models import Applicant, Case, CaseStatus, Gender, StatusChange, SubmissionKey
 from cases.tracking import parse_tracking_number
 from majlis.clock import FrozenClock
 from majlis.db import transaction
@@ -69,12 +70,27 @@ async def test_a_failure_after_intake_leaves_nothing_half_saved(sessions: Sessio
         assert await count(sessions, model) == 0
 
 
-async def test_the_same_applicant_is_one_record_with_fresh_contact_details(
+async def test_an_unverified_request_cannot_change_the_applicants_record(
     sessions: Sessions, clock: FrozenClock
 ) -> None:
-    await submit(sessions, clock)
-    await submit(sessions, clock, applicant_phone="0551234567", subject="ثان")
+    first = await submit(sessions, clock)
+    second = await submit(
+        sessions, clock, applicant_phone="0551234567", applicant_language="en", applicant_gender="male", subject="ثان"
+    )
     assert await count(sessions, Applicant) == 1
+    async with sessions() as session:
+        applicant = await session.scalar(select(Applicant))
+        earlier = await service.get_case(session=session, case_id=first.case.id)
+        later = await service.get_case(session=session, case_id=second.case.id)
+    assert applicant is not None and earlier is not None and later is not None
+    # The record keeps what it had; each request keeps what was given with it.
+    assert (applicant.phone, applicant.language.value, applicant.gender) == ("+966501234567", "ar", Gender.FEMALE)
+    assert (earlier.language.value, earlier.gender) == ("ar", Gender.FEMALE)
+    assert (later.phone, later.language.value, later.gender) == ("+966551234567", "en", Gender.MALE)
+    async with transaction(sessions) as session:
+        verified = await service.get_case(session=session, case_id=second.case.id)
+        assert verified is not None
+        await service.adopt_verified_details(session=session, clock=clock, case=verified)
     async with sessions() as session:
         applicant = await session.scalar(select(Applicant))
     assert applicant is not None and applicant.phone == "+966551234567"
@@ -126,20 +142,36 @@ async def test_a_key_reused_for_another_request_is_refused(sessions: Sessions, c
     assert await count(sessions, Case) == 1
 
 
+POLICY = service.LookupPolicy(max_misses=3, window=timedelta(minutes=15))
+
+
+async def lookup(sessions: Sessions, clock: FrozenClock, number: str, phone: str, address: str = "10.0.0.1") -> bool:
+    async with transaction(sessions) as session:
+        found = await service.find_for_applicant(
+            session=session, clock=clock, tracking_number=number, phone=phone, address=address, policy=POLICY
+        )
+        return found is not None
+
+
 async def test_status_lookup_needs_the_matching_phone(sessions: Sessions, clock: FrozenClock) -> None:
     case = (await submit(sessions, clock)).case
-    async with sessions() as session:
-        found = await service.find_for_applicant(
-            session=session, tracking_number=case.tracking_number, phone="0501234567"
-        )
-        assert found is not None and found.id == case.id
-        assert (
-            await service.find_for_applicant(session=session, tracking_number=case.tracking_number, phone="0551234567")
-            is None
-        )
-        assert (
-            await service.find_for_applicant(session=session, tracking_number="26-000001-0", phone="0501234567") is None
-        )
+    assert await lookup(sessions, clock, case.tracking_number, "0501234567")
+    assert not await lookup(sessions, clock, case.tracking_number, "0551234567")
+    assert not await lookup(sessions, clock, "26-000001-0", "0501234567")
+
+
+async def test_guessing_tracking_numbers_is_throttled(sessions: Sessions, clock: FrozenClock) -> None:
+    case = (await submit(sessions, clock)).case
+    results = await asyncio.gather(
+        *(lookup(sessions, clock, f"26-00000{n}-0", "0501234567") for n in range(2, 6)), return_exceptions=True
+    )
+    # Three misses are allowed in the window; the fourth (even in parallel) is refused.
+    assert sum(isinstance(r, service.TooManyLookups) for r in results) == 1
+    with pytest.raises(service.TooManyLookups):
+        await lookup(sessions, clock, case.tracking_number, "0501234567")
+    assert await lookup(sessions, clock, case.tracking_number, "0501234567", address="10.0.0.2")
+    clock.advance(timedelta(minutes=16))
+    assert await lookup(sessions, clock, case.tracking_number, "0501234567")
 
 
 async def test_desk_intake_and_status_changes_are_audited(sessions: Sessions, clock: FrozenClock) -> None:

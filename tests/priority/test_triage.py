@@ -331,9 +331,45 @@ async def test_a_move_up_is_a_recorded_queue_jump(sessions: Sessions, clock: Fro
         )
     async with sessions() as session:
         report = await queue.fairness_report(session=session, clock=clock)
-    assert [(j.ahead.case.tracking_number, j.passed.case.tracking_number) for j in report.jumps] == [(newer, older)]
+    assert [(j.ahead.case.tracking_number, j.passed, j.oldest_passed.case.tracking_number) for j in report.jumps] == [
+        (newer, 1, older)
+    ]
     assert report.jumps[0].justification is not None
     assert report.changes_by_staff == {actor: {"legal_deadline": 1}}
     groups = {(w.group, w.value): w for w in report.waiting}
     assert groups[("urgency", "normal")].count == 2
     assert groups[("urgency", "normal")].median_days == pytest.approx(0.5)
+
+
+async def test_raising_urgency_is_a_justified_jump_and_lowering_needs_a_reason(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    actor = await desk(sessions, clock)
+    older = await new_case(sessions, clock)
+    clock.advance(timedelta(days=1))
+    newer = await new_case(sessions, clock, applicant_national_id="1000000016")
+    await ready(sessions, clock, actor, older)
+    with pytest.raises(InvalidInput):
+        async with transaction(sessions) as session:
+            await triage.classify(
+                session=session, clock=clock, tracking_number=newer, actor_id=actor, category="qisas", urgency="normal"
+            )  # below what qisas implies
+    async with transaction(sessions) as session:
+        await triage.verify(session=session, clock=clock, tracking_number=newer, actor_id=actor)
+        await triage.classify(
+            session=session,
+            clock=clock,
+            tracking_number=newer,
+            actor_id=actor,
+            category="general",
+            urgency="urgent",
+            change_reason="health_or_safety",
+            change_text="حالة صحية حرجة",
+        )
+        await triage.route(session=session, clock=clock, tracking_number=newer, actor_id=actor, to="audience_in_person")
+    async with sessions() as session:
+        report = await queue.fairness_report(session=session, clock=clock)
+    assert len(report.jumps) == 1
+    jump = report.jumps[0]
+    assert jump.ahead.case.tracking_number == newer and jump.justification is not None
+    assert jump.justification.reason_text == "حالة صحية حرجة"

@@ -156,3 +156,59 @@ def test_administrators_and_desk_roles_are_where_expected(app: web.Application) 
     assert table[("GET", "/audit")] == {Role.AUDIT_DESK, Role.ADMINISTRATOR}
     assert table[("GET", "/admin/users")] == {Role.ADMINISTRATOR}
     assert table[("GET", "/staff")] == frozenset(Role)
+
+
+# Pages anyone may open, by design: the applicant's pages, sign-in, the API's
+# public part, the documents and static files. Anything else must be guarded.
+PUBLIC = {
+    ("GET", "/"),
+    ("POST", "/requests"),
+    ("GET", "/status"),
+    ("POST", "/status"),
+    ("GET", "/lang/{language}"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("POST", "/api/v1/requests"),
+    ("GET", "/api/v1/requests/{tracking_number}"),
+    ("GET", "/openapi.json"),
+    ("GET", "/healthz"),
+}
+
+
+def test_every_route_is_public_by_design_or_guarded(app: web.Application) -> None:
+    unguarded = set()
+    for route in app.router.routes():
+        canonical = route.resource.canonical if route.resource is not None else ""
+        if route.method == "HEAD" or canonical.startswith("/static"):
+            continue
+        if getattr(route.handler, ROLES_ATTRIBUTE, None) is None:
+            unguarded.add((route.method, canonical))
+    assert unguarded == PUBLIC
+
+
+EXPECTED_ROLES = {
+    ("GET", "/desk"): {Role.INTAKE_DESK, Role.CALL_CENTRE},
+    ("POST", "/desk/requests"): {Role.INTAKE_DESK, Role.CALL_CENTRE},
+    ("GET", "/audit"): {Role.AUDIT_DESK},
+    ("POST", "/audit/cases/{tracking_number}/classify"): {Role.AUDIT_DESK},
+    ("POST", "/audit/cases/{tracking_number}/merge"): {Role.AUDIT_DESK},
+    ("POST", "/api/v1/triage/{tracking_number}/route"): {Role.AUDIT_DESK},
+    ("GET", "/audit/queue"): {Role.AUDIT_DESK, Role.PROTOCOL, Role.MANAGER},
+    ("GET", "/reports/fairness"): {Role.MANAGER},
+    ("GET", "/reports/fairness.csv"): {Role.MANAGER},
+    ("GET", "/manage/categories"): {Role.MANAGER},
+    ("GET", "/admin/users"): set(),
+    ("GET", "/admin/audit"): set(),
+}
+
+
+def test_roles_per_page_are_as_intended(app: web.Application) -> None:
+    """Written out by hand, so a wrong role list on a handler shows here (administrators may open every page)."""
+    declared = {}
+    for route in app.router.routes():
+        roles = getattr(route.handler, ROLES_ATTRIBUTE, None)
+        if roles is not None and route.resource is not None:
+            declared[(route.method, route.resource.canonical)] = set(roles)
+    for key, roles in EXPECTED_ROLES.items():
+        assert declared[key] == roles | {Role.ADMINISTRATOR}, key

@@ -32,7 +32,9 @@ async def test_desk_classifies_verifies_and_routes_through_the_page(
         f"{base}/classify", data={"category": "housing", "urgency": "critical", "csrf_token": token}
     )
     assert raised.status == 422
-    assert 'id="change_reason-error"' in await raised.text() or "سبب" in await raised.text()
+    raised_page = await raised.text()
+    assert 'id="change_reason-error"' in raised_page
+    assert "يلزم ذكر سبب لرفع درجة الاستعجال فوق الدرجة التي يقتضيها التصنيف." in raised_page
     for action, data in (
         ("verify", {}),
         ("classify", {"category": "family_personal_status", "urgency": "normal"}),

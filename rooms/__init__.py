@@ -1,0 +1,1 @@
+"""Branches, halls and video rooms, their equipment and staff rosters."""

@@ -1,0 +1,59 @@
+"""Tables of branches, rooms and the staff rosters of rooms."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from majlis.db import Base, UTCDateTime, enum_type
+
+
+class RoomKind(enum.StrEnum):
+    AUDIENCE_HALL = "audience_hall"
+    WOMEN_VIDEO = "women_video"
+    MEN_VIDEO = "men_video"
+    OFFICIAL_OFFICE = "official_office"
+
+
+class BranchSite(Base):
+    """A reception centre (Riyadh, Jeddah); one is the official's seat."""
+
+    __tablename__ = "branches"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name_ar: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120))
+    is_official_seat: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Room(Base):
+    __tablename__ = "rooms"
+    __table_args__ = (UniqueConstraint("branch_code", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    branch_code: Mapped[str] = mapped_column(ForeignKey("branches.code"))
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[RoomKind] = mapped_column(enum_type(RoomKind))
+    capacity: Mapped[int] = mapped_column(Integer)
+    wheelchair_access: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Free text, one item a line: screen, camera, microphone, round table…
+    equipment: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RosterEntry(Base):
+    """A member of staff on duty in a room on a day, between two Riyadh times."""
+
+    __tablename__ = "room_rosters"
+    __table_args__ = (UniqueConstraint("room_id", "staff_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    starts: Mapped[time] = mapped_column(Time)
+    ends: Mapped[time] = mapped_column(Time)

@@ -1,0 +1,176 @@
+"""Rooms and rosters: adding and changing rooms, putting staff on duty. Services flush, never commit."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import audit
+from accounts import service as accounts
+from accounts.roles import Role
+from majlis.clock import Clock
+from majlis.errors import N_, FieldError, InvalidInput, invalid_choice, required, too_long
+from majlis.numbers import whole_number
+from rooms.models import BranchSite, Room, RoomKind, RosterEntry
+
+MAX_CAPACITY = 500
+
+
+async def branches(*, session: AsyncSession) -> list[BranchSite]:
+    return list(await session.scalars(select(BranchSite).order_by(BranchSite.code)))
+
+
+async def rooms(*, session: AsyncSession, active_only: bool = False) -> list[Room]:
+    query = select(Room).order_by(Room.branch_code, Room.kind, Room.name)
+    if active_only:
+        query = query.where(Room.active.is_(True))
+    return list(await session.scalars(query))
+
+
+async def get_room(*, session: AsyncSession, room_id: int) -> Room | None:
+    return await session.get(Room, room_id)
+
+
+async def rooms_by_id(*, session: AsyncSession, ids: set[int]) -> dict[int, Room]:
+    if not ids:
+        return {}
+    return {r.id: r for r in await session.scalars(select(Room).where(Room.id.in_(ids)))}
+
+
+async def add_room(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    actor_id: int | None,
+    branch: str,
+    name: str,
+    kind: str,
+    capacity: str,
+    wheelchair_access: bool,
+    equipment: str,
+) -> Room:
+    """A new room; InvalidInput names every bad field."""
+    errors: list[FieldError] = []
+    if await session.get(BranchSite, branch) is None:
+        errors.append(invalid_choice("branch", [b.code for b in await branches(session=session)]))
+    name = " ".join(name.split())
+    if not name:
+        errors.append(required("name"))
+    elif len(name) > 120:
+        errors.append(too_long("name", 120))
+    elif await session.scalar(select(Room.id).where(Room.branch_code == branch, Room.name == name)):
+        errors.append(FieldError("name", "taken", N_("This branch already has a room with this name.")))
+    room_kind: RoomKind | None = None
+    try:
+        room_kind = RoomKind(kind)
+    except ValueError:
+        errors.append(invalid_choice("kind", (k.value for k in RoomKind)))
+    seats = whole_number(capacity) or 0
+    if not 1 <= seats <= MAX_CAPACITY:
+        errors.append(
+            FieldError(
+                "capacity",
+                "out_of_range",
+                N_("{field} must be between {min} and {max}."),
+                {"min": "1", "max": str(MAX_CAPACITY)},
+            )
+        )
+    if len(equipment) > 2000:
+        errors.append(too_long("equipment", 2000))
+    if errors:
+        raise InvalidInput(errors)
+    assert room_kind is not None
+    room = Room(
+        branch_code=branch,
+        name=name,
+        kind=room_kind,
+        capacity=seats,
+        wheelchair_access=wheelchair_access,
+        equipment=equipment.strip(),
+        active=True,
+        created_at=clock.now(),
+    )
+    session.add(room)
+    await session.flush()
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="room.add",
+        target_type="room",
+        target_id=room.id,
+        details={"branch": branch, "name": name, "kind": room_kind.value},
+    )
+    return room
+
+
+async def put_on_duty(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    actor_id: int | None,
+    room_id: int,
+    staff_id: int,
+    day: date,
+    starts: time,
+    ends: time,
+) -> RosterEntry:
+    """Puts a member of staff on a room's roster for a day.
+
+    Women's-section rooms are run by women of the women's section: anyone else is refused.
+    """
+    errors: list[FieldError] = []
+    room = await session.get(Room, room_id)
+    staff = await accounts.get_user(session=session, user_id=staff_id)
+    if room is None:
+        errors.append(FieldError("room", "unknown", N_("{field} is not one of the rooms.")))
+    if staff is None or not staff.is_active:
+        errors.append(FieldError("staff", "unknown", N_("{field} is not an active member of staff.")))
+    elif (
+        room is not None
+        and room.kind is RoomKind.WOMEN_VIDEO
+        and (staff.role is not Role.WOMEN_SECTION or staff.gender != "female")
+    ):
+        errors.append(
+            FieldError(
+                "staff", "not_women_section", N_("A women's-section room is run by women of the women's section.")
+            )
+        )
+    if ends <= starts:
+        errors.append(FieldError("ends", "before_start", N_("The end of duty must be after its start.")))
+    if (
+        room is not None
+        and staff is not None
+        and await session.scalar(
+            select(RosterEntry.id).where(
+                RosterEntry.room_id == room_id, RosterEntry.staff_id == staff_id, RosterEntry.day == day
+            )
+        )
+    ):
+        errors.append(
+            FieldError("staff", "taken", N_("This member of staff is already on this room's roster that day."))
+        )
+    if errors:
+        raise InvalidInput(errors)
+    entry = RosterEntry(room_id=room_id, staff_id=staff_id, day=day, starts=starts, ends=ends)
+    session.add(entry)
+    await session.flush()
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="room.roster",
+        target_type="room",
+        target_id=room_id,
+        details={"staff_id": staff_id, "day": day.isoformat()},
+    )
+    return entry
+
+
+async def roster_for_day(*, session: AsyncSession, day: date) -> list[RosterEntry]:
+    rows = await session.scalars(
+        select(RosterEntry).where(RosterEntry.day == day).order_by(RosterEntry.room_id, RosterEntry.starts)
+    )
+    return list(rows)

@@ -1,0 +1,367 @@
+"""The official's calendar: weekly templates, dated sessions and their slots, holidays, busy blocks.
+
+All times people type are Riyadh times (UTC+3, no daylight saving); stored
+moments are UTC. Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from itertools import cycle
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import audit
+from majlis.clock import RIYADH, Clock, riyadh
+from majlis.errors import N_, FieldError, InvalidInput, invalid_choice, required, too_long
+from majlis.numbers import whole_number
+from rooms import service as rooms
+from rooms.models import Room, RoomKind
+from scheduler.models import (
+    AudienceMode,
+    AudienceSession,
+    Holiday,
+    SessionState,
+    SessionTemplate,
+    Slot,
+    TemplateRoom,
+)
+
+WEEKS_AHEAD = 12
+# Python's weekday numbers of the working week, Sunday to Thursday.
+WORKING_DAYS = (6, 0, 1, 2, 3)
+ROOM_KINDS_FOR = {
+    AudienceMode.IN_PERSON: {RoomKind.AUDIENCE_HALL, RoomKind.OFFICIAL_OFFICE},
+    AudienceMode.VIDEO: {RoomKind.WOMEN_VIDEO, RoomKind.MEN_VIDEO},
+}
+BUSY_PREFIX = "calendar:"
+
+
+@dataclass(frozen=True)
+class TemplateInput:
+    """A template as typed: text fields, checked by `check_template`."""
+
+    name: str
+    weekday: str
+    starts: str
+    ends: str
+    slot_minutes: str
+    capacity: str
+    mode: str
+    room_ids: tuple[int, ...]
+
+
+def _clock_time(value: str) -> time | None:
+    try:
+        return time.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def _minutes(t: time) -> int:
+    return t.hour * 60 + t.minute
+
+
+async def check_template(
+    *, session: AsyncSession, data: TemplateInput, exclude_id: int | None = None
+) -> SessionTemplate:
+    """A template built from the input, not yet saved; InvalidInput names every problem.
+
+    Refused: a day outside Sunday–Thursday, an end before the start, a slot
+    length that does not divide the session, rooms that do not suit the mode,
+    and hours that overlap another active template on the same weekday (the
+    official cannot be in two audiences at once).
+    """
+    errors: list[FieldError] = []
+    name = " ".join(data.name.split())
+    if not name:
+        errors.append(required("name"))
+    elif len(name) > 120:
+        errors.append(too_long("name", 120))
+    weekday = whole_number(data.weekday)
+    weekday = -1 if weekday is None else weekday
+    if weekday not in WORKING_DAYS:
+        errors.append(
+            FieldError("weekday", "not_working_day", N_("{field} must be a working day, Sunday to Thursday."))
+        )
+    starts, ends = _clock_time(data.starts), _clock_time(data.ends)
+    if starts is None:
+        errors.append(FieldError("starts", "invalid_time", N_("{field} must be a time such as 10:00.")))
+    if ends is None:
+        errors.append(FieldError("ends", "invalid_time", N_("{field} must be a time such as 10:00.")))
+    slot = whole_number(data.slot_minutes) or 0
+    if not 1 <= slot <= 240:
+        errors.append(
+            FieldError(
+                "slot_minutes",
+                "out_of_range",
+                N_("{field} must be between {min} and {max}."),
+                {"min": "1", "max": "240"},
+            )
+        )
+    if starts is not None and ends is not None:
+        length = _minutes(ends) - _minutes(starts)
+        if length <= 0:
+            errors.append(FieldError("ends", "before_start", N_("The session must end after it starts.")))
+        elif slot and length % slot:
+            errors.append(
+                FieldError(
+                    "slot_minutes",
+                    "does_not_divide",
+                    N_("Slots of {slot} minutes do not fill a session of {length} minutes exactly."),
+                    {"slot": str(slot), "length": str(length)},
+                )
+            )
+    capacity = whole_number(data.capacity) or 0
+    if not 1 <= capacity <= 20:
+        errors.append(
+            FieldError(
+                "capacity", "out_of_range", N_("{field} must be between {min} and {max}."), {"min": "1", "max": "20"}
+            )
+        )
+    mode: AudienceMode | None = None
+    try:
+        mode = AudienceMode(data.mode)
+    except ValueError:
+        errors.append(invalid_choice("mode", (m.value for m in AudienceMode)))
+    chosen = await rooms.rooms_by_id(session=session, ids=set(data.room_ids))
+    if not data.room_ids:
+        errors.append(FieldError("rooms", "missing", N_("Choose at least one room.")))
+    elif len(chosen) != len(set(data.room_ids)) or any(not r.active for r in chosen.values()):
+        errors.append(FieldError("rooms", "unknown", N_("{field} is not one of the rooms.")))
+    elif mode is not None and any(r.kind not in ROOM_KINDS_FOR[mode] for r in chosen.values()):
+        errors.append(FieldError("rooms", "wrong_kind", N_("These rooms do not suit this kind of audience.")))
+    if weekday in WORKING_DAYS and starts is not None and ends is not None and _minutes(ends) > _minutes(starts):
+        others = await session.scalars(
+            select(SessionTemplate).where(SessionTemplate.weekday == weekday, SessionTemplate.active.is_(True))
+        )
+        for other in others:
+            if other.id != exclude_id and other.starts < ends and starts < other.ends:
+                errors.append(
+                    FieldError(
+                        "starts",
+                        "overlaps",
+                        N_("These hours overlap the template “{other}” on the same day."),
+                        {"other": other.name},
+                    )
+                )
+    if errors:
+        raise InvalidInput(errors)
+    assert starts is not None and ends is not None and mode is not None
+    return SessionTemplate(
+        name=name,
+        weekday=weekday,
+        starts=starts,
+        ends=ends,
+        slot_minutes=slot,
+        capacity=capacity,
+        mode=mode,
+        active=True,
+    )
+
+
+async def add_template(
+    *, session: AsyncSession, clock: Clock, actor_id: int | None, data: TemplateInput
+) -> SessionTemplate:
+    """Saves a checked template with its rooms."""
+    template = await check_template(session=session, data=data)
+    session.add(template)
+    await session.flush()
+    for room_id in dict.fromkeys(data.room_ids):
+        session.add(TemplateRoom(template_id=template.id, room_id=room_id))
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="calendar.template.add",
+        target_type="session_template",
+        target_id=template.id,
+        details={"name": template.name, "weekday": template.weekday, "rooms": list(data.room_ids)},
+    )
+    await session.flush()
+    return template
+
+
+async def templates(*, session: AsyncSession) -> list[SessionTemplate]:
+    return list(
+        await session.scalars(select(SessionTemplate).order_by(SessionTemplate.weekday, SessionTemplate.starts))
+    )
+
+
+async def template_rooms(*, session: AsyncSession, template_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(TemplateRoom.room_id).where(TemplateRoom.template_id == template_id).order_by(TemplateRoom.room_id)
+    )
+    return list(rows)
+
+
+def _at(day: date, moment: time) -> datetime:
+    return datetime.combine(day, moment, tzinfo=RIYADH)
+
+
+async def _create_session(
+    *,
+    session: AsyncSession,
+    day: date,
+    starts: time,
+    ends: time,
+    slot_minutes: int,
+    capacity: int,
+    mode: AudienceMode,
+    room_list: list[Room],
+    template_id: int | None,
+    note: str = "",
+) -> AudienceSession:
+    dated = AudienceSession(
+        template_id=template_id,
+        day=day,
+        starts_at=_at(day, starts),
+        ends_at=_at(day, ends),
+        mode=mode,
+        state=SessionState.PLANNED,
+        locked=False,
+        note=note,
+    )
+    session.add(dated)
+    await session.flush()
+    # Linked rooms take turns: the official calls one room, then the next.
+    turn = cycle(room_list)
+    moment = dated.starts_at
+    step = timedelta(minutes=slot_minutes)
+    while moment + step <= dated.ends_at:
+        session.add(
+            Slot(
+                session_id=dated.id,
+                room_id=next(turn).id,
+                starts_at=moment,
+                ends_at=moment + step,
+                capacity=capacity,
+                blocked_by=None,
+            )
+        )
+        moment += step
+    await session.flush()
+    return dated
+
+
+async def generate_sessions(*, session: AsyncSession, clock: Clock, weeks: int = WEEKS_AHEAD) -> int:
+    """Creates the dated sessions of every active template for the coming weeks; gives back how many were new.
+
+    Runs any number of times: a template's session for a day is made once;
+    holidays are skipped.
+    """
+    today = riyadh(clock.now()).date()
+    horizon = today + timedelta(weeks=weeks)
+    holidays = set(await session.scalars(select(Holiday.day).where(Holiday.day >= today, Holiday.day < horizon)))
+    existing = set(
+        (
+            await session.execute(
+                select(AudienceSession.template_id, AudienceSession.day).where(AudienceSession.day >= today)
+            )
+        ).all()
+    )
+    made = 0
+    for template in await templates(session=session):
+        if not template.active:
+            continue
+        room_ids = await template_rooms(session=session, template_id=template.id)
+        by_id = await rooms.rooms_by_id(session=session, ids=set(room_ids))
+        room_list = [by_id[i] for i in room_ids if i in by_id and by_id[i].active]
+        if not room_list:
+            continue
+        day = today + timedelta(days=(template.weekday - today.weekday()) % 7)
+        while day < horizon:
+            if day not in holidays and (template.id, day) not in existing and _at(day, template.starts) > clock.now():
+                await _create_session(
+                    session=session,
+                    day=day,
+                    starts=template.starts,
+                    ends=template.ends,
+                    slot_minutes=template.slot_minutes,
+                    capacity=template.capacity,
+                    mode=template.mode,
+                    room_list=room_list,
+                    template_id=template.id,
+                )
+                made += 1
+            day += timedelta(days=7)
+    return made
+
+
+async def add_holiday(*, session: AsyncSession, clock: Clock, actor_id: int | None, day: date, name: str) -> Holiday:
+    """A day without audiences; sessions already planned that day are cancelled by the caller's policy."""
+    name = " ".join(name.split())
+    errors: list[FieldError] = []
+    if not name:
+        errors.append(required("name"))
+    if await session.get(Holiday, day) is not None:
+        errors.append(FieldError("day", "taken", N_("This day is already a holiday.")))
+    if errors:
+        raise InvalidInput(errors)
+    holiday = Holiday(day=day, name=name)
+    session.add(holiday)
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="calendar.holiday.add",
+        target_type="holiday",
+        target_id=day.isoformat(),
+        details={"name": name},
+    )
+    await session.flush()
+    return holiday
+
+
+async def holidays(*, session: AsyncSession) -> list[Holiday]:
+    return list(await session.scalars(select(Holiday).order_by(Holiday.day)))
+
+
+async def sessions_between(*, session: AsyncSession, start: date, end: date) -> list[AudienceSession]:
+    rows = await session.scalars(
+        select(AudienceSession)
+        .where(AudienceSession.day >= start, AudienceSession.day < end)
+        .order_by(AudienceSession.starts_at)
+    )
+    return list(rows)
+
+
+async def slots_of(*, session: AsyncSession, session_ids: set[int]) -> list[Slot]:
+    if not session_ids:
+        return []
+    rows = await session.scalars(select(Slot).where(Slot.session_id.in_(session_ids)).order_by(Slot.starts_at, Slot.id))
+    return list(rows)
+
+
+@dataclass(frozen=True)
+class BusyWindow:
+    starts_at: datetime
+    ends_at: datetime
+    summary: str
+
+
+async def block_busy_slots(*, session: AsyncSession, clock: Clock, busy: list[BusyWindow]) -> int:
+    """Blocks every future slot that overlaps a busy time of the official; gives back how many are blocked.
+
+    A re-import replaces the blocks of the previous one: blocks from the
+    official's calendar are cleared first, then set again from this feed.
+    """
+    now = clock.now()
+    await session.execute(
+        update(Slot).where(Slot.starts_at >= now, Slot.blocked_by.like(f"{BUSY_PREFIX}%")).values(blocked_by=None)
+    )
+    future = list(await session.scalars(select(Slot).where(Slot.starts_at >= now).order_by(Slot.starts_at)))
+    ordered = sorted(busy, key=lambda b: b.starts_at)
+    blocked = 0
+    for slot in future:
+        for window in ordered:
+            if window.starts_at >= slot.ends_at:
+                break
+            if window.ends_at > slot.starts_at:
+                slot.blocked_by = (BUSY_PREFIX + window.summary)[:200]
+                blocked += 1
+                break
+    await session.flush()
+    return blocked

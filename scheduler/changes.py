@@ -1,0 +1,287 @@
+"""Changes to the calendar after allocation: a cancelled session, a moved appointment, an urgent arrival.
+
+Every applicant affected is told through the outbox, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import audit
+from cases import service as cases
+from cases.models import CaseStatus
+from majlis.clock import Clock
+from majlis.dates import dual_datetime
+from majlis.errors import N_, DomainError, FieldError, InvalidInput, required, too_long
+from notify import outbox
+from notify.texts import audience_cancelled_sms, audience_moved_sms
+from priority import service as triage
+from priority.models import ChangedField
+from priority.score import Urgency
+from rooms import service as rooms
+from scheduler import service as scheduling
+from scheduler.allocation import MIN_NOTICE, OpenSeat, allocate
+from scheduler.models import LIVE_STATES, Appointment, AppointmentState, AudienceSession, SessionState, Slot
+
+
+class CalendarRefusal(DomainError):
+    pass
+
+
+async def _release(*, session: AsyncSession, clock: Clock, appointment: Appointment, reason: str) -> None:
+    appointment.state = AppointmentState.RELEASED
+    appointment.released_at = clock.now()
+    appointment.release_reason = reason
+    await session.flush()
+
+
+async def _appointments_in(*, session: AsyncSession, session_id: int) -> list[Appointment]:
+    rows = await session.scalars(
+        select(Appointment)
+        .join(Slot, Slot.id == Appointment.slot_id)
+        .where(Slot.session_id == session_id, Appointment.state.in_(LIVE_STATES))
+    )
+    return list(rows)
+
+
+async def cancel_session(
+    *, session: AsyncSession, clock: Clock, session_id: int, actor_id: int | None, reason: str, status_url: str
+) -> scheduling.RunReport:
+    """Cancels a session: its applicants are told, released, and placed again by priority."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput([required("reason")])
+    if len(reason) > 500:
+        raise InvalidInput([too_long("reason", 500)])
+    dated = await session.get(AudienceSession, session_id)
+    if dated is None:
+        raise CalendarRefusal("session_not_found", N_("There is no such session."))
+    if dated.state is SessionState.CANCELLED:
+        raise CalendarRefusal("session_cancelled", N_("This session is already cancelled."))
+    dated.state = SessionState.CANCELLED
+    dated.note = reason
+    for appointment in await _appointments_in(session=session, session_id=session_id):
+        slot = await session.get_one(Slot, appointment.slot_id)
+        await _release(session=session, clock=clock, appointment=appointment, reason="session_cancelled")
+        case = await cases.get_case(session=session, case_id=appointment.case_id)
+        assert case is not None
+        await cases.change_status(
+            session=session,
+            clock=clock,
+            case=case,
+            to_status=CaseStatus.AWAITING_AUDIENCE,
+            actor_id=actor_id,
+            note=reason,
+        )
+        language = case.language.value
+        await outbox.enqueue(
+            session=session,
+            clock=clock,
+            purpose=f"cancelled:{appointment.id}",
+            channel="sms",
+            recipient=case.phone,
+            language=language,
+            case_id=case.id,
+            body=audience_cancelled_sms(
+                language=language,
+                tracking_number=case.tracking_number,
+                when=dual_datetime(slot.starts_at, language),
+                status_url=status_url,
+            ),
+        )
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="calendar.session.cancel",
+        target_type="audience_session",
+        target_id=session_id,
+        details={"reason": reason},
+    )
+    await session.flush()
+    return await scheduling.run_allocation(session=session, clock=clock, actor_id=actor_id, status_url=status_url)
+
+
+async def move_appointment(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    appointment_id: int,
+    to_slot_id: int,
+    actor_id: int,
+    change_reason: str | None,
+    change_text: str | None,
+    status_url: str,
+) -> Appointment:
+    """Moves an appointment by hand to a free seat of another slot; always justified, in the fairness record."""
+    errors: list[FieldError] = []
+    justification = triage.read_justification(change_reason, change_text, errors)
+    if justification is None and not errors:
+        errors.append(
+            FieldError("change_reason", "reason_required", N_("Moving an appointment by hand needs a reason."))
+        )
+    current = await session.get(Appointment, appointment_id)
+    target = await session.get(Slot, to_slot_id)
+    if target is None:
+        errors.append(FieldError("to_slot", "unknown", N_("{field} is not one of the slots.")))
+    if errors:
+        raise InvalidInput(errors)
+    assert justification is not None and target is not None
+    if current is None or current.state not in LIVE_STATES:
+        raise CalendarRefusal("appointment_not_live", N_("This appointment is no longer live."))
+    dated = await session.get_one(AudienceSession, target.session_id)
+    if dated.state is SessionState.CANCELLED or target.blocked_by or target.starts_at <= clock.now():
+        raise CalendarRefusal("slot_not_open", N_("That slot is not open for appointments."))
+    taken = set(
+        await session.scalars(
+            select(Appointment.seat).where(Appointment.slot_id == target.id, Appointment.state.in_(LIVE_STATES))
+        )
+    )
+    free = [seat for seat in range(target.capacity) if seat not in taken]
+    if not free:
+        raise CalendarRefusal("slot_full", N_("That slot has no free seat."))
+    old_slot = await session.get_one(Slot, current.slot_id)
+    await _release(session=session, clock=clock, appointment=current, reason="moved")
+    moved = Appointment(
+        case_id=current.case_id,
+        slot_id=target.id,
+        seat=free[0],
+        state=AppointmentState.SCHEDULED,
+        placed_at=clock.now(),
+        placed_by_id=actor_id,
+        explanation=f"moved by hand: {justification.text}",
+        sequence=current.sequence + 1,
+        release_reason="",
+    )
+    try:
+        async with session.begin_nested():
+            session.add(moved)
+            await session.flush()
+    except IntegrityError:
+        # A run or another move took the seat between our look and our insert.
+        raise CalendarRefusal("slot_full", N_("That slot has no free seat.")) from None
+    case = await cases.get_case(session=session, case_id=current.case_id)
+    room = await rooms.get_room(session=session, room_id=target.room_id)
+    assert case is not None and room is not None
+    await triage.record_manual_change(
+        session=session,
+        clock=clock,
+        case=case,
+        actor_id=actor_id,
+        field=ChangedField.APPOINTMENT,
+        before=_stamp(old_slot.starts_at),
+        after=_stamp(target.starts_at),
+        justification=justification,
+    )
+    language = case.language.value
+    await outbox.enqueue(
+        session=session,
+        clock=clock,
+        purpose=f"moved:{moved.id}",
+        channel="sms",
+        recipient=case.phone,
+        language=language,
+        case_id=case.id,
+        body=audience_moved_sms(
+            language=language,
+            tracking_number=case.tracking_number,
+            when=dual_datetime(target.starts_at, language),
+            place=room.name,
+            status_url=status_url,
+        ),
+    )
+    return moved
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%MZ")
+
+
+async def place_urgent_arrival(
+    *, session: AsyncSession, clock: Clock, case_id: int, actor_id: int | None, may_displace: bool, status_url: str
+) -> bool:
+    """Places a critical or urgent request just routed to an audience; gives back whether it got a seat.
+
+    It takes the earliest compatible seat at least three days away. If there is
+    none and the request is critical (and the policy allows), it displaces the
+    latest-priority appointment not yet confirmed whose seat it can use; that
+    applicant is released, told, and placed again by the same run.
+    """
+    await scheduling.run_allocation(session=session, clock=clock, actor_id=actor_id, status_url=status_url)
+    if await _has_live(session=session, case_id=case_id):
+        return True
+    waiting = {w.case_id: w for w in await scheduling.waiting_requests(session=session, clock=clock)}
+    arrival = waiting.get(case_id)
+    rows = await triage.triages(session=session, case_ids={case_id})
+    if arrival is None or not may_displace or rows[case_id].urgency is not Urgency.CRITICAL:
+        return False
+    for appointment, seat in await _displaceable(session=session, clock=clock):
+        # The allocator's own rule decides whether the arrival could sit there.
+        if not allocate([seat], [arrival], clock.now()).placements:
+            continue
+        await _release(session=session, clock=clock, appointment=appointment, reason="displaced")
+        displaced = await cases.get_case(session=session, case_id=appointment.case_id)
+        assert displaced is not None
+        await cases.change_status(
+            session=session,
+            clock=clock,
+            case=displaced,
+            to_status=CaseStatus.AWAITING_AUDIENCE,
+            actor_id=actor_id,
+            note_key=N_("Its audience was given to a critical request; a new date follows."),
+        )
+        slot = await session.get_one(Slot, appointment.slot_id)
+        language = displaced.language.value
+        await outbox.enqueue(
+            session=session,
+            clock=clock,
+            purpose=f"cancelled:{appointment.id}",
+            channel="sms",
+            recipient=displaced.phone,
+            language=language,
+            case_id=displaced.id,
+            body=audience_cancelled_sms(
+                language=language,
+                tracking_number=displaced.tracking_number,
+                when=dual_datetime(slot.starts_at, language),
+                status_url=status_url,
+            ),
+        )
+        await audit.record(
+            session=session,
+            clock=clock,
+            actor_id=actor_id,
+            action="calendar.displace",
+            target_type="appointment",
+            target_id=appointment.id,
+            details={"for_case": case_id},
+        )
+        await scheduling.run_allocation(session=session, clock=clock, actor_id=actor_id, status_url=status_url)
+        return await _has_live(session=session, case_id=case_id)
+    return False
+
+
+async def _has_live(*, session: AsyncSession, case_id: int) -> bool:
+    found = await session.scalar(
+        select(Appointment.id).where(Appointment.case_id == case_id, Appointment.state.in_(LIVE_STATES))
+    )
+    return found is not None
+
+
+async def _displaceable(*, session: AsyncSession, clock: Clock) -> list[tuple[Appointment, OpenSeat]]:
+    """Scheduled (not confirmed) appointments at least three days away, latest priority first, with their seats."""
+    rows = (
+        await session.execute(
+            select(Appointment, Slot)
+            .join(Slot, Slot.id == Appointment.slot_id)
+            .where(Appointment.state == AppointmentState.SCHEDULED, Slot.starts_at >= clock.now() + MIN_NOTICE)
+        )
+    ).all()
+    seats = await scheduling.seats_of(session=session, slots=[slot for _, slot in rows])
+    scores = await scheduling.scores_of(session=session, clock=clock, case_ids={a.case_id for a, _ in rows})
+    pairs = [(appointment, seats[(slot.id, appointment.seat)]) for appointment, slot in rows]
+    return sorted(pairs, key=lambda pair: (scores.get(pair[0].case_id, 0.0), -pair[1].starts_at.timestamp()))

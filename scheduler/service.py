@@ -1,0 +1,243 @@
+"""Allocation runs: the waiting requests, in priority order, take their earliest compatible seats.
+
+The rule itself is the pure function in scheduler.allocation; this module
+gathers its inputs from the database and writes its placements. Two runs (or a
+run and a manual move) racing on PostgreSQL cannot double-book: each
+appointment is inserted in a savepoint, and the partial unique indexes on
+(slot, seat) and on the case refuse the loser, whose request simply stays
+waiting for the next run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import audit
+from cases import service as cases
+from cases.models import CaseStatus
+from majlis.clock import Clock
+from majlis.dates import dual_datetime
+from notify import outbox
+from notify.texts import scheduled_sms
+from priority import queue
+from priority import service as triage
+from priority.models import Route
+from priority.score import priority_score
+from rooms import service as rooms
+from rooms.models import RoomKind
+from scheduler.allocation import Mode, OpenSeat, Waiting, allocate
+from scheduler.models import (
+    LIVE_STATES,
+    Appointment,
+    AppointmentState,
+    AudienceMode,
+    AudienceSession,
+    SessionState,
+    Slot,
+    UnavailableDay,
+)
+
+MODE_OF_ROUTE = {Route.AUDIENCE_IN_PERSON: Mode.IN_PERSON, Route.AUDIENCE_VIDEO: Mode.VIDEO}
+
+
+@dataclass(frozen=True)
+class RunReport:
+    placed: int
+    unplaced: int
+    # Placements another run or a manual move took first; they wait for the next run.
+    lost_races: int
+
+
+async def live_appointments(*, session: AsyncSession) -> list[Appointment]:
+    rows = await session.scalars(select(Appointment).where(Appointment.state.in_(LIVE_STATES)))
+    return list(rows)
+
+
+async def seats_of(*, session: AsyncSession, slots: list[Slot]) -> dict[tuple[int, int], OpenSeat]:
+    """Every seat of the slots, taken or not, with what its room offers, by (slot id, seat)."""
+    dated = (
+        {
+            d.id: d
+            for d in await session.scalars(
+                select(AudienceSession).where(AudienceSession.id.in_({s.session_id for s in slots}))
+            )
+        }
+        if slots
+        else {}
+    )
+    room_of = await rooms.rooms_by_id(session=session, ids={slot.room_id for slot in slots})
+    seats = {}
+    for slot in slots:
+        room = room_of[slot.room_id]
+        audience = dated[slot.session_id]
+        for seat in range(slot.capacity):
+            seats[(slot.id, seat)] = OpenSeat(
+                slot_id=slot.id,
+                seat=seat,
+                starts_at=slot.starts_at,
+                mode=Mode.VIDEO if audience.mode is AudienceMode.VIDEO else Mode.IN_PERSON,
+                branch=room.branch_code,
+                women_section=room.kind is RoomKind.WOMEN_VIDEO,
+                accessible=room.wheelchair_access,
+                locked=audience.locked,
+            )
+    return seats
+
+
+async def open_seats(*, session: AsyncSession, clock: Clock) -> list[OpenSeat]:
+    """Every free seat of the future, unblocked slots of planned sessions."""
+    slots = list(
+        await session.scalars(
+            select(Slot)
+            .join(AudienceSession, AudienceSession.id == Slot.session_id)
+            .where(
+                Slot.starts_at > clock.now(), Slot.blocked_by.is_(None), AudienceSession.state == SessionState.PLANNED
+            )
+            .order_by(Slot.starts_at, Slot.id)
+        )
+    )
+    taken = {(a.slot_id, a.seat) for a in await live_appointments(session=session)}
+    seats = await seats_of(session=session, slots=slots)
+    return [seat for key, seat in seats.items() if key not in taken]
+
+
+async def scores_of(*, session: AsyncSession, clock: Clock, case_ids: set[int]) -> dict[int, float]:
+    """The priority score now of each case that has been classified."""
+    if not case_ids:
+        return {}
+    found = await cases.cases_by_id(session=session, case_ids=case_ids)
+    rows = await triage.triages(session=session, case_ids=case_ids)
+    weights = await triage.category_weights(session=session)
+    scores = {}
+    for case_id, row in rows.items():
+        if row.urgency is None or case_id not in found:
+            continue
+        scores[case_id] = (
+            priority_score(
+                urgency=row.urgency,
+                category_weight=weights.get(row.category_code or "", 0),
+                waited=clock.now() - found[case_id].submitted_at,
+            )
+            + row.queue_adjustment
+        )
+    return scores
+
+
+async def waiting_requests(*, session: AsyncSession, clock: Clock) -> list[Waiting]:
+    """The requests routed to an audience that hold no appointment, with what their seat must offer."""
+    places = await queue.awaiting_audience(session=session, clock=clock)
+    case_ids = {p.case.id for p in places}
+    rows = await triage.triages(session=session, case_ids=case_ids)
+    live = await live_appointments(session=session)
+    holders = await cases.cases_by_id(session=session, case_ids={a.case_id for a in live})
+    busy_applicants = {c.applicant_id for c in holders.values()}
+    unavailable: dict[int, set[date]] = {}
+    if case_ids:
+        for day in await session.scalars(select(UnavailableDay).where(UnavailableDay.case_id.in_(case_ids))):
+            unavailable.setdefault(day.case_id, set()).add(day.day)
+    waiting = []
+    for place in places:
+        row = rows.get(place.case.id)
+        if row is None or row.route not in MODE_OF_ROUTE:
+            continue
+        case = place.case
+        waiting.append(
+            Waiting(
+                case_id=case.id,
+                tracking_number=case.tracking_number,
+                applicant_id=case.applicant_id,
+                score=place.score,
+                submitted_at=case.submitted_at,
+                mode=MODE_OF_ROUTE[row.route],
+                branch=case.branch.value,
+                women_section=row.women_section,
+                wheelchair=case.care_wheelchair,
+                unavailable=frozenset(unavailable.get(case.id, ())),
+                has_live_appointment=case.applicant_id in busy_applicants,
+            )
+        )
+    return waiting
+
+
+async def run_allocation(*, session: AsyncSession, clock: Clock, actor_id: int | None, status_url: str) -> RunReport:
+    """Places every waiting request it can, tells each applicant, and records the run."""
+    result = allocate(
+        await open_seats(session=session, clock=clock),
+        await waiting_requests(session=session, clock=clock),
+        clock.now(),
+    )
+    lost = 0
+    placed = 0
+    for placement in result.placements:
+        appointment = Appointment(
+            case_id=placement.case_id,
+            slot_id=placement.slot_id,
+            seat=placement.seat,
+            state=AppointmentState.SCHEDULED,
+            placed_at=clock.now(),
+            placed_by_id=actor_id,
+            explanation=placement.explanation,
+            sequence=0,
+            release_reason="",
+        )
+        try:
+            async with session.begin_nested():
+                session.add(appointment)
+                await session.flush()
+        except IntegrityError:
+            lost += 1
+            continue
+        placed += 1
+        await _tell_scheduled(
+            session=session, clock=clock, appointment=appointment, actor_id=actor_id, status_url=status_url
+        )
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="calendar.allocate",
+        target_type="allocation",
+        target_id=clock.now().isoformat(),
+        details={"placed": placed, "unplaced": len(result.unplaced), "lost_races": lost},
+    )
+    return RunReport(placed=placed, unplaced=len(result.unplaced), lost_races=lost)
+
+
+async def _tell_scheduled(
+    *, session: AsyncSession, clock: Clock, appointment: Appointment, actor_id: int | None, status_url: str
+) -> None:
+    """Moves the case to scheduled and tells the applicant the date, in both calendars, and the place."""
+    case = await cases.get_case(session=session, case_id=appointment.case_id)
+    slot = await session.get_one(Slot, appointment.slot_id)
+    room = await rooms.get_room(session=session, room_id=slot.room_id)
+    assert case is not None and room is not None
+    await cases.change_status(
+        session=session,
+        clock=clock,
+        case=case,
+        to_status=CaseStatus.SCHEDULED,
+        actor_id=actor_id,
+        note=appointment.explanation[:500],
+    )
+    language = case.language.value
+    await outbox.enqueue(
+        session=session,
+        clock=clock,
+        purpose=f"scheduled:{appointment.id}",
+        channel="sms",
+        recipient=case.phone,
+        language=language,
+        case_id=case.id,
+        body=scheduled_sms(
+            language=language,
+            tracking_number=case.tracking_number,
+            when=dual_datetime(slot.starts_at, language),
+            place=room.name,
+            status_url=status_url,
+        ),
+    )

@@ -1,0 +1,124 @@
+"""Cancelled sessions, moves by hand and urgent arrivals, on both databases."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from accounts.roles import Role
+from majlis.clock import FrozenClock
+from majlis.db import transaction
+from majlis.errors import DomainError, InvalidInput
+from notify.models import OutboxMessage
+from priority.models import ChangedField, ManualChange
+from scheduler import calendar, changes
+from scheduler.models import Appointment, AppointmentState, AudienceSession, Slot
+from tests.factories import make_staff
+from tests.priority.test_triage import new_case, ready
+from tests.rooms.test_rooms import add_room
+from tests.scheduler.test_calendar import add, template
+from tests.scheduler.test_runs import IDS, URL, appointments, run, sunday_hall
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+async def test_a_cancelled_session_is_replaced_in_priority_order(sessions: Sessions, clock: FrozenClock) -> None:
+    await sunday_hall(sessions, clock, weeks=3)
+    actor = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    normal = await new_case(sessions, clock, applicant_national_id=IDS[0])
+    critical = await new_case(sessions, clock, applicant_national_id=IDS[1])
+    await ready(sessions, clock, actor, normal)
+    await ready(sessions, clock, actor, critical, category="qisas", urgency="critical")
+    await run(sessions, clock)
+    async with sessions() as session:
+        first = await session.scalar(select(AudienceSession).order_by(AudienceSession.starts_at))
+    assert first is not None
+    async with transaction(sessions) as session:
+        report = await changes.cancel_session(
+            session=session, clock=clock, session_id=first.id, actor_id=actor, reason="ارتباط رسمي طارئ", status_url=URL
+        )
+    assert report.placed == 2
+    placed = await appointments(sessions)
+    async with sessions() as session:
+        slots = {number: await session.get_one(Slot, a.slot_id) for number, a in placed.items()}
+        told = list(
+            await session.scalars(select(OutboxMessage.purpose).where(OutboxMessage.purpose.like("cancelled:%")))
+        )
+    assert all(slot.session_id != first.id for slot in slots.values())
+    assert slots[critical].starts_at < slots[normal].starts_at  # priority kept
+    assert len(told) == 2
+    with pytest.raises(DomainError):
+        async with transaction(sessions) as session:
+            await changes.cancel_session(
+                session=session, clock=clock, session_id=first.id, actor_id=actor, reason="مرة أخرى", status_url=URL
+            )
+
+
+async def test_a_move_by_hand_needs_a_reason_and_is_in_the_fairness_record(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    await sunday_hall(sessions, clock)
+    actor = (await make_staff(sessions, clock, Role.PROTOCOL, "protocol")).id
+    desk = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    number = await new_case(sessions, clock)
+    await ready(sessions, clock, desk, number)
+    await run(sessions, clock)
+    current = (await appointments(sessions))[number]
+    async with sessions() as session:
+        later = await session.scalar(select(Slot).where(Slot.id != current.slot_id).order_by(Slot.starts_at.desc()))
+    assert later is not None
+    with pytest.raises(InvalidInput):
+        async with transaction(sessions) as session:
+            await changes.move_appointment(
+                session=session,
+                clock=clock,
+                appointment_id=current.id,
+                to_slot_id=later.id,
+                actor_id=actor,
+                change_reason=None,
+                change_text=None,
+                status_url=URL,
+            )
+    async with transaction(sessions) as session:
+        moved = await changes.move_appointment(
+            session=session,
+            clock=clock,
+            appointment_id=current.id,
+            to_slot_id=later.id,
+            actor_id=actor,
+            change_reason="new_information",
+            change_text="طلب المستفيد موعدًا لاحقًا",
+            status_url=URL,
+        )
+    assert moved.sequence == 1
+    async with sessions() as session:
+        old = await session.get_one(Appointment, current.id)
+        record = await session.scalar(select(ManualChange).where(ManualChange.field == ChangedField.APPOINTMENT))
+    assert old.state is AppointmentState.RELEASED and old.release_reason == "moved"
+    assert record is not None and record.actor_id == actor
+
+
+async def test_a_critical_arrival_displaces_the_latest_unconfirmed(sessions: Sessions, clock: FrozenClock) -> None:
+    # One Sunday, one slot, one seat: room for a single audience.
+    hall = await add_room(sessions, clock, name="قاعة صغيرة", kind="audience_hall")
+    await add(sessions, clock, template((hall.id,), starts="10:00", ends="10:10", slot_minutes="10"))
+    async with transaction(sessions) as session:
+        await calendar.generate_sessions(session=session, clock=clock, weeks=1)
+    actor = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    normal = await new_case(sessions, clock, applicant_national_id=IDS[0])
+    await ready(sessions, clock, actor, normal)
+    await run(sessions, clock)
+    critical = await new_case(sessions, clock, applicant_national_id=IDS[1])
+    await ready(sessions, clock, actor, critical, category="qisas", urgency="critical")
+    async with sessions() as session:
+        from cases import service as cases
+
+        found = await cases.find_by_tracking_number(session=session, tracking_number=critical)
+    assert found is not None
+    async with transaction(sessions) as session:
+        placed = await changes.place_urgent_arrival(
+            session=session, clock=clock, case_id=found.id, actor_id=actor, may_displace=True, status_url=URL
+        )
+    assert placed
+    assert set(await appointments(sessions)) == {critical}
