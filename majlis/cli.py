@@ -18,13 +18,12 @@ from majlis.app import create_app
 from majlis.clock import SystemClock
 from majlis.db import create_engine, session_factory, transaction
 from majlis.errors import InvalidInput
+from majlis.jobs import status_url as _status_url
 from majlis.settings import Settings, SettingsError, load_settings
 from notify import outbox
 from notify.senders import sender_for
-
-
-def _status_url(settings: Settings) -> str:
-    return settings.public_url.rstrip("/") + "/status"
+from scheduler import simulation
+from scheduler.weekly import weekly_run
 
 
 async def _db_upgrade(settings: Settings) -> None:
@@ -73,6 +72,42 @@ async def _load_demo(settings: Settings) -> None:
         print(f"  {person.username:<10} {person.role.value}")
 
 
+async def _allocate(settings: Settings) -> None:
+    engine = create_engine(settings.database_url_value)
+    try:
+        report = await weekly_run(
+            sessions=session_factory(engine), clock=SystemClock(), actor_id=None, status_url=_status_url(settings)
+        )
+    finally:
+        await engine.dispose()
+    print(
+        f"{report.new_sessions} new session(s); placed {report.run.placed}, still waiting {report.run.unplaced}"
+        + (f", {report.run.lost_races} taken meanwhile by another run" if report.run.lost_races else "")
+    )
+
+
+def _simulate(*, days: int, seed: int) -> None:
+    """Runs the three policies on the same arrivals and prints the comparison, with a progress bar on stderr."""
+    assumptions = simulation.Assumptions()
+    requests = simulation.arrivals(assumptions, days, seed)
+    results = {
+        policy: simulation.simulate(
+            policy,
+            assumptions,
+            days=days,
+            seed=seed,
+            requests=requests,
+            progress=simulation.progress_bar(sys.stderr, label=policy.label),
+        )
+        for policy in simulation.Policy
+    }
+    print("Assumptions:")
+    for line in simulation.assumption_lines(assumptions):
+        print(f"- {line}")
+    print()
+    print(simulation.comparison_table(results))
+
+
 async def _send_outbox(settings: Settings) -> None:
     engine = create_engine(settings.database_url_value)
     try:
@@ -106,6 +141,12 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
     commands.add_parser("demo", help="load demo staff and requests (development only)")
+    commands.add_parser("allocate", help="generate the coming sessions and place the waiting requests")
+    simulate = commands.add_parser(
+        "simulate", help="a year of operation under three policies, from the source documents' figures"
+    )
+    simulate.add_argument("--days", type=int, default=365)
+    simulate.add_argument("--seed", type=int, default=2026)
     commands.add_parser("settings", help="print the settings in force, secrets masked")
 
     out = commands.add_parser("outbox", help="the message outbox")
@@ -139,6 +180,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("majlis: demo data is for development only", file=sys.stderr)
             return 2
         asyncio.run(_load_demo(settings))
+        return 0
+    if args.command == "allocate":
+        asyncio.run(_allocate(settings))
+        return 0
+    if args.command == "simulate":
+        _simulate(days=args.days, seed=args.seed)
         return 0
     if args.command == "settings":
         print(settings)

@@ -17,6 +17,10 @@ from cases import service as cases
 from cases.intake import check_request
 from cases.models import Channel
 from majlis.clock import Clock
+from priority import service as triage
+from rooms import service as rooms
+from scheduler import calendar
+from scheduler import service as scheduling
 
 DEMO_PASSWORD = "majlis-demo-2026"  # noqa: S105 (demo data, development only)
 
@@ -120,6 +124,7 @@ async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> list[
     if await session.scalar(select(StaffUser.id).where(StaffUser.username == DEMO_STAFF[0].username)):
         return list(DEMO_STAFF)
     desk_user = None
+    staff_ids: dict[Role, int] = {}
     for person in DEMO_STAFF:
         user = await accounts.create_user(
             session=session,
@@ -130,12 +135,94 @@ async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> list[
             gender=person.gender,
             password=DEMO_PASSWORD,
         )
+        staff_ids[person.role] = user.id
         if person.role is Role.INTAKE_DESK:
             desk_user = user
+    numbers = []
     for applicant, request, channel in DEMO_REQUESTS:
         details = check_request(applicant, request, channel=channel)
         entered_by = desk_user.id if desk_user and channel is not Channel.PORTAL else None
-        await cases.submit(
+        submission = await cases.submit(
             session=session, clock=clock, details=details, status_url=status_url, entered_by_id=entered_by
         )
+        numbers.append(submission.case.tracking_number)
+    await _calendar(session=session, clock=clock, staff=staff_ids, numbers=numbers, status_url=status_url)
     return list(DEMO_STAFF)
+
+
+async def _calendar(
+    *, session: AsyncSession, clock: Clock, staff: dict[Role, int], numbers: list[str], status_url: str
+) -> None:
+    """Rooms, two weekly audiences, two requests triaged, and a first allocation."""
+    protocol = staff[Role.PROTOCOL]
+    hall = await rooms.add_room(
+        session=session,
+        clock=clock,
+        actor_id=protocol,
+        branch="riyadh",
+        name="قاعة المجلس",
+        kind="audience_hall",
+        capacity="60",
+        wheelchair_access=True,
+        equipment="",
+    )
+    women = [
+        await rooms.add_room(
+            session=session,
+            clock=clock,
+            actor_id=protocol,
+            branch=branch,
+            name=name,
+            kind="women_video",
+            capacity="2",
+            wheelchair_access=True,
+            equipment="شاشة\nكاميرا\nميكروفون\nطاولة مستديرة",
+        )
+        for branch, name in (
+            ("riyadh", "غرفة الاتصال المرئي — القسم النسائي بالرياض"),
+            ("jeddah", "غرفة الاتصال المرئي — القسم النسائي بجدة"),
+        )
+    ]
+    await calendar.add_template(
+        session=session,
+        clock=clock,
+        actor_id=protocol,
+        data=calendar.TemplateInput(
+            name="المجلس الأسبوعي",
+            weekday="6",
+            starts="10:00",
+            ends="12:00",
+            slot_minutes="8",
+            capacity="1",
+            mode="in_person",
+            room_ids=(hall.id,),
+        ),
+    )
+    await calendar.add_template(
+        session=session,
+        clock=clock,
+        actor_id=protocol,
+        data=calendar.TemplateInput(
+            name="المقابلات المرئية للقسم النسائي",
+            weekday="1",
+            starts="11:00",
+            ends="12:00",
+            slot_minutes="10",
+            capacity="1",
+            mode="video",
+            room_ids=tuple(r.id for r in women),
+        ),
+    )
+    await calendar.generate_sessions(session=session, clock=clock)
+    audit = staff[Role.AUDIT_DESK]
+    # The first request (a woman asking for a video audience) and the second (in person).
+    for number, category, urgency, route in (
+        (numbers[0], "family_personal_status", "normal", "audience_video"),
+        (numbers[1], "humanitarian_medical", "urgent", "audience_in_person"),
+    ):
+        await triage.verify(session=session, clock=clock, tracking_number=number, actor_id=audit)
+        await triage.classify(
+            session=session, clock=clock, tracking_number=number, actor_id=audit, category=category, urgency=urgency
+        )
+        await triage.route(session=session, clock=clock, tracking_number=number, actor_id=audit, to=route)
+    await scheduling.run_allocation(session=session, clock=clock, actor_id=protocol, status_url=status_url)

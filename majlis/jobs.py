@@ -11,6 +11,7 @@ from majlis.clock import Clock
 from majlis.settings import Settings
 from notify import outbox
 from notify.senders import Sender
+from scheduler.weekly import weekly_run
 
 log = logging.getLogger(__name__)
 
@@ -42,5 +43,35 @@ def start(
         max_instances=1,
         coalesce=True,
     )
+
+    async def weekly_allocation() -> None:
+        try:
+            report = await weekly_run(sessions=sessions, clock=clock, actor_id=None, status_url=status_url(settings))
+        except Exception:
+            log.exception("weekly allocation failed; protocol can run it from the calendar page")
+            return
+        log.info(
+            "weekly allocation: %d new sessions, %d placed, %d waiting",
+            report.new_sessions,
+            report.run.placed,
+            report.run.unplaced,
+        )
+
+    # Thursday morning, Riyadh time: a week and more before the next Sunday's
+    # audience, so every placement leaves the three days' notice.
+    scheduler.add_job(
+        weekly_allocation,
+        "cron",
+        day_of_week="thu",
+        hour=9,
+        minute=0,
+        id="weekly_allocation",
+        max_instances=1,
+        coalesce=True,
+    )
     scheduler.start()
     return scheduler
+
+
+def status_url(settings: Settings) -> str:
+    return settings.public_url.rstrip("/") + "/status"

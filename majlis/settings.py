@@ -53,6 +53,9 @@ class Settings(BaseModel):
     # and let a critical one displace the latest-priority appointment not yet confirmed.
     place_urgent_on_route: bool = True
     critical_may_displace: bool = True
+    # Whether protocol may import the official's calendar from an address inside
+    # the network (loopback, private ranges); off, so the form cannot reach internal services.
+    calendar_fetch_private: bool = False
     # Requests of one applicant or phone this close together are compared for duplicates.
     duplicate_window_days: int = Field(default=90, ge=1, le=3650)
     sms_sender: str = "MAJLIS"

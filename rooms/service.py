@@ -66,7 +66,7 @@ async def add_room(
     try:
         room_kind = RoomKind(kind)
     except ValueError:
-        errors.append(invalid_choice("kind", (k.value for k in RoomKind)))
+        errors.append(invalid_choice("room_kind", (k.value for k in RoomKind)))
     seats = whole_number(capacity) or 0
     if not 1 <= seats <= MAX_CAPACITY:
         errors.append(

@@ -15,6 +15,7 @@ every feed has a budget of occurrences and of days walked.
 
 from __future__ import annotations
 
+import re
 import warnings
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from operator import attrgetter
 from typing import Any, Final, Literal, NamedTuple, cast
 from zoneinfo import ZoneInfo, available_timezones
 
-from dateutil.rrule import (  # type: ignore[import-untyped]
+from dateutil.rrule import (
     DAILY,
     HOURLY,
     MINUTELY,
@@ -64,6 +65,11 @@ _SLACK: Final = timedelta(days=2)
 # How much of a VTIMEZONE's history is worked out before the window: enough for
 # events that started before the window and are still going on.
 _ZONE_HISTORY: Final = timedelta(days=400)
+# icalendar turns every VTIMEZONE it parses into a dateutil zone that it keeps for the
+# life of the process under its TZID (1-2 ms each, never freed, and the first definition
+# of a name wins over later feeds). Renamed, they parse as plain components read here.
+_VTIMEZONE_LINE: Final = re.compile(r"^(BEGIN|END):VTIMEZONE(?=\r?$)", re.IGNORECASE | re.MULTILINE)
+_HIDDEN_VTIMEZONE: Final = "X-MAJLIS-VTIMEZONE"
 _CYCLE_YEARS: Final = 400  # the Gregorian calendar repeats, weekdays included, every 400 years
 _LAST_YEAR: Final = 9998  # dateutil stops after year 9999; one year spare for its look-ahead
 
@@ -115,7 +121,8 @@ def busy_intervals(
     Events marked TRANSP:TRANSPARENT or STATUS:CANCELLED are free time and left
     out.  RRULE, RDATE and EXDATE are expanded; a RECURRENCE-ID component
     replaces the occurrence it names (RANGE=THISANDFUTURE is read as that one
-    occurrence).  Times with a TZID use the IANA or Windows zone of that name,
+    occurrence); EXRULE, which RFC 5545 dropped, is ignored, which can only
+    leave more time busy.  Times with a TZID use the IANA or Windows zone of that name,
     else the feed's own VTIMEZONE of that name; floating times and all-day
     events are read in `default_tz`.  Intervals are not clipped to the window,
     and events that take no time (no DTEND or DURATION) are left out.
@@ -156,6 +163,7 @@ def _parse(data: bytes) -> Calendar:
         text = data.decode("utf-8-sig")  # some Windows tools put a byte-order mark first
     except UnicodeDecodeError:
         raise CalendarUnreadable("not_utf8") from None
+    text = _VTIMEZONE_LINE.sub(rf"\1:{_HIDDEN_VTIMEZONE}", text)
     try:
         with warnings.catch_warnings():
             # icalendar warns when it reads "/vendor/Europe/London" as Europe/London; so do we, on purpose.
@@ -252,7 +260,7 @@ class _Feed:
         self.vtimezones = {
             str(component["TZID"]): component
             for component in calendar.subcomponents
-            if component.name == "VTIMEZONE" and "TZID" in component
+            if component.name in ("VTIMEZONE", _HIDDEN_VTIMEZONE) and "TZID" in component
         }
         self.zones: dict[str, tzinfo] = {}
 
@@ -417,8 +425,7 @@ class _Feed:
         """Return a DATE or DATE-TIME value read in its zone; `reason` if it is neither."""
         if isinstance(value, datetime):
             if tzid is not None:
-                # The parser may have attached a zone from another feed's VTIMEZONE of the
-                # same name (icalendar caches them process-wide), so the name is looked up afresh.
+                # Whatever zone the parser attached, the name is looked up afresh: see _VTIMEZONE_LINE.
                 return _When(value.replace(tzinfo=None), self.zone(tzid), all_day=False)
             if value.tzinfo is not None:  # written with Z
                 return _When(value.astimezone(UTC).replace(tzinfo=None), UTC, all_day=False)

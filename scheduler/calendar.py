@@ -6,7 +6,7 @@ moments are UTC. Services flush, never commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from itertools import cycle
 
@@ -19,6 +19,7 @@ from majlis.errors import N_, FieldError, InvalidInput, invalid_choice, required
 from majlis.numbers import whole_number
 from rooms import service as rooms
 from rooms.models import Room, RoomKind
+from scheduler.busy import BusyInterval
 from scheduler.models import (
     AudienceMode,
     AudienceSession,
@@ -65,7 +66,7 @@ def _minutes(t: time) -> int:
 
 
 async def check_template(
-    *, session: AsyncSession, data: TemplateInput, exclude_id: int | None = None
+    *, session: AsyncSession, data: TemplateInput, exclude_id: int | None = None, against_templates: bool = True
 ) -> SessionTemplate:
     """A template built from the input, not yet saved; InvalidInput names every problem.
 
@@ -133,7 +134,13 @@ async def check_template(
         errors.append(FieldError("rooms", "unknown", N_("{field} is not one of the rooms.")))
     elif mode is not None and any(r.kind not in ROOM_KINDS_FOR[mode] for r in chosen.values()):
         errors.append(FieldError("rooms", "wrong_kind", N_("These rooms do not suit this kind of audience.")))
-    if weekday in WORKING_DAYS and starts is not None and ends is not None and _minutes(ends) > _minutes(starts):
+    if (
+        against_templates
+        and weekday in WORKING_DAYS
+        and starts is not None
+        and ends is not None
+        and _minutes(ends) > _minutes(starts)
+    ):
         others = await session.scalars(
             select(SessionTemplate).where(SessionTemplate.weekday == weekday, SessionTemplate.active.is_(True))
         )
@@ -335,14 +342,7 @@ async def slots_of(*, session: AsyncSession, session_ids: set[int]) -> list[Slot
     return list(rows)
 
 
-@dataclass(frozen=True)
-class BusyWindow:
-    starts_at: datetime
-    ends_at: datetime
-    summary: str
-
-
-async def block_busy_slots(*, session: AsyncSession, clock: Clock, busy: list[BusyWindow]) -> int:
+async def block_busy_slots(*, session: AsyncSession, clock: Clock, busy: list[BusyInterval]) -> int:
     """Blocks every future slot that overlaps a busy time of the official; gives back how many are blocked.
 
     A re-import replaces the blocks of the previous one: blocks from the
@@ -365,3 +365,77 @@ async def block_busy_slots(*, session: AsyncSession, clock: Clock, busy: list[Bu
                 break
     await session.flush()
     return blocked
+
+
+async def add_extra_session(
+    *, session: AsyncSession, clock: Clock, actor_id: int | None, day: str, data: TemplateInput
+) -> AudienceSession:
+    """An audience outside the weekly templates, on a working day ahead; it must not overlap another that day."""
+    errors: list[FieldError] = []
+    when: date | None = None
+    try:
+        when = date.fromisoformat(day.strip())
+    except ValueError:
+        errors.append(FieldError("day", "invalid_date", N_("{field} must be a date such as 2026-12-06.")))
+    checked: SessionTemplate | None = None
+    try:
+        weekday = str(when.weekday()) if when else data.weekday
+        checked = await check_template(session=session, data=replace(data, weekday=weekday), against_templates=False)
+    except InvalidInput as exc:
+        errors.extend(exc.errors)
+    if when is not None and checked is not None:
+        if _at(when, checked.starts) <= clock.now():
+            errors.append(FieldError("day", "in_the_past", N_("{field} must be in the future.")))
+        if await session.get(Holiday, when) is not None:
+            errors.append(FieldError("day", "holiday", N_("This day is a holiday.")))
+        for other in await sessions_between(session=session, start=when, end=when + timedelta(days=1)):
+            starts_at, ends_at = _at(when, checked.starts), _at(when, checked.ends)
+            if other.state is SessionState.PLANNED and other.starts_at < ends_at and starts_at < other.ends_at:
+                errors.append(
+                    FieldError("starts", "overlaps_session", N_("These hours overlap another session that day."))
+                )
+                break
+    if errors:
+        raise InvalidInput(errors)
+    assert when is not None and checked is not None
+    by_id = await rooms.rooms_by_id(session=session, ids=set(data.room_ids))
+    dated = await _create_session(
+        session=session,
+        day=when,
+        starts=checked.starts,
+        ends=checked.ends,
+        slot_minutes=checked.slot_minutes,
+        capacity=checked.capacity,
+        mode=checked.mode,
+        room_list=[by_id[i] for i in dict.fromkeys(data.room_ids)],
+        template_id=None,
+        note=checked.name,
+    )
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="calendar.session.extra",
+        target_type="audience_session",
+        target_id=dated.id,
+        details={"day": when.isoformat()},
+    )
+    return dated
+
+
+async def remove_holiday(*, session: AsyncSession, clock: Clock, actor_id: int | None, day: date) -> None:
+    """Takes a day off the holiday list (the moon was sighted a day later); the next generation fills it."""
+    holiday = await session.get(Holiday, day)
+    if holiday is None:
+        raise InvalidInput([FieldError("day", "unknown", N_("This day is not a holiday."))])
+    await session.delete(holiday)
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="calendar.holiday.remove",
+        target_type="holiday",
+        target_id=day.isoformat(),
+        details={"name": holiday.name},
+    )
+    await session.flush()

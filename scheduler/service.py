@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +22,7 @@ from cases import service as cases
 from cases.models import CaseStatus
 from majlis.clock import Clock
 from majlis.dates import dual_datetime
+from majlis.errors import N_, FieldError, InvalidInput
 from notify import outbox
 from notify.texts import scheduled_sms
 from priority import queue
@@ -241,3 +242,40 @@ async def _tell_scheduled(
             status_url=status_url,
         ),
     )
+
+
+async def set_unavailable_days(
+    *, session: AsyncSession, clock: Clock, case_id: int, actor_id: int | None, days: str
+) -> list[date]:
+    """Replaces the dates the applicant of a case cannot come (ISO dates, separated by commas or spaces)."""
+    chosen: set[date] = set()
+    for part in days.replace(",", " ").split():
+        try:
+            chosen.add(date.fromisoformat(part))
+        except ValueError:
+            raise InvalidInput(
+                [FieldError("days", "invalid_date", N_("{field} must be dates such as 2026-12-06."))]
+            ) from None
+    if len(chosen) > 60:
+        raise InvalidInput([FieldError("days", "too_many", N_("{field} may hold at most {max} dates."), {"max": "60"})])
+    await session.execute(delete(UnavailableDay).where(UnavailableDay.case_id == case_id))
+    for day in sorted(chosen):
+        session.add(UnavailableDay(case_id=case_id, day=day))
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="calendar.unavailable_days",
+        target_type="case",
+        target_id=case_id,
+        details={"days": [d.isoformat() for d in sorted(chosen)]},
+    )
+    await session.flush()
+    return sorted(chosen)
+
+
+async def unavailable_days(*, session: AsyncSession, case_id: int) -> list[date]:
+    rows = await session.scalars(
+        select(UnavailableDay.day).where(UnavailableDay.case_id == case_id).order_by(UnavailableDay.day)
+    )
+    return list(rows)

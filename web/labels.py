@@ -10,6 +10,7 @@ from cases.models import Branch, CaseStatus, Channel, Gender, Language, RequestK
 from majlis.errors import N_
 from priority.models import ChangedField, ChangeReason, Route
 from priority.score import Urgency
+from rooms.models import RoomKind
 
 APPLICANT_KINDS: Mapping[str, str] = {
     ApplicantKind.CITIZEN: N_("Citizen (national ID)"),
@@ -96,4 +97,10 @@ WAITING_GROUPS: Mapping[str, str] = {
     "applicant_kind": N_("Applicant type"),
     "channel": N_("Channel"),
     "branch": N_("Branch"),
+}
+ROOM_KINDS: Mapping[str, str] = {
+    RoomKind.AUDIENCE_HALL: N_("Audience hall"),
+    RoomKind.WOMEN_VIDEO: N_("Women's-section video room"),
+    RoomKind.MEN_VIDEO: N_("Men's video room"),
+    RoomKind.OFFICIAL_OFFICE: N_("The official's office"),
 }

@@ -20,6 +20,7 @@ from web.triage_api import (
     RouteIn,
     SessionOut,
     TriageOut,
+    UnavailableIn,
 )
 
 # The audit desk's actions: (path after /api/v1/triage/{tracking_number}/, body model, summary).
@@ -31,6 +32,7 @@ TRIAGE_ACTIONS = (
     ("needs-information", "MissingIn", "Ask the applicant for what is missing"),
     ("reject", "RejectIn", "Reject, telling the applicant why"),
     ("merge", "MergeIn", "Close as a duplicate of another request"),
+    ("unavailable-days", "UnavailableIn", "Set the dates the applicant cannot come (the allocation avoids them)"),
 )
 STAFF_ONLY = "Audit desk and administrators only: the staff session cookie, and X-CSRF-Token on changes."
 
@@ -135,7 +137,10 @@ def _json(name: str, description: str) -> dict[str, Any]:
 def build_document(server_url: str) -> dict[str, Any]:
     """The whole document; every schema comes from the models, none is written by hand."""
     _, defs = models_json_schema(
-        [(m, "validation") for m in (RequestIn, ClassifyIn, RouteIn, MoveUpIn, MissingIn, RejectIn, MergeIn)]
+        [
+            (m, "validation")
+            for m in (RequestIn, ClassifyIn, RouteIn, MoveUpIn, MissingIn, RejectIn, MergeIn, UnavailableIn)
+        ]
         + [
             (m, "serialization")
             for m in (

@@ -8,7 +8,22 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from web import admin, api, audit_desk, categories, desk, openapi, public, reports, staff, triage, triage_api
+from web import (
+    admin,
+    api,
+    audit_desk,
+    categories,
+    desk,
+    feeds,
+    openapi,
+    protocol,
+    protocol_rooms,
+    public,
+    reports,
+    staff,
+    triage,
+    triage_api,
+)
 from web.middleware import csrf_protection, db_session, errors_and_language
 
 HERE = Path(__file__).parent
@@ -26,7 +41,23 @@ def setup(app: web.Application) -> None:
         lstrip_blocks=True,
         default_helpers=False,
     )
-    for module in (public, staff, desk, audit_desk, triage, reports, categories, admin, api, triage_api, openapi):
+    modules = (
+        public,
+        staff,
+        desk,
+        audit_desk,
+        triage,
+        reports,
+        categories,
+        protocol,
+        protocol_rooms,
+        feeds,
+        admin,
+        api,
+        triage_api,
+        openapi,
+    )
+    for module in modules:
         app.router.add_routes(module.routes)
     # Static URLs carry a hash of the file, so browsers never keep a stale stylesheet.
     app.router.add_static("/static", HERE / "static", name="static", append_version=True)

@@ -25,6 +25,7 @@ HOME_BY_ROLE = {
     Role.CALL_CENTRE: "/desk",
     Role.AUDIT_DESK: "/audit",
     Role.MANAGER: "/reports/fairness",
+    Role.PROTOCOL: "/protocol",
     Role.ADMINISTRATOR: "/admin/users",
 }
 

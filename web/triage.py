@@ -14,6 +14,7 @@ from priority import duplicates, queue
 from priority import service as triage
 from priority.models import ChangeReason, Route
 from priority.score import Urgency
+from scheduler import service as scheduling
 from web import labels
 from web.auth import requires
 from web.errors import domain_message
@@ -52,6 +53,7 @@ async def case_page(
         "history": await cases.history(session=session, case_id=case.id),
         "changes": await triage.changes_for(session=session, case_id=case.id),
         "closed": case.status in cases.CLOSED,
+        "unavailable": await scheduling.unavailable_days(session=session, case_id=case.id),
         "urgencies": list(Urgency),
         "routes": list(Route),
         "reasons": list(ChangeReason),

@@ -14,9 +14,15 @@ from aiohttp import web
 from majlis.numbers import whole_number
 from priority import duplicates
 from priority import service as triage
+from priority.models import Route
+from priority.score import Urgency
+from scheduler import changes
+from scheduler import service as scheduling
 from web.auth import signed_in_user
-from web.keys import CLOCK, DB
+from web.keys import CLOCK, DB, SETTINGS
 from web.public import status_url
+
+URGENT = frozenset({Urgency.CRITICAL, Urgency.URGENT})
 
 Perform = Callable[[web.Request, str, Mapping[str, str]], Awaitable[None]]
 
@@ -41,7 +47,7 @@ async def _classify(request: web.Request, number: str, fields: Mapping[str, str]
 
 
 async def _route(request: web.Request, number: str, fields: Mapping[str, str]) -> None:
-    await triage.route(
+    row = await triage.route(
         session=request[DB],
         clock=request.app[CLOCK],
         actor_id=signed_in_user(request).id,
@@ -50,6 +56,17 @@ async def _route(request: web.Request, number: str, fields: Mapping[str, str]) -
         change_reason=fields.get("change_reason"),
         change_text=fields.get("change_text"),
     )
+    settings = request.app[SETTINGS]
+    # An urgent arrival after the weekly run takes its seat now rather than next week.
+    if settings.place_urgent_on_route and row.route is not Route.WRITTEN_REFERRAL and row.urgency in URGENT:
+        await changes.place_urgent_arrival(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            case_id=row.case_id,
+            actor_id=signed_in_user(request).id,
+            may_displace=settings.critical_may_displace,
+            status_url=status_url(request),
+        )
 
 
 async def _move_up(request: web.Request, number: str, fields: Mapping[str, str]) -> None:
@@ -98,6 +115,17 @@ async def _merge(request: web.Request, number: str, fields: Mapping[str, str]) -
     )
 
 
+async def _unavailable_days(request: web.Request, number: str, fields: Mapping[str, str]) -> None:
+    case = await triage.open_case(session=request[DB], tracking_number=number)
+    await scheduling.set_unavailable_days(
+        session=request[DB],
+        clock=request.app[CLOCK],
+        case_id=case.id,
+        actor_id=signed_in_user(request).id,
+        days=fields.get("days", ""),
+    )
+
+
 # The last part of each action's path, on the pages and in the API.
 ACTIONS: Mapping[str, Perform] = {
     "verify": _verify,
@@ -107,4 +135,5 @@ ACTIONS: Mapping[str, Perform] = {
     "needs-information": _needs_information,
     "reject": _reject,
     "merge": _merge,
+    "unavailable-days": _unavailable_days,
 }

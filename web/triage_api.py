@@ -65,6 +65,11 @@ class MergeIn(BaseModel):
     into: str = Field(description="The tracking number of the original request")
 
 
+class UnavailableIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    days: str = Field(max_length=1000, description="ISO dates the applicant cannot come, separated by commas")
+
+
 class TriageOut(BaseModel):
     tracking_number: str
     status: str
@@ -238,6 +243,7 @@ BODIES: dict[str, type[BaseModel] | None] = {
     "needs-information": MissingIn,
     "reject": RejectIn,
     "merge": MergeIn,
+    "unavailable-days": UnavailableIn,
 }
 
 

@@ -35,6 +35,11 @@ def test_upgrade_demo_and_create_user(env: dict[str, str]) -> None:
         assert f"  {username} " in demo.stdout
     assert run(["demo"], env).returncode == 0  # a second run adds nothing and does not fail
 
+    allocated = run(["allocate"], env)
+    assert allocated.returncode == 0, allocated.stderr
+    # The demo already generated twelve weeks and placed its two routed requests.
+    assert "0 new session(s); placed 0, still waiting 0" in allocated.stdout
+
     create = ["users", "create", "--password-stdin", "--username", "huda"]
     created = run([*create, "--name", "هدى", "--role", "women_section", "--gender", "female"], env, "a-long-password\n")
     assert created.returncode == 0, created.stderr
@@ -50,6 +55,14 @@ def test_production_refuses_the_default_secret_and_demo_data(env: dict[str, str]
     production = {**env, "MAJLIS_ENVIRONMENT": "production", "MAJLIS_SECRET_KEY": "p" * 40}
     demo = run(["demo"], production)
     assert demo.returncode == 2 and "development only" in demo.stderr
+
+
+def test_simulate_prints_the_comparison(env: dict[str, str]) -> None:
+    result = run(["simulate", "--days", "56"], env)
+    assert result.returncode == 0, result.stderr
+    for policy in ("first come, first served", "strict priority without aging", "Majlis's score"):
+        assert policy in result.stdout
+    assert "weeks" in result.stderr  # the progress bar
 
 
 def test_settings_are_printed_with_secrets_masked(env: dict[str, str]) -> None:

@@ -12,6 +12,7 @@ from majlis.clock import RIYADH, FrozenClock
 from majlis.db import transaction
 from majlis.errors import InvalidInput
 from scheduler import calendar
+from scheduler.busy import BusyInterval
 from scheduler.models import AudienceSession, Slot
 from tests.rooms.test_rooms import add_room
 
@@ -112,14 +113,44 @@ async def test_busy_times_block_slots_and_a_reimport_replaces_them(sessions: Ses
     await add(sessions, clock, template((hall.id,)))
     async with transaction(sessions) as session:
         await calendar.generate_sessions(session=session, clock=clock, weeks=2)
-    meeting = calendar.BusyWindow(
-        datetime(2026, 11, 29, 10, 30, tzinfo=RIYADH), datetime(2026, 11, 29, 11, tzinfo=RIYADH), "اجتماع"
+    meeting = BusyInterval(
+        datetime(2026, 11, 29, 10, 30, tzinfo=RIYADH), datetime(2026, 11, 29, 11, tzinfo=RIYADH), "اجتماع", "m-1"
     )
     async with transaction(sessions) as session:
         assert await calendar.block_busy_slots(session=session, clock=clock, busy=[meeting]) == 5  # 10:24 … 10:56
-    moved = calendar.BusyWindow(meeting.starts_at + timedelta(days=7), meeting.ends_at + timedelta(days=7), "اجتماع")
+    moved = BusyInterval(meeting.starts_at + timedelta(days=7), meeting.ends_at + timedelta(days=7), "اجتماع", "m-1")
     async with transaction(sessions) as session:
         assert await calendar.block_busy_slots(session=session, clock=clock, busy=[moved]) == 5
     async with sessions() as session:
         blocked_days = set(await session.scalars(select(func.date(Slot.starts_at)).where(Slot.blocked_by.is_not(None))))
     assert len(blocked_days) == 1
+
+
+async def test_an_extra_session_and_a_holiday_taken_back(sessions: Sessions, clock: FrozenClock) -> None:
+    hall = await add_room(sessions, clock, name="قاعة المجلس", kind="audience_hall")
+    await add(sessions, clock, template((hall.id,)))
+    extra = template((hall.id,), name="جلسة إضافية", starts="13:00", ends="14:00", slot_minutes="10")
+    async with transaction(sessions) as session:
+        dated = await calendar.add_extra_session(
+            session=session, clock=clock, actor_id=None, day="2026-12-02", data=extra
+        )
+    assert dated.template_id is None and dated.note == "جلسة إضافية"
+    cases = {
+        "day": ("2026-11-22", extra),  # a Sunday, but in the past
+        "starts": ("2026-12-02", extra),  # overlaps the extra session just added
+        "weekday": ("2026-12-04", extra),  # a Friday
+    }
+    for field, (day, data) in cases.items():
+        with pytest.raises(InvalidInput) as caught:
+            async with transaction(sessions) as session:
+                await calendar.add_extra_session(session=session, clock=clock, actor_id=None, day=day, data=data)
+        assert field in {e.field for e in caught.value.errors}, field
+
+    async with transaction(sessions) as session:
+        await calendar.add_holiday(session=session, clock=clock, actor_id=None, day=date(2026, 12, 6), name="عيد")
+        await calendar.generate_sessions(session=session, clock=clock, weeks=3)
+        await calendar.remove_holiday(session=session, clock=clock, actor_id=None, day=date(2026, 12, 6))
+        await calendar.generate_sessions(session=session, clock=clock, weeks=3)
+    async with sessions() as session:
+        days = list(await session.scalars(select(AudienceSession.day).where(AudienceSession.template_id.is_not(None))))
+    assert date(2026, 12, 6) in days

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -122,3 +124,46 @@ async def test_a_critical_arrival_displaces_the_latest_unconfirmed(sessions: Ses
         )
     assert placed
     assert set(await appointments(sessions)) == {critical}
+
+
+async def test_a_run_racing_a_manual_move_never_double_books(sessions: Sessions, clock: FrozenClock) -> None:
+    # One slot with one seat left: a run wants it for a waiting request, protocol moves someone into it.
+    hall = await add_room(sessions, clock, name="قاعة صغيرة", kind="audience_hall")
+    await add(sessions, clock, template((hall.id,), starts="10:00", ends="10:20", slot_minutes="10"))
+    async with transaction(sessions) as session:
+        await calendar.generate_sessions(session=session, clock=clock, weeks=1)
+    desk = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    protocol = (await make_staff(sessions, clock, Role.PROTOCOL, "protocol")).id
+    first = await new_case(sessions, clock, applicant_national_id=IDS[0])
+    await ready(sessions, clock, desk, first)
+    await run(sessions, clock)  # takes 10:00
+    placed = (await appointments(sessions))[first]
+    async with sessions() as session:
+        free = await session.scalar(select(Slot).where(Slot.id != placed.slot_id))
+    assert free is not None
+    second = await new_case(sessions, clock, applicant_national_id=IDS[1])
+    await ready(sessions, clock, desk, second)
+
+    async def move() -> str:
+        try:
+            async with transaction(sessions) as session:
+                await changes.move_appointment(
+                    session=session,
+                    clock=clock,
+                    appointment_id=placed.id,
+                    to_slot_id=free.id,
+                    actor_id=protocol,
+                    change_reason="new_information",
+                    change_text="طلب المستفيد",
+                    status_url=URL,
+                )
+        except DomainError as exc:
+            return exc.code
+        return "moved"
+
+    await asyncio.gather(move(), run(sessions, clock), return_exceptions=True)
+    async with sessions() as session:
+        live = list(await session.scalars(select(Appointment).where(Appointment.state == AppointmentState.SCHEDULED)))
+    seats = [(a.slot_id, a.seat) for a in live]
+    assert len(seats) == len(set(seats))
+    assert len({a.case_id for a in live}) == len(live)

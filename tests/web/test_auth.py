@@ -27,7 +27,15 @@ def guarded_routes(app: web.Application) -> list[tuple[str, str, frozenset[Role]
         roles = getattr(route.handler, ROLES_ATTRIBUTE, None)
         if roles is not None and route.method != "HEAD":
             canonical = route.resource.canonical  # type: ignore[union-attr]
-            path = canonical.replace("{tracking_number}", "26-000001-0").replace("{code}", "general")
+            samples = {
+                "tracking_number": "26-000001-0",
+                "code": "general",
+                "room_id": "1",
+                "session_id": "1",
+                "appointment_id": "1",
+                "day": "2026-12-06",
+            }
+            path = canonical.format(**samples) if "{" in canonical else canonical
             found.append((route.method, path, roles))
     return found
 
@@ -173,6 +181,9 @@ PUBLIC = {
     ("GET", "/api/v1/requests/{tracking_number}"),
     ("GET", "/openapi.json"),
     ("GET", "/healthz"),
+    # Calendar feeds are read by calendar programs that cannot sign in: an HMAC token in the URL guards them.
+    ("GET", "/feeds/official.ics"),
+    ("GET", "/feeds/rooms/{room_id}.ics"),
 }
 
 
@@ -198,6 +209,11 @@ EXPECTED_ROLES = {
     ("GET", "/reports/fairness"): {Role.MANAGER},
     ("GET", "/reports/fairness.csv"): {Role.MANAGER},
     ("GET", "/manage/categories"): {Role.MANAGER},
+    ("GET", "/protocol"): {Role.PROTOCOL},
+    ("POST", "/protocol/allocate"): {Role.PROTOCOL},
+    ("POST", "/protocol/busy"): {Role.PROTOCOL},
+    ("GET", "/protocol/rooms/{room_id}"): {Role.PROTOCOL, Role.WOMEN_SECTION},
+    ("POST", "/protocol/rooms/{room_id}/roster"): {Role.PROTOCOL},
     ("GET", "/admin/users"): set(),
     ("GET", "/admin/audit"): set(),
 }

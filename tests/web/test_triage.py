@@ -192,3 +192,21 @@ async def test_managers_keep_the_list_of_categories(client: Client, sessions: Se
         headers={"X-CSRF-Token": api_token},
     )
     assert refused.status == 422
+
+
+async def test_unavailable_days_are_recorded_through_the_api(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    number = await submit(client)
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    await sign_in(client, "audit")
+    token = (await (await client.get("/api/v1/session")).json())["csrf_token"]
+    headers = {"X-CSRF-Token": token}
+    bad = await client.post(f"/api/v1/triage/{number}/unavailable-days", json={"days": "next friday"}, headers=headers)
+    assert bad.status == 422 and [f["field"] for f in (await bad.json())["fields"]] == ["days"]
+    ok = await client.post(
+        f"/api/v1/triage/{number}/unavailable-days", json={"days": "2026-12-06, 2026-12-13"}, headers=headers
+    )
+    assert ok.status == 200
+    page = await (await client.get(f"/audit/cases/{number}")).text()
+    assert 'value="2026-12-06, 2026-12-13"' in page

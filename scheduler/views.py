@@ -1,0 +1,69 @@
+"""What the protocol pages and the feeds show of the calendar: sessions with their slots and appointments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cases import service as cases
+from cases.models import Case
+from rooms import service as rooms
+from rooms.models import Room
+from scheduler import calendar
+from scheduler.models import LIVE_STATES, Appointment, AudienceSession, Slot
+
+
+@dataclass(frozen=True)
+class SlotView:
+    slot: Slot
+    room: Room
+    appointments: list[tuple[Appointment, Case]]
+
+
+@dataclass(frozen=True)
+class SessionView:
+    session: AudienceSession
+    slots: list[SlotView]
+
+    @property
+    def booked(self) -> int:
+        return sum(len(s.appointments) for s in self.slots)
+
+    @property
+    def seats(self) -> int:
+        return sum(s.slot.capacity for s in self.slots if not s.slot.blocked_by)
+
+
+async def sessions_with_slots(
+    *, session: AsyncSession, start: date, end: date, room_id: int | None = None
+) -> list[SessionView]:
+    """The sessions between two Riyadh days, each with its slots, rooms and live appointments."""
+    dated = await calendar.sessions_between(session=session, start=start, end=end)
+    slots = await calendar.slots_of(session=session, session_ids={d.id for d in dated})
+    if room_id is not None:
+        slots = [s for s in slots if s.room_id == room_id]
+    room_of = await rooms.rooms_by_id(session=session, ids={s.room_id for s in slots})
+    booked = (
+        list(
+            await session.scalars(
+                select(Appointment).where(
+                    Appointment.slot_id.in_({s.id for s in slots}), Appointment.state.in_(LIVE_STATES)
+                )
+            )
+        )
+        if slots
+        else []
+    )
+    case_of = await cases.cases_by_id(session=session, case_ids={a.case_id for a in booked})
+    by_slot: dict[int, list[tuple[Appointment, Case]]] = {}
+    for appointment in sorted(booked, key=lambda a: a.seat):
+        by_slot.setdefault(appointment.slot_id, []).append((appointment, case_of[appointment.case_id]))
+    views = []
+    for audience in dated:
+        mine = [SlotView(s, room_of[s.room_id], by_slot.get(s.id, [])) for s in slots if s.session_id == audience.id]
+        if room_id is None or mine:
+            views.append(SessionView(audience, mine))
+    return views

@@ -1,0 +1,204 @@
+"""The simulation: reproducible draws, one set of arrivals for every policy, and what each policy does to the waits."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from priority.score import URGENCY_POINTS, Urgency, priority_score
+from scheduler.allocation import Mode
+from scheduler.simulation import (
+    SCORES,
+    Assumptions,
+    Policy,
+    arrivals,
+    comparison_table,
+    fcfs_score,
+    progress_bar,
+    simulate,
+    slot_capacities,
+    strict_score,
+    weekly_demand,
+    weekly_seats,
+)
+
+SEED = 2026
+WEEKS_12 = 84
+
+# A small office: a third of the visitors, with the source's shares.
+SMALL = dataclasses.replace(Assumptions(), visitors_per_day=50.0)
+
+# Capacity below demand for the 12 weeks simulated, no session cancelled, and
+# each run filling next week's sessions only, so that the queue, not the
+# calendar booked weeks ahead, decides who waits: strict priority keeps serving
+# every new urgent and heavier request first and the general ones pile up, while
+# aging keeps every request moving. (Over 200 seeds MAJLIS's share of normal
+# requests seen within 30 days beat STRICT's by at least 9 points, and FCFS's
+# critical median exceeded MAJLIS's by at least 3 days.)
+SHORTFALL = dataclasses.replace(
+    Assumptions(), visitors_per_day=100.0, capacity_factor=0.8, cancel_probability=0.0, horizon_weeks=1
+)
+
+# A deep shortfall for 16 weeks: old normal requests outscore new urgent ones
+# (after 10 to 13 days' wait) but not new critical ones (23 days), so each band
+# waits visibly longer than the one above. More critical requests than the
+# source's mix, so that their median rests on some 90 of them. (Over 200 seeds
+# the urgent median exceeded the critical one by at least 2 days, and the normal
+# one the urgent one by at least 9.)
+OVERLOAD = dataclasses.replace(
+    Assumptions(),
+    visitors_per_day=60.0,
+    capacity_factor=0.7,
+    cancel_probability=0.0,
+    horizon_weeks=1,
+    urgency_shares=((Urgency.CRITICAL, 0.1), (Urgency.URGENT, 0.3), (Urgency.NORMAL, 0.6)),
+)
+
+
+def test_the_same_seed_gives_the_same_arrivals_and_the_same_result() -> None:
+    assert arrivals(SMALL, WEEKS_12, SEED) == arrivals(SMALL, WEEKS_12, SEED)
+    assert arrivals(SMALL, WEEKS_12, SEED) != arrivals(SMALL, WEEKS_12, SEED + 1)
+    first = simulate(Policy.MAJLIS, SMALL, days=WEEKS_12, seed=SEED)
+    assert simulate(Policy.MAJLIS, SMALL, days=WEEKS_12, seed=SEED) == first
+    assert first.overall.submitted > 0
+
+
+def test_every_policy_runs_on_the_same_arrivals_and_the_same_cancellations() -> None:
+    drawn = arrivals(SMALL, WEEKS_12, SEED)
+    results = {policy: simulate(policy, SMALL, days=WEEKS_12, seed=SEED) for policy in Policy}
+    for policy, result in results.items():
+        # Drawing them inside simulate or handing them over makes no difference.
+        assert simulate(policy, SMALL, days=WEEKS_12, seed=SEED, requests=drawn) == result
+    submitted = {policy: [o.submitted for o in result.by_urgency] for policy, result in results.items()}
+    expected = Counter(request.urgency for request in drawn)
+    assert all(counts == [expected[urgency] for urgency in Urgency] for counts in submitted.values())
+    assert len({(r.seats_offered, r.sessions_cancelled, r.runs) for r in results.values()}) == 1
+
+
+def test_the_policies_score_as_they_say() -> None:
+    day = timedelta(days=1)
+    assert fcfs_score(urgency=Urgency.CRITICAL, category_weight=30, waited=day) == fcfs_score(
+        urgency=Urgency.NORMAL, category_weight=0, waited=day
+    )
+    assert fcfs_score(urgency=Urgency.NORMAL, category_weight=0, waited=2 * day) > fcfs_score(
+        urgency=Urgency.CRITICAL, category_weight=30, waited=day
+    )
+    assert (
+        strict_score(urgency=Urgency.URGENT, category_weight=20, waited=100 * day)
+        == URGENCY_POINTS[Urgency.URGENT] + 20
+    )
+    assert SCORES[Policy.MAJLIS] is priority_score
+
+
+def test_the_arrivals_follow_the_figures() -> None:
+    year = Assumptions()
+    drawn = arrivals(year, 364, SEED)
+    # 150 visitors × 12 % × 2 centres × 5 days × 52 weeks = 9,360 requests.
+    assert len(drawn) == pytest.approx(9360, rel=0.03)
+    assert [r.submitted_at for r in drawn] == sorted(r.submitted_at for r in drawn)
+    kinds = Counter((r.mode, r.women_section) for r in drawn)
+    assert kinds[Mode.VIDEO, True] / len(drawn) == pytest.approx(0.23 * 0.6, abs=0.01)
+    urgencies = Counter(r.urgency for r in drawn)
+    assert urgencies[Urgency.CRITICAL] / len(drawn) == pytest.approx(0.03, abs=0.005)
+    assert urgencies[Urgency.NORMAL] / len(drawn) == pytest.approx(0.80, abs=0.015)
+    assert sum(r.wheelchair for r in drawn) / len(drawn) == pytest.approx(0.05, abs=0.01)
+    # Nobody arrives on a Friday or a Saturday, nor outside 08:00–16:00 Riyadh.
+    assert all(r.submitted_at.isoweekday() not in (5, 6) for r in drawn)
+    assert all(5 <= r.submitted_at.hour < 13 for r in drawn)  # in UTC
+
+
+def test_capacity_is_the_stated_multiple_of_demand() -> None:
+    year = Assumptions()
+    demand = sum(weekly_demand(year).values())
+    seats = sum(weekly_seats(year).values())
+    assert demand == pytest.approx(150 * 5 * 0.12)
+    assert 1.0 < seats / demand < 1.1
+    assert slot_capacities(64, 15) == [5] * 4 + [4] * 11
+    assert slot_capacities(3, 0) == []
+
+
+def test_under_majlis_more_urgent_requests_wait_less() -> None:
+    result = simulate(Policy.MAJLIS, OVERLOAD, days=16 * 7, seed=SEED)
+    critical, urgent, normal = (result.outcome(urgency).median_wait_days for urgency in Urgency)
+    assert critical is not None and urgent is not None and normal is not None
+    assert critical <= urgent <= normal
+
+
+def test_aging_keeps_normal_requests_within_the_target_where_strict_priority_starves_them() -> None:
+    drawn = arrivals(SHORTFALL, WEEKS_12, SEED)
+    results = {
+        policy: simulate(policy, SHORTFALL, days=WEEKS_12, seed=SEED, requests=drawn)
+        for policy in (Policy.STRICT, Policy.MAJLIS)
+    }
+    majlis = results[Policy.MAJLIS].outcome(Urgency.NORMAL).within_target
+    strict = results[Policy.STRICT].outcome(Urgency.NORMAL).within_target
+    assert majlis is not None and strict is not None
+    assert majlis >= strict
+
+
+def test_first_come_first_served_makes_critical_requests_wait_at_least_as_long() -> None:
+    drawn = arrivals(SHORTFALL, WEEKS_12, SEED)
+    fcfs = simulate(Policy.FCFS, SHORTFALL, days=WEEKS_12, seed=SEED, requests=drawn)
+    majlis = simulate(Policy.MAJLIS, SHORTFALL, days=WEEKS_12, seed=SEED, requests=drawn)
+    fcfs_critical = fcfs.outcome(Urgency.CRITICAL).median_wait_days
+    majlis_critical = majlis.outcome(Urgency.CRITICAL).median_wait_days
+    assert fcfs_critical is not None and majlis_critical is not None
+    assert fcfs_critical >= majlis_critical
+
+
+def test_a_cancelled_session_sends_its_applicants_back_to_wait() -> None:
+    always = dataclasses.replace(SMALL, cancel_probability=1.0)
+    booked_ahead = simulate(Policy.MAJLIS, always, days=WEEKS_12, seed=SEED)
+    # Weeks 2 to 12 each lose a session (week 1's come before the first run).
+    assert booked_ahead.sessions_cancelled == 11
+    assert booked_ahead.requests_bumped > 0
+    # Filling next week's sessions only, a run already knows which is cancelled.
+    week_by_week = simulate(Policy.MAJLIS, dataclasses.replace(always, horizon_weeks=1), days=WEEKS_12, seed=SEED)
+    assert week_by_week.requests_bumped == 0
+    never = simulate(Policy.MAJLIS, dataclasses.replace(SMALL, cancel_probability=0.0), days=WEEKS_12, seed=SEED)
+    assert never.seats_offered > booked_ahead.seats_offered
+    for result in (booked_ahead, week_by_week, never):
+        assert 0 < result.seats_used <= result.seats_offered
+        assert result.overall.seen + result.overall.still_waiting == result.overall.submitted
+
+
+def test_the_comparison_table_has_every_policy_and_urgency() -> None:
+    results = {policy: simulate(policy, SMALL, days=WEEKS_12, seed=SEED) for policy in Policy}
+    table = comparison_table(results)
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) == len(Policy) * (len(Urgency) + 1)
+    for policy in Policy:
+        for label in (*Urgency, "all"):
+            assert any(row.startswith(f"| {policy.label} | {label} |") for row in rows), (policy, label)
+        all_row = next(row for row in rows if row.startswith(f"| {policy.label} | all |"))
+        assert f"{100 * results[policy].slot_use:.1f} %" in all_row
+
+
+def test_the_progress_bar_follows_the_weeks() -> None:
+    out = io.StringIO()
+    calls: list[tuple[int, int]] = []
+    bar = progress_bar(out, label="majlis", width=10)
+
+    def both(done: int, total: int) -> None:
+        calls.append((done, total))
+        bar(done, total)
+
+    simulate(Policy.MAJLIS, SMALL, days=WEEKS_12, seed=SEED, progress=both)
+    assert calls == [(week, 12) for week in range(13)]
+    assert out.getvalue().endswith("\rmajlis [##########] 12/12 weeks\n")
+    assert "\rmajlis [#####.....] 6/12 weeks" in out.getvalue()
+
+
+def test_assumptions_that_cannot_hold_are_refused() -> None:
+    with pytest.raises(ValueError, match="share"):
+        dataclasses.replace(Assumptions(), women_share=1.2)
+    with pytest.raises(ValueError, match="Sunday"):
+        dataclasses.replace(Assumptions(), start=Assumptions().start + timedelta(days=1))
+    with pytest.raises(ValueError, match="add up"):
+        dataclasses.replace(Assumptions(), urgency_shares=((Urgency.CRITICAL, 0.5),))
+    with pytest.raises(ValueError, match="days before"):
+        dataclasses.replace(Assumptions(), run_weekday=4, run_time=Assumptions().run_time.replace(hour=12))

@@ -1,0 +1,372 @@
+"""Protocol staff: the official's calendar, templates, holidays, busy times, the allocation and the 30-day target."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from datetime import date, timedelta
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp import web
+
+from accounts.roles import Role
+from majlis.clock import riyadh
+from majlis.errors import N_, DomainError, FieldError, InvalidInput
+from rooms import service as rooms
+from scheduler import busy as busy_feed
+from scheduler import calendar, changes, target, views
+from scheduler import service as scheduling
+from scheduler.models import AudienceSession
+from web import labels
+from web.auth import requires, signed_in_user
+from web.errors import domain_message
+from web.feeds import official_feed_url
+from web.intake_forms import errors_by_field
+from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
+from web.middleware import see_other
+from web.pages import render
+from web.public import status_url
+from web.security import safe_local_path
+
+routes = web.RouteTableDef()
+PROTOCOL = (Role.PROTOCOL,)
+TEMPLATE_FIELDS = ("name", "weekday", "starts", "ends", "slot_minutes", "capacity", "mode")
+# Why a calendar file could not be read, for the protocol page.
+UNREADABLE = {
+    "too_large": N_("The calendar file is too large, or repeats too many events."),
+    "not_utf8": N_("The calendar file is not UTF-8 text."),
+    "not_icalendar": N_("The file is not an iCalendar (.ics) calendar."),
+    "no_events": N_("The calendar has no events."),
+    "bad_event": N_("An event in the calendar has a missing or malformed start, end or duration."),
+    "bad_recurrence": N_("A repeating event in the calendar has a rule that cannot be read."),
+    "unknown_timezone": N_("The calendar uses a time zone that is not known."),
+    "unreachable": N_("The calendar address could not be read."),
+}
+WEEKDAYS = {6: N_("Sunday"), 0: N_("Monday"), 1: N_("Tuesday"), 2: N_("Wednesday"), 3: N_("Thursday")}
+
+
+def _message(request: web.Request, message: str, **params: str) -> str:
+    return request.app[CATALOGS].gettext(request[LANGUAGE], message, **params)
+
+
+async def calendar_page(
+    request: web.Request,
+    *,
+    notice: str | None = None,
+    form_error: str | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    session = request[DB]
+    today = riyadh(request.app[CLOCK].now()).date()
+    try:
+        start = date.fromisoformat(request.query.get("from", "")) if request.query.get("from") else today
+    except ValueError:
+        start = today
+    weeks = await views.sessions_with_slots(session=session, start=start, end=start + timedelta(days=14))
+    open_slots = [
+        s
+        for week in weeks
+        for s in week.slots
+        if week.session.state.value == "planned" and not s.slot.blocked_by and len(s.appointments) < s.slot.capacity
+    ]
+    context = {
+        "sessions": weeks,
+        "start": start,
+        "previous": start - timedelta(days=14),
+        "next": start + timedelta(days=14),
+        "open_slots": open_slots,
+        "labels": labels,
+        "notice": notice,
+        "form_error": form_error,
+        "errors": errors or {},
+        "values": {},
+        "feed_url": official_feed_url(request),
+    }
+    return render(request, "protocol/calendar.html", context, status=status)
+
+
+@routes.get("/protocol")
+@requires(*PROTOCOL)
+async def overview(request: web.Request) -> web.Response:
+    return await calendar_page(request)
+
+
+@routes.post("/protocol/allocate")
+@requires(*PROTOCOL)
+async def allocate(request: web.Request) -> web.Response:
+    session, clock = request[DB], request.app[CLOCK]
+    made = await calendar.generate_sessions(session=session, clock=clock)
+    report = await scheduling.run_allocation(
+        session=session, clock=clock, actor_id=signed_in_user(request).id, status_url=status_url(request)
+    )
+    notice = _message(
+        request,
+        N_("{made} new sessions; {placed} requests placed, {waiting} still waiting."),
+        made=str(made),
+        placed=str(report.placed),
+        waiting=str(report.unplaced),
+    )
+    return await calendar_page(request, notice=notice)
+
+
+@routes.post("/protocol/sessions/{session_id:\\d+}/cancel")
+@requires(*PROTOCOL)
+async def cancel_session(request: web.Request) -> web.Response:
+    form = await request.post()
+    try:
+        report = await changes.cancel_session(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            session_id=int(request.match_info["session_id"]),
+            actor_id=signed_in_user(request).id,
+            reason=str(form.get("reason", "")),
+            status_url=status_url(request),
+        )
+    except (InvalidInput, DomainError) as exc:
+        return await _refused(request, exc)
+    notice = _message(
+        request, N_("The session is cancelled; {placed} requests were placed again."), placed=str(report.placed)
+    )
+    return await calendar_page(request, notice=notice)
+
+
+@routes.post("/protocol/sessions/{session_id:\\d+}/lock")
+@requires(*PROTOCOL)
+async def lock_session(request: web.Request) -> web.Response:
+    form = await request.post()
+    dated = await request[DB].get(AudienceSession, int(request.match_info["session_id"]))
+    if dated is None:
+        raise web.HTTPNotFound()
+    dated.locked = form.get("locked") == "1"
+    return see_other(safe_local_path(str(form.get("back", ""))) or "/protocol")
+
+
+@routes.post("/protocol/appointments/{appointment_id:\\d+}/move")
+@requires(*PROTOCOL)
+async def move_appointment(request: web.Request) -> web.Response:
+    form = await request.post()
+    to_slot = str(form.get("to_slot", ""))
+    try:
+        await changes.move_appointment(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            appointment_id=int(request.match_info["appointment_id"]),
+            to_slot_id=int(to_slot) if to_slot.isascii() and to_slot.isdigit() else -1,
+            actor_id=signed_in_user(request).id,
+            change_reason=str(form.get("change_reason", "")),
+            change_text=str(form.get("change_text", "")),
+            status_url=status_url(request),
+        )
+    except (InvalidInput, DomainError) as exc:
+        return await _refused(request, exc)
+    return await calendar_page(
+        request, notice=_message(request, N_("The appointment has moved; the applicant is told."))
+    )
+
+
+async def _refused(request: web.Request, exc: Exception) -> web.Response:
+    await request[DB].rollback()
+    if isinstance(exc, InvalidInput):
+        errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
+        return await calendar_page(request, errors=errors, form_error=" ".join(errors.values()), status=422)
+    assert isinstance(exc, DomainError)
+    return await calendar_page(
+        request, form_error=domain_message(request.app[CATALOGS], request[LANGUAGE], exc), status=422
+    )
+
+
+async def _templates_page(
+    request: web.Request, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> web.Response:
+    session = request[DB]
+    context = {
+        "templates": await calendar.templates(session=session),
+        "rooms": await rooms.rooms(session=session, active_only=True),
+        "values": values,
+        "errors": errors,
+        "labels": labels,
+        "weekdays": WEEKDAYS,
+    }
+    return render(request, "protocol/templates.html", context, status=status)
+
+
+@routes.get("/protocol/templates")
+@requires(*PROTOCOL)
+async def templates(request: web.Request) -> web.Response:
+    return await _templates_page(
+        request, {"slot_minutes": "8", "capacity": "1", "mode": "in_person", "weekday": "6"}, {}
+    )
+
+
+@routes.post("/protocol/templates")
+@requires(*PROTOCOL)
+async def add_template(request: web.Request) -> web.Response:
+    form = await request.post()
+    values = {name: str(form.get(name, "")) for name in TEMPLATE_FIELDS}
+    room_ids = tuple(int(str(v)) for v in form.getall("rooms", []) if str(v).isascii() and str(v).isdigit())
+    try:
+        await calendar.add_template(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+            data=calendar.TemplateInput(room_ids=room_ids, **values),
+        )
+    except InvalidInput as exc:
+        return await _templates_page(
+            request, values, errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors), 422
+        )
+    await calendar.generate_sessions(session=request[DB], clock=request.app[CLOCK])
+    return see_other("/protocol/templates")
+
+
+@routes.post("/protocol/sessions/extra")
+@requires(*PROTOCOL)
+async def add_extra_session(request: web.Request) -> web.Response:
+    form = await request.post()
+    values = {name: str(form.get(name, "")) for name in TEMPLATE_FIELDS if name != "weekday"}
+    room_ids = tuple(int(str(v)) for v in form.getall("rooms", []) if str(v).isascii() and str(v).isdigit())
+    try:
+        await calendar.add_extra_session(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+            day=str(form.get("day", "")),
+            data=calendar.TemplateInput(room_ids=room_ids, weekday="", **values),
+        )
+    except InvalidInput as exc:
+        return await _templates_page(
+            request, values, errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors), 422
+        )
+    return see_other("/protocol")
+
+
+@routes.post("/protocol/holidays/{day}/remove")
+@requires(*PROTOCOL)
+async def remove_holiday(request: web.Request) -> web.Response:
+    try:
+        day = date.fromisoformat(request.match_info["day"])
+        await calendar.remove_holiday(
+            session=request[DB], clock=request.app[CLOCK], actor_id=signed_in_user(request).id, day=day
+        )
+    except (ValueError, InvalidInput):
+        raise web.HTTPNotFound() from None
+    await calendar.generate_sessions(session=request[DB], clock=request.app[CLOCK])
+    return see_other("/protocol/holidays")
+
+
+@routes.get("/protocol/holidays")
+@requires(*PROTOCOL)
+async def holidays(request: web.Request) -> web.Response:
+    return render(
+        request,
+        "protocol/holidays.html",
+        {"holidays": await calendar.holidays(session=request[DB]), "values": {}, "errors": {}, "labels": labels},
+    )
+
+
+@routes.post("/protocol/holidays")
+@requires(*PROTOCOL)
+async def add_holiday(request: web.Request) -> web.Response:
+    form = await request.post()
+    values = {"day": str(form.get("day", "")), "name": str(form.get("name", ""))}
+    try:
+        try:
+            day = date.fromisoformat(values["day"])
+        except ValueError:
+            raise InvalidInput(
+                [FieldError("day", "invalid_date", N_("{field} must be a date such as 2026-12-06."))]
+            ) from None
+        await calendar.add_holiday(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+            day=day,
+            name=values["name"],
+        )
+    except InvalidInput as exc:
+        context = {
+            "holidays": await calendar.holidays(session=request[DB]),
+            "values": values,
+            "labels": labels,
+            "errors": errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors),
+        }
+        return render(request, "protocol/holidays.html", context, status=422)
+    return see_other("/protocol/holidays")
+
+
+MAX_FEED_BYTES = busy_feed.MAX_BYTES
+
+
+async def _fetch(url: str, *, allow_private: bool) -> bytes:
+    """The calendar at a URL, refused beyond the size a feed may have.
+
+    Staff type the address, but the server fetches it: addresses inside the
+    network (loopback, private, link-local) are refused unless settings allow
+    them, so the form cannot be used to reach internal services.
+    """
+    if not allow_private and not await _public_host(url):
+        raise busy_feed.CalendarUnreadable("not_icalendar")
+    timeout = aiohttp.ClientTimeout(total=15)
+    async with aiohttp.ClientSession(timeout=timeout) as client, client.get(url) as response:
+        if response.status != 200:
+            raise busy_feed.CalendarUnreadable("not_icalendar")
+        data = await response.content.read(MAX_FEED_BYTES + 1)
+    return data
+
+
+async def _public_host(url: str) -> bool:
+    host = urlsplit(url).hostname
+    if not host:
+        return False
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError:
+        return False
+    addresses = {ipaddress.ip_address(info[4][0]) for info in found}
+    return bool(addresses) and all(a.is_global for a in addresses)
+
+
+@routes.post("/protocol/busy")
+@requires(*PROTOCOL)
+async def import_busy(request: web.Request) -> web.Response:
+    """Reads the official's calendar (a file or an address) and blocks every slot it makes busy."""
+    form = await request.post()
+    upload = form.get("file")
+    url = str(form.get("url", "")).strip()
+    clock = request.app[CLOCK]
+    try:
+        if isinstance(upload, web.FileField):
+            data = upload.file.read(MAX_FEED_BYTES + 1)
+        elif url.startswith(("https://", "http://")):
+            try:
+                data = await _fetch(url, allow_private=request.app[SETTINGS].calendar_fetch_private)
+            except (aiohttp.ClientError, TimeoutError):
+                return await calendar_page(request, form_error=_message(request, UNREADABLE["unreachable"]), status=422)
+        else:
+            return await calendar_page(
+                request, form_error=_message(request, N_("Choose a calendar file or give its address.")), status=422
+            )
+        now = clock.now()
+        # Parsing a large feed takes seconds of CPU: off the event loop, so other requests go on.
+        intervals = await asyncio.to_thread(
+            busy_feed.busy_intervals, data, window_start=now, window_end=now + timedelta(weeks=calendar.WEEKS_AHEAD + 1)
+        )
+    except busy_feed.CalendarUnreadable as exc:
+        return await calendar_page(request, form_error=_message(request, UNREADABLE[exc.reason]), status=422)
+    blocked = await calendar.block_busy_slots(session=request[DB], clock=clock, busy=intervals)
+    notice = _message(
+        request,
+        N_("{events} busy times read; {blocked} slots blocked."),
+        events=str(len(intervals)),
+        blocked=str(blocked),
+    )
+    return await calendar_page(request, notice=notice)
+
+
+@routes.get("/protocol/target")
+@requires(*PROTOCOL)
+async def thirty_day_target(request: web.Request) -> web.Response:
+    report = await target.target_report(session=request[DB], clock=request.app[CLOCK])
+    return render(request, "protocol/target.html", {"report": report, "labels": labels})

@@ -1,0 +1,137 @@
+"""Protocol staff: rooms, their rosters and each room's day."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from aiohttp import web
+
+from accounts import service as accounts
+from accounts.roles import Role
+from majlis.clock import riyadh
+from majlis.errors import N_, FieldError, InvalidInput
+from rooms import service as rooms
+from scheduler import views
+from web import labels
+from web.auth import requires, signed_in_user
+from web.feeds import room_feed_url
+from web.intake_forms import errors_by_field
+from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
+from web.middleware import see_other
+from web.pages import render
+
+routes = web.RouteTableDef()
+PROTOCOL = (Role.PROTOCOL,)
+ROOM_FIELDS = ("branch", "name", "capacity", "equipment")
+
+
+async def _rooms_page(
+    request: web.Request, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> web.Response:
+    session = request[DB]
+    context = {
+        "rooms": await rooms.rooms(session=session),
+        "branches": await rooms.branches(session=session),
+        "values": values,
+        "errors": errors,
+        "labels": labels,
+    }
+    return render(request, "protocol/rooms.html", context, status=status)
+
+
+@routes.get("/protocol/rooms")
+@requires(*PROTOCOL)
+async def room_list(request: web.Request) -> web.Response:
+    return await _rooms_page(request, {"capacity": "1"}, {})
+
+
+@routes.post("/protocol/rooms")
+@requires(*PROTOCOL)
+async def add_room(request: web.Request) -> web.Response:
+    form = await request.post()
+    values = {name: str(form.get(name, "")) for name in ROOM_FIELDS}
+    try:
+        room = await rooms.add_room(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+            kind=str(form.get("room_kind", "")),
+            wheelchair_access=form.get("wheelchair_access") == "1",
+            **values,
+        )
+    except InvalidInput as exc:
+        return await _rooms_page(
+            request, values, errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors), 422
+        )
+    return see_other(f"/protocol/rooms/{room.id}")
+
+
+def _day(request: web.Request) -> date:
+    try:
+        return date.fromisoformat(request.query.get("day", ""))
+    except ValueError:
+        return riyadh(request.app[CLOCK].now()).date()
+
+
+async def _room_day(request: web.Request, errors: dict[str, str] | None = None, status: int = 200) -> web.Response:
+    session = request[DB]
+    room = await rooms.get_room(session=session, room_id=int(request.match_info["room_id"]))
+    if room is None:
+        raise web.HTTPNotFound()
+    day = _day(request)
+    roster = [r for r in await rooms.roster_for_day(session=session, day=day) if r.room_id == room.id]
+    staff = await accounts.names_by_id(session=session, ids={r.staff_id for r in roster})
+    eligible = await accounts.users_with_role(
+        session=session, role=Role.WOMEN_SECTION if room.kind.value == "women_video" else Role.PROTOCOL
+    )
+    context = {
+        "room": room,
+        "day": day,
+        "roster": roster,
+        "staff": staff,
+        "eligible": eligible,
+        "labels": labels,
+        "sessions": await views.sessions_with_slots(
+            session=session, start=day, end=date.fromordinal(day.toordinal() + 1), room_id=room.id
+        ),
+        "errors": errors or {},
+        "values": {},
+        "feed_url": room_feed_url(request, room.id),
+    }
+    return render(request, "protocol/room_day.html", context, status=status)
+
+
+@routes.get("/protocol/rooms/{room_id:\\d+}")
+@requires(*PROTOCOL, Role.WOMEN_SECTION)
+async def room_day(request: web.Request) -> web.Response:
+    return await _room_day(request)
+
+
+@routes.post("/protocol/rooms/{room_id:\\d+}/roster")
+@requires(*PROTOCOL)
+async def put_on_duty(request: web.Request) -> web.Response:
+    form = await request.post()
+    try:
+        staff = str(form.get("staff", ""))
+        starts, ends = _time(str(form.get("starts", "")), "starts"), _time(str(form.get("ends", "")), "ends")
+        await rooms.put_on_duty(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+            room_id=int(request.match_info["room_id"]),
+            staff_id=int(staff) if staff.isascii() and staff.isdigit() else -1,
+            day=_day(request),
+            starts=starts,
+            ends=ends,
+        )
+    except InvalidInput as exc:
+        await request[DB].rollback()
+        return await _room_day(request, errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors), 422)
+    return see_other(f"/protocol/rooms/{request.match_info['room_id']}?day={_day(request).isoformat()}")
+
+
+def _time(value: str, field: str) -> time:
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput([FieldError(field, "invalid_time", N_("{field} must be a time such as 10:00."))]) from None
