@@ -1,6 +1,6 @@
 """Simulation benchmark: a year of audiences under three queue policies, on the same arrivals, in one table.
 
-    .venv/bin/python -m bench.simulate [--days 365] [--seed 2026] [--horizons 5,1]
+    .venv/bin/python -m bench.simulate [--days 365] [--seed 2026] [--horizons 1,5]
 
 The figures and every further assumption are those of
 `scheduler.simulation.Assumptions`, printed one a line. The arrivals are drawn
@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--horizons", default=f"{default.horizon_weeks},1", help="weeks each run fills; first is main")
+    parser.add_argument("--horizons", default=f"{default.horizon_weeks},5", help="weeks each run fills; first is main")
     args = parser.parse_args(argv)
     horizons = list(dict.fromkeys(int(weeks) for weeks in args.horizons.split(",")))
     started = time.perf_counter()

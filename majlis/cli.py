@@ -76,7 +76,11 @@ async def _allocate(settings: Settings) -> None:
     engine = create_engine(settings.database_url_value)
     try:
         report = await weekly_run(
-            sessions=session_factory(engine), clock=SystemClock(), actor_id=None, status_url=_status_url(settings)
+            sessions=session_factory(engine),
+            clock=SystemClock(),
+            actor_id=None,
+            status_url=_status_url(settings),
+            horizon=settings.allocation_horizon,
         )
     finally:
         await engine.dispose()

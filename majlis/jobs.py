@@ -46,7 +46,13 @@ def start(
 
     async def weekly_allocation() -> None:
         try:
-            report = await weekly_run(sessions=sessions, clock=clock, actor_id=None, status_url=status_url(settings))
+            report = await weekly_run(
+                sessions=sessions,
+                clock=clock,
+                actor_id=None,
+                status_url=status_url(settings),
+                horizon=settings.allocation_horizon,
+            )
         except Exception:
             log.exception("weekly allocation failed; protocol can run it from the calendar page")
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,6 +53,8 @@ class Settings(BaseModel):
     # Urgent arrivals: place a critical or urgent request as soon as it is routed to an audience,
     # and let a critical one displace the latest-priority appointment not yet confirmed.
     place_urgent_on_route: bool = True
+    # An allocation run fills the sessions starting within this many days (at least the 3 days' notice).
+    allocation_horizon_days: int = Field(default=7, ge=4, le=120)
     critical_may_displace: bool = True
     # Whether protocol may import the official's calendar from an address inside
     # the network (loopback, private ranges); off, so the form cannot reach internal services.
@@ -83,6 +86,10 @@ class Settings(BaseModel):
     @property
     def database_url_value(self) -> str:
         return self.database_url.get_secret_value()
+
+    @property
+    def allocation_horizon(self) -> timedelta:
+        return timedelta(days=self.allocation_horizon_days)
 
     @property
     def is_postgresql(self) -> bool:

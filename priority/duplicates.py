@@ -47,6 +47,8 @@ async def likely_duplicates(
         since=case.submitted_at - window,
         exclude_case_id=case.id,
     )
+    if not candidates:
+        return []  # most requests: nothing to compare, so no text profile to build
     mine = profile(case.subject, case.text)
     found = []
     for other in candidates:

@@ -5,7 +5,7 @@ Every applicant affected is told through the outbox, in the same transaction.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -49,7 +49,14 @@ async def _appointments_in(*, session: AsyncSession, session_id: int) -> list[Ap
 
 
 async def cancel_session(
-    *, session: AsyncSession, clock: Clock, session_id: int, actor_id: int | None, reason: str, status_url: str
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    session_id: int,
+    actor_id: int | None,
+    reason: str,
+    status_url: str,
+    horizon: timedelta | None = None,
 ) -> scheduling.RunReport:
     """Cancels a session: its applicants are told, released, and placed again by priority."""
     reason = reason.strip()
@@ -103,7 +110,9 @@ async def cancel_session(
         details={"reason": reason},
     )
     await session.flush()
-    return await scheduling.run_allocation(session=session, clock=clock, actor_id=actor_id, status_url=status_url)
+    return await scheduling.run_allocation(
+        session=session, clock=clock, actor_id=actor_id, status_url=status_url, horizon=horizon
+    )
 
 
 async def move_appointment(
@@ -202,7 +211,14 @@ def _stamp(moment: datetime) -> str:
 
 
 async def place_urgent_arrival(
-    *, session: AsyncSession, clock: Clock, case_id: int, actor_id: int | None, may_displace: bool, status_url: str
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    case_id: int,
+    actor_id: int | None,
+    may_displace: bool,
+    status_url: str,
+    horizon: timedelta | None = None,
 ) -> bool:
     """Places a critical or urgent request just routed to an audience; gives back whether it got a seat.
 
@@ -211,7 +227,9 @@ async def place_urgent_arrival(
     latest-priority appointment not yet confirmed whose seat it can use; that
     applicant is released, told, and placed again by the same run.
     """
-    await scheduling.run_allocation(session=session, clock=clock, actor_id=actor_id, status_url=status_url)
+    await scheduling.run_allocation(
+        session=session, clock=clock, actor_id=actor_id, status_url=status_url, horizon=horizon
+    )
     if await _has_live(session=session, case_id=case_id):
         return True
     waiting = {w.case_id: w for w in await scheduling.waiting_requests(session=session, clock=clock)}
@@ -260,7 +278,9 @@ async def place_urgent_arrival(
             target_id=appointment.id,
             details={"for_case": case_id},
         )
-        await scheduling.run_allocation(session=session, clock=clock, actor_id=actor_id, status_url=status_url)
+        await scheduling.run_allocation(
+            session=session, clock=clock, actor_id=actor_id, status_url=status_url, horizon=horizon
+        )
         return await _has_live(session=session, case_id=case_id)
     return False
 

@@ -11,7 +11,7 @@ waiting for the next run.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -90,18 +90,17 @@ async def seats_of(*, session: AsyncSession, slots: list[Slot]) -> dict[tuple[in
     return seats
 
 
-async def open_seats(*, session: AsyncSession, clock: Clock) -> list[OpenSeat]:
-    """Every free seat of the future, unblocked slots of planned sessions."""
-    slots = list(
-        await session.scalars(
-            select(Slot)
-            .join(AudienceSession, AudienceSession.id == Slot.session_id)
-            .where(
-                Slot.starts_at > clock.now(), Slot.blocked_by.is_(None), AudienceSession.state == SessionState.PLANNED
-            )
-            .order_by(Slot.starts_at, Slot.id)
-        )
+async def open_seats(*, session: AsyncSession, clock: Clock, horizon: timedelta | None = None) -> list[OpenSeat]:
+    """Every free seat of the future, unblocked slots of planned sessions (starting within the horizon, if given)."""
+    query = (
+        select(Slot)
+        .join(AudienceSession, AudienceSession.id == Slot.session_id)
+        .where(Slot.starts_at > clock.now(), Slot.blocked_by.is_(None), AudienceSession.state == SessionState.PLANNED)
+        .order_by(Slot.starts_at, Slot.id)
     )
+    if horizon is not None:
+        query = query.where(Slot.starts_at < clock.now() + horizon)
+    slots = list(await session.scalars(query))
     taken = {(a.slot_id, a.seat) for a in await live_appointments(session=session)}
     seats = await seats_of(session=session, slots=slots)
     return [seat for key, seat in seats.items() if key not in taken]
@@ -165,10 +164,18 @@ async def waiting_requests(*, session: AsyncSession, clock: Clock) -> list[Waiti
     return waiting
 
 
-async def run_allocation(*, session: AsyncSession, clock: Clock, actor_id: int | None, status_url: str) -> RunReport:
-    """Places every waiting request it can, tells each applicant, and records the run."""
+async def run_allocation(
+    *, session: AsyncSession, clock: Clock, actor_id: int | None, status_url: str, horizon: timedelta | None = None
+) -> RunReport:
+    """Places every waiting request it can, tells each applicant, and records the run.
+
+    With a horizon, only seats starting within it are filled. A run that fills
+    every future seat at once leaves nothing near for the urgent requests that
+    arrive next week; filling the coming week's sessions each week lets the
+    priority order act (see docs/benchmarks.md, the year's simulation).
+    """
     result = allocate(
-        await open_seats(session=session, clock=clock),
+        await open_seats(session=session, clock=clock, horizon=horizon),
         await waiting_requests(session=session, clock=clock),
         clock.now(),
     )

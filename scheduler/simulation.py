@@ -206,10 +206,10 @@ class Assumptions:
         metadata={"source": "assumed: at 08:00 Riyadh, so next Sunday 10:00 is 3 days away (MIN_NOTICE)"},
     )
     horizon_weeks: int = field(
-        default=5,
+        default=1,
         metadata={
-            "source": "assumed: a run fills the free seats of the next 5 weeks' sessions (002: audiences "
-            "within a month; the real run fills every future session); 1 fills next week's only"
+            "source": "as the live setting MAJLIS_ALLOCATION_HORIZON_DAYS=7: a run fills the free seats of "
+            "the coming week's sessions (002: told three days before); 5 weeks is shown beside it"
         },
     )
 

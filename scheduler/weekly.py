@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,11 +20,18 @@ class WeeklyReport:
 
 
 async def weekly_run(
-    *, sessions: async_sessionmaker[AsyncSession], clock: Clock, actor_id: int | None, status_url: str
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    actor_id: int | None,
+    status_url: str,
+    horizon: timedelta | None,
 ) -> WeeklyReport:
     """Generates the coming sessions and allocates, each in its own transaction (the boundary is here)."""
     async with transaction(sessions) as session:
         made = await calendar.generate_sessions(session=session, clock=clock)
     async with transaction(sessions) as session:
-        report = await scheduling.run_allocation(session=session, clock=clock, actor_id=actor_id, status_url=status_url)
+        report = await scheduling.run_allocation(
+            session=session, clock=clock, actor_id=actor_id, status_url=status_url, horizon=horizon
+        )
     return WeeklyReport(made, report)

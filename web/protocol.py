@@ -99,7 +99,11 @@ async def allocate(request: web.Request) -> web.Response:
     session, clock = request[DB], request.app[CLOCK]
     made = await calendar.generate_sessions(session=session, clock=clock)
     report = await scheduling.run_allocation(
-        session=session, clock=clock, actor_id=signed_in_user(request).id, status_url=status_url(request)
+        session=session,
+        clock=clock,
+        actor_id=signed_in_user(request).id,
+        status_url=status_url(request),
+        horizon=request.app[SETTINGS].allocation_horizon,
     )
     notice = _message(
         request,
@@ -123,6 +127,7 @@ async def cancel_session(request: web.Request) -> web.Response:
             actor_id=signed_in_user(request).id,
             reason=str(form.get("reason", "")),
             status_url=status_url(request),
+            horizon=request.app[SETTINGS].allocation_horizon,
         )
     except (InvalidInput, DomainError) as exc:
         return await _refused(request, exc)

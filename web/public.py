@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from web.middleware import see_other
 from web.pages import render
 from web.security import LANGUAGE_COOKIE, cookie_flags, safe_local_path
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 
@@ -49,12 +51,22 @@ def status_url(request: web.Request) -> str:
 
 
 async def after_intake(request: web.Request, submission: cases.Submission) -> None:
-    """What follows a new request in the same transaction: flagging its likely duplicates for the desk."""
-    if submission.created:
-        window = timedelta(days=request.app[SETTINGS].duplicate_window_days)
-        await duplicates.flag_on_intake(
-            session=request[DB], clock=request.app[CLOCK], case=submission.case, window=window
-        )
+    """Commits the new request, then flags its likely duplicates for the desk in a transaction of its own.
+
+    The request is saved first: the tracking-number counter's lock is released
+    at once (concurrent intakes queue on it), and a failure of the advisory
+    duplicate check can never cost the applicant the request.
+    """
+    session = request[DB]
+    await session.commit()
+    if not submission.created:
+        return
+    window = timedelta(days=request.app[SETTINGS].duplicate_window_days)
+    try:
+        await duplicates.flag_on_intake(session=session, clock=request.app[CLOCK], case=submission.case, window=window)
+    except Exception:
+        log.exception("duplicate check failed for %s; the request is saved", submission.case.tracking_number)
+        await session.rollback()
 
 
 def form_context(values: dict[str, object], errors: dict[str, str], **extra: object) -> dict[str, object]:

@@ -66,6 +66,7 @@ async def _route(request: web.Request, number: str, fields: Mapping[str, str]) -
             actor_id=signed_in_user(request).id,
             may_displace=settings.critical_may_displace,
             status_url=status_url(request),
+            horizon=settings.allocation_horizon,
         )
 
 

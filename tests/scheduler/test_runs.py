@@ -145,3 +145,25 @@ async def test_racing_runs_never_double_book(sessions: Sessions, clock: FrozenCl
     assert len(live) == len(numbers)
     assert len({(a.slot_id, a.seat) for a in live}) == len(numbers)
     assert len({a.case_id for a in live}) == len(numbers)
+
+
+async def test_a_run_with_a_horizon_fills_only_the_coming_week(sessions: Sessions, clock: FrozenClock) -> None:
+    # One seat a week: the second request waits for next week's run instead of taking a seat two weeks out.
+    hall = await add_room(sessions, clock, name="قاعة صغيرة", kind="audience_hall")
+    await add(sessions, clock, template((hall.id,), starts="10:00", ends="10:10", slot_minutes="10"))
+    async with transaction(sessions) as session:
+        await calendar.generate_sessions(session=session, clock=clock, weeks=3)
+    actor = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    for national_id in IDS[:2]:
+        await ready(sessions, clock, actor, await new_case(sessions, clock, applicant_national_id=national_id))
+    async with transaction(sessions) as session:
+        report = await scheduling.run_allocation(
+            session=session, clock=clock, actor_id=None, status_url=URL, horizon=timedelta(days=7)
+        )
+    assert (report.placed, report.unplaced) == (1, 1)
+    clock.advance(timedelta(days=7))
+    async with transaction(sessions) as session:
+        report = await scheduling.run_allocation(
+            session=session, clock=clock, actor_id=None, status_url=URL, horizon=timedelta(days=7)
+        )
+    assert report.placed == 1

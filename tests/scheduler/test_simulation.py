@@ -151,7 +151,7 @@ def test_first_come_first_served_makes_critical_requests_wait_at_least_as_long()
 
 
 def test_a_cancelled_session_sends_its_applicants_back_to_wait() -> None:
-    always = dataclasses.replace(SMALL, cancel_probability=1.0)
+    always = dataclasses.replace(SMALL, cancel_probability=1.0, horizon_weeks=5)
     booked_ahead = simulate(Policy.MAJLIS, always, days=WEEKS_12, seed=SEED)
     # Weeks 2 to 12 each lose a session (week 1's come before the first run).
     assert booked_ahead.sessions_cancelled == 11
