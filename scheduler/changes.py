@@ -71,7 +71,9 @@ async def cancel_session(
         raise CalendarRefusal("session_cancelled", N_("This session is already cancelled."))
     dated.state = SessionState.CANCELLED
     dated.note = reason
+    released: set[int] = set()
     for appointment in await _appointments_in(session=session, session_id=session_id):
+        released.add(appointment.case_id)
         slot = await session.get_one(Slot, appointment.slot_id)
         await _release(session=session, clock=clock, appointment=appointment, reason="session_cancelled")
         case = await cases.get_case(session=session, case_id=appointment.case_id)
@@ -110,8 +112,15 @@ async def cancel_session(
         details={"reason": reason},
     )
     await session.flush()
-    return await scheduling.run_allocation(
+    report = await scheduling.run_allocation(
         session=session, clock=clock, actor_id=actor_id, status_url=status_url, horizon=horizon
+    )
+    # Those it released are owed a new date now, even beyond the horizon.
+    owed = await scheduling.run_allocation(
+        session=session, clock=clock, actor_id=actor_id, status_url=status_url, only=released
+    )
+    return scheduling.RunReport(
+        placed=report.placed + owed.placed, unplaced=owed.unplaced, lost_races=report.lost_races + owed.lost_races
     )
 
 

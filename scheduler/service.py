@@ -165,7 +165,13 @@ async def waiting_requests(*, session: AsyncSession, clock: Clock) -> list[Waiti
 
 
 async def run_allocation(
-    *, session: AsyncSession, clock: Clock, actor_id: int | None, status_url: str, horizon: timedelta | None = None
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    actor_id: int | None,
+    status_url: str,
+    horizon: timedelta | None = None,
+    only: set[int] | None = None,
 ) -> RunReport:
     """Places every waiting request it can, tells each applicant, and records the run.
 
@@ -173,10 +179,15 @@ async def run_allocation(
     every future seat at once leaves nothing near for the urgent requests that
     arrive next week; filling the coming week's sessions each week lets the
     priority order act (see docs/benchmarks.md, the year's simulation).
+    With `only`, just those cases are placed (the applicants of a cancelled
+    session, who are owed a new date now), still in priority order.
     """
+    waiting = await waiting_requests(session=session, clock=clock)
+    if only is not None:
+        waiting = [w for w in waiting if w.case_id in only]
     result = allocate(
         await open_seats(session=session, clock=clock, horizon=horizon),
-        await waiting_requests(session=session, clock=clock),
+        waiting,
         clock.now(),
     )
     lost = 0

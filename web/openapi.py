@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from web import calendar_api
 from web.api_models import ErrorOut, Health, RequestCreated, RequestIn, RequestStatus
 from web.triage_api import (
     CategoryOut,
@@ -35,6 +37,78 @@ TRIAGE_ACTIONS = (
     ("unavailable-days", "UnavailableIn", "Set the dates the applicant cannot come (the allocation avoids them)"),
 )
 STAFF_ONLY = "Audit desk and administrators only: the staff session cookie, and X-CSRF-Token on changes."
+
+
+CALENDAR_ONLY = "Protocol and administrators only: the staff session cookie, and X-CSRF-Token on changes."
+# (method, path, body model or None, response model, list response, summary)
+CALENDAR_OPERATIONS = (
+    ("get", "/api/v1/calendar/rooms", None, "RoomOut", True, "Halls and video rooms"),
+    ("post", "/api/v1/calendar/rooms", "RoomIn", "RoomOut", False, "Add a room"),
+    ("post", "/api/v1/calendar/templates", "TemplateIn", "RunOut", False, "Add a weekly template (sessions follow)"),
+    ("get", "/api/v1/calendar/sessions", None, "AudienceSessionOut", True, "Sessions with slots and appointments"),
+    ("post", "/api/v1/calendar/sessions", "ExtraSessionIn", "RunOut", False, "Add an extra session"),
+    (
+        "post",
+        "/api/v1/calendar/sessions/{session_id}/cancel",
+        "CancelIn",
+        "RunOut",
+        False,
+        "Cancel a session: its applicants are told and placed again by priority",
+    ),
+    ("post", "/api/v1/calendar/holidays", "HolidayIn", "HolidayIn", False, "Add a holiday"),
+    (
+        "post",
+        "/api/v1/calendar/busy",
+        None,
+        "BusyOut",
+        False,
+        "Import the official's calendar (text/calendar body); busy slots are blocked",
+    ),
+    ("post", "/api/v1/calendar/allocate", None, "RunOut", False, "Generate sessions and run the allocation"),
+    (
+        "post",
+        "/api/v1/calendar/appointments/{appointment_id}/move",
+        "MoveIn",
+        "AppointmentOut",
+        False,
+        "Move an appointment by hand (justified; in the fairness record)",
+    ),
+    ("get", "/api/v1/calendar/target", None, "TargetOut", False, "Requests at risk of waiting past 30 days"),
+)
+
+
+def _calendar_paths() -> dict[str, Any]:
+    refusals = {
+        "401": _json("ErrorOut", "Not signed in"),
+        "403": _json("ErrorOut", "Not protocol staff, or no valid X-CSRF-Token"),
+        "409": _json("ErrorOut", "Refused: a cancelled session, a full slot…"),
+        "422": _json("ErrorOut", "Invalid fields, each listed"),
+    }
+    paths: dict[str, Any] = {}
+    for method, path, body, answer, many, summary in CALENDAR_OPERATIONS:
+        schema: dict[str, Any] = {"type": "array", "items": _ref(answer)} if many else _ref(answer)
+        operation: dict[str, Any] = {
+            "operationId": "calendar"
+            + "".join(p.title() for p in path.split("/")[4:] if not p.startswith("{"))
+            + method.title(),
+            "summary": summary,
+            "description": CALENDAR_ONLY,
+            "parameters": [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+                for name in ("session_id", "appointment_id")
+                if "{" + name + "}" in path
+            ],
+            "responses": {
+                "200": {"description": summary, "content": {"application/json": {"schema": schema}}},
+                **refusals,
+            },
+        }
+        if body:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+        elif path.endswith("/busy"):
+            operation["requestBody"] = {"required": True, "content": {"text/calendar": {"schema": {"type": "string"}}}}
+        paths.setdefault(path, {})[method] = operation
+    return paths
 
 
 def _triage_paths() -> dict[str, Any]:
@@ -136,25 +210,31 @@ def _json(name: str, description: str) -> dict[str, Any]:
 
 def build_document(server_url: str) -> dict[str, Any]:
     """The whole document; every schema comes from the models, none is written by hand."""
+    inputs: tuple[type[BaseModel], ...] = (
+        RequestIn,
+        ClassifyIn,
+        RouteIn,
+        MoveUpIn,
+        MissingIn,
+        RejectIn,
+        MergeIn,
+        UnavailableIn,
+        *calendar_api.CALENDAR_INPUTS,
+    )
+    outputs: tuple[type[BaseModel], ...] = (
+        *calendar_api.CALENDAR_OUTPUTS,
+        RequestCreated,
+        RequestStatus,
+        ErrorOut,
+        Health,
+        TriageOut,
+        QueuePlaceOut,
+        DuplicateOut,
+        CategoryOut,
+        SessionOut,
+    )
     _, defs = models_json_schema(
-        [
-            (m, "validation")
-            for m in (RequestIn, ClassifyIn, RouteIn, MoveUpIn, MissingIn, RejectIn, MergeIn, UnavailableIn)
-        ]
-        + [
-            (m, "serialization")
-            for m in (
-                RequestCreated,
-                RequestStatus,
-                ErrorOut,
-                Health,
-                TriageOut,
-                QueuePlaceOut,
-                DuplicateOut,
-                CategoryOut,
-                SessionOut,
-            )
-        ],
+        [(m, "validation") for m in inputs] + [(m, "serialization") for m in outputs],
         ref_template=_REF,
     )
     errors = {
@@ -228,6 +308,7 @@ def build_document(server_url: str) -> dict[str, Any]:
                 }
             },
             **_triage_paths(),
+            **_calendar_paths(),
         },
         "components": {"schemas": defs["$defs"]},
     }

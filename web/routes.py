@@ -12,6 +12,7 @@ from web import (
     admin,
     api,
     audit_desk,
+    calendar_api,
     categories,
     desk,
     feeds,
@@ -55,6 +56,7 @@ def setup(app: web.Application) -> None:
         admin,
         api,
         triage_api,
+        calendar_api,
         openapi,
     )
     for module in modules:

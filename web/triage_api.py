@@ -129,7 +129,7 @@ def _refusal(request: web.Request, exc: DomainError) -> web.Response:
 M = TypeVar("M", bound=BaseModel)
 
 
-async def _parsed(request: web.Request, model: type[M]) -> M:
+async def parsed(request: web.Request, model: type[M]) -> M:
     """The JSON body as the model; InvalidInput names every bad field."""
     try:
         payload = await request.json()
@@ -253,7 +253,7 @@ def _api_action(perform: Perform, model: type[BaseModel] | None) -> Callable[[we
         async def action(r: web.Request, number: str) -> None:
             fields: dict[str, str] = {}
             if model is not None:
-                body = await _parsed(r, model)
+                body = await parsed(r, model)
                 fields = {k: str(v) for k, v in body.model_dump().items() if v is not None}
             await perform(r, number, fields)
 
