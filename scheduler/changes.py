@@ -39,6 +39,49 @@ async def _release(*, session: AsyncSession, clock: Clock, appointment: Appointm
     await session.flush()
 
 
+async def _release_and_tell(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    appointment: Appointment,
+    reason: str,
+    actor_id: int | None,
+    status_url: str,
+    note: str = "",
+    note_key: str = "",
+) -> None:
+    """Frees the appointment's seat, sends its case back to wait, and tells the applicant a new date follows."""
+    slot = await session.get_one(Slot, appointment.slot_id)
+    await _release(session=session, clock=clock, appointment=appointment, reason=reason)
+    case = await cases.get_case(session=session, case_id=appointment.case_id)
+    assert case is not None
+    await cases.change_status(
+        session=session,
+        clock=clock,
+        case=case,
+        to_status=CaseStatus.AWAITING_AUDIENCE,
+        actor_id=actor_id,
+        note=note,
+        note_key=note_key,
+    )
+    language = case.language.value
+    await outbox.enqueue(
+        session=session,
+        clock=clock,
+        purpose=f"cancelled:{appointment.id}",
+        channel="sms",
+        recipient=case.phone,
+        language=language,
+        case_id=case.id,
+        body=audience_cancelled_sms(
+            language=language,
+            tracking_number=case.tracking_number,
+            when=dual_datetime(slot.starts_at, language),
+            status_url=status_url,
+        ),
+    )
+
+
 async def _appointments_in(*, session: AsyncSession, session_id: int) -> list[Appointment]:
     rows = await session.scalars(
         select(Appointment)
@@ -74,33 +117,14 @@ async def cancel_session(
     released: set[int] = set()
     for appointment in await _appointments_in(session=session, session_id=session_id):
         released.add(appointment.case_id)
-        slot = await session.get_one(Slot, appointment.slot_id)
-        await _release(session=session, clock=clock, appointment=appointment, reason="session_cancelled")
-        case = await cases.get_case(session=session, case_id=appointment.case_id)
-        assert case is not None
-        await cases.change_status(
+        await _release_and_tell(
             session=session,
             clock=clock,
-            case=case,
-            to_status=CaseStatus.AWAITING_AUDIENCE,
+            appointment=appointment,
+            reason="session_cancelled",
             actor_id=actor_id,
             note=reason,
-        )
-        language = case.language.value
-        await outbox.enqueue(
-            session=session,
-            clock=clock,
-            purpose=f"cancelled:{appointment.id}",
-            channel="sms",
-            recipient=case.phone,
-            language=language,
-            case_id=case.id,
-            body=audience_cancelled_sms(
-                language=language,
-                tracking_number=case.tracking_number,
-                when=dual_datetime(slot.starts_at, language),
-                status_url=status_url,
-            ),
+            status_url=status_url,
         )
     await audit.record(
         session=session,
@@ -250,33 +274,14 @@ async def place_urgent_arrival(
         # The allocator's own rule decides whether the arrival could sit there.
         if not allocate([seat], [arrival], clock.now()).placements:
             continue
-        await _release(session=session, clock=clock, appointment=appointment, reason="displaced")
-        displaced = await cases.get_case(session=session, case_id=appointment.case_id)
-        assert displaced is not None
-        await cases.change_status(
+        await _release_and_tell(
             session=session,
             clock=clock,
-            case=displaced,
-            to_status=CaseStatus.AWAITING_AUDIENCE,
+            appointment=appointment,
+            reason="displaced",
             actor_id=actor_id,
             note_key=N_("Its audience was given to a critical request; a new date follows."),
-        )
-        slot = await session.get_one(Slot, appointment.slot_id)
-        language = displaced.language.value
-        await outbox.enqueue(
-            session=session,
-            clock=clock,
-            purpose=f"cancelled:{appointment.id}",
-            channel="sms",
-            recipient=displaced.phone,
-            language=language,
-            case_id=displaced.id,
-            body=audience_cancelled_sms(
-                language=language,
-                tracking_number=displaced.tracking_number,
-                when=dual_datetime(slot.starts_at, language),
-                status_url=status_url,
-            ),
+            status_url=status_url,
         )
         await audit.record(
             session=session,
