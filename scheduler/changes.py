@@ -5,7 +5,7 @@ Every applicant affected is told through the outbox, in the same transaction.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +23,7 @@ from priority import service as triage
 from priority.models import ChangedField
 from priority.score import Urgency
 from rooms import service as rooms
+from scheduler import calendar
 from scheduler import service as scheduling
 from scheduler.allocation import MIN_NOTICE, OpenSeat, allocate
 from scheduler.models import LIVE_STATES, Appointment, AppointmentState, AudienceSession, SessionState, Slot
@@ -319,3 +320,37 @@ async def _displaceable(*, session: AsyncSession, clock: Clock) -> list[tuple[Ap
     scores = await scheduling.scores_of(session=session, clock=clock, case_ids={a.case_id for a, _ in rows})
     pairs = [(appointment, seats[(slot.id, appointment.seat)]) for appointment, slot in rows]
     return sorted(pairs, key=lambda pair: (scores.get(pair[0].case_id, 0.0), -pair[1].starts_at.timestamp()))
+
+
+async def declare_holiday(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    actor_id: int | None,
+    day: date,
+    name: str,
+    status_url: str,
+    horizon: timedelta | None = None,
+) -> int:
+    """Adds a holiday and cancels the sessions already planned that day; gives back how many were cancelled.
+
+    Feast days are announced late (the moon sighting), after the day's sessions
+    were generated: their applicants are told and placed again like any cancellation.
+    """
+    await calendar.add_holiday(session=session, clock=clock, actor_id=actor_id, day=day, name=name)
+    planned = [
+        s
+        for s in await calendar.sessions_between(session=session, start=day, end=day + timedelta(days=1))
+        if s.state is SessionState.PLANNED
+    ]
+    for dated in planned:
+        await cancel_session(
+            session=session,
+            clock=clock,
+            session_id=dated.id,
+            actor_id=actor_id,
+            reason=name.strip(),
+            status_url=status_url,
+            horizon=horizon,
+        )
+    return len(planned)

@@ -334,12 +334,14 @@ async def cancel_session(request: web.Request) -> web.Response:
 async def add_holiday(request: web.Request) -> web.Response:
     async def work() -> HolidayIn:
         body = await parsed(request, HolidayIn)
-        await calendar.add_holiday(
+        await changes.declare_holiday(
             session=request[DB],
             clock=request.app[CLOCK],
             actor_id=signed_in_user(request).id,
             day=body.day,
             name=body.name,
+            status_url=status_url(request),
+            horizon=request.app[SETTINGS].allocation_horizon,
         )
         return body
 

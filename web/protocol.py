@@ -283,12 +283,14 @@ async def add_holiday(request: web.Request) -> web.Response:
             raise InvalidInput(
                 [FieldError("day", "invalid_date", N_("{field} must be a date such as 2026-12-06."))]
             ) from None
-        await calendar.add_holiday(
+        await changes.declare_holiday(
             session=request[DB],
             clock=request.app[CLOCK],
             actor_id=signed_in_user(request).id,
             day=day,
             name=values["name"],
+            status_url=status_url(request),
+            horizon=request.app[SETTINGS].allocation_horizon,
         )
     except InvalidInput as exc:
         context = {

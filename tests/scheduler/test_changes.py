@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.roles import Role
-from majlis.clock import FrozenClock
+from majlis.clock import FrozenClock, riyadh
 from majlis.db import transaction
 from majlis.errors import DomainError, InvalidInput
 from notify.models import OutboxMessage
@@ -167,3 +168,21 @@ async def test_a_run_racing_a_manual_move_never_double_books(sessions: Sessions,
     seats = [(a.slot_id, a.seat) for a in live]
     assert len(seats) == len(set(seats))
     assert len({a.case_id for a in live}) == len(live)
+
+
+async def test_a_holiday_declared_late_cancels_that_days_sessions(sessions: Sessions, clock: FrozenClock) -> None:
+    await sunday_hall(sessions, clock, weeks=3)
+    actor = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    number = await new_case(sessions, clock)
+    await ready(sessions, clock, actor, number)
+    await run(sessions, clock)  # placed on Sunday 29 November
+    async with transaction(sessions) as session:
+        cancelled = await changes.declare_holiday(
+            session=session, clock=clock, actor_id=None, day=date(2026, 11, 29), name="يوم التأسيس", status_url=URL
+        )
+    assert cancelled == 1
+    async with sessions() as session:
+        slot = await session.get_one(Slot, (await appointments(sessions))[number].slot_id)
+        told = await session.scalar(select(OutboxMessage).where(OutboxMessage.purpose.like("cancelled:%")))
+    assert riyadh(slot.starts_at).date() == date(2026, 12, 6)
+    assert told is not None
