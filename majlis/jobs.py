@@ -63,8 +63,9 @@ def start(
             report.run.unplaced,
         )
 
-    # Thursday morning, Riyadh time: a week and more before the next Sunday's
-    # audience, so every placement leaves the three days' notice.
+    # Thursday morning, Riyadh time: Sunday's audience is three days away. With
+    # the 10-day horizon each run reaches past the next run's own reach (next
+    # Thursday + 3 days), so no session is left between two runs.
     scheduler.add_job(
         weekly_allocation,
         "cron",

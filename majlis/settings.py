@@ -53,8 +53,9 @@ class Settings(BaseModel):
     # Urgent arrivals: place a critical or urgent request as soon as it is routed to an audience,
     # and let a critical one displace the latest-priority appointment not yet confirmed.
     place_urgent_on_route: bool = True
-    # An allocation run fills the sessions starting within this many days (at least the 3 days' notice).
-    allocation_horizon_days: int = Field(default=7, ge=4, le=120)
+    # An allocation run fills the sessions starting within this many days: a week
+    # until the next weekly run plus the 3 days' notice, so no session falls between two runs.
+    allocation_horizon_days: int = Field(default=10, ge=4, le=120)
     critical_may_displace: bool = True
     # Whether protocol may import the official's calendar from an address inside
     # the network (loopback, private ranges); off, so the form cannot reach internal services.

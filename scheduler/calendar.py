@@ -6,6 +6,7 @@ moments are UTC. Services flush, never commit.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from itertools import cycle
@@ -54,11 +55,13 @@ class TemplateInput:
     room_ids: tuple[int, ...]
 
 
-def _clock_time(value: str) -> time | None:
-    try:
-        return time.fromisoformat(value.strip())
-    except ValueError:
-        return None
+_HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+def clock_time(value: str) -> time | None:
+    """A Riyadh wall-clock time typed as HH:MM, or None (no seconds, no zone: a zone would not compare)."""
+    value = value.strip()
+    return time.fromisoformat(value) if _HH_MM.fullmatch(value) else None
 
 
 def _minutes(t: time) -> int:
@@ -87,7 +90,7 @@ async def check_template(
         errors.append(
             FieldError("weekday", "not_working_day", N_("{field} must be a working day, Sunday to Thursday."))
         )
-    starts, ends = _clock_time(data.starts), _clock_time(data.ends)
+    starts, ends = clock_time(data.starts), clock_time(data.ends)
     if starts is None:
         errors.append(FieldError("starts", "invalid_time", N_("{field} must be a time such as 10:00.")))
     if ends is None:
@@ -229,6 +232,7 @@ async def _create_session(
         mode=mode,
         state=SessionState.PLANNED,
         locked=False,
+        cancelled_for_holiday=False,
         note=note,
     )
     session.add(dated)
@@ -303,6 +307,8 @@ async def add_holiday(*, session: AsyncSession, clock: Clock, actor_id: int | No
     errors: list[FieldError] = []
     if not name:
         errors.append(required("name"))
+    elif len(name) > 120:
+        errors.append(too_long("name", 120))
     if await session.get(Holiday, day) is not None:
         errors.append(FieldError("day", "taken", N_("This day is already a holiday.")))
     if errors:
@@ -360,7 +366,8 @@ async def block_busy_slots(*, session: AsyncSession, clock: Clock, busy: list[Bu
             if window.starts_at >= slot.ends_at:
                 break
             if window.ends_at > slot.starts_at:
-                slot.blocked_by = (BUSY_PREFIX + window.summary)[:200]
+                # Not the event's title: the official's own commitments stay private.
+                slot.blocked_by = BUSY_PREFIX + "busy"
                 blocked += 1
                 break
     await session.flush()
@@ -429,6 +436,17 @@ async def remove_holiday(*, session: AsyncSession, clock: Clock, actor_id: int |
     if holiday is None:
         raise InvalidInput([FieldError("day", "unknown", N_("This day is not a holiday."))])
     await session.delete(holiday)
+    # The sessions its declaration cancelled come back (their applicants were
+    # placed elsewhere meanwhile; the next run fills them again).
+    await session.execute(
+        update(AudienceSession)
+        .where(
+            AudienceSession.day == day,
+            AudienceSession.cancelled_for_holiday.is_(True),
+            AudienceSession.starts_at > clock.now(),
+        )
+        .values(state=SessionState.PLANNED, cancelled_for_holiday=False, note="")
+    )
     await audit.record(
         session=session,
         clock=clock,

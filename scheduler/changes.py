@@ -26,6 +26,7 @@ from rooms import service as rooms
 from scheduler import calendar
 from scheduler import service as scheduling
 from scheduler.allocation import MIN_NOTICE, OpenSeat, allocate
+from scheduler.busy import BusyInterval
 from scheduler.models import LIVE_STATES, Appointment, AppointmentState, AudienceSession, SessionState, Slot
 
 
@@ -92,7 +93,15 @@ async def _appointments_in(*, session: AsyncSession, session_id: int) -> list[Ap
     return list(rows)
 
 
-async def cancel_session(
+async def _lock_session(*, session: AsyncSession, session_id: int) -> AudienceSession | None:
+    """The session row, locked for update on PostgreSQL: a run placing into it waits, then sees it cancelled."""
+    query = select(AudienceSession).where(AudienceSession.id == session_id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def _cancel(
     *,
     session: AsyncSession,
     clock: Clock,
@@ -100,21 +109,19 @@ async def cancel_session(
     actor_id: int | None,
     reason: str,
     status_url: str,
-    horizon: timedelta | None = None,
-) -> scheduling.RunReport:
-    """Cancels a session: its applicants are told, released, and placed again by priority."""
-    reason = reason.strip()
-    if not reason:
-        raise InvalidInput([required("reason")])
-    if len(reason) > 500:
-        raise InvalidInput([too_long("reason", 500)])
-    dated = await session.get(AudienceSession, session_id)
+    for_holiday: bool = False,
+) -> set[int]:
+    """Cancels one session and releases its appointments (applicants told); gives back the released cases."""
+    dated = await _lock_session(session=session, session_id=session_id)
     if dated is None:
         raise CalendarRefusal("session_not_found", N_("There is no such session."))
     if dated.state is SessionState.CANCELLED:
         raise CalendarRefusal("session_cancelled", N_("This session is already cancelled."))
+    if dated.starts_at <= clock.now():
+        raise CalendarRefusal("session_started", N_("This session has already begun; it can no longer be cancelled."))
     dated.state = SessionState.CANCELLED
     dated.note = reason
+    dated.cancelled_for_holiday = for_holiday
     released: set[int] = set()
     for appointment in await _appointments_in(session=session, session_id=session_id):
         released.add(appointment.case_id)
@@ -137,16 +144,106 @@ async def cancel_session(
         details={"reason": reason},
     )
     await session.flush()
+    return released
+
+
+async def _place_again(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    actor_id: int | None,
+    status_url: str,
+    horizon: timedelta | None,
+    released: set[int],
+) -> scheduling.RunReport:
+    """One run for everyone, then the released requests at once, even beyond the horizon; nobody else moves up."""
     report = await scheduling.run_allocation(
         session=session, clock=clock, actor_id=actor_id, status_url=status_url, horizon=horizon
     )
-    # Those it released are owed a new date now, even beyond the horizon.
+    if not released:
+        return report
     owed = await scheduling.run_allocation(
         session=session, clock=clock, actor_id=actor_id, status_url=status_url, only=released
     )
     return scheduling.RunReport(
         placed=report.placed + owed.placed, unplaced=owed.unplaced, lost_races=report.lost_races + owed.lost_races
     )
+
+
+def _checked_reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput([required("reason")])
+    if len(reason) > 500:
+        raise InvalidInput([too_long("reason", 500)])
+    return reason
+
+
+async def cancel_session(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    session_id: int,
+    actor_id: int | None,
+    reason: str,
+    status_url: str,
+    horizon: timedelta | None = None,
+) -> scheduling.RunReport:
+    """Cancels a session: its applicants are told, released, and placed again by priority."""
+    released = await _cancel(
+        session=session,
+        clock=clock,
+        session_id=session_id,
+        actor_id=actor_id,
+        reason=_checked_reason(reason),
+        status_url=status_url,
+    )
+    return await _place_again(
+        session=session, clock=clock, actor_id=actor_id, status_url=status_url, horizon=horizon, released=released
+    )
+
+
+async def import_busy_times(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    actor_id: int | None,
+    busy: list[BusyInterval],
+    status_url: str,
+    horizon: timedelta | None = None,
+) -> tuple[int, int]:
+    """Blocks the slots the official is busy in; their appointments are released, told and placed again.
+
+    Gives back (slots blocked, appointments moved).
+    """
+    blocked = await calendar.block_busy_slots(session=session, clock=clock, busy=busy)
+    caught = list(
+        await session.scalars(
+            select(Appointment)
+            .join(Slot, Slot.id == Appointment.slot_id)
+            .where(Slot.blocked_by.is_not(None), Slot.starts_at > clock.now(), Appointment.state.in_(LIVE_STATES))
+        )
+    )
+    for appointment in caught:
+        await _release_and_tell(
+            session=session,
+            clock=clock,
+            appointment=appointment,
+            reason="official_busy",
+            actor_id=actor_id,
+            note_key=N_("The official has a commitment at that time; a new date follows."),
+            status_url=status_url,
+        )
+    if caught:
+        await _place_again(
+            session=session,
+            clock=clock,
+            actor_id=actor_id,
+            status_url=status_url,
+            horizon=horizon,
+            released={a.case_id for a in caught},
+        )
+    return blocked, len(caught)
 
 
 async def move_appointment(
@@ -179,6 +276,9 @@ async def move_appointment(
     dated = await session.get_one(AudienceSession, target.session_id)
     if dated.state is SessionState.CANCELLED or target.blocked_by or target.starts_at <= clock.now():
         raise CalendarRefusal("slot_not_open", N_("That slot is not open for appointments."))
+    source = await session.get_one(Slot, current.slot_id)
+    if dated.locked or (await session.get_one(AudienceSession, source.session_id)).locked:
+        raise CalendarRefusal("session_locked", N_("The session is locked; unlock it before moving appointments."))
     taken = set(
         await session.scalars(
             select(Appointment.seat).where(Appointment.slot_id == target.id, Appointment.state.in_(LIVE_STATES))
@@ -335,22 +435,29 @@ async def declare_holiday(
     """Adds a holiday and cancels the sessions already planned that day; gives back how many were cancelled.
 
     Feast days are announced late (the moon sighting), after the day's sessions
-    were generated: their applicants are told and placed again like any cancellation.
+    were generated. All of the day's sessions are cancelled first and the
+    allocation runs once after, so nobody is placed into a session of that day
+    that is about to be cancelled too.
     """
     await calendar.add_holiday(session=session, clock=clock, actor_id=actor_id, day=day, name=name)
     planned = [
         s
         for s in await calendar.sessions_between(session=session, start=day, end=day + timedelta(days=1))
-        if s.state is SessionState.PLANNED
+        if s.state is SessionState.PLANNED and s.starts_at > clock.now()
     ]
+    released: set[int] = set()
     for dated in planned:
-        await cancel_session(
+        released |= await _cancel(
             session=session,
             clock=clock,
             session_id=dated.id,
             actor_id=actor_id,
             reason=name.strip(),
             status_url=status_url,
-            horizon=horizon,
+            for_holiday=True,
+        )
+    if planned:
+        await _place_again(
+            session=session, clock=clock, actor_id=actor_id, status_url=status_url, horizon=horizon, released=released
         )
     return len(planned)

@@ -79,6 +79,8 @@ class AudienceSession(Base):
     state: Mapped[SessionState] = mapped_column(enum_type(SessionState, 16))
     # A locked session is never changed by an allocation run.
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Cancelled because its day became a holiday: taking the holiday back restores it.
+    cancelled_for_holiday: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str] = mapped_column(Text, default="")
 
 

@@ -164,6 +164,27 @@ async def waiting_requests(*, session: AsyncSession, clock: Clock) -> list[Waiti
     return waiting
 
 
+class _SlotClosed(Exception):
+    """The slot's session was cancelled, or the slot blocked, since the run read it."""
+
+
+async def _still_open(*, session: AsyncSession, slot_id: int) -> bool:
+    """Whether the slot can still take an appointment, read again and held until commit.
+
+    On PostgreSQL the slot and session rows are locked for share: a
+    cancellation or a busy import waiting to change them goes after this run,
+    and one that already changed them is seen here.
+    """
+    query = (
+        select(Slot.id)
+        .join(AudienceSession, AudienceSession.id == Slot.session_id)
+        .where(Slot.id == slot_id, Slot.blocked_by.is_(None), AudienceSession.state == SessionState.PLANNED)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    return await session.scalar(query) is not None
+
+
 async def run_allocation(
     *,
     session: AsyncSession,
@@ -206,9 +227,11 @@ async def run_allocation(
         )
         try:
             async with session.begin_nested():
+                if not await _still_open(session=session, slot_id=placement.slot_id):
+                    raise _SlotClosed
                 session.add(appointment)
                 await session.flush()
-        except IntegrityError:
+        except (IntegrityError, _SlotClosed):
             lost += 1
             continue
         placed += 1

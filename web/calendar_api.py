@@ -367,7 +367,14 @@ async def import_busy(request: web.Request) -> web.Response:
             raise InvalidInput(
                 [FieldError("body", exc.reason, N_("{field} is not an iCalendar calendar that can be read."))]
             ) from None
-        blocked = await calendar.block_busy_slots(session=request[DB], clock=request.app[CLOCK], busy=intervals)
+        blocked, _moved = await changes.import_busy_times(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+            busy=intervals,
+            status_url=status_url(request),
+            horizon=request.app[SETTINGS].allocation_horizon,
+        )
         return BusyOut(busy_times=len(intervals), blocked_slots=blocked)
 
     return await _answer(request, work)

@@ -45,8 +45,9 @@ async def _feed(request: web.Request, *, scope: str, name: str, room_id: int | N
             ends_at=slot.slot.ends_at,
             summary=f"مقابلة — {case.tracking_number}",
             location=slot.room.name,
-            # Only what the official needs to find the file; the request's words stay in Majlis.
-            description=case.subject,
+            # Only the tracking number: calendars live on other companies' servers,
+            # so nothing the applicant wrote leaves Majlis.
+            description="",
             sequence=appointment.sequence,
             cancelled=False,
         )

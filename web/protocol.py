@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
+from accounts import audit
 from accounts.roles import Role
 from majlis.clock import riyadh
 from majlis.errors import N_, DomainError, FieldError, InvalidInput
@@ -145,6 +146,14 @@ async def lock_session(request: web.Request) -> web.Response:
     if dated is None:
         raise web.HTTPNotFound()
     dated.locked = form.get("locked") == "1"
+    await audit.record(
+        session=request[DB],
+        clock=request.app[CLOCK],
+        actor_id=signed_in_user(request).id,
+        action="calendar.session.lock" if dated.locked else "calendar.session.unlock",
+        target_type="audience_session",
+        target_id=dated.id,
+    )
     return see_other(safe_local_path(str(form.get("back", ""))) or "/protocol")
 
 
@@ -316,7 +325,8 @@ async def _fetch(url: str, *, allow_private: bool) -> bytes:
     if not allow_private and not await _public_host(url):
         raise busy_feed.CalendarUnreadable("not_icalendar")
     timeout = aiohttp.ClientTimeout(total=15)
-    async with aiohttp.ClientSession(timeout=timeout) as client, client.get(url) as response:
+    # No redirects: a public address could otherwise bounce the fetch inside the network.
+    async with aiohttp.ClientSession(timeout=timeout) as client, client.get(url, allow_redirects=False) as response:
         if response.status != 200:
             raise busy_feed.CalendarUnreadable("not_icalendar")
         data = await response.content.read(MAX_FEED_BYTES + 1)
@@ -324,12 +334,12 @@ async def _fetch(url: str, *, allow_private: bool) -> bytes:
 
 
 async def _public_host(url: str) -> bool:
-    host = urlsplit(url).hostname
-    if not host:
-        return False
     try:
+        host = urlsplit(url).hostname
+        if not host:
+            return False
         found = await asyncio.get_running_loop().getaddrinfo(host, None)
-    except OSError:
+    except (OSError, ValueError, UnicodeError):
         return False
     addresses = {ipaddress.ip_address(info[4][0]) for info in found}
     return bool(addresses) and all(a.is_global for a in addresses)
@@ -349,7 +359,7 @@ async def import_busy(request: web.Request) -> web.Response:
         elif url.startswith(("https://", "http://")):
             try:
                 data = await _fetch(url, allow_private=request.app[SETTINGS].calendar_fetch_private)
-            except (aiohttp.ClientError, TimeoutError):
+            except (aiohttp.ClientError, TimeoutError, ValueError, UnicodeError):
                 return await calendar_page(request, form_error=_message(request, UNREADABLE["unreachable"]), status=422)
         else:
             return await calendar_page(
@@ -362,7 +372,14 @@ async def import_busy(request: web.Request) -> web.Response:
         )
     except busy_feed.CalendarUnreadable as exc:
         return await calendar_page(request, form_error=_message(request, UNREADABLE[exc.reason]), status=422)
-    blocked = await calendar.block_busy_slots(session=request[DB], clock=clock, busy=intervals)
+    blocked, _moved = await changes.import_busy_times(
+        session=request[DB],
+        clock=clock,
+        actor_id=signed_in_user(request).id,
+        busy=intervals,
+        status_url=status_url(request),
+        horizon=request.app[SETTINGS].allocation_horizon,
+    )
     notice = _message(
         request,
         N_("{events} busy times read; {blocked} slots blocked."),

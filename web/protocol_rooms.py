@@ -11,7 +11,9 @@ from accounts.roles import Role
 from majlis.clock import riyadh
 from majlis.errors import N_, FieldError, InvalidInput
 from rooms import service as rooms
+from rooms.models import RoomKind
 from scheduler import views
+from scheduler.calendar import clock_time
 from web import labels
 from web.auth import requires, signed_in_user
 from web.feeds import room_feed_url
@@ -78,6 +80,8 @@ async def _room_day(request: web.Request, errors: dict[str, str] | None = None, 
     room = await rooms.get_room(session=session, room_id=int(request.match_info["room_id"]))
     if room is None:
         raise web.HTTPNotFound()
+    if signed_in_user(request).role is Role.WOMEN_SECTION and room.kind is not RoomKind.WOMEN_VIDEO:
+        raise web.HTTPForbidden()  # the women's section runs the women's rooms only
     day = _day(request)
     roster = [r for r in await rooms.roster_for_day(session=session, day=day) if r.room_id == room.id]
     staff = await accounts.names_by_id(session=session, ids={r.staff_id for r in roster})
@@ -131,7 +135,7 @@ async def put_on_duty(request: web.Request) -> web.Response:
 
 
 def _time(value: str, field: str) -> time:
-    try:
-        return time.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput([FieldError(field, "invalid_time", N_("{field} must be a time such as 10:00."))]) from None
+    parsed = clock_time(value)
+    if parsed is None:
+        raise InvalidInput([FieldError(field, "invalid_time", N_("{field} must be a time such as 10:00."))])
+    return parsed

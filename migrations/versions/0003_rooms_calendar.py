@@ -52,6 +52,7 @@ def upgrade() -> None:
     sa.Column('mode', sa.Enum('in_person', 'video', name='audiencemode', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('state', sa.Enum('planned', 'cancelled', name='sessionstate', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('locked', sa.Boolean(), nullable=False),
+    sa.Column('cancelled_for_holiday', sa.Boolean(), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['template_id'], ['session_templates.id'], name=op.f('fk_audience_sessions_template_id_session_templates')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audience_sessions')),

@@ -162,7 +162,10 @@ async def test_a_run_racing_a_manual_move_never_double_books(sessions: Sessions,
             return exc.code
         return "moved"
 
-    await asyncio.gather(move(), run(sessions, clock), return_exceptions=True)
+    outcomes = await asyncio.gather(move(), run(sessions, clock), return_exceptions=True)
+    # Neither side may fail with anything but a clear refusal.
+    assert not [o for o in outcomes if isinstance(o, BaseException)]
+    assert outcomes[0] in ("moved", "slot_full")
     async with sessions() as session:
         live = list(await session.scalars(select(Appointment).where(Appointment.state == AppointmentState.SCHEDULED)))
     seats = [(a.slot_id, a.seat) for a in live]
@@ -186,3 +189,98 @@ async def test_a_holiday_declared_late_cancels_that_days_sessions(sessions: Sess
         told = await session.scalar(select(OutboxMessage).where(OutboxMessage.purpose.like("cancelled:%")))
     assert riyadh(slot.starts_at).date() == date(2026, 12, 6)
     assert told is not None
+
+
+async def test_taking_a_late_holiday_back_restores_its_sessions(sessions: Sessions, clock: FrozenClock) -> None:
+    await sunday_hall(sessions, clock, weeks=3)
+    async with transaction(sessions) as session:
+        await changes.declare_holiday(
+            session=session, clock=clock, actor_id=None, day=date(2026, 11, 29), name="عيد", status_url=URL
+        )
+        await calendar.remove_holiday(session=session, clock=clock, actor_id=None, day=date(2026, 11, 29))
+    async with sessions() as session:
+        states = [
+            s.state.value
+            for s in await calendar.sessions_between(session=session, start=date(2026, 11, 29), end=date(2026, 11, 30))
+        ]
+    assert states == ["planned"]
+
+
+async def test_a_holiday_with_two_sessions_tells_each_applicant_once(sessions: Sessions, clock: FrozenClock) -> None:
+    hall = await add_room(sessions, clock, name="قاعة المجلس", kind="audience_hall", capacity="40")
+    await add(sessions, clock, template((hall.id,), starts="10:00", ends="10:10", slot_minutes="10"))
+    await add(
+        sessions, clock, template((hall.id,), name="جلسة المساء", starts="13:00", ends="13:10", slot_minutes="10")
+    )
+    async with transaction(sessions) as session:
+        await calendar.generate_sessions(session=session, clock=clock, weeks=2)
+    actor = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    number = await new_case(sessions, clock)
+    await ready(sessions, clock, actor, number)
+    await run(sessions, clock)
+    async with transaction(sessions) as session:
+        assert (
+            await changes.declare_holiday(
+                session=session, clock=clock, actor_id=None, day=date(2026, 11, 29), name="عيد", status_url=URL
+            )
+            == 2
+        )
+    placed = (await appointments(sessions))[number]  # read first: one SQLite session at a time
+    async with sessions() as session:
+        purposes = list(await session.scalars(select(OutboxMessage.purpose).where(OutboxMessage.case_id.is_not(None))))
+        slot = await session.get_one(Slot, placed.slot_id)
+    assert sum(p.startswith("cancelled:") for p in purposes) == 1
+    assert sum(p.startswith("scheduled:") for p in purposes) == 2  # the first date, then the new one
+    assert riyadh(slot.starts_at).date() == date(2026, 12, 6)
+
+
+async def test_busy_times_move_the_appointments_they_cover(sessions: Sessions, clock: FrozenClock) -> None:
+    from datetime import datetime
+
+    from majlis.clock import RIYADH
+    from scheduler.busy import BusyInterval
+
+    await sunday_hall(sessions, clock, weeks=3)
+    actor = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    number = await new_case(sessions, clock)
+    await ready(sessions, clock, actor, number)
+    await run(sessions, clock)  # Sunday 29 November 10:00
+    meeting = BusyInterval(
+        datetime(2026, 11, 29, 9, tzinfo=RIYADH), datetime(2026, 11, 29, 13, tzinfo=RIYADH), "x", "u"
+    )
+    async with transaction(sessions) as session:
+        blocked, moved = await changes.import_busy_times(
+            session=session, clock=clock, actor_id=None, busy=[meeting], status_url=URL
+        )
+    assert (blocked, moved) == (15, 1)
+    async with sessions() as session:
+        slot = await session.get_one(Slot, (await appointments(sessions))[number].slot_id)
+    assert riyadh(slot.starts_at).date() == date(2026, 12, 6)
+
+
+async def test_moves_in_a_locked_session_are_refused(sessions: Sessions, clock: FrozenClock) -> None:
+    await sunday_hall(sessions, clock)
+    desk = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    protocol = (await make_staff(sessions, clock, Role.PROTOCOL, "protocol")).id
+    number = await new_case(sessions, clock)
+    await ready(sessions, clock, desk, number)
+    await run(sessions, clock)
+    current = (await appointments(sessions))[number]
+    async with transaction(sessions) as session:
+        slot = await session.get_one(Slot, current.slot_id)
+        (await session.get_one(AudienceSession, slot.session_id)).locked = True
+        later = await session.scalar(select(Slot).where(Slot.id != current.slot_id).order_by(Slot.starts_at.desc()))
+        assert later is not None
+    with pytest.raises(DomainError) as caught:
+        async with transaction(sessions) as session:
+            await changes.move_appointment(
+                session=session,
+                clock=clock,
+                appointment_id=current.id,
+                to_slot_id=later.id,
+                actor_id=protocol,
+                change_reason="new_information",
+                change_text="x",
+                status_url=URL,
+            )
+    assert caught.value.code == "session_locked"

@@ -167,3 +167,26 @@ async def test_a_run_with_a_horizon_fills_only_the_coming_week(sessions: Session
             session=session, clock=clock, actor_id=None, status_url=URL, horizon=timedelta(days=7)
         )
     assert report.placed == 1
+
+
+async def test_the_weekly_runs_leave_no_session_between_them(sessions: Sessions, clock: FrozenClock) -> None:
+    """With the default 10-day horizon, a Thursday-afternoon session is filled by one of the Thursday-morning runs."""
+    from datetime import datetime
+
+    from majlis.clock import RIYADH
+    from majlis.settings import load_settings
+
+    hall = await add_room(sessions, clock, name="قاعة الخميس", kind="audience_hall")
+    await add(sessions, clock, template((hall.id,), weekday="3", starts="13:00", ends="13:10", slot_minutes="10"))
+    clock.set(datetime(2026, 11, 26, 9, tzinfo=RIYADH))  # a Thursday, the weekly run's time
+    async with transaction(sessions) as session:
+        await calendar.generate_sessions(session=session, clock=clock, weeks=3)
+    actor = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    number = await new_case(sessions, clock)
+    await ready(sessions, clock, actor, number)
+    horizon = load_settings({}).allocation_horizon
+    async with transaction(sessions) as session:
+        report = await scheduling.run_allocation(
+            session=session, clock=clock, actor_id=None, status_url=URL, horizon=horizon
+        )
+    assert report.placed == 1  # Thursday 3 December 13:00, a week and four hours away
