@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import cycle
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit
@@ -285,18 +286,23 @@ async def generate_sessions(*, session: AsyncSession, clock: Clock, weeks: int =
         day = today + timedelta(days=(template.weekday - today.weekday()) % 7)
         while day < horizon:
             if day not in holidays and (template.id, day) not in existing and _at(day, template.starts) > clock.now():
-                await _create_session(
-                    session=session,
-                    day=day,
-                    starts=template.starts,
-                    ends=template.ends,
-                    slot_minutes=template.slot_minutes,
-                    capacity=template.capacity,
-                    mode=template.mode,
-                    room_list=room_list,
-                    template_id=template.id,
-                )
-                made += 1
+                try:
+                    # Another generation (the weekly job, a button) may make the same one meanwhile.
+                    async with session.begin_nested():
+                        await _create_session(
+                            session=session,
+                            day=day,
+                            starts=template.starts,
+                            ends=template.ends,
+                            slot_minutes=template.slot_minutes,
+                            capacity=template.capacity,
+                            mode=template.mode,
+                            room_list=room_list,
+                            template_id=template.id,
+                        )
+                    made += 1
+                except IntegrityError:
+                    pass  # made by the other generation; nothing more to do for this day
             day += timedelta(days=7)
     return made
 

@@ -287,6 +287,12 @@ async def move_appointment(
     free = [seat for seat in range(target.capacity) if seat not in taken]
     if not free:
         raise CalendarRefusal("slot_full", N_("That slot has no free seat."))
+    seat = (await scheduling.seats_of(session=session, slots=[target]))[(target.id, free[0])]
+    if not await scheduling.seat_suits(session=session, clock=clock, case_id=current.case_id, seat=seat):
+        raise CalendarRefusal(
+            "slot_unsuitable",
+            N_("That slot does not suit this request (kind of audience, women's section, branch, access or notice)."),
+        )
     old_slot = await session.get_one(Slot, current.slot_id)
     await _release(session=session, clock=clock, appointment=current, reason="moved")
     moved = Appointment(

@@ -164,6 +164,30 @@ async def waiting_requests(*, session: AsyncSession, clock: Clock) -> list[Waiti
     return waiting
 
 
+async def seat_suits(*, session: AsyncSession, clock: Clock, case_id: int, seat: OpenSeat) -> bool:
+    """Whether the allocator's own rule would let the case sit in the seat (mode, women's section, branch,
+    wheelchair, unavailable days, notice), judged as if it held no appointment: for moves by hand."""
+    case = await cases.get_case(session=session, case_id=case_id)
+    row = (await triage.triages(session=session, case_ids={case_id})).get(case_id)
+    if case is None or row is None or row.route not in MODE_OF_ROUTE:
+        return False
+    days = frozenset(await session.scalars(select(UnavailableDay.day).where(UnavailableDay.case_id == case_id)))
+    request = Waiting(
+        case_id=case.id,
+        tracking_number=case.tracking_number,
+        applicant_id=case.applicant_id,
+        score=0.0,
+        submitted_at=case.submitted_at,
+        mode=MODE_OF_ROUTE[row.route],
+        branch=case.branch.value,
+        women_section=row.women_section,
+        wheelchair=case.care_wheelchair,
+        unavailable=days,
+        has_live_appointment=False,
+    )
+    return bool(allocate([seat], [request], clock.now()).placements)
+
+
 class _SlotClosed(Exception):
     """The slot's session was cancelled, or the slot blocked, since the run read it."""
 

@@ -154,3 +154,19 @@ async def test_an_extra_session_and_a_holiday_taken_back(sessions: Sessions, clo
     async with sessions() as session:
         days = list(await session.scalars(select(AudienceSession.day).where(AudienceSession.template_id.is_not(None))))
     assert date(2026, 12, 6) in days
+
+
+async def test_two_generations_at_once_make_each_session_once(sessions: Sessions, clock: FrozenClock) -> None:
+    import asyncio
+
+    hall = await add_room(sessions, clock, name="قاعة المجلس", kind="audience_hall")
+    await add(sessions, clock, template((hall.id,)))
+
+    async def generate() -> int:
+        async with transaction(sessions) as session:
+            return await calendar.generate_sessions(session=session, clock=clock, weeks=4)
+
+    made = await asyncio.gather(generate(), generate())
+    assert sum(made) == 4
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(AudienceSession)) == 4

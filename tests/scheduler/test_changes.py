@@ -284,3 +284,41 @@ async def test_moves_in_a_locked_session_are_refused(sessions: Sessions, clock: 
                 status_url=URL,
             )
     assert caught.value.code == "session_locked"
+
+
+async def test_a_move_by_hand_follows_the_seat_rules(sessions: Sessions, clock: FrozenClock) -> None:
+    # A woman's video audience cannot be moved into a men's video room.
+    women = await add_room(sessions, clock, name="نسائي")
+    men = await add_room(sessions, clock, name="رجالي", kind="men_video")
+    await add(
+        sessions,
+        clock,
+        template((women.id,), weekday="1", starts="11:00", ends="11:10", slot_minutes="10", mode="video"),
+    )
+    await add(
+        sessions, clock, template((men.id,), weekday="2", starts="11:00", ends="11:10", slot_minutes="10", mode="video")
+    )
+    async with transaction(sessions) as session:
+        await calendar.generate_sessions(session=session, clock=clock, weeks=2)
+    desk = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    protocol = (await make_staff(sessions, clock, Role.PROTOCOL, "protocol")).id
+    number = await new_case(sessions, clock)  # a woman, audience by video
+    await ready(sessions, clock, desk, number, route="audience_video")
+    await run(sessions, clock)
+    current = (await appointments(sessions))[number]
+    async with sessions() as session:
+        mens = await session.scalar(select(Slot).where(Slot.room_id == men.id).order_by(Slot.starts_at))
+    assert mens is not None
+    with pytest.raises(DomainError) as caught:
+        async with transaction(sessions) as session:
+            await changes.move_appointment(
+                session=session,
+                clock=clock,
+                appointment_id=current.id,
+                to_slot_id=mens.id,
+                actor_id=protocol,
+                change_reason="new_information",
+                change_text="x",
+                status_url=URL,
+            )
+    assert caught.value.code == "slot_unsuitable"
