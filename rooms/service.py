@@ -174,3 +174,24 @@ async def roster_for_day(*, session: AsyncSession, day: date) -> list[RosterEntr
         select(RosterEntry).where(RosterEntry.day == day).order_by(RosterEntry.room_id, RosterEntry.starts)
     )
     return list(rows)
+
+
+async def set_room_active(
+    *, session: AsyncSession, clock: Clock, actor_id: int | None, room_id: int, active: bool
+) -> Room:
+    """Takes a room out of use (no new templates or sessions use it) or back; its past stays as it was."""
+    room = await session.get(Room, room_id)
+    if room is None:
+        raise InvalidInput([FieldError("room", "unknown", N_("{field} is not one of the rooms."))])
+    room.active = active
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="room.active",
+        target_type="room",
+        target_id=room_id,
+        details={"active": active},
+    )
+    await session.flush()
+    return room

@@ -463,3 +463,40 @@ async def remove_holiday(*, session: AsyncSession, clock: Clock, actor_id: int |
         details={"name": holiday.name},
     )
     await session.flush()
+
+
+async def set_template_active(
+    *, session: AsyncSession, clock: Clock, actor_id: int | None, template_id: int, active: bool
+) -> SessionTemplate:
+    """Stops (or resumes) a weekly template: sessions already generated stay; no new ones are made while stopped."""
+    template = await session.get(SessionTemplate, template_id)
+    if template is None:
+        raise InvalidInput([FieldError("template", "unknown", N_("{field} is not one of the templates."))])
+    if active and not template.active:
+        # Coming back, it must not overlap what was added meanwhile.
+        await check_template(
+            session=session,
+            data=TemplateInput(
+                name=template.name,
+                weekday=str(template.weekday),
+                starts=template.starts.strftime("%H:%M"),
+                ends=template.ends.strftime("%H:%M"),
+                slot_minutes=str(template.slot_minutes),
+                capacity=str(template.capacity),
+                mode=template.mode.value,
+                room_ids=tuple(await template_rooms(session=session, template_id=template.id)),
+            ),
+            exclude_id=template.id,
+        )
+    template.active = active
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="calendar.template.active",
+        target_type="session_template",
+        target_id=template_id,
+        details={"active": active},
+    )
+    await session.flush()
+    return template

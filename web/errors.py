@@ -57,6 +57,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "staff": N_("Staff"),
     "day": N_("Date"),
     "to_slot": N_("Slot"),
+    "template": N_("Template"),
     "days": N_("Dates the applicant cannot come"),
     "name_ar": N_("Name in Arabic"),
     "name_en": N_("Name in English"),

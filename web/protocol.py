@@ -235,6 +235,27 @@ async def add_template(request: web.Request) -> web.Response:
     return see_other("/protocol/templates")
 
 
+@routes.post("/protocol/templates/{template_id:\\d+}/active")
+@requires(*PROTOCOL)
+async def set_template_active(request: web.Request) -> web.Response:
+    form = await request.post()
+    try:
+        await calendar.set_template_active(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+            template_id=int(request.match_info["template_id"]),
+            active=form.get("active") == "1",
+        )
+    except InvalidInput as exc:
+        await request[DB].rollback()
+        errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
+        return await _templates_page(request, {}, errors, 422)
+    if form.get("active") == "1":
+        await calendar.generate_sessions(session=request[DB], clock=request.app[CLOCK])
+    return see_other("/protocol/templates")
+
+
 @routes.post("/protocol/sessions/extra")
 @requires(*PROTOCOL)
 async def add_extra_session(request: web.Request) -> web.Response:

@@ -139,3 +139,20 @@ def _time(value: str, field: str) -> time:
     if parsed is None:
         raise InvalidInput([FieldError(field, "invalid_time", N_("{field} must be a time such as 10:00."))])
     return parsed
+
+
+@routes.post("/protocol/rooms/{room_id:\\d+}/active")
+@requires(*PROTOCOL)
+async def set_room_active(request: web.Request) -> web.Response:
+    form = await request.post()
+    try:
+        await rooms.set_room_active(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+            room_id=int(request.match_info["room_id"]),
+            active=form.get("active") == "1",
+        )
+    except InvalidInput:
+        raise web.HTTPNotFound() from None
+    return see_other("/protocol/rooms")

@@ -34,6 +34,7 @@ def guarded_routes(app: web.Application) -> list[tuple[str, str, frozenset[Role]
                 "session_id": "1",
                 "appointment_id": "1",
                 "day": "2026-12-06",
+                "template_id": "1",
             }
             path = canonical.format(**samples) if "{" in canonical else canonical
             found.append((route.method, path, roles))

@@ -208,3 +208,46 @@ async def test_template_errors_are_named(client: Client, sessions: Sessions, clo
     html = await refused.text()
     for field in ("name", "weekday", "slot_minutes", "rooms"):
         assert f'id="{field}-error"' in html, field
+
+
+async def test_rooms_and_templates_can_be_taken_out_of_use(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    token = await protocol_client(client, sessions, clock)
+    await add_hall_and_template(client, token)
+    async with sessions() as session:
+        before = await session.scalar(select(func.count()).select_from(AudienceSession))
+    stopped = await client.post(
+        "/protocol/templates/1/active", data={"active": "0", "csrf_token": token}, allow_redirects=False
+    )
+    assert stopped.status == 303
+    taken_out = await client.post(
+        "/protocol/rooms/1/active", data={"active": "0", "csrf_token": token}, allow_redirects=False
+    )
+    assert taken_out.status == 303
+    # A room out of use cannot be given to a new template.
+    refused = await client.post(
+        "/protocol/templates",
+        data={
+            "name": "الثاني",
+            "weekday": "0",
+            "starts": "10:00",
+            "ends": "11:00",
+            "slot_minutes": "10",
+            "capacity": "1",
+            "mode": "in_person",
+            "rooms": "1",
+            "csrf_token": token,
+        },
+    )
+    assert refused.status == 422 and 'id="rooms-error"' in await refused.text()
+    # Its only room is out of use, so the template cannot resume until the room is back.
+    blocked = await client.post("/protocol/templates/1/active", data={"active": "1", "csrf_token": token})
+    assert blocked.status == 422
+    await client.post("/protocol/rooms/1/active", data={"active": "1", "csrf_token": token}, allow_redirects=False)
+    resumed = await client.post(
+        "/protocol/templates/1/active", data={"active": "1", "csrf_token": token}, allow_redirects=False
+    )
+    assert resumed.status == 303
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(AudienceSession)) == before
