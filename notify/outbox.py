@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -102,3 +104,31 @@ async def dispatch_due(
             message.provider_id = provider_id
             sent += 1
     return sent
+
+
+class Addressee(Protocol):
+    """What the outbox needs of a request to write to its applicant."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def phone(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+
+
+async def sms_to_applicant(
+    *, session: AsyncSession, clock: Clock, case: Addressee, purpose: str, compose: Callable[[str], str]
+) -> OutboxMessage:
+    """An SMS to the applicant of a request, composed in the language given with it (flushed, not committed)."""
+    language = str(case.language)
+    return await enqueue(
+        session=session,
+        clock=clock,
+        purpose=purpose,
+        channel="sms",
+        recipient=case.phone,
+        language=language,
+        body=compose(language),
+        case_id=case.id,
+    )

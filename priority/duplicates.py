@@ -125,16 +125,12 @@ async def merge(
         note_key=N_("Joined to request {number}, which now holds its text."),
         note_params={"number": original.tracking_number},
     )
-    language = duplicate.language.value
-    await outbox.enqueue(
+    await outbox.sms_to_applicant(
         session=session,
         clock=clock,
+        case=duplicate,
         purpose="merged",
-        channel="sms",
-        recipient=duplicate.phone,
-        language=language,
-        case_id=duplicate.id,
-        body=merged_sms(
+        compose=lambda language: merged_sms(
             language=language,
             tracking_number=duplicate.tracking_number,
             original_number=original.tracking_number,

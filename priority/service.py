@@ -354,16 +354,12 @@ async def request_information(
     change = await cases.change_status(
         session=session, clock=clock, case=case, to_status=CaseStatus.NEEDS_INFORMATION, actor_id=actor_id, note=missing
     )
-    language = case.language.value
-    await outbox.enqueue(
+    await outbox.sms_to_applicant(
         session=session,
         clock=clock,
+        case=case,
         purpose=f"needs_information:{change.id}",
-        channel="sms",
-        recipient=case.phone,
-        language=language,
-        case_id=case.id,
-        body=needs_information_sms(
+        compose=lambda language: needs_information_sms(
             language=language, tracking_number=case.tracking_number, missing=missing, status_url=status_url
         ),
     )
@@ -378,16 +374,12 @@ async def reject(
     await cases.change_status(
         session=session, clock=clock, case=case, to_status=CaseStatus.REJECTED, actor_id=actor_id, note=reason
     )
-    language = case.language.value
-    await outbox.enqueue(
+    await outbox.sms_to_applicant(
         session=session,
         clock=clock,
+        case=case,
         purpose="rejected",
-        channel="sms",
-        recipient=case.phone,
-        language=language,
-        case_id=case.id,
-        body=rejected_sms(
+        compose=lambda language: rejected_sms(
             language=language, tracking_number=case.tracking_number, reason=reason, status_url=status_url
         ),
     )

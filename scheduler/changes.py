@@ -66,16 +66,12 @@ async def _release_and_tell(
         note=note,
         note_key=note_key,
     )
-    language = case.language.value
-    await outbox.enqueue(
+    await outbox.sms_to_applicant(
         session=session,
         clock=clock,
+        case=case,
         purpose=f"cancelled:{appointment.id}",
-        channel="sms",
-        recipient=case.phone,
-        language=language,
-        case_id=case.id,
-        body=audience_cancelled_sms(
+        compose=lambda language: audience_cancelled_sms(
             language=language,
             tracking_number=case.tracking_number,
             when=dual_datetime(slot.starts_at, language),
@@ -326,16 +322,12 @@ async def move_appointment(
         after=_stamp(target.starts_at),
         justification=justification,
     )
-    language = case.language.value
-    await outbox.enqueue(
+    await outbox.sms_to_applicant(
         session=session,
         clock=clock,
+        case=case,
         purpose=f"moved:{moved.id}",
-        channel="sms",
-        recipient=case.phone,
-        language=language,
-        case_id=case.id,
-        body=audience_moved_sms(
+        compose=lambda language: audience_moved_sms(
             language=language,
             tracking_number=case.tracking_number,
             when=dual_datetime(target.starts_at, language),

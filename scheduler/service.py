@@ -290,16 +290,12 @@ async def _tell_scheduled(
         actor_id=actor_id,
         note=appointment.explanation[:500],
     )
-    language = case.language.value
-    await outbox.enqueue(
+    await outbox.sms_to_applicant(
         session=session,
         clock=clock,
+        case=case,
         purpose=f"scheduled:{appointment.id}",
-        channel="sms",
-        recipient=case.phone,
-        language=language,
-        case_id=case.id,
-        body=scheduled_sms(
+        compose=lambda language: scheduled_sms(
             language=language,
             tracking_number=case.tracking_number,
             when=dual_datetime(slot.starts_at, language),

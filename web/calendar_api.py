@@ -155,6 +155,12 @@ CALENDAR_OUTPUTS: tuple[type[BaseModel], ...] = (
 )
 
 
+def _run_out(report: scheduling.RunReport, new_sessions: int = 0) -> RunOut:
+    return RunOut(
+        new_sessions=new_sessions, placed=report.placed, still_waiting=report.unplaced, lost_races=report.lost_races
+    )
+
+
 async def _answer(request: web.Request, work: Callable[[], Awaitable[Any]], status: int = 200) -> web.Response:
     """Runs the work; InvalidInput is a 422 naming the fields, a DomainError a 409 with its reason."""
     try:
@@ -324,7 +330,7 @@ async def cancel_session(request: web.Request) -> web.Response:
             status_url=status_url(request),
             horizon=request.app[SETTINGS].allocation_horizon,
         )
-        return RunOut(new_sessions=0, placed=report.placed, still_waiting=report.unplaced, lost_races=report.lost_races)
+        return _run_out(report)
 
     return await _answer(request, work)
 
@@ -392,9 +398,7 @@ async def allocate(request: web.Request) -> web.Response:
             status_url=status_url(request),
             horizon=request.app[SETTINGS].allocation_horizon,
         )
-        return RunOut(
-            new_sessions=made, placed=report.placed, still_waiting=report.unplaced, lost_races=report.lost_races
-        )
+        return _run_out(report, new_sessions=made)
 
     return await _answer(request, work)
 
