@@ -35,7 +35,7 @@ from majlis.clock import Clock, riyadh
 from majlis.errors import N_, DomainError
 from majlis.throttle import serialise
 from notify import outbox
-from notify.texts import receipt_sms
+from notify.texts import completed_sms, receipt_sms, referred_sms
 
 RECEIPT = "receipt"
 
@@ -350,6 +350,45 @@ async def change_status(
             details={"from": change.from_status, "to": to_status.value, "note": note},
         )
     await session.flush()
+    return change
+
+
+# Statuses whose notice says no more than the new stage; the others have messages of their
+# own, written by the change that causes them (the receipt, what is missing, the date).
+_STAGE_TEXTS = {
+    CaseStatus.REFERRED: referred_sms,
+    CaseStatus.COMPLETED: completed_sms,
+}
+
+
+async def stage_notice(
+    *, session: AsyncSession, clock: Clock, case: Case, change: StatusChange, status_url: str
+) -> None:
+    """Tells the applicant the request reached a new stage (referred, completed), in their language."""
+    compose = _STAGE_TEXTS.get(change.to_status)
+    if compose is None:
+        raise ValueError(f"no stage notice for {change.to_status}")
+    await outbox.sms_to_applicant(
+        session=session,
+        clock=clock,
+        case=case,
+        purpose=f"stage:{change.to_status.value}:{change.id}",
+        compose=lambda language: compose(
+            language=language, tracking_number=case.tracking_number, status_url=status_url
+        ),
+    )
+
+
+async def complete(
+    *, session: AsyncSession, clock: Clock, case: Case, actor_id: int | None, note: str, status_url: str
+) -> StatusChange:
+    """Closes the request as done (the department answered, the directive carried out) and tells the applicant."""
+    if case.status in CLOSED:
+        raise ValueError(f"request {case.tracking_number} is already closed ({case.status})")
+    change = await change_status(
+        session=session, clock=clock, case=case, to_status=CaseStatus.COMPLETED, actor_id=actor_id, note=note
+    )
+    await stage_notice(session=session, clock=clock, case=case, change=change, status_url=status_url)
     return change
 
 

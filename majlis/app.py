@@ -10,17 +10,28 @@ from majlis import jobs
 from majlis.clock import Clock, SystemClock
 from majlis.db import create_engine, session_factory
 from majlis.settings import Settings, load_settings
-from notify.senders import Sender, sender_for
+from notify.channels import Channels
+from notify.outbox import Dispatcher, policy_from
+from notify.providers import channels_for, links_for
 from web import routes
 from web.i18n import Catalogs
-from web.keys import CATALOGS, CLOCK, ENGINE, SENDER, SESSIONS, SETTINGS
+from web.keys import CATALOGS, CHANNELS, CLOCK, DISPATCHER, ENGINE, LINKS, SESSIONS, SETTINGS
 
 
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(app[SETTINGS].database_url_value, echo=app[SETTINGS].database_echo)
     app[ENGINE] = engine
     app[SESSIONS] = session_factory(engine)
+    app[DISPATCHER] = Dispatcher(
+        sessions=app[SESSIONS],
+        clock=app[CLOCK],
+        channels=app[CHANNELS],
+        links=app[LINKS],
+        policy=policy_from(app[SETTINGS]),
+        organizer=app[SETTINGS].mail_from,
+    )
     yield
+    await app[CHANNELS].close()
     await engine.dispose()
 
 
@@ -29,7 +40,7 @@ async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
     if not settings.jobs_enabled:
         yield
         return
-    runner = jobs.start(settings=settings, sessions=app[SESSIONS], clock=app[CLOCK], sender=app[SENDER])
+    runner = jobs.start(settings=settings, sessions=app[SESSIONS], clock=app[CLOCK], dispatcher=app[DISPATCHER])
     yield
     runner.shutdown(wait=False)
 
@@ -38,14 +49,15 @@ def create_app(
     settings: Settings | None = None,
     *,
     clock: Clock | None = None,
-    sender: Sender | None = None,
+    channels: Channels | None = None,
 ) -> web.Application:
-    """A ready-to-run Majlis application; tests pass their own settings, clock and sender."""
+    """A ready-to-run Majlis application; tests pass their own settings, clock and channels."""
     settings = settings or load_settings()
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
-    app[SENDER] = sender or sender_for(settings.notify_backend)
+    app[CHANNELS] = channels or channels_for(settings)
+    app[LINKS] = links_for(settings)
     app[CATALOGS] = Catalogs()
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(jobs_ctx)

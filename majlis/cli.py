@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import getpass
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accounts import service as accounts
 from accounts.roles import Role
@@ -20,8 +22,8 @@ from majlis.db import create_engine, session_factory, transaction
 from majlis.errors import InvalidInput
 from majlis.jobs import status_url as _status_url
 from majlis.settings import Settings, SettingsError, load_settings
-from notify import outbox
-from notify.senders import sender_for
+from notify.outbox import Dispatcher, policy_from
+from notify.providers import channels_for, links_for
 from scheduler import simulation
 from scheduler.weekly import weekly_run
 
@@ -112,15 +114,42 @@ def _simulate(*, days: int, seed: int) -> None:
     print(simulation.comparison_table(results))
 
 
+def _dispatcher(settings: Settings, engine: AsyncEngine) -> Dispatcher:
+    return Dispatcher(
+        sessions=session_factory(engine),
+        clock=SystemClock(),
+        channels=channels_for(settings),
+        links=links_for(settings),
+        policy=policy_from(settings),
+        organizer=settings.mail_from,
+    )
+
+
 async def _send_outbox(settings: Settings) -> None:
     engine = create_engine(settings.database_url_value)
+    dispatcher = _dispatcher(settings, engine)
     try:
-        sent = await outbox.dispatch_due(
-            sessions=session_factory(engine), clock=SystemClock(), sender=sender_for(settings.notify_backend)
-        )
+        report = await dispatcher.run_once()
     finally:
+        await dispatcher.close()
         await engine.dispose()
-    print(f"sent {sent} message(s)")
+    print(f"sent {report.sent} message(s); {report.retried} to try again, {report.failed} failed")
+
+
+async def _work(settings: Settings) -> None:
+    """The outbox worker: sends due messages until SIGTERM or SIGINT, finishing the batch in hand."""
+    engine = create_engine(settings.database_url_value)
+    dispatcher = _dispatcher(settings, engine)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    logging.getLogger(__name__).info("worker started (%s)", settings.notify_backend)
+    try:
+        await dispatcher.run_forever(stop, idle_seconds=min(settings.outbox_interval_seconds, 1.0))
+    finally:
+        await dispatcher.close()
+        await engine.dispose()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -156,6 +185,7 @@ def _parser() -> argparse.ArgumentParser:
     out = commands.add_parser("outbox", help="the message outbox")
     out_commands = out.add_subparsers(dest="outbox_command", required=True)
     out_commands.add_parser("send", help="send the messages that are due, once")
+    commands.add_parser("worker", help="send due messages continuously (any number of workers may run)")
     return parser
 
 
@@ -196,6 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "outbox":
         asyncio.run(_send_outbox(settings))
+        return 0
+    if args.command == "worker":
+        asyncio.run(_work(settings))
         return 0
     raise AssertionError(f"unhandled command {args.command}")
 

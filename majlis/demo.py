@@ -224,5 +224,7 @@ async def _calendar(
         await triage.classify(
             session=session, clock=clock, tracking_number=number, actor_id=audit, category=category, urgency=urgency
         )
-        await triage.route(session=session, clock=clock, tracking_number=number, actor_id=audit, to=route)
+        await triage.route(
+            session=session, clock=clock, tracking_number=number, actor_id=audit, to=route, status_url=status_url
+        )
     await scheduling.run_allocation(session=session, clock=clock, actor_id=protocol, status_url=status_url)

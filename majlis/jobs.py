@@ -8,9 +8,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from majlis.clock import Clock
+from majlis.db import transaction
 from majlis.settings import Settings
-from notify import outbox
-from notify.senders import Sender
+from notify.outbox import Dispatcher
+from scheduler import confirmations
 from scheduler.weekly import weekly_run
 
 log = logging.getLogger(__name__)
@@ -21,20 +22,41 @@ def start(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
-    sender: Sender,
+    dispatcher: Dispatcher,
 ) -> AsyncIOScheduler:
     """A running scheduler with Majlis's periodic jobs."""
     scheduler = AsyncIOScheduler(timezone=settings.timezone)
 
     async def dispatch_outbox() -> None:
         try:
-            sent = await outbox.dispatch_due(sessions=sessions, clock=clock, sender=sender)
+            report = await dispatcher.run_once(max_rounds=20)
         except Exception:
             log.exception("outbox dispatch failed; the next run tries again")
             return
-        if sent:
-            log.info("outbox: sent %d message(s)", sent)
+        if report.sent or report.failed or report.retried:
+            log.info("outbox: %s", report)
 
+    policy = confirmations.policy_from(settings)
+
+    async def ask_confirmations() -> None:
+        try:
+            async with transaction(sessions) as session:
+                asked = await confirmations.ask_due(session=session, clock=clock, policy=policy)
+        except Exception:
+            log.exception("asking for confirmations failed; the next run tries again")
+            return
+        if asked:
+            log.info("confirmations: asked %d applicant(s)", asked)
+
+    # The sweep writes the confirmation requests; the dispatcher sends them on its next round.
+    scheduler.add_job(
+        ask_confirmations,
+        "interval",
+        seconds=settings.outbox_interval_seconds,
+        id="confirmations",
+        max_instances=1,
+        coalesce=True,
+    )
     scheduler.add_job(
         dispatch_outbox,
         "interval",

@@ -49,7 +49,8 @@ class Settings(BaseModel):
     login_window_minutes: int = Field(default=15, ge=1)
     # Status enquiries that match nothing, per address in the same window.
     lookup_max_misses: int = Field(default=20, ge=1)
-    notify_backend: Literal["console", "null"] = "console"
+    # Where messages go: printed (make run), dropped, or to the providers (Twilio and SMTP).
+    notify_backend: Literal["console", "null", "providers"] = "console"
     # Urgent arrivals: place a critical or urgent request as soon as it is routed to an audience,
     # and let a critical one displace the latest-priority appointment not yet confirmed.
     place_urgent_on_route: bool = True
@@ -62,11 +63,60 @@ class Settings(BaseModel):
     calendar_fetch_private: bool = False
     # Requests of one applicant or phone this close together are compared for duplicates.
     duplicate_window_days: int = Field(default=90, ge=1, le=3650)
-    sms_sender: str = "MAJLIS"
-    # Periodic jobs (the outbox dispatcher for now); tests switch them off and
-    # call the jobs themselves with a moved clock.
+    # The registered alphanumeric sender name SMS go out under.
+    sms_sender: str = Field(default="MAJLIS", min_length=1, max_length=11)
+    # Periodic jobs (the outbox dispatcher, the confirmation sweep, the weekly
+    # allocation); tests switch them off and call the jobs themselves with a moved clock.
     jobs_enabled: bool = True
     outbox_interval_seconds: float = Field(default=5.0, gt=0)
+    # The dispatcher: messages claimed per round, sent at once, and the provider's rate.
+    outbox_batch: int = Field(default=100, ge=1, le=5000)
+    outbox_concurrency: int = Field(default=8, ge=1, le=256)
+    outbox_rate_per_second: float = Field(default=100.0, gt=0)
+    # A message claimed this long ago and still "sending" belongs to a dispatcher that
+    # died: the provider is asked whether it took it before it is sent again.
+    outbox_claim_timeout_seconds: float = Field(default=120.0, gt=0)
+    # Passing failures are tried again after 30 s, 1 min, 2 min … up to an hour, this many times in all.
+    outbox_max_attempts: int = Field(default=8, ge=1, le=50)
+    outbox_retry_base_seconds: float = Field(default=30.0, gt=0)
+    outbox_retry_max_seconds: float = Field(default=3600.0, gt=0)
+
+    # Twilio (notify_backend = "providers"). An empty api_base means Twilio itself;
+    # tests point it at a local fake of the REST API.
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr = SecretStr("")
+    twilio_api_base: str = ""
+    twilio_whatsapp_from: str = ""
+    twilio_voice_from: str = ""
+    # No Twilio voice speaks Saudi Arabic: Polly.Zeina (arb), Polly.Hala-Neural or
+    # Polly.Zayd-Neural (ar-AE), Google.ar-XA-Standard-A (ar-XA).
+    twilio_voice_ar: str = "Polly.Zeina"
+    twilio_voice_language_ar: str = "arb"
+    twilio_voice_en: str = "Polly.Joanna"
+    twilio_voice_language_en: str = "en-US"
+    # Approved WhatsApp templates by Majlis's name for them → ContentSid (HX…).
+    whatsapp_templates: dict[str, str] = Field(default_factory=dict)
+    # E-mail over SMTP.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    mail_from: str = "majlis@example.gov.sa"
+    # The confirmation timeline: asked this many days before the audience, on
+    # these channels, within working hours; no answer after this many hours puts
+    # the appointment on the call centre's list.
+    confirmation_days: int = Field(default=3, ge=1, le=14)
+    confirmation_channels: tuple[Literal["whatsapp", "voice", "sms", "email"], ...] = (
+        "whatsapp",
+        "voice",
+        "sms",
+        "email",
+    )
+    confirmation_no_answer_hours: float = Field(default=24.0, gt=0)
+    # A seat freed later than this before its audience is not offered to anyone.
+    backfill_min_notice_hours: float = Field(default=3.0, ge=0)
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

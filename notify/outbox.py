@@ -1,21 +1,62 @@
-"""Writing messages to the outbox and handing due ones to a sender."""
+"""Writing messages to the outbox, and the dispatcher that hands due ones to their channel.
+
+The life of a message: *pending* (written with the change that causes it, due
+at a time) → *sending* (claimed by one dispatcher and committed before the
+provider is called) → *sent* (the provider's id recorded). Passing failures go
+back to pending with a backoff; permanent ones, or too many passing ones,
+stop at *failed* and show on the staff page.
+
+Never twice: a claim is committed before the provider call, so two
+dispatchers never hold one message (PostgreSQL: `FOR UPDATE SKIP LOCKED`;
+SQLite: the single writer lock BEGIN IMMEDIATE takes). A dispatcher killed
+between the provider call and the commit of its answer leaves the message
+*sending*; once the claim is older than the claim timeout, the next
+dispatcher asks the provider (`Channel.find_sent`) whether it took the message
+after the claim, records it as sent if so, and sends it again only if not. The
+window that remains is documented in docs/architecture.md.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
-from datetime import datetime
-from typing import Protocol
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import time as time_of_day
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from majlis.clock import Clock
+from majlis.clock import RIYADH, Clock
 from majlis.db import transaction
-from notify.models import MessageStatus, OutboxMessage
-from notify.senders import Sender
+from majlis.settings import Settings
+from notify.channels import (
+    Channels,
+    Delivery,
+    Outgoing,
+    PermanentSendError,
+    TransientSendError,
+    Unresolvable,
+)
+from notify.invitation import invitation, uid_for
+from notify.links import AnswerLink, Links
+from notify.models import MessageStatus, OutboxMessage, WhatsAppContact
 
 log = logging.getLogger(__name__)
+
+# Messages whose body carries the answer link write this where it goes; the
+# dispatcher signs the link when it sends, so no secret is kept in the outbox.
+LINK = "{link}"
+# Channels that go through Twilio and report delivery to its status callback.
+TWILIO_CHANNELS = frozenset({"sms", "whatsapp", "voice"})
+# Voice calls ring only in working hours, Sunday to Thursday, Riyadh time.
+CALL_HOURS = (8, 16)
+WORKING_DAYS = frozenset({6, 0, 1, 2, 3})  # Sunday … Thursday (Monday is 0)
+WHATSAPP_WINDOW = timedelta(hours=24)
 
 
 async def enqueue(
@@ -29,9 +70,11 @@ async def enqueue(
     body: str,
     case_id: int | None = None,
     due_at: datetime | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> OutboxMessage:
     """Add a message to the outbox in the caller's transaction (flushed, not committed)."""
     now = clock.now()
+    due = due_at or now
     message = OutboxMessage(
         case_id=case_id,
         purpose=purpose,
@@ -39,14 +82,21 @@ async def enqueue(
         recipient=recipient,
         language=language,
         body=body,
+        payload=payload or {},
         created_at=now,
-        due_at=due_at or now,
+        due_at=due,
+        next_attempt_at=due,
         status=MessageStatus.PENDING,
         attempts=0,
     )
     session.add(message)
     await session.flush()
     return message
+
+
+def answer_link_payload(*, appointment_id: int, expires_at: datetime) -> dict[str, Any]:
+    """The payload of a message whose body (or template) carries the signed answer link."""
+    return {"answer_link": {"appointment_id": appointment_id, "expires_at": expires_at.isoformat()}}
 
 
 async def messages_for_case(*, session: AsyncSession, case_id: int) -> list[OutboxMessage]:
@@ -56,54 +106,22 @@ async def messages_for_case(*, session: AsyncSession, case_id: int) -> list[Outb
     return list(rows)
 
 
-async def dispatch_due(
-    *,
-    sessions: async_sessionmaker[AsyncSession],
-    clock: Clock,
-    sender: Sender,
-    batch: int = 50,
-) -> int:
-    """Send the messages that are due; gives back how many were sent.
-
-    A message is claimed (status sending) and committed before the sender is
-    called, so two dispatchers never send the same message; on PostgreSQL the
-    claim skips rows another dispatcher holds. Each message is sent and
-    recorded in its own transaction, so one failure does not stop the rest.
-    """
-    async with transaction(sessions) as session:
-        query = (
-            select(OutboxMessage.id)
-            .where(OutboxMessage.status == MessageStatus.PENDING, OutboxMessage.due_at <= clock.now())
-            .order_by(OutboxMessage.due_at, OutboxMessage.id)
-            .limit(batch)
+async def withdraw(*, session: AsyncSession, clock: Clock, case_id: int, purposes: Iterable[str], why: str) -> int:
+    """Cancels the case's messages of these purposes that have not gone yet; gives back how many."""
+    wanted = list(purposes)
+    if not wanted:
+        return 0
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.case_id == case_id,
+            OutboxMessage.purpose.in_(wanted),
+            OutboxMessage.status == MessageStatus.PENDING,
         )
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        ids = list(await session.scalars(query))
-        if not ids:
-            return 0
-        # SQLite: BEGIN IMMEDIATE already holds the single write lock here.
-        await session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .values(status=MessageStatus.SENDING, claimed_at=clock.now(), attempts=OutboxMessage.attempts + 1)
-        )
-    sent = 0
-    for message_id in ids:
-        async with transaction(sessions) as session:
-            message = await session.get_one(OutboxMessage, message_id)
-            try:
-                provider_id = await sender.send(message)
-            except Exception as exc:  # one bad message must not stop the batch
-                log.exception("outbox message %s failed", message_id)
-                message.status = MessageStatus.FAILED
-                message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                continue
-            message.status = MessageStatus.SENT
-            message.sent_at = clock.now()
-            message.provider_id = provider_id
-            sent += 1
-    return sent
+        .values(status=MessageStatus.CANCELLED, last_error=why, delivery_updated_at=clock.now())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class Addressee(Protocol):
@@ -131,4 +149,408 @@ async def sms_to_applicant(
         language=language,
         body=compose(language),
         case_id=case.id,
+    )
+
+
+# --- the dispatcher ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    batch: int = 100
+    concurrency: int = 8
+    rate_per_second: float = 100.0
+    claim_timeout: timedelta = timedelta(minutes=2)
+    max_attempts: int = 8
+    retry_base: timedelta = timedelta(seconds=30)
+    retry_max: timedelta = timedelta(hours=1)
+
+    def backoff(self, *, attempts: int, message_id: int) -> timedelta:
+        """30 s, 1 min, 2 min … up to the ceiling, spread a little by message so retries do not arrive together."""
+        delay: timedelta = min(self.retry_base * 2 ** max(attempts - 1, 0), self.retry_max)
+        return delay * (1 + (message_id % 10) / 20)
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    # Claims of dead dispatchers: found at the provider, sent again, or left to staff.
+    resolved_sent: int = 0
+    resolved_again: int = 0
+    uncertain: int = 0
+    deferred: int = 0
+    cancelled: int = 0
+
+    def add(self, other: DispatchReport) -> None:
+        for name in vars(self):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class RateLimiter:
+    """Starts at most `rate` sends a second, evenly spaced (real time: this paces a provider, not the domain).
+
+    It paces at 98 % of the provider's limit, so that jitter on the way cannot
+    bunch a hundred and one requests into the provider's second.
+    """
+
+    def __init__(self, rate_per_second: float) -> None:
+        self._interval = 1.02 / rate_per_second
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self._interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
+def _riyadh_day_start(moment: datetime) -> datetime:
+    local = moment.astimezone(RIYADH)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def next_calling_time(moment: datetime, *, not_today: bool = False) -> datetime:
+    """The first moment at or after `moment` inside calling hours (the next working morning if need be)."""
+    local = moment.astimezone(RIYADH)
+    opening = time_of_day(CALL_HOURS[0])
+    day = local.date()
+    if not_today or local.hour >= CALL_HOURS[1] or local.weekday() not in WORKING_DAYS:
+        day += timedelta(days=1)
+        local = datetime.combine(day, opening, tzinfo=RIYADH)
+    while day.weekday() not in WORKING_DAYS:
+        day += timedelta(days=1)
+        local = datetime.combine(day, opening, tzinfo=RIYADH)
+    return max(local, datetime.combine(day, opening, tzinfo=RIYADH))
+
+
+class Dispatcher:
+    """Claims due messages, sends them through their channels at the provider's rate, records what happened."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        channels: Channels,
+        links: Links,
+        policy: DispatchPolicy | None = None,
+        organizer: str = "majlis@example.gov.sa",
+    ) -> None:
+        self._sessions = sessions
+        # The ORGANIZER of calendar invitations (the address e-mail goes from) and its domain for UIDs.
+        self._organizer = organizer
+        self._clock = clock
+        self._channels = channels
+        self._links = links
+        self.policy = policy or DispatchPolicy()
+        self._limiter = RateLimiter(self.policy.rate_per_second)
+
+    async def run_once(self, *, max_rounds: int | None = None) -> DispatchReport:
+        """Resolves dead claims, then sends everything due now, batch after batch."""
+        report = DispatchReport()
+        report.add(await self.resolve_stale())
+        rounds = 0
+        while max_rounds is None or rounds < max_rounds:
+            rounds += 1
+            claimed, skipped = await self._claim()
+            report.add(skipped)
+            if not claimed:
+                break
+            report.add(await self._send_all(claimed))
+        return report
+
+    # -- claiming ------------------------------------------------------------------------------
+
+    async def _claim(self) -> tuple[list[Outgoing], DispatchReport]:
+        skipped = DispatchReport()
+        async with transaction(self._sessions) as session:
+            now = self._clock.now()
+            query = (
+                select(OutboxMessage)
+                .where(OutboxMessage.status == MessageStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(self.policy.batch)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = list(await session.scalars(query))
+            if not rows:
+                return [], skipped
+            contacts = await self._whatsapp_contacts(session, {r.recipient for r in rows if r.channel == "whatsapp"})
+            called = await self._called_today(session, now, {r.recipient for r in rows if r.channel == "voice"})
+            claimed: list[Outgoing] = []
+            for row in rows:
+                if row.channel == "voice":
+                    local = now.astimezone(RIYADH)
+                    in_hours = CALL_HOURS[0] <= local.hour < CALL_HOURS[1] and local.weekday() in WORKING_DAYS
+                    if not in_hours or row.recipient in called:
+                        # Never at night or on the weekend; never a second call the same day.
+                        row.next_attempt_at = next_calling_time(now, not_today=row.recipient in called)
+                        skipped.deferred += 1
+                        continue
+                    called.add(row.recipient)
+                contact = contacts.get(row.recipient)
+                if row.channel == "whatsapp" and contact is not None and contact.opted_out_at is not None:
+                    row.status = MessageStatus.CANCELLED
+                    row.last_error = "opted out of WhatsApp"
+                    skipped.cancelled += 1
+                    continue
+                row.status = MessageStatus.SENDING
+                row.claimed_at = now
+                row.attempts += 1
+                session_open = (
+                    contact is not None
+                    and contact.last_inbound_at is not None
+                    and now - contact.last_inbound_at < WHATSAPP_WINDOW
+                )
+                claimed.append(self._outgoing(row, whatsapp_session_open=session_open))
+        return claimed, skipped
+
+    async def _whatsapp_contacts(self, session: AsyncSession, phones: set[str]) -> dict[str, WhatsAppContact]:
+        if not phones:
+            return {}
+        rows = await session.scalars(select(WhatsAppContact).where(WhatsAppContact.phone.in_(phones)))
+        return {row.phone: row for row in rows}
+
+    async def _called_today(self, session: AsyncSession, now: datetime, phones: set[str]) -> set[str]:
+        if not phones:
+            return set()
+        rows = await session.scalars(
+            select(OutboxMessage.recipient).where(
+                OutboxMessage.channel == "voice",
+                OutboxMessage.recipient.in_(phones),
+                OutboxMessage.status.in_((MessageStatus.SENT, MessageStatus.SENDING, MessageStatus.UNCERTAIN)),
+                OutboxMessage.claimed_at >= _riyadh_day_start(now),
+            )
+        )
+        return set(rows)
+
+    def _outgoing(self, row: OutboxMessage, *, whatsapp_session_open: bool = False) -> Outgoing:
+        body = row.body
+        payload: dict[str, Any] = dict(row.payload or {})
+        gather_action = ""
+        link_fields = payload.get("answer_link")
+        if isinstance(link_fields, dict):
+            link = AnswerLink(
+                appointment_id=int(link_fields["appointment_id"]),
+                expires_at=datetime.fromisoformat(str(link_fields["expires_at"])),
+            )
+            page = self._links.answer_page(link)
+            body = body.replace(LINK, page)
+            variables = payload.get("variables")
+            if isinstance(variables, dict):
+                payload["variables"] = {k: str(v).replace(LINK, page) for k, v in variables.items()}
+            if row.channel == "voice" and payload.get("gather"):
+                gather_action = self._links.voice_answer(link)
+        details = payload.get("invitation")
+        if row.channel == "email" and isinstance(details, dict):
+            payload["ics"] = self._calendar(row, details)
+            payload["method"] = details["method"]
+        return Outgoing(
+            message_id=row.id,
+            channel=row.channel,
+            recipient=row.recipient,
+            language=row.language,
+            body=body,
+            purpose=row.purpose,
+            payload=payload,
+            whatsapp_session_open=whatsapp_session_open,
+            status_callback=self._links.status_callback() if row.channel in TWILIO_CHANNELS else "",
+            gather_action=gather_action,
+        )
+
+    def _calendar(self, row: OutboxMessage, details: dict[str, Any]) -> str:
+        """The invitation's iCalendar text, built when it is sent; DTSTAMP is when the change happened."""
+        return invitation(
+            uid=uid_for(str(details["tracking_number"]), self._organizer.rpartition("@")[2]),
+            sequence=int(details["sequence"]),
+            method="CANCEL" if details["method"] == "CANCEL" else "REQUEST",
+            starts_at=datetime.fromisoformat(str(details["starts_at"])),
+            ends_at=datetime.fromisoformat(str(details["ends_at"])),
+            summary=str(details["summary"]),
+            location=str(details["location"]),
+            description=row.body,
+            organizer_email=self._organizer,
+            organizer_name="Majlis",
+            attendee_email=row.recipient,
+            attendee_name=str(details["attendee_name"]),
+            stamp=row.created_at,
+        ).decode()
+
+    # -- sending -------------------------------------------------------------------------------
+
+    async def _send_all(self, claimed: list[Outgoing]) -> DispatchReport:
+        report = DispatchReport()
+        gate = asyncio.Semaphore(self.policy.concurrency)
+
+        async def one(outgoing: Outgoing) -> None:
+            async with gate:
+                await self._send_one(outgoing, report)
+
+        await asyncio.gather(*(one(o) for o in claimed))
+        return report
+
+    async def _send_one(self, outgoing: Outgoing, report: DispatchReport) -> None:
+        channel = self._channels.get(outgoing.channel)
+        if channel is None:
+            await self._record_failure(outgoing, f"no {outgoing.channel} channel is configured", code="no_channel")
+            report.failed += 1
+            return
+        await self._limiter.acquire()
+        try:
+            delivery = await channel.send(outgoing)
+        except PermanentSendError as exc:
+            log.warning("outbox message %s refused: %s", outgoing.message_id, exc)
+            await self._record_failure(outgoing, str(exc), code=exc.code)
+            report.failed += 1
+        except TransientSendError as exc:
+            if await self._record_retry(outgoing, str(exc)):
+                report.retried += 1
+            else:
+                report.failed += 1
+        except Exception as exc:  # an unknown failure: treat it as passing, and keep the batch going
+            log.exception("outbox message %s: unexpected error", outgoing.message_id)
+            if await self._record_retry(outgoing, f"{type(exc).__name__}: {exc}"):
+                report.retried += 1
+            else:
+                report.failed += 1
+        else:
+            await self._record_sent(outgoing.message_id, delivery)
+            report.sent += 1
+
+    async def _record_sent(self, message_id: int, delivery: Delivery) -> None:
+        async with transaction(self._sessions) as session:
+            now = self._clock.now()
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.status == MessageStatus.SENDING)
+                .values(
+                    status=MessageStatus.SENT,
+                    sent_at=now,
+                    provider_id=delivery.provider_id,
+                    delivery_status=delivery.status,
+                    delivery_updated_at=now,
+                    last_error=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _record_failure(self, outgoing: Outgoing, error: str, *, code: str) -> None:
+        async with transaction(self._sessions) as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == outgoing.message_id, OutboxMessage.status == MessageStatus.SENDING)
+                .values(status=MessageStatus.FAILED, last_error=error[:2000], error_code=code[:32] or None)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _record_retry(self, outgoing: Outgoing, error: str) -> bool:
+        """Back to pending after a backoff; gives back False when that was the last attempt (failed)."""
+        async with transaction(self._sessions) as session:
+            row = await session.get(OutboxMessage, outgoing.message_id, populate_existing=True)
+            if row is None or row.status is not MessageStatus.SENDING:
+                return True
+            row.last_error = error[:2000]
+            if row.attempts >= self.policy.max_attempts:
+                row.status = MessageStatus.FAILED
+                row.error_code = "gave_up"
+                return False
+            row.status = MessageStatus.PENDING
+            row.next_attempt_at = self._clock.now() + self.policy.backoff(
+                attempts=row.attempts, message_id=row.id
+            )
+            return True
+
+    # -- claims of dead dispatchers ------------------------------------------------------------
+
+    async def resolve_stale(self) -> DispatchReport:
+        """Settles messages left "sending" by a dispatcher that died: asks the provider before sending again."""
+        report = DispatchReport()
+        async with transaction(self._sessions) as session:
+            now = self._clock.now()
+            query = (
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.status == MessageStatus.SENDING,
+                    OutboxMessage.claimed_at < now - self.policy.claim_timeout,
+                )
+                .order_by(OutboxMessage.id)
+                .limit(self.policy.batch)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            stale: list[tuple[Outgoing, datetime]] = []
+            for row in await session.scalars(query):
+                assert row.claimed_at is not None
+                stale.append((self._outgoing(row), row.claimed_at))
+                # Take the claim over, so no other dispatcher resolves it at the same time.
+                row.claimed_at = now
+        for outgoing, claimed_at in stale:
+            channel = self._channels.get(outgoing.channel)
+            try:
+                if channel is None:
+                    raise Unresolvable(f"no {outgoing.channel} channel is configured")
+                found = await channel.find_sent(outgoing, since=claimed_at)
+            except Unresolvable as exc:
+                await self._settle(outgoing.message_id, MessageStatus.UNCERTAIN, error=str(exc))
+                report.uncertain += 1
+                log.warning("outbox message %s: cannot tell whether it went; left to staff", outgoing.message_id)
+                continue
+            except (TransientSendError, PermanentSendError) as exc:
+                # The provider cannot answer now: the claim stays, and is asked about again after the timeout.
+                log.warning("outbox message %s: provider look-up failed: %s", outgoing.message_id, exc)
+                continue
+            if found is not None:
+                await self._record_sent(outgoing.message_id, found)
+                report.resolved_sent += 1
+            else:
+                await self._settle(outgoing.message_id, MessageStatus.PENDING)
+                report.resolved_again += 1
+        return report
+
+    async def _settle(self, message_id: int, status: MessageStatus, *, error: str | None = None) -> None:
+        async with transaction(self._sessions) as session:
+            values: dict[str, Any] = {"status": status, "next_attempt_at": self._clock.now()}
+            if error is not None:
+                values["last_error"] = error
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.status == MessageStatus.SENDING)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def close(self) -> None:
+        await self._channels.close()
+
+    async def run_forever(self, stop: asyncio.Event, *, idle_seconds: float = 1.0) -> None:
+        """The worker's loop: dispatch, then wait a moment (or until stopped) when nothing was due."""
+        while not stop.is_set():
+            try:
+                report = await self.run_once(max_rounds=10)
+            except Exception:
+                log.exception("dispatch round failed; trying again")
+                report = DispatchReport()
+            if report.sent or report.retried or report.failed:
+                log.info("outbox: %s", report)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
+
+
+def policy_from(settings: Settings) -> DispatchPolicy:
+    """The dispatcher's policy from the settings."""
+    return DispatchPolicy(
+        batch=settings.outbox_batch,
+        concurrency=settings.outbox_concurrency,
+        rate_per_second=settings.outbox_rate_per_second,
+        claim_timeout=timedelta(seconds=settings.outbox_claim_timeout_seconds),
+        max_attempts=settings.outbox_max_attempts,
+        retry_base=timedelta(seconds=settings.outbox_retry_base_seconds),
+        retry_max=timedelta(seconds=settings.outbox_retry_max_seconds),
     )

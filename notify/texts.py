@@ -78,3 +78,122 @@ def audience_moved_sms(*, language: str, tracking_number: str, when: str, place:
     if language == "en":
         return f"The audience of request {tracking_number} has moved to {when} at {place}. {status_url}"
     return f"تغيّر موعد مقابلة الطلب رقم {tracking_number} إلى {when} في {place}. {status_url}"
+
+
+# --- the confirmation request, three days before --------------------------------------------
+# `link` is where the signed answer link goes; the dispatcher writes it in when it sends.
+
+REPLY_CHOICES = {
+    "ar": "للتأكيد أرسلوا 1، ولتغيير الموعد 2، وللإلغاء 3.",
+    "en": "Reply 1 to confirm, 2 to change the date, 3 to cancel.",
+}
+
+
+def confirmation_sms(*, language: str, tracking_number: str, when: str, place: str, link: str) -> str:
+    """SMS cannot be answered in Saudi Arabia: it carries the link to answer on the portal."""
+    if language == "en":
+        return f"Audience for request {tracking_number}: {when} at {place}. Confirm, change or cancel: {link}"
+    return f"موعد مقابلة الطلب {tracking_number}: {when} في {place}. للتأكيد أو التغيير أو الإلغاء: {link}"
+
+
+def confirmation_whatsapp(*, language: str, tracking_number: str, when: str, place: str, link: str) -> str:
+    """The free-form message inside the 24-hour window; outside it the approved template carries the same."""
+    if language == "en":
+        return (
+            f"Your audience for request {tracking_number} is on {when} at {place}. "
+            f"{REPLY_CHOICES['en']} Or answer here: {link}"
+        )
+    return (
+        f"موعد مقابلتكم للطلب رقم {tracking_number} هو {when} في {place}. "
+        f"{REPLY_CHOICES['ar']} أو أجيبوا من هنا: {link}"
+    )
+
+
+def confirmation_call(*, language: str, tracking_number: str, when: str, place: str) -> str:
+    """What the voice call says; the keypad answers it."""
+    if language == "en":
+        return (
+            f"Hello. This is the office of the open-door audience. Your audience for request {tracking_number} "
+            f"is on {when}, at {place}. To confirm, press 1. To change the date, press 2. To cancel, press 3."
+        )
+    return (
+        f"السلام عليكم. معكم مكتب اللقاء المفتوح. موعد مقابلتكم للطلب رقم {tracking_number} "
+        f"هو {when} في {place}. للتأكيد اضغطوا 1، ولتغيير الموعد اضغطوا 2، وللإلغاء اضغطوا 3."
+    )
+
+
+def confirmation_email(*, language: str, tracking_number: str, when: str, place: str, link: str) -> tuple[str, str]:
+    """Subject and text of the e-mail that asks for confirmation (the invitation rides with it)."""
+    if language == "en":
+        return (
+            f"Please confirm your audience — request {tracking_number}",
+            f"Your audience for request {tracking_number} is on {when} at {place}.\n\n"
+            f"Please confirm it, or ask for another date, or cancel it, on this page:\n{link}\n",
+        )
+    return (
+        f"تأكيد موعد المقابلة — الطلب رقم {tracking_number}",
+        f"موعد مقابلتكم للطلب رقم {tracking_number} هو {when} في {place}.\n\n"
+        f"نرجو تأكيد الموعد أو طلب موعد آخر أو إلغاءه من هذه الصفحة:\n{link}\n",
+    )
+
+
+def invitation_email(*, language: str, tracking_number: str, when: str, place: str, cancelled: bool) -> tuple[str, str]:
+    """Subject and text of the e-mail carrying the calendar invitation (or its cancellation)."""
+    if language == "en":
+        if cancelled:
+            return (
+                f"Audience cancelled — request {tracking_number}",
+                f"The audience for request {tracking_number} on {when} will not take place. A new date will follow.\n",
+            )
+        return (
+            f"Your audience — request {tracking_number}",
+            f"Your audience for request {tracking_number} is on {when} at {place}. "
+            "The invitation is attached for your calendar.\n",
+        )
+    if cancelled:
+        return (
+            f"إلغاء موعد المقابلة — الطلب رقم {tracking_number}",
+            f"أُلغي موعد مقابلة الطلب رقم {tracking_number} في {when}، وسيُرسل إليكم موعد جديد.\n",
+        )
+    return (
+        f"موعد مقابلتكم — الطلب رقم {tracking_number}",
+        f"موعد مقابلتكم للطلب رقم {tracking_number} هو {when} في {place}. الدعوة مرفقة لتقويمكم.\n",
+    )
+
+
+def audience_summary(*, language: str, tracking_number: str) -> str:
+    """The calendar entry's title."""
+    if language == "en":
+        return f"Open-door audience — request {tracking_number}"
+    return f"المقابلة في اللقاء المفتوح — الطلب رقم {tracking_number}"
+
+
+# --- stage notices ------------------------------------------------------------------------------
+
+
+def confirmed_sms(*, language: str, tracking_number: str, when: str, status_url: str) -> str:
+    if language == "en":
+        return f"Thank you: the audience of request {tracking_number} on {when} is confirmed. {status_url}"
+    return f"شكرًا لكم، تأكد موعد مقابلة الطلب رقم {tracking_number} في {when}. {status_url}"
+
+
+def rescheduling_sms(*, language: str, tracking_number: str, when: str, status_url: str) -> str:
+    """The applicant asked for another date: the old one is freed and a new one follows."""
+    if language == "en":
+        return (
+            f"As you asked, the audience of request {tracking_number} on {when} is freed; "
+            f"a new date will follow. {status_url}"
+        )
+    return f"بناءً على طلبكم أُلغي موعد الطلب رقم {tracking_number} في {when}، وسيُرسل إليكم موعد جديد. {status_url}"
+
+
+def referred_sms(*, language: str, tracking_number: str, status_url: str) -> str:
+    if language == "en":
+        return f"Request {tracking_number} has been referred to the competent department. Follow it: {status_url}"
+    return f"أُحيل طلبكم رقم {tracking_number} إلى الجهة المختصة. للمتابعة: {status_url}"
+
+
+def completed_sms(*, language: str, tracking_number: str, status_url: str) -> str:
+    if language == "en":
+        return f"Request {tracking_number} is complete. Thank you. Rate our service: {status_url}"
+    return f"اكتملت معالجة طلبكم رقم {tracking_number}. شكرًا لكم، ويسعدنا تقييم خدمتنا: {status_url}"

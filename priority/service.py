@@ -285,10 +285,11 @@ async def route(
     tracking_number: str,
     actor_id: int,
     to: str,
+    status_url: str,
     change_reason: str | None = None,
     change_text: str | None = None,
 ) -> Triage:
-    """Sends the case to an audience (in person or by video) or to a written referral."""
+    """Sends the case to an audience (in person or by video) or to a written referral (the applicant told)."""
     case = await open_case(session=session, tracking_number=tracking_number)
     errors: list[FieldError] = []
     target: Route | None = None
@@ -322,7 +323,11 @@ async def route(
     triage.updated_at = clock.now()
     status = CaseStatus.REFERRED if target is Route.WRITTEN_REFERRAL else CaseStatus.AWAITING_AUDIENCE
     if case.status is not status:
-        await cases.change_status(session=session, clock=clock, case=case, to_status=status, actor_id=actor_id)
+        change = await cases.change_status(
+            session=session, clock=clock, case=case, to_status=status, actor_id=actor_id
+        )
+        if status is CaseStatus.REFERRED:
+            await cases.stage_notice(session=session, clock=clock, case=case, change=change, status_url=status_url)
     await audit.record(
         session=session,
         clock=clock,

@@ -242,9 +242,9 @@ def _explain(score: float, rank: int, total: int, seat_words: str, ahead: int, p
     return f"score {score:.1f}, rank {rank} of {total}; earliest compatible seat: {seat_words}{days}; {before}"
 
 
-def _groups(seats: Iterable[OpenSeat], now: datetime) -> dict[_GroupKey, _Group]:
+def _groups(seats: Iterable[OpenSeat], now: datetime, notice: timedelta) -> dict[_GroupKey, _Group]:
     """The seats that may be filled at `now`, grouped by what compatibility asks of them."""
-    earliest_start = now + MIN_NOTICE
+    earliest_start = now + notice
     seen: set[tuple[int, int]] = set()
     grouped: dict[_GroupKey, list[OpenSeat]] = {}
     for seat in seats:
@@ -259,11 +259,17 @@ def _groups(seats: Iterable[OpenSeat], now: datetime) -> dict[_GroupKey, _Group]
     return {key: _Group(members) for key, members in grouped.items()}
 
 
-def allocate(seats: Iterable[OpenSeat], waiting: Iterable[Waiting], now: datetime) -> AllocationResult:
-    """The placements of one run at `now`: each request, in priority order, in its earliest compatible seat."""
+def allocate(
+    seats: Iterable[OpenSeat], waiting: Iterable[Waiting], now: datetime, *, notice: timedelta = MIN_NOTICE
+) -> AllocationResult:
+    """The placements of one run at `now`: each request, in priority order, in its earliest compatible seat.
+
+    `notice` is the least time between now and a seat's start: three days for
+    runs; less only for a freed seat offered at short notice (backfill).
+    """
     if now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
-    groups = _groups(seats, now)
+    groups = _groups(seats, now, notice)
     queue = sorted(waiting, key=priority_key)
     if len({request.case_id for request in queue}) != len(queue):
         raise ValueError("a case is in the waiting list twice")

@@ -23,7 +23,7 @@ from priority import service as triage
 from priority.models import ChangedField
 from priority.score import Urgency
 from rooms import service as rooms
-from scheduler import calendar
+from scheduler import calendar, notices
 from scheduler import service as scheduling
 from scheduler.allocation import MIN_NOTICE, OpenSeat, allocate
 from scheduler.busy import BusyInterval
@@ -35,9 +35,11 @@ class CalendarRefusal(DomainError):
 
 
 async def _release(*, session: AsyncSession, clock: Clock, appointment: Appointment, reason: str) -> None:
+    """Frees the seat; a confirmation request about it that has not gone yet is withdrawn."""
     appointment.state = AppointmentState.RELEASED
     appointment.released_at = clock.now()
     appointment.release_reason = reason
+    await notices.withdraw_confirmation(session=session, clock=clock, appointment=appointment, why=reason)
     await session.flush()
 
 
@@ -78,6 +80,7 @@ async def _release_and_tell(
             status_url=status_url,
         ),
     )
+    await notices.email_invitation(session=session, clock=clock, case=case, appointment=appointment, cancelled=True)
 
 
 async def _appointments_in(*, session: AsyncSession, session_id: int) -> list[Appointment]:
@@ -335,6 +338,7 @@ async def move_appointment(
             status_url=status_url,
         ),
     )
+    await notices.email_invitation(session=session, clock=clock, case=case, appointment=moved)
     return moved
 
 

@@ -140,3 +140,40 @@ class UnavailableDay(Base):
 
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class Answer(enum.StrEnum):
+    """What the applicant answered when asked to confirm the audience."""
+
+    CONFIRMED = "confirmed"
+    # The date does not suit: the seat is freed and a new date set.
+    RESCHEDULED = "rescheduled"
+    # No audience wanted: the seat is freed and the request followed in writing.
+    CANCELLED = "cancelled"
+
+
+class Confirmation(Base):
+    """Asking the applicant of an appointment to confirm it, and the answer.
+
+    One per appointment: asked three days before the audience (at once for a
+    seat offered at short notice). Unanswered after the configured hours, it is
+    on the call centre's list until staff record an answer.
+    """
+
+    __tablename__ = "confirmations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    ask_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # A freed seat offered to the next request at short notice (backfill).
+    short_notice: Mapped[bool] = mapped_column(Boolean, default=False)
+    answer: Mapped[Answer | None] = mapped_column(enum_type(Answer, 16))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # whatsapp, voice, portal or call_centre.
+    answered_via: Mapped[str] = mapped_column(String(16), default="")
+    # The call centre's calls that reached nobody, with the last one's note.
+    call_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_call_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_call_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    last_call_note: Mapped[str] = mapped_column(Text, default="")

@@ -31,7 +31,8 @@ from priority.models import Route
 from priority.score import priority_score
 from rooms import service as rooms
 from rooms.models import RoomKind
-from scheduler.allocation import Mode, OpenSeat, Waiting, allocate
+from scheduler import notices
+from scheduler.allocation import Mode, OpenSeat, Placement, Waiting, allocate
 from scheduler.models import (
     LIVE_STATES,
     Appointment,
@@ -238,30 +239,10 @@ async def run_allocation(
     lost = 0
     placed = 0
     for placement in result.placements:
-        appointment = Appointment(
-            case_id=placement.case_id,
-            slot_id=placement.slot_id,
-            seat=placement.seat,
-            state=AppointmentState.SCHEDULED,
-            placed_at=clock.now(),
-            placed_by_id=actor_id,
-            explanation=placement.explanation,
-            sequence=0,
-            release_reason="",
-        )
-        try:
-            async with session.begin_nested():
-                if not await _still_open(session=session, slot_id=placement.slot_id):
-                    raise _SlotClosed
-                session.add(appointment)
-                await session.flush()
-        except (IntegrityError, _SlotClosed):
+        if await place(session=session, clock=clock, placement=placement, actor_id=actor_id, status_url=status_url):
+            placed += 1
+        else:
             lost += 1
-            continue
-        placed += 1
-        await _tell_scheduled(
-            session=session, clock=clock, appointment=appointment, actor_id=actor_id, status_url=status_url
-        )
     await audit.record(
         session=session,
         clock=clock,
@@ -272,6 +253,44 @@ async def run_allocation(
         details={"placed": placed, "unplaced": len(result.unplaced), "lost_races": lost},
     )
     return RunReport(placed=placed, unplaced=len(result.unplaced), lost_races=lost)
+
+
+async def place(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    placement: Placement,
+    actor_id: int | None,
+    status_url: str,
+    explanation: str | None = None,
+) -> Appointment | None:
+    """Writes one placement if its seat is still free and its slot still open, and tells the applicant.
+
+    None when another run or a move took the seat first, or the slot closed: the request stays waiting.
+    """
+    appointment = Appointment(
+        case_id=placement.case_id,
+        slot_id=placement.slot_id,
+        seat=placement.seat,
+        state=AppointmentState.SCHEDULED,
+        placed_at=clock.now(),
+        placed_by_id=actor_id,
+        explanation=explanation or placement.explanation,
+        sequence=0,
+        release_reason="",
+    )
+    try:
+        async with session.begin_nested():
+            if not await _still_open(session=session, slot_id=placement.slot_id):
+                raise _SlotClosed
+            session.add(appointment)
+            await session.flush()
+    except (IntegrityError, _SlotClosed):
+        return None
+    await _tell_scheduled(
+        session=session, clock=clock, appointment=appointment, actor_id=actor_id, status_url=status_url
+    )
+    return appointment
 
 
 async def _tell_scheduled(
@@ -303,6 +322,7 @@ async def _tell_scheduled(
             status_url=status_url,
         ),
     )
+    await notices.email_invitation(session=session, clock=clock, case=case, appointment=appointment)
 
 
 async def set_unavailable_days(

@@ -27,7 +27,7 @@ from majlis.app import create_app
 from majlis.clock import RIYADH, FrozenClock
 from majlis.db import create_engine
 from majlis.settings import Settings, load_settings
-from notify.models import OutboxMessage
+from notify.channels import CHANNELS, Channels, Delivery, Outgoing
 from tests.postgres_server import PostgresServer
 from web.keys import SESSIONS
 
@@ -36,15 +36,25 @@ BACKENDS = ("sqlite", "postgresql")
 _counter = itertools.count()
 
 
-class RecordingSender:
-    """Keeps what it is asked to send, for tests to read."""
+class RecordingChannel:
+    """A channel that keeps what it is asked to send, for tests to read."""
 
     def __init__(self) -> None:
-        self.sent: list[OutboxMessage] = []
+        self.sent: list[Outgoing] = []
 
-    async def send(self, message: OutboxMessage) -> str:
-        self.sent.append(message)
-        return f"test-{message.id}"
+    async def send(self, outgoing: Outgoing) -> Delivery:
+        self.sent.append(outgoing)
+        return Delivery(provider_id=f"test-{outgoing.message_id}", status="accepted")
+
+    async def find_sent(self, outgoing: Outgoing, *, since: datetime) -> Delivery | None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    def channels(self) -> Channels:
+        """This one recorder behind every channel name."""
+        return Channels(dict.fromkeys(CHANNELS, self))
 
 
 def run_outside_loop(coroutine: Coroutine[Any, Any, None]) -> None:
@@ -132,13 +142,13 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
 
 
 @pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
+def recorder() -> RecordingChannel:
+    return RecordingChannel()
 
 
 @pytest.fixture
-def app(database_url: str, clock: FrozenClock, sender: RecordingSender) -> web.Application:
-    return create_app(make_settings(database_url), clock=clock, sender=sender)
+def app(database_url: str, clock: FrozenClock, recorder: RecordingChannel) -> web.Application:
+    return create_app(make_settings(database_url), clock=clock, channels=recorder.channels())
 
 
 async def start_client(app: web.Application) -> TestClient[web.Request, web.Application]:

@@ -7,7 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from majlis.clock import Clock
 from majlis.settings import Settings
-from notify.senders import Sender
+from notify.channels import Channels
+from notify.links import Links
+from notify.outbox import Dispatcher
 from web.i18n import Catalogs
 from web.signed_in import SignedIn
 
@@ -15,7 +17,9 @@ SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
 ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
-SENDER = web.AppKey("sender", Sender)
+CHANNELS = web.AppKey("channels", Channels)
+LINKS = web.AppKey("links", Links)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 CATALOGS = web.AppKey("catalogs", Catalogs)
 
 DB = web.RequestKey("db", AsyncSession)

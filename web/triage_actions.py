@@ -53,6 +53,7 @@ async def _route(request: web.Request, number: str, fields: Mapping[str, str]) -
         actor_id=signed_in_user(request).id,
         tracking_number=number,
         to=fields.get("route", ""),
+        status_url=status_url(request),
         change_reason=fields.get("change_reason"),
         change_text=fields.get("change_text"),
     )

@@ -22,6 +22,8 @@ from priority import service as triage
 from priority.models import ManualChange, Triage
 from tests.factories import details, make_staff
 
+STATUS_URL = "https://majlis.example/status"
+
 Sessions = async_sessionmaker[AsyncSession]
 URL = "https://majlis.example.sa/status"
 
@@ -50,7 +52,9 @@ async def ready(
         await triage.classify(
             session=session, clock=clock, tracking_number=number, actor_id=actor, category=category, urgency=urgency
         )
-        await triage.route(session=session, clock=clock, tracking_number=number, actor_id=actor, to=route)
+        await triage.route(
+            session=session, clock=clock, tracking_number=number, actor_id=actor, to=route, status_url=STATUS_URL
+        )
 
 
 async def count(sessions: Sessions, model: type) -> int:
@@ -151,7 +155,12 @@ async def test_routing_needs_verification_and_women_go_to_the_womens_section(
     with pytest.raises(DomainError):
         async with transaction(sessions) as session:
             await triage.route(
-                session=session, clock=clock, tracking_number=number, actor_id=actor, to="audience_video"
+                session=session,
+                clock=clock,
+                tracking_number=number,
+                actor_id=actor,
+                to="audience_video",
+                status_url=STATUS_URL,
             )
     await ready(sessions, clock, actor, number, route="audience_video")
     async with sessions() as session:
@@ -366,7 +375,14 @@ async def test_raising_urgency_is_a_justified_jump_and_lowering_needs_a_reason(
             change_reason="health_or_safety",
             change_text="حالة صحية حرجة",
         )
-        await triage.route(session=session, clock=clock, tracking_number=newer, actor_id=actor, to="audience_in_person")
+        await triage.route(
+            session=session,
+            clock=clock,
+            tracking_number=newer,
+            actor_id=actor,
+            to="audience_in_person",
+            status_url=STATUS_URL,
+        )
     async with sessions() as session:
         report = await queue.fairness_report(session=session, clock=clock)
     assert len(report.jumps) == 1

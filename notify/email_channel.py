@@ -1,0 +1,163 @@
+"""E-mail over SMTP, with the audience invitation as an iCalendar part.
+
+An invitation travels twice in one message, the way Outlook and Gmail expect
+it: as a `text/calendar; method=…` alternative to the text body (which the
+mail client turns into Accept / Decline buttons) and as an `invite.ics`
+attachment for clients that only offer to import a file.
+
+SMTP answers with a code: 5xx about this message (its sender, its recipient,
+its content) will not change on a retry and is permanent; 4xx, a lost or
+refused connection, a timeout, and refusals of the whole session (greeting,
+HELO, login) are passing, the last because they are our configuration, not the
+message, and the message should go once the configuration is fixed.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+import aiosmtplib
+
+from majlis.clock import Clock
+from notify.channels import Delivery, Outgoing, PermanentSendError, TransientSendError, Unresolvable
+
+ITIP_METHODS = ("REQUEST", "CANCEL")
+
+
+class SmtpEmail:
+    """Sends each message in its own SMTP session (connect, optionally STARTTLS and login, send, quit)."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        username: str,
+        password: str,
+        starttls: bool,
+        timeout: float,
+        sender: str,
+        clock: Clock | None = None,
+    ) -> None:
+        envelope_from = parseaddr(sender)[1]
+        local, at, domain = envelope_from.rpartition("@")
+        if not (local and at and domain):
+            raise ValueError(f"the sender needs an address with a domain: {sender!r}")
+        self._host = host
+        self._port = port
+        self._username = username
+        self._password = password
+        self._starttls = starttls
+        self._timeout = timeout
+        self._sender = sender
+        self._envelope_from = envelope_from
+        self._domain = domain
+        # Without a clock the Date header is left to the submission server (RFC 6409 §8.3).
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"SmtpEmail(host={self._host!r}, port={self._port}, username={self._username!r}, password='***')"
+
+    def message_id(self, outgoing: Outgoing) -> str:
+        """The Message-ID of an outbox message: the same on every attempt, so a resend collapses."""
+        return f"<outbox-{outgoing.message_id}@{self._domain}>"
+
+    def compose(self, outgoing: Outgoing) -> EmailMessage:
+        """The e-mail for an outbox message; raises PermanentSendError when the message cannot be written."""
+        subject = outgoing.payload.get("subject")
+        ics = outgoing.payload.get("ics")
+        method = outgoing.payload.get("method")
+        if not isinstance(subject, str) or not subject:
+            raise PermanentSendError("an e-mail needs a subject", code="invalid-message")
+        if (ics is None) != (method is None):
+            raise PermanentSendError(
+                "an invitation needs both its calendar text and its method", code="invalid-message"
+            )
+        if ics is not None and (not isinstance(ics, str) or method not in ITIP_METHODS):
+            raise PermanentSendError(f"not an invitation this channel sends: method {method!r}", code="invalid-message")
+
+        # SMTP line ends (CRLF) also inside base64 parts, which the calendar needs (RFC 5545 §3.1).
+        message = EmailMessage(policy=email.policy.SMTP)
+        try:
+            message["From"] = self._sender
+            message["To"] = outgoing.recipient
+            message["Subject"] = subject
+            message["Message-ID"] = self.message_id(outgoing)
+            if self._clock is not None:
+                message["Date"] = format_datetime(self._clock.now())
+            # RFC 3834: out-of-office replies are not sent back to notifications.
+            message["Auto-Submitted"] = "auto-generated"
+        except (ValueError, IndexError) as error:
+            # A CR or LF in a header (ValueError), or an address like "a@" that trips the
+            # standard library's parser (IndexError): never sent, whatever the retry.
+            raise PermanentSendError(f"cannot write the e-mail: {error!r}", code="invalid-message") from error
+        if _single_address(message) is None:
+            raise PermanentSendError(f"not one e-mail address: {outgoing.recipient!r}", code="invalid-address")
+
+        message.set_content(outgoing.body)
+        if isinstance(ics, str):
+            message.add_alternative(ics, subtype="calendar", charset="UTF-8", cte="base64", params={"method": method})
+            message.add_attachment(ics.encode(), maintype="application", subtype="ics", filename="invite.ics")
+        return message
+
+    async def send(self, outgoing: Outgoing) -> Delivery:
+        message = self.compose(outgoing)
+        recipient = _single_address(message)
+        assert recipient is not None  # compose checked it
+        try:
+            await aiosmtplib.send(
+                message,
+                sender=self._envelope_from,
+                recipients=[recipient],
+                hostname=self._host,
+                port=self._port,
+                username=self._username or None,
+                password=self._password if self._username else None,
+                start_tls=self._starttls,
+                timeout=self._timeout,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            codes = [refusal.code for refusal in error.recipients]
+            text = "; ".join(f"{refusal.code} {refusal.message}" for refusal in error.recipients)
+            if codes and all(500 <= code < 600 for code in codes):
+                raise PermanentSendError(f"recipient refused: {text}", code=str(codes[0])) from error
+            # 450 / 451 at RCPT is greylisting or a full mailbox: it goes on a later try.
+            raise TransientSendError(f"recipient deferred: {text}") from error
+        except (
+            aiosmtplib.SMTPConnectResponseError,
+            aiosmtplib.SMTPHeloError,
+            aiosmtplib.SMTPAuthenticationError,
+        ) as error:
+            raise TransientSendError(f"SMTP session refused: {error.code} {error.message}") from error
+        except aiosmtplib.SMTPResponseException as error:
+            if 500 <= error.code < 600:
+                raise PermanentSendError(f"SMTP refused: {error.code} {error.message}", code=str(error.code)) from error
+            raise TransientSendError(f"SMTP deferred: {error.code} {error.message}") from error
+        except aiosmtplib.SMTPNotSupported as error:
+            # Only raised for an address needing SMTPUTF8 that the server cannot take.
+            raise PermanentSendError(error.message, code="smtputf8") from error
+        except (aiosmtplib.SMTPException, OSError) as error:
+            # Connect errors, disconnects and timeouts (all OSError subclasses too),
+            # and STARTTLS or AUTH missing on the server.
+            raise TransientSendError(f"SMTP failed: {error}") from error
+        return Delivery(provider_id=self.message_id(outgoing), status="accepted")
+
+    async def find_sent(self, outgoing: Outgoing, *, since: datetime) -> Delivery | None:
+        raise Unresolvable("SMTP keeps no record that can be asked about")
+
+    async def close(self) -> None:
+        # Nothing held open: each send is its own SMTP session.
+        return None
+
+
+def _single_address(message: EmailMessage) -> str | None:
+    """The one address (user@domain) in the To header, or None for no address, several, or a malformed one."""
+    to = message["To"]
+    addresses: tuple[Address, ...] = to.addresses
+    if to.defects or len(addresses) != 1 or not addresses[0].username or not addresses[0].domain:
+        return None
+    return addresses[0].addr_spec

@@ -1,0 +1,96 @@
+"""Signed, expiring links in messages: the applicant's way to answer where SMS cannot carry a reply.
+
+A link names one appointment and the moment it stops working (the audience's
+start), signed with the application's secret. Nothing is stored: the
+signature is the proof, so an altered link is refused, and an expired one
+says so. The same tokens sign the address a voice call posts its keypad
+answer to, so a forged post cannot confirm someone else's audience.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+_PURPOSE = b"majlis-answer-link-v1:"
+
+
+class LinkRefused(Exception):
+    """The token is not one we signed, or it has expired; `reason` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "invalid" or "expired"
+
+
+@dataclass(frozen=True)
+class AnswerLink:
+    appointment_id: int
+    expires_at: datetime
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class Links:
+    """Makes and checks answer tokens and the addresses that carry them."""
+
+    def __init__(self, *, public_url: str, secret: str) -> None:
+        self._base = public_url.rstrip("/")
+        self._key = hashlib.sha256(_PURPOSE + secret.encode()).digest()
+
+    def _sign(self, body: bytes) -> str:
+        return _b64(hmac.new(self._key, body, hashlib.sha256).digest()[:18])
+
+    def token(self, link: AnswerLink) -> str:
+        body = json.dumps(
+            {"a": link.appointment_id, "e": int(link.expires_at.timestamp())}, separators=(",", ":")
+        ).encode()
+        return f"{_b64(body)}.{self._sign(body)}"
+
+    def check(self, token: str, *, now: datetime) -> AnswerLink:
+        """The link the token stands for; raises LinkRefused if it was altered or has expired."""
+        encoded, _, signature = token.partition(".")
+        if not encoded or not signature or len(token) > 200:
+            raise LinkRefused("invalid")
+        try:
+            body = _unb64(encoded)
+        except ValueError:
+            raise LinkRefused("invalid") from None
+        if not hmac.compare_digest(self._sign(body), signature):
+            raise LinkRefused("invalid")
+        try:
+            fields = json.loads(body)
+            link = AnswerLink(
+                appointment_id=int(fields["a"]), expires_at=datetime.fromtimestamp(int(fields["e"]), tz=UTC)
+            )
+        except (ValueError, KeyError, TypeError):
+            raise LinkRefused("invalid") from None
+        if now >= link.expires_at:
+            raise LinkRefused("expired")
+        return link
+
+    def answer_page(self, link: AnswerLink) -> str:
+        """The portal page where the applicant confirms, reschedules or cancels."""
+        return f"{self._base}/a/{self.token(link)}"
+
+    def voice_answer(self, link: AnswerLink) -> str:
+        """Where a call's <Gather> posts the digit pressed."""
+        return f"{self._base}/webhooks/twilio/voice/{self.token(link)}"
+
+    def status_callback(self) -> str:
+        """Where Twilio reports the delivery of messages and calls."""
+        return f"{self._base}/webhooks/twilio/status"
+
+    @property
+    def public_url(self) -> str:
+        return self._base

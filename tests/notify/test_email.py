@@ -1,0 +1,370 @@
+"""Invitations read back with icalendar; e-mail sent through a real SMTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any, Literal
+
+import pytest
+from icalendar import Calendar, Event, vCalAddress
+
+from majlis.clock import RIYADH, FrozenClock
+from notify.channels import Outgoing, PermanentSendError, TransientSendError, Unresolvable
+from notify.email_channel import SmtpEmail
+from notify.invitation import invitation, uid_for
+from tests.fake_smtp import FakeSmtpServer
+
+STARTS = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 10:00 in Riyadh
+STAMP = datetime(2026, 2, 20, 9, 15, tzinfo=UTC)
+UID = "audience-26-000123-4@majlis.example"
+SUMMARY = "مقابلة في المجلس المفتوح"
+LOCATION = "قصر الحكم، الرياض; القاعة ١"
+DESCRIPTION = "رقم الطلب 26-000123-4\nيرجى الحضور قبل الموعد بخمس عشرة دقيقة, مع الهوية."
+APPLICANT = "applicant@example.com"
+SENDER = "مجلس الإمارة <noreply@majlis.example>"
+
+
+def make_invitation(
+    *,
+    method: Literal["REQUEST", "CANCEL"] = "REQUEST",
+    sequence: int = 0,
+    starts_at: datetime = STARTS,
+) -> bytes:
+    return invitation(
+        uid=UID,
+        sequence=sequence,
+        method=method,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=20),
+        summary=SUMMARY,
+        location=LOCATION,
+        description=DESCRIPTION,
+        organizer_email="majlis@majlis.example",
+        organizer_name="مكتب سمو الأمير",
+        attendee_email=APPLICANT,
+        attendee_name="محمد بن عبدالله، الحربي",
+        stamp=STAMP,
+    )
+
+
+def only_event(calendar: Calendar) -> Event:
+    events = calendar.events
+    assert len(events) == 1
+    return events[0]
+
+
+def test_invitation_request_reads_back() -> None:
+    calendar = Calendar.from_ical(make_invitation())
+
+    assert calendar["VERSION"] == "2.0"
+    assert calendar["PRODID"] == "-//Majlis//Audience invitations//EN"
+    assert calendar["METHOD"] == "REQUEST"
+    assert [timezone["TZID"] for timezone in calendar.timezones] == ["Asia/Riyadh"]
+    assert calendar.get_missing_tzids() == set()
+    event = only_event(calendar)
+    assert event["UID"] == UID
+    assert event["SEQUENCE"] == 0
+    assert event.decoded("DTSTAMP") == STAMP
+    assert event["DTSTART"].params["TZID"] == "Asia/Riyadh"
+    assert event["DTEND"].params["TZID"] == "Asia/Riyadh"
+    assert event.start == STARTS
+    assert isinstance(event.start, datetime)
+    assert (event.start.hour, event.start.minute) == (10, 0)  # Riyadh wall time in the file
+    assert event.end == STARTS + timedelta(minutes=20)
+    assert event["SUMMARY"] == SUMMARY
+    assert event["LOCATION"] == LOCATION
+    assert event["DESCRIPTION"] == DESCRIPTION
+    assert event["STATUS"] == "CONFIRMED"
+    organizer = event["ORGANIZER"]
+    assert isinstance(organizer, vCalAddress)
+    assert str(organizer) == "mailto:majlis@majlis.example"
+    assert organizer.params["CN"] == "مكتب سمو الأمير"
+    [attendee] = event.attendees
+    assert str(attendee) == f"mailto:{APPLICANT}"
+    assert dict(attendee.params) == {
+        "CN": "محمد بن عبدالله، الحربي",
+        "ROLE": "REQ-PARTICIPANT",
+        "PARTSTAT": "NEEDS-ACTION",
+        "RSVP": "TRUE",
+    }
+
+
+def test_invitation_text_is_utf8_with_crlf_and_folded_lines() -> None:
+    text = make_invitation()
+
+    assert SUMMARY.encode() in text
+    assert b"DTSTART;TZID=Asia/Riyadh:20260302T100000\r\n" in text
+    assert b"DTSTAMP:20260220T091500Z\r\n" in text
+    assert all(len(line) <= 75 for line in text.split(b"\r\n"))
+    assert b"\n" not in text.replace(b"\r\n", b"")
+
+
+def test_same_audience_gives_the_same_invitation() -> None:
+    # No wall clock and no random calendar UID go into the file.
+    assert make_invitation() == make_invitation()
+
+
+def test_moved_audience_keeps_its_uid_and_raises_sequence() -> None:
+    first = only_event(Calendar.from_ical(make_invitation(sequence=0)))
+    moved = only_event(Calendar.from_ical(make_invitation(sequence=1, starts_at=STARTS + timedelta(days=7))))
+
+    assert moved["UID"] == first["UID"] == UID
+    assert (first["SEQUENCE"], moved["SEQUENCE"]) == (0, 1)
+    assert moved.start == datetime(2026, 3, 9, 10, 0, tzinfo=RIYADH)
+
+
+def test_cancellation() -> None:
+    calendar = Calendar.from_ical(make_invitation(method="CANCEL", sequence=2))
+
+    assert calendar["METHOD"] == "CANCEL"
+    event = only_event(calendar)
+    assert event["STATUS"] == "CANCELLED"
+    assert event["UID"] == UID
+    assert event["SEQUENCE"] == 2
+    assert str(event["ATTENDEE"]) == f"mailto:{APPLICANT}"
+
+
+def test_invitation_refuses_naive_times_and_backwards_audiences() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        make_invitation(starts_at=datetime(2026, 3, 2, 10, 0))
+    with pytest.raises(ValueError, match="end after it starts"):
+        invitation(
+            uid=UID,
+            sequence=0,
+            method="REQUEST",
+            starts_at=STARTS,
+            ends_at=STARTS,
+            summary="",
+            location="",
+            description="",
+            organizer_email="majlis@majlis.example",
+            organizer_name="",
+            attendee_email=APPLICANT,
+            attendee_name="",
+            stamp=STAMP,
+        )
+
+
+def test_uid_for() -> None:
+    assert uid_for("26-000123-4", "Majlis.Example") == "audience-26-000123-4@majlis.example"
+    with pytest.raises(ValueError, match="tracking number"):
+        uid_for("26 000123 4", "majlis.example")
+    with pytest.raises(ValueError, match="domain"):
+        uid_for("26-000123-4", "majlis.example>\r\nX")
+
+
+# E-mail through SMTP.
+
+
+@pytest.fixture
+def smtp() -> Iterator[FakeSmtpServer]:
+    with FakeSmtpServer() as server:
+        yield server
+
+
+def channel_for(smtp: FakeSmtpServer, **overrides: Any) -> SmtpEmail:
+    settings: dict[str, Any] = {
+        "host": smtp.host,
+        "port": smtp.port,
+        "username": "",
+        "password": "",
+        "starttls": False,
+        "timeout": 5.0,
+        "sender": SENDER,
+    }
+    settings.update(overrides)
+    return SmtpEmail(**settings)
+
+
+def outgoing(*, message_id: int = 123, recipient: str = APPLICANT, **payload: Any) -> Outgoing:
+    return Outgoing(
+        message_id=message_id,
+        channel="email",
+        recipient=recipient,
+        language="ar",
+        body="السلام عليكم،\nموعد مقابلتكم يوم الإثنين ٢ مارس الساعة ١٠:٠٠ صباحًا.",
+        purpose="audience_invitation",
+        payload={"subject": "موعد مقابلتكم في المجلس", **payload},
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def test_invitation_arrives_by_email(smtp: FakeSmtpServer) -> None:
+    ics = make_invitation().decode()
+    clock = FrozenClock(datetime(2026, 2, 20, 9, 15, 30, tzinfo=UTC))
+    channel = channel_for(smtp, clock=clock)
+    sent = outgoing(ics=ics, method="REQUEST")
+
+    delivery = await channel.send(sent)
+
+    assert delivery.provider_id == "<outbox-123@majlis.example>"
+    assert delivery.status == "accepted"
+    [mail] = smtp.received
+    assert mail.mail_from == "noreply@majlis.example"
+    assert mail.rcpt_tos == (APPLICANT,)
+    message = mail.message
+    assert message["Subject"] == "موعد مقابلتكم في المجلس"
+    assert message["From"].addresses[0].display_name == "مجلس الإمارة"
+    assert message["To"] == APPLICANT
+    assert message["Message-ID"] == "<outbox-123@majlis.example>"
+    assert message["Date"].datetime == clock.now()
+    assert message["Auto-Submitted"] == "auto-generated"
+
+    assert message.get_content_type() == "multipart/mixed"
+    alternative, attachment = message.iter_parts()
+    assert isinstance(alternative, EmailMessage) and isinstance(attachment, EmailMessage)
+    assert alternative.get_content_type() == "multipart/alternative"
+    text, calendar_part = alternative.iter_parts()
+    assert isinstance(text, EmailMessage) and isinstance(calendar_part, EmailMessage)
+    assert text.get_content_type() == "text/plain"
+    assert text.get_content().splitlines() == sent.body.splitlines()
+
+    assert calendar_part.get_content_type() == "text/calendar"
+    assert calendar_part.get_param("method") == "REQUEST"
+    assert calendar_part.get_content_charset() == "utf-8"
+    assert calendar_part.get_content().encode() == ics.encode()  # CRLF line ends kept through base64
+    calendar = Calendar.from_ical(calendar_part.get_content())
+    assert calendar["METHOD"] == "REQUEST"
+    event = only_event(calendar)
+    assert event["UID"] == UID
+    assert event["SUMMARY"] == SUMMARY
+    assert event.start == STARTS
+
+    assert attachment.get_content_type() == "application/ics"
+    assert attachment.get_content_disposition() == "attachment"
+    assert attachment.get_filename() == "invite.ics"
+    assert attachment.get_content() == ics.encode()
+
+
+async def test_cancellation_by_email_says_cancel(smtp: FakeSmtpServer) -> None:
+    ics = make_invitation(method="CANCEL", sequence=1).decode()
+
+    await channel_for(smtp).send(outgoing(ics=ics, method="CANCEL"))
+
+    [mail] = smtp.received
+    calendar_part = mail.message.get_body(preferencelist=("calendar",))
+    assert calendar_part is not None
+    assert calendar_part.get_param("method") == "CANCEL"
+    assert Calendar.from_ical(calendar_part.get_content())["METHOD"] == "CANCEL"
+
+
+async def test_plain_email_has_only_its_text(smtp: FakeSmtpServer) -> None:
+    await channel_for(smtp).send(outgoing(message_id=7))
+
+    [mail] = smtp.received
+    assert mail.message.get_content_type() == "text/plain"
+    assert mail.message["Message-ID"] == "<outbox-7@majlis.example>"
+    assert "Date" not in mail.message  # no clock given: the submission server dates it
+    assert "مارس" in mail.message.get_content()
+
+
+async def test_refused_recipient_is_permanent(smtp: FakeSmtpServer) -> None:
+    smtp.refuse(APPLICANT)
+
+    with pytest.raises(PermanentSendError) as refused:
+        await channel_for(smtp).send(outgoing())
+
+    assert refused.value.code == "550"
+    assert smtp.received == []
+
+
+async def test_greylisted_recipient_is_transient(smtp: FakeSmtpServer) -> None:
+    smtp.refuse(APPLICANT, code=450, text="4.2.0 Greylisted, come back later")
+
+    with pytest.raises(TransientSendError, match="450"):
+        await channel_for(smtp).send(outgoing())
+
+
+async def test_deferred_message_is_transient_and_goes_on_the_next_try(smtp: FakeSmtpServer) -> None:
+    smtp.defer_next(1)
+    channel = channel_for(smtp)
+
+    with pytest.raises(TransientSendError, match="451"):
+        await channel.send(outgoing())
+    assert smtp.received == []
+
+    delivery = await channel.send(outgoing())
+    assert delivery.provider_id == "<outbox-123@majlis.example>"
+    assert len(smtp.received) == 1
+
+
+async def test_closed_port_is_transient() -> None:
+    channel = SmtpEmail(
+        host="127.0.0.1",
+        port=free_port(),
+        username="",
+        password="",
+        starttls=False,
+        timeout=2.0,
+        sender=SENDER,
+    )
+
+    with pytest.raises(TransientSendError):
+        await channel.send(outgoing())
+
+
+async def test_silent_server_times_out_as_transient() -> None:
+    # Listening but never accepting: the connection opens, the greeting never comes.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        channel = SmtpEmail(
+            host="127.0.0.1",
+            port=silent.getsockname()[1],
+            username="",
+            password="",
+            starttls=False,
+            timeout=0.3,
+            sender=SENDER,
+        )
+
+        with pytest.raises(TransientSendError, match="Timed out"):
+            await channel.send(outgoing())
+
+
+@pytest.mark.parametrize(
+    ("recipient", "payload", "code"),
+    [
+        (APPLICANT, {"subject": ""}, "invalid-message"),
+        (APPLICANT, {"subject": "Injected\r\nBcc: someone@example.com"}, "invalid-message"),
+        (APPLICANT, {"ics": "BEGIN:VCALENDAR"}, "invalid-message"),
+        (APPLICANT, {"ics": "BEGIN:VCALENDAR", "method": "PUBLISH"}, "invalid-message"),
+        ("not an address", {}, "invalid-address"),
+        ("one@example.com, two@example.com", {}, "invalid-address"),
+        ("a@", {}, "invalid-message"),
+    ],
+)
+async def test_message_that_cannot_be_written_is_permanent(
+    smtp: FakeSmtpServer, recipient: str, payload: dict[str, Any], code: str
+) -> None:
+    with pytest.raises(PermanentSendError) as refused:
+        await channel_for(smtp).send(outgoing(recipient=recipient, **payload))
+
+    assert refused.value.code == code
+    assert smtp.received == []
+
+
+async def test_find_sent_is_unresolvable(smtp: FakeSmtpServer) -> None:
+    channel = channel_for(smtp)
+
+    with pytest.raises(Unresolvable):
+        await channel.find_sent(outgoing(), since=STAMP)
+    await channel.close()
+
+
+def test_channel_needs_a_sender_domain_and_hides_its_password() -> None:
+    with pytest.raises(ValueError, match="domain"):
+        SmtpEmail(host="h", port=25, username="u", password="p", starttls=True, timeout=1.0, sender="noreply")
+    channel = SmtpEmail(
+        host="smtp.example", port=587, username="u", password="s3cret", starttls=True, timeout=1.0, sender=SENDER
+    )
+    assert "s3cret" not in repr(channel)
