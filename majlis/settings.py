@@ -6,6 +6,7 @@ time, so tests can build as many differently configured apps as they need.
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -168,6 +169,13 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         field = name.removeprefix("MAJLIS_").lower()
         if field not in known:
             raise SettingsError(f"{name} is not a Majlis setting")
+        if value.lstrip().startswith(("{", "[")):
+            # Lists and tables (the confirmation channels, the WhatsApp templates) come as JSON.
+            try:
+                values[field] = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise SettingsError(f"{name} is not valid JSON: {exc}") from exc
+            continue
         values[field] = value
     values.update(overrides)
     try:

@@ -50,3 +50,18 @@ def test_unknown_and_malformed_settings_are_named() -> None:
         load_settings({"MAJLIS_PORT": "eighty"})
     with pytest.raises(SettingsError, match="MAJLIS_CONFIG"):
         load_settings({"MAJLIS_CONFIG": "/no/such/file.toml"})
+
+
+def test_lists_and_tables_come_from_the_environment_as_json() -> None:
+    settings = load_settings(
+        {
+            "MAJLIS_CONFIRMATION_CHANNELS": '["sms", "voice"]',
+            "MAJLIS_WHATSAPP_TEMPLATES": '{"confirmation_ar": "HX0123"}',
+        }
+    )
+    assert settings.confirmation_channels == ("sms", "voice")
+    assert settings.whatsapp_templates == {"confirmation_ar": "HX0123"}
+    with pytest.raises(SettingsError, match="MAJLIS_CONFIRMATION_CHANNELS"):
+        load_settings({"MAJLIS_CONFIRMATION_CHANNELS": '["sms", "pigeon"]'})
+    with pytest.raises(SettingsError, match="not valid JSON"):
+        load_settings({"MAJLIS_WHATSAPP_TEMPLATES": "{broken"})
