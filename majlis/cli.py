@@ -192,6 +192,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The twilio library logs every request at INFO, look-ups with the applicant's number in
+    # the query: keep its warnings and errors only.
+    logging.getLogger("twilio").setLevel(logging.WARNING)
     try:
         overrides = {}
         if args.command == "serve":

@@ -56,7 +56,16 @@ class Delivery:
 
 
 class TransientSendError(Exception):
-    """Worth trying again later: a timeout, a refused connection, 429, a 5xx."""
+    """Worth trying again later: a timeout, a refused connection, 429, a 5xx.
+
+    `maybe_sent` says the provider may have taken the message before the
+    failure (a timeout or a dropped connection after the request went out): the
+    dispatcher then asks the provider before sending it again, as after a crash.
+    """
+
+    def __init__(self, message: str, *, maybe_sent: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
 
 
 class PermanentSendError(Exception):

@@ -140,9 +140,14 @@ class SmtpEmail:
         except aiosmtplib.SMTPNotSupported as error:
             # Only raised for an address needing SMTPUTF8 that the server cannot take.
             raise PermanentSendError(error.message, code="smtputf8") from error
+        except aiosmtplib.SMTPConnectError as error:
+            # No session was opened (a connect timeout included): nothing was sent.
+            raise TransientSendError(f"SMTP failed: {error}") from error
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError) as error:
+            # Lost in the middle: the server may have taken the message before it went quiet.
+            raise TransientSendError(f"SMTP failed: {error}", maybe_sent=True) from error
         except (aiosmtplib.SMTPException, OSError) as error:
-            # Connect errors, disconnects and timeouts (all OSError subclasses too),
-            # and STARTTLS or AUTH missing on the server.
+            # STARTTLS or AUTH missing on the server, and other failures before DATA.
             raise TransientSendError(f"SMTP failed: {error}") from error
         return Delivery(provider_id=self.message_id(outgoing), status="accepted")
 

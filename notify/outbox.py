@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from majlis.clock import RIYADH, Clock
 from majlis.db import transaction
 from majlis.settings import Settings
+from notify import delivery as delivery_reports
 from notify.channels import (
     Channels,
     Delivery,
@@ -182,6 +183,10 @@ class DispatchReport:
     uncertain: int = 0
     deferred: int = 0
     cancelled: int = 0
+    # Passing failures after which the provider may have the message: asked about before any resend.
+    unsure: int = 0
+    # Claimed but not sent before the claim grew old: back to pending.
+    given_back: int = 0
 
     def add(self, other: DispatchReport) -> None:
         for name in vars(self):
@@ -191,12 +196,14 @@ class DispatchReport:
 class RateLimiter:
     """Starts at most `rate` sends a second, evenly spaced (real time: this paces a provider, not the domain).
 
-    It paces at 98 % of the provider's limit, so that jitter on the way cannot
-    bunch a hundred and one requests into the provider's second.
+    It paces at 95 % of the provider's limit, so that jitter on the way (a busy
+    event loop releasing several late sends at once) cannot bunch a hundred and
+    one requests into the provider's second. The pace is per dispatcher: with
+    several workers, divide the provider's rate among them.
     """
 
     def __init__(self, rate_per_second: float) -> None:
-        self._interval = 1.02 / rate_per_second
+        self._interval = 1.05 / rate_per_second
         self._next = 0.0
         self._lock = asyncio.Lock()
 
@@ -250,12 +257,12 @@ class Dispatcher:
         self.policy = policy or DispatchPolicy()
         self._limiter = RateLimiter(self.policy.rate_per_second)
 
-    async def run_once(self, *, max_rounds: int | None = None) -> DispatchReport:
-        """Resolves dead claims, then sends everything due now, batch after batch."""
+    async def run_once(self, *, max_rounds: int | None = None, stop: asyncio.Event | None = None) -> DispatchReport:
+        """Resolves dead claims, then sends everything due now, batch after batch (no new batch once `stop` is set)."""
         report = DispatchReport()
         report.add(await self.resolve_stale())
         rounds = 0
-        while max_rounds is None or rounds < max_rounds:
+        while (max_rounds is None or rounds < max_rounds) and not (stop is not None and stop.is_set()):
             rounds += 1
             claimed, skipped = await self._claim()
             report.add(skipped)
@@ -387,9 +394,17 @@ class Dispatcher:
     async def _send_all(self, claimed: list[Outgoing]) -> DispatchReport:
         report = DispatchReport()
         gate = asyncio.Semaphore(self.policy.concurrency)
+        claimed_at = time.monotonic()
+        # A claim older than half the timeout is given back unsent: another dispatcher will
+        # soon treat it as dead, and must not find it still being handed over.
+        fresh_for = self.policy.claim_timeout.total_seconds() / 2
 
         async def one(outgoing: Outgoing) -> None:
             async with gate:
+                if time.monotonic() - claimed_at > fresh_for:
+                    await self._give_back(outgoing)
+                    report.given_back += 1
+                    return
                 await self._send_one(outgoing, report)
 
         await asyncio.gather(*(one(o) for o in claimed))
@@ -409,16 +424,17 @@ class Dispatcher:
             await self._record_failure(outgoing, str(exc), code=exc.code)
             report.failed += 1
         except TransientSendError as exc:
-            if await self._record_retry(outgoing, str(exc)):
+            if exc.maybe_sent:
+                await self._record_unsure(outgoing, str(exc))
+                report.unsure += 1
+            elif await self._record_retry(outgoing, str(exc)):
                 report.retried += 1
             else:
                 report.failed += 1
-        except Exception as exc:  # an unknown failure: treat it as passing, and keep the batch going
+        except Exception as exc:  # an unknown failure: the provider may have it; ask before sending again
             log.exception("outbox message %s: unexpected error", outgoing.message_id)
-            if await self._record_retry(outgoing, f"{type(exc).__name__}: {exc}"):
-                report.retried += 1
-            else:
-                report.failed += 1
+            await self._record_unsure(outgoing, f"{type(exc).__name__}: {exc}")
+            report.unsure += 1
         else:
             await self._record_sent(outgoing.message_id, delivery)
             report.sent += 1
@@ -439,6 +455,10 @@ class Dispatcher:
                 )
                 .execution_options(synchronize_session=False)
             )
+            # A status callback may have come before this answer was recorded.
+            await delivery_reports.apply_early_reports(
+                session=session, clock=self._clock, provider_id=delivery.provider_id
+            )
 
     async def _record_failure(self, outgoing: Outgoing, error: str, *, code: str) -> None:
         async with transaction(self._sessions) as session:
@@ -446,6 +466,27 @@ class Dispatcher:
                 update(OutboxMessage)
                 .where(OutboxMessage.id == outgoing.message_id, OutboxMessage.status == MessageStatus.SENDING)
                 .values(status=MessageStatus.FAILED, last_error=error[:2000], error_code=code[:32] or None)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _record_unsure(self, outgoing: Outgoing, error: str) -> None:
+        """The provider may have taken it: the claim is left as it is, so once it times out the provider is
+        asked (as after a crash) and the message is sent again only if the provider does not have it."""
+        async with transaction(self._sessions) as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == outgoing.message_id, OutboxMessage.status == MessageStatus.SENDING)
+                .values(last_error=error[:2000])
+                .execution_options(synchronize_session=False)
+            )
+
+    async def _give_back(self, outgoing: Outgoing) -> None:
+        """Returns a claimed message not yet handed over, without counting an attempt."""
+        async with transaction(self._sessions) as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == outgoing.message_id, OutboxMessage.status == MessageStatus.SENDING)
+                .values(status=MessageStatus.PENDING, attempts=OutboxMessage.attempts - 1)
                 .execution_options(synchronize_session=False)
             )
 
@@ -461,9 +502,7 @@ class Dispatcher:
                 row.error_code = "gave_up"
                 return False
             row.status = MessageStatus.PENDING
-            row.next_attempt_at = self._clock.now() + self.policy.backoff(
-                attempts=row.attempts, message_id=row.id
-            )
+            row.next_attempt_at = self._clock.now() + self.policy.backoff(attempts=row.attempts, message_id=row.id)
             return True
 
     # -- claims of dead dispatchers ------------------------------------------------------------
@@ -532,7 +571,7 @@ class Dispatcher:
         """The worker's loop: dispatch, then wait a moment (or until stopped) when nothing was due."""
         while not stop.is_set():
             try:
-                report = await self.run_once(max_rounds=10)
+                report = await self.run_once(max_rounds=10, stop=stop)
             except Exception:
                 log.exception("dispatch round failed; trying again")
                 report = DispatchReport()

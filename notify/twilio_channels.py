@@ -156,8 +156,12 @@ async def _create(request: Awaitable[T]) -> T:
         return await request
     except (TwilioRestException, TwilioServiceException) as exc:
         raise _refusal(exc) from exc
-    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+    except aiohttp.ClientConnectorError as exc:
+        # No connection was made: Twilio cannot have the message.
         raise TransientSendError(f"Twilio could not be reached: {exc!r}") from exc
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        # The request may have gone out and been accepted before the answer was lost.
+        raise TransientSendError(f"Twilio did not answer: {exc!r}", maybe_sent=True) from exc
 
 
 async def _look_up(request: Awaitable[T]) -> T:

@@ -153,7 +153,10 @@ async def ask_due(*, session: AsyncSession, clock: Clock, policy: ConfirmationPo
             continue
         locked = await cases.lock_cases(session=session, case_ids=[appointment.case_id])
         case = locked.get(appointment.case_id)
-        if case is None:
+        # Read again under the case's lock: an answer (or another sweep) may have come first.
+        await session.refresh(appointment)
+        already = await session.scalar(select(Confirmation.id).where(Confirmation.appointment_id == appointment.id))
+        if case is None or already is not None or appointment.state is not AppointmentState.SCHEDULED:
             continue
         await _ask(
             session=session,
@@ -509,6 +512,8 @@ async def record_no_answer(
     confirmation = await session.get(Confirmation, confirmation_id)
     if confirmation is None:
         raise ConfirmationRefusal("confirmation_not_found", N_("There is no such confirmation."))
+    if confirmation.answer is not None:
+        raise ConfirmationRefusal("already_answered", N_("This appointment has already been answered."))
     confirmation.call_attempts += 1
     confirmation.last_call_at = clock.now()
     confirmation.last_call_by_id = actor_id

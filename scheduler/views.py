@@ -13,7 +13,7 @@ from cases.models import Case
 from rooms import service as rooms
 from rooms.models import Room
 from scheduler import calendar
-from scheduler.models import LIVE_STATES, Appointment, AudienceSession, Slot
+from scheduler.models import LIVE_STATES, Appointment, AudienceSession, Confirmation, Slot
 
 
 @dataclass(frozen=True)
@@ -67,3 +67,48 @@ async def sessions_with_slots(
         if room_id is None or mine:
             views.append(SessionView(audience, mine))
     return views
+
+
+@dataclass(frozen=True)
+class AppointmentView:
+    """One appointment as its applicant sees it on the answer page."""
+
+    appointment: Appointment
+    slot: Slot
+    place: str
+    case: Case
+    confirmation: Confirmation | None
+    # The request's live appointment now, when it is another one (placed again after a reschedule).
+    current: tuple[Appointment, Slot] | None
+
+
+async def appointment_view(*, session: AsyncSession, appointment_id: int) -> AppointmentView | None:
+    """The appointment with its slot, place, request and confirmation; None if there is no such appointment."""
+    appointment = await session.get(Appointment, appointment_id)
+    if appointment is None:
+        return None
+    slot = await session.get_one(Slot, appointment.slot_id)
+    case = await cases.get_case(session=session, case_id=appointment.case_id)
+    if case is None:
+        return None
+    room = await rooms.get_room(session=session, room_id=slot.room_id)
+    confirmation = await session.scalar(select(Confirmation).where(Confirmation.appointment_id == appointment.id))
+    current = (
+        await session.execute(
+            select(Appointment, Slot)
+            .join(Slot, Slot.id == Appointment.slot_id)
+            .where(
+                Appointment.case_id == case.id,
+                Appointment.state.in_(LIVE_STATES),
+                Appointment.id != appointment.id,
+            )
+        )
+    ).first()
+    return AppointmentView(
+        appointment=appointment,
+        slot=slot,
+        place=room.name if room is not None else "",
+        case=case,
+        confirmation=confirmation,
+        current=(current[0], current[1]) if current is not None else None,
+    )

@@ -10,12 +10,15 @@ from aiohttp import web
 
 from web import (
     admin,
+    answers,
     api,
     audit_desk,
     calendar_api,
+    call_centre,
     categories,
     desk,
     feeds,
+    messages,
     openapi,
     protocol,
     protocol_rooms,
@@ -24,6 +27,7 @@ from web import (
     staff,
     triage,
     triage_api,
+    twilio_webhooks,
 )
 from web.middleware import csrf_protection, db_session, errors_and_language
 
@@ -44,8 +48,12 @@ def setup(app: web.Application) -> None:
     )
     modules = (
         public,
+        answers,
+        twilio_webhooks,
         staff,
         desk,
+        call_centre,
+        messages,
         audit_desk,
         triage,
         reports,

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from majlis.clock import RIYADH, FrozenClock
 from majlis.db import transaction
-from notify import outbox
+from notify import delivery, outbox
 from notify.channels import (
     CHANNELS,
     Channels,
@@ -158,8 +158,10 @@ async def test_an_unexpected_error_does_not_stop_the_batch(sessions: Sessions, c
     await enqueue(sessions, clock, "good")
     channel = Scripted({"bad": [RuntimeError("bug in a channel")]})
     report = await dispatcher(sessions, clock, channel).run_once()
-    assert (report.sent, report.retried) == (1, 1)
-    assert (await rows(sessions))["bad"].last_error == "RuntimeError: bug in a channel"
+    assert (report.sent, report.unsure) == (1, 1)
+    bad = (await rows(sessions))["bad"]
+    # The provider may have it: the claim stays until the provider can be asked.
+    assert bad.status is MessageStatus.SENDING and bad.last_error == "RuntimeError: bug in a channel"
 
 
 class Remembering(RecordingChannel):
@@ -169,6 +171,7 @@ class Remembering(RecordingChannel):
         super().__init__()
         self.held = held
         self.resolvable = resolvable
+        self.failing: list[str] = []
         self.asked: list[tuple[str, datetime]] = []
 
     async def find_sent(self, outgoing: Outgoing, *, since: datetime) -> Delivery | None:
@@ -187,6 +190,33 @@ async def claim_and_die(sessions: Sessions, clock: FrozenClock, *bodies: str) ->
             .where(OutboxMessage.body.in_(bodies))
             .values(status=MessageStatus.SENDING, claimed_at=clock.now(), attempts=1)
         )
+
+
+async def test_a_timeout_after_the_request_went_out_asks_before_sending_again(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    await enqueue(sessions, clock, "accepted, answer lost")
+    await enqueue(sessions, clock, "never arrived")
+    lost = TransientSendError("Twilio did not answer", maybe_sent=True)
+
+    class Provider(Remembering):
+        async def send(self, outgoing: Outgoing) -> Delivery:
+            if outgoing.body in self.failing:
+                self.failing.remove(outgoing.body)
+                raise lost
+            return await super().send(outgoing)
+
+    provider = Provider({"accepted, answer lost": "SM0002"})
+    provider.failing = ["accepted, answer lost", "never arrived"]
+    sending = dispatcher(sessions, clock, provider, claim_timeout=timedelta(minutes=2))
+    assert (await sending.run_once()).unsure == 2
+    clock.advance(timedelta(minutes=3))
+    report = await sending.run_once()
+    assert (report.resolved_sent, report.resolved_again, report.sent) == (1, 1, 1)
+    assert [m.body for m in provider.sent] == ["never arrived"]  # the other is never sent twice
+    found = await rows(sessions)
+    assert found["accepted, answer lost"].provider_id == "SM0002"
+    assert {row.status for row in found.values()} == {MessageStatus.SENT}
 
 
 async def test_claims_of_a_dead_dispatcher_are_asked_about_before_sending_again(
@@ -339,5 +369,21 @@ async def test_the_rate_limiter_spaces_sends(rate: float) -> None:
     started = time.monotonic()
     for _ in range(11):
         await limiter.acquire()
-    # Ten intervals of 1.02/50 s at least: never faster than the provider allows.
-    assert time.monotonic() - started >= 10 * 1.02 / rate
+    # Ten intervals of 1.05/50 s at least: never faster than the provider allows.
+    assert time.monotonic() - started >= 10 * 1.05 / rate
+
+
+async def test_a_delivery_report_before_the_answer_is_recorded_is_kept_and_applied(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    message_id = await enqueue(sessions, clock, "quick")
+    # Twilio may call the status callback before the dispatcher has recorded the sid it was given.
+    async with transaction(sessions) as session:
+        known = await delivery.record_delivery(
+            session=session, clock=clock, provider_id=f"test-{message_id}", status="undelivered", error_code="30003"
+        )
+    assert known is False
+    await dispatcher(sessions, clock, RecordingChannel()).run_once()
+    row = (await rows(sessions))["quick"]
+    assert row.status is MessageStatus.SENT and row.delivery_status == "undelivered"
+    assert row.error_code == "30003" and row.last_error is not None and "30003" in row.last_error

@@ -35,6 +35,8 @@ def guarded_routes(app: web.Application) -> list[tuple[str, str, frozenset[Role]
                 "appointment_id": "1",
                 "day": "2026-12-06",
                 "template_id": "1",
+                "confirmation_id": "1",
+                "message_id": "1",
             }
             path = canonical.format(**samples) if "{" in canonical else canonical
             found.append((route.method, path, roles))
@@ -185,6 +187,13 @@ PUBLIC = {
     # Calendar feeds are read by calendar programs that cannot sign in: an HMAC token in the URL guards them.
     ("GET", "/feeds/official.ics"),
     ("GET", "/feeds/rooms/{room_id}.ics"),
+    # The answer page of confirmation messages: the signed token in the URL is the proof.
+    ("GET", "/a/{token}"),
+    ("POST", "/a/{token}"),
+    # Twilio's webhooks: guarded by Twilio's signature of the URL and fields.
+    ("POST", "/webhooks/twilio/whatsapp"),
+    ("POST", "/webhooks/twilio/voice/{token}"),
+    ("POST", "/webhooks/twilio/status"),
 }
 
 
@@ -215,6 +224,11 @@ EXPECTED_ROLES = {
     ("POST", "/protocol/busy"): {Role.PROTOCOL},
     ("GET", "/protocol/rooms/{room_id}"): {Role.PROTOCOL, Role.WOMEN_SECTION},
     ("POST", "/protocol/rooms/{room_id}/roster"): {Role.PROTOCOL},
+    ("GET", "/calls"): {Role.CALL_CENTRE, Role.INTAKE_DESK},
+    ("POST", "/calls/{confirmation_id}"): {Role.CALL_CENTRE, Role.INTAKE_DESK},
+    ("GET", "/messages"): {Role.PROTOCOL, Role.CALL_CENTRE},
+    ("POST", "/messages/{message_id}/retry"): {Role.PROTOCOL, Role.CALL_CENTRE},
+    ("POST", "/messages/{message_id}/mark-sent"): {Role.PROTOCOL, Role.CALL_CENTRE},
     ("GET", "/admin/users"): set(),
     ("GET", "/admin/audit"): set(),
 }
