@@ -78,6 +78,11 @@ async def retry(*, session: AsyncSession, clock: Clock, message_id: int, actor_i
             N_("Only a failed, uncertain or undelivered message can be sent again."),
         )
     now = clock.now()
+    if message.withdrawn_at is not None:
+        raise MessageActionRefused(
+            "message_withdrawn",
+            N_("This message is no longer wanted: the appointment it was about was answered or changed."),
+        )
     link = (message.payload or {}).get("answer_link")
     if isinstance(link, dict) and datetime.fromisoformat(str(link["expires_at"])) <= now:
         raise MessageActionRefused(
@@ -89,6 +94,7 @@ async def retry(*, session: AsyncSession, clock: Clock, message_id: int, actor_i
     message.next_attempt_at = now
     message.attempts = 0
     message.claimed_at = None
+    message.lookup_at = None
     message.sent_at = None
     # A late callback about the old attempt must not touch the new one.
     message.provider_id = None

@@ -57,6 +57,12 @@ class OutboxMessage(Base):
     status: Mapped[MessageStatus] = mapped_column(enum_type(MessageStatus, 16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When a dispatcher took over a dead claim to ask the provider about it. The claim's own
+    # time is kept: the provider is always asked about everything since the send began.
+    lookup_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # No longer wanted (the appointment answered, moved or released) while it was in flight:
+    # it is never put back in the queue.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
     # What the provider last reported (queued, sent, delivered, read, undelivered, failed, …).

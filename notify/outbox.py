@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from datetime import time as time_of_day
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from majlis.clock import RIYADH, Clock
@@ -108,18 +108,25 @@ async def messages_for_case(*, session: AsyncSession, case_id: int) -> list[Outb
 
 
 async def withdraw(*, session: AsyncSession, clock: Clock, case_id: int, purposes: Iterable[str], why: str) -> int:
-    """Cancels the case's messages of these purposes that have not gone yet; gives back how many."""
+    """Cancels the case's messages of these purposes that have not gone yet; gives back how many.
+
+    One in flight (sending) is marked withdrawn: whatever its send gives, it is never queued again.
+    """
     wanted = list(purposes)
     if not wanted:
         return 0
+    now = clock.now()
+    mine = (OutboxMessage.case_id == case_id, OutboxMessage.purpose.in_(wanted))
+    await session.execute(
+        update(OutboxMessage)
+        .where(*mine, OutboxMessage.status.in_((MessageStatus.PENDING, MessageStatus.SENDING)))
+        .values(withdrawn_at=now)
+        .execution_options(synchronize_session=False)
+    )
     result = await session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.case_id == case_id,
-            OutboxMessage.purpose.in_(wanted),
-            OutboxMessage.status == MessageStatus.PENDING,
-        )
-        .values(status=MessageStatus.CANCELLED, last_error=why, delivery_updated_at=clock.now())
+        .where(*mine, OutboxMessage.status == MessageStatus.PENDING)
+        .values(status=MessageStatus.CANCELLED, last_error=why, delivery_updated_at=now)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
@@ -309,12 +316,16 @@ class Dispatcher:
                     continue
                 row.status = MessageStatus.SENDING
                 row.claimed_at = now
+                row.lookup_at = None
                 row.attempts += 1
                 session_open = (
                     contact is not None
                     and contact.last_inbound_at is not None
                     and now - contact.last_inbound_at < WHATSAPP_WINDOW
                 )
+                if row.channel == "whatsapp":
+                    # Kept, so that after a crash the provider is asked about the right kind of message.
+                    row.payload = {**(row.payload or {}), "sent_as": "session" if session_open else "template"}
                 claimed.append(self._outgoing(row, whatsapp_session_open=session_open))
         return claimed, skipped
 
@@ -337,9 +348,11 @@ class Dispatcher:
         )
         return set(rows)
 
-    def _outgoing(self, row: OutboxMessage, *, whatsapp_session_open: bool = False) -> Outgoing:
+    def _outgoing(self, row: OutboxMessage, *, whatsapp_session_open: bool | None = None) -> Outgoing:
         body = row.body
         payload: dict[str, Any] = dict(row.payload or {})
+        if whatsapp_session_open is None:
+            whatsapp_session_open = payload.get("sent_as") == "session"
         gather_action = ""
         link_fields = payload.get("answer_link")
         if isinstance(link_fields, dict):
@@ -394,33 +407,39 @@ class Dispatcher:
     async def _send_all(self, claimed: list[Outgoing]) -> DispatchReport:
         report = DispatchReport()
         gate = asyncio.Semaphore(self.policy.concurrency)
-        claimed_at = time.monotonic()
-        # A claim older than half the timeout is given back unsent: another dispatcher will
-        # soon treat it as dead, and must not find it still being handed over.
-        fresh_for = self.policy.claim_timeout.total_seconds() / 2
+        # A claim is handed over only while younger than half the timeout, and each send is cut
+        # off then: another dispatcher will soon treat the claim as dead, and must not find it
+        # still being handed over.
+        deadline = time.monotonic() + self.policy.claim_timeout.total_seconds() / 2
 
         async def one(outgoing: Outgoing) -> None:
             async with gate:
-                if time.monotonic() - claimed_at > fresh_for:
-                    await self._give_back(outgoing)
-                    report.given_back += 1
-                    return
-                await self._send_one(outgoing, report)
+                await self._send_one(outgoing, report, deadline=deadline)
 
         await asyncio.gather(*(one(o) for o in claimed))
         return report
 
-    async def _send_one(self, outgoing: Outgoing, report: DispatchReport) -> None:
+    async def _send_one(self, outgoing: Outgoing, report: DispatchReport, *, deadline: float) -> None:
         channel = self._channels.get(outgoing.channel)
         if channel is None:
             await self._record_failure(outgoing, f"no {outgoing.channel} channel is configured", code="no_channel")
             report.failed += 1
             return
         await self._limiter.acquire()
+        left = deadline - time.monotonic()
+        if left <= 0:
+            await self._give_back(outgoing)
+            report.given_back += 1
+            return
         try:
-            delivery = await channel.send(outgoing)
+            try:
+                delivery = await asyncio.wait_for(channel.send(outgoing), timeout=left)
+            except TimeoutError:
+                # Cut off before the claim grows old: it may have gone, so the provider is asked first.
+                raise TransientSendError("the provider took too long to answer", maybe_sent=True) from None
         except PermanentSendError as exc:
-            log.warning("outbox message %s refused: %s", outgoing.message_id, exc)
+            # The code only: the provider's text usually repeats the applicant's number.
+            log.warning("outbox message %s refused (code %s)", outgoing.message_id, exc.code or "-")
             await self._record_failure(outgoing, str(exc), code=exc.code)
             report.failed += 1
         except TransientSendError as exc:
@@ -486,7 +505,12 @@ class Dispatcher:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == outgoing.message_id, OutboxMessage.status == MessageStatus.SENDING)
-                .values(status=MessageStatus.PENDING, attempts=OutboxMessage.attempts - 1)
+                .values(
+                    status=case(
+                        (OutboxMessage.withdrawn_at.is_not(None), MessageStatus.CANCELLED), else_=MessageStatus.PENDING
+                    ),
+                    attempts=OutboxMessage.attempts - 1,
+                )
                 .execution_options(synchronize_session=False)
             )
 
@@ -497,6 +521,9 @@ class Dispatcher:
             if row is None or row.status is not MessageStatus.SENDING:
                 return True
             row.last_error = error[:2000]
+            if row.withdrawn_at is not None:
+                row.status = MessageStatus.CANCELLED
+                return True
             if row.attempts >= self.policy.max_attempts:
                 row.status = MessageStatus.FAILED
                 row.error_code = "gave_up"
@@ -516,7 +543,7 @@ class Dispatcher:
                 select(OutboxMessage)
                 .where(
                     OutboxMessage.status == MessageStatus.SENDING,
-                    OutboxMessage.claimed_at < now - self.policy.claim_timeout,
+                    func.coalesce(OutboxMessage.lookup_at, OutboxMessage.claimed_at) < now - self.policy.claim_timeout,
                 )
                 .order_by(OutboxMessage.id)
                 .limit(self.policy.batch)
@@ -527,8 +554,9 @@ class Dispatcher:
             for row in await session.scalars(query):
                 assert row.claimed_at is not None
                 stale.append((self._outgoing(row), row.claimed_at))
-                # Take the claim over, so no other dispatcher resolves it at the same time.
-                row.claimed_at = now
+                # Take the claim over, so no other dispatcher resolves it at the same time; the
+                # claim's own time stays, so a failed look-up is asked again about the same span.
+                row.lookup_at = now
         for outgoing, claimed_at in stale:
             channel = self._channels.get(outgoing.channel)
             try:
@@ -554,15 +582,16 @@ class Dispatcher:
 
     async def _settle(self, message_id: int, status: MessageStatus, *, error: str | None = None) -> None:
         async with transaction(self._sessions) as session:
-            values: dict[str, Any] = {"status": status, "next_attempt_at": self._clock.now()}
+            row = await session.get(OutboxMessage, message_id, populate_existing=True)
+            if row is None or row.status is not MessageStatus.SENDING:
+                return
+            if status is MessageStatus.PENDING and row.withdrawn_at is not None:
+                status = MessageStatus.CANCELLED
+            row.status = status
+            row.next_attempt_at = self._clock.now()
+            row.lookup_at = None
             if error is not None:
-                values["last_error"] = error
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, OutboxMessage.status == MessageStatus.SENDING)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
+                row.last_error = error
 
     async def close(self) -> None:
         await self._channels.close()

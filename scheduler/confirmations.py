@@ -149,7 +149,9 @@ async def ask_due(*, session: AsyncSession, clock: Clock, policy: ConfirmationPo
             moment = short_notice_time(appointment.placed_at, slot.starts_at, holidays=holidays)
             if moment > now:
                 moment = short_notice_time(now, slot.starts_at, holidays=holidays)
-        if moment > now:
+        # Never at night or on the weekend, even when the moment passed while nobody swept
+        # (a restart): wait for the next working morning if the audience is after it.
+        if moment > now or short_notice_time(now, slot.starts_at, holidays=holidays) > now:
             continue
         locked = await cases.lock_cases(session=session, case_ids=[appointment.case_id])
         case = locked.get(appointment.case_id)
@@ -460,6 +462,10 @@ async def offer_seat(
     )
     if placed is None:
         return None
+    holidays = await _holidays(session=session, after=clock.now().astimezone(RIYADH).date())
+    if short_notice_time(clock.now(), slot.starts_at, holidays=holidays) > clock.now():
+        # Outside working hours: the sweep asks on the next working morning.
+        return placed.case_id
     # Asked at once, not three days before: the audience is nearer than that.
     locked = await cases.lock_cases(session=session, case_ids=[placed.case_id])
     await _ask(

@@ -192,10 +192,12 @@ async def _language_of(*, session: AsyncSession, phone: str) -> str | None:
     return language.value if language is not None else None
 
 
-async def open_confirmation(*, session: AsyncSession, clock: Clock, phone: str) -> tuple[Confirmation, Case] | None:
-    """The latest open confirmation (unanswered, or confirmed and still changeable) of a request given with this
-    phone whose audience is still ahead."""
-    row = (
+async def open_confirmations(
+    *, session: AsyncSession, clock: Clock, phone: str
+) -> list[tuple[Confirmation, Case]]:
+    """The open confirmations (unanswered, or confirmed and still changeable) of requests given with this phone
+    whose audience is still ahead, latest first (two at most: more than one is already ambiguous)."""
+    rows = (
         await session.execute(
             select(Confirmation, Case)
             .join(Appointment, Appointment.id == Confirmation.appointment_id)
@@ -211,10 +213,10 @@ async def open_confirmation(*, session: AsyncSession, clock: Clock, phone: str) 
                 Slot.starts_at > clock.now(),
             )
             .order_by(Confirmation.ask_at.desc(), Confirmation.id.desc())
-            .limit(1)
+            .limit(2)
         )
-    ).first()
-    return (row[0], row[1]) if row is not None else None
+    ).all()
+    return [(row[0], row[1]) for row in rows]
 
 
 async def _answer(
@@ -268,7 +270,9 @@ async def whatsapp_reply(
     await _touch_contact(
         session=session, phone=sender, now=now, opted_out=True if parsed.opt_out else False if parsed.opt_in else None
     )
-    found = await open_confirmation(session=session, clock=clock, phone=sender)
+    candidates = await open_confirmations(session=session, clock=clock, phone=sender)
+    # One phone given on two requests (a family's): a bare "3" cannot say which, so nothing is done.
+    found = candidates[0] if len(candidates) == 1 else None
     # Read before answering: a refused answer rolls its savepoint back and expires what it touched.
     case_id = found[1].id if found is not None else None
     number = found[1].tracking_number if found is not None else ""
@@ -280,6 +284,8 @@ async def whatsapp_reply(
         understood = Understood.OPTED_IN
     elif parsed.answer is None:
         understood = Understood.UNPARSED
+    elif len(candidates) > 1:
+        understood = Understood.AMBIGUOUS
     elif found is None:
         understood = Understood.UNMATCHED
     else:

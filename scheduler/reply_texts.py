@@ -25,9 +25,17 @@ class Understood(enum.StrEnum):
     UNPARSED = "unparsed"
     # An answer the timeline refused (the appointment changed or its time passed meanwhile).
     REFUSED = "refused"
+    # An answer from a number with more than one audience awaiting one: which is meant cannot be told.
+    AMBIGUOUS = "ambiguous"
 
 
 _WHATSAPP: dict[Understood, dict[str, str]] = {
+    Understood.AMBIGUOUS: {
+        "ar": "لديكم أكثر من موعد ينتظر إجابتكم، فنرجو الإجابة من الرابط الوارد في رسالة كل طلب. "
+        "للمتابعة: {status_url}",
+        "en": "More than one of your audiences awaits an answer: please answer from the link in each request's "
+        "message. Follow them: {status_url}",
+    },
     Understood.CONFIRMED: {
         "ar": "شكرًا لكم، تم تأكيد موعد مقابلتكم للطلب رقم {number}.",
         "en": "Thank you: your audience for request {number} is confirmed.",

@@ -29,6 +29,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column('delivery_status', sa.String(length=32), nullable=True))
         batch.add_column(sa.Column('delivery_updated_at', majlis.db.UTCDateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column('error_code', sa.String(length=32), nullable=True))
+        batch.add_column(sa.Column('lookup_at', majlis.db.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('withdrawn_at', majlis.db.UTCDateTime(timezone=True), nullable=True))
         batch.drop_index('ix_outbox_messages_status_due_at')
     op.execute('UPDATE outbox_messages SET next_attempt_at = due_at')
     with op.batch_alter_table('outbox_messages', recreate='auto') as batch:
@@ -102,6 +104,8 @@ def downgrade() -> None:
         batch.drop_index(batch.f('ix_outbox_messages_provider_id'))
         batch.drop_index('ix_outbox_messages_status_next_attempt_at')
         batch.drop_column('error_code')
+        batch.drop_column('lookup_at')
+        batch.drop_column('withdrawn_at')
         batch.drop_column('delivery_updated_at')
         batch.drop_column('delivery_status')
         batch.drop_column('next_attempt_at')

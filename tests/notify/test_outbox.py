@@ -387,3 +387,43 @@ async def test_a_delivery_report_before_the_answer_is_recorded_is_kept_and_appli
     row = (await rows(sessions))["quick"]
     assert row.status is MessageStatus.SENT and row.delivery_status == "undelivered"
     assert row.error_code == "30003" and row.last_error is not None and "30003" in row.last_error
+
+
+async def test_a_failed_look_up_asks_again_about_the_whole_span(sessions: Sessions, clock: FrozenClock) -> None:
+    await enqueue(sessions, clock, "lost answer")
+    await claim_and_die(sessions, clock, "lost answer")
+    claimed_at = clock.now()
+
+    class Flaky(Remembering):
+        async def find_sent(self, outgoing: Outgoing, *, since: datetime) -> Delivery | None:
+            if not self.asked:
+                self.asked.append((outgoing.body, since))
+                raise TransientSendError("Twilio answered 503 to the look-up")
+            return await super().find_sent(outgoing, since=since)
+
+    provider = Flaky({"lost answer": "SM0003"})
+    sending = dispatcher(sessions, clock, provider, claim_timeout=timedelta(minutes=2))
+    clock.advance(timedelta(minutes=3))
+    await sending.run_once()
+    assert (await rows(sessions))["lost answer"].status is MessageStatus.SENDING
+    clock.advance(timedelta(minutes=3))
+    report = await sending.run_once()
+    # Asked again about everything since the send began, not since the first look-up: found, not resent.
+    assert [since for _, since in provider.asked] == [claimed_at, claimed_at]
+    assert report.resolved_sent == 1 and provider.sent == []
+    assert (await rows(sessions))["lost answer"].provider_id == "SM0003"
+
+
+async def test_a_message_withdrawn_in_flight_is_never_queued_again(sessions: Sessions, clock: FrozenClock) -> None:
+    await enqueue(sessions, clock, "call about a confirmed audience", channel="sms")
+
+    class AnsweredMeanwhile(RecordingChannel):
+        async def send(self, outgoing: Outgoing) -> Delivery:
+            # The applicant answers on another channel while this one is being handed over.
+            async with transaction(sessions) as session:
+                await session.execute(update(OutboxMessage).values(withdrawn_at=clock.now()))
+            raise TransientSendError("503")
+
+    report = await dispatcher(sessions, clock, AnsweredMeanwhile()).run_once()
+    assert report.retried == 1
+    assert (await rows(sessions))["call about a confirmed audience"].status is MessageStatus.CANCELLED

@@ -285,3 +285,47 @@ async def test_completion_and_referral_are_told(sessions: Sessions, clock: Froze
     completed = await messages(sessions, "stage:completed:%")
     assert len(referred) == 1 and referred[0].body.startswith(f"Request {written} has been referred")
     assert len(completed) == 1 and completed[0].body.startswith(f"Request {written} is complete")
+
+
+async def test_a_moment_missed_at_night_waits_for_the_next_working_morning(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    await sunday_hall(sessions, clock, weeks=2)
+    await placed_case(sessions, clock)
+    await run(sessions, clock)
+    # Nobody swept on Thursday (the server was down); it comes back at 20:00.
+    clock.set(at(26, 20))
+    assert await ask(sessions, clock) == 0
+    clock.set(at(28, 12))  # Saturday
+    assert await ask(sessions, clock) == 0
+    clock.set(at(29, 8))  # Sunday morning, before the 10:00 audience
+    assert await ask(sessions, clock) == 1
+
+
+async def test_a_bare_reply_from_a_phone_with_two_audiences_changes_nothing(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    from scheduler import replies
+    from scheduler.reply_texts import Understood
+
+    await sunday_hall(sessions, clock, weeks=2)
+    actor = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    shared = "+966501000009"
+    numbers = [await new_case(sessions, clock, applicant_national_id=IDS[i], applicant_phone=shared) for i in range(2)]
+    for number in numbers:
+        await ready(sessions, clock, actor, number)
+    await run(sessions, clock)
+    clock.set(at(26, 10, 30))
+    assert await ask(sessions, clock) == 2
+    async with transaction(sessions) as session:
+        reply = await replies.whatsapp_reply(
+            session=session,
+            clock=clock,
+            sender=shared,
+            body="3",
+            message_sid="SM" + "9" * 32,
+            policy=POLICY,
+            status_url=URL,
+        )
+    assert reply.understood_as is Understood.AMBIGUOUS and "أكثر من موعد" in reply.text
+    assert set((await appointments(sessions)).keys()) == set(numbers)  # both still held
