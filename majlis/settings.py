@@ -131,6 +131,19 @@ class Settings(BaseModel):
                 raise ValueError("MAJLIS_SECRET_KEY must be at least 32 characters")
         return self
 
+    @model_validator(mode="after")
+    def _claims_outlast_a_batch(self) -> Settings:
+        # A dispatcher hands a batch over within half the claim timeout; a batch that takes
+        # longer at the provider's pace would be given back again and again.
+        batch_seconds = self.outbox_batch / self.outbox_rate_per_second * 1.05
+        if batch_seconds >= self.outbox_claim_timeout_seconds / 2:
+            raise ValueError(
+                f"MAJLIS_OUTBOX_BATCH ({self.outbox_batch}) takes {batch_seconds:.1f} s at "
+                f"MAJLIS_OUTBOX_RATE_PER_SECOND ({self.outbox_rate_per_second:g}); "
+                "MAJLIS_OUTBOX_CLAIM_TIMEOUT_SECONDS must be more than twice that"
+            )
+        return self
+
     @property
     def is_development(self) -> bool:
         return self.environment == "development"

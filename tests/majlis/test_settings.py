@@ -65,3 +65,9 @@ def test_lists_and_tables_come_from_the_environment_as_json() -> None:
         load_settings({"MAJLIS_CONFIRMATION_CHANNELS": '["sms", "pigeon"]'})
     with pytest.raises(SettingsError, match="not valid JSON"):
         load_settings({"MAJLIS_WHATSAPP_TEMPLATES": "{broken"})
+
+
+def test_a_batch_must_go_out_well_within_the_claim_timeout() -> None:
+    with pytest.raises(SettingsError, match="CLAIM_TIMEOUT"):
+        load_settings({}, outbox_batch=100, outbox_rate_per_second=100, outbox_claim_timeout_seconds=2)
+    assert load_settings({}, outbox_batch=10, outbox_rate_per_second=40, outbox_claim_timeout_seconds=1)
