@@ -12,8 +12,9 @@ Three parts, in one run:
    a fake of Twilio's REST API on loopback (tests/fake_twilio.py) that answers 429
    above R creates in any second, sends them all. The figures: the time taken, how
    late each message went after its due time (sent_at − due_at, from the
-   database), the most creates the provider saw in any one second, its 429s, and
-   the messages it accepted more than once.
+   database), the most creates the provider saw in any one second, its 429s, the
+   messages it accepted more than once, and the dispatcher's own counts of sends
+   left unsure (asked about before any resend) and claims given back unsent.
 2. Reference. The same N messages through the same channels straight to a fresh
    fake, paced by the same `RateLimiter` with the same concurrency, with no
    database: the best the dispatcher could do at that rate.
@@ -23,7 +24,8 @@ Three parts, in one run:
    then at a random count with no hold. A third worker runs to the end and is
    stopped with SIGTERM. The figures: messages accepted more than once (must be 0)
    and how many messages the provider had taken while the killed worker never
-   recorded it, each of which must have been found by asking the provider.
+   recorded it, each of which must have been found by asking the provider; and the
+   unsure sends and given-back claims in the rounds the workers logged.
 
 The fake runs in this process, on the dispatcher's event loop in part 1. The
 database is a new SQLite file unless --database-url (an empty, dedicated
@@ -38,6 +40,7 @@ import asyncio
 import math
 import os
 import random
+import re
 import secrets
 import shlex
 import signal
@@ -80,7 +83,7 @@ VOICES = {"ar": ("Polly.Zeina", "arb"), "en": ("Polly.Joanna", "en-US")}
 TEMPLATES = {"confirmation_ar": "HX" + "a" * 32, "confirmation_en": "HX" + "b" * 32}
 ENQUEUE_CHUNK = 2_000
 # The worker of the crash part: a dead worker's claims are asked about after this long.
-CLAIM_TIMEOUT_SECONDS = 2.0
+CLAIM_TIMEOUT_SECONDS = 5.0
 # Time for the fake to finish requests a killed worker had already written to the socket.
 SETTLE_SECONDS = 0.3
 STOP_SECONDS = 15.0
@@ -253,6 +256,13 @@ class DispatchResult:
     duplicates: int = 0
     accepted: int = 0
     retried: int = 0
+    # Sends that failed after the request may have gone out (left claimed, the provider asked before any
+    # resend), claims given back unsent because they grew old, and how the claims asked about were settled.
+    unsure: int = 0
+    given_back: int = 0
+    resolved_sent: int = 0
+    resolved_again: int = 0
+    uncertain: int = 0
     cpu_seconds: float = 0.0
 
 
@@ -279,6 +289,9 @@ class CrashResult:
     rate_limited: int = 0
     stop_seconds: float = math.nan
     exit_code: int | None = None
+    # Summed from the rounds the workers logged (a killed worker's unfinished round is not logged).
+    logged_unsure: int = 0
+    logged_given_back: int = 0
 
 
 # --- Part 1: the dispatcher -----------------------------------------------------------------------
@@ -307,6 +320,11 @@ async def run_dispatch(sessions: Sessions, args: argparse.Namespace) -> Dispatch
         while True:
             report = await dispatcher.run_once()
             result.retried += report.retried
+            result.unsure += report.unsure
+            result.given_back += report.given_back
+            result.resolved_sent += report.resolved_sent
+            result.resolved_again += report.resolved_again
+            result.uncertain += report.uncertain
             if not await unsettled(sessions):
                 break
             if time.perf_counter() > deadline:
@@ -506,7 +524,17 @@ async def run_crash(sessions: Sessions, database_url: str, args: argparse.Namesp
     result.accepted = len(fake.accepted)
     result.duplicates = sent_twice(fake)
     result.rate_limited = fake.rate_limited
+    result.logged_unsure, result.logged_given_back = logged_counts(log_dir / "crash-worker.log")
     return result
+
+
+def logged_counts(log_path: Path) -> tuple[int, int]:
+    """The unsure sends and given-back claims in the `DispatchReport`s the workers logged."""
+    text = log_path.read_text(errors="replace") if log_path.exists() else ""
+    return (
+        sum(int(n) for n in re.findall(r"\bunsure=(\d+)", text)),
+        sum(int(n) for n in re.findall(r"\bgiven_back=(\d+)", text)),
+    )
 
 
 async def classify(sessions: Sessions, fake: FakeTwilio) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
@@ -545,7 +573,7 @@ def report(
         f"code: {code_version()}",
         *machine_facts(),
         *notes,
-        f"dispatcher: batch {args.batch}, concurrency {args.concurrency}, rate {rate:g}/s (paced at 98 %); "
+        f"dispatcher: batch {args.batch}, concurrency {args.concurrency}, rate {rate:g}/s (paced at 95 %); "
         f"fake Twilio answers 429 above {rate:g} creates in any second",
         "",
         f"## Dispatch: {n} messages due at one instant",
@@ -553,6 +581,10 @@ def report(
         f"- total time: {_s(dispatch.seconds)} ({n / dispatch.seconds:.1f} messages/s; "
         f"CPU of this process {_s(dispatch.cpu_seconds)})",
         f"- statuses: {dict(dispatch.statuses)}; passing failures retried: {dispatch.retried}",
+        f"- sends unsure (left claimed, the provider asked before any resend): {dispatch.unsure}; "
+        f"claims given back unsent: {dispatch.given_back}",
+        f"- claims asked about: found at the provider {dispatch.resolved_sent}, "
+        f"sent again {dispatch.resolved_again}, left to staff {dispatch.uncertain}",
         "",
         "| lateness after due time | p50 | p95 | p99 | max |",
         "| --- | ---: | ---: | ---: | ---: |",
@@ -585,6 +617,8 @@ def report(
             f"- of those it had taken, found by asking the provider (its sid recorded, not claimed again): "
             f"{crash.found_by_asking}",
             f"- creates accepted: {crash.accepted}; messages sent twice: {crash.duplicates}",
+            f"- in the rounds the workers logged: sends unsure {crash.logged_unsure}, "
+            f"claims given back unsent {crash.logged_given_back}",
             f"- the last worker stopped on SIGTERM in {_s(crash.stop_seconds)}, exit code {crash.exit_code}",
         ]
     lines.append(f"logs: {log_dir}")
