@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from majlis.clock import RIYADH, Clock
 from majlis.db import transaction
 from majlis.settings import Settings
+from majlis.throttle import serialise
 from notify import delivery as delivery_reports
 from notify.channels import (
     Channels,
@@ -296,7 +297,10 @@ class Dispatcher:
             if not rows:
                 return [], skipped
             contacts = await self._whatsapp_contacts(session, {r.recipient for r in rows if r.channel == "whatsapp"})
-            called = await self._called_today(session, now, {r.recipient for r in rows if r.channel == "voice"})
+            callees = sorted({r.recipient for r in rows if r.channel == "voice"})
+            # Two dispatchers claiming calls to one number take turns, so both see the other's call.
+            await serialise(session=session, keys=[f"majlis-call:{phone}" for phone in callees])
+            called = await self._called_today(session, now, set(callees))
             claimed: list[Outgoing] = []
             for row in rows:
                 if row.channel == "voice":

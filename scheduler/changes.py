@@ -263,7 +263,13 @@ async def move_appointment(
         errors.append(
             FieldError("change_reason", "reason_required", N_("Moving an appointment by hand needs a reason."))
         )
-    current = await session.get(Appointment, appointment_id)
+    # Locked as an applicant's answer locks it (appointment, then case), so the two take turns.
+    query = select(Appointment).where(Appointment.id == appointment_id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    current = await session.scalar(query)
+    if current is not None:
+        await cases.lock_cases(session=session, case_ids=[current.case_id])
     target = await session.get(Slot, to_slot_id)
     if target is None:
         errors.append(FieldError("to_slot", "unknown", N_("{field} is not one of the slots.")))
