@@ -13,6 +13,7 @@ from majlis.settings import Settings, load_settings
 from notify.channels import Channels
 from notify.outbox import Dispatcher, policy_from
 from notify.providers import channels_for, links_for
+from scheduler import calendar
 from web import routes
 from web.i18n import Catalogs
 from web.keys import CATALOGS, CHANNELS, CLOCK, DISPATCHER, ENGINE, LINKS, SESSIONS, SETTINGS
@@ -29,6 +30,7 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         links=app[LINKS],
         policy=policy_from(app[SETTINGS]),
         organizer=app[SETTINGS].mail_from,
+        days_off=calendar.days_off,
     )
     yield
     await app[CHANNELS].close()

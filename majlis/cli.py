@@ -24,7 +24,7 @@ from majlis.jobs import status_url as _status_url
 from majlis.settings import Settings, SettingsError, load_settings
 from notify.outbox import Dispatcher, policy_from
 from notify.providers import channels_for, links_for
-from scheduler import simulation
+from scheduler import calendar, simulation
 from scheduler.weekly import weekly_run
 
 
@@ -122,6 +122,7 @@ def _dispatcher(settings: Settings, engine: AsyncEngine) -> Dispatcher:
         links=links_for(settings),
         policy=policy_from(settings),
         organizer=settings.mail_from,
+        days_off=calendar.days_off,
     )
 
 

@@ -22,9 +22,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
 from typing import Any, Protocol
 
@@ -229,18 +229,28 @@ def _riyadh_day_start(moment: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def next_calling_time(moment: datetime, *, not_today: bool = False) -> datetime:
+def _calling_day(day: date, days_off: frozenset[date]) -> bool:
+    return day.weekday() in WORKING_DAYS and day not in days_off
+
+
+def next_calling_time(
+    moment: datetime, *, not_today: bool = False, days_off: frozenset[date] = frozenset()
+) -> datetime:
     """The first moment at or after `moment` inside calling hours (the next working morning if need be)."""
     local = moment.astimezone(RIYADH)
     opening = time_of_day(CALL_HOURS[0])
     day = local.date()
-    if not_today or local.hour >= CALL_HOURS[1] or local.weekday() not in WORKING_DAYS:
+    if not_today or local.hour >= CALL_HOURS[1] or not _calling_day(day, days_off):
         day += timedelta(days=1)
         local = datetime.combine(day, opening, tzinfo=RIYADH)
-    while day.weekday() not in WORKING_DAYS:
+    while not _calling_day(day, days_off):
         day += timedelta(days=1)
         local = datetime.combine(day, opening, tzinfo=RIYADH)
     return max(local, datetime.combine(day, opening, tzinfo=RIYADH))
+
+
+# Gives the declared holidays (no calls on them); the scheduler keeps them, the app passes this in.
+DaysOff = Callable[[AsyncSession], Awaitable[frozenset[date]]]
 
 
 class Dispatcher:
@@ -255,7 +265,9 @@ class Dispatcher:
         links: Links,
         policy: DispatchPolicy | None = None,
         organizer: str = "majlis@example.gov.sa",
+        days_off: DaysOff | None = None,
     ) -> None:
+        self._days_off = days_off
         self._sessions = sessions
         # The ORGANIZER of calendar invitations (the address e-mail goes from) and its domain for UIDs.
         self._organizer = organizer
@@ -301,14 +313,17 @@ class Dispatcher:
             # Two dispatchers claiming calls to one number take turns, so both see the other's call.
             await serialise(session=session, keys=[f"majlis-call:{phone}" for phone in callees])
             called = await self._called_today(session, now, set(callees))
+            days_off = await self._days_off(session) if callees and self._days_off else frozenset()
             claimed: list[Outgoing] = []
             for row in rows:
                 if row.channel == "voice":
                     local = now.astimezone(RIYADH)
-                    in_hours = CALL_HOURS[0] <= local.hour < CALL_HOURS[1] and local.weekday() in WORKING_DAYS
+                    in_hours = CALL_HOURS[0] <= local.hour < CALL_HOURS[1] and _calling_day(local.date(), days_off)
                     if not in_hours or row.recipient in called:
                         # Never at night or on the weekend; never a second call the same day.
-                        row.next_attempt_at = next_calling_time(now, not_today=row.recipient in called)
+                        row.next_attempt_at = next_calling_time(
+                            now, not_today=row.recipient in called, days_off=days_off
+                        )
                         skipped.deferred += 1
                         continue
                     called.add(row.recipient)

@@ -307,6 +307,11 @@ async def generate_sessions(*, session: AsyncSession, clock: Clock, weeks: int =
     return made
 
 
+async def days_off(session: AsyncSession) -> frozenset[date]:
+    """The declared holidays (a few a year): no audience on them, and no calls to applicants."""
+    return frozenset(await session.scalars(select(Holiday.day)))
+
+
 async def add_holiday(*, session: AsyncSession, clock: Clock, actor_id: int | None, day: date, name: str) -> Holiday:
     """A day without audiences; sessions already planned that day are cancelled by the caller's policy."""
     name = " ".join(name.split())

@@ -427,3 +427,24 @@ async def test_a_message_withdrawn_in_flight_is_never_queued_again(sessions: Ses
     report = await dispatcher(sessions, clock, AnsweredMeanwhile()).run_once()
     assert report.retried == 1
     assert (await rows(sessions))["call about a confirmed audience"].status is MessageStatus.CANCELLED
+
+
+async def test_no_calls_on_a_declared_holiday(sessions: Sessions, clock: FrozenClock) -> None:
+    from scheduler import calendar
+    from scheduler.models import Holiday
+
+    async with transaction(sessions) as session:
+        session.add(Holiday(day=datetime(2026, 11, 25).date(), name="يوم التأسيس"))
+    clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=RIYADH))  # a Wednesday, declared a holiday
+    await enqueue(sessions, clock, "call", channel="voice")
+    recorder = RecordingChannel()
+    sending = Dispatcher(
+        sessions=sessions,
+        clock=clock,
+        channels=recorder.channels(),
+        links=LINKS,
+        policy=DispatchPolicy(rate_per_second=10_000.0),
+        days_off=calendar.days_off,
+    )
+    assert (await sending.run_once()).deferred == 1 and recorder.sent == []
+    assert (await rows(sessions))["call"].next_attempt_at == datetime(2026, 11, 26, 8, 0, tzinfo=RIYADH)
