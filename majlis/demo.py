@@ -6,6 +6,7 @@ Development only: the passwords are printed and shared by everyone.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,12 +16,22 @@ from accounts.models import StaffUser
 from accounts.roles import Role
 from cases import service as cases
 from cases.intake import check_request
-from cases.models import Channel
-from majlis.clock import Clock
+from cases.models import Applicant, Case, CaseStatus, Channel
+from majlis.clock import Clock, riyadh
 from priority import service as triage
 from rooms import service as rooms
+from rooms.models import Room, RoomKind, RosterEntry
 from scheduler import calendar
 from scheduler import service as scheduling
+from scheduler.models import (
+    LIVE_STATES,
+    Appointment,
+    AppointmentState,
+    AudienceMode,
+    AudienceSession,
+    SessionState,
+    Slot,
+)
 
 DEMO_PASSWORD = "majlis-demo-2026"  # noqa: S105 (demo data, development only)
 
@@ -122,6 +133,7 @@ DEMO_REQUESTS = (
 async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> list[DemoStaff]:
     """Adds the demo staff and requests unless they are there already; gives back the staff."""
     if await session.scalar(select(StaffUser.id).where(StaffUser.username == DEMO_STAFF[0].username)):
+        await video_audience_today(session=session, clock=clock)
         return list(DEMO_STAFF)
     desk_user = None
     staff_ids: dict[Role, int] = {}
@@ -147,6 +159,7 @@ async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> list[
         )
         numbers.append(submission.case.tracking_number)
     await _calendar(session=session, clock=clock, staff=staff_ids, numbers=numbers, status_url=status_url)
+    await video_audience_today(session=session, clock=clock)
     return list(DEMO_STAFF)
 
 
@@ -228,3 +241,98 @@ async def _calendar(
             session=session, clock=clock, tracking_number=number, actor_id=audit, to=route, status_url=status_url
         )
     await scheduling.run_allocation(session=session, clock=clock, actor_id=protocol, status_url=status_url)
+
+
+# The demo's woman applicant, who asks for a video audience.
+DEMO_WOMAN_ID_NUMBER = "1000000008"
+
+
+async def video_audience_today(*, session: AsyncSession, clock: Clock) -> None:
+    """A video audience today, soon, in the Riyadh women's room, for the demo's woman applicant, with the
+    demo's women's-section member on that room's roster: so that after `make run` the official's console
+    (user `official`) and the room console (user `women`) can hold an audience in two windows.
+
+    The allocator never seats anyone at less than three days' notice, so this seat is made by hand, in a
+    locked session of its own that allocation runs leave alone. Run again on another day, it moves her there.
+    """
+    now = riyadh(clock.now())
+    day = now.date()
+    room = await session.scalar(
+        select(Room).where(Room.kind == RoomKind.WOMEN_VIDEO, Room.branch_code == "riyadh").order_by(Room.id)
+    )
+    women = await session.scalar(select(StaffUser).where(StaffUser.username == "women"))
+    case = await session.scalar(
+        select(Case)
+        .join(Applicant, Applicant.id == Case.applicant_id)
+        .where(Applicant.id_number == DEMO_WOMAN_ID_NUMBER)
+        .order_by(Case.id)
+    )
+    if room is None or women is None or case is None:
+        return
+    if not await session.scalar(
+        select(RosterEntry.id).where(
+            RosterEntry.room_id == room.id, RosterEntry.staff_id == women.id, RosterEntry.day == day
+        )
+    ):
+        await rooms.put_on_duty(
+            session=session,
+            clock=clock,
+            actor_id=None,
+            room_id=room.id,
+            staff_id=women.id,
+            day=day,
+            starts=time(0, 0),
+            ends=time(23, 59),
+        )
+    live = list(
+        await session.scalars(
+            select(Appointment).where(Appointment.case_id == case.id, Appointment.state.in_(LIVE_STATES))
+        )
+    )
+    for appointment in live:
+        slot = await session.get_one(Slot, appointment.slot_id)
+        if riyadh(slot.starts_at).date() == day and slot.room_id == room.id:
+            return
+    for appointment in live:
+        appointment.state = AppointmentState.RELEASED
+        appointment.released_at = clock.now()
+        appointment.release_reason = "demo_video_today"
+    await session.flush()
+    # Ten minutes from now on the clock's ten-minute marks, and never past the end of the day.
+    starts = now.replace(minute=now.minute - now.minute % 10, second=0, microsecond=0) + timedelta(minutes=10)
+    starts = min(starts, datetime.combine(day, time(23, 30), tzinfo=now.tzinfo))
+    ends = starts + timedelta(minutes=20)
+    audience = AudienceSession(
+        template_id=None,
+        day=day,
+        starts_at=starts,
+        ends_at=ends,
+        mode=AudienceMode.VIDEO,
+        state=SessionState.PLANNED,
+        locked=True,
+        cancelled_for_holiday=False,
+        note="demo",
+    )
+    session.add(audience)
+    await session.flush()
+    slot = Slot(session_id=audience.id, room_id=room.id, starts_at=starts, ends_at=ends, capacity=1)
+    session.add(slot)
+    await session.flush()
+    session.add(
+        Appointment(
+            case_id=case.id,
+            slot_id=slot.id,
+            seat=0,
+            state=AppointmentState.CONFIRMED,
+            placed_at=clock.now(),
+            placed_by_id=None,
+            explanation="demo: a video audience today",
+            sequence=0,
+            release_reason="",
+        )
+    )
+    if case.status is not CaseStatus.CONFIRMED:
+        await cases.change_status(
+            session=session, clock=clock, case=case, to_status=CaseStatus.CONFIRMED, actor_id=None, note="demo"
+        )
+    await session.flush()

@@ -7,6 +7,7 @@ from notify import models as notify_models
 from priority import models as priority_models
 from rooms import models as rooms_models
 from scheduler import models as scheduler_models
+from video import models as video_models
 
 __all__ = [
     "Base",
@@ -16,4 +17,5 @@ __all__ = [
     "priority_models",
     "rooms_models",
     "scheduler_models",
+    "video_models",
 ]

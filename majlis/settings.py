@@ -118,6 +118,9 @@ class Settings(BaseModel):
     confirmation_no_answer_hours: float = Field(default=24.0, gt=0)
     # A seat freed later than this before its audience is not offered to anyone.
     backfill_min_notice_hours: float = Field(default=3.0, ge=0)
+    # RTCIceServer dicts for the video pages ({"urls": [...], "username": ..., "credential": ...});
+    # none on loopback and LAN, STUN and a coturn TURN server in a deployment.
+    ice_servers: tuple[dict[str, str | list[str]], ...] = ()
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

@@ -10,6 +10,8 @@ from majlis.settings import Settings
 from notify.channels import Channels
 from notify.links import Links
 from notify.outbox import Dispatcher
+from video.hub import Hub
+from video.tokens import VideoTokens
 from web.i18n import Catalogs
 from web.signed_in import SignedIn
 
@@ -21,6 +23,8 @@ CHANNELS = web.AppKey("channels", Channels)
 LINKS = web.AppKey("links", Links)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 CATALOGS = web.AppKey("catalogs", Catalogs)
+VIDEO_TOKENS = web.AppKey("video_tokens", VideoTokens)
+VIDEO_HUB = web.AppKey("video_hub", Hub)
 
 DB = web.RequestKey("db", AsyncSession)
 LANGUAGE = web.RequestKey("language", str)

@@ -28,6 +28,8 @@ from web import (
     triage,
     triage_api,
     twilio_webhooks,
+    video_pages,
+    video_ws,
 )
 from web.middleware import csrf_protection, db_session, errors_and_language
 
@@ -66,8 +68,10 @@ def setup(app: web.Application) -> None:
         triage_api,
         calendar_api,
         openapi,
+        video_pages,
     )
     for module in modules:
         app.router.add_routes(module.routes)
+    video_ws.setup(app)
     # Static URLs carry a hash of the file, so browsers never keep a stale stylesheet.
     app.router.add_static("/static", HERE / "static", name="static", append_version=True)

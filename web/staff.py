@@ -9,8 +9,11 @@ from accounts.roles import Role
 from cases import service as cases
 from majlis.errors import DomainError
 from notify import outbox
+from rooms import service as rooms
+from rooms.models import RoomKind
+from video import service as video
 from web import labels
-from web.auth import ALL_STAFF, current_user, requires, sign_in_policy
+from web.auth import ALL_STAFF, current_user, requires, sign_in_policy, signed_in_user
 from web.errors import domain_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import see_other
@@ -26,6 +29,7 @@ HOME_BY_ROLE = {
     Role.AUDIT_DESK: "/audit",
     Role.MANAGER: "/reports/fairness",
     Role.PROTOCOL: "/protocol",
+    Role.OFFICIAL: "/official",
     Role.ADMINISTRATOR: "/admin/users",
 }
 
@@ -86,8 +90,18 @@ async def logout(request: web.Request) -> web.StreamResponse:
 @routes.get("/staff")
 @requires(*ALL_STAFF)
 async def staff_home(request: web.Request) -> web.Response:
-    counts = await cases.count_by_status(session=request[DB])
-    return render(request, "staff/home.html", {"counts": counts, "labels": labels})
+    session = request[DB]
+    counts = await cases.count_by_status(session=session)
+    user = signed_in_user(request)
+    # The women's section starts from the video rooms it may run today (their consoles).
+    video_rooms = []
+    if user.role is Role.WOMEN_SECTION:
+        for room in await rooms.rooms(session=session, active_only=True):
+            if room.kind is RoomKind.WOMEN_VIDEO and await video.may_hold_room(
+                session=session, clock=request.app[CLOCK], staff_id=user.id, role=user.role, room_id=room.id
+            ):
+                video_rooms.append(room)
+    return render(request, "staff/home.html", {"counts": counts, "labels": labels, "video_rooms": video_rooms})
 
 
 @routes.get("/cases")

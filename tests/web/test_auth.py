@@ -37,6 +37,7 @@ def guarded_routes(app: web.Application) -> list[tuple[str, str, frozenset[Role]
                 "template_id": "1",
                 "confirmation_id": "1",
                 "message_id": "1",
+                "audience_id": "1",
             }
             path = canonical.format(**samples) if "{" in canonical else canonical
             found.append((route.method, path, roles))
@@ -194,6 +195,8 @@ PUBLIC = {
     ("POST", "/webhooks/twilio/whatsapp"),
     ("POST", "/webhooks/twilio/voice/{token}"),
     ("POST", "/webhooks/twilio/status"),
+    # Video signalling: every message carries the audience's signed token, checked each time.
+    ("GET", "/ws/video"),
 }
 
 
@@ -229,8 +232,14 @@ EXPECTED_ROLES = {
     ("GET", "/messages"): {Role.PROTOCOL, Role.CALL_CENTRE},
     ("POST", "/messages/{message_id}/retry"): {Role.PROTOCOL, Role.CALL_CENTRE},
     ("POST", "/messages/{message_id}/mark-sent"): {Role.PROTOCOL, Role.CALL_CENTRE},
+    ("GET", "/official"): {Role.OFFICIAL},
+    ("POST", "/official/audiences/{audience_id}/outcome"): {Role.OFFICIAL},
+    ("GET", "/rooms/{room_id}/console"): {Role.WOMEN_SECTION},
+    ("GET", "/rooms/{room_id}/screen"): {Role.WOMEN_SECTION},
+    ("POST", "/rooms/{room_id}/audiences/{audience_id}/check-in"): {Role.WOMEN_SECTION},
     ("GET", "/admin/users"): set(),
     ("GET", "/admin/audit"): set(),
+    ("GET", "/ws/consoles"): {Role.OFFICIAL, Role.WOMEN_SECTION},
 }
 
 

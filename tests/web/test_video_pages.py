@@ -1,0 +1,204 @@
+"""The video pages: the official's console, the room console and screen, check-in and the outcome."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from accounts.roles import Role
+from cases import service as cases
+from cases.models import CaseStatus
+from majlis.clock import FrozenClock
+from majlis.db import transaction
+from rooms import service as rooms
+from tests.factories import Client, csrf_token, make_staff, sign_in
+from tests.video.arrange import SUNDAY, video_audiences
+from video import service as video
+from video.models import VideoOutcome, VideoState
+from web.keys import VIDEO_TOKENS
+
+Sessions = async_sessionmaker[AsyncSession]
+TOKEN = re.compile(r'data-audience-id="(\d+)" data-token="([^"]+)"')
+
+
+async def _room_and_case(sessions: Sessions, audience_id: int) -> tuple[int, int]:
+    async with sessions() as session:
+        audience = await video.get_audience(session=session, audience_id=audience_id)
+        assert audience is not None
+        return audience.room_id, audience.case_id
+
+
+async def test_the_official_sees_todays_audiences_with_tokens_of_his_side(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    first, second = await video_audiences(sessions, clock)
+    await make_staff(sessions, clock, Role.OFFICIAL, "official")
+    await sign_in(client, "official")
+    response = await client.get("/official")
+    assert response.status == 200
+    page = await response.text()
+    tokens = dict(TOKEN.findall(page))
+    assert list(tokens) == [str(first), str(second)]  # in the day's order
+    for audience_id, token in tokens.items():
+        grant = client.app[VIDEO_TOKENS].check(token, now=clock.now())
+        assert (grant.audience_id, grant.role) == (int(audience_id), "official")
+    assert 'data-video-role="official"' in page and "/static/video.js" in page
+    assert "<script>" not in page  # the CSP allows files only: data goes in data-* attributes
+    # The official's home after signing in is his console.
+    await client.post("/logout", data={"csrf_token": await csrf_token(client, "/official")})
+    token = await csrf_token(client)
+    signed = await client.post(
+        "/login",
+        data={"username": "official", "password": "correct-horse-battery", "csrf_token": token},
+        allow_redirects=False,
+    )
+    assert signed.headers["Location"] == "/official"
+
+
+async def test_the_official_console_refuses_other_roles(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
+    await video_audiences(sessions, clock, count=1)
+    for role in (Role.WOMEN_SECTION, Role.PROTOCOL, Role.AUDIT_DESK):
+        await make_staff(sessions, clock, role, role.value.replace("_", ""))
+        await sign_in(client, role.value.replace("_", ""))
+        assert (await client.get("/official")).status == 403, role
+    # An administrator may look, but holds no token of the official's side and records no outcome.
+    await make_staff(sessions, clock, Role.ADMINISTRATOR, "admin")
+    await sign_in(client, "admin")
+    page = await (await client.get("/official")).text()
+    assert 'data-token=""' in page and "call-button" not in page
+    token = await csrf_token(client, "/official")
+    [audience_id] = [int(a) for a in re.findall(r'data-audience-id="(\d+)"', page)]
+    form = {"csrf_token": token, "outcome": "answered", "directive": "x"}
+    refused = await client.post(f"/official/audiences/{audience_id}/outcome", data=form)
+    assert refused.status == 403
+
+
+async def test_a_women_section_member_off_the_roster_is_refused_the_room(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    [audience_id] = await video_audiences(sessions, clock, count=1)
+    room_id, _ = await _room_and_case(sessions, audience_id)
+    on_duty = await make_staff(sessions, clock, Role.WOMEN_SECTION, "onduty")
+    await make_staff(sessions, clock, Role.WOMEN_SECTION, "offduty")
+    async with transaction(sessions) as session:
+        await rooms.put_on_duty(
+            session=session,
+            clock=clock,
+            actor_id=None,
+            room_id=room_id,
+            staff_id=on_duty.id,
+            day=SUNDAY.date(),
+            starts=time(8),
+            ends=time(16),
+        )
+    await sign_in(client, "offduty")
+    assert f'href="/rooms/{room_id}/console"' not in await (await client.get("/staff")).text()
+    for page in ("console", "screen"):
+        assert (await client.get(f"/rooms/{room_id}/{page}")).status == 403
+    token = await csrf_token(client, "/staff")
+    refused = await client.post(f"/rooms/{room_id}/audiences/{audience_id}/check-in", data={"csrf_token": token})
+    assert refused.status == 403
+
+    await sign_in(client, "onduty")
+    console = await client.get(f"/rooms/{room_id}/console")
+    assert console.status == 200
+    text = await console.text()
+    [(shown, room_token)] = TOKEN.findall(text)
+    grant = client.app[VIDEO_TOKENS].check(room_token, now=clock.now())
+    assert (grant.audience_id, grant.role, int(shown)) == (audience_id, "room", audience_id)
+    assert 'id="device-check"' in text and 'id="mic-level"' in text and 'id="emergency-end"' in text
+    screen = await (await client.get(f"/rooms/{room_id}/screen")).text()
+    assert "screen-waiting" in screen and "<button" not in screen and "<a " not in screen
+    assert (await client.get("/rooms/999/console")).status == 404
+
+
+async def test_without_a_roster_any_women_section_member_runs_the_room(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    [audience_id] = await video_audiences(sessions, clock, count=1)
+    room_id, _ = await _room_and_case(sessions, audience_id)
+    await make_staff(sessions, clock, Role.WOMEN_SECTION, "women")
+    await make_staff(sessions, clock, Role.OFFICIAL, "official")
+    await sign_in(client, "women")
+    assert (await client.get(f"/rooms/{room_id}/console")).status == 200
+    assert f'href="/rooms/{room_id}/console"' in await (await client.get("/staff")).text()  # her start page
+    await sign_in(client, "official")
+    assert (await client.get(f"/rooms/{room_id}/console")).status == 403
+
+
+async def test_check_in_starts_the_applicants_waiting_time(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    first, second = await video_audiences(sessions, clock)
+    room_id, _ = await _room_and_case(sessions, first)
+    await make_staff(sessions, clock, Role.WOMEN_SECTION, "women")
+    await sign_in(client, "women")
+    token = await csrf_token(client, f"/rooms/{room_id}/console")
+    response = await client.post(
+        f"/rooms/{room_id}/audiences/{first}/check-in", data={"csrf_token": token}, allow_redirects=False
+    )
+    assert response.status == 303 and response.headers["Location"] == f"/rooms/{room_id}/console"
+    async with sessions() as session:
+        audience = await video.get_audience(session=session, audience_id=first)
+        assert audience is not None and audience.checked_in_at == clock.now()
+        other = await video.get_audience(session=session, audience_id=second)
+        assert other is not None and other.checked_in_at is None
+    page = await (await client.get(f"/rooms/{room_id}/console")).text()
+    assert 'data-checked-in="1"' in page
+    unknown = await client.post(f"/rooms/{room_id}/audiences/999/check-in", data={"csrf_token": token})
+    assert unknown.status == 404
+    # The official's console shows her waiting since then.
+    await make_staff(sessions, clock, Role.OFFICIAL, "official")
+    await sign_in(client, "official")
+    assert f'data-waiting-since="{clock.now().isoformat()}"' in await (await client.get("/official")).text()
+
+
+async def test_the_outcome_goes_to_the_requests_history(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
+    first, second = await video_audiences(sessions, clock)
+    _, case_id = await _room_and_case(sessions, first)
+    official = await make_staff(sessions, clock, Role.OFFICIAL, "official")
+    await sign_in(client, "official")
+    token = await csrf_token(client, "/official")
+    missing = await client.post(
+        f"/official/audiences/{first}/outcome", data={"csrf_token": token, "outcome": "answered", "directive": " "}
+    )
+    assert missing.status == 422
+    assert "اكتب التوجيه" in await missing.text()
+    bad = await client.post(
+        f"/official/audiences/{first}/outcome", data={"csrf_token": token, "outcome": "later", "directive": "x"}
+    )
+    assert bad.status == 422
+
+    directive = "يحال إلى وزارة العدل لتنفيذ حكم الحضانة خلال أسبوع"
+    saved = await client.post(
+        f"/official/audiences/{first}/outcome",
+        data={"csrf_token": token, "outcome": "referred", "directive": directive},
+        allow_redirects=False,
+    )
+    assert saved.status == 303
+    async with sessions() as session:
+        audience = await video.get_audience(session=session, audience_id=first)
+        assert audience is not None
+        assert (audience.outcome, audience.directive, audience.outcome_by_id) == (
+            VideoOutcome.REFERRED,
+            directive,
+            official.id,
+        )
+        history = await cases.history(session=session, case_id=case_id)
+    assert (history[-1].to_status, history[-1].note, history[-1].actor_id) == (
+        CaseStatus.REFERRED,
+        directive,
+        official.id,
+    )
+    page = await (await client.get("/official")).text()
+    assert directive in page  # in the case's history and as the recorded outcome
+    twice = await client.post(
+        f"/official/audiences/{first}/outcome", data={"csrf_token": token, "outcome": "answered", "directive": "x"}
+    )
+    assert twice.status == 422
+    assert (await client.post("/official/audiences/999/outcome", data={"csrf_token": token})).status == 404
+    async with sessions() as session:
+        untouched = await video.get_audience(session=session, audience_id=second)
+        assert untouched is not None and untouched.state is VideoState.WAITING and untouched.outcome is None

@@ -1,0 +1,629 @@
+"""The signalling hub: who is in each video audience's call, what they may say, and the call's reliability.
+
+Plain asyncio, no aiohttp: a connection is anything with `send_str` and `close`
+(an aiohttp WebSocketResponse is one), so tests and the benchmark drive the hub
+directly. Each audience has at most one official and one room connection; a
+second connection of one side replaces the first. Every message carries its
+token and is checked — signature, expiry, audience, side, the audience not
+ended — before anything else; a refusal goes to that connection only.
+
+Live state (who is connected, heartbeats, media) is kept here in memory; what
+must outlast a restart is written through video.service in short transactions,
+one call's writes in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from majlis.clock import Clock
+from majlis.db import transaction
+from video import service
+from video.models import VideoAudience, VideoEventKind, VideoState
+from video.tokens import TokenRefused, VideoGrant, VideoTokens
+
+log = logging.getLogger(__name__)
+
+MAX_FRAME_BYTES = 64 * 1024
+MAX_SDP_CHARS = 60_000
+TIMEOUT_SECONDS = 5.0
+CLOSE_TOO_BIG = 1009
+CLOSE_UNSUPPORTED = 1003
+CLOSE_GOING_AWAY = 1001
+CLOSE_REPLACED = 4001
+ROOM_STATES = ("ready", "present", "offline")
+
+ERRORS: dict[str, tuple[str, str]] = {
+    "too_large": ("الرسالة أكبر من المسموح به (64 كيلوبايت).", "The message is larger than 64 KiB."),
+    "bad_json": ("الرسالة ليست نص JSON صالحاً.", "The message is not valid JSON."),
+    "bad_message": ("يجب أن تكون الرسالة كائن JSON.", "The message must be a JSON object."),
+    "unknown_type": ("نوع الرسالة غير معروف.", "Unknown message type."),
+    "token_missing": ("الرسالة لا تحمل رمز الدخول.", "The message carries no token."),
+    "token_invalid": ("رمز الدخول غير صالح.", "The token is not valid."),
+    "token_expired": ("انتهت صلاحية رمز الدخول.", "The token has expired."),
+    "wrong_audience": ("رمز الدخول هذا لمقابلة أخرى أو لطرف آخر.", "This token is for another audience or side."),
+    "no_audience": ("لا توجد مقابلة مرئية بهذا الرمز.", "There is no such video audience."),
+    "audience_ended": ("انتهت هذه المقابلة.", "This audience has ended."),
+    "not_joined": ("انضم إلى المقابلة أولاً.", "Join the audience first."),
+    "not_allowed": ("هذا الإجراء ليس لهذا الطرف.", "This side may not do that."),
+    "bad_field": ("حقل ناقص أو غير صالح: {field}", "Missing or invalid field: {field}"),
+    "bad_sdp": ("وصف الجلسة (SDP) غير صالح.", "The session description (SDP) does not parse."),
+    "peer_absent": ("الطرف الآخر غير متصل الآن.", "The other side is not connected."),
+    "replaced": ("انضم هذا الطرف من نافذة أخرى.", "This side joined again from another window."),
+    "server_error": ("تعذر حفظ ذلك، حاول مرة أخرى.", "That could not be saved; try again."),
+}
+
+
+class Link(Protocol):
+    """One open connection: a WebSocket, or a test's stand-in."""
+
+    async def send_str(self, data: str) -> None: ...
+
+    async def close(self, *, code: int = ..., message: bytes = ...) -> bool: ...
+
+
+class Refusal(Exception):
+    def __init__(self, code: str, **params: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+@dataclass(eq=False)
+class Client:
+    """A signalling connection; `grant` is the side it joined as."""
+
+    link: Link
+    grant: VideoGrant | None = None
+
+
+@dataclass
+class SideState:
+    client: Client | None = None
+    last_heartbeat: float = 0.0
+    media: bool = False
+    media_false_since: float | None = None
+
+
+@dataclass(eq=False)
+class Call:
+    """The live state of one audience's call."""
+
+    audience_id: int
+    room_id: int
+    checked_in: bool
+    in_call: bool = False
+    ended: bool = False
+    reconnecting: bool = False
+    connected_once: bool = False
+    # The room's own report (device check done, applicant present); shown while it is connected.
+    room_state: str = "offline"
+    connected_since: float | None = None
+    connected_total: float = 0.0
+    last_reconnect_at: float = 0.0
+    sides: dict[str, SideState] = field(default_factory=lambda: {"official": SideState(), "room": SideState()})
+    writes: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def other(self, role: str) -> SideState:
+        return self.sides["room" if role == "official" else "official"]
+
+    def shown_state(self) -> str:
+        if self.ended:
+            return "ended"
+        if self.in_call:
+            return "reconnecting" if self.reconnecting else "in_call"
+        if self.sides["room"].client is None:
+            return "offline"
+        return self.room_state
+
+
+def error_message(code: str, **params: str) -> dict[str, Any]:
+    arabic, english = ERRORS[code]
+    return {
+        "type": "error",
+        "code": code,
+        "message_ar": arabic.format(**params),
+        "message_en": english.format(**params),
+    }
+
+
+def _sdp_parses(sdp: object) -> bool:
+    if not isinstance(sdp, str) or len(sdp) > MAX_SDP_CHARS:
+        return False
+    lines = sdp.replace("\r\n", "\n").split("\n")
+    return lines[0] == "v=0" and any(line.startswith("m=") for line in lines)
+
+
+def _ice_shape(candidate: object) -> bool:
+    if candidate is None:
+        return True
+    if not isinstance(candidate, dict) or not isinstance(candidate.get("candidate"), str):
+        return False
+    mid, index = candidate.get("sdpMid"), candidate.get("sdpMLineIndex")
+    index_ok = index is None or (isinstance(index, int) and not isinstance(index, bool) and 0 <= index < 64)
+    return (mid is None or isinstance(mid, str)) and index_ok and len(candidate["candidate"]) <= 1024
+
+
+class Hub:
+    """Signalling for every video audience of one server process, and the consoles watching them."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        tokens: VideoTokens,
+        monotonic: Callable[[], float] = time.monotonic,
+        timeout: float = TIMEOUT_SECONDS,
+        sweep_every: float = 0.5,
+        one_transaction_at_a_time: bool = False,
+    ) -> None:
+        self.tokens = tokens
+        self._sessions = sessions
+        self._clock = clock
+        self._now = monotonic
+        self._timeout = timeout
+        self._sweep_every = sweep_every
+        self.calls: dict[int, Call] = {}
+        self._clients: set[Client] = set()
+        self._consoles: set[Link] = set()
+        self._dirty = asyncio.Event()
+        # On SQLite every transaction takes the one write lock (BEGIN IMMEDIATE), and waiters poll with
+        # sleeps of up to 100 ms: the hub's own transactions queue here instead, in order and at once.
+        self._db_gate: contextlib.AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if one_transaction_at_a_time else contextlib.nullcontext()
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self._to_load: dict[int, list[asyncio.Future[VideoAudience | None]]] = {}
+        self._loader: asyncio.Task[None] | None = None
+        self._handlers: dict[str, Callable[[Client, Call, str, dict[str, Any]], Awaitable[None]]] = {
+            "offer": self._relay_sdp,
+            "answer": self._relay_sdp,
+            "ice": self._relay_ice,
+            "heartbeat": self._heartbeat,
+            "state": self._state,
+            "call": self._call,
+            "end": self._end,
+            "mute": self._mute,
+        }
+
+    # --- life of the hub -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Starts the heartbeat monitor and the console pusher."""
+        self._tasks = [asyncio.create_task(self._watch()), asyncio.create_task(self._push_consoles())]
+
+    async def close(self) -> None:
+        """Stops the background tasks and closes every connection (the pages reconnect with backoff)."""
+        if self._loader is not None:
+            self._tasks.append(self._loader)
+            self._loader = None
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        links = [c.link for c in self._clients] + list(self._consoles)
+        self._clients.clear()
+        self._consoles.clear()
+        for link in links:
+            with contextlib.suppress(Exception):
+                await link.close(code=CLOSE_GOING_AWAY, message=b"server shutting down")
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_every)
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("video heartbeat sweep failed")
+
+    # --- connections -------------------------------------------------------------------
+
+    def connect(self, link: Link) -> Client:
+        client = Client(link)
+        self._clients.add(client)
+        return client
+
+    async def disconnect(self, client: Client) -> None:
+        """The connection closed: the other side hears `peer_left`; a call in progress starts reconnecting."""
+        self._clients.discard(client)
+        grant, client.grant = client.grant, None
+        if grant is None:
+            return
+        call = self.calls.get(grant.audience_id)
+        if call is None:
+            return
+        side = call.sides[grant.role]
+        if side.client is not client:
+            return  # already replaced by a newer connection
+        side.client = None
+        side.media = False
+        peer = call.other(grant.role).client
+        if peer is not None:
+            await self._send(peer, {"type": "peer_left", "role": grant.role})
+        if call.in_call and not call.ended:
+            await self._begin_reconnecting(call, f"left:{grant.role}", tell=False)
+        elif call.ended or all(s.client is None for s in call.sides.values()):
+            self.calls.pop(call.audience_id, None)
+        self._dirty.set()
+
+    async def receive(self, client: Client, data: str) -> None:
+        """Handles one text frame from a connection; refusals go back to it alone."""
+        if len(data) > MAX_FRAME_BYTES or len(data.encode()) > MAX_FRAME_BYTES:
+            await self._send(client, error_message("too_large"))
+            await client.link.close(code=CLOSE_TOO_BIG, message=b"message too big")
+            return
+        try:
+            message = json.loads(data)
+        except ValueError:
+            await self.refuse_frame(client)
+            return
+        try:
+            await self._handle(client, message)
+        except Refusal as refusal:
+            await self._send(client, error_message(refusal.code, **refusal.params))
+
+    async def refuse_frame(self, client: Client) -> None:
+        """A frame that is not JSON text: an error, then the connection is closed."""
+        await self._send(client, error_message("bad_json"))
+        await client.link.close(code=CLOSE_UNSUPPORTED, message=b"not JSON")
+
+    # --- consoles -------------------------------------------------------------------
+
+    async def subscribe(self, link: Link) -> None:
+        """A console opened: it gets a full snapshot now and every change after."""
+        self._consoles.add(link)
+        for payload in await self._console_payloads():
+            await self._send_link(link, payload)
+
+    def unsubscribe(self, link: Link) -> None:
+        self._consoles.discard(link)
+
+    def changed(self) -> None:
+        """Something the consoles show changed outside the hub (a check-in, an outcome): push an update."""
+        self._dirty.set()
+
+    async def _push_consoles(self) -> None:
+        while True:
+            await self._dirty.wait()
+            # Changes in a burst go out as one update, and a page's change has time to commit.
+            await asyncio.sleep(0.1)
+            self._dirty.clear()
+            if self._consoles:
+                try:
+                    payloads = await self._console_payloads()
+                except Exception:
+                    log.exception("video console update failed")
+                    payloads = []
+                for link in list(self._consoles):
+                    for payload in payloads:
+                        await self._send_link(link, payload)
+
+    async def _console_payloads(self) -> list[dict[str, Any]]:
+        async with self._db_gate, transaction(self._sessions) as session:
+            items = await service.video_audiences_today(session=session, clock=self._clock)
+        queue = []
+        by_room: dict[int, list[dict[str, Any]]] = {}
+        for item in items:
+            assert item.video is not None
+            call = self.calls.get(item.video.id)
+            state = call.shown_state() if call is not None else item.video.state.value
+            if call is None and item.video.state is VideoState.IN_CALL:
+                state = "reconnecting"  # in a call before a restart, nobody back yet
+            entry = {
+                "audience_id": item.video.id,
+                "appointment_id": item.appointment.id,
+                "room_id": item.room.id,
+                "room_name": item.room.name,
+                "starts_at": item.slot.starts_at.isoformat(),
+                "tracking_number": item.case.tracking_number,
+                "applicant_name": item.case.applicant_name,
+                "state": state,
+                "record_state": item.video.state.value,
+                "checked_in_at": item.video.checked_in_at.isoformat() if item.video.checked_in_at else None,
+                "outcome": item.video.outcome.value if item.video.outcome else None,
+            }
+            queue.append(entry)
+            by_room.setdefault(item.room.id, []).append(entry)
+        rooms = []
+        for room_id, entries in by_room.items():
+            live = [e for e in entries if e["state"] in ("in_call", "reconnecting")]
+            connected = [e for e in entries if e["state"] in ROOM_STATES and e["state"] != "offline"]
+            waiting = [e for e in entries if e["record_state"] != "ended"]
+            current = (live or connected or waiting or entries[-1:])[0]
+            state = current["state"] if current["state"] != "ended" and current["state"] != "waiting" else "offline"
+            rooms.append(
+                {
+                    "room_id": room_id,
+                    "name": current["room_name"],
+                    "state": state,
+                    "applicant_waiting_since": current["checked_in_at"] if state not in ("in_call",) else None,
+                    "audience_id": current["audience_id"],
+                }
+            )
+        return [{"type": "rooms", "rooms": rooms}, {"type": "queue", "audiences": queue}]
+
+    # --- messages -------------------------------------------------------------------
+
+    async def _handle(self, client: Client, message: object) -> None:
+        if not isinstance(message, dict):
+            raise Refusal("bad_message")
+        kind = message.get("type")
+        handler = self._handlers.get(kind) if isinstance(kind, str) else None
+        if handler is None and kind != "join":
+            raise Refusal("unknown_type")
+        token = message.get("token")
+        if not isinstance(token, str):
+            raise Refusal("token_missing")
+        try:
+            grant = self.tokens.check(token, now=self._clock.now())
+        except TokenRefused as refused:
+            raise Refusal(f"token_{refused.reason}") from None
+        if handler is None:
+            await self._join(client, grant)
+            return
+        if client.grant is None:
+            raise Refusal("not_joined")
+        if (grant.audience_id, grant.role) != (client.grant.audience_id, client.grant.role):
+            raise Refusal("wrong_audience")
+        call = self.calls.get(grant.audience_id)
+        if call is None or call.ended:
+            raise Refusal("audience_ended")
+        if call.sides[grant.role].client is not client:
+            raise Refusal("replaced")
+        await handler(client, call, grant.role, message)
+
+    async def _join(self, client: Client, grant: VideoGrant) -> None:
+        if client.grant is not None and client.grant.audience_id != grant.audience_id:
+            raise Refusal("wrong_audience")
+        call = self.calls.get(grant.audience_id)
+        if call is None:
+            try:
+                audience = await self._load(grant.audience_id)
+            except Exception:
+                log.exception("video audience %s could not be read", grant.audience_id)
+                raise Refusal("server_error") from None
+            if audience is None:
+                raise Refusal("no_audience")
+            if audience.state is VideoState.ENDED:
+                raise Refusal("audience_ended")
+            call = self.calls.setdefault(
+                grant.audience_id,
+                Call(
+                    audience_id=audience.id,
+                    room_id=audience.room_id,
+                    checked_in=audience.checked_in_at is not None,
+                    in_call=audience.state is VideoState.IN_CALL,
+                    connected_once=audience.state is VideoState.IN_CALL,
+                ),
+            )
+        if call.ended:
+            raise Refusal("audience_ended")
+        side = call.sides[grant.role]
+        previous = side.client
+        side.client = client
+        side.last_heartbeat = self._now()
+        side.media = False
+        side.media_false_since = self._now()
+        client.grant = grant
+        if previous is not None and previous is not client:
+            previous.grant = None
+            self._clients.discard(previous)
+            await self._send(previous, error_message("replaced"))
+            with contextlib.suppress(Exception):
+                await previous.link.close(code=CLOSE_REPLACED, message=b"replaced")
+        peer = call.other(grant.role).client
+        await self._send(client, {"type": "joined", "role": grant.role, "peer_present": peer is not None})
+        if peer is not None:
+            await self._send(peer, {"type": "peer_joined", "role": grant.role})
+        if call.in_call:
+            # A reload or a return during the call: both sides build a new peer connection.
+            await self._begin_reconnecting(call, f"joined:{grant.role}", tell=True)
+        self._dirty.set()
+
+    async def _load(self, audience_id: int) -> VideoAudience | None:
+        """The audience's record; joins arriving together are read in one query."""
+        future: asyncio.Future[VideoAudience | None] = asyncio.get_running_loop().create_future()
+        self._to_load.setdefault(audience_id, []).append(future)
+        if self._loader is None or self._loader.done():
+            self._loader = asyncio.create_task(self._load_waiting())
+        return await future
+
+    async def _load_waiting(self) -> None:
+        while self._to_load:
+            async with self._db_gate:
+                waiting, self._to_load = self._to_load, {}
+                try:
+                    async with self._sessions() as session:
+                        found = await service.audiences_by_id(session=session, ids=set(waiting))
+                except Exception as exc:
+                    for futures in waiting.values():
+                        for future in futures:
+                            if not future.done():
+                                future.set_exception(exc)
+                    continue
+            for audience_id, futures in waiting.items():
+                for future in futures:
+                    if not future.done():
+                        future.set_result(found.get(audience_id))
+
+    async def _relay_sdp(self, client: Client, call: Call, role: str, message: dict[str, Any]) -> None:
+        sdp = message.get("sdp")
+        if not _sdp_parses(sdp):
+            raise Refusal("bad_sdp")
+        await self._to_peer(call, role, {"type": message["type"], "sdp": sdp})
+
+    async def _relay_ice(self, client: Client, call: Call, role: str, message: dict[str, Any]) -> None:
+        if "candidate" not in message or not _ice_shape(message["candidate"]):
+            raise Refusal("bad_field", field="candidate")
+        candidate = message["candidate"]
+        if candidate is not None:
+            candidate = {k: candidate.get(k) for k in ("candidate", "sdpMid", "sdpMLineIndex")}
+        await self._to_peer(call, role, {"type": "ice", "candidate": candidate})
+
+    async def _heartbeat(self, client: Client, call: Call, role: str, message: dict[str, Any]) -> None:
+        media = message.get("media")
+        if not isinstance(media, bool):
+            raise Refusal("bad_field", field="media")
+        now = self._now()
+        side = call.sides[role]
+        side.last_heartbeat = now
+        if media:
+            side.media, side.media_false_since = True, None
+        elif side.media or side.media_false_since is None:
+            side.media, side.media_false_since = False, now
+        await self._send(client, {"type": "heartbeat_ack"})
+        if call.in_call and all(s.media and s.client is not None for s in call.sides.values()):
+            if not call.connected_once:
+                call.connected_once = True
+                call.connected_since = now
+                await self._record(call, VideoEventKind.CONNECTED)
+                self._dirty.set()
+            elif call.reconnecting:
+                call.reconnecting = False
+                call.connected_since = now
+                await self._record(call, VideoEventKind.RECONNECTED)
+                self._dirty.set()
+            elif call.connected_since is None:
+                call.connected_since = now
+
+    async def _state(self, client: Client, call: Call, role: str, message: dict[str, Any]) -> None:
+        if role != "room":
+            raise Refusal("not_allowed")
+        room_state = message.get("room_state")
+        if room_state not in ROOM_STATES:
+            raise Refusal("bad_field", field="room_state")
+        call.room_state = str(room_state)
+        self._dirty.set()
+
+    async def _call(self, client: Client, call: Call, role: str, message: dict[str, Any]) -> None:
+        if role != "official":
+            raise Refusal("not_allowed")
+        room = call.sides["room"].client
+        if room is None:
+            raise Refusal("peer_absent")
+        now = self._now()
+        if not call.in_call:
+            call.in_call = True
+            call.reconnecting = False
+            for side in call.sides.values():
+                side.media, side.media_false_since, side.last_heartbeat = False, now, now
+            async with call.writes:
+                await self._write(service.mark_started, audience_id=call.audience_id)
+        await self._send(room, {"type": "call"})
+        self._dirty.set()
+
+    async def _end(self, client: Client, call: Call, role: str, message: dict[str, Any]) -> None:
+        reason = message.get("reason")
+        if (role, reason) not in (("official", "done"), ("room", "emergency")):
+            raise Refusal("bad_field", field="reason")
+        self._stop_connected(call)
+        call.ended = True
+        call.in_call = False
+        async with call.writes:
+            await self._write(
+                service.mark_ended,
+                audience_id=call.audience_id,
+                by=role,
+                reason=str(reason),
+                connected_seconds=call.connected_total,
+            )
+        for side in call.sides.values():
+            if side.client is not None:
+                await self._send(side.client, {"type": "ended", "by": role})
+        self._dirty.set()
+
+    async def _mute(self, client: Client, call: Call, role: str, message: dict[str, Any]) -> None:
+        if role != "official":
+            raise Refusal("not_allowed")
+        muted = message.get("muted")
+        if not isinstance(muted, bool):
+            raise Refusal("bad_field", field="muted")
+        await self._to_peer(call, role, {"type": "mute", "muted": muted})
+
+    # --- reliability -------------------------------------------------------------------
+
+    async def sweep(self) -> None:
+        """One pass of the heartbeat monitor: a side silent, or without media, for the timeout starts a rebuild."""
+        now = self._now()
+        for call in list(self.calls.values()):
+            if not call.in_call or call.ended:
+                continue
+            present = [(role, s) for role, s in call.sides.items() if s.client is not None]
+            silent = [role for role, s in present if now - s.last_heartbeat > self._timeout]
+            dark = [
+                role
+                for role, s in present
+                if s.media_false_since is not None and now - s.media_false_since > self._timeout
+            ]
+            if not silent and not dark:
+                continue
+            reason = ",".join([f"heartbeat:{r}" for r in silent] + [f"media:{r}" for r in dark])
+            if not call.reconnecting:
+                await self._begin_reconnecting(call, reason, tell=True)
+            elif len(present) == 2 and now - call.last_reconnect_at > self._timeout:
+                await self._tell_reconnect(call)  # the last rebuild did not bring media back: once more
+
+    async def _begin_reconnecting(self, call: Call, reason: str, *, tell: bool) -> None:
+        first = not call.reconnecting
+        call.reconnecting = True
+        self._stop_connected(call)
+        if tell and all(s.client is not None for s in call.sides.values()):
+            await self._tell_reconnect(call)
+        if first:
+            with contextlib.suppress(Refusal):  # logged by _write; the call goes on
+                await self._record(call, VideoEventKind.RECONNECTING, reason)
+        self._dirty.set()
+
+    async def _tell_reconnect(self, call: Call) -> None:
+        now = self._now()
+        call.last_reconnect_at = now
+        for side in call.sides.values():
+            side.media, side.media_false_since, side.last_heartbeat = False, now, now
+        for side in call.sides.values():
+            if side.client is not None:
+                await self._send(side.client, {"type": "reconnect"})
+
+    def _stop_connected(self, call: Call) -> None:
+        if call.connected_since is not None:
+            call.connected_total += self._now() - call.connected_since
+            call.connected_since = None
+
+    # --- helpers -------------------------------------------------------------------
+
+    async def _record(self, call: Call, kind: VideoEventKind, detail: str = "") -> None:
+        async with call.writes:
+            await self._write(service.mark_event, audience_id=call.audience_id, kind=kind, detail=detail)
+
+    async def _write(self, operation: Callable[..., Any], **arguments: Any) -> None:
+        try:
+            async with self._db_gate, transaction(self._sessions) as session:
+                await operation(session=session, clock=self._clock, **arguments)
+        except Exception:
+            log.exception("video record %s failed for %s", operation.__name__, arguments)
+            raise Refusal("server_error") from None
+
+    async def _to_peer(self, call: Call, role: str, payload: dict[str, Any]) -> None:
+        peer = call.other(role).client
+        if peer is None:
+            raise Refusal("peer_absent")
+        await self._send(peer, payload)
+
+    async def _send(self, client: Client, payload: dict[str, Any]) -> None:
+        await self._send_link(client.link, payload)
+
+    async def _send_link(self, link: Link, payload: dict[str, Any]) -> None:
+        # A connection closing under us is noticed by its own reader, which disconnects it.
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await link.send_str(json.dumps(payload, ensure_ascii=False))

@@ -1,0 +1,80 @@
+/* Live room states and waiting times on the official's console and the room consoles,
+   pushed over /ws/consoles (docs/video.md), without reloading the page. */
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-consoles]");
+  if (!root) { return; }
+  var URL = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + (root.dataset.consoles || "/ws/consoles");
+  var STATES = ["offline", "ready", "present", "in_call", "reconnecting"];
+  var backoff = 500;
+
+  function label(state) {
+    var key = "state" + state.replace(/(^|_)([a-z])/g, function (_, __, c) { return c.toUpperCase(); });
+    return root.dataset[key] || state;
+  }
+  function $all(selector) { return Array.prototype.slice.call(document.querySelectorAll(selector)); }
+
+  function showRoom(room) {
+    var state = STATES.indexOf(room.state) >= 0 ? room.state : "offline";
+    $all('[data-room-state="' + room.room_id + '"]').forEach(function (el) {
+      el.dataset.state = state;
+      el.textContent = label(state);
+    });
+    $all('[data-room-waiting="' + room.room_id + '"]').forEach(function (el) {
+      if (room.applicant_waiting_since) { el.dataset.waitingSince = room.applicant_waiting_since; } else { delete el.dataset.waitingSince; el.textContent = ""; }
+    });
+  }
+  function showQueue(message) {
+    (message.audiences || []).forEach(function (a) {
+      $all('[data-audience-id="' + a.audience_id + '"]').forEach(function (row) {
+        var state = a.state === "waiting" ? "offline" : a.state; // no live call: the room is not connected to it
+        row.dataset.videoState = a.record_state || row.dataset.videoState;
+        row.classList.toggle("ended", a.record_state === "ended");
+        var badge = row.querySelector("[data-audience-state]");
+        if (badge && state) {
+          badge.dataset.state = state;
+          badge.textContent = state === "ended" ? (root.dataset.stateEnded || state) : label(state);
+        }
+        var waiting = row.querySelector("[data-waiting]");
+        if (!waiting) { return; }
+        if (a.checked_in_at && a.record_state === "waiting") {
+          waiting.dataset.waitingSince = a.checked_in_at;
+        } else {
+          delete waiting.dataset.waitingSince;
+          waiting.textContent = "";
+        }
+      });
+    });
+  }
+  function tick() {
+    var now = Date.now();
+    $all("[data-waiting-since]").forEach(function (el) {
+      var since = Date.parse(el.dataset.waitingSince);
+      if (isNaN(since)) { return; }
+      var seconds = Math.max(0, Math.floor((now - since) / 1000));
+      var minutes = Math.floor(seconds / 60);
+      var text = String(minutes) + ":" + String(seconds % 60).padStart(2, "0");
+      el.textContent = (root.dataset.waitingLabel || "") + " " + text;
+    });
+  }
+  function connect() {
+    var ws = new WebSocket(URL);
+    ws.onopen = function () { backoff = 500; root.dataset.live = "1"; };
+    ws.onmessage = function (event) {
+      var message;
+      try { message = JSON.parse(event.data); } catch (e) { return; }
+      if (message.type === "rooms") { (message.rooms || []).forEach(showRoom); }
+      if (message.type === "queue") { showQueue(message); }
+      tick();
+    };
+    ws.onclose = function () {
+      root.dataset.live = "0";
+      var delay = backoff * (0.75 + Math.random() * 0.5);
+      backoff = Math.min(backoff * 2, 8000);
+      setTimeout(connect, delay);
+    };
+  }
+  connect();
+  tick();
+  setInterval(tick, 1000);
+})();

@@ -1,0 +1,239 @@
+"""The video audience pages: the official's console, the women's-section room console and the room screen.
+
+The pages give the browser what it needs in data-* attributes (the Content
+Security Policy allows no inline script): the signalling tokens of the signed-in
+user's side, the ICE servers and the translated texts. The call itself runs in
+web/static/video.js; live room states come over /ws/consoles (web/static/consoles.js).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from accounts import service as accounts
+from accounts.roles import Role
+from majlis.errors import N_
+from rooms import service as rooms
+from rooms.models import Room, RoomKind
+from video import service as video
+from video.models import VideoOutcome, VideoState
+from video.tokens import Side, VideoTokens
+from web import labels
+from web.auth import requires, signed_in_user
+from web.errors import domain_message
+from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS, VIDEO_HUB, VIDEO_TOKENS
+from web.middleware import error_response, see_other
+from web.pages import render
+from web.public import status_url
+
+routes = web.RouteTableDef()
+
+OUTCOMES = {
+    VideoOutcome.REFERRED: N_("Refer to a department"),
+    VideoOutcome.ANSWERED: N_("Answered"),
+    VideoOutcome.FOLLOW_UP: N_("Needs follow-up"),
+}
+ROOM_STATES = {
+    "offline": N_("Offline"),
+    "ready": N_("Ready"),
+    "present": N_("Applicant present"),
+    "in_call": N_("In call"),
+    "reconnecting": N_("Reconnecting"),
+}
+VIDEO_STATES = {
+    VideoState.WAITING: N_("Waiting"),
+    VideoState.IN_CALL: N_("In call"),
+    VideoState.ENDED: N_("Ended"),
+}
+DIRECTIVE_LIMIT = 4000
+
+
+def _tokens(request: web.Request) -> VideoTokens:
+    return request.app[VIDEO_TOKENS]
+
+
+def _ice_servers(request: web.Request) -> str:
+    return json.dumps(list(request.app[SETTINGS].ice_servers))
+
+
+async def _tell_consoles(request: web.Request) -> None:
+    """Commits now, so the consoles' update (read in another transaction) sees the change, then pushes it."""
+    await request[DB].commit()
+    if VIDEO_HUB in request.app:
+        request.app[VIDEO_HUB].changed()
+
+
+def _video_texts(request: web.Request) -> dict[str, str]:
+    """Texts video.js and consoles.js show, translated, for data-* attributes."""
+    catalogs, language = request.app[CATALOGS], request[LANGUAGE]
+    texts = {
+        "connecting": N_("Connecting…"),
+        "waiting": N_("Waiting for the other side"),
+        "peer-present": N_("The other side is connected"),
+        "in-call": N_("In call"),
+        "reconnecting": N_("Reconnecting…"),
+        "ended": N_("Ended"),
+        "mute": N_("Mute my microphone"),
+        "unmute": N_("Unmute my microphone"),
+        "devices-ok": N_("Camera and microphone work."),
+        "devices-failed": N_("The camera or microphone could not be opened."),
+        "room-is-ready": N_("The room is ready"),
+    }
+    found = {f"data-t-{key}": catalogs.gettext(language, message) for key, message in texts.items()}
+    for state, message in ROOM_STATES.items():
+        found[f"data-state-{state.replace('_', '-')}"] = catalogs.gettext(language, message)
+    found["data-state-ended"] = catalogs.gettext(language, N_("Ended"))
+    found["data-t-replaced"] = catalogs.gettext(language, N_("Opened in another window"))
+    found["data-waiting-label"] = catalogs.gettext(language, N_("Waiting"))
+    return found
+
+
+async def _actors(request: web.Request, items: list[video.AudienceItem]) -> dict[int, str]:
+    ids = {step.actor_id for item in items for step in item.summary.history if step.actor_id is not None}
+    return await accounts.names_by_id(session=request[DB], ids=ids)
+
+
+async def _official_console(
+    request: web.Request, errors: dict[int, str] | None = None, values: dict[str, str] | None = None, status: int = 200
+) -> web.Response:
+    session, clock = request[DB], request.app[CLOCK]
+    items = await video.audiences_today(session=session, clock=clock)
+    tokens = _tokens(request)
+    # Only the official speaks for his side; an administrator sees the console without the call.
+    holds_call = signed_in_user(request).role is Role.OFFICIAL
+    context = {
+        "items": items,
+        "tokens": {
+            item.video.id: video.token_for(tokens, item, "official") for item in items if item.video and holds_call
+        },
+        "actors": await _actors(request, items),
+        "labels": labels,
+        "outcomes": OUTCOMES,
+        "room_states": ROOM_STATES,
+        "video_states": VIDEO_STATES,
+        "ice_servers": _ice_servers(request),
+        "texts": _video_texts(request),
+        "errors": errors or {},
+        "values": values or {},
+        "lang_field": "name_ar" if request[LANGUAGE] == "ar" else "name_en",
+    }
+    return render(request, "video/official.html", context, status=status)
+
+
+@routes.get("/official")
+@requires(Role.OFFICIAL)
+async def official_console(request: web.Request) -> web.Response:
+    """The day's audiences in order, the live state of the rooms, the call and the outcome."""
+    return await _official_console(request)
+
+
+def _audience_id(request: web.Request) -> int:
+    return int(request.match_info["audience_id"])
+
+
+@routes.post("/official/audiences/{audience_id:\\d+}/outcome")
+@requires(Role.OFFICIAL)
+async def record_outcome(request: web.Request) -> web.Response:
+    form = await request.post()
+    audience_id = _audience_id(request)
+    values = {"outcome": str(form.get("outcome", "")), "directive": str(form.get("directive", ""))}
+    catalogs, language = request.app[CATALOGS], request[LANGUAGE]
+    message: str | None = None
+    session = request[DB]
+    if await video.get_audience(session=session, audience_id=audience_id) is None:
+        raise web.HTTPNotFound()
+    if signed_in_user(request).role is not Role.OFFICIAL:
+        raise web.HTTPForbidden()  # the directive is the official's own
+    try:
+        outcome = VideoOutcome(values["outcome"])
+    except ValueError:
+        message = catalogs.gettext(language, N_("Choose the outcome."))
+    if message is None and len(values["directive"]) > DIRECTIVE_LIMIT:
+        message = catalogs.gettext(language, N_("The directive is too long."))
+    if message is None:
+        try:
+            await video.record_outcome(
+                session=session,
+                clock=request.app[CLOCK],
+                audience_id=audience_id,
+                outcome=outcome,
+                directive=values["directive"],
+                actor_id=signed_in_user(request).id,
+                status_url=status_url(request),
+            )
+        except video.VideoRefused as exc:
+            message = domain_message(catalogs, language, exc)
+    if message is not None:
+        await session.rollback()
+        values["audience_id"] = str(audience_id)
+        return await _official_console(request, {audience_id: message}, values, 422)
+    await _tell_consoles(request)
+    return see_other(f"/official#audience-{audience_id}")
+
+
+async def _room_for(request: web.Request) -> Room:
+    """The women's-section room of the address, if the signed-in member may run it today (404 / 403 otherwise)."""
+    session, clock = request[DB], request.app[CLOCK]
+    room = await rooms.get_room(session=session, room_id=int(request.match_info["room_id"]))
+    if room is None or room.kind is not RoomKind.WOMEN_VIDEO:
+        raise web.HTTPNotFound()
+    user = signed_in_user(request)
+    if not await video.may_hold_room(session=session, clock=clock, staff_id=user.id, role=user.role, room_id=room.id):
+        raise web.HTTPForbidden()
+    return room
+
+
+def _room_context(request: web.Request, room: Room, items: list[video.AudienceItem]) -> dict[str, Any]:
+    tokens = _tokens(request)
+    side: Side = "room"
+    upcoming = [i for i in items if i.video is not None and i.video.state is not VideoState.ENDED]
+    return {
+        "room": room,
+        "items": items,
+        "tokens": {item.video.id: video.token_for(tokens, item, side) for item in items if item.video},
+        "next_item": upcoming[0] if upcoming else None,
+        "labels": labels,
+        "room_states": ROOM_STATES,
+        "video_states": VIDEO_STATES,
+        "ice_servers": _ice_servers(request),
+        "texts": _video_texts(request),
+    }
+
+
+@routes.get("/rooms/{room_id:\\d+}/console")
+@requires(Role.WOMEN_SECTION)
+async def room_console(request: web.Request) -> web.Response:
+    """Today's appointments of the room, the check-in, the device check, ready, and the emergency end."""
+    room = await _room_for(request)
+    items = await video.video_audiences_today(session=request[DB], clock=request.app[CLOCK], room_id=room.id)
+    return render(request, "video/room_console.html", _room_context(request, room, items))
+
+
+@routes.get("/rooms/{room_id:\\d+}/screen")
+@requires(Role.WOMEN_SECTION)
+async def room_screen(request: web.Request) -> web.Response:
+    """The display facing the applicant: her expected time, then the official; nothing to touch."""
+    room = await _room_for(request)
+    items = await video.video_audiences_today(session=request[DB], clock=request.app[CLOCK], room_id=room.id)
+    return render(request, "video/room_screen.html", _room_context(request, room, items))
+
+
+@routes.post("/rooms/{room_id:\\d+}/audiences/{audience_id:\\d+}/check-in")
+@requires(Role.WOMEN_SECTION)
+async def check_in(request: web.Request) -> web.Response:
+    room = await _room_for(request)
+    session = request[DB]
+    audience = await video.get_audience(session=session, audience_id=_audience_id(request))
+    if audience is None or audience.room_id != room.id:
+        raise web.HTTPNotFound()
+    try:
+        await video.check_in(
+            session=session, clock=request.app[CLOCK], audience_id=audience.id, actor_id=signed_in_user(request).id
+        )
+    except video.VideoRefused as exc:
+        return error_response(request, 409, exc.message)
+    await _tell_consoles(request)
+    return see_other(f"/rooms/{room.id}/console")

@@ -1,0 +1,85 @@
+"""The video WebSockets: `/ws/video` (signalling, authority = the audience token) and `/ws/consoles` (staff)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from aiohttp import WSMsgType, web
+
+from accounts.roles import Role
+from video.hub import Hub
+from video.tokens import VideoTokens
+from web.auth import requires
+from web.keys import CLOCK, DB, ENGINE, SESSIONS, SETTINGS, VIDEO_HUB, VIDEO_TOKENS
+
+routes = web.RouteTableDef()
+
+# Frames above the hub's 64 KiB limit still reach it, so it can say why before closing;
+# aiohttp itself closes with 1009 only beyond this.
+_READ_LIMIT = 1024 * 1024
+
+
+async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
+    hub = Hub(
+        sessions=app[SESSIONS],
+        clock=app[CLOCK],
+        tokens=app[VIDEO_TOKENS],
+        one_transaction_at_a_time=app[ENGINE].dialect.name == "sqlite",
+    )
+    app[VIDEO_HUB] = hub
+    await hub.start()
+    yield
+    await hub.close()
+
+
+async def _close_sockets(app: web.Application) -> None:
+    # On shutdown, before the server waits for handlers: open WebSockets would hold it up.
+    if VIDEO_HUB in app:
+        await app[VIDEO_HUB].close()
+
+
+def setup(app: web.Application) -> None:
+    """The signalling routes, the hub as a long-lived resource, and its sockets closed on shutdown."""
+    app[VIDEO_TOKENS] = VideoTokens(secret=app[SETTINGS].secret_key.get_secret_value())
+    app.router.add_routes(routes)
+    app.cleanup_ctx.append(hub_ctx)
+    app.on_shutdown.append(_close_sockets)
+
+
+@routes.get("/ws/video")
+async def video_socket(request: web.Request) -> web.WebSocketResponse:
+    """Signalling for one side of one video audience; every message carries its token."""
+    hub = request.app[VIDEO_HUB]
+    socket = web.WebSocketResponse(max_msg_size=_READ_LIMIT, heartbeat=20.0)
+    await socket.prepare(request)
+    client = hub.connect(socket)
+    try:
+        async for message in socket:
+            if message.type is WSMsgType.TEXT:
+                await hub.receive(client, message.data)
+            elif message.type is WSMsgType.BINARY:
+                await hub.refuse_frame(client)
+    finally:
+        # The server cancels the handler when the peer's connection drops; the bookkeeping must still finish.
+        await asyncio.shield(hub.disconnect(client))
+    return socket
+
+
+@routes.get("/ws/consoles")
+@requires(Role.OFFICIAL, Role.WOMEN_SECTION)
+async def consoles_socket(request: web.Request) -> web.WebSocketResponse:
+    """Live room states and the day's video queue, for the official's and the rooms' consoles."""
+    # The sign-in check opened a transaction; a long-lived socket must not hold it (SQLite's write lock).
+    await request[DB].commit()
+    hub = request.app[VIDEO_HUB]
+    socket = web.WebSocketResponse(heartbeat=20.0)
+    await socket.prepare(request)
+    try:
+        await hub.subscribe(socket)
+        async for message in socket:
+            if message.type is WSMsgType.ERROR:
+                break
+    finally:
+        hub.unsubscribe(socket)
+    return socket
