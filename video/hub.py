@@ -40,6 +40,11 @@ CLOSE_TOO_BIG = 1009
 CLOSE_UNSUPPORTED = 1003
 CLOSE_GOING_AWAY = 1001
 CLOSE_REPLACED = 4001
+# A side that stopped reading: closed after this long, so it holds nobody else up.
+CLOSE_TOO_SLOW = 4008
+CLOSE_NO_JOIN = 4003
+JOIN_DEADLINE = 10.0
+SEND_TIMEOUT = 2.0
 ROOM_STATES = ("ready", "present", "offline")
 
 ERRORS: dict[str, tuple[str, str]] = {
@@ -84,6 +89,8 @@ class Client:
 
     link: Link
     grant: VideoGrant | None = None
+    # When it connected (the hub's monotonic clock): a connection that never joins is closed.
+    opened_at: float = 0.0
 
 
 @dataclass
@@ -231,7 +238,7 @@ class Hub:
     # --- connections -------------------------------------------------------------------
 
     def connect(self, link: Link) -> Client:
-        client = Client(link)
+        client = Client(link, opened_at=self._now())
         self._clients.add(client)
         return client
 
@@ -266,13 +273,19 @@ class Hub:
             return
         try:
             message = json.loads(data)
-        except ValueError:
+            # An escaped lone surrogate ("\\ud800") parses but cannot be sent on: refused here, not when relayed.
+            json.dumps(message, ensure_ascii=False).encode()
+        except (ValueError, RecursionError):
             await self.refuse_frame(client)
             return
         try:
             await self._handle(client, message)
         except Refusal as refusal:
             await self._send(client, error_message(refusal.code, **refusal.params))
+        except Exception:
+            # One bad message must not end the connection, nor touch other calls.
+            log.exception("video: a message could not be handled")
+            await self._send(client, error_message("server_error"))
 
     async def refuse_frame(self, client: Client) -> None:
         """A frame that is not JSON text: an error, then the connection is closed."""
@@ -327,8 +340,6 @@ class Hub:
                 "room_id": item.room.id,
                 "room_name": item.room.name,
                 "starts_at": item.slot.starts_at.isoformat(),
-                "tracking_number": item.case.tracking_number,
-                "applicant_name": item.case.applicant_name,
                 "state": state,
                 "record_state": item.video.state.value,
                 "checked_in_at": item.video.checked_in_at.isoformat() if item.video.checked_in_at else None,
@@ -487,6 +498,8 @@ class Hub:
         if call.in_call and all(s.media and s.client is not None for s in call.sides.values()):
             if not call.connected_once:
                 call.connected_once = True
+                # A slow first connection (a TURN relay) may have been told to rebuild: it is not a reconnection.
+                call.reconnecting = False
                 call.connected_since = now
                 await self._record(call, VideoEventKind.CONNECTED)
                 self._dirty.set()
@@ -529,8 +542,6 @@ class Hub:
         if (role, reason) not in (("official", "done"), ("room", "emergency")):
             raise Refusal("bad_field", field="reason")
         self._stop_connected(call)
-        call.ended = True
-        call.in_call = False
         async with call.writes:
             await self._write(
                 service.mark_ended,
@@ -539,6 +550,10 @@ class Hub:
                 reason=str(reason),
                 connected_seconds=call.connected_total,
             )
+        # Only once recorded: a failed write leaves the call going, and End can be pressed again.
+        call.connected_total = 0.0
+        call.ended = True
+        call.in_call = False
         for side in call.sides.values():
             if side.client is not None:
                 await self._send(side.client, {"type": "ended", "by": role})
@@ -557,6 +572,12 @@ class Hub:
     async def sweep(self) -> None:
         """One pass of the heartbeat monitor: a side silent, or without media, for the timeout starts a rebuild."""
         now = self._now()
+        # The endpoint needs no sign-in (the token is the authority): a socket that has not joined
+        # within the join deadline is closed, so idle connections cannot pile up.
+        for client in [c for c in self._clients if c.grant is None and now - c.opened_at > JOIN_DEADLINE]:
+            self._clients.discard(client)
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await client.link.close(code=CLOSE_NO_JOIN, message=b"no join")
         for call in list(self.calls.values()):
             if not call.in_call or call.ended:
                 continue
@@ -579,6 +600,12 @@ class Hub:
         first = not call.reconnecting
         call.reconnecting = True
         self._stop_connected(call)
+        if call.connected_total:
+            # Kept now, not only at the end: a server restart in the middle loses no connected time.
+            seconds, call.connected_total = call.connected_total, 0.0
+            with contextlib.suppress(Refusal):
+                async with call.writes:
+                    await self._write(service.add_connected_seconds, audience_id=call.audience_id, seconds=seconds)
         if tell and all(s.client is not None for s in call.sides.values()):
             await self._tell_reconnect(call)
         if first:
@@ -626,4 +653,9 @@ class Hub:
     async def _send_link(self, link: Link, payload: dict[str, Any]) -> None:
         # A connection closing under us is noticed by its own reader, which disconnects it.
         with contextlib.suppress(ConnectionError, RuntimeError):
-            await link.send_str(json.dumps(payload, ensure_ascii=False))
+            try:
+                await asyncio.wait_for(link.send_str(json.dumps(payload, ensure_ascii=False)), timeout=SEND_TIMEOUT)
+            except TimeoutError:
+                # A side that stopped reading (a laptop asleep) must not hold up every other console and call.
+                log.warning("video: a connection stopped reading; closed")
+                await link.close(code=CLOSE_TOO_SLOW, message=b"too slow")

@@ -244,7 +244,7 @@ async def mark_ended(
     return audience
 
 
-async def add_connected_seconds(*, session: AsyncSession, audience_id: int, seconds: float) -> None:
+async def add_connected_seconds(*, session: AsyncSession, clock: Clock, audience_id: int, seconds: float) -> None:
     audience = await _locked(session, audience_id)
     audience.connected_seconds += round(seconds)
     await session.flush()

@@ -180,6 +180,9 @@ async def test_a_reloaded_room_is_called_back_and_the_room_can_end_in_an_emergen
         await official.click(f"{row} .call-button")
         await until_frames(official)
         await until_frames(room)
+        # Connected as the server sees it (both heartbeats report frames) before the reload, so
+        # what follows is a reconnection, not a slow first connection.
+        await until_event(sessions, audience_id, "connected")
 
         # The room's page is reloaded mid-call: it repeats its device check by itself, the server asks both
         # sides to rebuild, the official offers again, and video flows again without anyone pressing anything.

@@ -296,3 +296,25 @@ async def test_a_server_restart_is_survived_by_the_same_rebuild(
         await restarted.receive(sender, message("heartbeat", token(TOKENS, first, role), media=True))
     assert await kinds_of_events(sessions, first) == ["started", "connected", "reconnecting", "reconnected"]
     await restarted.close()
+
+
+async def test_frames_that_cannot_be_read_or_relayed_are_refused_and_idle_sockets_closed(
+    client: TestClient[web.Request, web.Application], sessions: Sessions, clock: FrozenClock
+) -> None:
+    first, _second = await video_audiences(sessions, clock)
+    ticks = Ticks()
+    hub = make_hub(client, clock, ticks)
+    _official, _official_link, _room, room_link = await in_call(hub, first)
+    # Nested too deep for the parser, and a lone surrogate that cannot be sent on: refused, not a crash.
+    for frame in ("[" * 60_000, '{"type": "heartbeat", "x": "\\ud800"}'):
+        link = FakeLink()
+        sender = hub.connect(link)
+        await hub.receive(sender, frame)
+        assert [m["code"] for m in link.sent] == ["bad_json"] and link.closed_with() is not None
+    assert room_link.sent == []
+    # A connection that never joins is closed after the join deadline; joined ones stay.
+    idle = FakeLink()
+    hub.connect(idle)
+    ticks.now += 11
+    await hub.sweep()
+    assert idle.closed_with() is not None and room_link.closed_with() is None
