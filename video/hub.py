@@ -654,7 +654,9 @@ class Hub:
         # A connection closing under us is noticed by its own reader, which disconnects it.
         with contextlib.suppress(ConnectionError, RuntimeError):
             try:
-                await asyncio.wait_for(link.send_str(json.dumps(payload, ensure_ascii=False)), timeout=SEND_TIMEOUT)
+                # asyncio.timeout, not wait_for: no task per message (wait_for's cost showed in the bench's p99).
+                async with asyncio.timeout(SEND_TIMEOUT):
+                    await link.send_str(json.dumps(payload, ensure_ascii=False))
             except TimeoutError:
                 # A side that stopped reading (a laptop asleep) must not hold up every other console and call.
                 log.warning("video: a connection stopped reading; closed")
