@@ -94,10 +94,8 @@ async def _appointments_in(*, session: AsyncSession, session_id: int) -> list[Ap
 
 async def _lock_session(*, session: AsyncSession, session_id: int) -> AudienceSession | None:
     """The session row, locked for update on PostgreSQL: a run placing into it waits, then sees it cancelled."""
-    query = select(AudienceSession).where(AudienceSession.id == session_id).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return await session.scalar(query)
+    # FOR UPDATE on PostgreSQL; SQLite renders none (BEGIN IMMEDIATE already holds the write lock).
+    return await session.get(AudienceSession, session_id, with_for_update=True, populate_existing=True)
 
 
 async def _cancel(
@@ -264,10 +262,7 @@ async def move_appointment(
             FieldError("change_reason", "reason_required", N_("Moving an appointment by hand needs a reason."))
         )
     # Locked as an applicant's answer locks it (appointment, then case), so the two take turns.
-    query = select(Appointment).where(Appointment.id == appointment_id).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    current = await session.scalar(query)
+    current = await session.get(Appointment, appointment_id, with_for_update=True, populate_existing=True)
     if current is not None:
         await cases.lock_cases(session=session, case_ids=[current.case_id])
     target = await session.get(Slot, to_slot_id)

@@ -265,10 +265,8 @@ class Outcome:
 
 
 async def _lock_appointment(*, session: AsyncSession, appointment_id: int) -> Appointment | None:
-    query = select(Appointment).where(Appointment.id == appointment_id).execution_options(populate_existing=True)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    return await session.scalar(query)
+    # FOR UPDATE on PostgreSQL; SQLite renders none (BEGIN IMMEDIATE already holds the write lock).
+    return await session.get(Appointment, appointment_id, with_for_update=True, populate_existing=True)
 
 
 async def answer(
