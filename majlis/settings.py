@@ -121,6 +121,24 @@ class Settings(BaseModel):
     # RTCIceServer dicts for the video pages ({"urls": [...], "username": ..., "credential": ...});
     # none on loopback and LAN, STUN and a coturn TURN server in a deployment.
     ice_servers: tuple[dict[str, str | list[str]], ...] = ()
+    # The server's media bridge (room → server → official, through aiortc): "never"; "fallback", taken when
+    # the direct path has not connected within video_direct_timeout_seconds; "always". Rooms listed in
+    # video_bridged_rooms always go through the bridge (a room behind a network that blocks peer-to-peer).
+    video_bridge: Literal["never", "fallback", "always"] = "fallback"
+    video_bridged_rooms: tuple[int, ...] = ()
+    video_direct_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Bridged calls one process carries (each costs a decode and an encode per direction); a call over the
+    # cap stays direct, or is refused when the room must be bridged.
+    video_bridge_max_calls: int = Field(default=4, ge=0, le=64)
+    # Hand a received video frame to the decoder as soon as its last packet (RTP marker bit) is in,
+    # rather than when the next frame begins (video/jitter.py).
+    video_marker_release: bool = True
+    # Recording of bridged audiences: off unless allowed here, and then only with the applicant's recorded consent.
+    video_recording_allowed: bool = False
+    video_recordings_dir: str = "./var/recordings"
+    # The pre-call check of a room: seconds of camera and microphone judged on the server, checks at once.
+    video_check_seconds: float = Field(default=4.0, ge=1.0, le=30.0)
+    video_check_max_concurrent: int = Field(default=2, ge=1, le=16)
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from majlis.db import Base, UTCDateTime, enum_type
@@ -31,6 +32,12 @@ class VideoEventKind(enum.StrEnum):
     RECONNECTED = "reconnected"
     ENDED = "ended"
     OUTCOME = "outcome"
+    # The call went through the server's bridge (detail: why — "settings", "room", "direct_failed").
+    BRIDGED = "bridged"
+    # The bridge saw the picture go bad in one direction (detail: direction and reasons), or recover.
+    QUALITY = "quality"
+    CONSENT = "consent"
+    RECORDING = "recording"
 
 
 class VideoAudience(Base):
@@ -56,6 +63,11 @@ class VideoAudience(Base):
     directive: Mapped[str] = mapped_column(Text, default="")
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # The applicant's consent to recording, taken by the room staff; recording needs it and the settings' leave.
+    recording_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recording_consent_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # Where the recording was written (relative to the recordings directory), once one was made.
+    recording_path: Mapped[str | None] = mapped_column(String(255))
 
 
 class VideoEvent(Base):
@@ -68,3 +80,23 @@ class VideoEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     kind: Mapped[VideoEventKind] = mapped_column(enum_type(VideoEventKind, 16))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class RoomCheck(Base):
+    """One pre-call check of a women's-section room's camera and microphone, judged on the server."""
+
+    __tablename__ = "room_checks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    # The Riyadh day of the check: protocol counts failing days per room.
+    day: Mapped[date] = mapped_column(Date, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    # Codes of what failed ("too_dark", "no_face", …), in the order shown.
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What was measured: brightness, sharpness, frame rate, resolution, audio level…
+    measures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A JPEG of one received frame, shown with the verdict.
+    snapshot: Mapped[bytes | None] = mapped_column(LargeBinary)

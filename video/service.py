@@ -205,6 +205,31 @@ async def check_in(*, session: AsyncSession, clock: Clock, audience_id: int, act
     return audience
 
 
+async def record_consent(*, session: AsyncSession, clock: Clock, audience_id: int, actor_id: int) -> VideoAudience:
+    """The applicant consented to the recording of her audience, as the room staff recorded it."""
+    audience = await _locked(session, audience_id)
+    if audience.state is VideoState.ENDED:
+        raise VideoRefused("audience_ended", N_("This audience has ended."))
+    if audience.recording_consent_at is None:
+        audience.recording_consent_at = clock.now()
+        audience.recording_consent_by_id = actor_id
+        _event(session, clock, audience, VideoEventKind.CONSENT, detail=str(actor_id))
+        await session.flush()
+    return audience
+
+
+async def mark_recording(
+    *, session: AsyncSession, clock: Clock, audience_id: int, path: str | None, detail: str
+) -> VideoAudience:
+    """A recording started (its file, relative to the recordings directory) or stopped (`path` None)."""
+    audience = await _locked(session, audience_id)
+    if path is not None:
+        audience.recording_path = path
+    _event(session, clock, audience, VideoEventKind.RECORDING, detail)
+    await session.flush()
+    return audience
+
+
 async def mark_started(*, session: AsyncSession, clock: Clock, audience_id: int) -> VideoAudience:
     """The official called the room: the audience is in its call (a restart changes nothing)."""
     audience = await _locked(session, audience_id)
@@ -219,7 +244,7 @@ async def mark_started(*, session: AsyncSession, clock: Clock, audience_id: int)
 async def mark_event(
     *, session: AsyncSession, clock: Clock, audience_id: int, kind: VideoEventKind, detail: str = ""
 ) -> VideoAudience:
-    """Records `connected`, `reconnecting` or `reconnected` (which also counts a reconnection)."""
+    """Records an event of the call (`connected`, `bridged`, `quality`…); `reconnected` also counts a reconnection."""
     audience = await _locked(session, audience_id)
     if kind is VideoEventKind.RECONNECTED:
         audience.reconnections += 1
