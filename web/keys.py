@@ -11,6 +11,7 @@ from notify.channels import Channels
 from notify.links import Links
 from notify.outbox import Dispatcher
 from video.hub import Hub
+from video.room_check import RoomChecks
 from video.tokens import VideoTokens
 from web.i18n import Catalogs
 from web.signed_in import SignedIn
@@ -25,6 +26,7 @@ DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 CATALOGS = web.AppKey("catalogs", Catalogs)
 VIDEO_TOKENS = web.AppKey("video_tokens", VideoTokens)
 VIDEO_HUB = web.AppKey("video_hub", Hub)
+ROOM_CHECKS = web.AppKey("room_checks", RoomChecks)
 
 DB = web.RequestKey("db", AsyncSession)
 LANGUAGE = web.RequestKey("language", str)

@@ -24,6 +24,7 @@ from web import (
     protocol_rooms,
     public,
     reports,
+    room_checks,
     staff,
     triage,
     triage_api,
@@ -73,5 +74,6 @@ def setup(app: web.Application) -> None:
     for module in modules:
         app.router.add_routes(module.routes)
     video_ws.setup(app)
+    room_checks.setup(app)
     # Static URLs carry a hash of the file, so browsers never keep a stale stylesheet.
     app.router.add_static("/static", HERE / "static", name="static", append_version=True)

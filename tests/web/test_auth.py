@@ -38,6 +38,7 @@ def guarded_routes(app: web.Application) -> list[tuple[str, str, frozenset[Role]
                 "confirmation_id": "1",
                 "message_id": "1",
                 "audience_id": "1",
+                "check_id": "1",
             }
             path = canonical.format(**samples) if "{" in canonical else canonical
             found.append((route.method, path, roles))
@@ -237,6 +238,11 @@ EXPECTED_ROLES = {
     ("GET", "/rooms/{room_id}/console"): {Role.WOMEN_SECTION},
     ("GET", "/rooms/{room_id}/screen"): {Role.WOMEN_SECTION},
     ("POST", "/rooms/{room_id}/audiences/{audience_id}/check-in"): {Role.WOMEN_SECTION},
+    ("POST", "/rooms/{room_id}/check"): {Role.WOMEN_SECTION},
+    ("GET", "/rooms/{room_id}/checks"): {Role.WOMEN_SECTION},
+    ("GET", "/rooms/{room_id}/checks/{check_id}"): {Role.WOMEN_SECTION},
+    ("GET", "/rooms/{room_id}/checks/{check_id}/snapshot.jpg"): {Role.WOMEN_SECTION},
+    ("GET", "/protocol/room-checks"): {Role.PROTOCOL},
     ("GET", "/admin/users"): set(),
     ("GET", "/admin/audit"): set(),
     ("GET", "/ws/consoles"): {Role.OFFICIAL, Role.WOMEN_SECTION},

@@ -1,0 +1,328 @@
+"""The server's side of a room's pre-call check: a few seconds of its camera and microphone, judged.
+
+The room's browser offers camera and microphone (sendonly, its ICE candidates
+gathered into the offer: no trickle); an aiortc peer answers (its own candidates
+in the answer), receives the tracks for `seconds` from the first frame and feeds
+each frame to video.analysis.CheckJudge. The peer connection is closed whatever
+happens, then the verdict goes to `on_done` (the web layer stores it). Everything
+is bounded: a browser that never connects gets a "no video"/"no audio" verdict
+after `connect_timeout + seconds`.
+
+RoomChecks is a long-lived resource (one per app, closed on shutdown); it holds
+no state at module level. No aiohttp here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import av
+import numpy as np
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+from aiortc.sdp import SessionDescription
+
+from video.analysis import CheckJudge, Verdict
+
+log = logging.getLogger(__name__)
+
+MAX_SDP_CHARS = 60_000
+# Finished checks remembered so the page can read their outcome (then it reads the stored record).
+_FINISHED_KEPT = 200
+# RTP timestamps are 32-bit and start anywhere: a frame's media time is counted from the first frame, modulo.
+_RTP_WRAP = 2**32
+# Frames received but not yet judged, at most (three seconds of video).
+_BACKLOG = 90
+
+REFUSALS: dict[str, tuple[str, str]] = {
+    "busy": (
+        "يجري الآن أكثر من فحص على الخادم. انتظري قليلاً ثم أعيدي المحاولة.",
+        "Too many checks are running on the server. Wait a little and try again.",
+    ),
+    "room_busy": ("فحص هذه الغرفة جارٍ الآن.", "A check of this room is already running."),
+    "bad_sdp": ("وصف الاتصال (SDP) غير صالح.", "The connection description (SDP) is not valid."),
+    "no_video": ("وصف الاتصال لا يرسل صورة الكاميرا.", "The connection description sends no camera picture."),
+    "closed": ("الخادم يتوقف الآن.", "The server is shutting down."),
+}
+
+
+class CheckRefused(Exception):
+    """A check that cannot start; `code` is one of REFUSALS, with its Arabic and English text."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message_ar, self.message_en = REFUSALS[code]
+
+
+@dataclass(frozen=True)
+class StartedCheck:
+    """The check's id (what the page asks about) and the server's answer to the room's offer."""
+
+    id: str
+    answer_sdp: str
+
+
+class OnDone(Protocol):
+    """Stores a finished check; gives the stored record's id (remembered for the page), or None."""
+
+    async def __call__(self, *, room_id: int, check_id: str, by_id: int | None, verdict: Verdict) -> int | None: ...
+
+
+@dataclass(eq=False)
+class CheckState:
+    """What is known about one check: running, done (with the id of its stored record) or failed."""
+
+    id: str
+    room_id: int
+    by_id: int | None
+    state: Literal["running", "done", "failed"] = "running"
+    record_id: int | None = None
+    task: asyncio.Task[None] | None = field(default=None, repr=False)
+    pc: RTCPeerConnection | None = field(default=None, repr=False)
+
+
+PeerFactory = Callable[[RTCConfiguration], RTCPeerConnection]
+
+
+def _configuration(ice_servers: Sequence[Mapping[str, str | list[str]]]) -> RTCConfiguration:
+    servers = []
+    for server in ice_servers:
+        username, credential = server.get("username"), server.get("credential")
+        servers.append(
+            RTCIceServer(
+                urls=server["urls"],
+                username=username if isinstance(username, str) else None,
+                credential=credential if isinstance(credential, str) else None,
+            )
+        )
+    return RTCConfiguration(iceServers=servers)
+
+
+def _check_offer(sdp: object) -> str:
+    """The offer, if it parses and sends video (raises CheckRefused otherwise)."""
+    if not isinstance(sdp, str) or not sdp.startswith("v=0") or len(sdp) > MAX_SDP_CHARS:
+        raise CheckRefused("bad_sdp")
+    try:
+        parsed = SessionDescription.parse(sdp)
+    except Exception as exc:  # aiortc's parser raises whatever the bad line makes it raise
+        raise CheckRefused("bad_sdp") from exc
+    if not parsed.media:
+        raise CheckRefused("bad_sdp")
+    if not any(m.kind == "video" and m.direction in (None, "sendonly", "sendrecv") for m in parsed.media):
+        raise CheckRefused("no_video")
+    return sdp
+
+
+class _Window:
+    """One track's reading window: it opens at the track's first frame and lasts `seconds`."""
+
+    def __init__(self, monotonic: Callable[[], float]) -> None:
+        self._monotonic = monotonic
+        self.opened_at: float | None = None
+        self.closed_at: float | None = None
+        self.frames = 0
+        self._first_pts: int | None = None
+
+    def media_time(self, frame: av.VideoFrame | av.AudioFrame) -> float:
+        """Seconds since this track's first frame by the sender's timestamps (unaffected by our own delays)."""
+        now = self._monotonic()
+        if self.opened_at is None:
+            self.opened_at = now
+        self.frames += 1
+        if frame.pts is None or frame.time_base is None:
+            return now - self.opened_at
+        if self._first_pts is None:
+            self._first_pts = frame.pts
+        return float(((frame.pts - self._first_pts) % _RTP_WRAP) * frame.time_base)
+
+    def elapsed(self) -> float:
+        if self.opened_at is None:
+            return 0.0
+        return (self.closed_at if self.closed_at is not None else self._monotonic()) - self.opened_at
+
+
+def _judge_video(judge: CheckJudge, frame: av.VideoFrame, at: float) -> None:
+    judge.add_video(np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8), at)
+
+
+class RoomChecks:
+    """Pre-call checks of rooms: at most `max_concurrent` at once, one per room."""
+
+    def __init__(
+        self,
+        *,
+        on_done: OnDone,
+        seconds: float,
+        max_concurrent: int,
+        ice_servers: Sequence[Mapping[str, str | list[str]]] = (),
+        connect_timeout: float = 10.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        peer_factory: PeerFactory = lambda configuration: RTCPeerConnection(configuration=configuration),
+        face_every: int = 5,
+    ) -> None:
+        self._on_done = on_done
+        self.seconds = seconds
+        self.max_concurrent = max_concurrent
+        self.connect_timeout = connect_timeout
+        self._configuration = _configuration(ice_servers)
+        self._monotonic = monotonic
+        self._peer_factory = peer_factory
+        self._face_every = face_every
+        self._running: dict[int, CheckState] = {}  # by room
+        self._checks: OrderedDict[str, CheckState] = OrderedDict()
+        self._closed = False
+
+    def running(self) -> int:
+        return len(self._running)
+
+    def get(self, check_id: str) -> CheckState | None:
+        return self._checks.get(check_id)
+
+    async def start(self, *, room_id: int, offer_sdp: object, by_id: int | None = None) -> StartedCheck:
+        """Answers the room's offer and starts judging what arrives; refuses (CheckRefused) when it cannot."""
+        offer = _check_offer(offer_sdp)
+        if self._closed:
+            raise CheckRefused("closed")
+        if room_id in self._running:
+            raise CheckRefused("room_busy")
+        if len(self._running) >= self.max_concurrent:
+            raise CheckRefused("busy")
+        # Taken before the first await: two offers arriving together cannot both pass the limits.
+        check = CheckState(id="c" + secrets.token_hex(12), room_id=room_id, by_id=by_id)
+        self._running[room_id] = check
+        pc = self._peer_factory(self._configuration)
+        # Known before the first await, so a shutdown meanwhile (close()) closes it too.
+        check.pc = pc
+        tracks: list[MediaStreamTrack] = []
+        pc.on("track", tracks.append)
+        try:
+            try:
+                await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+            except Exception as exc:  # aiortc refuses an offer it cannot use with various errors
+                raise CheckRefused("bad_sdp") from exc
+            async with asyncio.timeout(self.connect_timeout):
+                # aiortc gathers its candidates into the answer before this returns.
+                await pc.setLocalDescription(await pc.createAnswer())
+            if self._closed:
+                raise CheckRefused("closed")
+        except BaseException:
+            self._running.pop(room_id, None)
+            check.pc = None
+            await pc.close()
+            raise
+        answer = pc.localDescription.sdp
+        self._remember(check)
+        check.task = asyncio.get_running_loop().create_task(self._run(check, pc, tracks), name=f"room-check-{check.id}")
+        return StartedCheck(id=check.id, answer_sdp=answer)
+
+    def _remember(self, check: CheckState) -> None:
+        self._checks[check.id] = check
+        while len(self._checks) > _FINISHED_KEPT:
+            oldest = next(iter(self._checks.values()))
+            if oldest.state == "running":
+                break
+            self._checks.popitem(last=False)
+
+    async def _run(self, check: CheckState, pc: RTCPeerConnection, tracks: list[MediaStreamTrack]) -> None:
+        judge = CheckJudge(face_every=self._face_every)
+        # The judge's work runs in a thread (OpenCV, face detection), one call at a time.
+        judging = asyncio.Lock()
+        windows = {kind: _Window(self._monotonic) for kind in ("video", "audio")}
+        try:
+            try:
+                async with asyncio.timeout(self.connect_timeout + self.seconds):
+                    async with asyncio.TaskGroup() as group:
+                        for track in tracks:
+                            if track.kind in windows:
+                                name = f"room-check-{check.id}-{track.kind}"
+                                group.create_task(
+                                    self._read(track, windows[track.kind], judge, judging, name),
+                                    name=name,
+                                )
+            except TimeoutError:
+                pass  # what arrived so far is judged; nothing at all is "no video" / "no audio"
+            finally:
+                await pc.close()
+                check.pc = None
+            for window in windows.values():
+                if window.closed_at is None and window.opened_at is not None:
+                    window.closed_at = self._monotonic()
+            duration = windows["video"].elapsed() or windows["audio"].elapsed() or self.seconds
+            async with judging:
+                verdict = await asyncio.to_thread(judge.verdict, duration=duration)
+            check.record_id = await self._on_done(
+                room_id=check.room_id, check_id=check.id, by_id=check.by_id, verdict=verdict
+            )
+            check.state = "done"
+        except asyncio.CancelledError:
+            check.state = "failed"
+            raise
+        except Exception:
+            log.exception("room check %s of room %s failed", check.id, check.room_id)
+            check.state = "failed"
+        finally:
+            self._running.pop(check.room_id, None)
+
+    async def _read(
+        self, track: MediaStreamTrack, window: _Window, judge: CheckJudge, judging: asyncio.Lock, name: str
+    ) -> None:
+        """Receives the track for its window and judges every frame received in it.
+
+        Receiving does not wait for judging (a queue between them), so the frame rate is what arrived even when
+        the judge falls behind; the queue is bounded, so a stalled judge holds up receiving rather than memory.
+        """
+        queue: asyncio.Queue[tuple[av.VideoFrame | av.AudioFrame, float] | None] = asyncio.Queue(maxsize=_BACKLOG)
+
+        async def judge_queued() -> None:
+            while (item := await queue.get()) is not None:
+                frame, at = item
+                async with judging:
+                    if isinstance(frame, av.VideoFrame):
+                        await asyncio.to_thread(_judge_video, judge, frame, at)
+                    else:
+                        await asyncio.to_thread(judge.add_audio, frame.to_ndarray(), frame.sample_rate, at)
+
+        worker = asyncio.get_running_loop().create_task(judge_queued(), name=f"{name}-judge")
+        try:
+            with contextlib.suppress(MediaStreamError, TimeoutError):
+                while True:
+                    left = None if window.opened_at is None else self.seconds - (self._monotonic() - window.opened_at)
+                    if left is not None and left <= 0:
+                        break
+                    # Frames that stop coming do not hold the window open.
+                    async with asyncio.timeout(left):
+                        frame = await track.recv()
+                    if isinstance(frame, av.VideoFrame | av.AudioFrame):
+                        at = window.media_time(frame)
+                        await queue.put((frame, at))
+            window.closed_at = self._monotonic()
+            await queue.put(None)
+            await worker
+        finally:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+
+    async def close(self) -> None:
+        """Stops every running check (their peer connections close; nothing is stored)."""
+        self._closed = True
+        running = list(self._running.values())
+        tasks = [c.task for c in running if c.task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        # A task cancelled before its first step never ran its own cleanup.
+        for check in running:
+            check.state = "failed" if check.state == "running" else check.state
+            if check.pc is not None:
+                await check.pc.close()
+        self._running.clear()

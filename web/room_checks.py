@@ -1,0 +1,211 @@
+"""The pre-call check of a women's-section room over HTTP, and protocol's view of rooms with recurring problems.
+
+The room console (web/static/room_check.js) posts its offer as JSON with the
+X-CSRF-Token header, gets the server's answer, then polls the check until it is
+done. A check is addressed by the id the post gave while it runs, and by its
+stored record's id (digits) once stored; both resolve here. Errors are JSON,
+in Arabic and English, naming what is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from accounts.roles import Role
+from majlis.db import transaction
+from rooms import service as rooms
+from rooms.models import Room
+from video import room_check_records as records
+from video import service as video
+from video.analysis import PROBLEMS, Verdict
+from video.models import RoomCheck
+from video.room_check import CheckRefused, CheckState, RoomChecks
+from web.auth import requires, signed_in_user
+from web.keys import CLOCK, DB, LANGUAGE, ROOM_CHECKS, SESSIONS, SETTINGS
+from web.pages import render
+from web.video_pages import _room_for
+
+routes = web.RouteTableDef()
+
+RECURRING_DAYS = 14
+_CHECK_ID = "{check_id:[A-Za-z0-9]+}"
+# A stored check's number fits the database's integer column.
+_MAX_RECORD_DIGITS = 9
+# Errors of the request itself (the check's own refusals are video.room_check.REFUSALS).
+_INPUT_ERRORS: dict[str, tuple[str, str]] = {
+    "bad_json": (
+        'يجب أن يكون الطلب نص JSON على هذا الشكل: {"sdp": "…"}.',
+        'The request body must be JSON of this form: {"sdp": "…"}.',
+    ),
+    "bad_field": ('الحقل "sdp" مفقود أو ليس نصاً.', 'The field "sdp" is missing or is not text.'),
+    "no_check": ("لا يوجد فحص بهذا الرقم لهذه الغرفة.", "There is no check with this number for this room."),
+    "no_snapshot": ("لا توجد صورة لهذا الفحص.", "This check has no picture."),
+    "check_failed": (
+        "تعذر إكمال الفحص على الخادم. أعيدي المحاولة.",
+        "The check could not be completed on the server. Try again.",
+    ),
+}
+_REFUSAL_STATUS = {"busy": 503, "room_busy": 409, "closed": 503, "bad_sdp": 422, "no_video": 422}
+
+
+async def room_checks_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The server's check peers, closed (with their peer connections) when the app stops."""
+    settings, sessions, clock = app[SETTINGS], app[SESSIONS], app[CLOCK]
+
+    async def store(*, room_id: int, check_id: str, by_id: int | None, verdict: Verdict) -> int | None:
+        async with transaction(sessions) as session:
+            check = await records.record_check(
+                session=session, clock=clock, room_id=room_id, by_id=by_id, verdict=verdict
+            )
+            return check.id
+
+    checks = RoomChecks(
+        on_done=store,
+        seconds=settings.video_check_seconds,
+        max_concurrent=settings.video_check_max_concurrent,
+        ice_servers=settings.ice_servers,
+    )
+    app[ROOM_CHECKS] = checks
+    yield
+    await checks.close()
+
+
+def setup(app: web.Application) -> None:
+    """The check routes and the check peers as a long-lived resource."""
+    app.router.add_routes(routes)
+    app.cleanup_ctx.append(room_checks_ctx)
+
+
+def _error(request: web.Request, status: int, code: str, arabic: str, english: str) -> web.Response:
+    messages = {"ar": arabic, "en": english}
+    body = {"error": code, "message": messages.get(request[LANGUAGE], english), "messages": messages}
+    return web.json_response(body, status=status, headers={"Cache-Control": "no-store"})
+
+
+def _input_error(request: web.Request, status: int, code: str) -> web.Response:
+    return _error(request, status, code, *_INPUT_ERRORS[code])
+
+
+def problems(codes: list[str]) -> list[dict[str, str]]:
+    """Each problem's code with its Arabic and English text, in the order found."""
+    found = []
+    for code in codes:
+        arabic, english = PROBLEMS.get(code, (code, code))
+        found.append({"code": code, "message_ar": arabic, "message_en": english})
+    return found
+
+
+def _snapshot_url(room_id: int, record_id: int) -> str:
+    return f"/rooms/{room_id}/checks/{record_id}/snapshot.jpg"
+
+
+def _record_json(record: RoomCheck | records.CheckSummary, has_snapshot: bool) -> dict[str, Any]:
+    return {
+        "check_id": str(record.id),
+        "record_id": record.id,
+        "state": "done",
+        "at": record.at.isoformat(),
+        "passed": record.passed,
+        "problems": problems(list(record.reasons)),
+        "measures": record.measures,
+        "snapshot_url": _snapshot_url(record.room_id, record.id) if has_snapshot else None,
+    }
+
+
+@routes.post("/rooms/{room_id:\\d+}/check")
+@requires(Role.WOMEN_SECTION)
+async def start_check(request: web.Request) -> web.Response:
+    """Answers the room's offer (camera and microphone, sendonly) and starts judging them: {check_id, sdp}."""
+    room = await _room_for(request)
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _input_error(request, 400, "bad_json")
+    if not isinstance(body, dict):
+        return _input_error(request, 400, "bad_json")
+    sdp = body.get("sdp")
+    if not isinstance(sdp, str) or not sdp:
+        return _input_error(request, 422, "bad_field")
+    by_id = signed_in_user(request).id
+    # Nothing of this request's transaction is needed while the peer answers; the result is stored on its own.
+    await request[DB].commit()
+    try:
+        started = await request.app[ROOM_CHECKS].start(room_id=room.id, offer_sdp=sdp, by_id=by_id)
+    except CheckRefused as exc:
+        return _error(request, _REFUSAL_STATUS.get(exc.code, 422), exc.code, exc.message_ar, exc.message_en)
+    answer = {"check_id": started.id, "sdp": started.answer_sdp, "seconds": request.app[ROOM_CHECKS].seconds}
+    return web.json_response(answer, headers={"Cache-Control": "no-store"})
+
+
+async def _find(request: web.Request, room: Room) -> CheckState | RoomCheck | None:
+    """The check of the address: its running state, or its stored record."""
+    check_id = request.match_info["check_id"]
+    if check_id.isdigit():
+        if len(check_id) > _MAX_RECORD_DIGITS:
+            return None
+        record = await records.get_check(session=request[DB], check_id=int(check_id))
+        return record if record is not None and record.room_id == room.id else None
+    state = request.app[ROOM_CHECKS].get(check_id)
+    if state is None or state.room_id != room.id:
+        return None
+    if state.state == "done" and state.record_id is not None:
+        return await records.get_check(session=request[DB], check_id=state.record_id)
+    return state
+
+
+@routes.get(f"/rooms/{{room_id:\\d+}}/checks/{_CHECK_ID}")
+@requires(Role.WOMEN_SECTION)
+async def check_result(request: web.Request) -> web.Response:
+    """{state: "running"} while the check runs; then the verdict with each problem in Arabic and English."""
+    room = await _room_for(request)
+    found = await _find(request, room)
+    if found is None:
+        return _input_error(request, 404, "no_check")
+    if isinstance(found, RoomCheck):
+        return web.json_response(_record_json(found, found.snapshot is not None), headers={"Cache-Control": "no-store"})
+    if found.state == "running":
+        return web.json_response({"check_id": found.id, "state": "running"}, headers={"Cache-Control": "no-store"})
+    return _input_error(request, 500, "check_failed")
+
+
+@routes.get(f"/rooms/{{room_id:\\d+}}/checks/{_CHECK_ID}/snapshot.jpg")
+@requires(Role.WOMEN_SECTION)
+async def check_snapshot(request: web.Request) -> web.Response:
+    """The picture the check judged (JPEG); never kept by browsers or proxies."""
+    room = await _room_for(request)
+    found = await _find(request, room)
+    if not isinstance(found, RoomCheck) or found.snapshot is None:
+        return _input_error(request, 404, "no_snapshot")
+    return web.Response(body=found.snapshot, content_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
+
+
+@routes.get("/rooms/{room_id:\\d+}/checks")
+@requires(Role.WOMEN_SECTION)
+async def checks_today(request: web.Request) -> web.Response:
+    """The room's checks today, newest first."""
+    room = await _room_for(request)
+    day = video.today(request.app[CLOCK]).date()
+    found = await records.latest_checks(session=request[DB], room_id=room.id, day=day)
+    body = {"day": day.isoformat(), "checks": [_record_json(c, c.has_snapshot) for c in found]}
+    return web.json_response(body, headers={"Cache-Control": "no-store"})
+
+
+@routes.get("/protocol/room-checks")
+@requires(Role.PROTOCOL)
+async def recurring(request: web.Request) -> web.Response:
+    """Rooms whose pre-call checks found problems over the last 14 days: failing days and the usual problems."""
+    session = request[DB]
+    found = await records.recurring_problems(session=session, clock=request.app[CLOCK], days=RECURRING_DAYS)
+    names = await rooms.rooms_by_id(session=session, ids={r.room_id for r in found})
+    language = 0 if request[LANGUAGE] == "ar" else 1
+    context = {
+        "rooms": found,
+        "names": {room_id: room.name for room_id, room in names.items()},
+        "problem_text": {code: texts[language] for code, texts in PROBLEMS.items()},
+        "days": RECURRING_DAYS,
+    }
+    return render(request, "protocol/room_checks.html", context)
