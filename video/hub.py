@@ -21,6 +21,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from majlis.clock import Clock
 from majlis.db import transaction
 from video import service
+from video.analysis import PROBLEMS
+from video.bridge import BridgedCall, BridgeRefused, MediaBridge, Side
 from video.models import VideoAudience, VideoEventKind, VideoState
 from video.tokens import TokenRefused, VideoGrant, VideoTokens
 
@@ -45,6 +48,8 @@ CLOSE_TOO_SLOW = 4008
 CLOSE_NO_JOIN = 4003
 JOIN_DEADLINE = 10.0
 SEND_TIMEOUT = 2.0
+# The bridge's answer to an offer (aiortc gathers its candidates first): under the 5 s heartbeat timeout.
+ANSWER_TIMEOUT = 4.0
 ROOM_STATES = ("ready", "present", "offline")
 
 ERRORS: dict[str, tuple[str, str]] = {
@@ -65,7 +70,35 @@ ERRORS: dict[str, tuple[str, str]] = {
     "peer_absent": ("الطرف الآخر غير متصل الآن.", "The other side is not connected."),
     "replaced": ("انضم هذا الطرف من نافذة أخرى.", "This side joined again from another window."),
     "server_error": ("تعذر حفظ ذلك، حاول مرة أخرى.", "That could not be saved; try again."),
+    "bridge_full": (
+        "الخادم يحمل أقصى عدد من المكالمات عبر الجسر الآن؛ هذه الغرفة لا تتصل إلا عبره. حاول بعد انتهاء مكالمة أخرى.",
+        "The server is carrying as many bridged calls as it may, and this room connects only through it."
+        " Try again when another call has ended.",
+    ),
+    "recording_not_allowed": ("التسجيل غير مسموح به في هذا النظام.", "Recording is not allowed on this system."),
+    "no_consent": (
+        "لم تسجّل الغرفة موافقة صاحبة الطلب على التسجيل.",
+        "The room has not recorded the applicant's consent to recording.",
+    ),
+    "not_in_call": ("لم تبدأ المكالمة بعد.", "The call has not started."),
+    "recording_no_room": (
+        "لا يتسع الخادم الآن لمكالمة أخرى عبر الجسر، والتسجيل لا يكون إلا عبره. حاول بعد انتهاء مكالمة أخرى.",
+        "The server has no room for another bridged call, and recording goes only through the bridge."
+        " Try again when another call has ended.",
+    ),
 }
+
+
+@dataclass(frozen=True)
+class BridgePolicy:
+    """When a call goes through the server's bridge (see majlis.settings: video_bridge…)."""
+
+    mode: str = "never"  # "never" | "fallback" | "always"
+    bridged_rooms: frozenset[int] = frozenset()
+    # A direct call that has not connected this long after it was started is moved to the bridge.
+    direct_timeout: float = 10.0
+    recording_allowed: bool = False
+    recordings_dir: Path = Path("var/recordings")
 
 
 class Link(Protocol):
@@ -117,6 +150,12 @@ class Call:
     connected_since: float | None = None
     connected_total: float = 0.0
     last_reconnect_at: float = 0.0
+    # "direct" (browser to browser) or "bridge" (each side to the server, media relayed there).
+    path: str = "direct"
+    # When the official started (or restarted) the call: the direct path's time limit counts from here.
+    called_at: float | None = None
+    consent: bool = False
+    recording: bool = False
     sides: dict[str, SideState] = field(default_factory=lambda: {"official": SideState(), "room": SideState()})
     writes: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -173,8 +212,12 @@ class Hub:
         timeout: float = TIMEOUT_SECONDS,
         sweep_every: float = 0.5,
         one_transaction_at_a_time: bool = False,
+        bridge: MediaBridge | None = None,
+        policy: BridgePolicy | None = None,
     ) -> None:
         self.tokens = tokens
+        self.bridge = bridge
+        self.policy = policy or BridgePolicy()
         self._sessions = sessions
         self._clock = clock
         self._now = monotonic
@@ -201,6 +244,7 @@ class Hub:
             "call": self._call,
             "end": self._end,
             "mute": self._mute,
+            "record": self._record_media,
         }
 
     # --- life of the hub -------------------------------------------------------------------
@@ -220,6 +264,8 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self.bridge is not None:
+            await self.bridge.close()
         links = [c.link for c in self._clients] + list(self._consoles)
         self._clients.clear()
         self._consoles.clear()
@@ -259,10 +305,19 @@ class Hub:
         peer = call.other(grant.role).client
         if peer is not None:
             await self._send(peer, {"type": "peer_left", "role": grant.role})
+        bridged = self.bridge.get(call.audience_id) if self.bridge is not None else None
+        if bridged is not None:
+            if all(s.client is None for s in call.sides.values()):
+                # Nobody left: the bridged call gives back its place under the cap (reopened on their return).
+                await self._close_bridge(call)
+            else:
+                # Its connection to the server is of no use any more: released now, rebuilt when it is back.
+                await bridged.drop("official" if grant.role == "official" else "room")
         if call.in_call and not call.ended:
             await self._begin_reconnecting(call, f"left:{grant.role}", tell=False)
         elif call.ended or all(s.client is None for s in call.sides.values()):
             self.calls.pop(call.audience_id, None)
+            await self._close_bridge(call)
         self._dirty.set()
 
     async def receive(self, client: Client, data: str) -> None:
@@ -417,6 +472,7 @@ class Hub:
                     checked_in=audience.checked_in_at is not None,
                     in_call=audience.state is VideoState.IN_CALL,
                     connected_once=audience.state is VideoState.IN_CALL,
+                    consent=audience.recording_consent_at is not None,
                 ),
             )
         if call.ended:
@@ -435,7 +491,16 @@ class Hub:
             with contextlib.suppress(Exception):
                 await previous.link.close(code=CLOSE_REPLACED, message=b"replaced")
         peer = call.other(grant.role).client
-        await self._send(client, {"type": "joined", "role": grant.role, "peer_present": peer is not None})
+        await self._send(
+            client,
+            {
+                "type": "joined",
+                "role": grant.role,
+                "peer_present": peer is not None,
+                "path": call.path,
+                "recording": call.recording,
+            },
+        )
         if peer is not None:
             await self._send(peer, {"type": "peer_joined", "role": grant.role})
         if call.in_call:
@@ -473,7 +538,34 @@ class Hub:
         sdp = message.get("sdp")
         if not _sdp_parses(sdp):
             raise Refusal("bad_sdp")
-        await self._to_peer(call, role, {"type": message["type"], "sdp": sdp})
+        assert isinstance(sdp, str)
+        if not call.in_call:
+            # Offers follow an accepted `call`: one after a refused call must not connect the sides anyway.
+            raise Refusal("not_in_call")
+        # The offer's number, echoed with its answer: a page ignores the answer to an offer it has replaced.
+        offer_id = message.get("id")
+        if offer_id is not None and not (isinstance(offer_id, int) and not isinstance(offer_id, bool)):
+            raise Refusal("bad_field", field="id")
+        numbered = {} if offer_id is None else {"id": offer_id}
+        bridged = self._bridged(call)
+        if bridged is None:
+            await self._to_peer(call, role, {"type": message["type"], "sdp": sdp, **numbered})
+            return
+        # Bridged: each side offers to the server, which answers for itself.
+        if message["type"] != "offer":
+            raise Refusal("not_allowed")
+        side: Side = "official" if role == "official" else "room"
+        try:
+            # Bounded below the heartbeat timeout: this side's next messages wait for it.
+            async with asyncio.timeout(ANSWER_TIMEOUT):
+                answer = await bridged.answer(side, sdp)
+        except BridgeRefused as refused:
+            raise Refusal("bad_sdp" if refused.code == "bad_sdp" else "server_error") from None
+        except TimeoutError:
+            log.warning("video %s: the bridge took too long to answer the %s", call.audience_id, side)
+            raise Refusal("server_error") from None
+        if call.sides[role].client is client:
+            await self._send(client, {"type": "answer", "sdp": answer, **numbered})
 
     async def _relay_ice(self, client: Client, call: Call, role: str, message: dict[str, Any]) -> None:
         if "candidate" not in message or not _ice_shape(message["candidate"]):
@@ -481,6 +573,12 @@ class Hub:
         candidate = message["candidate"]
         if candidate is not None:
             candidate = {k: candidate.get(k) for k in ("candidate", "sdpMid", "sdpMLineIndex")}
+        if not call.in_call:
+            raise Refusal("not_in_call")
+        bridged = self._bridged(call)
+        if bridged is not None:
+            await bridged.add_ice("official" if role == "official" else "room", candidate)
+            return
         await self._to_peer(call, role, {"type": "ice", "candidate": candidate})
 
     async def _heartbeat(self, client: Client, call: Call, role: str, message: dict[str, Any]) -> None:
@@ -527,6 +625,11 @@ class Hub:
         if room is None:
             raise Refusal("peer_absent")
         now = self._now()
+        why = self._bridge_wanted(call)
+        if why is not None and self._bridged(call) is None and self.bridge is not None and not self.bridge.has_room():
+            if why == "room":
+                raise Refusal("bridge_full")  # this room cannot be reached directly: say so rather than try in vain
+            why = None  # over the cap: direct, as without a bridge
         if not call.in_call:
             call.in_call = True
             call.reconnecting = False
@@ -534,7 +637,20 @@ class Hub:
                 side.media, side.media_false_since, side.last_heartbeat = False, now, now
             async with call.writes:
                 await self._write(service.mark_started, audience_id=call.audience_id)
-        await self._send(room, {"type": "call"})
+        if why is not None and self._bridged(call) is None:
+            # Opened only once the start is recorded: a failed write leaves no bridged call holding a place.
+            try:
+                self._open_bridge(call)
+            except Refusal:
+                if why == "room":
+                    raise
+                why = None  # another call took the last place meanwhile
+        if why is not None and call.path != "bridge":
+            call.path = "bridge"
+            await self._record_quietly(call, VideoEventKind.BRIDGED, why)
+        call.called_at = now
+        await self._send(room, {"type": "call", "path": call.path})
+        await self._send(client, {"type": "path", "path": call.path})
         self._dirty.set()
 
     async def _end(self, client: Client, call: Call, role: str, message: dict[str, Any]) -> None:
@@ -554,6 +670,7 @@ class Hub:
         call.connected_total = 0.0
         call.ended = True
         call.in_call = False
+        await self._close_bridge(call)
         for side in call.sides.values():
             if side.client is not None:
                 await self._send(side.client, {"type": "ended", "by": role})
@@ -580,6 +697,8 @@ class Hub:
                 await client.link.close(code=CLOSE_NO_JOIN, message=b"no join")
         for call in list(self.calls.values()):
             if not call.in_call or call.ended:
+                continue
+            if await self._fall_back_to_bridge(call, now):
                 continue
             present = [(role, s) for role, s in call.sides.items() if s.client is not None]
             silent = [role for role, s in present if now - s.last_heartbeat > self._timeout]
@@ -614,18 +733,173 @@ class Hub:
         self._dirty.set()
 
     async def _tell_reconnect(self, call: Call) -> None:
+        if call.path == "bridge" and self.bridge is not None and self.bridge.get(call.audience_id) is None:
+            # Its bridged call was closed while both sides were away: opened again, or direct if the bridge is full
+            # (a room that must be bridged is told why instead; the sweep tries again).
+            try:
+                self._open_bridge(call)
+            except Refusal:
+                if self._bridge_wanted(call) == "room":
+                    call.last_reconnect_at = self._now()
+                    for side in call.sides.values():
+                        if side.client is not None:
+                            await self._send(side.client, error_message("bridge_full"))
+                    return
+                call.path = "direct"
         now = self._now()
         call.last_reconnect_at = now
         for side in call.sides.values():
             side.media, side.media_false_since, side.last_heartbeat = False, now, now
         for side in call.sides.values():
             if side.client is not None:
-                await self._send(side.client, {"type": "reconnect"})
+                await self._send(side.client, {"type": "reconnect", "path": call.path})
 
     def _stop_connected(self, call: Call) -> None:
         if call.connected_since is not None:
             call.connected_total += self._now() - call.connected_since
             call.connected_since = None
+
+    # --- the bridge -------------------------------------------------------------------
+
+    def _bridged(self, call: Call) -> BridgedCall | None:
+        """The audience's bridged call when its media go through the server, else None."""
+        if call.path != "bridge" or self.bridge is None:
+            return None
+        return self.bridge.get(call.audience_id)
+
+    def _bridge_wanted(self, call: Call) -> str | None:
+        """Why this call should start on the bridge ("room", "settings", "recording"), or None for direct."""
+        if self.bridge is None or (self.policy.mode == "never" and call.room_id not in self.policy.bridged_rooms):
+            return None
+        if call.room_id in self.policy.bridged_rooms:
+            return "room"
+        if self.policy.mode == "always":
+            return "settings"
+        if self.policy.recording_allowed and call.consent:
+            return "recording"  # the server must see the media to record them
+        return None
+
+    def _open_bridge(self, call: Call) -> None:
+        assert self.bridge is not None
+        try:
+            self.bridge.open(call.audience_id)
+        except BridgeRefused as refused:
+            raise Refusal(refused.code) from None
+
+    async def _fall_back_to_bridge(self, call: Call, now: float) -> bool:
+        """A direct call that has not connected within the time limit moves to the bridge, if there is room."""
+        if (
+            self.bridge is None
+            or self.policy.mode != "fallback"
+            or call.path != "direct"
+            or call.connected_once
+            or call.called_at is None
+            or now - call.called_at < self.policy.direct_timeout
+            or any(s.client is None for s in call.sides.values())
+            or not self.bridge.has_room()
+        ):
+            return False
+        self._open_bridge(call)
+        call.path = "bridge"
+        await self._record_quietly(call, VideoEventKind.BRIDGED, "direct_failed")
+        await self._tell_reconnect(call)
+        self._dirty.set()
+        return True
+
+    async def _close_bridge(self, call: Call) -> None:
+        if self.bridge is not None and self.bridge.get(call.audience_id) is not None:
+            if call.recording:
+                call.recording = False
+                await self._record_quietly(call, VideoEventKind.RECORDING, "stopped")
+            await self.bridge.close_call(call.audience_id)
+
+    async def quality_changed(self, audience_id: int, side: Side, problems: list[str]) -> None:
+        """The bridge's monitor saw the picture `side` sends go bad (or recover): the official is warned."""
+        call = self.calls.get(audience_id)
+        if call is None or call.ended:
+            return
+        official = call.sides["official"].client
+        if official is not None:
+            await self._send(
+                official,
+                {
+                    "type": "quality",
+                    "from": side,
+                    "problems": [
+                        {"code": code, "message_ar": PROBLEMS[code][0], "message_en": PROBLEMS[code][1]}
+                        for code in problems
+                        if code in PROBLEMS
+                    ],
+                },
+            )
+        await self._record_quietly(call, VideoEventKind.QUALITY, f"{side}:{','.join(problems) or 'ok'}")
+
+    def consented(self, audience_id: int) -> None:
+        """The room recorded the applicant's consent to recording (outside the hub, through the console)."""
+        call = self.calls.get(audience_id)
+        if call is not None:
+            call.consent = True
+        self._dirty.set()
+
+    async def _record_media(self, client: Client, call: Call, role: str, message: dict[str, Any]) -> None:
+        if role != "official":
+            raise Refusal("not_allowed")
+        on = message.get("on")
+        if not isinstance(on, bool):
+            raise Refusal("bad_field", field="on")
+        if not on:
+            bridged = self._bridged(call)
+            if bridged is not None and call.recording:
+                await bridged.stop_recording()
+                call.recording = False
+                await self._record_quietly(call, VideoEventKind.RECORDING, "stopped")
+            await self._tell_recording(call)
+            return
+        if not self.policy.recording_allowed or self.bridge is None:
+            raise Refusal("recording_not_allowed")
+        if not call.consent:
+            raise Refusal("no_consent")
+        if not call.in_call:
+            raise Refusal("not_in_call")
+        if call.recording:
+            await self._tell_recording(call)
+            return
+        assert self.bridge is not None
+        # A recording takes a place of its own under the cap (its recorder encodes the picture once more),
+        # and a direct call must first take one for the bridge.
+        if not self.bridge.has_room(places=1 if self._bridged(call) is not None else 2):
+            raise Refusal("recording_no_room")
+        if self._bridged(call) is None:
+            # A direct call is moved onto the bridge: only there does the server see what it records.
+            self._open_bridge(call)
+            call.path = "bridge"
+            await self._record_quietly(call, VideoEventKind.BRIDGED, "recording")
+            await self._tell_reconnect(call)
+        bridged = self._bridged(call)
+        if bridged is None or call.ended:
+            raise Refusal("not_in_call")  # the call ended while it was being moved
+        name = f"audience-{call.audience_id}-{self._clock.now().strftime('%Y%m%dT%H%M%SZ')}.mkv"
+        await bridged.start_recording(self.policy.recordings_dir / name)
+        call.recording = True
+        try:
+            async with call.writes:
+                await self._write(service.mark_recording, audience_id=call.audience_id, path=name, detail="started")
+        except Refusal:
+            # Not on the record, so not at all: the consoles must not show "not recording" while it records.
+            await bridged.stop_recording()
+            call.recording = False
+            raise
+        await self._tell_recording(call)
+
+    async def _tell_recording(self, call: Call) -> None:
+        # The room shows it too: the applicant sees when she is being recorded.
+        for side in call.sides.values():
+            if side.client is not None:
+                await self._send(side.client, {"type": "recording", "on": call.recording})
+
+    async def _record_quietly(self, call: Call, kind: VideoEventKind, detail: str) -> None:
+        with contextlib.suppress(Refusal):  # logged by _write; the call goes on
+            await self._record(call, kind, detail)
 
     # --- helpers -------------------------------------------------------------------
 

@@ -81,6 +81,10 @@ def _video_texts(request: web.Request) -> dict[str, str]:
         "devices-ok": N_("Camera and microphone work."),
         "devices-failed": N_("The camera or microphone could not be opened."),
         "room-is-ready": N_("The room is ready"),
+        "from-room": N_("Room's picture"),
+        "from-official": N_("Your picture"),
+        "start-recording": N_("Record"),
+        "stop-recording": N_("Stop recording"),
     }
     found = {f"data-t-{key}": catalogs.gettext(language, message) for key, message in texts.items()}
     for state, message in ROOM_STATES.items():
@@ -116,6 +120,7 @@ async def _official_console(
         "video_states": VIDEO_STATES,
         "ice_servers": _ice_servers(request),
         "texts": _video_texts(request),
+        "recording_allowed": request.app[SETTINGS].video_recording_allowed,
         "errors": errors or {},
         "values": values or {},
         "lang_field": "name_ar" if request[LANGUAGE] == "ar" else "name_en",
@@ -200,6 +205,7 @@ def _room_context(request: web.Request, room: Room, items: list[video.AudienceIt
         "video_states": VIDEO_STATES,
         "ice_servers": _ice_servers(request),
         "texts": _video_texts(request),
+        "recording_allowed": request.app[SETTINGS].video_recording_allowed,
     }
 
 
@@ -237,3 +243,26 @@ async def check_in(request: web.Request) -> web.Response:
         return error_response(request, 409, exc.message)
     await _tell_consoles(request)
     return see_other(f"/rooms/{room.id}/console")
+
+
+@routes.post("/rooms/{room_id:\\d+}/audiences/{audience_id:\\d+}/consent")
+@requires(Role.WOMEN_SECTION)
+async def record_consent(request: web.Request) -> web.Response:
+    """The applicant consents to the recording of her audience; taken only where recording is allowed."""
+    room = await _room_for(request)
+    if not request.app[SETTINGS].video_recording_allowed:
+        return error_response(request, 409, N_("Recording is not allowed on this system."))
+    session = request[DB]
+    audience = await video.get_audience(session=session, audience_id=_audience_id(request))
+    if audience is None or audience.room_id != room.id:
+        raise web.HTTPNotFound()
+    try:
+        await video.record_consent(
+            session=session, clock=request.app[CLOCK], audience_id=audience.id, actor_id=signed_in_user(request).id
+        )
+    except video.VideoRefused as exc:
+        return error_response(request, 409, exc.message)
+    await request[DB].commit()
+    if VIDEO_HUB in request.app:
+        request.app[VIDEO_HUB].consented(audience.id)
+    return see_other(f"/rooms/{room.id}/console#audience-{audience.id}")

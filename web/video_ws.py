@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import WSMsgType, web
 
 from accounts.roles import Role
-from video.hub import Hub
+from video.bridge import MediaBridge, ice_servers_from_settings
+from video.hub import BridgePolicy, Hub
 from video.tokens import VideoTokens
 from web.auth import requires
 from web.keys import CLOCK, DB, ENGINE, SESSIONS, SETTINGS, VIDEO_HUB, VIDEO_TOKENS
@@ -21,12 +23,31 @@ _READ_LIMIT = 1024 * 1024
 
 
 async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    bridge = None
+    # Recording goes through the bridge too, so allowing it needs one even where calls are not bridged.
+    if settings.video_bridge != "never" or settings.video_bridged_rooms or settings.video_recording_allowed:
+        bridge = MediaBridge(
+            max_calls=settings.video_bridge_max_calls,
+            marker_release=settings.video_marker_release,
+            ice_servers=ice_servers_from_settings(settings.ice_servers),
+        )
     hub = Hub(
         sessions=app[SESSIONS],
         clock=app[CLOCK],
         tokens=app[VIDEO_TOKENS],
         one_transaction_at_a_time=app[ENGINE].dialect.name == "sqlite",
+        bridge=bridge,
+        policy=BridgePolicy(
+            mode=settings.video_bridge,
+            bridged_rooms=frozenset(settings.video_bridged_rooms),
+            direct_timeout=settings.video_direct_timeout_seconds,
+            recording_allowed=settings.video_recording_allowed,
+            recordings_dir=Path(settings.video_recordings_dir),
+        ),
     )
+    if bridge is not None:
+        bridge.on_quality = hub.quality_changed
     app[VIDEO_HUB] = hub
     await hub.start()
     yield

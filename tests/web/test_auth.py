@@ -238,6 +238,7 @@ EXPECTED_ROLES = {
     ("GET", "/rooms/{room_id}/console"): {Role.WOMEN_SECTION},
     ("GET", "/rooms/{room_id}/screen"): {Role.WOMEN_SECTION},
     ("POST", "/rooms/{room_id}/audiences/{audience_id}/check-in"): {Role.WOMEN_SECTION},
+    ("POST", "/rooms/{room_id}/audiences/{audience_id}/consent"): {Role.WOMEN_SECTION},
     ("POST", "/rooms/{room_id}/check"): {Role.WOMEN_SECTION},
     ("GET", "/rooms/{room_id}/checks"): {Role.WOMEN_SECTION},
     ("GET", "/rooms/{room_id}/checks/{check_id}"): {Role.WOMEN_SECTION},

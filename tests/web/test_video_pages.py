@@ -10,9 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from accounts.roles import Role
 from cases import service as cases
 from cases.models import CaseStatus
+from majlis.app import create_app
 from majlis.clock import FrozenClock
 from majlis.db import transaction
 from rooms import service as rooms
+from tests.conftest import make_settings, start_client
 from tests.factories import Client, csrf_token, make_staff, sign_in
 from tests.video.arrange import SUNDAY, video_audiences
 from video import service as video
@@ -202,3 +204,47 @@ async def test_the_outcome_goes_to_the_requests_history(client: Client, sessions
     async with sessions() as session:
         untouched = await video.get_audience(session=session, audience_id=second)
         assert untouched is not None and untouched.state is VideoState.WAITING and untouched.outcome is None
+
+
+async def test_consent_to_recording_is_taken_only_where_recording_is_allowed(
+    client: Client, sessions: Sessions, clock: FrozenClock, database_url: str
+) -> None:
+    first, _ = await video_audiences(sessions, clock)
+    room_id, _ = await _room_and_case(sessions, first)
+    await make_staff(sessions, clock, Role.WOMEN_SECTION, "women")
+    await sign_in(client, "women")
+    page = await (await client.get(f"/rooms/{room_id}/console")).text()
+    assert "/consent" not in page  # off by default: nothing to consent to
+    token = await csrf_token(client, f"/rooms/{room_id}/console")
+    refused = await client.post(f"/rooms/{room_id}/audiences/{first}/consent", data={"csrf_token": token})
+    assert refused.status == 409
+    async with sessions() as session:
+        audience = await video.get_audience(session=session, audience_id=first)
+        assert audience is not None and audience.recording_consent_at is None
+
+    allowed = await start_client(create_app(make_settings(database_url, video_recording_allowed=True), clock=clock))
+    try:
+        await sign_in(allowed, "women")
+        page = await (await allowed.get(f"/rooms/{room_id}/console")).text()
+        assert f'action="/rooms/{room_id}/audiences/{first}/consent"' in page
+        token = await csrf_token(allowed, f"/rooms/{room_id}/console")
+        taken = await allowed.post(
+            f"/rooms/{room_id}/audiences/{first}/consent", data={"csrf_token": token}, allow_redirects=False
+        )
+        assert taken.status == 303
+        async with sessions() as session:
+            audience = await video.get_audience(session=session, audience_id=first)
+            assert audience is not None and audience.recording_consent_at == clock.now()
+            assert "consent" in [e.kind.value for e in await video.events(session=session, audience_id=first)]
+        page = await (await allowed.get(f"/rooms/{room_id}/console")).text()
+        assert f'action="/rooms/{room_id}/audiences/{first}/consent"' not in page
+        assert 'class="consent-note notice"' in page
+        missing = await allowed.post(f"/rooms/{room_id}/audiences/999/consent", data={"csrf_token": token})
+        assert missing.status == 404
+        await make_staff(sessions, clock, Role.OFFICIAL, "official")
+        await sign_in(allowed, "official")
+        assert 'id="record-button"' in await (await allowed.get("/official")).text()
+        refused_role = await allowed.post(f"/rooms/{room_id}/audiences/{first}/consent", data={"csrf_token": token})
+        assert refused_role.status == 403
+    finally:
+        await allowed.close()

@@ -13,7 +13,13 @@
     if (played && played.catch) { played.catch(function () {}); }
   }
 
+  var recordingNote = document.getElementById("screen-recording");
   window.majlisScreen = {
+    // The applicant sees for herself when her audience is being recorded.
+    recording: function (on) {
+      if (recordingNote) { recordingNote.hidden = !on; }
+      document.body.dataset.recording = on ? "1" : "0";
+    },
     show: function (remote, local) {
       if (official.srcObject !== remote) { official.srcObject = remote; play(official); }
       if (local && self.srcObject !== local) { self.srcObject = local; play(self); }

@@ -87,6 +87,8 @@
     this.ended = false;
     this.peerPresent = false;
     this.lastFrames = 0;
+    // "direct" (browser to browser) or "bridge" (each side to the server, which relays): the server decides.
+    this.path = "direct";
     this.setState("connecting");
     var self = this;
     this.signalling = new Signalling(token, function (m) { self.receive(m); }, function (status) {
@@ -105,6 +107,8 @@
       case "joined":
         self.joined = true;
         self.peerPresent = !!m.peer_present;
+        self.setPath(m.path);
+        if (self.options.onRecording) { self.options.onRecording(!!m.recording); }
         self.setState(self.inCall ? "reconnecting" : (self.peerPresent ? "peer_present" : "waiting"));
         // During a call the server itself asks both sides to rebuild ("reconnect") once both are back.
         if (ROLE === "official" && self.wantCall && !self.inCall) { self.tryCall(); }
@@ -119,20 +123,35 @@
         if (self.inCall) { self.setState("reconnecting"); } else { self.setState("waiting"); }
         break;
       case "call":
-        // The room is told the official is calling; his offer follows.
+        // The room is told the official is calling; his offer follows (direct), or it offers to the server itself (bridge).
         self.inCall = true;
+        self.setPath(m.path);
         self.setState("in_call");
+        if (ROLE === "room" && self.path === "bridge") { self.offer(); }
+        break;
+      case "path":
+        self.setPath(m.path);
         break;
       case "reconnect":
+        self.setPath(m.path);
         self.setState("reconnecting");
         self.closePeer();
-        if (ROLE === "official") { self.offer(); }
+        if (ROLE === "official" || self.path === "bridge") { self.offer(); }
+        break;
+      case "quality":
+        if (self.options.onQuality) { self.options.onQuality(m.from, m.problems || []); }
+        break;
+      case "recording":
+        if (self.options.onRecording) { self.options.onRecording(!!m.on); }
         break;
       case "offer":
-        if (ROLE === "room") { self.answer(m.sdp); }
+        if (ROLE === "room") { self.answer(m.sdp, m.id); }
         break;
       case "answer":
-        if (ROLE === "official" && self.pc && self.pc.signalingState === "have-local-offer") {
+        // From the room (direct) or from the server (bridge, either side); an answer to an offer this page has
+        // since replaced (a reconnect while it was on its way) would not fit the new connection.
+        if (m.id !== undefined && m.id !== self.offerId) { break; }
+        if (self.pc && self.pc.signalingState === "have-local-offer") {
           self.pc.setRemoteDescription({ type: "answer", sdp: m.sdp }).then(function () { self.flushRemoteIce(); })
             .catch(function (e) { console.warn("answer refused", e); });
         }
@@ -150,7 +169,7 @@
         console.warn("signalling error", m.code, m.message_en);
         if (self.options.onError) { self.options.onError(m); }
         if (m.code === "audience_ended") { self.finish(null); }
-        if (m.code === "peer_absent" && ROLE === "official") {
+        if ((m.code === "peer_absent" || m.code === "bridge_full") && ROLE === "official") {
           // Called before the room came online: the call goes out when it joins (peer_joined).
           self.inCall = false;
           self.closePeer();
@@ -165,6 +184,11 @@
       default:
         break;
     }
+  };
+  Call.prototype.setPath = function (path) {
+    if (path !== "bridge" && path !== "direct") { return; }
+    this.path = path;
+    root.dataset.path = path;
   };
   Call.prototype.buildPeer = function () {
     var self = this;
@@ -210,14 +234,15 @@
     self.buildPeer().then(function (pc) {
       return pc.createOffer().then(function (offer) { return pc.setLocalDescription(offer); }).then(function () {
         if (self.pc !== pc) { return; }
-        self.signalling.send({ type: "offer", sdp: pc.localDescription.sdp });
+        self.offerId = (self.offerId || 0) + 1;
+        self.signalling.send({ type: "offer", sdp: pc.localDescription.sdp, id: self.offerId });
         self.descriptionSent();
         // A rebuilt room page does not know the official is muted: tell it again.
         if (self.muted) { self.signalling.send({ type: "mute", muted: true }); }
       });
     }).catch(function (e) { if (String(e.message) !== "superseded") { console.warn("offer failed", e); } });
   };
-  Call.prototype.answer = function (sdp) {
+  Call.prototype.answer = function (sdp, offerId) {
     var self = this;
     if (self.ended) { return; }
     // Every offer comes from a fresh connection on the official's side: answer it with a fresh one.
@@ -228,7 +253,9 @@
         return pc.createAnswer();
       }).then(function (answer) { return pc.setLocalDescription(answer); }).then(function () {
         if (self.pc !== pc) { return; }
-        self.signalling.send({ type: "answer", sdp: pc.localDescription.sdp });
+        var answer = { type: "answer", sdp: pc.localDescription.sdp };
+        if (offerId !== undefined) { answer.id = offerId; }
+        self.signalling.send(answer);
         self.descriptionSent();
       });
     }).catch(function (e) { if (String(e.message) !== "superseded") { console.warn("answer failed", e); } });
@@ -344,6 +371,7 @@
   };
   function showState(state) {
     root.dataset.callState = state;
+    if (state === "in_call") { var error = $("#call-error"); if (error) { error.hidden = true; } }
     var badge = $("#call-state");
     if (badge) { badge.textContent = STATE_TEXT[state] || state; badge.dataset.state = state; }
   }
@@ -357,6 +385,51 @@
     screen.show(stream);
   }
 
+  /* The bridge's live warnings (official's console): what is wrong with each side's picture now. */
+  var qualityNow = { room: [], official: [] };
+  function showQuality(from, problems) {
+    if (from !== "room" && from !== "official") { return; }
+    qualityNow[from] = problems;
+    var box = $("#quality-warning");
+    if (!box) { return; }
+    var list = $("ul", box);
+    list.textContent = "";
+    var count = 0;
+    ["room", "official"].forEach(function (side) {
+      qualityNow[side].forEach(function (p) {
+        var item = document.createElement("li");
+        item.dataset.code = p.code;
+        item.dataset.from = side;
+        var who = side === "room" ? text("from-room", "Room's picture") : text("from-official", "Your picture");
+        item.textContent = who + ": " + p.message_ar + " — " + p.message_en;
+        list.appendChild(item);
+        count += 1;
+      });
+    });
+    box.hidden = count === 0;
+    root.dataset.qualityProblems = String(count);
+  }
+  var recordingNow = false;
+  function showRecording(on) {
+    recordingNow = on;
+    root.dataset.recording = on ? "1" : "0";
+    screen.recording(on);
+    var note = $("#recording-note");
+    if (note) { note.hidden = !on; }
+    var button = $("#record-button");
+    if (button) {
+      button.setAttribute("aria-pressed", String(on));
+      button.textContent = on ? text("stop-recording", "Stop recording") : text("start-recording", "Record");
+    }
+  }
+  function showError(m) {
+    var box = $("#call-error");
+    if (!box) { return; }
+    box.textContent = m.message_ar + " — " + m.message_en;
+    box.dataset.code = m.code;
+    box.hidden = false;
+  }
+
   /* The room screen is a window the console opens on the display facing the applicant; the
      console holds the call and hands the screen its streams (same origin, so it may). */
   var screen = {
@@ -368,9 +441,11 @@
     attach: function (win) {
       this.win = win;
       if (current && current.remoteStream) { showRemote(current.remoteStream); } else { this.wait(); }
+      this.recording(recordingNow);
     },
     alive: function () { return this.win && !this.win.closed && this.win.majlisScreen; },
     show: function (stream) { if (this.alive()) { this.win.majlisScreen.show(stream, local.stream); } },
+    recording: function (on) { if (this.alive() && this.win.majlisScreen.recording) { this.win.majlisScreen.recording(on); } },
     wait: function () { if (this.alive()) { this.win.majlisScreen.wait(); } }
   };
 
@@ -388,12 +463,20 @@
         var note = $("#official-muted");
         if (note) { note.hidden = true; }
         screen.wait();
+        showQuality("room", []);
+        showQuality("official", []);
+        showRecording(false);
         if (extra && extra.onEnded) { extra.onEnded(by, call); }
+      },
+      onError: function (m) {
+        if (["bridge_full", "recording_not_allowed", "recording_no_room", "no_consent", "not_in_call"].indexOf(m.code) >= 0) { showError(m); }
       },
       onMute: function (muted) {
         var note = $("#official-muted");
         if (note) { note.hidden = !muted; }
-      }
+      },
+      onQuality: showQuality,
+      onRecording: showRecording
     };
     return new Call(audienceId, token, options);
   }
@@ -453,6 +536,14 @@
       call.inCall = true;
       $("#call-stage").hidden = false;
       localStream().catch(function () {});
+    }
+    var recordButton = $("#record-button");
+    if (recordButton) {
+      recordButton.addEventListener("click", function () {
+        if (!current) { return; }
+        var on = recordButton.getAttribute("aria-pressed") !== "true";
+        current.signalling.send({ type: "record", on: on });
+      });
     }
     var muteButton = $("#mute-button");
     if (muteButton) {
@@ -623,7 +714,8 @@
     framesDecoded: function () { return current ? current.framesDecoded() : Promise.resolve(0); },
     state: function () { return current ? current.state : "idle"; },
     audienceId: function () { return current ? current.audienceId : null; },
-    attachScreen: function (win) { screen.attach(win); }
+    attachScreen: function (win) { screen.attach(win); },
+    path: function () { return current ? current.path : null; }
   };
 
   if (ROLE === "official") { officialConsole(); } else if (ROLE === "room") { roomConsole(); }
