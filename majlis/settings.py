@@ -128,8 +128,9 @@ class Settings(BaseModel):
     video_bridged_rooms: tuple[int, ...] = ()
     video_direct_timeout_seconds: float = Field(default=10.0, gt=0)
     # Bridged calls one process carries (each costs a decode and an encode per direction); a call over the
-    # cap stays direct, or is refused when the room must be bridged.
-    video_bridge_max_calls: int = Field(default=4, ge=0, le=64)
+    # cap stays direct, or is refused when the room must be bridged. bench/video.py: a 2-core machine carries
+    # 3 at full frame rate with room to spare, a 4th only just (latency rises), a 5th degrades every call.
+    video_bridge_max_calls: int = Field(default=3, ge=0, le=64)
     # Hand a received video frame to the decoder as soon as its last packet (RTP marker bit) is in,
     # rather than when the next frame begins (video/jitter.py).
     video_marker_release: bool = True
