@@ -310,8 +310,9 @@ class Hub:
             if all(s.client is None for s in call.sides.values()):
                 # Nobody left: the bridged call gives back its place under the cap (reopened on their return).
                 await self._close_bridge(call)
-            else:
+            elif call.sides[grant.role].client is None:
                 # Its connection to the server is of no use any more: released now, rebuilt when it is back.
+                # (Checked again after the awaits above: a side that already came back keeps its new one.)
                 await bridged.drop("official" if grant.role == "official" else "room")
         if call.in_call and not call.ended:
             await self._begin_reconnecting(call, f"left:{grant.role}", tell=False)
