@@ -576,18 +576,3 @@ class MediaBridge:
     async def close(self) -> None:
         for audience_id in list(self.calls):
             await self.close_call(audience_id)
-
-
-def ice_servers_from_settings(servers: Sequence[dict[str, str | list[str]]]) -> list[RTCIceServer]:
-    """The settings' RTCIceServer dicts as aiortc's objects."""
-    found = []
-    for server in servers:
-        username, credential = server.get("username"), server.get("credential")
-        found.append(
-            RTCIceServer(
-                urls=server.get("urls", []),
-                username=username if isinstance(username, str) and username else None,
-                credential=credential if isinstance(credential, str) and credential else None,
-            )
-        )
-    return found

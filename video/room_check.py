@@ -26,11 +26,12 @@ from typing import Literal, Protocol
 
 import av
 import numpy as np
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 from aiortc.sdp import SessionDescription
 
 from video.analysis import CheckJudge, Verdict
+from video.ice import ice_servers_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -91,20 +92,6 @@ class CheckState:
 
 
 PeerFactory = Callable[[RTCConfiguration], RTCPeerConnection]
-
-
-def _configuration(ice_servers: Sequence[Mapping[str, str | list[str]]]) -> RTCConfiguration:
-    servers = []
-    for server in ice_servers:
-        username, credential = server.get("username"), server.get("credential")
-        servers.append(
-            RTCIceServer(
-                urls=server["urls"],
-                username=username if isinstance(username, str) else None,
-                credential=credential if isinstance(credential, str) else None,
-            )
-        )
-    return RTCConfiguration(iceServers=servers)
 
 
 def _check_offer(sdp: object) -> str:
@@ -173,7 +160,7 @@ class RoomChecks:
         self.seconds = seconds
         self.max_concurrent = max_concurrent
         self.connect_timeout = connect_timeout
-        self._configuration = _configuration(ice_servers)
+        self._configuration = RTCConfiguration(iceServers=ice_servers_from_settings(ice_servers))
         self._monotonic = monotonic
         self._peer_factory = peer_factory
         self._face_every = face_every

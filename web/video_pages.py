@@ -19,7 +19,7 @@ from majlis.errors import N_
 from rooms import service as rooms
 from rooms.models import Room, RoomKind
 from video import service as video
-from video.models import VideoOutcome, VideoState
+from video.models import VideoAudience, VideoOutcome, VideoState
 from video.tokens import Side, VideoTokens
 from web import labels
 from web.auth import requires, signed_in_user
@@ -191,6 +191,14 @@ async def _room_for(request: web.Request) -> Room:
     return room
 
 
+async def _audience_in(request: web.Request, room: Room) -> VideoAudience:
+    """The video audience of the address, if it is one of this room's (404 otherwise)."""
+    audience = await video.get_audience(session=request[DB], audience_id=_audience_id(request))
+    if audience is None or audience.room_id != room.id:
+        raise web.HTTPNotFound()
+    return audience
+
+
 def _room_context(request: web.Request, room: Room, items: list[video.AudienceItem]) -> dict[str, Any]:
     tokens = _tokens(request)
     side: Side = "room"
@@ -232,9 +240,7 @@ async def room_screen(request: web.Request) -> web.Response:
 async def check_in(request: web.Request) -> web.Response:
     room = await _room_for(request)
     session = request[DB]
-    audience = await video.get_audience(session=session, audience_id=_audience_id(request))
-    if audience is None or audience.room_id != room.id:
-        raise web.HTTPNotFound()
+    audience = await _audience_in(request, room)
     try:
         await video.check_in(
             session=session, clock=request.app[CLOCK], audience_id=audience.id, actor_id=signed_in_user(request).id
@@ -253,9 +259,7 @@ async def record_consent(request: web.Request) -> web.Response:
     if not request.app[SETTINGS].video_recording_allowed:
         return error_response(request, 409, N_("Recording is not allowed on this system."))
     session = request[DB]
-    audience = await video.get_audience(session=session, audience_id=_audience_id(request))
-    if audience is None or audience.room_id != room.id:
-        raise web.HTTPNotFound()
+    audience = await _audience_in(request, room)
     try:
         await video.record_consent(
             session=session, clock=request.app[CLOCK], audience_id=audience.id, actor_id=signed_in_user(request).id

@@ -9,8 +9,9 @@ from pathlib import Path
 from aiohttp import WSMsgType, web
 
 from accounts.roles import Role
-from video.bridge import MediaBridge, ice_servers_from_settings
+from video.bridge import MediaBridge
 from video.hub import BridgePolicy, Hub
+from video.ice import ice_servers_from_settings
 from video.tokens import VideoTokens
 from web.auth import requires
 from web.keys import CLOCK, DB, ENGINE, SESSIONS, SETTINGS, VIDEO_HUB, VIDEO_TOKENS
