@@ -4,12 +4,12 @@
                                                [--targets bare,majlis] [--sdp-bytes 5500]
 
 Each audience is two WebSockets, the official and the room, doing what the pages
-do: join, an offer of a browser's size relayed to the room, the answer relayed
-back, then a heartbeat from each side every 2 s. The load grows level by level
+do: join, the official's call, an offer of a browser's size relayed to the room,
+the answer relayed back, then a heartbeat from each side every 2 s. The load grows level by level
 (the audiences of a level stay open into the next) and at each level the
 heartbeats are timed for `--seconds`. A message's latency is from its send to
-the answer it causes: `joined`, the relayed offer or answer arriving at the
-other side, `heartbeat_ack`. A level holds when no message failed and the p99 is
+the answer it causes: `joined`, the call, the relayed offer or answer arriving at
+the other side, `heartbeat_ack`. A level holds when no message failed and the p99 is
 under 50 ms.
 
 Every server runs in a process of its own (this module with --bare-server or
@@ -296,6 +296,8 @@ class Audience:
             side.socket = await http.ws_connect(url, max_msg_size=1024 * 1024, heartbeat=None)
             side.reader = asyncio.create_task(side.read())
             level.join_ms.append(await timed(side, side, "join", "joined"))
+        # As the official's page does: the call first (the hub refuses an offer before an accepted call).
+        level.setup_ms.append(await timed(self.official, self.room, "call", "call"))
         level.setup_ms.append(await timed(self.official, self.room, "offer", "offer", sdp=offer))
         level.setup_ms.append(await timed(self.room, self.official, "answer", "answer", sdp=answer))
 
