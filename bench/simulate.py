@@ -1,6 +1,7 @@
 """Simulation benchmark: a year of audiences under three queue policies, on the same arrivals, in one table.
 
-    .venv/bin/python -m bench.simulate [--days 365] [--seed 2026] [--horizons 1,5]
+    .venv/bin/python -m bench.simulate [--days 365] [--seed 2026] [--horizons 1,5] [--no-show-rate 0.08]
+        [--capacity-factor 1.05]
 
 The figures and every further assumption are those of
 `scheduler.simulation.Assumptions`, printed one a line. The arrivals are drawn
@@ -13,6 +14,13 @@ allocations cost on top of generating the year.
 The first horizon is the main table; each further one runs the same arrivals
 again with `horizon_weeks` changed, to show how far ahead the runs book
 matters. 1 means each run fills next week's sessions only.
+
+No-shows: the tables above run at the assumed `no_show_rate` (an assumption,
+not from the source documents; `--no-show-rate` changes it). Then, at the first
+horizon, each policy runs again on the same arrivals with no no-shows, the
+reference measured in the same run, and a table sets the waits of the two side
+by side with their ratio; last, Majlis's score at the assumed rate with
+`no_show_keeps_priority` false (a returned request waits from its no-show).
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from scheduler.simulation import (
     progress_bar,
     simulate,
 )
+from scheduler.simulation_noshow import no_show_table
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -45,7 +54,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--horizons", default=f"{default.horizon_weeks},5", help="weeks each run fills; first is main")
+    parser.add_argument(
+        "--no-show-rate",
+        type=float,
+        default=default.no_show_rate,
+        help=f"assumed share of held appointments missed (default {default.no_show_rate:g}); 0 is the reference",
+    )
+    parser.add_argument(
+        "--capacity-factor",
+        type=float,
+        default=default.capacity_factor,
+        help=f"weekly seats per branch as a multiple of the mean demand (default {default.capacity_factor:g})",
+    )
     args = parser.parse_args(argv)
+    default = dataclasses.replace(default, no_show_rate=args.no_show_rate, capacity_factor=args.capacity_factor)
     horizons = list(dict.fromkeys(int(weeks) for weeks in args.horizons.split(",")))
     started = time.perf_counter()
 
@@ -63,21 +85,28 @@ def main(argv: Sequence[str] | None = None) -> None:
     draw_seconds = min(timings(lambda: arrivals(default, args.days, args.seed), 3))
     print(f"arrivals: {len(drawn):,} audience requests, drawn in {draw_seconds * 1000:.0f} ms (best of 3; reference)")
 
+    def run(policy: Policy, assumptions: Assumptions, label: str) -> tuple[SimulationResult, float]:
+        began = time.perf_counter()
+        result = simulate(
+            policy,
+            assumptions,
+            days=args.days,
+            seed=args.seed,
+            requests=drawn,
+            progress=progress_bar(sys.stderr, label=f"{policy.value:>6}, {label}"),
+        )
+        return result, time.perf_counter() - began
+
+    rate = f"{100 * default.no_show_rate:g} %"
+    main_results: dict[Policy, SimulationResult] = {}
     for horizon in horizons:
         assumptions = dataclasses.replace(default, horizon_weeks=horizon)
         results: dict[Policy, SimulationResult] = {}
         seconds: dict[Policy, float] = {}
         for policy in Policy:
-            began = time.perf_counter()
-            results[policy] = simulate(
-                policy,
-                assumptions,
-                days=args.days,
-                seed=args.seed,
-                requests=drawn,
-                progress=progress_bar(sys.stderr, label=f"{policy.value:>6}, horizon {horizon}"),
-            )
-            seconds[policy] = time.perf_counter() - began
+            results[policy], seconds[policy] = run(policy, assumptions, f"horizon {horizon}")
+        if horizon == horizons[0]:
+            main_results = results
         first = next(iter(results.values()))
         print()
         title = "main table" if horizon == horizons[0] else "sensitivity"
@@ -85,18 +114,64 @@ def main(argv: Sequence[str] | None = None) -> None:
         print()
         print(
             f"{first.runs} weekly runs; {first.sessions_cancelled} sessions cancelled; "
-            f"{first.seats_offered:,} seats offered in the sessions held"
+            f"{first.seats_offered:,} seats offered in the sessions held; no-shows at {rate} (assumed)"
         )
         print()
         print(comparison_table(results))
         print()
-        print("| policy | seats used | placements undone by a cancellation | run time | × drawing the arrivals |")
-        print("| --- | ---: | ---: | ---: | ---: |")
+        print(
+            "| policy | seats used | seats wasted by no-shows | placements undone by a cancellation "
+            "| run time | × drawing the arrivals |"
+        )
+        print("| --- | ---: | ---: | ---: | ---: | ---: |")
         for policy, result in results.items():
             print(
-                f"| {policy.label} | {result.seats_used:,} | {result.requests_bumped:,} "
+                f"| {policy.label} | {result.seats_used:,} | {result.overall.no_shows:,} | {result.requests_bumped:,} "
                 f"| {seconds[policy] * 1000:.0f} ms | {seconds[policy] / draw_seconds:.1f}× |"
             )
+
+    main = dataclasses.replace(default, horizon_weeks=horizons[0])
+    reference: dict[Policy, SimulationResult] = {}
+    reference_seconds: dict[Policy, float] = {}
+    for policy in Policy:
+        reference[policy], reference_seconds[policy] = run(
+            policy, dataclasses.replace(main, no_show_rate=0.0), "no no-shows"
+        )
+    print()
+    print(f"## No-shows: none (reference, same run) against {rate} (assumed), horizon {horizons[0]} week(s)")
+    print()
+    print(
+        "A no-show wastes its seat; the request waits again once, keeping its priority "
+        "(no_show_keeps_priority true); a second no-show closes it. Waits in days from the original submission "
+        "to the audience held; each cell reads reference → with no-shows (ratio)."
+    )
+    print()
+    print(no_show_table(reference, main_results, observed_label=rate))
+    print()
+    print("| policy | seats used, none → with no-shows | seats wasted | run time with no no-shows |")
+    print("| --- | ---: | ---: | ---: |")
+    for policy, result in main_results.items():
+        print(
+            f"| {policy.label} | {reference[policy].seats_used:,} → {result.seats_used:,} "
+            f"| {result.overall.no_shows:,} | {reference_seconds[policy] * 1000:.0f} ms |"
+        )
+
+    as_new, as_new_seconds = run(
+        Policy.MAJLIS, dataclasses.replace(main, no_show_keeps_priority=False), "priority not kept"
+    )
+    print()
+    print(
+        f"## The setting: no_show_keeps_priority false (a returned request waits from its no-show), "
+        f"Majlis's score, {rate}, horizon {horizons[0]} week(s); run time {as_new_seconds * 1000:.0f} ms"
+    )
+    print()
+    print(
+        no_show_table(
+            {Policy.MAJLIS: reference[Policy.MAJLIS]},
+            {Policy.MAJLIS: as_new},
+            observed_label=f"{rate}, not kept",
+        )
+    )
 
     print()
     print(f"total: {time.perf_counter() - started:.1f} s")

@@ -92,9 +92,9 @@ async def _allocate(settings: Settings) -> None:
     )
 
 
-def _simulate(*, days: int, seed: int) -> None:
+def _simulate(*, days: int, seed: int, no_show_rate: float, no_show_keeps_priority: bool) -> None:
     """Runs the three policies on the same arrivals and prints the comparison, with a progress bar on stderr."""
-    assumptions = simulation.Assumptions()
+    assumptions = simulation.Assumptions(no_show_rate=no_show_rate, no_show_keeps_priority=no_show_keeps_priority)
     requests = simulation.arrivals(assumptions, days, seed)
     results = {
         policy: simulation.simulate(
@@ -181,6 +181,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--days", type=int, default=365)
     simulate.add_argument("--seed", type=int, default=2026)
+    simulate.add_argument(
+        "--no-show-rate",
+        type=float,
+        default=simulation.Assumptions().no_show_rate,
+        help="assumed share of held appointments whose applicant never arrives (default %(default)s; 0 for none)",
+    )
+    simulate.add_argument(
+        "--no-show-new-priority",
+        action="store_true",
+        help="a request back after a no-show waits from the no-show (no_show_keeps_priority false)",
+    )
     commands.add_parser("settings", help="print the settings in force, secrets masked")
 
     out = commands.add_parser("outbox", help="the message outbox")
@@ -223,7 +234,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_allocate(settings))
         return 0
     if args.command == "simulate":
-        _simulate(days=args.days, seed=args.seed)
+        _simulate(
+            days=args.days,
+            seed=args.seed,
+            no_show_rate=args.no_show_rate,
+            no_show_keeps_priority=not args.no_show_new_priority,
+        )
         return 0
     if args.command == "settings":
         print(settings)

@@ -21,15 +21,21 @@ handled by referral, out of scope). Then, week by week, at the weekly allocation
 run (Thursday 08:00 Riyadh):
 
 1. the requests submitted since the last run join the waiting list;
-2. if the official's commitments cancel one of next week's sessions, its seats
+2. the sessions held since the last run are swept for no-shows
+   (`scheduler.simulation_noshow`, the live rule): an applicant who did not
+   come has wasted the seat; the request waits again once, from its original
+   submission (`no_show_keeps_priority`) or from the no-show, and a second
+   no-show closes it;
+3. if the official's commitments cancel one of next week's sessions, its seats
    are withdrawn and whoever was placed in it goes back to the waiting list,
    keeping their submission time (and so their aging points);
-3. `allocate` places the waiting requests, in the policy's order, in the free
+4. `allocate` places the waiting requests, in the policy's order, in the free
    seats of the sessions of the next `horizon_weeks` weeks (the allocator itself
    keeps the three days' notice); a placed request holds its seat from then on.
 
-A request's wait is the time from its submission to the start of its audience.
-Placed applicants attend: no-shows and postponements at the applicant's request
+A request's wait is the time from its submission to the start of the audience
+it attended. Placed applicants miss their audience at the assumed
+`no_show_rate` and otherwise attend; postponements at the applicant's request
 are out of scope, as are public holidays (the calendar has no Eid closure), a
 second request from one applicant, and days an applicant cannot come.
 
@@ -59,6 +65,7 @@ from priority.score import (
     priority_score,
 )
 from scheduler.allocation import MIN_NOTICE, Mode, OpenSeat, Waiting, allocate
+from scheduler.simulation_noshow import Attendance, NoShowRecord, no_show_draws
 
 _DAY_SECONDS: Final = 86_400.0
 
@@ -212,6 +219,21 @@ class Assumptions:
             "the coming week's sessions (002: told three days before); 5 weeks is shown beside it"
         },
     )
+    no_show_rate: float = field(
+        default=0.08,
+        metadata={
+            "source": "assumed, not from the source documents: the share of held appointments whose applicant "
+            "never arrives, the same for every appointment; 0 is shown beside it as the reference"
+        },
+    )
+    no_show_keeps_priority: bool = field(
+        default=True,
+        metadata={
+            "source": "as the live setting no_show_keeps_priority (default true): a request sent back after its "
+            "first no-show keeps counting its wait from its submission; false: from the no-show. Its second "
+            "no-show closes it"
+        },
+    )
 
     def __post_init__(self) -> None:
         shares = {
@@ -222,6 +244,7 @@ class Assumptions:
             "men_video_share": self.men_video_share,
             "wheelchair_share": self.wheelchair_share,
             "cancel_probability": self.cancel_probability,
+            "no_show_rate": self.no_show_rate,
         }
         for name, share in shares.items():
             if not 0.0 <= share <= 1.0:
@@ -444,11 +467,19 @@ class Outcome:
     seen: int  # their audience was held before the end
     median_wait_days: float | None  # over those seen; None when none was
     p95_wait_days: float | None
-    within_target: float | None  # share seen within 30 days, of those submitted 30+ days before the end
-    still_waiting: int  # not seen by the end: waiting, or placed in a later session
+    max_wait_days: float | None
+    # Share seen within 30 days, of those submitted 30+ days before the end and
+    # not closed by their own no-shows.
+    within_target: float | None
+    still_waiting: int  # neither seen nor closed by the end: waiting, or placed in a later session
+    no_shows: int  # appointments missed (a closed request missed two)
+    returned: int  # requests sent back to wait after their first no-show
+    closed: int  # requests closed by their second no-show
+    returned_median_wait_days: float | None  # of the returned requests seen later, from their submission
 
     def __post_init__(self) -> None:
-        assert self.seen + self.still_waiting == self.submitted
+        assert self.seen + self.still_waiting + self.closed == self.submitted
+        assert self.no_shows == self.returned + self.closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +492,7 @@ class SimulationResult:
     by_urgency: tuple[Outcome, ...]  # critical, urgent, normal
     overall: Outcome
     seats_offered: int  # in sessions held before the end (cancelled ones not counted)
-    seats_used: int
+    seats_used: int  # by applicants who came; a no-show's seat is wasted (`overall.no_shows`)
     sessions_cancelled: int
     requests_bumped: int  # placements undone because their session was cancelled
     runs: int
@@ -481,12 +512,22 @@ def _percentile(ordered: Sequence[float], share: float) -> float:
     return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
 
 
-def _outcome(label: str, requests: Sequence[Arrival], waits: Mapping[int, float], end: datetime) -> Outcome:
-    """The outcome of `requests`, given the waits in days of those seen before `end`."""
+def _outcome(
+    label: str, requests: Sequence[Arrival], waits: Mapping[int, float], end: datetime, no_shows: NoShowRecord
+) -> Outcome:
+    """The outcome of `requests`, given the waits in days of those seen before `end` and the no-shows before it."""
     seen = sorted(waits[r.case_id] for r in requests if r.case_id in waits)
+    closed = sum(1 for r in requests if no_shows.closed(r.case_id))
+    returned = sum(1 for r in requests if no_shows.returned(r.case_id))
+    returned_seen = sorted(waits[r.case_id] for r in requests if r.case_id in waits and no_shows.returned(r.case_id))
     # Only a request submitted 30 days before the end could have been seen within
-    # 30 days; counting later ones would hold the end of the run against it.
-    eligible = [r for r in requests if r.submitted_at <= end - timedelta(days=WAITING_TARGET_DAYS)]
+    # 30 days; counting later ones would hold the end of the run against it. A
+    # request closed by its applicant's two no-shows is left out too.
+    eligible = [
+        r
+        for r in requests
+        if r.submitted_at <= end - timedelta(days=WAITING_TARGET_DAYS) and not no_shows.closed(r.case_id)
+    ]
     on_time = sum(1 for r in eligible if waits.get(r.case_id, math.inf) <= WAITING_TARGET_DAYS)
     return Outcome(
         label=label,
@@ -494,8 +535,13 @@ def _outcome(label: str, requests: Sequence[Arrival], waits: Mapping[int, float]
         seen=len(seen),
         median_wait_days=statistics.median(seen) if seen else None,
         p95_wait_days=_percentile(seen, 0.95) if seen else None,
+        max_wait_days=seen[-1] if seen else None,
         within_target=on_time / len(eligible) if eligible else None,
-        still_waiting=len(requests) - len(seen),
+        still_waiting=len(requests) - len(seen) - closed,
+        no_shows=sum(no_shows.missed.get(r.case_id, 0) for r in requests),
+        returned=returned,
+        closed=closed,
+        returned_median_wait_days=statistics.median(returned_seen) if returned_seen else None,
     )
 
 
@@ -505,6 +551,7 @@ class _Session:
 
     seats: list[OpenSeat]
     starts_at: datetime  # its first slot
+    ends_at: datetime  # its closing time, when it is swept for no-shows
     holders: list[int]  # case ids placed in it
 
 
@@ -545,14 +592,15 @@ def _calendar(assumptions: Assumptions, weeks: int) -> dict[tuple[int, int], _Se
                             for number in range(hall_capacity)
                         )
             if starts:
-                calendar[week, index] = _Session(seats, starts[0], [])
+                closes = datetime.combine(day, session.closes, tzinfo=RIYADH).astimezone(UTC)
+                calendar[week, index] = _Session(seats, starts[0], closes, [])
     return calendar
 
 
 class _Run:
     """The state of one simulation as it advances week by week."""
 
-    def __init__(self, assumptions: Assumptions, policy: Policy, weeks: int, seed: int) -> None:
+    def __init__(self, assumptions: Assumptions, policy: Policy, weeks: int, seed: int, no_shows: NoShowRecord) -> None:
         a = assumptions
         self.assumptions = a
         self.score = SCORES[policy]
@@ -565,6 +613,32 @@ class _Run:
         self.placed: dict[int, datetime] = {}  # case id → the start of its audience
         self.taken: set[tuple[int, int]] = set()  # (slot id, seat)
         self.bumped = 0
+        self.no_shows = no_shows
+        # The sessions held, in the order they end, and how many are swept.
+        self.to_sweep = sorted(
+            (session for key, session in self.calendar.items() if key not in self.cancelled),
+            key=lambda session: session.ends_at,
+        )
+        self.swept = 0
+
+    def sweep(self, now: datetime, by_id: Mapping[int, Arrival], *, started_before: bool = False) -> None:
+        """Marks the no-shows of the sessions ended by `now` (begun by `now` if `started_before`).
+
+        A no-show's seat stays taken: it was wasted that day. The request waits
+        again after its first no-show and is closed after its second.
+        """
+        while self.swept < len(self.to_sweep):
+            session = self.to_sweep[self.swept]
+            if not (session.ends_at <= now or (started_before and session.starts_at < now)):
+                break
+            self.swept += 1
+            for case_id in session.holders:
+                verdict = self.no_shows.after_audience(case_id, session.ends_at)
+                if verdict is Attendance.CAME:
+                    continue
+                del self.placed[case_id]
+                if verdict is Attendance.RETURNED:
+                    self.waiting[case_id] = by_id[case_id]
 
     def cancel(self, week: int, by_id: Mapping[int, Arrival]) -> None:
         """Withdraws the week's cancelled sessions; their applicants wait again, keeping their submission time."""
@@ -596,6 +670,8 @@ class _Run:
                         seats.append(seat)
                         session_of[seat.slot_id] = session
         score = self.score
+        # A returned request that does not keep its priority waits from its no-show.
+        since = self.no_shows.waits_since
         queue = [
             Waiting(
                 case_id=request.case_id,
@@ -604,9 +680,9 @@ class _Run:
                 score=score(
                     urgency=request.urgency,
                     category_weight=category_weight(request.category),
-                    waited=now - request.submitted_at,
+                    waited=now - since.get(request.case_id, request.submitted_at),
                 ),
-                submitted_at=request.submitted_at,
+                submitted_at=since.get(request.case_id, request.submitted_at),
                 mode=request.mode,
                 branch=request.branch,
                 women_section=request.women_section,
@@ -636,8 +712,9 @@ def simulate(
 
     `requests` are the arrivals to use, `arrivals(assumptions, days, seed)` when
     not given: pass them to run several policies on one draw without drawing it
-    again. The cancelled sessions always come from `seed`. `progress` is called
-    with (weeks done, weeks in all) before the first week and after each.
+    again. The cancelled sessions and who misses an audience always come from
+    `seed`. `progress` is called with (weeks done, weeks in all) before the
+    first week and after each.
     """
     if days < 1:
         raise ValueError("simulate at least one day")
@@ -650,7 +727,12 @@ def simulate(
     by_id = {r.case_id: r for r in ordered}
     if len(by_id) != len(ordered):
         raise ValueError("two requests have one case id")
-    state = _Run(a, policy, weeks, seed)
+    no_shows = NoShowRecord(
+        rate=a.no_show_rate,
+        keeps_priority=a.no_show_keeps_priority,
+        draws=no_show_draws(seed, (r.case_id for r in ordered)),
+    )
+    state = _Run(a, policy, weeks, seed, no_shows)
 
     admitted = 0
     runs = 0
@@ -664,12 +746,15 @@ def simulate(
             while admitted < len(ordered) and ordered[admitted].submitted_at < now:
                 state.waiting[ordered[admitted].case_id] = ordered[admitted]
                 admitted += 1
+            state.sweep(now, by_id)
             # The official's commitments are known a week ahead (assumed).
             state.cancel(week + 1, by_id)
             state.allocate(week, now)
         if progress is not None:
             progress(week + 1, weeks)
 
+    # The sessions begun since the last run are swept too: who came was known by the end.
+    state.sweep(end, by_id, started_before=True)
     # Week 0's sessions come before the first run: nobody could be placed in them.
     held = [
         key
@@ -686,9 +771,10 @@ def simulate(
         days=days,
         seed=seed,
         by_urgency=tuple(
-            _outcome(urgency.value, [r for r in ordered if r.urgency is urgency], waits, end) for urgency in Urgency
+            _outcome(urgency.value, [r for r in ordered if r.urgency is urgency], waits, end, no_shows)
+            for urgency in Urgency
         ),
-        overall=_outcome("all", ordered, waits, end),
+        overall=_outcome("all", ordered, waits, end, no_shows),
         seats_offered=sum(len(state.calendar[key].seats) for key in held),
         seats_used=len(waits),
         sessions_cancelled=sum(
@@ -710,11 +796,15 @@ def _share(value: float | None) -> str:
 
 
 def comparison_table(results: Mapping[Policy, SimulationResult]) -> str:
-    """A Markdown table of the results: a row per policy and urgency, and an "all" row per policy with its slot use."""
+    """A Markdown table of the results: a row per policy and urgency, and an "all" row per policy with its slot use.
+
+    Slot use counts the seats of applicants who came; "closed" counts the
+    requests closed by their second no-show (neither seen nor waiting).
+    """
     lines = [
         "| policy | urgency | requests | median wait (days) | p95 wait (days) | seen within 30 days "
-        "| waiting at end | slot use |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| waiting at end | no-shows | closed | slot use |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for policy, result in results.items():
         for outcome in (*result.by_urgency, result.overall):
@@ -722,7 +812,7 @@ def comparison_table(results: Mapping[Policy, SimulationResult]) -> str:
             lines.append(
                 f"| {policy.label} | {outcome.label} | {outcome.submitted:,} | {_days(outcome.median_wait_days)} "
                 f"| {_days(outcome.p95_wait_days)} | {_share(outcome.within_target)} | {outcome.still_waiting:,} "
-                f"| {use} |"
+                f"| {outcome.no_shows:,} | {outcome.closed:,} | {use} |"
             )
     return "\n".join(lines)
 

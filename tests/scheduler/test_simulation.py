@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -25,11 +25,13 @@ from scheduler.simulation import (
     weekly_demand,
     weekly_seats,
 )
+from scheduler.simulation_noshow import Attendance, NoShowRecord, no_show_draws, no_show_table
 
 SEED = 2026
 WEEKS_12 = 84
 
-# A small office: a third of the visitors, with the source's shares.
+# A small office: a third of the visitors, with the source's shares (and the
+# assumed no-show rate).
 SMALL = dataclasses.replace(Assumptions(), visitors_per_day=50.0)
 
 # Capacity below demand for the 12 weeks simulated, no session cancelled, and
@@ -38,9 +40,15 @@ SMALL = dataclasses.replace(Assumptions(), visitors_per_day=50.0)
 # every new urgent and heavier request first and the general ones pile up, while
 # aging keeps every request moving. (Over 200 seeds MAJLIS's share of normal
 # requests seen within 30 days beat STRICT's by at least 9 points, and FCFS's
-# critical median exceeded MAJLIS's by at least 3 days.)
+# critical median exceeded MAJLIS's by at least 3 days.) Without no-shows, as
+# those seeds were tried.
 SHORTFALL = dataclasses.replace(
-    Assumptions(), visitors_per_day=100.0, capacity_factor=0.8, cancel_probability=0.0, horizon_weeks=1
+    Assumptions(),
+    visitors_per_day=100.0,
+    capacity_factor=0.8,
+    cancel_probability=0.0,
+    horizon_weeks=1,
+    no_show_rate=0.0,
 )
 
 # A deep shortfall for 16 weeks: old normal requests outscore new urgent ones
@@ -56,6 +64,7 @@ OVERLOAD = dataclasses.replace(
     cancel_probability=0.0,
     horizon_weeks=1,
     urgency_shares=((Urgency.CRITICAL, 0.1), (Urgency.URGENT, 0.3), (Urgency.NORMAL, 0.6)),
+    no_show_rate=0.0,
 )
 
 
@@ -163,7 +172,8 @@ def test_a_cancelled_session_sends_its_applicants_back_to_wait() -> None:
     assert never.seats_offered > booked_ahead.seats_offered
     for result in (booked_ahead, week_by_week, never):
         assert 0 < result.seats_used <= result.seats_offered
-        assert result.overall.seen + result.overall.still_waiting == result.overall.submitted
+        overall = result.overall
+        assert overall.seen + overall.still_waiting + overall.closed == overall.submitted
 
 
 def test_the_comparison_table_has_every_policy_and_urgency() -> None:
@@ -202,3 +212,142 @@ def test_assumptions_that_cannot_hold_are_refused() -> None:
         dataclasses.replace(Assumptions(), urgency_shares=((Urgency.CRITICAL, 0.5),))
     with pytest.raises(ValueError, match="days before"):
         dataclasses.replace(Assumptions(), run_weekday=4, run_time=Assumptions().run_time.replace(hour=12))
+
+
+# Ample seats, no cancellation, next week's sessions only: a request is placed
+# at the first Thursday run after its submission, in the next week's sessions.
+AMPLE = dataclasses.replace(SMALL, capacity_factor=3.0, cancel_probability=0.0, horizon_weeks=1)
+
+
+def test_no_shows_at_a_rate_of_0_change_nothing() -> None:
+    # The figures of SMALL over 12 weeks as the simulation gave them before it
+    # modelled no-shows (commit 5ac0805), at both horizons.
+    before = {
+        1: (635, 0, 108, 8.88876528951389, 22.046358265000002, 0.9822485207100592),
+        5: (635, 9, 108, 8.960882321620371, 23.025140560497686, 0.9881656804733728),
+    }
+    for horizon, (used, bumped, waiting, median, p95, within) in before.items():
+        none = dataclasses.replace(SMALL, horizon_weeks=horizon, no_show_rate=0.0)
+        result = simulate(Policy.MAJLIS, none, days=WEEKS_12, seed=SEED)
+        assert (result.seats_used, result.requests_bumped, result.overall.still_waiting) == (used, bumped, waiting)
+        assert result.overall.median_wait_days == pytest.approx(median, abs=1e-9)
+        assert result.overall.p95_wait_days == pytest.approx(p95, abs=1e-9)
+        assert result.overall.within_target == pytest.approx(within, abs=1e-9)
+        assert (result.overall.no_shows, result.overall.returned, result.overall.closed) == (0, 0, 0)
+        assert result.overall.returned_median_wait_days is None
+        # Nobody returns, so the setting has nothing to act on.
+        new_priority = dataclasses.replace(none, no_show_keeps_priority=False)
+        assert simulate(Policy.MAJLIS, new_priority, days=WEEKS_12, seed=SEED) == result
+    # The assumed rate does change the waits.
+    assert simulate(Policy.MAJLIS, SMALL, days=WEEKS_12, seed=SEED).overall.no_shows > 0
+
+
+def test_at_a_rate_of_1_every_request_is_closed_after_two_no_shows() -> None:
+    everyone = dataclasses.replace(AMPLE, no_show_rate=1.0)
+    drawn = arrivals(everyone, WEEKS_12, SEED)
+    result = simulate(Policy.MAJLIS, everyone, days=WEEKS_12, seed=SEED, requests=drawn)
+    overall = result.overall
+    assert overall.seen == 0 and result.seats_used == 0
+    assert overall.no_shows == overall.returned + overall.closed
+    # Submitted by the Thursday run of week w: placed for week w + 1, missed,
+    # placed again for week w + 2, missed, closed. So everything submitted three
+    # weeks before the end is closed, and nothing is placed a third time.
+    end = drawn[0].submitted_at.replace(hour=0) + timedelta(days=WEEKS_12)
+    early = sum(1 for r in drawn if r.submitted_at < end - timedelta(weeks=3))
+    assert early > 0
+    assert overall.closed >= early
+    assert overall.closed + overall.still_waiting == overall.submitted
+    assert result.seats_offered > 0 and overall.within_target is None
+
+
+def test_a_higher_rate_only_adds_no_shows_and_each_is_returned_once() -> None:
+    drawn = arrivals(AMPLE, WEEKS_12, SEED)
+    low = simulate(Policy.MAJLIS, dataclasses.replace(AMPLE, no_show_rate=0.05), days=WEEKS_12, requests=drawn)
+    high = simulate(Policy.MAJLIS, dataclasses.replace(AMPLE, no_show_rate=0.30), days=WEEKS_12, requests=drawn)
+    assert 0 < low.overall.returned < high.overall.returned
+    assert high.overall.closed > 0
+    for result in (low, high):
+        overall = result.overall
+        assert overall.no_shows == overall.returned + overall.closed
+        assert overall.closed <= overall.returned
+        # Every no-show wasted its seat: the seats used are those who came.
+        assert result.seats_used == overall.seen
+    # With seats to spare, a returned request is seen in a later week.
+    assert high.overall.returned_median_wait_days is not None
+    assert high.overall.median_wait_days is not None
+    assert high.overall.returned_median_wait_days > high.overall.median_wait_days
+
+
+def test_the_no_show_record_follows_the_rule() -> None:
+    draws = {1: (0.5, 0.5), 2: (0.01, 0.9), 3: (0.01, 0.01)}
+    ended = Assumptions().start
+    moment = datetime.combine(ended, datetime.min.time(), tzinfo=UTC)
+    kept = NoShowRecord(rate=0.1, keeps_priority=True, draws=draws)
+    assert kept.after_audience(1, moment) is Attendance.CAME
+    assert kept.after_audience(2, moment) is Attendance.RETURNED
+    assert kept.after_audience(2, moment) is Attendance.CAME
+    assert kept.after_audience(3, moment) is Attendance.RETURNED
+    assert kept.after_audience(3, moment) is Attendance.CLOSED
+    assert (kept.returned(2), kept.closed(2), kept.closed(3), kept.returned(1)) == (True, False, True, False)
+    assert kept.waits_since == {}
+    new = NoShowRecord(rate=0.1, keeps_priority=False, draws=draws)
+    assert new.after_audience(3, moment) is Attendance.RETURNED
+    assert new.waits_since == {3: moment}
+    with pytest.raises(ValueError, match="no-show rate"):
+        NoShowRecord(rate=1.5, keeps_priority=True, draws=draws)
+    with pytest.raises(ValueError, match="share"):
+        dataclasses.replace(Assumptions(), no_show_rate=-0.1)
+
+
+def test_a_returned_request_keeps_its_priority_unless_the_setting_says_not() -> None:
+    # Seats short of demand, so that the order of the queue decides who waits;
+    # a high rate, so that many requests return.
+    crowded = dataclasses.replace(SHORTFALL, no_show_rate=0.3)
+    drawn = arrivals(crowded, WEEKS_12, SEED)
+    kept = simulate(Policy.MAJLIS, crowded, days=WEEKS_12, seed=SEED, requests=drawn)
+    as_new = simulate(
+        Policy.MAJLIS,
+        dataclasses.replace(crowded, no_show_keeps_priority=False),
+        days=WEEKS_12,
+        seed=SEED,
+        requests=drawn,
+    )
+    assert kept != as_new
+    kept_wait = kept.overall.returned_median_wait_days
+    new_wait = as_new.overall.returned_median_wait_days
+    assert kept_wait is not None and new_wait is not None
+    # Counting from its submission, a returned request outscores the newer ones
+    # and is placed again sooner than when it starts again from its no-show.
+    assert kept_wait + 3 < new_wait
+    assert kept.overall.returned > 20 and as_new.overall.returned > 20
+
+
+def test_no_shows_are_drawn_from_the_seed_alone() -> None:
+    ids = [r.case_id for r in arrivals(SMALL, WEEKS_12, SEED)]
+    assert no_show_draws(SEED, ids) == no_show_draws(SEED, ids)
+    assert no_show_draws(SEED, ids) != no_show_draws(SEED + 1, ids)
+    first = simulate(Policy.MAJLIS, SMALL, days=WEEKS_12, seed=SEED)
+    assert simulate(Policy.MAJLIS, SMALL, days=WEEKS_12, seed=SEED) == first
+    assert first.overall.no_shows > 0
+    # Another seed on the same arrivals: other applicants miss.
+    drawn = arrivals(SMALL, WEEKS_12, SEED)
+    other = simulate(Policy.MAJLIS, SMALL, days=WEEKS_12, seed=SEED + 1, requests=drawn)
+    assert other.overall.no_shows > 0 and other != first
+
+
+def test_the_no_show_table_sets_the_waits_side_by_side() -> None:
+    drawn = arrivals(SMALL, WEEKS_12, SEED)
+    none = dataclasses.replace(SMALL, no_show_rate=0.0)
+    reference = {policy: simulate(policy, none, days=WEEKS_12, seed=SEED, requests=drawn) for policy in Policy}
+    observed = {policy: simulate(policy, SMALL, days=WEEKS_12, seed=SEED, requests=drawn) for policy in Policy}
+    table = no_show_table(reference, observed, observed_label="8 %")
+    rows = [line for line in table.splitlines() if line.startswith("| ") and "---" not in line]
+    assert "median wait 0 % → 8 %" in rows[0] and "| no-shows | returned | closed |" in rows[0]
+    assert len(rows) - 1 == len(Policy) * (len(Urgency) + 1)
+    for policy in Policy:
+        before, after = reference[policy].overall, observed[policy].overall
+        row = next(row for row in rows if row.startswith(f"| {policy.label} | all |"))
+        assert before.median_wait_days is not None and after.median_wait_days is not None
+        ratio = after.median_wait_days / before.median_wait_days
+        assert f"| {before.median_wait_days:.1f} → {after.median_wait_days:.1f} ({ratio:.2f}×) |" in row
+        assert f"| {after.no_shows:,} | {after.returned:,} | {after.closed:,} |" in row
