@@ -70,6 +70,22 @@ class UnplacedReason(enum.StrEnum):
     DUPLICATE_APPLICANT = "duplicate_applicant"  # another request of the applicant was placed in this run
 
 
+class SeatRule(enum.StrEnum):
+    """The rule of compatibility by which one seat is refused to one request (`seat_refusal`)."""
+
+    HAS_APPOINTMENT = "has_appointment"  # the applicant already holds a live appointment
+    SESSION_LOCKED = "session_locked"
+    MODE = "mode"  # in person / video
+    BRANCH = "branch"
+    WOMEN_SECTION_ONLY = "women_section_only"  # a women's-section room; the request is not for that section
+    WOMEN_SECTION_NEEDED = "women_section_needed"  # the request is for the women's section; the room is not
+    ACCESSIBLE_HALL_NEEDED = "accessible_hall_needed"  # a wheelchair user; the hall is not accessible
+    NOTICE = "notice"  # less than the notice (three days) before the start
+    UNAVAILABLE_DAY = "unavailable_day"  # a Riyadh date the applicant cannot come
+    # Never given by `seat_refusal`: the case is not routed to an audience, so the allocator never sees it.
+    NOT_AN_AUDIENCE = "not_an_audience"
+
+
 @dataclass(frozen=True, slots=True)
 class OpenSeat:
     """One place of one slot: a room at a time, `seat` of its parallel capacity."""
@@ -155,6 +171,37 @@ def priority_key(request: Waiting) -> tuple[float, datetime, str]:
 def seat_key(seat: OpenSeat) -> tuple[datetime, int, int]:
     """The seat's place in time: (starts_at, slot_id, seat); earliest first, a strict total order."""
     return (seat.starts_at, seat.slot_id, seat.seat)
+
+
+def seat_refusal(seat: OpenSeat, request: Waiting, now: datetime, *, notice: timedelta = MIN_NOTICE) -> SeatRule | None:
+    """The first rule by which `allocate([seat], [request], now, notice=notice)` leaves the request unplaced.
+
+    None when it would place the request in the seat. For telling staff why a
+    seat chosen by hand is refused; tests compare it with `allocate` on random
+    seats and requests, so the two never disagree. The rules are checked in
+    the order of `SeatRule`.
+    """
+    if now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    if request.has_live_appointment:
+        return SeatRule.HAS_APPOINTMENT
+    if seat.locked:
+        return SeatRule.SESSION_LOCKED
+    if seat.mode != request.mode:
+        return SeatRule.MODE
+    if seat.branch != request.branch:
+        return SeatRule.BRANCH
+    if seat.women_section and not request.women_section:
+        return SeatRule.WOMEN_SECTION_ONLY
+    if request.women_section and not seat.women_section:
+        return SeatRule.WOMEN_SECTION_NEEDED
+    if request.wheelchair and not seat.accessible:
+        return SeatRule.ACCESSIBLE_HALL_NEEDED
+    if seat.starts_at < now + notice:
+        return SeatRule.NOTICE
+    if riyadh(seat.starts_at).date() in request.unavailable:
+        return SeatRule.UNAVAILABLE_DAY
+    return None
 
 
 # What compatibility asks of a seat beyond time and date: mode, branch, women's

@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
 
@@ -251,6 +251,30 @@ async def _ask(
             payload=payload,
         )
     return confirmation
+
+
+async def ask_at_once(
+    *, session: AsyncSession, clock: Clock, policy: ConfirmationPolicy, appointment: Appointment
+) -> Confirmation:
+    """Asks the applicant now, with a call whatever the channels configured: an audience set by hand on the
+    official's directive, perhaps for today.
+
+    The call says the date, time and place in the applicant's language and takes the keypad's answer; the
+    dispatcher still rings only in calling hours and once a day per number. Asked as at short notice, so
+    the sweep does not ask again three days before.
+    """
+    slot = await session.get_one(Slot, appointment.slot_id)
+    case = (await cases.lock_cases(session=session, case_ids=[appointment.case_id]))[appointment.case_id]
+    channels = policy.channels if "voice" in policy.channels else (*policy.channels, "voice")
+    return await _ask(
+        session=session,
+        clock=clock,
+        policy=replace(policy, channels=channels),
+        case=case,
+        appointment=appointment,
+        slot=slot,
+        short_notice=True,
+    )
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ from priority.score import priority_score
 from rooms import service as rooms
 from rooms.models import RoomKind
 from scheduler import notices
-from scheduler.allocation import Mode, OpenSeat, Placement, Waiting, allocate
+from scheduler.allocation import MIN_NOTICE, Mode, OpenSeat, Placement, SeatRule, Waiting, allocate
+from scheduler.allocation import seat_refusal as allocation_rule
 from scheduler.models import (
     LIVE_STATES,
     Appointment,
@@ -165,13 +166,16 @@ async def waiting_requests(*, session: AsyncSession, clock: Clock) -> list[Waiti
     return waiting
 
 
-async def seat_suits(*, session: AsyncSession, clock: Clock, case_id: int, seat: OpenSeat) -> bool:
-    """Whether the allocator's own rule would let the case sit in the seat (mode, women's section, branch,
-    wheelchair, unavailable days, notice), judged as if it held no appointment: for moves by hand."""
+async def seat_refusal(
+    *, session: AsyncSession, clock: Clock, case_id: int, seat: OpenSeat, notice: timedelta = MIN_NOTICE
+) -> SeatRule | None:
+    """The allocator's rule by which the case may not sit in the seat (mode, women's section, branch,
+    wheelchair, unavailable days, notice, locked session), judged as if it held no appointment: for moves
+    by hand. None when the seat suits it."""
     case = await cases.get_case(session=session, case_id=case_id)
     row = (await triage.triages(session=session, case_ids={case_id})).get(case_id)
     if case is None or row is None or row.route not in MODE_OF_ROUTE:
-        return False
+        return SeatRule.NOT_AN_AUDIENCE
     days = frozenset(await session.scalars(select(UnavailableDay.day).where(UnavailableDay.case_id == case_id)))
     request = Waiting(
         case_id=case.id,
@@ -186,7 +190,7 @@ async def seat_suits(*, session: AsyncSession, clock: Clock, case_id: int, seat:
         unavailable=days,
         has_live_appointment=False,
     )
-    return bool(allocate([seat], [request], clock.now()).placements)
+    return allocation_rule(seat, request, clock.now(), notice=notice)
 
 
 class _SlotClosed(Exception):

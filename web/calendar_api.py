@@ -16,11 +16,12 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from accounts.roles import Role
+from cases import service as cases
 from majlis.clock import riyadh
 from majlis.errors import N_, DomainError, FieldError, InvalidInput
 from rooms import service as rooms
 from scheduler import busy as busy_feed
-from scheduler import calendar, changes, target, views
+from scheduler import calendar, changes, confirmations, target, views
 from scheduler import service as scheduling
 from web.api import invalid_input
 from web.auth import requires, signed_in_user
@@ -86,10 +87,27 @@ class CancelIn(BaseModel):
     reason: str = Field(max_length=500, description="Told to every applicant of the session")
 
 
+DIRECTIVE = (
+    "On the official's directive: the three days' notice is waived (any slot not yet begun, today's included), "
+    "the fairness record's reason is the directive (change_reason is not needed), and the applicant is asked "
+    "to confirm at once, with a call. Every other rule of the allocation holds."
+)
+
+
 class MoveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     to_slot: int
-    change_reason: str = Field(description="One of the fairness record's reasons")
+    directive: bool = Field(default=False, description=DIRECTIVE)
+    change_reason: str = Field(default="", description="One of the fairness record's reasons (unless directive)")
+    change_text: str = Field(max_length=500)
+
+
+class PlaceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tracking_number: str = Field(max_length=20, description="A request waiting for an audience, holding none")
+    to_slot: int
+    directive: bool = Field(default=False, description=DIRECTIVE)
+    change_reason: str = Field(default="", description="One of the fairness record's reasons (unless directive)")
     change_text: str = Field(max_length=500)
 
 
@@ -144,7 +162,15 @@ class TargetOut(BaseModel):
     at_risk: list[AtRiskOut]
 
 
-CALENDAR_INPUTS: tuple[type[BaseModel], ...] = (RoomIn, TemplateIn, ExtraSessionIn, HolidayIn, CancelIn, MoveIn)
+CALENDAR_INPUTS: tuple[type[BaseModel], ...] = (
+    RoomIn,
+    TemplateIn,
+    ExtraSessionIn,
+    HolidayIn,
+    CancelIn,
+    MoveIn,
+    PlaceIn,
+)
 CALENDAR_OUTPUTS: tuple[type[BaseModel], ...] = (
     RoomOut,
     AudienceSessionOut,
@@ -417,10 +443,38 @@ async def move(request: web.Request) -> web.Response:
             change_reason=body.change_reason,
             change_text=body.change_text,
             status_url=status_url(request),
+            directive=body.directive,
+            policy=confirmations.policy_from(request.app[SETTINGS]),
         )
         return AppointmentOut(id=moved.id, tracking_number="", seat=moved.seat, explanation=moved.explanation)
 
     return await _answer(request, work)
+
+
+@routes.post("/api/v1/calendar/placements")
+@requires(*PROTOCOL)
+async def place(request: web.Request) -> web.Response:
+    async def work() -> AppointmentOut:
+        body = await parsed(request, PlaceIn)
+        placed = await changes.place_by_hand(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            tracking_number=body.tracking_number,
+            to_slot_id=body.to_slot,
+            actor_id=signed_in_user(request).id,
+            change_reason=body.change_reason,
+            change_text=body.change_text,
+            status_url=status_url(request),
+            directive=body.directive,
+            policy=confirmations.policy_from(request.app[SETTINGS]),
+        )
+        case = await cases.get_case(session=request[DB], case_id=placed.case_id)
+        assert case is not None
+        return AppointmentOut(
+            id=placed.id, tracking_number=case.tracking_number, seat=placed.seat, explanation=placed.explanation
+        )
+
+    return await _answer(request, work, status=201)
 
 
 @routes.get("/api/v1/calendar/target")

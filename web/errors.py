@@ -57,6 +57,7 @@ FIELD_LABELS: Mapping[str, str] = {
     "staff": N_("Staff"),
     "day": N_("Date"),
     "to_slot": N_("Slot"),
+    "tracking_number": N_("Tracking number"),
     "template": N_("Template"),
     "days": N_("Dates the applicant cannot come"),
     "name_ar": N_("Name in Arabic"),

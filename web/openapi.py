@@ -71,7 +71,17 @@ CALENDAR_OPERATIONS = (
         "MoveIn",
         "AppointmentOut",
         False,
-        "Move an appointment by hand (justified; in the fairness record)",
+        "Move an appointment by hand (justified; in the fairness record; on the official's directive, "
+        "inside the three days)",
+    ),
+    (
+        "post",
+        "/api/v1/calendar/placements",
+        "PlaceIn",
+        "AppointmentOut",
+        False,
+        "Place a waiting request by hand (justified; in the fairness record; on the official's directive, "
+        "inside the three days)",
     ),
     ("get", "/api/v1/calendar/target", None, "TargetOut", False, "Requests at risk of waiting past 30 days"),
 )
@@ -81,7 +91,7 @@ def _calendar_paths() -> dict[str, Any]:
     refusals = {
         "401": _json("ErrorOut", "Not signed in"),
         "403": _json("ErrorOut", "Not protocol staff, or no valid X-CSRF-Token"),
-        "409": _json("ErrorOut", "Refused: a cancelled session, a full slot…"),
+        "409": _json("ErrorOut", "Refused, naming the rule: a cancelled session, a full slot, an unsuitable seat…"),
         "422": _json("ErrorOut", "Invalid fields, each listed"),
     }
     paths: dict[str, Any] = {}

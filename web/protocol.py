@@ -16,8 +16,9 @@ from majlis.clock import riyadh
 from majlis.errors import N_, DomainError, FieldError, InvalidInput
 from rooms import service as rooms
 from scheduler import busy as busy_feed
-from scheduler import calendar, changes, target, views
+from scheduler import calendar, changes, confirmations, target, views
 from scheduler import service as scheduling
+from scheduler.allocation import priority_key
 from scheduler.models import AudienceSession
 from web import labels
 from web.auth import requires, signed_in_user
@@ -66,18 +67,25 @@ async def calendar_page(
     except ValueError:
         start = today
     weeks = await views.sessions_with_slots(session=session, start=start, end=start + timedelta(days=14))
+    now = request.app[CLOCK].now()
     open_slots = [
         s
         for week in weeks
         for s in week.slots
-        if week.session.state.value == "planned" and not s.slot.blocked_by and len(s.appointments) < s.slot.capacity
+        if week.session.state.value == "planned"
+        and not s.slot.blocked_by
+        and len(s.appointments) < s.slot.capacity
+        and s.slot.starts_at > now
     ]
+    # The requests protocol may place by hand: waiting for an audience, holding none.
+    waiting = sorted(await scheduling.waiting_requests(session=session, clock=request.app[CLOCK]), key=priority_key)
     context = {
         "sessions": weeks,
         "start": start,
         "previous": start - timedelta(days=14),
         "next": start + timedelta(days=14),
         "open_slots": open_slots,
+        "waiting": [w for w in waiting if not w.has_live_appointment],
         "labels": labels,
         "notice": notice,
         "form_error": form_error,
@@ -157,27 +165,65 @@ async def lock_session(request: web.Request) -> web.Response:
     return see_other(safe_local_path(str(form.get("back", ""))) or "/protocol")
 
 
+def _slot_id(value: str) -> int:
+    return int(value) if value.isascii() and value.isdigit() else -1
+
+
 @routes.post("/protocol/appointments/{appointment_id:\\d+}/move")
 @requires(*PROTOCOL)
 async def move_appointment(request: web.Request) -> web.Response:
     form = await request.post()
-    to_slot = str(form.get("to_slot", ""))
+    directive = form.get("directive") == "1"
     try:
         await changes.move_appointment(
             session=request[DB],
             clock=request.app[CLOCK],
             appointment_id=int(request.match_info["appointment_id"]),
-            to_slot_id=int(to_slot) if to_slot.isascii() and to_slot.isdigit() else -1,
+            to_slot_id=_slot_id(str(form.get("to_slot", ""))),
             actor_id=signed_in_user(request).id,
             change_reason=str(form.get("change_reason", "")),
             change_text=str(form.get("change_text", "")),
             status_url=status_url(request),
+            directive=directive,
+            policy=confirmations.policy_from(request.app[SETTINGS]),
         )
     except (InvalidInput, DomainError) as exc:
         return await _refused(request, exc)
-    return await calendar_page(
-        request, notice=_message(request, N_("The appointment has moved; the applicant is told."))
+    told = (
+        N_("The appointment has moved on the official's directive; the applicant is told by message and called.")
+        if directive
+        else N_("The appointment has moved; the applicant is told.")
     )
+    return await calendar_page(request, notice=_message(request, told))
+
+
+@routes.post("/protocol/place")
+@requires(*PROTOCOL)
+async def place_request(request: web.Request) -> web.Response:
+    """Places a waiting request in a seat chosen by hand, on the official's directive inside the three days."""
+    form = await request.post()
+    directive = form.get("directive") == "1"
+    try:
+        await changes.place_by_hand(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            tracking_number=str(form.get("tracking_number", "")),
+            to_slot_id=_slot_id(str(form.get("to_slot", ""))),
+            actor_id=signed_in_user(request).id,
+            change_reason=str(form.get("change_reason", "")),
+            change_text=str(form.get("change_text", "")),
+            status_url=status_url(request),
+            directive=directive,
+            policy=confirmations.policy_from(request.app[SETTINGS]),
+        )
+    except (InvalidInput, DomainError) as exc:
+        return await _refused(request, exc)
+    told = (
+        N_("The request is placed on the official's directive; the applicant is told by message and called.")
+        if directive
+        else N_("The request is placed; the applicant is told.")
+    )
+    return await calendar_page(request, notice=_message(request, told))
 
 
 async def _refused(request: web.Request, exc: Exception) -> web.Response:

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from openapi_spec_validator import validate
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.roles import Role
 from majlis.clock import FrozenClock
+from notify.models import OutboxMessage
+from priority.models import ChangeReason, ManualChange
+from scheduler import changes
+from scheduler.allocation import SeatRule
 from tests.factories import Client, make_staff, sign_in
 from tests.priority.test_triage import new_case, ready
+from tests.scheduler.test_changes import todays_rooms, waiting_request
 from tests.scheduler.test_runs import IDS
 from tests.web.test_protocol import BUSY
+from web.i18n import Catalogs
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -127,3 +134,50 @@ async def test_the_calendar_api_is_in_the_openapi_document(client: Client) -> No
     validate(document)
     assert "/api/v1/calendar/allocate" in document["paths"]
     assert "AudienceSessionOut" in document["components"]["schemas"]
+
+
+async def test_placing_and_moving_on_the_officials_directive(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    slots = await todays_rooms(sessions, clock)
+    desk = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    number = await waiting_request(sessions, clock, desk, 30)
+    headers = await protocol_headers(client, sessions, clock)
+    body = {"tracking_number": number, "to_slot": slots["hall"], "change_reason": "legal_deadline", "change_text": "x"}
+    catalogs = Catalogs()
+
+    soon = await client.post("/api/v1/calendar/placements", headers=headers, json=body)
+    refusal = await soon.json()
+    assert soon.status == 409 and refusal["error"] == "notice"
+    english = changes.SEAT_RULE_MESSAGES[SeatRule.NOTICE]
+    assert refusal["messages"] == {"en": english, "ar": catalogs.gettext("ar", english)}
+    assert refusal["messages"]["ar"] != english
+    womens = await client.post(
+        "/api/v1/calendar/placements", headers=headers, json={**body, "to_slot": slots["women"], "directive": True}
+    )
+    assert womens.status == 409 and (await womens.json())["error"] == "mode"
+    unknown = await client.post(
+        "/api/v1/calendar/placements", headers=headers, json={**body, "tracking_number": "26-999999-9"}
+    )
+    assert unknown.status == 422 and [f["field"] for f in (await unknown.json())["fields"]] == ["tracking_number"]
+
+    placed = await client.post(
+        "/api/v1/calendar/placements", headers=headers, json={**body, "directive": True, "change_reason": ""}
+    )
+    assert placed.status == 201, await placed.text()
+    appointment = await placed.json()
+    assert appointment["tracking_number"] == number and "directive" in appointment["explanation"]
+    moved = await client.post(
+        f"/api/v1/calendar/appointments/{appointment['id']}/move",
+        headers=headers,
+        json={"to_slot": slots["later"], "directive": True, "change_text": "بتوجيه من معاليه"},
+    )
+    assert moved.status == 200, await moved.text()
+    async with sessions() as session:
+        reasons = list(await session.scalars(select(ManualChange.reason).order_by(ManualChange.id)))
+        calls = list(await session.scalars(select(OutboxMessage.purpose).where(OutboxMessage.channel == "voice")))
+    assert reasons == [ChangeReason.OFFICIAL_DIRECTIVE, ChangeReason.OFFICIAL_DIRECTIVE]
+    # One call per appointment; the first one's, not yet made, is withdrawn by the move.
+    assert calls == [f"confirm:{appointment['id']}:voice", f"confirm:{(await moved.json())['id']}:voice"]
+    document = await (await client.get("/openapi.json")).json()
+    assert "/api/v1/calendar/placements" in document["paths"]

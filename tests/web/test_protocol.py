@@ -15,11 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from accounts.roles import Role
 from majlis.app import create_app
 from majlis.clock import FrozenClock
+from notify.models import OutboxMessage
+from priority.models import ChangeReason, ManualChange
+from scheduler import changes
+from scheduler.allocation import Mode, SeatRule
 from scheduler.models import AudienceSession, Slot
 from tests.conftest import make_settings, start_client
 from tests.factories import Client, csrf_token, make_staff, sign_in
 from tests.priority.test_triage import new_case, ready
+from tests.scheduler.test_changes import todays_rooms, waiting_request
 from tests.scheduler.test_runs import IDS
+from web.i18n import Catalogs
 from web.keys import SESSIONS
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -251,3 +257,42 @@ async def test_rooms_and_templates_can_be_taken_out_of_use(
     assert resumed.status == 303
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(AudienceSession)) == before
+
+
+async def test_protocol_places_a_request_today_on_the_officials_directive(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    slots = await todays_rooms(sessions, clock)
+    desk = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    number = await waiting_request(sessions, clock, desk, 20)
+    token = await protocol_client(client, sessions, clock)
+    page = await (await client.get("/protocol")).text()
+    assert 'action="/protocol/place"' in page and f'<option value="{number}">' in page
+    assert 'name="directive"' in page
+    catalogs = Catalogs()
+    form = {
+        "csrf_token": token,
+        "tracking_number": number,
+        "to_slot": str(slots["hall"]),
+        "change_reason": "health_or_safety",
+        "change_text": "حالة عاجلة",
+    }
+    # Without the directive: refused, naming the three days' rule in the reader's language.
+    soon = await client.post("/protocol/place", data=form)
+    assert soon.status == 422
+    assert catalogs.gettext("ar", changes.SEAT_RULE_MESSAGES[SeatRule.NOTICE]) in await soon.text()
+    # With it, a room of the wrong kind is still refused, naming that rule.
+    video = await client.post("/protocol/place", data={**form, "to_slot": str(slots["women"]), "directive": "1"})
+    assert video.status == 422
+    assert catalogs.gettext("ar", changes.MODE_MESSAGES[Mode.VIDEO]) in await video.text()
+    placed = await client.post("/protocol/place", data={**form, "directive": "1", "change_reason": ""})
+    html = await placed.text()
+    assert placed.status == 200 and 'id="notice"' in html
+    assert "بتوجيه من المسؤول" in html
+    async with sessions() as session:
+        record = await session.scalar(select(ManualChange))
+        calls = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "voice")))
+    assert (
+        record is not None and record.reason is ChangeReason.OFFICIAL_DIRECTIVE and record.reason_text == "حالة عاجلة"
+    )
+    assert len(calls) == 1
