@@ -3,7 +3,14 @@
 One audience keeps one UID for its whole life (`uid_for`): moving it sends a
 new REQUEST with the same UID and a higher SEQUENCE, so the applicant's
 calendar updates the entry in place; cancelling sends a CANCEL with the same
-UID. Building an invitation reads no clock: DTSTAMP is the `stamp` passed in.
+UID. The official's and the rooms' feeds give the request's audience the same
+UID (`audience_uid`), so every calendar knows it as one event. Building an
+invitation reads no clock: DTSTAMP is the `stamp` passed in.
+
+No reply is asked for (RSVP=FALSE): applicants confirm or decline through
+WhatsApp, the call's keypad or the signed portal link, which act on the
+appointment at once; an iTIP REPLY would reach only the sender's mailbox,
+which nothing reads, and a calendar's "accept" must not pass for a confirmation.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ PRODID = "-//Majlis//Audience invitations//EN"
 
 _TRACKING_NUMBER = re.compile(r"[0-9]+(?:-[0-9]+)*")
 _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+_AUDIENCE_UID = re.compile(rf"audience-({_TRACKING_NUMBER.pattern})@{_DOMAIN.pattern}", re.IGNORECASE)
 
 
 def uid_for(tracking_number: str, domain: str) -> str:
@@ -33,6 +41,27 @@ def uid_for(tracking_number: str, domain: str) -> str:
     if not _DOMAIN.fullmatch(domain):
         raise ValueError(f"not a domain name: {domain!r}")
     return f"audience-{tracking_number}@{domain.lower()}"
+
+
+def audience_uid(tracking_number: str, organizer: str) -> str:
+    """The UID of a request's audience in invitations sent from the `organizer` address and in the feeds.
+
+    >>> audience_uid("26-000123-4", "majlis@Majlis.Example")
+    'audience-26-000123-4@majlis.example'
+    """
+    return uid_for(tracking_number, organizer.rpartition("@")[2])
+
+
+def tracking_number_in(uid: str) -> str | None:
+    """The tracking number an audience UID made by `uid_for` names (whatever its domain), else None.
+
+    >>> tracking_number_in("audience-26-000123-4@majlis.example")
+    '26-000123-4'
+    >>> tracking_number_in("meeting-12@example.org") is None
+    True
+    """
+    found = _AUDIENCE_UID.fullmatch(uid.strip())
+    return found.group(1) if found else None
 
 
 def invitation(
@@ -83,7 +112,7 @@ def invitation(
                 cn=attendee_name,
                 role=ROLE.REQ_PARTICIPANT,
                 partstat=PARTSTAT.NEEDS_ACTION,
-                rsvp=True,
+                rsvp=False,  # answers come by WhatsApp, keypad or portal link: see the module's docstring
             )
         ],
         status=STATUS.CONFIRMED if method == "REQUEST" else STATUS.CANCELLED,

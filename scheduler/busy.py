@@ -3,6 +3,20 @@
 Pure: bytes in, intervals out.  Nothing here touches the network, the database
 or the clock, so an import can be previewed, retried and tested alike.
 
+Majlis's own audiences are not the official's commitments, though his calendar
+may hold them: subscribed to the official's feed, imported from it, or merged
+with it by a calendar program. Read as busy time, each would block its own
+slot and cancel the audience it is. They are recognised by UID, the one
+property RFC 5545 (§3.8.4.7) makes calendar programs keep: Google, Outlook and
+Apple export an imported or subscribed event with its UID, whereas PRODID
+becomes the exporting program's and unknown X- properties are dropped. Ours
+are `audience-<tracking number>@<domain>` (invitations and feeds alike) whose
+tracking number passes its check digit, so a stranger's UID practically never
+matches; any domain is taken, since the mail domain that UIDs carry can change
+in the settings while calendars keep the UIDs they had. `appointment-<id>@majlis`
+is what the feeds wrote before they shared the invitations' UID; copies of it
+may sit in calendars still.
+
 Recurring events are expanded with dateutil, which walks the calendar from a
 rule's start and, for a rule that never matches (FREQ=DAILY;BYMONTH=2;
 BYMONTHDAY=30), on to the year 9999 - seconds of work for one line of input.
@@ -41,11 +55,14 @@ from icalendar import Calendar, Component, Event, vDDDLists, vDDDTypes, vRecur, 
 from icalendar.error import GloballyUniqueTZIDGuessed
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
+from cases.tracking import parse_tracking_number
+from notify.invitation import tracking_number_in
+
 Reason = Literal[
     "too_large",  # over MAX_BYTES, or more occurrences or calendar walking than a feed may cause
     "not_utf8",  # iCalendar is UTF-8 (RFC 5545 §3.1.4); anything else would garble every summary
     "not_icalendar",  # not one parseable VCALENDAR
-    "no_events",  # a VCALENDAR without a single VEVENT: almost surely the wrong file or an empty export
+    "no_events",  # no VEVENT, or only Majlis's own audiences: the wrong file (Majlis's feed) or an empty export
     "bad_event",  # an event's start, end or duration is missing or malformed
     "bad_recurrence",  # an RRULE, RDATE, EXDATE or RECURRENCE-ID is malformed or of a kind not supported
     "unknown_timezone",  # a TZID that is neither an IANA or Windows name nor defined by a VTIMEZONE
@@ -70,6 +87,7 @@ _ZONE_HISTORY: Final = timedelta(days=400)
 # of a name wins over later feeds). Renamed, they parse as plain components read here.
 _VTIMEZONE_LINE: Final = re.compile(r"^(BEGIN|END):VTIMEZONE(?=\r?$)", re.IGNORECASE | re.MULTILINE)
 _HIDDEN_VTIMEZONE: Final = "X-MAJLIS-VTIMEZONE"
+_OLD_FEED_UID: Final = re.compile(r"appointment-[0-9]+@majlis", re.IGNORECASE)
 _CYCLE_YEARS: Final = 400  # the Gregorian calendar repeats, weekdays included, every 400 years
 _LAST_YEAR: Final = 9998  # dateutil stops after year 9999; one year spare for its look-ahead
 
@@ -119,27 +137,42 @@ def busy_intervals(
     """Return the busy intervals of an iCalendar feed that overlap [window_start, window_end), sorted.
 
     Events marked TRANSP:TRANSPARENT or STATUS:CANCELLED are free time and left
-    out.  RRULE, RDATE and EXDATE are expanded; a RECURRENCE-ID component
-    replaces the occurrence it names (RANGE=THISANDFUTURE is read as that one
+    out, and so are Majlis's own audiences (`is_majlis_audience`).  RRULE,
+    RDATE and EXDATE are expanded; a RECURRENCE-ID component replaces the
+    occurrence it names (RANGE=THISANDFUTURE is read as that one
     occurrence); EXRULE, which RFC 5545 dropped, is ignored, which can only
     leave more time busy.  Times with a TZID use the IANA or Windows zone of that name,
     else the feed's own VTIMEZONE of that name; floating times and all-day
     events are read in `default_tz`.  Intervals are not clipped to the window,
     and events that take no time (no DTEND or DURATION) are left out.
 
-    Raises CalendarUnreadable for a feed that cannot be read, and ValueError for
-    a naive window (a caller's mistake, not the feed's).
+    Raises CalendarUnreadable for a feed that cannot be read or holds nothing but
+    Majlis's own audiences (no_events: an import of Majlis's feed by mistake
+    must not clear the official's busy times), and ValueError for a naive
+    window (a caller's mistake, not the feed's).
     """
     if window_start.tzinfo is None or window_end.tzinfo is None:
         raise ValueError("the window must be given in aware datetimes")
     if len(data) > MAX_BYTES:
         raise CalendarUnreadable("too_large")
     calendar = _parse(data)
-    events = [component for component in calendar.subcomponents if isinstance(component, Event)]
+    events = [
+        component
+        for component in calendar.subcomponents
+        if isinstance(component, Event) and not is_majlis_audience(_uid(component))
+    ]
     if not events:
         raise CalendarUnreadable("no_events")
     feed = _Feed(calendar, ZoneInfo(default_tz), window_start.astimezone(UTC), window_end.astimezone(UTC))
     return feed.busy(events)
+
+
+def is_majlis_audience(uid: str) -> bool:
+    """Return whether a UID is one Majlis gives an audience in its invitations and feeds (now or before)."""
+    tracking_number = tracking_number_in(uid)
+    if tracking_number is not None:
+        return parse_tracking_number(tracking_number) == tracking_number
+    return _OLD_FEED_UID.fullmatch(uid.strip()) is not None
 
 
 def overlaps(starts_at: datetime, ends_at: datetime, busy: Sequence[BusyInterval]) -> bool:

@@ -2,43 +2,30 @@
 and the withdrawal of confirmation requests that no longer apply.
 
 One request keeps one invitation UID for its whole life; every invitation or
-cancellation sent about it raises the SEQUENCE, so the applicant's calendar
-replaces the entry instead of adding another, even across a cancellation and
-a new date.
+cancellation sent about it carries the request's revision (`scheduler.revisions`,
+the SEQUENCE the feeds show too), which rises with every placement, move and
+release, so the applicant's calendar replaces the entry instead of adding
+another, even across a cancellation and a new date.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.models import Case
 from majlis.clock import Clock
 from majlis.dates import dual_datetime
 from notify import outbox
-from notify.models import OutboxMessage
 from notify.texts import audience_summary, invitation_email
 from rooms import service as rooms
 from scheduler.models import Appointment, Slot
+from scheduler.revisions import revision_of
 
 CONFIRMATION_CHANNELS = ("whatsapp", "voice", "sms", "email")
 
 
 def confirmation_purpose(appointment_id: int, channel: str) -> str:
     return f"confirm:{appointment_id}:{channel}"
-
-
-async def _next_sequence(*, session: AsyncSession, case_id: int) -> int:
-    sent = await session.scalar(
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(
-            OutboxMessage.case_id == case_id,
-            OutboxMessage.channel == "email",
-            or_(OutboxMessage.purpose.like("invite:%"), OutboxMessage.purpose.like("uninvite:%")),
-        )
-    )
-    return int(sent or 0)
 
 
 async def invitation_payload(
@@ -53,15 +40,17 @@ async def invitation_payload(
 ) -> dict[str, object]:
     """The e-mail payload of an invitation (or its cancellation): the dispatcher builds the iCalendar from it.
 
-    A new invitation or a cancellation takes the next SEQUENCE; `repeat` (the
-    invitation sent again with the confirmation request) keeps the current one,
-    since nothing about the audience changed.
+    The SEQUENCE is the request's revision as of this appointment: a new
+    invitation follows a placement and a cancellation a release, each of which
+    raised it, while `repeat` (the invitation sent again with the confirmation
+    request, nothing having changed) finds it where the last one left it. So
+    `repeat` needs no arithmetic of its own; it stays for the callers' sake.
     """
-    sequence = await _next_sequence(session=session, case_id=case.id)
+    sequence = (await revision_of(session=session, appointment=appointment)).sequence
     return {
         "invitation": {
             "tracking_number": case.tracking_number,
-            "sequence": max(sequence - 1, 0) if repeat else sequence,
+            "sequence": sequence,
             "method": "CANCEL" if cancelled else "REQUEST",
             "starts_at": slot.starts_at.isoformat(),
             "ends_at": slot.ends_at.isoformat(),

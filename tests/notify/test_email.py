@@ -14,7 +14,7 @@ from icalendar import Calendar, Event, vCalAddress
 from majlis.clock import RIYADH, FrozenClock
 from notify.channels import Outgoing, PermanentSendError, TransientSendError, Unresolvable
 from notify.email_channel import SmtpEmail
-from notify.invitation import invitation, uid_for
+from notify.invitation import audience_uid, invitation, tracking_number_in, uid_for
 from tests.fake_smtp import FakeSmtpServer
 
 STARTS = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 10:00 in Riyadh
@@ -88,7 +88,8 @@ def test_invitation_request_reads_back() -> None:
         "CN": "محمد بن عبدالله، الحربي",
         "ROLE": "REQ-PARTICIPANT",
         "PARTSTAT": "NEEDS-ACTION",
-        "RSVP": "TRUE",
+        # Answers come by WhatsApp, keypad or the portal link; a calendar's reply would go unread.
+        "RSVP": "FALSE",
     }
 
 
@@ -154,6 +155,16 @@ def test_uid_for() -> None:
         uid_for("26 000123 4", "majlis.example")
     with pytest.raises(ValueError, match="domain"):
         uid_for("26-000123-4", "majlis.example>\r\nX")
+
+
+def test_the_audience_uid_takes_the_organizers_domain_and_gives_back_its_tracking_number() -> None:
+    uid = audience_uid("26-000123-4", "majlis@Majlis.Example")
+    assert uid == "audience-26-000123-4@majlis.example"
+    assert tracking_number_in(uid) == "26-000123-4"
+    assert tracking_number_in("audience-26-000123-4@another.example") == "26-000123-4"
+    assert tracking_number_in("appointment-17@majlis") is None
+    assert tracking_number_in("audience-26-000123-4@") is None
+    assert tracking_number_in("xaudience-26-000123-4@majlis.example") is None
 
 
 # E-mail through SMTP.

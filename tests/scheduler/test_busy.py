@@ -10,6 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar.timezone import tzp
 
+from cases.tracking import format_tracking_number
+from notify.invitation import audience_uid, invitation
 from scheduler import busy
 from scheduler.busy import BusyInterval, CalendarUnreadable, busy_intervals, overlaps
 from scheduler.feeds import FeedEvent, build_feed
@@ -398,13 +400,22 @@ def test_overlaps_agrees_with_checking_every_interval(
 # --- round trip -----------------------------------------------------------------------------------
 
 
-def test_our_own_feed_reads_back_as_the_same_busy_times_less_the_cancelled() -> None:
+NOW = utc(2026, 1, 1)
+TRACKING = format_tracking_number(2026, 1234)  # 26-001234-C, with its check digit
+
+
+def feed_event(uid: str, starts_at: datetime, minutes: int, cancelled: bool = False) -> FeedEvent:
+    return FeedEvent(uid, starts_at, starts_at + timedelta(minutes=minutes), "مقابلة", "القاعة", "", 0, cancelled, NOW)
+
+
+def test_a_feed_built_here_reads_back_as_the_same_busy_times_less_the_cancelled() -> None:
+    # Written by our builder but with UIDs of the official's own events, so it is read as his calendar.
     events = [
-        FeedEvent("appointment-1@majlis", utc(2026, 1, 5, 6), utc(2026, 1, 5, 6, 20), "مقابلة", "القاعة", "", 0, False),
-        FeedEvent("appointment-2@majlis", utc(2026, 1, 5, 7), utc(2026, 1, 5, 7, 20), "ملغاة", "", "", 3, True),
-        FeedEvent("appointment-3@majlis", utc(2026, 2, 1, 9), utc(2026, 2, 1, 9, 40), "Visit", "", "…", 1, False),
+        feed_event("meeting-1@example.org", utc(2026, 1, 5, 6), 20),
+        feed_event("meeting-2@example.org", utc(2026, 1, 5, 7), 20, cancelled=True),
+        feed_event("meeting-3@example.org", utc(2026, 2, 1, 9), 40),
     ]
-    feed = build_feed(name="المجلس", events=events, now=utc(2026, 1, 1))
+    feed = build_feed(name="المجلس", events=events)
 
     found = busy_intervals(feed, window_start=WINDOW_START, window_end=WINDOW_END)
 
@@ -412,4 +423,67 @@ def test_our_own_feed_reads_back_as_the_same_busy_times_less_the_cancelled() -> 
         BusyInterval(event.starts_at, event.ends_at, event.summary, event.uid)
         for event in events
         if not event.cancelled
+    ]
+
+
+# --- Majlis's own audiences coming back -----------------------------------------------------------
+
+
+def test_majlis_audience_uids_are_recognised_by_shape_and_check_digit_whatever_the_domain() -> None:
+    assert busy.is_majlis_audience(audience_uid(TRACKING, "majlis@majlis.example"))
+    assert busy.is_majlis_audience(f"audience-{TRACKING}@old-domain.example")  # the mail domain was changed
+    assert busy.is_majlis_audience("appointment-17@majlis")  # the feeds' UID before they shared the invitations'
+    wrong_digit = TRACKING[:-1] + str((int(TRACKING[-1]) + 1) % 10)
+    assert not busy.is_majlis_audience(f"audience-{wrong_digit}@majlis.example")
+    assert not busy.is_majlis_audience("audience-12@example.org")
+    assert not busy.is_majlis_audience("appointment-17@clinic.example")
+    assert not busy.is_majlis_audience("040000008200E00074C5B7101A82E008000000001C1A2F1B@outlook.com")
+
+
+def test_majlis_own_feed_imported_as_the_officials_calendar_is_refused_as_holding_no_event_of_his() -> None:
+    ours = [
+        feed_event(audience_uid(TRACKING, "majlis@majlis.example"), utc(2026, 1, 5, 6), 8),
+        feed_event(audience_uid(format_tracking_number(2026, 1235), "majlis@majlis.example"), utc(2026, 1, 5, 7), 8),
+    ]
+
+    assert reason(build_feed(name="مقابلات المسؤول", events=ours)) == "no_events"
+
+
+def test_an_invitation_imported_as_the_officials_calendar_is_refused_too() -> None:
+    sent = invitation(
+        uid=audience_uid(TRACKING, "majlis@majlis.example"),
+        sequence=3,
+        method="REQUEST",
+        starts_at=utc(2026, 1, 5, 6),
+        ends_at=utc(2026, 1, 5, 6, 8),
+        summary="مقابلة",
+        location="القاعة",
+        description="",
+        organizer_email="majlis@majlis.example",
+        organizer_name="Majlis",
+        attendee_email="official@example.org",
+        attendee_name="",
+        stamp=NOW,
+    )
+
+    assert reason(sent) == "no_events"
+
+
+def test_our_audiences_merged_into_the_officials_calendar_by_another_program_are_left_out() -> None:
+    # As Google exports a calendar holding a copy of our feed: its own PRODID, no X- properties, our UIDs kept.
+    data = ics(
+        f"UID:{audience_uid(TRACKING, 'majlis@majlis.example')}\n"
+        "DTSTART:20260105T060000Z\nDTEND:20260105T060800Z\nSEQUENCE:3",
+        "UID:appointment-9@majlis\nDTSTART:20260105T070000Z\nDTEND:20260105T070800Z",
+        "UID:council-7@example.org\nDTSTART:20260105T080000Z\nDTEND:20260105T090000Z",
+        # A stranger's UID shaped like ours but failing the check digit is the official's commitment.
+        f"UID:audience-{TRACKING[:-1]}{(int(TRACKING[-1]) + 1) % 10}@example.org\n"
+        "DTSTART:20260106T080000Z\nDTEND:20260106T090000Z",
+    ).replace(b"PRODID:-//Tests//Busy//EN", b"PRODID:-//Google Inc//Google Calendar 70.9054//EN")
+
+    found = busy_intervals(data, window_start=WINDOW_START, window_end=WINDOW_END)
+
+    assert [(i.uid, i.starts_at) for i in found] == [
+        ("council-7@example.org", utc(2026, 1, 5, 8)),
+        (f"audience-{TRACKING[:-1]}{(int(TRACKING[-1]) + 1) % 10}@example.org", utc(2026, 1, 6, 8)),
     ]

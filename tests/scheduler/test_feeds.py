@@ -1,4 +1,5 @@
-"""The audience feeds calendar clients subscribe to, read back with icalendar; and their URL tokens."""
+"""The audience feeds calendar clients subscribe to, read back with icalendar; their URL tokens; and what they
+show of each request through moves and releases, on both databases."""
 
 from __future__ import annotations
 
@@ -6,13 +7,29 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import Calendar, Event, Timezone
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from scheduler.feeds import FeedEvent, build_feed, feed_token, token_valid
+from accounts.roles import Role
+from cases import service as cases
+from majlis.clock import RIYADH, FrozenClock
+from majlis.db import transaction
+from notify.models import OutboxMessage
+from scheduler import calendar, changes
+from scheduler.busy import BusyInterval
+from scheduler.feeds import FeedAudience, FeedEvent, audiences, build_feed, feed_token, token_valid
+from scheduler.models import Appointment, Slot
+from tests.factories import make_staff
+from tests.priority.test_triage import new_case, ready
+from tests.rooms.test_rooms import add_room
+from tests.scheduler.test_calendar import add, template
+from tests.scheduler.test_runs import URL, appointments, run, sunday_hall
 
-NOW = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
+PLACED = datetime(2025, 12, 20, 8, 0, tzinfo=UTC)
+RELEASED = datetime(2025, 12, 28, 11, 30, 15, tzinfo=UTC)
 LONG_ARABIC = "مقابلة صاحب المعالي مع وفد الغرفة التجارية الصناعية بالرياض لمناقشة المبادرات الجديدة للعام القادم"
 AUDIENCE = FeedEvent(
-    uid="appointment-17@majlis",
+    uid="audience-26-000017-6@majlis.example",
     starts_at=datetime(2026, 1, 5, 6, 0, tzinfo=UTC),
     ends_at=datetime(2026, 1, 5, 6, 20, tzinfo=UTC),
     summary=LONG_ARABIC,
@@ -20,9 +37,10 @@ AUDIENCE = FeedEvent(
     description="الطلب رقم ١٢٣٤\nيرجى الحضور قبل الموعد بعشر دقائق",
     sequence=2,
     cancelled=False,
+    stamp=PLACED,
 )
 CANCELLED = FeedEvent(
-    uid="appointment-18@majlis",
+    uid="audience-26-000018-4@majlis.example",
     starts_at=datetime(2026, 1, 5, 7, 0, tzinfo=UTC),
     ends_at=datetime(2026, 1, 5, 7, 20, tzinfo=UTC),
     summary="مقابلة ملغاة",
@@ -30,11 +48,12 @@ CANCELLED = FeedEvent(
     description="",
     sequence=5,
     cancelled=True,
+    stamp=RELEASED,
 )
 
 
 def feed(*events: FeedEvent) -> bytes:
-    return build_feed(name="مواعيد المجلس", events=events, now=NOW)
+    return build_feed(name="مواعيد المجلس", events=events)
 
 
 def parsed(data: bytes) -> Calendar:
@@ -72,7 +91,7 @@ def test_the_riyadh_timezone_is_defined_at_plus_three_without_daylight_saving() 
 def test_each_audience_carries_uid_stamp_riyadh_times_and_its_texts() -> None:
     audience = event(parsed(feed(AUDIENCE)), AUDIENCE.uid)
 
-    assert audience.stamp == NOW
+    assert audience.stamp == PLACED  # when the audience was placed, not when the feed was built
     assert audience["DTSTART"].params["TZID"] == "Asia/Riyadh"
     assert audience["DTEND"].params["TZID"] == "Asia/Riyadh"
     assert b"DTSTART;TZID=Asia/Riyadh:20260105T090000\r\n" in audience.to_ical()
@@ -90,6 +109,8 @@ def test_a_cancelled_audience_stays_in_the_feed_marked_cancelled_without_empty_t
 
     assert cancelled.status == "CANCELLED"
     assert cancelled.sequence == 5
+    assert cancelled.stamp == RELEASED
+    assert b"DTSTAMP:20251228T113015Z\r\n" in cancelled.to_ical()
     assert "LOCATION" not in cancelled
     assert "DESCRIPTION" not in cancelled
 
@@ -118,12 +139,14 @@ def test_an_empty_feed_is_still_a_valid_calendar() -> None:
 
 
 def test_naive_times_are_refused() -> None:
-    naive = FeedEvent("x@majlis", datetime(2026, 1, 5, 9), datetime(2026, 1, 5, 10), "", "", "", 0, False)
+    start, end = datetime(2026, 1, 5, 9), datetime(2026, 1, 5, 10)
+    naive = FeedEvent("x@majlis", start, end, "", "", "", 0, False, PLACED)
+    naive_stamp = FeedEvent("x@majlis", start.replace(tzinfo=UTC), end.replace(tzinfo=UTC), "", "", "", 0, False, start)
 
     with pytest.raises(ValueError, match="aware"):
         feed(naive)
     with pytest.raises(ValueError, match="aware"):
-        build_feed(name="x", events=[], now=datetime(2026, 1, 1))
+        feed(naive_stamp)
 
 
 # --- tokens ---------------------------------------------------------------------------------------
@@ -162,3 +185,146 @@ def test_tokens_are_url_safe_and_stable() -> None:
 def test_an_empty_secret_is_refused() -> None:
     with pytest.raises(ValueError, match="secret"):
         feed_token("", "official")
+
+
+# --- what the feeds show, on both databases ------------------------------------------------------
+
+Sessions = async_sessionmaker[AsyncSession]
+WINDOW = (datetime(2026, 11, 1, tzinfo=RIYADH), datetime(2027, 3, 1, tzinfo=RIYADH))
+
+
+async def shown(sessions: Sessions, room_id: int | None = None) -> list[FeedAudience]:
+    async with sessions() as session:
+        return await audiences(session=session, start=WINDOW[0], end=WINDOW[1], room_id=room_id)
+
+
+async def move(sessions: Sessions, clock: FrozenClock, appointment_id: int, slot: Slot, actor: int) -> Appointment:
+    async with transaction(sessions) as session:
+        return await changes.move_appointment(
+            session=session,
+            clock=clock,
+            appointment_id=appointment_id,
+            to_slot_id=slot.id,
+            actor_id=actor,
+            change_reason="new_information",
+            change_text="طلب المستفيد موعدًا آخر",
+            status_url=URL,
+        )
+
+
+async def official_busy(sessions: Sessions, clock: FrozenClock, starts_at: datetime, ends_at: datetime) -> None:
+    async with transaction(sessions) as session:
+        await changes.import_busy_times(
+            session=session,
+            clock=clock,
+            actor_id=None,
+            busy=[BusyInterval(starts_at, ends_at, "اجتماع", "council@example.org")],
+            status_url=URL,
+        )
+
+
+async def invitation_sequences(sessions: Sessions, number: str) -> list[tuple[str, int]]:
+    """The e-mail invitations written for a request, in order: ("invite" or "uninvite", SEQUENCE)."""
+    async with sessions() as session:
+        case = await cases.find_by_tracking_number(session=session, tracking_number=number)
+        assert case is not None
+        rows = await session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.case_id == case.id, OutboxMessage.purpose.like("%invite:%"))
+            .order_by(OutboxMessage.id)
+        )
+        return [(row.purpose.split(":")[0], int(row.payload["invitation"]["sequence"])) for row in rows]
+
+
+async def test_a_request_stays_one_event_whose_sequence_rises_with_every_move_as_its_invitations_do(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    await sunday_hall(sessions, clock, weeks=3)
+    desk = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    protocol = (await make_staff(sessions, clock, Role.PROTOCOL, "protocol")).id
+    number = await new_case(sessions, clock)
+    await ready(sessions, clock, desk, number)
+    await run(sessions, clock)
+    [placed] = await shown(sessions)
+    assert (placed.tracking_number, placed.place) == (number, "قاعة المجلس")
+    assert (placed.starts_at, placed.sequence, placed.cancelled) == (
+        datetime(2026, 11, 29, 10, tzinfo=RIYADH),
+        0,
+        False,
+    )
+    assert placed.stamp == clock.now()
+
+    # Moved by hand to the session's last slot: the row is replaced, the request's event is not.
+    clock.advance(timedelta(hours=1))
+    async with sessions() as session:
+        last = await session.scalar(
+            select(Slot).where(Slot.starts_at < datetime(2026, 11, 30, tzinfo=RIYADH)).order_by(Slot.starts_at.desc())
+        )
+    assert last is not None
+    await move(sessions, clock, (await appointments(sessions))[number].id, last, protocol)
+    [moved] = await shown(sessions)
+    assert (moved.tracking_number, moved.starts_at, moved.cancelled) == (number, last.starts_at, False)
+    assert moved.sequence > placed.sequence
+    assert moved.stamp == clock.now()
+
+    # The official turns out busy then: released, told, and placed again in the seat it left, still one event.
+    clock.advance(timedelta(hours=1))
+    await official_busy(sessions, clock, last.starts_at, last.ends_at)
+    [again] = await shown(sessions)
+    assert (again.starts_at, again.cancelled) == (placed.starts_at, False)
+    assert again.sequence > moved.sequence
+    # The invitations count alike: placed 0; moved (a release and a new row with `sequence` 1) 3;
+    # released 4; placed again 5, which the feed shows.
+    assert await invitation_sequences(sessions, number) == [
+        ("invite", 0),
+        ("invite", 3),
+        ("uninvite", 4),
+        ("invite", 5),
+    ]
+    assert again.sequence == 5
+
+
+async def test_a_released_audience_stays_cancelled_and_a_room_it_left_shows_it_cancelled(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    hall = await add_room(sessions, clock, name="قاعة المجلس", kind="audience_hall", capacity="40")
+    annex = await add_room(sessions, clock, name="القاعة الملحقة", kind="audience_hall", capacity="40")
+    await add(sessions, clock, template((hall.id,)))
+    await add(sessions, clock, template((annex.id,), weekday="0"))  # Mondays
+    async with transaction(sessions) as session:
+        await calendar.generate_sessions(session=session, clock=clock, weeks=2)
+    desk = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    protocol = (await make_staff(sessions, clock, Role.PROTOCOL, "protocol")).id
+    number = await new_case(sessions, clock)
+    await ready(sessions, clock, desk, number)
+    await run(sessions, clock)
+    sunday = datetime(2026, 11, 29, 10, tzinfo=RIYADH)
+    monday = datetime(2026, 11, 30, 10, tzinfo=RIYADH)
+    async with sessions() as session:
+        annex_slot = await session.scalar(select(Slot).where(Slot.room_id == annex.id, Slot.starts_at == monday))
+    assert annex_slot is not None
+    await move(sessions, clock, (await appointments(sessions))[number].id, annex_slot, protocol)
+
+    [official] = await shown(sessions)
+    [left] = await shown(sessions, hall.id)
+    [arrived] = await shown(sessions, annex.id)
+    assert (official.starts_at, official.place, official.cancelled) == (monday, "القاعة الملحقة", False)
+    assert arrived == official
+    assert (left.starts_at, left.place, left.cancelled) == (sunday, "قاعة المجلس", True)
+    assert left.sequence == official.sequence and left.stamp == official.stamp
+
+    # Busy through every session: released with no seat left, the audience stays in the feeds, cancelled.
+    clock.advance(timedelta(minutes=5))
+    await official_busy(sessions, clock, datetime(2026, 11, 28, tzinfo=RIYADH), datetime(2026, 12, 31, tzinfo=RIYADH))
+    assert await appointments(sessions) == {}
+    [official_now] = await shown(sessions)
+    [arrived_now] = await shown(sessions, annex.id)
+    [left_now] = await shown(sessions, hall.id)
+    assert (official_now.starts_at, official_now.cancelled) == (monday, True)
+    assert official_now.sequence == official.sequence + 1
+    assert official_now.stamp == clock.now()
+    assert arrived_now == official_now
+    assert (left_now.starts_at, left_now.cancelled, left_now.sequence) == (sunday, True, official_now.sequence)
+    # Outside the window nothing shows.
+    async with sessions() as session:
+        assert await audiences(session=session, start=WINDOW[1], end=WINDOW[1] + timedelta(days=30)) == []
