@@ -49,7 +49,7 @@ test: system-deps install-test lint ## lint, then the whole suite on SQLite and 
 	$(BIN)/pytest
 
 translations: install-test ## extract the texts people read and merge them into the catalogs
-	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k N_ --no-location --sort-output --omit-header -o web/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k N_ -k NP_:1c,2 --no-location --sort-output --omit-header -o web/translations/messages.pot .
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --omit-header
 
 bench: install-test ## run the intake benchmark (see docs/benchmarks.md)

@@ -16,6 +16,25 @@ from majlis.numbers import whole_number
 from rooms.models import BranchSite, Room, RoomKind, RosterEntry
 
 MAX_CAPACITY = 500
+# Who runs a video room, by its kind: (role, gender). Women's rooms: women of the women's section. Men's rooms:
+# men of protocol staff (there is no men's section; see docs/architecture.md). Other rooms: any member of staff.
+VIDEO_ROOM_STAFF: dict[RoomKind, tuple[Role, str]] = {
+    RoomKind.WOMEN_VIDEO: (Role.WOMEN_SECTION, "female"),
+    RoomKind.MEN_VIDEO: (Role.PROTOCOL, "male"),
+}
+_WRONG_STAFF = {
+    RoomKind.WOMEN_VIDEO: (
+        "not_women_section",
+        N_("A women's-section room is run by women of the women's section."),
+    ),
+    RoomKind.MEN_VIDEO: ("not_men_room_staff", N_("A men's video room is run by men of the protocol staff.")),
+}
+
+
+def may_run(room: Room, *, role: Role, gender: str) -> bool:
+    """Whether a member of staff of this role and gender may be on the room's roster and run it."""
+    wanted = VIDEO_ROOM_STAFF.get(room.kind)
+    return wanted is None or (role, gender) == wanted
 
 
 async def branches(*, session: AsyncSession) -> list[BranchSite]:
@@ -119,7 +138,8 @@ async def put_on_duty(
 ) -> RosterEntry:
     """Puts a member of staff on a room's roster for a day.
 
-    Women's-section rooms are run by women of the women's section: anyone else is refused.
+    Women's-section rooms are run by women of the women's section, men's video rooms by men of the protocol
+    staff: anyone else is refused (`may_run`).
     """
     errors: list[FieldError] = []
     room = await session.get(Room, room_id)
@@ -128,16 +148,9 @@ async def put_on_duty(
         errors.append(FieldError("room", "unknown", N_("{field} is not one of the rooms.")))
     if staff is None or not staff.is_active:
         errors.append(FieldError("staff", "unknown", N_("{field} is not an active member of staff.")))
-    elif (
-        room is not None
-        and room.kind is RoomKind.WOMEN_VIDEO
-        and (staff.role is not Role.WOMEN_SECTION or staff.gender != "female")
-    ):
-        errors.append(
-            FieldError(
-                "staff", "not_women_section", N_("A women's-section room is run by women of the women's section.")
-            )
-        )
+    elif room is not None and not may_run(room, role=staff.role, gender=staff.gender):
+        code, message = _WRONG_STAFF[room.kind]
+        errors.append(FieldError("staff", code, message))
     if ends <= starts:
         errors.append(FieldError("ends", "before_start", N_("The end of duty must be after its start.")))
     if (

@@ -76,8 +76,13 @@ def details(**overrides: Any) -> RequestDetails:
 
 
 async def make_staff(
-    sessions: async_sessionmaker[AsyncSession], clock: Clock, role: Role, username: str | None = None
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    role: Role,
+    username: str | None = None,
+    gender: str | None = None,
 ) -> StaffUser:
+    """A member of staff; a woman in the women's section, a man elsewhere, unless `gender` says otherwise."""
     async with transaction(sessions) as session:
         return await accounts.create_user(
             session=session,
@@ -85,7 +90,7 @@ async def make_staff(
             username=username or role.value.replace("_", ""),
             full_name=f"Staff {role.value}",
             role=role,
-            gender="female" if role is Role.WOMEN_SECTION else "male",
+            gender=gender or ("female" if role is Role.WOMEN_SECTION else "male"),
             password=PASSWORD,
         )
 

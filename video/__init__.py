@@ -1,1 +1,1 @@
-"""Video audiences: the official's console calls a women's-section room; signalling and the audience's record."""
+"""Video audiences: the official's console calls a video room; signalling and the audience's record."""

@@ -34,7 +34,8 @@ Thumbnail = npt.NDArray[np.float32]
 # --- What is wrong, in the order of importance --------------------------------------------------------------------
 # The order of this dict is the order problems are listed in (most important first): nothing at all arriving, then
 # what makes the person unseeable or unheard, then what makes them poorly seen or heard, then what merely degrades.
-# The Arabic addresses the reader in the feminine: the staff of the rooms (women's section) read it.
+# The Arabic addresses the reader in the feminine: the staff of the women's rooms (women's section) read it;
+# PROBLEMS_TO_MEN below says the same to the men who run the men's rooms.
 PROBLEMS: dict[str, tuple[str, str]] = {
     "no_video": (
         "لا تصل صورة من الكاميرا؛ تأكّدي من توصيل الكاميرا ومن السماح للمتصفح باستخدامها.",
@@ -92,6 +93,26 @@ PROBLEMS: dict[str, tuple[str, str]] = {
         "الصورة متقطّعة (إطارات قليلة في الثانية)؛ أغلقي البرامج الأخرى وتأكّدي من جودة الاتصال بالإنترنت.",
         "The picture is jerky (too few frames a second); close other programs and check the internet connection.",
     ),
+}
+_ARABIC_TO_MEN = {
+    "no_video": "لا تصل صورة من الكاميرا؛ تأكّد من توصيل الكاميرا ومن السماح للمتصفح باستخدامها.",
+    "no_audio": "لا يصل صوت من الميكروفون؛ تأكّد من توصيل الميكروفون ومن السماح للمتصفح باستخدامه.",
+    "black": "الصورة سوداء؛ تأكّد من أن غطاء الكاميرا مفتوح وأنها غير مستخدمة في برنامج آخر.",
+    "mic_silent": "الميكروفون صامت؛ تأكّد من أنه غير مكتوم وأنه الميكروفون المختار في المتصفح.",
+    "frozen": "الصورة متجمّدة لا تتغيّر؛ أعد تشغيل الكاميرا أو أعد تحميل الصفحة.",
+    "too_dark": "الصورة مظلمة جداً؛ أضئ الغرفة أو وجّه الضوء نحو الوجه.",
+    "overexposed": "الصورة ساطعة أكثر من اللازم؛ خفّف الإضاءة أو أبعد الكاميرا عن النافذة والضوء المباشر.",
+    "no_face": "لا يظهر وجه في الصورة؛ تأكّد من أن الجالس أمام الكاميرا يواجهها وأن وجهه ظاهر كاملاً.",
+    "mic_too_quiet": "صوت الميكروفون منخفض جداً؛ قرّب الميكروفون من المتحدث أو ارفع مستوى الصوت.",
+    "face_off_centre": "الوجه ليس في وسط الصورة؛ حرّك الكاميرا أو الكرسي حتى يصبح الوجه في الوسط.",
+    "out_of_focus": "الصورة غير واضحة؛ امسح عدسة الكاميرا وتأكّد من ضبط تركيزها.",
+    "mic_clipping": "صوت الميكروفون عالٍ إلى حدّ التشويش؛ أبعد الميكروفون قليلاً أو اخفض مستوى الصوت.",
+    "low_resolution": "دقّة الصورة منخفضة؛ استخدم كاميرا أفضل أو تأكّد من جودة الاتصال بالإنترنت.",
+    "low_frame_rate": "الصورة متقطّعة (إطارات قليلة في الثانية)؛ أغلق البرامج الأخرى وتأكّد من جودة الاتصال بالإنترنت.",
+}
+PROBLEMS_TO_MEN: dict[str, tuple[str, str]] = {
+    code: (_ARABIC_TO_MEN[code], english.replace("and her whole face", "and his whole face"))
+    for code, (_arabic, english) in PROBLEMS.items()
 }
 _RANK = {code: rank for rank, code in enumerate(PROBLEMS)}
 

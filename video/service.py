@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts import service as accounts
 from accounts.roles import Role
 from cases import service as cases
 from cases.models import Case, CaseStatus, StatusChange
@@ -148,9 +149,17 @@ async def video_audiences_today(
 
 
 async def may_hold_room(*, session: AsyncSession, clock: Clock, staff_id: int, role: Role, room_id: int) -> bool:
-    """Whether this member of staff may speak for the room: on its roster today, or any of the women's
-    section when the room has no roster today."""
-    if role is not Role.WOMEN_SECTION:
+    """Whether this member of staff (signed in with this role) may speak for the video room: one of those who run
+    rooms of its kind (`rooms.may_run`: women of the women's section for a women's room, men of protocol for a
+    men's room), and on its roster today when it has one."""
+    room = await rooms.get_room(session=session, room_id=room_id)
+    staff = await accounts.get_user(session=session, user_id=staff_id)
+    if (
+        room is None
+        or room.kind not in rooms.VIDEO_ROOM_STAFF
+        or staff is None
+        or not rooms.may_run(room, role=role, gender=staff.gender)
+    ):
         return False
     entries = [e for e in await rooms.roster_for_day(session=session, day=today(clock).date()) if e.room_id == room_id]
     return not entries or any(e.staff_id == staff_id for e in entries)

@@ -38,6 +38,21 @@ class Catalogs:
         text = translations.gettext(message)
         return text.format(**params) if params else text
 
+    def pgettext(self, language: str, context: str, message: str, **params: object) -> str:
+        """The message as said in this context (its msgctxt), with {placeholders} filled.
+
+        English says some things alike that Arabic says in two ways: "the applicant" and "check" are feminine
+        in a women's-section room and masculine in a men's room.
+        """
+        translations = self._by_language.get(language) or self._by_language["en"]
+        text = str(translations.pgettext(context, message))  # typed `object` by Babel, a str in fact
+        return text.format(**params) if params else text
+
+
+def NP_(context: str, message: str) -> tuple[str, str]:
+    """Marks a message and its context (msgctxt) for extraction, without translating it here."""
+    return context, message
+
 
 def pick_language(*, query: str | None, cookie: str | None, accept: str | None, default: str) -> str:
     """The language asked for, first by switch, then by cookie, then by the browser."""

@@ -14,6 +14,7 @@ from rooms import service as rooms
 from rooms.models import RoomKind
 from scheduler import views
 from scheduler.calendar import clock_time
+from video import service as video
 from web import labels
 from web.auth import requires, signed_in_user
 from web.feeds import room_feed_url
@@ -85,9 +86,14 @@ async def _room_day(request: web.Request, errors: dict[str, str] | None = None, 
     day = _day(request)
     roster = [r for r in await rooms.roster_for_day(session=session, day=day) if r.room_id == room.id]
     staff = await accounts.names_by_id(session=session, ids={r.staff_id for r in roster})
-    eligible = await accounts.users_with_role(
-        session=session, role=Role.WOMEN_SECTION if room.kind.value == "women_video" else Role.PROTOCOL
-    )
+    eligible = [
+        member
+        for member in await accounts.users_with_role(
+            session=session, role=Role.WOMEN_SECTION if room.kind.value == "women_video" else Role.PROTOCOL
+        )
+        if rooms.may_run(room, role=member.role, gender=member.gender)
+    ]
+    user = signed_in_user(request)
     context = {
         "room": room,
         "day": day,
@@ -101,6 +107,10 @@ async def _room_day(request: web.Request, errors: dict[str, str] | None = None, 
         "errors": errors or {},
         "values": {},
         "feed_url": room_feed_url(request, room.id),
+        # A link to the room's console for who may hold it today (women's rooms: the section; men's: protocol).
+        "holds_console": await video.may_hold_room(
+            session=session, clock=request.app[CLOCK], staff_id=user.id, role=user.role, room_id=room.id
+        ),
     }
     return render(request, "protocol/room_day.html", context, status=status)
 

@@ -1,4 +1,4 @@
-"""The pre-call check of a women's-section room over HTTP, and protocol's view of rooms with recurring problems.
+"""The pre-call check of a video room over HTTP, and protocol's view of rooms with recurring problems.
 
 The room console (web/static/room_check.js) posts its offer as JSON with the
 X-CSRF-Token header, gets the server's answer, then polls the check until it is
@@ -18,16 +18,16 @@ from aiohttp import web
 from accounts.roles import Role
 from majlis.db import transaction
 from rooms import service as rooms
-from rooms.models import Room
+from rooms.models import Room, RoomKind
 from video import room_check_records as records
 from video import service as video
-from video.analysis import PROBLEMS, Verdict
+from video.analysis import PROBLEMS, PROBLEMS_TO_MEN, Verdict
 from video.models import RoomCheck
 from video.room_check import CheckRefused, CheckState, RoomChecks
 from web.auth import requires, signed_in_user
 from web.keys import CLOCK, DB, LANGUAGE, ROOM_CHECKS, SESSIONS, SETTINGS
 from web.pages import render
-from web.video_pages import _room_for
+from web.video_pages import ROOM_ROLES, _room_for
 
 routes = web.RouteTableDef()
 
@@ -50,6 +50,11 @@ _INPUT_ERRORS: dict[str, tuple[str, str]] = {
     ),
 }
 _REFUSAL_STATUS = {"busy": 503, "room_busy": 409, "closed": 503, "bad_sdp": 422, "no_video": 422}
+# The Arabic above that asks the reader to act is feminine (the women's section); to the men of a men's room:
+_ARABIC_TO_MEN = {
+    "busy": "يجري الآن أكثر من فحص على الخادم. انتظر قليلاً ثم أعد المحاولة.",
+    "check_failed": "تعذر إكمال الفحص على الخادم. أعد المحاولة.",
+}
 
 
 async def room_checks_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -80,21 +85,26 @@ def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(room_checks_ctx)
 
 
-def _error(request: web.Request, status: int, code: str, arabic: str, english: str) -> web.Response:
+def _error(
+    request: web.Request, status: int, code: str, arabic: str, english: str, room: Room | None = None
+) -> web.Response:
+    if room is not None and room.kind is RoomKind.MEN_VIDEO:
+        arabic = _ARABIC_TO_MEN.get(code, arabic)
     messages = {"ar": arabic, "en": english}
     body = {"error": code, "message": messages.get(request[LANGUAGE], english), "messages": messages}
     return web.json_response(body, status=status, headers={"Cache-Control": "no-store"})
 
 
-def _input_error(request: web.Request, status: int, code: str) -> web.Response:
-    return _error(request, status, code, *_INPUT_ERRORS[code])
+def _input_error(request: web.Request, status: int, code: str, room: Room | None = None) -> web.Response:
+    return _error(request, status, code, *_INPUT_ERRORS[code], room=room)
 
 
-def problems(codes: list[str]) -> list[dict[str, str]]:
-    """Each problem's code with its Arabic and English text, in the order found."""
+def problems(codes: list[str], room: Room | None = None) -> list[dict[str, str]]:
+    """Each problem's code with its Arabic and English text, in the order found (as said to the room's staff)."""
+    texts = PROBLEMS_TO_MEN if room is not None and room.kind is RoomKind.MEN_VIDEO else PROBLEMS
     found = []
     for code in codes:
-        arabic, english = PROBLEMS.get(code, (code, code))
+        arabic, english = texts.get(code, (code, code))
         found.append({"code": code, "message_ar": arabic, "message_en": english})
     return found
 
@@ -103,21 +113,21 @@ def _snapshot_url(room_id: int, record_id: int) -> str:
     return f"/rooms/{room_id}/checks/{record_id}/snapshot.jpg"
 
 
-def _record_json(record: RoomCheck | records.CheckSummary, has_snapshot: bool) -> dict[str, Any]:
+def _record_json(record: RoomCheck | records.CheckSummary, has_snapshot: bool, room: Room) -> dict[str, Any]:
     return {
         "check_id": str(record.id),
         "record_id": record.id,
         "state": "done",
         "at": record.at.isoformat(),
         "passed": record.passed,
-        "problems": problems(list(record.reasons)),
+        "problems": problems(list(record.reasons), room),
         "measures": record.measures,
         "snapshot_url": _snapshot_url(record.room_id, record.id) if has_snapshot else None,
     }
 
 
 @routes.post("/rooms/{room_id:\\d+}/check")
-@requires(Role.WOMEN_SECTION)
+@requires(*ROOM_ROLES)
 async def start_check(request: web.Request) -> web.Response:
     """Answers the room's offer (camera and microphone, sendonly) and starts judging them: {check_id, sdp}."""
     room = await _room_for(request)
@@ -136,7 +146,8 @@ async def start_check(request: web.Request) -> web.Response:
     try:
         started = await request.app[ROOM_CHECKS].start(room_id=room.id, offer_sdp=sdp, by_id=by_id)
     except CheckRefused as exc:
-        return _error(request, _REFUSAL_STATUS.get(exc.code, 422), exc.code, exc.message_ar, exc.message_en)
+        status = _REFUSAL_STATUS.get(exc.code, 422)
+        return _error(request, status, exc.code, exc.message_ar, exc.message_en, room)
     answer = {"check_id": started.id, "sdp": started.answer_sdp, "seconds": request.app[ROOM_CHECKS].seconds}
     return web.json_response(answer, headers={"Cache-Control": "no-store"})
 
@@ -158,7 +169,7 @@ async def _find(request: web.Request, room: Room) -> CheckState | RoomCheck | No
 
 
 @routes.get(f"/rooms/{{room_id:\\d+}}/checks/{_CHECK_ID}")
-@requires(Role.WOMEN_SECTION)
+@requires(*ROOM_ROLES)
 async def check_result(request: web.Request) -> web.Response:
     """{state: "running"} while the check runs; then the verdict with each problem in Arabic and English."""
     room = await _room_for(request)
@@ -166,14 +177,15 @@ async def check_result(request: web.Request) -> web.Response:
     if found is None:
         return _input_error(request, 404, "no_check")
     if isinstance(found, RoomCheck):
-        return web.json_response(_record_json(found, found.snapshot is not None), headers={"Cache-Control": "no-store"})
+        body = _record_json(found, found.snapshot is not None, room)
+        return web.json_response(body, headers={"Cache-Control": "no-store"})
     if found.state == "running":
         return web.json_response({"check_id": found.id, "state": "running"}, headers={"Cache-Control": "no-store"})
-    return _input_error(request, 500, "check_failed")
+    return _input_error(request, 500, "check_failed", room)
 
 
 @routes.get(f"/rooms/{{room_id:\\d+}}/checks/{_CHECK_ID}/snapshot.jpg")
-@requires(Role.WOMEN_SECTION)
+@requires(*ROOM_ROLES)
 async def check_snapshot(request: web.Request) -> web.Response:
     """The picture the check judged (JPEG); never kept by browsers or proxies."""
     room = await _room_for(request)
@@ -184,13 +196,13 @@ async def check_snapshot(request: web.Request) -> web.Response:
 
 
 @routes.get("/rooms/{room_id:\\d+}/checks")
-@requires(Role.WOMEN_SECTION)
+@requires(*ROOM_ROLES)
 async def checks_today(request: web.Request) -> web.Response:
     """The room's checks today, newest first."""
     room = await _room_for(request)
     day = video.today(request.app[CLOCK]).date()
     found = await records.latest_checks(session=request[DB], room_id=room.id, day=day)
-    body = {"day": day.isoformat(), "checks": [_record_json(c, c.has_snapshot) for c in found]}
+    body = {"day": day.isoformat(), "checks": [_record_json(c, c.has_snapshot, room) for c in found]}
     return web.json_response(body, headers={"Cache-Control": "no-store"})
 
 

@@ -10,7 +10,6 @@ from cases import service as cases
 from majlis.errors import DomainError
 from notify import outbox
 from rooms import service as rooms
-from rooms.models import RoomKind
 from video import service as video
 from web import labels
 from web.auth import ALL_STAFF, current_user, requires, sign_in_policy, signed_in_user
@@ -19,6 +18,7 @@ from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import see_other
 from web.pages import render
 from web.security import SESSION_COOKIE, cookie_flags, safe_local_path
+from web.video_pages import ROOM_ROLES
 
 routes = web.RouteTableDef()
 
@@ -93,11 +93,11 @@ async def staff_home(request: web.Request) -> web.Response:
     session = request[DB]
     counts = await cases.count_by_status(session=session)
     user = signed_in_user(request)
-    # The women's section starts from the video rooms it may run today (their consoles).
+    # Those who run video rooms (the women's section, protocol's men) start from the rooms they may run today.
     video_rooms = []
-    if user.role is Role.WOMEN_SECTION:
+    if user.role in ROOM_ROLES:
         for room in await rooms.rooms(session=session, active_only=True):
-            if room.kind is RoomKind.WOMEN_VIDEO and await video.may_hold_room(
+            if room.kind in rooms.VIDEO_ROOM_STAFF and await video.may_hold_room(
                 session=session, clock=request.app[CLOCK], staff_id=user.id, role=user.role, room_id=room.id
             ):
                 video_rooms.append(room)

@@ -1,4 +1,4 @@
-"""The video audience pages: the official's console, the women's-section room console and the room screen.
+"""The video audience pages: the official's console, the console of a video room (women's or men's) and its screen.
 
 The pages give the browser what it needs in data-* attributes (the Content
 Security Policy allows no inline script): the signalling tokens of the signed-in
@@ -24,6 +24,7 @@ from video.tokens import Side, VideoTokens
 from web import labels
 from web.auth import requires, signed_in_user
 from web.errors import domain_message
+from web.i18n import NP_, Catalogs
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS, VIDEO_HUB, VIDEO_TOKENS
 from web.middleware import error_response, see_other
 from web.pages import render
@@ -49,6 +50,44 @@ VIDEO_STATES = {
     VideoState.ENDED: N_("Ended"),
 }
 DIRECTIVE_LIMIT = 4000
+# The roles that run video rooms (the women's section its rooms, protocol the men's); video.may_hold_room decides
+# which member may hold which room today.
+ROOM_ROLES = tuple(dict.fromkeys(role for role, _gender in rooms.VIDEO_ROOM_STAFF.values()))
+# What the room's pages say about the applicant and to the staff. Arabic says it in the feminine in a women's-section
+# room (the plain message) and in the masculine in a men's room (the same English, in the context "men's room").
+ROOM_WORDS: dict[str, tuple[str, tuple[str, str]]] = {
+    "present": (N_("Applicant present"), NP_("men's room", "Applicant present")),
+    "open_screen": (
+        N_("Open the screen facing the applicant"),
+        NP_("men's room", "Open the screen facing the applicant"),
+    ),
+    "check_in": (N_("Check the applicant in"), NP_("men's room", "Check the applicant in")),
+    "checked_in": (N_("The applicant is checked in."), NP_("men's room", "The applicant is checked in.")),
+    "consents": (
+        N_("The applicant consents to recording"),
+        NP_("men's room", "The applicant consents to recording"),
+    ),
+    "consented": (
+        N_("The applicant consented to recording."),
+        NP_("men's room", "The applicant consented to recording."),
+    ),
+    "check_start": (N_("Check camera and microphone"), NP_("men's room", "Check camera and microphone")),
+    "check_running": (
+        N_("Checking… sit facing the camera and speak for a few seconds."),
+        NP_("men's room", "Checking… sit facing the camera and speak for a few seconds."),
+    ),
+    "stay_seated": (
+        N_("Please stay seated; the official will appear on this screen."),
+        NP_("men's room", "Please stay seated; the official will appear on this screen."),
+    ),
+}
+
+
+def room_words(catalogs: Catalogs, language: str, kind: RoomKind) -> dict[str, str]:
+    """ROOM_WORDS as said in a room of this kind."""
+    if kind is RoomKind.MEN_VIDEO:
+        return {key: catalogs.pgettext(language, *men) for key, (_women, men) in ROOM_WORDS.items()}
+    return {key: catalogs.gettext(language, women) for key, (women, _men) in ROOM_WORDS.items()}
 
 
 def _tokens(request: web.Request) -> VideoTokens:
@@ -66,8 +105,8 @@ async def _tell_consoles(request: web.Request) -> None:
         request.app[VIDEO_HUB].changed()
 
 
-def _video_texts(request: web.Request) -> dict[str, str]:
-    """Texts video.js and consoles.js show, translated, for data-* attributes."""
+def _video_texts(request: web.Request, room: Room | None = None) -> dict[str, str]:
+    """Texts video.js and consoles.js show, translated, for data-* attributes (as said in the room, if given)."""
     catalogs, language = request.app[CATALOGS], request[LANGUAGE]
     texts = {
         "connecting": N_("Connecting…"),
@@ -92,6 +131,8 @@ def _video_texts(request: web.Request) -> dict[str, str]:
     found["data-state-ended"] = catalogs.gettext(language, N_("Ended"))
     found["data-t-replaced"] = catalogs.gettext(language, N_("Opened in another window"))
     found["data-waiting-label"] = catalogs.gettext(language, N_("Waiting"))
+    if room is not None:
+        found["data-state-present"] = room_words(catalogs, language, room.kind)["present"]
     return found
 
 
@@ -120,6 +161,11 @@ async def _official_console(
         "video_states": VIDEO_STATES,
         "ice_servers": _ice_servers(request),
         "texts": _video_texts(request),
+        # "Applicant present" as said of each kind of room (the feminine of the page's texts is the women's room's).
+        "present_by_kind": {
+            kind: room_words(request.app[CATALOGS], request[LANGUAGE], kind)["present"]
+            for kind in rooms.VIDEO_ROOM_STAFF
+        },
         "recording_allowed": request.app[SETTINGS].video_recording_allowed,
         "errors": errors or {},
         "values": values or {},
@@ -180,10 +226,10 @@ async def record_outcome(request: web.Request) -> web.Response:
 
 
 async def _room_for(request: web.Request) -> Room:
-    """The women's-section room of the address, if the signed-in member may run it today (404 / 403 otherwise)."""
+    """The video room of the address, if the signed-in member may run it today (404 / 403 otherwise)."""
     session, clock = request[DB], request.app[CLOCK]
     room = await rooms.get_room(session=session, room_id=int(request.match_info["room_id"]))
-    if room is None or room.kind is not RoomKind.WOMEN_VIDEO:
+    if room is None or room.kind not in rooms.VIDEO_ROOM_STAFF:
         raise web.HTTPNotFound()
     user = signed_in_user(request)
     if not await video.may_hold_room(session=session, clock=clock, staff_id=user.id, role=user.role, room_id=room.id):
@@ -212,13 +258,14 @@ def _room_context(request: web.Request, room: Room, items: list[video.AudienceIt
         "room_states": ROOM_STATES,
         "video_states": VIDEO_STATES,
         "ice_servers": _ice_servers(request),
-        "texts": _video_texts(request),
+        "texts": _video_texts(request, room),
+        "words": room_words(request.app[CATALOGS], request[LANGUAGE], room.kind),
         "recording_allowed": request.app[SETTINGS].video_recording_allowed,
     }
 
 
 @routes.get("/rooms/{room_id:\\d+}/console")
-@requires(Role.WOMEN_SECTION)
+@requires(*ROOM_ROLES)
 async def room_console(request: web.Request) -> web.Response:
     """Today's appointments of the room, the check-in, the device check, ready, and the emergency end."""
     room = await _room_for(request)
@@ -227,16 +274,16 @@ async def room_console(request: web.Request) -> web.Response:
 
 
 @routes.get("/rooms/{room_id:\\d+}/screen")
-@requires(Role.WOMEN_SECTION)
+@requires(*ROOM_ROLES)
 async def room_screen(request: web.Request) -> web.Response:
-    """The display facing the applicant: her expected time, then the official; nothing to touch."""
+    """The display facing the applicant: the expected time, then the official; nothing to touch."""
     room = await _room_for(request)
     items = await video.video_audiences_today(session=request[DB], clock=request.app[CLOCK], room_id=room.id)
     return render(request, "video/room_screen.html", _room_context(request, room, items))
 
 
 @routes.post("/rooms/{room_id:\\d+}/audiences/{audience_id:\\d+}/check-in")
-@requires(Role.WOMEN_SECTION)
+@requires(*ROOM_ROLES)
 async def check_in(request: web.Request) -> web.Response:
     room = await _room_for(request)
     session = request[DB]
@@ -252,9 +299,9 @@ async def check_in(request: web.Request) -> web.Response:
 
 
 @routes.post("/rooms/{room_id:\\d+}/audiences/{audience_id:\\d+}/consent")
-@requires(Role.WOMEN_SECTION)
+@requires(*ROOM_ROLES)
 async def record_consent(request: web.Request) -> web.Response:
-    """The applicant consents to the recording of her audience; taken only where recording is allowed."""
+    """The applicant consents to the recording of the audience; taken only where recording is allowed."""
     room = await _room_for(request)
     if not request.app[SETTINGS].video_recording_allowed:
         return error_response(request, 409, N_("Recording is not allowed on this system."))

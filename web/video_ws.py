@@ -15,6 +15,7 @@ from video.ice import ice_servers_from_settings
 from video.tokens import VideoTokens
 from web.auth import requires
 from web.keys import CLOCK, DB, ENGINE, SESSIONS, SETTINGS, VIDEO_HUB, VIDEO_TOKENS
+from web.video_pages import ROOM_ROLES
 
 routes = web.RouteTableDef()
 
@@ -89,7 +90,7 @@ async def video_socket(request: web.Request) -> web.WebSocketResponse:
 
 
 @routes.get("/ws/consoles")
-@requires(Role.OFFICIAL, Role.WOMEN_SECTION)
+@requires(Role.OFFICIAL, *ROOM_ROLES)
 async def consoles_socket(request: web.Request) -> web.WebSocketResponse:
     """Live room states and the day's video queue, for the official's and the rooms' consoles."""
     # The sign-in check opened a transaction; a long-lived socket must not hold it (SQLite's write lock).

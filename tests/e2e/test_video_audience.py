@@ -1,5 +1,6 @@
 """A video audience in two real Chromium pages: the room checks its devices and is ready, the official calls,
-both sides decode the other's video (Chromium's fake camera), the official ends the call and records the outcome."""
+both sides decode the other's video (Chromium's fake camera), the official ends the call and records the outcome.
+The same flow from a women's-section room and from a men's room run by the protocol man on its roster."""
 
 from __future__ import annotations
 
@@ -15,13 +16,19 @@ from cases.models import CaseStatus
 from majlis.clock import FrozenClock
 from tests.e2e.test_audit_desk import sign_in
 from tests.factories import Client, make_staff
-from tests.video.arrange import video_audiences
+from tests.rooms.test_rooms import put_on_roster
+from tests.video.arrange import SUNDAY, video_audiences
 from video import service as video
 from video.models import VideoOutcome, VideoState
 
 pytestmark = pytest.mark.browser
 
 WAIT_SECONDS = 20.0
+# Who runs each kind of room, and how the official's console says that its applicant is present.
+ROOM_STAFF = {
+    "women_video": (Role.WOMEN_SECTION, "women", "المستفيدة حاضرة"),
+    "men_video": (Role.PROTOCOL, "fahad", "المستفيد حاضر"),
+}
 
 
 async def frames_decoded(page: Page) -> int:
@@ -74,16 +81,20 @@ async def until_state(page: Page, *wanted: str) -> None:
     raise AssertionError(f"state {await state(page)}, not {wanted}")
 
 
+@pytest.mark.parametrize("kind", ["women_video", "men_video"])
 async def test_the_official_calls_the_room_sees_and_is_seen_then_records_the_outcome(
-    client: Client, sessions: async_sessionmaker[AsyncSession], clock: FrozenClock, browser: Browser
+    client: Client, sessions: async_sessionmaker[AsyncSession], clock: FrozenClock, browser: Browser, kind: str
 ) -> None:
-    [audience_id] = await video_audiences(sessions, clock, count=1)
+    [audience_id] = await video_audiences(sessions, clock, count=1, kind=kind)
     async with sessions() as session:
         audience = await video.get_audience(session=session, audience_id=audience_id)
         assert audience is not None
         room_id, case_id = audience.room_id, audience.case_id
     await make_staff(sessions, clock, Role.OFFICIAL, "official")
-    await make_staff(sessions, clock, Role.WOMEN_SECTION, "women")
+    role, username, present = ROOM_STAFF[kind]
+    staff = await make_staff(sessions, clock, role, username)
+    if kind == "men_video":  # a men's room is run by the man on its roster today
+        await put_on_roster(sessions, clock, room_id, staff.id, SUNDAY.date())
     base = str(client.make_url("/")).rstrip("/")
     # Two browser contexts: two people, two sets of cookies.
     official_context = await browser.new_context(viewport={"width": 1280, "height": 900})
@@ -91,7 +102,7 @@ async def test_the_official_calls_the_room_sees_and_is_seen_then_records_the_out
     official = await official_context.new_page()
     room = await room_context.new_page()
     try:
-        await sign_in(room, base, "women")
+        await sign_in(room, base, username)
         await room.goto(f"{base}/rooms/{room_id}/console")
         await room.click(f"#audience-{audience_id} form.check-in button")
         await room.wait_for_selector(f"#audience-{audience_id}[data-checked-in='1']")
@@ -108,6 +119,7 @@ async def test_the_official_calls_the_room_sees_and_is_seen_then_records_the_out
         row = f"#audience-{audience_id}"
         # The room's state arrives live over /ws/consoles: the applicant is present (checked in, devices ready).
         await official.wait_for_selector(f"{row} [data-audience-state][data-state='present']", timeout=10_000)
+        assert await official.text_content(f"{row} [data-audience-state]") == present
         await official.click(f"{row} .call-button")
 
         official_frames = await until_frames(official)
@@ -131,7 +143,7 @@ async def test_the_official_calls_the_room_sees_and_is_seen_then_records_the_out
         await official.click(f"{row} .end-button")
         await official.wait_for_selector(f"{row} form.outcome:not([hidden])", timeout=10_000)
         await until_state(room, "ended", "waiting", "peer_present", "connecting")
-        directive = "أجيب طلبها: يُنفذ حكم الحضانة عن طريق محكمة التنفيذ"
+        directive = "أُجيب الطلب: يُنفذ حكم الحضانة عن طريق محكمة التنفيذ"
         await official.select_option(f"#outcome-{audience_id}", "answered")
         await official.fill(f"#directive-{audience_id}", directive)
         await official.click(f"{row} form.outcome button[type=submit]")

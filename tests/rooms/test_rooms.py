@@ -83,3 +83,35 @@ async def test_womens_rooms_are_run_by_women_of_the_womens_section(sessions: Ses
     async with sessions() as session:
         roster = await rooms.roster_for_day(session=session, day=day)
     assert [(r.room_id, r.staff_id) for r in roster] == [(room.id, woman.id)]
+
+
+async def put_on_roster(sessions: Sessions, clock: FrozenClock, room_id: int, staff_id: int, day: date) -> None:
+    """Puts a member of staff on a room's roster for the working day, 08:00–16:00."""
+    async with transaction(sessions) as session:
+        await rooms.put_on_duty(
+            session=session,
+            clock=clock,
+            actor_id=None,
+            room_id=room_id,
+            staff_id=staff_id,
+            day=day,
+            starts=time(8),
+            ends=time(16),
+        )
+
+
+async def test_mens_video_rooms_are_run_by_men_of_the_protocol_staff(sessions: Sessions, clock: FrozenClock) -> None:
+    room = await add_room(sessions, clock, name="غرفة الاتصال المرئي للرجال", kind="men_video")
+    man = await make_staff(sessions, clock, Role.PROTOCOL, "fahad")
+    protocol_woman = await make_staff(sessions, clock, Role.PROTOCOL, "reem", gender="female")
+    section_woman = await make_staff(sessions, clock, Role.WOMEN_SECTION, "huda")
+    desk_man = await make_staff(sessions, clock, Role.INTAKE_DESK, "saad")
+    day = date(2026, 12, 1)
+    for refused in (protocol_woman, section_woman, desk_man):
+        with pytest.raises(InvalidInput) as caught:
+            await put_on_roster(sessions, clock, room.id, refused.id, day)
+        assert [e.code for e in caught.value.errors] == ["not_men_room_staff"], refused.username
+    await put_on_roster(sessions, clock, room.id, man.id, day)
+    async with sessions() as session:
+        roster = await rooms.roster_for_day(session=session, day=day)
+    assert [(r.room_id, r.staff_id) for r in roster] == [(room.id, man.id)]

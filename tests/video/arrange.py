@@ -1,4 +1,4 @@
-"""Builders for the video tests: women's video audiences placed on Sunday, and the clock moved to that day."""
+"""Builders for the video tests: video audiences (women's or men's) on Sunday, and the clock moved to that day."""
 
 from __future__ import annotations
 
@@ -25,16 +25,21 @@ PHONES = ["+966501234567", "+966501234568", "+966501234569", "+966501234570", "+
 SUNDAY = datetime(2026, 11, 29, 9, 45, tzinfo=RIYADH)
 
 
-async def video_audiences(sessions: Sessions, clock: FrozenClock, count: int = 2) -> list[int]:
-    """`count` women's requests placed in Sunday's video block of one women's room; the clock moves to Sunday
-    morning; gives the video audiences' ids in order."""
-    room = await add_room(sessions, clock, name="غرفة الاتصال المرئي ١")
+async def video_audiences(
+    sessions: Sessions, clock: FrozenClock, count: int = 2, kind: str = "women_video"
+) -> list[int]:
+    """`count` women's requests placed in Sunday's video block of one women's room (men's requests in a men's room
+    with `kind="men_video"`); the clock moves to Sunday morning; gives the video audiences' ids in order."""
+    men = kind == "men_video"
+    name = "غرفة الاتصال المرئي للرجال" if men else "غرفة الاتصال المرئي ١"
+    room = await add_room(sessions, clock, name=name, kind=kind)
     await add(sessions, clock, template((room.id,), slot_minutes="10", mode="video"))
     async with transaction(sessions) as session:
         await calendar.generate_sessions(session=session, clock=clock, weeks=1)
     actor = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
     for i in range(count):
-        number = await new_case(sessions, clock, applicant_national_id=IDS[i], applicant_phone=PHONES[i])
+        applicant = {"applicant_gender": "male", "applicant_name": "فهد عبدالله"} if men else {}
+        number = await new_case(sessions, clock, applicant_national_id=IDS[i], applicant_phone=PHONES[i], **applicant)
         await ready(sessions, clock, actor, number, route="audience_video")
     report = await run(sessions, clock)
     assert report.placed == count

@@ -180,3 +180,35 @@ async def test_protocol_sees_rooms_with_recurring_problems(
     assert "الصورة مظلمة جداً" in page and 'data-code="no_face"' in page
     english = await (await client.get("/protocol/room-checks?lang=en")).text()
     assert "The picture is too dark" in english
+
+
+async def test_a_mens_room_is_checked_by_its_protocol_men_and_told_in_the_masculine(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    room = await add_room(sessions, clock, name="غرفة الاتصال المرئي للرجال", kind="men_video")
+    women_room = await add_room(sessions, clock)
+    dark = Verdict(passed=False, problems=["too_dark", "no_face"], measures={}, snapshot_jpeg=None)
+    async with transaction(sessions) as session:
+        for room_id in (room.id, women_room.id):
+            await records.record_check(session=session, clock=clock, room_id=room_id, by_id=None, verdict=dark)
+    await make_staff(sessions, clock, Role.WOMEN_SECTION, "women")
+    await make_staff(sessions, clock, Role.PROTOCOL, "reem", gender="female")
+    for username in ("women", "reem"):
+        await sign_in(client, username)
+        token = await csrf_token(client, "/staff")
+        assert (await post_check(client, room.id, token, {"sdp": "v=0"})).status == 403, username
+        assert (await client.get(f"/rooms/{room.id}/checks")).status == 403, username
+    await make_staff(sessions, clock, Role.PROTOCOL, "fahad")
+    await sign_in(client, "fahad")
+    token = await csrf_token(client, f"/rooms/{room.id}/console")
+    # Past the guard: the post is judged on what it carries.
+    assert (await post_check(client, room.id, token, {"sdp": "hello"})).status == 422
+    assert (await post_check(client, women_room.id, token, {"sdp": "v=0"})).status == 403  # not a women's room
+    [check] = (await (await client.get(f"/rooms/{room.id}/checks")).json())["checks"]
+    arabic = [p["message_ar"] for p in check["problems"]]
+    assert arabic[0] == "الصورة مظلمة جداً؛ أضئ الغرفة أو وجّه الضوء نحو الوجه."
+    assert "الجالس أمام الكاميرا يواجهها وأن وجهه" in arabic[1]
+    assert "his whole face" in check["problems"][1]["message_en"]
+    await sign_in(client, "women")
+    [check] = (await (await client.get(f"/rooms/{women_room.id}/checks")).json())["checks"]
+    assert check["problems"][0]["message_ar"] == "الصورة مظلمة جداً؛ أضيئي الغرفة أو وجّهي الضوء نحو الوجه."

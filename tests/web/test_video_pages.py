@@ -16,6 +16,7 @@ from majlis.db import transaction
 from rooms import service as rooms
 from tests.conftest import make_settings, start_client
 from tests.factories import Client, csrf_token, make_staff, sign_in
+from tests.rooms.test_rooms import put_on_roster
 from tests.video.arrange import SUNDAY, video_audiences
 from video import service as video
 from video.models import VideoOutcome, VideoState
@@ -248,3 +249,71 @@ async def test_consent_to_recording_is_taken_only_where_recording_is_allowed(
         assert refused_role.status == 403
     finally:
         await allowed.close()
+
+
+async def test_a_mens_room_is_run_by_the_protocol_men_on_its_roster(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    [audience_id] = await video_audiences(sessions, clock, count=1, kind="men_video")
+    room_id, _ = await _room_and_case(sessions, audience_id)
+    fahad = await make_staff(sessions, clock, Role.PROTOCOL, "fahad")
+    saad = await make_staff(sessions, clock, Role.PROTOCOL, "saad")
+    reem = await make_staff(sessions, clock, Role.PROTOCOL, "reem", gender="female")
+    await make_staff(sessions, clock, Role.WOMEN_SECTION, "women")
+    await make_staff(sessions, clock, Role.OFFICIAL, "official")
+    await make_staff(sessions, clock, Role.ADMINISTRATOR, "admin")
+    pages = ("console", "screen", "checks")
+    # The roster page offers the men of protocol only.
+    await sign_in(client, "admin")
+    day_page = await (await client.get(f"/protocol/rooms/{room_id}")).text()
+    offered = {int(i) for i in re.findall(r'<option value="(\d+)"', day_page)}
+    assert offered == {fahad.id, saad.id} and reem.id not in offered
+    # No roster today: any man of protocol runs the room; a woman, of protocol or of the women's section, does not.
+    await sign_in(client, "saad")
+    assert [(await client.get(f"/rooms/{room_id}/{page}")).status for page in pages] == [200, 200, 200]
+    for username in ("reem", "women", "official", "admin"):
+        await sign_in(client, username)
+        assert [(await client.get(f"/rooms/{room_id}/{page}")).status for page in pages] == [403] * 3, username
+
+    await put_on_roster(sessions, clock, room_id, fahad.id, SUNDAY.date())
+    await sign_in(client, "saad")
+    assert [(await client.get(f"/rooms/{room_id}/{page}")).status for page in pages] == [403] * 3
+    assert f'href="/rooms/{room_id}/console"' not in await (await client.get("/staff")).text()
+    token = await csrf_token(client, "/staff")
+    refused = await client.post(f"/rooms/{room_id}/audiences/{audience_id}/check-in", data={"csrf_token": token})
+    assert refused.status == 403
+
+    await sign_in(client, "fahad")
+    assert f'href="/rooms/{room_id}/console"' in await (await client.get("/staff")).text()
+    assert f'href="/rooms/{room_id}/console"' in await (await client.get(f"/protocol/rooms/{room_id}")).text()
+    console = await client.get(f"/rooms/{room_id}/console")
+    assert console.status == 200
+    text = await console.text()
+    [(shown, room_token)] = TOKEN.findall(text)
+    grant = client.app[VIDEO_TOKENS].check(room_token, now=clock.now())
+    assert (grant.audience_id, grant.role, int(shown)) == (audience_id, "room", audience_id)
+    assert 'id="device-check"' in text and 'id="room-check"' in text and 'id="emergency-end"' in text
+    # Said of a man, to a man: nothing of the women's section.
+    assert "تسجيل حضور المستفيد<" in text and 'data-state-present="المستفيد حاضر"' in text
+    assert "المستفيدة" not in text and "القسم النسائي" not in text and "اجلسي" not in text
+    screen = await (await client.get(f"/rooms/{room_id}/screen")).text()
+    assert "تفضل بالبقاء" in screen and "تفضلي" not in screen
+    token = await csrf_token(client, f"/rooms/{room_id}/console")
+    checked = await client.post(
+        f"/rooms/{room_id}/audiences/{audience_id}/check-in", data={"csrf_token": token}, allow_redirects=False
+    )
+    assert checked.status == 303
+    async with sessions() as session:
+        audience = await video.get_audience(session=session, audience_id=audience_id)
+        assert audience is not None and audience.checked_in_at == clock.now()
+    english = await (await client.get(f"/rooms/{room_id}/console?lang=en")).text()
+    assert "Check the applicant in" not in english  # checked in: the button is gone
+    assert "The applicant is checked in." in english and "women" not in english.lower()
+
+    # The official calls a men's room as he calls a women's: his token, and the room's state said of a man.
+    await sign_in(client, "official")
+    page = await (await client.get("/official?lang=ar")).text()
+    [(listed, official_token)] = TOKEN.findall(page)
+    grant = client.app[VIDEO_TOKENS].check(official_token, now=clock.now())
+    assert (grant.audience_id, grant.role, int(listed)) == (audience_id, "official", audience_id)
+    assert 'data-state-present="المستفيد حاضر"' in page and "call-button" in page

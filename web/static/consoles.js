@@ -8,9 +8,10 @@
   var STATES = ["offline", "ready", "present", "in_call", "reconnecting"];
   var backoff = 500;
 
-  function label(state) {
+  // A badge may say a state its own way (data-state-present of a men's room on the official's console).
+  function label(state, el) {
     var key = "state" + state.replace(/(^|_)([a-z])/g, function (_, __, c) { return c.toUpperCase(); });
-    return root.dataset[key] || state;
+    return (el && el.dataset[key]) || root.dataset[key] || state;
   }
   function $all(selector) { return Array.prototype.slice.call(document.querySelectorAll(selector)); }
 
@@ -18,7 +19,7 @@
     var state = STATES.indexOf(room.state) >= 0 ? room.state : "offline";
     $all('[data-room-state="' + room.room_id + '"]').forEach(function (el) {
       el.dataset.state = state;
-      el.textContent = label(state);
+      el.textContent = label(state, el);
     });
     $all('[data-room-waiting="' + room.room_id + '"]').forEach(function (el) {
       if (room.applicant_waiting_since) { el.dataset.waitingSince = room.applicant_waiting_since; } else { delete el.dataset.waitingSince; el.textContent = ""; }
@@ -33,7 +34,7 @@
         var badge = row.querySelector("[data-audience-state]");
         if (badge && state) {
           badge.dataset.state = state;
-          badge.textContent = state === "ended" ? (root.dataset.stateEnded || state) : label(state);
+          badge.textContent = state === "ended" ? (root.dataset.stateEnded || state) : label(state, badge);
         }
         var waiting = row.querySelector("[data-waiting]");
         if (!waiting) { return; }
