@@ -54,6 +54,10 @@ class CaseStatus(enum.StrEnum):
     COMPLETED = "completed"
     REJECTED = "rejected"
     DUPLICATE = "duplicate"
+    # The official asked for the request to be studied after its audience.
+    UNDER_STUDY = "under_study"
+    # Closed after the applicant missed a second audience.
+    CLOSED_NO_SHOW = "closed_no_show"
 
 
 class Applicant(Base):

@@ -418,7 +418,7 @@ async def count_by_status(*, session: AsyncSession) -> dict[CaseStatus, int]:
     return {status: n for status, n in rows.all()}
 
 
-CLOSED = frozenset({CaseStatus.DUPLICATE, CaseStatus.REJECTED, CaseStatus.COMPLETED})
+CLOSED = frozenset({CaseStatus.DUPLICATE, CaseStatus.REJECTED, CaseStatus.COMPLETED, CaseStatus.CLOSED_NO_SHOW})
 
 
 async def lock_cases(*, session: AsyncSession, case_ids: list[int]) -> dict[int, Case]:

@@ -9,22 +9,25 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import date
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accounts import service as accounts
 from accounts.roles import Role
+from audience_day.report import day_report
+from audience_day.report import text_lines as report_lines
 from majlis import demo, migrate
 from majlis.app import create_app
-from majlis.clock import SystemClock
+from majlis.clock import SystemClock, riyadh
 from majlis.db import create_engine, session_factory, transaction
 from majlis.errors import InvalidInput
 from majlis.jobs import status_url as _status_url
 from majlis.settings import Settings, SettingsError, load_settings
 from notify.outbox import Dispatcher, policy_from
 from notify.providers import channels_for, links_for
-from scheduler import calendar, simulation
+from scheduler import calendar, lifecycle, simulation
 from scheduler.weekly import weekly_run
 
 
@@ -90,6 +93,41 @@ async def _allocate(settings: Settings) -> None:
         f"{report.new_sessions} new session(s); placed {report.run.placed}, still waiting {report.run.unplaced}"
         + (f", {report.run.lost_races} taken meanwhile by another run" if report.run.lost_races else "")
     )
+
+
+async def _end_sessions(settings: Settings) -> None:
+    engine = create_engine(settings.database_url_value)
+    try:
+        async with transaction(session_factory(engine)) as session:
+            report = await lifecycle.end_past_sessions(
+                session=session,
+                clock=SystemClock(),
+                policy=lifecycle.policy_from(settings),
+                status_url=_status_url(settings),
+            )
+    finally:
+        await engine.dispose()
+    print(
+        f"no-shows {report.no_shows} (waiting again {report.returned}, closed {report.closed}); "
+        f"not reached {report.not_reached} (placed again {report.placed_again})"
+    )
+
+
+async def _day_report(settings: Settings, day: str | None) -> int:
+    """Prints the day's report (today in Riyadh unless a day is given)."""
+    try:
+        chosen = date.fromisoformat(day) if day else riyadh(SystemClock().now()).date()
+    except ValueError:
+        print(f"majlis: the day must be YYYY-MM-DD, not {day!r}", file=sys.stderr)
+        return 2
+    engine = create_engine(settings.database_url_value)
+    try:
+        async with session_factory(engine)() as session:
+            report = await day_report(session=session, day=chosen)
+    finally:
+        await engine.dispose()
+    print("\n".join(report_lines(report)))
+    return 0
 
 
 def _simulate(*, days: int, seed: int, no_show_rate: float, no_show_keeps_priority: bool) -> None:
@@ -176,6 +214,9 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("demo", help="load demo staff and requests (development only)")
     commands.add_parser("allocate", help="generate the coming sessions and place the waiting requests")
+    commands.add_parser(
+        "end-sessions", help="end the appointments of sessions that are over: no-shows, applicants not reached"
+    )
     simulate = commands.add_parser(
         "simulate", help="a year of operation under three policies, from the source documents' figures"
     )
@@ -192,6 +233,10 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="a request back after a no-show waits from the no-show (no_show_keeps_priority false)",
     )
+    day = commands.add_parser(
+        "day-report", help="the day's audiences: time per audience against the 6 minutes, arrivals, no-shows"
+    )
+    day.add_argument("--day", help="the Riyadh date, YYYY-MM-DD (default today)")
     commands.add_parser("settings", help="print the settings in force, secrets masked")
 
     out = commands.add_parser("outbox", help="the message outbox")
@@ -233,6 +278,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "allocate":
         asyncio.run(_allocate(settings))
         return 0
+    if args.command == "end-sessions":
+        asyncio.run(_end_sessions(settings))
+        return 0
     if args.command == "simulate":
         _simulate(
             days=args.days,
@@ -241,6 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             no_show_keeps_priority=not args.no_show_new_priority,
         )
         return 0
+    if args.command == "day-report":
+        return asyncio.run(_day_report(settings, args.day))
     if args.command == "settings":
         print(settings)
         return 0

@@ -20,7 +20,7 @@ from cases.models import Applicant, Case, CaseStatus, Channel
 from majlis.clock import Clock, riyadh
 from priority import service as triage
 from rooms import service as rooms
-from rooms.models import Room, RoomKind, RosterEntry
+from rooms.models import BranchSite, Room, RoomKind, RosterEntry
 from scheduler import calendar
 from scheduler import service as scheduling
 from scheduler.models import (
@@ -132,6 +132,7 @@ DEMO_REQUESTS = (
 
 async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> list[DemoStaff]:
     """Adds the demo staff and requests unless they are there already; gives back the staff."""
+    await _branch_addresses(session=session)
     if await session.scalar(select(StaffUser.id).where(StaffUser.username == DEMO_STAFF[0].username)):
         await video_audience_today(session=session, clock=clock)
         return list(DEMO_STAFF)
@@ -161,6 +162,28 @@ async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> list[
     await _calendar(session=session, clock=clock, staff=staff_ids, numbers=numbers, status_url=status_url)
     await video_audience_today(session=session, clock=clock)
     return list(DEMO_STAFF)
+
+
+# Where applicants come, shown with their appointment (a demo's plausible addresses, not the real centres').
+DEMO_ADDRESSES = {
+    "riyadh": (
+        "مركز الاستقبال والتواصل — طريق الملك فهد، حي العليا، الرياض",
+        "Reception and Communication Centre — King Fahd Road, Al Olaya, Riyadh",
+    ),
+    "jeddah": (
+        "مركز الاستقبال والتواصل — طريق الملك عبدالعزيز، حي الشاطئ، جدة",
+        "Reception and Communication Centre — King Abdulaziz Road, Al Shati, Jeddah",
+    ),
+}
+
+
+async def _branch_addresses(*, session: AsyncSession) -> None:
+    """Gives the demo's branches an address where they have none."""
+    for branch in await session.scalars(select(BranchSite).where(BranchSite.code.in_(DEMO_ADDRESSES))):
+        arabic, english = DEMO_ADDRESSES[branch.code]
+        branch.address_ar = branch.address_ar or arabic
+        branch.address_en = branch.address_en or english
+    await session.flush()
 
 
 async def _calendar(

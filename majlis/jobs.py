@@ -11,7 +11,7 @@ from majlis.clock import Clock
 from majlis.db import transaction
 from majlis.settings import Settings
 from notify.outbox import Dispatcher
-from scheduler import confirmations
+from scheduler import confirmations, lifecycle
 from scheduler.weekly import weekly_run
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,30 @@ def start(
         "interval",
         seconds=settings.outbox_interval_seconds,
         id="outbox",
+        max_instances=1,
+        coalesce=True,
+    )
+
+    no_show_policy = lifecycle.policy_from(settings)
+
+    async def end_sessions() -> None:
+        try:
+            async with transaction(sessions) as session:
+                report = await lifecycle.end_past_sessions(
+                    session=session, clock=clock, policy=no_show_policy, status_url=status_url(settings)
+                )
+        except Exception:
+            log.exception("ending past sessions failed; the next run tries again")
+            return
+        if report.no_shows or report.not_reached:
+            log.info("sessions ended: %s", report)
+
+    # Every appointment ends: the sweep after each session marks no-shows and places those not reached.
+    scheduler.add_job(
+        end_sessions,
+        "interval",
+        seconds=settings.end_sessions_interval_seconds,
+        id="end_sessions",
         max_instances=1,
         coalesce=True,
     )

@@ -1,6 +1,7 @@
 """Imports every domain's tables, so the metadata (and Alembic) sees the whole schema."""
 
 from accounts import models as accounts_models
+from audience_day import models as audience_day_models
 from cases import models as cases_models
 from majlis.db import Base
 from notify import models as notify_models
@@ -12,6 +13,7 @@ from video import models as video_models
 __all__ = [
     "Base",
     "accounts_models",
+    "audience_day_models",
     "cases_models",
     "notify_models",
     "priority_models",

@@ -118,6 +118,18 @@ class Settings(BaseModel):
     confirmation_no_answer_hours: float = Field(default=24.0, gt=0)
     # A seat freed later than this before its audience is not offered to anyone.
     backfill_min_notice_hours: float = Field(default=3.0, ge=0)
+    # Applicants are asked to arrive this many minutes before their audience (status page, API,
+    # calendar file): time to pass the entrance, check in at the kiosk or desk, and reach the hall
+    # or the video room.
+    arrive_minutes_before: int = Field(default=30, ge=0, le=240)
+    # Audience day. An arrival more than this many minutes after the slot's start is late: still
+    # checked in, heard after those who came in time.
+    late_grace_minutes: int = Field(default=15, ge=0, le=240)
+    # A first no-show sends the request back to wait once, its priority kept (its score counts from
+    # the submission); a second closes it. Off: the first no-show closes the request.
+    no_show_second_chance: bool = True
+    # How often the sweep after sessions runs (no-shows, applicants not reached).
+    end_sessions_interval_seconds: int = Field(default=300, ge=10)
     # RTCIceServer dicts for the video pages ({"urls": [...], "username": ..., "credential": ...});
     # none on loopback and LAN, STUN and a coturn TURN server in a deployment.
     ice_servers: tuple[dict[str, str | list[str]], ...] = ()

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 _PURPOSE = b"majlis-answer-link-v1:"
+_ARRIVAL_PURPOSE = b"majlis-arrival-code-v1:"
+# Arabic-Indic and Eastern Arabic-Indic digits, as typed on an Arabic keypad.
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
 class LinkRefused(Exception):
@@ -47,6 +50,30 @@ class Links:
     def __init__(self, *, public_url: str, secret: str) -> None:
         self._base = public_url.rstrip("/")
         self._key = hashlib.sha256(_PURPOSE + secret.encode()).digest()
+        self._arrival_key = hashlib.sha256(_ARRIVAL_PURPOSE + secret.encode()).digest()
+
+    def _arrival_mac(self, appointment_id: int) -> str:
+        digest = hmac.new(self._arrival_key, str(appointment_id).encode(), hashlib.sha256).digest()
+        return f"{int.from_bytes(digest[:8], 'big') % 10**8:08d}"
+
+    def arrival_code(self, appointment_id: int) -> str:
+        """The code an applicant shows (or a QR code carries) at the kiosk: the appointment and 8 signed digits.
+
+        Digits only, so a keypad or a barcode scanner typing into the kiosk's field can give it.
+        It proves no more than that the applicant was sent it; the kiosk still checks the day and branch.
+        """
+        return f"{appointment_id}-{self._arrival_mac(appointment_id)}"
+
+    def check_arrival_code(self, code: str) -> int | None:
+        """The appointment an arrival code stands for, or None if it is not one Majlis made."""
+        cleaned = code.strip().translate(_DIGITS).replace(" ", "")
+        number, _, mac = cleaned.partition("-")
+        if not (number.isdigit() and mac.isdigit()) or len(number) > 12 or len(mac) != 8:
+            return None
+        appointment_id = int(number)
+        if not hmac.compare_digest(self._arrival_mac(appointment_id), mac):
+            return None
+        return appointment_id
 
     def _sign(self, body: bytes) -> str:
         return _b64(hmac.new(self._key, body, hashlib.sha256).digest()[:18])

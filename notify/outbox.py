@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 # Messages whose body carries the answer link write this where it goes; the
 # dispatcher signs the link when it sends, so no secret is kept in the outbox.
 LINK = "{link}"
+# And this where the arrival code goes, from the payload's appointment, for the same reason.
+ARRIVAL = "{arrival}"
 # Channels that go through Twilio and report delivery to its status callback.
 TWILIO_CHANNELS = frozenset({"sms", "whatsapp", "voice"})
 # Voice calls ring only in working hours, Sunday to Thursday, Riyadh time.
@@ -380,10 +382,13 @@ class Dispatcher:
                 expires_at=datetime.fromisoformat(str(link_fields["expires_at"])),
             )
             page = self._links.answer_page(link)
-            body = body.replace(LINK, page)
+            arrival = self._links.arrival_code(link.appointment_id)
+            body = body.replace(LINK, page).replace(ARRIVAL, arrival)
             variables = payload.get("variables")
             if isinstance(variables, dict):
-                payload["variables"] = {k: str(v).replace(LINK, page) for k, v in variables.items()}
+                payload["variables"] = {
+                    k: str(v).replace(LINK, page).replace(ARRIVAL, arrival) for k, v in variables.items()
+                }
             if row.channel == "voice" and payload.get("gather"):
                 gather_action = self._links.voice_answer(link)
         details = payload.get("invitation")

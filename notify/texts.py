@@ -89,22 +89,32 @@ REPLY_CHOICES = {
 }
 
 
-def confirmation_sms(*, language: str, tracking_number: str, when: str, place: str, link: str) -> str:
-    """SMS cannot be answered in Saudi Arabia: it carries the link to answer on the portal."""
-    if language == "en":
-        return f"Audience for request {tracking_number}: {when} at {place}. Confirm, change or cancel: {link}"
-    return f"موعد مقابلة الطلب {tracking_number}: {when} في {place}. للتأكيد أو التغيير أو الإلغاء: {link}"
-
-
-def confirmation_whatsapp(*, language: str, tracking_number: str, when: str, place: str, link: str) -> str:
-    """The free-form message inside the 24-hour window; outside it the approved template carries the same."""
+def confirmation_sms(
+    *, language: str, tracking_number: str, when: str, place: str, link: str, arrival: str = ""
+) -> str:
+    """SMS cannot be answered in Saudi Arabia: it carries the link to answer on the portal, and the arrival code."""
+    code_en = f" Arrival code: {arrival}." if arrival else ""
+    code_ar = f" رمز الحضور: {arrival}." if arrival else ""
     if language == "en":
         return (
-            f"Your audience for request {tracking_number} is on {when} at {place}. "
+            f"Audience for request {tracking_number}: {when} at {place}.{code_en} Confirm, change or cancel: {link}"
+        )
+    return f"موعد مقابلة الطلب {tracking_number}: {when} في {place}.{code_ar} للتأكيد أو التغيير أو الإلغاء: {link}"
+
+
+def confirmation_whatsapp(
+    *, language: str, tracking_number: str, when: str, place: str, link: str, arrival: str = ""
+) -> str:
+    """The free-form message inside the 24-hour window; outside it the approved template carries the same."""
+    code_en = f" Your arrival code: {arrival}." if arrival else ""
+    code_ar = f" رمز حضوركم: {arrival}." if arrival else ""
+    if language == "en":
+        return (
+            f"Your audience for request {tracking_number} is on {when} at {place}.{code_en} "
             f"{REPLY_CHOICES['en']} Or answer here: {link}"
         )
     return (
-        f"موعد مقابلتكم للطلب رقم {tracking_number} هو {when} في {place}. "
+        f"موعد مقابلتكم للطلب رقم {tracking_number} هو {when} في {place}.{code_ar} "
         f"{REPLY_CHOICES['ar']} أو أجيبوا من هنا: {link}"
     )
 
@@ -122,17 +132,21 @@ def confirmation_call(*, language: str, tracking_number: str, when: str, place: 
     )
 
 
-def confirmation_email(*, language: str, tracking_number: str, when: str, place: str, link: str) -> tuple[str, str]:
+def confirmation_email(
+    *, language: str, tracking_number: str, when: str, place: str, link: str, arrival: str = ""
+) -> tuple[str, str]:
     """Subject and text of the e-mail that asks for confirmation (the invitation rides with it)."""
     if language == "en":
+        code = f"Show this arrival code at the reception centre's kiosk or desk: {arrival}\n\n" if arrival else ""
         return (
             f"Please confirm your audience — request {tracking_number}",
-            f"Your audience for request {tracking_number} is on {when} at {place}.\n\n"
+            f"Your audience for request {tracking_number} is on {when} at {place}.\n\n{code}"
             f"Please confirm it, or ask for another date, or cancel it, on this page:\n{link}\n",
         )
+    code_ar = f"اعرضوا رمز الحضور هذا على جهاز الاستقبال أو في المكتب: {arrival}\n\n" if arrival else ""
     return (
         f"تأكيد موعد المقابلة — الطلب رقم {tracking_number}",
-        f"موعد مقابلتكم للطلب رقم {tracking_number} هو {when} في {place}.\n\n"
+        f"موعد مقابلتكم للطلب رقم {tracking_number} هو {when} في {place}.\n\n{code_ar}"
         f"نرجو تأكيد الموعد أو طلب موعد آخر أو إلغاءه من هذه الصفحة:\n{link}\n",
     )
 
@@ -197,3 +211,57 @@ def completed_sms(*, language: str, tracking_number: str, status_url: str) -> st
     if language == "en":
         return f"Request {tracking_number} is complete. Thank you. Rate our service: {status_url}"
     return f"اكتملت معالجة طلبكم رقم {tracking_number}. شكرًا لكم، ويسعدنا تقييم خدمتنا: {status_url}"
+
+
+# --- after the audience day -----------------------------------------------------------------------
+
+
+def no_show_sms(*, language: str, tracking_number: str, when: str, status_url: str) -> str:
+    """The applicant missed the audience; the request waits again once, keeping its place by priority."""
+    if language == "en":
+        return (
+            f"We missed you at the audience of request {tracking_number} on {when}. "
+            f"Your request keeps its priority and a new date will follow. {status_url}"
+        )
+    return (
+        f"لم تحضروا مقابلة الطلب رقم {tracking_number} في {when}. "
+        f"يبقى طلبكم بأولويته وسيُرسل إليكم موعد جديد. {status_url}"
+    )
+
+
+def no_show_closed_sms(*, language: str, tracking_number: str, when: str, status_url: str) -> str:
+    """A second audience missed: the request is closed; a new request can always be made."""
+    if language == "en":
+        return (
+            f"Request {tracking_number} is closed: its audience on {when} was missed a second time. "
+            f"You are welcome to submit a new request. {status_url}"
+        )
+    return (
+        f"أُغلق طلبكم رقم {tracking_number} لعدم حضور المقابلة للمرة الثانية في {when}. "
+        f"يسعدنا استقبال طلب جديد منكم. {status_url}"
+    )
+
+
+def not_reached_sms(*, language: str, tracking_number: str, when: str, status_url: str) -> str:
+    """The applicant came but the session ended before the official reached them: owed a new date now."""
+    if language == "en":
+        return (
+            f"We are sorry the audience of request {tracking_number} on {when} ended before your turn. "
+            f"A new date will follow shortly. {status_url}"
+        )
+    return (
+        f"نعتذر لانتهاء لقاء {when} قبل دوركم في الطلب رقم {tracking_number}. "
+        f"سيُرسل إليكم موعد جديد قريبًا. {status_url}"
+    )
+
+
+def audience_rejected_sms(*, language: str, tracking_number: str, status_url: str) -> str:
+    if language == "en":
+        return f"After the audience, request {tracking_number} could not be accepted. Details: {status_url}"
+    return f"بعد المقابلة، تعذّر قبول طلبكم رقم {tracking_number}. للتفاصيل: {status_url}"
+
+
+def under_study_sms(*, language: str, tracking_number: str, status_url: str) -> str:
+    if language == "en":
+        return f"After the audience, request {tracking_number} is being studied as the official directed. {status_url}"
+    return f"بعد المقابلة، يجري درس طلبكم رقم {tracking_number} بتوجيه من المسؤول. للمتابعة: {status_url}"

@@ -27,6 +27,9 @@ class BranchSite(Base):
     name_ar: Mapped[str] = mapped_column(String(120))
     name_en: Mapped[str] = mapped_column(String(120))
     is_official_seat: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where applicants come; shown with their appointment.
+    address_ar: Mapped[str] = mapped_column(Text, default="")
+    address_en: Mapped[str] = mapped_column(Text, default="")
 
 
 class Room(Base):

@@ -34,7 +34,7 @@ from majlis.dates import dual_datetime
 from majlis.errors import N_, DomainError
 from majlis.settings import Settings
 from notify import outbox
-from notify.outbox import LINK, answer_link_payload
+from notify.outbox import ARRIVAL, LINK, answer_link_payload
 from notify.texts import (
     confirmation_call,
     confirmation_email,
@@ -204,16 +204,20 @@ async def _ask(
     for channel in policy.channels:
         purpose = notices.confirmation_purpose(appointment.id, channel)
         if channel == "sms":
-            body = confirmation_sms(language=language, tracking_number=number, when=when, place=place, link=LINK)
+            body = confirmation_sms(
+                language=language, tracking_number=number, when=when, place=place, link=LINK, arrival=ARRIVAL
+            )
             payload: dict[str, object] = dict(link)
             recipient = case.phone
         elif channel == "whatsapp":
-            body = confirmation_whatsapp(language=language, tracking_number=number, when=when, place=place, link=LINK)
+            body = confirmation_whatsapp(
+                language=language, tracking_number=number, when=when, place=place, link=LINK, arrival=ARRIVAL
+            )
             # Outside the 24-hour window the approved template carries the same facts.
             payload = {
                 **link,
                 "template": f"confirmation_{language}",
-                "variables": {"1": number, "2": when, "3": place, "4": LINK},
+                "variables": {"1": number, "2": when, "3": place, "4": LINK, "5": ARRIVAL},
             }
             recipient = case.phone
         elif channel == "voice":
@@ -224,7 +228,7 @@ async def _ask(
             if not case.email:
                 continue
             subject, body = confirmation_email(
-                language=language, tracking_number=number, when=when, place=place, link=LINK
+                language=language, tracking_number=number, when=when, place=place, link=LINK, arrival=ARRIVAL
             )
             invitation = await notices.invitation_payload(
                 session=session,

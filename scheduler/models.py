@@ -27,14 +27,32 @@ class SessionState(enum.StrEnum):
 
 
 class AppointmentState(enum.StrEnum):
+    """scheduled → confirmed → arrived → in_audience → held; or no_show, or released. Every appointment ends."""
+
     SCHEDULED = "scheduled"
     CONFIRMED = "confirmed"
-    # No longer holding the seat: moved elsewhere, freed by a decline, or its session cancelled.
+    # Checked in at the reception centre (kiosk or desk) or by the video room's staff.
+    ARRIVED = "arrived"
+    # Called by the official: in the hall, or in the video call.
+    IN_AUDIENCE = "in_audience"
+    # Ended: the official recorded the audience's outcome.
+    HELD = "held"
+    # Ended: the session was over and the applicant never arrived.
+    NO_SHOW = "no_show"
+    # Ended without an audience: moved elsewhere, freed by a decline, its session cancelled, or not reached.
     RELEASED = "released"
 
 
-LIVE_STATES = (AppointmentState.SCHEDULED, AppointmentState.CONFIRMED)
-_LIVE = text("state IN ('scheduled', 'confirmed')")
+# Holding the seat. A live appointment whose session is over no longer stops its applicant from
+# being placed again (`scheduler.service.waiting_requests` counts only those still ahead).
+LIVE_STATES = (
+    AppointmentState.SCHEDULED,
+    AppointmentState.CONFIRMED,
+    AppointmentState.ARRIVED,
+    AppointmentState.IN_AUDIENCE,
+)
+ENDED_STATES = (AppointmentState.HELD, AppointmentState.NO_SHOW, AppointmentState.RELEASED)
+_LIVE = text("state IN ('scheduled', 'confirmed', 'arrived', 'in_audience')")
 
 
 class SessionTemplate(Base):
@@ -131,6 +149,8 @@ class Appointment(Base):
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     release_reason: Mapped[str] = mapped_column(String(64), default="")
+    # When the appointment ended as held or no-show (released ones keep released_at).
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class UnavailableDay(Base):

@@ -13,7 +13,7 @@ from cases.models import Case
 from rooms import service as rooms
 from rooms.models import Room
 from scheduler import calendar
-from scheduler.models import LIVE_STATES, Appointment, AudienceSession, Confirmation, Slot
+from scheduler.models import LIVE_STATES, Appointment, AppointmentState, AudienceSession, Confirmation, Slot
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,10 @@ class SessionView:
 
 
 async def sessions_with_slots(
-    *, session: AsyncSession, start: date, end: date, room_id: int | None = None
+    *, session: AsyncSession, start: date, end: date, room_id: int | None = None, with_held: bool = False
 ) -> list[SessionView]:
-    """The sessions between two Riyadh days, each with its slots, rooms and live appointments."""
+    """The sessions between two Riyadh days, each with its slots, rooms and live appointments (and held ones)."""
+    states = (*LIVE_STATES, AppointmentState.HELD) if with_held else LIVE_STATES
     dated = await calendar.sessions_between(session=session, start=start, end=end)
     slots = await calendar.slots_of(session=session, session_ids={d.id for d in dated})
     if room_id is not None:
@@ -50,7 +51,7 @@ async def sessions_with_slots(
         list(
             await session.scalars(
                 select(Appointment).where(
-                    Appointment.slot_id.in_({s.id for s in slots}), Appointment.state.in_(LIVE_STATES)
+                    Appointment.slot_id.in_({s.id for s in slots}), Appointment.state.in_(states)
                 )
             )
         )

@@ -21,7 +21,10 @@ class VideoState(enum.StrEnum):
 class VideoOutcome(enum.StrEnum):
     REFERRED = "referred"
     ANSWERED = "answered"
+    # Recorded before the four outcomes of audience day; no longer offered.
     FOLLOW_UP = "follow_up"
+    REJECTED = "rejected"
+    NEEDS_STUDY = "needs_study"
 
 
 class VideoEventKind(enum.StrEnum):

@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts
 from accounts.roles import Role
+from audience_day import arrival
+from audience_day.models import ArrivalVia, Outcome
+from audience_day.outcome import apply_outcome, checked_directive
 from cases import service as cases
 from cases.models import Case, CaseStatus, StatusChange
 from majlis.clock import Clock, riyadh
@@ -23,7 +26,8 @@ from priority import service as priority
 from priority.models import Category, Triage
 from rooms import service as rooms
 from rooms.models import Room
-from scheduler.models import Appointment, AudienceMode, Slot
+from scheduler import lifecycle
+from scheduler.models import LIVE_STATES, Appointment, AudienceMode, Slot
 from scheduler.views import sessions_with_slots
 from video.models import VideoAudience, VideoEvent, VideoEventKind, VideoOutcome, VideoState
 from video.tokens import Side, VideoGrant, VideoTokens, end_of_day
@@ -121,7 +125,9 @@ async def audiences_today(*, session: AsyncSession, clock: Clock, room_id: int |
     Makes the video record of every video appointment among them.
     """
     day = today(clock).date()
-    views = await sessions_with_slots(session=session, start=day, end=day + timedelta(days=1), room_id=room_id)
+    views = await sessions_with_slots(
+        session=session, start=day, end=day + timedelta(days=1), room_id=room_id, with_held=True
+    )
     rows = [
         (view.session.mode, slot_view.slot, slot_view.room, appointment, case)
         for view in views
@@ -208,6 +214,17 @@ async def check_in(*, session: AsyncSession, clock: Clock, audience_id: int, act
     if audience.state is VideoState.ENDED:
         raise VideoRefused("audience_ended", N_("This audience has ended."))
     if audience.checked_in_at is None:
+        # Her arrival at the centre, as the kiosk or desk would record it (the room's own branch).
+        if await arrival.arrival_of(session=session, appointment_id=audience.appointment_id) is None:
+            await arrival.check_in(
+                session=session,
+                clock=clock,
+                policy=arrival.ArrivalPolicy(),
+                appointment_id=audience.appointment_id,
+                via=ArrivalVia.ROOM,
+                branch_code=None,
+                actor_id=actor_id,
+            )
         audience.checked_in_at = clock.now()
         _event(session, clock, audience, VideoEventKind.CHECKED_IN, detail=str(actor_id))
         await session.flush()
@@ -245,6 +262,9 @@ async def mark_started(*, session: AsyncSession, clock: Clock, audience_id: int)
     if audience.state is VideoState.WAITING:
         audience.state = VideoState.IN_CALL
         audience.started_at = clock.now()
+        appointment = await lifecycle.locked(session=session, appointment_id=audience.appointment_id)
+        if appointment.state in LIVE_STATES:
+            await lifecycle.mark_in_audience(session=session, appointment=appointment)
         _event(session, clock, audience, VideoEventKind.STARTED)
         await session.flush()
     return audience
@@ -284,12 +304,6 @@ async def add_connected_seconds(*, session: AsyncSession, clock: Clock, audience
     await session.flush()
 
 
-_OUTCOME_STATUS = {
-    VideoOutcome.REFERRED: CaseStatus.REFERRED,
-    VideoOutcome.ANSWERED: CaseStatus.COMPLETED,
-}
-
-
 async def record_outcome(
     *,
     session: AsyncSession,
@@ -299,37 +313,37 @@ async def record_outcome(
     directive: str,
     actor_id: int,
     status_url: str,
+    referred_to: str = "",
 ) -> VideoAudience:
     """The official's outcome and directive, written to the audience and to the request's history.
 
-    referred → the request is referred (stage notice); answered → completed (stage notice);
-    follow_up → the status stays, with the directive as the history note.
+    The request moves on as for an in-person audience (audience_day.outcome) and the appointment is held.
     """
-    directive = directive.strip()
-    if not directive:
-        raise VideoRefused("directive_missing", N_("Write the directive."))
+    try:
+        decided = Outcome(outcome.value)
+    except ValueError:
+        raise VideoRefused("outcome_unknown", N_("Choose one of the outcomes offered.")) from None
+    directive, referred_to = checked_directive(decided, directive, referred_to)
     audience = await _locked(session, audience_id)
     if audience.outcome is not None:
         raise VideoRefused("outcome_recorded", N_("The outcome of this audience is already recorded."))
     found = await cases.lock_cases(session=session, case_ids=[audience.case_id])
-    case = found[audience.case_id]
-    if outcome is VideoOutcome.ANSWERED:
-        await cases.complete(
-            session=session, clock=clock, case=case, actor_id=actor_id, note=directive, status_url=status_url
-        )
-    elif outcome is VideoOutcome.REFERRED:
-        change = await cases.change_status(
-            session=session, clock=clock, case=case, to_status=CaseStatus.REFERRED, actor_id=actor_id, note=directive
-        )
-        await cases.stage_notice(session=session, clock=clock, case=case, change=change, status_url=status_url)
-    else:
-        await cases.change_status(
-            session=session, clock=clock, case=case, to_status=case.status, actor_id=actor_id, note=directive
-        )
+    await apply_outcome(
+        session=session,
+        clock=clock,
+        case=found[audience.case_id],
+        outcome=decided,
+        directive=directive,
+        referred_to=referred_to,
+        actor_id=actor_id,
+        status_url=status_url,
+    )
     audience.outcome = outcome
     audience.directive = directive
     audience.outcome_at = clock.now()
     audience.outcome_by_id = actor_id
+    appointment = await lifecycle.locked(session=session, appointment_id=audience.appointment_id)
+    await lifecycle.mark_held(session=session, clock=clock, appointment=appointment)
     _event(session, clock, audience, VideoEventKind.OUTCOME, detail=outcome.value)
     await session.flush()
     return audience

@@ -16,6 +16,8 @@ from cases.models import Case
 from majlis.errors import N_, DomainError, FieldError, InvalidInput
 from web import labels
 from web.api_models import (
+    AudienceOut,
+    AudiencePlaceOut,
     ErrorOut,
     FieldProblem,
     Health,
@@ -24,10 +26,11 @@ from web.api_models import (
     RequestStatus,
     StatusStep,
 )
+from web.applicant_view import AudienceShown, applicant_history
 from web.errors import bilingual, field_label
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SESSIONS
 from web.middleware import error_response
-from web.public import after_intake, lookup_for_applicant, status_url
+from web.public import after_intake, applicant_audience, calendar_download, lookup_for_applicant, status_url
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -151,8 +154,27 @@ def _status_label(request: web.Request, status: str) -> dict[str, str]:
     return bilingual(request.app[CATALOGS], labels.STATUSES[status])
 
 
+def _appointment_out(case: Case, shown: AudienceShown) -> AudienceOut:
+    return AudienceOut(
+        starts_at=shown.starts_at,
+        ends_at=shown.ends_at,
+        mode=shown.mode.value,
+        mode_label=shown.mode_label,
+        place=AudiencePlaceOut(branch=shown.branch, centre=shown.centre, room=shown.room, address=shown.address),
+        state=shown.state.value,
+        state_label=shown.state_label,
+        date=shown.date,
+        time=shown.time,
+        arrive_by=shown.arrive_by,
+        bring=shown.bring,
+        arrival_code=shown.arrival_code,
+        calendar_url=f"/api/v1/requests/{case.tracking_number}/calendar.ics",
+    )
+
+
 async def _status_body(request: web.Request, case: Case) -> RequestStatus:
     steps = await cases.history(session=request[DB], case_id=case.id)
+    found = await applicant_audience(request, case)
     return RequestStatus(
         tracking_number=case.tracking_number,
         status=case.status.value,
@@ -160,24 +182,18 @@ async def _status_body(request: web.Request, case: Case) -> RequestStatus:
         kind=case.kind.value,
         submitted_at=case.submitted_at,
         history=[
-            StatusStep(
-                status=s.to_status.value,
-                status_label=_status_label(request, s.to_status),
-                at=s.at,
-                note=(
-                    request.app[CATALOGS].gettext(request[LANGUAGE], s.note_key, **s.note_params)
-                    if s.note_key
-                    else s.note
-                ),
-            )
-            for s in steps
+            StatusStep(status=s.to_status.value, status_label=_status_label(request, s.to_status), at=s.at, note=s.note)
+            for s in applicant_history(steps, request.app[CATALOGS], request[LANGUAGE])
         ],
+        appointment=_appointment_out(case, found[1]) if found else None,
     )
 
 
-@routes.get("/api/v1/requests/{tracking_number}")
-async def request_status(request: web.Request) -> web.Response:
-    """The status and history, only for the phone given with the request; any miss is the same 404."""
+NO_MATCH = N_("No request matches this tracking number and phone.")
+
+
+async def _applicant_case(request: web.Request) -> Case | web.Response:
+    """The request for the tracking number in the path and the phone in the query; any miss is the same 404."""
     try:
         case = await lookup_for_applicant(
             request, request.match_info["tracking_number"], request.query.get("phone", "")
@@ -185,9 +201,30 @@ async def request_status(request: web.Request) -> web.Response:
     except DomainError:
         return error_response(request, 429)
     if case is None:
-        return error_response(request, 404, N_("No request matches this tracking number and phone."))
+        return error_response(request, 404, NO_MATCH)
+    return case
+
+
+@routes.get("/api/v1/requests/{tracking_number}")
+async def request_status(request: web.Request) -> web.Response:
+    """The status, the history meant for the applicant and the audience ahead, only for the phone given with
+    the request."""
+    case = await _applicant_case(request)
+    if isinstance(case, web.Response):
+        return case
     body = await _status_body(request, case)
-    return web.json_response(body.model_dump(mode="json"))
+    response = web.json_response(body.model_dump(mode="json"))
+    response.headers["Cache-Control"] = "no-store"  # the arrival code is in it
+    return response
+
+
+@routes.get("/api/v1/requests/{tracking_number}/calendar.ics")
+async def request_calendar(request: web.Request) -> web.Response:
+    """The audience ahead as an iCalendar file, guarded as the status is: the phone given with the request."""
+    case = await _applicant_case(request)
+    if isinstance(case, web.Response):
+        return case
+    return await calendar_download(request, case)
 
 
 @routes.get("/healthz")

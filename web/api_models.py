@@ -52,7 +52,44 @@ class StatusStep(BaseModel):
     status: str
     status_label: dict[str, str]
     at: datetime
-    note: str = Field(description="In the language of Accept-Language when it is a note of the system")
+    note: str = Field(description="A note for the applicant, in the language of Accept-Language; empty when none")
+
+
+class AudiencePlaceOut(BaseModel):
+    """Where the applicant comes: the reception centre and the hall or video room."""
+
+    branch: Literal["riyadh", "jeddah"]
+    centre: str = Field(description="The reception centre's name, in the language of Accept-Language")
+    room: str = Field(description="The hall or video room, by its name")
+    address: str = Field(description="The centre's address, in the language of Accept-Language (may be empty)")
+
+
+class AudienceOut(BaseModel):
+    """The request's audience ahead, as its applicant sees it; texts in the language of Accept-Language."""
+
+    starts_at: datetime
+    ends_at: datetime
+    mode: Literal["in_person", "video"]
+    mode_label: str = Field(examples=["By video, from the women's section of the reception centre"])
+    place: AudiencePlaceOut
+    state: Literal["scheduled", "confirmed", "arrived", "in_audience"]
+    state_label: str
+    date: str = Field(description="The day in Gregorian and Umm al-Qura Hijri together, as people read it")
+    time: str = Field(description="From and to, Riyadh time")
+    arrive_by: datetime = Field(description="When to be at the reception centre")
+    bring: list[str] = Field(
+        description=(
+            "What to bring and when to arrive, one item each; a time or number inside the sentence is wrapped "
+            "in Unicode isolates (U+2068 … U+2069) so it keeps its order in Arabic"
+        )
+    )
+    arrival_code: str = Field(
+        description="Shown or scanned at the centre's kiosk or desk on arrival", examples=["418-07316942"]
+    )
+    calendar_url: str = Field(
+        description="The audience as an iCalendar file (GET, with the same phone query)",
+        examples=["/api/v1/requests/26-000417-5/calendar.ics"],
+    )
 
 
 class RequestStatus(BaseModel):
@@ -61,7 +98,10 @@ class RequestStatus(BaseModel):
     status_label: dict[str, str] = Field(description="The status in Arabic and English")
     kind: str
     submitted_at: datetime
-    history: list[StatusStep]
+    history: list[StatusStep] = Field(
+        description="Each step; a note only when it was written for the applicant (never staff's notes)"
+    )
+    appointment: AudienceOut | None = Field(description="The audience ahead (not yet ended); null when there is none")
 
 
 class FieldProblem(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from accounts.roles import Role
+from audience_day.models import Outcome
 from cases.identity import ApplicantKind
 from cases.models import Branch, CaseStatus, Channel, Gender, Language, RequestKind
 from majlis.errors import N_
@@ -53,6 +54,8 @@ STATUSES: Mapping[str, str] = {
     CaseStatus.COMPLETED: N_("Completed"),
     CaseStatus.REJECTED: N_("Rejected"),
     CaseStatus.DUPLICATE: N_("Closed as a duplicate"),
+    CaseStatus.UNDER_STUDY: N_("Under study on the official's instruction"),
+    CaseStatus.CLOSED_NO_SHOW: N_("Closed: two audiences missed"),
 }
 ROLES: Mapping[str, str] = {
     Role.INTAKE_DESK: N_("Intake desk"),
@@ -103,4 +106,10 @@ ROOM_KINDS: Mapping[str, str] = {
     RoomKind.WOMEN_VIDEO: N_("Women's-section video room"),
     RoomKind.MEN_VIDEO: N_("Men's video room"),
     RoomKind.OFFICIAL_OFFICE: N_("The official's office"),
+}
+OUTCOMES: Mapping[str, str] = {
+    Outcome.ANSWERED: N_("Answered"),
+    Outcome.REFERRED: N_("Refer to a department"),
+    Outcome.REJECTED: N_("Rejected"),
+    Outcome.NEEDS_STUDY: N_("Needs study"),
 }

@@ -302,8 +302,39 @@ def build_document(server_url: str) -> dict[str, Any]:
                         },
                     ],
                     "responses": {
-                        "200": _json("RequestStatus", "The status and every step so far"),
+                        "200": _json("RequestStatus", "The status, every step so far and the audience ahead"),
                         "404": _json("ErrorOut", "No request matches this tracking number and phone"),
+                        "429": _json("ErrorOut", "Too many enquiries that matched nothing from this address"),
+                    },
+                }
+            },
+            "/api/v1/requests/{tracking_number}/calendar.ics": {
+                "get": {
+                    "operationId": "getRequestCalendar",
+                    "summary": "The audience ahead as an iCalendar file (METHOD:PUBLISH) to add to a calendar",
+                    "description": (
+                        "The same UID as the e-mail invitations (audience-<tracking number>@<mail domain>), "
+                        "so a calendar holding the invitation updates that entry."
+                    ),
+                    "parameters": [
+                        {"name": "tracking_number", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {
+                            "name": "phone",
+                            "in": "query",
+                            "required": True,
+                            "description": "The mobile number given with the request",
+                            "schema": {"type": "string"},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The audience as text/calendar",
+                            "content": {"text/calendar": {"schema": {"type": "string"}}},
+                        },
+                        "404": _json(
+                            "ErrorOut", "No request matches this tracking number and phone, or it has no audience ahead"
+                        ),
+                        "429": _json("ErrorOut", "Too many enquiries that matched nothing from this address"),
                     },
                 }
             },

@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from majlis.clock import riyadh
 from majlis.dates import dual_date, dual_datetime
 from web.i18n import LANGUAGES
 from web.keys import CATALOGS, CLOCK, LANGUAGE, USER
@@ -45,6 +46,7 @@ def render(
         "today": dual_date(request.app[CLOCK].now(), language),
         "dual_date": lambda value: dual_date(value, language),
         "dual_datetime": lambda value: dual_datetime(value, language),
+        "riyadh_time": lambda value: riyadh(value).strftime("%H:%M"),
         "static": lambda name: str(request.app.router["static"].url_for(filename=name)),
         "options": lambda mapping: [(value, catalogs.gettext(language, label)) for value, label in mapping.items()],
     }

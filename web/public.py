@@ -11,13 +11,14 @@ from aiohttp import web
 from cases import service as cases
 from cases.intake import check_request
 from cases.models import Case, Channel
-from majlis.errors import DomainError, InvalidInput
+from majlis.errors import N_, DomainError, InvalidInput
 from priority import duplicates
 from web import labels
+from web.applicant_view import AudienceShown, Booked, applicant_history, audience_shown, booked_audience, calendar_file
 from web.errors import domain_message
 from web.intake_forms import errors_by_field, form_values, read_form
-from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
-from web.middleware import see_other
+from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, LINKS, SETTINGS
+from web.middleware import error_response, see_other
 from web.pages import render
 from web.security import LANGUAGE_COOKIE, cookie_flags, safe_local_path
 
@@ -44,6 +45,50 @@ async def lookup_for_applicant(request: web.Request, tracking_number: str, phone
     )
     await request[DB].commit()
     return case
+
+
+async def applicant_audience(request: web.Request, case: Case) -> tuple[Booked, AudienceShown] | None:
+    """The request's audience ahead, in the reader's language, or None."""
+    booked = await booked_audience(session=request[DB], case=case, now=request.app[CLOCK].now())
+    if booked is None:
+        return None
+    shown = audience_shown(
+        booked,
+        catalogs=request.app[CATALOGS],
+        language=request[LANGUAGE],
+        links=request.app[LINKS],
+        arrive_minutes=request.app[SETTINGS].arrive_minutes_before,
+    )
+    return booked, shown
+
+
+NO_AUDIENCE = N_("This request has no audience ahead.")
+
+
+async def calendar_download(request: web.Request, case: Case) -> web.Response:
+    """The request's audience ahead as an .ics file to add to a calendar; 404 when it has none."""
+    found = await applicant_audience(request, case)
+    if found is None:
+        return error_response(request, 404, NO_AUDIENCE)
+    booked, shown = found
+    body = await calendar_file(
+        session=request[DB],
+        booked=booked,
+        shown=shown,
+        settings=request.app[SETTINGS],
+        catalogs=request.app[CATALOGS],
+        language=request[LANGUAGE],
+    )
+    response = web.Response(body=body, content_type="text/calendar", charset="utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="audience-{case.tracking_number}.ics"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def in_their_language(request: web.Request, case: Case) -> None:
+    """The applicant's own language on their status page, unless the reader picked one with the switch."""
+    if "lang" not in request.query and LANGUAGE_COOKIE not in request.cookies:
+        request[LANGUAGE] = case.language.value
 
 
 def status_url(request: web.Request) -> str:
@@ -127,8 +172,41 @@ async def status_lookup(request: web.Request) -> web.Response:
     if case is None:
         context = {"values": values, "not_found": True, "form_error": None}
         return render(request, "public/status_form.html", context, status=404)
+    in_their_language(request, case)
     steps = await cases.history(session=request[DB], case_id=case.id)
-    return render(request, "public/status.html", {"case": case, "history": steps, "labels": labels})
+    history = applicant_history(steps, request.app[CATALOGS], request[LANGUAGE])
+    found = await applicant_audience(request, case)
+    context = {
+        "case": case,
+        "history": history,
+        "labels": labels,
+        "audience": found[1] if found else None,
+        "values": values,
+    }
+    response = render(request, "public/status.html", context)
+    # The arrival code is on the page: no cache keeps it.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@routes.post("/status/calendar.ics")
+async def status_calendar(request: web.Request) -> web.Response:
+    """The audience as a calendar file, for the same tracking number and phone as the status (a form on the page)."""
+    form = await request.post()
+    tracking_number = str(form.get("tracking_number", ""))
+    phone = str(form.get("phone", ""))
+    values = {"tracking_number": tracking_number, "phone": phone}
+    try:
+        case = await lookup_for_applicant(request, tracking_number, phone)
+    except DomainError as exc:
+        message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
+        context = {"values": values, "not_found": False, "form_error": message}
+        return render(request, "public/status_form.html", context, status=429)
+    if case is None:
+        context = {"values": values, "not_found": True, "form_error": None}
+        return render(request, "public/status_form.html", context, status=404)
+    in_their_language(request, case)
+    return await calendar_download(request, case)
 
 
 @routes.get("/lang/{language}")

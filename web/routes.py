@@ -16,8 +16,11 @@ from web import (
     calendar_api,
     call_centre,
     categories,
+    day_board,
     desk,
     feeds,
+    hall_pages,
+    kiosk,
     messages,
     openapi,
     protocol,
@@ -63,6 +66,7 @@ def setup(app: web.Application) -> None:
         categories,
         protocol,
         protocol_rooms,
+        day_board,
         feeds,
         admin,
         api,
@@ -70,6 +74,8 @@ def setup(app: web.Application) -> None:
         calendar_api,
         openapi,
         video_pages,
+        hall_pages,
+        kiosk,
     )
     for module in modules:
         app.router.add_routes(module.routes)

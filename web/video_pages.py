@@ -15,9 +15,11 @@ from aiohttp import web
 
 from accounts import service as accounts
 from accounts.roles import Role
+from audience_day.outcome import OutcomeRefused
 from majlis.errors import N_
 from rooms import service as rooms
 from rooms.models import Room, RoomKind
+from scheduler.lifecycle import AppointmentRefused
 from video import service as video
 from video.models import VideoAudience, VideoOutcome, VideoState
 from video.tokens import Side, VideoTokens
@@ -32,11 +34,10 @@ from web.public import status_url
 
 routes = web.RouteTableDef()
 
-OUTCOMES = {
-    VideoOutcome.REFERRED: N_("Refer to a department"),
-    VideoOutcome.ANSWERED: N_("Answered"),
-    VideoOutcome.FOLLOW_UP: N_("Needs follow-up"),
-}
+# The four the official chooses from, as on the in-person console.
+OUTCOMES = {VideoOutcome(value): text for value, text in labels.OUTCOMES.items()}
+# And every value a recorded audience may hold, for showing it.
+OUTCOME_NAMES = {**OUTCOMES, VideoOutcome.FOLLOW_UP: N_("Needs follow-up")}
 ROOM_STATES = {
     "offline": N_("Offline"),
     "ready": N_("Ready"),
@@ -157,6 +158,7 @@ async def _official_console(
         "actors": await _actors(request, items),
         "labels": labels,
         "outcomes": OUTCOMES,
+        "outcome_names": OUTCOME_NAMES,
         "room_states": ROOM_STATES,
         "video_states": VIDEO_STATES,
         "ice_servers": _ice_servers(request),
@@ -190,7 +192,11 @@ def _audience_id(request: web.Request) -> int:
 async def record_outcome(request: web.Request) -> web.Response:
     form = await request.post()
     audience_id = _audience_id(request)
-    values = {"outcome": str(form.get("outcome", "")), "directive": str(form.get("directive", ""))}
+    values = {
+        "outcome": str(form.get("outcome", "")),
+        "directive": str(form.get("directive", "")),
+        "referred_to": str(form.get("referred_to", "")),
+    }
     catalogs, language = request.app[CATALOGS], request[LANGUAGE]
     message: str | None = None
     session = request[DB]
@@ -200,6 +206,8 @@ async def record_outcome(request: web.Request) -> web.Response:
         raise web.HTTPForbidden()  # the directive is the official's own
     try:
         outcome = VideoOutcome(values["outcome"])
+        if outcome not in OUTCOMES:
+            raise ValueError(outcome)
     except ValueError:
         message = catalogs.gettext(language, N_("Choose the outcome."))
     if message is None and len(values["directive"]) > DIRECTIVE_LIMIT:
@@ -212,10 +220,11 @@ async def record_outcome(request: web.Request) -> web.Response:
                 audience_id=audience_id,
                 outcome=outcome,
                 directive=values["directive"],
+                referred_to=values["referred_to"][:500],
                 actor_id=signed_in_user(request).id,
                 status_url=status_url(request),
             )
-        except video.VideoRefused as exc:
+        except (video.VideoRefused, OutcomeRefused, AppointmentRefused) as exc:
             message = domain_message(catalogs, language, exc)
     if message is not None:
         await session.rollback()

@@ -15,6 +15,7 @@ from majlis.clock import FrozenClock
 from majlis.db import transaction
 from notify.models import OutboxMessage
 from rooms import service as rooms
+from scheduler.models import Appointment, AppointmentState
 from tests.factories import make_staff
 from tests.video.arrange import SUNDAY, video_audiences
 from video import service as video
@@ -87,7 +88,8 @@ async def test_check_in_starts_the_waiting_time_once(sessions: Sessions, clock: 
     [
         (VideoOutcome.REFERRED, CaseStatus.REFERRED, "stage:referred:%"),
         (VideoOutcome.ANSWERED, CaseStatus.COMPLETED, "stage:completed:%"),
-        (VideoOutcome.FOLLOW_UP, CaseStatus.SCHEDULED, None),
+        (VideoOutcome.REJECTED, CaseStatus.REJECTED, "stage:rejected:%"),
+        (VideoOutcome.NEEDS_STUDY, CaseStatus.UNDER_STUDY, "stage:under_study:%"),
     ],
 )
 async def test_the_outcome_goes_to_the_requests_history(
@@ -108,18 +110,22 @@ async def test_the_outcome_goes_to_the_requests_history(
             audience_id=audience_id,
             outcome=outcome,
             directive=directive,
+            referred_to="وزارة الموارد البشرية",
             actor_id=official.id,
             status_url=URL,
         )
     async with sessions() as session:
         audience = await session.get_one(VideoAudience, audience_id)
+        appointment = await session.get_one(Appointment, audience.appointment_id)
         case = await cases.get_case(session=session, case_id=audience.case_id)
         assert case is not None
         last = (await cases.history(session=session, case_id=case.id))[-1]
         told = await session.scalar(select(OutboxMessage).where(OutboxMessage.purpose.like(notice or "none")))
     assert audience.state is VideoState.ENDED and audience.outcome is outcome and audience.directive == directive
-    assert case.status is status and last.note == directive and last.actor_id == official.id
+    assert case.status is status and last.note.startswith(directive) and last.actor_id == official.id
     assert (told is not None) == (notice is not None)
+    # The outcome ends the appointment as held: it no longer holds its applicant back from another.
+    assert appointment.state is AppointmentState.HELD and appointment.ended_at == clock.now()
     with pytest.raises(video.VideoRefused):  # once only
         async with transaction(sessions) as session:
             await video.record_outcome(
@@ -128,6 +134,7 @@ async def test_the_outcome_goes_to_the_requests_history(
                 audience_id=audience_id,
                 outcome=outcome,
                 directive=directive,
+                referred_to="وزارة الموارد البشرية",
                 actor_id=official.id,
                 status_url=URL,
             )

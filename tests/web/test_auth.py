@@ -39,6 +39,8 @@ def guarded_routes(app: web.Application) -> list[tuple[str, str, frozenset[Role]
                 "message_id": "1",
                 "audience_id": "1",
                 "check_id": "1",
+                "task_id": "1",
+                "kiosk_id": "1",
             }
             path = canonical.format(**samples) if "{" in canonical else canonical
             found.append((route.method, path, roles))
@@ -184,6 +186,9 @@ PUBLIC = {
     ("POST", "/logout"),
     ("POST", "/api/v1/requests"),
     ("GET", "/api/v1/requests/{tracking_number}"),
+    # The audience as a calendar file: the same tracking number and phone as the status guard it.
+    ("POST", "/status/calendar.ics"),
+    ("GET", "/api/v1/requests/{tracking_number}/calendar.ics"),
     ("GET", "/openapi.json"),
     ("GET", "/healthz"),
     # Calendar feeds are read by calendar programs that cannot sign in: an HMAC token in the URL guards them.
@@ -198,6 +203,13 @@ PUBLIC = {
     ("POST", "/webhooks/twilio/status"),
     # Video signalling: every message carries the audience's signed token, checked each time.
     ("GET", "/ws/video"),
+    # The hall's screen shows queue numbers only, never a name.
+    ("GET", "/hall/{branch}/screen"),
+    ("GET", "/hall/{branch}/now.json"),
+    # The kiosk: only a tablet holding an enrolled kiosk's device token can check anyone in.
+    ("GET", "/kiosk"),
+    ("POST", "/kiosk"),
+    ("GET", "/kiosk/enrol/{token}"),
 }
 
 
@@ -244,6 +256,18 @@ EXPECTED_ROLES = {
     ("GET", "/rooms/{room_id}/checks/{check_id}"): {Role.WOMEN_SECTION, Role.PROTOCOL},
     ("GET", "/rooms/{room_id}/checks/{check_id}/snapshot.jpg"): {Role.WOMEN_SECTION, Role.PROTOCOL},
     ("GET", "/protocol/room-checks"): {Role.PROTOCOL},
+    ("GET", "/protocol/day"): {Role.PROTOCOL},
+    ("POST", "/protocol/day/tasks/{task_id}/assign"): {Role.PROTOCOL},
+    ("POST", "/protocol/day/tasks/{task_id}/done"): {Role.PROTOCOL},
+    ("GET", "/reports/day"): {Role.PROTOCOL, Role.MANAGER, Role.OFFICIAL},
+    ("GET", "/official/hall"): {Role.OFFICIAL},
+    ("POST", "/official/hall/sessions/{session_id}/next"): {Role.OFFICIAL},
+    ("POST", "/official/hall/audiences/{audience_id}/outcome"): {Role.OFFICIAL},
+    ("GET", "/desk/arrivals"): {Role.INTAKE_DESK, Role.PROTOCOL},
+    ("POST", "/desk/arrivals/{appointment_id}"): {Role.INTAKE_DESK, Role.PROTOCOL},
+    ("GET", "/protocol/kiosks"): {Role.PROTOCOL},
+    ("POST", "/protocol/kiosks"): {Role.PROTOCOL},
+    ("POST", "/protocol/kiosks/{kiosk_id}/revoke"): {Role.PROTOCOL},
     ("GET", "/admin/users"): set(),
     ("GET", "/admin/audit"): set(),
     ("GET", "/ws/consoles"): {Role.OFFICIAL, Role.WOMEN_SECTION, Role.PROTOCOL},

@@ -180,6 +180,12 @@ async def test_the_outcome_goes_to_the_requests_history(client: Client, sessions
         data={"csrf_token": token, "outcome": "referred", "directive": directive},
         allow_redirects=False,
     )
+    assert saved.status == 422  # a referral names its departments
+    saved = await client.post(
+        f"/official/audiences/{first}/outcome",
+        data={"csrf_token": token, "outcome": "referred", "directive": directive, "referred_to": "وزارة العدل"},
+        allow_redirects=False,
+    )
     assert saved.status == 303
     async with sessions() as session:
         audience = await video.get_audience(session=session, audience_id=first)
@@ -192,7 +198,7 @@ async def test_the_outcome_goes_to_the_requests_history(client: Client, sessions
         history = await cases.history(session=session, case_id=case_id)
     assert (history[-1].to_status, history[-1].note, history[-1].actor_id) == (
         CaseStatus.REFERRED,
-        directive,
+        f"{directive}\n→ وزارة العدل",
         official.id,
     )
     page = await (await client.get("/official")).text()

@@ -1,0 +1,207 @@
+"""Arrival at the reception centre: the kiosk at the entrance, the desk, and the video room's check-in.
+
+The rule for late arrivals: an applicant who comes more than `grace` after the
+start of their slot is still checked in, but marked late and heard after those
+who came in time; once the session is over nobody is checked in (the sweep
+after the session decides what happens to the appointment). An arrival is
+taken only on the appointment's own day and at its own branch, once.
+
+Queue numbers start at 1 in each session in order of arrival. The session row
+is locked while a number is given, so two kiosks checking people in at once
+never hand out one number twice (the unique index on (session, number) holds
+it too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audience_day.models import Arrival, ArrivalVia
+from cases import service as cases
+from cases.models import Case
+from majlis.clock import Clock, riyadh
+from majlis.errors import N_, DomainError
+from majlis.settings import Settings
+from rooms import service as rooms
+from rooms.models import Room
+from scheduler import lifecycle
+from scheduler.models import LIVE_STATES, Appointment, AppointmentState, AudienceSession, Slot
+
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
+class ArrivalRefused(DomainError):
+    """A check-in that cannot be taken; the code and message say which rule it broke."""
+
+
+@dataclass(frozen=True)
+class ArrivalPolicy:
+    # Minutes after the slot's start within which an arrival is on time.
+    grace: timedelta = timedelta(minutes=15)
+
+
+def policy_from(settings: Settings) -> ArrivalPolicy:
+    return ArrivalPolicy(grace=timedelta(minutes=settings.late_grace_minutes))
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One of the day's appointments at a branch, as the desk sees it when searching."""
+
+    appointment: Appointment
+    slot: Slot
+    room: Room
+    case: Case
+    arrival: Arrival | None
+
+
+async def _place_of(session: AsyncSession, appointment: Appointment) -> tuple[Slot, AudienceSession, Room]:
+    slot = await session.get_one(Slot, appointment.slot_id)
+    audience_session = await session.get_one(AudienceSession, slot.session_id)
+    room = await rooms.get_room(session=session, room_id=slot.room_id)
+    assert room is not None
+    return slot, audience_session, room
+
+
+async def arrival_of(*, session: AsyncSession, appointment_id: int) -> Arrival | None:
+    return await session.scalar(select(Arrival).where(Arrival.appointment_id == appointment_id))
+
+
+async def check_in(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    policy: ArrivalPolicy,
+    appointment_id: int,
+    via: ArrivalVia,
+    branch_code: str | None,
+    actor_id: int | None = None,
+    kiosk_id: int | None = None,
+) -> Arrival:
+    """Records the applicant's arrival and gives a queue number; refuses, changing nothing, what breaks a rule.
+
+    `branch_code` is the kiosk's or the desk's branch (None: a video room's staff, whose room decides).
+    """
+    appointment = await lifecycle.locked(session=session, appointment_id=appointment_id)
+    earlier = await arrival_of(session=session, appointment_id=appointment.id)
+    if earlier is not None:
+        raise ArrivalRefused(
+            "already_arrived",
+            N_("Already checked in at {time}, queue number {number}."),
+            time=riyadh(earlier.arrived_at).strftime("%H:%M"),
+            number=str(earlier.queue_number),
+        )
+    if appointment.state not in LIVE_STATES:
+        raise ArrivalRefused(
+            "not_live", N_("This appointment is no longer valid; please see the latest message about your request.")
+        )
+    slot, audience_session, room = await _place_of(session, appointment)
+    now = clock.now()
+    day = riyadh(slot.starts_at).date()
+    if day != riyadh(now).date():
+        raise ArrivalRefused("wrong_day", N_("This appointment is on {day}, not today."), day=day.isoformat())
+    if branch_code is not None and room.branch_code != branch_code:
+        raise ArrivalRefused("wrong_branch", N_("This appointment is at another reception centre."))
+    if now >= audience_session.ends_at:
+        raise ArrivalRefused("session_over", N_("The audience session of this appointment is over."))
+    # The session row is the queue's lock: numbers are given one at a time.
+    await session.get(AudienceSession, audience_session.id, with_for_update=True, populate_existing=True)
+    last = await session.scalar(select(func.max(Arrival.queue_number)).where(Arrival.session_id == audience_session.id))
+    arrival = Arrival(
+        appointment_id=appointment.id,
+        case_id=appointment.case_id,
+        session_id=audience_session.id,
+        queue_number=int(last or 0) + 1,
+        arrived_at=now,
+        via=via,
+        by_id=actor_id,
+        kiosk_id=kiosk_id,
+        late=now > slot.starts_at + policy.grace,
+    )
+    session.add(arrival)
+    await lifecycle.mark_arrived(session=session, appointment=appointment)
+    await session.flush()
+    return arrival
+
+
+async def find_by_tracking_and_phone(
+    *, session: AsyncSession, clock: Clock, tracking_number: str, phone_last4: str
+) -> int | None:
+    """The live appointment today of the request with that number, if its phone ends in those 4 digits."""
+    digits = phone_last4.strip().translate(_DIGITS)
+    if len(digits) != 4 or not digits.isdigit():
+        raise ArrivalRefused("bad_phone_digits", N_("Type the last 4 digits of the phone given with the request."))
+    case = await cases.find_by_tracking_number(session=session, tracking_number=tracking_number)
+    if case is None or not case.phone.endswith(digits):
+        return None
+    appointment = await _todays_appointment(session=session, clock=clock, case_id=case.id)
+    return appointment.id if appointment is not None else None
+
+
+async def _todays_appointment(*, session: AsyncSession, clock: Clock, case_id: int) -> Appointment | None:
+    start, end = _day_bounds(clock.now())
+    return await session.scalar(
+        select(Appointment)
+        .join(Slot, Slot.id == Appointment.slot_id)
+        .where(
+            Appointment.case_id == case_id,
+            Appointment.state.in_((*LIVE_STATES, AppointmentState.HELD)),
+            Slot.starts_at >= start,
+            Slot.starts_at < end,
+        )
+        .order_by(Slot.starts_at.desc())
+    )
+
+
+def _day_bounds(now: datetime) -> tuple[datetime, datetime]:
+    start = riyadh(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
+
+
+async def expected_today(*, session: AsyncSession, clock: Clock, branch_code: str, query: str = "") -> list[Expected]:
+    """The day's appointments at a branch, optionally those matching a tracking number, ID number, phone or name."""
+    start, end = _day_bounds(clock.now())
+    statement = (
+        select(Appointment, Slot, Room, Case)
+        .join(Slot, Slot.id == Appointment.slot_id)
+        .join(Room, Room.id == Slot.room_id)
+        .join(Case, Case.id == Appointment.case_id)
+        .where(
+            Room.branch_code == branch_code,
+            Slot.starts_at >= start,
+            Slot.starts_at < end,
+            Appointment.state.in_((*LIVE_STATES, AppointmentState.HELD)),
+        )
+        .order_by(Slot.starts_at, Appointment.seat)
+    )
+    text = query.strip().translate(_DIGITS)
+    if text:
+        like = f"%{text}%"
+        id_matches = select(Case.id).where(Case.applicant.has(id_number=text))
+        statement = statement.where(
+            or_(
+                Case.tracking_number == text.upper(),
+                Case.id.in_(id_matches),
+                Case.phone.endswith(text.lstrip("0")) if text.isdigit() and len(text) >= 4 else false(),
+                Case.applicant_name.ilike(like),
+            )
+        )
+    rows = (await session.execute(statement)).all()
+    arrivals = {
+        a.appointment_id: a
+        for a in await session.scalars(select(Arrival).where(Arrival.appointment_id.in_({r[0].id for r in rows})))
+    }
+    return [Expected(a, s, r, c, arrivals.get(a.id)) for a, s, r, c in rows]
+
+
+async def room_of_appointment(*, session: AsyncSession, appointment_id: int) -> Room | None:
+    """Where the applicant waits for the appointment: its slot's room."""
+    appointment = await session.get(Appointment, appointment_id)
+    if appointment is None:
+        return None
+    slot = await session.get_one(Slot, appointment.slot_id)
+    return await rooms.get_room(session=session, room_id=slot.room_id)

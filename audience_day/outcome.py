@@ -1,0 +1,83 @@
+"""The official's outcome of an audience, in person or by video: what it does to the request, and who is told.
+
+answered → the request is completed; referred → referred to the departments
+named; rejected → rejected; needs study → under study on his instruction.
+Each sends the applicant the stage's notice; the directive itself is the
+official's words for staff, never sent to the applicant.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audience_day.models import Outcome
+from cases import service as cases
+from cases.models import Case, CaseStatus
+from majlis.clock import Clock
+from majlis.errors import N_, DomainError
+from notify import outbox
+from notify.texts import audience_rejected_sms, under_study_sms
+
+
+class OutcomeRefused(DomainError):
+    """An outcome that cannot be recorded (no directive, no department for a referral, recorded already)."""
+
+
+def checked_directive(outcome: Outcome, directive: str, referred_to: str) -> tuple[str, str]:
+    """The directive and departments, trimmed; refused when what the outcome needs is missing."""
+    directive = directive.strip()
+    referred_to = referred_to.strip()
+    if not directive:
+        raise OutcomeRefused("directive_missing", N_("Write the directive."))
+    if outcome is Outcome.REFERRED and not referred_to:
+        raise OutcomeRefused("departments_missing", N_("Name the department or departments the request goes to."))
+    return directive, referred_to
+
+
+async def apply_outcome(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    case: Case,
+    outcome: Outcome,
+    directive: str,
+    referred_to: str,
+    actor_id: int,
+    status_url: str,
+) -> None:
+    """Moves the request on by the outcome and tells the applicant (the case must be locked by the caller)."""
+    if case.status in cases.CLOSED:
+        raise OutcomeRefused("case_closed", N_("This request is already closed."))
+    if outcome is Outcome.ANSWERED:
+        await cases.complete(
+            session=session, clock=clock, case=case, actor_id=actor_id, note=directive, status_url=status_url
+        )
+        return
+    if outcome is Outcome.REFERRED:
+        change = await cases.change_status(
+            session=session,
+            clock=clock,
+            case=case,
+            to_status=CaseStatus.REFERRED,
+            actor_id=actor_id,
+            note=f"{directive}\n→ {referred_to}",
+        )
+        await cases.stage_notice(session=session, clock=clock, case=case, change=change, status_url=status_url)
+        return
+    to_status, compose = (
+        (CaseStatus.REJECTED, audience_rejected_sms)
+        if outcome is Outcome.REJECTED
+        else (CaseStatus.UNDER_STUDY, under_study_sms)
+    )
+    change = await cases.change_status(
+        session=session, clock=clock, case=case, to_status=to_status, actor_id=actor_id, note=directive
+    )
+    await outbox.sms_to_applicant(
+        session=session,
+        clock=clock,
+        case=case,
+        purpose=f"stage:{to_status.value}:{change.id}",
+        compose=lambda language: compose(
+            language=language, tracking_number=case.tracking_number, status_url=status_url
+        ),
+    )

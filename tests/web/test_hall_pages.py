@@ -1,0 +1,126 @@
+"""The hall's pages: the kiosk enrolled by protocol, the desk's check-in, the official's Call next and outcome,
+and the hall's screen that shows numbers, never names."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+
+from accounts.roles import Role
+from audience_day.models import Arrival, HallAudience
+from cases.models import Case, CaseStatus
+from majlis.clock import FrozenClock
+from scheduler.models import Appointment, AppointmentState
+from tests.audience_day.arrange import Sessions, at, booked_day, status
+from tests.factories import csrf_token, make_staff, sign_in
+from web.keys import LINKS
+
+Client = TestClient[web.Request, web.Application]
+
+
+async def test_a_kiosk_enrolled_by_protocol_checks_in_by_code_and_by_number(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    booked = await booked_day(sessions, clock, count=3)
+    assert (await client.get("/kiosk")).status == 403  # not an enrolled tablet
+    await make_staff(sessions, clock, Role.PROTOCOL, "protocol")
+    await sign_in(client, "protocol")
+    token = await csrf_token(client, "/protocol/kiosks")
+    page = await client.post("/protocol/kiosks", data={"csrf_token": token, "branch": "riyadh", "name": "المدخل"})
+    assert page.status == 200
+    link = re.search(r'href="http://[^"]+(/kiosk/enrol/[^"]+)"', await page.text())
+    assert link is not None
+    assert (await client.post("/protocol/kiosks", data={"csrf_token": token, "branch": "x", "name": ""})).status == 422
+    assert (await client.get(link.group(1), allow_redirects=False)).status == 303
+    clock.set(at(29, 9, 45))
+    kiosk = await client.get("/kiosk")
+    assert kiosk.status == 200
+    token = await csrf_token(client, "/kiosk")
+    code = client.app[LINKS].arrival_code(booked[0].appointment_id)
+    done = await client.post("/kiosk", data={"csrf_token": token, "code": code})
+    text = await done.text()
+    assert done.status == 200 and 'id="queue-number">1<' in text
+    assert "applicant" not in text.lower()
+    again = await client.post("/kiosk", data={"csrf_token": token, "code": code})
+    assert again.status == 409  # twice: a clear message, nothing changes
+    wrong = await client.post("/kiosk", data={"csrf_token": token, "code": code[:-1] + str((int(code[-1]) + 1) % 10)})
+    assert wrong.status == 422
+    async with sessions() as session:
+        case_phone = (await session.get_one(Appointment, booked[1].appointment_id)).case_id
+    by_number = await client.post(
+        "/kiosk",
+        data={"csrf_token": token, "tracking_number": booked[1].tracking_number, "phone_last4": "0101"},
+    )
+    assert by_number.status == 200 and 'id="queue-number">2<' in await by_number.text()
+    async with sessions() as session:
+        arrivals = list(await session.scalars(select(Arrival).order_by(Arrival.queue_number)))
+    assert [a.appointment_id for a in arrivals] == [booked[0].appointment_id, booked[1].appointment_id]
+    assert case_phone == booked[1].case_id
+
+
+async def test_the_official_calls_next_and_records_the_outcome_while_the_screen_shows_numbers(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    booked = await booked_day(sessions, clock, count=2)
+    await make_staff(sessions, clock, Role.INTAKE_DESK, "desk")
+    await make_staff(sessions, clock, Role.OFFICIAL, "official")
+    clock.set(at(29, 9, 50))
+    await sign_in(client, "desk")
+    token = await csrf_token(client, "/desk/arrivals")
+    found = await client.get("/desk/arrivals", params={"branch": "riyadh", "q": booked[0].tracking_number})
+    assert booked[0].tracking_number in await found.text()
+    for item in booked:
+        checked = await client.post(
+            f"/desk/arrivals/{item.appointment_id}", data={"csrf_token": token, "branch": "riyadh"}
+        )
+        assert checked.status == 200
+    twice = await client.post(
+        f"/desk/arrivals/{booked[0].appointment_id}", data={"csrf_token": token, "branch": "riyadh"}
+    )
+    assert twice.status == 409
+    assert (await client.get("/official/hall", allow_redirects=False)).status == 403
+    await client.post("/logout", data={"csrf_token": token})
+
+    await sign_in(client, "official")
+    token = await csrf_token(client, "/official/hall")
+    screen = await client.get("/hall/riyadh/now.json")
+    assert (await screen.json())["sessions"][0] == {"session": booked[0].session_id, "serving": None, "waiting": [1, 2]}
+    clock.set(at(29, 10, 0))
+    called = await client.post(
+        f"/official/hall/sessions/{booked[0].session_id}/next", data={"csrf_token": token, "current": ""},
+        allow_redirects=False,
+    )  # fmt: skip
+    assert called.status == 303 and called.headers["Location"] == "/official/hall"
+    stale = await client.post(
+        f"/official/hall/sessions/{booked[0].session_id}/next", data={"csrf_token": token, "current": ""},
+        allow_redirects=False,
+    )  # fmt: skip
+    assert stale.headers["Location"] == "/official/hall?stale=1"  # a second press calls nobody else
+    serving = (await (await client.get("/hall/riyadh/now.json")).json())["sessions"][0]
+    assert serving["serving"] == 1 and serving["waiting"] == [2]
+    screen_page = await (await client.get("/hall/riyadh/screen")).text()
+    async with sessions() as session:
+        audience = await session.scalar(select(HallAudience))
+        assert audience is not None
+        names = [c.applicant_name for c in await session.scalars(select(Case))]
+    assert "serving-" in screen_page and not any(name in screen_page for name in names)
+    missing = await client.post(
+        f"/official/hall/audiences/{audience.id}/outcome",
+        data={"csrf_token": token, "outcome": "referred", "directive": "يحال"},
+    )
+    assert missing.status == 422  # a referral names its departments
+    clock.set(at(29, 10, 6))
+    saved = await client.post(
+        f"/official/hall/audiences/{audience.id}/outcome",
+        data={"csrf_token": token, "outcome": "answered", "directive": "تُلبّى حاجته"},
+        allow_redirects=False,
+    )
+    assert saved.status == 303
+    async with sessions() as session:
+        appointment = await session.get_one(Appointment, booked[0].appointment_id)
+    assert appointment.state is AppointmentState.HELD
+    assert await status(sessions, booked[0].case_id) is CaseStatus.COMPLETED
+    assert (await client.get("/hall/nowhere/screen")).status == 404

@@ -1,0 +1,303 @@
+"""What an applicant sees of their own request: the history meant for them, and the audience ahead.
+
+Used by the status page (web/public.py) and the status API (web/api.py), both
+behind the tracking number and the phone given with the request.
+
+Applicants read only what was written for them: the status of each step, the
+system's notes listed in `APPLICANT_NOTE_KEYS`, and what the audit desk asked
+them to complete (sent to them by SMS in the same words). Never the
+allocation's explanation (its score and rank), a member of staff's name, the
+reason for a move or a cancelled session, the call centre's notes or the
+official's directive: a note not known to be for the applicant is left out.
+
+The audience shown is the request's live appointment (scheduled, confirmed,
+arrived, in audience) whose session is not over; an appointment that ended
+(held, no-show, released) or whose session has passed shows nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import cast
+
+import segno
+from babel.dates import format_time
+from icalendar import Calendar, vCalAddress
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cases.identity import ApplicantKind
+from cases.models import Applicant, Case, CaseStatus, StatusChange
+from majlis.clock import riyadh
+from majlis.dates import dual_date
+from majlis.errors import N_
+from majlis.settings import Settings
+from notify.invitation import audience_uid
+from notify.links import Links
+from notify.texts import audience_summary
+from rooms.models import BranchSite, Room, RoomKind
+from scheduler.feeds import FeedEvent, build_feed
+from scheduler.models import LIVE_STATES, Appointment, AppointmentState, AudienceMode, AudienceSession, Slot
+from scheduler.revisions import revision_of
+from web.i18n import Catalogs
+
+# The system's notes written for the applicant (their English message ids, as the domains mark them).
+# Any other note_key stays with staff: "Its audience was given to a critical request" speaks of
+# another applicant's priority. A note_key changed in its domain drops out of this list, which only
+# ever hides it (tests/web/test_applicant_appointment.py checks each is still in the code).
+APPLICANT_NOTE_KEYS = frozenset(
+    {
+        "The information asked for has been completed.",
+        "The applicant asked for another date.",
+        "The applicant cancelled the audience; the request is followed in writing.",
+        "The official has a commitment at that time; a new date follows.",
+        "The applicant did not attend the audience; the request waits again with its priority.",
+        "The applicant missed a second audience; the request is closed.",
+        "The session ended before the applicant's turn; a new date is owed at once.",
+        "Joined to request {number}, which now holds its text.",
+    }
+)
+# Steps whose free text staff wrote to the applicant, and which was sent to them in the same words:
+# what the audit desk found missing. A rejection's note is not here: after an audience it holds
+# the official's directive, which is for staff only (audience_day.outcome).
+NOTE_WRITTEN_TO_APPLICANT = frozenset({CaseStatus.NEEDS_INFORMATION})
+
+STATES: dict[AppointmentState, str] = {
+    AppointmentState.SCHEDULED: N_("Scheduled: we will ask you to confirm it"),
+    AppointmentState.CONFIRMED: N_("Confirmed"),
+    AppointmentState.ARRIVED: N_("You have checked in"),
+    AppointmentState.IN_AUDIENCE: N_("In the audience now"),
+}
+_IDENTITY: dict[ApplicantKind, str] = {
+    ApplicantKind.CITIZEN: N_("Your original national ID card."),
+    ApplicantKind.RESIDENT: N_("Your original iqama."),
+    ApplicantKind.COMPANY: N_(
+        "The company's commercial registration and a letter authorising you to speak for it, "
+        "with your own original national ID or iqama."
+    ),
+}
+_DOCUMENTS = N_("The documents of your request (rulings, reports, letters): the originals and a copy.")
+_ARRIVE = N_(
+    "Arrive by {time}, {minutes} minutes before your audience, and show your arrival code "
+    "at the kiosk at the entrance or at the reception desk."
+)
+_WOMEN_SECTION = N_(
+    "Come to the women's section of the reception centre: you meet the official by video from its room, "
+    "with women staff."
+)
+_VIDEO_ROOM = N_("Come to the reception centre: you meet the official by video from its video room.")
+_CARE = N_("Protocol staff will help you on arrival, as you asked when you applied.")
+_IN_PERSON = N_("In person, in the audience hall")
+_BY_VIDEO_WOMEN = N_("By video, from the women's section of the reception centre")
+_BY_VIDEO = N_("By video, from the reception centre's video room")
+ARRIVAL_CODE = N_("Arrival code")
+WHAT_TO_BRING = N_("What to bring and when to arrive")
+
+
+# What build_feed writes for a subscribed feed, left out of a file that adds one audience.
+_FEED_ONLY = ("NAME", "X-WR-CALNAME", "REFRESH-INTERVAL", "X-PUBLISHED-TTL")
+
+
+def isolate(text: str) -> str:
+    """The text between Unicode first-strong isolates, so a time or a code keeps its order inside Arabic."""
+    return f"\u2068{text}\u2069"
+
+
+# --- the history ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApplicantStep:
+    """One step of the request as its applicant sees it; `note` is in the reader's language, or empty."""
+
+    to_status: CaseStatus
+    at: datetime
+    note: str
+
+
+def applicant_note(step: StatusChange, catalogs: Catalogs, language: str) -> str:
+    """The step's note if it was written for the applicant, in their language; else nothing."""
+    if step.note_key:
+        if step.note_key not in APPLICANT_NOTE_KEYS:
+            return ""
+        return catalogs.gettext(language, step.note_key, **step.note_params)
+    if step.to_status in NOTE_WRITTEN_TO_APPLICANT:
+        return step.note
+    return ""
+
+
+def applicant_history(steps: Sequence[StatusChange], catalogs: Catalogs, language: str) -> list[ApplicantStep]:
+    """The steps an applicant sees: every change of status, and a note only when it was meant for them.
+
+    A step that changed no status and carries nothing for the applicant (the
+    official's directive on a request that stays where it is) is left out whole.
+    """
+    shown = []
+    for step in steps:
+        note = applicant_note(step, catalogs, language)
+        if step.from_status == step.to_status and not note:
+            continue
+        shown.append(ApplicantStep(to_status=step.to_status, at=step.at, note=note))
+    return shown
+
+
+# --- the audience -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Booked:
+    """The request's audience ahead, with where it is held."""
+
+    case: Case
+    appointment: Appointment
+    slot: Slot
+    mode: AudienceMode
+    room: Room
+    branch: BranchSite
+    applicant_kind: ApplicantKind
+
+
+async def booked_audience(*, session: AsyncSession, case: Case, now: datetime) -> Booked | None:
+    """The request's live appointment whose session is not over (or whose applicant is in the building), if any.
+
+    A scheduled or confirmed appointment of a session that has ended is left out:
+    the sweep after the session is about to end it as a no-show.
+    """
+    rows = (
+        await session.execute(
+            select(Appointment, Slot, AudienceSession, Room, BranchSite)
+            .join(Slot, Slot.id == Appointment.slot_id)
+            .join(AudienceSession, AudienceSession.id == Slot.session_id)
+            .join(Room, Room.id == Slot.room_id)
+            .join(BranchSite, BranchSite.code == Room.branch_code)
+            .where(Appointment.case_id == case.id, Appointment.state.in_(LIVE_STATES))
+            .order_by(Slot.starts_at.desc(), Appointment.id.desc())
+        )
+    ).all()
+    for appointment, slot, audience, room, branch in rows:
+        here = appointment.state in (AppointmentState.ARRIVED, AppointmentState.IN_AUDIENCE)
+        if here or audience.ends_at > now:
+            applicant = await session.get_one(Applicant, case.applicant_id)
+            return Booked(case, appointment, slot, audience.mode, room, branch, applicant.kind)
+    return None
+
+
+@dataclass(frozen=True)
+class AudienceShown:
+    """The audience in the reader's language, as the page, the API and the calendar file give it."""
+
+    appointment_id: int
+    state: AppointmentState
+    state_label: str
+    starts_at: datetime
+    ends_at: datetime
+    mode: AudienceMode
+    mode_label: str
+    date: str  # Gregorian and Umm al-Qura Hijri
+    time: str  # from – to, Riyadh time
+    branch: str  # the branch's code
+    centre: str  # the branch's name
+    room: str
+    address: str
+    arrive_by: datetime
+    bring: list[str]
+    arrival_code: str
+
+    @property
+    def place(self) -> str:
+        """The room and the centre's address (its name when no address is set), on one line."""
+        return " — ".join(part for part in (self.room, self.address or self.centre) if part)
+
+    def qr_svg(self, title: str) -> Markup:
+        """The arrival code as a QR code, an inline <svg> (no script, no inline style: the CSP allows it)."""
+        qr = segno.make(self.arrival_code, error="m", micro=False)
+        svg = qr.svg_inline(scale=5, border=4, dark="#000", light="#fff", title=title, svgclass="arrival-qr")
+        return Markup(svg)  # noqa: S704 (segno's own markup of a code we made; the title is escaped by segno)
+
+
+def _time(moment: datetime, language: str) -> str:
+    return format_time(riyadh(moment).time(), format="short", locale=language)
+
+
+def audience_shown(
+    booked: Booked, *, catalogs: Catalogs, language: str, links: Links, arrive_minutes: int
+) -> AudienceShown:
+    def _(message: str, **params: object) -> str:
+        return catalogs.gettext(language, message, **params)
+
+    slot = booked.slot
+    women = booked.room.kind is RoomKind.WOMEN_VIDEO
+    by_video = _BY_VIDEO_WOMEN if women else _BY_VIDEO
+    mode_label = _(_IN_PERSON if booked.mode is AudienceMode.IN_PERSON else by_video)
+    arrive_by = slot.starts_at - timedelta(minutes=arrive_minutes)
+    bring = [_(_IDENTITY[booked.applicant_kind]), _(_DOCUMENTS)]
+    if booked.mode is AudienceMode.VIDEO:
+        bring.append(_(_WOMEN_SECTION if women else _VIDEO_ROOM))
+    bring.append(_(_ARRIVE, time=isolate(_time(arrive_by, language)), minutes=isolate(str(arrive_minutes))))
+    if booked.case.special_care:
+        bring.append(_(_CARE))
+    return AudienceShown(
+        appointment_id=booked.appointment.id,
+        state=booked.appointment.state,
+        state_label=_(STATES[booked.appointment.state]),
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        mode=booked.mode,
+        mode_label=mode_label,
+        date=dual_date(slot.starts_at, language),
+        time=f"{_time(slot.starts_at, language)} – {_time(slot.ends_at, language)}",
+        branch=booked.branch.code,
+        centre=booked.branch.name_ar if language == "ar" else booked.branch.name_en,
+        room=booked.room.name,
+        address=booked.branch.address_ar if language == "ar" else booked.branch.address_en,
+        arrive_by=arrive_by,
+        bring=bring,
+        arrival_code=links.arrival_code(booked.appointment.id),
+    )
+
+
+async def calendar_file(
+    *,
+    session: AsyncSession,
+    booked: Booked,
+    shown: AudienceShown,
+    settings: Settings,
+    catalogs: Catalogs,
+    language: str,
+) -> bytes:
+    """The audience as an iCalendar file to add to one's calendar (METHOD:PUBLISH).
+
+    The same UID as the e-mail invitations and the feeds (one per request) and
+    the request's revision as SEQUENCE and DTSTAMP, so a calendar that already
+    holds the invitation updates that entry instead of adding a second. Only the
+    tracking number, time, place and what to bring: nothing the applicant wrote.
+    """
+    revision = await revision_of(session=session, appointment=booked.appointment)
+    number = booked.case.tracking_number
+    lines = [
+        f"{catalogs.gettext(language, ARRIVAL_CODE)}: {shown.arrival_code}",
+        f"{catalogs.gettext(language, WHAT_TO_BRING)}:",
+        *(f"- {item}" for item in shown.bring),
+    ]
+    event = FeedEvent(
+        uid=audience_uid(number, settings.mail_from),
+        starts_at=shown.starts_at,
+        ends_at=shown.ends_at,
+        summary=audience_summary(language=language, tracking_number=number),
+        location=shown.place,
+        description="\n".join(line.replace("\u2068", "").replace("\u2069", "") for line in lines),
+        sequence=revision.sequence,
+        cancelled=False,
+        stamp=revision.stamp,
+    )
+    feed = Calendar.from_ical(build_feed(name=event.summary, events=[event]))
+    # A file that adds one audience, not a calendar to subscribe to: no calendar name (a program may open a
+    # named file as a calendar of its own) and no refresh interval. PUBLISH names its ORGANIZER (RFC 5546).
+    for name in _FEED_ONLY:
+        feed.pop(name, None)
+    for vevent in feed.walk("VEVENT"):
+        vevent.add("ORGANIZER", vCalAddress.new(settings.mail_from, cn="Majlis"))
+    return cast("bytes", feed.to_ical())

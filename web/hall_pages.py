@@ -1,0 +1,184 @@
+"""The hall on audience day: the official's in-person console (Call next, the outcome) and the hall's screen.
+
+The screen (`/hall/{branch}/screen`) is public and shows queue numbers only, never
+names; it asks `/hall/{branch}/now.json` every few seconds (web/static/hall_screen.js),
+so a press of Call next reaches it within that time without a socket per screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from accounts.roles import Role
+from audience_day import hall
+from audience_day.models import HallAudience, Outcome
+from audience_day.outcome import OutcomeRefused
+from cases import service as cases
+from majlis.errors import N_
+from rooms import service as rooms
+from scheduler.lifecycle import AppointmentRefused
+from scheduler.models import AudienceSession, Slot
+from web import labels
+from web.auth import requires, signed_in_user
+from web.errors import domain_message
+from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
+from web.middleware import see_other
+from web.pages import render
+from web.public import status_url
+
+routes = web.RouteTableDef()
+DIRECTIVE_LIMIT = 4000
+
+
+async def _console(
+    request: web.Request, *, errors: dict[int, str] | None = None, values: dict[str, str] | None = None,
+    notice: str | None = None, status: int = 200,
+) -> web.Response:  # fmt: skip
+    session, clock = request[DB], request.app[CLOCK]
+    blocks: list[dict[str, Any]] = []
+    for audience_session in await hall.in_person_sessions(session=session, clock=clock):
+        line = await hall.order_of_day(session=session, session_id=audience_session.id)
+        current = await hall.current_audience(session=session, session_id=audience_session.id)
+        history = {
+            item.case.id: await cases.history(session=session, case_id=item.case.id)
+            for item in line
+            if item.audience is not None
+        }
+        blocks.append(
+            {
+                "session": audience_session,
+                "line": line,
+                "current": current,
+                "waiting": [item for item in line if item.waiting],
+                "heard": [item for item in line if item.audience is not None],
+                "history": history,
+            }
+        )
+    context = {
+        "blocks": blocks,
+        "outcomes": labels.OUTCOMES,
+        "labels": labels,
+        "errors": errors or {},
+        "values": values or {},
+        "notice": notice,
+        "now": clock.now(),
+    }
+    return render(request, "hall/official.html", context, status=status)
+
+
+@routes.get("/official/hall")
+@requires(Role.OFFICIAL)
+async def console(request: web.Request) -> web.Response:
+    """The day's in-person queue: who is before the official, who waits, Call next, the outcome."""
+    notice = None
+    if request.query.get("stale"):
+        notice = request.app[CATALOGS].gettext(
+            request[LANGUAGE], N_("The queue had already moved; nobody else was called. This is who is before you now.")
+        )
+    return await _console(request, notice=notice)
+
+
+def _int_or_none(value: object) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+@routes.post("/official/hall/sessions/{session_id:\\d+}/next")
+@requires(Role.OFFICIAL)
+async def call_next(request: web.Request) -> web.Response:
+    form = await request.post()
+    if await request[DB].get(AudienceSession, int(request.match_info["session_id"])) is None:
+        raise web.HTTPNotFound()
+    if signed_in_user(request).role is not Role.OFFICIAL:
+        raise web.HTTPForbidden()  # the official calls his own audience
+    try:
+        result = await hall.call_next(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            session_id=int(request.match_info["session_id"]),
+            current_id=_int_or_none(form.get("current")),
+            actor_id=signed_in_user(request).id,
+        )
+    except hall.QueueRefused as refused:
+        await request[DB].rollback()
+        message = domain_message(request.app[CATALOGS], request[LANGUAGE], refused)
+        return await _console(request, notice=message, status=409)
+    return see_other("/official/hall" + ("" if result.moved else "?stale=1"))
+
+
+@routes.post("/official/hall/audiences/{audience_id:\\d+}/outcome")
+@requires(Role.OFFICIAL)
+async def record_outcome(request: web.Request) -> web.Response:
+    form = await request.post()
+    audience_id = int(request.match_info["audience_id"])
+    values = {key: str(form.get(key, "")) for key in ("outcome", "directive", "referred_to")}
+    catalogs, language, session = request.app[CATALOGS], request[LANGUAGE], request[DB]
+    if await session.get(HallAudience, audience_id) is None:
+        raise web.HTTPNotFound()
+    if signed_in_user(request).role is not Role.OFFICIAL:
+        raise web.HTTPForbidden()  # the directive is the official's own
+    message: str | None = None
+    if values["outcome"] not in labels.OUTCOMES:
+        message = catalogs.gettext(language, N_("Choose the outcome."))
+    elif len(values["directive"]) > DIRECTIVE_LIMIT or len(values["referred_to"]) > 500:
+        message = catalogs.gettext(language, N_("The directive is too long."))
+    else:
+        try:
+            await hall.record_outcome(
+                session=session,
+                clock=request.app[CLOCK],
+                audience_id=audience_id,
+                outcome=Outcome(values["outcome"]),
+                directive=values["directive"],
+                referred_to=values["referred_to"],
+                actor_id=signed_in_user(request).id,
+                status_url=status_url(request),
+            )
+        except (OutcomeRefused, AppointmentRefused) as refused:
+            message = domain_message(catalogs, language, refused)
+    if message is not None:
+        await session.rollback()
+        values["audience_id"] = str(audience_id)
+        return await _console(request, errors={audience_id: message}, values=values, status=422)
+    return see_other(f"/official/hall#hall-audience-{audience_id}")
+
+
+# --- the hall's screen -------------------------------------------------------------------------
+
+
+async def _branch(request: web.Request) -> str:
+    code = request.match_info["branch"]
+    if code not in {b.code for b in await rooms.branches(session=request[DB])}:
+        raise web.HTTPNotFound()
+    return code
+
+
+async def _serving(request: web.Request, branch: str) -> list[dict[str, Any]]:
+    session, clock = request[DB], request.app[CLOCK]
+    shown = []
+    for audience_session in await hall.in_person_sessions(session=session, clock=clock):
+        slot = await session.scalar(select(Slot).where(Slot.session_id == audience_session.id).limit(1))
+        room = await rooms.get_room(session=session, room_id=slot.room_id) if slot is not None else None
+        if room is None or room.branch_code != branch:
+            continue
+        now = await hall.now_serving(session=session, session_id=audience_session.id)
+        shown.append({"session": audience_session.id, "serving": now.serving, "waiting": now.waiting[:12]})
+    return shown
+
+
+@routes.get("/hall/{branch}/screen")
+async def screen(request: web.Request) -> web.Response:
+    """The hall's big screen: the number now serving and the next ones, in large Arabic text."""
+    branch = await _branch(request)
+    response = render(request, "hall/screen.html", {"branch": branch, "sessions": await _serving(request, branch)})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@routes.get("/hall/{branch}/now.json")
+async def now_json(request: web.Request) -> web.Response:
+    branch = await _branch(request)
+    return web.json_response({"sessions": await _serving(request, branch)}, headers={"Cache-Control": "no-store"})
