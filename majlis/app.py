@@ -9,13 +9,13 @@ from aiohttp import web
 from majlis import jobs
 from majlis.clock import Clock, SystemClock
 from majlis.db import create_engine, session_factory
+from majlis.i18n import shipped_catalogs
 from majlis.settings import Settings, load_settings
 from notify.channels import Channels
 from notify.outbox import Dispatcher, policy_from
 from notify.providers import channels_for, links_for
 from scheduler import calendar
 from web import routes
-from web.i18n import Catalogs
 from web.keys import CATALOGS, CHANNELS, CLOCK, DISPATCHER, ENGINE, LINKS, SESSIONS, SETTINGS
 
 
@@ -60,7 +60,7 @@ def create_app(
     app[CLOCK] = clock or SystemClock()
     app[CHANNELS] = channels or channels_for(settings)
     app[LINKS] = links_for(settings)
-    app[CATALOGS] = Catalogs()
+    app[CATALOGS] = shipped_catalogs()
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(jobs_ctx)
     routes.setup(app)

@@ -1,57 +1,10 @@
-"""Translations from Babel catalogs, and the reader's language.
-
-Message ids are English; web/translations/<lang>/LC_MESSAGES/messages.po holds
-the other languages. Catalogs are compiled in memory at start-up, so the
-repository keeps only the .po sources and no build step is needed.
-"""
+"""The reader's language; the catalogs themselves are majlis.i18n's, shared with the domains."""
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
+from majlis.i18n import LANGUAGES, NP_, TRANSLATIONS_DIR, Catalogs, shipped_catalogs
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
-
-LANGUAGES = ("ar", "en")
-TRANSLATIONS_DIR = Path(__file__).parent / "translations"
-
-
-class Catalogs:
-    """The loaded translations of every language."""
-
-    def __init__(self, directory: Path = TRANSLATIONS_DIR) -> None:
-        self._by_language: dict[str, NullTranslations] = {"en": NullTranslations()}
-        for po_path in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
-            language = po_path.parent.parent.name
-            with po_path.open("rb") as fh:
-                catalog = read_po(fh, locale=language)
-            buffer = io.BytesIO()
-            write_mo(buffer, catalog)
-            buffer.seek(0)
-            self._by_language[language] = Translations(buffer)
-
-    def gettext(self, language: str, message: str, **params: object) -> str:
-        """The message in the language, with {placeholders} filled."""
-        translations = self._by_language.get(language) or self._by_language["en"]
-        text = translations.gettext(message)
-        return text.format(**params) if params else text
-
-    def pgettext(self, language: str, context: str, message: str, **params: object) -> str:
-        """The message as said in this context (its msgctxt), with {placeholders} filled.
-
-        English says some things alike that Arabic says in two ways: "the applicant" and "check" are feminine
-        in a women's-section room and masculine in a men's room.
-        """
-        translations = self._by_language.get(language) or self._by_language["en"]
-        text = str(translations.pgettext(context, message))  # typed `object` by Babel, a str in fact
-        return text.format(**params) if params else text
-
-
-def NP_(context: str, message: str) -> tuple[str, str]:
-    """Marks a message and its context (msgctxt) for extraction, without translating it here."""
-    return context, message
+__all__ = ["LANGUAGES", "NP_", "TRANSLATIONS_DIR", "Catalogs", "pick_language", "shipped_catalogs"]
 
 
 def pick_language(*, query: str | None, cookie: str | None, accept: str | None, default: str) -> str:
