@@ -17,21 +17,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audience_day.models import Arrival, ArrivalVia
 from cases import service as cases
+from cases.digits import ascii_digits, western_digits
 from cases.models import Case
+from cases.phones import to_e164
+from cases.tracking import parse_tracking_number
 from majlis.clock import Clock, riyadh
 from majlis.errors import N_, DomainError
 from majlis.settings import Settings
+from notify.links import Links
 from rooms import service as rooms
 from rooms.models import Room
 from scheduler import lifecycle
 from scheduler.models import LIVE_STATES, Appointment, AppointmentState, AudienceSession, Slot
-
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
 class ArrivalRefused(DomainError):
@@ -132,7 +134,7 @@ async def find_by_tracking_and_phone(
     *, session: AsyncSession, clock: Clock, tracking_number: str, phone_last4: str
 ) -> int | None:
     """The live appointment today of the request with that number, if its phone ends in those 4 digits."""
-    digits = phone_last4.strip().translate(_DIGITS)
+    digits = ascii_digits(phone_last4)
     if len(digits) != 4 or not digits.isdigit():
         raise ArrivalRefused("bad_phone_digits", N_("Type the last 4 digits of the phone given with the request."))
     case = await cases.find_by_tracking_number(session=session, tracking_number=tracking_number)
@@ -140,6 +142,28 @@ async def find_by_tracking_and_phone(
         return None
     appointment = await _todays_appointment(session=session, clock=clock, case_id=case.id)
     return appointment.id if appointment is not None else None
+
+
+async def resolve(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    links: Links,
+    code: str = "",
+    tracking_number: str = "",
+    phone_last4: str = "",
+) -> int | None:
+    """The appointment an applicant names at the kiosk or through the API: by the arrival code if one is given,
+    else today's live appointment of the tracking number whose phone ends in `phone_last4`; None when neither
+    names one (refused with `bad_phone_digits` when the 4 digits are not 4 digits)."""
+    if code.strip():
+        return links.check_arrival_code(code)
+    number = parse_tracking_number(tracking_number)
+    if number is None:
+        return None
+    return await find_by_tracking_and_phone(
+        session=session, clock=clock, tracking_number=number, phone_last4=phone_last4
+    )
 
 
 async def _todays_appointment(*, session: AsyncSession, clock: Clock, case_id: int) -> Appointment | None:
@@ -155,6 +179,23 @@ async def _todays_appointment(*, session: AsyncSession, clock: Clock, case_id: i
         )
         .order_by(Slot.starts_at.desc())
     )
+
+
+def _matching(text: str) -> list[ColumnElement[bool]]:
+    """What a desk search can mean: a tracking number, an ID number, a phone (whole, or its last digits), a name."""
+    found: list[ColumnElement[bool]] = [Case.applicant_name.ilike(f"%{text}%")]
+    number = parse_tracking_number(text)
+    if number is not None:
+        found.append(Case.tracking_number == number)
+    digits = ascii_digits(text)
+    if digits.isdigit():
+        found.append(Case.applicant.has(id_number=digits))
+        phone = to_e164(text)
+        if phone is not None:
+            found.append(Case.phone == phone)
+        elif len(digits) >= 4:
+            found.append(Case.phone.endswith(digits))
+    return found
 
 
 def _day_bounds(now: datetime) -> tuple[datetime, datetime]:
@@ -178,18 +219,9 @@ async def expected_today(*, session: AsyncSession, clock: Clock, branch_code: st
         )
         .order_by(Slot.starts_at, Appointment.seat)
     )
-    text = query.strip().translate(_DIGITS)
+    text = western_digits(query.strip())
     if text:
-        like = f"%{text}%"
-        id_matches = select(Case.id).where(Case.applicant.has(id_number=text))
-        statement = statement.where(
-            or_(
-                Case.tracking_number == text.upper(),
-                Case.id.in_(id_matches),
-                Case.phone.endswith(text.lstrip("0")) if text.isdigit() and len(text) >= 4 else false(),
-                Case.applicant_name.ilike(like),
-            )
-        )
+        statement = statement.where(or_(*_matching(text)))
     rows = (await session.execute(statement)).all()
     arrivals = {
         a.appointment_id: a

@@ -26,6 +26,8 @@ from cases import service as cases
 from cases.models import Case
 from majlis.clock import Clock, riyadh
 from majlis.errors import N_, DomainError
+from rooms import service as rooms
+from rooms.models import Room
 from scheduler import lifecycle
 from scheduler.models import Appointment, AppointmentState, AudienceMode, AudienceSession, SessionState, Slot
 
@@ -57,20 +59,26 @@ class CallResult:
     moved: bool
 
 
-async def in_person_sessions(*, session: AsyncSession, clock: Clock) -> list[AudienceSession]:
-    """Today's planned in-person sessions, in order."""
+async def in_person_sessions(
+    *, session: AsyncSession, clock: Clock, branch_code: str | None = None
+) -> list[AudienceSession]:
+    """Today's planned in-person sessions, in order; only those held at the branch if one is given."""
     now = riyadh(clock.now())
-    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    rows = await session.scalars(
+    statement = (
         select(AudienceSession)
         .where(
-            AudienceSession.day == start.date(),
+            AudienceSession.day == now.date(),
             AudienceSession.mode == AudienceMode.IN_PERSON,
             AudienceSession.state == SessionState.PLANNED,
         )
         .order_by(AudienceSession.starts_at)
     )
-    return list(rows)
+    if branch_code is not None:
+        at_branch = (
+            select(Slot.session_id).join(Room, Room.id == Slot.room_id).where(Room.branch_code == branch_code)
+        )
+        statement = statement.where(AudienceSession.id.in_(at_branch))
+    return list(await session.scalars(statement))
 
 
 async def order_of_day(*, session: AsyncSession, session_id: int) -> list[InLine]:
@@ -100,6 +108,12 @@ async def order_of_day(*, session: AsyncSession, session_id: int) -> list[InLine
 
     line.sort(key=key)
     return line
+
+
+async def room_of_session(*, session: AsyncSession, session_id: int) -> Room | None:
+    """The hall an in-person session sits in (its slots' room)."""
+    slot = await session.scalar(select(Slot).where(Slot.session_id == session_id).limit(1))
+    return await rooms.get_room(session=session, room_id=slot.room_id) if slot is not None else None
 
 
 async def current_audience(*, session: AsyncSession, session_id: int) -> HallAudience | None:

@@ -18,7 +18,7 @@ from audience_day.board import DayAppointment, day_appointments
 from majlis.clock import riyadh
 from scheduler.models import AppointmentState, AudienceMode
 
-# "Average time at the centre: 6 minutes" (متوسط مدة بقاء المراجع في المركز ٦ دقائق), under 10 minutes
+# "Average time at the centre: 6 minutes", under 10 minutes
 # end to end: the reception centres' published figures, source documents 001 and 002 (seeds/).
 REFERENCE_MINUTES = 6.0
 

@@ -66,7 +66,7 @@ from notify import outbox
 from notify.channels import Channels, Outgoing
 from notify.links import AnswerLink, Links
 from notify.models import MessageStatus, OutboxMessage
-from notify.outbox import LINK, Dispatcher, DispatchPolicy, RateLimiter, answer_link_payload
+from notify.outbox import ARRIVAL, LINK, Dispatcher, DispatchPolicy, RateLimiter, answer_link_payload
 from notify.texts import confirmation_sms, confirmation_whatsapp
 from notify.twilio_channels import twilio_channels
 from tests.fake_twilio import AcceptedCreate, FakeTwilio
@@ -127,9 +127,9 @@ class Message:
         link = answer_link_payload(appointment_id=self.applicant + 1, expires_at=self.expires_at)
         facts = {"language": self.language, "tracking_number": self.tracking_number, "when": when, "place": place}
         if self.channel == "sms":
-            return confirmation_sms(**facts, link=LINK), dict(link)
-        body = confirmation_whatsapp(**facts, link=LINK)
-        variables = {"1": self.tracking_number, "2": when, "3": place, "4": LINK}
+            return confirmation_sms(**facts, link=LINK, arrival=ARRIVAL), dict(link)
+        body = confirmation_whatsapp(**facts, link=LINK, arrival=ARRIVAL)
+        variables = {"1": self.tracking_number, "2": when, "3": place, "4": LINK, "5": ARRIVAL}
         return body, {**link, "template": f"confirmation_{self.language}", "variables": variables}
 
     def outgoing(self, links: Links) -> Outgoing:

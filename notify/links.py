@@ -16,10 +16,11 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cases.digits import ascii_digits
+
 _PURPOSE = b"majlis-answer-link-v1:"
 _ARRIVAL_PURPOSE = b"majlis-arrival-code-v1:"
-# Arabic-Indic and Eastern Arabic-Indic digits, as typed on an Arabic keypad.
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_ARRIVAL_MAC_DIGITS = 8
 
 
 class LinkRefused(Exception):
@@ -54,7 +55,7 @@ class Links:
 
     def _arrival_mac(self, appointment_id: int) -> str:
         digest = hmac.new(self._arrival_key, str(appointment_id).encode(), hashlib.sha256).digest()
-        return f"{int.from_bytes(digest[:8], 'big') % 10**8:08d}"
+        return str(int.from_bytes(digest[:8], "big") % 10**_ARRIVAL_MAC_DIGITS).zfill(_ARRIVAL_MAC_DIGITS)
 
     def arrival_code(self, appointment_id: int) -> str:
         """The code an applicant shows (or a QR code carries) at the kiosk: the appointment and 8 signed digits.
@@ -65,10 +66,14 @@ class Links:
         return f"{appointment_id}-{self._arrival_mac(appointment_id)}"
 
     def check_arrival_code(self, code: str) -> int | None:
-        """The appointment an arrival code stands for, or None if it is not one Majlis made."""
-        cleaned = code.strip().translate(_DIGITS).replace(" ", "")
-        number, _, mac = cleaned.partition("-")
-        if not (number.isdigit() and mac.isdigit()) or len(number) > 12 or len(mac) != 8:
+        """The appointment an arrival code stands for, or None if it is not one Majlis made.
+
+        Typed with Arabic-Indic digits, spaces, or without its dash, it is the same code: the last 8 digits
+        are the signature, the digits before them the appointment.
+        """
+        digits = ascii_digits(code)
+        number, mac = digits[:-_ARRIVAL_MAC_DIGITS], digits[-_ARRIVAL_MAC_DIGITS:]
+        if not (number.isdigit() and mac.isdigit()) or len(number) > 12:
             return None
         appointment_id = int(number)
         if not hmac.compare_digest(self._arrival_mac(appointment_id), mac):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -124,6 +125,47 @@ async def _due(*, session: AsyncSession, now: datetime) -> list[tuple[Appointmen
     return [(a, s) for a, s in rows]
 
 
+class _Notice(Protocol):
+    def __call__(self, *, language: str, tracking_number: str, when: str, status_url: str) -> str: ...
+
+
+async def _request_moves_on(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    appointment: Appointment,
+    slot: Slot,
+    to_status: CaseStatus,
+    note_key: str,
+    notice: _Notice,
+    purpose: str,
+    status_url: str,
+) -> bool:
+    """Moves on the request of an appointment that ended without an audience, and tells its applicant.
+
+    False, changing nothing, when the request had already moved on (closed, referred…) meanwhile.
+    """
+    case = (await cases.lock_cases(session=session, case_ids=[appointment.case_id]))[appointment.case_id]
+    if case.status not in _WAITING_ON_AUDIENCE:
+        return False
+    await cases.change_status(
+        session=session, clock=clock, case=case, to_status=to_status, actor_id=None, note_key=note_key
+    )
+    await outbox.sms_to_applicant(
+        session=session,
+        clock=clock,
+        case=case,
+        purpose=f"{purpose}:{appointment.id}",
+        compose=lambda language: notice(
+            language=language,
+            tracking_number=case.tracking_number,
+            when=dual_datetime(slot.starts_at, language),
+            status_url=status_url,
+        ),
+    )
+    return True
+
+
 async def _no_show(
     *,
     session: AsyncSession,
@@ -138,45 +180,24 @@ async def _no_show(
     appointment.ended_at = clock.now()
     await notices.withdraw_confirmation(session=session, clock=clock, appointment=appointment, why="no_show")
     await session.flush()
-    found = await cases.lock_cases(session=session, case_ids=[appointment.case_id])
-    case = found[appointment.case_id]
-    if case.status not in _WAITING_ON_AUDIENCE:
-        return ""
-    missed = await no_shows_of(session=session, case_id=case.id)
-    returned = missed <= 1 and policy.second_chance
-    when = slot.starts_at
-    if returned:
-        await cases.change_status(
-            session=session,
-            clock=clock,
-            case=case,
-            to_status=CaseStatus.AWAITING_AUDIENCE,
-            actor_id=None,
-            note_key=N_("The applicant did not attend the audience; the request waits again with its priority."),
-        )
-        compose = no_show_sms
-    else:
-        await cases.change_status(
-            session=session,
-            clock=clock,
-            case=case,
-            to_status=CaseStatus.CLOSED_NO_SHOW,
-            actor_id=None,
-            note_key=N_("The applicant missed a second audience; the request is closed."),
-        )
-        compose = no_show_closed_sms
-    await outbox.sms_to_applicant(
+    returned = policy.second_chance and await no_shows_of(session=session, case_id=appointment.case_id) <= 1
+    moved = await _request_moves_on(
         session=session,
         clock=clock,
-        case=case,
-        purpose=f"no_show:{appointment.id}",
-        compose=lambda language: compose(
-            language=language,
-            tracking_number=case.tracking_number,
-            when=dual_datetime(when, language),
-            status_url=status_url,
+        appointment=appointment,
+        slot=slot,
+        to_status=CaseStatus.AWAITING_AUDIENCE if returned else CaseStatus.CLOSED_NO_SHOW,
+        note_key=(
+            N_("The applicant did not attend the audience; the request waits again with its priority.")
+            if returned
+            else N_("The applicant missed a second audience; the request is closed.")
         ),
+        notice=no_show_sms if returned else no_show_closed_sms,
+        purpose="no_show",
+        status_url=status_url,
     )
+    if not moved:
+        return ""
     return "returned" if returned else "closed"
 
 
@@ -187,32 +208,19 @@ async def _not_reached(
     appointment.state = AppointmentState.RELEASED
     appointment.released_at = clock.now()
     appointment.release_reason = "not_reached"
+    await notices.withdraw_confirmation(session=session, clock=clock, appointment=appointment, why="not_reached")
     await session.flush()
-    found = await cases.lock_cases(session=session, case_ids=[appointment.case_id])
-    case = found[appointment.case_id]
-    if case.status not in _WAITING_ON_AUDIENCE:
-        return False
-    await cases.change_status(
+    return await _request_moves_on(
         session=session,
         clock=clock,
-        case=case,
+        appointment=appointment,
+        slot=slot,
         to_status=CaseStatus.AWAITING_AUDIENCE,
-        actor_id=None,
         note_key=N_("The session ended before the applicant's turn; a new date is owed at once."),
+        notice=not_reached_sms,
+        purpose="not_reached",
+        status_url=status_url,
     )
-    await outbox.sms_to_applicant(
-        session=session,
-        clock=clock,
-        case=case,
-        purpose=f"not_reached:{appointment.id}",
-        compose=lambda language: not_reached_sms(
-            language=language,
-            tracking_number=case.tracking_number,
-            when=dual_datetime(slot.starts_at, language),
-            status_url=status_url,
-        ),
-    )
-    return True
 
 
 async def end_past_sessions(

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases import service as cases
+from cases.digits import western_digits
 from cases.models import Case
 from majlis.clock import Clock
 from notify.models import InboundMessage, WhatsAppContact
@@ -51,7 +52,6 @@ class Reply:
 
 # --- reading what the applicant wrote ------------------------------------------------------------
 
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _ALEF = str.maketrans("أإآٱ", "اااا")
 # Tashkeel, the dagger alef and tatweel: written or not, the word is the same.
 _MARKS = re.compile("[\u064b-\u065f\u0670\u0640]")
@@ -60,7 +60,7 @@ _PUNCTUATION = re.compile(r"[^\w\s]|_")
 
 def normalise(text: str) -> str:
     """The text as compared with the keywords: ASCII digits, one alef, no marks or punctuation, lower case."""
-    text = _MARKS.sub("", text.translate(_DIGITS)).translate(_ALEF).casefold()
+    text = _MARKS.sub("", western_digits(text)).translate(_ALEF).casefold()
     return " ".join(_PUNCTUATION.sub(" ", text).split())
 
 
@@ -333,7 +333,7 @@ async def keypad_answer(
     )
     if not new:
         return await _repeat(session=session, row=row, channel="voice", status_url=status_url)
-    answer = KEYPAD.get(digits.translate(_DIGITS).strip(" #*"))
+    answer = KEYPAD.get(western_digits(digits).strip(" #*"))
     outcome: Outcome | None = None
     if answer is None:
         understood = Understood.UNPARSED

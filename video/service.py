@@ -214,7 +214,7 @@ async def check_in(*, session: AsyncSession, clock: Clock, audience_id: int, act
     if audience.state is VideoState.ENDED:
         raise VideoRefused("audience_ended", N_("This audience has ended."))
     if audience.checked_in_at is None:
-        # Her arrival at the centre, as the kiosk or desk would record it (the room's own branch).
+        # The applicant's arrival at the centre, as the kiosk or desk would record it (the room's own branch).
         if await arrival.arrival_of(session=session, appointment_id=audience.appointment_id) is None:
             await arrival.check_in(
                 session=session,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
 
 from accounts.roles import Role
 from audience_day import hall
@@ -20,7 +19,7 @@ from cases import service as cases
 from majlis.errors import N_
 from rooms import service as rooms
 from scheduler.lifecycle import AppointmentRefused
-from scheduler.models import AudienceSession, Slot
+from scheduler.models import AudienceSession
 from web import labels
 from web.auth import requires, signed_in_user
 from web.errors import domain_message
@@ -159,11 +158,7 @@ async def _branch(request: web.Request) -> str:
 async def _serving(request: web.Request, branch: str) -> list[dict[str, Any]]:
     session, clock = request[DB], request.app[CLOCK]
     shown = []
-    for audience_session in await hall.in_person_sessions(session=session, clock=clock):
-        slot = await session.scalar(select(Slot).where(Slot.session_id == audience_session.id).limit(1))
-        room = await rooms.get_room(session=session, room_id=slot.room_id) if slot is not None else None
-        if room is None or room.branch_code != branch:
-            continue
+    for audience_session in await hall.in_person_sessions(session=session, clock=clock, branch_code=branch):
         now = await hall.now_serving(session=session, session_id=audience_session.id)
         shown.append({"session": audience_session.id, "serving": now.serving, "waiting": now.waiting[:12]})
     return shown

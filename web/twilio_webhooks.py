@@ -19,7 +19,7 @@ from notify import delivery
 from notify.links import LinkRefused
 from scheduler import replies
 from scheduler.confirmations import policy_from
-from scheduler.reply_texts import AUDIENCE_PASSED
+from scheduler.reply_texts import audience_passed
 from web.keys import CLOCK, DB, LINKS, SETTINGS
 from web.public import status_url
 
@@ -113,7 +113,7 @@ async def voice(request: web.Request) -> web.Response:
             return _plain(403, NOT_SIGNED)
         # Whose audience is not known without a valid link: said in both languages.
         for language in ("ar", "en"):
-            _say(response, request, AUDIENCE_PASSED[language], language)
+            _say(response, request, audience_passed(language), language)
         response.hangup()
         return _twiml(response)
     call_sid = _sid(form.get("CallSid", ""))

@@ -147,6 +147,12 @@ async def test_the_kiosk_finds_the_appointment_by_tracking_number_and_phone(
         )
         by_phone = await arrival.expected_today(session=session, clock=clock, branch_code="riyadh", query=arabic)
         elsewhere = await arrival.expected_today(session=session, clock=clock, branch_code="jeddah")
+        # The whole number typed the local way, and its last four digits with their leading zero.
+        local = "0" + phone(0).removeprefix("+966")
+        by_local = await arrival.expected_today(session=session, clock=clock, branch_code="riyadh", query=local)
+        by_last4 = await arrival.expected_today(session=session, clock=clock, branch_code="riyadh", query=phone(0)[-4:])
+    assert [e.appointment.id for e in by_local] == [first.appointment_id]
+    assert [e.appointment.id for e in by_last4] == [first.appointment_id]
     assert [e.appointment.id for e in everyone] == [first.appointment_id, second.appointment_id]
     assert [e.arrival is not None for e in everyone] == [False, True]
     assert [e.appointment.id for e in by_id] == [second.appointment_id]
@@ -162,6 +168,7 @@ def test_the_arrival_code_round_trips_and_refuses_altered_digits() -> None:
     assert number == "4213" and len(mac) == 8 and mac.isdigit()
     assert links.check_arrival_code(code) == 4213
     assert links.check_arrival_code(f"  {code[:4]} {code[4:]} ") == 4213
+    assert links.check_arrival_code(code.replace("-", "")) == 4213
     # Typed on an Arabic keypad: Arabic-Indic and Eastern Arabic-Indic digits.
     assert links.check_arrival_code(code.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))) == 4213
     assert links.check_arrival_code(code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))) == 4213
