@@ -208,8 +208,15 @@ def _event(
     session.add(VideoEvent(audience_id=audience.id, at=clock.now(), kind=kind, detail=detail))
 
 
-async def check_in(*, session: AsyncSession, clock: Clock, audience_id: int, actor_id: int) -> VideoAudience:
-    """Marks the applicant present in the room (the room staff's check-in); her waiting time starts."""
+async def check_in(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    audience_id: int,
+    actor_id: int,
+    arrival_policy: arrival.ArrivalPolicy | None = None,
+) -> VideoAudience:
+    """Marks the applicant present in the room (the room staff's check-in); the waiting time starts."""
     audience = await _locked(session, audience_id)
     if audience.state is VideoState.ENDED:
         raise VideoRefused("audience_ended", N_("This audience has ended."))
@@ -219,7 +226,7 @@ async def check_in(*, session: AsyncSession, clock: Clock, audience_id: int, act
             await arrival.check_in(
                 session=session,
                 clock=clock,
-                policy=arrival.ArrivalPolicy(),
+                policy=arrival_policy or arrival.ArrivalPolicy(),
                 appointment_id=audience.appointment_id,
                 via=ArrivalVia.ROOM,
                 branch_code=None,

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from accounts import service as accounts
 from accounts.roles import Role
+from audience_day import arrival
 from audience_day.outcome import OutcomeRefused
 from majlis.errors import N_
 from rooms import service as rooms
@@ -299,10 +300,17 @@ async def check_in(request: web.Request) -> web.Response:
     audience = await _audience_in(request, room)
     try:
         await video.check_in(
-            session=session, clock=request.app[CLOCK], audience_id=audience.id, actor_id=signed_in_user(request).id
+            session=session,
+            clock=request.app[CLOCK],
+            audience_id=audience.id,
+            actor_id=signed_in_user(request).id,
+            arrival_policy=arrival.policy_from(request.app[SETTINGS]),
         )
-    except video.VideoRefused as exc:
-        return error_response(request, 409, exc.message)
+    except (video.VideoRefused, arrival.ArrivalRefused, AppointmentRefused) as exc:
+        await session.rollback()
+        return error_response(
+            request, 409, request.app[CATALOGS].gettext(request[LANGUAGE], exc.message, **exc.params)
+        )
     await _tell_consoles(request)
     return see_other(f"/rooms/{room.id}/console")
 

@@ -152,6 +152,15 @@ async def test_check_in_starts_the_applicants_waiting_time(
     assert 'data-checked-in="1"' in page
     unknown = await client.post(f"/rooms/{room_id}/audiences/999/check-in", data={"csrf_token": token})
     assert unknown.status == 404
+    # Once the session is over, a check-in is refused with the arrival rule's message, and nothing is recorded.
+    checked_at = clock.now()
+    clock.set(SUNDAY.replace(hour=12, minute=5))  # the session ran 10:00–12:00
+    late = await client.post(f"/rooms/{room_id}/audiences/{second}/check-in", data={"csrf_token": token})
+    assert late.status == 409
+    async with sessions() as session:
+        other = await video.get_audience(session=session, audience_id=second)
+        assert other is not None and other.checked_in_at is None
+    clock.set(checked_at)
     # The official's console shows her waiting since then.
     await make_staff(sessions, clock, Role.OFFICIAL, "official")
     await sign_in(client, "official")
