@@ -135,12 +135,14 @@ async def waiting_requests(*, session: AsyncSession, clock: Clock) -> list[Waiti
     places = await queue.awaiting_audience(session=session, clock=clock)
     case_ids = {p.case.id for p in places}
     rows = await triage.triages(session=session, case_ids=case_ids)
-    # Only an appointment still ahead keeps its applicant from another: one whose session is over
-    # has been heard, missed or not reached, whatever its row says until the sweep ends it.
+    # Only an appointment whose session is not over keeps its applicant from another: after it, the
+    # applicant has been heard, missed or not reached, whatever the row says until the sweep ends it.
+    # (The session, not the slot: an applicant who came and is still waiting past the slot's time is live.)
     ahead = await session.scalars(
         select(Appointment.case_id)
         .join(Slot, Slot.id == Appointment.slot_id)
-        .where(Appointment.state.in_(LIVE_STATES), Slot.ends_at > clock.now())
+        .join(AudienceSession, AudienceSession.id == Slot.session_id)
+        .where(Appointment.state.in_(LIVE_STATES), AudienceSession.ends_at > clock.now())
     )
     holders = await cases.cases_by_id(session=session, case_ids=set(ahead))
     busy_applicants = {c.applicant_id for c in holders.values()}

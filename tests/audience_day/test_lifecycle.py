@@ -165,3 +165,18 @@ async def test_an_appointment_still_ahead_keeps_its_applicant_from_another(
     await ready(sessions, clock, auditor, number)
     report = await run(sessions, clock)
     assert (report.placed, report.unplaced) == (0, 1)
+
+
+async def test_an_applicant_waiting_in_the_hall_past_the_slot_keeps_the_appointment_live(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    # Slot 10:00–10:08, session to 12:00: at 10:30 the applicant is still in the hall, owed the audience.
+    [first] = await booked_day(sessions, clock, 1)
+    clock.set(at(29, 9, 50))
+    await check_in(sessions, clock, first.appointment_id)
+    auditor = await staff_id(sessions, "auditor")
+    clock.set(at(29, 10, 30))
+    number = await new_case(sessions, clock, applicant_national_id=national_id(0), applicant_phone=phone(0))
+    await ready(sessions, clock, auditor, number)
+    report = await run(sessions, clock)
+    assert (report.placed, report.unplaced) == (0, 1)
