@@ -26,6 +26,8 @@ import cv2.data
 import numpy as np
 import numpy.typing as npt
 
+from majlis.errors import N_
+from majlis.i18n import NP_, Catalogs
 from video.sound import SoundMeter
 
 Face = tuple[int, int, int, int]
@@ -34,86 +36,97 @@ Thumbnail = npt.NDArray[np.float32]
 # --- What is wrong, in the order of importance --------------------------------------------------------------------
 # The order of this dict is the order problems are listed in (most important first): nothing at all arriving, then
 # what makes the person unseeable or unheard, then what makes them poorly seen or heard, then what merely degrades.
-# The Arabic addresses the reader in the feminine: the staff of the women's rooms (women's section) read it;
-# PROBLEMS_TO_MEN below says the same to the men who run the men's rooms.
-PROBLEMS: dict[str, tuple[str, str]] = {
-    "no_video": (
-        "لا تصل صورة من الكاميرا؛ تأكّدي من توصيل الكاميرا ومن السماح للمتصفح باستخدامها.",
+# English message ids; the Arabic is in the catalogs. Arabic asks the reader in the feminine (the plain message: the
+# staff of the women's rooms, the women's section) or in the masculine (PROBLEMS_TO_MEN, the context "men's room":
+# the men who run the men's rooms); `problem_text` says one as it is said to either.
+PROBLEMS: dict[str, str] = {
+    "no_video": N_(
+        "No picture is arriving from the camera; check that the camera is connected and that the browser may use it."
+    ),
+    "no_audio": N_(
+        "No sound is arriving from the microphone; check that it is connected and that the browser may use it."
+    ),
+    "black": N_(
+        "The picture is black; check that the camera's cover is open and that no other program is using the camera."
+    ),
+    "mic_silent": N_(
+        "The microphone is silent; check that it is not muted and that it is the one chosen in the browser."
+    ),
+    "frozen": N_("The picture is frozen; restart the camera or reload the page."),
+    "too_dark": N_("The picture is too dark; light the room or turn the light towards the face."),
+    "overexposed": N_(
+        "The picture is too bright; dim the light or turn the camera away from the window and direct light."
+    ),
+    "no_face": N_(
+        "No face can be seen; make sure the person in front of the camera faces it and her whole face is in view."
+    ),
+    "mic_too_quiet": N_("The microphone is too quiet; bring it closer to the speaker or raise its level."),
+    "face_off_centre": N_("The face is not in the middle of the picture; move the camera or the chair until it is."),
+    "out_of_focus": N_("The picture is blurred; wipe the camera's lens and check its focus."),
+    "mic_clipping": N_(
+        "The microphone is so loud that the sound distorts; move it a little further away or lower its level."
+    ),
+    "low_resolution": N_("The picture's resolution is too low; use a better camera or check the internet connection."),
+    "low_frame_rate": N_(
+        "The picture is jerky (too few frames a second); close other programs and check the internet connection."
+    ),
+}
+# The same English (but "his whole face": the man in front of a men's room's camera), in the context "men's room".
+PROBLEMS_TO_MEN: dict[str, tuple[str, str]] = {
+    "no_video": NP_(
+        "men's room",
         "No picture is arriving from the camera; check that the camera is connected and that the browser may use it.",
     ),
-    "no_audio": (
-        "لا يصل صوت من الميكروفون؛ تأكّدي من توصيل الميكروفون ومن السماح للمتصفح باستخدامه.",
+    "no_audio": NP_(
+        "men's room",
         "No sound is arriving from the microphone; check that it is connected and that the browser may use it.",
     ),
-    "black": (
-        "الصورة سوداء؛ تأكّدي من أن غطاء الكاميرا مفتوح وأنها غير مستخدمة في برنامج آخر.",
+    "black": NP_(
+        "men's room",
         "The picture is black; check that the camera's cover is open and that no other program is using the camera.",
     ),
-    "mic_silent": (
-        "الميكروفون صامت؛ تأكّدي من أنه غير مكتوم وأنه الميكروفون المختار في المتصفح.",
+    "mic_silent": NP_(
+        "men's room",
         "The microphone is silent; check that it is not muted and that it is the one chosen in the browser.",
     ),
-    "frozen": (
-        "الصورة متجمّدة لا تتغيّر؛ أعيدي تشغيل الكاميرا أو أعيدي تحميل الصفحة.",
-        "The picture is frozen; restart the camera or reload the page.",
-    ),
-    "too_dark": (
-        "الصورة مظلمة جداً؛ أضيئي الغرفة أو وجّهي الضوء نحو الوجه.",
-        "The picture is too dark; light the room or turn the light towards the face.",
-    ),
-    "overexposed": (
-        "الصورة ساطعة أكثر من اللازم؛ خفّفي الإضاءة أو أبعدي الكاميرا عن النافذة والضوء المباشر.",
+    "frozen": NP_("men's room", "The picture is frozen; restart the camera or reload the page."),
+    "too_dark": NP_("men's room", "The picture is too dark; light the room or turn the light towards the face."),
+    "overexposed": NP_(
+        "men's room",
         "The picture is too bright; dim the light or turn the camera away from the window and direct light.",
     ),
-    "no_face": (
-        "لا يظهر وجه في الصورة؛ تأكّدي من أن الجالسة أمام الكاميرا تواجهها وأن وجهها ظاهر كاملاً.",
-        "No face can be seen; make sure the person in front of the camera faces it and her whole face is in view.",
+    "no_face": NP_(
+        "men's room",
+        "No face can be seen; make sure the person in front of the camera faces it and his whole face is in view.",
     ),
-    "mic_too_quiet": (
-        "صوت الميكروفون منخفض جداً؛ قرّبي الميكروفون من المتحدثة أو ارفعي مستوى الصوت.",
-        "The microphone is too quiet; bring it closer to the speaker or raise its level.",
+    "mic_too_quiet": NP_(
+        "men's room", "The microphone is too quiet; bring it closer to the speaker or raise its level."
     ),
-    "face_off_centre": (
-        "الوجه ليس في وسط الصورة؛ حرّكي الكاميرا أو الكرسي حتى يصبح الوجه في الوسط.",
-        "The face is not in the middle of the picture; move the camera or the chair until it is.",
+    "face_off_centre": NP_(
+        "men's room", "The face is not in the middle of the picture; move the camera or the chair until it is."
     ),
-    "out_of_focus": (
-        "الصورة غير واضحة؛ امسحي عدسة الكاميرا وتأكّدي من ضبط تركيزها.",
-        "The picture is blurred; wipe the camera's lens and check its focus.",
-    ),
-    "mic_clipping": (
-        "صوت الميكروفون عالٍ إلى حدّ التشويش؛ أبعدي الميكروفون قليلاً أو اخفضي مستوى الصوت.",
+    "out_of_focus": NP_("men's room", "The picture is blurred; wipe the camera's lens and check its focus."),
+    "mic_clipping": NP_(
+        "men's room",
         "The microphone is so loud that the sound distorts; move it a little further away or lower its level.",
     ),
-    "low_resolution": (
-        "دقّة الصورة منخفضة؛ استخدمي كاميرا أفضل أو تأكّدي من جودة الاتصال بالإنترنت.",
-        "The picture's resolution is too low; use a better camera or check the internet connection.",
+    "low_resolution": NP_(
+        "men's room", "The picture's resolution is too low; use a better camera or check the internet connection."
     ),
-    "low_frame_rate": (
-        "الصورة متقطّعة (إطارات قليلة في الثانية)؛ أغلقي البرامج الأخرى وتأكّدي من جودة الاتصال بالإنترنت.",
+    "low_frame_rate": NP_(
+        "men's room",
         "The picture is jerky (too few frames a second); close other programs and check the internet connection.",
     ),
 }
-_ARABIC_TO_MEN = {
-    "no_video": "لا تصل صورة من الكاميرا؛ تأكّد من توصيل الكاميرا ومن السماح للمتصفح باستخدامها.",
-    "no_audio": "لا يصل صوت من الميكروفون؛ تأكّد من توصيل الميكروفون ومن السماح للمتصفح باستخدامه.",
-    "black": "الصورة سوداء؛ تأكّد من أن غطاء الكاميرا مفتوح وأنها غير مستخدمة في برنامج آخر.",
-    "mic_silent": "الميكروفون صامت؛ تأكّد من أنه غير مكتوم وأنه الميكروفون المختار في المتصفح.",
-    "frozen": "الصورة متجمّدة لا تتغيّر؛ أعد تشغيل الكاميرا أو أعد تحميل الصفحة.",
-    "too_dark": "الصورة مظلمة جداً؛ أضئ الغرفة أو وجّه الضوء نحو الوجه.",
-    "overexposed": "الصورة ساطعة أكثر من اللازم؛ خفّف الإضاءة أو أبعد الكاميرا عن النافذة والضوء المباشر.",
-    "no_face": "لا يظهر وجه في الصورة؛ تأكّد من أن الجالس أمام الكاميرا يواجهها وأن وجهه ظاهر كاملاً.",
-    "mic_too_quiet": "صوت الميكروفون منخفض جداً؛ قرّب الميكروفون من المتحدث أو ارفع مستوى الصوت.",
-    "face_off_centre": "الوجه ليس في وسط الصورة؛ حرّك الكاميرا أو الكرسي حتى يصبح الوجه في الوسط.",
-    "out_of_focus": "الصورة غير واضحة؛ امسح عدسة الكاميرا وتأكّد من ضبط تركيزها.",
-    "mic_clipping": "صوت الميكروفون عالٍ إلى حدّ التشويش؛ أبعد الميكروفون قليلاً أو اخفض مستوى الصوت.",
-    "low_resolution": "دقّة الصورة منخفضة؛ استخدم كاميرا أفضل أو تأكّد من جودة الاتصال بالإنترنت.",
-    "low_frame_rate": "الصورة متقطّعة (إطارات قليلة في الثانية)؛ أغلق البرامج الأخرى وتأكّد من جودة الاتصال بالإنترنت.",
-}
-PROBLEMS_TO_MEN: dict[str, tuple[str, str]] = {
-    code: (_ARABIC_TO_MEN[code], english.replace("and her whole face", "and his whole face"))
-    for code, (_arabic, english) in PROBLEMS.items()
-}
+
+
+def problem_text(catalogs: Catalogs, language: str, code: str, *, to_men: bool = False) -> str:
+    """What the problem `code` is and how to fix it, in the language, asked of women or (to_men) of men."""
+    if to_men:
+        return catalogs.pgettext(language, *PROBLEMS_TO_MEN[code])
+    return catalogs.gettext(language, PROBLEMS[code])
+
+
 _RANK = {code: rank for rank, code in enumerate(PROBLEMS)}
 
 # --- Thresholds -----------------------------------------------------------------------------------------------------

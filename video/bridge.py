@@ -41,6 +41,7 @@ from aiortc.mediastreams import MediaStreamError
 from aiortc.sdp import candidate_from_sdp
 from av import AudioFrame, VideoFrame
 
+from majlis.errors import N_
 from video.analysis import LiveMonitor
 from video.jitter import use_marker_release_on
 
@@ -70,21 +71,18 @@ def other_side(side: Side) -> Side:
 
 
 class BridgeRefused(Exception):
-    """The bridge cannot take this; `code` names why, with Arabic and English texts for the page."""
+    """The bridge cannot take this; `code` names why, `message` says it (an English message id, in the catalogs)."""
 
-    TEXTS: ClassVar[dict[str, tuple[str, str]]] = {
-        "bridge_full": (
-            "الخادم يحمل أقصى عدد من المكالمات عبر الجسر الآن.",
-            "The server is carrying as many bridged calls as it may.",
-        ),
-        "bad_sdp": ("وصف الجلسة (SDP) غير صالح.", "The session description (SDP) does not parse."),
-        "bridge_closed": ("انتهت مكالمة الجسر هذه.", "This bridged call has ended."),
+    TEXTS: ClassVar[dict[str, str]] = {
+        "bridge_full": N_("The server is carrying as many bridged calls as it may."),
+        "bad_sdp": N_("The session description (SDP) does not parse."),
+        "bridge_closed": N_("This bridged call has ended."),
     }
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
-        self.message_ar, self.message_en = self.TEXTS[code]
+        self.message = self.TEXTS[code]
 
 
 class Tap(MediaStreamTrack):

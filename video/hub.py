@@ -28,8 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from majlis.clock import Clock
 from majlis.db import transaction
+from majlis.errors import N_
+from majlis.i18n import shipped_catalogs
 from video import service
-from video.analysis import PROBLEMS
+from video.analysis import PROBLEMS, problem_text
 from video.bridge import BridgedCall, BridgeRefused, MediaBridge, Side
 from video.models import VideoAudience, VideoEventKind, VideoState
 from video.tokens import TokenRefused, VideoGrant, VideoTokens
@@ -52,39 +54,35 @@ SEND_TIMEOUT = 2.0
 ANSWER_TIMEOUT = 4.0
 ROOM_STATES = ("ready", "present", "offline")
 
-ERRORS: dict[str, tuple[str, str]] = {
-    "too_large": ("الرسالة أكبر من المسموح به (64 كيلوبايت).", "The message is larger than 64 KiB."),
-    "bad_json": ("الرسالة ليست نص JSON صالحاً.", "The message is not valid JSON."),
-    "bad_message": ("يجب أن تكون الرسالة كائن JSON.", "The message must be a JSON object."),
-    "unknown_type": ("نوع الرسالة غير معروف.", "Unknown message type."),
-    "token_missing": ("الرسالة لا تحمل رمز الدخول.", "The message carries no token."),
-    "token_invalid": ("رمز الدخول غير صالح.", "The token is not valid."),
-    "token_expired": ("انتهت صلاحية رمز الدخول.", "The token has expired."),
-    "wrong_audience": ("رمز الدخول هذا لمقابلة أخرى أو لطرف آخر.", "This token is for another audience or side."),
-    "no_audience": ("لا توجد مقابلة مرئية بهذا الرمز.", "There is no such video audience."),
-    "audience_ended": ("انتهت هذه المقابلة.", "This audience has ended."),
-    "not_joined": ("انضم إلى المقابلة أولاً.", "Join the audience first."),
-    "not_allowed": ("هذا الإجراء ليس لهذا الطرف.", "This side may not do that."),
-    "bad_field": ("حقل ناقص أو غير صالح: {field}", "Missing or invalid field: {field}"),
-    "bad_sdp": ("وصف الجلسة (SDP) غير صالح.", "The session description (SDP) does not parse."),
-    "peer_absent": ("الطرف الآخر غير متصل الآن.", "The other side is not connected."),
-    "replaced": ("انضم هذا الطرف من نافذة أخرى.", "This side joined again from another window."),
-    "server_error": ("تعذر حفظ ذلك، حاول مرة أخرى.", "That could not be saved; try again."),
-    "bridge_full": (
-        "الخادم يحمل أقصى عدد من المكالمات عبر الجسر الآن؛ هذه الغرفة لا تتصل إلا عبره. حاول بعد انتهاء مكالمة أخرى.",
+# English message ids; the Arabic is in the catalogs. A refusal is sent in Arabic and English together.
+ERRORS: dict[str, str] = {
+    "too_large": N_("The message is larger than 64 KiB."),
+    "bad_json": N_("The message is not valid JSON."),
+    "bad_message": N_("The message must be a JSON object."),
+    "unknown_type": N_("Unknown message type."),
+    "token_missing": N_("The message carries no token."),
+    "token_invalid": N_("The token is not valid."),
+    "token_expired": N_("The token has expired."),
+    "wrong_audience": N_("This token is for another audience or side."),
+    "no_audience": N_("There is no such video audience."),
+    "audience_ended": N_("This audience has ended."),
+    "not_joined": N_("Join the audience first."),
+    "not_allowed": N_("This side may not do that."),
+    "bad_field": N_("Missing or invalid field: {field}"),
+    "bad_sdp": N_("The session description (SDP) does not parse."),
+    "peer_absent": N_("The other side is not connected."),
+    "replaced": N_("This side joined again from another window."),
+    "server_error": N_("That could not be saved; try again."),
+    "bridge_full": N_(
         "The server is carrying as many bridged calls as it may, and this room connects only through it."
-        " Try again when another call has ended.",
+        " Try again when another call has ended."
     ),
-    "recording_not_allowed": ("التسجيل غير مسموح به في هذا النظام.", "Recording is not allowed on this system."),
-    "no_consent": (
-        "لم تسجّل الغرفة موافقة صاحبة الطلب على التسجيل.",
-        "The room has not recorded the applicant's consent to recording.",
-    ),
-    "not_in_call": ("لم تبدأ المكالمة بعد.", "The call has not started."),
-    "recording_no_room": (
-        "لا يتسع الخادم الآن لمكالمة أخرى عبر الجسر، والتسجيل لا يكون إلا عبره. حاول بعد انتهاء مكالمة أخرى.",
+    "recording_not_allowed": N_("Recording is not allowed on this system."),
+    "no_consent": N_("The room has not recorded the applicant's consent to recording."),
+    "not_in_call": N_("The call has not started."),
+    "recording_no_room": N_(
         "The server has no room for another bridged call, and recording goes only through the bridge."
-        " Try again when another call has ended.",
+        " Try again when another call has ended."
     ),
 }
 
@@ -173,12 +171,13 @@ class Call:
 
 
 def error_message(code: str, **params: str) -> dict[str, Any]:
-    arabic, english = ERRORS[code]
+    """The refusal `code` as sent, in Arabic and English ({placeholders} filled from params)."""
+    catalogs = shipped_catalogs()
     return {
         "type": "error",
         "code": code,
-        "message_ar": arabic.format(**params),
-        "message_en": english.format(**params),
+        "message_ar": catalogs.gettext("ar", ERRORS[code], **params),
+        "message_en": catalogs.gettext("en", ERRORS[code], **params),
     }
 
 
@@ -815,19 +814,29 @@ class Hub:
             await self.bridge.close_call(call.audience_id)
 
     async def quality_changed(self, audience_id: int, side: Side, problems: list[str]) -> None:
-        """The bridge's monitor saw the picture `side` sends go bad (or recover): the official is warned."""
+        """The bridge's monitor saw the picture `side` sends go bad (or recover): the official is warned.
+
+        The official is a man: the warnings ask him in the masculine (the men's-room texts). The live monitor's
+        problems (no picture, black, frozen, too dark, jerky) name only the reader, never the person in the room,
+        so they hold for a call with a women's room too.
+        """
         call = self.calls.get(audience_id)
         if call is None or call.ended:
             return
         official = call.sides["official"].client
         if official is not None:
+            catalogs = shipped_catalogs()
             await self._send(
                 official,
                 {
                     "type": "quality",
                     "from": side,
                     "problems": [
-                        {"code": code, "message_ar": PROBLEMS[code][0], "message_en": PROBLEMS[code][1]}
+                        {
+                            "code": code,
+                            "message_ar": problem_text(catalogs, "ar", code, to_men=True),
+                            "message_en": problem_text(catalogs, "en", code, to_men=True),
+                        }
                         for code in problems
                         if code in PROBLEMS
                     ],

@@ -30,6 +30,8 @@ from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSes
 from aiortc.mediastreams import MediaStreamError
 from aiortc.sdp import SessionDescription
 
+from majlis.errors import N_
+from majlis.i18n import NP_
 from video.analysis import CheckJudge, Verdict
 from video.ice import ice_servers_from_settings
 
@@ -43,25 +45,31 @@ _RTP_WRAP = 2**32
 # Frames received but not yet judged, at most (three seconds of video).
 _BACKLOG = 90
 
-REFUSALS: dict[str, tuple[str, str]] = {
-    "busy": (
-        "يجري الآن أكثر من فحص على الخادم. انتظري قليلاً ثم أعيدي المحاولة.",
-        "Too many checks are running on the server. Wait a little and try again.",
-    ),
-    "room_busy": ("فحص هذه الغرفة جارٍ الآن.", "A check of this room is already running."),
-    "bad_sdp": ("وصف الاتصال (SDP) غير صالح.", "The connection description (SDP) is not valid."),
-    "no_video": ("وصف الاتصال لا يرسل صورة الكاميرا.", "The connection description sends no camera picture."),
-    "closed": ("الخادم يتوقف الآن.", "The server is shutting down."),
+# English message ids (the Arabic is in the catalogs); the web layer says them in the reader's language.
+REFUSALS: dict[str, str] = {
+    "busy": N_("Too many checks are running on the server. Wait a little and try again."),
+    "room_busy": N_("A check of this room is already running."),
+    "bad_sdp": N_("The connection description (SDP) is not valid."),
+    "no_video": N_("The connection description sends no camera picture."),
+    "closed": N_("The server is shutting down."),
+}
+# Those that ask the reader to act, as asked of the men of a men's room (the plain Arabic asks women).
+REFUSALS_TO_MEN: dict[str, tuple[str, str]] = {
+    "busy": NP_("men's room", "Too many checks are running on the server. Wait a little and try again."),
 }
 
 
 class CheckRefused(Exception):
-    """A check that cannot start; `code` is one of REFUSALS, with its Arabic and English text."""
+    """A check that cannot start; `code` is one of REFUSALS, `message` its text to translate.
+
+    `message_to_men` is the message with its context when a men's room is told it otherwise, or None.
+    """
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
-        self.message_ar, self.message_en = REFUSALS[code]
+        self.message = REFUSALS[code]
+        self.message_to_men = REFUSALS_TO_MEN.get(code)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ The room console (web/static/room_check.js) posts its offer as JSON with the
 X-CSRF-Token header, gets the server's answer, then polls the check until it is
 done. A check is addressed by the id the post gave while it runs, and by its
 stored record's id (digits) once stored; both resolve here. Errors are JSON,
-in Arabic and English, naming what is wrong.
+in Arabic and English, naming what is wrong. The Arabic asks the reader in the
+feminine (the women's section) and, in a men's room, in the masculine (the
+catalogs' context "men's room").
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ from aiohttp import web
 
 from accounts.roles import Role
 from majlis.db import transaction
+from majlis.errors import N_
 from rooms import service as rooms
 from rooms.models import Room, RoomKind
 from video import room_check_records as records
 from video import service as video
-from video.analysis import PROBLEMS, PROBLEMS_TO_MEN, Verdict
+from video.analysis import PROBLEMS, Verdict, problem_text
 from video.models import RoomCheck
 from video.room_check import CheckRefused, CheckState, RoomChecks
 from web.auth import requires, signed_in_user
-from web.keys import CLOCK, DB, LANGUAGE, ROOM_CHECKS, SESSIONS, SETTINGS
+from web.errors import bilingual
+from web.i18n import LANGUAGES, NP_, Catalogs
+from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, ROOM_CHECKS, SESSIONS, SETTINGS
 from web.pages import render
 from web.video_pages import ROOM_ROLES, _room_for
 
@@ -36,24 +41,17 @@ _CHECK_ID = "{check_id:[A-Za-z0-9]+}"
 # A stored check's number fits the database's integer column.
 _MAX_RECORD_DIGITS = 9
 # Errors of the request itself (the check's own refusals are video.room_check.REFUSALS).
-_INPUT_ERRORS: dict[str, tuple[str, str]] = {
-    "bad_json": (
-        'يجب أن يكون الطلب نص JSON على هذا الشكل: {"sdp": "…"}.',
-        'The request body must be JSON of this form: {"sdp": "…"}.',
-    ),
-    "bad_field": ('الحقل "sdp" مفقود أو ليس نصاً.', 'The field "sdp" is missing or is not text.'),
-    "no_check": ("لا يوجد فحص بهذا الرقم لهذه الغرفة.", "There is no check with this number for this room."),
-    "no_snapshot": ("لا توجد صورة لهذا الفحص.", "This check has no picture."),
-    "check_failed": (
-        "تعذر إكمال الفحص على الخادم. أعيدي المحاولة.",
-        "The check could not be completed on the server. Try again.",
-    ),
+_INPUT_ERRORS: dict[str, str] = {
+    "bad_json": N_('The request body must be JSON of this form: {"sdp": "…"}.'),
+    "bad_field": N_('The field "sdp" is missing or is not text.'),
+    "no_check": N_("There is no check with this number for this room."),
+    "no_snapshot": N_("This check has no picture."),
+    "check_failed": N_("The check could not be completed on the server. Try again."),
 }
 _REFUSAL_STATUS = {"busy": 503, "room_busy": 409, "closed": 503, "bad_sdp": 422, "no_video": 422}
-# The Arabic above that asks the reader to act is feminine (the women's section); to the men of a men's room:
-_ARABIC_TO_MEN = {
-    "busy": "يجري الآن أكثر من فحص على الخادم. انتظر قليلاً ثم أعد المحاولة.",
-    "check_failed": "تعذر إكمال الفحص على الخادم. أعد المحاولة.",
+# Those above that ask the reader to act, as asked of the men of a men's room.
+_INPUT_ERRORS_TO_MEN: dict[str, tuple[str, str]] = {
+    "check_failed": NP_("men's room", "The check could not be completed on the server. Try again."),
 }
 
 
@@ -85,26 +83,45 @@ def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(room_checks_ctx)
 
 
+def _run_by_men(room: Room | None) -> bool:
+    return room is not None and room.kind is RoomKind.MEN_VIDEO
+
+
 def _error(
-    request: web.Request, status: int, code: str, arabic: str, english: str, room: Room | None = None
+    request: web.Request,
+    status: int,
+    code: str,
+    message: str,
+    to_men: tuple[str, str] | None = None,
+    room: Room | None = None,
 ) -> web.Response:
-    if room is not None and room.kind is RoomKind.MEN_VIDEO:
-        arabic = _ARABIC_TO_MEN.get(code, arabic)
-    messages = {"ar": arabic, "en": english}
-    body = {"error": code, "message": messages.get(request[LANGUAGE], english), "messages": messages}
+    """The error `code` as JSON: `message` (an English message id) in the reader's language and in every language.
+
+    `to_men` is the message with its context as said to the men of a men's room, when it is said otherwise there.
+    """
+    catalogs = request.app[CATALOGS]
+    if to_men is not None and _run_by_men(room):
+        messages = {language: catalogs.pgettext(language, *to_men) for language in LANGUAGES}
+    else:
+        messages = bilingual(catalogs, message)
+    body = {"error": code, "message": messages.get(request[LANGUAGE], messages["en"]), "messages": messages}
     return web.json_response(body, status=status, headers={"Cache-Control": "no-store"})
 
 
 def _input_error(request: web.Request, status: int, code: str, room: Room | None = None) -> web.Response:
-    return _error(request, status, code, *_INPUT_ERRORS[code], room=room)
+    return _error(request, status, code, _INPUT_ERRORS[code], _INPUT_ERRORS_TO_MEN.get(code), room)
 
 
-def problems(codes: list[str], room: Room | None = None) -> list[dict[str, str]]:
+def problems(catalogs: Catalogs, codes: list[str], room: Room | None = None) -> list[dict[str, str]]:
     """Each problem's code with its Arabic and English text, in the order found (as said to the room's staff)."""
-    texts = PROBLEMS_TO_MEN if room is not None and room.kind is RoomKind.MEN_VIDEO else PROBLEMS
+    to_men = _run_by_men(room)
     found = []
     for code in codes:
-        arabic, english = texts.get(code, (code, code))
+        if code in PROBLEMS:
+            arabic = problem_text(catalogs, "ar", code, to_men=to_men)
+            english = problem_text(catalogs, "en", code, to_men=to_men)
+        else:  # a code stored by an older version
+            arabic = english = code
         found.append({"code": code, "message_ar": arabic, "message_en": english})
     return found
 
@@ -113,14 +130,16 @@ def _snapshot_url(room_id: int, record_id: int) -> str:
     return f"/rooms/{room_id}/checks/{record_id}/snapshot.jpg"
 
 
-def _record_json(record: RoomCheck | records.CheckSummary, has_snapshot: bool, room: Room) -> dict[str, Any]:
+def _record_json(
+    catalogs: Catalogs, record: RoomCheck | records.CheckSummary, has_snapshot: bool, room: Room
+) -> dict[str, Any]:
     return {
         "check_id": str(record.id),
         "record_id": record.id,
         "state": "done",
         "at": record.at.isoformat(),
         "passed": record.passed,
-        "problems": problems(list(record.reasons), room),
+        "problems": problems(catalogs, list(record.reasons), room),
         "measures": record.measures,
         "snapshot_url": _snapshot_url(record.room_id, record.id) if has_snapshot else None,
     }
@@ -147,7 +166,7 @@ async def start_check(request: web.Request) -> web.Response:
         started = await request.app[ROOM_CHECKS].start(room_id=room.id, offer_sdp=sdp, by_id=by_id)
     except CheckRefused as exc:
         status = _REFUSAL_STATUS.get(exc.code, 422)
-        return _error(request, status, exc.code, exc.message_ar, exc.message_en, room)
+        return _error(request, status, exc.code, exc.message, exc.message_to_men, room)
     answer = {"check_id": started.id, "sdp": started.answer_sdp, "seconds": request.app[ROOM_CHECKS].seconds}
     return web.json_response(answer, headers={"Cache-Control": "no-store"})
 
@@ -177,7 +196,7 @@ async def check_result(request: web.Request) -> web.Response:
     if found is None:
         return _input_error(request, 404, "no_check")
     if isinstance(found, RoomCheck):
-        body = _record_json(found, found.snapshot is not None, room)
+        body = _record_json(request.app[CATALOGS], found, found.snapshot is not None, room)
         return web.json_response(body, headers={"Cache-Control": "no-store"})
     if found.state == "running":
         return web.json_response({"check_id": found.id, "state": "running"}, headers={"Cache-Control": "no-store"})
@@ -202,7 +221,8 @@ async def checks_today(request: web.Request) -> web.Response:
     room = await _room_for(request)
     day = video.today(request.app[CLOCK]).date()
     found = await records.latest_checks(session=request[DB], room_id=room.id, day=day)
-    body = {"day": day.isoformat(), "checks": [_record_json(c, c.has_snapshot, room) for c in found]}
+    catalogs = request.app[CATALOGS]
+    body = {"day": day.isoformat(), "checks": [_record_json(catalogs, c, c.has_snapshot, room) for c in found]}
     return web.json_response(body, headers={"Cache-Control": "no-store"})
 
 
@@ -213,11 +233,11 @@ async def recurring(request: web.Request) -> web.Response:
     session = request[DB]
     found = await records.recurring_problems(session=session, clock=request.app[CLOCK], days=RECURRING_DAYS)
     names = await rooms.rooms_by_id(session=session, ids={r.room_id for r in found})
-    language = 0 if request[LANGUAGE] == "ar" else 1
+    catalogs, language = request.app[CATALOGS], request[LANGUAGE]
     context = {
         "rooms": found,
         "names": {room_id: room.name for room_id, room in names.items()},
-        "problem_text": {code: texts[language] for code, texts in PROBLEMS.items()},
+        "problem_text": {code: catalogs.gettext(language, text) for code, text in PROBLEMS.items()},
         "days": RECURRING_DAYS,
     }
     return render(request, "protocol/room_checks.html", context)

@@ -13,15 +13,18 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from majlis.i18n import shipped_catalogs
 from video.analysis import (
     FROZEN_CHANGE,
     OUT_OF_FOCUS_SHARPNESS,
     PROBLEMS,
+    PROBLEMS_TO_MEN,
     CheckJudge,
     FrameReading,
     LiveMonitor,
     Verdict,
     face_centred,
+    problem_text,
     read_frame,
 )
 
@@ -151,10 +154,24 @@ def test_every_problem_has_arabic_and_english_text() -> None:
         "mic_clipping",
         "no_audio",
     }
-    for arabic, english in PROBLEMS.values():
-        assert re.search("[\u0600-\u06ff]", arabic) and not re.search("[A-Za-z]", arabic)
-        assert english.isascii() and english[0].isupper() and english.endswith(".")
-    assert PROBLEMS["too_dark"][0] == "الصورة مظلمة جداً؛ أضيئي الغرفة أو وجّهي الضوء نحو الوجه."
+    assert set(PROBLEMS_TO_MEN) == set(PROBLEMS)
+    catalogs = shipped_catalogs()
+    for code in PROBLEMS:
+        for to_men in (False, True):
+            arabic = problem_text(catalogs, "ar", code, to_men=to_men)
+            english = problem_text(catalogs, "en", code, to_men=to_men)
+            assert re.search("[\u0600-\u06ff]", arabic) and not re.search("[A-Za-z]", arabic), (code, to_men)
+            assert english.isascii() and english[0].isupper() and english.endswith("."), (code, to_men)
+        # Said to women (the plain message) and to men (its context), the Arabic differs: it asks the reader to act.
+        assert problem_text(catalogs, "ar", code) != problem_text(catalogs, "ar", code, to_men=True), code
+        men_context, men_english = PROBLEMS_TO_MEN[code]
+        assert men_context == "men's room"
+        assert men_english == PROBLEMS[code] or code == "no_face", code  # the same English but "his whole face"
+    assert problem_text(catalogs, "ar", "too_dark") == "الصورة مظلمة جداً؛ أضيئي الغرفة أو وجّهي الضوء نحو الوجه."
+    masculine = problem_text(catalogs, "ar", "too_dark", to_men=True)
+    assert masculine == "الصورة مظلمة جداً؛ أضئ الغرفة أو وجّه الضوء نحو الوجه."
+    assert "her whole face" in problem_text(catalogs, "en", "no_face")
+    assert "his whole face" in problem_text(catalogs, "en", "no_face", to_men=True)
 
 
 # --- One frame ------------------------------------------------------------------------------------------------------

@@ -242,6 +242,8 @@ async def test_the_official_is_warned_when_the_bridge_sees_the_picture_go_bad(
         assert warning["type"] == "quality" and warning["from"] == "room"
         assert [p["code"] for p in warning["problems"]] == ["black", "too_dark"]
         assert all(p["message_ar"] and p["message_en"] for p in warning["problems"])
+        # The official is a man: asked in the masculine.
+        assert warning["problems"][1]["message_ar"] == "الصورة مظلمة جداً؛ أضئ الغرفة أو وجّه الضوء نحو الوجه."
         assert room_link.sent == []  # the warning is for the official's console
         await hub.quality_changed(audience, "room", [])
         assert official_link.take() == [{"type": "quality", "from": "room", "problems": []}]
