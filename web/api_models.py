@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -121,3 +121,150 @@ class ErrorOut(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     database: Literal["ok", "unavailable"]
+
+
+# --- audience day (web/audience_api.py) ---------------------------------------------------------
+
+ID_LIMIT = 2_147_483_647  # the database's integer keys; a larger number names nothing
+
+
+class ArrivalIn(BaseModel):
+    """A check-in at the desk: one identification of the appointment, and the desk's branch."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["appointment_id"]},
+                {"required": ["arrival_code"]},
+                {"required": ["tracking_number", "phone_last4"]},
+            ]
+        },
+    )
+
+    appointment_id: int | None = Field(default=None, ge=1, le=ID_LIMIT, description="As the desk's search shows it")
+    arrival_code: str | None = Field(
+        default=None, max_length=64, description="From the confirmation message", examples=["418-07316942"]
+    )
+    tracking_number: str | None = Field(default=None, max_length=64, examples=["26-000417-5"])
+    phone_last4: str | None = Field(
+        default=None, max_length=16, description="The last 4 digits of the phone given with the request"
+    )
+    branch: str = Field(max_length=16, description="The branch of the desk checking the applicant in")
+
+
+class ArrivalOut(BaseModel):
+    appointment_id: int
+    queue_number: int = Field(description="1, 2, … in each session, in order of arrival; the hall screen shows it")
+    arrived_at: datetime
+    late: bool = Field(
+        description="Came later than the grace minutes after the slot's start: heard after those on time"
+    )
+    session_id: int
+
+
+class CurrentOut(BaseModel):
+    """The audience before the official now."""
+
+    audience_id: int
+    queue_number: int
+    tracking_number: str
+
+
+class InLineOut(BaseModel):
+    """One arrived applicant in the order of the day."""
+
+    queue_number: int
+    tracking_number: str
+    applicant_name: str
+    late: bool
+    arrived_at: datetime
+    state: Literal["arrived", "in_audience", "held", "no_show", "released", "scheduled", "confirmed"] = Field(
+        description="The appointment's state"
+    )
+    waiting: bool = Field(description="Arrived and not yet called")
+    audience_id: int | None = Field(description="Set once called; the outcome is recorded against it")
+    called_at: datetime | None
+    ended_at: datetime | None
+    outcome: Literal["answered", "referred", "rejected", "needs_study"] | None
+
+
+class HallSessionOut(BaseModel):
+    """One of today's in-person sessions, with its order of the day (who is called first, first)."""
+
+    id: int
+    branch: str | None
+    room: str | None
+    starts_at: datetime
+    ends_at: datetime
+    current: CurrentOut | None
+    line: list[InLineOut]
+
+
+class CallNextIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    current_id: int | None = Field(
+        ge=1,
+        le=ID_LIMIT,
+        description=(
+            "The audience the console shows as current (null when none). A press whose current is no longer "
+            "current changes nothing and answers moved: false with the audience now current."
+        ),
+    )
+
+
+class CallNextOut(BaseModel):
+    moved: bool = Field(description="False when the queue had already moved: nobody else was called")
+    current: CurrentOut | None = Field(description="The audience now before the official; null when nobody is left")
+
+
+class OutcomeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    outcome: Literal["answered", "referred", "rejected", "needs_study"]
+    directive: str = Field(max_length=4000, description="The official's words, for staff; never sent to the applicant")
+    referred_to: str = Field(default="", max_length=500, description="The departments, for a referral")
+
+
+class OutcomeOut(BaseModel):
+    audience_id: int
+    tracking_number: str
+    outcome: Literal["answered", "referred", "rejected", "needs_study"]
+    directive: str
+    referred_to: str
+    called_at: datetime
+    ended_at: datetime | None
+    outcome_at: datetime | None
+
+
+class TimedAudienceOut(BaseModel):
+    tracking_number: str
+    mode: Literal["in_person", "video"]
+    room: str
+    queue_number: int | None
+    started_at: datetime
+    ended_at: datetime
+    minutes: float
+    over_reference: bool
+
+
+class DayReportOut(BaseModel):
+    """The day's audiences against the source documents' 6 minutes, and how the day went, across every branch."""
+
+    day: date
+    appointments: int
+    arrived: int
+    on_time: int
+    late: int
+    held: int
+    no_shows: int
+    released: int
+    in_audience: int = Field(description="Called but without an outcome yet")
+    reference_minutes: float
+    mean_minutes: float | None
+    median_minutes: float | None
+    over_reference: int = Field(description="Audiences longer than the reference")
+    mean_wait_minutes: float | None = Field(description="From arrival to call")
+    audiences: list[TimedAudienceOut]

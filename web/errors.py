@@ -64,6 +64,13 @@ FIELD_LABELS: Mapping[str, str] = {
     "name_en": N_("Name in English"),
     "weight": N_("Weight"),
     "implied_urgency": N_("Implied urgency"),
+    "appointment_id": N_("Appointment"),
+    "arrival_code": N_("Arrival code"),
+    "phone_last4": N_("Last 4 digits of the phone"),
+    "current_id": N_("Audience before the official now"),
+    "outcome": N_("Outcome"),
+    "directive": N_("Directive"),
+    "referred_to": N_("Departments (for a referral)"),
 }
 
 

@@ -15,7 +15,6 @@ from aiohttp import web
 from accounts.roles import Role
 from audience_day import arrival, kiosks
 from audience_day.models import ArrivalVia, Kiosk
-from cases.tracking import parse_tracking_number
 from majlis.errors import N_, InvalidInput
 from rooms import service as rooms
 from scheduler.lifecycle import AppointmentRefused
@@ -140,18 +139,14 @@ async def kiosk_check_in(request: web.Request) -> web.Response:
     session, clock = request[DB], request.app[CLOCK]
     not_found = N_("We could not find an audience with these details. Please ask at the desk.")
     try:
-        appointment_id: int | None
-        if values["code"].strip():
-            appointment_id = request.app[LINKS].check_arrival_code(values["code"])
-        else:
-            number = parse_tracking_number(values["tracking_number"])
-            if number is None:
-                return await _kiosk_page(
-                    request, kiosk, {"error": _text(request, not_found), "values": values}, status=422
-                )
-            appointment_id = await arrival.find_by_tracking_and_phone(
-                session=session, clock=clock, tracking_number=number, phone_last4=values["phone_last4"]
-            )
+        appointment_id = await arrival.resolve(
+            session=session,
+            clock=clock,
+            links=request.app[LINKS],
+            code=values["code"],
+            tracking_number=values["tracking_number"],
+            phone_last4=values["phone_last4"],
+        )
         if appointment_id is None:
             return await _kiosk_page(request, kiosk, {"error": _text(request, not_found), "values": values}, status=422)
         came = await arrival.check_in(
