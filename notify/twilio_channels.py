@@ -38,7 +38,9 @@ from twilio.http.response import Response  # type: ignore[import-untyped, unused
 from twilio.rest import Client  # type: ignore[import-untyped, unused-ignore]
 from twilio.twiml.voice_response import VoiceResponse  # type: ignore[import-untyped, unused-ignore]
 
+from majlis.errors import N_
 from notify.channels import Channel, Delivery, Outgoing, PermanentSendError, TransientSendError
+from notify.texts import say
 
 REQUEST_TIMEOUT_SECONDS = 10.0
 # Twilio's clock and ours may disagree; a record this much older than the claim still counts.
@@ -46,10 +48,7 @@ CLOCK_SKEW = timedelta(minutes=2)
 # Records read back when resolving an uncertain send: Twilio lists the newest first.
 LOOKUP_LIMIT = 50
 # Said after the question when no key is pressed before the <Gather> times out.
-NO_ANSWER_GOODBYE = {
-    "ar": "لم نتلقَّ إجابة. سنعاود الاتصال بكم. شكرًا لكم.",
-    "en": "We received no answer. We will call you again. Thank you.",
-}
+NO_ANSWER_GOODBYE = N_("We received no answer. We will call you again. Thank you.")
 
 T = TypeVar("T")
 
@@ -310,7 +309,7 @@ class TwilioVoiceChannel(_TwilioChannel):
             body=outgoing.body,
             voice=voice,
             language=voice_language,
-            goodbye=NO_ANSWER_GOODBYE.get(language, NO_ANSWER_GOODBYE["ar"]),
+            goodbye=say(language, NO_ANSWER_GOODBYE),
             gather_action=outgoing.gather_action,
         )
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from notify.channels import Channel, Channels, Delivery, Outgoing, PermanentSendError, TransientSendError
-from notify.twilio_channels import NO_ANSWER_GOODBYE, BoundedHttpClient, twilio_channels
+from notify.twilio_channels import BoundedHttpClient, twilio_channels
 from tests.fake_twilio import FakeTwilio
 
 APPLICANT = "+966501234567"
@@ -157,7 +157,7 @@ async def test_a_call_reads_the_message_in_arabic_and_gathers_one_key(
     assert question.text == "تم استلام طلبكم رقم 1024."
     assert goodbye.tag == "Say"
     assert goodbye.attrib == {"voice": "Polly.Zeina", "language": "arb"}
-    assert goodbye.text == NO_ANSWER_GOODBYE["ar"]
+    assert goodbye.text == "لم نتلقَّ إجابة. سنعاود الاتصال بكم. شكرًا لكم."
 
 
 async def test_a_call_in_english_without_a_question_only_speaks(fake: FakeTwilio, channels: dict[str, Channel]) -> None:
