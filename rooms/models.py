@@ -31,6 +31,14 @@ class BranchSite(Base):
     address_ar: Mapped[str] = mapped_column(Text, default="")
     address_en: Mapped[str] = mapped_column(Text, default="")
 
+    def name_in(self, language: str) -> str:
+        """The centre's name in the reader's language: Arabic for "ar", English for any other."""
+        return self.name_ar if language == "ar" else self.name_en
+
+    def address_in(self, language: str) -> str:
+        """The centre's address in the reader's language: Arabic for "ar", English for any other."""
+        return self.address_ar if language == "ar" else self.address_en
+
 
 class Room(Base):
     __tablename__ = "rooms"

@@ -48,6 +48,10 @@ async def rooms(*, session: AsyncSession, active_only: bool = False) -> list[Roo
     return list(await session.scalars(query))
 
 
+async def get_branch(*, session: AsyncSession, code: str) -> BranchSite | None:
+    return await session.get(BranchSite, code)
+
+
 async def get_room(*, session: AsyncSession, room_id: int) -> Room | None:
     return await session.get(Room, room_id)
 

@@ -8,6 +8,7 @@ that is refused names the rule that failed (`seat_refused`: the rule's code, a s
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -279,22 +280,44 @@ async def import_busy_times(
     return blocked, len(caught)
 
 
-def _notice(directive: bool) -> timedelta:
-    """The least time before a seat's start: three days, or none on the official's directive."""
-    return timedelta(0) if directive else MIN_NOTICE
+@dataclass(frozen=True)
+class ByHand:
+    """What protocol chose for a move or a placement by hand: the slot, who chose it and why, and how the
+    applicant is told.
+
+    On the official's `directive` the three days' notice is waived (any slot not yet begun, today's included),
+    the reason recorded is the directive (its words, `change_text`, are required), and the applicant is asked to
+    confirm at once, with a call (`policy` says how the confirmation goes).
+    """
+
+    to_slot_id: int
+    actor_id: int
+    change_reason: str | None
+    change_text: str | None
+    status_url: str
+    directive: bool = False
+    policy: confirmations.ConfirmationPolicy = field(default_factory=confirmations.ConfirmationPolicy)
+
+    @property
+    def notice(self) -> timedelta:
+        """The least time before a seat's start: three days, or none on the official's directive."""
+        return timedelta(0) if self.directive else MIN_NOTICE
+
+    def explanation(self, done: str, justification: triage.Justification) -> str:
+        """The new appointment's explanation: what was done ("moved"), on whose word, and the words given."""
+        how = f"{done} by hand on the official's directive" if self.directive else f"{done} by hand"
+        return f"{how}: {justification.text}"
 
 
-def _justification(
-    *, directive: bool, change_reason: str | None, change_text: str | None, why: str, errors: list[FieldError]
-) -> triage.Justification | None:
+def _justification(by_hand: ByHand, *, why: str, errors: list[FieldError]) -> triage.Justification | None:
     """The reason for a change by hand: on the official's directive, that is the reason, and its words are
     required; otherwise a reason from the list and words."""
-    if not directive:
-        justification = triage.read_justification(change_reason, change_text, errors)
+    if not by_hand.directive:
+        justification = triage.read_justification(by_hand.change_reason, by_hand.change_text, errors)
         if justification is None and not errors:
             errors.append(FieldError("change_reason", "reason_required", why))
         return justification
-    text = (change_text or "").strip()
+    text = (by_hand.change_text or "").strip()
     if not text:
         errors.append(required("change_text"))
         return None
@@ -324,8 +347,8 @@ async def _free_seat(*, session: AsyncSession, clock: Clock, target: Slot) -> Op
     return (await scheduling.seats_of(session=session, slots=[target]))[(target.id, free[0])]
 
 
-async def _slot_chosen(*, session: AsyncSession, to_slot_id: int, errors: list[FieldError]) -> Slot | None:
-    target = await session.get(Slot, to_slot_id)
+async def _slot_chosen(*, session: AsyncSession, by_hand: ByHand, errors: list[FieldError]) -> Slot | None:
+    target = await session.get(Slot, by_hand.to_slot_id)
     if target is None:
         errors.append(FieldError("to_slot", "unknown", N_("{field} is not one of the slots.")))
     return target
@@ -337,11 +360,10 @@ async def _record_by_hand(
     clock: Clock,
     case: Case,
     appointment: Appointment,
-    actor_id: int,
+    by_hand: ByHand,
     before: str,
     target: Slot,
     justification: triage.Justification,
-    directive: bool,
     action: str,
 ) -> None:
     """The fairness record (and through it the audit log) and the calendar's own audit entry."""
@@ -349,7 +371,7 @@ async def _record_by_hand(
         session=session,
         clock=clock,
         case=case,
-        actor_id=actor_id,
+        actor_id=by_hand.actor_id,
         field=ChangedField.APPOINTMENT,
         before=before,
         after=_stamp(target.starts_at),
@@ -358,7 +380,7 @@ async def _record_by_hand(
     await audit.record(
         session=session,
         clock=clock,
-        actor_id=actor_id,
+        actor_id=by_hand.actor_id,
         action=action,
         target_type="appointment",
         target_id=appointment.id,
@@ -366,45 +388,34 @@ async def _record_by_hand(
             "case": case.tracking_number,
             "slot": target.id,
             "seat": appointment.seat,
-            "directive": directive,
+            "directive": by_hand.directive,
             "reason": justification.reason.value,
             "text": justification.text,
         },
     )
 
 
-async def move_appointment(
-    *,
-    session: AsyncSession,
-    clock: Clock,
-    appointment_id: int,
-    to_slot_id: int,
-    actor_id: int,
-    change_reason: str | None,
-    change_text: str | None,
-    status_url: str,
-    directive: bool = False,
-    policy: confirmations.ConfirmationPolicy | None = None,
-) -> Appointment:
+async def _ask_at_once_on_directive(
+    *, session: AsyncSession, clock: Clock, by_hand: ByHand, appointment: Appointment
+) -> None:
+    """On the official's directive the applicant is asked to confirm at once, with a call; otherwise nothing."""
+    if by_hand.directive:
+        await confirmations.ask_at_once(session=session, clock=clock, policy=by_hand.policy, appointment=appointment)
+
+
+async def move_appointment(*, session: AsyncSession, clock: Clock, appointment_id: int, by_hand: ByHand) -> Appointment:
     """Moves an appointment by hand to a free seat of another slot; always justified, in the fairness record.
 
-    On the official's directive the three days' notice is waived (any slot not yet begun, today's
-    included), the reason recorded is the directive, and the applicant is asked to confirm at once, with a
-    call. Every other rule of the allocator holds; a refusal names the one that failed.
+    On the official's directive (`ByHand`) the three days' notice is waived and the applicant is asked to
+    confirm at once. Every other rule of the allocator holds; a refusal names the one that failed.
     """
     errors: list[FieldError] = []
-    justification = _justification(
-        directive=directive,
-        change_reason=change_reason,
-        change_text=change_text,
-        why=N_("Moving an appointment by hand needs a reason."),
-        errors=errors,
-    )
+    justification = _justification(by_hand, why=N_("Moving an appointment by hand needs a reason."), errors=errors)
     # Locked as an applicant's answer locks it (appointment, then case), so the two take turns.
     current = await session.get(Appointment, appointment_id, with_for_update=True, populate_existing=True)
     if current is not None:
         await cases.lock_cases(session=session, case_ids=[current.case_id])
-    target = await _slot_chosen(session=session, to_slot_id=to_slot_id, errors=errors)
+    target = await _slot_chosen(session=session, by_hand=by_hand, errors=errors)
     if errors:
         raise InvalidInput(errors)
     assert justification is not None and target is not None
@@ -418,20 +429,19 @@ async def move_appointment(
         raise CalendarRefusal(SeatRule.SESSION_LOCKED.value, SEAT_RULE_MESSAGES[SeatRule.SESSION_LOCKED])
     seat = await _free_seat(session=session, clock=clock, target=target)
     rule = await scheduling.seat_refusal(
-        session=session, clock=clock, case_id=current.case_id, seat=seat, notice=_notice(directive)
+        session=session, clock=clock, case_id=current.case_id, seat=seat, notice=by_hand.notice
     )
     if rule is not None:
         raise seat_refused(rule, seat)
     await _release(session=session, clock=clock, appointment=current, reason="moved")
-    how = "moved by hand on the official's directive" if directive else "moved by hand"
     moved = Appointment(
         case_id=current.case_id,
         slot_id=target.id,
         seat=seat.seat,
         state=AppointmentState.SCHEDULED,
         placed_at=clock.now(),
-        placed_by_id=actor_id,
-        explanation=f"{how}: {justification.text}",
+        placed_by_id=by_hand.actor_id,
+        explanation=by_hand.explanation("moved", justification),
         sequence=current.sequence + 1,
         release_reason="",
     )
@@ -450,11 +460,10 @@ async def move_appointment(
         clock=clock,
         case=case,
         appointment=moved,
-        actor_id=actor_id,
+        by_hand=by_hand,
         before=_stamp(old_slot.starts_at),
         target=target,
         justification=justification,
-        directive=directive,
         action="calendar.move",
     )
     await outbox.sms_to_applicant(
@@ -467,48 +476,27 @@ async def move_appointment(
             tracking_number=case.tracking_number,
             when=dual_datetime(target.starts_at, language),
             place=room.name,
-            status_url=status_url,
+            status_url=by_hand.status_url,
         ),
     )
     await notices.email_invitation(session=session, clock=clock, case=case, appointment=moved)
-    if directive:
-        await confirmations.ask_at_once(
-            session=session, clock=clock, policy=policy or confirmations.ConfirmationPolicy(), appointment=moved
-        )
+    await _ask_at_once_on_directive(session=session, clock=clock, by_hand=by_hand, appointment=moved)
     return moved
 
 
-async def place_by_hand(
-    *,
-    session: AsyncSession,
-    clock: Clock,
-    tracking_number: str,
-    to_slot_id: int,
-    actor_id: int,
-    change_reason: str | None,
-    change_text: str | None,
-    status_url: str,
-    directive: bool = False,
-    policy: confirmations.ConfirmationPolicy | None = None,
-) -> Appointment:
+async def place_by_hand(*, session: AsyncSession, clock: Clock, tracking_number: str, by_hand: ByHand) -> Appointment:
     """Places a request waiting for an audience (and holding none) in a free seat of the slot chosen.
 
-    Always justified and in the fairness record, as a move is. On the official's directive the three days'
-    notice is waived (any slot not yet begun, today's included) and the applicant is asked to confirm at
-    once, with a call; every other rule of the allocator holds, and a refusal names the one that failed.
+    Always justified and in the fairness record, as a move is; the official's directive waives the notice and
+    calls the applicant as it does for a move (`ByHand`). Every other rule of the allocator holds, and a refusal
+    names the one that failed.
     """
     errors: list[FieldError] = []
-    justification = _justification(
-        directive=directive,
-        change_reason=change_reason,
-        change_text=change_text,
-        why=N_("Placing a request by hand needs a reason."),
-        errors=errors,
-    )
+    justification = _justification(by_hand, why=N_("Placing a request by hand needs a reason."), errors=errors)
     found = await cases.find_by_tracking_number(session=session, tracking_number=tracking_number)
     if found is None:
         errors.append(FieldError("tracking_number", "unknown", N_("No request has this tracking number.")))
-    target = await _slot_chosen(session=session, to_slot_id=to_slot_id, errors=errors)
+    target = await _slot_chosen(session=session, by_hand=by_hand, errors=errors)
     if errors:
         raise InvalidInput(errors)
     assert justification is not None and target is not None and found is not None
@@ -523,10 +511,9 @@ async def place_by_hand(
             N_("This request is not waiting for an audience; if it already has one, move that appointment instead."),
         )
     seat = await _free_seat(session=session, clock=clock, target=target)
-    rule = seat_refusal(seat, waiting, clock.now(), notice=_notice(directive))
+    rule = seat_refusal(seat, waiting, clock.now(), notice=by_hand.notice)
     if rule is not None:
         raise seat_refused(rule, seat)
-    how = "placed by hand on the official's directive" if directive else "placed by hand"
     placed = await scheduling.place(
         session=session,
         clock=clock,
@@ -538,10 +525,10 @@ async def place_by_hand(
             score=waiting.score,
             rank=0,
             ahead=0,
-            explanation=f"{how}: {justification.text}",
+            explanation=by_hand.explanation("placed", justification),
         ),
-        actor_id=actor_id,
-        status_url=status_url,
+        actor_id=by_hand.actor_id,
+        status_url=by_hand.status_url,
     )
     if placed is None:
         # A run or a move took the seat (or the case) between our look and our insert.
@@ -551,17 +538,13 @@ async def place_by_hand(
         clock=clock,
         case=case,
         appointment=placed,
-        actor_id=actor_id,
+        by_hand=by_hand,
         before="",
         target=target,
         justification=justification,
-        directive=directive,
         action="calendar.place",
     )
-    if directive:
-        await confirmations.ask_at_once(
-            session=session, clock=clock, policy=policy or confirmations.ConfirmationPolicy(), appointment=placed
-        )
+    await _ask_at_once_on_directive(session=session, clock=clock, by_hand=by_hand, appointment=placed)
     return placed
 
 

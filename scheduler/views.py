@@ -10,10 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases import service as cases
 from cases.models import Case
+from majlis.clock import Clock
 from rooms import service as rooms
-from rooms.models import Room
+from rooms.models import BranchSite, Room
 from scheduler import calendar
-from scheduler.models import LIVE_STATES, Appointment, AppointmentState, AudienceSession, Confirmation, Slot
+from scheduler.models import (
+    LIVE_STATES,
+    Appointment,
+    AppointmentState,
+    AudienceMode,
+    AudienceSession,
+    Confirmation,
+    Slot,
+)
 
 
 @dataclass(frozen=True)
@@ -113,3 +122,40 @@ async def appointment_view(*, session: AsyncSession, appointment_id: int) -> App
         confirmation=confirmation,
         current=(current[0], current[1]) if current is not None else None,
     )
+
+
+@dataclass(frozen=True)
+class UpcomingAppointment:
+    """A request's audience ahead (or under way), with where it is held."""
+
+    appointment: Appointment
+    slot: Slot
+    mode: AudienceMode
+    room: Room
+    branch: BranchSite
+
+
+async def upcoming_appointment_of(*, session: AsyncSession, clock: Clock, case_id: int) -> UpcomingAppointment | None:
+    """The request's live appointment whose session is not over (or whose applicant is in the building), if any.
+
+    A scheduled or confirmed appointment of a session that has ended is left out:
+    the sweep after the session is about to end it as a no-show.
+    """
+    rows = (
+        await session.execute(
+            select(Appointment, Slot, AudienceSession)
+            .join(Slot, Slot.id == Appointment.slot_id)
+            .join(AudienceSession, AudienceSession.id == Slot.session_id)
+            .where(Appointment.case_id == case_id, Appointment.state.in_(LIVE_STATES))
+            .order_by(Slot.starts_at.desc(), Appointment.id.desc())
+        )
+    ).all()
+    for appointment, slot, audience in rows:
+        here = appointment.state in (AppointmentState.ARRIVED, AppointmentState.IN_AUDIENCE)
+        if here or audience.ends_at > clock.now():
+            room = await rooms.get_room(session=session, room_id=slot.room_id)
+            assert room is not None  # a slot's room and a room's branch are foreign keys
+            branch = await rooms.get_branch(session=session, code=room.branch_code)
+            assert branch is not None
+            return UpcomingAppointment(appointment, slot, audience.mode, room, branch)
+    return None

@@ -26,11 +26,10 @@ import segno
 from babel.dates import format_time
 from icalendar import Calendar, vCalAddress
 from markupsafe import Markup
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.identity import ApplicantKind
-from cases.models import Applicant, Case, CaseStatus, StatusChange
+from cases.models import Case, CaseStatus, StatusChange
 from majlis.clock import riyadh
 from majlis.dates import dual_date
 from majlis.errors import N_
@@ -38,10 +37,11 @@ from majlis.settings import Settings
 from notify.invitation import audience_uid
 from notify.links import Links
 from notify.texts import audience_summary
-from rooms.models import BranchSite, Room, RoomKind
+from rooms.models import RoomKind
 from scheduler.feeds import FeedEvent, build_feed
-from scheduler.models import LIVE_STATES, Appointment, AppointmentState, AudienceMode, AudienceSession, Slot
+from scheduler.models import Appointment, AppointmentState, AudienceMode
 from scheduler.revisions import revision_of
+from scheduler.views import UpcomingAppointment
 from web.i18n import Catalogs
 
 # The system's notes written for the applicant (their English message ids, as the domains mark them).
@@ -148,44 +148,6 @@ def applicant_history(steps: Sequence[StatusChange], catalogs: Catalogs, languag
 
 
 @dataclass(frozen=True)
-class Booked:
-    """The request's audience ahead, with where it is held."""
-
-    case: Case
-    appointment: Appointment
-    slot: Slot
-    mode: AudienceMode
-    room: Room
-    branch: BranchSite
-    applicant_kind: ApplicantKind
-
-
-async def booked_audience(*, session: AsyncSession, case: Case, now: datetime) -> Booked | None:
-    """The request's live appointment whose session is not over (or whose applicant is in the building), if any.
-
-    A scheduled or confirmed appointment of a session that has ended is left out:
-    the sweep after the session is about to end it as a no-show.
-    """
-    rows = (
-        await session.execute(
-            select(Appointment, Slot, AudienceSession, Room, BranchSite)
-            .join(Slot, Slot.id == Appointment.slot_id)
-            .join(AudienceSession, AudienceSession.id == Slot.session_id)
-            .join(Room, Room.id == Slot.room_id)
-            .join(BranchSite, BranchSite.code == Room.branch_code)
-            .where(Appointment.case_id == case.id, Appointment.state.in_(LIVE_STATES))
-            .order_by(Slot.starts_at.desc(), Appointment.id.desc())
-        )
-    ).all()
-    for appointment, slot, audience, room, branch in rows:
-        here = appointment.state in (AppointmentState.ARRIVED, AppointmentState.IN_AUDIENCE)
-        if here or audience.ends_at > now:
-            applicant = await session.get_one(Applicant, case.applicant_id)
-            return Booked(case, appointment, slot, audience.mode, room, branch, applicant.kind)
-    return None
-
-
-@dataclass(frozen=True)
 class AudienceShown:
     """The audience in the reader's language, as the page, the API and the calendar file give it."""
 
@@ -223,46 +185,56 @@ def _time(moment: datetime, language: str) -> str:
 
 
 def audience_shown(
-    booked: Booked, *, catalogs: Catalogs, language: str, links: Links, arrive_minutes: int
+    case: Case,
+    upcoming: UpcomingAppointment,
+    *,
+    catalogs: Catalogs,
+    language: str,
+    links: Links,
+    arrive_minutes: int,
 ) -> AudienceShown:
+    """The request's audience ahead (`scheduler.views.upcoming_appointment_of`) in the reader's language; `case`
+    comes with its applicant, as the cases service gives it."""
+
     def _(message: str, **params: object) -> str:
         return catalogs.gettext(language, message, **params)
 
-    slot = booked.slot
-    women = booked.room.kind is RoomKind.WOMEN_VIDEO
+    slot = upcoming.slot
+    women = upcoming.room.kind is RoomKind.WOMEN_VIDEO
     by_video = _BY_VIDEO_WOMEN if women else _BY_VIDEO
-    mode_label = _(_IN_PERSON if booked.mode is AudienceMode.IN_PERSON else by_video)
+    mode_label = _(_IN_PERSON if upcoming.mode is AudienceMode.IN_PERSON else by_video)
     arrive_by = slot.starts_at - timedelta(minutes=arrive_minutes)
-    bring = [_(_IDENTITY[booked.applicant_kind]), _(_DOCUMENTS)]
-    if booked.mode is AudienceMode.VIDEO:
+    bring = [_(_IDENTITY[case.applicant.kind]), _(_DOCUMENTS)]
+    if upcoming.mode is AudienceMode.VIDEO:
         bring.append(_(_WOMEN_SECTION if women else _VIDEO_ROOM))
     bring.append(_(_ARRIVE, time=isolate(_time(arrive_by, language)), minutes=isolate(str(arrive_minutes))))
-    if booked.case.special_care:
+    if case.special_care:
         bring.append(_(_CARE))
     return AudienceShown(
-        appointment_id=booked.appointment.id,
-        state=booked.appointment.state,
-        state_label=_(STATES[booked.appointment.state]),
+        appointment_id=upcoming.appointment.id,
+        state=upcoming.appointment.state,
+        state_label=_(STATES[upcoming.appointment.state]),
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
-        mode=booked.mode,
+        mode=upcoming.mode,
         mode_label=mode_label,
         date=dual_date(slot.starts_at, language),
         time=f"{_time(slot.starts_at, language)} – {_time(slot.ends_at, language)}",
-        branch=booked.branch.code,
-        centre=booked.branch.name_ar if language == "ar" else booked.branch.name_en,
-        room=booked.room.name,
-        address=booked.branch.address_ar if language == "ar" else booked.branch.address_en,
+        branch=upcoming.branch.code,
+        centre=upcoming.branch.name_in(language),
+        room=upcoming.room.name,
+        address=upcoming.branch.address_in(language),
         arrive_by=arrive_by,
         bring=bring,
-        arrival_code=links.arrival_code(booked.appointment.id),
+        arrival_code=links.arrival_code(upcoming.appointment.id),
     )
 
 
 async def calendar_file(
     *,
     session: AsyncSession,
-    booked: Booked,
+    case: Case,
+    appointment: Appointment,
     shown: AudienceShown,
     settings: Settings,
     catalogs: Catalogs,
@@ -275,8 +247,8 @@ async def calendar_file(
     holds the invitation updates that entry instead of adding a second. Only the
     tracking number, time, place and what to bring: nothing the applicant wrote.
     """
-    revision = await revision_of(session=session, appointment=booked.appointment)
-    number = booked.case.tracking_number
+    revision = await revision_of(session=session, appointment=appointment)
+    number = case.tracking_number
     lines = [
         f"{catalogs.gettext(language, ARRIVAL_CODE)}: {shown.arrival_code}",
         f"{catalogs.gettext(language, WHAT_TO_BRING)}:",

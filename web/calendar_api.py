@@ -94,7 +94,8 @@ DIRECTIVE = (
 )
 
 
-class MoveIn(BaseModel):
+# What a move and a placement by hand both give (a comment, not a docstring: it would show in their schemas).
+class _ByHandIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     to_slot: int
     directive: bool = Field(default=False, description=DIRECTIVE)
@@ -102,13 +103,12 @@ class MoveIn(BaseModel):
     change_text: str = Field(max_length=500)
 
 
-class PlaceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class MoveIn(_ByHandIn):
+    pass
+
+
+class PlaceIn(_ByHandIn):
     tracking_number: str = Field(max_length=20, description="A request waiting for an audience, holding none")
-    to_slot: int
-    directive: bool = Field(default=False, description=DIRECTIVE)
-    change_reason: str = Field(default="", description="One of the fairness record's reasons (unless directive)")
-    change_text: str = Field(max_length=500)
 
 
 class AppointmentOut(BaseModel):
@@ -429,6 +429,19 @@ async def allocate(request: web.Request) -> web.Response:
     return await _answer(request, work)
 
 
+def _by_hand(request: web.Request, body: _ByHandIn) -> changes.ByHand:
+    """The slot, reason and directive of a move or placement, chosen by the member of protocol signed in."""
+    return changes.ByHand(
+        to_slot_id=body.to_slot,
+        actor_id=signed_in_user(request).id,
+        change_reason=body.change_reason,
+        change_text=body.change_text,
+        status_url=status_url(request),
+        directive=body.directive,
+        policy=confirmations.policy_from(request.app[SETTINGS]),
+    )
+
+
 @routes.post("/api/v1/calendar/appointments/{appointment_id:\\d+}/move")
 @requires(*PROTOCOL)
 async def move(request: web.Request) -> web.Response:
@@ -438,13 +451,7 @@ async def move(request: web.Request) -> web.Response:
             session=request[DB],
             clock=request.app[CLOCK],
             appointment_id=int(request.match_info["appointment_id"]),
-            to_slot_id=body.to_slot,
-            actor_id=signed_in_user(request).id,
-            change_reason=body.change_reason,
-            change_text=body.change_text,
-            status_url=status_url(request),
-            directive=body.directive,
-            policy=confirmations.policy_from(request.app[SETTINGS]),
+            by_hand=_by_hand(request, body),
         )
         return AppointmentOut(id=moved.id, tracking_number="", seat=moved.seat, explanation=moved.explanation)
 
@@ -460,13 +467,7 @@ async def place(request: web.Request) -> web.Response:
             session=request[DB],
             clock=request.app[CLOCK],
             tracking_number=body.tracking_number,
-            to_slot_id=body.to_slot,
-            actor_id=signed_in_user(request).id,
-            change_reason=body.change_reason,
-            change_text=body.change_text,
-            status_url=status_url(request),
-            directive=body.directive,
-            policy=confirmations.policy_from(request.app[SETTINGS]),
+            by_hand=_by_hand(request, body),
         )
         case = await cases.get_case(session=request[DB], case_id=placed.case_id)
         assert case is not None

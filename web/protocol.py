@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
@@ -165,65 +166,64 @@ async def lock_session(request: web.Request) -> web.Response:
     return see_other(safe_local_path(str(form.get("back", ""))) or "/protocol")
 
 
-def _slot_id(value: str) -> int:
-    return int(value) if value.isascii() and value.isdigit() else -1
+async def _by_hand(request: web.Request) -> changes.ByHand:
+    """The slot, reason and directive a move or placement form gives, chosen by the member of protocol signed in."""
+    form = await request.post()
+    to_slot = str(form.get("to_slot", ""))
+    return changes.ByHand(
+        to_slot_id=int(to_slot) if to_slot.isascii() and to_slot.isdigit() else -1,
+        actor_id=signed_in_user(request).id,
+        change_reason=str(form.get("change_reason", "")),
+        change_text=str(form.get("change_text", "")),
+        status_url=status_url(request),
+        directive=form.get("directive") == "1",
+        policy=confirmations.policy_from(request.app[SETTINGS]),
+    )
+
+
+async def _change_by_hand(
+    request: web.Request,
+    change: Callable[[changes.ByHand], Awaitable[object]],
+    told: str,
+    told_on_directive: str,
+) -> web.Response:
+    """Makes a move or placement by hand as the form asks; the calendar again, saying what was done (and, on the
+    official's directive, that the applicant is called), or why it was refused."""
+    by_hand = await _by_hand(request)
+    try:
+        await change(by_hand)
+    except (InvalidInput, DomainError) as exc:
+        return await _refused(request, exc)
+    return await calendar_page(request, notice=_message(request, told_on_directive if by_hand.directive else told))
 
 
 @routes.post("/protocol/appointments/{appointment_id:\\d+}/move")
 @requires(*PROTOCOL)
 async def move_appointment(request: web.Request) -> web.Response:
-    form = await request.post()
-    directive = form.get("directive") == "1"
-    try:
-        await changes.move_appointment(
-            session=request[DB],
-            clock=request.app[CLOCK],
-            appointment_id=int(request.match_info["appointment_id"]),
-            to_slot_id=_slot_id(str(form.get("to_slot", ""))),
-            actor_id=signed_in_user(request).id,
-            change_reason=str(form.get("change_reason", "")),
-            change_text=str(form.get("change_text", "")),
-            status_url=status_url(request),
-            directive=directive,
-            policy=confirmations.policy_from(request.app[SETTINGS]),
-        )
-    except (InvalidInput, DomainError) as exc:
-        return await _refused(request, exc)
-    told = (
-        N_("The appointment has moved on the official's directive; the applicant is told by message and called.")
-        if directive
-        else N_("The appointment has moved; the applicant is told.")
+    appointment_id = int(request.match_info["appointment_id"])
+    return await _change_by_hand(
+        request,
+        lambda by_hand: changes.move_appointment(
+            session=request[DB], clock=request.app[CLOCK], appointment_id=appointment_id, by_hand=by_hand
+        ),
+        N_("The appointment has moved; the applicant is told."),
+        N_("The appointment has moved on the official's directive; the applicant is told by message and called."),
     )
-    return await calendar_page(request, notice=_message(request, told))
 
 
 @routes.post("/protocol/place")
 @requires(*PROTOCOL)
 async def place_request(request: web.Request) -> web.Response:
     """Places a waiting request in a seat chosen by hand, on the official's directive inside the three days."""
-    form = await request.post()
-    directive = form.get("directive") == "1"
-    try:
-        await changes.place_by_hand(
-            session=request[DB],
-            clock=request.app[CLOCK],
-            tracking_number=str(form.get("tracking_number", "")),
-            to_slot_id=_slot_id(str(form.get("to_slot", ""))),
-            actor_id=signed_in_user(request).id,
-            change_reason=str(form.get("change_reason", "")),
-            change_text=str(form.get("change_text", "")),
-            status_url=status_url(request),
-            directive=directive,
-            policy=confirmations.policy_from(request.app[SETTINGS]),
-        )
-    except (InvalidInput, DomainError) as exc:
-        return await _refused(request, exc)
-    told = (
-        N_("The request is placed on the official's directive; the applicant is told by message and called.")
-        if directive
-        else N_("The request is placed; the applicant is told.")
+    tracking_number = str((await request.post()).get("tracking_number", ""))
+    return await _change_by_hand(
+        request,
+        lambda by_hand: changes.place_by_hand(
+            session=request[DB], clock=request.app[CLOCK], tracking_number=tracking_number, by_hand=by_hand
+        ),
+        N_("The request is placed; the applicant is told."),
+        N_("The request is placed on the official's directive; the applicant is told by message and called."),
     )
-    return await calendar_page(request, notice=_message(request, told))
 
 
 async def _refused(request: web.Request, exc: Exception) -> web.Response:

@@ -13,8 +13,9 @@ from cases.intake import check_request
 from cases.models import Case, Channel
 from majlis.errors import N_, DomainError, InvalidInput
 from priority import duplicates
+from scheduler import views
 from web import labels
-from web.applicant_view import AudienceShown, Booked, applicant_history, audience_shown, booked_audience, calendar_file
+from web.applicant_view import AudienceShown, applicant_history, audience_shown, calendar_file
 from web.errors import domain_message
 from web.intake_forms import errors_by_field, form_values, read_form
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, LINKS, SETTINGS
@@ -47,19 +48,22 @@ async def lookup_for_applicant(request: web.Request, tracking_number: str, phone
     return case
 
 
-async def applicant_audience(request: web.Request, case: Case) -> tuple[Booked, AudienceShown] | None:
+async def applicant_audience(
+    request: web.Request, case: Case
+) -> tuple[views.UpcomingAppointment, AudienceShown] | None:
     """The request's audience ahead, in the reader's language, or None."""
-    booked = await booked_audience(session=request[DB], case=case, now=request.app[CLOCK].now())
-    if booked is None:
+    upcoming = await views.upcoming_appointment_of(session=request[DB], clock=request.app[CLOCK], case_id=case.id)
+    if upcoming is None:
         return None
     shown = audience_shown(
-        booked,
+        case,
+        upcoming,
         catalogs=request.app[CATALOGS],
         language=request[LANGUAGE],
         links=request.app[LINKS],
         arrive_minutes=request.app[SETTINGS].arrive_minutes_before,
     )
-    return booked, shown
+    return upcoming, shown
 
 
 NO_AUDIENCE = N_("This request has no audience ahead.")
@@ -70,10 +74,11 @@ async def calendar_download(request: web.Request, case: Case) -> web.Response:
     found = await applicant_audience(request, case)
     if found is None:
         return error_response(request, 404, NO_AUDIENCE)
-    booked, shown = found
+    upcoming, shown = found
     body = await calendar_file(
         session=request[DB],
-        booked=booked,
+        case=case,
+        appointment=upcoming.appointment,
         shown=shown,
         settings=request.app[SETTINGS],
         catalogs=request.app[CATALOGS],
@@ -156,23 +161,30 @@ async def status_form(request: web.Request) -> web.Response:
     return render(request, "public/status_form.html", {"values": {}, "not_found": False, "form_error": None})
 
 
-@routes.post("/status")
-async def status_lookup(request: web.Request) -> web.Response:
-    """The status only when the phone matches; a miss says nothing of which part was wrong."""
+async def _status_enquiry(request: web.Request) -> tuple[dict[str, str], Case | web.Response]:
+    """The status form's tracking number and phone, and the request they match, read in its applicant's language;
+    or the form again: 429 after too many misses, 404 for a miss, which says nothing of which part was wrong."""
     form = await request.post()
-    tracking_number = str(form.get("tracking_number", ""))
-    phone = str(form.get("phone", ""))
-    values = {"tracking_number": tracking_number, "phone": phone}
+    values = {"tracking_number": str(form.get("tracking_number", "")), "phone": str(form.get("phone", ""))}
     try:
-        case = await lookup_for_applicant(request, tracking_number, phone)
+        case = await lookup_for_applicant(request, values["tracking_number"], values["phone"])
     except DomainError as exc:
         message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
         context = {"values": values, "not_found": False, "form_error": message}
-        return render(request, "public/status_form.html", context, status=429)
+        return values, render(request, "public/status_form.html", context, status=429)
     if case is None:
         context = {"values": values, "not_found": True, "form_error": None}
-        return render(request, "public/status_form.html", context, status=404)
+        return values, render(request, "public/status_form.html", context, status=404)
     in_their_language(request, case)
+    return values, case
+
+
+@routes.post("/status")
+async def status_lookup(request: web.Request) -> web.Response:
+    """The status only when the phone matches; a miss says nothing of which part was wrong."""
+    values, case = await _status_enquiry(request)
+    if isinstance(case, web.Response):
+        return case
     steps = await cases.history(session=request[DB], case_id=case.id)
     history = applicant_history(steps, request.app[CATALOGS], request[LANGUAGE])
     found = await applicant_audience(request, case)
@@ -192,20 +204,9 @@ async def status_lookup(request: web.Request) -> web.Response:
 @routes.post("/status/calendar.ics")
 async def status_calendar(request: web.Request) -> web.Response:
     """The audience as a calendar file, for the same tracking number and phone as the status (a form on the page)."""
-    form = await request.post()
-    tracking_number = str(form.get("tracking_number", ""))
-    phone = str(form.get("phone", ""))
-    values = {"tracking_number": tracking_number, "phone": phone}
-    try:
-        case = await lookup_for_applicant(request, tracking_number, phone)
-    except DomainError as exc:
-        message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
-        context = {"values": values, "not_found": False, "form_error": message}
-        return render(request, "public/status_form.html", context, status=429)
-    if case is None:
-        context = {"values": values, "not_found": True, "form_error": None}
-        return render(request, "public/status_form.html", context, status=404)
-    in_their_language(request, case)
+    _, case = await _status_enquiry(request)
+    if isinstance(case, web.Response):
+        return case
     return await calendar_download(request, case)
 
 

@@ -35,6 +35,27 @@ from tests.scheduler.test_runs import IDS, URL, appointments, run, sunday_hall
 Sessions = async_sessionmaker[AsyncSession]
 
 
+async def move(
+    sessions: Sessions,
+    clock: FrozenClock,
+    actor: int,
+    appointment_id: int,
+    slot_id: int,
+    *,
+    reason: str | None = "new_information",
+    text: str | None = "x",
+    directive: bool = False,
+) -> Appointment:
+    """Moves the appointment by hand to a seat of the slot, in a transaction of its own."""
+    by_hand = changes.ByHand(
+        to_slot_id=slot_id, actor_id=actor, change_reason=reason, change_text=text, status_url=URL, directive=directive
+    )
+    async with transaction(sessions) as session:
+        return await changes.move_appointment(
+            session=session, clock=clock, appointment_id=appointment_id, by_hand=by_hand
+        )
+
+
 async def test_a_cancelled_session_is_replaced_in_priority_order(sessions: Sessions, clock: FrozenClock) -> None:
     await sunday_hall(sessions, clock, weeks=3)
     actor = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
@@ -81,28 +102,8 @@ async def test_a_move_by_hand_needs_a_reason_and_is_in_the_fairness_record(
         later = await session.scalar(select(Slot).where(Slot.id != current.slot_id).order_by(Slot.starts_at.desc()))
     assert later is not None
     with pytest.raises(InvalidInput):
-        async with transaction(sessions) as session:
-            await changes.move_appointment(
-                session=session,
-                clock=clock,
-                appointment_id=current.id,
-                to_slot_id=later.id,
-                actor_id=actor,
-                change_reason=None,
-                change_text=None,
-                status_url=URL,
-            )
-    async with transaction(sessions) as session:
-        moved = await changes.move_appointment(
-            session=session,
-            clock=clock,
-            appointment_id=current.id,
-            to_slot_id=later.id,
-            actor_id=actor,
-            change_reason="new_information",
-            change_text="طلب المستفيد موعدًا لاحقًا",
-            status_url=URL,
-        )
+        await move(sessions, clock, actor, current.id, later.id, reason=None, text=None)
+    moved = await move(sessions, clock, actor, current.id, later.id, text="طلب المستفيد موعدًا لاحقًا")
     assert moved.sequence == 1
     async with sessions() as session:
         old = await session.get_one(Appointment, current.id)
@@ -154,24 +155,14 @@ async def test_a_run_racing_a_manual_move_never_double_books(sessions: Sessions,
     second = await new_case(sessions, clock, applicant_national_id=IDS[1])
     await ready(sessions, clock, desk, second)
 
-    async def move() -> str:
+    async def move_by_hand() -> str:
         try:
-            async with transaction(sessions) as session:
-                await changes.move_appointment(
-                    session=session,
-                    clock=clock,
-                    appointment_id=placed.id,
-                    to_slot_id=free.id,
-                    actor_id=protocol,
-                    change_reason="new_information",
-                    change_text="طلب المستفيد",
-                    status_url=URL,
-                )
+            await move(sessions, clock, protocol, placed.id, free.id, text="طلب المستفيد")
         except DomainError as exc:
             return exc.code
         return "moved"
 
-    outcomes = await asyncio.gather(move(), run(sessions, clock), return_exceptions=True)
+    outcomes = await asyncio.gather(move_by_hand(), run(sessions, clock), return_exceptions=True)
     # Neither side may fail with anything but a clear refusal.
     assert not [o for o in outcomes if isinstance(o, BaseException)]
     assert outcomes[0] in ("moved", "slot_full")
@@ -281,17 +272,7 @@ async def test_moves_in_a_locked_session_are_refused(sessions: Sessions, clock: 
         later = await session.scalar(select(Slot).where(Slot.id != current.slot_id).order_by(Slot.starts_at.desc()))
         assert later is not None
     with pytest.raises(DomainError) as caught:
-        async with transaction(sessions) as session:
-            await changes.move_appointment(
-                session=session,
-                clock=clock,
-                appointment_id=current.id,
-                to_slot_id=later.id,
-                actor_id=protocol,
-                change_reason="new_information",
-                change_text="x",
-                status_url=URL,
-            )
+        await move(sessions, clock, protocol, current.id, later.id)
     assert caught.value.code == "session_locked"
 
 
@@ -319,17 +300,7 @@ async def test_a_move_by_hand_follows_the_seat_rules(sessions: Sessions, clock: 
         mens = await session.scalar(select(Slot).where(Slot.room_id == men.id).order_by(Slot.starts_at))
     assert mens is not None
     with pytest.raises(DomainError) as caught:
-        async with transaction(sessions) as session:
-            await changes.move_appointment(
-                session=session,
-                clock=clock,
-                appointment_id=current.id,
-                to_slot_id=mens.id,
-                actor_id=protocol,
-                change_reason="new_information",
-                change_text="x",
-                status_url=URL,
-            )
+        await move(sessions, clock, protocol, current.id, mens.id)
     assert caught.value.code == "women_section_needed"
 
 
@@ -383,6 +354,13 @@ async def waiting_request(
     return number
 
 
+async def waiting_today(sessions: Sessions, clock: FrozenClock, n: int) -> tuple[dict[str, int], str]:
+    """Today's rooms (`todays_rooms`), and the n-th applicant's request, in person, waiting for an audience."""
+    slots = await todays_rooms(sessions, clock)
+    desk = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    return slots, await waiting_request(sessions, clock, desk, n)
+
+
 async def place(
     sessions: Sessions,
     clock: FrozenClock,
@@ -392,21 +370,20 @@ async def place(
     *,
     directive: bool = True,
     reason: str | None = None,
+    text: str = DIRECTIVE,
     policy: confirmations.ConfirmationPolicy | None = None,
 ) -> Appointment:
+    by_hand = changes.ByHand(
+        to_slot_id=slot_id,
+        actor_id=actor,
+        change_reason=reason,
+        change_text=text,
+        status_url=URL,
+        directive=directive,
+        policy=policy or confirmations.ConfirmationPolicy(),
+    )
     async with transaction(sessions) as session:
-        return await changes.place_by_hand(
-            session=session,
-            clock=clock,
-            tracking_number=number,
-            to_slot_id=slot_id,
-            actor_id=actor,
-            change_reason=reason,
-            change_text=DIRECTIVE,
-            status_url=URL,
-            directive=directive,
-            policy=policy,
-        )
+        return await changes.place_by_hand(session=session, clock=clock, tracking_number=number, by_hand=by_hand)
 
 
 async def written(sessions: Sessions) -> tuple[int, int, int]:
@@ -439,10 +416,8 @@ async def refused(
 async def test_a_same_day_placement_on_the_directive_is_recorded_messaged_and_called(
     sessions: Sessions, clock: FrozenClock, recorder: RecordingChannel
 ) -> None:
-    slots = await todays_rooms(sessions, clock)
-    desk = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    slots, number = await waiting_today(sessions, clock, 1)
     protocol = (await make_staff(sessions, clock, Role.PROTOCOL, "protocol")).id
-    number = await waiting_request(sessions, clock, desk, 1)
     # Without the directive the three days' notice holds, and the refusal names it.
     refusal = await refused(
         sessions, clock, protocol, number, slots["hall"], directive=False, reason="health_or_safety"
@@ -450,18 +425,7 @@ async def test_a_same_day_placement_on_the_directive_is_recorded_messaged_and_ca
     assert refusal.code == SeatRule.NOTICE and refusal.message == changes.SEAT_RULE_MESSAGES[SeatRule.NOTICE]
     # A directive needs its reason written out.
     with pytest.raises(InvalidInput) as missing:
-        async with transaction(sessions) as session:
-            await changes.place_by_hand(
-                session=session,
-                clock=clock,
-                tracking_number=number,
-                to_slot_id=slots["hall"],
-                actor_id=protocol,
-                change_reason=None,
-                change_text="  ",
-                status_url=URL,
-                directive=True,
-            )
+        await place(sessions, clock, protocol, number, slots["hall"], text="  ")
     assert [e.field for e in missing.value.errors] == ["change_text"]
 
     # Confirmations configured without calls: the directive still calls.
@@ -515,24 +479,16 @@ async def test_a_move_on_the_directive_may_be_today_and_is_called_in_english(
     await run(sessions, clock)  # Sunday 29 November
     current = (await appointments(sessions))[number]
 
-    async def move(directive: bool) -> Appointment:
-        async with transaction(sessions) as session:
-            return await changes.move_appointment(
-                session=session,
-                clock=clock,
-                appointment_id=current.id,
-                to_slot_id=slots["later"],
-                actor_id=protocol,
-                change_reason="" if directive else "new_information",
-                change_text=DIRECTIVE,
-                status_url=URL,
-                directive=directive,
-            )
+    async def move_later_today(directive: bool) -> Appointment:
+        reason = "" if directive else "new_information"
+        return await move(
+            sessions, clock, protocol, current.id, slots["later"], reason=reason, text=DIRECTIVE, directive=directive
+        )
 
     with pytest.raises(DomainError) as caught:
-        await move(directive=False)
+        await move_later_today(directive=False)
     assert caught.value.code == "notice"
-    moved = await move(directive=True)
+    moved = await move_later_today(directive=True)
     async with sessions() as session:
         slot = await session.get_one(Slot, moved.slot_id)
         old = await session.get_one(Appointment, current.id)
@@ -549,10 +505,8 @@ async def test_a_move_on_the_directive_may_be_today_and_is_called_in_english(
 
 
 async def test_a_seat_already_begun_is_refused_even_on_the_directive(sessions: Sessions, clock: FrozenClock) -> None:
-    slots = await todays_rooms(sessions, clock)
-    desk = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    slots, number = await waiting_today(sessions, clock, 3)
     protocol = (await make_staff(sessions, clock, Role.PROTOCOL, "protocol")).id
-    number = await waiting_request(sessions, clock, desk, 3)
     clock.set(datetime(2026, 11, 24, 11, 0, tzinfo=RIYADH))  # the 11:00 slot begins
     assert (await refused(sessions, clock, protocol, number, slots["hall"])).code == "slot_started"
     clock.set(datetime(2026, 11, 24, 10, 59, tzinfo=RIYADH))

@@ -23,6 +23,7 @@ from tests.factories import make_staff
 from tests.priority.test_triage import new_case, ready
 from tests.rooms.test_rooms import add_room
 from tests.scheduler.test_calendar import add, template
+from tests.scheduler.test_changes import move as move_by_hand
 from tests.scheduler.test_runs import URL, appointments, run, sunday_hall
 
 PLACED = datetime(2025, 12, 20, 8, 0, tzinfo=UTC)
@@ -199,17 +200,7 @@ async def shown(sessions: Sessions, room_id: int | None = None) -> list[FeedAudi
 
 
 async def move(sessions: Sessions, clock: FrozenClock, appointment_id: int, slot: Slot, actor: int) -> Appointment:
-    async with transaction(sessions) as session:
-        return await changes.move_appointment(
-            session=session,
-            clock=clock,
-            appointment_id=appointment_id,
-            to_slot_id=slot.id,
-            actor_id=actor,
-            change_reason="new_information",
-            change_text="طلب المستفيد موعدًا آخر",
-            status_url=URL,
-        )
+    return await move_by_hand(sessions, clock, actor, appointment_id, slot.id, text="طلب المستفيد موعدًا آخر")
 
 
 async def official_busy(sessions: Sessions, clock: FrozenClock, starts_at: datetime, ends_at: datetime) -> None:

@@ -14,7 +14,7 @@ from scheduler import changes
 from scheduler.allocation import SeatRule
 from tests.factories import Client, make_staff, sign_in
 from tests.priority.test_triage import new_case, ready
-from tests.scheduler.test_changes import todays_rooms, waiting_request
+from tests.scheduler.test_changes import waiting_today
 from tests.scheduler.test_runs import IDS
 from tests.web.test_protocol import BUSY
 from web.i18n import Catalogs
@@ -139,9 +139,7 @@ async def test_the_calendar_api_is_in_the_openapi_document(client: Client) -> No
 async def test_placing_and_moving_on_the_officials_directive(
     client: Client, sessions: Sessions, clock: FrozenClock
 ) -> None:
-    slots = await todays_rooms(sessions, clock)
-    desk = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
-    number = await waiting_request(sessions, clock, desk, 30)
+    slots, number = await waiting_today(sessions, clock, 30)
     headers = await protocol_headers(client, sessions, clock)
     body = {"tracking_number": number, "to_slot": slots["hall"], "change_reason": "legal_deadline", "change_text": "x"}
     catalogs = Catalogs()

@@ -14,15 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from accounts.models import StaffUser
 from accounts.roles import Role
 from majlis.clock import RIYADH, FrozenClock
-from majlis.db import transaction
 from notify.invitation import audience_uid
-from scheduler import changes
 from scheduler.feeds import feed_token
 from scheduler.models import Appointment, AppointmentState, Slot
 from tests.conftest import TEST_SECRET, RecordingChannel
 from tests.factories import Client, make_staff
 from tests.priority.test_triage import new_case, ready
-from tests.scheduler.test_runs import IDS, URL, appointments
+from tests.scheduler.test_changes import move
+from tests.scheduler.test_runs import IDS, appointments
 from tests.web.test_protocol import add_hall_and_template, protocol_client
 from web.keys import DISPATCHER, SETTINGS
 
@@ -47,17 +46,8 @@ async def move_to(sessions: Sessions, clock: FrozenClock, number: str, starts_at
         protocol = await session.scalar(select(StaffUser.id).where(StaffUser.username == "protocol"))
         target = await session.scalar(select(Slot.id).where(Slot.starts_at == starts_at))
     assert protocol is not None and target is not None
-    async with transaction(sessions) as session:
-        await changes.move_appointment(
-            session=session,
-            clock=clock,
-            appointment_id=(await appointments(sessions))[number].id,
-            to_slot_id=target,
-            actor_id=protocol,
-            change_reason="new_information",
-            change_text="طلب المستفيد موعدًا آخر",
-            status_url=URL,
-        )
+    appointment_id = (await appointments(sessions))[number].id
+    await move(sessions, clock, protocol, appointment_id, target, text="طلب المستفيد موعدًا آخر")
 
 
 def only_event(body: bytes) -> Event:

@@ -23,7 +23,7 @@ from scheduler.models import AudienceSession, Slot
 from tests.conftest import make_settings, start_client
 from tests.factories import Client, csrf_token, make_staff, sign_in
 from tests.priority.test_triage import new_case, ready
-from tests.scheduler.test_changes import todays_rooms, waiting_request
+from tests.scheduler.test_changes import waiting_today
 from tests.scheduler.test_runs import IDS
 from web.i18n import Catalogs
 from web.keys import SESSIONS
@@ -262,9 +262,7 @@ async def test_rooms_and_templates_can_be_taken_out_of_use(
 async def test_protocol_places_a_request_today_on_the_officials_directive(
     client: Client, sessions: Sessions, clock: FrozenClock
 ) -> None:
-    slots = await todays_rooms(sessions, clock)
-    desk = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
-    number = await waiting_request(sessions, clock, desk, 20)
+    slots, number = await waiting_today(sessions, clock, 20)
     token = await protocol_client(client, sessions, clock)
     page = await (await client.get("/protocol")).text()
     assert 'action="/protocol/place"' in page and f'<option value="{number}">' in page
