@@ -79,7 +79,10 @@ _appointments = sa.table(
     sa.column("release_reason", sa.String()),
     sa.column("ended_at", majlis.db.UTCDateTime()),
 )
-_slots = sa.table("slots", sa.column("id", sa.Integer()), sa.column("ends_at", majlis.db.UTCDateTime()))
+_slots = sa.table("slots", sa.column("id", sa.Integer()), sa.column("session_id", sa.Integer()))
+_sessions = sa.table(
+    "audience_sessions", sa.column("id", sa.Integer()), sa.column("ends_at", majlis.db.UTCDateTime())
+)
 _video = sa.table(
     "video_audiences",
     sa.column("appointment_id", sa.Integer()),
@@ -101,15 +104,16 @@ _changes = sa.table(
 
 
 def _settle_past_appointments() -> None:
-    """Ends every appointment whose slot is over: held where the official recorded an outcome, else released,
+    """Ends every appointment whose session is over (as the live rule reads it): held where the official recorded an outcome, else released,
     and its request waits again (nobody could record an arrival before this version)."""
     bind = op.get_bind()
     now = datetime.now(UTC)
     past = bind.execute(
         sa.select(_appointments.c.id, _appointments.c.case_id, _video.c.outcome, _video.c.outcome_at)
         .join(_slots, _slots.c.id == _appointments.c.slot_id)
+        .join(_sessions, _sessions.c.id == _slots.c.session_id)
         .outerjoin(_video, _video.c.appointment_id == _appointments.c.id)
-        .where(_appointments.c.state.in_(("scheduled", "confirmed")), _slots.c.ends_at <= now)
+        .where(_appointments.c.state.in_(("scheduled", "confirmed")), _sessions.c.ends_at <= now)
     ).all()
     for appointment_id, case_id, outcome, outcome_at in past:
         if outcome is not None:
@@ -280,7 +284,11 @@ def downgrade() -> None:
     op.execute("UPDATE status_changes SET from_status = 'confirmed' WHERE from_status IN ('under_study', 'closed_no_show')")
     for table, column, name in CASE_COLUMNS:
         _set_values(table, column, name, 32, NEW_CASE, OLD_CASE)
-    op.execute("UPDATE appointments SET state = 'released' WHERE state IN ('held', 'no_show')")
+    op.execute(
+        "UPDATE appointments SET state = 'released', released_at = COALESCE(released_at, ended_at), "
+        "release_reason = CASE WHEN release_reason = '' THEN state ELSE release_reason END "
+        "WHERE state IN ('held', 'no_show')"
+    )
     op.execute("UPDATE appointments SET state = 'confirmed' WHERE state IN ('arrived', 'in_audience')")
     _live_indexes(OLD_LIVE)
     _set_values("appointments", "state", "appointmentstate", 16, NEW_APPOINTMENT, OLD_APPOINTMENT)
