@@ -69,12 +69,22 @@ async def _load_demo(settings: Settings) -> None:
     engine = create_engine(settings.database_url_value)
     try:
         async with transaction(session_factory(engine)) as session:
-            staff = await demo.load(session=session, clock=SystemClock(), status_url=_status_url(settings))
+            loaded = await demo.load(session=session, clock=SystemClock(), status_url=_status_url(settings))
     finally:
         await engine.dispose()
     print("Demo logins (development only), password for all:", demo.DEMO_PASSWORD)
-    for person in staff:
+    for person in loaded.staff:
         print(f"  {person.username:<10} {person.role.value}")
+    if loaded.hall_day is not None:
+        # The kiosk's device token is shown only now (only its hash is kept); every run enrols it afresh.
+        base = settings.public_url.rstrip("/")
+        links = links_for(settings)
+        print("Audience day in the Riyadh hall: the demo kiosk's enrolment link (open it once on the tablet):")
+        print(f"  {base}/kiosk/enrol/{loaded.hall_day.kiosk_token}")
+        print("  still expected today (arrival code, or tracking number and the phone's last 4 digits):")
+        for expected in loaded.hall_day.expected:
+            code = links.arrival_code(expected.appointment_id)
+            print(f"  {code:<14} {expected.tracking_number}  {expected.phone_last4}  {expected.name}")
 
 
 async def _allocate(settings: Settings) -> None:

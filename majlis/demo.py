@@ -1,6 +1,6 @@
-"""Demo data for `make run`: a member of staff for every role and a few requests.
+"""Demo data for `make run`: a member of staff for every role, a few requests, and audiences today.
 
-Development only: the passwords are printed and shared by everyone.
+Development only: the passwords, and the link that enrols the demo's kiosk, are printed and shared by everyone.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import service as accounts
 from accounts.models import StaffUser
 from accounts.roles import Role
+from audience_day import arrival, care, hall, kiosks
+from audience_day.models import ArrivalVia, Kiosk, Outcome
 from cases import service as cases
 from cases.intake import check_request
 from cases.models import Applicant, Case, CaseStatus, Channel
-from majlis.clock import Clock, riyadh
+from majlis.clock import Clock, FrozenClock, riyadh
 from priority import service as triage
 from rooms import service as rooms
 from rooms.models import BranchSite, Room, RoomKind, RosterEntry
@@ -130,12 +132,39 @@ DEMO_REQUESTS = (
 )
 
 
-async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> list[DemoStaff]:
-    """Adds the demo staff and requests unless they are there already; gives back the staff."""
+@dataclass(frozen=True)
+class Expected:
+    """One of the demo's applicants still expected in the hall today: what the kiosk or the desk takes."""
+
+    name: str
+    tracking_number: str
+    phone_last4: str
+    appointment_id: int
+
+
+@dataclass(frozen=True)
+class HallDay:
+    """The demo's audience day in the Riyadh hall, as `majlis demo` prints it."""
+
+    # The device token of the kiosk enrolled just now (its enrolment link is /kiosk/enrol/<token>).
+    kiosk_token: str
+    expected: list[Expected]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    staff: list[DemoStaff]
+    # None when the demo's hall, staff or requests are missing (a database someone changed by hand).
+    hall_day: HallDay | None
+
+
+async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> Loaded:
+    """Adds the demo staff and requests unless they are there already, and puts today's audiences in place."""
     await _branch_addresses(session=session)
     if await session.scalar(select(StaffUser.id).where(StaffUser.username == DEMO_STAFF[0].username)):
         await video_audience_today(session=session, clock=clock)
-        return list(DEMO_STAFF)
+        hall_day = await hall_day_today(session=session, clock=clock, status_url=status_url)
+        return Loaded(list(DEMO_STAFF), hall_day)
     desk_user = None
     staff_ids: dict[Role, int] = {}
     for person in DEMO_STAFF:
@@ -161,7 +190,8 @@ async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> list[
         numbers.append(submission.case.tracking_number)
     await _calendar(session=session, clock=clock, staff=staff_ids, numbers=numbers, status_url=status_url)
     await video_audience_today(session=session, clock=clock)
-    return list(DEMO_STAFF)
+    hall_day = await hall_day_today(session=session, clock=clock, status_url=status_url)
+    return Loaded(list(DEMO_STAFF), hall_day)
 
 
 # Where applicants come, shown with their appointment (a demo's plausible addresses, not the real centres').
@@ -359,3 +389,364 @@ async def video_audience_today(*, session: AsyncSession, clock: Clock) -> None:
             session=session, clock=clock, case=case, to_status=CaseStatus.CONFIRMED, actor_id=None, note="demo"
         )
     await session.flush()
+
+
+# The demo's in-person audience today in the Riyadh hall: six applicants (valid check digits, nobody's numbers),
+# each with the slot index they hold and what has happened to them by the time `majlis demo` runs.
+HALL_NOTE = "demo hall"
+HALL_SLOT_MINUTES = 10
+HALL_SLOTS = 15
+HALL_STAFF = ("audit", "protocol", "official", "desk")
+DEMO_KIOSK_NAME = "كشك العرض — المدخل الرئيسي"
+DEMO_HALL_REQUESTS = (
+    (
+        {
+            "kind": "citizen",
+            "id_number": "1000000024",
+            "name": "عبدالعزيز فهد المطيري",
+            "gender": "male",
+            "phone": "0502220011",
+            "language": "ar",
+        },
+        {
+            "kind": "audience_in_person",
+            "subject": "طلب منحة أرض سكنية",
+            "text": "تقدمت بطلب منحة أرض سكنية منذ خمس سنوات ولم يصدر قرار حتى الآن.",
+            "branch": "riyadh",
+        },
+        ("housing", "normal"),
+    ),
+    (
+        {
+            "kind": "citizen",
+            "id_number": "1000000032",
+            "name": "سلطان ناصر الشمري",
+            "gender": "male",
+            "phone": "0502220022",
+            "language": "ar",
+        },
+        {
+            "kind": "audience_in_person",
+            "subject": "تأخر صرف مستحقات نهاية الخدمة",
+            "text": "انتهت خدمتي قبل سنة ولم تُصرف مستحقاتي بعد.",
+            "branch": "riyadh",
+        },
+        ("employment", "normal"),
+    ),
+    (
+        {
+            "kind": "citizen",
+            "id_number": "1000000040",
+            "name": "إبراهيم علي الغامدي",
+            "gender": "male",
+            "phone": "0502220033",
+            "language": "ar",
+            "special_care": ["elderly"],
+        },
+        {
+            "kind": "audience_in_person",
+            "subject": "طلب مساعدة في سداد دين",
+            "text": "أنا متقاعد وأطلب النظر في مساعدتي على سداد دين متراكم.",
+            "branch": "riyadh",
+        },
+        ("general", "normal"),
+    ),
+    (
+        {
+            "kind": "citizen",
+            "id_number": "1000000057",
+            "name": "تركي سعود الحربي",
+            "gender": "male",
+            "phone": "0502220044",
+            "language": "ar",
+            "special_care": ["wheelchair", "transport"],
+        },
+        {
+            "kind": "audience_in_person",
+            "subject": "طلب تأمين كرسي متحرك كهربائي",
+            "text": "أحتاج إلى كرسي متحرك كهربائي بعد إصابتي، وقد تعذر ذلك عن طريق التأمين.",
+            "branch": "riyadh",
+        },
+        ("humanitarian_medical", "urgent"),
+    ),
+    (
+        {
+            "kind": "resident",
+            "id_number": "2000000014",
+            "name": "Rajesh Kumar",
+            "gender": "male",
+            "phone": "+966502220055",
+            "language": "en",
+        },
+        {
+            "kind": "audience_in_person",
+            "subject": "Exit visa withheld by my sponsor",
+            "text": "My sponsor refuses to issue my final exit visa although my contract has ended.",
+            "branch": "riyadh",
+        },
+        ("employment", "normal"),
+    ),
+    (
+        {
+            "kind": "citizen",
+            "id_number": "1000000065",
+            "name": "ماجد عبدالله القرني",
+            "gender": "male",
+            "phone": "0502220066",
+            "language": "ar",
+        },
+        {
+            "kind": "audience_in_person",
+            "subject": "نزاع على ملكية أرض زراعية",
+            "text": "أطلب النظر في نزاع على أرض زراعية ورثناها عن والدنا.",
+            "branch": "riyadh",
+        },
+        ("general", "normal"),
+    ),
+)
+# Where each of the six sits: the first was heard, the second came late, the third came in time; the rest are
+# still ahead (the fourth needs a wheelchair and transport between halls, the third is elderly).
+HALL_SLOT_OF = (0, 1, 2, 4, 6, 8)
+HALL_DIRECTIVE = "يُوجَّه وزارة الشؤون البلدية والقروية والإسكان بالبت في طلب المنحة خلال شهر، ويُبلَّغ المستفيد."
+
+
+async def _hall_cases(*, session: AsyncSession, clock: Clock, audit_id: int, status_url: str) -> list[Case]:
+    """The demo hall's six requests, submitted and routed to an audience in person the first time."""
+    found = []
+    for applicant, request, (category, urgency) in DEMO_HALL_REQUESTS:
+        case = await session.scalar(
+            select(Case)
+            .join(Applicant, Applicant.id == Case.applicant_id)
+            .where(Applicant.id_number == applicant["id_number"])
+            .order_by(Case.id)
+        )
+        if case is None:
+            details = check_request(applicant, request, channel=Channel.PORTAL)
+            submission = await cases.submit(session=session, clock=clock, details=details, status_url=status_url)
+            number = submission.case.tracking_number
+            await triage.verify(session=session, clock=clock, tracking_number=number, actor_id=audit_id)
+            await triage.classify(
+                session=session,
+                clock=clock,
+                tracking_number=number,
+                actor_id=audit_id,
+                category=category,
+                urgency=urgency,
+            )
+            await triage.route(
+                session=session,
+                clock=clock,
+                tracking_number=number,
+                actor_id=audit_id,
+                to="audience_in_person",
+                status_url=status_url,
+            )
+            case = submission.case
+        found.append(case)
+    return found
+
+
+async def hall_day_today(*, session: AsyncSession, clock: Clock, status_url: str) -> HallDay | None:
+    """An in-person audience in the Riyadh hall under way today, and a kiosk enrolled at its entrance: so that
+    after `make run` the kiosk (`/kiosk`), the desk (`/desk/arrivals`), the official's Call next
+    (`/official/hall`), the hall's screen, protocol's day board and the day's report all have something to show.
+
+    The session began about half an hour ago (earlier late in the evening, so that it ends with the day) and
+    runs two and a half hours, in 10-minute slots. Of its six
+    applicants one was heard (his outcome recorded), one came in time and one came late (both waiting to be
+    called), and three are still expected. The arrivals, the call and the outcome go through the audience-day
+    services, each on a clock set to when it happened. As with the video audience, the allocator never seats
+    anyone at less than three days' notice, so the session and its seats are made by hand, locked against
+    allocation runs; run again on another day, the demo moves there. Every run enrols the demo's kiosk afresh
+    (the one before is revoked): its device token can only be shown when it is made.
+    """
+    now = riyadh(clock.now())
+    day = now.date()
+    room = await session.scalar(
+        select(Room).where(Room.kind == RoomKind.AUDIENCE_HALL, Room.branch_code == "riyadh").order_by(Room.id)
+    )
+    users = {u.username: u for u in await session.scalars(select(StaffUser).where(StaffUser.username.in_(HALL_STAFF)))}
+    if room is None or len(users) < len(HALL_STAFF):
+        return None
+    found = await _hall_cases(session=session, clock=clock, audit_id=users["audit"].id, status_url=status_url)
+    audience_session = await session.scalar(
+        select(AudienceSession).where(
+            AudienceSession.day == day,
+            AudienceSession.note == HALL_NOTE,
+            AudienceSession.mode == AudienceMode.IN_PERSON,
+            AudienceSession.state == SessionState.PLANNED,
+        )
+    )
+    if audience_session is None:
+        audience_session = await _seat_hall(session=session, clock=clock, room=room, found=found)
+        await _hall_so_far(
+            session=session,
+            now=now,
+            audience_session=audience_session,
+            found=found,
+            official_id=users["official"].id,
+            desk_id=users["desk"].id,
+            status_url=status_url,
+        )
+    await care.ensure_tasks_for_day(session=session, clock=clock, day=day)
+    token = await _demo_kiosk(session=session, clock=clock, protocol_id=users["protocol"].id)
+    ahead = (
+        await session.execute(
+            select(Appointment, Case)
+            .join(Slot, Slot.id == Appointment.slot_id)
+            .join(Case, Case.id == Appointment.case_id)
+            .where(
+                Slot.session_id == audience_session.id,
+                Appointment.state.in_((AppointmentState.SCHEDULED, AppointmentState.CONFIRMED)),
+            )
+            .order_by(Slot.starts_at)
+        )
+    ).all()
+    expected = [Expected(c.applicant_name, c.tracking_number, c.phone[-4:], a.id) for a, c in ahead]
+    return HallDay(kiosk_token=token, expected=expected)
+
+
+async def _seat_hall(*, session: AsyncSession, clock: Clock, room: Room, found: list[Case]) -> AudienceSession:
+    """Today's demo session in the hall, its slots, and the six confirmed appointments (their others released)."""
+    now = riyadh(clock.now())
+    day = now.date()
+    midnight = datetime.combine(day, time(0, 0), tzinfo=now.tzinfo)
+    step = timedelta(minutes=HALL_SLOT_MINUTES)
+    # Half an hour ago; late in the evening earlier, so that the session ends with the day.
+    starts = now.replace(minute=now.minute - now.minute % 10, second=0, microsecond=0) - 3 * step
+    starts = max(min(starts, midnight + timedelta(days=1) - HALL_SLOTS * step), midnight)
+    for case in found:
+        for appointment in await session.scalars(
+            select(Appointment).where(Appointment.case_id == case.id, Appointment.state.in_(LIVE_STATES))
+        ):
+            appointment.state = AppointmentState.RELEASED
+            appointment.released_at = clock.now()
+            appointment.release_reason = "demo_hall_today"
+    await session.flush()
+    audience_session = AudienceSession(
+        template_id=None,
+        day=day,
+        starts_at=starts,
+        ends_at=starts + HALL_SLOTS * step,
+        mode=AudienceMode.IN_PERSON,
+        state=SessionState.PLANNED,
+        locked=True,
+        cancelled_for_holiday=False,
+        note=HALL_NOTE,
+    )
+    session.add(audience_session)
+    await session.flush()
+    slots = [
+        Slot(
+            session_id=audience_session.id,
+            room_id=room.id,
+            starts_at=starts + i * step,
+            ends_at=starts + (i + 1) * step,
+            capacity=1,
+        )
+        for i in range(HALL_SLOTS)
+    ]
+    session.add_all(slots)
+    await session.flush()
+    for case, index in zip(found, HALL_SLOT_OF, strict=True):
+        session.add(
+            Appointment(
+                case_id=case.id,
+                slot_id=slots[index].id,
+                seat=0,
+                state=AppointmentState.CONFIRMED,
+                placed_at=clock.now(),
+                placed_by_id=None,
+                explanation="demo: an audience in the hall today",
+                sequence=0,
+                release_reason="",
+            )
+        )
+        if case.status is not CaseStatus.CONFIRMED:
+            await cases.change_status(
+                session=session, clock=clock, case=case, to_status=CaseStatus.CONFIRMED, actor_id=None, note="demo"
+            )
+    await session.flush()
+    return audience_session
+
+
+async def _hall_so_far(
+    *,
+    session: AsyncSession,
+    now: datetime,
+    audience_session: AudienceSession,
+    found: list[Case],
+    official_id: int,
+    desk_id: int,
+    status_url: str,
+) -> None:
+    """What happened in the hall before `majlis demo` ran, each step on a clock set to its moment: the first
+    applicant came 5 minutes early, was called at the start and heard for 6 minutes; the third came 3 minutes
+    before his slot (at the kiosk); the second came 2 minutes ago, late (at the desk). No moment is later than
+    now or before midnight, so in the half hour after midnight nobody has come late yet."""
+    start = riyadh(audience_session.starts_at)
+    midnight = start.replace(hour=0, minute=0)
+
+    def at(moment: datetime) -> FrozenClock:
+        return FrozenClock(min(max(moment, midnight), now))
+
+    appointments = {
+        a.case_id: a
+        for a in await session.scalars(
+            select(Appointment)
+            .join(Slot, Slot.id == Appointment.slot_id)
+            .where(Slot.session_id == audience_session.id, Appointment.state == AppointmentState.CONFIRMED)
+        )
+    }
+    step = timedelta(minutes=HALL_SLOT_MINUTES)
+    first, late, in_time = (appointments.get(case.id) for case in found[:3])
+    policy = arrival.ArrivalPolicy()
+
+    async def came(appointment: Appointment, moment: datetime, by: int | None = None) -> None:
+        via = ArrivalVia.KIOSK if by is None else ArrivalVia.DESK
+        await arrival.check_in(
+            session=session,
+            clock=at(moment),
+            policy=policy,
+            appointment_id=appointment.id,
+            via=via,
+            branch_code="riyadh",
+            actor_id=by,
+        )
+
+    if first is not None:
+        await came(first, start - timedelta(minutes=5))
+        called = await hall.call_next(
+            session=session,
+            clock=at(start + timedelta(minutes=1)),
+            session_id=audience_session.id,
+            current_id=None,
+            actor_id=official_id,
+        )
+        if called.current is not None:
+            await hall.record_outcome(
+                session=session,
+                clock=at(start + timedelta(minutes=7)),
+                audience_id=called.current.id,
+                outcome=Outcome.ANSWERED,
+                directive=HALL_DIRECTIVE,
+                referred_to="",
+                actor_id=official_id,
+                status_url=status_url,
+            )
+    if in_time is not None:
+        await came(in_time, start + 2 * step - timedelta(minutes=3))
+    if late is not None:
+        await came(late, now - timedelta(minutes=2), by=desk_id)
+
+
+async def _demo_kiosk(*, session: AsyncSession, clock: Clock, protocol_id: int) -> str:
+    """Enrols the demo's kiosk at the Riyadh centre, revoking the one enrolled by an earlier run; its token."""
+    for earlier in await session.scalars(
+        select(Kiosk).where(Kiosk.name == DEMO_KIOSK_NAME, Kiosk.branch_code == "riyadh", Kiosk.revoked_at.is_(None))
+    ):
+        await kiosks.revoke(session=session, clock=clock, kiosk_id=earlier.id, actor_id=protocol_id)
+    _, token = await kiosks.enrol(
+        session=session, clock=clock, branch_code="riyadh", name=DEMO_KIOSK_NAME, actor_id=protocol_id
+    )
+    return token

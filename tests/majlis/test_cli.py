@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
+import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import pytest
+
+from majlis.clock import riyadh
 
 MAJLIS = [sys.executable, "-m", "majlis.cli"]
 
@@ -33,7 +38,15 @@ def test_upgrade_demo_and_create_user(env: dict[str, str]) -> None:
     assert "majlis-demo-2026" in demo.stdout
     for username in ("desk", "calls", "audit", "protocol", "women", "official", "followup", "admin"):
         assert f"  {username} " in demo.stdout
-    assert run(["demo"], env).returncode == 0  # a second run adds nothing and does not fail
+    first_link = _kiosk_link(demo.stdout)
+    day = _audience_day(env)
+    again = run(["demo"], env)
+    assert again.returncode == 0, again.stderr  # a second run adds nothing and does not fail
+    # The kiosk's token can only be shown when it is made: each run enrols the demo kiosk afresh.
+    assert _kiosk_link(again.stdout) != first_link
+    assert _audience_day(env) == day
+    # Three applicants still expected, each with an arrival code, tracking number and the phone's last 4 digits.
+    assert len(re.findall(r"^  \d+-\d{8} +\d\d-\d{6}-\d  \d{4}  ", again.stdout, re.MULTILINE)) == 3
 
     allocated = run(["allocate"], env)
     assert allocated.returncode == 0, allocated.stderr
@@ -47,6 +60,47 @@ def test_upgrade_demo_and_create_user(env: dict[str, str]) -> None:
 
     again = run([*create, "--name", "x", "--role", "official", "--gender", "male"], env, "a-long-password\n")
     assert again.returncode == 2 and "already taken" in again.stderr
+
+
+def _kiosk_link(stdout: str) -> str:
+    found = re.findall(r"http://127\.0\.0\.1:8080/kiosk/enrol/[\w-]{40,}", stdout)
+    assert len(found) == 1, stdout
+    return str(found[0])
+
+
+def _audience_day(env: dict[str, str]) -> dict[str, object]:
+    """What the demo put in place for today's audience day in the Riyadh hall, read from the SQLite file."""
+    path = env["MAJLIS_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(path) as db:
+        [hall_session] = db.execute(
+            "SELECT id FROM audience_sessions WHERE note = 'demo hall' AND mode = 'in_person'"
+        ).fetchall()
+        states = db.execute(
+            "SELECT a.state, count(*) FROM appointments a JOIN slots s ON s.id = a.slot_id"
+            " WHERE s.session_id = ? GROUP BY a.state",
+            hall_session,
+        ).fetchall()
+        arrivals = db.execute(
+            "SELECT queue_number, late, via FROM arrivals WHERE session_id = ? ORDER BY queue_number", hall_session
+        ).fetchall()
+        heard = db.execute(
+            "SELECT h.outcome, c.status FROM hall_audiences h JOIN cases c ON c.id = h.case_id WHERE h.session_id = ?",
+            hall_session,
+        ).fetchall()
+        care = db.execute("SELECT kind, count(*) FROM care_tasks GROUP BY kind").fetchall()
+        kiosks = db.execute(
+            "SELECT branch_code, count(*) FROM kiosks WHERE revoked_at IS NULL GROUP BY branch_code"
+        ).fetchall()
+    # Six appointments: one heard, two arrived (one late), three still expected; one live kiosk at Riyadh.
+    assert dict(states) == {"held": 1, "arrived": 2, "confirmed": 3}
+    assert arrivals[:2] == [(1, 0, "kiosk"), (2, 0, "kiosk")] and arrivals[2][::2] == (3, "desk")
+    # Late, except in the half hour after midnight, when nobody can have come late yet.
+    assert arrivals[2][1] == 1 or riyadh(datetime.now(UTC)).time() < time(0, 35)
+    assert heard == [("answered", "completed")]
+    # Care tasks: wheelchair and transport for one, elderly for one in the hall and for the video audience's.
+    assert dict(care) == {"elderly": 2, "transport": 1, "wheelchair": 1}
+    assert kiosks == [("riyadh", 1)]
+    return {"session": hall_session, "states": states, "arrivals": arrivals, "heard": heard, "care": care}
 
 
 def test_production_refuses_the_default_secret_and_demo_data(env: dict[str, str]) -> None:

@@ -1,0 +1,99 @@
+"""The demo's audience day: loaded on one day, then again on the next, it moves there and duplicates nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from audience_day.models import Arrival, HallAudience, Kiosk
+from majlis import demo
+from majlis.clock import RIYADH, FrozenClock
+from majlis.db import transaction
+from scheduler.models import LIVE_STATES, Appointment, AudienceSession, Slot
+
+URL = "http://127.0.0.1:8080/status"
+
+
+async def load(sessions: async_sessionmaker[AsyncSession], clock: FrozenClock) -> demo.Loaded:
+    async with transaction(sessions) as session:
+        return await demo.load(session=session, clock=clock, status_url=URL)
+
+
+async def hall_day(sessions: async_sessionmaker[AsyncSession], day: datetime) -> dict[str, object]:
+    async with sessions() as session:
+        [audience_session] = await session.scalars(
+            select(AudienceSession).where(AudienceSession.note == demo.HALL_NOTE, AudienceSession.day == day.date())
+        )
+        states = sorted(
+            a.state.value
+            for a in await session.scalars(
+                select(Appointment)
+                .join(Slot, Slot.id == Appointment.slot_id)
+                .where(Slot.session_id == audience_session.id)
+            )
+        )
+        arrivals = list(
+            await session.scalars(
+                select(Arrival).where(Arrival.session_id == audience_session.id).order_by(Arrival.queue_number)
+            )
+        )
+        heard = list(await session.scalars(select(HallAudience).where(HallAudience.session_id == audience_session.id)))
+        live_kiosks = await session.scalar(select(func.count()).select_from(Kiosk).where(Kiosk.revoked_at.is_(None)))
+    return {
+        "states": states,
+        "arrivals": [(a.queue_number, a.late) for a in arrivals],
+        "heard": [(h.outcome.value if h.outcome else None, h.ended_at is not None) for h in heard],
+        "live_kiosks": live_kiosks,
+    }
+
+
+async def test_the_demo_hall_moves_to_the_day_it_is_run_and_is_made_once(
+    sessions: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    tuesday = datetime(2026, 11, 24, 9, 30, tzinfo=RIYADH)
+    clock.set(tuesday)
+    first = await load(sessions, clock)
+    assert first.hall_day is not None and len(first.hall_day.expected) == 3
+    expected_day = {
+        "states": ["arrived", "arrived", "confirmed", "confirmed", "confirmed", "held"],
+        "arrivals": [(1, False), (2, False), (3, True)],
+        "heard": [("answered", True)],
+        "live_kiosks": 1,
+    }
+    assert await hall_day(sessions, tuesday) == expected_day
+
+    clock.set(tuesday.replace(hour=11))  # again the same day: nothing new but the kiosk's token
+    again = await load(sessions, clock)
+    assert again.hall_day is not None and again.hall_day.kiosk_token != first.hall_day.kiosk_token
+    assert await hall_day(sessions, tuesday) == expected_day
+
+    wednesday = datetime(2026, 11, 25, 14, 5, tzinfo=RIYADH)
+    clock.set(wednesday)
+    moved = await load(sessions, clock)
+    assert moved.hall_day is not None
+    assert [e.tracking_number for e in moved.hall_day.expected] == [e.tracking_number for e in first.hall_day.expected]
+    assert await hall_day(sessions, wednesday) == expected_day
+    async with sessions() as session:
+        # Tuesday's session stays as it was left; the six applicants' seats of Tuesday still live were released.
+        [tuesday_session] = await session.scalars(
+            select(AudienceSession).where(AudienceSession.note == demo.HALL_NOTE, AudienceSession.day == tuesday.date())
+        )
+        left_live = await session.scalar(
+            select(func.count())
+            .select_from(Appointment)
+            .join(Slot, Slot.id == Appointment.slot_id)
+            .where(Slot.session_id == tuesday_session.id, Appointment.state.in_(LIVE_STATES))
+        )
+        starts = (
+            await session.scalars(
+                select(Slot.starts_at)
+                .join(AudienceSession, AudienceSession.id == Slot.session_id)
+                .where(AudienceSession.note == demo.HALL_NOTE, AudienceSession.day == wednesday.date())
+                .order_by(Slot.starts_at)
+            )
+        ).first()
+    assert left_live == 0
+    # Half an hour before the clock's ten-minute mark.
+    assert starts is not None and starts.astimezone(RIYADH).strftime("%H:%M") == "13:30"
