@@ -177,9 +177,17 @@ async def _desk_page(
 ) -> web.Response:
     session = request[DB]
     branches = await rooms.branches(session=session)
-    branch = request.query.get("branch") or (branches[0].code if branches else "")
+    clock = request.app[CLOCK]
+    branch = request.query.get("branch", "")
+    if branch not in {b.code for b in branches}:
+        # None chosen: the first centre with audiences today, where the desk most likely is.
+        branch = branches[0].code if branches else ""
+        for candidate in branches:
+            if await arrival.expected_today(session=session, clock=clock, branch_code=candidate.code):
+                branch = candidate.code
+                break
     query = request.query.get("q", "")[:100]
-    found = await arrival.expected_today(session=session, clock=request.app[CLOCK], branch_code=branch, query=query)
+    found = await arrival.expected_today(session=session, clock=clock, branch_code=branch, query=query)
     context = {"branches": branches, "branch": branch, "q": query, "found": found, "notice": notice, "error": error}
     return render(request, "hall/desk.html", context, status=status)
 
