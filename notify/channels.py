@@ -24,6 +24,23 @@ CHANNELS = ("sms", "whatsapp", "voice", "email")
 
 
 @dataclass(frozen=True)
+class InlineImage:
+    """A picture shown inside an e-mail (a `cid:` reference from its HTML), such as the arrival code's QR code.
+
+    `text` is what the picture says, shown beside it too, so nothing is lost where pictures are not shown.
+    """
+
+    # The file name offered when the picture is saved, e.g. "arrival-code.png".
+    filename: str
+    png: bytes
+    # The HTML's alt text, in the applicant's language.
+    alt: str
+    text: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """One message as a channel sees it."""
 
@@ -45,6 +62,8 @@ class Outgoing:
     status_callback: str = ""
     # Where a voice call posts the digit pressed (<Gather action>); empty when nothing is asked.
     gather_action: str = ""
+    # Pictures an e-mail shows inline (the confirmation's arrival code as a QR code); other channels ignore them.
+    images: tuple[InlineImage, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,23 @@ it: as a `text/calendar; method=…` alternative to the text body (which the
 mail client turns into Accept / Decline buttons) and as an `invite.ics`
 attachment for clients that only offer to import a file.
 
+A message with pictures (the confirmation's arrival code as a QR code) gains an
+HTML alternative: the same text, with each picture after the paragraph that
+says what it shows, as `multipart/related` parts the HTML names by Content-ID.
+The layout then is
+
+    multipart/mixed
+      multipart/alternative
+        text/plain                     the text, for clients that show no HTML
+        multipart/related
+          text/html                    the text and <img src="cid:…">
+          image/png                    inline, Content-ID <…>
+        text/calendar; method=REQUEST  the invitation, as without pictures
+      application/ics (invite.ics)
+
+with the invitation's parts as they are without pictures. The plain text already
+carries the code, so a client that shows no pictures loses nothing.
+
 SMTP answers with a code: 5xx about this message (its sender, its recipient,
 its content) will not change on a retry and is permanent; 4xx, a lost or
 refused connection, a timeout, and refusals of the whole session (greeting,
@@ -15,6 +32,8 @@ message, and the message should go once the configuration is fixed.
 from __future__ import annotations
 
 import email.policy
+import html
+import re
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -23,9 +42,19 @@ from email.utils import format_datetime, parseaddr
 import aiosmtplib
 
 from majlis.clock import Clock
-from notify.channels import Delivery, Outgoing, PermanentSendError, TransientSendError, Unresolvable
+from notify.channels import (
+    Delivery,
+    InlineImage,
+    Outgoing,
+    PermanentSendError,
+    TransientSendError,
+    Unresolvable,
+)
 
 ITIP_METHODS = ("REQUEST", "CANCEL")
+# Written right to left in HTML.
+RTL_LANGUAGES = frozenset({"ar"})
+_URL = re.compile(r"https?://[^\s<>\"']+")
 
 
 class SmtpEmail:
@@ -66,6 +95,10 @@ class SmtpEmail:
         """The Message-ID of an outbox message: the same on every attempt, so a resend collapses."""
         return f"<outbox-{outgoing.message_id}@{self._domain}>"
 
+    def content_id(self, outgoing: Outgoing, index: int) -> str:
+        """The Content-ID of an outbox message's index-th picture: the same on every attempt, unique per message."""
+        return f"<image{index}.outbox-{outgoing.message_id}@{self._domain}>"
+
     def compose(self, outgoing: Outgoing) -> EmailMessage:
         """The e-mail for an outbox message; raises PermanentSendError when the message cannot be written."""
         subject = outgoing.payload.get("subject")
@@ -99,6 +132,22 @@ class SmtpEmail:
             raise PermanentSendError(f"not one e-mail address: {outgoing.recipient!r}", code="invalid-address")
 
         message.set_content(outgoing.body)
+        if outgoing.images:
+            pictures = [(image, self.content_id(outgoing, index)) for index, image in enumerate(outgoing.images)]
+            message.add_alternative(_html(outgoing, subject, pictures), subtype="html")
+            *_, page = message.iter_parts()
+            assert isinstance(page, EmailMessage)
+            for image, cid in pictures:
+                page.add_related(
+                    image.png,
+                    maintype="image",
+                    subtype="png",
+                    cid=cid,
+                    disposition="inline",
+                    filename=image.filename,
+                )
+            # RFC 2387 asks multipart/related to name its root's type; the standard library leaves it out.
+            page.set_param("type", "text/html")
         if isinstance(ics, str):
             message.add_alternative(ics, subtype="calendar", charset="UTF-8", cte="base64", params={"method": method})
             message.add_attachment(ics.encode(), maintype="application", subtype="ics", filename="invite.ics")
@@ -157,6 +206,51 @@ class SmtpEmail:
     async def close(self) -> None:
         # Nothing held open: each send is its own SMTP session.
         return None
+
+
+def _html(outgoing: Outgoing, subject: str, images: list[tuple[InlineImage, str]]) -> str:
+    """The text as HTML, each picture (by its Content-ID) after the first paragraph that says its text, else last.
+
+    Paragraphs are the text's blank-line-separated blocks; links are made links, written left to right.
+    """
+    direction = "rtl" if outgoing.language in RTL_LANGUAGES else "ltr"
+    paragraphs = [block for block in outgoing.body.strip().split("\n\n") if block.strip()]
+    placed: dict[int, list[tuple[InlineImage, str]]] = {}
+    for image, cid in images:
+        at = next((i for i, block in enumerate(paragraphs) if image.text in block), len(paragraphs) - 1)
+        placed.setdefault(at, []).append((image, cid))
+    lines = [
+        "<!DOCTYPE html>",
+        f'<html lang="{html.escape(outgoing.language)}" dir="{direction}">',
+        f'<head><meta charset="utf-8"><title>{html.escape(subject)}</title></head>',
+        "<body>",
+    ]
+    for index, block in enumerate(paragraphs):
+        lines.append(f"<p>{'<br>'.join(_linked(line) for line in block.strip().splitlines())}</p>")
+        for image, cid in placed.get(index, []):
+            lines.append(
+                f'<p><img src="cid:{html.escape(cid.strip("<>"))}" alt="{html.escape(image.alt)}" '
+                f'width="{image.width}" height="{image.height}"></p>'
+            )
+            lines.append(
+                f'<p dir="ltr" style="font-family:monospace;font-size:1.5em;letter-spacing:0.1em">'
+                f"{html.escape(image.text)}</p>"
+            )
+    lines += ["</body>", "</html>", ""]
+    return "\n".join(lines)
+
+
+def _linked(line: str) -> str:
+    """One line of text as HTML, its web addresses as links."""
+    out: list[str] = []
+    last = 0
+    for match in _URL.finditer(line):
+        url = match.group().rstrip(".,;:!?)")
+        out.append(html.escape(line[last : match.start()]))
+        out.append(f'<a href="{html.escape(url)}" dir="ltr">{html.escape(url)}</a>')
+        last = match.start() + len(url)
+    out.append(html.escape(line[last:]))
+    return "".join(out)
 
 
 def _single_address(message: EmailMessage) -> str | None:

@@ -36,9 +36,11 @@ from majlis.db import transaction
 from majlis.settings import Settings
 from majlis.throttle import serialise
 from notify import delivery as delivery_reports
+from notify.arrival_qr import arrival_qr
 from notify.channels import (
     Channels,
     Delivery,
+    InlineImage,
     Outgoing,
     PermanentSendError,
     TransientSendError,
@@ -53,7 +55,8 @@ log = logging.getLogger(__name__)
 # Messages whose body carries the answer link write this where it goes; the
 # dispatcher signs the link when it sends, so no secret is kept in the outbox.
 LINK = "{link}"
-# And this where the arrival code goes, from the payload's appointment, for the same reason.
+# And this where the arrival code goes, from the payload's appointment, for the same reason; an
+# e-mail whose body carries it also gets the code as an inline QR code (notify/arrival_qr.py).
 ARRIVAL = "{arrival}"
 # Channels that go through Twilio and report delivery to its status callback.
 TWILIO_CHANNELS = frozenset({"sms", "whatsapp", "voice"})
@@ -375,6 +378,7 @@ class Dispatcher:
         if whatsapp_session_open is None:
             whatsapp_session_open = payload.get("sent_as") == "session"
         gather_action = ""
+        images: tuple[InlineImage, ...] = ()
         link_fields = payload.get("answer_link")
         if isinstance(link_fields, dict):
             link = AnswerLink(
@@ -391,6 +395,9 @@ class Dispatcher:
                 }
             if row.channel == "voice" and payload.get("gather"):
                 gather_action = self._links.voice_answer(link)
+            if row.channel == "email" and ARRIVAL in row.body:
+                # E-mail can show a picture: the code as a QR code too, made now like the code itself.
+                images = (arrival_qr(arrival, language=row.language),)
         details = payload.get("invitation")
         if row.channel == "email" and isinstance(details, dict):
             payload["ics"] = self._calendar(row, details)
@@ -406,6 +413,7 @@ class Dispatcher:
             whatsapp_session_open=whatsapp_session_open,
             status_callback=self._links.status_callback() if row.channel in TWILIO_CHANNELS else "",
             gather_action=gather_action,
+            images=images,
         )
 
     def _calendar(self, row: OutboxMessage, details: dict[str, Any]) -> str:

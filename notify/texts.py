@@ -154,6 +154,10 @@ def confirmation_email(
     )
 
 
+# The alt text of the arrival code's QR code in the confirmation e-mail.
+arrival_code_alt = Text(N_("Arrival code {arrival}"))
+
+
 def invitation_email(*, language: str, tracking_number: str, when: str, place: str, cancelled: bool) -> tuple[str, str]:
     """Subject and text of the e-mail carrying the calendar invitation (or its cancellation)."""
     if cancelled:

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, Literal
 
+import cv2
+import numpy as np
 import pytest
 from icalendar import Calendar, Event, vCalAddress
 
 from majlis.clock import RIYADH, FrozenClock
+from notify.arrival_qr import arrival_qr
 from notify.channels import Outgoing, PermanentSendError, TransientSendError, Unresolvable
 from notify.email_channel import SmtpEmail
 from notify.invitation import audience_uid, invitation, tracking_number_in, uid_for
+from notify.links import Links
+from notify.texts import confirmation_email
+from tests.conftest import TEST_SECRET
 from tests.fake_smtp import FakeSmtpServer
 
 STARTS = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 10:00 in Riyadh
@@ -379,3 +386,107 @@ def test_channel_needs_a_sender_domain_and_hides_its_password() -> None:
         host="smtp.example", port=587, username="u", password="s3cret", starttls=True, timeout=1.0, sender=SENDER
     )
     assert "s3cret" not in repr(channel)
+
+
+# The confirmation's arrival code as an inline QR code.
+
+LINKS = Links(public_url="https://majlis.example", secret=TEST_SECRET)
+ANSWER_PAGE = "https://majlis.example/a/eyJhIjoxN30.c2lnbmF0dXJl"
+
+
+def read_qr(png: bytes) -> str:
+    """The text of the QR code in a PNG, read with OpenCV (as a camera would, not by asking segno)."""
+    picture = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert picture is not None, "not a PNG OpenCV can read"
+    text, _, _ = cv2.QRCodeDetector().detectAndDecode(picture)
+    return str(text)
+
+
+def pictures(message: EmailMessage) -> list[EmailMessage]:
+    return [part for part in message.walk() if part.get_content_maintype() == "image"]
+
+
+def confirmation(language: str, code: str, *, message_id: int, images: bool) -> Outgoing:
+    subject, body = confirmation_email(
+        language=language, tracking_number="26-000123-4", when="2 March", place="Hall 1", link=ANSWER_PAGE, arrival=code
+    )
+    return dataclasses.replace(
+        outgoing(message_id=message_id, ics=make_invitation().decode(), method="REQUEST", subject=subject),
+        language=language,
+        body=body,
+        images=(arrival_qr(code, language=language),) if images else (),
+    )
+
+
+@pytest.mark.parametrize(("language", "direction", "alt"), [("ar", "rtl", "رمز الحضور"), ("en", "ltr", "Arrival code")])
+async def test_the_confirmation_shows_the_arrival_code_as_an_inline_qr_code_beside_the_invitation(
+    smtp: FakeSmtpServer, language: str, direction: str, alt: str
+) -> None:
+    code = LINKS.arrival_code(17)
+    channel = channel_for(smtp)
+    await channel.send(confirmation(language, code, message_id=124, images=True))
+    await channel.send(confirmation(language, code, message_id=125, images=False))
+    with_picture, without = (mail.message for mail in smtp.received)
+
+    assert with_picture.get_content_type() == "multipart/mixed"
+    alternative, attachment = with_picture.iter_parts()
+    assert isinstance(alternative, EmailMessage) and isinstance(attachment, EmailMessage)
+    assert alternative.get_content_type() == "multipart/alternative"
+    text, related, calendar_part = alternative.iter_parts()
+    assert isinstance(text, EmailMessage) and isinstance(related, EmailMessage)
+    assert isinstance(calendar_part, EmailMessage)
+    assert text.get_content_type() == "text/plain" and code in text.get_content()
+    assert related.get_content_type() == "multipart/related"
+    assert related.get_param("type") == "text/html"
+    page, picture = related.iter_parts()
+    assert isinstance(page, EmailMessage) and isinstance(picture, EmailMessage)
+
+    assert picture.get_content_type() == "image/png"
+    assert picture["Content-ID"] == "<image0.outbox-124@majlis.example>"
+    assert picture.get_content_disposition() == "inline"
+    assert picture.get_filename() == "arrival-code.png"
+    decoded = read_qr(picture.get_content())
+    assert decoded == code
+    assert LINKS.check_arrival_code(decoded) == 17
+
+    assert page.get_content_type() == "text/html"
+    markup = page.get_content()
+    assert f'<html lang="{language}" dir="{direction}">' in markup
+    assert f'<img src="cid:image0.outbox-124@majlis.example" alt="{alt} {code}"' in markup
+    assert f">{code}</p>" in markup  # the code in text under the picture, too
+    assert f'<a href="{ANSWER_PAGE}" dir="ltr">{ANSWER_PAGE}</a>' in markup
+
+    # The invitation travels as it does without the picture, part for part.
+    assert calendar_part.get_content_type() == "text/calendar"
+    alternative_without, attachment_without = without.iter_parts()
+    assert isinstance(alternative_without, EmailMessage) and isinstance(attachment_without, EmailMessage)
+    *_, calendar_without = alternative_without.iter_parts()
+    assert calendar_part.as_bytes() == calendar_without.as_bytes()
+    assert attachment.as_bytes() == attachment_without.as_bytes()
+    assert calendar_part.get_content() == make_invitation().decode()
+    assert pictures(without) == []
+    assert without.get_body(preferencelist=("html",)) is None
+
+
+async def test_the_html_alternative_escapes_the_text_and_a_picture_alone_needs_no_invitation(
+    smtp: FakeSmtpServer,
+) -> None:
+    code = LINKS.arrival_code(8)
+    sent = dataclasses.replace(
+        outgoing(),
+        body='<b>Hello</b> & "welcome"\n\nYour code: ' + code + "\n",
+        images=(arrival_qr(code, language="ar"),),
+    )
+
+    await channel_for(smtp).send(sent)
+
+    [mail] = smtp.received
+    assert mail.message.get_content_type() == "multipart/alternative"
+    markup = mail.message.get_body(preferencelist=("html",))
+    assert markup is not None
+    html = markup.get_content()
+    assert "&lt;b&gt;Hello&lt;/b&gt; &amp; &quot;welcome&quot;" in html and "<b>" not in html
+    # The picture follows the paragraph that gives its code.
+    assert html.index("Your code:") < html.index("<img") < html.index("</body>")
+    [picture] = pictures(mail.message)
+    assert read_qr(picture.get_content()) == code

@@ -326,6 +326,36 @@ async def test_the_answer_link_is_signed_when_the_message_goes(sessions: Session
     assert "{link}" in (await rows(sessions))["confirm here: {link}"].body
 
 
+async def test_an_email_carrying_the_arrival_code_gets_it_as_a_qr_code_too(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    expires = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    link = outbox.answer_link_payload(appointment_id=42, expires_at=expires)
+    for body, payload in [
+        ("code {arrival}, answer at {link}", {**link, "subject": "s"}),
+        ("answer at {link}", {**link, "subject": "s"}),
+        ("a notice", {"subject": "s"}),
+    ]:
+        await enqueue(sessions, clock, body, channel="email", recipient="applicant@example.com", payload=payload)
+    await enqueue(sessions, clock, "by SMS: {arrival}", payload=link)
+    clock.set(datetime(2026, 11, 24, 10, 0, tzinfo=RIYADH))
+    recorder = RecordingChannel()
+    await dispatcher(sessions, clock, recorder).run_once()
+
+    sent = {m.purpose.removeprefix("test:"): m for m in recorder.sent}
+    code = LINKS.arrival_code(42)
+    confirmation = sent["code {arrival}, answer at {link}"]
+    assert confirmation.body.startswith(f"code {code}, answer at https://majlis.example/a/")
+    [image] = confirmation.images
+    assert image.text == code and image.alt == f"رمز الحضور {code}"
+    assert image.png.startswith(b"\x89PNG\r\n\x1a\n") and image.width == image.height
+    # Only an e-mail whose text gives the code shows it as a picture.
+    assert [purpose for purpose, m in sent.items() if m.images] == ["code {arrival}, answer at {link}"]
+    assert sent["by SMS: {arrival}"].body == f"by SMS: {code}"
+    # Nothing of it is kept: the row still holds the placeholders.
+    assert "{arrival}" in (await rows(sessions))["code {arrival}, answer at {link}"].body
+
+
 async def test_console_channel_prints_the_message(sessions: Sessions, clock: FrozenClock) -> None:
     await enqueue(sessions, clock, "مرحبا")
     stream = io.StringIO()

@@ -16,17 +16,19 @@ from sqlalchemy import select
 from majlis.app import create_app
 from majlis.clock import RIYADH, FrozenClock
 from majlis.db import transaction
+from notify.links import Links
 from notify.models import MessageStatus, OutboxMessage
 from scheduler import confirmations
 from scheduler.confirmations import ConfirmationPolicy, Via
 from scheduler.models import Answer
-from tests.conftest import make_settings, start_client
+from tests.conftest import TEST_SECRET, make_settings, start_client
 from tests.factories import Client
 from tests.fake_smtp import FakeSmtpServer
 from tests.fake_twilio import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeTwilio
+from tests.notify.test_email import pictures, read_qr
 from tests.scheduler.test_confirmations import at, placed_case
 from tests.scheduler.test_runs import URL, appointments, run, sunday_hall
-from web.keys import DISPATCHER, SESSIONS
+from web.keys import DISPATCHER, LINKS, SESSIONS
 
 TEMPLATE_SID = "HX" + "1" * 32
 
@@ -147,6 +149,64 @@ async def test_the_timeline_through_twilio_and_smtp(
     assert event.start == datetime(2026, 11, 29, 10, 0, tzinfo=RIYADH)
     assert "DTSTART;TZID=Asia/Riyadh:20261129T100000" in cancel.to_ical().decode()
     assert str(received[3].walk("VEVENT")[0]["UID"]) == uid
+
+
+async def test_the_confirmation_email_shows_the_arrival_code_as_a_qr_code(
+    live: Client, clock: FrozenClock, smtp: FakeSmtpServer
+) -> None:
+    sessions = live.app[SESSIONS]
+    dispatcher = live.app[DISPATCHER]
+    await sunday_hall(sessions, clock, weeks=3)
+    number = await placed_case(sessions, clock)
+    await run(sessions, clock)
+    appointment = (await appointments(sessions))[number]
+    clock.set(at(26, 10))
+    async with transaction(sessions) as session:
+        assert await confirmations.ask_due(session=session, clock=clock, policy=ConfirmationPolicy()) == 1
+    await dispatcher.run_once()
+    # Another date asked for: the invitation is cancelled and a new one goes, neither with a picture.
+    async with transaction(sessions) as session:
+        await confirmations.answer(
+            session=session,
+            clock=clock,
+            appointment_id=appointment.id,
+            answer=Answer.RESCHEDULED,
+            via=Via.PORTAL,
+            actor_id=None,
+            status_url=URL,
+            policy=ConfirmationPolicy(),
+        )
+    await dispatcher.run_once()
+    async with sessions() as session:
+        rows = await session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "email"))
+        purposes = {f"<outbox-{row.id}@majlis.example>": row.purpose.split(":")[0] for row in rows}
+    mails = [(purposes[mail.message["Message-ID"]], mail.message) for mail in smtp.received]
+    assert [purpose for purpose, _ in mails] == ["invite", "confirm", "uninvite", "invite"]
+
+    confirmation = mails[1][1]
+    [picture] = pictures(confirmation)
+    assert picture.get_content_type() == "image/png" and picture.get_content_disposition() == "inline"
+    code = read_qr(picture.get_content())
+    # Exactly the code the kiosk takes for this appointment, signed with the application's secret.
+    assert code == Links(public_url="https://majlis.example", secret=TEST_SECRET).arrival_code(appointment.id)
+    assert live.app[LINKS].check_arrival_code(code) == appointment.id
+    text = confirmation.get_body(preferencelist=("plain",))
+    page = confirmation.get_body(preferencelist=("html",))
+    assert text is not None and page is not None
+    assert code in text.get_content()
+    content_id = picture["Content-ID"].strip("<>")
+    assert f'src="cid:{content_id}" alt="رمز الحضور {code}"' in page.get_content()
+    # The invitation rides as before: the calendar alternative and the same text as invite.ics.
+    [calendar_part] = [part for part in confirmation.walk() if part.get_content_type() == "text/calendar"]
+    [attachment] = [part for part in confirmation.walk() if part.get_filename() == "invite.ics"]
+    assert calendar_part.get_param("method") == "REQUEST"
+    assert attachment.get_content() == calendar_part.get_content().encode()
+    event = Calendar.from_ical(calendar_part.get_content()).events[0]
+    assert str(event["UID"]) == f"audience-{number}@majlis.example" and int(str(event["SEQUENCE"])) == 0
+
+    for purpose, mail in mails:
+        if purpose != "confirm":
+            assert pictures(mail) == [] and mail.get_body(preferencelist=("html",)) is None, purpose
 
 
 async def test_an_invalid_number_stops_and_is_kept_for_staff(
