@@ -198,6 +198,11 @@ async def get_user(*, session: AsyncSession, user_id: int) -> StaffUser | None:
     return await session.get(StaffUser, user_id)
 
 
+async def user_by_username(*, session: AsyncSession, username: str) -> StaffUser | None:
+    """The staff account with this username, active or not (typed as at sign-in: case and spaces ignored)."""
+    return await session.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
+
+
 async def users_with_role(*, session: AsyncSession, role: Role) -> list[StaffUser]:
     rows = await session.scalars(
         select(StaffUser).where(StaffUser.role == role, StaffUser.is_active.is_(True)).order_by(StaffUser.full_name)

@@ -1,4 +1,5 @@
-"""The `majlis` command line: serve, migrate, manage staff, load demo data, run jobs."""
+"""The `majlis` command line: serve, migrate, manage staff, load demo data, run jobs, change the calendar and
+check applicants in by hand (those two in majlis/cli_day.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from accounts import service as accounts
 from accounts.roles import Role
 from audience_day.report import day_report
 from audience_day.report import text_lines as report_lines
-from majlis import demo, migrate
+from majlis import cli_day, demo, migrate
 from majlis.app import create_app
 from majlis.clock import SystemClock, riyadh
 from majlis.db import create_engine, session_factory, transaction
@@ -27,8 +28,10 @@ from majlis.jobs import status_url as _status_url
 from majlis.settings import Settings, SettingsError, load_settings
 from notify.outbox import Dispatcher, policy_from
 from notify.providers import channels_for, links_for
+from priority.models import ChangeReason
 from scheduler import calendar, lifecycle, simulation
 from scheduler.weekly import weekly_run
+from web.api_models import ID_LIMIT
 
 
 async def _db_upgrade(settings: Settings) -> None:
@@ -201,6 +204,41 @@ async def _work(settings: Settings) -> None:
         await engine.dispose()
 
 
+def _record_id(text: str) -> int:
+    """A row's id as typed: a positive whole number within the database's integer keys."""
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= ID_LIMIT:
+        raise argparse.ArgumentTypeError(f"not an id: {text!r}")
+    return int(text)
+
+
+def _by_hand_arguments(command: argparse.ArgumentParser) -> None:
+    """What a move or a placement by hand takes, as protocol's calendar page does."""
+    command.add_argument("--slot", type=_record_id, required=True, help="the slot chosen (its id)")
+    command.add_argument(
+        "--reason",
+        choices=[r.value for r in ChangeReason],
+        help="the fairness record's reason (not with --directive: the reason is then the directive)",
+    )
+    command.add_argument("--text", required=True, help="the words of the reason, or of the official's directive")
+    command.add_argument(
+        "--directive",
+        action="store_true",
+        help="on the official's directive: inside the three days (today included); the applicant is also called",
+    )
+    command.add_argument("--by", required=True, metavar="USERNAME", help="the protocol staff (or administrator)")
+
+
+def _checked(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """The rules between arguments that argparse cannot state; a usage error (exit 2) for the first broken."""
+    if args.command in ("move", "place"):
+        if args.directive and args.reason not in (None, ChangeReason.OFFICIAL_DIRECTIVE.value):
+            parser.error("with --directive the reason recorded is the official's directive: leave out --reason")
+        if not args.directive and args.reason is None:
+            parser.error("--reason is required (unless --directive)")
+    if args.command == "check-in" and (args.tracking_number is None) != (args.phone_last4 is None):
+        parser.error("--tracking-number and --phone-last4 go together")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="majlis", description="The open-door audience platform.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -247,6 +285,24 @@ def _parser() -> argparse.ArgumentParser:
         "day-report", help="the day's audiences: time per audience against the 6 minutes, arrivals, no-shows"
     )
     day.add_argument("--day", help="the Riyadh date, YYYY-MM-DD (default today)")
+    move = commands.add_parser(
+        "move", help="move an appointment by hand to another slot (inside the three days on the official's directive)"
+    )
+    move.add_argument("--appointment", type=_record_id, required=True, help="the appointment to move (its id)")
+    _by_hand_arguments(move)
+    place = commands.add_parser(
+        "place", help="place a waiting request by hand in a slot (inside the three days on the official's directive)"
+    )
+    place.add_argument("--tracking-number", required=True)
+    _by_hand_arguments(place)
+    check_in = commands.add_parser("check-in", help="check an applicant in at the desk of a reception centre")
+    check_in.add_argument("--branch", required=True, help="the desk's branch code (e.g. riyadh)")
+    who = check_in.add_mutually_exclusive_group(required=True)
+    who.add_argument("--code", help="the arrival code of the confirmation message")
+    who.add_argument("--tracking-number", help="the request's tracking number, with --phone-last4")
+    who.add_argument("--appointment", type=_record_id, help="the appointment (its id)")
+    check_in.add_argument("--phone-last4", metavar="DDDD", help="the last 4 digits of the request's phone")
+    check_in.add_argument("--by", required=True, metavar="USERNAME", help="the desk's staff (intake desk or protocol)")
     commands.add_parser("settings", help="print the settings in force, secrets masked")
 
     out = commands.add_parser("outbox", help="the message outbox")
@@ -257,7 +313,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _checked(parser, args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # The twilio library logs every request at INFO, look-ups with the applicant's number in
     # the query: keep its warnings and errors only.
@@ -301,6 +359,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "day-report":
         return asyncio.run(_day_report(settings, args.day))
+    if args.command == "move":
+        return asyncio.run(cli_day.move(settings, args))
+    if args.command == "place":
+        return asyncio.run(cli_day.place(settings, args))
+    if args.command == "check-in":
+        return asyncio.run(cli_day.check_in(settings, args))
     if args.command == "settings":
         print(settings)
         return 0

@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime, time
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from majlis.clock import riyadh
+from accounts.models import StaffUser
+from cases import service as cases
+from cases.identity import luhn_check_digit
+from cases.intake import check_request
+from cases.models import Channel
+from majlis.clock import SystemClock, riyadh
+from majlis.db import create_engine, session_factory, transaction
+from majlis.errors import FieldError
+from majlis.i18n import shipped_catalogs
+from priority import service as triage
+from rooms.models import Room, RoomKind
+from scheduler.models import Appointment, AppointmentState, AudienceMode, AudienceSession, SessionState, Slot
+from web.errors import field_message
 
 MAJLIS = [sys.executable, "-m", "majlis.cli"]
 
@@ -124,3 +140,184 @@ def test_settings_are_printed_with_secrets_masked(env: dict[str, str]) -> None:
     assert shown.returncode == 0
     assert "do-not-print-me" not in shown.stdout and "majlis.db" not in shown.stdout
     assert "environment='development'" in shown.stdout
+
+
+# --- changes by hand and the desk: `majlis move`, `place` and `check-in` ------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayDatabase:
+    """A database with the demo loaded and what the tests of the day's commands work on."""
+
+    env: dict[str, str]
+    demo: str  # what `majlis demo` printed: the applicants still expected in the hall today
+    soon: int  # a free slot in the Riyadh hall two hours from now: inside the three days
+    later: int  # a free slot there in five days
+    moving: int  # the demo's applicant in a wheelchair: his appointment at the weekly audience
+    waiting: str  # a request routed to an audience in person, holding none
+
+    def rows(self, query: str, *params: object) -> list[tuple[object, ...]]:
+        with sqlite3.connect(self.env["MAJLIS_DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")) as db:
+            return db.execute(query, params).fetchall()
+
+
+@pytest.fixture(scope="module")
+def day_db(tmp_path_factory: pytest.TempPathFactory) -> DayDatabase:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAJLIS_")}
+    env["MAJLIS_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('day') / 'majlis.db'}"
+    for command in (["db", "upgrade"], ["demo"]):
+        done = run(command, env)
+        assert done.returncode == 0, done.stderr
+    return asyncio.run(_day_setup(env, demo=done.stdout))
+
+
+async def _day_setup(env: dict[str, str], *, demo: str) -> DayDatabase:
+    """Two free slots (two hours and five days away) and a waiting request, made in process on the demo's data."""
+    engine = create_engine(env["MAJLIS_DATABASE_URL"])
+    clock = SystemClock()
+    try:
+        async with transaction(session_factory(engine)) as session:
+            hall = await session.scalar(
+                select(Room.id).where(Room.kind == RoomKind.AUDIENCE_HALL, Room.branch_code == "riyadh")
+            )
+            assert hall is not None
+            soon = await _one_slot_session(session, hall, clock.now() + timedelta(hours=2))
+            later = await _one_slot_session(session, hall, clock.now() + timedelta(days=5))
+            moving = await session.scalar(
+                select(Appointment.id)
+                .join(Slot, Slot.id == Appointment.slot_id)
+                .join(AudienceSession, AudienceSession.id == Slot.session_id)
+                .where(
+                    AudienceSession.template_id.is_not(None),
+                    AudienceSession.mode == AudienceMode.IN_PERSON,
+                    Appointment.state == AppointmentState.SCHEDULED,
+                )
+            )
+            auditor = await session.scalar(select(StaffUser.id).where(StaffUser.username == "audit"))
+            assert moving is not None and auditor is not None
+            applicant = {"kind": "citizen", "id_number": "100000099" + luhn_check_digit("100000099"), "gender": "male"}
+            applicant |= {"name": "سلمان ناصر الشمري", "phone": "0503330099", "language": "ar"}
+            request = {
+                "kind": "audience_in_person",
+                "subject": "طلب مقابلة",
+                "text": "أرجو مقابلة معاليه.",
+                "branch": "riyadh",
+            }
+            details = check_request(applicant, request, channel=Channel.PORTAL)
+            case = (await cases.submit(session=session, clock=clock, details=details, status_url="")).case
+            number = case.tracking_number
+            await triage.verify(session=session, clock=clock, tracking_number=number, actor_id=auditor)
+            await triage.classify(
+                session=session,
+                clock=clock,
+                tracking_number=number,
+                actor_id=auditor,
+                category="housing",
+                urgency="normal",
+            )
+            await triage.route(
+                session=session,
+                clock=clock,
+                tracking_number=number,
+                actor_id=auditor,
+                to="audience_in_person",
+                status_url="",
+            )
+    finally:
+        await engine.dispose()
+    return DayDatabase(env=env, demo=demo, soon=soon, later=later, moving=moving, waiting=case.tracking_number)
+
+
+async def _one_slot_session(session: AsyncSession, room_id: int, starts: datetime) -> int:
+    """A session added by hand (not locked) of one slot of one seat; the slot's id."""
+    dated = AudienceSession(
+        template_id=None,
+        day=riyadh(starts).date(),
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=10),
+        mode=AudienceMode.IN_PERSON,
+        state=SessionState.PLANNED,
+        locked=False,
+        cancelled_for_holiday=False,
+        note="test_cli",
+    )
+    session.add(dated)
+    await session.flush()
+    slot = Slot(session_id=dated.id, room_id=room_id, starts_at=starts, ends_at=dated.ends_at, capacity=1)
+    session.add(slot)
+    await session.flush()
+    return slot.id
+
+
+def _in_both(message: str, **params: str) -> dict[str, str]:
+    return {language: shipped_catalogs().gettext(language, message, **params) for language in ("en", "ar")}
+
+
+def _refused(done: subprocess.CompletedProcess[str], code: str, said: dict[str, str]) -> None:
+    """Exit 2, nothing on stdout, the rule's code and its message in English and in Arabic."""
+    assert done.returncode == 2 and done.stdout == "", (done.stdout, done.stderr)
+    assert said["en"] != said["ar"]
+    assert f"refused ({code}):\n  en: {said['en']}\n  ar: {said['ar']}\n" in done.stderr, done.stderr
+
+
+def test_move_and_place_by_hand(day_db: DayDatabase) -> None:
+    env = day_db.env
+    move = ["move", "--appointment", str(day_db.moving), "--reason", "new_information", "--text", "a later day"]
+    # The fairness record needs a person of protocol (or an administrator): not the intake desk.
+    desk = run([*move, "--slot", str(day_db.later), "--by", "desk"], env)
+    assert desk.returncode == 2 and "is for protocol or administrator accounts; desk is intake_desk" in desk.stderr
+    unknown = run([*move, "--slot", "999999", "--by", "protocol"], env)
+    slot_error = FieldError("to_slot", "unknown", "{field} is not one of the slots.")
+    _refused(
+        unknown,
+        "to_slot: unknown",
+        {lang: field_message(shipped_catalogs(), lang, slot_error) for lang in ("en", "ar")},
+    )
+
+    moved = run([*move, "--slot", str(day_db.later), "--by", "admin"], env)
+    assert moved.returncode == 0, moved.stderr
+    day = riyadh(datetime.now(UTC) + timedelta(days=5)).date().isoformat()
+    assert re.fullmatch(
+        rf"moved \S+ from appointment {day_db.moving} to \w+ {day} \d\d:\d\d \(Riyadh\), slot {day_db.later}, .+: "
+        r"new appointment \d+\nthe applicant is told by SMS\n",
+        moved.stdout,
+    )
+
+    # Inside the three days only on the official's directive: refused naming the rule, then placed and called.
+    place = ["place", "--tracking-number", day_db.waiting, "--slot", str(day_db.soon), "--by", "protocol"]
+    notice = "The seat is less than three days away; only the official's directive allows an appointment this soon."
+    soon = run([*place, "--reason", "health_or_safety", "--text", "to be seen soon"], env)
+    _refused(soon, "notice", _in_both(notice))
+    placed = run([*place, "--directive", "--text", "يُقابَل اليوم بتوجيه معاليه"], env)
+    assert placed.returncode == 0, placed.stderr
+    assert placed.stdout.startswith(f"placed {day_db.waiting} at ")
+    assert placed.stdout.endswith("on the official's directive: the applicant is told by SMS and called\n")
+    recorded = day_db.rows(
+        "SELECT m.reason, u.username FROM manual_changes m JOIN staff_users u ON u.id = m.actor_id"
+        " WHERE m.field = 'appointment' ORDER BY m.id"
+    )
+    assert recorded == [("new_information", "admin"), ("official_directive", "protocol")]
+    told = day_db.rows(
+        "SELECT DISTINCT o.channel FROM outbox_messages o JOIN cases c ON c.id = o.case_id WHERE c.tracking_number = ?",
+        day_db.waiting,
+    )
+    assert {"sms", "voice"} <= {channel for (channel,) in told}
+
+
+def test_check_in_at_the_desk(day_db: DayDatabase) -> None:
+    env = day_db.env
+    expected = re.findall(r"^  (\d+)-(\d{8}) +(\d\d-\d{6}-\d)  (\d{4})  ", day_db.demo, re.MULTILINE)
+    assert len(expected) == 3, day_db.demo
+    (appointment, mac, number, last4), (other, *_) = expected[:2]
+    # The demo's hall has had three arrivals: the next is number 4 (late or not as the clock has it).
+    came = run(["check-in", "--branch", "riyadh", "--code", f"{appointment}-{mac}", "--by", "desk"], env)
+    assert came.returncode == 0, came.stderr
+    at = re.match(rf"checked in {number} at (\d\d:\d\d) \(Riyadh\): queue number 4, (in time|late)", came.stdout)
+    assert at is not None, came.stdout
+    by_number = ["--tracking-number", number, "--phone-last4", last4, "--by", "protocol"]
+    twice = run(["check-in", "--branch", "riyadh", *by_number], env)
+    already = "Already checked in at {time}, queue number {number}."
+    _refused(twice, "already_arrived", _in_both(already, time=at.group(1), number="4"))
+    elsewhere = run(["check-in", "--branch", "jeddah", "--appointment", other, "--by", "desk"], env)
+    _refused(elsewhere, "wrong_branch", _in_both("This appointment is at another reception centre."))
+    assert day_db.rows("SELECT count(*) FROM arrivals WHERE appointment_id IN (?, ?)", appointment, other) == [(1,)]
