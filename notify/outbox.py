@@ -46,7 +46,7 @@ from notify.channels import (
     TransientSendError,
     Unresolvable,
 )
-from notify.invitation import invitation, uid_for
+from notify.invitation import audience_uid, invitation
 from notify.links import AnswerLink, Links
 from notify.models import MessageStatus, OutboxMessage, WhatsAppContact
 
@@ -400,7 +400,8 @@ class Dispatcher:
                 images = (arrival_qr(arrival, language=row.language),)
         details = payload.get("invitation")
         if row.channel == "email" and isinstance(details, dict):
-            payload["ics"] = self._calendar(row, details)
+            # The calendar entry reads as the e-mail does: the code and the link written in, not their placeholders.
+            payload["ics"] = self._calendar(row, details, description=body)
             payload["method"] = details["method"]
         return Outgoing(
             message_id=row.id,
@@ -416,17 +417,17 @@ class Dispatcher:
             images=images,
         )
 
-    def _calendar(self, row: OutboxMessage, details: dict[str, Any]) -> str:
+    def _calendar(self, row: OutboxMessage, details: dict[str, Any], *, description: str) -> str:
         """The invitation's iCalendar text, built when it is sent; DTSTAMP is when the change happened."""
         return invitation(
-            uid=uid_for(str(details["tracking_number"]), self._organizer.rpartition("@")[2]),
+            uid=audience_uid(str(details["tracking_number"]), self._organizer),
             sequence=int(details["sequence"]),
             method="CANCEL" if details["method"] == "CANCEL" else "REQUEST",
             starts_at=datetime.fromisoformat(str(details["starts_at"])),
             ends_at=datetime.fromisoformat(str(details["ends_at"])),
             summary=str(details["summary"]),
             location=str(details["location"]),
-            description=row.body,
+            description=description,
             organizer_email=self._organizer,
             organizer_name="Majlis",
             attendee_email=row.recipient,

@@ -203,6 +203,10 @@ async def test_the_confirmation_email_shows_the_arrival_code_as_a_qr_code(
     assert attachment.get_content() == calendar_part.get_content().encode()
     event = Calendar.from_ical(calendar_part.get_content()).events[0]
     assert str(event["UID"]) == f"audience-{number}@majlis.example" and int(str(event["SEQUENCE"])) == 0
+    # The calendar entry reads as the e-mail does: the code and the answer link written in, no placeholders.
+    description = str(event["DESCRIPTION"])
+    assert code in description and "/a/" in description
+    assert "{arrival}" not in description and "{link}" not in description
 
     for purpose, mail in mails:
         if purpose != "confirm":
