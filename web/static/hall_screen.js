@@ -12,6 +12,8 @@
         const next = document.getElementById("next-" + s.session);
         if (!serving || !next) { window.location.reload(); return; }
         serving.textContent = s.serving === null ? "—" : String(s.serving);
+        // Nobody before the official: a quiet dash, not a number-sized bar across the hall.
+        serving.classList.toggle("idle", s.serving === null);
         next.textContent = s.waiting.slice(0, 6).join("  ");
       }
     } catch (e) {
