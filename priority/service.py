@@ -370,14 +370,25 @@ async def request_information(
     )
 
 
+REJECTION_NOTE = N_("The request cannot be accepted: {reason}")
+
+
 async def reject(
     *, session: AsyncSession, clock: Clock, tracking_number: str, actor_id: int, reason: str, status_url: str
 ) -> None:
     """Closes the case as rejected and tells the applicant why."""
     reason = _required_note(reason, "reason")
     case = await open_case(session=session, tracking_number=tracking_number)
+    # The reason is the applicant's to read (the SMS says it too): a note of the system's, with the desk's words.
     await cases.change_status(
-        session=session, clock=clock, case=case, to_status=CaseStatus.REJECTED, actor_id=actor_id, note=reason
+        session=session,
+        clock=clock,
+        case=case,
+        to_status=CaseStatus.REJECTED,
+        actor_id=actor_id,
+        note=reason,
+        note_key=REJECTION_NOTE,
+        note_params={"reason": reason},
     )
     await outbox.sms_to_applicant(
         session=session,

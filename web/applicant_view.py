@@ -50,6 +50,7 @@ from web.i18n import Catalogs
 # ever hides it (tests/web/test_applicant_appointment.py checks each is still in the code).
 APPLICANT_NOTE_KEYS = frozenset(
     {
+        "The request cannot be accepted: {reason}",
         "The information asked for has been completed.",
         "The applicant asked for another date.",
         "The applicant cancelled the audience; the request is followed in writing.",

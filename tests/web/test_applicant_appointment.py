@@ -404,3 +404,22 @@ async def test_openapi_describes_the_appointment(client: Client) -> None:
     assert audience["properties"]["state"]["enum"] == ["scheduled", "confirmed", "arrived", "in_audience"]
     ics = document["paths"]["/api/v1/requests/{tracking_number}/calendar.ics"]["get"]
     assert "text/calendar" in ics["responses"]["200"]["content"]
+
+
+async def test_the_audit_desks_reason_for_a_rejection_is_shown_but_not_the_officials_directive(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    staff = await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")
+    number = await new_case(sessions, clock)
+    async with transaction(sessions) as session:
+        await triage.reject(
+            session=session,
+            clock=clock,
+            tracking_number=number,
+            actor_id=staff.id,
+            reason="خارج اختصاص الجهة",
+            status_url=URL,
+        )
+    status, page = await status_page(client, number, PHONES[0])
+    # The SMS told the applicant this reason in the same words: the status page may show it too.
+    assert status == 200 and "تعذّر قبول الطلب: خارج اختصاص الجهة" in page
