@@ -27,7 +27,7 @@ from cases.models import Case
 from cases.phones import to_e164
 from cases.tracking import parse_tracking_number
 from majlis.clock import Clock, riyadh
-from majlis.errors import N_, DomainError
+from majlis.errors import N_, DomainError, InvalidInput, invalid_choice
 from majlis.settings import Settings
 from notify.links import Links
 from rooms import service as rooms
@@ -163,6 +163,48 @@ async def resolve(
         return None
     return await find_by_tracking_and_phone(
         session=session, clock=clock, tracking_number=number, phone_last4=phone_last4
+    )
+
+
+# What the kiosk, the desk's API and the command line say when the details name no audience today.
+NO_APPOINTMENT = N_("We could not find an audience with these details. Please ask at the desk.")
+# The database's integer keys: a larger number names no appointment (and would overflow PostgreSQL's integer).
+_ID_LIMIT = 2_147_483_647
+
+
+async def check_in_at_desk(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    policy: ArrivalPolicy,
+    links: Links,
+    branch_code: str,
+    actor_id: int,
+    appointment_id: int | None = None,
+    code: str = "",
+    tracking_number: str = "",
+    phone_last4: str = "",
+) -> Arrival:
+    """The desk's check-in (the API and the command line) by the appointment, its arrival code, or the tracking
+    number with the phone's last 4 digits; refused as `no_appointment` when they name none."""
+    codes = [b.code for b in await rooms.branches(session=session)]
+    if branch_code not in codes:
+        raise InvalidInput([invalid_choice("branch", codes)])
+    if appointment_id is None:
+        appointment_id = await resolve(
+            session=session, clock=clock, links=links, code=code, tracking_number=tracking_number,
+            phone_last4=phone_last4,
+        )  # fmt: skip
+    if appointment_id is None or not 0 < appointment_id <= _ID_LIMIT:
+        raise ArrivalRefused("no_appointment", NO_APPOINTMENT)
+    return await check_in(
+        session=session,
+        clock=clock,
+        policy=policy,
+        appointment_id=appointment_id,
+        via=ArrivalVia.DESK,
+        branch_code=branch_code,
+        actor_id=actor_id,
     )
 
 

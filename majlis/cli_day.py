@@ -17,11 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import service as accounts
 from accounts.roles import Role
 from audience_day import arrival
-from audience_day.models import ArrivalVia
 from cases import service as cases
 from majlis.clock import SystemClock, riyadh
 from majlis.db import create_engine, session_factory, transaction
-from majlis.errors import DomainError, InvalidInput, invalid_choice
+from majlis.errors import DomainError, InvalidInput
 from majlis.i18n import LANGUAGES, shipped_catalogs
 from majlis.jobs import status_url
 from majlis.settings import Settings
@@ -29,8 +28,6 @@ from notify.providers import links_for
 from rooms import service as rooms
 from scheduler import changes, confirmations
 from scheduler.models import Appointment, Slot
-from web.api_models import ID_LIMIT
-from web.audience_api import NOT_FOUND
 from web.errors import domain_message, field_message
 
 # Who may act, as the pages' guards allow (administrators pass every guard): protocol's calendar, the desk.
@@ -163,29 +160,17 @@ async def check_in(settings: Settings, args: argparse.Namespace) -> int:
     async def work(session: AsyncSession) -> list[str]:
         actor_id = await _staff(session=session, username=args.by, roles=DESK_ROLES, doing="checking in at the desk")
         clock = SystemClock()
-        codes = [branch.code for branch in await rooms.branches(session=session)]
-        if args.branch not in codes:
-            raise InvalidInput([invalid_choice("branch", codes)])
-        appointment_id = args.appointment
-        if appointment_id is None:
-            appointment_id = await arrival.resolve(
-                session=session,
-                clock=clock,
-                links=links_for(settings),
-                code=args.code or "",
-                tracking_number=args.tracking_number or "",
-                phone_last4=args.phone_last4 or "",
-            )
-            if appointment_id is None or appointment_id > ID_LIMIT:
-                raise DomainError("no_appointment", NOT_FOUND)
-        came = await arrival.check_in(
+        came = await arrival.check_in_at_desk(
             session=session,
             clock=clock,
             policy=arrival.policy_from(settings),
-            appointment_id=appointment_id,
-            via=ArrivalVia.DESK,
+            links=links_for(settings),
             branch_code=args.branch,
             actor_id=actor_id,
+            appointment_id=args.appointment,
+            code=args.code or "",
+            tracking_number=args.tracking_number or "",
+            phone_last4=args.phone_last4 or "",
         )
         case = await cases.get_case(session=session, case_id=came.case_id)
         appointment = await session.get_one(Appointment, came.appointment_id)

@@ -19,12 +19,11 @@ from pydantic import BaseModel
 from accounts.roles import Role
 from audience_day import arrival, hall
 from audience_day.hall import InLine
-from audience_day.models import ArrivalVia, HallAudience, Outcome
+from audience_day.models import HallAudience, Outcome
 from audience_day.report import day_report
 from cases import service as cases
 from majlis.clock import riyadh
-from majlis.errors import N_, DomainError, FieldError, InvalidInput, invalid_choice, required
-from rooms import service as rooms
+from majlis.errors import N_, DomainError, FieldError, InvalidInput, required
 from scheduler.models import AudienceSession
 from web.api import invalid_input
 from web.api_models import (
@@ -54,7 +53,6 @@ HALL_ROLES = (Role.OFFICIAL, Role.PROTOCOL)
 REPORT_ROLES = (Role.PROTOCOL, Role.MANAGER, Role.OFFICIAL)
 
 ONE_WAY = N_("Give one of: the appointment, the arrival code, or the tracking number with the phone's last 4 digits.")
-NOT_FOUND = N_("We could not find an audience with these details. Please ask at the desk.")
 # Refusals that ask for different input rather than break a rule of the day; what is not there is 404.
 _INPUT_REFUSALS = frozenset({"bad_phone_digits", "directive_missing", "departments_missing"})
 _NOT_THERE = frozenset({"no_appointment", "no_session", "no_audience"})
@@ -123,29 +121,17 @@ async def check_in(request: web.Request) -> web.Response:
         body = await parsed(request, ArrivalIn)
         _one_identification(body)
         session, clock = request[DB], request.app[CLOCK]
-        codes = [b.code for b in await rooms.branches(session=session)]
-        if body.branch not in codes:
-            raise InvalidInput([invalid_choice("branch", codes)])
-        appointment_id = body.appointment_id
-        if appointment_id is None:
-            appointment_id = await arrival.resolve(
-                session=session,
-                clock=clock,
-                links=request.app[LINKS],
-                code=body.arrival_code or "",
-                tracking_number=body.tracking_number or "",
-                phone_last4=body.phone_last4 or "",
-            )
-            if appointment_id is None or appointment_id > ID_LIMIT:
-                raise DomainError("no_appointment", NOT_FOUND)
-        came = await arrival.check_in(
+        came = await arrival.check_in_at_desk(
             session=session,
             clock=clock,
             policy=arrival.policy_from(request.app[SETTINGS]),
-            appointment_id=appointment_id,
-            via=ArrivalVia.DESK,
+            links=request.app[LINKS],
             branch_code=body.branch,
             actor_id=signed_in_user(request).id,
+            appointment_id=body.appointment_id,
+            code=body.arrival_code or "",
+            tracking_number=body.tracking_number or "",
+            phone_last4=body.phone_last4 or "",
         )
         return ArrivalOut(
             appointment_id=came.appointment_id,

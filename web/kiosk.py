@@ -137,7 +137,7 @@ async def kiosk_check_in(request: web.Request) -> web.Response:
     form = await request.post()
     values = {key: str(form.get(key, ""))[:64] for key in ("code", "tracking_number", "phone_last4")}
     session, clock = request[DB], request.app[CLOCK]
-    not_found = N_("We could not find an audience with these details. Please ask at the desk.")
+    not_found = arrival.NO_APPOINTMENT
     try:
         appointment_id = await arrival.resolve(
             session=session,
