@@ -23,6 +23,8 @@ class StaffUser(Base):
     gender: Mapped[str] = mapped_column(String(8))
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A department liaison's department: the only referrals the account may see and answer.
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

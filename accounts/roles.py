@@ -16,3 +16,5 @@ class Role(enum.StrEnum):
     # Reads reports and the fairness record; added with triage (managers review the queue's fairness).
     MANAGER = "manager"
     ADMINISTRATOR = "administrator"
+    # An officer of a department, confined to that department's referrals.
+    DEPARTMENT_LIAISON = "department_liaison"

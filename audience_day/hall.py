@@ -74,9 +74,7 @@ async def in_person_sessions(
         .order_by(AudienceSession.starts_at)
     )
     if branch_code is not None:
-        at_branch = (
-            select(Slot.session_id).join(Room, Room.id == Slot.room_id).where(Room.branch_code == branch_code)
-        )
+        at_branch = select(Slot.session_id).join(Room, Room.id == Slot.room_id).where(Room.branch_code == branch_code)
         statement = statement.where(AudienceSession.id.in_(at_branch))
     return list(await session.scalars(statement))
 

@@ -82,6 +82,10 @@ def enum_type(cls: type[enum.StrEnum], length: int = 32, *, name: str | None = N
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An async engine for the URL; SQLite gets its directory, WAL and foreign keys."""
+    # Every domain's tables, registered before the first flush: a foreign key may name a table of a
+    # package the caller never imported (a liaison account's department).
+    import majlis.models  # noqa: F401
+
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":

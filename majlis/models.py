@@ -3,21 +3,25 @@
 from accounts import models as accounts_models
 from audience_day import models as audience_day_models
 from cases import models as cases_models
+from followup import models as followup_models
 from majlis.db import Base
 from notify import models as notify_models
 from priority import models as priority_models
 from rooms import models as rooms_models
 from scheduler import models as scheduler_models
 from video import models as video_models
+from worktime import models as worktime_models
 
 __all__ = [
     "Base",
     "accounts_models",
     "audience_day_models",
     "cases_models",
+    "followup_models",
     "notify_models",
     "priority_models",
     "rooms_models",
     "scheduler_models",
     "video_models",
+    "worktime_models",
 ]

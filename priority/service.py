@@ -323,9 +323,7 @@ async def route(
     triage.updated_at = clock.now()
     status = CaseStatus.REFERRED if target is Route.WRITTEN_REFERRAL else CaseStatus.AWAITING_AUDIENCE
     if case.status is not status:
-        change = await cases.change_status(
-            session=session, clock=clock, case=case, to_status=status, actor_id=actor_id
-        )
+        change = await cases.change_status(session=session, clock=clock, case=case, to_status=status, actor_id=actor_id)
         if status is CaseStatus.REFERRED:
             await cases.stage_notice(session=session, clock=clock, case=case, change=change, status_url=status_url)
     await audit.record(

@@ -25,12 +25,13 @@ from scheduler.busy import BusyInterval
 from scheduler.models import (
     AudienceMode,
     AudienceSession,
-    Holiday,
     SessionState,
     SessionTemplate,
     Slot,
     TemplateRoom,
 )
+from worktime import service as worktime
+from worktime.models import CalendarHoliday
 
 WEEKS_AHEAD = 12
 # Python's weekday numbers of the working week, Sunday to Thursday.
@@ -266,7 +267,7 @@ async def generate_sessions(*, session: AsyncSession, clock: Clock, weeks: int =
     """
     today = riyadh(clock.now()).date()
     horizon = today + timedelta(weeks=weeks)
-    holidays = set(await session.scalars(select(Holiday.day).where(Holiday.day >= today, Holiday.day < horizon)))
+    holidays = await worktime.days_off(session=session, since=today)
     existing = set(
         (
             await session.execute(
@@ -309,23 +310,14 @@ async def generate_sessions(*, session: AsyncSession, clock: Clock, weeks: int =
 
 async def days_off(session: AsyncSession) -> frozenset[date]:
     """The declared holidays (a few a year): no audience on them, and no calls to applicants."""
-    return frozenset(await session.scalars(select(Holiday.day)))
+    return await worktime.days_off(session=session)
 
 
-async def add_holiday(*, session: AsyncSession, clock: Clock, actor_id: int | None, day: date, name: str) -> Holiday:
+async def add_holiday(
+    *, session: AsyncSession, clock: Clock, actor_id: int | None, day: date, name: str
+) -> CalendarHoliday:
     """A day without audiences; sessions already planned that day are cancelled by the caller's policy."""
-    name = " ".join(name.split())
-    errors: list[FieldError] = []
-    if not name:
-        errors.append(required("name"))
-    elif len(name) > 120:
-        errors.append(too_long("name", 120))
-    if await session.get(Holiday, day) is not None:
-        errors.append(FieldError("day", "taken", N_("This day is already a holiday.")))
-    if errors:
-        raise InvalidInput(errors)
-    holiday = Holiday(day=day, name=name)
-    session.add(holiday)
+    holiday = await worktime.add_holiday(session=session, day=day, name=name)
     await audit.record(
         session=session,
         clock=clock,
@@ -335,12 +327,11 @@ async def add_holiday(*, session: AsyncSession, clock: Clock, actor_id: int | No
         target_id=day.isoformat(),
         details={"name": name},
     )
-    await session.flush()
     return holiday
 
 
-async def holidays(*, session: AsyncSession) -> list[Holiday]:
-    return list(await session.scalars(select(Holiday).order_by(Holiday.day)))
+async def holidays(*, session: AsyncSession) -> list[CalendarHoliday]:
+    return await worktime.holidays(session=session)
 
 
 async def sessions_between(*, session: AsyncSession, start: date, end: date) -> list[AudienceSession]:
@@ -404,7 +395,7 @@ async def add_extra_session(
     if when is not None and checked is not None:
         if _at(when, checked.starts) <= clock.now():
             errors.append(FieldError("day", "in_the_past", N_("{field} must be in the future.")))
-        if await session.get(Holiday, when) is not None:
+        if await worktime.holiday(session=session, day=when) is not None:
             errors.append(FieldError("day", "holiday", N_("This day is a holiday.")))
         for other in await sessions_between(session=session, start=when, end=when + timedelta(days=1)):
             starts_at, ends_at = _at(when, checked.starts), _at(when, checked.ends)
@@ -443,10 +434,9 @@ async def add_extra_session(
 
 async def remove_holiday(*, session: AsyncSession, clock: Clock, actor_id: int | None, day: date) -> None:
     """Takes a day off the holiday list (the moon was sighted a day later); the next generation fills it."""
-    holiday = await session.get(Holiday, day)
-    if holiday is None:
-        raise InvalidInput([FieldError("day", "unknown", N_("This day is not a holiday."))])
-    await session.delete(holiday)
+    holiday = await worktime.holiday(session=session, day=day)
+    name = holiday.name if holiday is not None else ""
+    await worktime.remove_holiday(session=session, day=day)
     # The sessions its declaration cancelled come back (their applicants were
     # placed elsewhere meanwhile; the next run fills them again).
     await session.execute(
@@ -465,7 +455,7 @@ async def remove_holiday(*, session: AsyncSession, clock: Clock, actor_id: int |
         action="calendar.holiday.remove",
         target_type="holiday",
         target_id=day.isoformat(),
-        details={"name": holiday.name},
+        details={"name": name},
     )
     await session.flush()
 

@@ -53,10 +53,10 @@ from scheduler.models import (
     AppointmentState,
     AudienceSession,
     Confirmation,
-    Holiday,
     Slot,
     UnavailableDay,
 )
+from worktime import service as worktime
 
 # Asked between these hours: late enough in the day still leaves time to call before 16:00.
 ASK_FROM = time_of_day(8, 0)
@@ -116,7 +116,7 @@ def short_notice_time(now: datetime, starts_at: datetime, *, holidays: set[date]
 
 
 async def _holidays(*, session: AsyncSession, after: date) -> set[date]:
-    return set(await session.scalars(select(Holiday.day).where(Holiday.day >= after - timedelta(days=30))))
+    return set(await worktime.days_off(session=session, since=after - timedelta(days=30)))
 
 
 async def ask_due(*, session: AsyncSession, clock: Clock, policy: ConfirmationPolicy, limit: int = 500) -> int:

@@ -118,15 +118,6 @@ class Slot(Base):
     blocked_by: Mapped[str | None] = mapped_column(String(200))
 
 
-class Holiday(Base):
-    """A day without audiences; editable, since feast days follow the moon sighting."""
-
-    __tablename__ = "holidays"
-
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    name: Mapped[str] = mapped_column(String(120))
-
-
 class Appointment(Base):
     """A request's place in a slot, with how it got there."""
 

@@ -192,9 +192,7 @@ async def _language_of(*, session: AsyncSession, phone: str) -> str | None:
     return language.value if language is not None else None
 
 
-async def open_confirmations(
-    *, session: AsyncSession, clock: Clock, phone: str
-) -> list[tuple[Confirmation, Case]]:
+async def open_confirmations(*, session: AsyncSession, clock: Clock, phone: str) -> list[tuple[Confirmation, Case]]:
     """The open confirmations (unanswered, or confirmed and still changeable) of requests given with this phone
     whose audience is still ahead, latest first (two at most: more than one is already ambiguous)."""
     rows = (

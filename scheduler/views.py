@@ -59,9 +59,7 @@ async def sessions_with_slots(
     booked = (
         list(
             await session.scalars(
-                select(Appointment).where(
-                    Appointment.slot_id.in_({s.id for s in slots}), Appointment.state.in_(states)
-                )
+                select(Appointment).where(Appointment.slot_id.in_({s.id for s in slots}), Appointment.state.in_(states))
             )
         )
         if slots

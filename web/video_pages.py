@@ -308,9 +308,7 @@ async def check_in(request: web.Request) -> web.Response:
         )
     except (video.VideoRefused, arrival.ArrivalRefused, AppointmentRefused) as exc:
         await session.rollback()
-        return error_response(
-            request, 409, request.app[CATALOGS].gettext(request[LANGUAGE], exc.message, **exc.params)
-        )
+        return error_response(request, 409, request.app[CATALOGS].gettext(request[LANGUAGE], exc.message, **exc.params))
     await _tell_consoles(request)
     return see_other(f"/rooms/{room.id}/console")
 

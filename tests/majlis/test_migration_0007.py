@@ -246,7 +246,7 @@ async def test_upgrade_settles_past_appointments_and_downgrade_maps_states_back(
         async with engine.begin() as connection:
             ids = await arrange(connection)
 
-        await migrate.upgrade(engine)
+        await migrate.upgrade(engine, AFTER)
         assert await migrate.current_revision(engine) == AFTER
         async with engine.connect() as connection:
             held = (
@@ -305,7 +305,7 @@ async def test_upgrade_settles_past_appointments_and_downgrade_maps_states_back(
             async with engine.begin() as connection:
                 await insert(connection, appointments, case_id=ids["case_c"], seat=9, state="scheduled", **placed)
 
-        await migrate.upgrade(engine)
+        await migrate.upgrade(engine, AFTER)
         assert await migrate.current_revision(engine) == AFTER
     finally:
         await engine.dispose()

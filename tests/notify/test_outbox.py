@@ -461,10 +461,10 @@ async def test_a_message_withdrawn_in_flight_is_never_queued_again(sessions: Ses
 
 async def test_no_calls_on_a_declared_holiday(sessions: Sessions, clock: FrozenClock) -> None:
     from scheduler import calendar
-    from scheduler.models import Holiday
+    from worktime import service as worktime
 
     async with transaction(sessions) as session:
-        session.add(Holiday(day=datetime(2026, 11, 25).date(), name="يوم التأسيس"))
+        await worktime.add_holiday(session=session, day=datetime(2026, 11, 25).date(), name="يوم التأسيس")
     clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=RIYADH))  # a Wednesday, declared a holiday
     await enqueue(sessions, clock, "call", channel="voice")
     recorder = RecordingChannel()
