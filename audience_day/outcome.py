@@ -1,7 +1,8 @@
 """The official's outcome of an audience, in person or by video: what it does to the request, and who is told.
 
 answered → the request is completed; referred → referred to the departments
-named; rejected → rejected; needs study → under study on his instruction.
+named by their codes (followup: each gets the directive, deadlines and an
+e-mail); rejected → rejected; needs study → under study on his instruction.
 Each sends the applicant the stage's notice; the directive itself is the
 official's words for staff, never sent to the applicant.
 """
@@ -13,10 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from audience_day.models import Outcome
 from cases import service as cases
 from cases.models import Case, CaseStatus
+from followup import referrals
+from followup.models import ReferralSource
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError
 from notify import outbox
 from notify.texts import audience_rejected_sms, under_study_sms
+from priority import service as priority
 
 
 class OutcomeRefused(DomainError):
@@ -24,9 +28,9 @@ class OutcomeRefused(DomainError):
 
 
 def checked_directive(outcome: Outcome, directive: str, referred_to: str) -> tuple[str, str]:
-    """The directive and departments, trimmed; refused when what the outcome needs is missing."""
+    """The directive and department codes (normalised), trimmed; refused when what the outcome needs is missing."""
     directive = directive.strip()
-    referred_to = referred_to.strip()
+    referred_to = ", ".join(referrals.department_codes(referred_to)) if outcome is Outcome.REFERRED else ""
     if not directive:
         raise OutcomeRefused("directive_missing", N_("Write the directive."))
     if outcome is Outcome.REFERRED and not referred_to:
@@ -54,15 +58,22 @@ async def apply_outcome(
         )
         return
     if outcome is Outcome.REFERRED:
-        change = await cases.change_status(
+        departments = await referrals.departments_by_code(
+            session=session, codes=referrals.department_codes(referred_to)
+        )
+        triage = await priority.current_triage(session=session, clock=clock, case=case)
+        await referrals.refer(
             session=session,
             clock=clock,
             case=case,
-            to_status=CaseStatus.REFERRED,
+            department_ids=[d.id for d in departments],
+            directive=directive,
+            source=ReferralSource.AUDIENCE,
+            category_code=triage.category_code,
+            urgency=triage.urgency,
             actor_id=actor_id,
-            note=f"{directive}\n→ {referred_to}",
+            status_url=status_url,
         )
-        await cases.stage_notice(session=session, clock=clock, case=case, change=change, status_url=status_url)
         return
     to_status, compose = (
         (CaseStatus.REJECTED, audience_rejected_sms)

@@ -21,6 +21,7 @@ from cases.digits import ascii_digits
 _PURPOSE = b"majlis-answer-link-v1:"
 _ARRIVAL_PURPOSE = b"majlis-arrival-code-v1:"
 _ARRIVAL_MAC_DIGITS = 8
+_REFERRAL_PURPOSE = b"majlis-referral-link-v1:"
 
 
 class LinkRefused(Exception):
@@ -52,6 +53,7 @@ class Links:
         self._base = public_url.rstrip("/")
         self._key = hashlib.sha256(_PURPOSE + secret.encode()).digest()
         self._arrival_key = hashlib.sha256(_ARRIVAL_PURPOSE + secret.encode()).digest()
+        self._referral_key = hashlib.sha256(_REFERRAL_PURPOSE + secret.encode()).digest()
 
     def _arrival_mac(self, appointment_id: int) -> str:
         digest = hmac.new(self._arrival_key, str(appointment_id).encode(), hashlib.sha256).digest()
@@ -79,6 +81,35 @@ class Links:
         if not hmac.compare_digest(self._arrival_mac(appointment_id), mac):
             return None
         return appointment_id
+
+    def _referral_mac(self, referral_id: int, generation: int) -> str:
+        body = f"{referral_id}.{generation}".encode()
+        return _b64(hmac.new(self._referral_key, body, hashlib.sha256).digest()[:18])
+
+    def referral_token(self, referral_id: int, generation: int) -> str:
+        """A department's way into one referral without an account.
+
+        It names the referral and its generation: when the referral moves on (returned, closed), the
+        generation rises and the link says so instead of acting on it. It does not expire otherwise,
+        since a department may take weeks to answer.
+        """
+        return f"{referral_id}.{generation}.{self._referral_mac(referral_id, generation)}"
+
+    def check_referral_token(self, token: str) -> tuple[int, int]:
+        """The referral and generation a token stands for; raises LinkRefused("invalid") if not ours."""
+        parts = token.split(".")
+        if len(token) > 120 or len(parts) != 3 or not (parts[0].isascii() and parts[1].isascii()):
+            raise LinkRefused("invalid")
+        number, generation, mac = parts
+        if not (number.isdigit() and generation.isdigit()) or len(number) > 12 or len(generation) > 6:
+            raise LinkRefused("invalid")
+        if not hmac.compare_digest(self._referral_mac(int(number), int(generation)), mac):
+            raise LinkRefused("invalid")
+        return int(number), int(generation)
+
+    def referral_page(self, referral_id: int, generation: int) -> str:
+        """The department's page for one referral."""
+        return f"{self._base}/r/{self.referral_token(referral_id, generation)}"
 
     def _sign(self, body: bytes) -> str:
         return _b64(hmac.new(self._key, body, hashlib.sha256).digest()[:18])

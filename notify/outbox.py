@@ -58,6 +58,8 @@ LINK = "{link}"
 # And this where the arrival code goes, from the payload's appointment, for the same reason; an
 # e-mail whose body carries it also gets the code as an inline QR code (notify/arrival_qr.py).
 ARRIVAL = "{arrival}"
+# And this where a department's link to its referral goes, from the payload's referral and generation.
+REFERRAL_LINK = "{referral_link}"
 # Channels that go through Twilio and report delivery to its status callback.
 TWILIO_CHANNELS = frozenset({"sms", "whatsapp", "voice"})
 # Voice calls ring only in working hours, Sunday to Thursday, Riyadh time.
@@ -99,6 +101,11 @@ async def enqueue(
     session.add(message)
     await session.flush()
     return message
+
+
+def referral_link_payload(*, referral_id: int, generation: int) -> dict[str, Any]:
+    """The payload of a message to a department whose body carries the signed link to its referral."""
+    return {"referral_link": {"referral_id": referral_id, "generation": generation}}
 
 
 def answer_link_payload(*, appointment_id: int, expires_at: datetime) -> dict[str, Any]:
@@ -398,6 +405,10 @@ class Dispatcher:
             if row.channel == "email" and ARRIVAL in row.body:
                 # E-mail can show a picture: the code as a QR code too, made now like the code itself.
                 images = (arrival_qr(arrival, language=row.language),)
+        referral = payload.get("referral_link")
+        if isinstance(referral, dict):
+            page = self._links.referral_page(int(referral["referral_id"]), int(referral["generation"]))
+            body = body.replace(REFERRAL_LINK, page)
         details = payload.get("invitation")
         if row.channel == "email" and isinstance(details, dict):
             # The calendar entry reads as the e-mail does: the code and the link written in, not their placeholders.

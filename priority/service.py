@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import audit
 from cases import service as cases
 from cases.models import Case, CaseStatus, Gender
+from followup import referrals
+from followup.models import ReferralSource
 from majlis.clock import Clock
 from majlis.errors import N_, FieldError, InvalidInput, invalid_choice, required, too_long
 from majlis.numbers import whole_number
@@ -288,8 +290,14 @@ async def route(
     status_url: str,
     change_reason: str | None = None,
     change_text: str | None = None,
+    departments: str = "",
+    referral_text: str = "",
 ) -> Triage:
-    """Sends the case to an audience (in person or by video) or to a written referral (the applicant told)."""
+    """Sends the case to an audience (in person or by video) or to a written referral (the applicant told).
+
+    A written referral names its departments by code and carries the desk's referral text; it goes
+    to them at once (followup.referrals), each with its deadlines.
+    """
     case = await open_case(session=session, tracking_number=tracking_number)
     errors: list[FieldError] = []
     target: Route | None = None
@@ -298,6 +306,16 @@ async def route(
     except ValueError:
         errors.append(invalid_choice("route", (r.value for r in Route)))
     justification = read_justification(change_reason, change_text, errors)
+    codes = referrals.department_codes(departments)
+    if target is Route.WRITTEN_REFERRAL:
+        if not codes:
+            errors.append(FieldError("departments", "missing", N_("Choose at least one department.")))
+        if not referral_text.strip():
+            errors.append(required("referral_text"))
+    elif target is not None and await referrals.open_referrals(session=session, case_id=case.id):
+        errors.append(
+            FieldError("route", "referred", N_("The request is with departments; close its referrals first."))
+        )
     triage = await triage_of(session=session, clock=clock, case=case)
     if target is not None and triage.route not in (None, target):
         _require_justification(justification, N_("Changing a route already set needs a reason."), errors)
@@ -321,11 +339,24 @@ async def route(
     triage.women_section = target is Route.AUDIENCE_VIDEO and case.gender is Gender.FEMALE
     triage.route = target
     triage.updated_at = clock.now()
-    status = CaseStatus.REFERRED if target is Route.WRITTEN_REFERRAL else CaseStatus.AWAITING_AUDIENCE
-    if case.status is not status:
-        change = await cases.change_status(session=session, clock=clock, case=case, to_status=status, actor_id=actor_id)
-        if status is CaseStatus.REFERRED:
-            await cases.stage_notice(session=session, clock=clock, case=case, change=change, status_url=status_url)
+    if target is Route.WRITTEN_REFERRAL:
+        chosen = await referrals.departments_by_code(session=session, codes=codes)
+        await referrals.refer(
+            session=session,
+            clock=clock,
+            case=case,
+            department_ids=[d.id for d in chosen],
+            directive=referral_text,
+            source=ReferralSource.AUDIT_DESK,
+            category_code=triage.category_code,
+            urgency=triage.urgency,
+            actor_id=actor_id,
+            status_url=status_url,
+        )
+    elif case.status is not CaseStatus.AWAITING_AUDIENCE:
+        await cases.change_status(
+            session=session, clock=clock, case=case, to_status=CaseStatus.AWAITING_AUDIENCE, actor_id=actor_id
+        )
     await audit.record(
         session=session,
         clock=clock,
@@ -333,7 +364,7 @@ async def route(
         action="triage.route",
         target_type="case",
         target_id=case.tracking_number,
-        details={"route": target.value, "women_section": triage.women_section},
+        details={"route": target.value, "women_section": triage.women_section, "departments": ", ".join(codes)},
     )
     await session.flush()
     return triage

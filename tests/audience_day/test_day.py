@@ -37,6 +37,7 @@ from tests.audience_day.arrange import (
     told,
 )
 from tests.factories import make_staff
+from tests.followup.arrange import add_department
 from tests.priority.test_triage import new_case, ready
 from tests.scheduler.test_changes import national_id
 from tests.scheduler.test_runs import run
@@ -51,7 +52,7 @@ EARLY = (12, 11, 10, 8, 7, 6, 4, 3, 1, 0)
 # Arriving while the official is sitting, at the moment of a call: the late one, and one on time.
 DURING = {at(29, 10, 36): (LATE,), at(29, 11, 0): (13,)}
 OUTCOMES = {
-    1: (Outcome.REFERRED, "وزارة الموارد البشرية", CaseStatus.REFERRED),
+    1: (Outcome.REFERRED, "hrsd", CaseStatus.REFERRED),
     3: (Outcome.REJECTED, "", CaseStatus.REJECTED),
     4: (Outcome.NEEDS_STUDY, "", CaseStatus.UNDER_STUDY),
 }
@@ -61,6 +62,7 @@ async def test_a_whole_day_ends_every_appointment_and_the_next_allocation_places
     sessions: Sessions, clock: FrozenClock
 ) -> None:
     day = await booked_day(sessions, clock, 15)
+    await add_department(sessions, "hrsd")
     session_id = day[0].session_id
     assert {b.session_id for b in day} == {session_id}
     actor = await official(sessions, clock)

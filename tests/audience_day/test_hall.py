@@ -17,6 +17,7 @@ from majlis.clock import FrozenClock
 from notify.models import OutboxMessage
 from scheduler.models import AppointmentState
 from tests.audience_day.arrange import at, booked_day, call, check_in, count, official, record, states, status, told
+from tests.followup.arrange import add_department
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -76,6 +77,8 @@ async def test_an_outcome_needs_its_directive_and_departments_and_is_recorded_on
 ) -> None:
     referred, rejected = await booked_day(sessions, clock, 2)
     actor = await official(sessions, clock)
+    await add_department(sessions, "health")
+    await add_department(sessions, "hrsd")
     clock.set(at(29, 9, 50))
     await check_in(sessions, clock, referred.appointment_id)
     await check_in(sessions, clock, rejected.appointment_id)
@@ -87,7 +90,7 @@ async def test_an_outcome_needs_its_directive_and_departments_and_is_recorded_on
     for outcome, directive, departments, code in (
         (Outcome.ANSWERED, "   ", "", "directive_missing"),
         (Outcome.REFERRED, "يحال للجهة المختصة", "  ", "departments_missing"),
-        (Outcome.REFERRED, "", "وزارة الصحة", "directive_missing"),
+        (Outcome.REFERRED, "", "health", "directive_missing"),
     ):
         with pytest.raises(OutcomeRefused) as refused:
             await record(sessions, clock, current, actor, outcome=outcome, directive=directive, referred_to=departments)
@@ -107,9 +110,9 @@ async def test_an_outcome_needs_its_directive_and_departments_and_is_recorded_on
         actor,
         outcome=Outcome.REFERRED,
         directive="  يحال للجهة المختصة  ",
-        referred_to=" وزارة الصحة ",
+        referred_to=" Health، hrsd ",
     )
-    assert (done.outcome, done.directive, done.referred_to) == (Outcome.REFERRED, "يحال للجهة المختصة", "وزارة الصحة")
+    assert (done.outcome, done.directive, done.referred_to) == (Outcome.REFERRED, "يحال للجهة المختصة", "health, hrsd")
     assert (done.outcome_at, done.outcome_by_id, done.ended_at) == (clock.now(), actor, clock.now())
     assert await status(sessions, referred.case_id) is CaseStatus.REFERRED
     assert await states(sessions, [referred.appointment_id]) == [AppointmentState.HELD]
@@ -122,6 +125,8 @@ async def test_an_outcome_needs_its_directive_and_departments_and_is_recorded_on
     # The applicant is told the stage; the directive is the official's words for staff, never sent.
     [notice] = [m for m in await told(sessions, "stage:referred:%") if m.case_id == referred.case_id]
     assert "يحال للجهة المختصة" not in notice.body
+    # It names the departments in plain words.
+    assert "إدارة health وإدارة hrsd" in notice.body
 
     following = await call(sessions, clock, referred.session_id, None, actor)
     assert following.current is not None

@@ -46,6 +46,7 @@ async def ready(
     category: str = "general",
     urgency: str = "normal",
     route: str = "audience_in_person",
+    departments: str = "",
 ) -> None:
     async with transaction(sessions) as session:
         await triage.verify(session=session, clock=clock, tracking_number=number, actor_id=actor)
@@ -53,7 +54,14 @@ async def ready(
             session=session, clock=clock, tracking_number=number, actor_id=actor, category=category, urgency=urgency
         )
         await triage.route(
-            session=session, clock=clock, tracking_number=number, actor_id=actor, to=route, status_url=STATUS_URL
+            session=session,
+            clock=clock,
+            tracking_number=number,
+            actor_id=actor,
+            to=route,
+            status_url=STATUS_URL,
+            departments=departments,
+            referral_text="يحال إلى الجهة المختصة لدراسته وإفادة صاحبه." if departments else "",
         )
 
 

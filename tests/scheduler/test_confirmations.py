@@ -21,6 +21,7 @@ from scheduler.confirmations import ConfirmationPolicy, Via, ask_time, short_not
 from scheduler.models import Answer, Appointment, AppointmentState, Confirmation, Slot, UnavailableDay
 from tests.conftest import TEST_SECRET, RecordingChannel
 from tests.factories import make_staff
+from tests.followup.arrange import add_department
 from tests.priority.test_triage import new_case, ready
 from tests.scheduler.test_runs import IDS, URL, appointments, run, sunday_hall
 
@@ -276,7 +277,8 @@ async def test_unanswered_goes_to_the_call_centre(sessions: Sessions, clock: Fro
 async def test_completion_and_referral_are_told(sessions: Sessions, clock: FrozenClock) -> None:
     actor = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
     written = await new_case(sessions, clock, applicant_language="en")
-    await ready(sessions, clock, actor, written, route="written_referral")
+    await add_department(sessions, "housing", name_en="Housing Department")
+    await ready(sessions, clock, actor, written, route="written_referral", departments="housing")
     async with transaction(sessions) as session:
         case = await cases.find_by_tracking_number(session=session, tracking_number=written)
         assert case is not None

@@ -17,6 +17,7 @@ from notify.models import OutboxMessage
 from rooms import service as rooms
 from scheduler.models import Appointment, AppointmentState
 from tests.factories import make_staff
+from tests.followup.arrange import add_department
 from tests.video.arrange import SUNDAY, video_audiences
 from video import service as video
 from video.models import VideoAudience, VideoOutcome, VideoState
@@ -97,6 +98,7 @@ async def test_the_outcome_goes_to_the_requests_history(
 ) -> None:
     [audience_id] = await video_audiences(sessions, clock, count=1)
     official = await make_staff(sessions, clock, Role.OFFICIAL, "official")
+    await add_department(sessions, "hrsd", name_ar="وزارة الموارد البشرية والتنمية الاجتماعية")
     async with transaction(sessions) as session:
         await video.mark_started(session=session, clock=clock, audience_id=audience_id)
         await video.mark_ended(
@@ -110,7 +112,7 @@ async def test_the_outcome_goes_to_the_requests_history(
             audience_id=audience_id,
             outcome=outcome,
             directive=directive,
-            referred_to="وزارة الموارد البشرية",
+            referred_to="hrsd",
             actor_id=official.id,
             status_url=URL,
         )
@@ -134,7 +136,7 @@ async def test_the_outcome_goes_to_the_requests_history(
                 audience_id=audience_id,
                 outcome=outcome,
                 directive=directive,
-                referred_to="وزارة الموارد البشرية",
+                referred_to="hrsd",
                 actor_id=official.id,
                 status_url=URL,
             )

@@ -1,0 +1,241 @@
+"""What the follow-up says, and to whom: the applicant at each stage, the department at each step.
+
+The applicant's SMS name the departments in plain words and never carry the
+directive (the official's words are for staff). The department's e-mails carry
+the directive and a link to the referral; the link is signed when the message
+is sent (notify.outbox REFERRAL_LINK), so the outbox keeps no way in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cases.models import Case
+from followup.models import ContactRole, Department, DepartmentContact, Referral
+from majlis.clock import Clock
+from majlis.dates import dual_datetime
+from majlis.errors import N_
+from notify import outbox
+from notify.outbox import REFERRAL_LINK, referral_link_payload
+from notify.texts import Text, say
+
+# --- to the applicant ---------------------------------------------------------------------------
+
+referred_to_sms = Text(N_("Request {tracking_number} has been referred to {departments}. Follow it: {status_url}"))
+answered_sms = Text(
+    N_("{department} has answered request {tracking_number}; we will tell you the outcome. Follow it: {status_url}")
+)
+completed_with_outcome_sms = Text(
+    N_("Request {tracking_number} is complete: {outcome}. Rate our service: {status_url}")
+)
+
+
+def department_name(department: Department, language: str) -> str:
+    return department.name_ar if language == "ar" else department.name_en
+
+
+def listed(names: Sequence[str], language: str) -> str:
+    """Names joined as a sentence says them: "A, B and C" / "A وB وC"."""
+    if len(names) <= 1:
+        return "".join(names)
+    if language == "ar":
+        return "، ".join(names[:-1]) + " و" + names[-1]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+async def tell_applicant_referred(
+    *, session: AsyncSession, clock: Clock, case: Case, departments: Sequence[Department], status_url: str, key: str
+) -> None:
+    await outbox.sms_to_applicant(
+        session=session,
+        clock=clock,
+        case=case,
+        purpose=f"stage:referred:{key}",
+        compose=lambda language: referred_to_sms(
+            language=language,
+            tracking_number=case.tracking_number,
+            departments=listed([department_name(d, language) for d in departments], language),
+            status_url=status_url,
+        ),
+    )
+
+
+async def tell_applicant_answered(
+    *, session: AsyncSession, clock: Clock, case: Case, department: Department, referral: Referral, status_url: str
+) -> None:
+    await outbox.sms_to_applicant(
+        session=session,
+        clock=clock,
+        case=case,
+        purpose=f"stage:answered:{referral.id}",
+        compose=lambda language: answered_sms(
+            language=language,
+            tracking_number=case.tracking_number,
+            department=department_name(department, language),
+            status_url=status_url,
+        ),
+    )
+
+
+async def tell_applicant_completed(
+    *, session: AsyncSession, clock: Clock, case: Case, outcome: str, key: str, status_url: str
+) -> None:
+    await outbox.sms_to_applicant(
+        session=session,
+        clock=clock,
+        case=case,
+        purpose=f"stage:completed:{key}",
+        compose=lambda language: completed_with_outcome_sms(
+            language=language, tracking_number=case.tracking_number, outcome=outcome, status_url=status_url
+        ),
+    )
+
+
+# --- to the department ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Addressee:
+    name: str
+    email: str
+    phone: str
+    language: str
+
+
+async def liaisons(*, session: AsyncSession, department: Department) -> list[Addressee]:
+    """Who receives the department's referrals: its active liaison officers, else its general address."""
+    rows = await session.scalars(
+        select(DepartmentContact)
+        .where(
+            DepartmentContact.department_id == department.id,
+            DepartmentContact.role == ContactRole.LIAISON,
+            DepartmentContact.active.is_(True),
+        )
+        .order_by(DepartmentContact.id)
+    )
+    found = [Addressee(c.name, c.email, c.phone, c.language) for c in rows]
+    return found or [Addressee(department.name_ar, department.email, "", "ar")]
+
+
+async def holder_of(*, session: AsyncSession, department: Department, role: ContactRole) -> Addressee:
+    """The department's head or deputy (a missing deputy → the head → the department's general address)."""
+    wanted = [role, ContactRole.HEAD] if role is not ContactRole.HEAD else [ContactRole.HEAD]
+    for each in wanted:
+        contact = await session.scalar(
+            select(DepartmentContact)
+            .where(
+                DepartmentContact.department_id == department.id,
+                DepartmentContact.role == each,
+                DepartmentContact.active.is_(True),
+            )
+            .order_by(DepartmentContact.id)
+            .limit(1)
+        )
+        if contact is not None:
+            return Addressee(contact.name, contact.email, contact.phone, contact.language)
+    return Addressee(department.name_ar, department.email, "", "ar")
+
+
+NEW_REFERRAL = (
+    N_("New referral: request {tracking_number}"),
+    N_(
+        "Request {tracking_number} has been referred to {department}.\n\nDirective: {directive}\n\n"
+        "First response due by {first_due}.\nSolution due by {solution_due}.\n\n"
+        "Open the referral to acknowledge it, ask for information, answer it or return it: {link}"
+    ),
+)
+REMINDER = (
+    N_("Reminder: referral of request {tracking_number}"),
+    N_(
+        "The referral of request {tracking_number} to {department} is waiting for you.\n"
+        "Solution due by {solution_due}.\n\n{note}\n\nOpen the referral: {link}"
+    ),
+)
+ESCALATION = (
+    N_("Escalation (level {level}): request {tracking_number}"),
+    N_(
+        "The referral of request {tracking_number} to {department} has not been solved in time "
+        "and is escalated to you (level {level}).\nReferred on {referred_on}; solution was due by {solution_due}.\n\n"
+        "Directive: {directive}\n\nThe referral: {link}"
+    ),
+)
+INFORMATION_GIVEN = (
+    N_("The applicant answered: request {tracking_number}"),
+    N_(
+        "The applicant answered the question asked on request {tracking_number}; "
+        "the deadlines run again.\n\nOpen the referral: {link}"
+    ),
+)
+REMINDER_SMS = N_("Reminder: the referral of request {tracking_number} is waiting for {department}. {link}")
+
+
+async def email_department(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    referral: Referral,
+    case: Case,
+    to: Addressee,
+    texts: tuple[str, str],
+    purpose: str,
+    **params: str,
+) -> None:
+    """An e-mail about a referral to one person at a department, in their language, carrying the referral's link."""
+    language = to.language if to.language in ("ar", "en") else "ar"
+    department = await session.get(Department, referral.department_id)
+    assert department is not None
+    values = {
+        "tracking_number": case.tracking_number,
+        "department": department_name(department, language),
+        "directive": referral.directive,
+        "solution_due": dual_datetime(referral.solution_due_at, language),
+        "first_due": dual_datetime(referral.first_response_due_at, language),
+        "referred_on": dual_datetime(referral.created_at, language),
+        "link": REFERRAL_LINK,
+        **params,
+    }
+    subject, body = (say(language, text, **values) for text in texts)
+    await outbox.enqueue(
+        session=session,
+        clock=clock,
+        purpose=purpose,
+        channel="email",
+        recipient=to.email,
+        language=language,
+        body=body,
+        case_id=case.id,
+        payload={"subject": subject, **referral_link_payload(referral_id=referral.id, generation=referral.generation)},
+    )
+
+
+async def sms_department(
+    *, session: AsyncSession, clock: Clock, referral: Referral, case: Case, to: Addressee, purpose: str
+) -> bool:
+    """A short reminder by SMS to a person at the department; False when they have no phone."""
+    if not to.phone:
+        return False
+    language = to.language if to.language in ("ar", "en") else "ar"
+    department = await session.get(Department, referral.department_id)
+    assert department is not None
+    await outbox.enqueue(
+        session=session,
+        clock=clock,
+        purpose=purpose,
+        channel="sms",
+        recipient=to.phone,
+        language=language,
+        body=say(
+            language,
+            REMINDER_SMS,
+            tracking_number=case.tracking_number,
+            department=department_name(department, language),
+            link=REFERRAL_LINK,
+        ),
+        case_id=case.id,
+        payload=referral_link_payload(referral_id=referral.id, generation=referral.generation),
+    )
+    return True
