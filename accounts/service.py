@@ -14,6 +14,7 @@ from accounts import audit
 from accounts.models import LoginAttempt, StaffSession, StaffUser
 from accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from accounts.roles import Role
+from followup import directory
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError, FieldError, InvalidInput
 from majlis.throttle import serialise
@@ -48,8 +49,13 @@ async def create_user(
     gender: str,
     password: str,
     actor_id: int | None = None,
+    department_code: str = "",
 ) -> StaffUser:
-    """A new active staff account; InvalidInput names each bad field."""
+    """A new active staff account; InvalidInput names each bad field.
+
+    A department liaison's account belongs to one active department (by its code), which confines it to that
+    department's referrals; no other role has a department.
+    """
     errors: list[FieldError] = []
     username = username.strip().lower()
     if not username or not username.replace("_", "").replace(".", "").isalnum() or len(username) > 64:
@@ -64,6 +70,7 @@ async def create_user(
         errors.append(FieldError("role", "invalid", N_("{field} is not one of the allowed values.")))
     if gender not in ("male", "female"):
         errors.append(FieldError("gender", "invalid", N_("{field} is not one of the allowed values.")))
+    department_id = await _department_id(session, role, department_code, errors)
     if len(password) < MIN_PASSWORD_LENGTH:
         errors.append(
             FieldError(
@@ -82,10 +89,14 @@ async def create_user(
         gender=gender,
         password_hash=hash_password(password),
         is_active=True,
+        department_id=department_id,
         created_at=clock.now(),
     )
     session.add(user)
     await session.flush()
+    details = {"username": user.username, "role": user.role.value}
+    if department_code.strip():
+        details["department"] = department_code.strip().lower()
     await audit.record(
         session=session,
         clock=clock,
@@ -93,9 +104,33 @@ async def create_user(
         action="staff.create",
         target_type="staff_user",
         target_id=user.id,
-        details={"username": user.username, "role": user.role.value},
+        details=details,
     )
     return user
+
+
+async def _department_id(
+    session: AsyncSession, role: Role | str, department_code: str, errors: list[FieldError]
+) -> int | None:
+    """The liaison's department (required for that role, refused for the others); errors name "department"."""
+    if not department_code.strip():
+        if role == Role.DEPARTMENT_LIAISON:
+            errors.append(FieldError("department", "missing", N_("{field} is required.")))
+        return None
+    if role != Role.DEPARTMENT_LIAISON:
+        errors.append(
+            FieldError("department", "not_liaison", N_("Only a department liaison's account belongs to a department."))
+        )
+        return None
+    try:
+        department = await directory.department_by_code(session=session, code=department_code)
+    except directory.DepartmentNotFound:
+        errors.append(FieldError("department", "unknown", N_("{field} is not one of the departments.")))
+        return None
+    if not department.active:
+        errors.append(FieldError("department", "inactive", N_("{field} has been deactivated.")))
+        return None
+    return department.id
 
 
 async def sign_in(

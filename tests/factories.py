@@ -13,10 +13,12 @@ from accounts import service as accounts
 from accounts.models import StaffUser
 from accounts.roles import Role
 from cases.intake import RequestDetails, check_request
+from followup import directory
 from majlis.clock import Clock
 from majlis.db import transaction
 
 PASSWORD = "correct-horse-battery"
+TEST_DEPARTMENT = "test-department"
 Client = TestClient[web.Request, web.Application]
 
 _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -81,9 +83,15 @@ async def make_staff(
     role: Role,
     username: str | None = None,
     gender: str | None = None,
+    department_code: str = "",
 ) -> StaffUser:
-    """A member of staff; a woman in the women's section, a man elsewhere, unless `gender` says otherwise."""
+    """A member of staff; a woman in the women's section, a man elsewhere, unless `gender` says otherwise.
+
+    A department liaison belongs to `department_code`, by default a department made for the tests.
+    """
     async with transaction(sessions) as session:
+        if role is Role.DEPARTMENT_LIAISON and not department_code:
+            department_code = await _test_department(session, clock)
         return await accounts.create_user(
             session=session,
             clock=clock,
@@ -92,7 +100,19 @@ async def make_staff(
             role=role,
             gender=gender or ("female" if role is Role.WOMEN_SECTION else "male"),
             password=PASSWORD,
+            department_code=department_code,
         )
+
+
+async def _test_department(session: AsyncSession, clock: Clock) -> str:
+    """The code of a department for liaison accounts of tests that need no particular one."""
+    try:
+        return (await directory.department_by_code(session=session, code=TEST_DEPARTMENT)).code
+    except directory.DepartmentNotFound:
+        data = directory.DepartmentInput(
+            TEST_DEPARTMENT, "إدارة الاختبار", "Test department", "", "government", "tests@example.org"
+        )
+        return (await directory.add_department(session=session, clock=clock, actor_id=None, data=data)).code
 
 
 async def csrf_token(client: Client, path: str = "/login") -> str:
