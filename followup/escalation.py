@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cases.models import Case
 from followup import notices, referrals, timers
-from followup.models import Department, EscalationLevel, EventKind, Referral, ReferralEvent
+from followup.models import ContactRole, Department, EscalationLevel, EventKind, Referral, ReferralEvent
 from majlis.clock import Clock
 from majlis.db import transaction
 from majlis.errors import N_
 from worktime import service as worktime
-from worktime.clock import is_working, next_working
+from worktime.clock import Calendar, is_working, next_working
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +39,46 @@ class SweepReport:
     failed: list[int] = field(default_factory=list)
 
 
-async def department_at_rank(*, session: AsyncSession, department: Department, rank: int) -> Department:
-    """The department `rank` steps up the tree from this one, stopping at the top."""
-    current = department
-    seen = {current.id}
-    for _ in range(rank):
-        if current.parent_id is None or current.parent_id in seen:
-            break
-        parent = await session.get(Department, current.parent_id)
-        if parent is None:
-            break
-        seen.add(parent.id)
-        current = parent
-    return current
+class Known:
+    """What escalating a batch needs, read once for the whole batch: each referral's rules, the departments
+    (a small table: the ranks are walked in memory), their calendars, the addressees and the requests."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.rules: dict[int, timers.Rules] = {}
+        self.departments: dict[int, Department] = {}
+        self.calendars: dict[int, Calendar] = {}
+        self.holders: dict[tuple[int, ContactRole], notices.Addressee] = {}
+        self.cases: dict[int, Case] = {}
+
+    async def prepare(self, referrals: list[Referral]) -> None:
+        session = self.session
+        self.rules.update(await timers.rules_for(session=session, referrals=referrals))
+        if not self.departments:
+            self.departments = {d.id: d for d in await session.scalars(select(Department))}
+            calendar_ids = {d.calendar_id for d in self.departments.values()}
+            self.calendars = await worktime.load(session=session, calendar_ids=calendar_ids)
+        wanted = {r.case_id for r in referrals} - self.cases.keys()
+        if wanted:
+            self.cases.update({c.id: c for c in await session.scalars(select(Case).where(Case.id.in_(wanted)))})
+
+    def at_rank(self, department_id: int, rank: int) -> Department:
+        """The department `rank` steps up the tree from this one, stopping at the top."""
+        current = self.departments[department_id]
+        seen = {current.id}
+        for _ in range(rank):
+            parent = self.departments.get(current.parent_id) if current.parent_id is not None else None
+            if parent is None or parent.id in seen:
+                break
+            seen.add(parent.id)
+            current = parent
+        return current
+
+    async def holder(self, department: Department, role: ContactRole) -> notices.Addressee:
+        key = (department.id, role)
+        if key not in self.holders:
+            self.holders[key] = await notices.holder_of(session=self.session, department=department, role=role)
+        return self.holders[key]
 
 
 async def escalate(
@@ -62,25 +89,29 @@ async def escalate(
     actor_id: int | None,
     reason: str = "",
     force: bool = False,
+    known: Known | None = None,
 ) -> ReferralEvent | None:
     """Takes the referral (locked) up one rung: tells that rank and records it; None when deferred.
 
     `force` is the follow-up team's own escalation: it goes now, whatever the rung's threshold and the hour.
+    A sweep passes what it has read for its batch (`known`).
     """
-    rules = (await timers.rules_for(session=session, referrals=[referral]))[referral.id]
+    if known is None:
+        known = Known(session)
+        await known.prepare([referral])
+    rules = known.rules[referral.id]
     level = timers.next_level(rules, referral)
     if level is None:
         referral.next_escalation_at = None
         return None
-    department = await session.get_one(Department, referral.department_id)
-    target = await department_at_rank(session=session, department=department, rank=level.rank)
+    target = known.at_rank(referral.department_id, level.rank)
     now = clock.now()
     if not force and not rules.policy.round_the_clock:
-        calendar = (await worktime.load(session=session, calendar_ids=[target.calendar_id]))[target.calendar_id]
+        calendar = known.calendars[target.calendar_id]
         if not is_working(calendar, now):
             referral.next_escalation_at = next_working(calendar, now)
             return None
-    person = await notices.holder_of(session=session, department=target, role=level.contact_role)
+    person = await known.holder(target, level.contact_role)
     referral.escalation_level = level.level
     event = ReferralEvent(
         referral_id=referral.id,
@@ -97,19 +128,22 @@ async def escalate(
         },
     )
     session.add(event)
-    await session.flush()
-    case = await session.get_one(Case, referral.case_id)
+    # Named by referral and rung (each reached once), so nothing needs flushing before the savepoint ends:
+    # its three rows (the referral, the event, the e-mail) go in one round.
     await notices.email_department(
         session=session,
         clock=clock,
         referral=referral,
-        case=case,
+        case=known.cases[referral.case_id],
         to=person,
         texts=notices.ESCALATION,
-        purpose=f"followup:escalation:{event.id}",
+        purpose=f"followup:escalation:{referral.id}:{level.level}",
+        flush=False,
         level=str(level.level),
     )
     timers.set_next_escalation(rules, referral)
+    if force:
+        await session.flush()
     return event
 
 
@@ -134,13 +168,17 @@ async def sweep(
     skip: set[int] = set()
     for _ in range(rounds):
         async with transaction(sessions) as session:
-            due = [r for r in await _due(session, clock, batch + len(skip)) if r.id not in skip]
+            due = [r for r in await _due(session, clock, batch + len(skip)) if r.id not in skip][:batch]
             if not due:
                 break
-            for referral in due[:batch]:
+            known = Known(session)
+            await known.prepare(due)
+            for referral in due:
                 try:
                     async with session.begin_nested():
-                        event = await escalate(session=session, clock=clock, referral=referral, actor_id=None)
+                        event = await escalate(
+                            session=session, clock=clock, referral=referral, actor_id=None, known=known
+                        )
                 except Exception:
                     log.exception("escalating referral %s failed; the next sweep tries again", referral.id)
                     report.failed.append(referral.id)

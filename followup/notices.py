@@ -182,6 +182,7 @@ async def email_department(
     to: Addressee,
     texts: tuple[str, str],
     purpose: str,
+    flush: bool = True,
     **params: str,
 ) -> None:
     """An e-mail about a referral to one person at a department, in their language, carrying the referral's link."""
@@ -209,6 +210,7 @@ async def email_department(
         body=body,
         case_id=case.id,
         payload={"subject": subject, **referral_link_payload(referral_id=referral.id, generation=referral.generation)},
+        flush=flush,
     )
 
 

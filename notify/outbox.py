@@ -80,8 +80,12 @@ async def enqueue(
     case_id: int | None = None,
     due_at: datetime | None = None,
     payload: dict[str, Any] | None = None,
+    flush: bool = True,
 ) -> OutboxMessage:
-    """Add a message to the outbox in the caller's transaction (flushed, not committed)."""
+    """Add a message to the outbox in the caller's transaction (flushed, not committed).
+
+    A batch writer may leave the flush to its own next one (`flush=False`): one round trip for many rows.
+    """
     now = clock.now()
     due = due_at or now
     message = OutboxMessage(
@@ -99,7 +103,8 @@ async def enqueue(
         attempts=0,
     )
     session.add(message)
-    await session.flush()
+    if flush:
+        await session.flush()
     return message
 
 
