@@ -7,6 +7,7 @@ import logging
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from followup import escalation
 from majlis.clock import Clock
 from majlis.db import transaction
 from majlis.settings import Settings
@@ -86,6 +87,25 @@ def start(
         "interval",
         seconds=settings.end_sessions_interval_seconds,
         id="end_sessions",
+        max_instances=1,
+        coalesce=True,
+    )
+
+    async def escalation_sweep() -> None:
+        try:
+            report = await escalation.sweep(sessions=sessions, clock=clock)
+        except Exception:
+            log.exception("the escalation sweep failed; the next run tries again")
+            return
+        if report.escalated or report.deferred or report.failed:
+            log.info("escalation sweep: %s", report)
+
+    # Each referral past its next rung is escalated in its own savepoint; a failing one is logged and retried.
+    scheduler.add_job(
+        escalation_sweep,
+        "interval",
+        seconds=settings.followup_sweep_seconds,
+        id="escalation_sweep",
         max_instances=1,
         coalesce=True,
     )

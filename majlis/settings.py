@@ -130,6 +130,8 @@ class Settings(BaseModel):
     no_show_second_chance: bool = True
     # How often the sweep after sessions runs (no-shows, applicants not reached).
     end_sessions_interval_seconds: int = Field(default=300, ge=10)
+    # How often the escalation sweep looks for referrals past the next rung of their ladder.
+    followup_sweep_seconds: int = Field(default=300, ge=10)
     # RTCIceServer dicts for the video pages ({"urls": [...], "username": ..., "credential": ...});
     # none on loopback and LAN, STUN and a coturn TURN server in a deployment.
     ice_servers: tuple[dict[str, str | list[str]], ...] = ()
