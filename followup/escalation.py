@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cases.models import Case
-from followup import notices, referrals, timers
+from followup import contacts, notices, referrals, timers
+from followup.contacts import Addressee
 from followup.models import ContactRole, Department, EscalationLevel, EventKind, Referral, ReferralEvent
 from majlis.clock import Clock
 from majlis.db import transaction
@@ -48,7 +49,7 @@ class Known:
         self.rules: dict[int, timers.Rules] = {}
         self.departments: dict[int, Department] = {}
         self.calendars: dict[int, Calendar] = {}
-        self.holders: dict[tuple[int, ContactRole], notices.Addressee] = {}
+        self.holders: dict[tuple[int, ContactRole], Addressee] = {}
         self.cases: dict[int, Case] = {}
 
     async def prepare(self, referrals: list[Referral]) -> None:
@@ -74,10 +75,10 @@ class Known:
             current = parent
         return current
 
-    async def holder(self, department: Department, role: ContactRole) -> notices.Addressee:
+    async def holder(self, department: Department, role: ContactRole) -> Addressee:
         key = (department.id, role)
         if key not in self.holders:
-            self.holders[key] = await notices.holder_of(session=self.session, department=department, role=role)
+            self.holders[key] = await contacts.contact_for(session=self.session, department_id=department.id, role=role)
         return self.holders[key]
 
 

@@ -9,13 +9,12 @@ is sent (notify.outbox REFERRAL_LINK), so the outbox keeps no way in.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.models import Case
-from followup.models import ContactRole, Department, DepartmentContact, Referral
+from followup.contacts import Addressee
+from followup.models import Department, Referral
 from majlis.clock import Clock
 from majlis.dates import dual_datetime
 from majlis.errors import N_
@@ -96,48 +95,6 @@ async def tell_applicant_completed(
 
 
 # --- to the department ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Addressee:
-    name: str
-    email: str
-    phone: str
-    language: str
-
-
-async def liaisons(*, session: AsyncSession, department: Department) -> list[Addressee]:
-    """Who receives the department's referrals: its active liaison officers, else its general address."""
-    rows = await session.scalars(
-        select(DepartmentContact)
-        .where(
-            DepartmentContact.department_id == department.id,
-            DepartmentContact.role == ContactRole.LIAISON,
-            DepartmentContact.active.is_(True),
-        )
-        .order_by(DepartmentContact.id)
-    )
-    found = [Addressee(c.name, c.email, c.phone, c.language) for c in rows]
-    return found or [Addressee(department.name_ar, department.email, "", "ar")]
-
-
-async def holder_of(*, session: AsyncSession, department: Department, role: ContactRole) -> Addressee:
-    """The department's head or deputy (a missing deputy → the head → the department's general address)."""
-    wanted = [role, ContactRole.HEAD] if role is not ContactRole.HEAD else [ContactRole.HEAD]
-    for each in wanted:
-        contact = await session.scalar(
-            select(DepartmentContact)
-            .where(
-                DepartmentContact.department_id == department.id,
-                DepartmentContact.role == each,
-                DepartmentContact.active.is_(True),
-            )
-            .order_by(DepartmentContact.id)
-            .limit(1)
-        )
-        if contact is not None:
-            return Addressee(contact.name, contact.email, contact.phone, contact.language)
-    return Addressee(department.name_ar, department.email, "", "ar")
 
 
 NEW_REFERRAL = (

@@ -22,9 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases import service as cases
 from cases.models import Case, CaseStatus
-from followup import notices, timers
+from followup import contacts, notices, policies, timers
 from followup.models import (
     OPEN_REFERRAL_STATES,
+    ContactRole,
     Department,
     EventKind,
     InformationRequest,
@@ -193,7 +194,7 @@ async def refer(
         raise ReferralRefused("case_closed", N_("This request is already closed."))
 
     now = clock.now()
-    policy = await timers.policy_for(session=session, category_code=category_code, urgency=urgency)
+    policy = await policies.policy_for(session=session, category_code=category_code, urgency=urgency)
     made: list[Referral] = []
     for department in departments:
         referral = Referral(
@@ -228,7 +229,7 @@ async def refer(
             text=directive,
             details={"department": department.code, "source": source.value},
         )
-        for person in await notices.liaisons(session=session, department=department):
+        for person in await contacts.addressees(session=session, department_id=department.id, role=ContactRole.LIAISON):
             await notices.email_department(
                 session=session,
                 clock=clock,
@@ -375,7 +376,7 @@ async def information_given(
     )
     case = await session.get_one(Case, referral.case_id)
     department = await session.get_one(Department, referral.department_id)
-    for person in await notices.liaisons(session=session, department=department):
+    for person in await contacts.addressees(session=session, department_id=department.id, role=ContactRole.LIAISON):
         await notices.email_department(
             session=session,
             clock=clock,
@@ -471,7 +472,7 @@ async def remind(
     )
     case = await session.get_one(Case, referral.case_id)
     department = await session.get_one(Department, referral.department_id)
-    for person in await notices.liaisons(session=session, department=department):
+    for person in await contacts.addressees(session=session, department_id=department.id, role=ContactRole.LIAISON):
         await notices.email_department(
             session=session,
             clock=clock,

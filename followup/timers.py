@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from followup.models import Department, EscalationLevel, Referral, ReferralState, SlaPolicy
-from priority.score import Urgency
 from worktime import service as worktime
 from worktime.clock import Calendar, add_working, working_between
 
@@ -34,22 +33,6 @@ class Rules:
     policy: SlaPolicy
     levels: tuple[EscalationLevel, ...]
     calendar: Calendar
-
-
-async def policy_for(*, session: AsyncSession, category_code: str | None, urgency: Urgency | None) -> SlaPolicy:
-    """The most specific active policy: category and urgency, then category, then urgency, then the default."""
-    candidates = list(
-        await session.scalars(
-            select(SlaPolicy).where(
-                SlaPolicy.active.is_(True),
-                (SlaPolicy.category_code == category_code) | SlaPolicy.category_code.is_(None),
-                (SlaPolicy.urgency == urgency) | SlaPolicy.urgency.is_(None),
-            )
-        )
-    )
-    if not candidates:
-        raise LookupError("no active service-level policy applies, not even a default")
-    return max(candidates, key=lambda p: (p.category_code is not None, p.urgency is not None))
 
 
 async def rules_for(*, session: AsyncSession, referrals: list[Referral]) -> dict[int, Rules]:

@@ -19,7 +19,7 @@ from accounts import service as accounts
 from accounts.roles import Role
 from audience_day.report import day_report
 from audience_day.report import text_lines as report_lines
-from majlis import cli_day, demo, migrate
+from majlis import cli_day, cli_report, demo, migrate
 from majlis.app import create_app
 from majlis.clock import SystemClock, riyadh
 from majlis.db import create_engine, session_factory, transaction
@@ -303,6 +303,7 @@ def _parser() -> argparse.ArgumentParser:
     who.add_argument("--appointment", type=_record_id, help="the appointment (its id)")
     check_in.add_argument("--phone-last4", metavar="DDDD", help="the last 4 digits of the request's phone")
     check_in.add_argument("--by", required=True, metavar="USERNAME", help="the desk's staff (intake desk or protocol)")
+    cli_report.add_parser(commands)
     commands.add_parser("settings", help="print the settings in force, secrets masked")
 
     out = commands.add_parser("outbox", help="the message outbox")
@@ -365,6 +366,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(cli_day.place(settings, args))
     if args.command == "check-in":
         return asyncio.run(cli_day.check_in(settings, args))
+    if args.command == cli_report.COMMAND:
+        return cli_report.run(settings, args)
     if args.command == "settings":
         print(settings)
         return 0

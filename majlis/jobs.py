@@ -7,7 +7,7 @@ import logging
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from followup import escalation
+from followup import escalation, mailing
 from majlis.clock import Clock
 from majlis.db import transaction
 from majlis.settings import Settings
@@ -142,9 +142,40 @@ def start(
         max_instances=1,
         coalesce=True,
     )
+
+    async def monthly_followup_report() -> None:
+        try:
+            async with transaction(sessions) as session:
+                run = await mailing.send_monthly(
+                    session=session,
+                    clock=clock,
+                    hijri=settings.followup_report_hijri,
+                    report_url=followup_report_url(settings),
+                )
+        except Exception:
+            log.exception("mailing the monthly follow-up report failed; tomorrow's run tries again")
+            return
+        if run.sent or run.failed:
+            log.info("monthly follow-up report %s: sent %s, failed %s", run.period, run.sent, run.failed)
+
+    # Every morning: on the 1st it sends the month just ended; later days send only what a failure or a
+    # stopped server left owed (each department's report goes once per period).
+    scheduler.add_job(
+        monthly_followup_report,
+        "cron",
+        hour=6,
+        minute=0,
+        id="followup_report_mailing",
+        max_instances=1,
+        coalesce=True,
+    )
     scheduler.start()
     return scheduler
 
 
 def status_url(settings: Settings) -> str:
     return settings.public_url.rstrip("/") + "/status"
+
+def followup_report_url(settings: Settings) -> str:
+    """The follow-up's monthly report page, which the monthly e-mails link to."""
+    return settings.public_url.rstrip("/") + "/reports/followup"

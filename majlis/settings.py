@@ -130,6 +130,9 @@ class Settings(BaseModel):
     no_show_second_chance: bool = True
     # How often the sweep after sessions runs (no-shows, applicants not reached).
     end_sessions_interval_seconds: int = Field(default=300, ge=10)
+    # The follow-up's monthly report e-mailed to department heads covers the last Umm al-Qura Hijri
+    # month rather than the last Gregorian one (sent from the 1st of the month in that calendar).
+    followup_report_hijri: bool = False
     # How often the escalation sweep looks for referrals past the next rung of their ladder.
     followup_sweep_seconds: int = Field(default=300, ge=10)
     # RTCIceServer dicts for the video pages ({"urls": [...], "username": ..., "credential": ...});

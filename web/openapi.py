@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from web import calendar_api
+from web import calendar_api, followup_report
 from web.api_models import (
     ArrivalIn,
     ArrivalOut,
@@ -377,6 +377,7 @@ def build_document(server_url: str) -> dict[str, Any]:
     outputs: tuple[type[BaseModel], ...] = (
         *calendar_api.CALENDAR_OUTPUTS,
         *AUDIENCE_OUTPUTS,
+        *followup_report.REPORT_OUTPUTS,
         RequestCreated,
         RequestStatus,
         ErrorOut,
@@ -495,6 +496,7 @@ def build_document(server_url: str) -> dict[str, Any]:
             **_triage_paths(),
             **_calendar_paths(),
             **_audience_paths(),
+            **followup_report.openapi_paths(_ref, _json),
         },
         "components": {"schemas": defs["$defs"]},
     }
