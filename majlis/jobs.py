@@ -176,6 +176,7 @@ def start(
 def status_url(settings: Settings) -> str:
     return settings.public_url.rstrip("/") + "/status"
 
+
 def followup_report_url(settings: Settings) -> str:
     """The follow-up's monthly report page, which the monthly e-mails link to."""
     return settings.public_url.rstrip("/") + "/reports/followup"
