@@ -127,6 +127,9 @@ class Referral(Base):
     __table_args__ = (
         Index("ix_referrals_state_solution_due", "state", "solution_due_at"),
         Index("ix_referrals_department_state", "department_id", "state"),
+        # The monthly report reads referrals made, and answered, in a month.
+        Index("ix_referrals_created_at", "created_at"),
+        Index("ix_referrals_answered_at", "answered_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

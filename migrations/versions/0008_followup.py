@@ -298,6 +298,8 @@ def upgrade() -> None:
     op.create_index("ix_referrals_state_solution_due", "referrals", ["state", "solution_due_at"])
     op.create_index(op.f("ix_referrals_next_escalation_at"), "referrals", ["next_escalation_at"])
     op.create_index("ix_referrals_department_state", "referrals", ["department_id", "state"])
+    op.create_index("ix_referrals_created_at", "referrals", ["created_at"])
+    op.create_index("ix_referrals_answered_at", "referrals", ["answered_at"])
     op.create_table(
         "referral_events",
         sa.Column("id", sa.Integer(), nullable=False),
