@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from aiohttp import web
 
+from followup.attachments import AttachmentStore
 from majlis import jobs
 from majlis.clock import Clock, SystemClock
 from majlis.db import create_engine, session_factory
@@ -16,7 +18,7 @@ from notify.outbox import Dispatcher, policy_from
 from notify.providers import channels_for, links_for
 from scheduler import calendar
 from web import routes
-from web.keys import CATALOGS, CHANNELS, CLOCK, DISPATCHER, ENGINE, LINKS, SESSIONS, SETTINGS
+from web.keys import ATTACHMENTS, CATALOGS, CHANNELS, CLOCK, DISPATCHER, ENGINE, LINKS, SESSIONS, SETTINGS
 
 
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -55,12 +57,18 @@ def create_app(
 ) -> web.Application:
     """A ready-to-run Majlis application; tests pass their own settings, clock and channels."""
     settings = settings or load_settings()
+    # Routes that take attachments read up to settings.upload_body_bytes instead (web/uploads.py).
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     app[CHANNELS] = channels or channels_for(settings)
     app[LINKS] = links_for(settings)
     app[CATALOGS] = shipped_catalogs()
+    app[ATTACHMENTS] = AttachmentStore(
+        Path(settings.attachments_dir),
+        max_bytes=settings.attachment_max_bytes,
+        max_files=settings.attachment_max_files,
+    )
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(jobs_ctx)
     routes.setup(app)

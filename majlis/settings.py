@@ -157,6 +157,18 @@ class Settings(BaseModel):
     # The pre-call check of a room: seconds of camera and microphone judged on the server, checks at once.
     video_check_seconds: float = Field(default=4.0, ge=1.0, le=30.0)
     video_check_max_concurrent: int = Field(default=2, ge=1, le=16)
+    # Attachments (applicants' evidence, departments' answers): PDF, JPEG or PNG, kept outside the static
+    # files under random names; at most this many bytes each and this many files per submission.
+    attachments_dir: str = "./var/attachments"
+    attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    attachment_max_files: int = Field(default=5, ge=1, le=20)
+    # The one-time code an applicant gets by SMS before answering what was asked of them: how long it
+    # works, how many may be sent for one request in an hour, and how many wrong tries one code takes.
+    applicant_code_minutes: int = Field(default=10, ge=1, le=60)
+    applicant_codes_per_hour: int = Field(default=3, ge=1, le=20)
+    applicant_code_max_tries: int = Field(default=5, ge=1, le=10)
+    # How long a checked code lets the status page's visitor answer (a signed cookie bound to the request).
+    applicant_answer_minutes: int = Field(default=30, ge=5, le=240)
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
@@ -194,6 +206,11 @@ class Settings(BaseModel):
     @property
     def allocation_horizon(self) -> timedelta:
         return timedelta(days=self.allocation_horizon_days)
+
+    @property
+    def upload_body_bytes(self) -> int:
+        """The largest body a route taking attachments accepts: every file at its largest, and the form's fields."""
+        return self.attachment_max_files * self.attachment_max_bytes + self.max_body_bytes
 
     @property
     def is_postgresql(self) -> bool:

@@ -20,13 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import audit
 from cases import service as cases
 from cases.models import Case, CaseStatus, Gender
-from followup import referrals
+from followup import information, referrals
 from followup.models import ReferralSource
 from majlis.clock import Clock
 from majlis.errors import N_, FieldError, InvalidInput, invalid_choice, required, too_long
 from majlis.numbers import whole_number
 from notify import outbox
-from notify.texts import needs_information_sms, rejected_sms
+from notify.texts import rejected_sms
 from priority.errors import CaseNotFound, NotOpenForTriage, NotReadyToRoute
 from priority.models import Category, ChangedField, ChangeReason, ManualChange, Route, Triage
 from priority.score import MAX_CATEGORY_WEIGHT, Urgency
@@ -382,20 +382,11 @@ def _required_note(value: str, field: str) -> str:
 async def request_information(
     *, session: AsyncSession, clock: Clock, tracking_number: str, actor_id: int, missing: str, status_url: str
 ) -> None:
-    """Marks the case as needing information and tells the applicant what is missing."""
+    """Asks the applicant for what is missing (followup.information): the request waits for their answer."""
     missing = _required_note(missing, "missing")
     case = await open_case(session=session, tracking_number=tracking_number)
-    change = await cases.change_status(
-        session=session, clock=clock, case=case, to_status=CaseStatus.NEEDS_INFORMATION, actor_id=actor_id, note=missing
-    )
-    await outbox.sms_to_applicant(
-        session=session,
-        clock=clock,
-        case=case,
-        purpose=f"needs_information:{change.id}",
-        compose=lambda language: needs_information_sms(
-            language=language, tracking_number=case.tracking_number, missing=missing, status_url=status_url
-        ),
+    await information.ask_applicant(
+        session=session, clock=clock, case=case, question=missing, actor_id=actor_id, status_url=status_url
     )
 
 

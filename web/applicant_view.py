@@ -59,6 +59,7 @@ APPLICANT_NOTE_KEYS = frozenset(
         "The applicant missed a second audience; the request is closed.",
         "The session ended before the applicant's turn; a new date is owed at once.",
         "Joined to request {number}, which now holds its text.",
+        "The applicant answered the information asked for.",
     }
 )
 # Steps whose free text staff wrote to the applicant, and which was sent to them in the same words:

@@ -71,6 +71,12 @@ FIELD_LABELS: Mapping[str, str] = {
     "outcome": N_("Outcome"),
     "directive": N_("Directive"),
     "referred_to": N_("Departments (for a referral)"),
+    # The applicant's answer to what was asked of them (web/applicant_answers.py, web/answers_api.py).
+    "question": N_("Question to the applicant"),
+    "question_id": N_("Question"),
+    "answer": N_("Your answer"),
+    "files": N_("Files"),
+    "phone": N_("Mobile number"),
 }
 
 

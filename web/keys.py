@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from followup.attachments import AttachmentStore
 from majlis.clock import Clock
 from majlis.settings import Settings
 from notify.channels import Channels
@@ -27,6 +28,7 @@ CATALOGS = web.AppKey("catalogs", Catalogs)
 VIDEO_TOKENS = web.AppKey("video_tokens", VideoTokens)
 VIDEO_HUB = web.AppKey("video_hub", Hub)
 ROOM_CHECKS = web.AppKey("room_checks", RoomChecks)
+ATTACHMENTS = web.AppKey("attachments", AttachmentStore)
 
 DB = web.RequestKey("db", AsyncSession)
 LANGUAGE = web.RequestKey("language", str)

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from web import calendar_api, followup_report
+from web.answers_api import AnswerForm, AnswerOut, CodeIn, CodeSent
 from web.api_models import (
     ArrivalIn,
     ArrivalOut,
@@ -347,6 +348,60 @@ def _audience_paths() -> dict[str, Any]:
     return paths
 
 
+def _answer_paths() -> dict[str, Any]:
+    """The applicant's answer to what was asked of them: a code by SMS, then the answer with it."""
+    number = {"name": "tracking_number", "in": "path", "required": True, "schema": {"type": "string"}}
+    miss = {
+        "404": _json("ErrorOut", "No request matches this tracking number and phone"),
+        "429": _json("ErrorOut", "Too many enquiries that matched nothing, or too many codes for this request"),
+    }
+    return {
+        "/api/v1/requests/{tracking_number}/code": {
+            "post": {
+                "operationId": "sendAnswerCode",
+                "summary": "Send a one-time code by SMS to the phone given with the request, to answer its questions",
+                "parameters": [number],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("CodeIn")}}},
+                "responses": {
+                    "202": _json("CodeSent", "The code is on its way; the open questions are listed"),
+                    "409": _json("ErrorOut", "The request is not waiting for information (nothing_to_answer)"),
+                    "422": _json("ErrorOut", "Fields are invalid (each is listed)"),
+                    **miss,
+                },
+            }
+        },
+        "/api/v1/requests/{tracking_number}/answers": {
+            "post": {
+                "operationId": "answerQuestion",
+                "summary": "Answer an open question with words and files (PDF, JPEG, PNG), with the code from the SMS",
+                "description": (
+                    "multipart/form-data. Files are checked by their content; at most MAJLIS_ATTACHMENT_MAX_FILES "
+                    "files of MAJLIS_ATTACHMENT_MAX_BYTES each. The code is used only when the answer is recorded."
+                ),
+                "parameters": [number],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": _ref("AnswerForm"),
+                            "encoding": {"files": {"contentType": "application/pdf, image/jpeg, image/png"}},
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json("AnswerOut", "Recorded; the request goes back to whoever asked once nothing is open"),
+                    "403": _json("ErrorOut", "The code was refused: wrong_code, code_expired, too_many_tries, no_code"),
+                    "409": _json("ErrorOut", "already_answered, or no_longer_open: the request has moved on"),
+                    "413": _json("ErrorOut", "The body is larger than all the files allowed together"),
+                    "415": _json("ErrorOut", "Not multipart/form-data"),
+                    "422": _json("ErrorOut", "Fields or files are refused, each one named"),
+                    **miss,
+                },
+            }
+        },
+    }
+
+
 routes = web.RouteTableDef()
 
 _REF = "#/components/schemas/{model}"
@@ -373,11 +428,15 @@ def build_document(server_url: str) -> dict[str, Any]:
         UnavailableIn,
         *calendar_api.CALENDAR_INPUTS,
         *AUDIENCE_INPUTS,
+        CodeIn,
+        AnswerForm,
     )
     outputs: tuple[type[BaseModel], ...] = (
         *calendar_api.CALENDAR_OUTPUTS,
         *AUDIENCE_OUTPUTS,
         *followup_report.REPORT_OUTPUTS,
+        CodeSent,
+        AnswerOut,
         RequestCreated,
         RequestStatus,
         ErrorOut,
@@ -496,6 +555,7 @@ def build_document(server_url: str) -> dict[str, Any]:
             **_triage_paths(),
             **_calendar_paths(),
             **_audience_paths(),
+            **_answer_paths(),
             **followup_report.openapi_paths(_ref, _json),
         },
         "components": {"schemas": defs["$defs"]},

@@ -11,6 +11,7 @@ from aiohttp import web
 from cases import service as cases
 from cases.intake import check_request
 from cases.models import Case, Channel
+from followup import information
 from majlis.errors import N_, DomainError, InvalidInput
 from priority import duplicates
 from scheduler import views
@@ -194,6 +195,8 @@ async def status_lookup(request: web.Request) -> web.Response:
         "labels": labels,
         "audience": found[1] if found else None,
         "values": values,
+        # What was asked and is still open: the page offers to answer it (web/applicant_answers.py).
+        "questions": await information.open_requests(session=request[DB], case=case),
     }
     response = render(request, "public/status.html", context)
     # The arrival code is on the page: no cache keeps it.

@@ -11,7 +11,10 @@ from aiohttp import web
 from web import (
     admin,
     answers,
+    answers_api,
     api,
+    applicant_answers,
+    attachments,
     audience_api,
     audit_desk,
     calendar_api,
@@ -38,13 +41,14 @@ from web import (
     video_ws,
 )
 from web.middleware import csrf_protection, db_session, errors_and_language
+from web.uploads import upload_limits
 
 HERE = Path(__file__).parent
 
 
 def setup(app: web.Application) -> None:
     """Middleware, templates, static files and the routes of every audience."""
-    app.middlewares.extend([errors_and_language, csrf_protection, db_session])
+    app.middlewares.extend([errors_and_language, upload_limits, csrf_protection, db_session])
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -56,6 +60,7 @@ def setup(app: web.Application) -> None:
     )
     modules = (
         public,
+        applicant_answers,
         answers,
         twilio_webhooks,
         staff,
@@ -80,6 +85,8 @@ def setup(app: web.Application) -> None:
         video_pages,
         hall_pages,
         kiosk,
+        attachments,
+        answers_api,
     )
     for module in modules:
         app.router.add_routes(module.routes)

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from accounts.roles import Role
 from cases import service as cases
+from followup import information
 from majlis.errors import DomainError, InvalidInput
 from priority import duplicates, queue
 from priority import service as triage
@@ -16,6 +17,7 @@ from priority.models import ChangeReason, Route
 from priority.score import Urgency
 from scheduler import service as scheduling
 from web import labels
+from web.attachments import case_files
 from web.auth import requires
 from web.errors import domain_message
 from web.intake_forms import errors_by_field
@@ -51,6 +53,9 @@ async def case_page(
         "merged_into": await duplicates.merged_into(session=session, case_id=case.id),
         "addenda": await cases.addenda(session=session, case_id=case.id),
         "history": await cases.history(session=session, case_id=case.id),
+        # What was asked of the applicant, their answers and files (web/templates/information/_conversation.html).
+        "conversation": await information.conversation(session=session, case_id=case.id),
+        "files": {f.id: f for f in await case_files(request, case.id)},
         "changes": await triage.changes_for(session=session, case_id=case.id),
         "closed": case.status in cases.CLOSED,
         "unavailable": await scheduling.unavailable_days(session=session, case_id=case.id),

@@ -41,6 +41,7 @@ def guarded_routes(app: web.Application) -> list[tuple[str, str, frozenset[Role]
                 "check_id": "1",
                 "task_id": "1",
                 "kiosk_id": "1",
+                "attachment_id": "1",
             }
             path = canonical.format(**samples) if "{" in canonical else canonical
             found.append((route.method, path, roles))
@@ -210,6 +211,14 @@ PUBLIC = {
     ("GET", "/kiosk"),
     ("POST", "/kiosk"),
     ("GET", "/kiosk/enrol/{token}"),
+    # Answering what was asked: the tracking number and phone, then the code sent by SMS to the request's
+    # phone; after it, a signed cookie naming the request (the API asks for the code with each answer).
+    ("POST", "/status/answer/code"),
+    ("POST", "/status/answer/verify"),
+    ("GET", "/status/answer"),
+    ("POST", "/status/answer"),
+    ("POST", "/api/v1/requests/{tracking_number}/code"),
+    ("POST", "/api/v1/requests/{tracking_number}/answers"),
 }
 
 
@@ -277,6 +286,14 @@ EXPECTED_ROLES = {
     ("GET", "/reports/followup.csv"): {Role.MANAGER, Role.FOLLOW_UP, Role.DEPARTMENT_LIAISON},
     ("GET", "/reports/followup.xlsx"): {Role.MANAGER, Role.FOLLOW_UP, Role.DEPARTMENT_LIAISON},
     ("GET", "/api/v1/reports/followup"): {Role.MANAGER, Role.FOLLOW_UP, Role.DEPARTMENT_LIAISON},
+    ("GET", "/attachments/{attachment_id}"): {
+        Role.AUDIT_DESK,
+        Role.FOLLOW_UP,
+        Role.OFFICIAL,
+        Role.PROTOCOL,
+        Role.MANAGER,
+        Role.DEPARTMENT_LIAISON,
+    },
     ("GET", "/admin/users"): set(),
     ("GET", "/admin/audit"): set(),
     ("GET", "/ws/consoles"): {Role.OFFICIAL, Role.WOMEN_SECTION, Role.PROTOCOL},
