@@ -44,7 +44,13 @@ async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
     if not settings.jobs_enabled:
         yield
         return
-    runner = jobs.start(settings=settings, sessions=app[SESSIONS], clock=app[CLOCK], dispatcher=app[DISPATCHER])
+    runner = jobs.start(
+        settings=settings,
+        sessions=app[SESSIONS],
+        clock=app[CLOCK],
+        dispatcher=app[DISPATCHER],
+        attachments=app[ATTACHMENTS],
+    )
     yield
     runner.shutdown(wait=False)
 

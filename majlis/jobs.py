@@ -8,6 +8,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from followup import escalation, mailing
+from followup.attachments import AttachmentStore, remove_orphans
 from majlis.clock import Clock
 from majlis.db import transaction
 from majlis.settings import Settings
@@ -24,6 +25,7 @@ def start(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
     dispatcher: Dispatcher,
+    attachments: AttachmentStore | None = None,
 ) -> AsyncIOScheduler:
     """A running scheduler with Majlis's periodic jobs."""
     scheduler = AsyncIOScheduler(timezone=settings.timezone)
@@ -169,6 +171,22 @@ def start(
         max_instances=1,
         coalesce=True,
     )
+    if attachments is not None:
+
+        async def remove_orphan_files() -> None:
+            try:
+                async with transaction(sessions) as session:
+                    removed = await remove_orphans(session=session, clock=clock, store=attachments)
+            except Exception:
+                log.exception("removing orphan attachment files failed; tomorrow's run tries again")
+                return
+            if removed:
+                log.info("attachments: removed %d file(s) no request names", removed)
+
+        # Files written by a transaction that then failed; none can be served (files are reached through rows).
+        scheduler.add_job(
+            remove_orphan_files, "cron", hour=3, minute=30, id="attachment_orphans", max_instances=1, coalesce=True
+        )
     scheduler.start()
     return scheduler
 
