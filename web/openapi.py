@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from web import calendar_api, followup_report
+from web import calendar_api, department_api, followup_report
 from web.answers_api import AnswerForm, AnswerOut, CodeIn, CodeSent
 from web.api_models import (
     ArrivalIn,
@@ -428,12 +428,14 @@ def build_document(server_url: str) -> dict[str, Any]:
         UnavailableIn,
         *calendar_api.CALENDAR_INPUTS,
         *AUDIENCE_INPUTS,
+        *department_api.INPUTS,
         CodeIn,
         AnswerForm,
     )
     outputs: tuple[type[BaseModel], ...] = (
         *calendar_api.CALENDAR_OUTPUTS,
         *AUDIENCE_OUTPUTS,
+        *department_api.OUTPUTS,
         *followup_report.REPORT_OUTPUTS,
         CodeSent,
         AnswerOut,
@@ -555,6 +557,7 @@ def build_document(server_url: str) -> dict[str, Any]:
             **_triage_paths(),
             **_calendar_paths(),
             **_audience_paths(),
+            **department_api.openapi_paths(_ref, _json),
             **_answer_paths(),
             **followup_report.openapi_paths(_ref, _json),
         },

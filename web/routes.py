@@ -21,6 +21,8 @@ from web import (
     call_centre,
     categories,
     day_board,
+    department_api,
+    department_pages,
     desk,
     feeds,
     followup_report,
@@ -87,6 +89,8 @@ def setup(app: web.Application) -> None:
         kiosk,
         attachments,
         answers_api,
+        department_pages,
+        department_api,
     )
     for module in modules:
         app.router.add_routes(module.routes)

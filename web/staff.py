@@ -31,6 +31,7 @@ HOME_BY_ROLE = {
     Role.PROTOCOL: "/protocol",
     Role.OFFICIAL: "/official",
     Role.ADMINISTRATOR: "/admin/users",
+    Role.DEPARTMENT_LIAISON: "/liaison",
 }
 
 

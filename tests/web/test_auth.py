@@ -42,6 +42,7 @@ def guarded_routes(app: web.Application) -> list[tuple[str, str, frozenset[Role]
                 "task_id": "1",
                 "kiosk_id": "1",
                 "attachment_id": "1",
+                "referral_id": "1",
             }
             path = canonical.format(**samples) if "{" in canonical else canonical
             found.append((route.method, path, roles))
@@ -219,6 +220,21 @@ PUBLIC = {
     ("POST", "/status/answer"),
     ("POST", "/api/v1/requests/{tracking_number}/code"),
     ("POST", "/api/v1/requests/{tracking_number}/answers"),
+    # A department's referral through the signed link of its e-mail: the token (referral, generation, HMAC) is
+    # the proof; a link made before the referral moved on shows nothing and changes nothing.
+    ("GET", "/r/{token}"),
+    ("GET", "/r/{token}/attachments/{attachment_id}"),
+    ("POST", "/r/{token}/acknowledge"),
+    ("POST", "/r/{token}/update"),
+    ("POST", "/r/{token}/ask"),
+    ("POST", "/r/{token}/answer"),
+    ("POST", "/r/{token}/return"),
+    ("GET", "/api/v1/r/{token}"),
+    ("POST", "/api/v1/r/{token}/acknowledge"),
+    ("POST", "/api/v1/r/{token}/update"),
+    ("POST", "/api/v1/r/{token}/ask"),
+    ("POST", "/api/v1/r/{token}/answer"),
+    ("POST", "/api/v1/r/{token}/return"),
 }
 
 
@@ -294,6 +310,15 @@ EXPECTED_ROLES = {
         Role.MANAGER,
         Role.DEPARTMENT_LIAISON,
     },
+    ("GET", "/liaison"): {Role.DEPARTMENT_LIAISON},
+    ("GET", "/liaison/referrals/{referral_id}"): {Role.DEPARTMENT_LIAISON},
+    ("GET", "/liaison/referrals/{referral_id}/attachments/{attachment_id}"): {Role.DEPARTMENT_LIAISON},
+    ("POST", "/liaison/referrals/{referral_id}/acknowledge"): {Role.DEPARTMENT_LIAISON},
+    ("POST", "/liaison/referrals/{referral_id}/update"): {Role.DEPARTMENT_LIAISON},
+    ("POST", "/liaison/referrals/{referral_id}/ask"): {Role.DEPARTMENT_LIAISON},
+    ("POST", "/liaison/referrals/{referral_id}/answer"): {Role.DEPARTMENT_LIAISON},
+    ("POST", "/liaison/referrals/{referral_id}/return"): {Role.DEPARTMENT_LIAISON},
+    ("GET", "/api/v1/liaison/referrals"): {Role.DEPARTMENT_LIAISON},
     ("GET", "/admin/users"): set(),
     ("GET", "/admin/audit"): set(),
     ("GET", "/ws/consoles"): {Role.OFFICIAL, Role.WOMEN_SECTION, Role.PROTOCOL},
