@@ -325,12 +325,19 @@ async def of_case(*, session: AsyncSession, case_id: int) -> list[Attachment]:
 
 
 async def department_may_read(*, session: AsyncSession, attachment: Attachment, department_id: int) -> bool:
-    """Whether the file belongs to a referral of this department (its answer, or the applicant's answer to
-    the department's question)."""
-    if attachment.referral_id is None:
-        return False
-    referral = await session.get(Referral, attachment.referral_id)
-    return referral is not None and referral.department_id == department_id
+    """Whether a department's liaison may open the file: the request's own files (the applicant's evidence)
+    when the request is referred to that department, and the files of that department's referrals (its
+    answers, the applicant's answers to its questions) — the rule its link follows too
+    (followup.department_desk.may_open), never another department's."""
+    if attachment.referral_id is not None:
+        referral = await session.get(Referral, attachment.referral_id)
+        return referral is not None and referral.department_id == department_id
+    referred = await session.scalar(
+        select(Referral.id)
+        .where(Referral.case_id == attachment.case_id, Referral.department_id == department_id)
+        .limit(1)
+    )
+    return referred is not None
 
 
 async def remove_orphans(*, session: AsyncSession, clock: Clock, store: AttachmentStore) -> int:

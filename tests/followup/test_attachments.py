@@ -207,3 +207,58 @@ async def test_orphans_of_failed_transactions_are_removed_after_a_day(
     async with sessions() as session:
         assert await attachments.remove_orphans(session=session, clock=clock, store=store) == 1
     assert sorted(os.listdir(store.root)) == sorted([kept.storage_key, recent.key])
+
+
+async def test_a_department_reads_the_requests_own_files_and_its_own_referrals_not_anothers(
+    sessions: Sessions, clock: FrozenClock, store: AttachmentStore
+) -> None:
+    from accounts.roles import Role
+    from followup.models import Department, Referral
+    from tests.factories import make_staff
+    from tests.followup.arrange import add_department
+    from tests.priority.test_triage import ready
+
+    housing = await add_department(sessions, "housing")
+    health = await add_department(sessions, "health")
+    await add_department(sessions, "transport")
+    auditor = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    number = await new_case(sessions, clock)
+    await ready(sessions, clock, auditor, number, route="written_referral", departments="housing health")
+    async with transaction(sessions) as session:
+        case = await cases.find_by_tracking_number(session=session, tracking_number=number)
+        assert case is not None
+        to_housing = await session.scalar(select(Referral.id).where(Referral.department_id == housing))
+        [evidence] = await attachments.attach(
+            session=session,
+            clock=clock,
+            store=store,
+            case_id=case.id,
+            uploads=[upload("deed.pdf", pdf())],
+            added_by=AttachmentOwner.APPLICANT,
+        )
+        [answer] = await attachments.attach(
+            session=session,
+            clock=clock,
+            store=store,
+            case_id=case.id,
+            uploads=[upload("reply.png", picture())],
+            added_by=AttachmentOwner.DEPARTMENT,
+            referral_id=to_housing,
+        )
+    async with sessions() as session:
+        transport_id = await session.scalar(select(Department.id).where(Department.code == "transport"))
+        assert transport_id is not None
+
+        async def may(attachment: Attachment, department_id: int) -> bool:
+            return await attachments.department_may_read(
+                session=session, attachment=attachment, department_id=department_id
+            )
+
+        # The applicant's evidence: both departments the request went to, not one it never reached.
+        assert (await may(evidence, housing), await may(evidence, health), await may(evidence, transport_id)) == (
+            True,
+            True,
+            False,
+        )
+        # Housing's answer: housing only.
+        assert (await may(answer, housing), await may(answer, health)) == (True, False)
