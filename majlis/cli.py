@@ -19,7 +19,7 @@ from accounts import service as accounts
 from accounts.roles import Role
 from audience_day.report import day_report
 from audience_day.report import text_lines as report_lines
-from majlis import cli_day, cli_report, demo, migrate
+from majlis import cli_day, cli_followup, cli_report, demo, migrate
 from majlis.app import create_app
 from majlis.clock import SystemClock, riyadh
 from majlis.db import create_engine, session_factory, transaction
@@ -57,6 +57,7 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
                 role=args.role,
                 gender=args.gender,
                 password=password,
+                department_code=args.department,
             )
             print(f"created {user.username} ({user.role.value})")
     except InvalidInput as exc:
@@ -258,6 +259,9 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True, help="full name as shown to colleagues")
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--gender", required=True, choices=["male", "female"])
+    create.add_argument(
+        "--department", default="", metavar="CODE", help="a department liaison's department (that role only)"
+    )
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
     commands.add_parser("demo", help="load demo staff and requests (development only)")
@@ -304,6 +308,7 @@ def _parser() -> argparse.ArgumentParser:
     check_in.add_argument("--phone-last4", metavar="DDDD", help="the last 4 digits of the request's phone")
     check_in.add_argument("--by", required=True, metavar="USERNAME", help="the desk's staff (intake desk or protocol)")
     cli_report.add_parser(commands)
+    cli_followup.add_commands(commands)
     commands.add_parser("settings", help="print the settings in force, secrets masked")
 
     out = commands.add_parser("outbox", help="the message outbox")
@@ -368,6 +373,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(cli_day.check_in(settings, args))
     if args.command == cli_report.COMMAND:
         return cli_report.run(settings, args)
+    if args.command in cli_followup.COMMANDS:
+        return cli_followup.run(settings, args)
     if args.command == "settings":
         print(settings)
         return 0

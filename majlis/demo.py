@@ -1,4 +1,5 @@
-"""Demo data for `make run`: a member of staff for every role, a few requests, and audiences today.
+"""Demo data for `make run`: a member of staff for every role, a few requests, audiences today, and a directory of
+departments (majlis/demo_directory.py).
 
 Development only: the passwords, and the link that enrols the demo's kiosk, are printed and shared by everyone.
 """
@@ -19,6 +20,7 @@ from audience_day.models import ArrivalVia, Kiosk, Outcome
 from cases import service as cases
 from cases.intake import check_request
 from cases.models import Applicant, Case, CaseStatus, Channel
+from majlis import demo_directory
 from majlis.clock import Clock, FrozenClock, riyadh
 from priority import service as triage
 from rooms import service as rooms
@@ -57,6 +59,8 @@ DEMO_STAFF = (
     DemoStaff("manager", "هيفاء القحطاني", Role.MANAGER, "female"),
     DemoStaff("admin", "مدير النظام", Role.ADMINISTRATOR, "male"),
 )
+# Made with the demo's directory (majlis/demo_directory.py), since the account needs its department.
+DEMO_LIAISON = DemoStaff(demo_directory.LIAISON_USERNAME, demo_directory.LIAISON_NAME, Role.DEPARTMENT_LIAISON, "male")
 
 # National IDs and iqamas here carry valid check digits but belong to nobody.
 DEMO_REQUESTS = (
@@ -161,10 +165,11 @@ class Loaded:
 async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> Loaded:
     """Adds the demo staff and requests unless they are there already, and puts today's audiences in place."""
     await _branch_addresses(session=session)
+    await demo_directory.load(session=session, clock=clock, password=DEMO_PASSWORD)
     if await session.scalar(select(StaffUser.id).where(StaffUser.username == DEMO_STAFF[0].username)):
         await video_audience_today(session=session, clock=clock)
         hall_day = await hall_day_today(session=session, clock=clock, status_url=status_url)
-        return Loaded(list(DEMO_STAFF), hall_day)
+        return Loaded([*DEMO_STAFF, DEMO_LIAISON], hall_day)
     desk_user = None
     staff_ids: dict[Role, int] = {}
     for person in DEMO_STAFF:
@@ -191,7 +196,7 @@ async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> Loade
     await _calendar(session=session, clock=clock, staff=staff_ids, numbers=numbers, status_url=status_url)
     await video_audience_today(session=session, clock=clock)
     hall_day = await hall_day_today(session=session, clock=clock, status_url=status_url)
-    return Loaded(list(DEMO_STAFF), hall_day)
+    return Loaded([*DEMO_STAFF, DEMO_LIAISON], hall_day)
 
 
 # Where applicants come, shown with their appointment (a demo's plausible addresses, not the real centres').

@@ -7,6 +7,7 @@ from aiohttp import web
 from accounts import audit
 from accounts import service as accounts
 from accounts.roles import Role
+from followup import directory
 from majlis.errors import InvalidInput
 from web import labels
 from web.auth import requires, signed_in_user
@@ -22,8 +23,22 @@ USER_FIELDS = ("username", "full_name", "role", "gender")
 async def _users_page(
     request: web.Request, values: dict[str, str], errors: dict[str, str], status: int = 200
 ) -> web.Response:
-    users = await accounts.list_users(session=request[DB])
-    context = {"users": users, "values": values, "errors": errors, "labels": labels}
+    session, language = request[DB], request[LANGUAGE]
+    users = await accounts.list_users(session=session)
+    # A liaison account answers for one department: the list names it, the form offers those in service.
+    departments = await directory.names(session=session, ids={u.department_id for u in users if u.department_id})
+    rows = await directory.tree(session=session, active_only=True)
+    context = {
+        "users": users,
+        "departments": {i: d.name_ar if language == "ar" else d.name_en for i, d in departments.items()},
+        "department_choices": [
+            (r.department.code, "— " * r.depth + (r.department.name_ar if language == "ar" else r.department.name_en))
+            for r in rows
+        ],
+        "values": values,
+        "errors": errors,
+        "labels": labels,
+    }
     return render(request, "admin/users.html", context, status=status)
 
 
@@ -38,17 +53,19 @@ async def users(request: web.Request) -> web.Response:
 async def create_user(request: web.Request) -> web.Response:
     form = await request.post()
     values = {name: str(form.get(name, "")) for name in USER_FIELDS}
+    department = str(form.get("department", ""))
     try:
         await accounts.create_user(
             session=request[DB],
             clock=request.app[CLOCK],
             password=str(form.get("password", "")),
             actor_id=signed_in_user(request).id,
+            department_code=department,
             **values,
         )
     except InvalidInput as exc:
         errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
-        return await _users_page(request, values, errors, status=422)
+        return await _users_page(request, {**values, "department": department}, errors, status=422)
     raise web.HTTPSeeOther("/admin/users")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -77,12 +78,49 @@ FIELD_LABELS: Mapping[str, str] = {
     "answer": N_("Your answer"),
     "files": N_("Files"),
     "phone": N_("Mobile number"),
+    # The directory of departments, their working calendars and service-level policies (web/followup_*.py).
+    "parent": N_("Parent department"),
+    "calendar": N_("Working calendar"),
+    "email": N_("E-mail"),
+    "language": N_("Preferred language"),
+    "active": N_("Active"),
+    "department": N_("Department"),
+    "time_zone": N_("Time zone"),
+    "always_open": N_("Open round the clock"),
+    "hours": N_("Working hours"),
+    "opens": N_("Opens"),
+    "closes": N_("Closes"),
+    "category_code": N_("Category"),
+    "first_response_amount": N_("First response"),
+    "first_response_unit": N_("Unit of the first response"),
+    "update_amount": N_("Updates every"),
+    "update_unit": N_("Unit of the updates"),
+    "solution_amount": N_("Solution"),
+    "solution_unit": N_("Unit of the solution"),
+    "round_the_clock": N_("Escalate round the clock"),
+    "percent_of_solution": N_("Share of the solution time (%)"),
+    "extra_amount": N_("Extra time"),
+    "extra_unit": N_("Unit of the extra time"),
+    "rank": N_("Ranks up"),
+    "contact_role": N_("Whom it tells"),
+}
+# Rows of a list (an escalation ladder's levels, a week's hours) are named "<list>.<n>.<field>", counting from 1.
+_ROW = re.compile(r"(?P<rows>\w+)\.(?P<number>[0-9]+)\.(?P<field>\w+)")
+ROW_LABELS: Mapping[str, str] = {
+    "levels": N_("Level {number}: {field}"),
+    "hours": N_("Working hours, row {number}: {field}"),
 }
 
 
 def field_label(catalogs: Catalogs, language: str, field: str) -> str:
     label = FIELD_LABELS.get(field)
-    return catalogs.gettext(language, label) if label else field
+    if label:
+        return catalogs.gettext(language, label)
+    row = _ROW.fullmatch(field)
+    if row and row["rows"] in ROW_LABELS:
+        inner = field_label(catalogs, language, row["field"])
+        return catalogs.gettext(language, ROW_LABELS[row["rows"]], number=row["number"], field=inner)
+    return field
 
 
 def field_message(catalogs: Catalogs, language: str, error: FieldError) -> str:

@@ -8,6 +8,8 @@ from accounts.roles import Role
 from audience_day.models import Outcome
 from cases.identity import ApplicantKind
 from cases.models import Branch, CaseStatus, Channel, Gender, Language, RequestKind
+from followup.models import ContactRole
+from followup.policies import DurationUnit
 from majlis.errors import N_
 from priority.models import ChangedField, ChangeReason, Route
 from priority.score import Urgency
@@ -67,6 +69,7 @@ ROLES: Mapping[str, str] = {
     Role.FOLLOW_UP: N_("Follow-up"),
     Role.MANAGER: N_("Manager"),
     Role.ADMINISTRATOR: N_("Administrator"),
+    Role.DEPARTMENT_LIAISON: N_("Department liaison"),
 }
 URGENCIES: Mapping[str, str] = {
     Urgency.CRITICAL: N_("Critical"),
@@ -112,4 +115,20 @@ OUTCOMES: Mapping[str, str] = {
     Outcome.REFERRED: N_("Refer to a department"),
     Outcome.REJECTED: N_("Rejected"),
     Outcome.NEEDS_STUDY: N_("Needs study"),
+}
+CONTACT_ROLES: Mapping[str, str] = {
+    ContactRole.HEAD: N_("Head"),
+    ContactRole.DEPUTY: N_("Deputy"),
+    ContactRole.LIAISON: N_("Liaison officer"),
+}
+DURATION_UNITS: Mapping[str, str] = {DurationUnit.HOURS: N_("Hours"), DurationUnit.WORKING_DAYS: N_("Working days")}
+# Python's weekday numbers, in the order of the week here: Sunday first.
+WEEKDAYS: Mapping[int, str] = {
+    6: N_("Sunday"),
+    0: N_("Monday"),
+    1: N_("Tuesday"),
+    2: N_("Wednesday"),
+    3: N_("Thursday"),
+    4: N_("Friday"),
+    5: N_("Saturday"),
 }

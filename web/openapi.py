@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from web import calendar_api, department_api, followup_report
+from web import followup_directory_models as directory_api
 from web.answers_api import AnswerForm, AnswerOut, CodeIn, CodeSent
 from web.api_models import (
     ArrivalIn,
@@ -427,6 +428,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         MergeIn,
         UnavailableIn,
         *calendar_api.CALENDAR_INPUTS,
+        *directory_api.DIRECTORY_INPUTS,
         *AUDIENCE_INPUTS,
         *department_api.INPUTS,
         CodeIn,
@@ -434,6 +436,7 @@ def build_document(server_url: str) -> dict[str, Any]:
     )
     outputs: tuple[type[BaseModel], ...] = (
         *calendar_api.CALENDAR_OUTPUTS,
+        *directory_api.DIRECTORY_OUTPUTS,
         *AUDIENCE_OUTPUTS,
         *department_api.OUTPUTS,
         *followup_report.REPORT_OUTPUTS,
@@ -556,6 +559,7 @@ def build_document(server_url: str) -> dict[str, Any]:
             },
             **_triage_paths(),
             **_calendar_paths(),
+            **directory_api.openapi_paths(_ref, _json),
             **_audience_paths(),
             **department_api.openapi_paths(_ref, _json),
             **_answer_paths(),

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from accounts import service as accounts
+from accounts.roles import Role
 from audience_day.models import Arrival, HallAudience, Kiosk
+from followup import directory
+from followup.models import DepartmentContact
 from majlis import demo
 from majlis.clock import RIYADH, FrozenClock
 from majlis.db import transaction
 from scheduler.models import LIVE_STATES, Appointment, AudienceSession, Slot
+from worktime import editing
 
 URL = "http://127.0.0.1:8080/status"
 
@@ -97,3 +103,34 @@ async def test_the_demo_hall_moves_to_the_day_it_is_run_and_is_made_once(
     assert left_live == 0
     # Half an hour before the clock's ten-minute mark.
     assert starts is not None and starts.astimezone(RIYADH).strftime("%H:%M") == "13:30"
+
+
+async def test_the_demo_directory_is_made_once(sessions: async_sessionmaker[AsyncSession], clock: FrozenClock) -> None:
+    clock.set(datetime(2026, 11, 24, 9, 30, tzinfo=RIYADH))
+    loaded = await load(sessions, clock)
+    assert ("liaison", Role.DEPARTMENT_LIAISON) in [(s.username, s.role) for s in loaded.staff]
+
+    async def directory_now() -> dict[str, Any]:
+        async with sessions() as session:
+            rows = await directory.tree(session=session)
+            people = await session.scalar(select(func.count()).select_from(DepartmentContact))
+            holidays = (await editing.view(session=session, code="government")).holidays
+            liaison = await accounts.user_by_username(session=session, username="liaison")
+            assert liaison is not None
+            hrsd = await directory.department_by_code(session=session, code="hrsd")
+        return {
+            "tree": [(r.department.code, r.depth, r.calendar_code) for r in rows],
+            "people": people,
+            "holidays": [(h.day.isoformat(), h.name) for h in holidays],
+            "liaison": liaison.department_id == hrsd.id,
+        }
+
+    first = await directory_now()
+    assert first["tree"][0] == ("office", 0, "government")
+    assert {code for code, depth, _ in first["tree"] if depth == 1} == {"hrsd", "momah", "moh", "riyadh-municipality"}
+    assert {code for code, depth, _ in first["tree"] if depth == 2} == {"hrsd-riyadh", "riyadh-health-1"}
+    assert first["people"] == 3 * 7 and first["liaison"]
+    # The next Founding Day and National Day after the demo's day.
+    assert first["holidays"] == [("2027-02-22", "يوم التأسيس"), ("2027-09-23", "اليوم الوطني")]
+    await load(sessions, clock)
+    assert await directory_now() == first
