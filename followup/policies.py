@@ -80,8 +80,8 @@ class PolicyView:
 
 
 def as_duration(minutes: int) -> tuple[int, DurationUnit]:
-    """Stored minutes as the form shows them: whole working days where they divide, else hours."""
-    if minutes and minutes % WORKING_DAY_MINUTES == 0:
+    """Stored minutes as the form shows them: whole working days where they divide (none too), else hours."""
+    if minutes % WORKING_DAY_MINUTES == 0:
         return minutes // WORKING_DAY_MINUTES, DurationUnit.WORKING_DAYS
     return minutes // 60, DurationUnit.HOURS
 
