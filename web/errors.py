@@ -72,6 +72,13 @@ FIELD_LABELS: Mapping[str, str] = {
     "outcome": N_("Outcome"),
     "directive": N_("Directive"),
     "referred_to": N_("Departments (for a referral)"),
+    # The follow-up team's list and actions (web/followup_pages.py, web/followup_api.py).
+    "departments": N_("Departments"),
+    "state": N_("Stage"),
+    "note": N_("Note"),
+    "amount": N_("Extension"),
+    "unit": N_("Unit"),
+    "confirm": N_("Confirmation"),
     # The applicant's answer to what was asked of them (web/applicant_answers.py, web/answers_api.py).
     "question": N_("Question to the applicant"),
     "question_id": N_("Question"),

@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from web import calendar_api, department_api, followup_report
+from web import calendar_api, department_api, followup_api, followup_report
 from web import followup_directory_models as directory_api
 from web.answers_api import AnswerForm, AnswerOut, CodeIn, CodeSent
 from web.api_models import (
@@ -433,6 +433,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         *department_api.INPUTS,
         CodeIn,
         AnswerForm,
+        *followup_api.FOLLOWUP_INPUTS,
     )
     outputs: tuple[type[BaseModel], ...] = (
         *calendar_api.CALENDAR_OUTPUTS,
@@ -451,6 +452,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         DuplicateOut,
         CategoryOut,
         SessionOut,
+        *followup_api.FOLLOWUP_OUTPUTS,
     )
     _, defs = models_json_schema(
         [(m, "validation") for m in inputs] + [(m, "serialization") for m in outputs],
@@ -561,6 +563,7 @@ def build_document(server_url: str) -> dict[str, Any]:
             **_calendar_paths(),
             **directory_api.openapi_paths(_ref, _json),
             **_audience_paths(),
+            **followup_api.openapi_paths(_ref, _json),
             **department_api.openapi_paths(_ref, _json),
             **_answer_paths(),
             **followup_report.openapi_paths(_ref, _json),

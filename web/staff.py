@@ -30,6 +30,7 @@ HOME_BY_ROLE = {
     Role.MANAGER: "/reports/fairness",
     Role.PROTOCOL: "/protocol",
     Role.OFFICIAL: "/official",
+    Role.FOLLOW_UP: "/followup",
     Role.ADMINISTRATOR: "/admin/users",
     Role.DEPARTMENT_LIAISON: "/liaison",
 }
