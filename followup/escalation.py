@@ -148,10 +148,11 @@ async def escalate(
     return event
 
 
-async def _due(session: AsyncSession, clock: Clock, batch: int) -> list[Referral]:
+async def _due(session: AsyncSession, clock: Clock, batch: int, skip: set[int]) -> list[Referral]:
+    # `skip` holds at most a sweep's work (rounds × batch) plus its failures: well within a statement's parameters.
     query = (
         select(Referral)
-        .where(Referral.next_escalation_at <= clock.now())
+        .where(Referral.next_escalation_at <= clock.now(), Referral.id.not_in(skip))
         .order_by(Referral.next_escalation_at, Referral.id)
         .limit(batch)
         .execution_options(populate_existing=True)
@@ -169,7 +170,7 @@ async def sweep(
     skip: set[int] = set()
     for _ in range(rounds):
         async with transaction(sessions) as session:
-            due = [r for r in await _due(session, clock, batch + len(skip)) if r.id not in skip][:batch]
+            due = await _due(session, clock, batch, skip)
             if not due:
                 break
             known = Known(session)
@@ -185,6 +186,8 @@ async def sweep(
                     report.failed.append(referral.id)
                     skip.add(referral.id)
                     continue
+                # One rung per referral per sweep, even one long past several: each rank hears in turn.
+                skip.add(referral.id)
                 if event is None:
                     report.deferred += 1
                 else:

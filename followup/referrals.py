@@ -576,6 +576,44 @@ async def close(
     return referral
 
 
+async def close_returned(
+    *, session: AsyncSession, clock: Clock, case_id: int, instead: Sequence[Referral], actor_id: int
+) -> int:
+    """Closes the request's returned referrals once it has gone to other departments; gives back how many.
+
+    The request itself stays open (the new referrals are), so nobody is told anything.
+    """
+    returned = list(
+        await session.scalars(
+            select(Referral)
+            .where(Referral.case_id == case_id, Referral.state == ReferralState.RETURNED)
+            .order_by(Referral.id)
+            .execution_options(populate_existing=True)
+        )
+    )
+    codes = ", ".join(
+        code
+        for code in await session.scalars(
+            select(Department.code).where(Department.id.in_([r.department_id for r in instead]))
+        )
+    )
+    now = clock.now()
+    for referral in returned:
+        referral.state = ReferralState.CLOSED
+        referral.closed_at = now
+        referral.closed_by_id = actor_id
+        referral.generation += 1
+        await _event(
+            session=session,
+            clock=clock,
+            referral=referral,
+            kind=EventKind.CLOSED,
+            actor_id=actor_id,
+            details={"referred_instead_to": codes},
+        )
+    return len(returned)
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 

@@ -99,7 +99,7 @@ async def refer_again(
             N_("This request is not with the follow-up team; only a referred request can be sent to departments here."),
         )
     row = await triage.current_triage(session=session, clock=clock, case=case)
-    return await referrals.refer(
+    made = await referrals.refer(
         session=session,
         clock=clock,
         case=case,
@@ -111,3 +111,6 @@ async def refer_again(
         actor_id=actor_id,
         status_url=status_url,
     )
+    # The departments that said "not ours" are done with: their referrals close, naming where it went instead.
+    await referrals.close_returned(session=session, clock=clock, case_id=case.id, instead=made, actor_id=actor_id)
+    return made
