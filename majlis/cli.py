@@ -89,6 +89,15 @@ async def _load_demo(settings: Settings) -> None:
         for expected in loaded.hall_day.expected:
             code = links.arrival_code(expected.appointment_id)
             print(f"  {code:<14} {expected.tracking_number}  {expected.phone_last4}  {expected.name}")
+    if loaded.followup is not None:
+        shown, base = loaded.followup, settings.public_url.rstrip("/")
+        page = links_for(settings).referral_page(shown.overdue_referral_id, shown.overdue_generation)
+        print("Referrals to departments (overdue, on time, answered, waiting for the applicant, returned):")
+        print(f"  the follow-up team's daily list (user followup): {base}/followup")
+        print(f"  the overdue referral, as its department opens it from the e-mail: {page}")
+        print(f"  the Ministry of Human Resources' liaison officer (user liaison): {base}/liaison")
+        print(f"  the applicant asked for documents answers at {base}/status:", end=" ")
+        print(f"{shown.waiting_tracking_number} with the phone {shown.waiting_phone}")
 
 
 async def _allocate(settings: Settings) -> None:

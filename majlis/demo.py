@@ -1,5 +1,5 @@
-"""Demo data for `make run`: a member of staff for every role, a few requests, audiences today, and a directory of
-departments (majlis/demo_directory.py).
+"""Demo data for `make run`: a member of staff for every role, a few requests, audiences today, a directory of
+departments (majlis/demo_directory.py) and requests referred to them (majlis/demo_referrals.py).
 
 Development only: the passwords, and the link that enrols the demo's kiosk, are printed and shared by everyone.
 """
@@ -20,7 +20,7 @@ from audience_day.models import ArrivalVia, Kiosk, Outcome
 from cases import service as cases
 from cases.intake import check_request
 from cases.models import Applicant, Case, CaseStatus, Channel
-from majlis import demo_directory
+from majlis import demo_directory, demo_referrals
 from majlis.clock import Clock, FrozenClock, riyadh
 from priority import service as triage
 from rooms import service as rooms
@@ -160,6 +160,8 @@ class Loaded:
     staff: list[DemoStaff]
     # None when the demo's hall, staff or requests are missing (a database someone changed by hand).
     hall_day: HallDay | None
+    # The referred requests (majlis/demo_referrals.py); None when their staff or departments are missing.
+    followup: demo_referrals.FollowUpShown | None = None
 
 
 async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> Loaded:
@@ -169,7 +171,8 @@ async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> Loade
     if await session.scalar(select(StaffUser.id).where(StaffUser.username == DEMO_STAFF[0].username)):
         await video_audience_today(session=session, clock=clock)
         hall_day = await hall_day_today(session=session, clock=clock, status_url=status_url)
-        return Loaded([*DEMO_STAFF, DEMO_LIAISON], hall_day)
+        followup = await demo_referrals.load(session=session, clock=clock, status_url=status_url)
+        return Loaded([*DEMO_STAFF, DEMO_LIAISON], hall_day, followup)
     desk_user = None
     staff_ids: dict[Role, int] = {}
     for person in DEMO_STAFF:
@@ -196,7 +199,8 @@ async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> Loade
     await _calendar(session=session, clock=clock, staff=staff_ids, numbers=numbers, status_url=status_url)
     await video_audience_today(session=session, clock=clock)
     hall_day = await hall_day_today(session=session, clock=clock, status_url=status_url)
-    return Loaded([*DEMO_STAFF, DEMO_LIAISON], hall_day)
+    followup = await demo_referrals.load(session=session, clock=clock, status_url=status_url)
+    return Loaded([*DEMO_STAFF, DEMO_LIAISON], hall_day, followup)
 
 
 # Where applicants come, shown with their appointment (a demo's plausible addresses, not the real centres').

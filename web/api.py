@@ -21,12 +21,13 @@ from web.api_models import (
     ErrorOut,
     FieldProblem,
     Health,
+    ReferralStageOut,
     RequestCreated,
     RequestIn,
     RequestStatus,
     StatusStep,
 )
-from web.applicant_view import AudienceShown, applicant_history
+from web.applicant_view import AudienceShown, applicant_history, applicant_referral_stages
 from web.errors import bilingual, field_label
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SESSIONS
 from web.middleware import error_response
@@ -48,6 +49,7 @@ _PYDANTIC_MESSAGES = {
     "model_type": N_("{field} must be a JSON object."),
     "model_attributes_type": N_("{field} must be a JSON object."),
     "list_type": N_("{field} must be a list."),
+    "too_long": N_("{field} may hold at most {max} items."),
 }
 _FALLBACK_MESSAGE = N_("{field} has a value of the wrong kind.")
 
@@ -186,6 +188,12 @@ async def _status_body(request: web.Request, case: Case) -> RequestStatus:
             for s in applicant_history(steps, request.app[CATALOGS], request[LANGUAGE])
         ],
         appointment=_appointment_out(case, found[1]) if found else None,
+        referral_stages=[
+            ReferralStageOut(stage=s.stage, at=s.at, department=s.department, text=s.text, outcome=s.outcome)
+            for s in await applicant_referral_stages(
+                session=request[DB], case_id=case.id, catalogs=request.app[CATALOGS], language=request[LANGUAGE]
+            )
+        ],
     )
 
 

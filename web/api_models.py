@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+
+from followup import referrals
 
 ApplicantKindName = Literal["citizen", "resident", "company"]
 RequestKindName = Literal["audience_in_person", "audience_video", "petition", "complaint", "suggestion", "enquiry"]
@@ -92,6 +94,16 @@ class AudienceOut(BaseModel):
     )
 
 
+class ReferralStageOut(BaseModel):
+    """A referral's stage as the applicant reads it (never the directive, the department's answer or an escalation)."""
+
+    stage: Literal["referred", "answered", "completed"]
+    at: datetime
+    department: str = Field(description="The department's name in the language of Accept-Language")
+    text: str = Field(description="The stage in plain words, in the language of Accept-Language")
+    outcome: str = Field(description="The outcome the follow-up team approved, for a completed stage; else empty")
+
+
 class RequestStatus(BaseModel):
     tracking_number: str
     status: str
@@ -102,6 +114,10 @@ class RequestStatus(BaseModel):
         description="Each step; a note only when it was written for the applicant (never staff's notes)"
     )
     appointment: AudienceOut | None = Field(description="The audience ahead (not yet ended); null when there is none")
+    referral_stages: list[ReferralStageOut] = Field(
+        default_factory=list,
+        description="The referrals' stages in time order: to whom, that a department answered, the approved outcome",
+    )
 
 
 class FieldProblem(BaseModel):
@@ -220,12 +236,39 @@ class CallNextOut(BaseModel):
     current: CurrentOut | None = Field(description="The audience now before the official; null when nobody is left")
 
 
+def _codes_from_text(value: object) -> object:
+    """The earlier form, one string of codes separated by commas, read as the list it names."""
+    return referrals.department_codes(value) if isinstance(value, str) else value
+
+
+# Departments by code: a list, or one string separated by commas (split before the list is checked, so
+# both are held to the same limits). A code is at most 40 characters; fifty is more than any referral names.
+DepartmentCodes = Annotated[
+    list[Annotated[str, Field(max_length=40)]],
+    Field(max_length=50),
+    BeforeValidator(_codes_from_text),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 50},
+                {"type": "string", "description": "Codes separated by commas"},
+            ]
+        }
+    ),
+]
+
+
 class OutcomeIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     outcome: Literal["answered", "referred", "rejected", "needs_study"]
     directive: str = Field(max_length=4000, description="The official's words, for staff; never sent to the applicant")
-    referred_to: str = Field(default="", max_length=500, description="The departments, for a referral")
+    referred_to: DepartmentCodes = Field(
+        default_factory=list,
+        description="For a referral: the departments' codes (GET /api/v1/triage/departments), as an array, or as "
+        "one string separated by commas (the earlier form). An unknown or retired code is refused by name.",
+        examples=[["health", "hrsd"]],
+    )
 
 
 class OutcomeOut(BaseModel):
@@ -233,7 +276,7 @@ class OutcomeOut(BaseModel):
     tracking_number: str
     outcome: Literal["answered", "referred", "rejected", "needs_study"]
     directive: str
-    referred_to: str
+    referred_to: str = Field(description="The departments' codes, separated by commas; empty unless referred")
     called_at: datetime
     ended_at: datetime | None
     outcome_at: datetime | None

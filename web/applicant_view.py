@@ -9,6 +9,9 @@ them to complete (sent to them by SMS in the same words). Never the
 allocation's explanation (its score and rank), a member of staff's name, the
 reason for a move or a cancelled session, the call centre's notes or the
 official's directive: a note not known to be for the applicant is left out.
+Of the referrals they read the stages in plain words (to whom and when, that a
+department answered, the outcome the follow-up team approved), never the
+directive, the department's answer, the team's notes or the escalations.
 
 The audience shown is the request's live appointment (scheduled, confirmed,
 arrived, in audience) whose session is not over; an appointment that ended
@@ -17,10 +20,10 @@ arrived, in audience) whose session is not over; an appointment that ended
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Literal, cast
 
 import segno
 from babel.dates import format_time
@@ -30,6 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.identity import ApplicantKind
 from cases.models import Case, CaseStatus, StatusChange
+from followup import directory, referrals
+from followup.models import Department, Referral, ReferralState
 from majlis.clock import riyadh
 from majlis.dates import dual_date
 from majlis.errors import N_
@@ -144,6 +149,69 @@ def applicant_history(steps: Sequence[StatusChange], catalogs: Catalogs, languag
             continue
         shown.append(ApplicantStep(to_status=step.to_status, at=step.at, note=note))
     return shown
+
+
+# --- the referral's stages ---------------------------------------------------------------------------
+
+# What the applicant reads of the referrals, in plain words: to whom and when, that a department answered,
+# and the outcome the follow-up team approved for them. Never the directive, the department's answer, the
+# team's notes, a return or an escalation: those are for staff (web/case_history.py).
+REFERRED_STAGE = N_("Referred to {department} on {date}")
+ANSWERED_STAGE = N_("{department} answered on {date}; the follow-up team is reviewing the answer")
+COMPLETED_STAGE = N_("Completed by {department}: {outcome}")
+
+
+@dataclass(frozen=True)
+class ReferralStage:
+    """One stage of a referral as its applicant reads it; `text` is in the reader's language."""
+
+    stage: Literal["referred", "answered", "completed"]
+    at: datetime
+    department: str
+    text: str
+    # The outcome the follow-up team approved for the applicant; only on "completed".
+    outcome: str = ""
+
+
+def referral_stages(
+    referred: Sequence[Referral], departments: Mapping[int, Department], catalogs: Catalogs, language: str
+) -> list[ReferralStage]:
+    """The stages of the request's referrals in time order, from what each referral records."""
+
+    def _(message: str, **params: str) -> str:
+        return catalogs.gettext(language, message, **params)
+
+    def named(referral: Referral) -> str:
+        department = departments.get(referral.department_id)
+        if department is None:
+            return ""
+        return isolate(department.name_ar if language == "ar" else department.name_en)
+
+    stages: list[ReferralStage] = []
+    for referral in referred:
+        name = named(referral)
+        day = dual_date(referral.created_at, language)
+        stages.append(
+            ReferralStage("referred", referral.created_at, name, _(REFERRED_STAGE, department=name, date=day))
+        )
+        if referral.answered_at is not None:
+            day = dual_date(referral.answered_at, language)
+            text = _(ANSWERED_STAGE, department=name, date=day)
+            stages.append(ReferralStage("answered", referral.answered_at, name, text))
+        if referral.state is ReferralState.CLOSED and referral.closed_at is not None:
+            text = _(COMPLETED_STAGE, department=name, outcome=referral.outcome)
+            stages.append(ReferralStage("completed", referral.closed_at, name, text, outcome=referral.outcome))
+    return sorted(stages, key=lambda stage: stage.at)
+
+
+async def applicant_referral_stages(
+    *, session: AsyncSession, case_id: int, catalogs: Catalogs, language: str
+) -> list[ReferralStage]:
+    referred = await referrals.of_case(session=session, case_id=case_id)
+    if not referred:
+        return []
+    departments = await directory.names(session=session, ids={r.department_id for r in referred})
+    return referral_stages(referred, departments, catalogs, language)
 
 
 # --- the audience -----------------------------------------------------------------------------------

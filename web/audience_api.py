@@ -41,6 +41,7 @@ from web.api_models import (
     TimedAudienceOut,
 )
 from web.auth import requires, signed_in_user
+from web.department_choices import joined_codes
 from web.errors import bilingual
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, LINKS, SETTINGS
 from web.middleware import error_response
@@ -245,7 +246,7 @@ async def record_outcome(request: web.Request) -> web.Response:
             audience_id=audience_id,
             outcome=Outcome(body.outcome),
             directive=body.directive,
-            referred_to=body.referred_to,
+            referred_to=joined_codes(body.referred_to),
             actor_id=signed_in_user(request).id,
             status_url=status_url(request),
         )

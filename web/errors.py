@@ -72,6 +72,8 @@ FIELD_LABELS: Mapping[str, str] = {
     "outcome": N_("Outcome"),
     "directive": N_("Directive"),
     "referred_to": N_("Departments (for a referral)"),
+    # The audit desk's written referral (web/triage_actions.py).
+    "referral_text": N_("Referral text"),
     # The follow-up team's list and actions (web/followup_pages.py, web/followup_api.py).
     "departments": N_("Departments"),
     "state": N_("Stage"),

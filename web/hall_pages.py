@@ -14,15 +14,15 @@ from aiohttp import web
 from accounts.roles import Role
 from audience_day import hall
 from audience_day.models import HallAudience, Outcome
-from audience_day.outcome import OutcomeRefused
 from cases import service as cases
-from majlis.errors import N_
+from majlis.errors import N_, DomainError, InvalidInput
 from rooms import service as rooms
-from scheduler.lifecycle import AppointmentRefused
 from scheduler.models import AudienceSession
 from web import labels
 from web.auth import requires, signed_in_user
+from web.department_choices import department_choices, joined_codes, named, names_by_code
 from web.errors import domain_message
+from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
 from web.middleware import see_other
 from web.pages import render
@@ -56,8 +56,13 @@ async def _console(
                 "history": history,
             }
         )
+    language = request[LANGUAGE]
+    names = await names_by_code(session=session, language=language)
     context = {
         "blocks": blocks,
+        "departments": await department_choices(session=session, language=language),
+        # A recorded referral names its departments by code; the official reads their names.
+        "department_names": lambda codes: named(codes, names, language),
         "outcomes": labels.OUTCOMES,
         "labels": labels,
         "errors": errors or {},
@@ -113,7 +118,10 @@ async def call_next(request: web.Request) -> web.Response:
 async def record_outcome(request: web.Request) -> web.Response:
     form = await request.post()
     audience_id = int(request.match_info["audience_id"])
-    values = {key: str(form.get(key, "")) for key in ("outcome", "directive", "referred_to")}
+    values = {key: str(form.get(key, "")) for key in ("outcome", "directive")}
+    # One box per department; the domain reads their codes as one string.
+    codes = [str(code) for code in form.getall("referred_to", [])]
+    values["referred_to"] = ", ".join(codes)
     catalogs, language, session = request.app[CATALOGS], request[LANGUAGE], request[DB]
     if await session.get(HallAudience, audience_id) is None:
         raise web.HTTPNotFound()
@@ -122,7 +130,7 @@ async def record_outcome(request: web.Request) -> web.Response:
     message: str | None = None
     if values["outcome"] not in labels.OUTCOMES:
         message = catalogs.gettext(language, N_("Choose the outcome."))
-    elif len(values["directive"]) > DIRECTIVE_LIMIT or len(values["referred_to"]) > 500:
+    elif len(values["directive"]) > DIRECTIVE_LIMIT:
         message = catalogs.gettext(language, N_("The directive is too long."))
     else:
         try:
@@ -132,11 +140,14 @@ async def record_outcome(request: web.Request) -> web.Response:
                 audience_id=audience_id,
                 outcome=Outcome(values["outcome"]),
                 directive=values["directive"],
-                referred_to=values["referred_to"],
+                referred_to=joined_codes(codes),
                 actor_id=signed_in_user(request).id,
                 status_url=status_url(request),
             )
-        except (OutcomeRefused, AppointmentRefused) as refused:
+        except InvalidInput as exc:
+            # An unknown or retired department, or too many: named in the reader's language.
+            message = " ".join(errors_by_field(catalogs, language, exc.errors).values())
+        except DomainError as refused:
             message = domain_message(catalogs, language, refused)
     if message is not None:
         await session.rollback()

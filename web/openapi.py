@@ -29,6 +29,7 @@ from web.api_models import (
 from web.triage_api import (
     CategoryOut,
     ClassifyIn,
+    DepartmentOut,
     DuplicateOut,
     MergeIn,
     MissingIn,
@@ -45,7 +46,11 @@ from web.triage_api import (
 TRIAGE_ACTIONS = (
     ("verify", None, "Mark identity and completeness as checked"),
     ("classify", "ClassifyIn", "Set category and urgency (a manual change needs a reason)"),
-    ("route", "RouteIn", "Route to an audience or a written referral"),
+    (
+        "route",
+        "RouteIn",
+        "Route to an audience, or to a written referral to departments by code with the desk's text",
+    ),
     ("move-up", "MoveUpIn", "Move up the queue by hand (always justified, in the fairness record)"),
     ("needs-information", "MissingIn", "Ask the applicant for what is missing"),
     ("reject", "RejectIn", "Reject, telling the applicant why"),
@@ -172,6 +177,21 @@ def _triage_paths() -> dict[str, Any]:
                     "200": {
                         "description": "Categories",
                         "content": {"application/json": {"schema": {"type": "array", "items": _ref("CategoryOut")}}},
+                    },
+                    "401": refusals["401"],
+                    "403": refusals["403"],
+                },
+            }
+        },
+        "/api/v1/triage/departments": {
+            "get": {
+                "operationId": "triageDepartments",
+                "summary": "The departments in service a written referral may name, each after its parent",
+                "description": STAFF_ONLY,
+                "responses": {
+                    "200": {
+                        "description": "Departments",
+                        "content": {"application/json": {"schema": {"type": "array", "items": _ref("DepartmentOut")}}},
                     },
                     "401": refusals["401"],
                     "403": refusals["403"],
@@ -451,6 +471,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         QueuePlaceOut,
         DuplicateOut,
         CategoryOut,
+        DepartmentOut,
         SessionOut,
         *followup_api.FOLLOWUP_OUTPUTS,
     )

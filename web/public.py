@@ -16,7 +16,13 @@ from majlis.errors import N_, DomainError, InvalidInput
 from priority import duplicates
 from scheduler import views
 from web import labels
-from web.applicant_view import AudienceShown, applicant_history, audience_shown, calendar_file
+from web.applicant_view import (
+    AudienceShown,
+    applicant_history,
+    applicant_referral_stages,
+    audience_shown,
+    calendar_file,
+)
 from web.errors import domain_message
 from web.intake_forms import errors_by_field, form_values, read_form
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, LINKS, SETTINGS
@@ -189,9 +195,13 @@ async def status_lookup(request: web.Request) -> web.Response:
     steps = await cases.history(session=request[DB], case_id=case.id)
     history = applicant_history(steps, request.app[CATALOGS], request[LANGUAGE])
     found = await applicant_audience(request, case)
+    stages = await applicant_referral_stages(
+        session=request[DB], case_id=case.id, catalogs=request.app[CATALOGS], language=request[LANGUAGE]
+    )
     context = {
         "case": case,
         "history": history,
+        "referral_stages": stages,
         "labels": labels,
         "audience": found[1] if found else None,
         "values": values,

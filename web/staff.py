@@ -13,6 +13,7 @@ from rooms import service as rooms
 from video import service as video
 from web import labels
 from web.auth import ALL_STAFF, current_user, requires, sign_in_policy, signed_in_user
+from web.case_history import staff_history
 from web.errors import domain_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import see_other
@@ -106,8 +107,12 @@ async def staff_home(request: web.Request) -> web.Response:
     return render(request, "staff/home.html", {"counts": counts, "labels": labels, "video_rooms": video_rooms})
 
 
+# A department's liaison officer sees only their department's referrals, never a request's whole history.
+CASE_READERS = ALL_STAFF - {Role.DEPARTMENT_LIAISON}
+
+
 @routes.get("/cases")
-@requires(*ALL_STAFF)
+@requires(*CASE_READERS)
 async def case_lookup(request: web.Request) -> web.Response:
     """A case by tracking number, for staff answering a status question."""
     query = request.query.get("tracking_number", "").strip()
@@ -118,12 +123,16 @@ async def case_lookup(request: web.Request) -> web.Response:
         if case is None:
             context["not_found"] = True
             return render(request, "staff/case_lookup.html", context, status=404)
-        steps = await cases.history(session=session, case_id=case.id)
-        actors = await accounts.names_by_id(session=session, ids={s.actor_id for s in steps if s.actor_id is not None})
         context.update(
             case=case,
-            history=steps,
-            actors=actors,
+            # Status changes and the referrals' exchanges in time order (web/case_history.py).
+            history=await staff_history(
+                session=session,
+                case_id=case.id,
+                catalogs=request.app[CATALOGS],
+                language=request[LANGUAGE],
+                now=request.app[CLOCK].now(),
+            ),
             messages=await outbox.messages_for_case(session=session, case_id=case.id),
         )
     return render(request, "staff/case_lookup.html", context)

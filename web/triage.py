@@ -19,6 +19,8 @@ from scheduler import service as scheduling
 from web import labels
 from web.attachments import case_files
 from web.auth import requires
+from web.case_history import staff_history
+from web.department_choices import chosen, department_choices, joined_codes
 from web.errors import domain_message
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
@@ -40,6 +42,7 @@ async def case_page(
 ) -> web.Response:
     session = request[DB]
     clock = request.app[CLOCK]
+    language = request[LANGUAGE]
     case = await cases.find_by_tracking_number(session=session, tracking_number=number)
     if case is None:
         raise web.HTTPNotFound()
@@ -52,7 +55,11 @@ async def case_page(
         "duplicates": await duplicates.likely_duplicates(session=session, clock=clock, case=case, window=window),
         "merged_into": await duplicates.merged_into(session=session, case_id=case.id),
         "addenda": await cases.addenda(session=session, case_id=case.id),
-        "history": await cases.history(session=session, case_id=case.id),
+        # Status changes and the referrals' exchanges in time order (web/case_history.py).
+        "history": await staff_history(
+            session=session, case_id=case.id, catalogs=request.app[CATALOGS], language=language, now=clock.now()
+        ),
+        "departments": await department_choices(session=session, language=language),
         # What was asked of the applicant, their answers and files (web/templates/information/_conversation.html).
         "conversation": await information.conversation(session=session, case_id=case.id),
         "files": {f.id: f for f in await case_files(request, case.id)},
@@ -67,6 +74,7 @@ async def case_page(
         "form_error": form_error,
         # What the desk typed, shown again after a refusal so nothing needs choosing twice.
         "values": values or {},
+        "chosen_departments": chosen((values or {}).get("departments", "")),
     }
     return render(request, "audit/case.html", context, status=status)
 
@@ -77,6 +85,8 @@ async def _act(request: web.Request, perform: Perform) -> web.Response:
     form = await request.post()
     fields = {k: str(v) for k, v in form.items() if k != "csrf_token"}
     try:
+        # One box ticked per department of a written referral; the domain reads their codes as one string.
+        fields["departments"] = joined_codes(form.getall("departments", []), "departments")
         await perform(request, number, fields)
     except InvalidInput as exc:
         await request[DB].rollback()

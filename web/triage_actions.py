@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
+from majlis.errors import InvalidInput
 from majlis.numbers import whole_number
 from priority import duplicates
 from priority import service as triage
@@ -19,6 +20,7 @@ from priority.score import Urgency
 from scheduler import changes
 from scheduler import service as scheduling
 from web.auth import signed_in_user
+from web.department_choices import renamed
 from web.keys import CLOCK, DB, SETTINGS
 from web.public import status_url
 
@@ -47,16 +49,23 @@ async def _classify(request: web.Request, number: str, fields: Mapping[str, str]
 
 
 async def _route(request: web.Request, number: str, fields: Mapping[str, str]) -> None:
-    row = await triage.route(
-        session=request[DB],
-        clock=request.app[CLOCK],
-        actor_id=signed_in_user(request).id,
-        tracking_number=number,
-        to=fields.get("route", ""),
-        status_url=status_url(request),
-        change_reason=fields.get("change_reason"),
-        change_text=fields.get("change_text"),
-    )
+    """A route; a written referral names its departments (codes, comma-separated) and carries its text."""
+    try:
+        row = await triage.route(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+            tracking_number=number,
+            to=fields.get("route", ""),
+            status_url=status_url(request),
+            change_reason=fields.get("change_reason"),
+            change_text=fields.get("change_text"),
+            departments=fields.get("departments", ""),
+            referral_text=fields.get("referral_text", ""),
+        )
+    except InvalidInput as exc:
+        # The domain names unknown codes under the official's field; here they were chosen as "departments".
+        raise renamed(exc.errors, "referred_to", "departments") from None
     settings = request.app[SETTINGS]
     # An urgent arrival after the weekly run takes its seat now rather than next week.
     if settings.place_urgent_on_route and row.route is not Route.WRITTEN_REFERRAL and row.urgency in URGENT:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accounts.roles import Role
 from cases import service as cases
+from followup import directory
 from majlis.errors import N_, DomainError, FieldError, InvalidInput
 from priority import duplicates, queue
 from priority import service as triage
@@ -44,6 +45,17 @@ class ClassifyIn(Justified):
 
 class RouteIn(Justified):
     route: str = Field(json_schema_extra={"enum": ["audience_in_person", "audience_video", "written_referral"]})
+    departments: list[Annotated[str, Field(max_length=40)]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="For a written referral: the departments' codes (GET /api/v1/triage/departments); "
+        "at least one, each in service",
+    )
+    referral_text: str = Field(
+        default="",
+        max_length=4000,
+        description="For a written referral: the desk's text sent to the departments (staff only, never the applicant)",
+    )
 
 
 class MoveUpIn(Justified):
@@ -103,6 +115,14 @@ class CategoryOut(BaseModel):
     name_en: str
     implied_urgency: str
     weight: int
+
+
+class DepartmentOut(BaseModel):
+    code: str
+    name_ar: str
+    name_en: str
+    parent: str | None = Field(description="The parent's code: the next rank up; null at the top of the tree")
+    depth: int = Field(description="0 at the top of the tree; the list gives each department after its parent")
 
 
 class SessionOut(BaseModel):
@@ -194,6 +214,25 @@ async def categories(request: web.Request) -> web.Response:
     return web.json_response(out)
 
 
+@routes.get("/api/v1/triage/departments")
+@requires(*DESK)
+async def departments(request: web.Request) -> web.Response:
+    """The departments in service a written referral may name, each after its parent."""
+    rows = await directory.tree(session=request[DB])
+    out = [
+        DepartmentOut(
+            code=row.department.code,
+            name_ar=row.department.name_ar,
+            name_en=row.department.name_en,
+            parent=row.parent_code,
+            depth=row.depth,
+        ).model_dump()
+        for row in rows
+        if row.department.active
+    ]
+    return web.json_response(out)
+
+
 @routes.get("/api/v1/triage/queue")
 @requires(*DESK)
 async def priority_queue(request: web.Request) -> web.Response:
@@ -254,7 +293,12 @@ def _api_action(perform: Perform, model: type[BaseModel] | None) -> Callable[[we
             fields: dict[str, str] = {}
             if model is not None:
                 body = await parsed(r, model)
-                fields = {k: str(v) for k, v in body.model_dump().items() if v is not None}
+                # A list (the departments' codes) goes to the action as the one comma-separated string it reads.
+                fields = {
+                    k: ", ".join(v) if isinstance(v, list) else str(v)
+                    for k, v in body.model_dump().items()
+                    if v is not None
+                }
             await perform(r, number, fields)
 
         return await _run(request, action)

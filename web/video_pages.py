@@ -16,8 +16,7 @@ from aiohttp import web
 from accounts import service as accounts
 from accounts.roles import Role
 from audience_day import arrival
-from audience_day.outcome import OutcomeRefused
-from majlis.errors import N_
+from majlis.errors import N_, DomainError, InvalidInput
 from rooms import service as rooms
 from rooms.models import Room, RoomKind
 from scheduler.lifecycle import AppointmentRefused
@@ -26,8 +25,10 @@ from video.models import VideoAudience, VideoOutcome, VideoState
 from video.tokens import Side, VideoTokens
 from web import labels
 from web.auth import requires, signed_in_user
+from web.department_choices import department_choices, joined_codes
 from web.errors import domain_message
 from web.i18n import NP_, Catalogs
+from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS, VIDEO_HUB, VIDEO_TOKENS
 from web.middleware import error_response, see_other
 from web.pages import render
@@ -173,6 +174,7 @@ async def _official_console(
         "errors": errors or {},
         "values": values or {},
         "lang_field": "name_ar" if request[LANGUAGE] == "ar" else "name_en",
+        "departments": await department_choices(session=session, language=request[LANGUAGE]),
     }
     return render(request, "video/official.html", context, status=status)
 
@@ -193,10 +195,12 @@ def _audience_id(request: web.Request) -> int:
 async def record_outcome(request: web.Request) -> web.Response:
     form = await request.post()
     audience_id = _audience_id(request)
+    # One box per department; the domain reads their codes as one string.
+    codes = [str(code) for code in form.getall("referred_to", [])]
     values = {
         "outcome": str(form.get("outcome", "")),
         "directive": str(form.get("directive", "")),
-        "referred_to": str(form.get("referred_to", "")),
+        "referred_to": ", ".join(codes),
     }
     catalogs, language = request.app[CATALOGS], request[LANGUAGE]
     message: str | None = None
@@ -221,11 +225,14 @@ async def record_outcome(request: web.Request) -> web.Response:
                 audience_id=audience_id,
                 outcome=outcome,
                 directive=values["directive"],
-                referred_to=values["referred_to"][:500],
+                referred_to=joined_codes(codes),
                 actor_id=signed_in_user(request).id,
                 status_url=status_url(request),
             )
-        except (video.VideoRefused, OutcomeRefused, AppointmentRefused) as exc:
+        except InvalidInput as exc:
+            # An unknown or retired department, or too many: named in the reader's language.
+            message = " ".join(errors_by_field(catalogs, language, exc.errors).values())
+        except DomainError as exc:
             message = domain_message(catalogs, language, exc)
     if message is not None:
         await session.rollback()

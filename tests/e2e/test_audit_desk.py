@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from accounts.roles import Role
 from majlis.clock import FrozenClock
 from tests.factories import PASSWORD, Client, api_payload, make_staff
+from tests.followup.arrange import add_department
 
 pytestmark = pytest.mark.browser
 
@@ -68,4 +69,36 @@ async def test_classify_merge_and_read_the_fairness_report(
     rows = await page.locator("#changes-by-staff tbody tr").all_text_contents()
     assert any("Staff audit_desk" in row for row in rows)
     assert await page.locator("#waiting tbody tr").count() > 0
+    await page.close()
+
+
+async def test_a_written_referral_shows_its_departments_only_when_chosen(
+    client: Client, sessions: async_sessionmaker[AsyncSession], clock: FrozenClock, browser: Browser
+) -> None:
+    number = (await (await client.post("/api/v1/requests", json=api_payload())).json())["tracking_number"]
+    await add_department(sessions, "moj", name_ar="وزارة العدل", name_en="Ministry of Justice")
+    await add_department(sessions, "enforcement", name_ar="محكمة التنفيذ", name_en="Enforcement Court", parent="moj")
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    base = str(client.make_url("/")).rstrip("/")
+    page = await browser.new_page(viewport={"width": 1180, "height": 820})
+    await sign_in(page, base, "audit")
+    await page.goto(f"{base}/audit/cases/{number}")
+    await page.click("#verify")
+    await page.select_option("#category-select", "housing")
+    await page.select_option("#urgency-select", "normal")
+    await page.click("#classify")
+    departments = page.locator("#departments")
+    assert not await departments.is_visible()  # an audience needs none
+    await page.select_option("#route-select", "written_referral")
+    assert await departments.is_visible() and await page.locator("#referral_text").is_visible()
+    child = await page.locator("#departments label.depth-1").bounding_box()
+    parent = await page.locator("#departments label.depth-0").bounding_box()
+    # Each level of the tree a step in from its parent, on the reading side (the right in Arabic).
+    assert child is not None and parent is not None
+    assert child["x"] + child["width"] < parent["x"] + parent["width"]
+    await page.check("#departments input[value='enforcement']")
+    await page.fill("#referral_text", "يحال لتنفيذ الحكم وإفادة صاحبه")
+    await page.click("#route-button")
+    assert (await page.text_content("#case-status") or "").strip() == "أُحيل إلى الإدارة المختصة"
+    assert "محكمة التنفيذ" in (await page.text_content("#history") or "")
     await page.close()

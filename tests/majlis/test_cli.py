@@ -63,6 +63,11 @@ def test_upgrade_demo_and_create_user(env: dict[str, str]) -> None:
     assert _audience_day(env) == day
     # Three applicants still expected, each with an arrival code, tracking number and the phone's last 4 digits.
     assert len(re.findall(r"^  \d+-\d{8} +\d\d-\d{6}-\d  \d{4}  ", again.stdout, re.MULTILINE)) == 3
+    # The referred requests' pages: the same on every run, since the referrals are made once.
+    referral_lines = [line for line in demo.stdout.splitlines() if "/followup" in line or "/r/" in line]
+    assert len(referral_lines) == 2 and re.search(r"http://127\.0\.0\.1:8080/r/\d+\.1\.[\w-]+$", referral_lines[1])
+    assert referral_lines == [line for line in again.stdout.splitlines() if "/followup" in line or "/r/" in line]
+    assert re.search(r"/status: \d\d-\d{6}-\d with the phone \+9665\d{8}$", again.stdout, re.MULTILINE)
 
     allocated = run(["allocate"], env)
     assert allocated.returncode == 0, allocated.stderr

@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from accounts import service as accounts
 from accounts.roles import Role
 from audience_day.models import Arrival, HallAudience, Kiosk
-from followup import directory
-from followup.models import DepartmentContact
-from majlis import demo
+from cases import service as cases
+from cases.models import CaseStatus
+from followup import directory, information, referrals
+from followup.models import Department, DepartmentContact, EventKind, Referral
+from majlis import demo, demo_referrals
 from majlis.clock import RIYADH, FrozenClock
 from majlis.db import transaction
 from scheduler.models import LIVE_STATES, Appointment, AudienceSession, Slot
@@ -134,3 +136,47 @@ async def test_the_demo_directory_is_made_once(sessions: async_sessionmaker[Asyn
     assert first["holidays"] == [("2027-02-22", "يوم التأسيس"), ("2027-09-23", "اليوم الوطني")]
     await load(sessions, clock)
     assert await directory_now() == first
+
+
+async def test_the_demo_refers_requests_in_each_state_once(
+    sessions: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    clock.set(datetime(2026, 11, 24, 9, 30, tzinfo=RIYADH))  # a Tuesday
+
+    async def referred_now() -> dict[str, tuple[str, int, bool]]:
+        async with sessions() as session:
+            rows = (
+                await session.execute(
+                    select(Department.code, Referral).join(Department, Department.id == Referral.department_id)
+                )
+            ).all()
+        return {code: (r.state.value, r.escalation_level, referrals.is_overdue(r, now=clock.now())) for code, r in rows}
+
+    first = await load(sessions, clock)
+    assert first.followup is not None
+    assert await referred_now() == {
+        "momah": ("sent", 2, True),
+        "riyadh-health-1": ("acknowledged", 0, False),
+        "riyadh-municipality": ("answered", 0, False),
+        "hrsd": ("awaiting_applicant", 0, False),
+        "hrsd-riyadh": ("returned", 0, False),
+    }
+    async with sessions() as session:
+        waiting = await cases.find_by_tracking_number(
+            session=session, tracking_number=first.followup.waiting_tracking_number
+        )
+        assert waiting is not None and waiting.status is CaseStatus.NEEDS_INFORMATION
+        # The question is open, so its code-based answer works from the status page.
+        [question] = await information.open_requests(session=session, case=waiting)
+        assert question.question == demo_referrals.QUESTION
+        events = await referrals.events_of(session=session, referral_id=first.followup.overdue_referral_id)
+    # Every step happened before the demo's moment, in the order it was taken.
+    assert [e.kind for e in events] == [EventKind.SENT, EventKind.REMINDED, EventKind.ESCALATED, EventKind.ESCALATED]
+    assert [e.at for e in events] == sorted(e.at for e in events) and events[-1].at < clock.now()
+    assert first.followup.waiting_phone == "+966503330104"
+
+    clock.set(datetime(2026, 11, 25, 10, 0, tzinfo=RIYADH))  # run again the next day: nothing more is made
+    again = await load(sessions, clock)
+    assert again.followup == first.followup
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Referral)) == 5

@@ -16,10 +16,12 @@ from accounts.roles import Role
 from audience_day.models import Arrival, HallAudience
 from audience_day.report import day_report
 from cases.models import CaseStatus
+from followup.models import Referral
 from majlis.clock import FrozenClock
 from scheduler.models import AppointmentState
 from tests.audience_day.arrange import Booked, Sessions, at, booked_day, cancel, phone, states, status
 from tests.factories import Client, make_staff, sign_in
+from tests.followup.arrange import add_department
 from web.keys import LINKS
 
 ARRIVALS = "/api/v1/arrivals"
@@ -259,11 +261,32 @@ async def test_the_hall_through_the_api_calls_once_and_records_the_outcome(
     await refused(
         await client.post("/api/v1/hall/audiences/999999/outcome", headers=official, json={}), 404, "no_audience"
     )
+    await add_department(sessions, "health", name_ar="وزارة الصحة", name_en="Ministry of Health")
+    await add_department(sessions, "hrsd", name_ar="وزارة الموارد البشرية", name_en="Ministry of Human Resources")
+    # Department codes, as an array or (the earlier form) one string; an unknown code is refused by name.
+    for named in (["health", "وزارة الصحة"], "health، وزارة الصحة"):
+        unknown = await client.post(
+            outcome, headers=official, json={"outcome": "referred", "directive": "يحال", "referred_to": named}
+        )
+        [problem] = (await refused(unknown, 422, "invalid_input"))["fields"]
+        assert problem["field"] == "referred_to" and "وزارة, الصحة" in problem["messages"]["ar"]
+    too_many = await client.post(
+        outcome, headers=official, json={"outcome": "referred", "directive": "يحال", "referred_to": ["x" * 41]}
+    )
+    assert [f["field"] for f in (await refused(too_many, 422, "invalid_input"))["fields"]] == ["referred_to"]
+    listed = ", ".join(f"d{i}" for i in range(51))
+    too_many = await client.post(
+        outcome, headers=official, json={"outcome": "referred", "directive": "يحال", "referred_to": listed}
+    )
+    [problem] = (await refused(too_many, 422, "invalid_input"))["fields"]
+    assert problem["messages"]["en"] == "Departments (for a referral) may hold at most 50 items."
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Referral)) == 0
     clock.set(at(29, 10, 7))
     saved = await client.post(
         outcome,
         headers=official,
-        json={"outcome": "referred", "directive": "يحال للمتابعة", "referred_to": "وزارة الصحة"},
+        json={"outcome": "referred", "directive": "يحال للمتابعة", "referred_to": ["health", "HRSD"]},
     )
     assert saved.status == 200, await saved.text()
     record = await saved.json()
@@ -272,7 +295,10 @@ async def test_the_hall_through_the_api_calls_once_and_records_the_outcome(
         booked[0].tracking_number,
         "referred",
     )
-    assert record["referred_to"] == "وزارة الصحة" and record["outcome_at"] == "2026-11-29T07:07:00Z"
+    assert record["referred_to"] == "health, hrsd" and record["outcome_at"] == "2026-11-29T07:07:00Z"
+    async with sessions() as session:
+        sent = list(await session.scalars(select(Referral).order_by(Referral.id)))
+    assert [(r.case_id, r.directive) for r in sent] == [(booked[0].case_id, "يحال للمتابعة")] * 2
     assert await status(sessions, booked[0].case_id) == CaseStatus.REFERRED
     await refused(
         await client.post(outcome, headers=official, json={"outcome": "answered", "directive": "x"}),

@@ -259,6 +259,9 @@ EXPECTED_ROLES = {
     ("POST", "/audit/cases/{tracking_number}/classify"): {Role.AUDIT_DESK},
     ("POST", "/audit/cases/{tracking_number}/merge"): {Role.AUDIT_DESK},
     ("POST", "/api/v1/triage/{tracking_number}/route"): {Role.AUDIT_DESK},
+    ("GET", "/api/v1/triage/departments"): {Role.AUDIT_DESK},
+    # Every role but a department's liaison officer, who reads only their own department's referrals.
+    ("GET", "/cases"): set(Role) - {Role.DEPARTMENT_LIAISON},
     ("GET", "/audit/queue"): {Role.AUDIT_DESK, Role.PROTOCOL, Role.MANAGER},
     ("GET", "/reports/fairness"): {Role.MANAGER},
     ("GET", "/reports/fairness.csv"): {Role.MANAGER},

@@ -14,8 +14,9 @@ from audience_day.models import Arrival, HallAudience
 from cases.models import Case, CaseStatus
 from majlis.clock import FrozenClock
 from scheduler.models import Appointment, AppointmentState
-from tests.audience_day.arrange import Sessions, at, booked_day, phone, status
+from tests.audience_day.arrange import Sessions, at, booked_day, call, check_in, official, phone, status
 from tests.factories import csrf_token, make_staff, sign_in
+from tests.followup.arrange import add_department
 from web.keys import LINKS
 
 Client = TestClient[web.Request, web.Application]
@@ -127,3 +128,40 @@ async def test_the_official_calls_next_and_records_the_outcome_while_the_screen_
     assert appointment.state is AppointmentState.HELD
     assert await status(sessions, booked[0].case_id) is CaseStatus.COMPLETED
     assert (await client.get("/hall/nowhere/screen")).status == 404
+
+
+async def test_the_official_refers_from_the_hall_by_ticking_departments(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    booked = await booked_day(sessions, clock, count=1)
+    await add_department(sessions, "moj", name_ar="وزارة العدل", name_en="Ministry of Justice")
+    await add_department(sessions, "enforcement", name_ar="محكمة التنفيذ", name_en="Enforcement Court", parent="moj")
+    clock.set(at(29, 9, 50))
+    await check_in(sessions, clock, booked[0].appointment_id)
+    official_id = await official(sessions, clock)
+    clock.set(at(29, 10))
+    called = await call(sessions, clock, booked[0].session_id, None, official_id)
+    assert called.current is not None
+    await sign_in(client, "official")
+    console = await (await client.get("/official/hall")).text()
+    assert 'data-shown-when="outcome=referred"' in console
+    assert re.search(r'class="check depth-1"><input type="checkbox" name="referred_to" value="enforcement"', console)
+    token = await csrf_token(client, "/official/hall")
+    address = f"/official/hall/audiences/{called.current.id}/outcome"
+    form = [("csrf_token", token), ("outcome", "referred"), ("directive", "يحال لتنفيذ الحكم")]
+    unknown = await client.post(address, data=[*form, ("referred_to", "moj"), ("referred_to", "nowhere")])
+    assert unknown.status == 422
+    page = await unknown.text()
+    assert "لا توجد جهة مفعّلة بالرمز nowhere." in page and 'value="moj" checked' in page
+    assert await status(sessions, booked[0].case_id) is CaseStatus.SCHEDULED
+    saved = await client.post(
+        address, data=[*form, ("referred_to", "moj"), ("referred_to", "enforcement")], allow_redirects=False
+    )
+    assert saved.status == 303
+    assert await status(sessions, booked[0].case_id) is CaseStatus.REFERRED
+    async with sessions() as session:
+        audience = await session.get_one(HallAudience, called.current.id)
+    assert audience.referred_to == "moj, enforcement"
+    # The recorded outcome names the departments, in the reader's language, not their codes.
+    recorded = await (await client.get("/official/hall?lang=en")).text()
+    assert '<bdi class="referred-to">Ministry of Justice, Enforcement Court</bdi>' in recorded

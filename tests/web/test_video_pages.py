@@ -5,17 +5,21 @@ from __future__ import annotations
 import re
 from datetime import time
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.roles import Role
 from cases import service as cases
 from cases.models import CaseStatus
+from followup import referrals
+from followup.models import Referral
 from majlis.app import create_app
 from majlis.clock import FrozenClock
 from majlis.db import transaction
 from rooms import service as rooms
 from tests.conftest import make_settings, start_client
 from tests.factories import Client, csrf_token, make_staff, sign_in
+from tests.followup.arrange import add_department
 from tests.rooms.test_rooms import put_on_roster
 from tests.video.arrange import SUNDAY, video_audiences
 from video import service as video
@@ -190,9 +194,27 @@ async def test_the_outcome_goes_to_the_requests_history(client: Client, sessions
         allow_redirects=False,
     )
     assert saved.status == 422  # a referral names its departments
+    await add_department(sessions, "moj", name_ar="وزارة العدل", name_en="Ministry of Justice")
+    await add_department(sessions, "enforcement", name_ar="محكمة التنفيذ", name_en="Enforcement Court", parent="moj")
+    console = await (await client.get("/official")).text()
+    # Departments are ticked, each under its parent, named in the reader's language.
+    assert re.search(r'<label class="check depth-0"><input type="checkbox" name="referred_to" value="moj"', console)
+    assert re.search(r'class="check depth-1"><input type="checkbox" name="referred_to" value="enforcement"', console)
+    assert "<bdi>محكمة التنفيذ</bdi>" in console
+    ticked = [("csrf_token", token), ("outcome", "referred"), ("directive", directive)]
+    unknown = await client.post(
+        f"/official/audiences/{first}/outcome", data=[*ticked, ("referred_to", "moj"), ("referred_to", "vip")]
+    )
+    assert unknown.status == 422
+    refused_page = await unknown.text()
+    assert "لا توجد جهة مفعّلة بالرمز vip." in refused_page
+    # The boxes ticked stay ticked, nothing was referred.
+    assert 'value="moj" checked' in refused_page
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Referral)) == 0
     saved = await client.post(
         f"/official/audiences/{first}/outcome",
-        data={"csrf_token": token, "outcome": "referred", "directive": directive, "referred_to": "وزارة العدل"},
+        data=[*ticked, ("referred_to", "moj"), ("referred_to", "enforcement")],
         allow_redirects=False,
     )
     assert saved.status == 303
@@ -205,11 +227,13 @@ async def test_the_outcome_goes_to_the_requests_history(client: Client, sessions
             official.id,
         )
         history = await cases.history(session=session, case_id=case_id)
+        sent = [(r.department_id, r.directive) for r in await referrals.of_case(session=session, case_id=case_id)]
     assert (history[-1].to_status, history[-1].note, history[-1].actor_id) == (
         CaseStatus.REFERRED,
-        f"{directive}\n→ وزارة العدل",
+        directive,
         official.id,
     )
+    assert [directive_ for _, directive_ in sent] == [directive, directive] and len({d for d, _ in sent}) == 2
     page = await (await client.get("/official")).text()
     assert directive in page  # in the case's history and as the recorded outcome
     twice = await client.post(
