@@ -162,10 +162,56 @@ async def _due(session: AsyncSession, clock: Clock, batch: int, skip: set[int]) 
     return list(await session.scalars(query))
 
 
+async def _whole_batch(session: AsyncSession, clock: Clock, due: list[Referral]) -> list[ReferralEvent | None] | None:
+    """Escalates the batch in one savepoint, its rows written together; None (and nothing kept) if any item fails."""
+    try:
+        async with session.begin_nested():
+            known = Known(session)
+            await known.prepare(due)
+            return [
+                await escalate(session=session, clock=clock, referral=referral, actor_id=None, known=known)
+                for referral in due
+            ]
+    except Exception:
+        log.warning("a batch of %d escalations failed; taking its referrals one by one", len(due), exc_info=True)
+        return None
+
+
+async def _one_by_one(
+    session: AsyncSession, clock: Clock, ids: list[int], report: SweepReport
+) -> list[ReferralEvent | None]:
+    """Each referral in its own savepoint: a failing one is logged and left for the next sweep."""
+    # Read afresh (by id: the objects were expired when the batch's savepoint took back what it had changed).
+    fresh = {
+        r.id: r
+        for r in await session.scalars(
+            select(Referral).where(Referral.id.in_(ids)).execution_options(populate_existing=True)
+        )
+    }
+    known = Known(session)
+    await known.prepare(list(fresh.values()))
+    done: list[ReferralEvent | None] = []
+    for referral_id in ids:
+        referral = fresh[referral_id]
+        try:
+            async with session.begin_nested():
+                event = await escalate(session=session, clock=clock, referral=referral, actor_id=None, known=known)
+        except Exception:
+            log.exception("escalating referral %s failed; the next sweep tries again", referral_id)
+            report.failed.append(referral_id)
+            continue
+        done.append(event)
+    return done
+
+
 async def sweep(
     *, sessions: async_sessionmaker[AsyncSession], clock: Clock, batch: int = 500, rounds: int = 20
 ) -> SweepReport:
-    """Escalates every referral whose next rung is due, in batches of one transaction each."""
+    """Escalates every referral whose next rung is due, in batches of one transaction each.
+
+    A batch is first tried whole, its rows written together (the fast way); if any item fails, the
+    batch's savepoint takes everything back and its referrals are taken one by one, each in its own.
+    """
     report = SweepReport()
     skip: set[int] = set()
     for _ in range(rounds):
@@ -173,25 +219,14 @@ async def sweep(
             due = await _due(session, clock, batch, skip)
             if not due:
                 break
-            known = Known(session)
-            await known.prepare(due)
-            for referral in due:
-                try:
-                    async with session.begin_nested():
-                        event = await escalate(
-                            session=session, clock=clock, referral=referral, actor_id=None, known=known
-                        )
-                except Exception:
-                    log.exception("escalating referral %s failed; the next sweep tries again", referral.id)
-                    report.failed.append(referral.id)
-                    skip.add(referral.id)
-                    continue
-                # One rung per referral per sweep, even one long past several: each rank hears in turn.
-                skip.add(referral.id)
-                if event is None:
-                    report.deferred += 1
-                else:
-                    report.escalated += 1
+            ids = [r.id for r in due]
+            # One rung per referral per sweep, even one long past several: each rank hears in turn.
+            skip.update(ids)
+            events = await _whole_batch(session, clock, due)
+            if events is None:
+                events = await _one_by_one(session, clock, ids, report)
+            report.escalated += sum(event is not None for event in events)
+            report.deferred += sum(event is None for event in events)
     return report
 
 

@@ -4,17 +4,17 @@ at every stage."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.roles import Role
 from cases import service as cases
 from cases.models import CaseStatus
 from followup import escalation, referrals
-from followup.models import EventKind, Referral, ReferralState
+from followup.models import Department, EventKind, Referral, ReferralEvent, ReferralState
 from majlis.clock import RIYADH, FrozenClock
 from majlis.db import transaction
 from notify.models import OutboxMessage
@@ -256,3 +256,44 @@ async def test_waiting_for_the_applicant_stops_the_clocks(sessions: Sessions, cl
         )
     assert (await referral_to(sessions, housing)).solution_due_at == riyadh(16, 9)
     assert timedelta(0) < riyadh(16, 9) - riyadh(15, 9)
+
+
+async def test_a_failing_escalation_is_logged_and_the_others_go_on(sessions: Sessions, clock: FrozenClock) -> None:
+    from worktime.models import WorkingCalendar, WorkingHours
+
+    async with transaction(sessions) as session:
+        # A calendar whose hours were all taken away (the directory refuses it; an old row may still be so).
+        session.add(WorkingCalendar(code="broken", name_ar="معطل", name_en="Broken", time_zone="Asia/Riyadh"))
+    await add_department(sessions, "housing")
+    await add_department(sessions, "broken", calendar="broken")
+    auditor = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    clock.set(riyadh(29, 9, month=11))
+    for n, codes in enumerate(("housing", "broken", "housing")):
+        number = await new_case(sessions, clock, phone=f"05{n + 20:08d}", subject=f"طلب {n}")
+        async with transaction(sessions) as session:
+            calendar_id = await session.scalar(select(WorkingCalendar.id).where(WorkingCalendar.code == "broken"))
+            if codes == "broken":
+                # Hours while it is referred, so its deadlines can be set; gone before the sweep.
+                for weekday in (6, 0, 1, 2, 3):
+                    session.add(WorkingHours(calendar_id=calendar_id, weekday=weekday, opens=time(8), closes=time(15)))
+        await ready(sessions, clock, auditor, number, route="written_referral", departments=codes)
+        async with transaction(sessions) as session:
+            await session.execute(delete(WorkingHours).where(WorkingHours.calendar_id == calendar_id))
+    async with sessions() as session:
+        broken_id = await session.scalar(
+            select(Referral.id)
+            .join(Department, Department.id == Referral.department_id)
+            .where(Department.code == "broken")
+        )
+    # Sunday 13 December, 16:00: every rung is due but the offices have closed. The healthy ones wait for the
+    # morning; the broken department's calendar has no working time to wait for, so its item fails and is
+    # left for the next sweep. On Monday morning the others are escalated; it fails again, alone.
+    clock.set(riyadh(13, 16))
+    report = await sweep(sessions, clock)
+    assert (report.escalated, report.deferred, report.failed) == (0, 2, [broken_id])
+    clock.set(riyadh(14, 9))
+    report = await sweep(sessions, clock)
+    assert (report.escalated, report.failed) == (2, [broken_id])
+    async with sessions() as session:
+        events = list(await session.scalars(select(ReferralEvent).where(ReferralEvent.referral_id == broken_id)))
+    assert [e.kind for e in events] == [EventKind.SENT]
