@@ -114,7 +114,7 @@ async def send_monthly(*, session: AsyncSession, clock: Clock, hijri: bool, repo
                     language = recipient.language if recipient.language in ("ar", "en") else "ar"
                     name = period.name(language)
                     subject = (
-                        say(language, DEPARTMENT_SUBJECT, period=name, department=_name(department, language))
+                        say(language, DEPARTMENT_SUBJECT, period=name, department=department.name_in(language))
                         if department is not None
                         else say(language, OVERALL_SUBJECT, period=name)
                     )
@@ -146,7 +146,3 @@ async def send_monthly(*, session: AsyncSession, clock: Clock, hijri: bool, repo
         recipients = list(dict.fromkeys(heads[d.id] for d in tops))
         await send(OVERALL, recipients, None)
     return run
-
-
-def _name(department: Department, language: str) -> str:
-    return department.name_ar if language == "ar" else department.name_en

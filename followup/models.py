@@ -29,6 +29,10 @@ class Department(Base):
     email: Mapped[str] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
+    def name_in(self, language: str) -> str:
+        """The name in the reader's language: Arabic for "ar", English for any other."""
+        return self.name_ar if language == "ar" else self.name_en
+
 
 class ContactRole(enum.StrEnum):
     HEAD = "head"

@@ -33,17 +33,16 @@ completed_with_outcome_sms = Text(
 )
 
 
-def department_name(department: Department, language: str) -> str:
-    return department.name_ar if language == "ar" else department.name_en
+# How a sentence lists names, in the reader's language (the Arabic comma, "و" joined to the last name).
+LIST_SEPARATOR = N_(", ")
+LIST_LAST = N_("{names} and {last}")
 
 
 def listed(names: Sequence[str], language: str) -> str:
-    """Names joined as a sentence says them: "A, B and C" / "A وB وC"."""
+    """Names joined as a sentence says them: "A, B and C"."""
     if len(names) <= 1:
         return "".join(names)
-    if language == "ar":
-        return "، ".join(names[:-1]) + " و" + names[-1]
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    return say(language, LIST_LAST, names=say(language, LIST_SEPARATOR).join(names[:-1]), last=names[-1])
 
 
 async def tell_applicant_referred(
@@ -57,7 +56,7 @@ async def tell_applicant_referred(
         compose=lambda language: referred_to_sms(
             language=language,
             tracking_number=case.tracking_number,
-            departments=listed([department_name(d, language) for d in departments], language),
+            departments=listed([d.name_in(language) for d in departments], language),
             status_url=status_url,
         ),
     )
@@ -74,7 +73,7 @@ async def tell_applicant_answered(
         compose=lambda language: answered_sms(
             language=language,
             tracking_number=case.tracking_number,
-            department=department_name(department, language),
+            department=department.name_in(language),
             status_url=status_url,
         ),
     )
@@ -148,7 +147,7 @@ async def email_department(
     assert department is not None
     values = {
         "tracking_number": case.tracking_number,
-        "department": department_name(department, language),
+        "department": department.name_in(language),
         "directive": referral.directive,
         "solution_due": dual_datetime(referral.solution_due_at, language),
         "first_due": dual_datetime(referral.first_response_due_at, language),
@@ -191,7 +190,7 @@ async def sms_department(
             language,
             REMINDER_SMS,
             tracking_number=case.tracking_number,
-            department=department_name(department, language),
+            department=department.name_in(language),
             link=REFERRAL_LINK,
         ),
         case_id=case.id,

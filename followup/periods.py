@@ -13,6 +13,10 @@ from hijridate import Gregorian, Hijri
 
 from majlis.clock import RIYADH, riyadh
 from majlis.errors import N_, FieldError, InvalidInput
+from notify.texts import say
+
+# A Hijri month as a heading names it: "Jumada al-Ula 1448 AH".
+HIJRI_MONTH = N_("{month} {year} AH")
 
 PeriodKind = Literal["gregorian", "hijri"]
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -61,11 +65,11 @@ class Period:
         return "month" if self.kind == "gregorian" else "hijri"
 
     def name(self, language: str) -> str:
-        """ "November 2026", "نوفمبر 2026", "Jumada al-Ula 1448 AH", "جمادى الأولى 1448 هـ"."""
+        """ "November 2026", "Jumada al-Ula 1448 AH", or the same in Arabic."""
         if self.kind == "gregorian":
             return format_date(self.first_day, "MMMM y", locale=language)
         month_name = Hijri(self.year, self.month, 1).month_name("ar" if language == "ar" else "en")
-        return f"{month_name} {self.year} هـ" if language == "ar" else f"{month_name} {self.year} AH"
+        return say(language, HIJRI_MONTH, month=month_name, year=str(self.year))
 
     def previous(self) -> Period:
         return month_of(self.first_day - timedelta(days=1), hijri=self.kind == "hijri")

@@ -38,6 +38,7 @@ from majlis.clock import Clock
 from majlis.errors import N_, DomainError, FieldError, InvalidInput, required, too_long
 from priority.score import Urgency
 
+ARABIC_COMMA = "\u060c"
 MAX_DIRECTIVE = 4000
 MAX_NOTE = 4000
 # An extension beyond this many working minutes (20 government working days) is a new referral, not an extension.
@@ -179,7 +180,7 @@ async def refer(
         )
         if already:
             # Both names: the error's parameters are not translated.
-            names = "، ".join(f"{d.name_ar} ({d.name_en})" for d in departments if d.id in already)
+            names = "; ".join(f"{d.name_ar} ({d.name_en})" for d in departments if d.id in already)
             errors.append(
                 FieldError(
                     "departments",
@@ -262,7 +263,7 @@ async def refer(
 
 def department_codes(text: str) -> list[str]:
     """Department codes as typed or sent by a form: split at commas, Arabic commas or spaces; in order, once each."""
-    parts = text.replace("،", ",").replace(",", " ").split()
+    parts = text.replace(ARABIC_COMMA, ",").replace(",", " ").split()
     return list(dict.fromkeys(part.strip().lower() for part in parts if part.strip()))
 
 

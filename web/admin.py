@@ -30,11 +30,8 @@ async def _users_page(
     rows = await directory.tree(session=session, active_only=True)
     context = {
         "users": users,
-        "departments": {i: d.name_ar if language == "ar" else d.name_en for i, d in departments.items()},
-        "department_choices": [
-            (r.department.code, "— " * r.depth + (r.department.name_ar if language == "ar" else r.department.name_en))
-            for r in rows
-        ],
+        "departments": {i: d.name_in(language) for i, d in departments.items()},
+        "department_choices": [(r.department.code, "— " * r.depth + r.department.name_in(language)) for r in rows],
         "values": values,
         "errors": errors,
         "labels": labels,

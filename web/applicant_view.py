@@ -185,7 +185,7 @@ def referral_stages(
         department = departments.get(referral.department_id)
         if department is None:
             return ""
-        return isolate(department.name_ar if language == "ar" else department.name_en)
+        return isolate(department.name_in(language))
 
     stages: list[ReferralStage] = []
     for referral in referred:

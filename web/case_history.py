@@ -22,7 +22,6 @@ from followup.models import ContactRole, EventKind, Referral, ReferralEvent, Ref
 from majlis.dates import dual_datetime
 from majlis.errors import N_
 from web import labels
-from web.department_choices import name_in
 from web.i18n import Catalogs
 
 EVENT_KINDS: Mapping[EventKind, str] = {
@@ -173,8 +172,8 @@ async def staff_history(
     referred = await referrals.of_case(session=session, case_id=case_id)
     # A few hundred departments at most, retired ones included: an old referral or escalation still names them.
     every = await directory.departments(session=session) if referred else []
-    names = {d.code: name_in(d, language) for d in every}
-    by_id = {d.id: name_in(d, language) for d in every}
+    names = {d.code: d.name_in(language) for d in every}
+    by_id = {d.id: d.name_in(language) for d in every}
     departments = {r.id: by_id.get(r.department_id, "") for r in referred}
     actor_ids = {s.actor_id for s in steps if s.actor_id is not None} | {
         e.actor_id for e in events if e.actor_id is not None

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from followup import directory, referrals
-from followup.models import Department
+from followup.notices import LIST_SEPARATOR
 from majlis.errors import FieldError, InvalidInput, too_long
+from notify.texts import say
 
 # Codes are at most 40 characters: this is room for some fifty departments, and keeps a forged form from
 # sending the database thousands of names to look up.
@@ -30,15 +31,11 @@ class DepartmentChoice:
     depth: int
 
 
-def name_in(department: Department, language: str) -> str:
-    return department.name_ar if language == "ar" else department.name_en
-
-
 async def department_choices(*, session: AsyncSession, language: str) -> list[DepartmentChoice]:
     """The departments in service, each after its parent (a retired parent's children keep their depth)."""
     rows = await directory.tree(session=session)
     return [
-        DepartmentChoice(code=row.department.code, name=name_in(row.department, language), depth=min(row.depth, 4))
+        DepartmentChoice(code=row.department.code, name=row.department.name_in(language), depth=min(row.depth, 4))
         for row in rows
         if row.department.active
     ]
@@ -59,13 +56,13 @@ def chosen(codes_text: str) -> list[str]:
 
 async def names_by_code(*, session: AsyncSession, language: str) -> dict[str, str]:
     """Every department's name by its code, retired ones too (an old referral still names them)."""
-    return {d.code: name_in(d, language) for d in await directory.departments(session=session)}
+    return {d.code: d.name_in(language) for d in await directory.departments(session=session)}
 
 
 def named(codes_text: str, names: Mapping[str, str], language: str) -> str:
     """The departments of a string of codes by name, as a sentence lists them; an unknown code stays as it is."""
     listed = [names.get(code, code) for code in referrals.department_codes(codes_text)]
-    return ("، " if language == "ar" else ", ").join(listed)
+    return say(language, LIST_SEPARATOR).join(listed)
 
 
 def renamed(errors: list[FieldError], old: str, new: str) -> InvalidInput:

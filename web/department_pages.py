@@ -39,7 +39,7 @@ from web.department_actions import (
     moved_on,
     perform,
 )
-from web.department_view import FILE_OWNERS, STATES, department_name, shown
+from web.department_view import FILE_OWNERS, STATES, shown
 from web.errors import bilingual, field_message
 from web.keys import ATTACHMENTS, CATALOGS, CLOCK, DB, LANGUAGE
 from web.pages import render
@@ -241,7 +241,7 @@ async def liaison_list(request: web.Request) -> web.Response:
     """The department's open referrals, most urgent first, and those that left it in the last 30 days."""
     department = await account_department(request)
     context: dict[str, object] = {
-        "department": department_name(department, request[LANGUAGE]) if department else "",
+        "department": department.name_in(request[LANGUAGE]) if department else "",
         "no_department": NO_DEPARTMENT,
         "states": STATES,
         "listed": None,

@@ -98,10 +98,6 @@ class Shown:
         return self.case.applicant.id_number
 
 
-def department_name(department: Department, language: str) -> str:
-    return department.name_ar if language == "ar" else department.name_en
-
-
 def _who(event: ReferralEvent, actors: Mapping[int, str], say: Callable[[str], str]) -> str:
     """Who took the step: the liaison or staff member, the department through its link, the applicant, the sweep."""
     if event.actor_id is not None:
@@ -134,7 +130,7 @@ async def shown(request: web.Request, access: Access, referral: Referral) -> Sho
         referral=referral,
         case=view.case,
         department=view.department,
-        department_name=department_name(view.department, language),
+        department_name=view.department.name_in(language),
         state=_(STATES[referral.state]),
         actions=actions,
         waiting=_(WAITING[referral.state]) if not actions and referral.state in WAITING else "",

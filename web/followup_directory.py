@@ -53,10 +53,6 @@ def field_errors(request: web.Request, exc: InvalidInput, prefix: str = "") -> d
     return {prefix + field: message for field, message in found.items()}
 
 
-def name_in(department: Department, language: str) -> str:
-    return department.name_ar if language == "ar" else department.name_en
-
-
 def not_found(exc: DomainError) -> web.HTTPNotFound:
     """A page for a department, contact, calendar or policy that does not exist; other refusals go on."""
     if not exc.code.endswith("not_found"):
@@ -68,7 +64,7 @@ def _parent_choices(rows: list[TreeRow], language: str, top: str, excluded: set[
     choices = [("", top)]
     for row in rows:
         if row.department.active and row.department.id not in excluded:
-            choices.append((row.department.code, "— " * row.depth + name_in(row.department, language)))
+            choices.append((row.department.code, "— " * row.depth + row.department.name_in(language)))
     return choices
 
 
@@ -93,7 +89,7 @@ async def _choices(request: web.Request, rows: list[TreeRow], editing: Departmen
     every = await calendars.calendars(session=request[DB])
     return {
         "parents": _parent_choices(rows, language, top, _below(rows, editing) if editing else set()),
-        "calendar_choices": [(c.code, c.name_ar if language == "ar" else c.name_en) for c in every],
+        "calendar_choices": [(c.code, c.name_in(language)) for c in every],
     }
 
 
@@ -106,7 +102,6 @@ async def _list_page(
         "values": values,
         "errors": errors,
         "editable": can_edit(request),
-        "name_in": name_in,
         **await _choices(request, rows, None),
     }
     return render(request, "directory/departments.html", context, status=status)
@@ -182,7 +177,6 @@ async def _department_page(
         "form_error": form_error,
         "editable": can_edit(request),
         "labels": labels,
-        "name_in": name_in,
         **await _choices(request, rows, department),
     }
     return render(request, "directory/department.html", context, status=status)

@@ -95,7 +95,7 @@ def standing_text(request: web.Request, item: daily.Item) -> str:
 def department_name(request: web.Request, department: Department | None) -> str:
     if department is None:
         return "—"
-    return department.name_ar if request[LANGUAGE] == "ar" else department.name_en
+    return department.name_in(request[LANGUAGE])
 
 
 def event_detail(request: web.Request, event: ReferralEvent, departments: Mapping[str, Department]) -> str:

@@ -27,6 +27,10 @@ class WorkingCalendar(Base):
     # Every minute is working time (a duty desk); its hours and holidays are then ignored.
     always_open: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    def name_in(self, language: str) -> str:
+        """The name in the reader's language: Arabic for "ar", English for any other."""
+        return self.name_ar if language == "ar" else self.name_en
+
 
 class WorkingHours(Base):
     """One stretch of work on a weekday, in the calendar's zone.
