@@ -18,3 +18,5 @@ class Role(enum.StrEnum):
     ADMINISTRATOR = "administrator"
     # An officer of a department, confined to that department's referrals.
     DEPARTMENT_LIAISON = "department_liaison"
+    # Staff of the WhatsApp desk: its inbox, hand-overs and replies.
+    WHATSAPP_DESK = "whatsapp_desk"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cases.identity import ApplicantKind
@@ -201,3 +201,43 @@ class StatusLookup(Base):
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     matched: Mapped[bool] = mapped_column(Boolean)
+
+
+class IdentityFlag(Base):
+    """A request whose name does not match the applicant's earlier records for its ID, for the audit desk."""
+
+    __tablename__ = "identity_flags"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("applicants.id", ondelete="CASCADE"), index=True)
+    given_name: Mapped[str] = mapped_column(String(200))
+    # The name on the applicant's record when the request came.
+    known_name: Mapped[str] = mapped_column(String(200))
+    similarity: Mapped[float] = mapped_column(Float)
+    flagged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The audit desk looked at it: settled (same person, a spelling) or not.
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    review_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ApplicantChange(Base):
+    """A proposed change to an applicant's record (name, phone, gender, care needs …) from a verified request.
+
+    Verifying a request no longer changes the applicant: the differences between what the request was
+    submitted with and the record are proposed here, and the audit desk accepts or declines them.
+    """
+
+    __tablename__ = "applicant_changes"
+    __table_args__ = (Index("ix_applicant_changes_open", "applicant_id", "decided_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("applicants.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    # {field: [on the record, as the request gave it]}
+    fields: Mapped[dict[str, list[object]]] = mapped_column(JSON)
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    accepted: Mapped[bool | None] = mapped_column(Boolean)

@@ -10,6 +10,7 @@ from priority import models as priority_models
 from rooms import models as rooms_models
 from scheduler import models as scheduler_models
 from video import models as video_models
+from whatsapp_desk import models as whatsapp_desk_models
 from worktime import models as worktime_models
 
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "rooms_models",
     "scheduler_models",
     "video_models",
+    "whatsapp_desk_models",
     "worktime_models",
 ]

@@ -135,6 +135,10 @@ class Settings(BaseModel):
     followup_report_hijri: bool = False
     # How often the escalation sweep looks for referrals past the next rung of their ladder.
     followup_sweep_seconds: int = Field(default=300, ge=10)
+    # The WhatsApp desk: messages one number may send in a minute before the desk stops answering it for a
+    # while; hours of silence after which a half-finished conversation is offered to resume or start over.
+    whatsapp_rate_per_minute: int = Field(default=20, ge=1, le=600)
+    whatsapp_expiry_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     # RTCIceServer dicts for the video pages ({"urls": [...], "username": ..., "credential": ...});
     # none on loopback and LAN, STUN and a coturn TURN server in a deployment.
     ice_servers: tuple[dict[str, str | list[str]], ...] = ()

@@ -25,6 +25,8 @@ class ChangedField(enum.StrEnum):
     QUEUE_POSITION = "queue_position"
     # An appointment moved by hand by protocol staff.
     APPOINTMENT = "appointment"
+    # A WhatsApp request cancelled as a repeat of an open one (by the desk), or the cancellation undone.
+    DUPLICATE = "duplicate"
 
 
 class ChangeReason(enum.StrEnum):
@@ -36,6 +38,8 @@ class ChangeReason(enum.StrEnum):
     HEALTH_OR_SAFETY = "health_or_safety"
     LEGAL_DEADLINE = "legal_deadline"
     OFFICIAL_DIRECTIVE = "official_directive"
+    # The WhatsApp desk found the request repeats an open one of the same applicant.
+    REPEATED_REQUEST = "repeated_request"
 
 
 class Category(Base):
@@ -80,7 +84,8 @@ class ManualChange(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
-    actor_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    # None: a decision Majlis took by rule (a repeated WhatsApp request cancelled).
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     field: Mapped[ChangedField] = mapped_column(enum_type(ChangedField))
     before: Mapped[str] = mapped_column(String(64), default="")
@@ -110,3 +115,17 @@ class DuplicateFlag(Base):
     other_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     similarity: Mapped[float] = mapped_column(Float)
     flagged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DuplicateCancellation(Base):
+    """A request cancelled on arrival as a repeat of an open request of the same applicant; staff may undo it."""
+
+    __tablename__ = "duplicate_cancellations"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    original_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    similarity: Mapped[float] = mapped_column(Float)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    undo_reason: Mapped[str] = mapped_column(Text, default="")
