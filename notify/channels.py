@@ -181,3 +181,19 @@ def console_channels(stream: TextIO | None = None) -> Channels:
 
 def null_channels() -> Channels:
     return Channels(dict.fromkeys(CHANNELS, NullChannel()))
+
+
+class MediaUnavailable(Exception):
+    """The provider did not give the file: gone, refused, timed out, or unreachable."""
+
+
+class MediaTooLarge(Exception):
+    """The file is larger than the caller accepts; reading stopped at the limit."""
+
+
+class MediaFetcher(Protocol):
+    """Fetches a file a sender attached to an inbound message (Twilio's MediaUrlN), with the account's credentials."""
+
+    async def fetch_media(self, url: str, *, max_bytes: int) -> bytes:
+        """The file's bytes; MediaTooLarge past max_bytes, MediaUnavailable when it cannot be had."""
+        ...

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from followup.attachments import AttachmentStore
 from majlis.clock import Clock
 from majlis.settings import Settings
-from notify.channels import Channels
+from notify.channels import Channels, MediaFetcher
 from notify.links import Links
 from notify.outbox import Dispatcher
 from video.hub import Hub
@@ -29,6 +29,8 @@ VIDEO_TOKENS = web.AppKey("video_tokens", VideoTokens)
 VIDEO_HUB = web.AppKey("video_hub", Hub)
 ROOM_CHECKS = web.AppKey("room_checks", RoomChecks)
 ATTACHMENTS = web.AppKey("attachments", AttachmentStore)
+# None when no provider is configured (the console backend): media cannot be fetched then.
+MEDIA_FETCHER: web.AppKey[MediaFetcher | None] = web.AppKey("media_fetcher")
 
 DB = web.RequestKey("db", AsyncSession)
 LANGUAGE = web.RequestKey("language", str)

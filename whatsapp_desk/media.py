@@ -56,7 +56,9 @@ async def take_media(
     raise NotImplementedError
 
 
-async def attach_to_case(*, session: AsyncSession, clock: Clock, conversation: Conversation, case: Case) -> list[Attachment]:
+async def attach_to_case(
+    *, session: AsyncSession, clock: Clock, conversation: Conversation, case: Case
+) -> list[Attachment]:
     """The conversation's media not yet attached become the request's attachments (same stored files)."""
     raise NotImplementedError
 

@@ -20,6 +20,8 @@ class Step(enum.StrEnum):
     MENU = "menu"
     NAME = "name"
     ID_NUMBER = "id_number"
+    # Asked because the audience day seats women in the women's section.
+    GENDER = "gender"
     KIND = "kind"
     BRANCH = "branch"
     SUBJECT = "subject"

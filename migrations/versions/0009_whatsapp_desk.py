@@ -32,7 +32,7 @@ OLD_REASONS = (
 )  # fmt: skip
 NEW_REASONS = (*OLD_REASONS, "repeated_request")
 STEPS = (
-    "idle", "menu", "name", "id_number", "kind", "branch", "subject", "text", "evidence", "confirm", "follow",
+    "idle", "menu", "name", "id_number", "gender", "kind", "branch", "subject", "text", "evidence", "confirm", "follow",
     "staff", "resume",
 )  # fmt: skip
 PURPOSES = ("request", "complaint", "follow", "staff")
@@ -53,7 +53,10 @@ def _set_values(table: str, column: str, name: str, length: int, values: Sequenc
     else:
         with op.batch_alter_table(table, recreate="always") as batch:
             batch.alter_column(
-                column, existing_type=_enum(old, name, length), type_=_enum(values, name, length), existing_nullable=False
+                column,
+                existing_type=_enum(old, name, length),
+                type_=_enum(values, name, length),
+                existing_nullable=False,
             )
 
 
@@ -207,9 +210,7 @@ def upgrade() -> None:
     )  # fmt: skip
     op.create_index("ix_whatsapp_messages_conversation_id", "whatsapp_messages", ["conversation_id", "id"])
     op.create_index("ix_whatsapp_messages_case_id", "whatsapp_messages", ["case_id"])
-    op.create_index(
-        "ix_whatsapp_messages_conversation_at", "whatsapp_messages", ["conversation_id", "direction", "at"]
-    )
+    op.create_index("ix_whatsapp_messages_conversation_at", "whatsapp_messages", ["conversation_id", "direction", "at"])
 
     op.create_table(
         "whatsapp_media",
