@@ -1,11 +1,20 @@
-"""A local fake of Twilio's REST API (Messages and Calls) for tests and benchmarks.
+"""A local fake of Twilio's REST API (Messages, Calls, inbound media) and its inbound traffic, for tests and benches.
 
 It answers the real `twilio` library the way Twilio does: form-encoded creates
 answered 201 with the resource, list pages in Twilio's shape, errors in Twilio's
 legacy error shape ({code, message, more_info, status}). It can refuse on demand
 (`fail_next`, `invalid_numbers`, a rate limit) and can accept a message while
 holding back the answer (`hold_after`), which is what a dispatcher that dies
-mid-request leaves behind. Depends on aiohttp only.
+mid-request leaves behind.
+
+Media a sender attached (`add_media`) is served at its Twilio URL with the
+account's credentials, answered like Twilio: a 307 to a storage URL that takes
+no credentials (and refuses a request carrying them, as S3 does). `fail_media`
+makes the next fetches fail (an error, no answer, a cut-off body).
+
+`Inbound` plays Twilio calling Majlis: it builds the WhatsApp and voice webhook
+forms, signs them with the real `RequestValidator` over the public address, and
+posts them to a test client or a base URL.
 """
 
 from __future__ import annotations
@@ -16,13 +25,16 @@ import binascii
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, Literal
 
+import aiohttp
 from aiohttp import web
+from aiohttp.test_utils import TestClient
+from twilio.request_validator import RequestValidator  # type: ignore[import-untyped, unused-ignore]
 
 API_VERSION = "2010-04-01"
 FAKE_ACCOUNT_SID = "AC" + "0" * 32
@@ -39,6 +51,9 @@ ERROR_MESSAGES = {
 }
 SID_PREFIX = {"Messages": "SM", "Calls": "CA"}
 LIST_KEY = {"Messages": "messages", "Calls": "calls"}
+# Where the fake keeps media after the redirect, as Twilio keeps it on a storage service.
+STORAGE_PATH = "/fake-media-storage"
+MediaFailure = Literal["error", "timeout", "truncated"]
 
 
 @dataclass(frozen=True)
@@ -55,8 +70,26 @@ class AcceptedCreate:
         return self.params.get("Twiml", "")
 
 
+@dataclass(frozen=True)
+class StoredMedia:
+    """A file a sender attached: its bytes and the type Twilio declares for it (which may not be what it is)."""
+
+    message_sid: str
+    media_sid: str
+    content: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class MediaRequest:
+    """One GET of media the fake answered: the path asked for and whether it carried an Authorization header."""
+
+    path: str
+    authorized: bool
+
+
 class FakeTwilio:
-    """Twilio's Messages and Calls resources on 127.0.0.1, with failures to order."""
+    """Twilio's Messages and Calls resources and inbound media on 127.0.0.1, with failures to order."""
 
     def __init__(
         self,
@@ -83,11 +116,23 @@ class FakeTwilio:
         self._released = asyncio.Event()
         self._recent: deque[float] = deque()
         self._records: dict[str, list[dict[str, Any]]] = {"Messages": [], "Calls": []}
+        # Media: answered with a 307 to its storage URL (as Twilio does) unless switched off.
+        self.media_redirects = True
+        # Where the 307 points instead of the fake's storage, e.g. a forged or plain-http address.
+        self.media_redirect_location: str | None = None
+        self.media_requests: list[MediaRequest] = []
+        self._media: dict[str, StoredMedia] = {}
+        self._storage: dict[str, str] = {}
+        self._media_failures: deque[tuple[MediaFailure, int]] = deque()
+        self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.app = web.Application()
         path = f"/{API_VERSION}/Accounts/{{account_sid}}/{{resource:Messages|Calls}}.json"
         self.app.router.add_post(path, self._create)
         self.app.router.add_get(path, self._list)
+        media = f"/{API_VERSION}/Accounts/{{account_sid}}/Messages/{{message_sid}}/Media/{{media_sid}}"
+        self.app.router.add_get(media, self._media_file)
+        self.app.router.add_get(STORAGE_PATH + "/{key}", self._stored_file)
 
     async def start(self) -> str:
         """Serves on a free port of 127.0.0.1; gives back the base URL (http://127.0.0.1:PORT)."""
@@ -103,6 +148,7 @@ class FakeTwilio:
     async def stop(self) -> None:
         """Releases any held answer and stops serving."""
         self.release()
+        self._stopping.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -122,6 +168,24 @@ class FakeTwilio:
         """Sends the held answer."""
         self._hold_at = None
         self._released.set()
+
+    def add_media(self, content: bytes, content_type: str, *, message_sid: str | None = None) -> str:
+        """Keeps a file a sender attached; gives back its Twilio URL (MediaUrlN), as the webhook would name it.
+
+        The URL is on https://api.twilio.com, as Twilio's is: a client whose `api_base` is this fake
+        sends its request here.
+        """
+        message_sid = message_sid or "MM" + uuid.uuid4().hex
+        media_sid = "ME" + uuid.uuid4().hex
+        self._media[media_sid] = StoredMedia(message_sid, media_sid, content, content_type)
+        return (
+            f"https://api.twilio.com/{API_VERSION}/Accounts/{self.account_sid}/Messages/{message_sid}/Media/{media_sid}"
+        )
+
+    def fail_media(self, how: MediaFailure, *, status: int = 500, times: int = 1) -> None:
+        """The next `times` media fetches fail: "error" answers `status`, "timeout" never answers (until
+        stop()), "truncated" promises the whole file and closes the connection halfway."""
+        self._media_failures.extend([(how, status)] * times)
 
     def max_in_any_second(self) -> int:
         """The most creates accepted within any one second."""
@@ -191,6 +255,41 @@ class FakeTwilio:
             }
         )
 
+    async def _media_file(self, request: web.Request) -> web.StreamResponse:
+        self.media_requests.append(MediaRequest(request.path, "Authorization" in request.headers))
+        refused = self._check_access(request)
+        if refused is not None:
+            return refused
+        media = self._media.get(request.match_info["media_sid"])
+        if media is None or media.message_sid != request.match_info["message_sid"]:
+            return _error(404, 20404, ERROR_MESSAGES[404])
+        if self._media_failures:
+            how, status = self._media_failures.popleft()
+            if how == "error":
+                return _error(status, DEFAULT_ERROR_CODES.get(status, status), ERROR_MESSAGES.get(status, "Injected"))
+            if how == "timeout":
+                await self._stopping.wait()
+                return _error(503, 20503, ERROR_MESSAGES[503])
+            return await _truncated(request, media)
+        if not self.media_redirects:
+            return _file(media)
+        location = self.media_redirect_location
+        if location is None:
+            key = uuid.uuid4().hex
+            self._storage[key] = media.media_sid
+            location = f"{request.scheme}://{request.host}{STORAGE_PATH}/{key}"
+        return web.Response(status=307, headers={"Location": location})
+
+    async def _stored_file(self, request: web.Request) -> web.Response:
+        """The storage URL: it takes no credentials and, like S3's signed URLs, refuses a request with some."""
+        self.media_requests.append(MediaRequest(request.path, "Authorization" in request.headers))
+        if "Authorization" in request.headers:
+            return web.Response(status=400, text="Only one auth mechanism allowed", content_type="application/xml")
+        media_sid = self._storage.get(request.match_info["key"])
+        if media_sid is None:
+            return web.Response(status=403, text="Request has expired", content_type="application/xml")
+        return _file(self._media[media_sid])
+
     def _check_access(self, request: web.Request) -> web.Response | None:
         """A 401 for wrong credentials, a 404 for another account's path, None when allowed."""
         if _basic_credentials(request.headers.get("Authorization", "")) != (self.account_sid, self.auth_token):
@@ -257,6 +356,21 @@ class FakeTwilio:
         }
 
 
+def _file(media: StoredMedia) -> web.Response:
+    return web.Response(body=media.content, headers={"Content-Type": media.content_type})
+
+
+async def _truncated(request: web.Request, media: StoredMedia) -> web.StreamResponse:
+    """Promises the whole file, sends half of it, and drops the connection."""
+    response = web.StreamResponse(headers={"Content-Type": media.content_type})
+    response.content_length = max(len(media.content), 2)
+    await response.prepare(request)
+    await response.write(media.content[: len(media.content) // 2])
+    if request.transport is not None:
+        request.transport.close()
+    return response
+
+
 def _basic_credentials(header: str) -> tuple[str, str] | None:
     scheme, _, encoded = header.partition(" ")
     if scheme.lower() != "basic":
@@ -293,3 +407,175 @@ def _error(status: int, code: int, message: str) -> web.Response:
         {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status},
         status=status,
     )
+
+
+# The sandbox's WhatsApp number and a toll-free line, as Twilio would post them in `To`.
+DESK_WHATSAPP = "whatsapp:+14155238886"
+ENQUIRY_LINE = "+18005550100"
+WHATSAPP_WEBHOOK = "/webhooks/twilio/whatsapp"
+SIGNATURE_HEADER = "X-Twilio-Signature"
+
+
+class InboundRefused(Exception):
+    """Majlis answered a webhook with something other than 200."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(f"HTTP {status}: {text}")
+        self.status = status
+        self.text = text
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What Majlis answered a webhook with."""
+
+    status: int
+    text: str
+    content_type: str
+
+
+class Inbound:
+    """Twilio calling Majlis: signed WhatsApp messages and voice call events, posted to a test client or a URL.
+
+    `public_url` is the address Twilio is configured with (Majlis's settings.public_url): the signature is
+    computed over it and the path, as Twilio does, whatever address the post really goes to.
+    """
+
+    def __init__(
+        self,
+        target: TestClient[web.Request, web.Application] | str,
+        public_url: str,
+        auth_token: str,
+        *,
+        account_sid: str = FAKE_ACCOUNT_SID,
+    ) -> None:
+        self._target = target
+        self._public_url = public_url.rstrip("/")
+        self._validator = RequestValidator(auth_token)
+        self.account_sid = account_sid
+        self._session: aiohttp.ClientSession | None = None
+
+    def signature(self, path: str, params: dict[str, str]) -> str:
+        return str(self._validator.compute_signature(self._public_url + path, params))
+
+    async def post(self, path: str, params: dict[str, str], *, signature: str | None = None) -> Answer:
+        """Posts the form, signed (or with the `signature` given, "" for none); any status is given back."""
+        signed = self.signature(path, params) if signature is None else signature
+        headers = {SIGNATURE_HEADER: signed} if signed else {}
+        if isinstance(self._target, str):
+            if self._session is None:
+                self._session = aiohttp.ClientSession()
+            async with self._session.post(self._target.rstrip("/") + path, data=params, headers=headers) as response:
+                return Answer(response.status, await response.text(), response.content_type)
+        test_response = await self._target.post(path, data=params, headers=headers)
+        return Answer(test_response.status, await test_response.text(), test_response.content_type)
+
+    def whatsapp_form(
+        self,
+        body: str = "",
+        *,
+        sender: str = "+966501234567",
+        media: Sequence[tuple[str, str]] = (),
+        profile_name: str = "",
+        message_sid: str | None = None,
+        to: str = DESK_WHATSAPP,
+    ) -> dict[str, str]:
+        """The fields Twilio posts for a WhatsApp message; `media` is (MediaUrl, MediaContentType) pairs."""
+        sid = message_sid or ("MM" if media else "SM") + uuid.uuid4().hex
+        form = {
+            "SmsMessageSid": sid,
+            "SmsSid": sid,
+            "MessageSid": sid,
+            "AccountSid": self.account_sid,
+            "From": f"whatsapp:{sender}",
+            "To": to,
+            "Body": body,
+            "NumMedia": str(len(media)),
+            "NumSegments": "1",
+            "SmsStatus": "received",
+            "ApiVersion": API_VERSION,
+            "ProfileName": profile_name,
+            "WaId": sender.removeprefix("+"),
+            "MessageType": _message_type(media),
+        }
+        for index, (url, content_type) in enumerate(media):
+            form[f"MediaUrl{index}"] = url
+            form[f"MediaContentType{index}"] = content_type
+        return form
+
+    async def whatsapp(
+        self,
+        body: str = "",
+        *,
+        sender: str = "+966501234567",
+        media: Sequence[tuple[str, str]] = (),
+        profile_name: str = "",
+        message_sid: str | None = None,
+        path: str = WHATSAPP_WEBHOOK,
+    ) -> str:
+        """Sends one WhatsApp message from `sender`; gives back Majlis's TwiML. InboundRefused unless 200."""
+        form = self.whatsapp_form(body, sender=sender, media=media, profile_name=profile_name, message_sid=message_sid)
+        return _accepted(await self.post(path, form))
+
+    def call_form(
+        self,
+        *,
+        caller: str,
+        call_sid: str,
+        digits: str | None = None,
+        call_status: str = "in-progress",
+        to: str = ENQUIRY_LINE,
+    ) -> dict[str, str]:
+        """The fields Twilio posts to a voice webhook: the call ringing, or a <Gather>'s digits."""
+        form = {
+            "CallSid": call_sid,
+            "AccountSid": self.account_sid,
+            "From": caller,
+            "Caller": caller,
+            "To": to,
+            "Called": to,
+            "CallStatus": call_status,
+            "Direction": "inbound",
+            "ApiVersion": API_VERSION,
+        }
+        if digits is not None:
+            form["Digits"] = digits
+            form["FinishedOnKey"] = ""
+            form["msg"] = "Gather End"
+        return form
+
+    async def call(
+        self,
+        path: str,
+        *,
+        caller: str = "+966501234567",
+        call_sid: str | None = None,
+        digits: str | None = None,
+        call_status: str = "in-progress",
+    ) -> str:
+        """One voice webhook of a call (a new CallSid unless given); gives back the TwiML. InboundRefused unless 200."""
+        form = self.call_form(
+            caller=caller, call_sid=call_sid or new_call_sid(), digits=digits, call_status=call_status
+        )
+        return _accepted(await self.post(path, form))
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def new_call_sid() -> str:
+    return "CA" + uuid.uuid4().hex
+
+
+def _message_type(media: Sequence[tuple[str, str]]) -> str:
+    if not media:
+        return "text"
+    return "image" if media[0][1].startswith("image/") else "document"
+
+
+def _accepted(answer: Answer) -> str:
+    if answer.status != 200:
+        raise InboundRefused(answer.status, answer.text)
+    return answer.text
