@@ -15,10 +15,21 @@ from majlis.i18n import shipped_catalogs
 from majlis.settings import Settings, load_settings
 from notify.channels import Channels
 from notify.outbox import Dispatcher, policy_from
-from notify.providers import channels_for, links_for
+from notify.providers import channels_for, links_for, media_fetcher_for
 from scheduler import calendar
 from web import routes
-from web.keys import ATTACHMENTS, CATALOGS, CHANNELS, CLOCK, DISPATCHER, ENGINE, LINKS, SESSIONS, SETTINGS
+from web.keys import (
+    ATTACHMENTS,
+    CATALOGS,
+    CHANNELS,
+    CLOCK,
+    DISPATCHER,
+    ENGINE,
+    LINKS,
+    MEDIA_FETCHER,
+    SESSIONS,
+    SETTINGS,
+)
 
 
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -36,6 +47,9 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     yield
     await app[CHANNELS].close()
+    fetcher = app[MEDIA_FETCHER]
+    if fetcher is not None:
+        await fetcher.close()
     await engine.dispose()
 
 
@@ -69,6 +83,8 @@ def create_app(
     app[CLOCK] = clock or SystemClock()
     app[CHANNELS] = channels or channels_for(settings)
     app[LINKS] = links_for(settings)
+    # Made from the settings' Twilio account (tests point twilio_api_base at tests/fake_twilio.py).
+    app[MEDIA_FETCHER] = media_fetcher_for(settings)
     app[CATALOGS] = shipped_catalogs()
     app[ATTACHMENTS] = AttachmentStore(
         Path(settings.attachments_dir),

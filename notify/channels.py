@@ -197,3 +197,7 @@ class MediaFetcher(Protocol):
     async def fetch_media(self, url: str, *, max_bytes: int) -> bytes:
         """The file's bytes; MediaTooLarge past max_bytes, MediaUnavailable when it cannot be had."""
         ...
+
+    async def close(self) -> None:
+        """Release connections; called once when the application stops."""
+        ...

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from majlis.settings import Settings
-from notify.channels import Channels, console_channels, null_channels
+from notify.channels import Channels, MediaFetcher, console_channels, null_channels
 from notify.email_channel import SmtpEmail
 from notify.links import Links
 from notify.twilio_channels import twilio_channels
+from notify.twilio_media import TwilioMediaFetcher
 
 
 def channels_for(settings: Settings) -> Channels:
@@ -39,6 +40,18 @@ def channels_for(settings: Settings) -> Channels:
         sender=settings.mail_from,
     )
     return Channels(channels)
+
+
+def media_fetcher_for(settings: Settings) -> MediaFetcher | None:
+    """Twilio's media fetcher when the account is configured (sid and auth token), whatever sends the notices:
+    the files come from Twilio even when messages are printed. None without an account (the console backend
+    in development): a message with media is then answered that the file could not be read."""
+    token = settings.twilio_auth_token.get_secret_value()
+    if not settings.twilio_account_sid or not token:
+        return None
+    return TwilioMediaFetcher(
+        account_sid=settings.twilio_account_sid, auth_token=token, api_base=settings.twilio_api_base
+    )
 
 
 def links_for(settings: Settings) -> Links:

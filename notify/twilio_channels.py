@@ -12,13 +12,15 @@ gets wrong for a long-running dispatcher:
 - it opens its session in the constructor, which aiohttp refuses outside a running loop.
 
 It also sends requests meant for `https://*.twilio.com` to `api_base` when one is set,
-so tests and benchmarks can talk to a local fake (tests/fake_twilio.py).
+so tests and benchmarks can talk to a local fake (tests/fake_twilio.py), and downloads
+files as bytes with a cap (`download`, for the media a sender attaches: notify/twilio_media.py).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -51,6 +53,18 @@ LOOKUP_LIMIT = 50
 NO_ANSWER_GOODBYE = N_("We received no answer. We will call you again. Thank you.")
 
 T = TypeVar("T")
+DOWNLOAD_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Download:
+    """One answer to a GET of a file: its status, where a redirect points, the bytes read (200 only)."""
+
+    status: int
+    location: str
+    body: bytes
+    # The file is larger than asked for: reading stopped (or never began, when Content-Length said so).
+    too_large: bool = False
 
 
 class BoundedHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
@@ -78,6 +92,40 @@ class BoundedHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
             return self._api_base + urlunsplit(("", "", parts.path, parts.query, parts.fragment))
         return url
 
+    def _open(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("the Twilio HTTP client is closed")
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+            self.session = self._session
+        return self._session
+
+    async def download(self, url: str, *, auth: tuple[str, str] | None, max_bytes: int) -> Download:
+        """One GET of `url` (sent to `api_base` when set) within the deadline, redirects not followed.
+
+        Twilio's client reads every answer as text, which a file is not: this reads bytes, and at most
+        max_bytes + 1 of them, so a file too large is known without taking it all in.
+        Raises aiohttp.ClientError or TimeoutError when there is no whole answer.
+        """
+        headers = {} if auth is None else {"Authorization": aiohttp.encode_basic_auth(auth[0], auth[1])}
+        async with self._open().get(
+            self.target(url),
+            headers=headers,
+            allow_redirects=False,
+            timeout=aiohttp.ClientTimeout(total=self._timeout),
+        ) as response:
+            if response.status != 200:
+                return Download(response.status, response.headers.get("Location", ""), b"")
+            if response.content_length is not None and response.content_length > max_bytes:
+                return Download(200, "", b"", too_large=True)
+            body = bytearray()
+            while len(body) <= max_bytes:
+                chunk = await response.content.read(min(DOWNLOAD_CHUNK, max_bytes + 1 - len(body)))
+                if not chunk:
+                    break
+                body += chunk
+            return Download(200, "", bytes(body), too_large=len(body) > max_bytes)
+
     async def request(
         self,
         method: str,
@@ -90,11 +138,7 @@ class BoundedHttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         allow_redirects: bool = False,
     ) -> Response:
         """Twilio's response to one request; raises aiohttp.ClientError or TimeoutError when there is none."""
-        if self._closed:
-            raise RuntimeError("the Twilio HTTP client is closed")
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-            self.session = self._session
+        self._open()
         headers = dict(headers or {})
         if auth is not None:
             headers["Authorization"] = aiohttp.encode_basic_auth(auth[0], auth[1])

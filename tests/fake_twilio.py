@@ -120,6 +120,8 @@ class FakeTwilio:
         self.media_redirects = True
         # Where the 307 points instead of the fake's storage, e.g. a forged or plain-http address.
         self.media_redirect_location: str | None = None
+        # Files sent in chunks without a Content-Length, so only reading tells their size.
+        self.media_chunked = False
         self.media_requests: list[MediaRequest] = []
         self._media: dict[str, StoredMedia] = {}
         self._storage: dict[str, str] = {}
@@ -272,7 +274,7 @@ class FakeTwilio:
                 return _error(503, 20503, ERROR_MESSAGES[503])
             return await _truncated(request, media)
         if not self.media_redirects:
-            return _file(media)
+            return await self._file(request, media)
         location = self.media_redirect_location
         if location is None:
             key = uuid.uuid4().hex
@@ -280,7 +282,7 @@ class FakeTwilio:
             location = f"{request.scheme}://{request.host}{STORAGE_PATH}/{key}"
         return web.Response(status=307, headers={"Location": location})
 
-    async def _stored_file(self, request: web.Request) -> web.Response:
+    async def _stored_file(self, request: web.Request) -> web.StreamResponse:
         """The storage URL: it takes no credentials and, like S3's signed URLs, refuses a request with some."""
         self.media_requests.append(MediaRequest(request.path, "Authorization" in request.headers))
         if "Authorization" in request.headers:
@@ -288,7 +290,18 @@ class FakeTwilio:
         media_sid = self._storage.get(request.match_info["key"])
         if media_sid is None:
             return web.Response(status=403, text="Request has expired", content_type="application/xml")
-        return _file(self._media[media_sid])
+        return await self._file(request, self._media[media_sid])
+
+    async def _file(self, request: web.Request, media: StoredMedia) -> web.StreamResponse:
+        if not self.media_chunked:
+            return web.Response(body=media.content, headers={"Content-Type": media.content_type})
+        response = web.StreamResponse(headers={"Content-Type": media.content_type})
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        for start in range(0, len(media.content), 16 * 1024):
+            await response.write(media.content[start : start + 16 * 1024])
+        await response.write_eof()
+        return response
 
     def _check_access(self, request: web.Request) -> web.Response | None:
         """A 401 for wrong credentials, a 404 for another account's path, None when allowed."""
@@ -354,10 +367,6 @@ class FakeTwilio:
             "trunk_sid": None,
             "subresource_uris": {"recordings": uri.replace(".json", "/Recordings.json")},
         }
-
-
-def _file(media: StoredMedia) -> web.Response:
-    return web.Response(body=media.content, headers={"Content-Type": media.content_type})
 
 
 async def _truncated(request: web.Request, media: StoredMedia) -> web.StreamResponse:
