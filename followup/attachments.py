@@ -11,7 +11,9 @@ key in its row.
 Orphans. The file is written before its row is flushed, so a transaction that fails afterwards leaves a
 file that no row names. It does no harm: files are reached only through their rows (served by the row's id,
 the key read from the row), keys are random and unique, so an orphan can never be served or overwritten.
-`remove_orphans` deletes the orphans older than a day (and half-written files a crash left behind).
+`remove_orphans` deletes the orphans older than a day (and half-written files a crash left behind). A file
+the WhatsApp desk received and has not yet attached to a request is named by its `DeskMedia` row, so it is
+kept too.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from followup.models import Attachment, AttachmentOwner, Referral
 from majlis.clock import Clock
 from majlis.errors import N_, FieldError, InvalidInput
+from whatsapp_desk.models import DeskMedia
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
@@ -341,12 +344,14 @@ async def department_may_read(*, session: AsyncSession, attachment: Attachment, 
 
 
 async def remove_orphans(*, session: AsyncSession, clock: Clock, store: AttachmentStore) -> int:
-    """Deletes files no row names that were written more than ORPHAN_AGE ago; gives back how many."""
+    """Deletes files no row (an attachment, or media the WhatsApp desk holds) names that were written more than
+    ORPHAN_AGE ago; gives back how many."""
     cutoff = (clock.now() - ORPHAN_AGE).timestamp()
     old = [name for name, written in await store.files() if written < cutoff]
     if not old:
         return 0
     kept = set(await session.scalars(select(Attachment.storage_key).where(Attachment.storage_key.in_(old))))
+    kept |= set(await session.scalars(select(DeskMedia.storage_key).where(DeskMedia.storage_key.in_(old))))
     removed = 0
     for name in old:
         if name in kept:

@@ -1,21 +1,40 @@
 """Media received on the WhatsApp desk: fetched from the provider, checked by content, kept for the request.
 
-INTERFACE (owned by the media helper; bodies to be written).
+A file is fetched with the account's credentials (the MediaFetcher refuses any URL that is not the
+provider's own), read only up to the attachment store's limit, and accepted only as PDF, JPEG or PNG by its
+first bytes, never by the type the message declared. Each file kept is written to the attachment store
+and named by a `DeskMedia` row of the conversation; once the request is made the same stored file becomes
+the request's attachment, so nothing is copied. A file that cannot be kept is named in `problems` and the
+conversation goes on: nothing here raises for a sender's file.
+
+Media dropped with a cancelled request loses its row only: the file, no longer named by any row, is deleted
+by the attachment store's orphan sweep a day later (a transaction that fails after deleting a file would
+otherwise leave a row naming nothing).
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.models import Case
-from followup.attachments import AttachmentStore
-from followup.models import Attachment
+from followup.attachments import AttachmentStore, clean_filename, content_type_of, megabytes
+from followup.models import Attachment, AttachmentOwner
 from majlis.clock import Clock
-from notify.channels import MediaFetcher
+from notify.channels import MediaFetcher, MediaTooLarge, MediaUnavailable
 from whatsapp_desk.models import Conversation, DeskMedia, DeskMessage
+
+log = logging.getLogger(__name__)
+
+UNREADABLE = "unreadable"
+TOO_LARGE = "too_large"
+FILE_TYPE = "file_type"
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,28 @@ class MediaResult:
     problems: list[MediaProblem]
 
 
+async def _fetch(fetcher: MediaFetcher | None, ref: MediaRef, max_bytes: int) -> bytes | MediaProblem | None:
+    """The file's bytes, or the problem to name (with index -1: the caller knows the file's place)."""
+    if fetcher is None:
+        return MediaProblem(-1, UNREADABLE)
+    try:
+        return await fetcher.fetch_media(ref.url, max_bytes=max_bytes)
+    except MediaTooLarge:
+        return MediaProblem(-1, TOO_LARGE, {"max": megabytes(max_bytes)})
+    except MediaUnavailable as exc:
+        log.info("a WhatsApp file could not be fetched: %s", exc)
+        return MediaProblem(-1, UNREADABLE)
+
+
+async def _pending_count(session: AsyncSession, conversation: Conversation) -> int:
+    count = await session.scalar(
+        select(func.count())
+        .select_from(DeskMedia)
+        .where(DeskMedia.conversation_id == conversation.id, DeskMedia.attachment_id.is_(None))
+    )
+    return int(count or 0)
+
+
 async def take_media(
     *,
     session: AsyncSession,
@@ -53,16 +94,82 @@ async def take_media(
     media: Sequence[MediaRef],
 ) -> MediaResult:
     """Fetches, checks and stores each file of a message; the files refused are named in `problems`."""
-    raise NotImplementedError
+    if not media:
+        return MediaResult([], [])
+    # The rows name the message and the conversation by id: both must have one.
+    await session.flush()
+    # The files are fetched together: the webhook waits for all of them.
+    fetched = await asyncio.gather(*(_fetch(fetcher, ref, store.max_bytes) for ref in media))
+    number = await _pending_count(session, conversation)
+    stored: list[DeskMedia] = []
+    problems: list[MediaProblem] = []
+    for index, outcome in enumerate(fetched):
+        if isinstance(outcome, MediaProblem):
+            problems.append(MediaProblem(index, outcome.code, outcome.params))
+            continue
+        if not outcome:
+            problems.append(MediaProblem(index, UNREADABLE))
+            continue
+        content_type = content_type_of(outcome[:16])
+        if content_type is None:
+            # What the message declared (media[index].content_type) is not trusted: the content decides.
+            problems.append(MediaProblem(index, FILE_TYPE))
+            continue
+        kept = await store.put(io.BytesIO(outcome))
+        number += 1
+        row = DeskMedia(
+            conversation_id=conversation.id,
+            message_id=message.id,
+            filename=clean_filename(f"whatsapp-{number}", content_type),
+            content_type=content_type,
+            size=kept.size,
+            sha256=kept.sha256,
+            storage_key=kept.key,
+            received_at=clock.now(),
+        )
+        session.add(row)
+        stored.append(row)
+    await session.flush()
+    return MediaResult(stored, problems)
 
 
 async def attach_to_case(
     *, session: AsyncSession, clock: Clock, conversation: Conversation, case: Case
 ) -> list[Attachment]:
     """The conversation's media not yet attached become the request's attachments (same stored files)."""
-    raise NotImplementedError
+    pending = list(
+        await session.scalars(
+            select(DeskMedia)
+            .where(DeskMedia.conversation_id == conversation.id, DeskMedia.attachment_id.is_(None))
+            .order_by(DeskMedia.id)
+        )
+    )
+    attachments = [
+        Attachment(
+            case_id=case.id,
+            added_by=AttachmentOwner.APPLICANT,
+            filename=item.filename,
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
+            storage_key=item.storage_key,
+            added_at=clock.now(),
+        )
+        for item in pending
+    ]
+    session.add_all(attachments)
+    await session.flush()
+    for item, attachment in zip(pending, attachments, strict=True):
+        item.attachment_id = attachment.id
+    await session.flush()
+    return attachments
 
 
 async def discard_pending(*, session: AsyncSession, conversation: Conversation) -> int:
     """Forgets the media gathered for a request that was cancelled or started over; gives back how many."""
-    raise NotImplementedError
+    result = await session.execute(
+        delete(DeskMedia)
+        .where(DeskMedia.conversation_id == conversation.id, DeskMedia.attachment_id.is_(None))
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
