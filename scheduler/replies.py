@@ -112,7 +112,7 @@ _FROM_ANSWER = {
 # --- keeping the reply ---------------------------------------------------------------------------
 
 
-async def _record(
+async def record_inbound(
     *,
     session: AsyncSession,
     channel: str,
@@ -171,7 +171,7 @@ def _insert(session: AsyncSession) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-async def _touch_contact(*, session: AsyncSession, phone: str, now: datetime, opted_out: bool | None) -> None:
+async def touch_contact(*, session: AsyncSession, phone: str, now: datetime, opted_out: bool | None) -> None:
     """Opens the number's 24-hour window; opts it out (True) or back in (False) when asked."""
     values: dict[str, Any] = {"last_inbound_at": now}
     if opted_out is not None:
@@ -257,17 +257,36 @@ async def whatsapp_reply(
     policy: ConfirmationPolicy,
     status_url: str,
 ) -> Reply:
-    """Keeps a WhatsApp message from `sender` (E.164) and does what it asks; gives back the answer to send."""
+    """Keeps a WhatsApp message from `sender` (E.164) and does what it asks; gives back the answer to send.
+
+    The WhatsApp desk (whatsapp_desk.desk) takes the webhook's messages; this is its confirmation part alone.
+    """
     now = clock.now()
-    row, new = await _record(
+    row, new = await record_inbound(
         session=session, channel="whatsapp", provider_id=message_sid, sender=sender, body=body, now=now
     )
     if not new:
         return await _repeat(session=session, row=row, channel="whatsapp", status_url=status_url)
     parsed = parse(body)
-    await _touch_contact(
+    await touch_contact(
         session=session, phone=sender, now=now, opted_out=True if parsed.opt_out else False if parsed.opt_in else None
     )
+    return await answer_whatsapp(
+        session=session, clock=clock, row=row, parsed=parsed, policy=policy, status_url=status_url
+    )
+
+
+async def answer_whatsapp(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    row: InboundMessage,
+    parsed: Parsed,
+    policy: ConfirmationPolicy,
+    status_url: str,
+) -> Reply:
+    """Does what a kept WhatsApp message asks of the confirmations (or its opt-out or opt-in); the answer."""
+    sender = row.sender
     candidates = await open_confirmations(session=session, clock=clock, phone=sender)
     # One phone given on two requests (a family's): a bare "3" cannot say which, so nothing is done.
     found = candidates[0] if len(candidates) == 1 else None
@@ -321,7 +340,7 @@ async def keypad_answer(
     case = await cases.get_case(session=session, case_id=appointment.case_id) if appointment is not None else None
     case_id = case.id if case is not None else None
     language = case.language.value if case is not None else None
-    row, new = await _record(
+    row, new = await record_inbound(
         session=session,
         channel="voice",
         provider_id=f"{call_sid}:gather",

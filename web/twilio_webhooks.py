@@ -1,4 +1,4 @@
-"""Twilio's webhooks: WhatsApp replies, the confirmation call's keypad answer, delivery reports.
+"""Twilio's webhooks: WhatsApp messages to the desk, the confirmation call's keypad answer, delivery reports.
 
 Their only authority is Twilio's signature (`X-Twilio-Signature`, an HMAC of
 the address and the posted fields with the account's auth token), so they
@@ -20,8 +20,11 @@ from notify.links import LinkRefused
 from scheduler import replies
 from scheduler.confirmations import policy_from
 from scheduler.reply_texts import audience_passed
-from web.keys import CLOCK, DB, LINKS, SETTINGS
+from web.keys import ATTACHMENTS, CLOCK, DB, LINKS, MEDIA_FETCHER, SETTINGS
 from web.public import status_url
+from whatsapp_desk import desk
+from whatsapp_desk.context import MAX_MEDIA, DeskContext, Inbound
+from whatsapp_desk.media import MediaRef
 
 routes = web.RouteTableDef()
 
@@ -67,9 +70,23 @@ def _sid(value: str) -> str:
     return value.strip() if 0 < len(value.strip()) <= MAX_SID else ""
 
 
+def _media(form: MultiDict[str]) -> tuple[MediaRef, ...]:
+    """The files Twilio announced (NumMedia, MediaUrlN, MediaContentTypeN), at most MAX_MEDIA."""
+    try:
+        count = int(form.get("NumMedia", "0").strip() or "0")
+    except ValueError:
+        count = 0
+    found = []
+    for index in range(max(0, min(count, MAX_MEDIA))):
+        url = form.get(f"MediaUrl{index}", "").strip()
+        if url:
+            found.append(MediaRef(url=url, content_type=form.get(f"MediaContentType{index}", "").strip()[:100]))
+    return tuple(found)
+
+
 @routes.post("/webhooks/twilio/whatsapp")
 async def whatsapp(request: web.Request) -> web.Response:
-    """A WhatsApp message from an applicant; answered in the same exchange with TwiML <Message>."""
+    """A WhatsApp message to the desk; answered in the same exchange with TwiML <Message> (or nothing)."""
     form = await signed_form(request)
     if form is None:
         return _plain(403, NOT_SIGNED)
@@ -77,17 +94,16 @@ async def whatsapp(request: web.Request) -> web.Response:
     sender = form.get("From", "").strip().removeprefix("whatsapp:")
     if not sid or not sender:
         return _plain(400, MALFORMED)
-    reply = await replies.whatsapp_reply(
+    app = request.app
+    reply = await desk.receive(
         session=request[DB],
-        clock=request.app[CLOCK],
-        sender=sender[:20],
-        body=form.get("Body", ""),
-        message_sid=sid,
-        policy=policy_from(request.app[SETTINGS]),
-        status_url=status_url(request),
+        clock=app[CLOCK],
+        inbound=Inbound(sender=sender[:20], body=form.get("Body", ""), message_sid=sid, media=_media(form)),
+        context=DeskContext.from_settings(app[SETTINGS], fetcher=app.get(MEDIA_FETCHER), store=app[ATTACHMENTS]),
     )
     response = MessagingResponse()
-    response.message(reply.text)
+    if reply.text:
+        response.message(reply.text)
     return _twiml(response)
 
 

@@ -180,17 +180,18 @@ async def test_stop_opts_out_and_start_opts_back_in(client: Client, sessions: Se
     assert understood == [Understood.OPTED_OUT, Understood.OPTED_IN]
 
 
-async def test_replies_that_match_nothing_are_kept_and_answered_with_help(
+async def test_messages_that_answer_no_confirmation_are_kept_and_get_the_desk_s_menu(
     client: Client, sessions: Sessions, clock: FrozenClock
 ) -> None:
     item = await one_asked(sessions, clock)
+    # A "1" from a number no confirmation waits on is not an answer: the desk greets it with its menu.
     stranger = await post_signed(client, WHATSAPP, whatsapp("1", "SM5", sender="+966551112222"))
-    assert "/status" in stranger and "Follow your request" in stranger  # nobody known: both languages
+    assert "مكتب المقابلات المفتوحة" in stranger and "4. التحدث إلى أحد الموظفين" in stranger
     chatter = await post_signed(client, WHATSAPP, whatsapp("متى موعدي؟", "SM6"))
-    assert "للتأكيد أرسلوا 1" in chatter
+    assert "3. متابعة طلب" in chatter
     async with sessions() as session:
         rows = list(await session.scalars(select(InboundMessage).order_by(InboundMessage.id)))
-    assert [(r.understood_as, r.case_id is None) for r in rows] == [("unmatched", True), ("unparsed", False)]
+    assert [(r.understood_as, r.case_id) for r in rows] == [("conversation", None), ("conversation", None)]
     assert await appointment_state(sessions, item.appointment_id) is AppointmentState.SCHEDULED
 
 
