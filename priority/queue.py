@@ -102,7 +102,8 @@ def _p90(values: list[float]) -> float:
 
 @dataclass(frozen=True)
 class FairnessReport:
-    changes_by_staff: dict[int, Counter[str]]
+    # Keyed by the member of staff; None holds the decisions Majlis took by rule (a repeated request cancelled).
+    changes_by_staff: dict[int | None, Counter[str]]
     changes_by_reason: Counter[str]
     waiting: list[WaitingStats]
     jumps: list[QueueJump]
@@ -112,7 +113,7 @@ class FairnessReport:
 async def fairness_report(*, session: AsyncSession, clock: Clock) -> FairnessReport:
     """Manual changes per member of staff and reason, waiting times by group, and every queue jump."""
     changes = list(await session.scalars(select(ManualChange).order_by(ManualChange.at)))
-    by_staff: dict[int, Counter[str]] = defaultdict(Counter)
+    by_staff: dict[int | None, Counter[str]] = defaultdict(Counter)
     for change in changes:
         by_staff[change.actor_id][change.reason.value] += 1
     by_reason = Counter(change.reason.value for change in changes)

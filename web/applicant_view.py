@@ -65,6 +65,8 @@ APPLICANT_NOTE_KEYS = frozenset(
         "The session ended before the applicant's turn; a new date is owed at once.",
         "Joined to request {number}, which now holds its text.",
         "The applicant answered the information asked for.",
+        "Cancelled automatically as a repeat of request {number}, which stays open.",
+        "The cancellation as a repeat of request {number} was undone: this request stands.",
     }
 )
 # Steps whose free text staff wrote to the applicant, and which was sent to them in the same words:

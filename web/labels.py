@@ -88,6 +88,8 @@ CHANGE_REASONS: Mapping[str, str] = {
     ChangeReason.HEALTH_OR_SAFETY: N_("Risk to health or safety"),
     ChangeReason.LEGAL_DEADLINE: N_("Legal deadline"),
     ChangeReason.OFFICIAL_DIRECTIVE: N_("Directive of the official"),
+    # Never chosen by staff: the WhatsApp desk's rule (whatsapp_desk/repeats.py).
+    ChangeReason.REPEATED_REQUEST: N_("Repeats an open request of the same applicant"),
 }
 CHANGED_FIELDS: Mapping[str, str] = {
     ChangedField.CATEGORY: N_("Category"),
@@ -95,6 +97,7 @@ CHANGED_FIELDS: Mapping[str, str] = {
     ChangedField.ROUTE: N_("Route"),
     ChangedField.QUEUE_POSITION: N_("Queue position"),
     ChangedField.APPOINTMENT: N_("Appointment"),
+    ChangedField.DUPLICATE: N_("Cancelled as a repeat"),
 }
 WAITING_GROUPS: Mapping[str, str] = {
     "urgency": N_("Urgency"),

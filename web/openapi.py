@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from web import calendar_api, department_api, followup_api, followup_report
+from web import calendar_api, department_api, followup_api, followup_report, repeat_cancellation
 from web import followup_directory_models as directory_api
 from web.answers_api import AnswerForm, AnswerOut, CodeIn, CodeSent
 from web.api_models import (
@@ -454,6 +454,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         CodeIn,
         AnswerForm,
         *followup_api.FOLLOWUP_INPUTS,
+        *repeat_cancellation.INPUTS,
     )
     outputs: tuple[type[BaseModel], ...] = (
         *calendar_api.CALENDAR_OUTPUTS,
@@ -474,6 +475,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         DepartmentOut,
         SessionOut,
         *followup_api.FOLLOWUP_OUTPUTS,
+        *repeat_cancellation.OUTPUTS,
     )
     _, defs = models_json_schema(
         [(m, "validation") for m in inputs] + [(m, "serialization") for m in outputs],
@@ -588,6 +590,7 @@ def build_document(server_url: str) -> dict[str, Any]:
             **department_api.openapi_paths(_ref, _json),
             **_answer_paths(),
             **followup_report.openapi_paths(_ref, _json),
+            **repeat_cancellation.openapi_paths(_ref, _json),
         },
         "components": {"schemas": defs["$defs"]},
     }

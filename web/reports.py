@@ -10,6 +10,7 @@ from aiohttp import web
 
 from accounts import service as accounts
 from accounts.roles import Role
+from majlis.errors import N_
 from priority.queue import FairnessReport, fairness_report
 from web import labels
 from web.auth import requires
@@ -17,6 +18,9 @@ from web.keys import CLOCK, DB
 from web.pages import gettext_for, render
 
 routes = web.RouteTableDef()
+
+# Who made a change that no member of staff made: Majlis, by a written rule (a repeated WhatsApp request cancelled).
+BY_RULE = N_("Majlis, by rule (no member of staff)")
 
 # A cell starting with one of these is run as a formula by spreadsheet programs.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -37,7 +41,8 @@ class SafeWriter:
 async def _report(request: web.Request) -> tuple[FairnessReport, dict[int, str]]:
     session = request[DB]
     report = await fairness_report(session=session, clock=request.app[CLOCK])
-    names = await accounts.names_by_id(session=session, ids=set(report.changes_by_staff))
+    staff = {actor_id for actor_id in report.changes_by_staff if actor_id is not None}
+    names = await accounts.names_by_id(session=session, ids=staff)
     return report, names
 
 
@@ -45,7 +50,8 @@ async def _report(request: web.Request) -> tuple[FairnessReport, dict[int, str]]
 @requires(Role.MANAGER)
 async def fairness(request: web.Request) -> web.Response:
     report, names = await _report(request)
-    return render(request, "reports/fairness.html", {"report": report, "names": names, "labels": labels})
+    context = {"report": report, "names": names, "labels": labels, "by_rule": BY_RULE}
+    return render(request, "reports/fairness.html", context)
 
 
 @routes.get("/reports/fairness.csv")
@@ -57,9 +63,11 @@ async def fairness_csv(request: web.Request) -> web.Response:
     out = io.StringIO()
     writer = SafeWriter(csv.writer(out))
     writer.writerow(["section", "key", "value", "count", "median_days", "p90_days", "justification"])
-    for actor_id, reasons in sorted(report.changes_by_staff.items()):
+    # Staff by id, then the decisions taken by rule, named as such.
+    for actor_id, reasons in sorted(report.changes_by_staff.items(), key=lambda item: (item[0] is None, item[0] or 0)):
+        who = _(BY_RULE) if actor_id is None else names.get(actor_id, str(actor_id))
         for reason, count in sorted(reasons.items()):
-            writer.writerow(["changes_by_staff", names.get(actor_id, str(actor_id)), reason, count, "", "", ""])
+            writer.writerow(["changes_by_staff", who, reason, count, "", "", ""])
     for reason, count in sorted(report.changes_by_reason.items()):
         writer.writerow(["changes_by_reason", reason, _(labels.CHANGE_REASONS[reason]), count, "", "", ""])
     for stats in report.waiting:

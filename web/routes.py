@@ -39,11 +39,13 @@ from web import (
     protocol,
     protocol_rooms,
     public,
+    repeat_cancellation,
     reports,
     room_checks,
     staff,
     triage,
     triage_api,
+    twilio_enquiry,
     twilio_webhooks,
     video_pages,
     video_ws,
@@ -103,6 +105,8 @@ def setup(app: web.Application) -> None:
         answers_api,
         department_pages,
         department_api,
+        repeat_cancellation,
+        twilio_enquiry,
     )
     for module in modules:
         app.router.add_routes(module.routes)

@@ -27,6 +27,7 @@ from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import see_other
 from web.pages import render
 from web.triage_actions import ACTIONS, Perform
+from whatsapp_desk import repeats
 
 routes = web.RouteTableDef()
 
@@ -54,6 +55,8 @@ async def case_page(
         "categories": await triage.categories(session=session),
         "duplicates": await duplicates.likely_duplicates(session=session, clock=clock, case=case, window=window),
         "merged_into": await duplicates.merged_into(session=session, case_id=case.id),
+        # A WhatsApp request cancelled by rule as a repeat, and its Undo (web/repeat_cancellation.py).
+        "repeat_cancellation": await repeats.cancellation_of(session=session, case_id=case.id),
         "addenda": await cases.addenda(session=session, case_id=case.id),
         # Status changes and the referrals' exchanges in time order (web/case_history.py).
         "history": await staff_history(
@@ -68,7 +71,8 @@ async def case_page(
         "unavailable": await scheduling.unavailable_days(session=session, case_id=case.id),
         "urgencies": list(Urgency),
         "routes": list(Route),
-        "reasons": list(ChangeReason),
+        # Reasons a person gives; a repeated request is the WhatsApp desk's rule, never chosen by hand.
+        "reasons": [r for r in ChangeReason if r is not ChangeReason.REPEATED_REQUEST],
         "labels": labels,
         "errors": errors or {},
         "form_error": form_error,

@@ -383,7 +383,7 @@ async def test_applicants_never_see_scores_ranks_or_staff_notes(
 def test_every_note_shown_to_applicants_is_still_written_by_the_domains() -> None:
     sources = "".join(
         path.read_text(encoding="utf-8")
-        for package in ("cases", "priority", "scheduler", "audience_day", "video", "followup")
+        for package in ("cases", "priority", "scheduler", "audience_day", "video", "followup", "whatsapp_desk")
         for path in (ROOT / package).rglob("*.py")
     )
     flat = re.sub(r'"\s*\n\s*"', "", sources)  # messages split over lines

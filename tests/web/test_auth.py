@@ -46,6 +46,7 @@ def guarded_routes(app: web.Application) -> list[tuple[str, str, frozenset[Role]
                 "contact_id": "1",
                 "attachment_id": "1",
                 "referral_id": "1",
+                "change_id": "1",
             }
             path = canonical.format(**samples) if "{" in canonical else canonical
             found.append((route.method, path, roles))
@@ -259,6 +260,15 @@ EXPECTED_ROLES = {
     ("POST", "/audit/cases/{tracking_number}/classify"): {Role.AUDIT_DESK},
     ("POST", "/audit/cases/{tracking_number}/merge"): {Role.AUDIT_DESK},
     ("POST", "/api/v1/triage/{tracking_number}/route"): {Role.AUDIT_DESK},
+    # Who a request is from: names and the applicant's record are personal data, for the audit desk alone.
+    ("POST", "/audit/cases/{tracking_number}/identity-flag/review"): {Role.AUDIT_DESK},
+    ("POST", "/audit/cases/{tracking_number}/applicant-changes/{change_id}/accept"): {Role.AUDIT_DESK},
+    ("POST", "/audit/cases/{tracking_number}/applicant-changes/{change_id}/decline"): {Role.AUDIT_DESK},
+    ("GET", "/api/v1/triage/identity-reviews"): {Role.AUDIT_DESK},
+    ("GET", "/api/v1/requests/{tracking_number}/identity"): {Role.AUDIT_DESK},
+    ("POST", "/api/v1/requests/{tracking_number}/identity-flag/review"): {Role.AUDIT_DESK},
+    ("POST", "/api/v1/requests/{tracking_number}/applicant-changes/{change_id}/accept"): {Role.AUDIT_DESK},
+    ("POST", "/api/v1/requests/{tracking_number}/applicant-changes/{change_id}/decline"): {Role.AUDIT_DESK},
     ("GET", "/api/v1/triage/departments"): {Role.AUDIT_DESK},
     # Every role but a department's liaison officer, who reads only their own department's referrals.
     ("GET", "/cases"): set(Role) - {Role.DEPARTMENT_LIAISON},
