@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from accounts import audit
+from cases import identity_review
 from cases.intake import RequestDetails
 from cases.models import (
     Applicant,
@@ -96,18 +97,19 @@ def _details_of(details: RequestDetails) -> dict[str, Any]:
     }
 
 
-async def _applicant_for(*, session: AsyncSession, clock: Clock, details: RequestDetails) -> Applicant:
-    """The applicant with this ID number, created with these details if new.
+async def _applicant_for(*, session: AsyncSession, clock: Clock, details: RequestDetails) -> tuple[Applicant, bool]:
+    """The applicant with this ID number, created with these details if new, and whether it was made now.
 
     An existing applicant is not changed: anyone can type someone's ID number,
-    so the details of an unverified request stay on that request (the case)
-    until the audit desk verifies it (see `adopt_verified_details`). Two first
-    requests of one person arriving together: the insert yields to the other's
-    row instead of failing.
+    so the details of a request stay on that request (the case); the record
+    changes only when the audit desk accepts a change the request's
+    verification proposed (cases.identity_review). Two first requests of one
+    person arriving together: the insert yields to the other's row instead of
+    failing.
     """
     a = details.applicant
     now = clock.now()
-    await session.execute(
+    inserted = await session.execute(
         _insert(session)(Applicant)
         .values(
             kind=a.kind,
@@ -119,33 +121,17 @@ async def _applicant_for(*, session: AsyncSession, clock: Clock, details: Reques
             **_details_of(details),
         )
         .on_conflict_do_nothing(index_elements=[Applicant.kind, Applicant.id_number])
+        .returning(Applicant.id)
     )
+    # A row comes back only when this insert made it.
+    created = inserted.scalar_one_or_none() is not None
     applicant = await session.scalar(
         select(Applicant)
         .where(Applicant.kind == a.kind, Applicant.id_number == a.id_number)
         .execution_options(populate_existing=True)
     )
     assert applicant is not None  # inserted above or by the transaction we waited for
-    return applicant
-
-
-async def adopt_verified_details(*, session: AsyncSession, clock: Clock, case: Case) -> None:
-    """Makes a verified request's details the applicant's own (name, phone, language, care needs)."""
-    applicant = case.applicant
-    applicant.name = case.applicant_name
-    applicant.phone = case.phone
-    for name in (
-        "gender",
-        "email",
-        "language",
-        "care_elderly",
-        "care_wheelchair",
-        "care_transport",
-        "care_interpreter",
-    ):
-        setattr(applicant, name, getattr(case, name))
-    applicant.updated_at = clock.now()
-    await session.flush()
+    return applicant, created
 
 
 async def _case_for_key(*, session: AsyncSession, key: str, fingerprint: str) -> Case | None:
@@ -170,6 +156,8 @@ async def submit(
 
     All of it is one unit in the caller's transaction. With an idempotency key,
     a repeat of the same request gives back the first case and adds nothing.
+    A name that cannot be the one on record for an applicant already known is
+    flagged for the audit desk (cases.identity_review).
     """
     fingerprint = details.fingerprint()
     if idempotency_key is not None:
@@ -191,7 +179,7 @@ async def submit(
                 raise
             return Submission(existing, created=False)
 
-    applicant = await _applicant_for(session=session, clock=clock, details=details)
+    applicant, new_applicant = await _applicant_for(session=session, clock=clock, details=details)
     now = clock.now()
     case = Case(
         tracking_number="",
@@ -215,6 +203,9 @@ async def submit(
     await session.flush()
     if idempotency_key is not None:
         key_row.case_id = case.id
+    if not new_applicant:
+        # Another person's ID number typed with this request shows as a name the record does not have.
+        await identity_review.flag_if_other_name(session=session, clock=clock, case=case, applicant=applicant)
     session.add(
         StatusChange(
             case_id=case.id,

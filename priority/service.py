@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit
+from cases import identity_review
 from cases import service as cases
 from cases.models import Case, CaseStatus, Gender
 from followup import information, referrals
@@ -155,7 +156,11 @@ async def record_manual_change(
 
 
 async def verify(*, session: AsyncSession, clock: Clock, tracking_number: str, actor_id: int) -> Triage:
-    """Marks the applicant's identity and the request's completeness as checked."""
+    """Marks the applicant's identity and the request's completeness as checked.
+
+    The details the request was given with that differ from the applicant's
+    record are proposed as a change to it (never written to it here).
+    """
     case = await open_case(session=session, tracking_number=tracking_number)
     triage = await triage_of(session=session, clock=clock, case=case)
     triage.verified_at = clock.now()
@@ -169,7 +174,8 @@ async def verify(*, session: AsyncSession, clock: Clock, tracking_number: str, a
         target_type="case",
         target_id=case.tracking_number,
     )
-    await cases.adopt_verified_details(session=session, clock=clock, case=case)
+    # The record is not changed here: what differs is proposed, for the desk to accept or decline.
+    await identity_review.propose_changes(session=session, clock=clock, case=case, actor_id=actor_id)
     if case.status is CaseStatus.NEEDS_INFORMATION:
         await cases.change_status(
             session=session,

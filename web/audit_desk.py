@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from accounts.roles import Role
+from cases import identity_review
 from cases import service as cases
 from cases.models import Branch, CaseStatus, Channel, RequestKind
 from priority import duplicates
@@ -32,5 +33,12 @@ async def queue(request: web.Request) -> web.Response:
         channel=Channel(filters["channel"]) if filters["channel"] in set(Channel) else None,
     )
     flags = await duplicates.flagged(session=request[DB], case_ids={c.id for c in new_cases})
-    context = {"cases": new_cases, "filters": filters, "labels": labels, "flags": flags}
+    context = {
+        "cases": new_cases,
+        "filters": filters,
+        "labels": labels,
+        "flags": flags,
+        # Names that differ from the record and changes to the record, waiting for the desk (any status).
+        "identity_reviews": await identity_review.open_reviews(session=request[DB]),
+    }
     return render(request, "audit/queue.html", context)

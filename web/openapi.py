@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from web import calendar_api, department_api, followup_api, followup_report, repeat_cancellation
+from web import calendar_api, department_api, followup_api, followup_report, identity_api, repeat_cancellation
 from web import followup_directory_models as directory_api
 from web.answers_api import AnswerForm, AnswerOut, CodeIn, CodeSent
 from web.api_models import (
@@ -455,6 +455,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         AnswerForm,
         *followup_api.FOLLOWUP_INPUTS,
         *repeat_cancellation.INPUTS,
+        *identity_api.INPUTS,
     )
     outputs: tuple[type[BaseModel], ...] = (
         *calendar_api.CALENDAR_OUTPUTS,
@@ -476,6 +477,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         SessionOut,
         *followup_api.FOLLOWUP_OUTPUTS,
         *repeat_cancellation.OUTPUTS,
+        *identity_api.OUTPUTS,
     )
     _, defs = models_json_schema(
         [(m, "validation") for m in inputs] + [(m, "serialization") for m in outputs],
@@ -583,6 +585,7 @@ def build_document(server_url: str) -> dict[str, Any]:
                 }
             },
             **_triage_paths(),
+            **identity_api.openapi_paths(_ref, _json),
             **_calendar_paths(),
             **directory_api.openapi_paths(_ref, _json),
             **_audience_paths(),

@@ -22,6 +22,7 @@ from web.auth import requires
 from web.case_history import staff_history
 from web.department_choices import chosen, department_choices, joined_codes
 from web.errors import domain_message
+from web.identity_view import identity_view
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import see_other
@@ -58,6 +59,10 @@ async def case_page(
         # A WhatsApp request cancelled by rule as a repeat, and its Undo (web/repeat_cancellation.py).
         "repeat_cancellation": await repeats.cancellation_of(session=session, case_id=case.id),
         "addenda": await cases.addenda(session=session, case_id=case.id),
+        # The name given against the record for the ID, and proposed changes to the record (web/identity_view.py).
+        "identity": await identity_view(
+            session=session, case_id=case.id, catalogs=request.app[CATALOGS], language=language
+        ),
         # Status changes and the referrals' exchanges in time order (web/case_history.py).
         "history": await staff_history(
             session=session, case_id=case.id, catalogs=request.app[CATALOGS], language=language, now=clock.now()

@@ -11,12 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.models import AuditEntry
 from accounts.roles import Role
-from cases import service
-from cases.models import Applicant, Case, CaseStatus, Gender, StatusChange, SubmissionKey
+from cases import identity_review, service
+from cases.models import Applicant, ApplicantChange, Case, CaseStatus, Gender, StatusChange, SubmissionKey
 from cases.tracking import parse_tracking_number
 from majlis.clock import FrozenClock
 from majlis.db import transaction
 from notify.models import OutboxMessage
+from priority import service as triage
 from tests.factories import details, make_staff
 
 STATUS_URL = "https://majlis.example.sa/status"
@@ -87,10 +88,21 @@ async def test_an_unverified_request_cannot_change_the_applicants_record(
     assert (applicant.phone, applicant.language.value, applicant.gender) == ("+966501234567", "ar", Gender.FEMALE)
     assert (earlier.language.value, earlier.gender) == ("ar", Gender.FEMALE)
     assert (later.phone, later.language.value, later.gender) == ("+966551234567", "en", Gender.MALE)
+    # Verifying the later request proposes its details; only the desk's acceptance writes them on the record.
+    actor = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    async with transaction(sessions) as session:
+        await triage.verify(session=session, clock=clock, tracking_number=second.case.tracking_number, actor_id=actor)
+    async with sessions() as session:
+        applicant = await session.scalar(select(Applicant))
+        change = await session.scalar(select(ApplicantChange))
+    assert applicant is not None and applicant.phone == "+966501234567"
+    assert change is not None and change.fields["phone"] == ["+966501234567", "+966551234567"]
     async with transaction(sessions) as session:
         verified = await service.get_case(session=session, case_id=second.case.id)
         assert verified is not None
-        await service.adopt_verified_details(session=session, clock=clock, case=verified)
+        await identity_review.accept_change(
+            session=session, clock=clock, case=verified, change_id=change.id, actor_id=actor
+        )
     async with sessions() as session:
         applicant = await session.scalar(select(Applicant))
     assert applicant is not None and applicant.phone == "+966551234567"

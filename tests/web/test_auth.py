@@ -207,6 +207,9 @@ PUBLIC = {
     ("POST", "/webhooks/twilio/whatsapp"),
     ("POST", "/webhooks/twilio/voice/{token}"),
     ("POST", "/webhooks/twilio/status"),
+    # The enquiry line (a call to Majlis's number): Twilio's signature; it reads only the caller's own requests.
+    ("POST", "/webhooks/twilio/enquiry"),
+    ("POST", "/webhooks/twilio/enquiry/menu"),
     # Video signalling: every message carries the audience's signed token, checked each time.
     ("GET", "/ws/video"),
     # The hall's screen shows queue numbers only, never a name.
@@ -259,6 +262,8 @@ EXPECTED_ROLES = {
     ("GET", "/audit"): {Role.AUDIT_DESK},
     ("POST", "/audit/cases/{tracking_number}/classify"): {Role.AUDIT_DESK},
     ("POST", "/audit/cases/{tracking_number}/merge"): {Role.AUDIT_DESK},
+    ("POST", "/audit/cases/{tracking_number}/duplicate-cancellation/undo"): {Role.AUDIT_DESK},
+    ("POST", "/api/v1/requests/{tracking_number}/duplicate-cancellation/undo"): {Role.AUDIT_DESK},
     ("POST", "/api/v1/triage/{tracking_number}/route"): {Role.AUDIT_DESK},
     # Who a request is from: names and the applicant's record are personal data, for the audit desk alone.
     ("POST", "/audit/cases/{tracking_number}/identity-flag/review"): {Role.AUDIT_DESK},
