@@ -69,7 +69,13 @@ async def cancel_if_repeated(
     *, session: AsyncSession, clock: Clock, case: Case, window: timedelta, status_url: str
 ) -> Case | None:
     """Cancels a request just made by WhatsApp as a duplicate when it is similar to an open request of the same
-    applicant (the duplicate scorer decides); gives back that earlier request, or None when it stands."""
+    applicant (the duplicate scorer decides); gives back that earlier request, or None when it stands.
+
+    A request already cancelled so (the same message handled again) gives back the same earlier request.
+    """
+    already = await session.get(DuplicateCancellation, case.id)
+    if already is not None and already.undone_at is None:
+        return await cases.get_case(session=session, case_id=already.original_case_id)
     found = [
         d
         for d in await duplicates.likely_duplicates(session=session, clock=clock, case=case, window=window)

@@ -31,6 +31,8 @@ MAX_TOLD = 5
 # A closed request is still told for this long after it closed, so "completed" or "cancelled" is heard.
 RECENTLY_CLOSED = timedelta(days=30)
 SUBJECT_SHOWN = 60
+# The marks that keep written text in order (LRI, RLI, FSI, PDI) mean nothing to a voice.
+_NO_ISOLATES = str.maketrans(dict.fromkeys(("\u2066", "\u2067", "\u2068", "\u2069")))
 
 YOUR_REQUESTS = N_("Your requests:")
 NONE_FOUND = N_("We found no request made with your phone number.")
@@ -189,8 +191,4 @@ async def spoken_status(*, session: AsyncSession, clock: Clock, phone: str, lang
     if not states:
         return say(language, NONE_FOUND)
     spoken = [say(language, SPOKEN_LINE, number=spoken_number(s.tracking_number), state=s.state) for s in states]
-    # The isolates that keep written text in order mean nothing to a voice.
     return " ".join(spoken).translate(_NO_ISOLATES)
-
-
-_NO_ISOLATES = str.maketrans(dict.fromkeys(("\u2066", "\u2067", "\u2068", "\u2069")))

@@ -91,6 +91,10 @@ async def test_a_repeat_of_an_open_request_of_the_same_applicant_is_cancelled_by
 
     case = await case_of(sessions, repeat)
     assert case.status is CaseStatus.DUPLICATE
+    # The same request checked again (its message handled twice): the same answer, nothing added.
+    async with transaction(sessions) as session:
+        again = await repeats.cancel_if_repeated(session=session, clock=clock, case=case, window=WINDOW, status_url=URL)
+    assert again is not None and again.tracking_number == first
     assert (await case_of(sessions, first)).status is CaseStatus.RECEIVED
     async with sessions() as session:
         record = await session.get(DuplicateCancellation, case.id)
