@@ -297,3 +297,17 @@ async def test_files_failing_three_times_in_a_row_hand_the_conversation_to_staff
     async with sessions() as session:
         kept = await session.scalar(select(func.count()).select_from(InboundMessage))
     assert kept == 12
+
+
+async def test_a_request_repeating_an_open_one_is_cancelled_and_the_sender_told_the_earlier_number(
+    client: Client, sessions: Sessions
+) -> None:
+    for _ in range(2):
+        await up_to_evidence(client)
+        await say(client, "تم")
+        answer = await say(client, "1")
+    first, second = await requests(sessions)
+    assert first.status is CaseStatus.RECEIVED and second.status is CaseStatus.DUPLICATE
+    assert f"({second.tracking_number})" in answer.replace("\u2066", "").replace("\u2069", "")
+    assert f"\u2066{first.tracking_number}\u2069" in answer and "مكرّر" in answer
+    assert (await conversation(sessions)).case_id == second.id
