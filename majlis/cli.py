@@ -98,6 +98,11 @@ async def _load_demo(settings: Settings) -> None:
         print(f"  the Ministry of Human Resources' liaison officer (user liaison): {base}/liaison")
         print(f"  the applicant asked for documents answers at {base}/status:", end=" ")
         print(f"{shown.waiting_tracking_number} with the phone {shown.waiting_phone}")
+    if loaded.whatsapp is not None:
+        base = settings.public_url.rstrip("/")
+        print("The WhatsApp desk (user whatsapp): a conversation waits for staff in the inbox:")
+        print(f"  {base}/whatsapp/{loaded.whatsapp.waiting_conversation_id}")
+        print(f"  a request made by WhatsApp, the exchange in its history: {loaded.whatsapp.tracking_number}")
 
 
 async def _allocate(settings: Settings) -> None:

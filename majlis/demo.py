@@ -1,5 +1,6 @@
 """Demo data for `make run`: a member of staff for every role, a few requests, audiences today, a directory of
-departments (majlis/demo_directory.py) and requests referred to them (majlis/demo_referrals.py).
+departments (majlis/demo_directory.py), requests referred to them (majlis/demo_referrals.py) and the WhatsApp
+desk's inbox (majlis/demo_whatsapp.py).
 
 Development only: the passwords, and the link that enrols the demo's kiosk, are printed and shared by everyone.
 """
@@ -20,7 +21,7 @@ from audience_day.models import ArrivalVia, Kiosk, Outcome
 from cases import service as cases
 from cases.intake import check_request
 from cases.models import Applicant, Case, CaseStatus, Channel
-from majlis import demo_directory, demo_referrals
+from majlis import demo_directory, demo_referrals, demo_whatsapp
 from majlis.clock import Clock, FrozenClock, riyadh
 from priority import service as triage
 from rooms import service as rooms
@@ -61,6 +62,8 @@ DEMO_STAFF = (
 )
 # Made with the demo's directory (majlis/demo_directory.py), since the account needs its department.
 DEMO_LIAISON = DemoStaff(demo_directory.LIAISON_USERNAME, demo_directory.LIAISON_NAME, Role.DEPARTMENT_LIAISON, "male")
+# Made with the demo's WhatsApp conversations (majlis/demo_whatsapp.py).
+DEMO_WHATSAPP = DemoStaff(demo_whatsapp.USERNAME, demo_whatsapp.FULL_NAME, Role.WHATSAPP_DESK, "female")
 
 # National IDs and iqamas here carry valid check digits but belong to nobody.
 DEMO_REQUESTS = (
@@ -162,6 +165,8 @@ class Loaded:
     hall_day: HallDay | None
     # The referred requests (majlis/demo_referrals.py); None when their staff or departments are missing.
     followup: demo_referrals.FollowUpShown | None = None
+    # The WhatsApp desk's inbox (majlis/demo_whatsapp.py).
+    whatsapp: demo_whatsapp.WhatsAppShown | None = None
 
 
 async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> Loaded:
@@ -172,7 +177,8 @@ async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> Loade
         await video_audience_today(session=session, clock=clock)
         hall_day = await hall_day_today(session=session, clock=clock, status_url=status_url)
         followup = await demo_referrals.load(session=session, clock=clock, status_url=status_url)
-        return Loaded([*DEMO_STAFF, DEMO_LIAISON], hall_day, followup)
+        whatsapp = await demo_whatsapp.load(session=session, clock=clock, status_url=status_url, password=DEMO_PASSWORD)
+        return Loaded([*DEMO_STAFF, DEMO_LIAISON, DEMO_WHATSAPP], hall_day, followup, whatsapp)
     desk_user = None
     staff_ids: dict[Role, int] = {}
     for person in DEMO_STAFF:
@@ -200,7 +206,8 @@ async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> Loade
     await video_audience_today(session=session, clock=clock)
     hall_day = await hall_day_today(session=session, clock=clock, status_url=status_url)
     followup = await demo_referrals.load(session=session, clock=clock, status_url=status_url)
-    return Loaded([*DEMO_STAFF, DEMO_LIAISON], hall_day, followup)
+    whatsapp = await demo_whatsapp.load(session=session, clock=clock, status_url=status_url, password=DEMO_PASSWORD)
+    return Loaded([*DEMO_STAFF, DEMO_LIAISON, DEMO_WHATSAPP], hall_day, followup, whatsapp)
 
 
 # Where applicants come, shown with their appointment (a demo's plausible addresses, not the real centres').

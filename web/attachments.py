@@ -39,14 +39,23 @@ def content_disposition(filename: str) -> str:
 
 async def attachment_response(request: web.Request, attachment: Attachment) -> web.StreamResponse:
     """The file as a download: its stored type, no sniffing, no cache; 404 if its file is gone."""
+    return await stored_file_response(
+        request, storage_key=attachment.storage_key, content_type=attachment.content_type, filename=attachment.filename
+    )
+
+
+async def stored_file_response(
+    request: web.Request, *, storage_key: str, content_type: str, filename: str
+) -> web.StreamResponse:
+    """A file of the attachment store as a download (an attachment's, or a file the WhatsApp desk received)."""
     store = request.app[ATTACHMENTS]
-    if not await store.exists(attachment.storage_key):
+    if not await store.exists(storage_key):
         return error_response(request, 404, N_("The file is no longer kept."))
     response = web.FileResponse(
-        store.path_of(attachment.storage_key),
+        store.path_of(storage_key),
         headers={
-            "Content-Type": attachment.content_type,
-            "Content-Disposition": content_disposition(attachment.filename),
+            "Content-Type": content_type,
+            "Content-Disposition": content_disposition(filename),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store, private",
             # A PDF opened in the browser runs in the site's origin: the policy keeps its scripts out.

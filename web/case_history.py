@@ -1,5 +1,6 @@
-"""A request's history as staff read it: its status changes and every exchange on its referrals, in time order,
-and where each referral stands (department, state, deadlines, escalation level).
+"""A request's history as staff read it: its status changes, every exchange on its referrals and every WhatsApp
+message that belongs to it (in and out, with the member of staff who wrote a reply), in time order, and where
+each referral stands (department, state, deadlines, escalation level).
 
 For staff only (the audit desk's case page, the case lookup): the directive, the
 departments' answers and the applicant's answers appear as written. What the
@@ -23,6 +24,8 @@ from majlis.dates import dual_datetime
 from majlis.errors import N_
 from web import labels
 from web.i18n import Catalogs
+from whatsapp_desk.inbox_lists import messages_of_case
+from whatsapp_desk.models import DeskMessage, Direction
 
 EVENT_KINDS: Mapping[EventKind, str] = {
     EventKind.SENT: N_("Referred to the department"),
@@ -56,6 +59,11 @@ _ESCALATED_TO = N_("Level {level}: {role} of {department} ({name})")
 _EXTENDED_BY = N_("{minutes} working minutes more; the solution is now due {due}.")
 _BY_APPLICANT = N_("The applicant (portal)")
 _BY_SWEEP = N_("The escalation sweep")
+_WHATSAPP_IN = N_("WhatsApp message from the applicant")
+_WHATSAPP_BOT = N_("WhatsApp reply of the automatic desk")
+_WHATSAPP_STAFF = N_("WhatsApp reply from staff")
+_BY_APPLICANT_WHATSAPP = N_("The applicant (WhatsApp)")
+_BY_DESK = N_("The automatic desk")
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,8 @@ class HistoryEntry:
     by: str
     # The status the request moved to, for a status change; none for a referral's exchange.
     status: CaseStatus | None = None
+    # A WhatsApp message of the request's conversation (in or out).
+    whatsapp: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,18 @@ def _event_by(event: ReferralEvent, catalogs: Catalogs, language: str, actors: M
     return ""
 
 
+def _desk_entry(message: DeskMessage, catalogs: Catalogs, language: str, actors: Mapping[int, str]) -> HistoryEntry:
+    if message.direction is Direction.INBOUND:
+        step, by = _WHATSAPP_IN, catalogs.gettext(language, _BY_APPLICANT_WHATSAPP)
+    elif message.staff_id is not None:
+        step, by = _WHATSAPP_STAFF, actors.get(message.staff_id, "")
+    else:
+        step, by = _WHATSAPP_BOT, catalogs.gettext(language, _BY_DESK)
+    return HistoryEntry(
+        at=message.at, step=catalogs.gettext(language, step), department="", note=message.body, by=by, whatsapp=True
+    )
+
+
 def merged(
     steps: list[StatusChange],
     events: list[ReferralEvent],
@@ -139,8 +161,9 @@ def merged(
     actors: Mapping[int, str],
     departments: Mapping[int, str],
     names: Mapping[str, str],
+    desk: list[DeskMessage] | None = None,
 ) -> list[HistoryEntry]:
-    """Status changes and referral events in one list by time.
+    """Status changes, referral events and WhatsApp messages in one list by time.
 
     At one moment (a frozen clock; the system clock hardly ever repeats) a status change comes before the
     referrals' steps, as a request is referred before each department is sent it, except its completion,
@@ -159,6 +182,8 @@ def merged(
     for step in steps:
         rank = 2 if step.to_status is CaseStatus.COMPLETED else 0
         tagged.append((step.at, rank, step.id, _status_entry(step, catalogs, language, actors)))
+    for message in desk or []:
+        tagged.append((message.at, 1, message.id, _desk_entry(message, catalogs, language, actors)))
     tagged.sort(key=lambda item: item[:3])
     return [entry for *_, entry in tagged]
 
@@ -175,12 +200,22 @@ async def staff_history(
     names = {d.code: d.name_in(language) for d in every}
     by_id = {d.id: d.name_in(language) for d in every}
     departments = {r.id: by_id.get(r.department_id, "") for r in referred}
-    actor_ids = {s.actor_id for s in steps if s.actor_id is not None} | {
-        e.actor_id for e in events if e.actor_id is not None
-    }
+    desk = await messages_of_case(session=session, case_id=case_id)
+    actor_ids = (
+        {s.actor_id for s in steps if s.actor_id is not None}
+        | {e.actor_id for e in events if e.actor_id is not None}
+        | {m.staff_id for m in desk if m.staff_id is not None}
+    )
     actors = await accounts.names_by_id(session=session, ids=actor_ids)
     entries = merged(
-        steps, events, catalogs=catalogs, language=language, actors=actors, departments=departments, names=names
+        steps,
+        events,
+        catalogs=catalogs,
+        language=language,
+        actors=actors,
+        departments=departments,
+        names=names,
+        desk=desk,
     )
     lines = [
         ReferralLine(

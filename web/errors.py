@@ -112,6 +112,9 @@ FIELD_LABELS: Mapping[str, str] = {
     "extra_unit": N_("Unit of the extra time"),
     "rank": N_("Ranks up"),
     "contact_role": N_("Whom it tells"),
+    # The WhatsApp desk's inbox (web/whatsapp_inbox.py, web/whatsapp_inbox_api.py).
+    "message": N_("Message"),
+    "staff_id": N_("Member of staff"),
 }
 # Rows of a list (an escalation ladder's levels, a week's hours) are named "<list>.<n>.<field>", counting from 1.
 _ROW = re.compile(r"(?P<rows>\w+)\.(?P<number>[0-9]+)\.(?P<field>\w+)")

@@ -70,6 +70,7 @@ ROLES: Mapping[str, str] = {
     Role.MANAGER: N_("Manager"),
     Role.ADMINISTRATOR: N_("Administrator"),
     Role.DEPARTMENT_LIAISON: N_("Department liaison"),
+    Role.WHATSAPP_DESK: N_("WhatsApp desk"),
 }
 URGENCIES: Mapping[str, str] = {
     Urgency.CRITICAL: N_("Critical"),

@@ -8,7 +8,15 @@ from aiohttp import web
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from web import calendar_api, department_api, followup_api, followup_report, identity_api, repeat_cancellation
+from web import (
+    calendar_api,
+    department_api,
+    followup_api,
+    followup_report,
+    identity_api,
+    repeat_cancellation,
+    whatsapp_inbox_api,
+)
 from web import followup_directory_models as directory_api
 from web.answers_api import AnswerForm, AnswerOut, CodeIn, CodeSent
 from web.api_models import (
@@ -454,6 +462,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         CodeIn,
         AnswerForm,
         *followup_api.FOLLOWUP_INPUTS,
+        *whatsapp_inbox_api.WHATSAPP_INPUTS,
         *repeat_cancellation.INPUTS,
         *identity_api.INPUTS,
     )
@@ -476,6 +485,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         DepartmentOut,
         SessionOut,
         *followup_api.FOLLOWUP_OUTPUTS,
+        *whatsapp_inbox_api.WHATSAPP_OUTPUTS,
         *repeat_cancellation.OUTPUTS,
         *identity_api.OUTPUTS,
     )
@@ -593,6 +603,7 @@ def build_document(server_url: str) -> dict[str, Any]:
             **department_api.openapi_paths(_ref, _json),
             **_answer_paths(),
             **followup_report.openapi_paths(_ref, _json),
+            **whatsapp_inbox_api.openapi_paths(_ref, _json),
             **repeat_cancellation.openapi_paths(_ref, _json),
         },
         "components": {"schemas": defs["$defs"]},

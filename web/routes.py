@@ -51,6 +51,8 @@ from web import (
     twilio_webhooks,
     video_pages,
     video_ws,
+    whatsapp_inbox,
+    whatsapp_inbox_api,
 )
 from web.middleware import csrf_protection, db_session, errors_and_language
 from web.uploads import upload_limits
@@ -109,6 +111,8 @@ def setup(app: web.Application) -> None:
         answers_api,
         department_pages,
         department_api,
+        whatsapp_inbox,
+        whatsapp_inbox_api,
         repeat_cancellation,
         twilio_enquiry,
     )

@@ -34,6 +34,7 @@ HOME_BY_ROLE = {
     Role.FOLLOW_UP: "/followup",
     Role.ADMINISTRATOR: "/admin/users",
     Role.DEPARTMENT_LIAISON: "/liaison",
+    Role.WHATSAPP_DESK: "/whatsapp",
 }
 
 

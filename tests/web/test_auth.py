@@ -47,6 +47,8 @@ def guarded_routes(app: web.Application) -> list[tuple[str, str, frozenset[Role]
                 "attachment_id": "1",
                 "referral_id": "1",
                 "change_id": "1",
+                "conversation_id": "1",
+                "media_id": "1",
             }
             path = canonical.format(**samples) if "{" in canonical else canonical
             found.append((route.method, path, roles))
@@ -394,6 +396,24 @@ EXPECTED_ROLES = {
     ("POST", "/api/v1/referrals/{referral_id}/extend"): {Role.FOLLOW_UP},
     ("POST", "/api/v1/referrals/{referral_id}/close"): {Role.FOLLOW_UP},
     ("POST", "/api/v1/cases/{tracking_number}/refer"): {Role.FOLLOW_UP},
+    # The WhatsApp desk's inbox: what a sender writes is read by the desk's staff only.
+    ("GET", "/whatsapp"): {Role.WHATSAPP_DESK},
+    ("GET", "/whatsapp/{conversation_id}"): {Role.WHATSAPP_DESK},
+    ("GET", "/whatsapp/{conversation_id}/media/{media_id}"): {Role.WHATSAPP_DESK},
+    ("POST", "/whatsapp/{conversation_id}/reply"): {Role.WHATSAPP_DESK},
+    ("POST", "/whatsapp/{conversation_id}/assign"): {Role.WHATSAPP_DESK},
+    ("POST", "/whatsapp/{conversation_id}/hand-back"): {Role.WHATSAPP_DESK},
+    ("POST", "/whatsapp/{conversation_id}/link"): {Role.WHATSAPP_DESK},
+    ("POST", "/whatsapp/{conversation_id}/block"): {Role.WHATSAPP_DESK},
+    ("POST", "/whatsapp/{conversation_id}/unblock"): {Role.WHATSAPP_DESK},
+    ("GET", "/api/v1/whatsapp/conversations"): {Role.WHATSAPP_DESK},
+    ("GET", "/api/v1/whatsapp/conversations/{conversation_id}"): {Role.WHATSAPP_DESK},
+    ("POST", "/api/v1/whatsapp/conversations/{conversation_id}/reply"): {Role.WHATSAPP_DESK},
+    ("POST", "/api/v1/whatsapp/conversations/{conversation_id}/assign"): {Role.WHATSAPP_DESK},
+    ("POST", "/api/v1/whatsapp/conversations/{conversation_id}/hand-back"): {Role.WHATSAPP_DESK},
+    ("POST", "/api/v1/whatsapp/conversations/{conversation_id}/link"): {Role.WHATSAPP_DESK},
+    ("POST", "/api/v1/whatsapp/conversations/{conversation_id}/block"): {Role.WHATSAPP_DESK},
+    ("POST", "/api/v1/whatsapp/conversations/{conversation_id}/unblock"): {Role.WHATSAPP_DESK},
     ("GET", "/admin/users"): set(),
     ("GET", "/admin/audit"): set(),
     ("GET", "/ws/consoles"): {Role.OFFICIAL, Role.WOMEN_SECTION, Role.PROTOCOL},

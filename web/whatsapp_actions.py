@@ -1,0 +1,112 @@
+"""The WhatsApp desk's staff actions on a conversation by name, shared by its pages and its API: fields in, one
+call. The domain (whatsapp_desk/inbox.py) checks their meaning and refuses with InvalidInput or a DomainError,
+which each caller turns into its own kind of answer."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from aiohttp import web
+
+from accounts.roles import Role
+from majlis.errors import N_, FieldError, InvalidInput
+from majlis.settings import Settings
+from web.api_models import ID_LIMIT
+from web.auth import signed_in_user
+from web.keys import CLOCK, DB, SETTINGS
+from whatsapp_desk import inbox
+
+# Only the desk's own staff read conversations: what a sender writes is theirs and the desk's (administrators
+# pass every guard, as everywhere in Majlis; they are also the ones who make accounts).
+DESK = (Role.WHATSAPP_DESK,)
+Perform = Callable[[web.Request, int, Mapping[str, str]], Awaitable[None]]
+
+
+def template_available(settings: Settings) -> bool:
+    """Whether a reply outside the 24-hour window can go: the approved template is configured for Twilio (the
+    console and null channels of development and tests send anything)."""
+    return settings.notify_backend != "providers" or bool(settings.whatsapp_templates.get(inbox.DESK_REPLY_TEMPLATE))
+
+
+def conversation_id(request: web.Request) -> int:
+    """The conversation in the path; one past any id is not there."""
+    value = int(request.match_info["conversation_id"])
+    if value > ID_LIMIT:
+        raise inbox.ConversationNotFound()
+    return value
+
+
+def _staff_id(request: web.Request, raw: str) -> int:
+    """The member of staff named by id, or the one acting when none is named (taking it themselves)."""
+    raw = raw.strip()
+    if not raw:
+        return signed_in_user(request).id
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > ID_LIMIT:
+        raise InvalidInput(
+            [FieldError("staff_id", "invalid", N_("{field} must be an active member of the WhatsApp desk."))]
+        )
+    return int(raw)
+
+
+async def _reply(request: web.Request, conversation: int, fields: Mapping[str, str]) -> None:
+    await inbox.reply(
+        session=request[DB],
+        clock=request.app[CLOCK],
+        conversation_id=conversation,
+        actor_id=signed_in_user(request).id,
+        text=fields.get("message", ""),
+        template_available=template_available(request.app[SETTINGS]),
+    )
+
+
+async def _assign(request: web.Request, conversation: int, fields: Mapping[str, str]) -> None:
+    await inbox.assign(
+        session=request[DB],
+        clock=request.app[CLOCK],
+        conversation_id=conversation,
+        staff_id=_staff_id(request, fields.get("staff_id", "")),
+        actor_id=signed_in_user(request).id,
+    )
+
+
+async def _hand_back(request: web.Request, conversation: int, fields: Mapping[str, str]) -> None:
+    await inbox.hand_back(
+        session=request[DB], clock=request.app[CLOCK], conversation_id=conversation, actor_id=signed_in_user(request).id
+    )
+
+
+async def _link(request: web.Request, conversation: int, fields: Mapping[str, str]) -> None:
+    await inbox.link_case(
+        session=request[DB],
+        clock=request.app[CLOCK],
+        conversation_id=conversation,
+        tracking_number=fields.get("tracking_number", ""),
+        actor_id=signed_in_user(request).id,
+    )
+
+
+async def _block(request: web.Request, conversation: int, fields: Mapping[str, str]) -> None:
+    await inbox.block(
+        session=request[DB],
+        clock=request.app[CLOCK],
+        conversation_id=conversation,
+        reason=fields.get("reason", ""),
+        actor_id=signed_in_user(request).id,
+    )
+
+
+async def _unblock(request: web.Request, conversation: int, fields: Mapping[str, str]) -> None:
+    await inbox.unblock(
+        session=request[DB], clock=request.app[CLOCK], conversation_id=conversation, actor_id=signed_in_user(request).id
+    )
+
+
+# The last part of each action's path, on the pages and in the API.
+ACTIONS: Mapping[str, Perform] = {
+    "reply": _reply,
+    "assign": _assign,
+    "hand-back": _hand_back,
+    "link": _link,
+    "block": _block,
+    "unblock": _unblock,
+}
