@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -224,3 +225,26 @@ async def test_the_desk_settles_a_flag_with_a_note(sessions: Sessions, clock: Fr
             await identity_review.review_flag(session=session, clock=clock, case=other, actor_id=actor, note="again")
     async with transaction(sessions) as session:
         assert await identity_review.open_reviews(session=session) == []
+
+
+async def test_two_acceptances_at_once_change_the_record_once(sessions: Sessions, clock: FrozenClock) -> None:
+    await submit(sessions, clock)
+    phone_only = await submit(sessions, clock, applicant_phone="+966509998887", subject="ثان")
+    other = await submit(sessions, clock, **OTHER_PERSON)
+    actor = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    await verify(sessions, clock, phone_only, actor)
+    await verify(sessions, clock, other, actor)
+    first, second = await rows(sessions, ApplicantChange)
+    clock.advance(timedelta(minutes=1))
+    # The applicant's row is locked by the first; the second reads it afresh after and finds it changed.
+    results = await asyncio.gather(
+        decide(sessions, clock, phone_only, first.id, actor, accept=True),
+        decide(sessions, clock, other, second.id, actor, accept=True),
+        return_exceptions=True,
+    )
+    refused = [r for r in results if isinstance(r, identity_review.ApplicantChangeOutOfDate)]
+    assert len(refused) == 1 and sum(r is None for r in results) == 1
+    decided = [c for c in await rows(sessions, ApplicantChange) if c.accepted]
+    assert len(decided) == 1
+    record = await applicant(sessions)
+    assert record.phone == decided[0].fields["phone"][1]
