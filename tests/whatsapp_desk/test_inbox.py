@@ -21,8 +21,8 @@ from majlis.db import transaction
 from majlis.errors import InvalidInput
 from notify.models import MessageStatus, OutboxMessage, WhatsAppContact
 from tests.conftest import make_settings, start_client
-from tests.factories import Client, details, make_staff
-from tests.fake_twilio import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeTwilio
+from tests.factories import Client, csrf_token, details, make_staff, sign_in
+from tests.fake_twilio import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeTwilio, Inbound
 from tests.whatsapp_desk.inbox_arrange import SENDER, handed_over
 from web.keys import DISPATCHER, SESSIONS
 from whatsapp_desk import inbox, inbox_lists
@@ -376,3 +376,42 @@ async def test_a_blocked_sender_leaves_the_inbox_and_gets_no_reply_until_unblock
         ("whatsapp.blocked", staff.id),
         ("whatsapp.unblocked", staff.id),
     ]
+
+
+async def test_talk_to_staff_through_the_webhook_then_staff_replies_inside_and_outside_the_window(
+    live: Client, sessions: Sessions, clock: FrozenClock, twilio_api: FakeTwilio
+) -> None:
+    sender = Inbound(live, "https://majlis.example", FAKE_AUTH_TOKEN)
+    await sender.whatsapp("السلام عليكم")
+    assert "موظفينا" in await sender.whatsapp("4")
+    # While staff hold it the bot says nothing; the message waits in the inbox with the rest.
+    assert "<Message>" not in await sender.whatsapp("أود الاستفسار عن موعد مقابلتي")
+    await make_staff(sessions, clock, Role.WHATSAPP_DESK, "desk1")
+    await sign_in(live, "desk1")
+    [waiting] = (await (await live.get("/api/v1/whatsapp/conversations")).json())["waiting"]
+    assert (waiting["phone"], waiting["handover_reason"]) == (SENDER, "asked")
+    assert waiting["last_message"] == "أود الاستفسار عن موعد مقابلتي"
+
+    page = f"/whatsapp/{waiting['id']}"
+    token = await csrf_token(live, page)
+    answered = await live.post(page + "/reply", data={"csrf_token": token, "message": "موعدكم يوم الأحد القادم."})
+    assert answered.status == 200 and "ردّك في طريقه إلى المرسِل." in await answered.text()
+    await live.app[DISPATCHER].run_once()
+    assert [r.params.get("Body") for r in twilio_api.accepted] == ["موعدكم يوم الأحد القادم."]
+
+    clock.advance(timedelta(hours=25))
+    await sign_in(live, "desk1")  # a new day, a new sign-in
+    token = await csrf_token(live, page)
+    late_reply = await live.post(page + "/reply", data={"csrf_token": token, "message": "هل من جديد لديكم؟"})
+    assert late_reply.status == 200 and "القالب المعتمد" in await late_reply.text()
+    await live.app[DISPATCHER].run_once()
+    late = twilio_api.accepted[-1].params
+    assert late["ContentSid"] == DESK_REPLY_SID and "Body" not in late
+    assert json.loads(late["ContentVariables"]) == {"1": "هل من جديد لديكم؟"}
+
+    # Handed back, the sender's next message gets the menu again.
+    assert (await live.post(page + "/hand-back", data={"csrf_token": token})).status == 200
+    assert "1" in await sender.whatsapp("شكرًا")
+    async with sessions() as session:
+        back = await session.get_one(Conversation, waiting["id"])
+    assert back.needs_staff_since is None and back.step is not Step.STAFF
