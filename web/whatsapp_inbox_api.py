@@ -129,7 +129,8 @@ async def conversation_out(request: web.Request, number: int) -> ConversationOut
                 direction=m.direction.value,
                 body=m.body,
                 at=m.at,
-                sent_as=m.sent_as,
+                # The dispatcher's choice when it sent (the window may have closed since it was written).
+                sent_as=str((row.payload or {}).get("sent_as", m.sent_as)) if row is not None else m.sent_as,
                 staff_id=m.staff_id,
                 staff=found.names.get(m.staff_id, "") if m.staff_id is not None else "",
                 delivery=row.status.value if row is not None else None,

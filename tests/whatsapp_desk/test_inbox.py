@@ -227,6 +227,12 @@ async def test_a_reply_written_in_the_window_and_sent_after_it_closed_goes_as_th
     assert sent.params["ContentSid"] == DESK_REPLY_SID and json.loads(sent.params["ContentVariables"]) == {
         "1": "شكرًا لكم"
     }
+    # And the desk reads how it went, not how it was meant to go.
+    await sign_in(live, "desk1")
+    shown = await (await live.get(f"/api/v1/whatsapp/conversations/{arranged.conversation_id}")).json()
+    assert (shown["messages"][-1]["sent_as"], shown["messages"][-1]["delivery"]) == ("template", "sent")
+    page = await (await live.get(f"/whatsapp/{arranged.conversation_id}")).text()
+    assert "قالب معتمد (خارج نافذة الأربع والعشرين ساعة)" in page
 
 
 async def test_replies_that_could_not_reach_the_sender_are_refused_before_anything_is_written(
