@@ -51,15 +51,20 @@ def read_justification(reason: str | None, text: str | None, errors: list[FieldE
     if not reason and not text:
         return None
     choice: ChangeReason | None = None
+    # A repeated request is a reason only Majlis gives, by its rule; staff cannot claim it.
+    staff_reasons = [r for r in ChangeReason if r is not ChangeReason.REPEATED_REQUEST]
     try:
         choice = ChangeReason(reason)
+        if choice not in staff_reasons:
+            raise ValueError(reason)
     except ValueError:
+        choice = None
         errors.append(
             FieldError(
                 "change_reason",
                 "invalid_choice" if reason else "missing",
                 N_("{field} must be one of: {choices}."),
-                {"choices": ", ".join(r.value for r in ChangeReason)},
+                {"choices": ", ".join(r.value for r in staff_reasons)},
             )
         )
     if not text:

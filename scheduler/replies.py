@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases import service as cases
@@ -121,29 +120,30 @@ async def record_inbound(
     body: str,
     now: datetime,
 ) -> tuple[InboundMessage, bool]:
-    """The reply's row, and whether it is new (False: the provider delivered it before)."""
-    existing = await session.scalar(select(InboundMessage).where(InboundMessage.provider_id == provider_id))
-    if existing is not None:
-        return existing, False
-    row = InboundMessage(
-        channel=channel,
-        provider_id=provider_id,
-        sender=sender,
-        body=body[:MAX_BODY],
-        received_at=now,
-        understood_as="",
+    """The reply's row, and whether it is new (False: the provider delivered it before).
+
+    One INSERT … ON CONFLICT DO NOTHING RETURNING: a repeat racing this one waits on the unique index and then
+    inserts nothing, and finds the first row.
+    """
+    inserted = await session.scalar(
+        _insert(session)(InboundMessage)
+        .values(
+            channel=channel,
+            provider_id=provider_id,
+            sender=sender,
+            body=body[:MAX_BODY],
+            received_at=now,
+            understood_as="",
+        )
+        .on_conflict_do_nothing(index_elements=[InboundMessage.provider_id])
+        .returning(InboundMessage)
     )
-    try:
-        # A repeat racing this one waits on the unique index, then finds this row.
-        async with session.begin_nested():
-            session.add(row)
-            await session.flush()
-    except IntegrityError:
-        existing = await session.scalar(select(InboundMessage).where(InboundMessage.provider_id == provider_id))
-        if existing is None:
-            raise
-        return existing, False
-    return row, True
+    if inserted is not None:
+        return inserted, True
+    existing = await session.scalar(select(InboundMessage).where(InboundMessage.provider_id == provider_id))
+    if existing is None:
+        raise RuntimeError(f"inbound message {provider_id!r} neither inserted nor found")
+    return existing, False
 
 
 async def _repeat(*, session: AsyncSession, row: InboundMessage, channel: str, status_url: str) -> Reply:

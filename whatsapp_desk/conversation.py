@@ -40,6 +40,7 @@ _MEDIA_PROBLEMS = {
     "unreadable": texts.MEDIA_UNREADABLE,
     "too_large": texts.MEDIA_TOO_LARGE,
     "file_type": texts.MEDIA_FILE_TYPE,
+    "too_many": texts.MEDIA_TOO_MANY,
 }
 
 

@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 UNREADABLE = "unreadable"
 TOO_LARGE = "too_large"
 FILE_TYPE = "file_type"
+# More files than a request may keep.
+TOO_MANY = "too_many"
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,10 @@ async def take_media(
             continue
         if not outcome:
             problems.append(MediaProblem(index, UNREADABLE))
+            continue
+        if number >= store.max_files:
+            # A request keeps as many files as the portal's form allows; the rest are named, not kept.
+            problems.append(MediaProblem(index, TOO_MANY, {"max": str(store.max_files)}))
             continue
         content_type = content_type_of(outcome[:16])
         if content_type is None:

@@ -84,6 +84,7 @@ EVIDENCE_UNREADABLE = N_("Please send photos or PDF files, or send “done” to
 MEDIA_UNREADABLE = N_("File {index} could not be received. Please send it again.")
 MEDIA_TOO_LARGE = N_("File {index} is larger than {max} MB and was not kept.")
 MEDIA_FILE_TYPE = N_("File {index} is not a PDF, JPEG or PNG file and was not kept.")
+MEDIA_TOO_MANY = N_("File {index} was not kept: a request can keep at most {max} files.")
 MEDIA_KEPT = N_("Your file has been kept and will be added to your request as evidence.")
 MEDIA_NOT_NOW = N_("Files can be sent as evidence while you make a request or a complaint.")
 

@@ -336,6 +336,19 @@ async def test_a_move_up_is_a_recorded_queue_jump(sessions: Sessions, clock: Fro
                 change_reason=None,
                 change_text=None,
             )
+    # The reason Majlis gives by rule (a repeated WhatsApp request) is not staff's to claim.
+    with pytest.raises(InvalidInput) as refused:
+        async with transaction(sessions) as session:
+            await triage.move_up(
+                session=session,
+                clock=clock,
+                tracking_number=newer,
+                actor_id=actor,
+                points=50,
+                change_reason="repeated_request",
+                change_text="مكرر",
+            )
+    assert [e.field for e in refused.value.errors] == ["change_reason"]
     async with transaction(sessions) as session:
         await triage.move_up(
             session=session,

@@ -182,6 +182,24 @@ async def test_a_file_too_large_or_not_what_it_says_is_named_and_not_kept(
     assert os.listdir(store.root) == [kept.storage_key]
 
 
+async def test_files_past_what_a_request_may_keep_are_named_and_not_kept(
+    sessions: Sessions, clock: FrozenClock, fake: FakeTwilio, fetcher: TwilioMediaFetcher, store: AttachmentStore
+) -> None:
+    conversation_id = await a_conversation(sessions, clock)
+    first = await receive(
+        sessions, clock, conversation_id, fetcher, store, [ref(fake, picture(".png"), "image/png") for _ in range(3)]
+    )
+    assert (len(first.stored), first.problems) == (3, [])
+    # Five in all (the store's max_files): two more are kept, the third of this message is not.
+    second = await receive(
+        sessions, clock, conversation_id, fetcher, store, [ref(fake, picture(".png"), "image/png") for _ in range(3)]
+    )
+    assert len(second.stored) == 2
+    assert second.problems == [MediaProblem(2, "too_many", {"max": "5"})]
+    assert len(await desk_media(sessions, conversation_id)) == 5
+    assert len(os.listdir(store.root)) == 5
+
+
 async def test_a_fetch_that_fails_is_named_and_the_other_files_kept(
     sessions: Sessions, clock: FrozenClock, fake: FakeTwilio, fetcher: TwilioMediaFetcher, store: AttachmentStore
 ) -> None:
