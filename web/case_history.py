@@ -17,13 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts
 from cases import service as cases
-from cases.models import CaseStatus, StatusChange
-from followup import directory, referrals
+from cases.models import Case, CaseStatus, Channel, StatusChange
+from followup import directory, information, referrals
 from followup.models import ContactRole, EventKind, Referral, ReferralEvent, ReferralState
 from majlis.dates import dual_datetime
 from majlis.errors import N_
 from web import labels
 from web.i18n import Catalogs
+from web.reports import BY_RULE
 from whatsapp_desk.inbox_lists import messages_of_case
 from whatsapp_desk.models import DeskMessage, Direction
 
@@ -57,7 +58,8 @@ CONTACT_ROLES: Mapping[str, str] = {
 _REMINDED_BY = {"email": N_("By e-mail"), "email+sms": N_("By e-mail and SMS")}
 _ESCALATED_TO = N_("Level {level}: {role} of {department} ({name})")
 _EXTENDED_BY = N_("{minutes} working minutes more; the solution is now due {due}.")
-_BY_APPLICANT = N_("The applicant (portal)")
+_BY_APPLICANT = N_("The applicant themselves")
+_BY_APPLICANT_THROUGH = N_("The applicant ({channel})")
 _BY_SWEEP = N_("The escalation sweep")
 _WHATSAPP_IN = N_("WhatsApp message from the applicant")
 _WHATSAPP_BOT = N_("WhatsApp reply of the automatic desk")
@@ -95,9 +97,36 @@ class StaffHistory:
     referrals: list[ReferralLine]
 
 
-def _status_entry(step: StatusChange, catalogs: Catalogs, language: str, actors: Mapping[int, str]) -> HistoryEntry:
+# The status changes no member of staff made that the applicant did: answering the information asked for, and
+# answering an audience's confirmation (another date, a cancellation, or confirming it). Every other change without
+# a member of staff is Majlis's by a written rule: a repeat cancelled, a no-show, a date given or taken back by the
+# allocation, a request completed as its last referral closed.
+_APPLICANT_NOTES = frozenset(
+    {
+        information.ANSWERED,
+        "The applicant asked for another date.",
+        "The applicant cancelled the audience; the request is followed in writing.",
+    }
+)
+
+
+def _status_by(step: StatusChange, catalogs: Catalogs, language: str, channel: Channel | None) -> str:
+    """Who made a change that no member of staff made: the applicant (their request through its channel, or
+    their own answer), or else Majlis by rule."""
+    if step.from_status is None and channel is not None:
+        return catalogs.gettext(
+            language, _BY_APPLICANT_THROUGH, channel=catalogs.gettext(language, labels.CHANNELS[channel])
+        )
+    if step.note_key in _APPLICANT_NOTES or (step.to_status is CaseStatus.CONFIRMED and not step.note_key):
+        return catalogs.gettext(language, _BY_APPLICANT)
+    return catalogs.gettext(language, BY_RULE)
+
+
+def _status_entry(
+    step: StatusChange, catalogs: Catalogs, language: str, actors: Mapping[int, str], channel: Channel | None
+) -> HistoryEntry:
     note = catalogs.gettext(language, step.note_key, **step.note_params) if step.note_key else step.note
-    by = actors.get(step.actor_id, "") if step.actor_id else catalogs.gettext(language, _BY_APPLICANT)
+    by = actors.get(step.actor_id, "") if step.actor_id is not None else _status_by(step, catalogs, language, channel)
     step_label = catalogs.gettext(language, labels.STATUSES[step.to_status])
     return HistoryEntry(at=step.at, step=step_label, department="", note=note, by=by, status=step.to_status)
 
@@ -162,12 +191,13 @@ def merged(
     departments: Mapping[int, str],
     names: Mapping[str, str],
     desk: list[DeskMessage] | None = None,
+    channel: Channel | None = None,
 ) -> list[HistoryEntry]:
     """Status changes, referral events and WhatsApp messages in one list by time.
 
     At one moment (a frozen clock; the system clock hardly ever repeats) a status change comes before the
     referrals' steps, as a request is referred before each department is sent it, except its completion,
-    which follows the close of its last referral.
+    which follows the close of its last referral. `channel` is the request's, which its applicant made it through.
     """
     tagged: list[tuple[datetime, int, int, HistoryEntry]] = []
     for event in events:
@@ -181,7 +211,7 @@ def merged(
         tagged.append((event.at, 1, event.id, entry))
     for step in steps:
         rank = 2 if step.to_status is CaseStatus.COMPLETED else 0
-        tagged.append((step.at, rank, step.id, _status_entry(step, catalogs, language, actors)))
+        tagged.append((step.at, rank, step.id, _status_entry(step, catalogs, language, actors, channel)))
     for message in desk or []:
         tagged.append((message.at, 1, message.id, _desk_entry(message, catalogs, language, actors)))
     tagged.sort(key=lambda item: item[:3])
@@ -192,6 +222,7 @@ async def staff_history(
     *, session: AsyncSession, case_id: int, catalogs: Catalogs, language: str, now: datetime
 ) -> StaffHistory:
     """The request's whole history and its referrals, for staff, in the reader's language."""
+    case = await session.get(Case, case_id)
     steps = await cases.history(session=session, case_id=case_id)
     events = await referrals.events_of_case(session=session, case_id=case_id)
     referred = await referrals.of_case(session=session, case_id=case_id)
@@ -216,6 +247,7 @@ async def staff_history(
         departments=departments,
         names=names,
         desk=desk,
+        channel=case.channel if case is not None else None,
     )
     lines = [
         ReferralLine(
