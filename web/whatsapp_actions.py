@@ -10,6 +10,7 @@ from aiohttp import web
 
 from accounts.roles import Role
 from majlis.errors import N_, FieldError, InvalidInput
+from majlis.numbers import whole_number
 from majlis.settings import Settings
 from web.api_models import ID_LIMIT
 from web.auth import signed_in_user
@@ -29,9 +30,9 @@ def template_available(settings: Settings) -> bool:
 
 
 def conversation_id(request: web.Request) -> int:
-    """The conversation in the path; one past any id is not there."""
-    value = int(request.match_info["conversation_id"])
-    if value > ID_LIMIT:
+    """The conversation in the path; one past any id (thousands of digits too) is not there."""
+    value = whole_number(request.match_info["conversation_id"])
+    if value is None or value > ID_LIMIT:
         raise inbox.ConversationNotFound()
     return value
 
@@ -41,11 +42,12 @@ def _staff_id(request: web.Request, raw: str) -> int:
     raw = raw.strip()
     if not raw:
         return signed_in_user(request).id
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > ID_LIMIT:
+    value = whole_number(raw)
+    if value is None or value > ID_LIMIT:
         raise InvalidInput(
             [FieldError("staff_id", "invalid", N_("{field} must be an active member of the WhatsApp desk."))]
         )
-    return int(raw)
+    return value
 
 
 async def _reply(request: web.Request, conversation: int, fields: Mapping[str, str]) -> None:

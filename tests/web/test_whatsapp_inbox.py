@@ -240,3 +240,25 @@ async def test_other_roles_cannot_read_conversations(client: Client, sessions: S
         refused = await client.get(f"{API}/{arranged.conversation_id}")
         assert refused.status == 403 and (await refused.json())["error"] == "forbidden"
         assert 'href="/whatsapp"' not in await (await client.get("/staff")).text()
+
+
+async def test_an_id_of_thousands_of_digits_names_no_conversation(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    arranged = await handed_over(sessions, clock)
+    await desk_member(client, sessions, clock)
+    headers = await api_headers(client)
+    # Past Python's 4,300 digits int() refuses the text: still simply not there, on every route.
+    huge = "9" * 5000
+    assert (await client.get(f"/whatsapp/{huge}")).status == 404
+    assert (await client.get(f"/whatsapp/{huge}/media/1")).status == 404
+    assert (await post_form(client, f"/whatsapp/{huge}/hand-back")).status == 404
+    missing = await client.get(f"{API}/{huge}")
+    assert missing.status == 404 and (await missing.json())["error"] == "conversation_not_found"
+    acted = await client.post(f"{API}/{huge}/hand-back", headers=headers)
+    assert acted.status == 404 and (await acted.json())["error"] == "conversation_not_found"
+    # A member of staff named by such a number is no member of the desk.
+    assign = await client.post(f"{API}/{arranged.conversation_id}/assign", json={"staff_id": huge}, headers=headers)
+    assert assign.status == 422 and (await assign.json())["fields"][0]["field"] == "staff_id"
+    form = await post_form(client, f"/whatsapp/{arranged.conversation_id}/assign", staff_id=huge)
+    assert form.status == 422
