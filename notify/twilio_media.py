@@ -5,14 +5,16 @@ a GET with the account's credentials by a 307 to a short-lived storage URL that 
 in a form anyone could post if the signature were ever missing or leaked, so it is trusted only as far as
 it is Twilio's: https, a Twilio host, a media path of this very account. Anything else is refused before a
 connection is made, so a forged MediaUrl cannot make Majlis reach an internal address or send the
-credentials elsewhere. The one redirect is followed only to https (or, in tests, to the local fake that
-`api_base` names) and never with the credentials.
+credentials elsewhere. The one redirect is followed only to Twilio's media storage — https on the default port
+to Twilio's content delivery hosts (mms.twiliocdn.com for media behind HTTP authentication) or Amazon S3
+(s3-external-1.amazonaws.com for older public media), as Twilio's help on media authentication names them — or,
+in tests, to the local fake that `api_base` names, and never with the credentials. Any other host (localhost, a
+cloud's metadata service, an internal name) is refused.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import re
 from urllib.parse import urljoin, urlsplit
@@ -31,16 +33,24 @@ _MEDIA_PATH = re.compile(
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
+# Amazon S3 endpoints: s3.amazonaws.com, s3-external-1.amazonaws.com, s3.<region>.amazonaws.com and the same
+# with a bucket in front. Other amazonaws.com names (an EC2 instance's) may resolve to a private address.
+_S3_HOST = re.compile(r"(?:[a-z0-9][a-z0-9.-]*\.)?s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com")
+
+
 def _twilio_host(host: str) -> bool:
     return host == "twilio.com" or host.endswith(".twilio.com")
 
 
-def _ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+def _media_storage_host(host: str) -> bool:
+    """Where Twilio keeps media and redirects a fetch to: its own hosts, its CDN, or Amazon S3."""
+    host = host.lower()
+    return (
+        _twilio_host(host)
+        or host == "twiliocdn.com"
+        or host.endswith(".twiliocdn.com")
+        or _S3_HOST.fullmatch(host) is not None
+    )
 
 
 class TwilioMediaFetcher:
@@ -82,7 +92,9 @@ class TwilioMediaFetcher:
             and match["account"] == self._account_sid
         )
 
-    def _may_follow(self, location: str) -> bool:
+    def may_follow(self, location: str) -> bool:
+        """Whether a redirect to `location` goes to Twilio's media storage (https, its hosts or S3's, the default
+        port, no credentials in the URL), or to the local fake named by `api_base`."""
         try:
             parts = urlsplit(location)
             origin = (parts.scheme, parts.hostname, parts.port)
@@ -92,7 +104,7 @@ class TwilioMediaFetcher:
             return False
         if self._fake_origin is not None and origin == self._fake_origin:
             return True
-        return parts.scheme == "https" and not _ip_literal(parts.hostname)
+        return parts.scheme == "https" and parts.port in (None, 443) and _media_storage_host(parts.hostname)
 
     async def fetch_media(self, url: str, *, max_bytes: int) -> bytes:
         """The file's bytes; MediaTooLarge past max_bytes (reading stops there), MediaUnavailable otherwise."""
@@ -106,7 +118,7 @@ class TwilioMediaFetcher:
                 answer = await self._http.download(url, auth=self._auth, max_bytes=max_bytes)
                 if answer.status in _REDIRECTS:
                     location = urljoin(url, answer.location)
-                    if not answer.location or not self._may_follow(location):
+                    if not answer.location or not self.may_follow(location):
                         log.warning("media redirect refused: %.200r", answer.location)
                         raise MediaUnavailable("Twilio redirected the file somewhere it may not be fetched from")
                     # The storage URL carries its own signature; the account's credentials stay with Twilio.

@@ -134,17 +134,53 @@ async def test_a_forged_media_url_is_refused_before_any_connection(
     [
         "http://169.254.169.254/latest/meta-data/",
         "https://10.0.0.1/file",
-        "https://user:secret@storage.example/file",
-        "ftp://storage.example/file",
+        "https://user:secret@mms.twiliocdn.com/file",
+        "ftp://s3-external-1.amazonaws.com/file",
+        # https, but not Twilio's storage: a local or internal name, a metadata service, anyone's host.
+        "https://localhost/file",
+        "https://metadata.internal/computeMetadata/v1/",
+        "https://metadata.google.internal/computeMetadata/v1/",
+        "https://storage.example/file",
     ],
 )
-async def test_a_redirect_away_from_https_storage_is_not_followed(
+async def test_a_redirect_away_from_twilios_storage_is_not_followed(
     fake: FakeTwilio, fetcher: TwilioMediaFetcher, location: str
 ) -> None:
     fake.media_redirect_location = location
     with pytest.raises(MediaUnavailable, match="redirected"):
         await fetcher.fetch_media(fake.add_media(JPEG, "image/jpeg"), max_bytes=MAX)
     assert len(fake.media_requests) == 1
+
+
+def test_only_twilios_media_storage_is_followed(fetcher: TwilioMediaFetcher) -> None:
+    key = f"{FAKE_ACCOUNT_SID}/{'0' * 32}"
+    # Where Twilio sends a media fetch: its CDN (media behind HTTP authentication), Amazon S3 (older public
+    # media), its own hosts.
+    for storage in (
+        f"https://mms.twiliocdn.com/{key}?Expires=1&Signature=x",
+        f"https://s3-external-1.amazonaws.com/media.twiliocdn.com/{key}",
+        f"https://s3.amazonaws.com/com.twilio.prod.twilio-api/{key}",
+        f"https://media.s3.us-east-1.amazonaws.com/{key}",
+        f"https://media.twiliocdn.com:443/{key}",
+        f"https://api.twilio.com/2010-04-01/Accounts/{key}",
+    ):
+        assert fetcher.may_follow(storage), storage
+    for elsewhere in (
+        "https://localhost/file",
+        "https://metadata.internal/",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[fd00::1]/file",
+        "https://ec2-10-0-0-1.compute-1.amazonaws.com/file",  # an instance's name, not S3's
+        "https://amazonaws.com/file",
+        "https://s3.amazonaws.com.evil.example/file",
+        "https://mms.twiliocdn.com.evil.example/file",
+        "https://eviltwiliocdn.com/file",
+        "https://mms.twiliocdn.com:8443/file",
+        "http://mms.twiliocdn.com/file",
+        "https://user:secret@mms.twiliocdn.com/file",
+        "https://[::1",
+    ):
+        assert not fetcher.may_follow(elsewhere), elsewhere
 
 
 def test_the_app_has_a_fetcher_only_with_a_twilio_account() -> None:
