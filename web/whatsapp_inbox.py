@@ -14,8 +14,10 @@ from aiohttp import web
 
 from accounts import service as accounts
 from accounts.roles import Role
+from followup.attachments import isolated
 from majlis.errors import N_, DomainError, FieldError, InvalidInput, required
 from majlis.numbers import whole_number
+from web import labels
 from web.attachments import stored_file_response
 from web.auth import requires, signed_in_user
 from web.errors import domain_message
@@ -98,6 +100,9 @@ async def conversation_page(
         "reason_label": reason_label,
         "sent_as": SENT_AS,
         "delivery": DELIVERY,
+        "languages": labels.LANGUAGES,
+        # A number inside a sentence keeps its place in Arabic between Unicode isolates.
+        "isolated": lambda value: isolated(str(value)),
         "desk_staff": desk_staff,
         "me": signed_in_user(request).id,
         "notice": notice,

@@ -8,6 +8,7 @@ import io
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,6 +21,7 @@ from notify.models import OutboxMessage
 from tests.factories import PASSWORD, Client, csrf_token, details, make_staff, sign_in
 from tests.whatsapp_desk.inbox_arrange import SENDER, handed_over, with_media
 from web.keys import ATTACHMENTS
+from whatsapp_desk import inbox_lists
 from whatsapp_desk.models import Conversation, DeskMessage, Step
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -153,6 +155,9 @@ async def test_a_linked_conversation_shows_in_the_request_history(
     unknown = await post_form(client, base + "/link", tracking_number="26-999999-9")
     assert unknown.status == 422 and "لا يوجد طلب يحمل رقم المتابعة هذا." in await unknown.text()
     assert (await post_form(client, base + "/link", tracking_number=number)).status == 303
+    # The request's number without a link: its pages are other desks' (the desk would be refused there).
+    page = await (await client.get(base)).text()
+    assert f'<bdi dir="ltr">{number}</bdi>' in page and "/cases?" not in page
     clock.advance(timedelta(minutes=1))
     await post_form(client, base + "/reply", message="تم ربط محادثتكم بطلبكم")
 
@@ -262,3 +267,29 @@ async def test_an_id_of_thousands_of_digits_names_no_conversation(
     assert assign.status == 422 and (await assign.json())["fields"][0]["field"] == "staff_id"
     form = await post_form(client, f"/whatsapp/{arranged.conversation_id}/assign", staff_id=huge)
     assert form.status == 422
+
+
+async def test_the_page_names_the_language_and_isolates_its_numbers(
+    client: Client, sessions: Sessions, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arranged = await handed_over(sessions, clock, language="en")
+    stored = await client.app[ATTACHMENTS].put(io.BytesIO(PDF))
+    await with_media(sessions, arranged, stored.key)
+    async with transaction(sessions) as session:
+        # The sender sent three files with the first message; one is kept, two are not (never received, or let
+        # go when no request was made of them).
+        (await session.get_one(DeskMessage, arranged.message_ids[0])).media_count = 3
+    monkeypatch.setattr(inbox_lists, "SHOWN_MESSAGES", 2)
+    await desk_member(client, sessions, clock)
+
+    html = await (await client.get(f"/whatsapp/{arranged.conversation_id}")).text()
+    assert '<dd id="conversation-language">English</dd>' in html
+    assert "تُعرض أحدث \u20682\u2069 رسالة، والرسائل الأقدم (\u20682\u2069) محفوظة." in html
+    english = await (await client.get(f"/whatsapp/{arranged.conversation_id}", params={"lang": "en"})).text()
+    assert "Showing the latest \u20682\u2069 messages; \u20682\u2069 earlier ones are kept." in english
+
+    monkeypatch.setattr(inbox_lists, "SHOWN_MESSAGES", 300)
+    html = await (await client.get(f"/whatsapp/{arranged.conversation_id}", params={"lang": "ar"})).text()
+    assert "evidence.pdf" in html
+    assert "لا تُحفظ هنا الملفات المرسلة مع هذه الرسالة وعددها \u20682\u2069: إما أنها لم تُستلم" in html
+    assert html.count('class="hint media-not-kept"') == 1
