@@ -25,7 +25,7 @@ from tests.factories import Client, csrf_token, details, make_staff, sign_in
 from tests.fake_twilio import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeTwilio, Inbound
 from tests.whatsapp_desk.inbox_arrange import SENDER, handed_over
 from web.keys import DISPATCHER, SESSIONS
-from whatsapp_desk import inbox, inbox_lists
+from whatsapp_desk import inbox, inbox_lists, texts
 from whatsapp_desk.models import Conversation, DeskMessage, Direction, HandoverReason, Step
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -417,7 +417,8 @@ async def test_talk_to_staff_through_the_webhook_then_staff_replies_inside_and_o
 
     # Handed back, the sender's next message gets the menu again.
     assert (await live.post(page + "/hand-back", data={"csrf_token": token})).status == 200
-    assert "1" in await sender.whatsapp("شكرًا")
+    menu = await sender.whatsapp("شكرًا")
+    assert f"1. {texts.text('ar', texts.MENU_NEW_REQUEST)}" in menu and "1. تقديم طلب جديد" in menu
     async with sessions() as session:
         back = await session.get_one(Conversation, waiting["id"])
-    assert back.needs_staff_since is None and back.step is not Step.STAFF
+    assert back.needs_staff_since is None and back.step is Step.MENU
