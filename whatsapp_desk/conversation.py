@@ -9,6 +9,7 @@ name in letters), so the request made at the end passes the same checks as the p
 from __future__ import annotations
 
 import copy
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +19,10 @@ from sqlalchemy.orm.attributes import flag_modified
 from cases.identity import IdentityProblem
 from cases.intake import MAX_NAME, MAX_SUBJECT, MAX_TEXT
 from majlis.clock import Clock
-from whatsapp_desk import answers, inbox, media, questions, status, texts
+from whatsapp_desk import answers, evidence, inbox, media, questions, status, texts
 from whatsapp_desk.answers import Control
 from whatsapp_desk.context import DeskContext, Inbound
-from whatsapp_desk.intake import has_pending_media, make_request
+from whatsapp_desk.intake import make_request
 from whatsapp_desk.models import Conversation, DeskMessage, HandoverReason, Purpose, Step
 from whatsapp_desk.questions import mid_way
 
@@ -35,12 +36,6 @@ _ID_PROBLEMS = {
     IdentityProblem.LENGTH: texts.ID_LENGTH,
     IdentityProblem.PREFIX: texts.ID_PREFIX,
     IdentityProblem.CHECK_DIGIT: texts.ID_CHECK_DIGIT,
-}
-_MEDIA_PROBLEMS = {
-    "unreadable": texts.MEDIA_UNREADABLE,
-    "too_large": texts.MEDIA_TOO_LARGE,
-    "file_type": texts.MEDIA_FILE_TYPE,
-    "too_many": texts.MEDIA_TOO_MANY,
 }
 
 
@@ -103,14 +98,9 @@ class _Talk:
 
     def ask(self, step: Step) -> None:
         """Puts the question of `step` in the answer."""
+        purpose, store = self.conversation.purpose, self.context.store
         self.lines.append(
-            questions.question(
-                step,
-                language=self.language,
-                purpose=self.conversation.purpose,
-                state=self.state,
-                store=self.context.store,
-            )
+            questions.question(step, language=self.language, purpose=purpose, state=self.state, store=store)
         )
 
     # --- moving --------------------------------------------------------------------------------
@@ -134,10 +124,22 @@ class _Talk:
             order.remove(Step.KIND)
         self.go(order[order.index(self.conversation.step) + 1])
 
-    def start_over(self) -> None:
-        """Back to the menu with nothing gathered (the language and the rate-limit mark stay)."""
-        kept = {key: value for key, value in self.state.items() if key == "rate_warned_at"}
-        self.state = kept
+    @property
+    def gathering_since(self) -> int:
+        """The first message of the request being gathered: its files are those sent from there on."""
+        return int(self.state.get("first_message_id") or self.message.id)
+
+    async def end_gathering(self) -> None:
+        """Forgets what was gathered, files included (the language and the rate-limit mark stay)."""
+        if self.state.get("first_message_id") is not None:
+            await media.discard_pending(
+                session=self.session, conversation=self.conversation, since_message_id=self.gathering_since
+            )
+        self.state = {key: value for key, value in self.state.items() if key == "rate_warned_at"}
+
+    async def start_over(self) -> None:
+        """Back to the menu with nothing gathered."""
+        await self.end_gathering()
         self.conversation.purpose = None
         self.conversation.step = Step.MENU
 
@@ -153,14 +155,13 @@ class _Talk:
         self.ask(self.conversation.step)
 
     async def hand_over(self, reason: HandoverReason, said: str) -> None:
-        self.state["misreads"] = 0
-        await inbox.hand_over(session=self.session, clock=self.clock, conversation=self.conversation, reason=reason)
+        """A person takes over from this message on; a request being gathered is dropped, files and all."""
+        await self.end_gathering()
+        await inbox.hand_over(
+            session=self.session, clock=self.clock, conversation=self.conversation, reason=reason, at=self.message.at
+        )
         self.lines = []
         self.say(said)
-
-    async def drop_media(self) -> None:
-        if await has_pending_media(session=self.session, conversation=self.conversation):
-            await media.discard_pending(session=self.session, conversation=self.conversation)
 
     # --- the message ---------------------------------------------------------------------------
 
@@ -170,10 +171,19 @@ class _Talk:
         if step is Step.STAFF:
             # A person handles it: the bot keeps the files for them and says nothing.
             if self.inbound.media:
-                await self.take_media()
-            self.lines = []
+                await evidence.keep_for_staff(
+                    session=self.session,
+                    clock=self.clock,
+                    context=self.context,
+                    conversation=conversation,
+                    message=self.message,
+                    files=self.inbound.media,
+                )
             return
         if expired and mid_way(step):
+            # The files are the paused request's: kept (or refused, and named) before the question.
+            if self.inbound.media and not await self.take_media(resuming=True):
+                return  # handed to a person
             self.state["resume_step"] = step.value
             conversation.step = Step.RESUME
             self.ask(Step.RESUME)
@@ -182,14 +192,16 @@ class _Talk:
             conversation.language = answers.language_switch(self.body) or answers.script_language(
                 self.body, conversation.language
             )
-            self.start_over()
+            await self.start_over()
             if self.inbound.media:
                 self.say(texts.MEDIA_NOT_NOW)
             self.lines.append(texts.greeting(self.language))
             return
         switch = answers.language_switch(self.body)
         if switch is not None:
+            # The files of the same message are still taken (and named) below, in the new language.
             conversation.language = switch
+        if switch is not None and not self.inbound.media:
             self.ask(step)
             return
         if self.inbound.media:
@@ -205,13 +217,12 @@ class _Talk:
                 else:
                     self.say(texts.EVIDENCE_RECEIVED, count=texts.isolated(str(self.state.get("files", 0))))
                 return
-            if not self.body.strip():
+            if switch is not None or not self.body.strip():
                 self.ask(step)
                 return
         command = answers.control(self.body)
         if command is Control.CANCEL:
-            await self.drop_media()
-            self.start_over()
+            await self.start_over()
             self.say(texts.CANCELLED)
             self.ask(Step.MENU)
             return
@@ -220,33 +231,27 @@ class _Talk:
             return
         await _HANDLERS[step](self)
 
-    async def take_media(self) -> bool:
-        """Keeps the message's files and names those refused; False when a person took over."""
-        result = await media.take_media(
+    async def take_media(self, *, resuming: bool = False) -> bool:
+        """Keeps the message's files for the request being gathered and names those refused; False when a
+        person took over (the files could not be fetched, again and again). At the evidence question the
+        count of files is said instead of "kept", unless the resume question is asked."""
+        taken = await evidence.take(
             session=self.session,
             clock=self.clock,
-            fetcher=self.context.fetcher,
-            store=self.context.store,
+            context=self.context,
             conversation=self.conversation,
             message=self.message,
-            media=self.inbound.media,
+            files=self.inbound.media,
+            since_message_id=self.gathering_since,
         )
-        self.state["files"] = int(self.state.get("files", 0)) + len(result.stored)
-        for problem in result.problems:
-            params = {key: texts.isolated(value) for key, value in problem.params.items()}
-            message = _MEDIA_PROBLEMS.get(problem.code, texts.MEDIA_UNREADABLE)
-            self.say(message, **{**params, "index": texts.isolated(str(problem.index + 1))})
-        if self.conversation.step is Step.STAFF:
-            return True
-        unreachable = bool(result.problems) and not result.stored
-        unreachable = unreachable and all(problem.code == "unreadable" for problem in result.problems)
-        failures = int(self.state.get("media_failures", 0)) + 1 if unreachable else 0
+        self.state["files"] = int(self.state.get("files", 0)) + taken.kept
+        self.lines.extend(taken.said)
+        failures = int(self.state.get("media_failures", 0)) + 1 if taken.unreachable else 0
         self.state["media_failures"] = failures
         if failures >= MEDIA_FAILURES_BEFORE_STAFF:
-            self.state["media_failures"] = 0
             await self.hand_over(HandoverReason.MEDIA, texts.HANDED_OVER_MEDIA)
             return False
-        if result.stored and self.conversation.step is not Step.EVIDENCE:
+        if taken.kept and (resuming or self.conversation.step is not Step.EVIDENCE):
             self.say(texts.MEDIA_KEPT)
         return True
 
@@ -261,8 +266,7 @@ class _Talk:
             return
         previous = self.state.get("previous", [])
         if not mid_way(step) or not previous:
-            await self.drop_media()
-            self.start_over()
+            await self.start_over()
             self.ask(Step.MENU)
             return
         self.conversation.step = Step(previous.pop())
@@ -278,6 +282,8 @@ class _Talk:
         self.state["misreads"] = 0
         self.conversation.purpose = purpose
         if purpose in (Purpose.REQUEST, Purpose.COMPLAINT):
+            # A new exchange: the request made last is not this one's (its history keeps what it had).
+            self.conversation.case_id = None
             self.state.update(answers={}, previous=[], files=0, first_message_id=self.message.id)
             self.go(Step.NAME)
         elif purpose is Purpose.FOLLOW:
@@ -332,30 +338,14 @@ class _Talk:
             return
         self.answered(field, str(value))
 
-    async def on_gender(self) -> None:
-        await self.on_choice("gender", questions.GENDER_CHOICES)
-
-    async def on_kind(self) -> None:
-        await self.on_choice("request_kind", questions.KIND_CHOICES)
-
-    async def on_branch(self) -> None:
-        await self.on_choice("branch", questions.BRANCH_CHOICES)
-
     async def on_free_text(self, field: str, limit: int) -> None:
         value, too_long = answers.free_text(self.body, limit)
         if value is None:
-            if too_long:
-                await self.misread(self.t(texts.TOO_LONG, max=texts.isolated(str(limit))))
-            else:
-                await self.misread(self.t(texts.EMPTY_ANSWER))
+            await self.misread(
+                self.t(texts.TOO_LONG, max=texts.isolated(str(limit))) if too_long else self.t(texts.EMPTY_ANSWER)
+            )
             return
         self.answered(field, value)
-
-    async def on_subject(self) -> None:
-        await self.on_free_text("subject", MAX_SUBJECT)
-
-    async def on_text(self) -> None:
-        await self.on_free_text("text", MAX_TEXT)
 
     def answered_evidence(self) -> None:
         self.state["misreads"] = 0
@@ -382,8 +372,7 @@ class _Talk:
         choice = answers.pick(self.body, questions.CONFIRM_CHOICES)
         if choice == "edit":
             self.state.update(choosing=True, misreads=0)
-            labels = [label for _, label in questions.editable(self.conversation.purpose)]
-            self.lines.append(f"{texts.text(self.language, texts.EDIT_WHICH)}\n{texts.numbered(self.language, labels)}")
+            self.ask(Step.CONFIRM)
         elif choice == "send":
             await self.send()
         else:
@@ -400,8 +389,7 @@ class _Talk:
             first_message_id=self.state.get("first_message_id"),
         )
         if made.refused_phone:
-            await self.drop_media()
-            self.start_over()
+            await self.start_over()
             self.say(texts.PHONE_REFUSED, portal_url=texts.isolated(self.context.portal_url))
             return
         if made.missing is not None:
@@ -418,7 +406,9 @@ class _Talk:
             self.say(texts.REPEATED, number=number, original=original, status_url=url)
         else:
             self.say(texts.SUBMITTED, number=number, status_url=url)
-        self.start_over()
+        # Every file of the gathering is the request's now: nothing left to discard.
+        self.state.pop("first_message_id", None)
+        await self.start_over()
         self.conversation.step = Step.IDLE
 
     async def on_resume(self) -> None:
@@ -429,23 +419,22 @@ class _Talk:
             self.conversation.step = step
             self.ask(step)
         elif choice == "restart":
-            await self.drop_media()
-            self.start_over()
+            await self.start_over()
             self.ask(Step.MENU)
         else:
             await self.misread(self.t(texts.CHOOSE_A_NUMBER))
 
 
-_HANDLERS = {
+_HANDLERS: dict[Step, Callable[[_Talk], Awaitable[None]]] = {
     Step.MENU: _Talk.on_menu,
     Step.FOLLOW: _Talk.on_follow,
     Step.NAME: _Talk.on_name,
     Step.ID_NUMBER: _Talk.on_id_number,
-    Step.GENDER: _Talk.on_gender,
-    Step.KIND: _Talk.on_kind,
-    Step.BRANCH: _Talk.on_branch,
-    Step.SUBJECT: _Talk.on_subject,
-    Step.TEXT: _Talk.on_text,
+    Step.GENDER: lambda talk: talk.on_choice("gender", questions.GENDER_CHOICES),
+    Step.KIND: lambda talk: talk.on_choice("request_kind", questions.KIND_CHOICES),
+    Step.BRANCH: lambda talk: talk.on_choice("branch", questions.BRANCH_CHOICES),
+    Step.SUBJECT: lambda talk: talk.on_free_text("subject", MAX_SUBJECT),
+    Step.TEXT: lambda talk: talk.on_free_text("text", MAX_TEXT),
     Step.EVIDENCE: _Talk.on_evidence,
     Step.CONFIRM: _Talk.on_confirm,
     Step.RESUME: _Talk.on_resume,

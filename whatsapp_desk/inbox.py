@@ -16,18 +16,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit
 from accounts import service as accounts
 from accounts.roles import Role
 from cases import service as cases
+from cases.models import Case
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError, FieldError, InvalidInput, required, too_long
 from notify import outbox
 from notify.models import WhatsAppContact
 from notify.outbox import WHATSAPP_WINDOW
+from whatsapp_desk import media
 from whatsapp_desk.models import Conversation, DeskMessage, Direction, HandoverReason, Step
 
 # Majlis's name for the approved template of a staff reply (settings.whatsapp_templates maps it to a ContentSid).
@@ -36,6 +38,10 @@ DESK_REPLY_TEMPLATE = "desk_reply"
 MAX_REPLY = 1600
 MAX_REASON = 500
 AUDITED = "whatsapp_conversation"
+NOT_THE_SENDERS = N_(
+    "This request is not the sender's: it was made with another phone number, by someone with no request "
+    "made with the sender's number. It cannot be linked to this conversation."
+)
 
 
 class ConversationNotFound(DomainError):
@@ -55,17 +61,47 @@ def window_open(contact: WhatsAppContact | None, *, now: datetime) -> bool:
     )
 
 
-async def hand_over(*, session: AsyncSession, clock: Clock, conversation: Conversation, reason: HandoverReason) -> None:
+async def hand_over(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    conversation: Conversation,
+    reason: HandoverReason,
+    at: datetime | None = None,
+) -> None:
     """Puts the conversation in the staff inbox (step STAFF): the bot stays quiet until staff hand it back.
+
+    `at`: the time of the sender's message that asked for it (now by default), so that message is the first
+    of the hand-over's exchange. The request the conversation made last is not this exchange's: the
+    hand-over's messages go into a request's history only once staff link one.
 
     Handing over a conversation already waiting changes nothing: it keeps its place (the time it first
     waited) and its first reason.
     """
     conversation.step = Step.STAFF
     if conversation.needs_staff_since is None:
-        conversation.needs_staff_since = clock.now()
+        conversation.needs_staff_since = at or clock.now()
         conversation.handover_reason = reason
+        conversation.case_id = None
     await session.flush()
+
+
+async def handover_start(*, session: AsyncSession, conversation: Conversation) -> int | None:
+    """The first message of the hand-over under way (None when there is none): its exchange runs from there."""
+    if conversation.needs_staff_since is None:
+        return None
+    return await session.scalar(
+        select(func.min(DeskMessage.id)).where(
+            DeskMessage.conversation_id == conversation.id, DeskMessage.at >= conversation.needs_staff_since
+        )
+    )
+
+
+async def _drop_gathering(session: AsyncSession, conversation: Conversation) -> None:
+    """Forgets the files of a request being gathered that will not be made (the files kept for staff stay)."""
+    first = (conversation.state or {}).get("first_message_id")
+    if first is not None:
+        await media.discard_pending(session=session, conversation=conversation, since_message_id=int(first))
 
 
 async def conversation_for_update(*, session: AsyncSession, conversation_id: int) -> Conversation:
@@ -82,12 +118,19 @@ async def conversation_for_update(*, session: AsyncSession, conversation_id: int
     return found
 
 
-def _take_over(conversation: Conversation, *, clock: Clock, actor_id: int) -> None:
-    """Staff writing into a conversation the bot was handling take it: the bot must not talk over them."""
+async def _take_over(session: AsyncSession, conversation: Conversation, *, now: datetime, actor_id: int) -> None:
+    """Staff writing into a conversation the bot was handling take it: the bot must not talk over them. A
+    request being gathered is dropped with its files (the sender is answered by a person now); the request
+    the conversation is linked to stays, as the page showed it to the writer (their reply goes into its history)."""
     if conversation.step is not Step.STAFF:
+        await _drop_gathering(session, conversation)
         conversation.step = Step.STAFF
+        conversation.purpose = None
+        # Only the rate limit's mark outlives the gathering (as when the bot starts over).
+        conversation.state = {k: v for k, v in (conversation.state or {}).items() if k == "rate_warned_at"}
     if conversation.needs_staff_since is None:
-        conversation.needs_staff_since = clock.now()
+        # The reply (written at `now`) is the first message of the hand-over's exchange.
+        conversation.needs_staff_since = now
     if conversation.assigned_to_id is None:
         conversation.assigned_to_id = actor_id
 
@@ -190,7 +233,7 @@ async def reply(
     )
     message.outbox_id = row.id
     conversation.last_outbound_at = now
-    _take_over(conversation, clock=clock, actor_id=actor_id)
+    await _take_over(session, conversation, now=now, actor_id=actor_id)
     await session.flush()
     await audit.record(
         session=session,
@@ -205,10 +248,13 @@ async def reply(
 
 
 async def hand_back(*, session: AsyncSession, clock: Clock, conversation_id: int, actor_id: int) -> Conversation:
-    """Gives the conversation back to the bot: out of the inbox, unassigned; the sender's next message is
-    greeted with the menu."""
+    """Gives the conversation back to the bot: out of the inbox, unassigned, linked to no request (what the
+    linked request's history holds stays); the sender's next message is greeted with the menu. Files the
+    sender sent to staff stay on the conversation's page, for no later request."""
     conversation = await conversation_for_update(session=session, conversation_id=conversation_id)
     waited_since = conversation.needs_staff_since
+    await _drop_gathering(session, conversation)
+    conversation.case_id = None
     conversation.step = Step.IDLE
     conversation.purpose = None
     conversation.state = {}
@@ -231,27 +277,43 @@ async def hand_back(*, session: AsyncSession, clock: Clock, conversation_id: int
 async def link_case(
     *, session: AsyncSession, clock: Clock, conversation_id: int, tracking_number: str, actor_id: int
 ) -> Conversation:
-    """Links the conversation to a request: the exchange since the conversation's last request, and every
-    message from now on, are documented in that request's history."""
+    """Links the conversation to one of the sender's requests: the exchange of the hand-over under way (every
+    message of it, whichever request it was linked to before), its files, and every message from now on are
+    documented in that request's history. With no hand-over under way, the messages since the last one that
+    belongs to a request are.
+
+    Only a request of the sender can be linked: one made with the conversation's phone, or whose applicant
+    has made a request with it. Otherwise what the sender writes would go into a stranger's history."""
     if not tracking_number.strip():
         raise InvalidInput([required("tracking_number")])
     conversation = await conversation_for_update(session=session, conversation_id=conversation_id)
     case = await cases.find_by_tracking_number(session=session, tracking_number=tracking_number)
     if case is None:
         raise InvalidInput([FieldError("tracking_number", "unknown", N_("No request has this tracking number."))])
+    if not await _senders(session, case, conversation.phone):
+        raise InvalidInput([FieldError("tracking_number", "not_the_senders", NOT_THE_SENDERS)])
     before = conversation.case_id
     conversation.case_id = case.id
-    # The messages after the last one that already belongs to a request are this exchange's.
-    last_linked = await session.scalar(
-        select(DeskMessage.id)
-        .where(DeskMessage.conversation_id == conversation.id, DeskMessage.case_id.is_not(None))
-        .order_by(DeskMessage.id.desc())
-        .limit(1)
-    )
-    unlinked = select(DeskMessage).where(DeskMessage.conversation_id == conversation.id, DeskMessage.case_id.is_(None))
-    if last_linked is not None:
-        unlinked = unlinked.where(DeskMessage.id > last_linked)
-    for message in await session.scalars(unlinked):
+    start = await handover_start(session=session, conversation=conversation)
+    if start is not None:
+        exchange = select(DeskMessage).where(DeskMessage.conversation_id == conversation.id, DeskMessage.id >= start)
+        # The files sent to staff in this hand-over are the request's evidence too.
+        await media.attach_to_case(
+            session=session, clock=clock, conversation=conversation, case=case, since_message_id=start
+        )
+    else:
+        # The messages after the last one that already belongs to a request are this exchange's.
+        last_linked = await session.scalar(
+            select(func.max(DeskMessage.id)).where(
+                DeskMessage.conversation_id == conversation.id, DeskMessage.case_id.is_not(None)
+            )
+        )
+        exchange = select(DeskMessage).where(
+            DeskMessage.conversation_id == conversation.id, DeskMessage.case_id.is_(None)
+        )
+        if last_linked is not None:
+            exchange = exchange.where(DeskMessage.id > last_linked)
+    for message in await session.scalars(exchange):
         message.case_id = case.id
     await session.flush()
     await audit.record(
@@ -266,6 +328,14 @@ async def link_case(
     return conversation
 
 
+async def _senders(session: AsyncSession, case: Case, phone: str) -> bool:
+    """Whether the request is the sender's: made with their phone, or by an applicant who used it."""
+    if case.phone == phone:
+        return True
+    other = await session.scalar(select(exists().where(Case.applicant_id == case.applicant_id, Case.phone == phone)))
+    return bool(other)
+
+
 async def block(
     *, session: AsyncSession, clock: Clock, conversation_id: int, reason: str, actor_id: int
 ) -> Conversation:
@@ -278,6 +348,7 @@ async def block(
     conversation.blocked_by_id = actor_id
     conversation.block_reason = why
     # Nothing to wait for: no one answers a blocked sender, the bot included.
+    await _drop_gathering(session, conversation)
     conversation.step = Step.IDLE
     conversation.state = {}
     conversation.purpose = None

@@ -24,7 +24,7 @@ from majlis.errors import InvalidInput
 from priority import duplicates
 from whatsapp_desk import media, repeats
 from whatsapp_desk.context import DeskContext
-from whatsapp_desk.models import Conversation, DeskMedia, DeskMessage, Step
+from whatsapp_desk.models import Conversation, DeskMessage, Step
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +54,12 @@ class Made:
     missing: Step | None = None
 
 
-async def has_pending_media(*, session: AsyncSession, conversation: Conversation) -> bool:
-    """Whether the conversation holds files not yet attached to a request."""
-    pending = await session.scalar(
-        select(exists().where(DeskMedia.conversation_id == conversation.id, DeskMedia.attachment_id.is_(None)))
-    )
-    return bool(pending)
+async def has_pending_media(
+    *, session: AsyncSession, conversation: Conversation, since_message_id: int | None = None
+) -> bool:
+    """Whether the conversation holds files not yet attached to a request (of messages since `since_message_id`)."""
+    found = await session.scalar(select(exists().where(media.pending(conversation, since_message_id))))
+    return bool(found)
 
 
 async def make_request(
@@ -73,7 +73,9 @@ async def make_request(
     first_message_id: int | None,
 ) -> Made:
     """Checks and submits the gathered request; its conversation's messages since `first_message_id` are
-    marked as the request's, so its history shows the exchange."""
+    marked as the request's, so its history shows the exchange, and the files sent since then are its
+    attachments (never a file of an earlier exchange: one kept for staff, or left by a dropped request)."""
+    since = first_message_id if first_message_id is not None else message.id
     applicant = {
         "kind": answers.get("kind", ""),
         "id_number": answers.get("id_number", ""),
@@ -103,8 +105,10 @@ async def make_request(
         idempotency_key=f"whatsapp:{conversation.id}:{message.provider_id}",
     )
     case = submission.case
-    if await has_pending_media(session=session, conversation=conversation):
-        await media.attach_to_case(session=session, clock=clock, conversation=conversation, case=case)
+    if await has_pending_media(session=session, conversation=conversation, since_message_id=since):
+        await media.attach_to_case(
+            session=session, clock=clock, conversation=conversation, case=case, since_message_id=since
+        )
     earlier = await repeats.cancel_if_repeated(
         session=session, clock=clock, case=case, window=context.duplicate_window, status_url=context.status_url
     )
@@ -117,14 +121,13 @@ async def make_request(
         except Exception:
             log.exception("duplicate check failed for %s; the request is saved", case.tracking_number)
     conversation.case_id = case.id
-    if first_message_id is not None:
-        await session.execute(
-            update(DeskMessage)
-            .where(
-                DeskMessage.conversation_id == conversation.id,
-                DeskMessage.id >= first_message_id,
-                DeskMessage.case_id.is_(None),
-            )
-            .values(case_id=case.id)
+    await session.execute(
+        update(DeskMessage)
+        .where(
+            DeskMessage.conversation_id == conversation.id,
+            DeskMessage.id >= since,
+            DeskMessage.case_id.is_(None),
         )
+        .values(case_id=case.id)
+    )
     return Made(case=case, earlier=earlier)

@@ -7,6 +7,12 @@ and named by a `DeskMedia` row of the conversation; once the request is made the
 the request's attachment, so nothing is copied. A file that cannot be kept is named in `problems` and the
 conversation goes on: nothing here raises for a sender's file.
 
+Which files are "pending". A file not yet attached waits for the request being gathered, or for staff while
+they hold the conversation. Each function that reads pending files takes `since_message_id`: only the files
+of messages from that one on count (the current gathering's, or the current hand-over's), so a file left
+over from an abandoned exchange or kept for staff is never counted against the limit of a later request, nor
+attached to it. Without it every unattached file of the conversation counts.
+
 Media dropped with a cancelled request loses its row only: the file, no longer named by any row, is deleted
 by the attachment store's orphan sweep a day later (a transaction that fails after deleting a file would
 otherwise leave a row naming nothing).
@@ -20,7 +26,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.models import Case
@@ -76,11 +82,17 @@ async def _fetch(fetcher: MediaFetcher | None, ref: MediaRef, max_bytes: int) ->
         return MediaProblem(-1, UNREADABLE)
 
 
-async def _pending_count(session: AsyncSession, conversation: Conversation) -> int:
+def pending(conversation: Conversation, since_message_id: int | None) -> ColumnElement[bool]:
+    """The conversation's files not yet attached, of messages from `since_message_id` on when given."""
+    condition = and_(DeskMedia.conversation_id == conversation.id, DeskMedia.attachment_id.is_(None))
+    if since_message_id is not None:
+        condition = and_(condition, DeskMedia.message_id >= since_message_id)
+    return condition
+
+
+async def _pending_count(session: AsyncSession, conversation: Conversation, since_message_id: int | None) -> int:
     count = await session.scalar(
-        select(func.count())
-        .select_from(DeskMedia)
-        .where(DeskMedia.conversation_id == conversation.id, DeskMedia.attachment_id.is_(None))
+        select(func.count()).select_from(DeskMedia).where(pending(conversation, since_message_id))
     )
     return int(count or 0)
 
@@ -94,15 +106,17 @@ async def take_media(
     conversation: Conversation,
     message: DeskMessage,
     media: Sequence[MediaRef],
+    since_message_id: int | None = None,
 ) -> MediaResult:
-    """Fetches, checks and stores each file of a message; the files refused are named in `problems`."""
+    """Fetches, checks and stores each file of a message; the files refused are named in `problems`. The files
+    pending since `since_message_id` count against the limit of files a request keeps."""
     if not media:
         return MediaResult([], [])
     # The rows name the message and the conversation by id: both must have one.
     await session.flush()
     # The files are fetched together: the webhook waits for all of them.
     fetched = await asyncio.gather(*(_fetch(fetcher, ref, store.max_bytes) for ref in media))
-    number = await _pending_count(session, conversation)
+    number = await _pending_count(session, conversation, since_message_id)
     stored: list[DeskMedia] = []
     problems: list[MediaProblem] = []
     for index, outcome in enumerate(fetched):
@@ -140,15 +154,17 @@ async def take_media(
 
 
 async def attach_to_case(
-    *, session: AsyncSession, clock: Clock, conversation: Conversation, case: Case
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    conversation: Conversation,
+    case: Case,
+    since_message_id: int | None = None,
 ) -> list[Attachment]:
-    """The conversation's media not yet attached become the request's attachments (same stored files)."""
-    pending = list(
-        await session.scalars(
-            select(DeskMedia)
-            .where(DeskMedia.conversation_id == conversation.id, DeskMedia.attachment_id.is_(None))
-            .order_by(DeskMedia.id)
-        )
+    """The conversation's media not yet attached (since `since_message_id`) become the request's attachments
+    (same stored files)."""
+    waiting = list(
+        await session.scalars(select(DeskMedia).where(pending(conversation, since_message_id)).order_by(DeskMedia.id))
     )
     attachments = [
         Attachment(
@@ -161,21 +177,22 @@ async def attach_to_case(
             storage_key=item.storage_key,
             added_at=clock.now(),
         )
-        for item in pending
+        for item in waiting
     ]
     session.add_all(attachments)
     await session.flush()
-    for item, attachment in zip(pending, attachments, strict=True):
+    for item, attachment in zip(waiting, attachments, strict=True):
         item.attachment_id = attachment.id
     await session.flush()
     return attachments
 
 
-async def discard_pending(*, session: AsyncSession, conversation: Conversation) -> int:
-    """Forgets the media gathered for a request that was cancelled or started over; gives back how many."""
+async def discard_pending(
+    *, session: AsyncSession, conversation: Conversation, since_message_id: int | None = None
+) -> int:
+    """Forgets the media gathered (since `since_message_id`) for a request that was cancelled or started over;
+    gives back how many."""
     result = await session.execute(
-        delete(DeskMedia)
-        .where(DeskMedia.conversation_id == conversation.id, DeskMedia.attachment_id.is_(None))
-        .execution_options(synchronize_session="fetch")
+        delete(DeskMedia).where(pending(conversation, since_message_id)).execution_options(synchronize_session="fetch")
     )
     return int(getattr(result, "rowcount", 0) or 0)

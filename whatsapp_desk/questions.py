@@ -119,7 +119,8 @@ def _listed(language: str, question: str, labels: list[str]) -> str:
 def question(
     step: Step, *, language: str, purpose: Purpose | None, state: dict[str, Any], store: AttachmentStore
 ) -> str:
-    """The question of `step` (for the menu, the menu; for the confirmation, the summary and the choices)."""
+    """The question of `step` (for the menu, the menu; for the confirmation, the summary and the choices, or
+    the answers to change once the sender chose to change one)."""
     if step is Step.NAME:
         return f"{texts.text(language, texts.ASK_NAME)}\n\n{texts.text(language, texts.CONTROLS_HINT)}"
     if step is Step.ID_NUMBER:
@@ -142,6 +143,9 @@ def question(
             count=texts.isolated(str(store.max_files)),
             max=texts.isolated(megabytes(store.max_bytes)),
         )
+    if step is Step.CONFIRM and state.get("choosing"):
+        # "2" was chosen at the summary: the reply is read as one of these, so these are what is asked again.
+        return _listed(language, texts.EDIT_WHICH, [label for _, label in editable(purpose)])
     if step is Step.CONFIRM:
         return f"{summary(language, state)}\n\n{texts.text(language, texts.CONFIRM_CHOICES)}"
     if step is Step.FOLLOW:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from accounts import audit
 from accounts.roles import Role
 from cases import service as cases
+from cases.identity import luhn_check_digit
 from majlis.app import create_app
 from majlis.clock import FrozenClock
 from majlis.db import transaction
@@ -31,6 +32,7 @@ from whatsapp_desk.models import Conversation, DeskMessage, Direction, HandoverR
 Sessions = async_sessionmaker[AsyncSession]
 DESK_REPLY_SID = "HX" + "d" * 32
 URL = "http://127.0.0.1:8080/status"
+OTHER_ID = "198765432" + luhn_check_digit("198765432")
 
 
 @pytest.fixture
@@ -300,11 +302,12 @@ async def test_linking_documents_the_exchange_in_the_request(sessions: Sessions,
         case = (
             await cases.submit(session=session, clock=clock, details=details(subject="طلب آخر"), status_url=URL)
         ).case
-    # The first two messages belonged to an earlier request; the rest are this exchange's.
+    # The first two messages belonged to an earlier request, a day before; the rest are this hand-over's.
     arranged = await handed_over(sessions, clock)
     async with transaction(sessions) as session:
         for message_id in arranged.message_ids[:2]:
-            (await session.get_one(DeskMessage, message_id)).case_id = earlier.id
+            message = await session.get_one(DeskMessage, message_id)
+            message.case_id, message.at = earlier.id, message.at - timedelta(days=1)
     staff = await make_staff(sessions, clock, Role.WHATSAPP_DESK, "desk1")
 
     with pytest.raises(InvalidInput) as unknown:
@@ -335,11 +338,64 @@ async def test_linking_documents_the_exchange_in_the_request(sessions: Sessions,
         documented = await inbox_lists.messages_of_case(session=session, case_id=case.id)
         rows = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "whatsapp")))
     assert [m.id for m in documented[:2]] == arranged.message_ids[2:]
+    async with sessions() as session:
+        assert [m.id for m in await inbox_lists.messages_of_case(session=session, case_id=earlier.id)] == (
+            arranged.message_ids[:2]
+        )
     assert [m.body for m in documented[2:]] == ["تم ربط محادثتكم بطلبكم", "وسنفيدكم بالمستجدات"]
     assert [m.staff_id for m in documented] == [None, None, staff.id, staff.id]
     assert [r.case_id for r in rows] == [case.id, case.id]
     assert (await conversation(sessions, arranged.conversation_id)).case_id == case.id
     assert ("whatsapp.linked", staff.id) in await actions(sessions, arranged.conversation_id)
+
+
+async def test_only_a_request_of_the_sender_can_be_linked(sessions: Sessions, clock: FrozenClock) -> None:
+    stranger_phone, other_phone = "+966559876543", "+966551112222"
+    async with transaction(sessions) as session:
+        stranger = (
+            await cases.submit(
+                session=session,
+                clock=clock,
+                details=details(
+                    applicant_phone=stranger_phone, applicant_national_id=OTHER_ID, applicant_name="سالم الدوسري"
+                ),
+                status_url=URL,
+            )
+        ).case
+        # The sender's own applicant record, once given with another phone: still the sender's request.
+        theirs = (await cases.submit(session=session, clock=clock, details=details(), status_url=URL)).case
+        by_other_phone = (
+            await cases.submit(
+                session=session,
+                clock=clock,
+                details=details(applicant_phone=other_phone, subject="طلب سابق"),
+                status_url=URL,
+            )
+        ).case
+    assert theirs.applicant_id == by_other_phone.applicant_id and by_other_phone.phone == other_phone
+    arranged = await handed_over(sessions, clock)
+    staff = await make_staff(sessions, clock, Role.WHATSAPP_DESK, "desk1")
+
+    async def link(number: str) -> None:
+        async with transaction(sessions) as session:
+            await inbox.link_case(
+                session=session,
+                clock=clock,
+                conversation_id=arranged.conversation_id,
+                tracking_number=number,
+                actor_id=staff.id,
+            )
+
+    with pytest.raises(InvalidInput) as refused:
+        await link(stranger.tracking_number)
+    assert [(e.field, e.code) for e in refused.value.errors] == [("tracking_number", "not_the_senders")]
+    after = await conversation(sessions, arranged.conversation_id)
+    assert after.case_id is None
+    async with sessions() as session:
+        assert await inbox_lists.messages_of_case(session=session, case_id=stranger.id) == []
+    assert await actions(sessions, arranged.conversation_id) == []
+    await link(by_other_phone.tracking_number)
+    assert (await conversation(sessions, arranged.conversation_id)).case_id == by_other_phone.id
 
 
 async def test_a_blocked_sender_leaves_the_inbox_and_gets_no_reply_until_unblocked(
