@@ -25,6 +25,8 @@ class StaffUser(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # A department liaison's department: the only referrals the account may see and answer.
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    # A mission's staff: the only mission whose emergency reports the account may see and act on.
+    mission_id: Mapped[int | None] = mapped_column(ForeignKey("missions.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -20,3 +20,8 @@ class Role(enum.StrEnum):
     DEPARTMENT_LIAISON = "department_liaison"
     # Staff of the WhatsApp desk: its inbox, hand-overs and replies.
     WHATSAPP_DESK = "whatsapp_desk"
+    # The emergency line: the unified contact centre's agents, a mission's staff (confined to its own
+    # mission's reports), and the ministry's consular supervisors (every report, the rosters, the reports).
+    EMERGENCY_AGENT = "emergency_agent"
+    MISSION_STAFF = "mission_staff"
+    CONSULAR_SUPERVISOR = "consular_supervisor"

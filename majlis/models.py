@@ -3,6 +3,7 @@
 from accounts import models as accounts_models
 from audience_day import models as audience_day_models
 from cases import models as cases_models
+from emergency import models as emergency_models
 from followup import models as followup_models
 from majlis.db import Base
 from notify import models as notify_models
@@ -18,6 +19,7 @@ __all__ = [
     "accounts_models",
     "audience_day_models",
     "cases_models",
+    "emergency_models",
     "followup_models",
     "notify_models",
     "priority_models",

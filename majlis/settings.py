@@ -139,6 +139,24 @@ class Settings(BaseModel):
     # while; hours of silence after which a half-finished conversation is offered to resume or start over.
     whatsapp_rate_per_minute: int = Field(default=20, ge=1, le=600)
     whatsapp_expiry_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    # The emergency line for citizens abroad. Service levels by severity: acknowledged within these minutes
+    # (life-threatening around the clock; urgent in wall time too), solved or handed over within these hours;
+    # a normal report is acknowledged by the end of the mission's next working day and solved within these
+    # working days of the mission. The ladder: the duty officer, then the head of mission when the
+    # acknowledgement is overdue, then the ministry's consular deputy when it is still not acknowledged after
+    # twice the time or the solution is overdue.
+    emergency_life_ack_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    emergency_life_solve_hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    emergency_urgent_ack_minutes: int = Field(default=120, ge=1, le=7 * 24 * 60)
+    emergency_urgent_solve_hours: float = Field(default=72.0, gt=0, le=24 * 60)
+    emergency_normal_solve_working_days: int = Field(default=10, ge=1, le=120)
+    # The last rung of every ladder.
+    emergency_consular_deputy_name: str = "Consular deputy"
+    emergency_consular_deputy_email: str = "consular.deputy@example.gov.sa"
+    emergency_consular_deputy_phone: str = ""
+    # How often the sweep looks for reports past the next rung; how far ahead roster gaps are flagged.
+    emergency_sweep_seconds: int = Field(default=60, ge=10)
+    emergency_roster_lookahead_hours: int = Field(default=72, ge=1, le=24 * 31)
     # RTCIceServer dicts for the video pages ({"urls": [...], "username": ..., "credential": ...});
     # none on loopback and LAN, STUN and a coturn TURN server in a deployment.
     ice_servers: tuple[dict[str, str | list[str]], ...] = ()
