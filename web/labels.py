@@ -8,6 +8,7 @@ from accounts.roles import Role
 from audience_day.models import Outcome
 from cases.identity import ApplicantKind
 from cases.models import Branch, CaseStatus, Channel, Gender, Language, RequestKind
+from emergency.models import MissionKind, ReportEventKind, ReportState, ReportType, Severity
 from followup.models import ContactRole
 from followup.policies import DurationUnit
 from majlis.errors import N_
@@ -71,6 +72,9 @@ ROLES: Mapping[str, str] = {
     Role.ADMINISTRATOR: N_("Administrator"),
     Role.DEPARTMENT_LIAISON: N_("Department liaison"),
     Role.WHATSAPP_DESK: N_("WhatsApp desk"),
+    Role.EMERGENCY_AGENT: N_("Emergency line agent"),
+    Role.MISSION_STAFF: N_("Mission staff"),
+    Role.CONSULAR_SUPERVISOR: N_("Consular supervisor"),
 }
 URGENCIES: Mapping[str, str] = {
     Urgency.CRITICAL: N_("Critical"),
@@ -135,4 +139,42 @@ WEEKDAYS: Mapping[int, str] = {
     3: N_("Thursday"),
     4: N_("Friday"),
     5: N_("Saturday"),
+}
+# The emergency line for citizens abroad (emergency/).
+REPORT_TYPES: Mapping[str, str] = {
+    ReportType.ARREST: N_("Arrest or detention"),
+    ReportType.ACCIDENT: N_("Accident or hospital"),
+    ReportType.LOST_PASSPORT: N_("Lost passport"),
+    ReportType.DEATH: N_("Death"),
+    ReportType.VIOLENCE: N_("Violence or abuse"),
+    ReportType.DISASTER: N_("Disaster or evacuation"),
+    ReportType.FINANCIAL: N_("Financial distress"),
+    ReportType.OTHER: N_("Other emergency"),
+}
+SEVERITIES: Mapping[str, str] = {
+    Severity.LIFE_THREATENING: N_("Life-threatening"),
+    Severity.URGENT: N_("Urgent"),
+    Severity.NORMAL: N_("Normal"),
+}
+REPORT_STATES: Mapping[str, str] = {
+    ReportState.OPEN: N_("Awaiting acknowledgement"),
+    ReportState.ACKNOWLEDGED: N_("Acknowledged by the mission"),
+    ReportState.SOLVED: N_("Solved"),
+    ReportState.HANDED_OVER: N_("Handed over to another authority"),
+}
+REPORT_EVENTS: Mapping[str, str] = {
+    ReportEventKind.REGISTERED: N_("Report registered"),
+    ReportEventKind.ALERTED: N_("Duty officer alerted"),
+    ReportEventKind.ACKNOWLEDGED: N_("Acknowledged by the mission"),
+    ReportEventKind.UPDATE: N_("News on the report"),
+    ReportEventKind.ESCALATED: N_("Escalated to a higher rank"),
+    ReportEventKind.REASSIGNED: N_("Sent to another mission"),
+    ReportEventKind.SOLVED: N_("Solved"),
+    ReportEventKind.HANDED_OVER: N_("Handed over to another authority"),
+    ReportEventKind.CITIZEN_TOLD: N_("The citizen was told"),
+}
+MISSION_KINDS: Mapping[str, str] = {
+    MissionKind.EMBASSY: N_("Embassy"),
+    MissionKind.CONSULATE: N_("Consulate"),
+    MissionKind.CENTRAL_DESK: N_("The ministry's central consular desk"),
 }
