@@ -115,6 +115,16 @@ FIELD_LABELS: Mapping[str, str] = {
     # The WhatsApp desk's inbox (web/whatsapp_inbox.py, web/whatsapp_inbox_api.py).
     "message": N_("Message"),
     "staff_id": N_("Member of staff"),
+    # The emergency line's missions directory and duty rosters (emergency/directory.py, emergency/roster.py).
+    "country": N_("Country"),
+    "city": N_("City"),
+    "mission": N_("Mission"),
+    "head_name": N_("Head of mission"),
+    "head_email": N_("E-mail of the head of mission"),
+    "head_phone": N_("Mobile of the head of mission"),
+    "live": N_("On the emergency line"),
+    "officer_name": N_("Duty officer"),
+    "languages": N_("Languages"),
 }
 # Rows of a list (an escalation ladder's levels, a week's hours) are named "<list>.<n>.<field>", counting from 1.
 _ROW = re.compile(r"(?P<rows>\w+)\.(?P<number>[0-9]+)\.(?P<field>\w+)")

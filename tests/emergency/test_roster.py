@@ -1,0 +1,182 @@
+"""The duty roster on SQLite and PostgreSQL: shifts typed in the mission's local time, who is on duty across
+Sydney's daylight-saving change, gaps, and the refusals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from accounts.models import AuditEntry
+from emergency import roster
+from emergency.models import DutyShift, Mission, MissionKind
+from emergency.roster import ShiftInput, ShiftNotFound
+from majlis.clock import FrozenClock
+from majlis.db import transaction
+from majlis.errors import InvalidInput
+from worktime import editing
+
+Sessions = async_sessionmaker[AsyncSession]
+SYDNEY = ZoneInfo("Australia/Sydney")
+
+
+async def sydney_mission(sessions: Sessions, code: str = "au-sydney") -> int:
+    async with transaction(sessions) as session:
+        calendar = await editing.calendar_by_code(session=session, code="government")
+        mission = Mission(
+            code=code,
+            kind=MissionKind.CONSULATE,
+            name_ar="القنصلية في سيدني",
+            name_en="Consulate in Sydney",
+            country="AU",
+            time_zone="Australia/Sydney",
+            calendar_id=calendar.id,
+            email="sydney@example.gov.sa",
+            head_name="Head",
+            head_email="head@example.gov.sa",
+            head_phone="+61412345678",
+            live=True,
+            active=True,
+        )
+        session.add(mission)
+        await session.flush()
+        return mission.id
+
+
+def shift(starts: str, ends: str, name: str = "Officer Salem", **overrides: object) -> ShiftInput:
+    values: dict[str, object] = {
+        "starts": starts,
+        "ends": ends,
+        "officer_name": name,
+        "phone": "+61 412 345 678",
+        "email": "duty@example.gov.sa",
+        "languages": ["ar", "en"],
+    }
+    values.update(overrides)
+    return ShiftInput(**values)  # type: ignore[arg-type]
+
+
+async def add(sessions: Sessions, clock: FrozenClock, mission_id: int, data: ShiftInput) -> DutyShift:
+    async with transaction(sessions) as session:
+        return await roster.add_shift(session=session, clock=clock, actor_id=None, mission_id=mission_id, data=data)
+
+
+async def refused(sessions: Sessions, clock: FrozenClock, mission_id: int, data: ShiftInput) -> dict[str, str]:
+    with pytest.raises(InvalidInput) as caught:
+        await add(sessions, clock, mission_id, data)
+    return {e.field: e.code for e in caught.value.errors}
+
+
+def at_sydney(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=SYDNEY)
+
+
+async def test_on_duty_across_the_clocks_going_forward_in_sydney(sessions: Sessions, clock: FrozenClock) -> None:
+    mission = await sydney_mission(sessions)
+    clock.set(datetime(2026, 10, 1, tzinfo=UTC))
+    # The night of 3–4 October 2026: at 02:00 the clocks jump to 03:00 (AEST +10 to AEDT +11).
+    night = await add(sessions, clock, mission, shift("2026-10-03 20:00", "2026-10-04 08:00", "Night officer"))
+    day = await add(sessions, clock, mission, shift("2026-10-04T08:00", "2026-10-04T20:00", "Day officer"))
+    assert night.starts_at == datetime(2026, 10, 3, 10, 0, tzinfo=UTC)
+    assert night.ends_at == datetime(2026, 10, 3, 21, 0, tzinfo=UTC)
+    # Eleven hours by the clock on the wall that shows twelve.
+    assert night.ends_at - night.starts_at == timedelta(hours=11)
+    assert day.starts_at == night.ends_at
+    async with sessions() as session:
+        for local, expected in (
+            ("2026-10-03 19:59", None),
+            ("2026-10-03 20:00", "Night officer"),
+            ("2026-10-04 01:59", "Night officer"),
+            ("2026-10-04 03:00", "Night officer"),
+            ("2026-10-04 07:59", "Night officer"),
+            ("2026-10-04 08:00", "Day officer"),
+            ("2026-10-04 19:59", "Day officer"),
+            ("2026-10-04 20:00", None),
+        ):
+            found = await roster.on_duty(session, mission, at_sydney(local))
+            assert (found.officer_name if found else None) == expected, local
+        # 02:30 that night never shows on a Sydney clock.
+        assert await roster.gaps(session, mission, at_sydney("2026-10-03 12:00"), at_sydney("2026-10-05 00:00")) == [
+            (at_sydney("2026-10-03 12:00"), at_sydney("2026-10-03 20:00")),
+            (at_sydney("2026-10-04 20:00"), at_sydney("2026-10-05 00:00")),
+        ]
+    skipped = await refused(sessions, clock, mission, shift("2026-10-04 02:30", "2026-10-04 09:00"))
+    assert skipped == {"starts": "skipped_time"}
+
+
+async def test_on_duty_across_the_clocks_going_back_and_overlapping_hand_overs(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    mission = await sydney_mission(sessions)
+    clock.set(datetime(2026, 4, 1, tzinfo=UTC))
+    # 5 April 2026: at 03:00 the clocks go back to 02:00, so this night lasts thirteen hours.
+    night = await add(sessions, clock, mission, shift("2026-04-04 20:00", "2026-04-05 08:00", "Night officer"))
+    assert night.ends_at - night.starts_at == timedelta(hours=13)
+    # The morning officer comes in half an hour early: from 07:30 on, they are the one on duty.
+    await add(sessions, clock, mission, shift("2026-04-05 07:30", "2026-04-05 16:00", "Morning officer"))
+    async with sessions() as session:
+        second_two_thirty = datetime(2026, 4, 4, 16, 30, tzinfo=UTC)  # 02:30 AEST, the second time round
+        assert second_two_thirty.astimezone(SYDNEY).strftime("%H:%M") == "02:30"
+        found = await roster.on_duty(session, mission, second_two_thirty)
+        assert found is not None and found.officer_name == "Night officer"
+        found = await roster.on_duty(session, mission, at_sydney("2026-04-05 07:45"))
+        assert found is not None and found.officer_name == "Morning officer"
+        every = await roster.on_duty_at_missions(
+            session=session, mission_ids=[mission], at=at_sydney("2026-04-05 07:45")
+        )
+        assert every[mission].officer_name == "Morning officer"
+        assert await roster.on_duty(session, mission, at_sydney("2026-04-05 16:00")) is None
+
+
+async def test_bad_shifts_are_refused_and_nothing_is_saved(sessions: Sessions, clock: FrozenClock) -> None:
+    mission = await sydney_mission(sessions)
+    clock.set(datetime(2026, 12, 1, tzinfo=UTC))
+    assert await refused(sessions, clock, mission, shift("2026-12-05 20:00", "2026-12-05 08:00")) == {
+        "ends": "before_start"
+    }
+    assert await refused(
+        sessions, clock, mission, shift("2026-12-05 08:00", "2026-12-05 20:00", phone="0412 345 678")
+    ) == {"phone": "invalid_phone"}
+    assert await refused(
+        sessions, clock, mission, shift("2026-12-05 08:00", "2026-12-05 20:00", phone="+61 2 9999 9999")
+    ) == {"phone": "invalid_phone"}
+    assert await refused(
+        sessions,
+        clock,
+        mission,
+        shift("yesterday", "2026-12-05 20:00", " ", email="nobody", languages=["klingon"]),
+    ) == {
+        "starts": "invalid_datetime",
+        "officer_name": "missing",
+        "email": "invalid_email",
+        "languages": "unknown_language",
+    }
+    assert await refused(sessions, clock, mission, shift("2026-11-20 08:00", "2026-11-20 20:00")) == {"ends": "past"}
+    assert await refused(sessions, clock, mission, shift("2026-12-05 08:00", "2026-12-25 20:00")) == {
+        "ends": "too_long"
+    }
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(DutyShift)) == 0
+        assert await session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+async def test_a_shift_is_removed_only_from_its_own_mission(sessions: Sessions, clock: FrozenClock) -> None:
+    sydney = await sydney_mission(sessions)
+    canberra = await sydney_mission(sessions, "au-canberra")
+    clock.set(datetime(2026, 12, 1, tzinfo=UTC))
+    made = await add(sessions, clock, sydney, shift("2026-12-05 08:00", "2026-12-05 20:00", phone="+1 202 555 0123"))
+    assert made.phone == "+12025550123" and made.languages == ["ar", "en"]
+    with pytest.raises(ShiftNotFound):
+        async with transaction(sessions) as session:
+            await roster.remove_shift(
+                session=session, clock=clock, actor_id=None, mission_id=canberra, shift_id=made.id
+            )
+    async with transaction(sessions) as session:
+        await roster.remove_shift(session=session, clock=clock, actor_id=None, mission_id=sydney, shift_id=made.id)
+    async with sessions() as session:
+        assert await session.get(DutyShift, made.id) is None
+        actions = list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert actions == ["emergency.shift.add", "emergency.shift.remove"]
