@@ -7,6 +7,7 @@ import logging
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from emergency import monthly_mailing as emergency_mailing
 from followup import escalation, mailing
 from followup.attachments import AttachmentStore, remove_orphans
 from majlis.clock import Clock
@@ -171,6 +172,30 @@ def start(
         max_instances=1,
         coalesce=True,
     )
+
+    async def monthly_emergency_report() -> None:
+        try:
+            async with transaction(sessions) as session:
+                run = await emergency_mailing.send_monthly(
+                    session=session, clock=clock, hijri=False, report_url=emergency_report_url(settings)
+                )
+        except Exception:
+            log.exception("mailing the emergency line's monthly report failed; tomorrow's run tries again")
+            return
+        if run.sent or run.failed:
+            log.info("emergency line report %s: sent %s, failed %s", run.period, run.sent, run.failed)
+
+    # As the follow-up's: every morning at 06:00 in Riyadh; on the 1st the month just ended goes to each mission,
+    # later days send only what was left owed (once per mission and month).
+    scheduler.add_job(
+        monthly_emergency_report,
+        "cron",
+        hour=6,
+        minute=0,
+        id="emergency_report_mailing",
+        max_instances=1,
+        coalesce=True,
+    )
     if attachments is not None:
 
         async def remove_orphan_files() -> None:
@@ -198,3 +223,8 @@ def status_url(settings: Settings) -> str:
 def followup_report_url(settings: Settings) -> str:
     """The follow-up's monthly report page, which the monthly e-mails link to."""
     return settings.public_url.rstrip("/") + "/reports/followup"
+
+
+def emergency_report_url(settings: Settings) -> str:
+    """The ministry's page of the emergency line's monthly report, which the central desk's e-mail links to."""
+    return settings.public_url.rstrip("/") + "/reports/emergency"
