@@ -279,6 +279,16 @@ async def find_for_applicant(
     too many refuse further tries for a while (TooManyLookups); the caller
     commits the miss even though its answer is an error.
     """
+    await check_lookup_throttle(session=session, clock=clock, address=address, policy=policy)
+    case = await find_by_tracking_number(session=session, tracking_number=tracking_number)
+    matched = case is not None and same_phone(case.phone, phone)
+    await record_lookup(session=session, clock=clock, address=address, matched=matched)
+    return case if matched else None
+
+
+async def check_lookup_throttle(*, session: AsyncSession, clock: Clock, address: str, policy: LookupPolicy) -> None:
+    """Refuses (TooManyLookups) an address that missed too often lately; the status of requests and of emergency
+    reports share it, so guessing numbers on one is not a way round the other."""
     await serialise(session=session, keys=[f"status-lookup:{address}"])
     since = clock.now() - policy.window
     misses = await session.scalar(
@@ -288,11 +298,12 @@ async def find_for_applicant(
     )
     if (misses or 0) >= policy.max_misses:
         raise TooManyLookups()
-    case = await find_by_tracking_number(session=session, tracking_number=tracking_number)
-    matched = case is not None and same_phone(case.phone, phone)
+
+
+async def record_lookup(*, session: AsyncSession, clock: Clock, address: str, matched: bool) -> None:
+    """Keeps one status enquiry, matched or not, for the throttle."""
     session.add(StatusLookup(address=address[:64], at=clock.now(), matched=matched))
     await session.flush()
-    return case if matched else None
 
 
 async def history(*, session: AsyncSession, case_id: int) -> list[StatusChange]:

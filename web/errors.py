@@ -125,6 +125,12 @@ FIELD_LABELS: Mapping[str, str] = {
     "live": N_("On the emergency line"),
     "officer_name": N_("Duty officer"),
     "languages": N_("Languages"),
+    # An emergency report as the agent registers it (emergency/intake.py).
+    "national_id": N_("National ID"),
+    "caller_name": N_("Caller's name"),
+    "type": N_("Type of emergency"),
+    "severity": N_("Severity"),
+    "account": N_("The caller's account"),
 }
 # Rows of a list (an escalation ladder's levels, a week's hours) are named "<list>.<n>.<field>", counting from 1.
 _ROW = re.compile(r"(?P<rows>\w+)\.(?P<number>[0-9]+)\.(?P<field>\w+)")
