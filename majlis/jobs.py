@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from emergency import monthly_mailing as emergency_mailing
+from emergency import roster_gaps as emergency_roster_gaps
 from followup import escalation, mailing
 from followup.attachments import AttachmentStore, remove_orphans
 from majlis.clock import Clock
@@ -196,6 +198,25 @@ def start(
         max_instances=1,
         coalesce=True,
     )
+
+    async def roster_gaps() -> None:
+        try:
+            async with transaction(sessions) as session:
+                report = await emergency_roster_gaps.flag_gaps(
+                    session=session,
+                    clock=clock,
+                    lookahead=timedelta(hours=settings.emergency_roster_lookahead_hours),
+                    to=settings.emergency_consular_deputy_email,
+                    mission_url=missions_url(settings),
+                )
+        except Exception:
+            log.exception("looking for gaps in the duty rosters failed; the next run tries again")
+            return
+        if report.flagged or report.resolved or report.failed:
+            log.info("duty roster gaps: %s", report)
+
+    # Hourly: a gap is told as soon as it comes within the look-ahead, long before it starts.
+    scheduler.add_job(roster_gaps, "interval", hours=1, id="emergency_roster_gaps", max_instances=1, coalesce=True)
     if attachments is not None:
 
         async def remove_orphan_files() -> None:
@@ -228,3 +249,8 @@ def followup_report_url(settings: Settings) -> str:
 def emergency_report_url(settings: Settings) -> str:
     """The ministry's page of the emergency line's monthly report, which the central desk's e-mail links to."""
     return settings.public_url.rstrip("/") + "/reports/emergency"
+
+
+def missions_url(settings: Settings) -> str:
+    """The missions' pages (…/{code}), which the e-mails about roster gaps link to."""
+    return settings.public_url.rstrip("/") + "/emergency/missions"

@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.models import AuditEntry
-from emergency import roster
-from emergency.models import DutyShift, Mission, MissionKind
+from emergency import roster, roster_gaps
+from emergency.models import DutyShift, Mission, MissionKind, RosterGap
 from emergency.roster import ShiftInput, ShiftNotFound
 from majlis.clock import FrozenClock
 from majlis.db import transaction
 from majlis.errors import InvalidInput
+from notify.models import OutboxMessage
 from worktime import editing
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -180,3 +181,73 @@ async def test_a_shift_is_removed_only_from_its_own_mission(sessions: Sessions, 
         assert await session.get(DutyShift, made.id) is None
         actions = list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
     assert actions == ["emergency.shift.add", "emergency.shift.remove"]
+
+
+async def flag(sessions: Sessions, clock: FrozenClock) -> roster_gaps.GapReport:
+    async with transaction(sessions) as session:
+        return await roster_gaps.flag_gaps(
+            session=session,
+            clock=clock,
+            lookahead=timedelta(hours=72),
+            to="consular.deputy@example.gov.sa",
+            mission_url="https://majlis.example/emergency/missions",
+        )
+
+
+async def told(sessions: Sessions) -> list[OutboxMessage]:
+    async with sessions() as session:
+        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+async def test_a_gap_is_flagged_to_the_supervisors_before_it_starts_and_once(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    mission = await sydney_mission(sessions)
+    await sydney_mission(sessions, "au-perth")  # not live: its roster is nobody's concern yet
+    async with transaction(sessions) as session:
+        perth = await session.scalar(select(Mission).where(Mission.code == "au-perth"))
+        assert perth is not None
+        perth.live = False
+    clock.set(at_sydney("2026-12-01 06:00"))
+    await add(sessions, clock, mission, shift("2026-12-01 06:00", "2026-12-01 18:00", "Day officer"))
+    await add(sessions, clock, mission, shift("2026-12-01 22:00", "2026-12-07 06:00", "Long officer"))
+    report = await flag(sessions, clock)
+    assert (report.flagged, report.resolved, report.failed) == (1, 0, [])
+    [message] = await told(sessions)
+    assert message.channel == "email" and message.recipient == "consular.deputy@example.gov.sa"
+    assert message.language == "ar" and "القنصلية في سيدني" in message.payload["subject"]
+    # 18:00–22:00 in Sydney (AEDT, +11) is 10:00–14:00 in Riyadh.
+    for text in ("2026-12-01 18:00", "2026-12-01 22:00", "2026-12-01 10:00", "2026-12-01 14:00"):
+        assert text in message.body
+    assert "https://majlis.example/emergency/missions/au-sydney" in message.body
+    async with sessions() as session:
+        [gap] = await roster.open_gaps(session=session)
+    assert (gap.starts_at, gap.ends_at) == (at_sydney("2026-12-01 18:00"), at_sydney("2026-12-01 22:00"))
+    assert gap.flagged_at < gap.starts_at
+
+    # Hour after hour, and once the gap has begun: told once.
+    for moment in ("2026-12-01 07:00", "2026-12-01 12:00", "2026-12-01 19:00", "2026-12-01 20:00"):
+        clock.set(at_sydney(moment))
+        assert (await flag(sessions, clock)).flagged == 0, moment
+    assert len(await told(sessions)) == 1
+    async with sessions() as session:
+        [gap] = await roster.open_gaps(session=session)
+        assert gap.ends_at == at_sydney("2026-12-01 22:00")
+
+    # A shift over what is left of it resolves it at once; its removal opens it again, and it is told again.
+    cover = await add(sessions, clock, mission, shift("2026-12-01 20:00", "2026-12-01 22:00", "Cover officer"))
+    async with sessions() as session:
+        assert await roster.open_gaps(session=session) == []
+    assert (await flag(sessions, clock)).flagged == 0
+    async with transaction(sessions) as session:
+        await roster.remove_shift(session=session, clock=clock, actor_id=None, mission_id=mission, shift_id=cover.id)
+    clock.set(at_sydney("2026-12-01 20:30"))
+    assert (await flag(sessions, clock)).flagged == 1
+    assert len(await told(sessions)) == 2
+    # Once it has passed, it is settled.
+    clock.set(at_sydney("2026-12-01 23:00"))
+    report = await flag(sessions, clock)
+    assert (report.flagged, report.resolved) == (0, 1)
+    async with sessions() as session:
+        assert await roster.open_gaps(session=session) == []
+        assert await session.scalar(select(func.count()).select_from(RosterGap)) == 2
