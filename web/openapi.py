@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 from web import (
     calendar_api,
     department_api,
+    emergency_report,
     followup_api,
     followup_report,
     identity_api,
@@ -472,6 +473,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         *AUDIENCE_OUTPUTS,
         *department_api.OUTPUTS,
         *followup_report.REPORT_OUTPUTS,
+        *emergency_report.REPORT_OUTPUTS,
         CodeSent,
         AnswerOut,
         RequestCreated,
@@ -603,6 +605,7 @@ def build_document(server_url: str) -> dict[str, Any]:
             **department_api.openapi_paths(_ref, _json),
             **_answer_paths(),
             **followup_report.openapi_paths(_ref, _json),
+            **emergency_report.openapi_paths(_ref, _json),
             **whatsapp_inbox_api.openapi_paths(_ref, _json),
             **repeat_cancellation.openapi_paths(_ref, _json),
         },

@@ -325,6 +325,11 @@ EXPECTED_ROLES = {
     ("GET", "/reports/followup.csv"): {Role.MANAGER, Role.FOLLOW_UP, Role.DEPARTMENT_LIAISON},
     ("GET", "/reports/followup.xlsx"): {Role.MANAGER, Role.FOLLOW_UP, Role.DEPARTMENT_LIAISON},
     ("GET", "/api/v1/reports/followup"): {Role.MANAGER, Role.FOLLOW_UP, Role.DEPARTMENT_LIAISON},
+    # The emergency line's monthly report: the ministry's consular supervisors and managers.
+    ("GET", "/reports/emergency"): {Role.CONSULAR_SUPERVISOR, Role.MANAGER},
+    ("GET", "/reports/emergency.csv"): {Role.CONSULAR_SUPERVISOR, Role.MANAGER},
+    ("GET", "/reports/emergency.xlsx"): {Role.CONSULAR_SUPERVISOR, Role.MANAGER},
+    ("GET", "/api/v1/reports/emergency"): {Role.CONSULAR_SUPERVISOR, Role.MANAGER},
     ("GET", "/attachments/{attachment_id}"): {
         Role.AUDIT_DESK,
         Role.FOLLOW_UP,
