@@ -19,7 +19,16 @@ from accounts import service as accounts
 from accounts.roles import Role
 from audience_day.report import day_report
 from audience_day.report import text_lines as report_lines
-from majlis import cli_day, cli_followup, cli_followup_team, cli_report, cli_whatsapp, demo, migrate
+from majlis import (
+    cli_day,
+    cli_emergency_report,
+    cli_followup,
+    cli_followup_team,
+    cli_report,
+    cli_whatsapp,
+    demo,
+    migrate,
+)
 from majlis.app import create_app
 from majlis.clock import SystemClock, riyadh
 from majlis.db import create_engine, session_factory, transaction
@@ -325,6 +334,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_followup.add_commands(commands)
     cli_followup_team.add_commands(commands)
     cli_whatsapp.add_parser(commands)
+    cli_emergency_report.add_parser(commands)
     commands.add_parser("settings", help="print the settings in force, secrets masked")
 
     out = commands.add_parser("outbox", help="the message outbox")
@@ -395,6 +405,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(cli_followup_team.run(settings, args))
     if args.command == cli_whatsapp.COMMAND:
         return cli_whatsapp.run(settings, args)
+    if args.command == cli_emergency_report.COMMAND:
+        return cli_emergency_report.run(settings, args)
     if args.command == "settings":
         print(settings)
         return 0
