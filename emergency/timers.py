@@ -1,16 +1,42 @@
 """A report's deadlines by severity, in wall time or the mission's working time, and its escalation moments.
 
-INTERFACE (owned by the SERVICE-LEVELS helper; bodies to be written).
+Life-threatening and urgent reports count in wall time, around the clock: an emergency abroad does not wait
+for the mission's morning. A normal report counts in the mission's working calendar (its zone, its weekend,
+its holidays): acknowledged by the end of the mission's next working day, solved within so many of its working
+days. Every deadline is stored as a moment (UTC), so the sweep and the pages only compare.
+
+The ladder above the duty officer has two rungs, each reached once:
+1. the head of mission, when the acknowledgement is overdue;
+2. the ministry's consular deputy, when the report is still not acknowledged after twice the acknowledgement
+   time (counted as its deadline was), or when the solution is overdue.
+An acknowledged report still climbs at its solution deadline if it is not solved by then ("until solved").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from emergency.models import Mission, Severity
+from emergency.models import EmergencyReport, Mission, ReportState, Severity
+from majlis.settings import Settings
+from worktime import service as worktime
+from worktime.clock import Calendar, NoWorkingTime, add_working, working_between
+
+# The rungs above the duty officer (escalation_level 0).
+HEAD_OF_MISSION = 1
+CONSULAR_DEPUTY = 2
+LAST_RUNG = CONSULAR_DEPUTY
+# Why a rung was reached, as the ESCALATED event's params say it.
+NOT_ACKNOWLEDGED = "not_acknowledged"
+SOLUTION_OVERDUE = "solution_overdue"
+# States in which the mission owes something, so the ladder runs.
+OWING = frozenset({ReportState.OPEN, ReportState.ACKNOWLEDGED})
+_DAY = timedelta(days=1)
+ROUND_THE_CLOCK = Calendar(zone=ZoneInfo("UTC"), always_open=True)
+_HORIZON_DAYS = 400
 
 
 @dataclass(frozen=True)
@@ -24,6 +50,16 @@ class Levels:
     normal_solve_working_days: int
 
 
+def levels_from(settings: Settings) -> Levels:
+    return Levels(
+        life_ack_minutes=settings.emergency_life_ack_minutes,
+        life_solve_hours=settings.emergency_life_solve_hours,
+        urgent_ack_minutes=settings.emergency_urgent_ack_minutes,
+        urgent_solve_hours=settings.emergency_urgent_solve_hours,
+        normal_solve_working_days=settings.emergency_normal_solve_working_days,
+    )
+
+
 @dataclass(frozen=True)
 class Deadlines:
     acknowledge_due_at: datetime
@@ -32,8 +68,101 @@ class Deadlines:
     next_escalation_at: datetime
 
 
+def in_wall_time(severity: Severity) -> bool:
+    """Whether the severity's clocks run around the clock (else in the mission's working time)."""
+    return severity is not Severity.NORMAL
+
+
+def _midnight(calendar: Calendar, day: date) -> datetime:
+    # A zone whose clock skips midnight reads it with the offset from before the jump: within the hour, and
+    # no mission works at that hour.
+    return datetime.combine(day, time(0), calendar.zone)
+
+
+def end_of_next_working_day(calendar: Calendar, moment: datetime) -> datetime:
+    """When the working time of the first working day after `moment`'s local day ends (UTC).
+
+    A day's working time is what the calendar works between its local midnights: Monday's end is its
+    closing time, wherever the zone's offset stands that day. Raises NoWorkingTime on a calendar with none.
+    """
+    day = moment.astimezone(calendar.zone).date() + _DAY
+    for _ in range(_HORIZON_DAYS):
+        spans = list(calendar.intervals(_midnight(calendar, day), _midnight(calendar, day + _DAY)))
+        if spans:
+            return spans[-1][1]
+        day += _DAY
+    raise NoWorkingTime("no working day in the calendar ahead")
+
+
+def compute(calendar: Calendar, severity: Severity, registered_at: datetime, levels: Levels) -> Deadlines:
+    """The deadlines of a report registered at `registered_at` (pure: the mission's calendar given)."""
+    # In UTC first: Python adds to an aware local time by its wall clock, so 01:55 + 10 minutes would read
+    # 02:05 on the night Sydney's clock jumps from 02:00 to 03:00, an hour late.
+    registered_at = registered_at.astimezone(UTC)
+    if severity is Severity.LIFE_THREATENING:
+        acknowledge = registered_at + timedelta(minutes=levels.life_ack_minutes)
+        solve = registered_at + timedelta(hours=levels.life_solve_hours)
+    elif severity is Severity.URGENT:
+        acknowledge = registered_at + timedelta(minutes=levels.urgent_ack_minutes)
+        solve = registered_at + timedelta(hours=levels.urgent_solve_hours)
+    else:
+        acknowledge = end_of_next_working_day(calendar, registered_at)
+        solve = add_working(calendar, registered_at, calendar.working_day * levels.normal_solve_working_days)
+    # A solution is never due before its acknowledgement (settings set too tight, or a short working day).
+    solve = max(solve, acknowledge)
+    return Deadlines(acknowledge_due_at=acknowledge, solve_due_at=solve, next_escalation_at=acknowledge)
+
+
+async def calendar_of(*, session: AsyncSession, mission: Mission) -> Calendar:
+    return (await worktime.load(session=session, calendar_ids=[mission.calendar_id]))[mission.calendar_id]
+
+
 async def deadlines(
     *, session: AsyncSession, mission: Mission, severity: Severity, registered_at: datetime, levels: Levels
 ) -> Deadlines:
     """The deadlines of a report registered at `registered_at` (aware, UTC) for `mission`."""
-    raise NotImplementedError
+    if in_wall_time(severity):
+        # The calendar plays no part: nothing to read.
+        return compute(ROUND_THE_CLOCK, severity, registered_at, levels)
+    return compute(await calendar_of(session=session, mission=mission), severity, registered_at, levels)
+
+
+@dataclass(frozen=True)
+class Rung:
+    """The next rung a report reaches, when, and why."""
+
+    level: int
+    at: datetime
+    reason: str
+
+
+def second_rung_at(report: EmergencyReport, calendar: Calendar | None) -> datetime:
+    """Twice the acknowledgement time from registration, counted as the acknowledgement was (wall or working)."""
+    due, since = report.acknowledge_due_at.astimezone(UTC), report.created_at.astimezone(UTC)
+    if in_wall_time(report.severity) or calendar is None:
+        return due + (due - since)
+    return add_working(calendar, due, working_between(calendar, since, due))
+
+
+def next_rung(report: EmergencyReport, calendar: Calendar | None) -> Rung | None:
+    """The rung above the one the report has reached, with its moment; None once solved or at the top.
+
+    `calendar` is the mission's, needed for normal reports only (their second rung counts in working time).
+    """
+    if report.state not in OWING or report.escalation_level >= LAST_RUNG:
+        return None
+    if report.state is ReportState.ACKNOWLEDGED:
+        # Acknowledged: the next step owed is the solution; overdue, it goes to the top.
+        return Rung(CONSULAR_DEPUTY, report.solve_due_at, SOLUTION_OVERDUE)
+    if report.escalation_level < HEAD_OF_MISSION:
+        return Rung(HEAD_OF_MISSION, report.acknowledge_due_at, NOT_ACKNOWLEDGED)
+    second = second_rung_at(report, calendar)
+    if report.solve_due_at < second:
+        return Rung(CONSULAR_DEPUTY, report.solve_due_at, SOLUTION_OVERDUE)
+    return Rung(CONSULAR_DEPUTY, second, NOT_ACKNOWLEDGED)
+
+
+def set_next_escalation(report: EmergencyReport, calendar: Calendar | None) -> None:
+    """Stores when the sweep must look at the report next (None once nothing more can be reached)."""
+    rung = next_rung(report, calendar)
+    report.next_escalation_at = rung.at if rung is not None else None

@@ -22,6 +22,7 @@ _PURPOSE = b"majlis-answer-link-v1:"
 _ARRIVAL_PURPOSE = b"majlis-arrival-code-v1:"
 _ARRIVAL_MAC_DIGITS = 8
 _REFERRAL_PURPOSE = b"majlis-referral-link-v1:"
+_EMERGENCY_PURPOSE = b"majlis-emergency-link-v1:"
 
 
 class LinkRefused(Exception):
@@ -54,6 +55,7 @@ class Links:
         self._key = hashlib.sha256(_PURPOSE + secret.encode()).digest()
         self._arrival_key = hashlib.sha256(_ARRIVAL_PURPOSE + secret.encode()).digest()
         self._referral_key = hashlib.sha256(_REFERRAL_PURPOSE + secret.encode()).digest()
+        self._emergency_key = hashlib.sha256(_EMERGENCY_PURPOSE + secret.encode()).digest()
 
     def _arrival_mac(self, appointment_id: int) -> str:
         digest = hmac.new(self._arrival_key, str(appointment_id).encode(), hashlib.sha256).digest()
@@ -83,8 +85,23 @@ class Links:
         return appointment_id
 
     def _referral_mac(self, referral_id: int, generation: int) -> str:
-        body = f"{referral_id}.{generation}".encode()
-        return _b64(hmac.new(self._referral_key, body, hashlib.sha256).digest()[:18])
+        return self._generation_mac(self._referral_key, referral_id, generation)
+
+    @staticmethod
+    def _generation_mac(key: bytes, item_id: int, generation: int) -> str:
+        body = f"{item_id}.{generation}".encode()
+        return _b64(hmac.new(key, body, hashlib.sha256).digest()[:18])
+
+    @staticmethod
+    def _generation_token_parts(token: str) -> tuple[int, int, str]:
+        """The id, generation and signature a "<id>.<generation>.<mac>" token carries; LinkRefused if malformed."""
+        parts = token.split(".")
+        if len(token) > 120 or len(parts) != 3 or not (parts[0].isascii() and parts[1].isascii()):
+            raise LinkRefused("invalid")
+        number, generation, mac = parts
+        if not (number.isdigit() and generation.isdigit()) or len(number) > 12 or len(generation) > 6:
+            raise LinkRefused("invalid")
+        return int(number), int(generation), mac
 
     def referral_token(self, referral_id: int, generation: int) -> str:
         """A department's way into one referral without an account.
@@ -97,19 +114,34 @@ class Links:
 
     def check_referral_token(self, token: str) -> tuple[int, int]:
         """The referral and generation a token stands for; raises LinkRefused("invalid") if not ours."""
-        parts = token.split(".")
-        if len(token) > 120 or len(parts) != 3 or not (parts[0].isascii() and parts[1].isascii()):
+        number, generation, mac = self._generation_token_parts(token)
+        if not hmac.compare_digest(self._referral_mac(number, generation), mac):
             raise LinkRefused("invalid")
-        number, generation, mac = parts
-        if not (number.isdigit() and generation.isdigit()) or len(number) > 12 or len(generation) > 6:
-            raise LinkRefused("invalid")
-        if not hmac.compare_digest(self._referral_mac(int(number), int(generation)), mac):
-            raise LinkRefused("invalid")
-        return int(number), int(generation)
+        return number, generation
 
     def referral_page(self, referral_id: int, generation: int) -> str:
         """The department's page for one referral."""
         return f"{self._base}/r/{self.referral_token(referral_id, generation)}"
+
+    def emergency_token(self, report_id: int, generation: int) -> str:
+        """A mission duty officer's way into one emergency report without an account, to acknowledge it.
+
+        Signed for its own purpose (a referral's token does not open a report of the same number). It names
+        the report's generation: once the report is sent to another mission the generation rises and the
+        old mission's link says so instead of acting. It does not expire otherwise.
+        """
+        return f"{report_id}.{generation}.{self._generation_mac(self._emergency_key, report_id, generation)}"
+
+    def check_emergency_token(self, token: str) -> tuple[int, int]:
+        """The report and generation a token stands for; raises LinkRefused("invalid") if not ours."""
+        number, generation, mac = self._generation_token_parts(token)
+        if not hmac.compare_digest(self._generation_mac(self._emergency_key, number, generation), mac):
+            raise LinkRefused("invalid")
+        return number, generation
+
+    def emergency_page(self, report_id: int, generation: int) -> str:
+        """The duty officer's page for one emergency report."""
+        return f"{self._base}/e/{self.emergency_token(report_id, generation)}"
 
     def _sign(self, body: bytes) -> str:
         return _b64(hmac.new(self._key, body, hashlib.sha256).digest()[:18])

@@ -60,6 +60,8 @@ LINK = "{link}"
 ARRIVAL = "{arrival}"
 # And this where a department's link to its referral goes, from the payload's referral and generation.
 REFERRAL_LINK = "{referral_link}"
+# And this where a mission duty officer's link to an emergency report goes, from the payload's report and generation.
+EMERGENCY_LINK = "{emergency_link}"
 # Channels that go through Twilio and report delivery to its status callback.
 TWILIO_CHANNELS = frozenset({"sms", "whatsapp", "voice"})
 # Voice calls ring only in working hours, Sunday to Thursday, Riyadh time.
@@ -111,6 +113,16 @@ async def enqueue(
 def referral_link_payload(*, referral_id: int, generation: int) -> dict[str, Any]:
     """The payload of a message to a department whose body carries the signed link to its referral."""
     return {"referral_link": {"referral_id": referral_id, "generation": generation}}
+
+
+def emergency_link_payload(*, report_id: int, generation: int) -> dict[str, Any]:
+    """The payload of a message to a mission whose body carries the signed link to an emergency report."""
+    return {"emergency_link": {"report_id": report_id, "generation": generation}}
+
+
+# A voice message whose payload says this rings at any hour, and again the same day: an emergency alert to a
+# duty officer abroad, not a call to an applicant (those keep Riyadh's calling hours and one call a day).
+ANY_HOUR = "any_hour"
 
 
 def answer_link_payload(*, appointment_id: int, expires_at: datetime) -> dict[str, Any]:
@@ -333,7 +345,7 @@ class Dispatcher:
             days_off = await self._days_off(session) if callees and self._days_off else frozenset()
             claimed: list[Outgoing] = []
             for row in rows:
-                if row.channel == "voice":
+                if row.channel == "voice" and not (row.payload or {}).get(ANY_HOUR):
                     local = now.astimezone(RIYADH)
                     in_hours = CALL_HOURS[0] <= local.hour < CALL_HOURS[1] and _calling_day(local.date(), days_off)
                     if not in_hours or row.recipient in called:
@@ -414,6 +426,10 @@ class Dispatcher:
         if isinstance(referral, dict):
             page = self._links.referral_page(int(referral["referral_id"]), int(referral["generation"]))
             body = body.replace(REFERRAL_LINK, page)
+        emergency = payload.get("emergency_link")
+        if isinstance(emergency, dict):
+            page = self._links.emergency_page(int(emergency["report_id"]), int(emergency["generation"]))
+            body = body.replace(EMERGENCY_LINK, page)
         details = payload.get("invitation")
         if row.channel == "email" and isinstance(details, dict):
             # The calendar entry reads as the e-mail does: the code and the link written in, not their placeholders.
