@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 from web import (
     calendar_api,
     department_api,
+    emergency_calls_api,
     emergency_report,
     followup_api,
     followup_report,
@@ -466,6 +467,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         *whatsapp_inbox_api.WHATSAPP_INPUTS,
         *repeat_cancellation.INPUTS,
         *identity_api.INPUTS,
+        *emergency_calls_api.INPUTS,
     )
     outputs: tuple[type[BaseModel], ...] = (
         *calendar_api.CALENDAR_OUTPUTS,
@@ -490,6 +492,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         *whatsapp_inbox_api.WHATSAPP_OUTPUTS,
         *repeat_cancellation.OUTPUTS,
         *identity_api.OUTPUTS,
+        *emergency_calls_api.OUTPUTS,
     )
     _, defs = models_json_schema(
         [(m, "validation") for m in inputs] + [(m, "serialization") for m in outputs],
@@ -608,6 +611,7 @@ def build_document(server_url: str) -> dict[str, Any]:
             **emergency_report.openapi_paths(_ref, _json),
             **whatsapp_inbox_api.openapi_paths(_ref, _json),
             **repeat_cancellation.openapi_paths(_ref, _json),
+            **emergency_calls_api.openapi_paths(_ref, _json),
         },
         "components": {"schemas": defs["$defs"]},
     }

@@ -24,7 +24,10 @@ from web import (
     department_api,
     department_pages,
     desk,
+    emergency_calls,
+    emergency_calls_api,
     emergency_report,
+    emergency_voice,
     feeds,
     followup_api,
     followup_calendars,
@@ -117,6 +120,9 @@ def setup(app: web.Application) -> None:
         whatsapp_inbox_api,
         repeat_cancellation,
         twilio_enquiry,
+        emergency_voice,
+        emergency_calls,
+        emergency_calls_api,
     )
     for module in modules:
         app.router.add_routes(module.routes)

@@ -49,6 +49,7 @@ def guarded_routes(app: web.Application) -> list[tuple[str, str, frozenset[Role]
                 "change_id": "1",
                 "conversation_id": "1",
                 "media_id": "1",
+                "call_id": "1",
             }
             path = canonical.format(**samples) if "{" in canonical else canonical
             found.append((route.method, path, roles))
@@ -212,6 +213,13 @@ PUBLIC = {
     # The enquiry line (a call to Majlis's number): Twilio's signature; it reads only the caller's own requests.
     ("POST", "/webhooks/twilio/enquiry"),
     ("POST", "/webhooks/twilio/enquiry/menu"),
+    # The emergency line (a call from a citizen abroad, its queue and the call's end): Twilio's signature.
+    ("POST", "/webhooks/twilio/emergency"),
+    ("POST", "/webhooks/twilio/emergency/menu"),
+    ("POST", "/webhooks/twilio/emergency/wait"),
+    ("POST", "/webhooks/twilio/emergency/connect"),
+    ("POST", "/webhooks/twilio/emergency/queue-result"),
+    ("POST", "/webhooks/twilio/emergency/status"),
     # Video signalling: every message carries the audience's signed token, checked each time.
     ("GET", "/ws/video"),
     # The hall's screen shows queue numbers only, never a name.
@@ -419,6 +427,13 @@ EXPECTED_ROLES = {
     ("POST", "/api/v1/whatsapp/conversations/{conversation_id}/link"): {Role.WHATSAPP_DESK},
     ("POST", "/api/v1/whatsapp/conversations/{conversation_id}/block"): {Role.WHATSAPP_DESK},
     ("POST", "/api/v1/whatsapp/conversations/{conversation_id}/unblock"): {Role.WHATSAPP_DESK},
+    # The emergency line's call queue: agents act on it, consular supervisors read it.
+    ("GET", "/emergency/calls"): {Role.EMERGENCY_AGENT, Role.CONSULAR_SUPERVISOR},
+    ("POST", "/emergency/calls/{call_id}/take"): {Role.EMERGENCY_AGENT},
+    ("POST", "/emergency/calls/{call_id}/called-back"): {Role.EMERGENCY_AGENT},
+    ("GET", "/api/v1/emergency/calls"): {Role.EMERGENCY_AGENT, Role.CONSULAR_SUPERVISOR},
+    ("POST", "/api/v1/emergency/calls/{call_id}/take"): {Role.EMERGENCY_AGENT},
+    ("POST", "/api/v1/emergency/calls/{call_id}/called-back"): {Role.EMERGENCY_AGENT},
     ("GET", "/admin/users"): set(),
     ("GET", "/admin/audit"): set(),
     ("GET", "/ws/consoles"): {Role.OFFICIAL, Role.WOMEN_SECTION, Role.PROTOCOL},
