@@ -8,6 +8,8 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from emergency import alerts as emergency_alerts
+from emergency import escalation as emergency_escalation
 from emergency import monthly_mailing as emergency_mailing
 from emergency import roster_gaps as emergency_roster_gaps
 from followup import escalation, mailing
@@ -217,6 +219,27 @@ def start(
 
     # Hourly: a gap is told as soon as it comes within the look-ahead, long before it starts.
     scheduler.add_job(roster_gaps, "interval", hours=1, id="emergency_roster_gaps", max_instances=1, coalesce=True)
+
+    deputy = emergency_alerts.deputy_from(settings)
+
+    async def emergency_sweep() -> None:
+        try:
+            report = await emergency_escalation.sweep(sessions=sessions, clock=clock, deputy=deputy)
+        except Exception:
+            log.exception("the emergency escalation sweep failed; the next run tries again")
+            return
+        if report.escalated or report.rescheduled or report.failed:
+            log.info("emergency escalation sweep: %s", report)
+
+    # Every minute by default: a life-threatening report climbs ten minutes after it came unacknowledged.
+    scheduler.add_job(
+        emergency_sweep,
+        "interval",
+        seconds=settings.emergency_sweep_seconds,
+        id="emergency_sweep",
+        max_instances=1,
+        coalesce=True,
+    )
     if attachments is not None:
 
         async def remove_orphan_files() -> None:

@@ -25,6 +25,7 @@ from emergency.models import (
     ReportType,
     Severity,
 )
+from emergency.numbers import format_report_number
 from majlis.clock import Clock
 from majlis.db import transaction
 from majlis.settings import Settings
@@ -126,7 +127,7 @@ async def add_report(
             session=session, mission=mission, severity=severity, registered_at=now, levels=LEVELS
         )
         report = EmergencyReport(
-            number=f"E26-{next(_serial):06d}-0",
+            number=format_report_number(2026, next(_serial)),
             national_id="1000000008",
             caller_name="Citizen",
             phone="+61412345678",

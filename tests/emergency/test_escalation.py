@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from emergency import alerts, escalation, lifecycle, timers
 from emergency.models import EmergencyReport, ReportEvent, ReportEventKind, Severity
+from majlis import jobs
 from majlis.clock import FrozenClock
 from majlis.db import transaction
 from notify.models import MessageStatus, OutboxMessage
 from notify.outbox import EMERGENCY_LINK, Dispatcher
 from notify.texts import say
-from tests.conftest import RecordingChannel
+from tests.conftest import RecordingChannel, make_settings
 from tests.emergency.levels_arrange import DEPUTY, LINKS, add_mission, add_report, add_shift, report
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -212,3 +213,26 @@ async def test_two_sweeps_at_once_escalate_each_report_once(sessions: Sessions, 
         )
     assert escalated == len(ids) and calls == len(ids)
     assert all(r.status is MessageStatus.PENDING for r in await outbox_rows(sessions))
+
+
+async def test_the_sweep_runs_as_a_periodic_job(
+    sessions: Sessions, clock: FrozenClock, database_url: str, recorder: RecordingChannel
+) -> None:
+    clock.set(NIGHT)
+    sydney = await add_mission(sessions, "sydney")
+    report_id = await add_report(sessions, clock, sydney, Severity.LIFE_THREATENING, alert=False)
+    clock.advance(timedelta(minutes=10))
+    dispatcher = Dispatcher(sessions=sessions, clock=clock, channels=recorder.channels(), links=LINKS)
+    runner = jobs.start(
+        settings=make_settings(database_url, emergency_sweep_seconds=30),
+        sessions=sessions,
+        clock=clock,
+        dispatcher=dispatcher,
+    )
+    try:
+        job = runner.get_job("emergency_sweep")
+        assert job is not None and job.trigger.interval == timedelta(seconds=30)
+        await job.func()
+    finally:
+        runner.shutdown(wait=False)
+    assert (await report(sessions, report_id)).escalation_level == 1
