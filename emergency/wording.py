@@ -7,6 +7,7 @@ import the web layer, hence this copy of the words.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -52,8 +53,12 @@ def report_type(value: ReportType, language: str) -> str:
     return say(language, REPORT_TYPES[value])
 
 
+@functools.lru_cache(maxsize=1024)
 def country_name(code: str, language: str) -> str:
-    """The country's name from Babel's territory names (its ISO code if Babel has none)."""
+    """The country's name from Babel's territory names (its ISO code if Babel has none).
+
+    Kept once worked out: a sweep names the same few countries in hundreds of alerts.
+    """
     return str(Locale.parse(language).territories.get(code.upper(), code.upper()))
 
 
