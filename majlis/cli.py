@@ -25,6 +25,7 @@ from majlis import (
     cli_emergency_report,
     cli_followup,
     cli_followup_team,
+    cli_missions,
     cli_report,
     cli_whatsapp,
     demo,
@@ -335,6 +336,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_followup.add_commands(commands)
     cli_followup_team.add_commands(commands)
     cli_whatsapp.add_parser(commands)
+    cli_missions.add_commands(commands)
     cli_emergency_report.add_parser(commands)
     emergency = commands.add_parser("emergency", help="the emergency line for citizens abroad")
     # Each module of the emergency line adds its own subcommands here.
@@ -410,6 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(cli_followup_team.run(settings, args))
     if args.command == cli_whatsapp.COMMAND:
         return cli_whatsapp.run(settings, args)
+    if args.command in cli_missions.COMMANDS:
+        return cli_missions.run(settings, args)
     if args.command == cli_emergency_report.COMMAND:
         return cli_emergency_report.run(settings, args)
     if args.command == "emergency" and args.emergency_command in cli_emergency_ops.COMMANDS:

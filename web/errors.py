@@ -125,6 +125,8 @@ FIELD_LABELS: Mapping[str, str] = {
     "live": N_("On the emergency line"),
     "officer_name": N_("Duty officer"),
     "languages": N_("Languages"),
+    "city_ar": N_("City in Arabic"),
+    "city_en": N_("City in English"),
     # An emergency report as the agent registers it (emergency/intake.py).
     "national_id": N_("National ID"),
     "caller_name": N_("Caller's name"),

@@ -19,6 +19,7 @@ from web import (
     repeat_cancellation,
     whatsapp_inbox_api,
 )
+from web import emergency_directory_api as missions_api
 from web import followup_directory_models as directory_api
 from web.answers_api import AnswerForm, AnswerOut, CodeIn, CodeSent
 from web.api_models import (
@@ -467,6 +468,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         *whatsapp_inbox_api.WHATSAPP_INPUTS,
         *repeat_cancellation.INPUTS,
         *identity_api.INPUTS,
+        *missions_api.MISSION_INPUTS,
         *emergency_calls_api.INPUTS,
     )
     outputs: tuple[type[BaseModel], ...] = (
@@ -492,6 +494,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         *whatsapp_inbox_api.WHATSAPP_OUTPUTS,
         *repeat_cancellation.OUTPUTS,
         *identity_api.OUTPUTS,
+        *missions_api.MISSION_OUTPUTS,
         *emergency_calls_api.OUTPUTS,
     )
     _, defs = models_json_schema(
@@ -609,6 +612,7 @@ def build_document(server_url: str) -> dict[str, Any]:
             **_answer_paths(),
             **followup_report.openapi_paths(_ref, _json),
             **emergency_report.openapi_paths(_ref, _json),
+            **missions_api.openapi_paths(_ref, _json),
             **whatsapp_inbox_api.openapi_paths(_ref, _json),
             **repeat_cancellation.openapi_paths(_ref, _json),
             **emergency_calls_api.openapi_paths(_ref, _json),

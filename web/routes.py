@@ -26,6 +26,8 @@ from web import (
     desk,
     emergency_calls,
     emergency_calls_api,
+    emergency_directory,
+    emergency_directory_api,
     emergency_report,
     emergency_voice,
     feeds,
@@ -120,6 +122,9 @@ def setup(app: web.Application) -> None:
         whatsapp_inbox_api,
         repeat_cancellation,
         twilio_enquiry,
+        # The missions directory and their duty rosters.
+        emergency_directory,
+        emergency_directory_api,
         emergency_voice,
         emergency_calls,
         emergency_calls_api,
