@@ -29,6 +29,7 @@ from majlis import (
     cli_report,
     cli_whatsapp,
     demo,
+    demo_emergency,
     migrate,
 )
 from majlis.app import create_app
@@ -114,6 +115,23 @@ async def _load_demo(settings: Settings) -> None:
         print("The WhatsApp desk (user whatsapp): a conversation waits for staff in the inbox:")
         print(f"  {base}/whatsapp/{loaded.whatsapp.waiting_conversation_id}")
         print(f"  a request made by WhatsApp, the exchange in its history: {loaded.whatsapp.tracking_number}")
+    if loaded.emergency is not None:
+        _print_emergency(settings, loaded.emergency)
+
+
+def _print_emergency(settings: Settings, shown: demo_emergency.EmergencyShown) -> None:
+    base = settings.public_url.rstrip("/")
+    print("The emergency line: the central desk, the GCC and Australia live, London and Cairo not yet, rosters for the")
+    print("week ahead; users agent (the contact centre), mission (the embassy in Abu Dhabi), consular (supervisors):")
+    for key, what in (
+        ("life", "life-threatening, acknowledged by the duty officer in Abu Dhabi"),
+        ("urgent", "urgent, not acknowledged in Sydney, escalated to the head of mission"),
+        ("solved", "normal, solved by the embassy in Kuwait"),
+        ("desk", "normal, from London (not live yet) at the central desk"),
+    ):
+        if key in shown.numbers:
+            print(f"  {shown.numbers[key]}  {what}")
+    print(f"  this month's report (users consular, manager): {base}/reports/emergency?month={shown.month}")
 
 
 async def _allocate(settings: Settings) -> None:

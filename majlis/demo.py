@@ -1,6 +1,7 @@
 """Demo data for `make run`: a member of staff for every role, a few requests, audiences today, a directory of
-departments (majlis/demo_directory.py), requests referred to them (majlis/demo_referrals.py) and the WhatsApp
-desk's inbox (majlis/demo_whatsapp.py).
+departments (majlis/demo_directory.py), requests referred to them (majlis/demo_referrals.py), the WhatsApp
+desk's inbox (majlis/demo_whatsapp.py) and the emergency line's missions, rosters and reports
+(majlis/demo_emergency.py).
 
 Development only: the passwords, and the link that enrols the demo's kiosk, are printed and shared by everyone.
 """
@@ -21,7 +22,7 @@ from audience_day.models import ArrivalVia, Kiosk, Outcome
 from cases import service as cases
 from cases.intake import check_request
 from cases.models import Applicant, Case, CaseStatus, Channel
-from majlis import demo_directory, demo_referrals, demo_whatsapp
+from majlis import demo_directory, demo_emergency, demo_referrals, demo_whatsapp
 from majlis.clock import Clock, FrozenClock, riyadh
 from priority import service as triage
 from rooms import service as rooms
@@ -64,6 +65,8 @@ DEMO_STAFF = (
 DEMO_LIAISON = DemoStaff(demo_directory.LIAISON_USERNAME, demo_directory.LIAISON_NAME, Role.DEPARTMENT_LIAISON, "male")
 # Made with the demo's WhatsApp conversations (majlis/demo_whatsapp.py).
 DEMO_WHATSAPP = DemoStaff(demo_whatsapp.USERNAME, demo_whatsapp.FULL_NAME, Role.WHATSAPP_DESK, "female")
+# Made with the emergency line's missions (majlis/demo_emergency.py): the mission staff account needs its mission.
+DEMO_EMERGENCY = tuple(DemoStaff(*account) for account in demo_emergency.ACCOUNTS)
 
 # National IDs and iqamas here carry valid check digits but belong to nobody.
 DEMO_REQUESTS = (
@@ -167,6 +170,8 @@ class Loaded:
     followup: demo_referrals.FollowUpShown | None = None
     # The WhatsApp desk's inbox (majlis/demo_whatsapp.py).
     whatsapp: demo_whatsapp.WhatsAppShown | None = None
+    # The emergency line (majlis/demo_emergency.py).
+    emergency: demo_emergency.EmergencyShown | None = None
 
 
 async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> Loaded:
@@ -178,7 +183,10 @@ async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> Loade
         hall_day = await hall_day_today(session=session, clock=clock, status_url=status_url)
         followup = await demo_referrals.load(session=session, clock=clock, status_url=status_url)
         whatsapp = await demo_whatsapp.load(session=session, clock=clock, status_url=status_url, password=DEMO_PASSWORD)
-        return Loaded([*DEMO_STAFF, DEMO_LIAISON, DEMO_WHATSAPP], hall_day, followup, whatsapp)
+        emergency = await demo_emergency.load(session=session, clock=clock, password=DEMO_PASSWORD)
+        return Loaded(
+            [*DEMO_STAFF, DEMO_LIAISON, DEMO_WHATSAPP, *DEMO_EMERGENCY], hall_day, followup, whatsapp, emergency
+        )
     desk_user = None
     staff_ids: dict[Role, int] = {}
     for person in DEMO_STAFF:
@@ -207,7 +215,8 @@ async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> Loade
     hall_day = await hall_day_today(session=session, clock=clock, status_url=status_url)
     followup = await demo_referrals.load(session=session, clock=clock, status_url=status_url)
     whatsapp = await demo_whatsapp.load(session=session, clock=clock, status_url=status_url, password=DEMO_PASSWORD)
-    return Loaded([*DEMO_STAFF, DEMO_LIAISON, DEMO_WHATSAPP], hall_day, followup, whatsapp)
+    emergency = await demo_emergency.load(session=session, clock=clock, password=DEMO_PASSWORD)
+    return Loaded([*DEMO_STAFF, DEMO_LIAISON, DEMO_WHATSAPP, *DEMO_EMERGENCY], hall_day, followup, whatsapp, emergency)
 
 
 # Where applicants come, shown with their appointment (a demo's plausible addresses, not the real centres').
