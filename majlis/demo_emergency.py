@@ -274,7 +274,7 @@ async def _report(session: AsyncSession, now: datetime, demo: DemoReport, missio
         mission_id=mission.id,
         covering_mission_id=missions[demo.covering].id if demo.covering else None,
         state=state,
-        generation=1 + (acknowledged is not None) + (solved is not None),
+        generation=1,
         created_at=created,
         registered_by_id=agent.id if agent else None,
         acknowledge_due_at=ack_due,
