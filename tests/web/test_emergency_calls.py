@@ -68,6 +68,7 @@ async def test_an_agent_sees_who_waits_and_the_callbacks_owed_oldest_first(
     assert response.status == 200
     html = await response.text()
     assert "مكالمات خط الطوارئ" in html and "بتوقيت الرياض" in html
+    assert '<a href="/emergency/calls">مكالمات خط الطوارئ</a>' in html  # in the navigation
     waiting = html[html.index('id="waiting"') : html.index('id="callbacks-heading"')]
     assert "+966501234567" in waiting and SYDNEY not in waiting
     assert f'href="/emergency/reports/new?phone=%2B966501234567&amp;call={ids["CA-now"]}"' in waiting
