@@ -33,12 +33,12 @@ routes = web.RouteTableDef()
 REPORT_ROLES = (Role.CONSULAR_SUPERVISOR, Role.MANAGER)
 
 
-class EscalationCountOut(BaseModel):
+class MonthlyEscalationsOut(BaseModel):
     level: int
     count: int
 
 
-class EmergencyFiguresOut(BaseModel):
+class MonthlyFiguresOut(BaseModel):
     """What happened in the month: received, acknowledged and solved within the service level or late, escalations,
     open at the month's end."""
 
@@ -48,16 +48,16 @@ class EmergencyFiguresOut(BaseModel):
     solved_in_time: int
     solved_late: int
     escalations: int
-    escalations_by_level: list[EscalationCountOut]
+    escalations_by_level: list[MonthlyEscalationsOut]
     open_at_end: int
 
 
-class EmergencyLineOut(EmergencyFiguresOut):
+class MonthlyLineOut(MonthlyFiguresOut):
     # The same figures for each severity: life_threatening, urgent, normal.
-    by_severity: dict[str, EmergencyFiguresOut]
+    by_severity: dict[str, MonthlyFiguresOut]
 
 
-class EmergencyMissionOut(EmergencyLineOut):
+class MonthlyMissionOut(MonthlyLineOut):
     code: str
     kind: Literal["embassy", "consulate", "central_desk"]
     country: str
@@ -67,13 +67,13 @@ class EmergencyMissionOut(EmergencyLineOut):
     active: bool
 
 
-class EmergencyCountryOut(EmergencyLineOut):
+class MonthlyCountryOut(MonthlyLineOut):
     country: str
     name_ar: str
     name_en: str
 
 
-class EmergencyReportOut(BaseModel):
+class EmergencyMonthlyOut(BaseModel):
     """The emergency line's monthly report: the period (Riyadh midnights), each mission, each country, the ministry."""
 
     period: str
@@ -83,12 +83,12 @@ class EmergencyReportOut(BaseModel):
     starts_at: datetime
     ends_at: datetime
     as_of: datetime
-    missions: list[EmergencyMissionOut]
-    countries: list[EmergencyCountryOut]
-    overall: EmergencyLineOut
+    missions: list[MonthlyMissionOut]
+    countries: list[MonthlyCountryOut]
+    overall: MonthlyLineOut
 
 
-REPORT_OUTPUTS: tuple[type[BaseModel], ...] = (EmergencyReportOut,)
+REPORT_OUTPUTS: tuple[type[BaseModel], ...] = (EmergencyMonthlyOut,)
 
 
 def _figures(figures: Figures) -> dict[str, Any]:
@@ -99,7 +99,9 @@ def _figures(figures: Figures) -> dict[str, Any]:
         "solved_in_time": figures.solved_in_time,
         "solved_late": figures.solved_late,
         "escalations": figures.escalations,
-        "escalations_by_level": [EscalationCountOut(level=k, count=v) for k, v in figures.escalations_by_level.items()],
+        "escalations_by_level": [
+            MonthlyEscalationsOut(level=level, count=count) for level, count in figures.escalations_by_level.items()
+        ],
         "open_at_end": figures.open_at_end,
     }
 
@@ -107,13 +109,13 @@ def _figures(figures: Figures) -> dict[str, Any]:
 def _line(line: Line) -> dict[str, Any]:
     return {
         **_figures(line.figures),
-        "by_severity": {s.value: EmergencyFiguresOut(**_figures(line.by_severity[s])) for s in SEVERITIES},
+        "by_severity": {s.value: MonthlyFiguresOut(**_figures(line.by_severity[s])) for s in SEVERITIES},
     }
 
 
-def report_out(report: EmergencyMonthly) -> EmergencyReportOut:
+def report_out(report: EmergencyMonthly) -> EmergencyMonthlyOut:
     period = report.period
-    return EmergencyReportOut(
+    return EmergencyMonthlyOut(
         period=period.key,
         kind=period.kind,
         first_day=period.first_day,
@@ -122,7 +124,7 @@ def report_out(report: EmergencyMonthly) -> EmergencyReportOut:
         ends_at=period.ends_at,
         as_of=report.as_of,
         missions=[
-            EmergencyMissionOut(
+            MonthlyMissionOut(
                 code=m.code,
                 kind=m.kind.value,
                 country=m.country,
@@ -135,10 +137,10 @@ def report_out(report: EmergencyMonthly) -> EmergencyReportOut:
             for m in report.ordered_missions("en")
         ],
         countries=[
-            EmergencyCountryOut(country=c.country, name_ar=c.name("ar"), name_en=c.name("en"), **_line(c))
+            MonthlyCountryOut(country=c.country, name_ar=c.name("ar"), name_en=c.name("en"), **_line(c))
             for c in report.ordered_countries("en")
         ],
-        overall=EmergencyLineOut(**_line(report.overall)),
+        overall=MonthlyLineOut(**_line(report.overall)),
     )
 
 
@@ -264,7 +266,7 @@ def openapi_paths(ref: Any, json: Any) -> dict[str, Any]:
                 "responses": {
                     "200": {
                         "description": "The report",
-                        "content": {"application/json": {"schema": ref("EmergencyReportOut")}},
+                        "content": {"application/json": {"schema": ref("EmergencyMonthlyOut")}},
                     },
                     "401": json("ErrorOut", "Not signed in"),
                     "403": json("ErrorOut", "Not a role of this path"),

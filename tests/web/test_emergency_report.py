@@ -128,7 +128,10 @@ async def test_csv_xlsx_and_json(client: Client, sessions: Sessions, clock: Froz
 async def test_the_openapi_document_lists_the_report(client: Client) -> None:
     document = await (await client.get("/openapi.json")).json()
     assert "/api/v1/reports/emergency" in document["paths"]
-    assert "EmergencyReportOut" in document["components"]["schemas"]
+    schemas = document["components"]["schemas"]
+    assert {"EmergencyMonthlyOut", "MonthlyMissionOut", "MonthlyCountryOut", "MonthlyLineOut"} <= set(schemas)
+    reply = document["paths"]["/api/v1/reports/emergency"]["get"]["responses"]["200"]
+    assert reply["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/EmergencyMonthlyOut"}
 
 
 @pytest.mark.parametrize("role", [Role.MISSION_STAFF, Role.EMERGENCY_AGENT, Role.FOLLOW_UP])
