@@ -133,6 +133,11 @@ FIELD_LABELS: Mapping[str, str] = {
     "type": N_("Type of emergency"),
     "severity": N_("Severity"),
     "account": N_("The caller's account"),
+    # Steps on an emergency report (web/emergency_actions.py, web/emergency_link.py): who took it (the duty
+    # officer's name through the link), how it ended, the mission it is sent to.
+    "by": N_("Your name"),
+    "ending": N_("How the report ends"),
+    "mission_id": N_("Mission"),
 }
 # Rows of a list (an escalation ladder's levels, a week's hours) are named "<list>.<n>.<field>", counting from 1.
 _ROW = re.compile(r"(?P<rows>\w+)\.(?P<number>[0-9]+)\.(?P<field>\w+)")

@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 from web import (
     calendar_api,
     department_api,
+    emergency_api,
     emergency_calls_api,
     emergency_report,
     followup_api,
@@ -470,6 +471,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         *identity_api.INPUTS,
         *missions_api.MISSION_INPUTS,
         *emergency_calls_api.INPUTS,
+        *emergency_api.INPUTS,
     )
     outputs: tuple[type[BaseModel], ...] = (
         *calendar_api.CALENDAR_OUTPUTS,
@@ -496,6 +498,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         *identity_api.OUTPUTS,
         *missions_api.MISSION_OUTPUTS,
         *emergency_calls_api.OUTPUTS,
+        *emergency_api.OUTPUTS,
     )
     _, defs = models_json_schema(
         [(m, "validation") for m in inputs] + [(m, "serialization") for m in outputs],
@@ -616,6 +619,7 @@ def build_document(server_url: str) -> dict[str, Any]:
             **whatsapp_inbox_api.openapi_paths(_ref, _json),
             **repeat_cancellation.openapi_paths(_ref, _json),
             **emergency_calls_api.openapi_paths(_ref, _json),
+            **emergency_api.openapi_paths(_ref, _json),
         },
         "components": {"schemas": defs["$defs"]},
     }

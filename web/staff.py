@@ -35,6 +35,9 @@ HOME_BY_ROLE = {
     Role.ADMINISTRATOR: "/admin/users",
     Role.DEPARTMENT_LIAISON: "/liaison",
     Role.WHATSAPP_DESK: "/whatsapp",
+    Role.EMERGENCY_AGENT: "/emergency/agent",
+    Role.MISSION_STAFF: "/emergency/mission",
+    Role.CONSULAR_SUPERVISOR: "/emergency/supervision",
 }
 
 
@@ -108,8 +111,15 @@ async def staff_home(request: web.Request) -> web.Response:
     return render(request, "staff/home.html", {"counts": counts, "labels": labels, "video_rooms": video_rooms})
 
 
-# A department's liaison officer sees only their department's referrals, never a request's whole history.
-CASE_READERS = ALL_STAFF - {Role.DEPARTMENT_LIAISON}
+# A department's liaison officer sees only their department's referrals, never a request's whole history; the
+# emergency line's staff (the contact centre's agents, the missions abroad, the consular supervisors) work on
+# emergency reports, not on requests to the official.
+CASE_READERS = ALL_STAFF - {
+    Role.DEPARTMENT_LIAISON,
+    Role.EMERGENCY_AGENT,
+    Role.MISSION_STAFF,
+    Role.CONSULAR_SUPERVISOR,
+}
 
 
 @routes.get("/cases")

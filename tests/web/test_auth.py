@@ -51,6 +51,7 @@ def guarded_routes(app: web.Application) -> list[tuple[str, str, frozenset[Role]
                 "media_id": "1",
                 "coverage_id": "1",
                 "shift_id": "1",
+                "number": "E26-000001-0",
                 "call_id": "1",
             }
             path = canonical.format(**samples) if "{" in canonical else canonical
@@ -222,6 +223,11 @@ PUBLIC = {
     ("POST", "/webhooks/twilio/emergency/connect"),
     ("POST", "/webhooks/twilio/emergency/queue-result"),
     ("POST", "/webhooks/twilio/emergency/status"),
+    # The duty officer's page behind an alert's signed link: the token (report, generation, HMAC) is the proof; a
+    # link of a report since sent to another mission shows nothing and changes nothing.
+    ("GET", "/e/{token}"),
+    ("POST", "/e/{token}/acknowledge"),
+    ("POST", "/e/{token}/update"),
     # Video signalling: every message carries the audience's signed token, checked each time.
     ("GET", "/ws/video"),
     # The hall's screen shows queue numbers only, never a name.
@@ -287,8 +293,10 @@ EXPECTED_ROLES = {
     ("POST", "/api/v1/requests/{tracking_number}/applicant-changes/{change_id}/accept"): {Role.AUDIT_DESK},
     ("POST", "/api/v1/requests/{tracking_number}/applicant-changes/{change_id}/decline"): {Role.AUDIT_DESK},
     ("GET", "/api/v1/triage/departments"): {Role.AUDIT_DESK},
-    # Every role but a department's liaison officer, who reads only their own department's referrals.
-    ("GET", "/cases"): set(Role) - {Role.DEPARTMENT_LIAISON},
+    # Every role but a department's liaison officer, who reads only their own department's referrals, and the
+    # emergency line's staff, who work on emergency reports.
+    ("GET", "/cases"): set(Role)
+    - {Role.DEPARTMENT_LIAISON, Role.EMERGENCY_AGENT, Role.MISSION_STAFF, Role.CONSULAR_SUPERVISOR},
     ("GET", "/audit/queue"): {Role.AUDIT_DESK, Role.PROTOCOL, Role.MANAGER},
     ("GET", "/reports/fairness"): {Role.MANAGER},
     ("GET", "/reports/fairness.csv"): {Role.MANAGER},
@@ -436,6 +444,29 @@ EXPECTED_ROLES = {
     ("GET", "/api/v1/emergency/calls"): {Role.EMERGENCY_AGENT, Role.CONSULAR_SUPERVISOR},
     ("POST", "/api/v1/emergency/calls/{call_id}/take"): {Role.EMERGENCY_AGENT},
     ("POST", "/api/v1/emergency/calls/{call_id}/called-back"): {Role.EMERGENCY_AGENT},
+    # Emergency reports: agents register and read theirs and the open queue; a mission's staff read and act on
+    # their mission's only (row-level, tests/web/test_emergency_pages.py); supervisors read all and reassign.
+    ("GET", "/emergency/reports/new"): {Role.EMERGENCY_AGENT},
+    ("POST", "/emergency/reports"): {Role.EMERGENCY_AGENT},
+    ("GET", "/emergency/agent"): {Role.EMERGENCY_AGENT},
+    ("GET", "/emergency/mission"): {Role.MISSION_STAFF},
+    ("GET", "/emergency/supervision"): {Role.CONSULAR_SUPERVISOR},
+    ("GET", "/emergency/reports/{number}"): {Role.EMERGENCY_AGENT, Role.MISSION_STAFF, Role.CONSULAR_SUPERVISOR},
+    ("POST", "/emergency/reports/{number}/acknowledge"): {Role.MISSION_STAFF, Role.CONSULAR_SUPERVISOR},
+    ("POST", "/emergency/reports/{number}/update"): {Role.MISSION_STAFF, Role.CONSULAR_SUPERVISOR},
+    ("POST", "/emergency/reports/{number}/solve"): {Role.MISSION_STAFF, Role.CONSULAR_SUPERVISOR},
+    ("POST", "/emergency/reports/{number}/reassign"): {Role.CONSULAR_SUPERVISOR},
+    ("POST", "/api/v1/emergency-reports"): {Role.EMERGENCY_AGENT},
+    ("GET", "/api/v1/emergency-reports"): {Role.EMERGENCY_AGENT, Role.MISSION_STAFF, Role.CONSULAR_SUPERVISOR},
+    ("GET", "/api/v1/emergency-reports/{number}"): {
+        Role.EMERGENCY_AGENT,
+        Role.MISSION_STAFF,
+        Role.CONSULAR_SUPERVISOR,
+    },
+    ("POST", "/api/v1/emergency-reports/{number}/acknowledge"): {Role.MISSION_STAFF, Role.CONSULAR_SUPERVISOR},
+    ("POST", "/api/v1/emergency-reports/{number}/updates"): {Role.MISSION_STAFF, Role.CONSULAR_SUPERVISOR},
+    ("POST", "/api/v1/emergency-reports/{number}/solve"): {Role.MISSION_STAFF, Role.CONSULAR_SUPERVISOR},
+    ("POST", "/api/v1/emergency-reports/{number}/reassign"): {Role.CONSULAR_SUPERVISOR},
     # The missions directory: consular supervisors keep missions and coverage; a mission's staff read their own
     # mission and keep its roster (another mission's is refused: tests/web/test_emergency_directory.py).
     ("GET", "/emergency/missions"): {Role.CONSULAR_SUPERVISOR, Role.MISSION_STAFF},

@@ -1,0 +1,248 @@
+"""The emergency line's pages and API on SQLite and PostgreSQL: the agent registers a report (every bad field named
+in both languages, nothing saved), a mission's staff act on it with every time at the mission and in Riyadh, a
+supervisor sends it elsewhere, and the duty officer acknowledges through the alert's link."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+from sqlalchemy import func, select
+
+from accounts.roles import Role
+from emergency import reports
+from emergency.models import EmergencyReport, ReportEventKind, ReportState
+from majlis.clock import FrozenClock
+from notify.models import OutboxMessage
+from tests.emergency.arrange import Sessions, add_agent, add_missions, report_fields
+from tests.factories import Client, csrf_token, make_staff, sign_in
+from tests.web.emergency_people import api_headers, link_path, mission_staff, registered, report
+from web.emergency_times import both_times
+
+
+async def count_reports(sessions: Sessions) -> int:
+    async with sessions() as session:
+        return await session.scalar(select(func.count()).select_from(EmergencyReport)) or 0
+
+
+async def test_the_agent_registers_a_report_on_the_page(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
+    await add_missions(sessions)
+    await add_agent(sessions, clock)
+    await sign_in(client, "agent")
+    # A missed call on the line links here with the caller's number.
+    form = await client.get("/emergency/reports/new?phone=" + quote("+971501234567"))
+    page = await form.text()
+    assert form.status == 200 and 'value="+971501234567"' in page
+    assert '<option value="AE" >الإمارات العربية المتحدة</option>' in page.replace("  ", " ")
+
+    token = await csrf_token(client, "/emergency/reports/new")
+    answer = await client.post(
+        "/emergency/reports", data={**report_fields(country="AE"), "csrf_token": token}, allow_redirects=False
+    )
+    assert answer.status == 303
+    location = answer.headers["Location"]
+    assert location.startswith("/emergency/reports/E26-") and location.endswith("?done=registered")
+    shown = await (await client.get(location)).text()
+    assert "سُجِّل البلاغ وهو في طريقه إلى البعثة." in shown
+    assert "القنصلية العامة في دبي" in shown and "عبر المكتب القنصلي المركزي" not in shown
+
+    # A country whose mission is not live yet: the central desk has it, and the page says so.
+    token = await csrf_token(client, "/emergency/reports/new")
+    british = report_fields(country="GB", city="Manchester", phone="+447911123456")
+    answer = await client.post("/emergency/reports", data={**british, "csrf_token": token})
+    shown = await answer.text()
+    assert answer.status == 200 and "المكتب القنصلي المركزي" in shown
+    assert "عبر المكتب القنصلي المركزي: بعثة london لم تنضم إلى خط الطوارئ بعد." in shown
+    assert await count_reports(sessions) == 2
+
+
+async def test_bad_input_names_every_field_in_both_languages_and_saves_nothing(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await add_missions(sessions)
+    await add_agent(sessions, clock)
+    await sign_in(client, "agent")
+    token = await csrf_token(client, "/emergency/reports/new")
+    bad = {
+        "national_id": "1234567890",
+        "caller_name": "",
+        "phone": "0501234567",
+        "country": "Atlantis",
+        "city": "",
+        "type": "kidnapping",
+        "severity": "",
+        "account": "",
+        "language": "ar",
+    }
+    answer = await client.post("/emergency/reports", data={**bad, "csrf_token": token})
+    page = await answer.text()
+    assert answer.status == 422
+    named = ("national_id", "caller_name", "phone", "country", "city", "type", "severity", "account")
+    for field in named:
+        assert f'data-field="{field}"' in page, field
+    # Each in the reader's language and in the other.
+    assert "حقل «اسم المتصل» مطلوب." in page and "Caller&#39;s name is required." in page
+    assert 'value="0501234567"' in page  # what was typed is kept
+    # A place no mission covers is named too, once the rest is right.
+    answer = await client.post(
+        "/emergency/reports", data={**report_fields(country="JP", city="Kyoto"), "csrf_token": token}
+    )
+    assert answer.status == 422 and 'data-field="city"' in await answer.text()
+    assert await count_reports(sessions) == 0
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+async def test_the_agent_registers_and_lists_through_the_api(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    world = await add_missions(sessions)
+    agent = await add_agent(sessions, clock)
+    other = await add_agent(sessions, clock, "other")
+    await sign_in(client, "agent")
+    headers = await api_headers(client)
+    created = await client.post(
+        "/api/v1/emergency-reports",
+        json=report_fields(country="AU", city="Sydney", phone="+61412345678"),
+        headers=headers,
+    )
+    body = await created.json()
+    assert created.status == 201, body
+    assert body["mission"]["code"] == "sydney" and body["state"] == "open" and body["number"].startswith("E26-")
+    assert body["events"][0]["kind"] == "registered"
+    assert body["created_at_mission"].endswith("+11:00") and body["created_at_riyadh"].endswith("+03:00")
+
+    refused = await client.post(
+        "/api/v1/emergency-reports", json={"national_id": "12", "phone": "12345", "country": "XX"}, headers=headers
+    )
+    problems = await refused.json()
+    assert refused.status == 422
+    fields = {p["field"] for p in problems["fields"]}
+    assert {"national_id", "caller_name", "phone", "country", "city", "type", "severity", "account"} <= fields
+    assert all(p["messages"]["ar"] and p["messages"]["en"] for p in problems["fields"])
+    assert await count_reports(sessions) == 1
+
+    theirs = await registered(client, clock, other.id, severity="life_threatening")
+    mine = (await (await client.get("/api/v1/emergency-reports?mine=1")).json())["reports"]
+    queue = (await (await client.get("/api/v1/emergency-reports?open=1")).json())["reports"]
+    assert [r["number"] for r in mine] == [body["number"]]
+    # The open queue: life-threatening first.
+    assert [r["number"] for r in queue] == [theirs.number, body["number"]]
+    assert agent.id != other.id and world.sydney
+
+
+async def test_the_mission_acts_and_every_time_shows_at_the_mission_and_in_riyadh(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    world = await add_missions(sessions)
+    await mission_staff(sessions, clock, "sydney", world.sydney)
+    found = await registered(client, clock, country="AU", city="Sydney", phone="+61412345678")
+    await sign_in(client, "sydney")
+
+    home = await client.get("/emergency/mission")
+    page = await home.text()
+    assert home.status == 200 and found.number in page
+    # 09:30 in Riyadh on 24 November is 17:30 in Sydney (daylight saving: UTC+11).
+    assert ">17:30<" in page and ">09:30<" in page and "سيدني" in page and "الرياض" in page
+
+    path = f"/emergency/reports/{found.number}"
+    token = await csrf_token(client, path)
+    refused = await client.post(f"{path}/solve", data={"csrf_token": token})
+    text = await refused.text()
+    assert refused.status == 422 and 'data-field="ending"' in text and 'data-field="outcome"' in text
+    assert (await client.post(f"{path}/acknowledge", data={"csrf_token": token}, allow_redirects=False)).status == 303
+    again = await client.post(f"{path}/acknowledge", data={"csrf_token": token})
+    assert again.status == 409 and "Staff mission_staff" in await again.text()
+    clock.advance(timedelta(minutes=20))
+    update = {"note": "تواصلنا مع المستشفى.", "csrf_token": token}
+    assert (await client.post(f"{path}/update", data=update, allow_redirects=False)).status == 303
+    solve = {"ending": "handed_over", "outcome": "أحيل إلى شرطة سيدني.", "csrf_token": token}
+    assert (await client.post(f"{path}/solve", data=solve, allow_redirects=False)).status == 303
+
+    closed = await report(sessions, found.id)
+    assert closed.state is ReportState.HANDED_OVER and closed.acknowledged_by == "Staff mission_staff"
+    shown = await (await client.get(path)).text()
+    assert "أُحيل إلى جهة أخرى" in shown and "تواصلنا مع المستشفى." in shown and 'id="solve-form"' not in shown
+    async with sessions() as session:
+        told = await session.scalar(select(OutboxMessage).where(OutboxMessage.purpose.like("emergency_handed_over:%")))
+    assert told is not None and told.recipient == "+61412345678"
+
+
+async def test_a_supervisor_sends_a_report_elsewhere_and_the_old_link_is_gone(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    world = await add_missions(sessions)
+    await make_staff(sessions, clock, Role.CONSULAR_SUPERVISOR, "supervisor")
+    found = await registered(client, clock)
+    old_link = link_path(client, found)
+    await sign_in(client, "supervisor")
+    path = f"/emergency/reports/{found.number}"
+    token = await csrf_token(client, path)
+    refused = await client.post(f"{path}/reassign", data={"mission_id": "", "reason": "", "csrf_token": token})
+    text = await refused.text()
+    assert refused.status == 422 and 'data-field="mission_id"' in text and 'data-field="reason"' in text
+    moved = {"mission_id": str(world.abu_dhabi), "reason": "The citizen is now in Abu Dhabi.", "csrf_token": token}
+    assert (await client.post(f"{path}/reassign", data=moved, allow_redirects=False)).status == 303
+    assert (await report(sessions, found.id)).mission_id == world.abu_dhabi
+
+    gone = await client.get(old_link)
+    assert gone.status == 410 and "the report has been sent to another mission" in await gone.text()
+    board = await (await client.get("/emergency/supervision?severity=urgent&mission=abu-dhabi")).text()
+    assert found.number in board
+    assert found.number not in await (await client.get("/emergency/supervision?mission=dubai")).text()
+    bad = await client.get("/emergency/supervision?severity=extreme")
+    assert bad.status == 422 and "درجة الخطورة" in await bad.text()
+
+
+async def test_the_duty_officer_acknowledges_through_the_link(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await add_missions(sessions)
+    found = await registered(client, clock, severity="life_threatening")
+    path = link_path(client, found)
+    page = await client.get(path)
+    text = await page.text()
+    assert page.status == 200 and "+971501234567" in text and "Car accident on Sheikh Zayed Road" in text
+    assert page.headers["Referrer-Policy"] == "no-referrer" and page.headers["Cache-Control"] == "no-store"
+    assert "noindex" in page.headers["X-Robots-Tag"] and 'href="/staff"' not in text
+
+    token = await csrf_token(client, path)
+    nameless = await client.post(f"{path}/acknowledge", data={"by": " ", "csrf_token": token})
+    assert nameless.status == 422 and "حقل «اسمك» مطلوب." in await nameless.text()
+    assert (await report(sessions, found.id)).state is ReportState.OPEN
+    done = await client.post(f"{path}/acknowledge", data={"by": "Fahd Alharbi", "csrf_token": token})
+    assert done.status == 200 and "توقف التصعيد" in await done.text()
+    acknowledged = await report(sessions, found.id)
+    assert acknowledged.state is ReportState.ACKNOWLEDGED and acknowledged.acknowledged_by == "Fahd Alharbi"
+    twice = await client.post(f"{path}/acknowledge", data={"by": "Someone else", "csrf_token": token})
+    assert twice.status == 409 and "Fahd Alharbi" in await twice.text()
+    news = await client.post(
+        f"{path}/update", data={"by": "Fahd Alharbi", "note": "At the hospital.", "csrf_token": token}
+    )
+    assert news.status == 200
+    async with sessions() as session:
+        kinds = [e.kind for e in await reports.events(session=session, report_id=found.id)]
+    assert kinds[-2:] == [ReportEventKind.ACKNOWLEDGED, ReportEventKind.UPDATE]
+
+    assert (await client.get(path[:-3] + "xyz")).status == 404
+    assert (await client.get("/e/not-a-token")).status == 404
+
+
+def test_both_times_follow_sydney_across_its_clock_change() -> None:
+    summer = both_times(datetime(2026, 1, 15, 16, 0, tzinfo=UTC), "Australia/Sydney", "en")
+    winter = both_times(datetime(2026, 7, 15, 16, 0, tzinfo=UTC), "Australia/Sydney", "en")
+    assert (summer.local.time, summer.local.offset, summer.local.place) == ("03:00", "UTC+11", "Sydney")
+    assert (winter.local.time, winter.local.offset) == ("02:00", "UTC+10")
+    assert summer.riyadh is not None and (summer.riyadh.time, summer.riyadh.offset) == ("19:00", "UTC+3")
+    # A mission keeping Riyadh's time shows it once.
+    assert both_times(datetime(2026, 1, 15, 16, 0, tzinfo=UTC), "Asia/Riyadh", "ar").riyadh is None
+    assert both_times(datetime(2026, 1, 15, 16, 0, tzinfo=UTC), "Asia/Kolkata", "en").local.offset == "UTC+5:30"
+
+
+async def test_the_api_is_in_the_openapi_document(client: Client) -> None:
+    document = await (await client.get("/openapi.json")).json()
+    paths = document["paths"]
+    assert {"post", "get"} <= set(paths["/api/v1/emergency-reports"])
+    for step in ("acknowledge", "updates", "solve", "reassign"):
+        assert "post" in paths[f"/api/v1/emergency-reports/{{number}}/{step}"], step
+    assert {"EmergencyReportIn", "EmergencyReportDetailOut", "ReassignIn"} <= set(document["components"]["schemas"])

@@ -1,0 +1,119 @@
+"""The contact centre agent's screen: registering a citizen's emergency report from a call
+(/emergency/reports/new), and what the agent registered beside the open queue (/emergency/agent).
+
+The form keeps what was typed when anything is wrong and names every problem at once, in the reader's language
+and the other; nothing is saved until all is right. A registered report is shown on its own page, with its
+number and the mission it went to, so reloading that page registers nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import web
+
+from emergency import reports, timers
+from emergency.checks import country_choices
+from emergency.intake import ReportDetails, check_report
+from emergency.models import EmergencyReport, ReportSource
+from majlis.errors import DomainError, FieldError, InvalidInput
+from web import labels
+from web.auth import requires, signed_in_user
+from web.emergency_access import AGENTS
+from web.emergency_view import Words, lines
+from web.errors import domain_message, field_message
+from web.i18n import LANGUAGES
+from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, LINKS, SETTINGS
+from web.pages import render
+from web.public import status_url
+
+routes = web.RouteTableDef()
+
+FIELDS = ("national_id", "caller_name", "phone", "country", "city", "type", "severity", "account", "language")
+
+
+def words(request: web.Request) -> Words:
+    return Words(request.app[CATALOGS], request[LANGUAGE], request.app[CLOCK].now())
+
+
+def bilingual_errors(request: web.Request, errors: list[FieldError]) -> dict[str, dict[str, str]]:
+    """Each field's first problem in every language: {field: {"ar": …, "en": …}}."""
+    catalogs = request.app[CATALOGS]
+    found: dict[str, dict[str, str]] = {}
+    for error in errors:
+        if error.field not in found:
+            found[error.field] = {language: field_message(catalogs, language, error) for language in LANGUAGES}
+    return found
+
+
+def _form(
+    request: web.Request,
+    values: Mapping[str, str],
+    errors: Mapping[str, Mapping[str, str]] | None = None,
+    *,
+    form_error: str | None = None,
+    status: int = 200,
+) -> web.Response:
+    language = request[LANGUAGE]
+    found = errors or {}
+    context: dict[str, Any] = {
+        "values": values,
+        # The field's message in the reader's language beside it; both languages in the summary.
+        "errors": {field: messages[language] for field, messages in found.items()},
+        "both_errors": found,
+        "form_error": form_error,
+        "labels": labels,
+        "countries": country_choices(language),
+    }
+    return render(request, "emergency/new_report.html", context, status=status)
+
+
+@routes.get("/emergency/reports/new")
+@requires(*AGENTS)
+async def new_report(request: web.Request) -> web.Response:
+    """The empty form; ?phone= fills the phone in (a missed call on the line links here to call back)."""
+    values = {"language": "ar", "phone": request.query.get("phone", "").strip()[:40]}
+    return _form(request, values)
+
+
+async def register_report(request: web.Request, details: ReportDetails, source: ReportSource) -> EmergencyReport:
+    """Registers a checked report in the request's transaction (InvalidInput: the place is covered by none)."""
+    return await reports.register(
+        session=request[DB],
+        clock=request.app[CLOCK],
+        details=details,
+        actor_id=signed_in_user(request).id,
+        source=source,
+        levels=timers.levels_from(request.app[SETTINGS]),
+        links=request.app[LINKS],
+        status_url=status_url(request),
+    )
+
+
+@routes.post("/emergency/reports")
+@requires(*AGENTS)
+async def save_report(request: web.Request) -> web.Response:
+    form = await request.post()
+    values = {name: str(form.get(name, "")) for name in FIELDS}
+    try:
+        report = await register_report(request, check_report(values), ReportSource.AGENT)
+    except InvalidInput as exc:
+        await request[DB].rollback()
+        return _form(request, values, bilingual_errors(request, exc.errors), status=422)
+    except DomainError as exc:
+        await request[DB].rollback()
+        message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
+        return _form(request, values, form_error=message, status=409)
+    raise web.HTTPSeeOther(f"/emergency/reports/{report.number}?done=registered")
+
+
+@routes.get("/emergency/agent")
+@requires(*AGENTS)
+async def agent_home(request: web.Request) -> web.Response:
+    """What the agent registered (newest first) and the open queue (life-threatening first, then the oldest)."""
+    session, said = request[DB], words(request)
+    mine = await reports.reports_registered_by(session=session, agent_id=signed_in_user(request).id)
+    queue = await reports.list_open(session=session)
+    context = {"mine": await lines(session, said, mine), "queue": await lines(session, said, queue)}
+    return render(request, "emergency/agent.html", context)

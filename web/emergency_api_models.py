@@ -1,0 +1,120 @@
+"""The emergency reports API's JSON shapes (web/emergency_api.py), strict on input, listed in the OpenAPI document.
+
+A report's fields come in as text and are checked by emergency/intake.py, so one 422 names every bad field (an
+unknown country, an invalid phone abroad …) in Arabic and English, as the agent's form does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from web.api_models import ID_LIMIT
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmergencyReportIn(_Body):
+    national_id: str = Field(default="", max_length=40, description="The caller's national ID (10 digits)")
+    caller_name: str = Field(default="", max_length=400)
+    phone: str = Field(
+        default="", max_length=60, description="A mobile number abroad with its country code (E.164, any country)"
+    )
+    country: str = Field(default="", max_length=120, description="ISO 3166-1 alpha-2 code (AE, AU …) or the name")
+    city: str = Field(default="", max_length=240)
+    type: str = Field(
+        default="",
+        max_length=40,
+        description="arrest, accident, lost_passport, death, violence, disaster, financial, other",
+    )
+    severity: str = Field(default="", max_length=40, description="life_threatening, urgent, normal")
+    account: str = Field(default="", max_length=10000, description="What happened, as the caller told it")
+    language: str = Field(default="ar", max_length=10, description="ar or en: the citizen's messages")
+
+
+class AcknowledgeIn(_Body):
+    """Acknowledge takes nothing: the signed-in member of staff acknowledges (an empty object, or no body)."""
+
+
+class UpdateIn(_Body):
+    note: str = Field(max_length=8000, description="News on the report, for its history")
+
+
+class SolveIn(_Body):
+    outcome: str = Field(max_length=8000, description="What was done, as the citizen will read it by SMS")
+    handed_over: bool = Field(
+        default=False, description="True: handed over to another authority; false: solved by the mission"
+    )
+
+
+class ReassignIn(_Body):
+    mission_id: int = Field(ge=1, le=ID_LIMIT, description="The mission the report is sent to")
+    reason: str = Field(max_length=8000)
+
+
+class MissionOut(BaseModel):
+    id: int
+    code: str
+    name_ar: str
+    name_en: str
+    country: str
+    time_zone: str = Field(description="The IANA zone every time of its reports is also read in")
+
+
+class ReportEventOut(BaseModel):
+    kind: str
+    at: datetime
+    by: str = Field(description="Who: a member of staff's name, the duty officer's, or empty for Majlis itself")
+    note: str
+
+
+class EmergencyReportOut(BaseModel):
+    number: str
+    state: Literal["open", "acknowledged", "solved", "handed_over"]
+    severity: Literal["life_threatening", "urgent", "normal"]
+    type: str
+    country: str
+    country_name: str = Field(description="In the reader's language")
+    city: str
+    mission: MissionOut
+    through_central_desk: bool = Field(description="The covering mission is not live yet: the central desk has it")
+    covering_mission: MissionOut | None
+    national_id: str
+    caller_name: str
+    phone: str
+    language: str
+    account: str
+    source: str
+    created_at: datetime
+    created_at_mission: str = Field(description="Registered, in the mission's local time (ISO 8601 with offset)")
+    created_at_riyadh: str = Field(description="Registered, in Riyadh time (ISO 8601 with offset)")
+    acknowledge_due_at: datetime
+    solve_due_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str
+    solved_at: datetime | None
+    outcome: str
+    escalation_level: int = Field(description="0 the duty officer, 1 the head of mission, 2 the consular deputy")
+    overdue: bool = Field(description="A deadline still owed has passed")
+
+
+class EmergencyReportDetailOut(EmergencyReportOut):
+    events: list[ReportEventOut]
+
+
+class EmergencyReportListOut(BaseModel):
+    reports: list[EmergencyReportOut]
+
+
+INPUTS: tuple[type[BaseModel], ...] = (EmergencyReportIn, AcknowledgeIn, UpdateIn, SolveIn, ReassignIn)
+OUTPUTS: tuple[type[BaseModel], ...] = (
+    MissionOut,
+    ReportEventOut,
+    EmergencyReportOut,
+    EmergencyReportDetailOut,
+    EmergencyReportListOut,
+)
