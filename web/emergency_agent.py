@@ -18,6 +18,7 @@ from emergency.checks import country_choices
 from emergency.intake import ReportDetails, check_report
 from emergency.models import EmergencyReport, ReportSource
 from majlis.errors import DomainError, FieldError, InvalidInput
+from majlis.numbers import whole_number
 from web import labels
 from web.auth import requires, signed_in_user
 from web.emergency_access import AGENTS
@@ -72,8 +73,10 @@ def _form(
 @routes.get("/emergency/reports/new")
 @requires(*AGENTS)
 async def new_report(request: web.Request) -> web.Response:
-    """The empty form; ?phone= fills the phone in (a missed call on the line links here to call back)."""
-    values = {"language": "ar", "phone": request.query.get("phone", "").strip()[:40]}
+    """The empty form; ?phone= fills the phone in and ?call= names the call (a missed call on the line's queue
+    links here to call the caller back)."""
+    call = whole_number(request.query.get("call", ""))
+    values = {"language": "ar", "phone": request.query.get("phone", "").strip()[:40], "call": str(call or "")}
     return _form(request, values)
 
 
@@ -95,9 +98,11 @@ async def register_report(request: web.Request, details: ReportDetails, source: 
 @requires(*AGENTS)
 async def save_report(request: web.Request) -> web.Response:
     form = await request.post()
-    values = {name: str(form.get(name, "")) for name in FIELDS}
+    values = {name: str(form.get(name, "")) for name in (*FIELDS, "call")}
+    # Registered while calling back a missed call to the line, or from a call an agent answered.
+    source = ReportSource.CALLBACK if whole_number(values["call"]) else ReportSource.AGENT
     try:
-        report = await register_report(request, check_report(values), ReportSource.AGENT)
+        report = await register_report(request, check_report(values), source)
     except InvalidInput as exc:
         await request[DB].rollback()
         return _form(request, values, bilingual_errors(request, exc.errors), status=422)

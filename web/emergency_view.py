@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from babel.lists import format_list
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts
@@ -23,6 +26,17 @@ RUNGS: Mapping[int, str] = {
     0: N_("The duty officer"),
     1: N_("The head of mission"),
     2: N_("The ministry's consular deputy"),
+}
+# Whom an alert told, as the events' params name them (emergency/alerts.py), and by which channels.
+PEOPLE: Mapping[str, str] = {
+    "duty_officer": N_("The duty officer"),
+    "head_of_mission": N_("The head of mission"),
+    "consular_deputy": N_("The ministry's consular deputy"),
+}
+CHANNELS: Mapping[str, str] = {"sms": N_("SMS"), "voice": N_("Voice call"), "email": N_("E-mail")}
+WHY: Mapping[str, str] = {
+    "not_acknowledged": N_("Not acknowledged in time"),
+    "solution_overdue": N_("Not solved in time"),
 }
 CLOSED = frozenset({ReportState.SOLVED, ReportState.HANDED_OVER})
 # Life-threatening first, then urgent, then normal: the order of every queue.
@@ -44,6 +58,8 @@ class EventLine:
     at: BothTimes
     by: str
     note: str
+    # What the step's params say, in words: who was alerted and how, where the report went, on time or late.
+    details: list[str]
 
 
 @dataclass(frozen=True)
@@ -122,7 +138,44 @@ class Words:
             rung=self._(RUNGS.get(report.escalation_level, RUNGS[2])),
         )
 
-    def event(self, event: ReportEvent, mission: Mission, names: Mapping[int, str]) -> EventLine:
+    def details(self, params: Mapping[str, Any], missions: Mapping[str, Mission]) -> list[str]:
+        said = []
+
+        def named(code: object) -> str:
+            found = missions.get(str(code))
+            return found.name_in(self.language) if found is not None else str(code)
+
+        for told in params.get("told") or []:
+            if isinstance(told, dict):
+                who = self._(PEOPLE.get(str(told.get("role")), N_("The duty officer")))
+                ways = [self._(CHANNELS.get(str(c), str(c))) for c in told.get("channels") or []]
+                channels = format_list(ways, locale=self.language) if ways else "—"
+                text = N_("Told: {who} ({name}), by {channels}")
+                said.append(
+                    self.catalogs.gettext(self.language, text, who=who, name=told.get("name", ""), channels=channels)
+                )
+        if params.get("nobody_on_duty"):
+            said.append(self._(N_("Nobody was on the duty roster: the head of mission was told.")))
+        if params.get("reason") in WHY:
+            said.append(self._(WHY[str(params["reason"])]))
+        if "from" in params and "to" in params:
+            text = N_("From {from_mission} to {to_mission}")
+            said.append(
+                self.catalogs.gettext(
+                    self.language, text, from_mission=named(params["from"]), to_mission=named(params["to"])
+                )
+            )
+        if "covering" in params:
+            text = N_("Through the central desk for {mission}")
+            said.append(self.catalogs.gettext(self.language, text, mission=named(params["covering"])))
+        if "within_service_level" in params:
+            on_time = bool(params["within_service_level"])
+            said.append(self._(N_("Within the service level") if on_time else N_("Past the service level")))
+        return said
+
+    def event(
+        self, event: ReportEvent, mission: Mission, names: Mapping[int, str], missions: Mapping[str, Mission]
+    ) -> EventLine:
         by = names.get(event.actor_id, "") if event.actor_id is not None else ""
         return EventLine(
             kind=event.kind.value,
@@ -130,6 +183,7 @@ class Words:
             at=self.times(event.at, mission),
             by=by or event.by,
             note=event.note,
+            details=self.details(event.params or {}, missions),
         )
 
 
@@ -145,4 +199,8 @@ async def event_lines(
 ) -> list[EventLine]:
     found = list(events)
     names = await accounts.names_by_id(session=session, ids={e.actor_id for e in found if e.actor_id is not None})
-    return [words.event(e, mission, names) for e in found]
+    codes = {str(e.params[key]) for e in found for key in ("from", "to", "covering") if key in (e.params or {})}
+    named: dict[str, Mission] = {}
+    if codes:
+        named = {m.code: m for m in await session.scalars(select(Mission).where(Mission.code.in_(codes)))}
+    return [words.event(e, mission, names, named) for e in found]

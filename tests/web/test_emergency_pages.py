@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from accounts.roles import Role
 from emergency import reports
-from emergency.models import EmergencyReport, ReportEventKind, ReportState
+from emergency.models import EmergencyReport, ReportEventKind, ReportSource, ReportState
 from majlis.clock import FrozenClock
 from notify.models import OutboxMessage
 from tests.emergency.arrange import Sessions, add_agent, add_missions, report_fields
@@ -30,14 +30,16 @@ async def test_the_agent_registers_a_report_on_the_page(client: Client, sessions
     await add_agent(sessions, clock)
     await sign_in(client, "agent")
     # A missed call on the line links here with the caller's number.
-    form = await client.get("/emergency/reports/new?phone=" + quote("+971501234567"))
+    form = await client.get("/emergency/reports/new?call=7&phone=" + quote("+971501234567"))
     page = await form.text()
-    assert form.status == 200 and 'value="+971501234567"' in page
+    assert form.status == 200 and 'value="+971501234567"' in page and 'name="call" value="7"' in page
     assert '<option value="AE" >الإمارات العربية المتحدة</option>' in page.replace("  ", " ")
 
     token = await csrf_token(client, "/emergency/reports/new")
     answer = await client.post(
-        "/emergency/reports", data={**report_fields(country="AE"), "csrf_token": token}, allow_redirects=False
+        "/emergency/reports",
+        data={**report_fields(country="AE"), "call": "7", "csrf_token": token},
+        allow_redirects=False,
     )
     assert answer.status == 303
     location = answer.headers["Location"]
@@ -45,6 +47,11 @@ async def test_the_agent_registers_a_report_on_the_page(client: Client, sessions
     shown = await (await client.get(location)).text()
     assert "سُجِّل البلاغ وهو في طريقه إلى البعثة." in shown
     assert "القنصلية العامة في دبي" in shown and "عبر المكتب القنصلي المركزي" not in shown
+    # Who was alerted, and how, is in the report's history.
+    assert "نُبِّه: رئيس البعثة (Head of dubai)" in shown
+    async with sessions() as session:
+        first = await session.scalar(select(EmergencyReport))
+    assert first is not None and first.source is ReportSource.CALLBACK
 
     # A country whose mission is not live yet: the central desk has it, and the page says so.
     token = await csrf_token(client, "/emergency/reports/new")
@@ -184,6 +191,11 @@ async def test_a_supervisor_sends_a_report_elsewhere_and_the_old_link_is_gone(
     moved = {"mission_id": str(world.abu_dhabi), "reason": "The citizen is now in Abu Dhabi.", "csrf_token": token}
     assert (await client.post(f"{path}/reassign", data=moved, allow_redirects=False)).status == 303
     assert (await report(sessions, found.id)).mission_id == world.abu_dhabi
+    moved_page = await (await client.get(path)).text()
+    assert (
+        "من القنصلية العامة في دبي إلى بعثة abu-dhabi" in moved_page
+        and "The citizen is now in Abu Dhabi." in moved_page
+    )
 
     gone = await client.get(old_link)
     assert gone.status == 410 and "the report has been sent to another mission" in await gone.text()
