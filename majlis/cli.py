@@ -21,6 +21,7 @@ from audience_day.report import day_report
 from audience_day.report import text_lines as report_lines
 from majlis import (
     cli_day,
+    cli_emergency,
     cli_emergency_ops,
     cli_emergency_report,
     cli_followup,
@@ -359,6 +360,7 @@ def _parser() -> argparse.ArgumentParser:
     emergency = commands.add_parser("emergency", help="the emergency line for citizens abroad")
     # Each module of the emergency line adds its own subcommands here.
     emergency_commands = emergency.add_subparsers(dest="emergency_command", required=True)
+    cli_emergency.add_commands(emergency_commands)
     cli_emergency_ops.add_commands(emergency_commands)
     commands.add_parser("settings", help="print the settings in force, secrets masked")
 
@@ -434,6 +436,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_missions.run(settings, args)
     if args.command == cli_emergency_report.COMMAND:
         return cli_emergency_report.run(settings, args)
+    if args.command == "emergency" and args.emergency_command in cli_emergency.COMMANDS:
+        return cli_emergency.run(settings, args)
     if args.command == "emergency" and args.emergency_command in cli_emergency_ops.COMMANDS:
         return cli_emergency_ops.run(settings, args)
     if args.command == "settings":

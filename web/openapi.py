@@ -14,6 +14,7 @@ from web import (
     emergency_api,
     emergency_calls_api,
     emergency_report,
+    emergency_status,
     followup_api,
     followup_report,
     identity_api,
@@ -497,6 +498,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         *repeat_cancellation.OUTPUTS,
         *identity_api.OUTPUTS,
         *missions_api.MISSION_OUTPUTS,
+        *emergency_status.OUTPUTS,
         *emergency_calls_api.OUTPUTS,
         *emergency_api.OUTPUTS,
     )
@@ -616,6 +618,7 @@ def build_document(server_url: str) -> dict[str, Any]:
             **followup_report.openapi_paths(_ref, _json),
             **emergency_report.openapi_paths(_ref, _json),
             **missions_api.openapi_paths(_ref, _json),
+            **emergency_status.openapi_paths(_ref, _json),
             **whatsapp_inbox_api.openapi_paths(_ref, _json),
             **repeat_cancellation.openapi_paths(_ref, _json),
             **emergency_calls_api.openapi_paths(_ref, _json),

@@ -11,11 +11,12 @@ from aiohttp import web
 from cases import service as cases
 from cases.intake import check_request
 from cases.models import Case, Channel
+from emergency.numbers import looks_like_report_number
 from followup import information
 from majlis.errors import N_, DomainError, InvalidInput
 from priority import duplicates
 from scheduler import views
-from web import labels
+from web import emergency_status, labels
 from web.applicant_view import (
     AudienceShown,
     applicant_history,
@@ -188,7 +189,15 @@ async def _status_enquiry(request: web.Request) -> tuple[dict[str, str], Case | 
 
 @routes.post("/status")
 async def status_lookup(request: web.Request) -> web.Response:
-    """The status only when the phone matches; a miss says nothing of which part was wrong."""
+    """The status only when the phone matches; a miss says nothing of which part was wrong.
+
+    One page follows both kinds of number: an emergency report's (it starts with E) is shown by
+    web/emergency_status.py.
+    """
+    form = await request.post()
+    if looks_like_report_number(str(form.get("tracking_number", ""))):
+        values = {"tracking_number": str(form.get("tracking_number", "")), "phone": str(form.get("phone", ""))}
+        return await emergency_status.status_page(request, values)
     values, case = await _status_enquiry(request)
     if isinstance(case, web.Response):
         return case

@@ -33,6 +33,7 @@ from web import (
     emergency_link,
     emergency_pages,
     emergency_report,
+    emergency_status,
     emergency_supervision,
     emergency_voice,
     feeds,
@@ -139,6 +140,8 @@ def setup(app: web.Application) -> None:
         emergency_voice,
         emergency_calls,
         emergency_calls_api,
+        # The citizen's status of a report (the status form itself is public's).
+        emergency_status,
     )
     for module in modules:
         app.router.add_routes(module.routes)

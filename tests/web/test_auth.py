@@ -201,6 +201,8 @@ PUBLIC = {
     # The audience as a calendar file: the same tracking number and phone as the status guard it.
     ("POST", "/status/calendar.ics"),
     ("GET", "/api/v1/requests/{tracking_number}/calendar.ics"),
+    # An emergency report's status: its number and the phone given with it guard it, as a request's do.
+    ("GET", "/api/v1/emergency-reports/{number}/status"),
     ("GET", "/openapi.json"),
     ("GET", "/healthz"),
     # Calendar feeds are read by calendar programs that cannot sign in: an HMAC token in the URL guards them.
