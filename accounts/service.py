@@ -14,6 +14,7 @@ from accounts import audit
 from accounts.models import LoginAttempt, StaffSession, StaffUser
 from accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from accounts.roles import Role
+from emergency import directory as missions
 from followup import directory
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError, FieldError, InvalidInput
@@ -50,11 +51,13 @@ async def create_user(
     password: str,
     actor_id: int | None = None,
     department_code: str = "",
+    mission_code: str = "",
 ) -> StaffUser:
     """A new active staff account; InvalidInput names each bad field.
 
     A department liaison's account belongs to one active department (by its code), which confines it to that
-    department's referrals; no other role has a department.
+    department's referrals; a mission's staff account belongs to one active mission, which confines it to that
+    mission's emergency reports; no other role has either.
     """
     errors: list[FieldError] = []
     username = username.strip().lower()
@@ -71,6 +74,7 @@ async def create_user(
     if gender not in ("male", "female"):
         errors.append(FieldError("gender", "invalid", N_("{field} is not one of the allowed values.")))
     department_id = await _department_id(session, role, department_code, errors)
+    mission_id = await _mission_id(session, role, mission_code, errors)
     if len(password) < MIN_PASSWORD_LENGTH:
         errors.append(
             FieldError(
@@ -90,6 +94,7 @@ async def create_user(
         password_hash=hash_password(password),
         is_active=True,
         department_id=department_id,
+        mission_id=mission_id,
         created_at=clock.now(),
     )
     session.add(user)
@@ -97,6 +102,8 @@ async def create_user(
     details = {"username": user.username, "role": user.role.value}
     if department_code.strip():
         details["department"] = department_code.strip().lower()
+    if mission_code.strip():
+        details["mission"] = mission_code.strip().lower()
     await audit.record(
         session=session,
         clock=clock,
@@ -131,6 +138,30 @@ async def _department_id(
         errors.append(FieldError("department", "inactive", N_("{field} has been deactivated.")))
         return None
     return department.id
+
+
+async def _mission_id(
+    session: AsyncSession, role: Role | str, mission_code: str, errors: list[FieldError]
+) -> int | None:
+    """A mission staff account's mission (required for that role, refused for the others); errors name "mission"."""
+    if not mission_code.strip():
+        if role == Role.MISSION_STAFF:
+            errors.append(FieldError("mission", "missing", N_("{field} is required.")))
+        return None
+    if role != Role.MISSION_STAFF:
+        errors.append(
+            FieldError("mission", "not_mission_staff", N_("Only a mission's staff account belongs to a mission."))
+        )
+        return None
+    try:
+        mission = await missions.mission_by_code(session=session, code=mission_code)
+    except missions.MissionNotFound:
+        errors.append(FieldError("mission", "unknown", N_("{field} is not one of the missions.")))
+        return None
+    if not mission.active:
+        errors.append(FieldError("mission", "inactive", N_("{field} has been deactivated.")))
+        return None
+    return mission.id
 
 
 async def sign_in(

@@ -71,6 +71,7 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
                 gender=args.gender,
                 password=password,
                 department_code=args.department,
+                mission_code=args.mission,
             )
             print(f"created {user.username} ({user.role.value})")
     except InvalidInput as exc:
@@ -305,6 +306,9 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--gender", required=True, choices=["male", "female"])
     create.add_argument(
         "--department", default="", metavar="CODE", help="a department liaison's department (that role only)"
+    )
+    create.add_argument(
+        "--mission", default="", metavar="CODE", help="a mission's staff account's mission (that role only)"
     )
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 

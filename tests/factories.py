@@ -13,12 +13,14 @@ from accounts import service as accounts
 from accounts.models import StaffUser
 from accounts.roles import Role
 from cases.intake import RequestDetails, check_request
+from emergency import directory as missions
 from followup import directory
 from majlis.clock import Clock
 from majlis.db import transaction
 
 PASSWORD = "correct-horse-battery"
 TEST_DEPARTMENT = "test-department"
+TEST_MISSION = "test-mission"
 Client = TestClient[web.Request, web.Application]
 
 _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -84,14 +86,18 @@ async def make_staff(
     username: str | None = None,
     gender: str | None = None,
     department_code: str = "",
+    mission_code: str = "",
 ) -> StaffUser:
     """A member of staff; a woman in the women's section, a man elsewhere, unless `gender` says otherwise.
 
-    A department liaison belongs to `department_code`, by default a department made for the tests.
+    A department liaison belongs to `department_code`, by default a department made for the tests; a mission's
+    staff to `mission_code`, by default a mission made for the tests.
     """
     async with transaction(sessions) as session:
         if role is Role.DEPARTMENT_LIAISON and not department_code:
             department_code = await _test_department(session, clock)
+        if role is Role.MISSION_STAFF and not mission_code:
+            mission_code = await _test_mission(session, clock)
         return await accounts.create_user(
             session=session,
             clock=clock,
@@ -101,6 +107,7 @@ async def make_staff(
             gender=gender or ("female" if role is Role.WOMEN_SECTION else "male"),
             password=PASSWORD,
             department_code=department_code,
+            mission_code=mission_code,
         )
 
 
@@ -113,6 +120,27 @@ async def _test_department(session: AsyncSession, clock: Clock) -> str:
             TEST_DEPARTMENT, "إدارة الاختبار", "Test department", "", "government", "tests@example.org"
         )
         return (await directory.add_department(session=session, clock=clock, actor_id=None, data=data)).code
+
+
+async def _test_mission(session: AsyncSession, clock: Clock) -> str:
+    """The code of a mission for mission staff accounts of tests that need no particular one."""
+    try:
+        return (await missions.mission_by_code(session=session, code=TEST_MISSION)).code
+    except missions.MissionNotFound:
+        data = missions.MissionInput(
+            code=TEST_MISSION,
+            kind="embassy",
+            name_ar="بعثة الاختبار",
+            name_en="Test mission",
+            country="BH",
+            time_zone="Asia/Bahrain",
+            email="mission@example.org",
+            head_name="Head of the test mission",
+            head_email="head@example.org",
+            head_phone="+97336001234",
+            hours="Sun-Thu 08:00-15:00",
+        )
+        return (await missions.add_mission(session=session, clock=clock, actor_id=None, data=data)).code
 
 
 async def csrf_token(client: Client, path: str = "/login") -> str:

@@ -7,6 +7,7 @@ from aiohttp import web
 from accounts import audit
 from accounts import service as accounts
 from accounts.roles import Role
+from emergency import directory as missions
 from followup import directory
 from majlis.errors import InvalidInput
 from web import labels
@@ -28,10 +29,14 @@ async def _users_page(
     # A liaison account answers for one department: the list names it, the form offers those in service.
     departments = await directory.names(session=session, ids={u.department_id for u in users if u.department_id})
     rows = await directory.tree(session=session, active_only=True)
+    # A mission's staff account answers for one mission's reports: the same for missions.
+    in_service = await missions.missions(session=session, active_only=True)
     context = {
         "users": users,
         "departments": {i: d.name_in(language) for i, d in departments.items()},
         "department_choices": [(r.department.code, "— " * r.depth + r.department.name_in(language)) for r in rows],
+        "missions": {m.id: m.name_in(language) for m in await missions.missions(session=session)},
+        "mission_choices": [(m.code, m.name_in(language)) for m in in_service],
         "values": values,
         "errors": errors,
         "labels": labels,
@@ -51,6 +56,7 @@ async def create_user(request: web.Request) -> web.Response:
     form = await request.post()
     values = {name: str(form.get(name, "")) for name in USER_FIELDS}
     department = str(form.get("department", ""))
+    mission = str(form.get("mission", ""))
     try:
         await accounts.create_user(
             session=request[DB],
@@ -58,11 +64,12 @@ async def create_user(request: web.Request) -> web.Response:
             password=str(form.get("password", "")),
             actor_id=signed_in_user(request).id,
             department_code=department,
+            mission_code=mission,
             **values,
         )
     except InvalidInput as exc:
         errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
-        return await _users_page(request, {**values, "department": department}, errors, status=422)
+        return await _users_page(request, {**values, "department": department, "mission": mission}, errors, status=422)
     raise web.HTTPSeeOther("/admin/users")
 
 

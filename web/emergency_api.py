@@ -35,9 +35,9 @@ from web.emergency_api_models import (
     EmergencyReportIn,
     EmergencyReportListOut,
     EmergencyReportOut,
-    MissionOut,
     ReassignIn,
     ReportEventOut,
+    ReportMissionOut,
     SolveIn,
     UpdateIn,
 )
@@ -66,8 +66,8 @@ def _not_found(request: web.Request) -> web.Response:
     return error_response(request, 404, NOT_FOUND)
 
 
-def _mission(mission: Mission) -> MissionOut:
-    return MissionOut(
+def _mission(mission: Mission) -> ReportMissionOut:
+    return ReportMissionOut(
         id=mission.id,
         code=mission.code,
         name_ar=mission.name_ar,

@@ -56,7 +56,7 @@ class ReassignIn(_Body):
     reason: str = Field(max_length=8000)
 
 
-class MissionOut(BaseModel):
+class ReportMissionOut(BaseModel):
     id: int
     code: str
     name_ar: str
@@ -80,9 +80,9 @@ class EmergencyReportOut(BaseModel):
     country: str
     country_name: str = Field(description="In the reader's language")
     city: str
-    mission: MissionOut
+    mission: ReportMissionOut
     through_central_desk: bool = Field(description="The covering mission is not live yet: the central desk has it")
-    covering_mission: MissionOut | None
+    covering_mission: ReportMissionOut | None
     national_id: str
     caller_name: str
     phone: str
@@ -112,7 +112,7 @@ class EmergencyReportListOut(BaseModel):
 
 INPUTS: tuple[type[BaseModel], ...] = (EmergencyReportIn, AcknowledgeIn, UpdateIn, SolveIn, ReassignIn)
 OUTPUTS: tuple[type[BaseModel], ...] = (
-    MissionOut,
+    ReportMissionOut,
     ReportEventOut,
     EmergencyReportOut,
     EmergencyReportDetailOut,

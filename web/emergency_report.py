@@ -256,7 +256,7 @@ def openapi_paths(ref: Any, json: Any) -> dict[str, Any]:
     return {
         "/api/v1/reports/emergency": {
             "get": {
-                "operationId": "emergencyReport",
+                "operationId": "emergencyMonthlyReport",
                 "summary": "The emergency line's monthly report per mission, per country and for the ministry",
                 "description": (
                     "The staff session cookie. Roles: consular supervisor, manager, administrators. Each figure also "
