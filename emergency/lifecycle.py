@@ -5,6 +5,10 @@ Callers lock nothing themselves: each step reads the report afresh and locks its
 PostgreSQL; SQLite's write lock holds the whole database), then checks the state it found, so two people
 acting at once get one change and one clear refusal.
 
+Staff confined to one mission name it (`mission_id`): the report is checked against it once locked, for a
+supervisor may have sent it to another mission between the staff's read of it and their step, and another
+mission's report is not found, as it would have been on the read.
+
 A link names the report's generation. Only sending the report to another mission raises it, so the old
 mission's link says it has moved on; acknowledging does not, so a second press of the same link says who
 acknowledged it, and the duty officer's page keeps working until the report is solved.
@@ -66,13 +70,16 @@ def isolated(value: str) -> str:
     return f"\u2066{value}\u2069"
 
 
-async def lock(*, session: AsyncSession, report_id: int, generation: int | None = None) -> EmergencyReport:
-    """The report, read afresh and locked; a link of another generation is refused as moved on."""
+async def lock(
+    *, session: AsyncSession, report_id: int, generation: int | None = None, mission_id: int | None = None
+) -> EmergencyReport:
+    """The report, read afresh and locked; a link of another generation is refused as moved on, and a report
+    no longer with `mission_id` (when given: the one mission the caller is confined to) is not found."""
     query = select(EmergencyReport).where(EmergencyReport.id == report_id).execution_options(populate_existing=True)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     report = await session.scalar(query)
-    if report is None:
+    if report is None or (mission_id is not None and report.mission_id != mission_id):
         raise ReportNotFound()
     if generation is not None and generation != report.generation:
         raise LinkMovedOn()
@@ -142,14 +149,16 @@ async def acknowledge(
     generation: int | None,
     by: str,
     actor_id: int | None,
+    mission_id: int | None = None,
 ) -> EmergencyReport:
     """The mission takes the report on: the acknowledgement clock stops, the ladder waits for the solution.
 
     Through the link `generation` is the link's (None for staff, who act on the report as it stands); `by` is
-    who acknowledged as people read it (the duty officer's name, or a member of staff's).
+    who acknowledged as people read it (the duty officer's name, or a member of staff's); `mission_id` the
+    mission a member of staff is confined to (None for supervisors and the link).
     """
     by = checked_text(by, "by", MAX_BY)
-    report = await lock(session=session, report_id=report_id, generation=generation)
+    report = await lock(session=session, report_id=report_id, generation=generation, mission_id=mission_id)
     require_owing(report)
     if report.state is ReportState.ACKNOWLEDGED:
         raise ReportRefused(
@@ -180,11 +189,12 @@ async def post_update(
     note: str,
     by: str,
     actor_id: int | None,
+    mission_id: int | None = None,
 ) -> ReportEvent:
     """News on an open report, in its history for the mission, the supervisors and the agents."""
     note = checked_text(note, "note")
     by = checked_text(by, "by", MAX_BY)
-    report = await lock(session=session, report_id=report_id, generation=generation)
+    report = await lock(session=session, report_id=report_id, generation=generation, mission_id=mission_id)
     require_owing(report)
     event = _event(session, clock, report, ReportEventKind.UPDATE, actor_id=actor_id, by=by, note=note)
     await session.flush()
@@ -202,6 +212,7 @@ async def solve(
     by: str,
     actor_id: int | None,
     status_url: str,
+    mission_id: int | None = None,
 ) -> EmergencyReport:
     """Closes the report, solved or handed over to another authority, and tells the citizen by SMS.
 
@@ -209,7 +220,7 @@ async def solve(
     """
     outcome = checked_text(outcome, "outcome")
     by = checked_text(by, "by", MAX_BY)
-    report = await lock(session=session, report_id=report_id, generation=generation)
+    report = await lock(session=session, report_id=report_id, generation=generation, mission_id=mission_id)
     require_owing(report)
     if report.state is ReportState.OPEN:
         _acknowledge(report, clock, by)

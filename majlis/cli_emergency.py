@@ -60,7 +60,7 @@ class NotAllowed(DomainError):
     pass
 
 
-def _times(moment: datetime, mission: Mission) -> str:
+def times_at(moment: datetime, mission: Mission) -> str:
     """The moment at the mission and in Riyadh: "2026-11-24 17:30 Australia/Sydney (09:30 Riyadh)"."""
     local = moment.astimezone(ZoneInfo(mission.time_zone))
     riyadh = moment.astimezone(RIYADH)
@@ -103,7 +103,7 @@ async def _register(session: AsyncSession, settings: Settings, args: argparse.Na
     if report.covering_mission_id is not None:
         covering = missions[report.covering_mission_id]
         lines.append(f"  {covering.name_en} ({covering.code}) covers {details.city}, {details.country}: not live yet")
-    lines.append(f"  acknowledge by {_times(report.acknowledge_due_at, mission)}")
+    lines.append(f"  acknowledge by {times_at(report.acknowledge_due_at, mission)}")
     lines.append(f"  the citizen is sent the number by SMS at {report.phone}")
     return lines
 
@@ -112,7 +112,7 @@ def _line(report: EmergencyReport, missions: dict[int, Mission]) -> str:
     mission = missions[report.mission_id]
     return (
         f"{report.number}  {report.state.value:<12} {report.severity.value:<16} {report.type.value:<13} "
-        f"{mission.code:<14} {report.country} {report.city}  {_times(report.created_at, mission)}"
+        f"{mission.code:<14} {report.country} {report.city}  {times_at(report.created_at, mission)}"
     )
 
 
@@ -144,16 +144,16 @@ async def _show(session: AsyncSession, settings: Settings, args: argparse.Namesp
         covering = missions[report.covering_mission_id]
         lines.append(f"  covered by: {covering.name_en} ({covering.code}), not live yet")
     lines += [
-        f"  registered: {_times(report.created_at, mission)} ({report.source.value})",
-        f"  acknowledge by: {_times(report.acknowledge_due_at, mission)}",
-        f"  solve by: {_times(report.solve_due_at, mission)}",
+        f"  registered: {times_at(report.created_at, mission)} ({report.source.value})",
+        f"  acknowledge by: {times_at(report.acknowledge_due_at, mission)}",
+        f"  solve by: {times_at(report.solve_due_at, mission)}",
     ]
     if report.acknowledged_at is not None:
-        lines.append(f"  acknowledged: {_times(report.acknowledged_at, mission)} by {report.acknowledged_by}")
+        lines.append(f"  acknowledged: {times_at(report.acknowledged_at, mission)} by {report.acknowledged_by}")
     if report.solved_at is not None:
-        lines.append(f"  closed: {_times(report.solved_at, mission)}: {report.outcome}")
+        lines.append(f"  closed: {times_at(report.solved_at, mission)}: {report.outcome}")
     rung = ESCALATION_RUNGS[min(report.escalation_level, len(ESCALATION_RUNGS) - 1)]
-    upward = f", next rung {_times(report.next_escalation_at, mission)}" if report.next_escalation_at else ""
+    upward = f", next rung {times_at(report.next_escalation_at, mission)}" if report.next_escalation_at else ""
     lines.append(f"  escalation: {rung}{upward}")
     lines.append(f"  account: {report.account}")
     steps = await reports.events(session=session, report_id=report.id)
@@ -162,7 +162,7 @@ async def _show(session: AsyncSession, settings: Settings, args: argparse.Namesp
     for step in steps:
         who = names.get(step.actor_id, "") if step.actor_id is not None else step.by
         note = f": {step.note}" if step.note else ""
-        lines.append(f"    {_times(step.at, mission)}  {step.kind.value}{f' ({who})' if who else ''}{note}")
+        lines.append(f"    {times_at(step.at, mission)}  {step.kind.value}{f' ({who})' if who else ''}{note}")
     return lines
 
 

@@ -20,9 +20,10 @@ from accounts import service as accounts
 from accounts.models import StaffUser
 from accounts.roles import Role
 from emergency import alerts, escalation, lifecycle
-from emergency.models import EmergencyReport
+from emergency.models import EmergencyReport, Mission
 from emergency.numbers import parse_report_number
-from majlis.clock import SystemClock, riyadh
+from majlis.cli_emergency import times_at
+from majlis.clock import SystemClock
 from majlis.db import create_engine, session_factory, transaction
 from majlis.errors import N_, DomainError, InvalidInput
 from majlis.i18n import shipped_catalogs
@@ -51,6 +52,12 @@ class NotAllowed(DomainError):
     pass
 
 
+def _confined_to(user: StaffUser) -> int | None:
+    """The mission a mission's staff act for, checked again once the report is locked (a supervisor may send
+    it elsewhere between this command's read and its step); None for supervisors and administrators."""
+    return user.mission_id if user.role is Role.MISSION_STAFF else None
+
+
 async def _actor(session: AsyncSession, username: str, report: EmergencyReport) -> StaffUser:
     user = await accounts.user_by_username(session=session, username=username)
     if user is None or not user.is_active:
@@ -70,15 +77,27 @@ async def _report(session: AsyncSession, number: str) -> EmergencyReport:
     return found
 
 
+async def _mission(session: AsyncSession, report: EmergencyReport) -> Mission:
+    mission = await session.get(Mission, report.mission_id)
+    assert mission is not None  # a report's mission is a foreign key
+    return mission
+
+
 async def _acknowledge(session: AsyncSession, settings: Settings, args: argparse.Namespace) -> list[str]:
     report = await _report(session, args.number)
     user = await _actor(session, args.by, report)
     done = await lifecycle.acknowledge(
-        session=session, clock=SystemClock(), report_id=report.id, generation=None, by=user.full_name, actor_id=user.id
+        session=session,
+        clock=SystemClock(),
+        report_id=report.id,
+        generation=None,
+        by=user.full_name,
+        actor_id=user.id,
+        mission_id=_confined_to(user),
     )
     assert done.acknowledged_at is not None
-    at = riyadh(done.acknowledged_at)
-    return [f"{done.number} acknowledged by {done.acknowledged_by} at {at:%Y-%m-%d %H:%M} Riyadh"]
+    at = times_at(done.acknowledged_at, await _mission(session, done))
+    return [f"{done.number} acknowledged by {done.acknowledged_by} at {at}"]
 
 
 async def _solve(session: AsyncSession, settings: Settings, args: argparse.Namespace) -> list[str]:
@@ -93,8 +112,11 @@ async def _solve(session: AsyncSession, settings: Settings, args: argparse.Names
         by=user.full_name,
         actor_id=user.id,
         status_url=status_url(settings),
+        mission_id=_confined_to(user),
     )
-    return [f"{done.number} {done.state.value.replace('_', ' ')}; the citizen is told by SMS"]
+    assert done.solved_at is not None
+    at = times_at(done.solved_at, await _mission(session, done))
+    return [f"{done.number} {done.state.value.replace('_', ' ')} at {at}; the citizen is told by SMS"]
 
 
 Work = Callable[[AsyncSession, Settings, argparse.Namespace], Awaitable[list[str]]]

@@ -68,6 +68,12 @@ class Reader:
         return self.role is Role.MISSION_STAFF and self.may_see(report)
 
     @property
+    def confined_to(self) -> int | None:
+        """The one mission whose reports this reader acts on, checked again by each step once it has locked the
+        report (a supervisor may have sent it elsewhere since it was read); None: any report in reach."""
+        return self.mission_id if self.is_mission_staff else None
+
+    @property
     def may_reassign(self) -> bool:
         return self.sees_all
 

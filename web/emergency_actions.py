@@ -1,6 +1,8 @@
 """The steps staff take on an emergency report, shared by its page's forms and the JSON API: acknowledge, post
 news, solve or hand over, send to another mission. Each takes the report its reader may see, and the form's
-fields as text; the domain (emergency/lifecycle.py) locks the report and refuses what its state does not allow."""
+fields as text; the domain (emergency/lifecycle.py) locks the report and refuses what its state does not allow.
+A mission's staff name their mission to the domain too: the report was read unlocked, so a supervisor may have
+sent it to another mission since, and the locked report is checked again (not found if it has moved)."""
 
 from __future__ import annotations
 
@@ -14,16 +16,16 @@ from emergency.models import EmergencyReport
 from majlis.errors import FieldError, InvalidInput, invalid_choice, required
 from majlis.numbers import whole_number
 from web.auth import signed_in_user
-from web.emergency_access import ACTORS, REASSIGNERS
+from web.emergency_access import ACTORS, REASSIGNERS, Reader
 from web.keys import CLOCK, DB, LINKS, SETTINGS
 from web.public import status_url
 
-Perform = Callable[[web.Request, EmergencyReport, Mapping[str, str]], Awaitable[None]]
+Perform = Callable[[web.Request, Reader, EmergencyReport, Mapping[str, str]], Awaitable[None]]
 # How a report ends: solved by the mission, or handed over to the authority that can act (police, hospital …).
 ENDINGS = ("solved", "handed_over")
 
 
-async def acknowledge(request: web.Request, report: EmergencyReport, fields: Mapping[str, str]) -> None:
+async def acknowledge(request: web.Request, reader: Reader, report: EmergencyReport, fields: Mapping[str, str]) -> None:
     user = signed_in_user(request)
     await lifecycle.acknowledge(
         session=request[DB],
@@ -32,10 +34,11 @@ async def acknowledge(request: web.Request, report: EmergencyReport, fields: Map
         generation=None,
         by=user.full_name,
         actor_id=user.id,
+        mission_id=reader.confined_to,
     )
 
 
-async def update(request: web.Request, report: EmergencyReport, fields: Mapping[str, str]) -> None:
+async def update(request: web.Request, reader: Reader, report: EmergencyReport, fields: Mapping[str, str]) -> None:
     user = signed_in_user(request)
     await lifecycle.post_update(
         session=request[DB],
@@ -44,10 +47,11 @@ async def update(request: web.Request, report: EmergencyReport, fields: Mapping[
         note=fields.get("note", ""),
         by=user.full_name,
         actor_id=user.id,
+        mission_id=reader.confined_to,
     )
 
 
-async def solve(request: web.Request, report: EmergencyReport, fields: Mapping[str, str]) -> None:
+async def solve(request: web.Request, reader: Reader, report: EmergencyReport, fields: Mapping[str, str]) -> None:
     ending = fields.get("ending", "")
     errors: list[FieldError] = []
     if ending not in ENDINGS:
@@ -66,10 +70,11 @@ async def solve(request: web.Request, report: EmergencyReport, fields: Mapping[s
         by=user.full_name,
         actor_id=user.id,
         status_url=status_url(request),
+        mission_id=reader.confined_to,
     )
 
 
-async def reassign(request: web.Request, report: EmergencyReport, fields: Mapping[str, str]) -> None:
+async def reassign(request: web.Request, reader: Reader, report: EmergencyReport, fields: Mapping[str, str]) -> None:
     mission_id = whole_number(fields.get("mission_id", ""))
     errors: list[FieldError] = []
     if mission_id is None:

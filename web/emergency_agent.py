@@ -13,10 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from emergency import reports, timers
+from emergency import calls, reports, timers
 from emergency.checks import country_choices
 from emergency.intake import ReportDetails, check_report
-from emergency.models import EmergencyReport, ReportSource
+from emergency.models import EmergencyReport, LineCall, LineCallState, ReportSource
 from majlis.errors import DomainError, FieldError, InvalidInput
 from majlis.numbers import whole_number
 from web import labels
@@ -94,15 +94,39 @@ async def register_report(request: web.Request, details: ReportDetails, source: 
     )
 
 
+async def owed_callback(request: web.Request, raw: str) -> LineCall | None:
+    """The missed call the form names (?call= from the call queue's callback link), if a callback is owed on it:
+    only then is the report a callback's. Any other number (no such call, one answered or called back already)
+    is passed over, and the report is registered as the agent's own."""
+    call_id = whole_number(raw)
+    if call_id is None:
+        return None
+    try:
+        call = await calls.get_call(session=request[DB], call_id=call_id)
+    except calls.LineCallNotFound:
+        return None
+    return call if call.state is LineCallState.MISSED else None
+
+
 @routes.post("/emergency/reports")
 @requires(*AGENTS)
 async def save_report(request: web.Request) -> web.Response:
     form = await request.post()
     values = {name: str(form.get(name, "")) for name in (*FIELDS, "call")}
-    # Registered while calling back a missed call to the line, or from a call an agent answered.
-    source = ReportSource.CALLBACK if whole_number(values["call"]) else ReportSource.AGENT
     try:
-        report = await register_report(request, check_report(values), source)
+        details = check_report(values)
+        call = await owed_callback(request, values["call"])
+        # Registered while calling back a missed call to the line, or from a call an agent answered.
+        report = await register_report(request, details, ReportSource.CALLBACK if call else ReportSource.AGENT)
+        if call is not None:
+            # The same transaction closes the callback with the report it gave.
+            await calls.link_report(
+                session=request[DB],
+                clock=request.app[CLOCK],
+                call_id=call.id,
+                report_id=report.id,
+                actor_id=signed_in_user(request).id,
+            )
     except InvalidInput as exc:
         await request[DB].rollback()
         return _form(request, values, bilingual_errors(request, exc.errors), status=422)

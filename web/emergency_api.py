@@ -11,6 +11,7 @@ named in Arabic and English.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -20,7 +21,9 @@ from accounts import service as accounts
 from emergency import reports
 from emergency.checks import country_name
 from emergency.intake import check_report
+from emergency.lifecycle import ReportNotFound
 from emergency.models import EmergencyReport, Mission, ReportSource
+from majlis.clock import RIYADH
 from majlis.errors import DomainError, InvalidInput
 from web.api import invalid_input
 from web.auth import requires
@@ -53,13 +56,12 @@ routes = web.RouteTableDef()
 # The shapes web/openapi.py lists in the document's schemas.
 __all__ = ["INPUTS", "OUTPUTS", "openapi_paths", "routes"]
 BASE = "/api/v1/emergency-reports"
-NOT_FOUND_CODES = frozenset({"report_not_found"})
 
 
 def _refusal(request: web.Request, exc: DomainError) -> web.Response:
     messages = bilingual(request.app[CATALOGS], exc.message, **exc.params)
     body = {"error": exc.code, "message": messages[request[LANGUAGE]], "messages": messages, "fields": []}
-    return web.json_response(body, status=404 if exc.code in NOT_FOUND_CODES else 409)
+    return web.json_response(body, status=409)
 
 
 def _not_found(request: web.Request) -> web.Response:
@@ -75,6 +77,17 @@ def _mission(mission: Mission) -> ReportMissionOut:
         country=mission.country,
         time_zone=mission.time_zone,
     )
+
+
+def _local_and_riyadh(moment: datetime, mission: Mission) -> tuple[str, str]:
+    return moment.astimezone(zone(mission.time_zone)).isoformat(), moment.astimezone(RIYADH).isoformat()
+
+
+def _zoned(name: str, moment: datetime | None, mission: Mission) -> dict[str, str | None]:
+    """`name`_mission and `name`_riyadh: the moment in the mission's local time and in Riyadh's, beside the
+    UTC instant (None where the moment is)."""
+    local, riyadh = _local_and_riyadh(moment, mission) if moment is not None else (None, None)
+    return {f"{name}_mission": local, f"{name}_riyadh": riyadh}
 
 
 async def report_out(request: web.Request, report: EmergencyReport, *, detail: bool = False) -> EmergencyReportOut:
@@ -101,13 +114,16 @@ async def report_out(request: web.Request, report: EmergencyReport, *, detail: b
         "account": report.account,
         "source": report.source.value,
         "created_at": report.created_at,
-        "created_at_mission": report.created_at.astimezone(zone(mission.time_zone)).isoformat(),
-        "created_at_riyadh": report.created_at.astimezone(zone("Asia/Riyadh")).isoformat(),
+        **_zoned("created_at", report.created_at, mission),
         "acknowledge_due_at": report.acknowledge_due_at,
+        **_zoned("acknowledge_due_at", report.acknowledge_due_at, mission),
         "solve_due_at": report.solve_due_at,
+        **_zoned("solve_due_at", report.solve_due_at, mission),
         "acknowledged_at": report.acknowledged_at,
+        **_zoned("acknowledged_at", report.acknowledged_at, mission),
         "acknowledged_by": report.acknowledged_by,
         "solved_at": report.solved_at,
+        **_zoned("solved_at", report.solved_at, mission),
         "outcome": report.outcome,
         "escalation_level": report.escalation_level,
         "overdue": line.overdue and report.state not in CLOSED,
@@ -122,10 +138,13 @@ async def report_out(request: web.Request, report: EmergencyReport, *, detail: b
             ReportEventOut(
                 kind=e.kind.value,
                 at=e.at,
+                at_mission=local,
+                at_riyadh=riyadh,
                 by=(staff.get(e.actor_id, "") if e.actor_id is not None else "") or e.by,
                 note=e.note,
             )
             for e in events
+            for local, riyadh in [_local_and_riyadh(e.at, mission)]
         ],
     )
 
@@ -137,6 +156,10 @@ async def _answer(request: web.Request, work: Callable[[], Awaitable[BaseModel]]
         await request[DB].rollback()
         return invalid_input(request, exc.errors)
     except ReportHidden:
+        return _not_found(request)
+    except ReportNotFound:
+        # Sent to another mission between the reader's read and their step: as out of reach as it now is.
+        await request[DB].rollback()
         return _not_found(request)
     except DomainError as exc:
         await request[DB].rollback()
@@ -221,7 +244,7 @@ def _api_step(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
             reader = await reader_of(request)
             report = await visible_report(request, reader, request.match_info["number"])
             body = model() if model is AcknowledgeIn and not request.can_read_body else await parsed(request, model)
-            await perform(request, report, _fields(body))
+            await perform(request, reader, report, _fields(body))
             again = await reports.get(session=request[DB], report_id=report.id)
             assert again is not None
             return await report_out(request, again, detail=True)

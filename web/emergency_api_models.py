@@ -65,9 +65,15 @@ class ReportMissionOut(BaseModel):
     time_zone: str = Field(description="The IANA zone every time of its reports is also read in")
 
 
+LOCAL = "in the mission's local time (ISO 8601 with its offset)"
+RIYADH = "in Riyadh time (ISO 8601 with +03:00)"
+
+
 class ReportEventOut(BaseModel):
     kind: str
     at: datetime
+    at_mission: str = Field(description=f"When, {LOCAL}")
+    at_riyadh: str = Field(description=f"When, {RIYADH}")
     by: str = Field(description="Who: a member of staff's name, the duty officer's, or empty for Majlis itself")
     note: str
 
@@ -90,13 +96,21 @@ class EmergencyReportOut(BaseModel):
     account: str
     source: str
     created_at: datetime
-    created_at_mission: str = Field(description="Registered, in the mission's local time (ISO 8601 with offset)")
-    created_at_riyadh: str = Field(description="Registered, in Riyadh time (ISO 8601 with offset)")
+    created_at_mission: str = Field(description=f"Registered, {LOCAL}")
+    created_at_riyadh: str = Field(description=f"Registered, {RIYADH}")
     acknowledge_due_at: datetime
+    acknowledge_due_at_mission: str = Field(description=f"To be acknowledged by, {LOCAL}")
+    acknowledge_due_at_riyadh: str = Field(description=f"To be acknowledged by, {RIYADH}")
     solve_due_at: datetime
+    solve_due_at_mission: str = Field(description=f"To be solved or handed over by, {LOCAL}")
+    solve_due_at_riyadh: str = Field(description=f"To be solved or handed over by, {RIYADH}")
     acknowledged_at: datetime | None
+    acknowledged_at_mission: str | None = Field(description=f"Acknowledged, {LOCAL}")
+    acknowledged_at_riyadh: str | None = Field(description=f"Acknowledged, {RIYADH}")
     acknowledged_by: str
     solved_at: datetime | None
+    solved_at_mission: str | None = Field(description=f"Solved or handed over, {LOCAL}")
+    solved_at_riyadh: str | None = Field(description=f"Solved or handed over, {RIYADH}")
     outcome: str
     escalation_level: int = Field(description="0 the duty officer, 1 the head of mission, 2 the consular deputy")
     overdue: bool = Field(description="A deadline still owed has passed")

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from emergency import reports, roster
 from emergency.directory import missions
+from emergency.lifecycle import ReportNotFound
 from emergency.models import EmergencyReport, Mission
 from majlis.errors import N_, DomainError, InvalidInput
 from web import labels
@@ -130,7 +131,8 @@ async def show_report(request: web.Request) -> web.Response:
 
 
 async def _step(request: web.Request, name: str, perform: Perform) -> web.Response:
-    """One step from the report's page; the page again with the reason when refused, nothing changed."""
+    """One step from the report's page; the page again with the reason when refused, nothing changed. A report
+    that left the reader's reach meanwhile (sent to another mission) is not found, as it would have been read."""
     reader = await reader_of(request)
     try:
         report = await visible_report(request, reader, request.match_info["number"])
@@ -141,15 +143,19 @@ async def _step(request: web.Request, name: str, perform: Perform) -> web.Respon
     # Read before the step: a rollback expires the row, and it is read afresh for the page.
     number, session = report.number, request[DB]
     try:
-        await perform(request, report, fields)
-    except InvalidInput as exc:
+        await perform(request, reader, report, fields)
+    except ReportNotFound:
         await session.rollback()
-        again = await visible_report(request, reader, number)
-        errors = bilingual_errors(request, exc.errors)
-        return await report_page(request, reader, again, errors=errors, values=fields, failed=name, status=422)
-    except DomainError as exc:
+        return not_found(request)
+    except (InvalidInput, DomainError) as exc:
         await session.rollback()
-        again = await visible_report(request, reader, number)
+        try:
+            again = await visible_report(request, reader, number)
+        except ReportHidden:
+            return not_found(request)
+        if isinstance(exc, InvalidInput):
+            errors = bilingual_errors(request, exc.errors)
+            return await report_page(request, reader, again, errors=errors, values=fields, failed=name, status=422)
         message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
         return await report_page(request, reader, again, values=fields, failed=name, form_error=message, status=409)
     raise web.HTTPSeeOther(f"/emergency/reports/{number}?done={name}#result")

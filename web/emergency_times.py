@@ -34,10 +34,13 @@ class ZonedMoment:
 
 @dataclass(frozen=True)
 class BothTimes:
-    """A moment at the mission and in Riyadh; `riyadh` is None when the mission keeps Riyadh's time."""
+    """A moment at the mission and in Riyadh; `riyadh` is None when the mission keeps Riyadh's time, and then
+    `same_as_riyadh` says the one time shown is Riyadh's too (Kuwait, Bahrain, Qatar …), so a reader in
+    Riyadh need not know the offsets to see it ("14:00 Kuwait time = Riyadh time")."""
 
     local: ZonedMoment
     riyadh: ZonedMoment | None
+    same_as_riyadh: bool = False
 
 
 def zone(name: str) -> ZoneInfo:
@@ -70,10 +73,13 @@ def in_zone(moment: datetime, time_zone: str, language: str) -> ZonedMoment:
 
 
 def both_times(moment: datetime, time_zone: str, language: str) -> BothTimes:
-    """`moment` at the mission (in `time_zone`) and in Riyadh, unless both read the same."""
+    """`moment` at the mission (in `time_zone`) and in Riyadh, once where both read the same (labelled as both,
+    unless the mission's zone is Riyadh's own, as the central desk's is)."""
     local = in_zone(moment, time_zone, language)
-    same = moment.astimezone(zone(time_zone)).utcoffset() == moment.astimezone(RIYADH).utcoffset()
-    return BothTimes(local=local, riyadh=None if same else in_zone(moment, RIYADH_ZONE, language))
+    tz = zone(time_zone)
+    if moment.astimezone(tz).utcoffset() != moment.astimezone(RIYADH).utcoffset():
+        return BothTimes(local=local, riyadh=in_zone(moment, RIYADH_ZONE, language))
+    return BothTimes(local=local, riyadh=None, same_as_riyadh=tz.key != RIYADH_ZONE)
 
 
 def span_text(catalogs: Catalogs, language: str, span: timedelta) -> str:

@@ -5,20 +5,25 @@ report), mission staff given no mission (nothing), and a role of the Majlis (ref
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from aiohttp import web
-from sqlalchemy import func, select
+import pytest
+from aiohttp import ClientResponse, web
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.roles import Role
-from emergency import lifecycle
-from emergency.models import EmergencyReport, ReportEvent
+from emergency import lifecycle, timers
+from emergency.models import EmergencyReport, ReportEvent, ReportEventKind, ReportState
 from majlis.clock import FrozenClock
 from majlis.db import transaction
 from tests.emergency.arrange import Sessions, add_agent, add_missions
 from tests.factories import Client, csrf_token, make_staff, sign_in
 from tests.web.emergency_people import api_headers, mission_staff, registered
 from web.auth import ROLES_ATTRIBUTE
+from web.keys import LINKS, SETTINGS
 
 
 @dataclass(frozen=True)
@@ -216,3 +221,134 @@ async def test_lists_show_each_reader_their_reach_and_a_hidden_report_answers_as
     assert await listed("/api/v1/emergency-reports") == {dubai.number, sydney.number}
     shown = await page("/emergency/agent")
     assert dubai.number in shown and sydney.number in shown and done.number not in shown
+
+
+# --- a step racing a supervisor's reassignment --------------------------------------------------------------
+
+STATUS_URL = "https://majlis.example.sa/status"
+ACTED = (ReportEventKind.ACKNOWLEDGED, ReportEventKind.UPDATE, ReportEventKind.SOLVED, ReportEventKind.HANDED_OVER)
+
+
+async def reassign(session: AsyncSession, client: Client, clock: FrozenClock, report_id: int, mission_id: int) -> None:
+    await lifecycle.reassign(
+        session=session,
+        clock=clock,
+        report_id=report_id,
+        mission_id=mission_id,
+        reason="The citizen has moved.",
+        actor_id=None,
+        levels=timers.levels_from(client.app[SETTINGS]),
+        links=client.app[LINKS],
+    )
+
+
+async def acted(sessions: Sessions, report_id: int) -> list[ReportEventKind]:
+    async with sessions() as session:
+        query = select(ReportEvent.kind).where(ReportEvent.report_id == report_id, ReportEvent.kind.in_(ACTED))
+        return list(await session.scalars(query))
+
+
+async def test_a_mission_step_on_a_report_sent_elsewhere_since_it_was_read_is_not_found(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    """Staff read the report as their mission's, a supervisor sends it to another mission, then the staff's step
+    reaches the domain naming their mission: the locked report is no longer theirs, so it is not found."""
+    world = await add_missions(sessions)
+    found = await registered(client, clock)
+    async with sessions() as session:
+        read = await session.get(EmergencyReport, found.id)
+        assert read is not None and read.mission_id == world.dubai  # the staff's unlocked read
+    async with transaction(sessions) as session:
+        await reassign(session, client, clock, found.id, world.abu_dhabi)
+    before = await snapshot(sessions)
+
+    steps: list[Callable[[AsyncSession, int], Awaitable[object]]] = [
+        lambda session, mission: lifecycle.acknowledge(
+            session=session,
+            clock=clock,
+            report_id=found.id,
+            generation=None,
+            by="Dubai staff",
+            actor_id=None,
+            mission_id=mission,
+        ),
+        lambda session, mission: lifecycle.post_update(
+            session=session,
+            clock=clock,
+            report_id=found.id,
+            note="News.",
+            by="Dubai staff",
+            actor_id=None,
+            mission_id=mission,
+        ),
+        lambda session, mission: lifecycle.solve(
+            session=session,
+            clock=clock,
+            report_id=found.id,
+            outcome="Done.",
+            handed_over=False,
+            by="Dubai staff",
+            actor_id=None,
+            status_url=STATUS_URL,
+            mission_id=mission,
+        ),
+    ]
+    for step in steps:
+        with pytest.raises(lifecycle.ReportNotFound):
+            async with transaction(sessions) as session:
+                await step(session, world.dubai)
+    assert await snapshot(sessions) == before
+    # The mission it was sent to acts on it.
+    async with transaction(sessions) as session:
+        await steps[0](session, world.abu_dhabi)
+    assert await acted(sessions, found.id) == [ReportEventKind.ACKNOWLEDGED]
+
+
+async def waiting_on_a_lock(sessions: Sessions) -> bool:
+    async with sessions() as session:
+        query = text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        return bool(await session.scalar(query))
+
+
+async def test_a_step_racing_a_reassignment_on_postgresql_is_refused_and_changes_nothing(
+    client: Client, sessions: Sessions, clock: FrozenClock, backend: str
+) -> None:
+    """The supervisor's reassignment holds the report's row; Dubai's staff post a step, whose read still sees
+    the report as Dubai's and whose lock waits; the reassignment commits: the step answers as for another
+    mission's report (404, on the page and over the API), and nothing of it is kept."""
+    if backend == "sqlite":
+        pytest.skip("SQLite lets one writer in at a time: no read can come between a reassignment's lock and commit")
+    world = await add_missions(sessions)
+    await mission_staff(sessions, clock, "dubai", world.dubai)
+    found = await registered(client, clock)
+    await sign_in(client, "dubai")
+    path = f"/emergency/reports/{found.number}"
+    api = f"/api/v1/emergency-reports/{found.number}"
+    token = await csrf_token(client, path)
+    headers = await api_headers(client)
+    posts: list[Callable[[], Awaitable[ClientResponse]]] = [
+        lambda: client.post(f"{path}/acknowledge", data={"csrf_token": token}, allow_redirects=False),
+        lambda: client.post(f"{path}/update", data={"note": "News.", "csrf_token": token}, allow_redirects=False),
+        lambda: client.post(f"{api}/acknowledge", headers=headers),
+        lambda: client.post(f"{api}/solve", json={"outcome": "Done.", "handed_over": False}, headers=headers),
+    ]
+    for post in posts:
+        async with transaction(sessions) as session:
+            await reassign(session, client, clock, found.id, world.abu_dhabi)
+            racing = asyncio.ensure_future(post())
+            for _ in range(200):
+                if await waiting_on_a_lock(sessions) or racing.done():
+                    break
+                await asyncio.sleep(0.025)
+            assert not racing.done(), "the step should wait for the reassignment's lock"
+        answer = await racing
+        assert answer.status == 404, await answer.text()
+        async with sessions() as session:
+            now = await session.get(EmergencyReport, found.id)
+        assert now is not None and (now.mission_id, now.state) == (world.abu_dhabi, ReportState.OPEN)
+        assert await acted(sessions, found.id) == []
+        # Back with Dubai (committed) for the next step's race.
+        async with transaction(sessions) as session:
+            await reassign(session, client, clock, found.id, world.dubai)

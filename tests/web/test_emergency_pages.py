@@ -4,17 +4,24 @@ supervisor sends it elsewhere, and the duty officer acknowledges through the ale
 
 from __future__ import annotations
 
+import asyncio
+import re
+from argparse import Namespace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
+import pytest
 from sqlalchemy import func, select
 
 from accounts.roles import Role
-from emergency import reports
-from emergency.models import EmergencyReport, ReportEventKind, ReportSource, ReportState
+from emergency import calls, reports
+from emergency.models import EmergencyReport, LineCall, LineCallState, ReportEventKind, ReportSource, ReportState
+from majlis import cli_emergency_ops
 from majlis.clock import FrozenClock
+from majlis.db import transaction
 from notify.models import OutboxMessage
-from tests.emergency.arrange import Sessions, add_agent, add_missions, report_fields
+from tests.conftest import make_settings
+from tests.emergency.arrange import Sessions, add_agent, add_mission, add_missions, report_fields
 from tests.factories import Client, csrf_token, make_staff, sign_in
 from tests.web.emergency_people import api_headers, link_path, mission_staff, registered, report
 from web.emergency_times import both_times
@@ -29,7 +36,7 @@ async def test_the_agent_registers_a_report_on_the_page(client: Client, sessions
     await add_missions(sessions)
     await add_agent(sessions, clock)
     await sign_in(client, "agent")
-    # A missed call on the line links here with the caller's number.
+    # The call queue's callback link fills the number in and names the call.
     form = await client.get("/emergency/reports/new?call=7&phone=" + quote("+971501234567"))
     page = await form.text()
     assert form.status == 200 and 'value="+971501234567"' in page and 'name="call" value="7"' in page
@@ -51,7 +58,8 @@ async def test_the_agent_registers_a_report_on_the_page(client: Client, sessions
     assert "نُبِّه: رئيس البعثة (Head of dubai)" in shown
     async with sessions() as session:
         first = await session.scalar(select(EmergencyReport))
-    assert first is not None and first.source is ReportSource.CALLBACK
+    # No call 7 is owed a callback: the report is the agent's own.
+    assert first is not None and first.source is ReportSource.AGENT
 
     # A country whose mission is not live yet: the central desk has it, and the page says so.
     token = await csrf_token(client, "/emergency/reports/new")
@@ -61,6 +69,49 @@ async def test_the_agent_registers_a_report_on_the_page(client: Client, sessions
     assert answer.status == 200 and "المكتب القنصلي المركزي" in shown
     assert "عبر المكتب القنصلي المركزي: بعثة london لم تنضم إلى خط الطوارئ بعد." in shown
     assert await count_reports(sessions) == 2
+
+
+async def test_a_report_registered_from_a_missed_call_closes_its_callback(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await add_missions(sessions)
+    agent = await add_agent(sessions, clock)
+    async with transaction(sessions) as session:
+        missed = await calls.record_call(
+            session=session, clock=clock, call_sid="CA-missed", caller="+971501234567", language="ar"
+        )
+        await calls.call_missed(session=session, clock=clock, call_sid="CA-missed")
+        answered = await calls.record_call(
+            session=session, clock=clock, call_sid="CA-answered", caller="+971501234568", language="ar"
+        )
+        await calls.call_answered(session=session, clock=clock, call_sid="CA-answered")
+    await sign_in(client, "agent")
+    token = await csrf_token(client, "/emergency/reports/new")
+
+    async def register(call: str, phone: str) -> EmergencyReport:
+        data = {**report_fields(country="AE", phone=phone), "call": call, "csrf_token": token}
+        answer = await client.post("/emergency/reports", data=data, allow_redirects=False)
+        assert answer.status == 303, await answer.text()
+        number = answer.headers["Location"].split("/")[-1].split("?")[0]
+        async with sessions() as session:
+            found = await session.scalar(select(EmergencyReport).where(EmergencyReport.number == number))
+        assert found is not None
+        return found
+
+    # An answered call owes no callback: the report is the agent's own, and the call is left as it was.
+    plain = await register(str(answered.id), "+971501234568")
+    assert plain.source is ReportSource.AGENT
+    # The missed call: a callback's report, and the callback done with it, in the same transaction.
+    called = await register(str(missed.id), "+971501234567")
+    assert called.source is ReportSource.CALLBACK
+    async with sessions() as session:
+        closed = await session.get(LineCall, missed.id)
+        untouched = await session.get(LineCall, answered.id)
+    assert closed is not None and closed.state is LineCallState.CALLED_BACK
+    assert (closed.report_id, closed.handled_by_id) == (called.id, agent.id)
+    assert untouched is not None and untouched.state is LineCallState.ANSWERED and untouched.report_id is None
+    # The same call again is owed nothing now.
+    assert (await register(str(missed.id), "+971501234567")).source is ReportSource.AGENT
 
 
 async def test_bad_input_names_every_field_in_both_languages_and_saves_nothing(
@@ -118,6 +169,12 @@ async def test_the_agent_registers_and_lists_through_the_api(
     assert body["mission"]["code"] == "sydney" and body["state"] == "open" and body["number"].startswith("E26-")
     assert body["events"][0]["kind"] == "registered"
     assert body["created_at_mission"].endswith("+11:00") and body["created_at_riyadh"].endswith("+03:00")
+    # Every time, not only the registration's: at the mission and in Riyadh beside the UTC instant.
+    for name in ("acknowledge_due_at", "solve_due_at"):
+        assert body[f"{name}_mission"].endswith("+11:00") and body[f"{name}_riyadh"].endswith("+03:00"), name
+    assert body["acknowledged_at_mission"] is None and body["solved_at_riyadh"] is None
+    assert body["events"][0]["at_mission"] == "2026-11-24T17:30:00+11:00"
+    assert body["events"][0]["at_riyadh"] == "2026-11-24T09:30:00+03:00"
 
     refused = await client.post(
         "/api/v1/emergency-reports", json={"national_id": "12", "phone": "12345", "country": "XX"}, headers=headers
@@ -246,9 +303,51 @@ def test_both_times_follow_sydney_across_its_clock_change() -> None:
     assert (summer.local.time, summer.local.offset, summer.local.place) == ("03:00", "UTC+11", "Sydney")
     assert (winter.local.time, winter.local.offset) == ("02:00", "UTC+10")
     assert summer.riyadh is not None and (summer.riyadh.time, summer.riyadh.offset) == ("19:00", "UTC+3")
-    # A mission keeping Riyadh's time shows it once.
-    assert both_times(datetime(2026, 1, 15, 16, 0, tzinfo=UTC), "Asia/Riyadh", "ar").riyadh is None
+    # A mission keeping Riyadh's time shows it once, said to be Riyadh's too; Riyadh's own zone says it once.
+    kuwait = both_times(datetime(2026, 1, 15, 16, 0, tzinfo=UTC), "Asia/Kuwait", "en")
+    assert kuwait.riyadh is None and kuwait.same_as_riyadh and kuwait.local.place == "Kuwait"
+    riyadh = both_times(datetime(2026, 1, 15, 16, 0, tzinfo=UTC), "Asia/Riyadh", "ar")
+    assert riyadh.riyadh is None and not riyadh.same_as_riyadh
+    assert not summer.same_as_riyadh
     assert both_times(datetime(2026, 1, 15, 16, 0, tzinfo=UTC), "Asia/Kolkata", "en").local.offset == "UTC+5:30"
+
+
+async def test_a_mission_on_riyadh_time_shows_one_time_named_as_both(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await add_mission(sessions, "kuwait", country="KW", zone="Asia/Kuwait")
+    await make_staff(sessions, clock, Role.CONSULAR_SUPERVISOR, "supervisor")
+    found = await registered(client, clock, country="KW", city="Kuwait City", phone="+96550012345")
+    await sign_in(client, "supervisor")
+    page = await (await client.get(f"/emergency/reports/{found.number}")).text()
+    assert "توقيت الكويت = توقيت الرياض" in page and 'class="when-riyadh"' not in page
+    acknowledged = await client.post(
+        f"/api/v1/emergency-reports/{found.number}/acknowledge", headers=await api_headers(client)
+    )
+    body = await acknowledged.json()
+    assert acknowledged.status == 200, body
+    assert body["acknowledged_at_mission"] == "2026-11-24T09:30:00+03:00" == body["acknowledged_at_riyadh"]
+
+
+async def test_the_terminal_prints_each_step_at_the_mission_and_in_riyadh(
+    client: Client, sessions: Sessions, clock: FrozenClock, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = await add_missions(sessions)
+    await mission_staff(sessions, clock, "sydney", world.sydney)
+    found = await registered(client, clock, country="AU", city="Sydney", phone="+61412345678")
+    settings = make_settings(database_url)
+    ack = Namespace(emergency_command="ack", number=found.number, by="sydney")
+    assert await asyncio.to_thread(cli_emergency_ops.run, settings, ack) == 0
+    solve = Namespace(emergency_command="solve", number=found.number, by="sydney", outcome="Done.", handed_over=False)
+    assert await asyncio.to_thread(cli_emergency_ops.run, settings, solve) == 0
+    acknowledged, solved = capsys.readouterr().out.splitlines()
+    for line in (acknowledged, solved):
+        assert re.search(
+            r" at \d{4}-\d\d-\d\d \d\d:\d\d Australia/Sydney \((\d{4}-\d\d-\d\d )?\d\d:\d\d Riyadh\)", line
+        ), line
+    assert acknowledged.startswith(f"{found.number} acknowledged by ") and solved.startswith(
+        f"{found.number} solved at "
+    )
 
 
 async def test_the_api_is_in_the_openapi_document(client: Client) -> None:
