@@ -13,6 +13,9 @@ The calls ring at any hour (notify.outbox ANY_HOUR), unlike calls to applicants.
 is signed when the message is sent (notify.outbox EMERGENCY_LINK), so the outbox holds no way in. A call
 carries no link: it says the number and the place, and points to the SMS.
 
+Every number, phone, place and moment in a message sits between Unicode isolates, so it reads in its own
+order inside Arabic; a voice call says them without the marks.
+
 Who is on duty is the roster's answer (emergency.roster.on_duty: the shift that began last). Nobody on the
 roster now: the head of mission is told instead, and the ALERTED event says so.
 """
@@ -56,6 +59,14 @@ CALL_ACKNOWLEDGE = N_("Please acknowledge it with the link in the text message s
 CALL_ESCALATED = N_("It is escalated to you: {why}. The link is in the text message sent to you.")
 NOT_ACKNOWLEDGED = N_("not acknowledged in time")
 NOT_SOLVED = N_("not solved in time")
+# To the deputy who already has the report: at its solution deadline, then every day it stays unsolved.
+REMINDER_SMS = N_("Still open: {severity} emergency report {number} ({type}, {place}), {why}. {link}")
+REMINDER_SUBJECT = N_("Still open: emergency report {number} ({place}), {why}")
+REMINDER_INTRO = N_("Emergency report {number} to {mission}, escalated to you earlier, is still open: {why}.")
+CALL_REMINDER = N_(
+    "It was escalated to you earlier and is still open: {why}. The link is in the text message sent to you."
+)
+STILL_NOT_SOLVED = N_("still not solved, its solution was due {due}")
 ALERT_SUBJECT = N_("{severity} emergency report {number}: {place}")
 ESCALATION_SUBJECT = N_("Escalated to you: emergency report {number} ({place}), {why}")
 ALERT_INTRO = N_("An emergency report has come to {mission}. You are on duty: acknowledge it as soon as you can.")
@@ -104,28 +115,42 @@ def head_of(mission: Mission) -> Person:
     return Person(mission.head_name, HEAD_OF_MISSION, mission.head_phone, mission.head_email, "ar")
 
 
+def left_to_right(text: str) -> str:
+    """Between left-to-right isolates: a report number's dashes or a phone's plus keep their order in Arabic."""
+    return f"\u2066{text}\u2069"
+
+
+def first_strong(text: str) -> str:
+    """Between first-strong isolates: a moment or a place keeps its own direction (Arabic words, Latin names)
+    and its digits stay with it, whichever language surrounds it."""
+    return f"\u2068{text}\u2069"
+
+
 def _values(report: EmergencyReport, mission: Mission, language: str) -> dict[str, str]:
     return {
-        # Between isolates, so its dashes keep their order inside Arabic.
-        "number": f"\u2066{report.number}\u2069",
+        "number": left_to_right(report.number),
         "severity": wording.severity(report.severity, language),
         "type": wording.report_type(report.type, language),
-        "place": wording.place(report.city, report.country, language),
+        "place": first_strong(wording.place(report.city, report.country, language)),
         "mission": mission.name_in(language),
         "link": EMERGENCY_LINK,
     }
 
 
+def moment_at(moment: datetime, mission: Mission, language: str) -> str:
+    return first_strong(wording.at_mission_and_riyadh(moment, mission.time_zone, language))
+
+
 def _details(report: EmergencyReport, mission: Mission, language: str, values: dict[str, str]) -> str:
     def when(moment: datetime) -> str:
-        return wording.at_mission_and_riyadh(moment, mission.time_zone, language)
+        return moment_at(moment, mission, language)
 
     return say(
         language,
         DETAILS,
         **values,
-        name=report.caller_name,
-        phone=report.phone,
+        name=first_strong(report.caller_name),
+        phone=left_to_right(report.phone),
         registered=when(report.created_at),
         acknowledge_due=when(report.acknowledge_due_at),
         solve_due=when(report.solve_due_at),
@@ -142,13 +167,16 @@ async def _tell(
     person: Person,
     rung: int,
     intro: str,
-    why: str = "",
+    why_said: str = "",
+    reminder: bool = False,
     flush: bool,
 ) -> list[str]:
-    """Writes the person's messages to the outbox; gives back the channels used (none without an address)."""
+    """Writes the person's messages to the outbox; gives back the channels used (none without an address).
+
+    `rung` 0 is the alert, above it a step of the ladder; a `reminder` goes to someone who has the report already.
+    """
     language = person.language
     values = _values(report, mission, language)
-    why_said = say(language, why) if why else ""
     payload: dict[str, Any] = emergency_link_payload(report_id=report.id, generation=report.generation)
     used: list[str] = []
 
@@ -169,15 +197,16 @@ async def _tell(
 
     for channel in CHANNELS[report.severity]:
         if channel == "sms" and person.phone:
-            text = ESCALATION_SMS if rung else ALERT_SMS
+            text = REMINDER_SMS if reminder else ESCALATION_SMS if rung else ALERT_SMS
             await write("sms", person.phone, say(language, text, **values, why=why_said), {})
         elif channel == "voice" and person.phone:
-            step = say(language, CALL_ESCALATED, why=why_said) if rung else say(language, CALL_ACKNOWLEDGE)
+            step_text = CALL_REMINDER if reminder else CALL_ESCALATED
+            step = say(language, step_text, why=why_said) if rung else say(language, CALL_ACKNOWLEDGE)
             # Numbers read digit by digit; the whole said twice, since a call is often picked up mid-sentence.
-            spoken = say(language, CALL, **{**values, "number": _spoken(report.number)}, step=step)
+            spoken = _unmarked(say(language, CALL, **{**values, "number": _spoken(report.number)}, step=step))
             await write("voice", person.phone, f"{spoken} {spoken}", {ANY_HOUR: True})
         elif channel == "email" and person.email:
-            subject_text = ESCALATION_SUBJECT if rung else ALERT_SUBJECT
+            subject_text = REMINDER_SUBJECT if reminder else ESCALATION_SUBJECT if rung else ALERT_SUBJECT
             subject = say(language, subject_text, **values, why=why_said)
             body = f"{intro}\n\n{_details(report, mission, language, values)}"
             await write("email", person.email, body, {"subject": subject})
@@ -187,6 +216,14 @@ async def _tell(
 def _spoken(number: str) -> str:
     """A report number as a voice should read it: letter and digits one by one, a pause at each dash."""
     return ", ".join(" ".join(part) for part in number.split("-"))
+
+
+def _unmarked(text: str) -> str:
+    """Without the direction marks, which a voice has no use for."""
+    return text.translate(_ISOLATES)
+
+
+_ISOLATES = dict.fromkeys(range(0x2066, 0x206A))
 
 
 def _told(person: Person, channels: list[str]) -> dict[str, Any]:
@@ -244,14 +281,22 @@ async def alert_rung(
     flush: bool = True,
 ) -> ReportEvent:
     """Takes the report to `rung`: tells that rank (the head of mission, or the consular deputy) and records the
-    ESCALATED event with who was told and how. The caller has locked the report."""
-    if rung.level == timers.HEAD_OF_MISSION:
+    ESCALATED event with who was told and how. Above the deputy's rung the steps tell the deputy again (the
+    solution overdue, then a daily reminder), in words that say so. The caller has locked the report."""
+    reached = timers.step_person(rung.level)
+    if reached == timers.HEAD_OF_MISSION:
         person = head_of(mission)
     else:
         person = Person(deputy.name, CONSULAR_DEPUTY, deputy.phone, deputy.email, "ar")
-    why = NOT_SOLVED if rung.reason == timers.SOLUTION_OVERDUE else NOT_ACKNOWLEDGED
-    values = _values(report, mission, person.language)
-    intro = say(person.language, ESCALATION_INTRO, **values, why=say(person.language, why))
+    language = person.language
+    # The deputy has the report already (told it was not acknowledged, or overdue the day before).
+    reminder = report.escalation_level >= timers.CONSULAR_DEPUTY
+    if rung.level > timers.SOLUTION_OVERDUE_STEP:
+        why_said = say(language, STILL_NOT_SOLVED, due=moment_at(report.solve_due_at, mission, language))
+    else:
+        why_said = say(language, NOT_SOLVED if rung.reason == timers.SOLUTION_OVERDUE else NOT_ACKNOWLEDGED)
+    values = _values(report, mission, language)
+    intro = say(language, REMINDER_INTRO if reminder else ESCALATION_INTRO, **values, why=why_said)
     channels = await _tell(
         session=session,
         clock=clock,
@@ -260,17 +305,23 @@ async def alert_rung(
         person=person,
         rung=rung.level,
         intro=intro,
-        why=why,
+        why_said=why_said,
+        reminder=reminder,
         flush=False,
     )
     report.escalation_level = rung.level
-    event = ReportEvent(
-        report_id=report.id,
-        kind=ReportEventKind.ESCALATED,
-        at=clock.now(),
-        by=by,
-        params={"rung": rung.level, "reason": rung.reason, "mission": mission.code, "told": [_told(person, channels)]},
-    )
+    # "rung": who was reached (1 the head of mission, 2 the consular deputy), what the monthly report counts by;
+    # "step": the ladder's step (3 the deputy told the solution is overdue, each above a daily reminder).
+    params: dict[str, Any] = {
+        "rung": reached,
+        "step": rung.level,
+        "reason": rung.reason,
+        "mission": mission.code,
+        "told": [_told(person, channels)],
+    }
+    if rung.level > timers.SOLUTION_OVERDUE_STEP:
+        params["reminder"] = True
+    event = ReportEvent(report_id=report.id, kind=ReportEventKind.ESCALATED, at=clock.now(), by=by, params=params)
     session.add(event)
     if flush:
         await session.flush()

@@ -7,7 +7,8 @@ failing one logged and left for the next sweep. On PostgreSQL due rows are claim
 sweeps (two processes) never escalate one report twice.
 
 There is no working-hours hold: a life-threatening or urgent report climbs at any hour, and a normal one's
-rungs already fall in the mission's working time (its deadlines count in it).
+rungs already fall in the mission's working time (its deadlines count in it). Every report still owed has a next
+moment (the deputy is reminded until it is solved), so nothing open is left out of the index the sweep reads.
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ class Known:
     """What escalating a batch needs, read once: the missions (a small table) and the calendars of those with
     normal reports (their second rung counts in working time)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, levels: timers.Levels) -> None:
         self.session = session
+        # The service levels in force: a wall-time report's deputy rung is one acknowledgement time after its deadline.
+        self.levels = levels
         self.missions: dict[int, Mission] = {}
         self.calendars: dict[int, Calendar] = {}
 
@@ -63,7 +66,7 @@ async def escalate(
 ) -> ReportEvent | None:
     """Takes the (locked) report up one rung if it is due; None when it was not (its next moment is reset)."""
     calendar = known.calendar(report)
-    rung = timers.next_rung(report, calendar)
+    rung = timers.next_rung(report, calendar, known.levels)
     if rung is None or rung.at > clock.now():
         report.next_escalation_at = rung.at if rung is not None else None
         return None
@@ -77,7 +80,7 @@ async def escalate(
         by="",
         flush=False,
     )
-    timers.set_next_escalation(report, calendar)
+    timers.set_next_escalation(report, calendar, known.levels)
     return event
 
 
@@ -96,12 +99,12 @@ async def _due(session: AsyncSession, clock: Clock, batch: int, skip: set[int]) 
 
 
 async def _whole_batch(
-    session: AsyncSession, clock: Clock, due: list[EmergencyReport], deputy: alerts.Deputy
+    session: AsyncSession, clock: Clock, due: list[EmergencyReport], deputy: alerts.Deputy, levels: timers.Levels
 ) -> list[ReportEvent | None] | None:
     """Escalates the batch in one savepoint; None (and nothing kept) if any item fails."""
     try:
         async with session.begin_nested():
-            known = Known(session)
+            known = Known(session, levels)
             await known.prepare(due)
             return [
                 await escalate(session=session, clock=clock, report=report, deputy=deputy, known=known)
@@ -115,7 +118,12 @@ async def _whole_batch(
 
 
 async def _one_by_one(
-    session: AsyncSession, clock: Clock, ids: list[int], deputy: alerts.Deputy, report: SweepReport
+    session: AsyncSession,
+    clock: Clock,
+    ids: list[int],
+    deputy: alerts.Deputy,
+    levels: timers.Levels,
+    report: SweepReport,
 ) -> list[ReportEvent | None]:
     """Each report in its own savepoint: a failing one is logged and left for the next sweep."""
     # Read afresh by id: the batch's savepoint took back what it had changed and expired the objects.
@@ -125,7 +133,7 @@ async def _one_by_one(
             select(EmergencyReport).where(EmergencyReport.id.in_(ids)).execution_options(populate_existing=True)
         )
     }
-    known = Known(session)
+    known = Known(session, levels)
     await known.prepare(list(fresh.values()))
     done: list[ReportEvent | None] = []
     for report_id in ids:
@@ -147,10 +155,15 @@ async def sweep(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
     deputy: alerts.Deputy,
+    levels: timers.Levels | None = None,
     batch: int = 500,
     rounds: int = 20,
 ) -> SweepReport:
-    """Escalates every report whose next rung is due, one rung each, in batches of one transaction each."""
+    """Escalates every report whose next rung is due, one rung each, in batches of one transaction each.
+
+    `levels`: the service levels in force (the settings' defaults when not given).
+    """
+    levels = levels or timers.DEFAULT_LEVELS
     report = SweepReport()
     skip: set[int] = set()
     for _ in range(rounds):
@@ -161,9 +174,9 @@ async def sweep(
             ids = [r.id for r in due]
             # One rung per report per sweep, even one long past both: each rank hears in turn, a sweep apart.
             skip.update(ids)
-            events = await _whole_batch(session, clock, due, deputy)
+            events = await _whole_batch(session, clock, due, deputy, levels)
             if events is None:
-                events = await _one_by_one(session, clock, ids, deputy, report)
+                events = await _one_by_one(session, clock, ids, deputy, levels, report)
             report.escalated += sum(event is not None for event in events)
             report.rescheduled += sum(event is None for event in events)
     return report

@@ -8,7 +8,9 @@ it (followup.periods). The figures:
 - received: reports registered in the period;
 - acknowledged in time / late: acknowledged in the period, by or after the acknowledgement deadline;
 - solved in time / late: solved or handed over in the period, by or after the solution deadline;
-- escalations: ESCALATED events in the period (by the rung in their params' "level" when it is there);
+- escalations: ESCALATED events in the period, by the rung their params name ("rung": 1 the head of mission,
+  2 the consular deputy, as emergency.alerts.alert_rung writes it); the deputy's daily reminders about a report
+  still unsolved ("reminder") are not escalations and are left out;
 - open at the period's end (or now, for the month under way): registered before then and not solved or handed
   over by then.
 
@@ -185,6 +187,11 @@ def _level(value: object) -> int | None:
     return int(text) if text.isascii() and text.isdigit() else None
 
 
+def _reminder(value: object) -> bool:
+    # A JSON true read as a string: "true" on PostgreSQL, "1" or "true" on SQLite.
+    return value is not None and str(value).strip().lower() in ("true", "1")
+
+
 _KEY = (EmergencyReport.mission_id, EmergencyReport.country, EmergencyReport.severity)
 
 
@@ -232,14 +239,17 @@ async def monthly_report(*, session: AsyncSession, clock: Clock, period: Period)
     for mission_id, country, severity, count in await session.execute(still_open):
         tallies[(mission_id, country, severity)].open_at_end = count
 
-    level = ReportEvent.params["level"].as_string()
+    level = ReportEvent.params["rung"].as_string()
+    reminder = ReportEvent.params["reminder"].as_string()
     escalated = (
-        select(*_KEY, level, func.count())
+        select(*_KEY, level, reminder, func.count())
         .join(EmergencyReport, EmergencyReport.id == ReportEvent.report_id)
         .where(ReportEvent.kind == ReportEventKind.ESCALATED, _within(ReportEvent.at, start, end))
-        .group_by(*_KEY, level)
+        .group_by(*_KEY, level, reminder)
     )
-    for mission_id, country, severity, reached, count in await session.execute(escalated):
+    for mission_id, country, severity, reached, reminded, count in await session.execute(escalated):
+        if _reminder(reminded):
+            continue
         tally = tallies[(mission_id, country, severity)]
         tally.escalations += count
         if (rung := _level(reached)) is not None:

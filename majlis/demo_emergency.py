@@ -23,9 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts
-from accounts.models import StaffUser
 from accounts.roles import Role
-from emergency import coverage, directory, roster
+from emergency import alerts, coverage, directory, roster, timers
 from emergency.coverage import CoverageInput
 from emergency.directory import MissionInput
 from emergency.models import (
@@ -150,7 +149,7 @@ async def load(*, session: AsyncSession, clock: Clock, password: str) -> Emergen
         for mission in missions.values():
             if mission.live:
                 await _roster(session, clock, mission)
-        await _accounts(session, clock, password, missions[STAFF_MISSION].id)
+        await _accounts(session, clock, password, missions[STAFF_MISSION].code)
         for report in REPORTS:
             await _report(session, now, report, missions)
     numbers = {}
@@ -216,11 +215,12 @@ async def _roster(session: AsyncSession, clock: Clock, mission: Mission) -> None
             )
 
 
-async def _accounts(session: AsyncSession, clock: Clock, password: str, mission_id: int) -> None:
+async def _accounts(session: AsyncSession, clock: Clock, password: str, mission_code: str) -> None:
     for username, full_name, role, gender in ACCOUNTS:
         if await accounts.user_by_username(session=session, username=username) is not None:
             continue
-        user = await accounts.create_user(
+        # A mission's staff account is made for its mission (accounts.create_user refuses one without).
+        await accounts.create_user(
             session=session,
             clock=clock,
             username=username,
@@ -228,10 +228,8 @@ async def _accounts(session: AsyncSession, clock: Clock, password: str, mission_
             role=role,
             gender=gender,
             password=password,
+            mission_code=mission_code if role is Role.MISSION_STAFF else "",
         )
-        if role is Role.MISSION_STAFF:
-            account = await session.get_one(StaffUser, user.id)
-            account.mission_id = mission_id
     await session.flush()
 
 
@@ -296,7 +294,14 @@ async def _report(session: AsyncSession, now: datetime, demo: DemoReport, missio
         (ReportEventKind.ALERTED, created, {"mission": mission.code}),
     ]
     if level:
-        events.append((ReportEventKind.ESCALATED, ack_due, {"level": level}))
+        # As emergency.alerts.alert_rung records a step (the monthly report counts escalations by "rung").
+        head = {
+            "name": mission.head_name,
+            "role": alerts.HEAD_OF_MISSION,
+            "channels": list(alerts.CHANNELS[demo.severity]),
+        }
+        reached = {"rung": level, "step": level, "reason": timers.NOT_ACKNOWLEDGED, "mission": mission.code}
+        events.append((ReportEventKind.ESCALATED, ack_due, {**reached, "told": [head]}))
     if acknowledged:
         events.append((ReportEventKind.ACKNOWLEDGED, acknowledged, {}))
     if solved:

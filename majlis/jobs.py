@@ -12,6 +12,7 @@ from emergency import alerts as emergency_alerts
 from emergency import escalation as emergency_escalation
 from emergency import monthly_mailing as emergency_mailing
 from emergency import roster_gaps as emergency_roster_gaps
+from emergency import timers as emergency_timers
 from followup import escalation, mailing
 from followup.attachments import AttachmentStore, remove_orphans
 from majlis.clock import Clock
@@ -221,10 +222,11 @@ def start(
     scheduler.add_job(roster_gaps, "interval", hours=1, id="emergency_roster_gaps", max_instances=1, coalesce=True)
 
     deputy = emergency_alerts.deputy_from(settings)
+    levels = emergency_timers.levels_from(settings)
 
     async def emergency_sweep() -> None:
         try:
-            report = await emergency_escalation.sweep(sessions=sessions, clock=clock, deputy=deputy)
+            report = await emergency_escalation.sweep(sessions=sessions, clock=clock, deputy=deputy, levels=levels)
         except Exception:
             log.exception("the emergency escalation sweep failed; the next run tries again")
             return

@@ -3,13 +3,15 @@
 Missions: the central consular desk (Riyadh), the embassy in Abu Dhabi (live, covers the UAE), the consulate in
 Dubai (live, covers Dubai), the embassy in London (not live yet, covers the United Kingdom).
 - r1 Abu Dhabi, life-threatening, 3 Nov 10:00: acknowledged in 5 minutes, solved in 20 hours: both in time;
-- r2 Abu Dhabi, life-threatening, 5 Nov 02:00: acknowledged after 30 minutes (late), escalated to the head of
-  mission (level 1) at 02:10 and the consular deputy (level 2) at 02:20, solved after 30 hours (late);
+- r2 Abu Dhabi, life-threatening, 5 Nov 02:00: escalated by the real sweep to the head of mission (rung 1) at
+  02:10 and the consular deputy (rung 2) at 02:20, acknowledged after 30 minutes (late), solved after 30 hours
+  (late);
 - r3 Dubai, urgent, 10 Nov 12:00: acknowledged within the hour, still open at the month's end;
 - r4 the central desk for the United Kingdom, normal, 20 Nov 09:00: never acknowledged, open at the end;
 - r5 Abu Dhabi, normal, 28 Oct: acknowledged 1 Nov (in time), solved 2 Dec: not received in November, open at
   its end;
-- r6 Abu Dhabi, urgent, 30 Nov 23:00: escalated and solved on 1 December (not November's), open at its end;
+- r6 Abu Dhabi, urgent, 30 Nov 23:00: escalated by the sweep (1 Dec 01:00) and solved on 1 December (not
+  November's), open at its end;
 - r7 Abu Dhabi, urgent, 1 Dec 00:30 Riyadh (still 30 November in UTC): December's;
 - r8 Abu Dhabi, normal, 5 Oct → solved 20 Oct: nothing in November.
 """
@@ -20,22 +22,23 @@ import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from emergency import escalation
 from emergency.models import (
     EmergencyReport,
     Mission,
     MissionCoverage,
     MissionKind,
-    ReportEvent,
-    ReportEventKind,
     ReportSource,
     ReportState,
     ReportType,
     Severity,
 )
-from majlis.clock import RIYADH
+from majlis.clock import RIYADH, FrozenClock
 from majlis.db import transaction
+from tests.emergency.levels_arrange import DEPUTY
 from worktime.models import WorkingCalendar
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -107,7 +110,9 @@ async def report(
     acknowledged: datetime | None = None,
     solved: datetime | None = None,
     covering_id: int | None = None,
+    swept: bool = False,
 ) -> EmergencyReport:
+    """A report as it stands; `swept`: on the escalation ladder (its first rung due at the acknowledgement deadline)."""
     state = ReportState.SOLVED if solved else ReportState.ACKNOWLEDGED if acknowledged else ReportState.OPEN
     row = EmergencyReport(
         number=f"E26-{next(_serial):06d}-0",
@@ -132,7 +137,7 @@ async def report(
         acknowledged_by="duty officer" if acknowledged else "",
         solved_at=solved,
         escalation_level=0,
-        next_escalation_at=None,
+        next_escalation_at=created + ack_in if swept else None,
     )
     session.add(row)
     await session.flush()
@@ -151,14 +156,26 @@ def days(n: int) -> timedelta:
     return timedelta(days=n)
 
 
-def escalated(report_id: int, moment: datetime, level: int) -> ReportEvent:
-    return ReportEvent(
-        report_id=report_id,
-        kind=ReportEventKind.ESCALATED,
-        at=moment,
-        by="the escalation sweep",
-        params={"level": level},
-    )
+async def swept_at(sessions: Sessions, moment: datetime) -> None:
+    """The real escalation sweep, run at `moment` (one step for each report due)."""
+    await escalation.sweep(sessions=sessions, clock=FrozenClock(moment), deputy=DEPUTY)
+
+
+async def settled(sessions: Sessions, report_id: int, acknowledged: datetime, solved: datetime | None = None) -> None:
+    """The report acknowledged (and solved) afterwards, as the mission's steps would leave it."""
+    state = ReportState.SOLVED if solved else ReportState.ACKNOWLEDGED
+    async with transaction(sessions) as session:
+        await session.execute(
+            update(EmergencyReport)
+            .where(EmergencyReport.id == report_id)
+            .values(
+                state=state,
+                acknowledged_at=acknowledged,
+                acknowledged_by="duty officer",
+                solved_at=solved,
+                next_escalation_at=None,
+            )
+        )
 
 
 async def arranged_month(sessions: Sessions) -> Arranged:
@@ -185,9 +202,7 @@ async def arranged_month(sessions: Sessions) -> Arranged:
         await report(session, ad, "AE", life, r1, ack_in=minutes(10), solve_in=hours(24),
                      acknowledged=r1 + minutes(5), solved=r1 + hours(20))  # fmt: skip
         r2 = at(11, 5, 2)
-        two = await report(session, ad, "AE", life, r2, ack_in=minutes(10), solve_in=hours(24),
-                           acknowledged=r2 + minutes(30), solved=r2 + hours(30))  # fmt: skip
-        session.add_all([escalated(two.id, r2 + minutes(10), 1), escalated(two.id, r2 + minutes(20), 2)])
+        two = await report(session, ad, "AE", life, r2, ack_in=minutes(10), solve_in=hours(24), swept=True)
         r3 = at(11, 10, 12)
         await report(session, dubai.id, "AE", urgent, r3, ack_in=hours(2), solve_in=hours(72),
                      acknowledged=r3 + minutes(50))  # fmt: skip
@@ -196,11 +211,16 @@ async def arranged_month(sessions: Sessions) -> Arranged:
         await report(session, ad, "AE", normal, at(10, 28), ack_in=days(5), solve_in=days(14),
                      acknowledged=at(11, 1), solved=at(12, 2))  # fmt: skip
         r6 = at(11, 30, 23)
-        six = await report(session, ad, "AE", urgent, r6, ack_in=hours(2), solve_in=hours(72),
-                           acknowledged=at(12, 1, 3), solved=at(12, 1, 9))  # fmt: skip
-        session.add(escalated(six.id, at(12, 1, 1), 1))
+        six = await report(session, ad, "AE", urgent, r6, ack_in=hours(2), solve_in=hours(72), swept=True)
         await report(session, ad, "AE", urgent, at(12, 1, 0, 30), ack_in=hours(2), solve_in=hours(72))
         await report(session, ad, "AE", normal, at(10, 5), ack_in=days(2), solve_in=days(14),
                      acknowledged=at(10, 6), solved=at(10, 20))  # fmt: skip
         await session.flush()
-        return Arranged(desk=desk.id, abu_dhabi=ad, dubai=dubai.id, london=london.id)
+        arranged = Arranged(desk=desk.id, abu_dhabi=ad, dubai=dubai.id, london=london.id)
+    # The ladder, in time order: r2 to the head of mission, then the deputy, then acknowledged and solved.
+    await swept_at(sessions, r2 + minutes(10))
+    await swept_at(sessions, r2 + minutes(20))
+    await settled(sessions, two.id, r2 + minutes(30), r2 + hours(30))
+    await swept_at(sessions, at(12, 1, 1))
+    await settled(sessions, six.id, at(12, 1, 3), at(12, 1, 9))
+    return arranged

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from accounts import service as accounts
-from emergency import roster
+from emergency import roster, timers
 from emergency.models import DutyShift, EmergencyReport, Mission, MissionCoverage, ReportState
 from emergency.monthly import monthly_report
 from followup.periods import gregorian_month
@@ -72,6 +72,11 @@ async def test_the_demo_line_is_made_once(sessions: Sessions, clock: FrozenClock
     # The solved report was made three days before, in September; the others in October, one escalated, all three open.
     overall = october.overall.figures
     assert (overall.received, overall.acknowledged_in_time, overall.escalations, overall.open_at_end) == (3, 1, 1, 3)
+    # Recorded as the sweep records a step: the monthly report finds the head of mission's rung.
+    assert overall.escalations_by_level == {1: 1}
+    # And the urgent report's next step is the deputy's, one acknowledgement time after its deadline.
+    deputy = timers.next_rung(states["urgent"], None, timers.DEFAULT_LEVELS)
+    assert deputy is not None and states["urgent"].next_escalation_at == deputy.at
 
     again = await load(sessions, clock)
     assert again.emergency == shown

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
 from emergency import monthly_files
-from emergency.models import Severity
-from emergency.monthly import Figures, monthly_report
+from emergency.models import MissionKind, ReportEvent, Severity
+from emergency.monthly import EmergencyMonthly, Figures, monthly_report
 from followup.periods import gregorian_month, hijri_month
 from majlis.clock import FrozenClock
+from majlis.db import transaction
+from tests.emergency import month_arrange
 from tests.emergency.month_arrange import Sessions, arranged_month, at
 
 LIFE, URGENT, NORMAL = Severity.LIFE_THREATENING, Severity.URGENT, Severity.NORMAL
 
 
-async def november(sessions: Sessions, clock: FrozenClock) -> object:
+async def november(sessions: Sessions, clock: FrozenClock) -> EmergencyMonthly:
     async with sessions() as session:
         return await monthly_report(session=session, clock=clock, period=gregorian_month(2026, 11))
 
@@ -151,3 +155,31 @@ async def test_the_csv_has_a_row_per_line_and_severity(sessions: Sessions, clock
     arabic = monthly_files.csv_bytes(report, "ar").decode("utf-8")
     assert "البعثة,ae-abu-dhabi,السفارة في أبوظبي,جميع درجات الخطورة,3,2,1,1,1,2,2" in arabic
     assert monthly_files.xlsx_bytes(report, "ar")[:2] == b"PK"
+
+
+async def test_escalations_come_from_the_sweeps_events_and_reminders_are_not_counted(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    # One acknowledged report left unsolved: the real sweep tells the deputy at its solution deadline (rung 2),
+    # then reminds them each day; a reminder is not another escalation.
+    async with transaction(sessions) as session:
+        kuwait = await month_arrange.mission(
+            session, "kw-kuwait", MissionKind.EMBASSY, "KW", "Asia/Kuwait", live=True,
+            name_ar="السفارة في الكويت", name_en="Embassy in Kuwait", covers=(("KW", ""),),
+        )  # fmt: skip
+        created = at(11, 10, 8)
+        one = await month_arrange.report(
+            session, kuwait.id, "KW", LIFE, created, ack_in=month_arrange.minutes(10),
+            solve_in=month_arrange.hours(24), acknowledged=created + month_arrange.minutes(5),
+        )  # fmt: skip
+        one.next_escalation_at = one.solve_due_at
+    for day in range(3):
+        await month_arrange.swept_at(sessions, created + month_arrange.hours(24 * (day + 1)))
+    async with sessions() as session:
+        steps = list(await session.scalars(select(ReportEvent.params).where(ReportEvent.report_id == one.id)))
+    assert [(p["rung"], p.get("reminder", False)) for p in steps] == [(2, False), (2, True), (2, True)]
+    clock.set(at(12, 15))
+    report = await november(sessions, clock)
+    line = report.mission(kuwait.id)
+    assert line is not None
+    assert (line.figures.escalations, line.figures.escalations_by_level) == (1, {2: 1})

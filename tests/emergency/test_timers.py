@@ -130,20 +130,40 @@ def _report(severity: Severity, created: datetime, acknowledge: datetime, solve:
     )
 
 
-def test_the_ladder_head_of_mission_then_deputy_then_nothing() -> None:
+def test_the_ladder_head_of_mission_then_deputy_then_reminders_until_solved() -> None:
     created = datetime(2026, 12, 8, 16, 0, tzinfo=UTC)
     report = _report(Severity.LIFE_THREATENING, created, created + timedelta(minutes=10), created + timedelta(days=1))
     first = timers.next_rung(report, None)
     assert first == timers.Rung(1, created + timedelta(minutes=10), timers.NOT_ACKNOWLEDGED)
     report.escalation_level = 1
     assert timers.next_rung(report, None) == timers.Rung(2, created + timedelta(minutes=20), timers.NOT_ACKNOWLEDGED)
+    # At the deputy: told again when the solution is overdue, then every day until solved.
     report.escalation_level = 2
-    assert timers.next_rung(report, None) is None
+    assert timers.next_rung(report, None) == timers.Rung(3, created + timedelta(days=1), timers.SOLUTION_OVERDUE)
+    report.escalation_level = 3
+    assert timers.next_rung(report, None) == timers.Rung(4, created + timedelta(days=2), timers.SOLUTION_OVERDUE)
+    report.escalation_level = 7
+    assert timers.next_rung(report, None) == timers.Rung(8, created + timedelta(days=6), timers.SOLUTION_OVERDUE)
     # Acknowledged before any rung: the next step owed is the solution, and overdue it goes to the deputy.
     report.escalation_level, report.state = 0, ReportState.ACKNOWLEDGED
-    assert timers.next_rung(report, None) == timers.Rung(2, created + timedelta(days=1), timers.SOLUTION_OVERDUE)
+    assert timers.next_rung(report, None) == timers.Rung(3, created + timedelta(days=1), timers.SOLUTION_OVERDUE)
     report.state = ReportState.SOLVED
     assert timers.next_rung(report, None) is None
+    report.state = ReportState.HANDED_OVER
+    assert timers.next_rung(report, None) is None
+
+
+def test_the_deputys_rung_counts_from_the_acknowledgement_deadline_not_registration() -> None:
+    # Registered at 10:00, sent to another mission at 15:00: the deadlines were counted afresh from 15:00.
+    registered = datetime(2026, 12, 8, 7, 0, tzinfo=UTC)
+    moved = registered + timedelta(hours=5)
+    report = _report(Severity.LIFE_THREATENING, registered, moved + timedelta(minutes=10), moved + timedelta(days=1))
+    report.escalation_level = 1
+    rung = timers.next_rung(report, None, LEVELS)
+    assert rung == timers.Rung(2, moved + timedelta(minutes=20), timers.NOT_ACKNOWLEDGED)
+    urgent = _report(Severity.URGENT, registered, moved + timedelta(hours=2), moved + timedelta(days=3))
+    urgent.escalation_level = 1
+    assert timers.next_rung(urgent, None, LEVELS) == timers.Rung(2, moved + timedelta(hours=4), timers.NOT_ACKNOWLEDGED)
 
 
 def test_a_normal_reports_second_rung_counts_in_working_time() -> None:
