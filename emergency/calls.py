@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import audit
 from accounts import service as accounts
 from emergency.models import EmergencyReport, LineCall, LineCallState
+from emergency.numbers import parse_report_number
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError, FieldError, InvalidInput, too_long
 
@@ -193,10 +194,8 @@ def _owed(call: LineCall) -> None:
         )
 
 
-async def take_callback(*, session: AsyncSession, clock: Clock, call_id: int, actor_id: int) -> LineCall:
-    """The agent takes the callback owed, so no other agent calls the same caller (taking it again: no change)."""
-    call = await _by_id(session, call_id)
-    _owed(call)
+async def _not_anothers(session: AsyncSession, call: LineCall, actor_id: int) -> None:
+    """Refuses a callback another agent has taken, naming them."""
     if call.handled_by_id is not None and call.handled_by_id != actor_id:
         names = await accounts.names_by_id(session=session, ids={call.handled_by_id})
         raise CallbackRefused(
@@ -204,6 +203,13 @@ async def take_callback(*, session: AsyncSession, clock: Clock, call_id: int, ac
             N_("{name} has already taken this callback."),
             name=names.get(call.handled_by_id, ""),
         )
+
+
+async def take_callback(*, session: AsyncSession, clock: Clock, call_id: int, actor_id: int) -> LineCall:
+    """The agent takes the callback owed, so no other agent calls the same caller (taking it again: no change)."""
+    call = await _by_id(session, call_id)
+    _owed(call)
+    await _not_anothers(session, call, actor_id)
     if call.handled_by_id is None:
         call.handled_by_id = actor_id
         call.handled_at = clock.now()
@@ -220,7 +226,8 @@ async def take_callback(*, session: AsyncSession, clock: Clock, call_id: int, ac
 
 
 async def _report_by_number(session: AsyncSession, number: str) -> EmergencyReport:
-    text = number.strip().upper()
+    # As the citizen's status page reads it: a small e, Arabic-Indic digits, missing dashes, pasted marks.
+    text = parse_report_number(number)
     found = await session.scalar(select(EmergencyReport).where(EmergencyReport.number == text)) if text else None
     if found is None:
         raise InvalidInput(
@@ -242,6 +249,10 @@ async def called_back(
 
     The note is required (it is all that is kept of the call). A report number, if given, must name a
     report: the call is linked to it.
+
+    Only the agent who took the callback records it (one not yet taken is taken by recording it): the note says
+    what that agent heard on the call, and another agent closing it would end a callback still being made, in
+    someone else's name. Supervisors are no exception: they do not make the calls.
     """
     text = note.strip()
     errors = []
@@ -259,6 +270,7 @@ async def called_back(
         raise InvalidInput(errors)
     call = await _by_id(session, call_id)
     _owed(call)
+    await _not_anothers(session, call, actor_id)
     call.state = LineCallState.CALLED_BACK
     call.handled_by_id = actor_id
     call.handled_at = clock.now()

@@ -32,17 +32,26 @@ def format_report_number(year: int, serial: int) -> str:
     return f"{PREFIX}{yy}-{body}-{damm_digit(yy + body)}"
 
 
+# Direction marks a number copied from an Arabic message carries (the SMS wraps it in isolates): LRI, RLI, FSI,
+# PDI, LRM, RLM and the Arabic letter mark. Invisible, so a citizen pasting the number cannot see them.
+_MARKS = dict.fromkeys([0x2066, 0x2067, 0x2068, 0x2069, 0x200E, 0x200F, 0x061C])
+
+
+def _unmarked(raw: str) -> str:
+    return raw.translate(_MARKS).strip()
+
+
 def looks_like_report_number(raw: str) -> bool:
     """True when what was typed is meant as a report number (it starts with E), whether or not it is valid."""
-    return raw.strip()[:1] in ("E", "e")
+    return _unmarked(raw)[:1] in ("E", "e")
 
 
 def parse_report_number(raw: str) -> str | None:
     """The canonical form of a typed report number, or None when it is not one or its check digit fails.
 
-    Accepts a small e, Arabic-Indic digits and any spacing or dashes.
+    Accepts a small e, Arabic-Indic digits, any spacing or dashes, and the direction marks of a pasted copy.
     """
-    text = raw.strip()
+    text = _unmarked(raw)
     if not looks_like_report_number(text):
         return None
     digits = ascii_digits(text[1:])

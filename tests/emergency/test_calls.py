@@ -4,6 +4,7 @@ and linked to the report it gave."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -24,6 +25,7 @@ from emergency.models import (
     ReportType,
     Severity,
 )
+from emergency.numbers import format_report_number
 from majlis.clock import FrozenClock
 from majlis.db import transaction
 from majlis.errors import InvalidInput
@@ -215,6 +217,13 @@ async def test_a_callback_is_taken_by_one_agent_and_recorded_with_a_note(
     assert {(e.field, e.code) for e in bad.value.errors} == {("note", "missing"), ("report_number", "unknown_report")}
     assert (await state_of(sessions, "CA1")).state is LineCallState.MISSED
 
+    # The second agent cannot close the callback the first took: the note would be theirs for a call not theirs.
+    async with transaction(sessions) as session:
+        with pytest.raises(calls.CallbackRefused) as closed_by_another:
+            await calls.called_back(session=session, clock=clock, call_id=call_id, actor_id=second.id, note="Reached.")
+    assert closed_by_another.value.code == "taken_by_another"
+    assert (await state_of(sessions, "CA1")).state is LineCallState.MISSED
+
     async with transaction(sessions) as session:
         await calls.called_back(
             session=session, clock=clock, call_id=call_id, actor_id=first.id, note="Reached; passport lost, advised."
@@ -239,7 +248,8 @@ async def test_a_callback_is_taken_by_one_agent_and_recorded_with_a_note(
 
 async def test_a_callback_names_the_report_it_gave(sessions: Sessions, clock: FrozenClock) -> None:
     agent = await make_staff(sessions, clock, Role.EMERGENCY_AGENT, "agent1")
-    report_id = await a_report(sessions, clock)
+    number = format_report_number(2026, 1)
+    report_id = await a_report(sessions, clock, number)
     call_id = await arrive(sessions, clock, "CA1")
     await missed(sessions, clock, "CA1")
     async with transaction(sessions) as session:
@@ -249,10 +259,37 @@ async def test_a_callback_names_the_report_it_gave(sessions: Sessions, clock: Fr
             call_id=call_id,
             actor_id=agent.id,
             note="Registered the report.",
-            report_number=" e26-000001-7 ",
+            report_number=f" {number.lower()} ",
         )
     assert (await state_of(sessions, "CA1")).report_id == report_id
-    assert (await queue(sessions)).report_numbers == {report_id: "E26-000001-7"}
+    assert (await queue(sessions)).report_numbers == {report_id: number}
+
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+@pytest.mark.parametrize(
+    "typing",
+    [
+        lambda n: n.replace("-", ""),  # no dashes
+        lambda n: n.lower().replace("-", " ").translate(ARABIC_INDIC),  # Arabic-Indic digits
+        lambda n: f"\u2066{n}\u2069",  # pasted from the SMS
+    ],
+)
+async def test_a_callbacks_report_number_is_read_as_the_status_page_reads_it(
+    sessions: Sessions, clock: FrozenClock, typing: Callable[[str], str]
+) -> None:
+    agent = await make_staff(sessions, clock, Role.EMERGENCY_AGENT, "agent1")
+    number = format_report_number(2026, 1)
+    report_id = await a_report(sessions, clock, number)
+    typed = typing(number)
+    call_id = await arrive(sessions, clock, "CA1")
+    await missed(sessions, clock, "CA1")
+    async with transaction(sessions) as session:
+        await calls.called_back(
+            session=session, clock=clock, call_id=call_id, actor_id=agent.id, note="Registered.", report_number=typed
+        )
+    assert (await state_of(sessions, "CA1")).report_id == report_id
 
 
 async def test_linking_the_report_registered_from_a_call_does_its_callback(

@@ -4,18 +4,20 @@ unknown number, and misses share the requests' throttle."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from emergency import reports, timers
 from emergency.models import EmergencyReport, ReportSource, ReportState
-from emergency.numbers import format_report_number
+from emergency.numbers import format_report_number, looks_like_report_number, parse_report_number
 from majlis.app import create_app
 from majlis.clock import FrozenClock
 from majlis.db import transaction
+from notify.models import OutboxMessage
 from tests.conftest import RecordingChannel, make_settings, start_client
 from tests.emergency.arrange import add_missions, report_details
 from tests.factories import Client, csrf_token
@@ -122,3 +124,18 @@ async def test_misses_share_the_requests_throttle(citizen: Client, clock: Frozen
     refused = await citizen.get(f"/api/v1/emergency-reports/{report.number}/status", params={"phone": "+971501234567"})
     assert refused.status == 429
     assert (await status_page(citizen, report.number, "+971501234567"))[0] == 429
+
+
+async def test_a_number_pasted_from_the_sms_is_followed(citizen: Client, clock: FrozenClock) -> None:
+    report = await registered(citizen, clock)
+    async with citizen.app[SESSIONS]() as session:
+        [sms] = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.channel == "sms", OutboxMessage.recipient == report.phone)
+        )
+    # What a phone copies from the Arabic SMS: the number with its invisible isolates (and a stray mark).
+    [pasted] = re.findall("\u2066[^\u2069]*\u2069", sms.body)
+    assert pasted == f"\u2066{report.number}\u2069"
+    status, html = await status_page(citizen, f"\u200f{pasted}\u061c", "+971501234567")
+    assert status == 200, html
+    assert f'id="report-number">{report.number}<' in html
+    assert parse_report_number(pasted) == report.number and looks_like_report_number(f"\u2067\u200e{report.number}")
