@@ -396,6 +396,8 @@ def worker_env(database_url: str, fake: FakeTwilio, args: argparse.Namespace, co
         MAJLIS_CONFIG=str(config),
         MAJLIS_DATABASE_URL=database_url,
         MAJLIS_ENVIRONMENT="production",
+        MAJLIS_EMERGENCY_CONSULAR_DEPUTY_EMAIL="deputy@mofa.example.sa",
+        MAJLIS_EMERGENCY_CONSULAR_DEPUTY_PHONE="+966501234567",
         MAJLIS_SECRET_KEY=SECRET,
         MAJLIS_PUBLIC_URL=PUBLIC_URL,
         MAJLIS_JOBS_ENABLED="false",

@@ -278,6 +278,8 @@ def majlis_env(database_url: str) -> dict[str, str]:
     env.update(
         MAJLIS_DATABASE_URL=database_url,
         MAJLIS_ENVIRONMENT="production",
+        MAJLIS_EMERGENCY_CONSULAR_DEPUTY_EMAIL="deputy@mofa.example.sa",
+        MAJLIS_EMERGENCY_CONSULAR_DEPUTY_PHONE="+966501234567",
         MAJLIS_SECRET_KEY=secrets.token_urlsafe(48),
         MAJLIS_NOTIFY_BACKEND="null",
         MAJLIS_JOBS_ENABLED="false",

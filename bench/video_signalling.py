@@ -204,6 +204,8 @@ def run_majlis_server(port: int, database_url: str, count: int, secret: str) -> 
     settings = load_settings(
         {},
         environment="production",
+        emergency_consular_deputy_email="deputy@mofa.example.sa",
+        emergency_consular_deputy_phone="+966501234567",
         secret_key=secret,
         database_url=database_url,
         jobs_enabled=False,

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit
-from emergency import checks, weekly_hours
+from emergency import checks, roster_gaps, weekly_hours
 from emergency.models import Mission, MissionCoverage, MissionKind
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError, FieldError, InvalidInput, required
@@ -357,6 +357,17 @@ async def set_live(*, session: AsyncSession, clock: Clock, actor_id: int | None,
         await record(
             session, clock, actor_id, "emergency.mission.live" if live else "emergency.mission.off_line", mission, {}
         )
+    return mission
+
+
+async def set_live_watched(
+    *, session: AsyncSession, clock: Clock, actor_id: int | None, code: str, live: bool, watch: roster_gaps.Watch
+) -> Mission:
+    """set_live, and a mission on the line has its roster looked at at once: a gap from now on is told before
+    the next hourly run (a mission put live with an empty roster has one from this moment). Looking again at a
+    mission already live tells nothing twice."""
+    mission = await set_live(session=session, clock=clock, actor_id=actor_id, code=code, live=live)
+    await roster_gaps.flag_now(session=session, clock=clock, mission=mission, watch=watch)
     return mission
 
 

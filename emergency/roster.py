@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit
-from emergency import checks
+from emergency import checks, roster_gaps
 from emergency.models import DutyShift, Mission, RosterGap
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError, FieldError, InvalidInput, required
@@ -128,9 +128,18 @@ async def add_shift(
 
 
 async def remove_shift(
-    *, session: AsyncSession, clock: Clock, actor_id: int | None, mission_id: int, shift_id: int
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    actor_id: int | None,
+    mission_id: int,
+    shift_id: int,
+    watch: roster_gaps.Watch | None = None,
 ) -> None:
-    """Takes a shift off the mission's roster (a shift of another mission is not found here)."""
+    """Takes a shift off the mission's roster (a shift of another mission is not found here).
+
+    With `watch`, a gap the removal opens is told to the supervisors at once (it may start within the hour).
+    """
     mission = await _mission(session, mission_id)
     shift = await session.get(DutyShift, shift_id)
     if shift is None or shift.mission_id != mission.id:
@@ -139,6 +148,8 @@ async def remove_shift(
     await session.delete(shift)
     await session.flush()
     await _record(session, clock, actor_id, "emergency.shift.remove", mission, details)
+    if watch is not None:
+        await roster_gaps.flag_now(session=session, clock=clock, mission=mission, watch=watch)
 
 
 async def on_duty(session: AsyncSession, mission_id: int, at: datetime) -> DutyShift | None:

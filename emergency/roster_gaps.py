@@ -37,6 +37,30 @@ GAP_BODY = N_(
 LANGUAGE = "ar"
 
 
+@dataclass(frozen=True)
+class Watch:
+    """Where and how far ahead gaps are told (from the settings): a change that opens a gap tells it at once,
+    rather than at the next hourly run, which may come after the gap has begun."""
+
+    lookahead: timedelta
+    to: str
+    mission_url: str
+
+
+async def flag_now(*, session: AsyncSession, clock: Clock, mission: Mission, watch: Watch) -> tuple[int, int]:
+    """The mission's roster looked at now (a live mission's only): (flagged, resolved)."""
+    if not (mission.live and mission.active):
+        return 0, 0
+    return await flag_mission(
+        session=session,
+        clock=clock,
+        mission=mission,
+        lookahead=watch.lookahead,
+        to=watch.to,
+        mission_url=watch.mission_url,
+    )
+
+
 @dataclass
 class GapReport:
     flagged: int = 0

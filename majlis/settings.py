@@ -14,12 +14,25 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 # A newcomer's `make run` works with this key; anything but development refuses it.
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 (refused outside development)
 
 Environment = Literal["development", "test", "production"]
+PLACEHOLDER_DEPUTY_EMAIL = "consular.deputy@example.gov.sa"
+
+
+def _valid_phone(raw: str) -> bool:
+    """A valid phone number in E.164 (any country): the deputy's SMS and calls go to it."""
+    text = raw.strip()
+    if not text.startswith("+"):
+        return False
+    try:
+        return bool(phonenumbers.is_valid_number(phonenumbers.parse(text, None)))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 class SettingsError(Exception):
@@ -143,20 +156,22 @@ class Settings(BaseModel):
     # (life-threatening around the clock; urgent in wall time too), solved or handed over within these hours;
     # a normal report is acknowledged by the end of the mission's next working day and solved within these
     # working days of the mission. The ladder: the duty officer, then the head of mission when the
-    # acknowledgement is overdue, then the ministry's consular deputy when it is still not acknowledged after
-    # twice the time or the solution is overdue.
+    # acknowledgement is overdue, then the ministry's consular deputy one acknowledgement time later (a normal
+    # report: the next working day), told again when the solution is overdue and reminded daily until solved.
     emergency_life_ack_minutes: int = Field(default=10, ge=1, le=24 * 60)
     emergency_life_solve_hours: float = Field(default=24.0, gt=0, le=24 * 30)
     emergency_urgent_ack_minutes: int = Field(default=120, ge=1, le=7 * 24 * 60)
     emergency_urgent_solve_hours: float = Field(default=72.0, gt=0, le=24 * 60)
     emergency_normal_solve_working_days: int = Field(default=10, ge=1, le=120)
-    # The last rung of every ladder.
+    # The last rung of every ladder, who also hears of roster gaps. In production a real address and a valid
+    # phone (E.164) are required: a life-threatening report escalated to a placeholder reaches nobody.
     emergency_consular_deputy_name: str = "Consular deputy"
-    emergency_consular_deputy_email: str = "consular.deputy@example.gov.sa"
+    emergency_consular_deputy_email: str = PLACEHOLDER_DEPUTY_EMAIL
     emergency_consular_deputy_phone: str = ""
-    # How often the sweep looks for reports past the next rung; how far ahead roster gaps are flagged.
+    # How often the sweep looks for reports past the next rung; how far ahead roster gaps are flagged (at least
+    # two hours: the hourly job must see a gap at least once before it starts).
     emergency_sweep_seconds: int = Field(default=60, ge=10)
-    emergency_roster_lookahead_hours: int = Field(default=72, ge=1, le=24 * 31)
+    emergency_roster_lookahead_hours: int = Field(default=72, ge=2, le=24 * 31)
     # RTCIceServer dicts for the video pages ({"urls": [...], "username": ..., "credential": ...});
     # none on loopback and LAN, STUN and a coturn TURN server in a deployment.
     ice_servers: tuple[dict[str, str | list[str]], ...] = ()
@@ -202,6 +217,16 @@ class Settings(BaseModel):
                 )
             if len(key) < 32:
                 raise ValueError("MAJLIS_SECRET_KEY must be at least 32 characters")
+        if self.environment == "production":
+            # Tests run as "test" with the placeholders; a deployment must name someone real.
+            if self.emergency_consular_deputy_email.strip().lower() in ("", PLACEHOLDER_DEPUTY_EMAIL):
+                raise ValueError(
+                    "MAJLIS_EMERGENCY_CONSULAR_DEPUTY_EMAIL is the placeholder; set the consular deputy's address"
+                )
+            if not _valid_phone(self.emergency_consular_deputy_phone):
+                raise ValueError(
+                    "MAJLIS_EMERGENCY_CONSULAR_DEPUTY_PHONE must be the consular deputy's phone in E.164 (+966…)"
+                )
         return self
 
     @model_validator(mode="after")

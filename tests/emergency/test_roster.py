@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.models import AuditEntry
-from emergency import roster, roster_gaps
+from emergency import directory, roster, roster_gaps
 from emergency.models import DutyShift, Mission, MissionKind, RosterGap
 from emergency.roster import ShiftInput, ShiftNotFound
 from majlis.clock import FrozenClock
@@ -251,3 +251,55 @@ async def test_a_gap_is_flagged_to_the_supervisors_before_it_starts_and_once(
     async with sessions() as session:
         assert await roster.open_gaps(session=session) == []
         assert await session.scalar(select(func.count()).select_from(RosterGap)) == 2
+
+
+WATCH = roster_gaps.Watch(
+    lookahead=timedelta(hours=72),
+    to="consular.deputy@example.gov.sa",
+    mission_url="https://majlis.example/emergency/missions",
+)
+
+
+async def test_removing_a_shift_tells_the_gap_it_opens_at_once(sessions: Sessions, clock: FrozenClock) -> None:
+    mission = await sydney_mission(sessions)
+    clock.set(at_sydney("2026-12-01 06:00"))
+    await add(sessions, clock, mission, shift("2026-12-01 06:00", "2026-12-01 07:00", "Early officer"))
+    await add(sessions, clock, mission, shift("2026-12-01 07:00", "2026-12-05 07:00", "Long officer"))
+    await add(sessions, clock, mission, shift("2026-12-05 07:00", "2026-12-09 07:00", "Next officer"))
+    assert (await flag(sessions, clock)).flagged == 0
+    clock.set(at_sydney("2026-12-01 06:10"))
+    async with sessions() as session:
+        early = await session.scalar(select(DutyShift).where(DutyShift.officer_name == "Early officer"))
+        assert early is not None
+    # The gap starts now, well before the next hourly run: told by the removal itself.
+    async with transaction(sessions) as session:
+        await roster.remove_shift(
+            session=session, clock=clock, actor_id=None, mission_id=mission, shift_id=early.id, watch=WATCH
+        )
+    [message] = await told(sessions)
+    assert message.recipient == WATCH.to and "2026-12-01 06:10" in message.body
+    async with sessions() as session:
+        [gap] = await roster.open_gaps(session=session)
+    assert (gap.starts_at, gap.ends_at, gap.flagged_at) == (clock.now(), at_sydney("2026-12-01 07:00"), clock.now())
+    # The hourly run knows it already.
+    assert (await flag(sessions, clock)).flagged == 0
+
+
+async def test_a_mission_put_live_with_a_gap_is_flagged_at_once(sessions: Sessions, clock: FrozenClock) -> None:
+    mission = await sydney_mission(sessions)
+    async with transaction(sessions) as session:
+        found = await session.get(Mission, mission)
+        assert found is not None
+        found.live = False
+    clock.set(at_sydney("2026-12-01 06:00"))
+    await add(sessions, clock, mission, shift("2026-12-01 06:00", "2026-12-03 06:00", "Long officer"))
+    async with transaction(sessions) as session:
+        await directory.set_live_watched(
+            session=session, clock=clock, actor_id=None, code="au-sydney", live=True, watch=WATCH
+        )
+    [message] = await told(sessions)
+    # Covered for two days, then nobody: told now, two days ahead.
+    assert "2026-12-03 06:00" in message.body
+    async with sessions() as session:
+        [gap] = await roster.open_gaps(session=session)
+    assert gap.starts_at == at_sydney("2026-12-03 06:00") and gap.flagged_at == clock.now()

@@ -127,7 +127,13 @@ def _audience_day(env: dict[str, str]) -> dict[str, object]:
 def test_production_refuses_the_default_secret_and_demo_data(env: dict[str, str]) -> None:
     refused = run(["settings"], {**env, "MAJLIS_ENVIRONMENT": "production"})
     assert refused.returncode == 2 and "MAJLIS_SECRET_KEY" in refused.stderr
-    production = {**env, "MAJLIS_ENVIRONMENT": "production", "MAJLIS_SECRET_KEY": "p" * 40}
+    production = {
+        **env,
+        "MAJLIS_ENVIRONMENT": "production",
+        "MAJLIS_SECRET_KEY": "p" * 40,
+        "MAJLIS_EMERGENCY_CONSULAR_DEPUTY_EMAIL": "deputy@mofa.example.sa",
+        "MAJLIS_EMERGENCY_CONSULAR_DEPUTY_PHONE": "+966501234567",
+    }
     demo = run(["demo"], production)
     assert demo.returncode == 2 and "development only" in demo.stderr
 

@@ -19,6 +19,12 @@ def test_a_conversation_from_the_command_line(env: dict[str, str]) -> None:
     wrong = run(["whatsapp", "say", "--from", "not a phone", "1"], env)
     assert wrong.returncode == 2 and "not a mobile number" in wrong.stderr
 
-    production = {**env, "MAJLIS_ENVIRONMENT": "production", "MAJLIS_SECRET_KEY": "x" * 48}
+    production = {
+        **env,
+        "MAJLIS_ENVIRONMENT": "production",
+        "MAJLIS_SECRET_KEY": "x" * 48,
+        "MAJLIS_EMERGENCY_CONSULAR_DEPUTY_EMAIL": "deputy@mofa.example.sa",
+        "MAJLIS_EMERGENCY_CONSULAR_DEPUTY_PHONE": "+966501234567",
+    }
     refused = run(["whatsapp", "say", "--from", "+966501234567", "1"], production)
     assert refused.returncode == 2 and "development only" in refused.stderr

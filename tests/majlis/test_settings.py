@@ -30,8 +30,36 @@ def test_production_refuses_the_default_secret() -> None:
         load_settings({"MAJLIS_ENVIRONMENT": "production"})
     with pytest.raises(SettingsError, match="at least 32"):
         load_settings({"MAJLIS_ENVIRONMENT": "production", "MAJLIS_SECRET_KEY": "short"})
-    ok = load_settings({"MAJLIS_ENVIRONMENT": "production", "MAJLIS_SECRET_KEY": "x" * 40})
+    ok = load_settings({**PRODUCTION, "MAJLIS_SECRET_KEY": "x" * 40})
     assert ok.environment == "production"
+
+
+# What a deployment must set besides its secret.
+PRODUCTION = {
+    "MAJLIS_ENVIRONMENT": "production",
+    "MAJLIS_EMERGENCY_CONSULAR_DEPUTY_EMAIL": "deputy@mofa.gov.sa",
+    "MAJLIS_EMERGENCY_CONSULAR_DEPUTY_PHONE": "+966501234567",
+}
+
+
+def test_production_refuses_the_consular_deputys_placeholders() -> None:
+    secret = {"MAJLIS_SECRET_KEY": "x" * 40}
+    with pytest.raises(SettingsError, match="MAJLIS_EMERGENCY_CONSULAR_DEPUTY_EMAIL"):
+        load_settings(
+            {**PRODUCTION, **secret, "MAJLIS_EMERGENCY_CONSULAR_DEPUTY_EMAIL": "consular.deputy@example.gov.sa"}
+        )
+    for phone in ("", "0501234567", "+96650", "not a phone"):
+        with pytest.raises(SettingsError, match="MAJLIS_EMERGENCY_CONSULAR_DEPUTY_PHONE"):
+            load_settings({**PRODUCTION, **secret, "MAJLIS_EMERGENCY_CONSULAR_DEPUTY_PHONE": phone})
+    # Development and the tests keep the placeholders.
+    assert load_settings({}).emergency_consular_deputy_phone == ""
+    assert load_settings({"MAJLIS_ENVIRONMENT": "test", **secret}).emergency_consular_deputy_phone == ""
+
+
+def test_roster_gaps_are_looked_for_at_least_two_hours_ahead() -> None:
+    with pytest.raises(SettingsError, match="MAJLIS_EMERGENCY_ROSTER_LOOKAHEAD_HOURS"):
+        load_settings({"MAJLIS_EMERGENCY_ROSTER_LOOKAHEAD_HOURS": "1"})
+    assert load_settings({"MAJLIS_EMERGENCY_ROSTER_LOOKAHEAD_HOURS": "2"}).emergency_roster_lookahead_hours == 2
 
 
 def test_secrets_are_masked_when_printed() -> None:
