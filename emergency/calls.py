@@ -298,6 +298,13 @@ async def link_report(*, session: AsyncSession, clock: Clock, call_id: int, repo
         raise InvalidInput(
             [FieldError("report_id", "unknown_report", N_("There is no emergency report with this number."))]
         )
+    if call.report_id is not None and call.report_id != report_id:
+        # Another agent recorded this callback, with its report, after the screen looked: the call is theirs,
+        # and this registration must not take it from them (its transaction is refused whole).
+        raise CallbackRefused(
+            "called_back_elsewhere",
+            N_("Another agent has already recorded this call with another report. Nothing was registered."),
+        )
     call.report_id = report_id
     if call.state is LineCallState.MISSED:
         call.state = LineCallState.CALLED_BACK

@@ -180,7 +180,8 @@ class EmergencyReport(Base):
     solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     solved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     outcome: Mapped[str] = mapped_column(Text, default="")
-    # 0: the duty officer alerted; 1: the head of mission; 2: the ministry's consular deputy.
+    # 0: the duty officer alerted; 1: the head of mission; 2: the ministry's consular deputy; 3: the deputy told
+    # the solution is overdue; 4 and up: the deputy reminded every day until solved (emergency.timers).
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     # When the next rung is reached (None once solved or past the last rung): the sweep reads only this.
     next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

@@ -22,6 +22,7 @@ from emergency import roster
 from emergency.models import Mission, RosterGap
 from majlis.clock import RIYADH, Clock
 from majlis.errors import N_
+from majlis.settings import Settings
 from notify import outbox
 from notify.texts import say
 
@@ -45,6 +46,15 @@ class Watch:
     lookahead: timedelta
     to: str
     mission_url: str
+
+
+def watch_from(settings: Settings) -> Watch:
+    """The settings' look-ahead and recipient, and the missions' pages (…/{code}) the e-mails link to."""
+    return Watch(
+        lookahead=timedelta(hours=settings.emergency_roster_lookahead_hours),
+        to=settings.emergency_consular_deputy_email,
+        mission_url=settings.public_url.rstrip("/") + "/emergency/missions",
+    )
 
 
 async def flag_now(*, session: AsyncSession, clock: Clock, mission: Mission, watch: Watch) -> tuple[int, int]:

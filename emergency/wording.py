@@ -37,6 +37,8 @@ REPORT_TYPES: Mapping[ReportType, str] = {
 }
 _PLACE = N_("{city}, {country}")
 _BOTH_TIMES = N_("{local} local time ({riyadh} Riyadh time)")
+# A mission whose clock reads as Riyadh's (Kuwait, Bahrain, Qatar): said once, and said to be both.
+_SAME_TIME = N_("{local}, local time and Riyadh time")
 
 
 def language_of(spoken: list[str] | tuple[str, ...]) -> str:
@@ -75,7 +77,7 @@ def at_mission_and_riyadh(moment: datetime, time_zone: str, language: str) -> st
     zone = ZoneInfo(time_zone)
     local = _moment(moment, zone, language)
     if moment.astimezone(zone).utcoffset() == moment.astimezone(RIYADH).utcoffset():
-        return local
+        return say(language, _SAME_TIME, local=local)
     riyadh = str(format_datetime(moment, "HH:mm", tzinfo=RIYADH, locale=language))
     if moment.astimezone(zone).date() != moment.astimezone(RIYADH).date():
         riyadh = _moment(moment, RIYADH, language)

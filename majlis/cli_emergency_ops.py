@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import service as accounts
 from accounts.models import StaffUser
 from accounts.roles import Role
-from emergency import alerts, escalation, lifecycle
+from emergency import alerts, escalation, lifecycle, timers
 from emergency.models import EmergencyReport, Mission
 from emergency.numbers import parse_report_number
 from majlis.cli_emergency import times_at
@@ -151,7 +151,10 @@ async def _sweep(settings: Settings) -> int:
     engine = create_engine(settings.database_url_value)
     try:
         report = await escalation.sweep(
-            sessions=session_factory(engine), clock=SystemClock(), deputy=alerts.deputy_from(settings)
+            sessions=session_factory(engine),
+            clock=SystemClock(),
+            deputy=alerts.deputy_from(settings),
+            levels=timers.levels_from(settings),
         )
     finally:
         await engine.dispose()

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from emergency import checks, coverage, directory, roster
+from emergency import checks, coverage, directory, roster, roster_gaps
 from emergency.coverage import CoverageInput
 from emergency.directory import MissionInput
 from emergency.models import MissionKind
@@ -85,7 +85,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         ("missions", "list"): (_missions, False),
         ("missions", "add"): (lambda session: _add_mission(session, args), True),
         ("missions", "coverage-add"): (lambda session: _add_coverage(session, args), True),
-        ("missions", "live"): (lambda session: _live(session, args), True),
+        ("missions", "live"): (lambda session: _live(session, args, settings), True),
         ("roster", "list"): (lambda session: _roster(session, args, gaps_only=False), False),
         ("roster", "gaps"): (lambda session: _roster(session, args, gaps_only=True), False),
         ("roster", "add"): (lambda session: _add_shift(session, args), True),
@@ -172,9 +172,15 @@ async def _add_coverage(session: AsyncSession, args: argparse.Namespace) -> list
     return [f"{args.mission.strip().lower()} now covers {coverage.place_name(made, 'en')} (coverage {made.id})"]
 
 
-async def _live(session: AsyncSession, args: argparse.Namespace) -> list[str]:
-    mission = await directory.set_live(
-        session=session, clock=SystemClock(), actor_id=None, code=args.mission, live=not args.off
+async def _live(session: AsyncSession, args: argparse.Namespace, settings: Settings) -> list[str]:
+    # Put on the line, its roster is looked at at once: a gap from now is told before the hourly run.
+    mission = await directory.set_live_watched(
+        session=session,
+        clock=SystemClock(),
+        actor_id=None,
+        code=args.mission,
+        live=not args.off,
+        watch=roster_gaps.watch_from(settings),
     )
     return [f"{mission.code} is {'live on' if mission.live else 'off'} the emergency line"]
 

@@ -278,4 +278,4 @@ def emergency_report_url(settings: Settings) -> str:
 
 def missions_url(settings: Settings) -> str:
     """The missions' pages (…/{code}), which the e-mails about roster gaps link to."""
-    return settings.public_url.rstrip("/") + "/emergency/missions"
+    return emergency_roster_gaps.watch_from(settings).mission_url

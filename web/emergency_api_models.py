@@ -112,7 +112,10 @@ class EmergencyReportOut(BaseModel):
     solved_at_mission: str | None = Field(description=f"Solved or handed over, {LOCAL}")
     solved_at_riyadh: str | None = Field(description=f"Solved or handed over, {RIYADH}")
     outcome: str
-    escalation_level: int = Field(description="0 the duty officer, 1 the head of mission, 2 the consular deputy")
+    escalation_level: int = Field(
+        description="0 the duty officer, 1 the head of mission, 2 the consular deputy, 3 the deputy told the "
+        "solution is overdue, 4 and up the deputy reminded each day until solved"
+    )
     overdue: bool = Field(description="A deadline still owed has passed")
 
 

@@ -18,7 +18,7 @@ from babel.dates import format_datetime
 
 from accounts.models import StaffUser
 from accounts.roles import Role
-from emergency import checks, coverage, directory, roster
+from emergency import checks, coverage, directory, roster, roster_gaps
 from emergency.coverage import CoverageInput
 from emergency.directory import MissionInput, MissionView
 from emergency.models import DutyShift, Mission
@@ -29,7 +29,7 @@ from majlis.numbers import whole_number
 from web import labels
 from web.auth import requires, signed_in_user
 from web.followup_directory import field_errors, form_values, not_found
-from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
+from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import error_response, see_other
 from web.pages import render
 from worktime import editing
@@ -288,11 +288,16 @@ async def update_mission(request: web.Request) -> web.Response:
 async def _flag(request: web.Request, name: str) -> web.Response:
     code = request.match_info["code"]
     on = (await request.post()).get(name) == "1"
-    change = directory.set_live if name == "live" else directory.set_active
+    session, clock, actor_id = request[DB], request.app[CLOCK], signed_in_user(request).id
     try:
-        await change(
-            session=request[DB], clock=request.app[CLOCK], actor_id=signed_in_user(request).id, code=code, **{name: on}
-        )
+        if name == "live":
+            # Put on the line, its roster is looked at at once: a gap from now is told before the hourly run.
+            watch = roster_gaps.watch_from(request.app[SETTINGS])
+            await directory.set_live_watched(
+                session=session, clock=clock, actor_id=actor_id, code=code, live=on, watch=watch
+            )
+        else:
+            await directory.set_active(session=session, clock=clock, actor_id=actor_id, code=code, active=on)
     except InvalidInput as exc:
         return await mission_page(request, form_error=" ".join(field_errors(request, exc).values()), status=422)
     except DomainError as exc:
@@ -398,6 +403,7 @@ async def remove_shift(request: web.Request) -> web.Response:
             actor_id=signed_in_user(request).id,
             mission_id=mission.id,
             shift_id=shift_id or 0,
+            watch=roster_gaps.watch_from(request.app[SETTINGS]),
         )
     except DomainError as exc:
         raise not_found(exc) from None

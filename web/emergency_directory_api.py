@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from emergency import coverage, directory, roster
+from emergency import coverage, directory, roster, roster_gaps
 from emergency.coverage import CoverageInput
 from emergency.directory import MissionInput, MissionView
 from emergency.models import DutyShift, Mission, MissionCoverage
@@ -28,7 +28,7 @@ from web.api import invalid_input
 from web.auth import requires, signed_in_user
 from web.emergency_directory import MANAGERS, ROSTER_DAYS, ROSTER_KEEPERS, MissionRefused, allowed_mission
 from web.errors import bilingual
-from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
+from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.triage_api import parsed
 
 routes = web.RouteTableDef()
@@ -281,7 +281,10 @@ async def change_mission(request: web.Request) -> web.Response:
         if body.active is not None:
             await directory.set_active(session=session, clock=clock, actor_id=actor, code=code, active=body.active)
         if body.live is not None:
-            await directory.set_live(session=session, clock=clock, actor_id=actor, code=code, live=body.live)
+            watch = roster_gaps.watch_from(request.app[SETTINGS])
+            await directory.set_live_watched(
+                session=session, clock=clock, actor_id=actor, code=code, live=body.live, watch=watch
+            )
         return await _mission_out(request, code)
 
     return await _answer(request, work)
@@ -365,6 +368,7 @@ async def remove_shift(request: web.Request) -> web.Response:
             actor_id=_actor(request),
             mission_id=mission.id,
             shift_id=whole_number(request.match_info["shift_id"]) or 0,
+            watch=roster_gaps.watch_from(request.app[SETTINGS]),
         )
 
     return await _answer(request, work)

@@ -316,6 +316,30 @@ async def test_linking_the_report_registered_from_a_call_does_its_callback(
     assert (await state_of(sessions, "CA2")).state is LineCallState.ANSWERED
 
 
+async def test_a_call_recorded_by_another_agent_with_its_report_is_not_taken_by_a_second_registration(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    agent = await make_staff(sessions, clock, Role.EMERGENCY_AGENT, "agent1")
+    first = await a_report(sessions, clock)
+    async with transaction(sessions) as session:
+        # A second report, as another agent's registration from the same call would leave it.
+        row = await session.get_one(EmergencyReport, first)
+        columns = {c.key: getattr(row, c.key) for c in EmergencyReport.__table__.columns if c.key != "id"}
+        second_row = EmergencyReport(**{**columns, "number": "E26-000002-5"})
+        session.add(second_row)
+        await session.flush()
+        second = second_row.id
+    call_id = await arrive(sessions, clock, "CA1")
+    await missed(sessions, clock, "CA1")
+    async with transaction(sessions) as session:
+        await calls.link_report(session=session, clock=clock, call_id=call_id, report_id=first, actor_id=agent.id)
+    with pytest.raises(calls.CallbackRefused) as refused:
+        async with transaction(sessions) as session:
+            await calls.link_report(session=session, clock=clock, call_id=call_id, report_id=second, actor_id=agent.id)
+    assert refused.value.code == "called_back_elsewhere"
+    assert (await state_of(sessions, "CA1")).report_id == first
+
+
 async def test_an_unknown_call_is_not_found(sessions: Sessions, clock: FrozenClock) -> None:
     agent = await make_staff(sessions, clock, Role.EMERGENCY_AGENT, "agent1")
     async with transaction(sessions) as session:
