@@ -335,5 +335,15 @@ async def test_a_hundred_calls_leave_no_peers_tasks_threads_or_memory_behind() -
     assert threading.active_count() <= threads
     # A call holds megabytes (two connections, codecs, buffers): one kept per call would add 50+ MB over
     # the last 50 calls; what the allocator keeps is level by then.
+    limit = 20 * 1024 * 1024
     grown = _rss_bytes() - halfway
-    assert grown < 20 * 1024 * 1024, f"memory grew by {grown / 1e6:.1f} MB over the last 50 calls"
+    if grown >= limit:
+        # Late in a long test run the allocator may still grow an arena once (seen: 22 MB once in the whole
+        # suite, never alone). That shows once; a call kept per call shows in every window, so 50 more calls
+        # decide: their growth must also be under the limit.
+        again = _rss_bytes()
+        await batch(200, 50)
+        await eventually(lambda: len(asyncio.all_tasks()) <= tasks, "the calls' tasks to end")
+        gc.collect()
+        grown = min(grown, _rss_bytes() - again)
+    assert grown < limit, f"memory grew by {grown / 1e6:.1f} MB over 50 calls, twice in a row"
