@@ -24,6 +24,7 @@ from emergency.models import EmergencyReport, LineCall, LineCallState
 from emergency.numbers import parse_report_number
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError, FieldError, InvalidInput, too_long
+from majlis.i18n import known_language
 
 AUDITED = "emergency_line_call"
 MAX_NOTE = 1000
@@ -74,7 +75,7 @@ async def record_call(*, session: AsyncSession, clock: Clock, call_sid: str, cal
         .values(
             call_sid=call_sid[:MAX_SID],
             caller=callback_number(caller),
-            language="en" if language == "en" else "ar",
+            language=known_language(language),
             state=LineCallState.WAITING,
             arrived_at=clock.now(),
             note="",

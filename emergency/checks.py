@@ -16,6 +16,7 @@ from phonenumbers import PhoneNumberType
 
 from cases.digits import ascii_digits
 from majlis.errors import N_, FieldError, required, too_long
+from majlis.i18n import in_language
 
 # CLDR's two-letter codes that name no country a citizen can be in: groupings (EU, EZ, UN), the unknown
 # region, pseudo-locales, and codes reserved for islands already inside another country's code.
@@ -49,7 +50,7 @@ def country_name(code: str, language: str) -> str:
     names = _countries().get(code.upper())
     if names is None:
         return code
-    return names["ar" if language == "ar" else "en"]
+    return in_language(language, names["ar"], names["en"])
 
 
 def country_choices(language: str) -> list[tuple[str, str]]:
@@ -133,7 +134,7 @@ def _language_names() -> dict[str, dict[str, str]]:
 
 def language_name(code: str, language: str) -> str:
     names = _language_names().get(code)
-    return code if names is None else names["ar" if language == "ar" else "en"]
+    return code if names is None else in_language(language, names["ar"], names["en"])
 
 
 def clean_languages(field: str, values: list[str], errors: list[FieldError]) -> list[str]:

@@ -20,6 +20,7 @@ from emergency.models import Mission, MissionCoverage
 from emergency.routing import city_key
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError, FieldError, InvalidInput, too_long
+from majlis.i18n import in_language
 
 CITY_LIMIT = 120
 
@@ -140,5 +141,5 @@ def place_name(row: MissionCoverage, language: str) -> str:
     country = checks.country_name(row.country, language)
     if not row.city_key:
         return country
-    city = (row.city_ar or row.city_en) if language == "ar" else (row.city_en or row.city_ar)
+    city = in_language(language, row.city_ar, row.city_en)
     return f"{country} — {city}"

@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from majlis.db import Base, UTCDateTime, enum_type
+from majlis.i18n import in_language
 
 
 class MissionKind(enum.StrEnum):
@@ -50,7 +51,7 @@ class Mission(Base):
 
     def name_in(self, language: str) -> str:
         """The name in the reader's language: Arabic for "ar", English for any other."""
-        return self.name_ar if language == "ar" else self.name_en
+        return in_language(language, self.name_ar, self.name_en)
 
 
 class MissionCoverage(Base):

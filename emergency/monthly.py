@@ -42,6 +42,7 @@ from emergency.models import (
 )
 from followup.periods import Period
 from majlis.clock import Clock, riyadh
+from majlis.i18n import in_language
 
 # The severities as the tables order them, the gravest first.
 SEVERITIES = (Severity.LIFE_THREATENING, Severity.URGENT, Severity.NORMAL)
@@ -90,7 +91,7 @@ class MissionLine(Line):
     email: str = ""
 
     def name(self, language: str) -> str:
-        return self.name_ar if language == "ar" else self.name_en
+        return in_language(language, self.name_ar, self.name_en)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,27 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 LANGUAGES = ("ar", "en")
+# Languages written right to left: pages, charts and spreadsheets are mirrored for them.
+RIGHT_TO_LEFT = frozenset({"ar"})
+
+
+def known_language(language: str) -> str:
+    """The language if Majlis speaks it, else Arabic, the language it speaks first."""
+    return language if language in LANGUAGES else LANGUAGES[0]
+
+
+def other_language(language: str) -> str:
+    """The other of Majlis's two languages (the one a reader may switch to)."""
+    return next(other for other in LANGUAGES if other != known_language(language))
+
+
+def in_language(language: str, arabic: str, english: str) -> str:
+    """Of a name kept in both languages (a department's, a mission's, a city's), the reader's — the Arabic for
+    Arabic, the English for any other — or the other one when the reader's is empty."""
+    first, second = (arabic, english) if language == "ar" else (english, arabic)
+    return first or second
+
+
 # The catalogs ship with the web package (package data), but domains that compose messages read them too.
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "web" / "translations"
 

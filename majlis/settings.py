@@ -242,6 +242,14 @@ class Settings(BaseModel):
             )
         return self
 
+    def voice_for(self, language: str) -> tuple[str, str]:
+        """Twilio's voice and its language code for speaking `language` (Arabic's for any Majlis does not speak)."""
+        voices = {
+            "ar": (self.twilio_voice_ar, self.twilio_voice_language_ar),
+            "en": (self.twilio_voice_en, self.twilio_voice_language_en),
+        }
+        return voices.get(language, voices["ar"])
+
     @property
     def is_development(self) -> bool:
         return self.environment == "development"

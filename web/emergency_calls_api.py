@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from emergency import calls
 from emergency.models import LineCall
 from majlis.errors import DomainError, InvalidInput
+from majlis.i18n import known_language
 from web.api import invalid_input
 from web.auth import requires, signed_in_user
 from web.emergency_calls import AGENTS, READERS, call_id, new_report_url
@@ -68,7 +69,7 @@ def _out(call: LineCall, names: dict[int, str], numbers: dict[int, str]) -> Line
     return LineCallOut(
         id=call.id,
         caller=call.caller,
-        language="en" if call.language == "en" else "ar",
+        language=known_language(call.language),
         state=call.state.value,
         arrived_at=call.arrived_at,
         ended_at=call.ended_at,

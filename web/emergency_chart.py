@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from emergency.monthly import Figures
 from majlis.errors import N_
+from majlis.i18n import RIGHT_TO_LEFT
 from web.followup_chart import _MIN_LABELLED, LABELS, ROW, TOP, WIDTH, Chart, Row, Segment, _cut
 
 _BARS = WIDTH - LABELS - 56 - 16
@@ -31,7 +32,7 @@ ACKNOWLEDGEMENTS: Series = (
 
 def bar_chart(lines: Sequence[tuple[str, Figures]], series: Series, language: str, say: Callable[[str], str]) -> Chart:
     """The chart's geometry for (name, figures) pairs in the reader's language (say: the page's gettext)."""
-    rtl = language == "ar"
+    rtl = language in RIGHT_TO_LEFT
 
     def placed(x: float, width: float = 0.0) -> float:
         """x in a left-to-right drawing, mirrored for right to left."""

@@ -26,7 +26,7 @@ from majlis.errors import N_
 from majlis.settings import Settings
 from notify.texts import say
 from web.keys import CLOCK, DB, SETTINGS
-from web.twilio_webhooks import MALFORMED, NOT_SIGNED, signed_form
+from web.twilio_webhooks import MALFORMED, NOT_SIGNED, signed_form, speak
 
 routes = web.RouteTableDef()
 
@@ -79,14 +79,6 @@ def _absolute(settings: Settings, path: str) -> str:
     return settings.public_url.rstrip("/") + path
 
 
-def _speak(target: VoiceResponse | Gather, settings: Settings, text: str, language: str) -> None:
-    """Says the text with the voice set for its language (no Twilio voice speaks Saudi Arabic; see settings)."""
-    if language == "en":
-        target.say(text, voice=settings.twilio_voice_en, language=settings.twilio_voice_language_en)
-    else:
-        target.say(text, voice=settings.twilio_voice_ar, language=settings.twilio_voice_language_ar)
-
-
 def _twiml(response: VoiceResponse) -> web.Response:
     return web.Response(text=str(response), content_type="text/xml", charset="utf-8")
 
@@ -111,12 +103,12 @@ def _menu(settings: Settings, language: str, *, again: bool, prefix: str = "") -
         num_digits=1, action=_absolute(settings, f"{MENU}?lang={language}"), method="POST", timeout=KEY_TIMEOUT
     )
     if prefix:
-        _speak(gather, settings, prefix, language)
+        speak(gather, settings, prefix, language)
     if not again:
-        _speak(gather, settings, say(language, WELCOME), language)
-    _speak(gather, settings, say(language, CHOICES), language)
+        speak(gather, settings, say(language, WELCOME), language)
+    speak(gather, settings, say(language, CHOICES), language)
     for other, offer in OTHER_LANGUAGE.get(language, ()):
-        _speak(gather, settings, say(other, offer), other)
+        speak(gather, settings, say(other, offer), other)
     response.append(gather)
     # The menu's own address with no key pressed puts the caller through (Twilio posts no Digits).
     after = f"{LINE}?lang={language}&again=1" if not again else f"{MENU}?lang={language}"
@@ -134,7 +126,7 @@ async def _put_through(request: web.Request, form: MultiDict[str], language: str
     )
     settings = request.app[SETTINGS]
     response = VoiceResponse()
-    _speak(response, settings, say(language, PUTTING_THROUGH), language)
+    speak(response, settings, say(language, PUTTING_THROUGH), language)
     response.enqueue(
         AGENTS_QUEUE,
         action=_absolute(settings, f"{QUEUE_RESULT}?lang={language}"),
@@ -169,7 +161,7 @@ async def menu_choice(request: web.Request) -> web.Response:
         return _twiml(_menu(settings, "en", again=False))
     if digits == FOLLOW_KEY:
         response = VoiceResponse()
-        _speak(response, settings, say(language, FOLLOW), language)
+        speak(response, settings, say(language, FOLLOW), language)
         # Back to the menu (an agent is one key away, and no key at all reaches one too).
         response.redirect(_absolute(settings, f"{LINE}?lang={language}&again=1"), method="POST")
         return _twiml(response)
@@ -184,10 +176,10 @@ async def waiting(request: web.Request) -> web.Response:
         return _plain(403, NOT_SIGNED)
     settings, language = request.app[SETTINGS], _language(request)
     response = VoiceResponse()
-    _speak(response, settings, say(language, HOLD), language)
+    speak(response, settings, say(language, HOLD), language)
     position = form.get("QueuePosition", "").strip()
     if position.isascii() and position.isdigit() and 0 < len(position) <= 4:
-        _speak(response, settings, say(language, POSITION, position=str(int(position))), language)
+        speak(response, settings, say(language, POSITION, position=str(int(position))), language)
     response.pause(length=WAIT_PAUSE)
     return _twiml(response)
 
@@ -204,7 +196,7 @@ async def connect(request: web.Request) -> web.Response:
     call = await calls.call_answered(session=request[DB], clock=request.app[CLOCK], call_sid=sid)
     language = call.language if call is not None else _language(request)
     response = VoiceResponse()
-    _speak(response, request.app[SETTINGS], say(language, CONNECTING), language)
+    speak(response, request.app[SETTINGS], say(language, CONNECTING), language)
     return _twiml(response)
 
 
@@ -232,7 +224,7 @@ async def queue_result(request: web.Request) -> web.Response:
     await calls.call_missed(session=session, clock=clock, call_sid=sid)
     if result != "hangup":
         # Still on the line (the queue was full, failed or let them go): told what happens next.
-        _speak(response, settings, say(language, CALLBACK if call.caller else NO_NUMBER), language)
+        speak(response, settings, say(language, CALLBACK if call.caller else NO_NUMBER), language)
     response.hangup()
     return _twiml(response)
 

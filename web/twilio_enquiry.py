@@ -16,7 +16,7 @@ from majlis.errors import N_
 from majlis.settings import Settings
 from notify.texts import say
 from web.keys import CLOCK, DB, SETTINGS
-from web.twilio_webhooks import NOT_SIGNED, signed_form
+from web.twilio_webhooks import NOT_SIGNED, signed_form, speak
 from whatsapp_desk.status import NONE_FOUND, spoken_status
 
 routes = web.RouteTableDef()
@@ -35,16 +35,6 @@ NOT_ON_MENU = N_("That key is not on the menu.")
 GOODBYE = N_("Thank you for calling. Goodbye.")
 
 
-def _speak(target: VoiceResponse | Gather, settings: Settings, text: str, language: str) -> None:
-    """Says the text with the voice set for its language (no Twilio voice speaks Saudi Arabic; see settings)."""
-    voices = {
-        "ar": (settings.twilio_voice_ar, settings.twilio_voice_language_ar),
-        "en": (settings.twilio_voice_en, settings.twilio_voice_language_en),
-    }
-    voice, accent = voices[language]
-    target.say(text, voice=voice, language=accent)
-
-
 def _twiml(response: VoiceResponse) -> web.Response:
     return web.Response(text=str(response), content_type="text/xml", charset="utf-8")
 
@@ -61,15 +51,15 @@ def _menu(settings: Settings, language: str, *, again: bool, prefix: str = "") -
         num_digits=1, action=_absolute(settings, f"{MENU}?lang={language}"), method="POST", timeout=KEY_TIMEOUT
     )
     if prefix:
-        _speak(gather, settings, prefix, language)
+        speak(gather, settings, prefix, language)
     if not again:
-        _speak(gather, settings, say(language, WELCOME), language)
-    _speak(gather, settings, say(language, CHOICES), language)
+        speak(gather, settings, say(language, WELCOME), language)
+    speak(gather, settings, say(language, CHOICES), language)
     for other, offer in OTHER_LANGUAGE.get(language, ()):
-        _speak(gather, settings, say(other, offer), other)
+        speak(gather, settings, say(other, offer), other)
     response.append(gather)
     if again:
-        _speak(response, settings, say(language, GOODBYE), language)
+        speak(response, settings, say(language, GOODBYE), language)
         response.hangup()
     else:
         response.redirect(_absolute(settings, f"{ENQUIRY}?lang={language}&again=1"), method="POST")
@@ -111,7 +101,7 @@ async def menu_choice(request: web.Request) -> web.Response:
         text = say(language, NONE_FOUND)
     else:
         text = await spoken_status(session=request[DB], clock=request.app[CLOCK], phone=phone, language=language)
-    _speak(response, settings, text, language)
-    _speak(response, settings, say(language, GOODBYE), language)
+    speak(response, settings, text, language)
+    speak(response, settings, say(language, GOODBYE), language)
     response.hangup()
     return _twiml(response)

@@ -13,8 +13,9 @@ from aiohttp import web
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped, unused-ignore]
 from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[import-untyped, unused-ignore]
-from twilio.twiml.voice_response import VoiceResponse  # type: ignore[import-untyped, unused-ignore]
+from twilio.twiml.voice_response import Gather, VoiceResponse  # type: ignore[import-untyped, unused-ignore]
 
+from majlis.settings import Settings
 from notify import delivery
 from notify.links import LinkRefused
 from scheduler import replies
@@ -107,12 +108,14 @@ async def whatsapp(request: web.Request) -> web.Response:
     return _twiml(response)
 
 
+def speak(target: VoiceResponse | Gather, settings: Settings, text: str, language: str) -> None:
+    """Says the text with the voice set for its language (no Twilio voice speaks Saudi Arabic; see settings)."""
+    voice, spoken = settings.voice_for(language)
+    target.say(text, voice=voice, language=spoken)
+
+
 def _say(response: VoiceResponse, request: web.Request, text: str, language: str) -> None:
-    settings = request.app[SETTINGS]
-    if language == "en":
-        response.say(text, voice=settings.twilio_voice_en, language=settings.twilio_voice_language_en)
-    else:
-        response.say(text, voice=settings.twilio_voice_ar, language=settings.twilio_voice_language_ar)
+    speak(response, request.app[SETTINGS], text, language)
 
 
 @routes.post("/webhooks/twilio/voice/{token}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from majlis.errors import N_
+from majlis.i18n import other_language
 from notify.texts import say
 
 # The WhatsApp desk's own wording of the choices (the same msgids as the forms where the words are the same).
@@ -130,9 +131,8 @@ def numbered(language: str, labels: Sequence[str]) -> str:
 
 def menu(language: str) -> str:
     """The menu with its choices and the word that switches to the other language."""
-    other = "en" if language == "ar" else "ar"
     choices = numbered(language, (MENU_NEW_REQUEST, MENU_COMPLAINT, MENU_FOLLOW, MENU_STAFF))
-    return f"{say(language, MENU)}\n{choices}\n\n{say(other, SWITCH_HINT)}"
+    return f"{say(language, MENU)}\n{choices}\n\n{say(other_language(language), SWITCH_HINT)}"
 
 
 def greeting(language: str) -> str:

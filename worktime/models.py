@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Time
 from sqlalchemy.orm import Mapped, mapped_column
 
 from majlis.db import Base
+from majlis.i18n import in_language
 
 # The calendar whose days off are the official's: no audience and no calls to applicants on them.
 AUDIENCES = "audiences"
@@ -29,7 +30,7 @@ class WorkingCalendar(Base):
 
     def name_in(self, language: str) -> str:
         """The name in the reader's language: Arabic for "ar", English for any other."""
-        return self.name_ar if language == "ar" else self.name_en
+        return in_language(language, self.name_ar, self.name_en)
 
 
 class WorkingHours(Base):
