@@ -24,7 +24,7 @@ from majlis.errors import InvalidInput
 from web.api import invalid_input
 from web.auth import requires
 from web.emergency_chart import ACKNOWLEDGEMENTS, OUTCOMES, bar_chart
-from web.followup_report import _months
+from web.followup_report import month_asked, months_offered, spreadsheet
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
 from web.middleware import error_response
 from web.pages import gettext_for, render
@@ -145,12 +145,7 @@ def report_out(report: EmergencyMonthly) -> EmergencyMonthlyOut:
 
 
 def _asked(request: web.Request) -> Period:
-    return asked_period(
-        month=request.query.get("month"),
-        hijri=request.query.get("hijri"),
-        now=request.app[CLOCK].now(),
-        hijri_default=False,
-    )
+    return month_asked(request, hijri_default=False)
 
 
 async def _report(request: web.Request, period: Period) -> EmergencyMonthly:
@@ -184,8 +179,8 @@ async def page(request: web.Request) -> web.Response:
         "outcomes": OUTCOMES,
         "acknowledgements": ACKNOWLEDGEMENTS,
         "central_desk": MissionKind.CENTRAL_DESK,
-        "gregorian_months": _months(today, hijri=False),
-        "hijri_months": _months(today, hijri=True),
+        "gregorian_months": months_offered(today, hijri=False),
+        "hijri_months": months_offered(today, hijri=True),
         "query": f"{period.parameter}={period.value}",
         "under_way": report.as_of < period.ends_at,
         "form_error": form_error,
@@ -200,17 +195,8 @@ async def _download(request: web.Request, kind: Literal["csv", "xlsx"]) -> web.R
         return error_response(request, 422, exc.errors[0].message)
     report = await _report(request, period)
     language = request[LANGUAGE]
-    name = f"emergency-{period.key}.{kind}"
-    if kind == "csv":
-        body = monthly_files.csv_bytes(report, language)
-        content_type = "text/csv; charset=utf-8"
-    else:
-        body = monthly_files.xlsx_bytes(report, language)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return web.Response(
-        body=body,
-        headers={"Content-Type": content_type, "Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    write = monthly_files.csv_bytes if kind == "csv" else monthly_files.xlsx_bytes
+    return spreadsheet(write(report, language), kind, f"emergency-{period.key}.{kind}")
 
 
 @routes.get("/reports/emergency.csv")

@@ -125,12 +125,28 @@ async def _scope(request: web.Request) -> list[int] | None:
     return [account.department_id]
 
 
-def _asked(request: web.Request) -> Period:
+def month_asked(request: web.Request, *, hijri_default: bool) -> Period:
+    """The month a report's page or API is asked for (?month= or ?hijri=); InvalidInput naming the one refused."""
     return asked_period(
         month=request.query.get("month"),
         hijri=request.query.get("hijri"),
         now=request.app[CLOCK].now(),
-        hijri_default=request.app[SETTINGS].followup_report_hijri,
+        hijri_default=hijri_default,
+    )
+
+
+def _asked(request: web.Request) -> Period:
+    return month_asked(request, hijri_default=request.app[SETTINGS].followup_report_hijri)
+
+
+def spreadsheet(body: bytes, kind: Literal["csv", "xlsx"], name: str) -> web.Response:
+    """A report's CSV or XLSX file, downloaded under `name`."""
+    content_type = {
+        "csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }[kind]
+    return web.Response(
+        body=body, headers={"Content-Type": content_type, "Content-Disposition": f'attachment; filename="{name}"'}
     )
 
 
@@ -138,7 +154,7 @@ async def _report(request: web.Request, period: Period, scope: list[int] | None)
     return await monthly_report(session=request[DB], clock=request.app[CLOCK], period=period, department_ids=scope)
 
 
-def _months(today: date, *, hijri: bool) -> list[Period]:
+def months_offered(today: date, *, hijri: bool) -> list[Period]:
     """The pickers' months, the one under way first."""
     found = [month_of(today, hijri=hijri)]
     while len(found) < PICKER_MONTHS:
@@ -176,8 +192,8 @@ async def page(request: web.Request) -> web.Response:
         "levels": report.levels,
         "chart": bar_chart(report, language, say),
         "series": SERIES,
-        "gregorian_months": _months(today, hijri=False),
-        "hijri_months": _months(today, hijri=True),
+        "gregorian_months": months_offered(today, hijri=False),
+        "hijri_months": months_offered(today, hijri=True),
         "query": f"{period.parameter}={period.value}",
         "under_way": report.as_of < period.ends_at,
         "median": report_files.median_days,
@@ -196,17 +212,8 @@ async def _download(request: web.Request, kind: Literal["csv", "xlsx"]) -> web.R
         return error_response(request, 422, exc.errors[0].message)
     report = await _report(request, period, scope)
     language = request[LANGUAGE]
-    name = f"followup-{period.key}.{kind}"
-    if kind == "csv":
-        body = report_files.csv_bytes(report, language)
-        content_type = "text/csv; charset=utf-8"
-    else:
-        body = report_files.xlsx_bytes(report, language)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return web.Response(
-        body=body,
-        headers={"Content-Type": content_type, "Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    write = report_files.csv_bytes if kind == "csv" else report_files.xlsx_bytes
+    return spreadsheet(write(report, language), kind, f"followup-{period.key}.{kind}")
 
 
 @routes.get("/reports/followup.csv")
