@@ -28,6 +28,16 @@ class StaffUser(Base):
     # A mission's staff: the only mission whose emergency reports the account may see and act on.
     mission_id: Mapped[int | None] = mapped_column(ForeignKey("missions.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Two-factor sign-in: the TOTP secret (base32) once enrolment is confirmed; a pending one until then.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The last TOTP time step accepted, so one code cannot be used twice.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set by an administrator's reset: the next sign-in must choose a new password before anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class StaffSession(Base):
@@ -36,9 +46,30 @@ class StaffSession(Base):
     __tablename__ = "staff_sessions"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The absolute end; the idle end is last_seen_at plus the idle timeout.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The session's own CSRF token (a new session, a new token: it rotates at sign-in).
+    csrf_token: Mapped[str] = mapped_column(String(64), default="")
+    # When the second factor was given, or the password alone sufficed; None while the code is still owed.
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Shown in the list of one's own sessions.
+    address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator; only its hash is kept."""
+
+    __tablename__ = "staff_recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class LoginAttempt(Base):
@@ -48,6 +79,7 @@ class LoginAttempt(Base):
     __table_args__ = (
         Index("ix_login_attempts_username_at", "username", "at"),
         Index("ix_login_attempts_address_at", "address", "at"),
+        Index("ix_login_attempts_username_address_at", "username", "address", "at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -70,3 +102,20 @@ class AuditEntry(Base):
     target_type: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PersonalDataAccess(Base):
+    """A member of staff saw a request's personal data: who, when, which request, through what."""
+
+    __tablename__ = "personal_data_access"
+    __table_args__ = (
+        Index("ix_personal_data_access_case_at", "case_id", "at"),
+        Index("ix_personal_data_access_staff_at", "staff_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    # The page or API route, e.g. "GET /requests/{tracking_number}".
+    via: Mapped[str] = mapped_column(String(120))

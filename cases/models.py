@@ -82,6 +82,7 @@ class Applicant(Base):
     care_interpreter: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def special_care(self) -> list[str]:
@@ -124,6 +125,8 @@ class Case(Base):
     care_interpreter: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # The retention job replaced its personal data (name, phone, ID, texts) after the retention period.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     applicant: Mapped[Applicant] = relationship(lazy="raise_on_sql")
 

@@ -66,7 +66,7 @@ async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
         attachments=app[ATTACHMENTS],
     )
     yield
-    runner.shutdown(wait=False)
+    await runner.stop()
 
 
 def create_app(

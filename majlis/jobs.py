@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,6 +28,44 @@ from scheduler.weekly import weekly_run
 log = logging.getLogger(__name__)
 
 
+class JobScheduler(AsyncIOScheduler):  # type: ignore[misc]
+    """APScheduler's asyncio scheduler that can stop gracefully: no new runs, and the running ones finish.
+
+    APScheduler's own shutdown cancels a running job wherever it is. A job cancelled in the middle of a
+    statement leaves asyncpg waiting on the query's cancellation while the pool is being disposed, which
+    can hang the process's exit; a job that finishes its transaction leaves nothing half-done either.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._running: set[asyncio.Task[Any]] = set()
+
+    def add_job(self, func: Callable[[], Awaitable[None]], *args: Any, **kwargs: Any) -> Any:
+        async def tracked() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
+            try:
+                await func()
+            finally:
+                if task is not None:
+                    self._running.discard(task)
+
+        tracked.__name__ = tracked.__qualname__ = getattr(func, "__name__", "job")
+        return super().add_job(tracked, *args, **kwargs)
+
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Lets the running jobs end (for up to `grace_seconds`), then shuts down; nothing starts meanwhile."""
+        if not self.running:
+            return
+        self.pause()
+        if self._running:
+            _, late = await asyncio.wait(set(self._running), timeout=grace_seconds)
+            if late:
+                log.warning("%d job(s) still running after %.0f s are cancelled", len(late), grace_seconds)
+        self.shutdown(wait=False)
+
+
 def start(
     *,
     settings: Settings,
@@ -32,9 +73,9 @@ def start(
     clock: Clock,
     dispatcher: Dispatcher,
     attachments: AttachmentStore | None = None,
-) -> AsyncIOScheduler:
+) -> JobScheduler:
     """A running scheduler with Majlis's periodic jobs."""
-    scheduler = AsyncIOScheduler(timezone=settings.timezone)
+    scheduler = JobScheduler(timezone=settings.timezone)
 
     async def dispatch_outbox() -> None:
         try:

@@ -56,7 +56,21 @@ class Settings(BaseModel):
     default_language: Literal["ar", "en"] = "ar"
     # Largest request body accepted, in bytes; larger bodies get 413.
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # A staff session ends this many hours after sign-in (absolute), or after this many idle minutes.
     session_hours: int = Field(default=10, ge=1, le=24 * 14)
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Two-factor sign-in is required for administrator, official, protocol, audit and manager; this extends
+    # it to every staff role.
+    two_factor_all_roles: bool = False
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, e.g. "10.0.0.0/8"); the
+    # client address for throttles is the last address in the chain not among them. Empty: the socket's peer.
+    trusted_proxies: tuple[str, ...] = ()
+    # Slow clients: a request's headers must arrive within this many seconds, and its body at no less
+    # than a trickle (each read within body_read_timeout_seconds).
+    header_read_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    body_read_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # Personal data of requests closed more than this many years ago is anonymised by a nightly job.
+    retention_years: int = Field(default=5, ge=1, le=50)
     # Login throttle: this many failures for one account or one address in the
     # window refuses further attempts until the window has passed.
     login_max_failures: int = Field(default=5, ge=1)

@@ -55,6 +55,8 @@ class Category(Base):
     implied_urgency: Mapped[Urgency] = mapped_column(enum_type(Urgency, 16))
     position: Mapped[int] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Reports and security information: seen only by the audit desk and the official.
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Triage(Base):
