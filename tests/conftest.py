@@ -22,6 +22,7 @@ from aiohttp import CookieJar, web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from accounts import passwords
 from majlis import migrate
 from majlis.app import create_app
 from majlis.clock import RIYADH, FrozenClock
@@ -30,6 +31,8 @@ from majlis.settings import Settings, load_settings
 from notify.channels import CHANNELS, Channels, Delivery, Outgoing
 from tests.postgres_server import PostgresServer
 from web.keys import SESSIONS
+
+passwords.lower_cost_for_tests()
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 BACKENDS = ("sqlite", "postgresql")
