@@ -19,6 +19,7 @@ from followup import attachments
 from followup.models import Attachment, AttachmentOwner
 from majlis.errors import N_
 from majlis.numbers import whole_number
+from web import personal_data
 from web.auth import requires, signed_in_user
 from web.keys import ATTACHMENTS, DB
 from web.middleware import error_response
@@ -81,6 +82,10 @@ async def download(request: web.Request) -> web.StreamResponse:
             session=session, attachment=attachment, department_id=department_id
         ):
             return error_response(request, 403, OTHER_DEPARTMENT)
+    # A file of a request outside the reader's need to know is answered as one that does not exist.
+    if not await personal_data.may_see(request, attachment.case_id):
+        return error_response(request, 404)
+    await personal_data.record(request, attachment.case_id)
     return await attachment_response(request, attachment)
 
 

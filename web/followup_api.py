@@ -21,6 +21,7 @@ from cases.models import Case
 from followup import daily, referrals
 from followup.models import Department, Referral, ReferralEvent
 from majlis.errors import DomainError, InvalidInput
+from web import personal_data
 from web.api import invalid_input
 from web.api_models import ID_LIMIT
 from web.auth import requires
@@ -177,7 +178,12 @@ async def followup_list(request: web.Request) -> web.Response:
 @requires(*READERS)
 async def show_referral(request: web.Request) -> web.Response:
     async def work() -> ReferralOut:
-        return await referral_out(request, await _referral(request, _referral_id(request)))
+        referral = await _referral(request, _referral_id(request))
+        # Outside the reader's need to know, the referral is answered as one that does not exist.
+        if not await personal_data.may_see(request, referral.case_id):
+            raise referrals.ReferralNotFound()
+        await personal_data.record(request, referral.case_id)
+        return await referral_out(request, referral)
 
     return await _answer(request, work)
 

@@ -21,7 +21,7 @@ from cases.models import Case, CaseStatus
 from followup import daily, referrals, timers
 from followup.models import Department, Referral, ReferralEvent, ReferralState
 from majlis.errors import N_, DomainError, FieldError, InvalidInput
-from web import labels
+from web import labels, personal_data
 from web.api_models import ID_LIMIT
 from web.attachments import case_files
 from web.auth import requires, signed_in_user
@@ -157,6 +157,7 @@ async def referral_page(
     if referral is None:
         raise web.HTTPNotFound()
     case = await session.get_one(Case, referral.case_id)
+    await personal_data.seen(request, case.id)
     departments = await _departments(request)
     department = next(d for d in departments if d.id == referral.department_id)
     rules = (await timers.rules_for(session=session, referrals=[referral]))[referral.id]
@@ -264,9 +265,7 @@ async def case_page(
     status: int = 200,
 ) -> web.Response:
     session = request[DB]
-    case = await cases.find_by_tracking_number(session=session, tracking_number=number)
-    if case is None:
-        raise web.HTTPNotFound()
+    case = await personal_data.visible_case(request, number)
     departments = await _departments(request)
     context = {
         **_common(request),

@@ -22,6 +22,7 @@ from cases import identity_review
 from cases import service as cases
 from majlis.errors import DomainError, InvalidInput
 from priority.errors import CaseNotFound
+from web import personal_data
 from web.api import invalid_input
 from web.auth import requires
 from web.errors import bilingual
@@ -150,8 +151,9 @@ def _value(value: object) -> RecordValue:
 
 async def _identity(request: web.Request, number: str) -> web.Response:
     case = await cases.find_by_tracking_number(session=request[DB], tracking_number=number)
-    if case is None:
+    if case is None or not await personal_data.may_see(request, case.id):
         return _refusal(request, CaseNotFound())
+    await personal_data.record(request, case.id)
     view = await identity_view(
         session=request[DB], case_id=case.id, catalogs=request.app[CATALOGS], language=request[LANGUAGE]
     )

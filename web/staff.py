@@ -11,7 +11,7 @@ from majlis.errors import DomainError
 from notify import outbox
 from rooms import service as rooms
 from video import service as video
-from web import labels
+from web import labels, personal_data
 from web.auth import ALL_STAFF, current_user, requires, sign_in_policy, signed_in_user
 from web.case_history import staff_history
 from web.errors import domain_message
@@ -131,9 +131,11 @@ async def case_lookup(request: web.Request) -> web.Response:
     if query:
         session = request[DB]
         case = await cases.find_by_tracking_number(session=session, tracking_number=query)
-        if case is None:
+        # A request outside the reader's need to know is answered as one that does not exist.
+        if case is None or not await personal_data.may_see(request, case.id):
             context["not_found"] = True
             return render(request, "staff/case_lookup.html", context, status=404)
+        await personal_data.record(request, case.id)
         context.update(
             case=case,
             # Status changes and the referrals' exchanges in time order (web/case_history.py).

@@ -16,7 +16,7 @@ from priority import service as triage
 from priority.models import ChangeReason, Route
 from priority.score import Urgency
 from scheduler import service as scheduling
-from web import labels
+from web import labels, personal_data
 from web.attachments import case_files
 from web.auth import requires
 from web.case_history import staff_history
@@ -45,9 +45,7 @@ async def case_page(
     session = request[DB]
     clock = request.app[CLOCK]
     language = request[LANGUAGE]
-    case = await cases.find_by_tracking_number(session=session, tracking_number=number)
-    if case is None:
-        raise web.HTTPNotFound()
+    case = await personal_data.visible_case(request, number)
     row = await triage.current_triage(session=session, clock=clock, case=case)
     window = timedelta(days=request.app[SETTINGS].duplicate_window_days)
     context = {

@@ -90,6 +90,7 @@ async def test_desk_cannot_record_a_portal_channel(client: Client, sessions: Ses
 
 
 async def test_staff_find_a_case_by_tracking_number(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
     await make_staff(sessions, clock, Role.CALL_CENTRE, "calls")
     created = await (
         await client.post(
@@ -109,9 +110,13 @@ async def test_staff_find_a_case_by_tracking_number(client: Client, sessions: Se
             },
         )
     ).json()
-    await sign_in(client, "calls")
+    await sign_in(client, "audit")
     found = await client.get("/cases", params={"tracking_number": created["tracking_number"].replace("-", " ")})
     html = await found.text()
     assert found.status == 200 and "نورة" in html and "+966501234567" in html
     missing = await client.get("/cases", params={"tracking_number": "26-000001-1"})
     assert missing.status == 404
+    # The call centre neither entered this request nor calls about an audience of it: not its to see.
+    await sign_in(client, "calls")
+    hidden = await client.get("/cases", params={"tracking_number": created["tracking_number"]})
+    assert hidden.status == 404 and "نورة" not in await hidden.text()

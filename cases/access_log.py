@@ -1,0 +1,66 @@
+"""The record of every staff view of a request's personal data, and the managers' report of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.models import PersonalDataAccess, StaffUser
+from accounts.roles import Role
+from cases.models import Case
+from majlis.clock import Clock
+
+# The report shows at most this many rows; the CSV the same, newest first (a period narrows it).
+REPORT_LIMIT = 5000
+
+
+async def record_view(*, session: AsyncSession, clock: Clock, staff_id: int, case_id: int, via: str) -> None:
+    """Writes down that this member of staff saw this request's personal data through `via` (flushed)."""
+    session.add(PersonalDataAccess(at=clock.now(), staff_id=staff_id, case_id=case_id, via=via[:120]))
+    await session.flush()
+
+
+async def record_views(*, session: AsyncSession, clock: Clock, staff_id: int, case_ids: list[int], via: str) -> None:
+    """The same for every request a list showed."""
+    now = clock.now()
+    session.add_all(
+        PersonalDataAccess(at=now, staff_id=staff_id, case_id=case_id, via=via[:120]) for case_id in case_ids
+    )
+    await session.flush()
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    """One view as the report shows it."""
+
+    at: datetime
+    username: str
+    full_name: str
+    role: Role
+    tracking_number: str
+    via: str
+
+
+async def accesses(
+    *, session: AsyncSession, since: datetime, until: datetime, limit: int = REPORT_LIMIT
+) -> list[AccessRow]:
+    """Views between `since` (included) and `until` (excluded), newest first: who, when, which request, how."""
+    rows = await session.execute(
+        select(
+            PersonalDataAccess.at,
+            StaffUser.username,
+            StaffUser.full_name,
+            StaffUser.role,
+            Case.tracking_number,
+            PersonalDataAccess.via,
+        )
+        .join(StaffUser, StaffUser.id == PersonalDataAccess.staff_id)
+        .join(Case, Case.id == PersonalDataAccess.case_id)
+        .where(PersonalDataAccess.at >= since, PersonalDataAccess.at < until)
+        .order_by(PersonalDataAccess.at.desc(), PersonalDataAccess.id.desc())
+        .limit(limit)
+    )
+    return [AccessRow(*row) for row in rows]
