@@ -29,6 +29,7 @@ from majlis import (
     cli_followup_team,
     cli_missions,
     cli_report,
+    cli_retention,
     cli_whatsapp,
     demo,
     demo_emergency,
@@ -357,6 +358,7 @@ def _parser() -> argparse.ArgumentParser:
     check_in.add_argument("--phone-last4", metavar="DDDD", help="the last 4 digits of the request's phone")
     check_in.add_argument("--by", required=True, metavar="USERNAME", help="the desk's staff (intake desk or protocol)")
     cli_report.add_parser(commands)
+    cli_retention.add_parser(commands)
     cli_followup.add_commands(commands)
     cli_followup_team.add_commands(commands)
     cli_whatsapp.add_parser(commands)
@@ -432,6 +434,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(cli_day.check_in(settings, args))
     if args.command == cli_report.COMMAND:
         return cli_report.run(settings, args)
+    if args.command == cli_retention.COMMAND:
+        return cli_retention.run(settings, args)
     if args.command in cli_followup.COMMANDS:
         return cli_followup.run(settings, args)
     if args.command == "followup":

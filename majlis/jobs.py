@@ -11,6 +11,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cases import retention
 from emergency import alerts as emergency_alerts
 from emergency import escalation as emergency_escalation
 from emergency import monthly_mailing as emergency_mailing
@@ -283,6 +284,24 @@ def start(
         max_instances=1,
         coalesce=True,
     )
+
+    async def anonymise_expired() -> None:
+        try:
+            async with transaction(sessions) as session:
+                done = await retention.anonymise(session=session, clock=clock, years=settings.retention_years)
+        except Exception:
+            log.exception("anonymising expired personal data failed; tomorrow's run tries again")
+            return
+        if not done.empty:
+            log.info(
+                "retention: anonymised %d request(s) and %d applicant(s) closed before %s",
+                len(done.case_ids),
+                len(done.applicant_ids),
+                done.cutoff.date().isoformat(),
+            )
+
+    # Nightly, before the orphan sweep (03:30), which then deletes the files of the attachments it removed.
+    scheduler.add_job(anonymise_expired, "cron", hour=3, minute=0, id="retention", max_instances=1, coalesce=True)
     if attachments is not None:
 
         async def remove_orphan_files() -> None:
