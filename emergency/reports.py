@@ -259,7 +259,15 @@ async def find_for_citizen(
     The caller commits the miss even though its answer is an error.
     """
     await cases.check_lookup_throttle(session=session, clock=clock, address=lookup.address, policy=lookup.policy)
-    report = await get_by_number(session=session, number=number)
-    matched = report is not None and report.phone in _typed_phone(phone)
+    # The same work for a wrong phone and for an unknown number (cases.service.find_for_applicant says why).
+    canonical = parse_report_number(number) or ""
+    found = (
+        await session.execute(
+            select(EmergencyReport.id, EmergencyReport.phone).where(EmergencyReport.number == canonical)
+        )
+    ).first()
+    matched = (found.phone if found else "") in _typed_phone(phone) and found is not None
     await cases.record_lookup(session=session, clock=clock, address=lookup.address, matched=matched)
-    return report if matched else None
+    if not matched or found is None:
+        return None
+    return await session.get(EmergencyReport, found.id)

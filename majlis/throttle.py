@@ -1,6 +1,8 @@
-"""Serialising checks of a throttle across app instances."""
+"""Throttles' shared parts: serialising their checks across app instances, and progressive delays."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,3 +22,20 @@ async def serialise(*, session: AsyncSession, keys: list[str]) -> None:
         return
     for key in keys:
         await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+
+
+def wait_after(*, failures: int, free: int, window: timedelta) -> timedelta:
+    """How long after the latest failure the next try must wait: nothing for the first `free` failures, then
+    one second doubling with each further failure, never longer than the window (failures older than it are
+    forgotten anyway). A progressive delay rather than a flat lockout, so that a slip or two costs a legitimate
+    user seconds while a guesser's rate falls off quickly."""
+    if failures < free:
+        return timedelta(0)
+    return min(window, timedelta(seconds=2 ** min(failures - free, 30)))
+
+
+def must_wait(*, now: datetime, failures: int, latest: datetime | None, free: int, window: timedelta) -> bool:
+    """Whether a client with these failures in the window (the latest at `latest`) must still wait."""
+    if latest is None:
+        return False
+    return now < latest + wait_after(failures=failures, free=free, window=window)

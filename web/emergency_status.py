@@ -25,6 +25,7 @@ from emergency.models import EmergencyReport, Mission, ReportEventKind, ReportSt
 from majlis.clock import RIYADH
 from majlis.errors import N_, DomainError
 from web import labels
+from web.client_address import client_address
 from web.emergency_times import BothTimes, both_times, zone
 from web.errors import bilingual, domain_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
@@ -115,7 +116,7 @@ async def lookup_for_citizen(request: web.Request, number: str, phone: str) -> E
         clock=request.app[CLOCK],
         number=number,
         phone=phone,
-        lookup=reports.CitizenLookup(policy=_lookup_policy(request), address=request.remote or "unknown"),
+        lookup=reports.CitizenLookup(policy=_lookup_policy(request), address=client_address(request)),
     )
     await request[DB].commit()
     return report

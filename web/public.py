@@ -24,6 +24,7 @@ from web.applicant_view import (
     audience_shown,
     calendar_file,
 )
+from web.client_address import client_address
 from web.errors import domain_message
 from web.intake_forms import errors_by_field, form_values, read_form
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, LINKS, SETTINGS
@@ -49,7 +50,7 @@ async def lookup_for_applicant(request: web.Request, tracking_number: str, phone
         clock=request.app[CLOCK],
         tracking_number=tracking_number,
         phone=phone,
-        address=request.remote or "unknown",
+        address=client_address(request),
         policy=lookup_policy(request),
     )
     await request[DB].commit()
