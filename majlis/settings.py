@@ -6,6 +6,7 @@ time, so tests can build as many differently configured apps as they need.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import tomllib
@@ -254,6 +255,19 @@ class Settings(BaseModel):
                 f"MAJLIS_OUTBOX_RATE_PER_SECOND ({self.outbox_rate_per_second:g}); "
                 "MAJLIS_OUTBOX_CLAIM_TIMEOUT_SECONDS must be more than twice that"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _trusted_proxies_are_networks(self) -> Settings:
+        # Read on every request for the client's address (web/client_address.py): a typo must stop the start,
+        # not fail each request.
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"MAJLIS_TRUSTED_PROXIES: {proxy!r} is not an address or a network (e.g. 10.0.0.0/8)"
+                ) from None
         return self
 
     def voice_for(self, language: str) -> tuple[str, str]:

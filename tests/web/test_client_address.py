@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from majlis.settings import SettingsError, load_settings
 from web.client_address import forwarded_client, trusted_networks
 
 TRUSTED = trusted_networks(["10.0.0.0/8", "2001:db8::1"])
@@ -26,3 +27,10 @@ TRUSTED = trusted_networks(["10.0.0.0/8", "2001:db8::1"])
 )
 def test_forwarded_client(peer: str | None, forwarded_for: list[str], client: str) -> None:
     assert forwarded_client(peer, forwarded_for, TRUSTED) == client
+
+
+def test_a_trusted_proxy_that_is_not_an_address_stops_the_start() -> None:
+    ok = load_settings({"MAJLIS_TRUSTED_PROXIES": '["10.0.0.0/8", "2001:db8::1"]'})
+    assert ok.trusted_proxies == ("10.0.0.0/8", "2001:db8::1")
+    with pytest.raises(SettingsError, match=r"MAJLIS_TRUSTED_PROXIES: 'proxy\.example'"):
+        load_settings({"MAJLIS_TRUSTED_PROXIES": '["10.0.0.0/8", "proxy.example"]'})
