@@ -19,7 +19,6 @@ from web.api_models import (
     AudienceOut,
     AudiencePlaceOut,
     ErrorOut,
-    FieldProblem,
     Health,
     ReferralStageOut,
     RequestCreated,
@@ -28,7 +27,9 @@ from web.api_models import (
     StatusStep,
 )
 from web.applicant_view import AudienceShown, applicant_history, applicant_referral_stages
-from web.errors import bilingual, field_label
+from web.errors import bilingual
+from web.errors import invalid_input as invalid_input  # re-exported: the API modules import it from here
+from web.errors import pydantic_errors as pydantic_errors
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SESSIONS
 from web.middleware import error_response
 from web.public import after_intake, applicant_audience, calendar_download, lookup_for_applicant, status_url
@@ -39,57 +40,9 @@ routes = web.RouteTableDef()
 ID_KEYS = {"citizen": "national_id", "resident": "iqama", "company": "cr_number"}
 MAX_IDEMPOTENCY_KEY = 200
 
-# What pydantic says of a field, in words Majlis translates.
-_PYDANTIC_MESSAGES = {
-    "missing": N_("{field} is required."),
-    "literal_error": N_("{field} must be one of: {choices}."),
-    "string_type": N_("{field} must be text."),
-    "string_too_long": N_("{field} must be at most {max} characters."),
-    "extra_forbidden": N_("{field} is not a field of this API."),
-    "model_type": N_("{field} must be a JSON object."),
-    "model_attributes_type": N_("{field} must be a JSON object."),
-    "list_type": N_("{field} must be a list."),
-    "too_long": N_("{field} may hold at most {max} items."),
-}
-_FALLBACK_MESSAGE = N_("{field} has a value of the wrong kind.")
-
 
 def _api_field(path: str, id_key: str) -> str:
     return path.replace("applicant.id_number", f"applicant.{id_key}")
-
-
-def pydantic_errors(exc: ValidationError) -> list[FieldError]:
-    errors = []
-    for err in exc.errors():
-        path = ".".join(str(p) for p in err["loc"] if not isinstance(p, int)) or "body"
-        ctx = err.get("ctx") or {}
-        params: dict[str, str] = {}
-        if "expected" in ctx:
-            params["choices"] = str(ctx["expected"]).replace("'", "").replace(" or ", ", ")
-        if "max_length" in ctx:
-            params["max"] = str(ctx["max_length"])
-        errors.append(FieldError(path, err["type"], _PYDANTIC_MESSAGES.get(err["type"], _FALLBACK_MESSAGE), params))
-    return errors
-
-
-def invalid_input(request: web.Request, errors: list[FieldError]) -> web.Response:
-    """422 with every field named, in the client's language and in both."""
-    catalogs = request.app[CATALOGS]
-    language = request[LANGUAGE]
-    problems = []
-    seen: set[str] = set()
-    for error in errors:
-        if error.field in seen:
-            continue
-        seen.add(error.field)
-        messages = {
-            lang: catalogs.gettext(lang, error.message, field=field_label(catalogs, lang, error.field), **error.params)
-            for lang in ("ar", "en")
-        }
-        problems.append(FieldProblem(field=error.field, code=error.code, message=messages[language], messages=messages))
-    summary = bilingual(catalogs, N_("Some fields are not valid; nothing was saved."))
-    body = ErrorOut(error="invalid_input", message=summary[language], messages=summary, fields=problems)
-    return web.json_response(body.model_dump(mode="json"), status=422)
 
 
 def _domain_raw(payload: dict[str, Any]) -> tuple[dict[str, object], dict[str, object], str]:

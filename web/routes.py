@@ -66,6 +66,7 @@ from web import (
     whatsapp_inbox,
     whatsapp_inbox_api,
 )
+from web.hostile_input import hostile_input
 from web.middleware import csrf_protection, db_session, errors_and_language
 from web.uploads import upload_limits
 
@@ -74,7 +75,7 @@ HERE = Path(__file__).parent
 
 def setup(app: web.Application) -> None:
     """Middleware, templates, static files and the routes of every audience."""
-    app.middlewares.extend([errors_and_language, upload_limits, csrf_protection, db_session])
+    app.middlewares.extend([errors_and_language, upload_limits, hostile_input, csrf_protection, db_session])
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),

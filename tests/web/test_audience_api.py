@@ -157,7 +157,10 @@ async def test_malformed_input_is_422_never_5xx(client: Client, sessions: Sessio
 
     huge = "9" * 5000
     raw = await client.post(ARRIVALS, headers=json_headers, data=f'{{"appointment_id": {huge}, "branch": "riyadh"}}')
-    assert (await refused(raw, 422, "invalid_input"))["fields"][0]["code"] == "invalid_json"
+    # Refused at the edge (web/hostile_input.py) before Python converts it, naming the field.
+    assert [(f["field"], f["code"]) for f in (await refused(raw, 422, "invalid_input"))["fields"]] == [
+        ("appointment_id", "out_of_range")
+    ]
     large = await client.post(ARRIVALS, headers=desk, json={"appointment_id": int("9" * 4000), "branch": "riyadh"})
     assert fields(await refused(large, 422, "invalid_input")) == {"appointment_id"}
     cases: list[tuple[Any, set[str]]] = [
@@ -189,11 +192,11 @@ async def test_malformed_input_is_422_never_5xx(client: Client, sessions: Sessio
         call, headers={**official, "Content-Type": "application/json"}, data=f'{{"current_id": {huge}}}'
     )
     await refused(raw, 422, "invalid_input")
-    # Ids too large to name a row name nothing.
+    # Ids too large to name a row name nothing: refused at the edge (web/hostile_input.py), as every path id is.
     too_large = await client.post(f"{HALL}/{'9' * 30}/call-next", headers=official, json={"current_id": None})
-    await refused(too_large, 404, "no_session")
+    await refused(too_large, 404, "not_found")
     outcome = await client.post(f"/api/v1/hall/audiences/{'9' * 30}/outcome", headers=official, json={})
-    await refused(outcome, 404, "no_audience")
+    await refused(outcome, 404, "not_found")
 
     manager = await as_staff(client, sessions, clock, Role.MANAGER, "manager")
     for day in ("29-11-2026", "2026-02-30", "x" * 5000):
