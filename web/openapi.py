@@ -39,6 +39,7 @@ from web.api_models import (
     RequestIn,
     RequestStatus,
 )
+from web.security import CSRF_HEADER, SESSION_COOKIE
 from web.triage_api import (
     CategoryOut,
     ClassifyIn,
@@ -76,6 +77,16 @@ STAFF_ONLY = "Audit desk and administrators only: the staff session cookie, and 
 
 
 CALENDAR_ONLY = "Protocol and administrators only: the staff session cookie, and X-CSRF-Token on changes."
+# Calendar operations that create what they are sent, answering 201 (web/calendar_api.py).
+CALENDAR_CREATES = frozenset(
+    {
+        "/api/v1/calendar/rooms",
+        "/api/v1/calendar/templates",
+        "/api/v1/calendar/sessions",
+        "/api/v1/calendar/holidays",
+        "/api/v1/calendar/placements",
+    }
+)
 # (method, path, body model or None, response model, list response, summary)
 CALENDAR_OPERATIONS = (
     ("get", "/api/v1/calendar/rooms", None, "RoomOut", True, "Halls and video rooms"),
@@ -127,6 +138,7 @@ def _calendar_paths() -> dict[str, Any]:
     refusals = {
         "401": _json("ErrorOut", "Not signed in"),
         "403": _json("ErrorOut", "Not protocol staff, or no valid X-CSRF-Token"),
+        "404": _json("ErrorOut", "A session, room, slot, appointment or request named does not exist (…_not_found)"),
         "409": _json("ErrorOut", "Refused, naming the rule: a cancelled session, a full slot, an unsuitable seat…"),
         "422": _json("ErrorOut", "Invalid fields, each listed"),
     }
@@ -145,7 +157,10 @@ def _calendar_paths() -> dict[str, Any]:
                 if "{" + name + "}" in path
             ],
             "responses": {
-                "200": {"description": summary, "content": {"application/json": {"schema": schema}}},
+                "201" if method == "post" and path in CALENDAR_CREATES else "200": {
+                    "description": summary,
+                    "content": {"application/json": {"schema": schema}},
+                },
                 **refusals,
             },
         }
@@ -424,6 +439,7 @@ def _answer_paths() -> dict[str, Any]:
                 },
                 "responses": {
                     "201": _json("AnswerOut", "Recorded; the request goes back to whoever asked once nothing is open"),
+                    "400": _json("ErrorOut", "The multipart body cannot be read"),
                     "403": _json("ErrorOut", "The code was refused: wrong_code, code_expired, too_many_tries, no_code"),
                     "409": _json("ErrorOut", "already_answered, or no_longer_open: the request has moved on"),
                     "413": _json("ErrorOut", "The body is larger than all the files allowed together"),
@@ -447,6 +463,27 @@ def _ref(name: str) -> dict[str, str]:
 
 def _json(name: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+# The staff's credentials as security schemes: the session cookie, and the CSRF token that every change
+# made with that cookie must also carry (GET /api/v1/session gives it).
+SECURITY_SCHEMES = {
+    "staffSession": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE, "description": "Set at sign-in"},
+    "csrfToken": {"type": "apiKey", "in": "header", "name": CSRF_HEADER, "description": "From GET /api/v1/session"},
+}
+CHANGES = frozenset({"post", "put", "patch", "delete"})
+
+
+def _with_security(paths: dict[str, Any]) -> dict[str, Any]:
+    """Marks every operation that answers 401 as needing the staff session (and the CSRF token on changes)."""
+    for item in paths.values():
+        for method, operation in item.items():
+            if "401" in operation["responses"]:
+                needed: dict[str, list[str]] = (
+                    {"staffSession": [], "csrfToken": []} if method in CHANGES else {"staffSession": []}
+                )
+                operation["security"] = [needed]
+    return paths
 
 
 def build_document(server_url: str) -> dict[str, Any]:
@@ -521,110 +558,113 @@ def build_document(server_url: str) -> dict[str, Any]:
             ),
         },
         "servers": [{"url": server_url}],
-        "paths": {
-            "/api/v1/requests": {
-                "post": {
-                    "operationId": "createRequest",
-                    "summary": "Submit a request; an SMS receipt with the tracking number follows",
-                    "parameters": [
-                        {
-                            "name": "Idempotency-Key",
-                            "in": "header",
-                            "required": False,
-                            "description": "A retry with the same key returns the first result and creates nothing",
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
-                        }
-                    ],
-                    "requestBody": {
-                        "required": True,
-                        "content": {"application/json": {"schema": _ref("RequestIn")}},
-                    },
-                    "responses": {
-                        "201": _json("RequestCreated", "Received; the tracking number is in the body"),
-                        "422": _json("ErrorOut", "Fields are invalid (each is listed), or the key was reused"),
-                        **errors,
-                    },
-                }
-            },
-            "/api/v1/requests/{tracking_number}": {
-                "get": {
-                    "operationId": "getRequestStatus",
-                    "summary": "The status of a request and its history",
-                    "parameters": [
-                        {"name": "tracking_number", "in": "path", "required": True, "schema": {"type": "string"}},
-                        {
-                            "name": "phone",
-                            "in": "query",
+        "paths": _with_security(
+            {
+                "/api/v1/requests": {
+                    "post": {
+                        "operationId": "createRequest",
+                        "summary": "Submit a request; an SMS receipt with the tracking number follows",
+                        "parameters": [
+                            {
+                                "name": "Idempotency-Key",
+                                "in": "header",
+                                "required": False,
+                                "description": "A retry with the same key returns the first result and creates nothing",
+                                "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                            }
+                        ],
+                        "requestBody": {
                             "required": True,
-                            "description": "The mobile number given with the request",
-                            "schema": {"type": "string"},
+                            "content": {"application/json": {"schema": _ref("RequestIn")}},
                         },
-                    ],
-                    "responses": {
-                        "200": _json("RequestStatus", "The status, every step so far and the audience ahead"),
-                        "404": _json("ErrorOut", "No request matches this tracking number and phone"),
-                        "429": _json("ErrorOut", "Too many enquiries that matched nothing from this address"),
-                    },
-                }
-            },
-            "/api/v1/requests/{tracking_number}/calendar.ics": {
-                "get": {
-                    "operationId": "getRequestCalendar",
-                    "summary": "The audience ahead as an iCalendar file (METHOD:PUBLISH) to add to a calendar",
-                    "description": (
-                        "The same UID as the e-mail invitations (audience-<tracking number>@<mail domain>), "
-                        "so a calendar holding the invitation updates that entry."
-                    ),
-                    "parameters": [
-                        {"name": "tracking_number", "in": "path", "required": True, "schema": {"type": "string"}},
-                        {
-                            "name": "phone",
-                            "in": "query",
-                            "required": True,
-                            "description": "The mobile number given with the request",
-                            "schema": {"type": "string"},
+                        "responses": {
+                            "201": _json("RequestCreated", "Received; the tracking number is in the body"),
+                            "422": _json("ErrorOut", "Fields are invalid (each is listed), or the key was reused"),
+                            **errors,
                         },
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "The audience as text/calendar",
-                            "content": {"text/calendar": {"schema": {"type": "string"}}},
+                    }
+                },
+                "/api/v1/requests/{tracking_number}": {
+                    "get": {
+                        "operationId": "getRequestStatus",
+                        "summary": "The status of a request and its history",
+                        "parameters": [
+                            {"name": "tracking_number", "in": "path", "required": True, "schema": {"type": "string"}},
+                            {
+                                "name": "phone",
+                                "in": "query",
+                                "required": True,
+                                "description": "The mobile number given with the request",
+                                "schema": {"type": "string"},
+                            },
+                        ],
+                        "responses": {
+                            "200": _json("RequestStatus", "The status, every step so far and the audience ahead"),
+                            "404": _json("ErrorOut", "No request matches this tracking number and phone"),
+                            "429": _json("ErrorOut", "Too many enquiries that matched nothing from this address"),
                         },
-                        "404": _json(
-                            "ErrorOut", "No request matches this tracking number and phone, or it has no audience ahead"
+                    }
+                },
+                "/api/v1/requests/{tracking_number}/calendar.ics": {
+                    "get": {
+                        "operationId": "getRequestCalendar",
+                        "summary": "The audience ahead as an iCalendar file (METHOD:PUBLISH) to add to a calendar",
+                        "description": (
+                            "The same UID as the e-mail invitations (audience-<tracking number>@<mail domain>), "
+                            "so a calendar holding the invitation updates that entry."
                         ),
-                        "429": _json("ErrorOut", "Too many enquiries that matched nothing from this address"),
-                    },
-                }
-            },
-            "/healthz": {
-                "get": {
-                    "operationId": "health",
-                    "summary": "Whether the service and its database answer",
-                    "responses": {
-                        "200": _json("Health", "Healthy"),
-                        "503": _json("Health", "The database does not answer"),
-                    },
-                }
-            },
-            **_triage_paths(),
-            **identity_api.openapi_paths(_ref, _json),
-            **_calendar_paths(),
-            **directory_api.openapi_paths(_ref, _json),
-            **_audience_paths(),
-            **followup_api.openapi_paths(_ref, _json),
-            **department_api.openapi_paths(_ref, _json),
-            **_answer_paths(),
-            **followup_report.openapi_paths(_ref, _json),
-            **emergency_report.openapi_paths(_ref, _json),
-            **missions_api.openapi_paths(_ref, _json),
-            **emergency_status.openapi_paths(_ref, _json),
-            **whatsapp_inbox_api.openapi_paths(_ref, _json),
-            **repeat_cancellation.openapi_paths(_ref, _json),
-            **emergency_calls_api.openapi_paths(_ref, _json),
-            **emergency_api.openapi_paths(_ref, _json),
-        },
-        "components": {"schemas": defs["$defs"]},
+                        "parameters": [
+                            {"name": "tracking_number", "in": "path", "required": True, "schema": {"type": "string"}},
+                            {
+                                "name": "phone",
+                                "in": "query",
+                                "required": True,
+                                "description": "The mobile number given with the request",
+                                "schema": {"type": "string"},
+                            },
+                        ],
+                        "responses": {
+                            "200": {
+                                "description": "The audience as text/calendar",
+                                "content": {"text/calendar": {"schema": {"type": "string"}}},
+                            },
+                            "404": _json(
+                                "ErrorOut",
+                                "No request matches this tracking number and phone, or it has no audience ahead",
+                            ),
+                            "429": _json("ErrorOut", "Too many enquiries that matched nothing from this address"),
+                        },
+                    }
+                },
+                "/healthz": {
+                    "get": {
+                        "operationId": "health",
+                        "summary": "Whether the service and its database answer",
+                        "responses": {
+                            "200": _json("Health", "Healthy"),
+                            "503": _json("Health", "The database does not answer"),
+                        },
+                    }
+                },
+                **_triage_paths(),
+                **identity_api.openapi_paths(_ref, _json),
+                **_calendar_paths(),
+                **directory_api.openapi_paths(_ref, _json),
+                **_audience_paths(),
+                **followup_api.openapi_paths(_ref, _json),
+                **department_api.openapi_paths(_ref, _json),
+                **_answer_paths(),
+                **followup_report.openapi_paths(_ref, _json),
+                **emergency_report.openapi_paths(_ref, _json),
+                **missions_api.openapi_paths(_ref, _json),
+                **emergency_status.openapi_paths(_ref, _json),
+                **whatsapp_inbox_api.openapi_paths(_ref, _json),
+                **repeat_cancellation.openapi_paths(_ref, _json),
+                **emergency_calls_api.openapi_paths(_ref, _json),
+                **emergency_api.openapi_paths(_ref, _json),
+            }
+        ),
+        "components": {"schemas": defs["$defs"], "securitySchemes": SECURITY_SCHEMES},
     }
 
 
