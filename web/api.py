@@ -10,10 +10,11 @@ from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy import text
 
+from accounts.roles import Role
 from cases import service as cases
 from cases.intake import check_request
-from cases.models import Case
-from majlis.errors import N_, DomainError, FieldError, InvalidInput
+from cases.models import Case, Channel
+from majlis.errors import N_, DomainError, FieldError, InvalidInput, invalid_choice
 from web import labels
 from web.api_models import (
     AudienceOut,
@@ -27,6 +28,7 @@ from web.api_models import (
     StatusStep,
 )
 from web.applicant_view import AudienceShown, applicant_history, applicant_referral_stages
+from web.auth import current_user
 from web.errors import bilingual
 from web.errors import invalid_input as invalid_input  # re-exported: the API modules import it from here
 from web.errors import pydantic_errors as pydantic_errors
@@ -38,6 +40,15 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 ID_KEYS = {"citizen": "national_id", "resident": "iqama", "company": "cr_number"}
+# Who may file a request in each channel other than the portal: the staff who receive it there (as the desk
+# form lets them). Anyone else, signed in or not, is the public, whose channel is the portal; WhatsApp's own
+# requests come through its webhook (web/twilio_webhooks.py), not this API.
+STAFF_CHANNELS: dict[Channel, frozenset[Role]] = {
+    Channel.WALK_IN: frozenset({Role.INTAKE_DESK, Role.CALL_CENTRE}),
+    Channel.CALL_CENTRE: frozenset({Role.INTAKE_DESK, Role.CALL_CENTRE}),
+    Channel.WHATSAPP: frozenset({Role.INTAKE_DESK, Role.CALL_CENTRE, Role.WHATSAPP_DESK}),
+    Channel.EMAIL: frozenset({Role.INTAKE_DESK, Role.CALL_CENTRE}),
+}
 MAX_IDEMPOTENCY_KEY = 200
 
 
@@ -54,6 +65,22 @@ def _domain_raw(payload: dict[str, Any]) -> tuple[dict[str, object], dict[str, o
     return applicant, payload, id_key
 
 
+async def _channel_refused(request: web.Request, raw: object) -> web.Response | None:
+    """None when the caller may file in this channel; else the refusal (an unknown value is left to the checks)."""
+    try:
+        channel = Channel(raw) if isinstance(raw, str) else Channel.PORTAL
+    except ValueError:
+        return None
+    if channel is Channel.PORTAL:
+        return None
+    user = await current_user(request)
+    if user is None:
+        return invalid_input(request, [invalid_choice("channel", [Channel.PORTAL.value])])
+    if user.role not in STAFF_CHANNELS[channel]:
+        return error_response(request, 403, N_("Your role does not receive requests in this channel."))
+    return None
+
+
 @routes.post("/api/v1/requests")
 async def create_request(request: web.Request) -> web.Response:
     try:
@@ -66,6 +93,9 @@ async def create_request(request: web.Request) -> web.Response:
     if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
         return error_response(request, 400, N_("The Idempotency-Key header must be 1 to 200 characters."))
 
+    refused = await _channel_refused(request, payload.get("channel"))
+    if refused is not None:
+        return refused
     applicant, fields, id_key = _domain_raw(payload)
     shape_errors: list[FieldError] = []
     try:

@@ -41,7 +41,13 @@ class RequestIn(BaseModel):
     subject: str = Field(max_length=200)
     text: str = Field(max_length=5000)
     branch: Literal["riyadh", "jeddah"]
-    channel: Literal["portal", "walk_in", "call_centre", "whatsapp", "email"] = "portal"
+    channel: Literal["portal", "walk_in", "call_centre", "whatsapp", "email"] = Field(
+        default="portal",
+        description=(
+            "The public files by the portal only; the other channels need the staff session of a desk that "
+            "receives requests there (422 naming channel without a session, 403 for another role)"
+        ),
+    )
 
 
 class RequestCreated(BaseModel):
