@@ -17,6 +17,7 @@ from typing import TypeVar
 from cases.identity import ApplicantKind, IdentityProblem, check_identity_number
 from cases.models import Branch, Channel, Gender, Language, RequestKind
 from cases.phones import to_e164
+from majlis.bidi import without_bidi_controls
 from majlis.errors import N_, FieldError, InvalidInput, invalid_choice, required, too_long
 
 MAX_NAME = 200
@@ -92,8 +93,13 @@ def _choice(
         return None
 
 
-def _required_text(raw: Raw, key: str, field: str, limit: int, errors: list[FieldError]) -> str:
+def _required_text(
+    raw: Raw, key: str, field: str, limit: int, errors: list[FieldError], *, displayed: bool = False
+) -> str:
     value = _text(raw, key)
+    if displayed:
+        # Names and subjects are shown in lists beside others: nothing in them may reorder what follows.
+        value = without_bidi_controls(value).strip()
     if not value:
         errors.append(required(field))
     elif len(value) > limit:
@@ -115,7 +121,7 @@ def check_applicant(raw: Raw, errors: list[FieldError]) -> ApplicantDetails | No
             prefix = problem is IdentityProblem.PREFIX
             message = _PREFIX_MESSAGES[kind] if prefix else _IDENTITY_MESSAGES[problem]
             errors.append(FieldError("applicant.id_number", problem.value, message))
-    name = _required_text(raw, "name", "applicant.name", MAX_NAME, errors)
+    name = _required_text(raw, "name", "applicant.name", MAX_NAME, errors, displayed=True)
     gender: Gender | None = None
     if kind is ApplicantKind.COMPANY and not _text(raw, "gender"):
         gender = None  # a company's representative may not be named yet
@@ -167,7 +173,7 @@ def check_request(applicant: Raw, request: Raw, *, channel: Channel | None = Non
     errors: list[FieldError] = []
     details = check_applicant(applicant, errors)
     kind = _choice(request, "kind", "kind", RequestKind, errors)
-    subject = _required_text(request, "subject", "subject", MAX_SUBJECT, errors)
+    subject = _required_text(request, "subject", "subject", MAX_SUBJECT, errors, displayed=True)
     text = _required_text(request, "text", "text", MAX_TEXT, errors)
     branch = _choice(request, "branch", "branch", Branch, errors)
     if channel is None:

@@ -16,6 +16,7 @@ from cases.identity import ApplicantKind, IdentityProblem, check_identity_number
 from cases.models import Language
 from emergency import checks
 from emergency.models import ReportType, Severity
+from majlis.bidi import without_bidi_controls
 from majlis.errors import N_, FieldError, InvalidInput, invalid_choice, required, too_long
 
 MAX_NAME = 200
@@ -136,7 +137,8 @@ def check_report(raw: Raw) -> ReportDetails:
         raise InvalidInput(errors)
     return ReportDetails(
         national_id=national_id,
-        caller_name=" ".join(caller_name.split()),
+        # Shown in lists beside other reports: nothing in it may reorder what follows (majlis/bidi.py).
+        caller_name=" ".join(without_bidi_controls(caller_name).split()),
         phone=phone,
         country=country,
         city=" ".join(city.split()),

@@ -1,0 +1,22 @@
+"""Names and subjects without the invisible characters that reorder the text around them.
+
+A bidi embedding, override or isolate (U+202A–U+202E, U+2066–U+2069) or a direction mark (U+200E, U+200F,
+U+061C) typed into a name makes it read differently from what was stored: an override can show "ملف"
+reversed, or turn "invoice_exe.pdf" into something else in a list beside other names (the "Trojan Source"
+trick). Majlis lays out names and subjects itself (pages isolate them in <bdi>), so these characters carry
+nothing a reader needs; they are taken out at intake.
+"""
+
+from __future__ import annotations
+
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e"  # embeddings and overrides
+    "\u2066\u2067\u2068\u2069"  # isolates
+    "\u200e\u200f\u061c"  # left-to-right, right-to-left and Arabic letter marks
+)
+_REMOVE = dict.fromkeys(map(ord, BIDI_CONTROLS))
+
+
+def without_bidi_controls(text: str) -> str:
+    """The text with every bidi control character removed."""
+    return text.translate(_REMOVE)
