@@ -73,7 +73,7 @@ class RecoveryCode(Base):
 
 
 class LoginAttempt(Base):
-    """One try at signing in; failures in a window throttle further tries."""
+    """One try at signing in; failures in a window throttle further tries (accounts/sign_in_throttle.py)."""
 
     __tablename__ = "login_attempts"
     __table_args__ = (
@@ -85,6 +85,8 @@ class LoginAttempt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(64))
+    # The trusted device (its device cookie's nonce) the attempt came from; "" for an untrusted client.
+    device: Mapped[str] = mapped_column(String(32), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     succeeded: Mapped[bool] = mapped_column(Boolean)
 

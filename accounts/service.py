@@ -7,18 +7,18 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts import audit
-from accounts.models import LoginAttempt, StaffSession, StaffUser
+from accounts import audit, sign_in_throttle
+from accounts.models import StaffSession, StaffUser
 from accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from accounts.roles import Role
+from accounts.sign_in_throttle import TooManyAttempts as TooManyAttempts
 from emergency import directory as missions
 from followup import directory
 from majlis.clock import Clock
-from majlis.errors import N_, DomainError, FieldError, InvalidInput
-from majlis.throttle import serialise
+from majlis.errors import N_, FieldError, InvalidInput
 
 
 @dataclass(frozen=True)
@@ -26,14 +26,6 @@ class SignInPolicy:
     max_failures: int
     window: timedelta
     session_lifetime: timedelta
-
-
-class TooManyAttempts(DomainError):
-    def __init__(self) -> None:
-        super().__init__(
-            "too_many_attempts",
-            N_("Too many failed sign-in attempts. Wait a few minutes and try again."),
-        )
 
 
 def _token_hash(token: str) -> str:
@@ -172,33 +164,27 @@ async def sign_in(
     username: str,
     password: str,
     address: str,
+    device: str | None = None,
 ) -> tuple[StaffUser, str] | None:
     """The user and a new session token when the password matches, else None.
 
-    Raises TooManyAttempts when the account or the address has failed too often
-    in the window; the attempt is then not even checked, so guessing stops.
+    `device` is the trusted device the browser's device cookie names for this username (None: an untrusted
+    client). Raises TooManyAttempts when this client must still wait (accounts/sign_in_throttle.py); the
+    password is then not even checked, so guessing stops.
     """
     username = username.strip().lower()[:64]
-    await serialise(session=session, keys=[f"sign-in:user:{username}", f"sign-in:address:{address}"])
-    now = clock.now()
-    since = now - policy.window
-    failures = await session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(
-            LoginAttempt.at >= since,
-            LoginAttempt.succeeded.is_(False),
-            or_(LoginAttempt.username == username, LoginAttempt.address == address),
-        )
+    throttle = sign_in_throttle.ThrottlePolicy.scaled(max_failures=policy.max_failures, window=policy.window)
+    await sign_in_throttle.check(
+        session=session, clock=clock, policy=throttle, username=username, address=address, device=device
     )
-    if (failures or 0) >= policy.max_failures:
-        raise TooManyAttempts()
+    now = clock.now()
     user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
     ok = verify_password(user.password_hash if user else None, password)
     ok = ok and user is not None and user.is_active
-    session.add(LoginAttempt(username=username, address=address[:64], at=now, succeeded=ok))
+    await sign_in_throttle.record(
+        session=session, clock=clock, username=username, address=address, device=device, succeeded=ok
+    )
     if not ok or user is None:
-        await session.flush()
         return None
     token = secrets.token_urlsafe(32)
     session.add(

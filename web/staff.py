@@ -14,6 +14,8 @@ from video import service as video
 from web import labels, personal_data
 from web.auth import ALL_STAFF, current_user, requires, sign_in_policy, signed_in_user
 from web.case_history import staff_history
+from web.client_address import client_address
+from web.device_cookie import remember_device, trusted_device
 from web.errors import domain_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import see_other
@@ -64,7 +66,8 @@ async def login(request: web.Request) -> web.StreamResponse:
             policy=sign_in_policy(request),
             username=username,
             password=str(form.get("password", "")),
-            address=request.remote or "unknown",
+            address=client_address(request),
+            device=trusted_device(request, username),
         )
     except DomainError as exc:
         message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
@@ -78,6 +81,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         return render(request, "staff/login.html", context, status=401)
     user, token = result
     response = see_other(next_page or HOME_BY_ROLE.get(user.role, "/staff"))
+    remember_device(request, response, username)
     max_age = request.app[SETTINGS].session_hours * 3600
     response.set_cookie(SESSION_COOKIE, token, max_age=max_age, **cookie_flags(request))  # type: ignore[arg-type]
     return response
