@@ -16,7 +16,7 @@ from cases import service
 from cases.tracking import format_tracking_number
 from majlis.clock import FrozenClock
 from majlis.db import transaction
-from tests.factories import details
+from tests.factories import Client, csrf_token, details
 
 Sessions = async_sessionmaker[AsyncSession]
 POLICY = service.LookupPolicy(max_misses=20, window=timedelta(minutes=15))
@@ -63,3 +63,19 @@ async def test_a_wrong_phone_and_an_unknown_number_do_the_same_work(sessions: Se
     # The right phone does find it (and only then is the request itself loaded).
     right, sent_right = await enquiry(sessions, clock, case.tracking_number, PHONE)
     assert right and len(sent_right) > len(sent)
+
+
+async def test_the_status_page_answers_both_alike(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
+    async with transaction(sessions) as session:
+        case = (await service.submit(session=session, clock=clock, details=details(), status_url="/status")).case
+    unknown = format_tracking_number(clock.now().year, 9999)
+
+    async def answer(number: str) -> tuple[int, str]:
+        token = await csrf_token(client, "/status")
+        response = await client.post(
+            "/status", data={"tracking_number": number, "phone": "0559999999", "csrf_token": token}
+        )
+        # The page repeats the number typed; apart from it, nothing may differ.
+        return response.status, (await response.text()).replace(number, "NUMBER")
+
+    assert await answer(case.tracking_number) == await answer(unknown)
