@@ -208,13 +208,14 @@ async def sign_in(
 
 
 async def user_for_token(*, session: AsyncSession, clock: Clock, token: str) -> StaffUser | None:
-    """The active user a live session token belongs to, or None."""
+    """The active user a live, verified session token belongs to, or None (a second factor may still be owed)."""
     row = await session.execute(
         select(StaffUser)
         .join(StaffSession, StaffSession.user_id == StaffUser.id)
         .where(
             StaffSession.token_hash == _token_hash(token),
             StaffSession.expires_at > clock.now(),
+            StaffSession.verified_at.is_not(None),
             StaffUser.is_active.is_(True),
         )
     )

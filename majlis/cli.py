@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accounts import service as accounts
 from accounts.roles import Role
+from accounts.two_factor import REQUIRED_ROLES
 from audience_day.report import day_report
 from audience_day.report import text_lines as report_lines
 from majlis import (
@@ -30,9 +31,11 @@ from majlis import (
     cli_missions,
     cli_report,
     cli_retention,
+    cli_two_factor,
     cli_whatsapp,
     demo,
     demo_emergency,
+    demo_two_factor,
     migrate,
 )
 from majlis.app import create_app
@@ -95,6 +98,9 @@ async def _load_demo(settings: Settings) -> None:
     print("Demo logins (development only), password for all:", demo.DEMO_PASSWORD)
     for person in loaded.staff:
         print(f"  {person.username:<10} {person.role.value}")
+    enrolled = ", ".join(person.username for person in loaded.staff if person.role in REQUIRED_ROLES)
+    print(f"Two-factor sign-in ({enrolled}): add this key to an authenticator app,")
+    print(f"  {demo_two_factor.DEMO_TOTP_SECRET}, or print the current code with `majlis two-factor demo-code`")
     if loaded.hall_day is not None:
         # The kiosk's device token is shown only now (only its hash is kept); every run enrols it afresh.
         base = settings.public_url.rstrip("/")
@@ -358,6 +364,7 @@ def _parser() -> argparse.ArgumentParser:
     check_in.add_argument("--phone-last4", metavar="DDDD", help="the last 4 digits of the request's phone")
     check_in.add_argument("--by", required=True, metavar="USERNAME", help="the desk's staff (intake desk or protocol)")
     cli_report.add_parser(commands)
+    cli_two_factor.add_commands(commands)
     cli_retention.add_parser(commands)
     cli_followup.add_commands(commands)
     cli_followup_team.add_commands(commands)
@@ -432,6 +439,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(cli_day.place(settings, args))
     if args.command == "check-in":
         return asyncio.run(cli_day.check_in(settings, args))
+    if args.command in cli_two_factor.COMMANDS:
+        return cli_two_factor.run(settings, args)
     if args.command == cli_report.COMMAND:
         return cli_report.run(settings, args)
     if args.command == cli_retention.COMMAND:

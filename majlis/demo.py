@@ -22,7 +22,7 @@ from audience_day.models import ArrivalVia, Kiosk, Outcome
 from cases import service as cases
 from cases.intake import check_request
 from cases.models import Applicant, Case, CaseStatus, Channel
-from majlis import demo_directory, demo_emergency, demo_referrals, demo_whatsapp
+from majlis import demo_directory, demo_emergency, demo_referrals, demo_two_factor, demo_whatsapp
 from majlis.clock import Clock, FrozenClock, riyadh
 from priority import service as triage
 from rooms import service as rooms
@@ -175,7 +175,17 @@ class Loaded:
 
 
 async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> Loaded:
-    """Adds the demo staff and requests unless they are there already, and puts today's audiences in place."""
+    """Adds the demo staff and requests unless they are there already, and puts today's audiences in place.
+
+    The accounts whose role requires a second factor are enrolled with the demo's published key
+    (majlis/demo_two_factor.py).
+    """
+    loaded = await _staff_and_requests(session=session, clock=clock, status_url=status_url)
+    await demo_two_factor.enrol(session=session, clock=clock, usernames=[person.username for person in loaded.staff])
+    return loaded
+
+
+async def _staff_and_requests(*, session: AsyncSession, clock: Clock, status_url: str) -> Loaded:
     await _branch_addresses(session=session)
     await demo_directory.load(session=session, clock=clock, password=DEMO_PASSWORD)
     if await session.scalar(select(StaffUser.id).where(StaffUser.username == DEMO_STAFF[0].username)):

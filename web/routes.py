@@ -61,6 +61,7 @@ from web import (
     triage_api,
     twilio_enquiry,
     twilio_webhooks,
+    two_factor,
     video_pages,
     video_ws,
     whatsapp_inbox,
@@ -91,6 +92,8 @@ def setup(app: web.Application) -> None:
         answers,
         twilio_webhooks,
         staff,
+        # The second step of signing in (/login/code, /login/enrol).
+        two_factor,
         desk,
         call_centre,
         messages,

@@ -11,7 +11,7 @@ from majlis.errors import DomainError
 from notify import outbox
 from rooms import service as rooms
 from video import service as video
-from web import labels, personal_data
+from web import labels, personal_data, two_factor
 from web.auth import ALL_STAFF, current_user, requires, sign_in_policy, signed_in_user
 from web.case_history import staff_history
 from web.client_address import client_address
@@ -80,7 +80,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         context = {"failed": True, "error": None, "username": username, "next": next_page or ""}
         return render(request, "staff/login.html", context, status=401)
     user, token = result
-    response = see_other(next_page or HOME_BY_ROLE.get(user.role, "/staff"))
+    destination = next_page or HOME_BY_ROLE.get(user.role, "/staff")
+    response = see_other(await two_factor.after_password(request, user, token, destination))
     remember_device(request, response, username)
     max_age = request.app[SETTINGS].session_hours * 3600
     response.set_cookie(SESSION_COOKIE, token, max_age=max_age, **cookie_flags(request))  # type: ignore[arg-type]

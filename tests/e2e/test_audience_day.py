@@ -56,7 +56,7 @@ async def test_protocol_enrols_a_kiosk_and_an_applicant_checks_in_on_it_at_table
     tablet_context = await browser.new_context(viewport=TABLET)
     try:
         protocol = await protocol_context.new_page()
-        await sign_in(protocol, base, "protocol")
+        await sign_in(protocol, base, "protocol", clock)
         await protocol.goto(base + "/protocol/kiosks")
         await protocol.select_option("#kiosk-branch", "riyadh")
         await protocol.fill("#kiosk-name", "المدخل الرئيسي")
@@ -129,7 +129,7 @@ async def test_the_hall_screen_changes_when_the_official_presses_call_next(
         await expect(following).to_have_text("1 2", timeout=PAGE_WAIT_MS)
 
         console = await official_context.new_page()
-        await sign_in(console, base, "official")
+        await sign_in(console, base, "official", clock)
         await console.goto(base + "/official/hall")
         await console.click(f"#session-{session_id} form.call-next button")
         # The screen is never reloaded: its poll brings the new number.
@@ -154,7 +154,7 @@ async def test_the_official_records_an_in_person_outcome(
     context = await browser.new_context(viewport=DESKTOP)
     try:
         console = await context.new_page()
-        await sign_in(console, base, "official")
+        await sign_in(console, base, "official", clock)
         await console.goto(base + "/official/hall")
         await console.click(f"#session-{booked.session_id} form.call-next button")
         row = console.locator(f"#session-{booked.session_id} article.hall-audience.current")

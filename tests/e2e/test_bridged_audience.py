@@ -62,7 +62,7 @@ async def test_a_bridged_audience_shows_each_side_the_other_and_records_with_con
         await room.wait_for_selector("#room-console[data-device-check='passed']", timeout=10_000)
         await room.click("#room-ready")
 
-        await sign_in(official, base, "official")
+        await sign_in(official, base, "official", clock)
         await official.wait_for_selector(f"{row} [data-audience-state][data-state='ready']", timeout=10_000)
         await official.click(f"{row} .call-button")
         await until_true(official, "window.majlisVideo.path() === 'bridge'")

@@ -27,7 +27,7 @@ async def test_template_busy_calendar_allocation_and_the_week(
     await make_staff(sessions, clock, Role.PROTOCOL, "protocol")
     base = str(client.make_url("/")).rstrip("/")
     page = await browser.new_page(viewport={"width": 1180, "height": 820})
-    await sign_in(page, base, "protocol")
+    await sign_in(page, base, "protocol", clock)
 
     await page.goto(base + "/protocol/rooms")
     await page.select_option("#branch", "riyadh")

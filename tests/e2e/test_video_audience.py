@@ -102,7 +102,7 @@ async def test_the_official_calls_the_room_sees_and_is_seen_then_records_the_out
     official = await official_context.new_page()
     room = await room_context.new_page()
     try:
-        await sign_in(room, base, username)
+        await sign_in(room, base, username, clock)
         await room.goto(f"{base}/rooms/{room_id}/console")
         await room.click(f"#audience-{audience_id} form.check-in button")
         await room.wait_for_selector(f"#audience-{audience_id}[data-checked-in='1']")
@@ -114,7 +114,7 @@ async def test_the_official_calls_the_room_sees_and_is_seen_then_records_the_out
         await room.wait_for_selector("#mic-level[data-heard='1']", timeout=10_000)
         await room.click("#room-ready")
 
-        await sign_in(official, base, "official")
+        await sign_in(official, base, "official", clock)
         assert official.url.endswith("/official")
         row = f"#audience-{audience_id}"
         # The room's state arrives live over /ws/consoles: the applicant is present (checked in, devices ready).
@@ -186,7 +186,7 @@ async def test_a_reloaded_room_is_called_back_and_the_room_can_end_in_an_emergen
         await room.click("#device-check")
         await room.wait_for_selector("#room-console[data-device-check='passed']", timeout=10_000)
         await room.click("#room-ready")
-        await sign_in(official, base, "official")
+        await sign_in(official, base, "official", clock)
         row = f"#audience-{audience_id}"
         await official.wait_for_selector(f"{row} [data-audience-state][data-state='ready']", timeout=10_000)
         await official.click(f"{row} .call-button")
