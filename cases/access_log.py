@@ -47,7 +47,7 @@ class AccessRow:
 async def accesses(
     *, session: AsyncSession, since: datetime, until: datetime, limit: int = REPORT_LIMIT
 ) -> list[AccessRow]:
-    """Views between `since` (included) and `until` (excluded), newest first: who, when, which request, how."""
+    """Views from `since` to `until` (both included), newest first: who, when, which request, and how."""
     rows = await session.execute(
         select(
             PersonalDataAccess.at,
@@ -59,7 +59,7 @@ async def accesses(
         )
         .join(StaffUser, StaffUser.id == PersonalDataAccess.staff_id)
         .join(Case, Case.id == PersonalDataAccess.case_id)
-        .where(PersonalDataAccess.at >= since, PersonalDataAccess.at < until)
+        .where(PersonalDataAccess.at >= since, PersonalDataAccess.at <= until)
         .order_by(PersonalDataAccess.at.desc(), PersonalDataAccess.id.desc())
         .limit(limit)
     )

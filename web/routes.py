@@ -9,6 +9,7 @@ import jinja2
 from aiohttp import web
 
 from web import (
+    access_report,
     admin,
     answers,
     answers_api,
@@ -102,6 +103,8 @@ def setup(app: web.Application) -> None:
         identity_pages,
         identity_api,
         reports,
+        # Who saw which request's personal data, for managers.
+        access_report,
         followup_report,
         emergency_report,
         categories,

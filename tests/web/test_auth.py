@@ -14,6 +14,7 @@ from accounts.roles import Role
 from majlis.clock import FrozenClock
 from tests.conftest import make_settings, start_client
 from tests.factories import PASSWORD, Client, csrf_token, make_staff, sign_in
+from tests.priority.test_triage import new_case
 from web.auth import ROLES_ATTRIBUTE
 from web.security import SESSION_COOKIE
 
@@ -308,6 +309,9 @@ EXPECTED_ROLES = {
     ("GET", "/audit/queue"): {Role.AUDIT_DESK, Role.PROTOCOL, Role.MANAGER},
     ("GET", "/reports/fairness"): {Role.MANAGER},
     ("GET", "/reports/fairness.csv"): {Role.MANAGER},
+    # Who saw which request's personal data (cases/access_log.py).
+    ("GET", "/reports/access"): {Role.MANAGER},
+    ("GET", "/reports/access.csv"): {Role.MANAGER},
     ("GET", "/manage/categories"): {Role.MANAGER},
     ("GET", "/protocol"): {Role.PROTOCOL},
     ("POST", "/protocol/allocate"): {Role.PROTOCOL},
@@ -511,3 +515,24 @@ def test_roles_per_page_are_as_intended(app: web.Application) -> None:
             declared[(route.method, route.resource.canonical)] = set(roles)
     for key, roles in EXPECTED_ROLES.items():
         assert declared[key] == roles | {Role.ADMINISTRATOR}, key
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_a_request_is_found_only_by_the_roles_whose_work_needs_it(
+    role: Role, client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    """Need to know (cases/need_to_know.py) on top of the matrix: a request just received through the portal is
+    the audit desk's alone; a role that reaches the page finds nothing (404, as if the number did not exist)."""
+    number = await new_case(sessions, clock)
+    await make_staff(sessions, clock, role, "member")
+    await sign_in(client, "member")
+    declared = {path: roles for method, path, roles in guarded_routes(client.app) if method == "GET"}
+    for path in ("/cases?tracking_number=" + number, f"/audit/cases/{number}", f"/followup/cases/{number}"):
+        response = await client.get(path, allow_redirects=False)
+        allowed = declared[path.split("?")[0].replace(number, "26-000001-0")]
+        if role is Role.AUDIT_DESK and role in allowed:
+            assert response.status == 200, (role, path)
+        elif role in allowed:
+            assert response.status == 404, (role, path)
+        else:
+            assert response.status == 403, (role, path)
