@@ -42,7 +42,7 @@ from web.api_models import (
 )
 from web.auth import requires, signed_in_user
 from web.department_choices import joined_codes
-from web.errors import bilingual
+from web.errors import bilingual, refusal
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, LINKS, SETTINGS
 from web.middleware import error_response
 from web.public import status_url
@@ -54,9 +54,6 @@ HALL_ROLES = (Role.OFFICIAL, Role.PROTOCOL)
 REPORT_ROLES = (Role.PROTOCOL, Role.MANAGER, Role.OFFICIAL)
 
 ONE_WAY = N_("Give one of: the appointment, the arrival code, or the tracking number with the phone's last 4 digits.")
-# Refusals that ask for different input rather than break a rule of the day; what is not there is 404.
-_INPUT_REFUSALS = frozenset({"bad_phone_digits", "directive_missing", "departments_missing"})
-_NOT_THERE = frozenset({"no_appointment", "no_session", "no_audience"})
 
 
 async def _answer(
@@ -68,10 +65,7 @@ async def _answer(
     except InvalidInput as exc:
         return invalid_input(request, exc.errors)
     except DomainError as exc:
-        messages = bilingual(request.app[CATALOGS], exc.message, **exc.params)
-        error = {"error": exc.code, "message": messages[request[LANGUAGE]], "messages": messages, "fields": []}
-        code = 404 if exc.code in _NOT_THERE else 422 if exc.code in _INPUT_REFUSALS else 409
-        return web.json_response(error, status=code)
+        return refusal(request, exc)
     if isinstance(body, BaseModel):
         return web.json_response(body.model_dump(mode="json"), status=status)
     return web.json_response([item.model_dump(mode="json") for item in body], status=status)

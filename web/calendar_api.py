@@ -25,8 +25,8 @@ from scheduler import calendar, changes, confirmations, target, views
 from scheduler import service as scheduling
 from web.api import invalid_input
 from web.auth import requires, signed_in_user
-from web.errors import bilingual
-from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
+from web.errors import refusal
+from web.keys import CLOCK, DB, SETTINGS
 from web.public import status_url
 from web.triage_api import parsed
 
@@ -194,9 +194,7 @@ async def _answer(request: web.Request, work: Callable[[], Awaitable[Any]], stat
     except InvalidInput as exc:
         return invalid_input(request, exc.errors)
     except DomainError as exc:
-        messages = bilingual(request.app[CATALOGS], exc.message, **exc.params)
-        error = {"error": exc.code, "message": messages[request[LANGUAGE]], "messages": messages, "fields": []}
-        return web.json_response(error, status=404 if exc.code.endswith("not_found") else 409)
+        return refusal(request, exc)
     if isinstance(body, BaseModel):
         return web.json_response(body.model_dump(mode="json"), status=status)
     return web.json_response([item.model_dump(mode="json") for item in body], status=status)

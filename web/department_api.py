@@ -10,21 +10,18 @@ referral moved on, case_closed), 422 naming each field or file.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
 
 from accounts.roles import Role
-from followup import department_desk, information
+from followup import department_desk
 from followup.attachments import Upload
 from followup.models import Department
-from followup.referrals import ReferralNotFound, ReferralRefused
 from majlis.dates import dual_datetime
 from majlis.errors import DomainError, InvalidInput
 from web.api import invalid_input, pydantic_errors
-from web.api_models import ErrorOut
 from web.auth import requires
 from web.department_actions import (
     ACKNOWLEDGE,
@@ -54,7 +51,7 @@ from web.department_models import (
 )
 from web.department_pages import LINK_NOT_VALID, standing_text
 from web.department_view import STATES, Shown, shown
-from web.errors import bilingual
+from web.errors import refusal
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
 from web.middleware import error_response
 from web.triage_api import parsed
@@ -63,13 +60,6 @@ from web.uploads import FILES_FIELD, accepts_uploads, uploads_in
 routes = web.RouteTableDef()
 # The shapes web/openapi.py lists in the document's schemas.
 __all__ = ["INPUTS", "OUTPUTS", "openapi_paths", "routes"]
-
-# What each refusal of the domain is, in HTTP: not there, or a conflict with the referral's state.
-REFUSAL_STATUS: Mapping[type[DomainError], int] = {
-    ReferralNotFound: 404,
-    ReferralRefused: 409,
-    information.RequestClosed: 409,
-}
 
 
 def _department(department: Department) -> DepartmentNameOut:
@@ -121,13 +111,6 @@ def referral_out(seen: Shown, language: str) -> DepartmentReferralOut:
         actions=list(seen.actions),
         waiting=seen.waiting,
     )
-
-
-def refusal(request: web.Request, exc: DomainError) -> web.Response:
-    messages = bilingual(request.app[CATALOGS], exc.message, **exc.params)
-    body = ErrorOut(error=exc.code, message=messages[request[LANGUAGE]], messages=messages)
-    status = next((code for kind, code in REFUSAL_STATUS.items() if isinstance(exc, kind)), 422)
-    return web.json_response(body.model_dump(mode="json"), status=status)
 
 
 async def _link_access(request: web.Request) -> Access | web.Response:

@@ -47,8 +47,8 @@ from web.emergency_api_models import (
 from web.emergency_pages import NOT_FOUND
 from web.emergency_times import zone
 from web.emergency_view import CLOSED
-from web.errors import bilingual
-from web.keys import CATALOGS, DB, LANGUAGE
+from web.errors import refusal
+from web.keys import DB
 from web.middleware import error_response
 from web.triage_api import parsed
 
@@ -56,12 +56,6 @@ routes = web.RouteTableDef()
 # The shapes web/openapi.py lists in the document's schemas.
 __all__ = ["INPUTS", "OUTPUTS", "openapi_paths", "routes"]
 BASE = "/api/v1/emergency-reports"
-
-
-def _refusal(request: web.Request, exc: DomainError) -> web.Response:
-    messages = bilingual(request.app[CATALOGS], exc.message, **exc.params)
-    body = {"error": exc.code, "message": messages[request[LANGUAGE]], "messages": messages, "fields": []}
-    return web.json_response(body, status=409)
 
 
 def _not_found(request: web.Request) -> web.Response:
@@ -163,7 +157,7 @@ async def _answer(request: web.Request, work: Callable[[], Awaitable[BaseModel]]
         return _not_found(request)
     except DomainError as exc:
         await request[DB].rollback()
-        return _refusal(request, exc)
+        return refusal(request, exc)
     return web.json_response(body.model_dump(mode="json"), status=status)
 
 

@@ -22,8 +22,8 @@ from majlis.i18n import known_language
 from web.api import invalid_input
 from web.auth import requires, signed_in_user
 from web.emergency_calls import AGENTS, READERS, call_id, new_report_url
-from web.errors import bilingual
-from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
+from web.errors import refusal
+from web.keys import CLOCK, DB
 from web.triage_api import parsed
 
 routes = web.RouteTableDef()
@@ -89,9 +89,7 @@ async def _answer(request: web.Request, work: Callable[[], Awaitable[BaseModel]]
     except InvalidInput as exc:
         return invalid_input(request, exc.errors)
     except DomainError as exc:
-        messages = bilingual(request.app[CATALOGS], exc.message, **exc.params)
-        payload = {"error": exc.code, "message": messages[request[LANGUAGE]], "messages": messages, "fields": []}
-        return web.json_response(payload, status=404 if isinstance(exc, calls.LineCallNotFound) else 409)
+        return refusal(request, exc)
     return web.json_response(body.model_dump(mode="json"))
 
 

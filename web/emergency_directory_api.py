@@ -27,7 +27,7 @@ from majlis.numbers import whole_number
 from web.api import invalid_input
 from web.auth import requires, signed_in_user
 from web.emergency_directory import MANAGERS, ROSTER_DAYS, ROSTER_KEEPERS, MissionRefused, allowed_mission
-from web.errors import bilingual
+from web.errors import bilingual, refusal
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.triage_api import parsed
 
@@ -151,7 +151,7 @@ async def _answer(request: web.Request, work: Callable[[], Awaitable[Any]], stat
             403,
         )
     except DomainError as exc:
-        return _refusal(request, exc.code, exc.message, 404 if exc.code.endswith("not_found") else 409, **exc.params)
+        return refusal(request, exc)
     if body is None:
         return web.Response(status=204)
     if isinstance(body, BaseModel):

@@ -9,10 +9,13 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
+from cases.identity_review import ApplicantChangeNotFound, IdentityFlagNotFound
+from followup.referrals import ReferralNotFound
 from majlis.errors import N_, DomainError, FieldError
 from web.api_models import ErrorOut, FieldProblem
 from web.i18n import LANGUAGES, Catalogs
 from web.keys import CATALOGS, LANGUAGE
+from whatsapp_desk.inbox import ConversationNotFound
 
 # The names people read for each field path.
 FIELD_LABELS: Mapping[str, str] = {
@@ -231,3 +234,33 @@ def invalid_input(request: web.Request, errors: list[FieldError]) -> web.Respons
     summary = bilingual(catalogs, N_("Some fields are not valid; nothing was saved."))
     body = ErrorOut(error="invalid_input", message=summary[language], messages=summary, fields=problems)
     return web.json_response(body.model_dump(mode="json"), status=422)
+
+
+# Every refusal of the domain in HTTP, in one place (each API used to keep its own table, with different answers
+# for the same refusal).
+#   404: what the request names is not there (a kind below, or a code ending in _not_found);
+#   422: refusals that ask for different input rather than break a rule of the state (the audience day's
+#        phone digits, directive and departments; a merge into the request itself or another applicant's);
+#   409: any other refusal, by the state of what it acts on (decided, closed, moved on, already done).
+# Input that is wrong field by field is InvalidInput (invalid_input above), not a refusal.
+_NOT_THERE_KINDS = (ReferralNotFound, ConversationNotFound, IdentityFlagNotFound, ApplicantChangeNotFound)
+_NOT_THERE_CODES = frozenset({"no_appointment", "no_session", "no_audience"})
+_INPUT_CODES = frozenset(
+    {"bad_phone_digits", "directive_missing", "departments_missing", "merge_into_itself", "not_same_applicant"}
+)
+
+
+def refusal_status(exc: DomainError) -> int:
+    """The HTTP status of a domain refusal."""
+    if isinstance(exc, _NOT_THERE_KINDS) or exc.code.endswith("_not_found") or exc.code in _NOT_THERE_CODES:
+        return 404
+    if exc.code in _INPUT_CODES:
+        return 422
+    return 409
+
+
+def refusal(request: web.Request, exc: DomainError) -> web.Response:
+    """A domain refusal as the API answers it: its code, its message in the client's language and in both."""
+    messages = bilingual(request.app[CATALOGS], exc.message, **exc.params)
+    body = ErrorOut(error=exc.code, message=messages[request[LANGUAGE]], messages=messages)
+    return web.json_response(body.model_dump(mode="json"), status=refusal_status(exc))

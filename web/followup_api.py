@@ -25,7 +25,7 @@ from web import personal_data
 from web.api import invalid_input
 from web.api_models import ID_LIMIT
 from web.auth import requires
-from web.errors import bilingual
+from web.errors import refusal
 from web.followup_actions import ACTIONS, Perform, refer
 from web.followup_api_models import (
     FOLLOWUP_INPUTS,
@@ -43,7 +43,7 @@ from web.followup_api_models import (
     ReferralOut,
     RemindIn,
 )
-from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
+from web.keys import CLOCK, DB
 from web.triage_api import parsed
 
 routes = web.RouteTableDef()
@@ -52,7 +52,6 @@ __all__ = ["FOLLOWUP_INPUTS", "FOLLOWUP_OUTPUTS", "openapi_paths", "routes"]
 TEAM = (Role.FOLLOW_UP,)
 READERS = (Role.FOLLOW_UP, Role.MANAGER)
 # What is not there; every other refusal of a referral's step is a conflict with its state.
-_NOT_THERE = frozenset({"referral_not_found", "case_not_found"})
 
 
 def _department(department: Department) -> ReferralDepartmentOut:
@@ -76,12 +75,6 @@ def _item(item: daily.Item) -> FollowUpItemOut:
     )
 
 
-def _refusal(request: web.Request, exc: DomainError) -> web.Response:
-    messages = bilingual(request.app[CATALOGS], exc.message, **exc.params)
-    body = {"error": exc.code, "message": messages[request[LANGUAGE]], "messages": messages, "fields": []}
-    return web.json_response(body, status=404 if exc.code in _NOT_THERE else 409)
-
-
 async def _answer(request: web.Request, work: Callable[[], Awaitable[BaseModel | list[ReferralOut]]]) -> web.Response:
     """Runs the work; InvalidInput is a 422 naming the fields, a refusal 404 or 409 with its code."""
     try:
@@ -89,7 +82,7 @@ async def _answer(request: web.Request, work: Callable[[], Awaitable[BaseModel |
     except InvalidInput as exc:
         return invalid_input(request, exc.errors)
     except DomainError as exc:
-        return _refusal(request, exc)
+        return refusal(request, exc)
     if isinstance(body, BaseModel):
         return web.json_response(body.model_dump(mode="json"))
     return web.json_response([item.model_dump(mode="json") for item in body])

@@ -23,7 +23,7 @@ from followup.policies import Duration, LevelInput, PolicyInput, PolicyView, as_
 from majlis.errors import DomainError, InvalidInput
 from web.api import invalid_input
 from web.auth import requires, signed_in_user
-from web.errors import bilingual
+from web.errors import refusal
 from web.followup_directory_models import (
     CalendarIn,
     CalendarOut,
@@ -44,7 +44,7 @@ from web.followup_directory_models import (
     WorkingHolidayIn,
     WorkingHolidayOut,
 )
-from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
+from web.keys import CLOCK, DB
 from web.triage_api import parsed
 from worktime import editing
 from worktime.editing import CalendarInput, CalendarView, HoursInput
@@ -60,9 +60,7 @@ async def _answer(request: web.Request, work: Callable[[], Awaitable[Any]], stat
     except InvalidInput as exc:
         return invalid_input(request, exc.errors)
     except DomainError as exc:
-        messages = bilingual(request.app[CATALOGS], exc.message, **exc.params)
-        error = {"error": exc.code, "message": messages[request[LANGUAGE]], "messages": messages, "fields": []}
-        return web.json_response(error, status=404 if exc.code.endswith("not_found") else 409)
+        return refusal(request, exc)
     if body is None:
         return web.Response(status=204)
     if isinstance(body, BaseModel):

@@ -25,7 +25,7 @@ from priority.errors import CaseNotFound
 from web import personal_data
 from web.api import invalid_input
 from web.auth import requires
-from web.errors import bilingual
+from web.errors import refusal
 from web.identity_actions import CHANGE_ACTIONS, FLAG_REVIEW, REVIEW, IdentityAction, change_id_of
 from web.identity_view import IdentityView, identity_view
 from web.keys import CATALOGS, DB, LANGUAGE
@@ -90,21 +90,6 @@ class OpenReviewOut(BaseModel):
 INPUTS: tuple[type[BaseModel], ...] = (ReviewIn,)
 OUTPUTS: tuple[type[BaseModel], ...] = (IdentityOut, OpenReviewOut)
 
-_STATUS_FOR = {
-    "case_not_found": 404,
-    "identity_flag_not_found": 404,
-    "applicant_change_not_found": 404,
-    "identity_flag_reviewed": 409,
-    "applicant_change_decided": 409,
-    "applicant_change_out_of_date": 409,
-}
-
-
-def _refusal(request: web.Request, exc: DomainError) -> web.Response:
-    messages = bilingual(request.app[CATALOGS], exc.message, **exc.params)
-    body = {"error": exc.code, "message": messages[request[LANGUAGE]], "messages": messages, "fields": []}
-    return web.json_response(body, status=_STATUS_FOR.get(exc.code, 422))
-
 
 def _out(number: str, view: IdentityView) -> IdentityOut:
     flag = view.flag
@@ -152,7 +137,7 @@ def _value(value: object) -> RecordValue:
 async def _identity(request: web.Request, number: str) -> web.Response:
     case = await cases.find_by_tracking_number(session=request[DB], tracking_number=number)
     if case is None or not await personal_data.may_see(request, case.id):
-        return _refusal(request, CaseNotFound())
+        return refusal(request, CaseNotFound())
     await personal_data.record(request, case.id)
     view = await identity_view(
         session=request[DB], case_id=case.id, catalogs=request.app[CATALOGS], language=request[LANGUAGE]
@@ -200,7 +185,7 @@ def _api_action(
         except InvalidInput as exc:
             return invalid_input(request, exc.errors)
         except DomainError as exc:
-            return _refusal(request, exc)
+            return refusal(request, exc)
         return await _identity(request, number)
 
     return handler

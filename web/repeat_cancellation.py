@@ -17,7 +17,7 @@ from majlis.errors import DomainError, InvalidInput
 from priority.errors import CaseNotFound
 from web.api import invalid_input
 from web.auth import requires, signed_in_user
-from web.errors import bilingual, domain_message
+from web.errors import domain_message, refusal
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
 from web.middleware import see_other
@@ -43,8 +43,6 @@ class UndoOut(BaseModel):
 
 INPUTS: tuple[type[BaseModel], ...] = (UndoIn,)
 OUTPUTS: tuple[type[BaseModel], ...] = (UndoOut,)
-
-_STATUS_FOR = {"case_not_found": 404, "not_cancelled_as_repeat": 409, "already_undone": 409}
 
 
 async def _undo(request: web.Request, reason: str) -> Case:
@@ -89,9 +87,7 @@ async def undo_api(request: web.Request) -> web.Response:
     except InvalidInput as exc:
         return invalid_input(request, exc.errors)
     except DomainError as exc:
-        messages = bilingual(request.app[CATALOGS], exc.message, **exc.params)
-        error = {"error": exc.code, "message": messages[request[LANGUAGE]], "messages": messages, "fields": []}
-        return web.json_response(error, status=_STATUS_FOR.get(exc.code, 422))
+        return refusal(request, exc)
     cancellation = await repeats.cancellation_of(session=request[DB], case_id=case.id)
     assert cancellation is not None and cancellation.record.undone_at is not None  # just undone
     out = UndoOut(

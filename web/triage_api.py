@@ -23,8 +23,8 @@ from priority.errors import CaseNotFound
 from priority.models import Triage
 from web.api import invalid_input, pydantic_errors
 from web.auth import requires, signed_in_user
-from web.errors import bilingual
-from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
+from web.errors import refusal
+from web.keys import CLOCK, DB, SETTINGS
 from web.security import csrf_token
 from web.triage_actions import ACTIONS, Perform
 
@@ -131,21 +131,6 @@ class SessionOut(BaseModel):
     csrf_token: str
 
 
-_STATUS_FOR = {
-    "case_not_found": 404,
-    "case_closed": 409,
-    "already_merged": 409,
-    "merge_into_closed": 409,
-    "holds_merged_requests": 409,
-}
-
-
-def _refusal(request: web.Request, exc: DomainError) -> web.Response:
-    messages = bilingual(request.app[CATALOGS], exc.message, **exc.params)
-    body = {"error": exc.code, "message": messages[request[LANGUAGE]], "messages": messages, "fields": []}
-    return web.json_response(body, status=_STATUS_FOR.get(exc.code, 422))
-
-
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -176,7 +161,7 @@ async def _run(request: web.Request, action: Action) -> web.Response:
     except InvalidInput as exc:
         return invalid_input(request, exc.errors)
     except DomainError as exc:
-        return _refusal(request, exc)
+        return refusal(request, exc)
     return web.json_response(_triage_out(number, case.status.value, row).model_dump())
 
 
@@ -258,7 +243,7 @@ async def likely_duplicates(request: web.Request) -> web.Response:
         session=request[DB], tracking_number=request.match_info["tracking_number"]
     )
     if case is None:
-        return _refusal(request, CaseNotFound())
+        return refusal(request, CaseNotFound())
     window = timedelta(days=request.app[SETTINGS].duplicate_window_days)
     found = await duplicates.likely_duplicates(session=request[DB], clock=request.app[CLOCK], case=case, window=window)
     out = [

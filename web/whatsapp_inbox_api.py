@@ -19,8 +19,8 @@ from cases import service as cases
 from majlis.errors import DomainError, InvalidInput
 from web.api import invalid_input
 from web.auth import requires, signed_in_user
-from web.errors import bilingual
-from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
+from web.errors import refusal
+from web.keys import CLOCK, DB
 from web.triage_api import parsed
 from web.whatsapp_actions import ACTIONS, DESK, Perform, conversation_id
 from web.whatsapp_inbox_models import (
@@ -46,19 +46,13 @@ __all__ = ["WHATSAPP_INPUTS", "WHATSAPP_OUTPUTS", "openapi_paths", "routes"]
 BASE = "/api/v1/whatsapp/conversations"
 
 
-def _refusal(request: web.Request, exc: DomainError) -> web.Response:
-    messages = bilingual(request.app[CATALOGS], exc.message, **exc.params)
-    body = {"error": exc.code, "message": messages[request[LANGUAGE]], "messages": messages, "fields": []}
-    return web.json_response(body, status=404 if exc.code == "conversation_not_found" else 409)
-
-
 async def _answer(request: web.Request, work: Callable[[], Awaitable[BaseModel]]) -> web.Response:
     try:
         body = await work()
     except InvalidInput as exc:
         return invalid_input(request, exc.errors)
     except DomainError as exc:
-        return _refusal(request, exc)
+        return refusal(request, exc)
     return web.json_response(body.model_dump(mode="json"))
 
 
