@@ -9,7 +9,7 @@ from cases import identity_review
 from cases import service as cases
 from cases.models import Branch, CaseStatus, Channel, RequestKind
 from priority import duplicates
-from web import labels
+from web import labels, personal_data
 from web.auth import requires
 from web.keys import DB
 from web.pages import render
@@ -32,6 +32,10 @@ async def queue(request: web.Request) -> web.Response:
         kind=RequestKind(filters["kind"]) if filters["kind"] in set(RequestKind) else None,
         channel=Channel(filters["channel"]) if filters["channel"] in set(Channel) else None,
     )
+    reviews = await identity_review.open_reviews(session=request[DB])
+    # The names listed are personal data: only requests within the reader's need to know, each view logged.
+    visible = await personal_data.seen_in_list(request, [c.id for c in new_cases] + [r.case.id for r in reviews])
+    new_cases = [c for c in new_cases if c.id in visible]
     flags = await duplicates.flagged(session=request[DB], case_ids={c.id for c in new_cases})
     context = {
         "cases": new_cases,
@@ -39,6 +43,6 @@ async def queue(request: web.Request) -> web.Response:
         "labels": labels,
         "flags": flags,
         # Names that differ from the record and changes to the record, waiting for the desk (any status).
-        "identity_reviews": await identity_review.open_reviews(session=request[DB]),
+        "identity_reviews": [r for r in reviews if r.case.id in visible],
     }
     return render(request, "audit/queue.html", context)

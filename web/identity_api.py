@@ -150,6 +150,9 @@ async def _identity(request: web.Request, number: str) -> web.Response:
 async def open_reviews(request: web.Request) -> web.Response:
     """Requests with a name to settle or a change to decide, oldest first."""
     rows = await identity_review.open_reviews(session=request[DB])
+    # Names are personal data: only requests within the reader's need to know, each view logged.
+    visible = await personal_data.seen_in_list(request, [r.case.id for r in rows])
+    rows = [r for r in rows if r.case.id in visible]
     out = [
         OpenReviewOut(
             tracking_number=r.case.tracking_number,

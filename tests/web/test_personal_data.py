@@ -92,3 +92,11 @@ async def test_pages_hide_requests_outside_the_readers_reach_and_log_each_view(
     lines = (await csv.text()).lstrip("\ufeff").splitlines()
     assert csv.status == 200 and lines[0] == "at_utc,username,full_name,role,tracking_number,via"
     assert len(lines) == 1 + len(logged) and any(f"auditor,Staff audit_desk,audit_desk,{received}" in x for x in lines)
+
+    # Lists too: the audit desk's queue names the applicants it may see, and logs each; none for administrators.
+    await sign_in(client, "admin")
+    assert NAME not in await (await client.get("/audit")).text()
+    await sign_in(client, "auditor")
+    assert NAME in await (await client.get("/audit")).text()
+    assert (auditor.id, "GET /audit") in {(staff, via) for staff, _, via in await views(sessions)}
+    assert len(await views(sessions)) == len(logged) + 1  # the one request still waiting for the desk
