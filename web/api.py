@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -12,14 +11,12 @@ from sqlalchemy import text
 
 from accounts.roles import Role
 from cases import service as cases
-from cases.intake import check_request
 from cases.models import Case, Channel
-from majlis.errors import N_, DomainError, FieldError, InvalidInput, invalid_choice
+from majlis.errors import N_, DomainError, FieldError, invalid_choice
 from web import labels
 from web.api_models import (
     AudienceOut,
     AudiencePlaceOut,
-    ErrorOut,
     Health,
     ReferralStageOut,
     RequestCreated,
@@ -29,7 +26,7 @@ from web.api_models import (
 )
 from web.applicant_view import AudienceShown, applicant_history, applicant_referral_stages
 from web.auth import current_user
-from web.errors import bilingual
+from web.errors import bilingual, refusal
 from web.errors import invalid_input as invalid_input  # re-exported: the API modules import it from here
 from web.errors import pydantic_errors as pydantic_errors
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SESSIONS
@@ -39,7 +36,6 @@ from web.public import after_intake, applicant_audience, calendar_download, look
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
-ID_KEYS = {"citizen": "national_id", "resident": "iqama", "company": "cr_number"}
 # Who may file a request in each channel other than the portal: the staff who receive it there (as the desk
 # form lets them). Anyone else, signed in or not, is the public, whose channel is the portal; WhatsApp's own
 # requests come through its webhook (web/twilio_webhooks.py), not this API.
@@ -50,19 +46,7 @@ STAFF_CHANNELS: dict[Channel, frozenset[Role]] = {
     Channel.EMAIL: frozenset({Role.INTAKE_DESK, Role.CALL_CENTRE}),
 }
 MAX_IDEMPOTENCY_KEY = 200
-
-
-def _api_field(path: str, id_key: str) -> str:
-    return path.replace("applicant.id_number", f"applicant.{id_key}")
-
-
-def _domain_raw(payload: dict[str, Any]) -> tuple[dict[str, object], dict[str, object], str]:
-    applicant_in = payload.get("applicant")
-    applicant: dict[str, object] = dict(applicant_in) if isinstance(applicant_in, dict) else {}
-    kind = applicant.get("kind")
-    id_key = ID_KEYS.get(kind, "national_id") if isinstance(kind, str) else "national_id"
-    applicant["id_number"] = applicant.get(id_key)
-    return applicant, payload, id_key
+BAD_IDEMPOTENCY_KEY = N_("The Idempotency-Key header must be 1 to 200 printable ASCII characters.")
 
 
 async def _channel_refused(request: web.Request, raw: object) -> web.Response | None:
@@ -90,26 +74,18 @@ async def create_request(request: web.Request) -> web.Response:
     if not isinstance(payload, dict):
         return invalid_input(request, [FieldError("body", "model_type", N_("{field} must be a JSON object."))])
     key = request.headers.get("Idempotency-Key")
-    if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
-        return error_response(request, 400, N_("The Idempotency-Key header must be 1 to 200 characters."))
+    # Printable ASCII only: a header's other bytes reach Python as lone surrogates, which cannot be stored.
+    if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY and key.isascii() and key.isprintable()):
+        return error_response(request, 400, BAD_IDEMPOTENCY_KEY)
 
     refused = await _channel_refused(request, payload.get("channel"))
     if refused is not None:
         return refused
-    applicant, fields, id_key = _domain_raw(payload)
-    shape_errors: list[FieldError] = []
     try:
-        RequestIn.model_validate(payload)
+        # The one check of the request: its shape and the domain's rules of each field (web.domain_fields).
+        details = RequestIn.model_validate(payload).details()
     except ValidationError as exc:
-        shape_errors = pydantic_errors(exc)
-    try:
-        details = check_request(applicant, fields)
-    except InvalidInput as exc:
-        # Shape errors first; the domain's add what they missed (a check digit, a phone).
-        domain = [FieldError(_api_field(e.field, id_key), e.code, e.message, e.params) for e in exc.errors]
-        return invalid_input(request, shape_errors + domain)
-    if shape_errors:
-        return invalid_input(request, shape_errors)
+        return invalid_input(request, pydantic_errors(exc))
 
     try:
         submission = await cases.submit(
@@ -120,9 +96,7 @@ async def create_request(request: web.Request) -> web.Response:
             idempotency_key=f"api:{key}" if key is not None else None,
         )
     except DomainError as exc:
-        messages = bilingual(request.app[CATALOGS], exc.message, **exc.params)
-        body = ErrorOut(error=exc.code, message=messages[request[LANGUAGE]], messages=messages)
-        return web.json_response(body.model_dump(mode="json"), status=422)
+        return refusal(request, exc)
     await after_intake(request, submission)
     case = submission.case
     created = RequestCreated(

@@ -5,9 +5,24 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 
+from cases.identity import ApplicantKind
+from cases.intake import CARE_NEEDS, ApplicantDetails, RequestDetails
+from cases.models import Branch, Channel, Gender, Language, RequestKind
 from followup import referrals
+from majlis.errors import N_
+from web.domain_fields import (
+    ID_FIELDS,
+    Email,
+    IdentityNumber,
+    MobilePhone,
+    PersonName,
+    RequestText,
+    Subject,
+    identity_number,
+    refused,
+)
 
 ApplicantKindName = Literal["citizen", "resident", "company"]
 RequestKindName = Literal["audience_in_person", "audience_video", "petition", "complaint", "suggestion", "enquiry"]
@@ -20,15 +35,42 @@ class ApplicantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: ApplicantKindName
-    national_id: str | None = Field(default=None, description="10 digits, starts with 1, Luhn check digit")
-    iqama: str | None = Field(default=None, description="10 digits, starts with 2, Luhn check digit")
-    cr_number: str | None = Field(default=None, description="Commercial registration, 10 digits")
-    name: str = Field(max_length=200)
-    gender: Literal["male", "female"] | None = Field(default=None, description="Required for people")
-    phone: str = Field(description="A mobile number; stored in E.164 (+9665…)")
-    email: str | None = None
+    national_id: IdentityNumber = Field(description="Citizens: 10 digits, starts with 1, Luhn check digit")
+    iqama: IdentityNumber = Field(description="Residents: 10 digits, starts with 2, Luhn check digit")
+    cr_number: IdentityNumber = Field(description="Companies: commercial registration, 10 digits")
+    name: PersonName
+    gender: Literal["male", "female"] | None = Field(
+        default=None, validate_default=True, description="Required for people"
+    )
+    phone: MobilePhone
+    email: Email = None
     language: Literal["ar", "en"] = "ar"
-    special_care: list[CareNeed] = Field(default_factory=list)
+    special_care: list[CareNeed] = Field(default_factory=list, max_length=len(CARE_NEEDS))
+
+    _identity = field_validator("national_id", "iqama", "cr_number")(identity_number)
+
+    @field_validator("gender")
+    @classmethod
+    def _gender_of_people(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A company's representative may not be named yet; a person's gender decides the women's section.
+        if value is None and info.data.get("kind") in ("citizen", "resident"):
+            raise refused("missing", N_("{field} is required."))
+        return value
+
+    def details(self) -> ApplicantDetails:
+        kind = ApplicantKind(self.kind)
+        number = getattr(self, ID_FIELDS[kind])
+        assert number is not None  # identity_number requires the kind's own number
+        return ApplicantDetails(
+            kind=kind,
+            id_number=number,
+            name=self.name,
+            gender=Gender(self.gender) if self.gender else None,
+            phone=self.phone,
+            email=self.email,
+            language=Language(self.language),
+            special_care=tuple(c for c in CARE_NEEDS if c in self.special_care),
+        )
 
 
 class RequestIn(BaseModel):
@@ -38,8 +80,8 @@ class RequestIn(BaseModel):
 
     applicant: ApplicantIn
     kind: RequestKindName
-    subject: str = Field(max_length=200)
-    text: str = Field(max_length=5000)
+    subject: Subject
+    text: RequestText
     branch: Literal["riyadh", "jeddah"]
     channel: Literal["portal", "walk_in", "call_centre", "whatsapp", "email"] = Field(
         default="portal",
@@ -48,6 +90,17 @@ class RequestIn(BaseModel):
             "receives requests there (422 naming channel without a session, 403 for another role)"
         ),
     )
+
+    def details(self) -> RequestDetails:
+        """The request as the domain saves it."""
+        return RequestDetails(
+            applicant=self.applicant.details(),
+            kind=RequestKind(self.kind),
+            subject=self.subject,
+            text=self.text,
+            branch=Branch(self.branch),
+            channel=Channel(self.channel),
+        )
 
 
 class RequestCreated(BaseModel):

@@ -212,7 +212,10 @@ def pydantic_errors(exc: ValidationError) -> list[FieldError]:
             params["min"] = str(ctx["ge"])
         if "le" in ctx:
             params["max"] = str(ctx["le"])
-        errors.append(FieldError(path, err["type"], _PYDANTIC_MESSAGES.get(err["type"], _FALLBACK_MESSAGE), params))
+        # A domain rule's refusal (web.domain_fields) carries its own message and parameters.
+        message = ctx.get("domain_message") or _PYDANTIC_MESSAGES.get(err["type"], _FALLBACK_MESSAGE)
+        params.update({k: str(v) for k, v in ctx.items() if k != "domain_message" and k not in params})
+        errors.append(FieldError(path, err["type"], str(message), params))
     return errors
 
 
@@ -246,7 +249,14 @@ def invalid_input(request: web.Request, errors: list[FieldError]) -> web.Respons
 _NOT_THERE_KINDS = (ReferralNotFound, ConversationNotFound, IdentityFlagNotFound, ApplicantChangeNotFound)
 _NOT_THERE_CODES = frozenset({"no_appointment", "no_session", "no_audience"})
 _INPUT_CODES = frozenset(
-    {"bad_phone_digits", "directive_missing", "departments_missing", "merge_into_itself", "not_same_applicant"}
+    {
+        "bad_phone_digits",
+        "directive_missing",
+        "departments_missing",
+        "merge_into_itself",
+        "not_same_applicant",
+        "idempotency_key_reused",
+    }
 )
 
 

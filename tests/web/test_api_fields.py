@@ -1,0 +1,74 @@
+"""The API's request model carries the domain's rules field by field (web/domain_fields.py): one check, every
+problem named at once, the values normalised as the domain stores them. Pure: no database needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from cases.identity import ApplicantKind
+from tests.factories import api_payload
+from web.api_models import RequestIn
+from web.errors import pydantic_errors
+
+
+def problems(**overrides: Any) -> dict[str, str]:
+    with pytest.raises(ValidationError) as caught:
+        RequestIn.model_validate(api_payload(**overrides))
+    return {e.field: e.code for e in pydantic_errors(caught.value)}
+
+
+def test_values_are_normalised_as_the_domain_stores_them() -> None:
+    details = RequestIn.model_validate(
+        api_payload(
+            applicant_national_id="١٠٠٠ ٠٠٠ ٠٠٨",
+            applicant_phone="0501234567",
+            applicant_email=" Noura@Example.SA ",
+            applicant_name="  نورة \u202e عبدالله ",
+            applicant_special_care=["wheelchair", "elderly"],
+            subject="طلب\u2066 مقابلة",
+        )
+    ).details()
+    assert details.applicant.id_number == "1000000008"
+    assert details.applicant.phone == "+966501234567"
+    assert details.applicant.email == "noura@example.sa"
+    assert details.applicant.name == "نورة عبدالله"
+    assert details.applicant.special_care == ("elderly", "wheelchair")
+    assert details.subject == "طلب مقابلة"
+
+
+def test_each_kind_sends_its_own_number_checked_by_its_own_rule() -> None:
+    assert problems(applicant_national_id="2000000007") == {"applicant.national_id": "prefix"}
+    assert problems(applicant_national_id="1000000009") == {"applicant.national_id": "check_digit"}
+    assert problems(applicant_national_id="12345") == {"applicant.national_id": "length"}
+    assert problems(applicant_kind="resident") == {
+        "applicant.national_id": "extra_forbidden",
+        "applicant.iqama": "missing",
+    }
+    company = api_payload(applicant_kind="company", applicant_cr_number="7001234567", applicant_gender=None)
+    del company["applicant"]["national_id"]
+    assert RequestIn.model_validate(company).details().applicant.kind is ApplicantKind.COMPANY
+    assert problems(applicant_gender=None) == {"applicant.gender": "missing"}
+
+
+def test_every_problem_is_named_at_once() -> None:
+    assert problems(
+        applicant_phone="12",
+        applicant_email="not-an-address",
+        applicant_name="\u202e\u202c",
+        subject=" ",
+        text="",
+        branch="mecca",
+        applicant_special_care=["massage"],
+    ) == {
+        "applicant.phone": "invalid_phone",
+        "applicant.email": "invalid_email",
+        "applicant.name": "missing",
+        "subject": "missing",
+        "text": "missing",
+        "branch": "literal_error",
+        "applicant.special_care": "literal_error",
+    }

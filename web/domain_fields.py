@@ -1,0 +1,103 @@
+"""Pydantic field types that carry Majlis's domain rules, for the API and the forms: one check per field.
+
+Each type runs the domain's own rule (cases.identity, cases.phones, majlis.bidi) once, at the edge. A refusal is a
+PydanticCustomError whose type is the domain's code and whose context carries the domain's message (marked for
+translation), which web.errors.pydantic_errors turns into the bilingual field error.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, ValidationInfo
+from pydantic_core import PydanticCustomError
+
+from cases.identity import ApplicantKind, IdentityProblem, check_identity_number
+from cases.intake import MAX_EMAIL, MAX_NAME, MAX_SUBJECT, MAX_TEXT
+from cases.phones import to_e164
+from majlis.bidi import without_bidi_controls
+from majlis.errors import N_
+
+# The kind each identity field belongs to, and what is wrong with a number of that kind.
+ID_FIELDS = {ApplicantKind.CITIZEN: "national_id", ApplicantKind.RESIDENT: "iqama", ApplicantKind.COMPANY: "cr_number"}
+_IDENTITY_MESSAGES = {
+    IdentityProblem.LENGTH: N_("{field} must be exactly 10 digits."),
+    IdentityProblem.CHECK_DIGIT: N_("{field} is not valid: its check digit does not match. Check the number."),
+}
+_PREFIX_MESSAGES = {
+    ApplicantKind.CITIZEN: N_("A national ID starts with 1."),
+    ApplicantKind.RESIDENT: N_("An iqama number starts with 2."),
+}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def refused(code: str, message: str, **params: str) -> PydanticCustomError:
+    """A field refused by a domain rule: the code, and the message to translate with its parameters."""
+    return PydanticCustomError(code, message, {"domain_message": message, **params})
+
+
+def identity_number(value: str | None, info: ValidationInfo) -> str | None:
+    """The number normalised by the rule of the applicant's kind; required for that kind, refused for another."""
+    kind = info.data.get("kind")
+    if kind is None:
+        return value  # the kind itself is refused; its number cannot be judged
+    kind = ApplicantKind(kind)
+    if ID_FIELDS[kind] != info.field_name:
+        if value is not None:
+            raise refused("extra_forbidden", N_("{field} is not a field of this API."))
+        return None
+    if value is None or not value.strip():
+        raise refused("missing", N_("{field} is required."))
+    number, problem = check_identity_number(kind, value)
+    if problem is IdentityProblem.PREFIX:
+        raise refused(problem.value, _PREFIX_MESSAGES[kind])
+    if problem is not None:
+        raise refused(problem.value, _IDENTITY_MESSAGES[problem])
+    return number
+
+
+def _mobile(value: str) -> str:
+    phone = to_e164(value)
+    if phone is None:
+        raise refused(
+            "invalid_phone", N_("{field} is not a valid mobile number. Example: 0501234567 or +966501234567.")
+        )
+    return phone
+
+
+def _displayed(value: str) -> str:
+    # Shown in lists beside others: nothing in it may reorder what follows, and spaces are collapsed.
+    text = " ".join(without_bidi_controls(value).split())
+    if not text:
+        raise refused("missing", N_("{field} is required."))
+    return text
+
+
+def _written(value: str) -> str:
+    if not value.strip():
+        raise refused("missing", N_("{field} is required."))
+    return value.strip()
+
+
+def _email(value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    email = value.strip()
+    if len(email) > MAX_EMAIL or not _EMAIL.match(email):
+        raise refused("invalid_email", N_("{field} is not a valid e-mail address."))
+    return email.lower()
+
+
+IdentityNumber = Annotated[str | None, Field(default=None, max_length=32, validate_default=True)]
+MobilePhone = Annotated[
+    str, Field(max_length=32, description="A mobile number; stored in E.164 (+9665…)"), AfterValidator(_mobile)
+]
+Email = Annotated[str | None, Field(default=None, max_length=MAX_EMAIL), AfterValidator(_email)]
+
+
+# Names and subjects are shown in lists beside others: bidi controls removed, spaces collapsed, not empty.
+PersonName = Annotated[str, Field(max_length=MAX_NAME), AfterValidator(_displayed)]
+Subject = Annotated[str, Field(max_length=MAX_SUBJECT), AfterValidator(_displayed)]
+# A request's own words: trimmed, not empty, its marks and line breaks kept.
+RequestText = Annotated[str, Field(max_length=MAX_TEXT), AfterValidator(_written)]
