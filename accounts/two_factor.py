@@ -66,6 +66,11 @@ class AlreadyEnrolled(DomainError):
         super().__init__("already_enrolled", N_("An authenticator is already set up for this account."))
 
 
+class NotEnrolled(DomainError):
+    def __init__(self) -> None:
+        super().__init__("not_enrolled", N_("No authenticator is set up for this account yet."))
+
+
 @dataclass(frozen=True)
 class Enrolment:
     """What the enrolment page shows: the pending secret, as text and as the authenticator's URI (the QR code)."""
@@ -176,8 +181,8 @@ async def confirm_enrolment(
     return codes
 
 
-async def give_code(*, session: AsyncSession, clock: Clock, user: StaffUser, code: str, token: str) -> str:
-    """Verifies the waiting sign-in with the authenticator's code or an unused recovery code; says which.
+async def check_code(*, session: AsyncSession, clock: Clock, user: StaffUser, code: str) -> str:
+    """Accepts the authenticator's code or an unused recovery code (using it up); says which.
 
     A wrong code raises InvalidInput naming "code" (and is counted); too many raise TooManyWrongCodes.
     """
@@ -193,6 +198,13 @@ async def give_code(*, session: AsyncSession, clock: Clock, user: StaffUser, cod
     if not how:
         await _record_wrong_code(session, clock, user)
         raise _wrong_code()
+    await session.flush()
+    return how
+
+
+async def give_code(*, session: AsyncSession, clock: Clock, user: StaffUser, code: str, token: str) -> str:
+    """Verifies the waiting sign-in with a right code (check_code); says which kind it was."""
+    how = await check_code(session=session, clock=clock, user=user, code=code)
     await _verify_session(session, clock, token)
     await audit.record(
         session=session,
@@ -206,8 +218,11 @@ async def give_code(*, session: AsyncSession, clock: Clock, user: StaffUser, cod
     return how
 
 
-async def renew_recovery_codes(*, session: AsyncSession, clock: Clock, user: StaffUser) -> list[str]:
-    """A fresh set of recovery codes for a signed-in, enrolled account; the old ones stop working."""
+async def renew_recovery_codes(*, session: AsyncSession, clock: Clock, user: StaffUser, code: str) -> list[str]:
+    """A fresh set of recovery codes for an enrolled account that shows a right code; the old ones stop working."""
+    if not user.totp_secret:
+        raise NotEnrolled()
+    await check_code(session=session, clock=clock, user=user, code=code)
     codes = await _new_recovery_codes(session, clock, user)
     await audit.record(
         session=session,

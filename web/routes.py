@@ -63,6 +63,7 @@ from web import (
     twilio_enquiry,
     twilio_webhooks,
     two_factor,
+    two_factor_account,
     video_pages,
     video_ws,
     whatsapp_inbox,
@@ -93,8 +94,9 @@ def setup(app: web.Application) -> None:
         answers,
         twilio_webhooks,
         staff,
-        # The second step of signing in (/login/code, /login/enrol).
+        # The second step of signing in (/login/code, /login/enrol), and one's own authenticator.
         two_factor,
+        two_factor_account,
         desk,
         call_centre,
         messages,

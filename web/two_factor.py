@@ -108,9 +108,16 @@ async def _too_many(request: web.Request, exc: DomainError) -> web.Response:
     return response
 
 
-async def _enrol_page(
-    request: web.Request, user: StaffUser, destination: str, errors: dict[str, str], status: int = 200
+async def enrol_page(
+    request: web.Request,
+    user: StaffUser,
+    destination: str,
+    errors: dict[str, str],
+    *,
+    action: str = "/login/enrol",
+    status: int = 200,
 ) -> web.Response:
+    """The key as a QR code and as text, and the field for the first code; never cached (it shows the key)."""
     enrolment = await two_factor.begin_enrolment(session=request[DB], user=user)
     context = {
         "next": destination,
@@ -119,9 +126,11 @@ async def _enrol_page(
         "qr": qr_svg(enrolment.uri, gettext_for(request)(N_("QR code for your authenticator app"))),
         # Grouped by four, as authenticator apps show a key typed by hand.
         "secret": " ".join(enrolment.secret[i : i + 4] for i in range(0, len(enrolment.secret), 4)),
-        "action": "/login/enrol",
+        "action": action,
     }
-    return render(request, "staff/enrol.html", context, status=status)
+    response = render(request, "staff/enrol.html", context, status=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @routes.get("/login/enrol")
@@ -131,10 +140,7 @@ async def enrol_form(request: web.Request) -> web.Response:
         return _start_again(request)
     if waiting[0].totp_secret is not None:
         return see_other("/login/code?next=" + quote(_next(request), safe=""))
-    response = await _enrol_page(request, waiting[0], _next(request), {})
-    # The page shows the secret itself: no cache may keep it.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return await enrol_page(request, waiting[0], _next(request), {})
 
 
 @routes.post("/login/enrol")
@@ -155,9 +161,7 @@ async def confirm_enrolment(request: web.Request) -> web.StreamResponse:
     except InvalidInput as exc:
         await session.commit()
         errors = {e.field: field_message(request.app[CATALOGS], request[LANGUAGE], e) for e in exc.errors}
-        response = await _enrol_page(request, user, destination, errors, status=400)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return await enrol_page(request, user, destination, errors, status=400)
     except two_factor.TooManyWrongCodes as exc:
         return await _too_many(request, exc)
     return recovery_codes_page(request, codes, destination)

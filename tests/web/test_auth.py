@@ -284,6 +284,10 @@ def test_every_route_is_public_by_design_or_guarded(app: web.Application) -> Non
 
 
 EXPECTED_ROLES = {
+    # Every member of staff's own authenticator: set one up, or replace the recovery codes.
+    ("GET", "/account/two-factor"): set(Role),
+    ("POST", "/account/two-factor/enrol"): set(Role),
+    ("POST", "/account/two-factor/recovery-codes"): set(Role),
     ("GET", "/desk"): {Role.INTAKE_DESK, Role.CALL_CENTRE},
     ("POST", "/desk/requests"): {Role.INTAKE_DESK, Role.CALL_CENTRE},
     ("GET", "/audit"): {Role.AUDIT_DESK},

@@ -33,7 +33,8 @@ async def password_step(client: Client, username: str, password: str = PASSWORD)
 
 
 async def post_code(client: Client, path: str, code: str) -> tuple[int, str]:
-    token = await csrf_token(client, path)
+    """Posts a code with the token of the form's own page; gives the status and the redirect or the page."""
+    token = await csrf_token(client, "/account/two-factor" if path.startswith("/account/") else path)
     response = await client.post(
         path, data={"code": code, "next": "/audit", "csrf_token": token}, allow_redirects=False
     )
@@ -139,3 +140,36 @@ async def test_other_roles_use_the_password_alone_unless_the_setting_extends_the
         assert (await everyone.get("/desk", allow_redirects=False)).status == 303
     finally:
         await everyone.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_any_role_may_set_up_an_authenticator_then_replace_its_recovery_codes(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await make_staff(sessions, clock, Role.INTAKE_DESK, "desk")
+    assert await password_step(client, "desk") == "/desk"
+    page = await client.get("/account/two-factor")
+    match = _SECRET.search(await page.text())
+    assert page.status == 200 and match
+    totp = pyotp.TOTP(match.group(1).replace(" ", ""))
+    status, text = await post_code(client, "/account/two-factor/enrol", totp.at(clock.now()))
+    assert status == 200
+    first = _RECOVERY.findall(text)
+
+    # From now on this account's sign-in asks for the code, although its role does not require one.
+    await sign_out(client)
+    assert await password_step(client, "desk") == "/login/code?next=%2Fdesk"
+    clock.advance(timedelta(seconds=30))
+    status, _ = await post_code(client, "/login/code", totp.at(clock.now()))
+    assert status == 303
+    # New recovery codes take a current code (the one just used is refused: replay), and end the old ones.
+    status, _ = await post_code(client, "/account/two-factor/recovery-codes", totp.at(clock.now()))
+    assert status == 400
+    clock.advance(timedelta(seconds=30))
+    status, text = await post_code(client, "/account/two-factor/recovery-codes", totp.at(clock.now()))
+    second = _RECOVERY.findall(text)
+    assert status == 200 and len(second) == 10 and not set(first) & set(second)
+    await sign_out(client)
+    await password_step(client, "desk")
+    assert (await post_code(client, "/login/code", first[0]))[0] == 401
+    assert (await post_code(client, "/login/code", second[0]))[0] == 303
