@@ -1,17 +1,15 @@
-"""Staff accounts: creating users, signing in with a throttle, sessions."""
+"""Staff accounts: creating users, checking a password at sign-in behind a throttle (sessions: accounts.sessions)."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit, sign_in_throttle
-from accounts.models import StaffSession, StaffUser
+from accounts.models import StaffUser
 from accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from accounts.roles import Role
 from accounts.sign_in_throttle import TooManyAttempts as TooManyAttempts
@@ -25,11 +23,6 @@ from majlis.errors import N_, FieldError, InvalidInput
 class SignInPolicy:
     max_failures: int
     window: timedelta
-    session_lifetime: timedelta
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def create_user(
@@ -165,8 +158,8 @@ async def sign_in(
     password: str,
     address: str,
     device: str | None = None,
-) -> tuple[StaffUser, str] | None:
-    """The user and a new session token when the password matches, else None.
+) -> StaffUser | None:
+    """The active user when the password matches, else None (accounts.sessions opens the session).
 
     `device` is the trusted device the browser's device cookie names for this username (None: an untrusted
     client). Raises TooManyAttempts when this client must still wait (accounts/sign_in_throttle.py); the
@@ -177,61 +170,13 @@ async def sign_in(
     await sign_in_throttle.check(
         session=session, clock=clock, policy=throttle, username=username, address=address, device=device
     )
-    now = clock.now()
     user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
     ok = verify_password(user.password_hash if user else None, password)
     ok = ok and user is not None and user.is_active
     await sign_in_throttle.record(
         session=session, clock=clock, username=username, address=address, device=device, succeeded=ok
     )
-    if not ok or user is None:
-        return None
-    token = secrets.token_urlsafe(32)
-    session.add(
-        StaffSession(
-            token_hash=_token_hash(token),
-            user_id=user.id,
-            created_at=now,
-            expires_at=now + policy.session_lifetime,
-        )
-    )
-    await audit.record(
-        session=session,
-        clock=clock,
-        actor_id=user.id,
-        action="staff.sign_in",
-        target_type="staff_user",
-        target_id=user.id,
-        details={"address": address},
-    )
-    return user, token
-
-
-async def user_for_token(*, session: AsyncSession, clock: Clock, token: str) -> StaffUser | None:
-    """The active user a live, verified session token belongs to, or None (a second factor may still be owed)."""
-    row = await session.execute(
-        select(StaffUser)
-        .join(StaffSession, StaffSession.user_id == StaffUser.id)
-        .where(
-            StaffSession.token_hash == _token_hash(token),
-            StaffSession.expires_at > clock.now(),
-            StaffSession.verified_at.is_not(None),
-            StaffUser.is_active.is_(True),
-        )
-    )
-    return row.scalar_one_or_none()
-
-
-async def sign_out(*, session: AsyncSession, clock: Clock, token: str, user_id: int) -> None:
-    await session.execute(delete(StaffSession).where(StaffSession.token_hash == _token_hash(token)))
-    await audit.record(
-        session=session,
-        clock=clock,
-        actor_id=user_id,
-        action="staff.sign_out",
-        target_type="staff_user",
-        target_id=user_id,
-    )
+    return user if ok else None
 
 
 async def list_users(*, session: AsyncSession) -> list[StaffUser]:

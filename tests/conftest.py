@@ -139,6 +139,9 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "database_url": database_url,
         "jobs_enabled": False,
         "notify_backend": "null",
+        # Tests move the clock by hours within one sign-in, as a desk kept open all day; the session's idle end (30
+        # minutes in service) has its own test (tests/web/test_account_sessions.py). The absolute end still holds.
+        "session_idle_minutes": 24 * 60,
     }
     values.update(overrides)
     return load_settings({}, **values)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from accounts import audit
+from accounts import account_changes, audit
 from accounts import service as accounts
 from accounts.roles import Role
 from emergency import directory as missions
 from followup import directory
-from majlis.errors import InvalidInput
+from majlis.errors import DomainError, InvalidInput
 from web import labels
 from web.auth import requires, signed_in_user
+from web.errors import domain_message
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
+from web.middleware import error_response, see_other
 from web.pages import render
 
 routes = web.RouteTableDef()
@@ -22,7 +24,11 @@ USER_FIELDS = ("username", "full_name", "role", "gender")
 
 
 async def _users_page(
-    request: web.Request, values: dict[str, str], errors: dict[str, str], status: int = 200
+    request: web.Request,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+    temporary: tuple[str, str] | None = None,
 ) -> web.Response:
     session, language = request[DB], request[LANGUAGE]
     users = await accounts.list_users(session=session)
@@ -40,6 +46,9 @@ async def _users_page(
         "values": values,
         "errors": errors,
         "labels": labels,
+        # After a reset: (username, temporary password), shown this once and never stored in clear.
+        "temporary": temporary,
+        "me": signed_in_user(request).id,
     }
     return render(request, "admin/users.html", context, status=status)
 
@@ -71,6 +80,59 @@ async def create_user(request: web.Request) -> web.Response:
         errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
         return await _users_page(request, {**values, "department": department, "mission": mission}, errors, status=422)
     raise web.HTTPSeeOther("/admin/users")
+
+
+def _user_id(request: web.Request) -> int:
+    raw = request.match_info["user_id"]
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise web.HTTPNotFound()
+    return int(raw)
+
+
+def _refused(request: web.Request, exc: DomainError) -> web.Response:
+    status = 404 if isinstance(exc, account_changes.StaffNotFound) else 409
+    return error_response(request, status, domain_message(request.app[CATALOGS], request[LANGUAGE], exc))
+
+
+@routes.post("/admin/users/{user_id}/reset-password")
+@requires(Role.ADMINISTRATOR)
+async def reset_password(request: web.Request) -> web.Response:
+    """A temporary password for the account, shown once; its sessions end and its next sign-in must change it."""
+    session = request[DB]
+    try:
+        user, temporary = await account_changes.reset_password(
+            session=session, clock=request.app[CLOCK], actor_id=signed_in_user(request).id, user_id=_user_id(request)
+        )
+    except DomainError as exc:
+        return _refused(request, exc)
+    # The username isolated (U+2066…U+2069), so it reads whole inside the Arabic sentence.
+    return await _users_page(request, {}, {}, temporary=(f"\u2066{user.username}\u2069", temporary))
+
+
+@routes.post("/admin/users/{user_id}/deactivate")
+@requires(Role.ADMINISTRATOR)
+async def deactivate(request: web.Request) -> web.StreamResponse:
+    return await _set_active(request, active=False)
+
+
+@routes.post("/admin/users/{user_id}/reactivate")
+@requires(Role.ADMINISTRATOR)
+async def reactivate(request: web.Request) -> web.StreamResponse:
+    return await _set_active(request, active=True)
+
+
+async def _set_active(request: web.Request, *, active: bool) -> web.StreamResponse:
+    try:
+        await account_changes.set_active(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+            user_id=_user_id(request),
+            active=active,
+        )
+    except DomainError as exc:
+        return _refused(request, exc)
+    return see_other("/admin/users")
 
 
 @routes.get("/admin/audit")

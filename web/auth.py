@@ -11,12 +11,13 @@ from urllib.parse import quote
 from aiohttp import web
 
 from accounts import service as accounts
+from accounts import sessions
 from accounts.roles import Role
 from majlis.errors import N_
-from web.keys import CLOCK, DB, SETTINGS, USER
+from web.keys import BROWSER_SESSION, CLOCK, SESSIONS, SETTINGS, USER
 from web.middleware import error_response, is_api
 from web.security import SESSION_COOKIE
-from web.signed_in import SignedIn
+from web.signed_in import BrowserSession, SignedIn
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 H = TypeVar("H", bound=Handler)
@@ -25,6 +26,8 @@ ALL_STAFF: frozenset[Role] = frozenset(Role)
 # The attribute the role guard leaves on each handler, so tests can walk the
 # router and check every page against every role.
 ROLES_ATTRIBUTE = "__majlis_roles__"
+# Someone whose password an administrator reset may open only this page (and sign out) until they choose a new one.
+PASSWORD_PAGE = "/account/password"  # noqa: S105 (a path, not a password)
 
 
 def sign_in_policy(request: web.Request) -> accounts.SignInPolicy:
@@ -32,19 +35,50 @@ def sign_in_policy(request: web.Request) -> accounts.SignInPolicy:
     return accounts.SignInPolicy(
         max_failures=settings.login_max_failures,
         window=timedelta(minutes=settings.login_window_minutes),
-        session_lifetime=timedelta(hours=settings.session_hours),
     )
 
 
+def session_policy(request: web.Request) -> sessions.SessionPolicy:
+    settings = request.app[SETTINGS]
+    return sessions.SessionPolicy(
+        lifetime=timedelta(hours=settings.session_hours), idle=timedelta(minutes=settings.session_idle_minutes)
+    )
+
+
+@web.middleware
+async def staff_sessions(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Finds the live session behind the cookie before the CSRF check, which needs that session's token.
+
+    Its own short transaction, committed at once: noting the visit (last_seen_at) or dropping an idled-out session
+    holds even when the request itself fails, and the request's transaction (db_session) opens only after the
+    CSRF check.
+    """
+    request[BROWSER_SESSION] = None
+    request[USER] = None
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        async with request.app[SESSIONS]() as db:
+            live = await sessions.live_session(
+                session=db, clock=request.app[CLOCK], policy=session_policy(request), token=token
+            )
+            await db.commit()
+        if live is not None:
+            user = SignedIn.of(live.user)
+            request[BROWSER_SESSION] = BrowserSession(live.token_hash, live.csrf_token, live.verified, user)
+            # Owing a second factor is not being signed in (web.two_factor handles that step).
+            request[USER] = user if live.verified else None
+    return await handler(request)
+
+
 async def current_user(request: web.Request) -> SignedIn | None:
-    """The signed-in staff member, looked up once per request."""
-    if USER not in request:
-        token = request.cookies.get(SESSION_COOKIE)
-        user = (
-            await accounts.user_for_token(session=request[DB], clock=request.app[CLOCK], token=token) if token else None
-        )
-        request[USER] = SignedIn.of(user) if user is not None else None
-    return request[USER]
+    """The signed-in staff member: a live session of an active account whose second factor, if owed, was given."""
+    return request.get(USER)
+
+
+def pending_user(request: web.Request) -> SignedIn | None:
+    """Whose password was right but whose session still owes the second factor; None otherwise."""
+    browser = request.get(BROWSER_SESSION)
+    return browser.user if browser is not None and not browser.verified else None
 
 
 def requires(*roles: Role) -> Callable[[H], H]:
@@ -64,6 +98,10 @@ def requires(*roles: Role) -> Callable[[H], H]:
                 if request.method == "GET":
                     raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='')}")
                 return error_response(request, 403, N_("Your session has ended. Sign in again."))
+            if user.must_change_password and request.path != PASSWORD_PAGE:
+                if request.method == "GET":
+                    raise web.HTTPSeeOther(PASSWORD_PAGE)
+                return error_response(request, 403, N_("Choose a new password before anything else."))
             if user.role not in allowed:
                 return error_response(request, 403, N_("This page is not for your role."))
             return await handler(request)

@@ -15,7 +15,7 @@ from video.hub import Hub
 from video.room_check import RoomChecks
 from video.tokens import VideoTokens
 from web.i18n import Catalogs
-from web.signed_in import SignedIn
+from web.signed_in import BrowserSession, SignedIn
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -37,3 +37,5 @@ LANGUAGE = web.RequestKey("language", str)
 # None: nobody is signed in. The key is built from the union type itself.
 USER: web.RequestKey[SignedIn | None] = web.RequestKey("user")
 CSRF_SECRET = web.RequestKey("csrf_secret", str)
+# The live session behind the cookie (web.auth.staff_sessions), verified or not; None: no live session.
+BROWSER_SESSION: web.RequestKey[BrowserSession | None] = web.RequestKey("browser_session")

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from web import (
     access_report,
+    account_pages,
     admin,
     answers,
     answers_api,
@@ -69,6 +70,7 @@ from web import (
     whatsapp_inbox,
     whatsapp_inbox_api,
 )
+from web.auth import staff_sessions
 from web.hostile_input import hostile_input
 from web.middleware import csrf_protection, db_session, errors_and_language
 from web.uploads import upload_limits
@@ -78,7 +80,9 @@ HERE = Path(__file__).parent
 
 def setup(app: web.Application) -> None:
     """Middleware, templates, static files and the routes of every audience."""
-    app.middlewares.extend([errors_and_language, upload_limits, hostile_input, csrf_protection, db_session])
+    app.middlewares.extend(
+        [errors_and_language, upload_limits, hostile_input, staff_sessions, csrf_protection, db_session]
+    )
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -94,6 +98,7 @@ def setup(app: web.Application) -> None:
         answers,
         twilio_webhooks,
         staff,
+        account_pages,
         # The second step of signing in (/login/code, /login/enrol), and one's own authenticator.
         two_factor,
         two_factor_account,

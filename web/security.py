@@ -1,4 +1,8 @@
-"""CSRF tokens (signed double-submit cookie) and cookie flags."""
+"""CSRF tokens and cookie flags.
+
+A signed-in browser's token is its session's own (StaffSession.csrf_token): a new one at each sign-in, gone with
+the session. Anonymous visitors (public forms, the sign-in page) keep a signed double-submit cookie.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from web.keys import CSRF_SECRET, SETTINGS
+from web.keys import BROWSER_SESSION, CSRF_SECRET, SETTINGS
+from web.signed_in import BrowserSession
 
 CSRF_COOKIE = "majlis_csrf"
 CSRF_FIELD = "csrf_token"
@@ -33,16 +38,26 @@ def csrf_secret(request: web.Request) -> str:
 
 
 def csrf_token(request: web.Request) -> str:
-    """The token forms carry: an HMAC of the cookie, so a forged page cannot know it."""
+    """The token forms carry: the session's own, or for a visitor an HMAC of the cookie, so a forged page cannot
+    know it."""
+    browser: BrowserSession | None = request.get(BROWSER_SESSION)
+    if browser is not None:
+        return browser.csrf_token
     key = request.app[SETTINGS].secret_key.get_secret_value().encode()
     return hmac.new(key, csrf_secret(request).encode(), hashlib.sha256).hexdigest()
 
 
 def csrf_valid(request: web.Request, submitted: str | None) -> bool:
-    cookie = request.cookies.get(CSRF_COOKIE)
-    if not cookie or not submitted:
+    if not submitted:
         return False
-    return hmac.compare_digest(csrf_token(request), submitted)
+    if request.get(BROWSER_SESSION) is None and not request.cookies.get(CSRF_COOKIE):
+        return False
+    return hmac.compare_digest(csrf_token(request).encode(), submitted.encode("utf-8", "replace"))
+
+
+def rotate_visitor_csrf(request: web.Request) -> None:
+    """A new anonymous CSRF cookie (sent with this response): a token seen before sign-in is worth nothing after."""
+    request[CSRF_SECRET] = secrets.token_urlsafe(32)
 
 
 def safe_local_path(target: str | None) -> str | None:

@@ -21,7 +21,20 @@ class SignedIn:
     full_name: str
     role: Role
     gender: str
+    # Set by an administrator's reset: only the change-password page and signing out until a new one is chosen.
+    must_change_password: bool = False
 
     @classmethod
     def of(cls, user: StaffUser) -> SignedIn:
-        return cls(user.id, user.username, user.full_name, user.role, user.gender)
+        return cls(user.id, user.username, user.full_name, user.role, user.gender, user.must_change_password)
+
+
+@dataclass(frozen=True)
+class BrowserSession:
+    """The live session behind this request's cookie: signed in once verified, else still owing its second factor."""
+
+    token_hash: str
+    # Forms and X-CSRF-Token headers of this session must carry it (web.security).
+    csrf_token: str
+    verified: bool
+    user: SignedIn

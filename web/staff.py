@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from accounts import service as accounts
+from accounts import sessions
 from accounts.roles import Role
 from cases import service as cases
 from majlis.errors import DomainError
@@ -12,15 +13,15 @@ from notify import outbox
 from rooms import service as rooms
 from video import service as video
 from web import labels, personal_data, two_factor
-from web.auth import ALL_STAFF, current_user, requires, sign_in_policy, signed_in_user
+from web.auth import ALL_STAFF, PASSWORD_PAGE, requires, session_policy, sign_in_policy, signed_in_user
 from web.case_history import staff_history
 from web.client_address import client_address
 from web.device_cookie import remember_device, trusted_device
 from web.errors import domain_message
-from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
+from web.keys import BROWSER_SESSION, CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import see_other
 from web.pages import render
-from web.security import SESSION_COOKIE, cookie_flags, safe_local_path
+from web.security import SESSION_COOKIE, cookie_flags, rotate_visitor_csrf, safe_local_path
 from web.video_pages import ROOM_ROLES
 
 routes = web.RouteTableDef()
@@ -58,42 +59,60 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     username = str(form.get("username", ""))
     next_page = _safe_next(str(form.get("next", "")))
-    session = request[DB]
+    session, clock = request[DB], request.app[CLOCK]
+    address = client_address(request)
     try:
-        result = await accounts.sign_in(
+        user = await accounts.sign_in(
             session=session,
-            clock=request.app[CLOCK],
+            clock=clock,
             policy=sign_in_policy(request),
             username=username,
             password=str(form.get("password", "")),
-            address=client_address(request),
+            address=address,
             device=trusted_device(request, username),
         )
     except DomainError as exc:
         message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
         context = {"error": message, "failed": False, "username": username, "next": next_page or ""}
         return render(request, "staff/login.html", context, status=429)
-    if result is None:
+    if user is None:
         # The failed attempt must be kept to throttle guessing, although the
         # answer is an error (which would otherwise roll the transaction back).
         await session.commit()
         context = {"failed": True, "error": None, "username": username, "next": next_page or ""}
         return render(request, "staff/login.html", context, status=401)
-    user, token = result
-    destination = next_page or HOME_BY_ROLE.get(user.role, "/staff")
-    response = see_other(await two_factor.after_password(request, user, token, destination))
+    await _end_browser_session(request)
+    token = await sessions.open_session(
+        session=session,
+        clock=clock,
+        policy=session_policy(request),
+        user=user,
+        # Verified by web.two_factor.after_password when no second factor is owed.
+        verified=False,
+        address=address,
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    rotate_visitor_csrf(request)
+    start = PASSWORD_PAGE if user.must_change_password else next_page or HOME_BY_ROLE.get(user.role, "/staff")
+    response = see_other(await two_factor.after_password(request, user, token, start))
     remember_device(request, response, username)
     max_age = request.app[SETTINGS].session_hours * 3600
     response.set_cookie(SESSION_COOKIE, token, max_age=max_age, **cookie_flags(request))  # type: ignore[arg-type]
     return response
 
 
+async def _end_browser_session(request: web.Request) -> None:
+    """Ends this browser's session, if it has a live one (signed in, or still owing its second factor)."""
+    browser = request.get(BROWSER_SESSION)
+    token = request.cookies.get(SESSION_COOKIE)
+    if browser is not None and token:
+        await sessions.sign_out(session=request[DB], clock=request.app[CLOCK], token=token, user_id=browser.user.id)
+
+
 @routes.post("/logout")
 async def logout(request: web.Request) -> web.StreamResponse:
-    user = await current_user(request)
-    token = request.cookies.get(SESSION_COOKIE)
-    if user is not None and token:
-        await accounts.sign_out(session=request[DB], clock=request.app[CLOCK], token=token, user_id=user.id)
+    await _end_browser_session(request)
+    rotate_visitor_csrf(request)
     response = see_other("/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     return response

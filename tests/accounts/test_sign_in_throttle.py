@@ -20,7 +20,7 @@ from tests.factories import PASSWORD, make_staff
 Sessions = async_sessionmaker[AsyncSession]
 WINDOW = timedelta(minutes=15)
 # Two failures free per client, four per account's untrusted clients, eight per address over all accounts.
-POLICY = accounts.SignInPolicy(max_failures=2, window=WINDOW, session_lifetime=timedelta(hours=8))
+POLICY = accounts.SignInPolicy(max_failures=2, window=WINDOW)
 COOKIES = DeviceCookies("a test secret of sufficient length")
 
 

@@ -14,7 +14,7 @@ from majlis.clock import FrozenClock
 from majlis.db import transaction
 from tests.factories import make_staff
 
-POLICY = accounts.SignInPolicy(max_failures=5, window=timedelta(minutes=15), session_lifetime=timedelta(hours=8))
+POLICY = accounts.SignInPolicy(max_failures=5, window=timedelta(minutes=15))
 
 
 async def test_parallel_wrong_passwords_are_throttled(

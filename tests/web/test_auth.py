@@ -54,6 +54,7 @@ def guarded_routes(app: web.Application) -> list[tuple[str, str, frozenset[Role]
                 "shift_id": "1",
                 "number": "E26-000001-0",
                 "call_id": "1",
+                "user_id": "1",
             }
             path = canonical.format(**samples) if "{" in canonical else canonical
             found.append((route.method, path, roles))
@@ -506,6 +507,16 @@ EXPECTED_ROLES = {
     ("DELETE", "/api/v1/missions/{code}/shifts/{shift_id}"): {Role.CONSULAR_SUPERVISOR, Role.MISSION_STAFF},
     ("GET", "/admin/users"): set(),
     ("GET", "/admin/audit"): set(),
+    # An administrator resets a password, deactivates and reactivates an account (never their own: 409).
+    ("POST", "/admin/users/{user_id}/reset-password"): set(),
+    ("POST", "/admin/users/{user_id}/deactivate"): set(),
+    ("POST", "/admin/users/{user_id}/reactivate"): set(),
+    # Every member of staff's own account: the password and the sessions.
+    ("GET", "/account/password"): set(Role),
+    ("POST", "/account/password"): set(Role),
+    ("GET", "/account/sessions"): set(Role),
+    ("POST", "/account/sessions/revoke"): set(Role),
+    ("POST", "/account/sessions/revoke-others"): set(Role),
     ("GET", "/ws/consoles"): {Role.OFFICIAL, Role.WOMEN_SECTION, Role.PROTOCOL},
 }
 

@@ -73,6 +73,7 @@ async def test_a_wrong_call_record_is_refused_and_saves_nothing(
     assert missing.status == 404 and "لا يوجد طلب تأكيد كهذا" in await missing.text()
     clock.set(item.starts_at + timedelta(minutes=5))  # the audience has begun: too late to answer
     await sign_in(client, "desk")
+    token = await csrf_token(client, "/calls")  # a new sign-in, a new token
     late = await client.post(f"/calls/{item.confirmation_id}", data={"outcome": "cancelled", "csrf_token": token})
     assert late.status == 409 and "مضى وقت هذه المقابلة" in await late.text()
     assert await appointment_state(sessions, item.appointment_id) is AppointmentState.SCHEDULED

@@ -284,6 +284,7 @@ async def test_consent_to_recording_is_taken_only_where_recording_is_allowed(
         await make_staff(sessions, clock, Role.OFFICIAL, "official")
         await sign_in(allowed, "official")
         assert 'id="record-button"' in await (await allowed.get("/official")).text()
+        token = await csrf_token(allowed, "/official")  # his session's own: refused for his role, not the token
         refused_role = await allowed.post(f"/rooms/{room_id}/audiences/{first}/consent", data={"csrf_token": token})
         assert refused_role.status == 403
     finally:

@@ -1,0 +1,140 @@
+"""Changes to a staff account that end its sessions: a new password, an administrator's reset, deactivation.
+
+Each revokes every session of the account in the same transaction, so the change holds from the next request.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import audit
+from accounts.models import StaffUser
+from accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from accounts.sessions import revoke_all_sessions
+from majlis.clock import Clock
+from majlis.errors import N_, DomainError, FieldError, InvalidInput
+
+# A temporary password is read out or handed over once: letters and digits that cannot be confused (no 0/O, 1/l/I).
+_TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+TEMPORARY_PASSWORD_LENGTH = 14
+
+
+class StaffNotFound(DomainError):
+    def __init__(self) -> None:
+        super().__init__("staff_not_found", N_("There is no such staff account."))
+
+
+class NotOnYourOwnAccount(DomainError):
+    """An administrator cannot lock themselves out: their own password is changed, not reset, and never deactivated."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "own_account",
+            N_("You cannot do this to your own account. Change your own password from your account page."),
+        )
+
+
+def _new_password_errors(new_password: str, confirmation: str) -> list[FieldError]:
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        return [
+            FieldError(
+                "new_password",
+                "too_short",
+                N_("The new password must be at least {min} characters."),
+                {"min": str(MIN_PASSWORD_LENGTH)},
+            )
+        ]
+    if new_password != confirmation:
+        return [FieldError("confirm_password", "mismatch", N_("The two new passwords are not the same."))]
+    return []
+
+
+async def change_password(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    user_id: int,
+    current_password: str,
+    new_password: str,
+    confirmation: str,
+) -> StaffUser:
+    """Sets the user's own new password (the current one asked first) and ends every session of the account."""
+    user = await session.get(StaffUser, user_id)
+    if user is None or not user.is_active:
+        raise StaffNotFound()
+    errors: list[FieldError] = []
+    if not verify_password(user.password_hash, current_password):
+        errors.append(FieldError("current_password", "wrong", N_("The current password is not correct.")))
+    errors += _new_password_errors(new_password, confirmation)
+    if not errors and new_password == current_password:
+        errors.append(FieldError("new_password", "unchanged", N_("Choose a password different from the current one.")))
+    if errors:
+        raise InvalidInput(errors)
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = clock.now()
+    user.must_change_password = False
+    await revoke_all_sessions(session=session, user_id=user.id)
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=user.id,
+        action="staff.password_change",
+        target_type="staff_user",
+        target_id=user.id,
+    )
+    return user
+
+
+async def _other_account(session: AsyncSession, actor_id: int, user_id: int) -> StaffUser:
+    if user_id == actor_id:
+        raise NotOnYourOwnAccount()
+    user = await session.get(StaffUser, user_id)
+    if user is None:
+        raise StaffNotFound()
+    return user
+
+
+async def reset_password(*, session: AsyncSession, clock: Clock, actor_id: int, user_id: int) -> tuple[StaffUser, str]:
+    """An administrator gives an account a temporary password, returned to be handed over once.
+
+    Its next sign-in must choose a new one before any other page; every session it had ends now.
+    """
+    user = await _other_account(session, actor_id, user_id)
+    temporary = "".join(secrets.choice(_TEMPORARY_ALPHABET) for _ in range(TEMPORARY_PASSWORD_LENGTH))
+    user.password_hash = hash_password(temporary)
+    user.password_changed_at = clock.now()
+    user.must_change_password = True
+    await revoke_all_sessions(session=session, user_id=user.id)
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="staff.password_reset",
+        target_type="staff_user",
+        target_id=user.id,
+        details={"username": user.username},
+    )
+    return user, temporary
+
+
+async def set_active(*, session: AsyncSession, clock: Clock, actor_id: int, user_id: int, active: bool) -> StaffUser:
+    """Deactivates an account (it can no longer sign in and its sessions end now) or brings it back."""
+    user = await _other_account(session, actor_id, user_id)
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    user.deactivated_at = None if active else clock.now()
+    if not active:
+        await revoke_all_sessions(session=session, user_id=user.id)
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="staff.reactivate" if active else "staff.deactivate",
+        target_type="staff_user",
+        target_id=user.id,
+        details={"username": user.username},
+    )
+    return user

@@ -1,0 +1,61 @@
+"""accounts.sessions: a session owing its second factor signs nobody in; visits are noted at most once a minute."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from accounts import sessions as staff_sessions
+from accounts.models import StaffSession, StaffUser
+from accounts.roles import Role
+from majlis.clock import FrozenClock
+from majlis.db import transaction
+from tests.factories import make_staff
+
+POLICY = staff_sessions.SessionPolicy(lifetime=timedelta(hours=10), idle=timedelta(minutes=30))
+
+
+async def test_a_session_owing_its_second_factor_signs_nobody_in_until_verified(
+    sessions: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    user = await make_staff(sessions, clock, Role.OFFICIAL, "official")
+    async with transaction(sessions) as session:
+        staff = await session.get(StaffUser, user.id)
+        assert staff is not None
+        token = await staff_sessions.open_session(
+            session=session, clock=clock, policy=POLICY, user=staff, verified=False, address="10.0.0.1", user_agent=""
+        )
+    async with transaction(sessions) as session:
+        assert await staff_sessions.user_for_token(session=session, clock=clock, policy=POLICY, token=token) is None
+        live = await staff_sessions.live_session(session=session, clock=clock, policy=POLICY, token=token)
+        assert live is not None and not live.verified and len(live.csrf_token) == 64
+        await staff_sessions.verify_session(session=session, clock=clock, token=token)
+    async with transaction(sessions) as session:
+        found = await staff_sessions.user_for_token(session=session, clock=clock, policy=POLICY, token=token)
+        assert found is not None and found.id == user.id
+
+
+async def test_a_visit_is_noted_at_most_once_a_minute(
+    sessions: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    user = await make_staff(sessions, clock, Role.INTAKE_DESK, "desk")
+    async with transaction(sessions) as session:
+        staff = await session.get(StaffUser, user.id)
+        assert staff is not None
+        token = await staff_sessions.open_session(
+            session=session, clock=clock, policy=POLICY, user=staff, verified=True, address="", user_agent=""
+        )
+    opened = clock.now()
+
+    async def last_seen_after(delay: timedelta) -> object:
+        clock.advance(delay)
+        async with transaction(sessions) as session:
+            assert await staff_sessions.live_session(session=session, clock=clock, policy=POLICY, token=token)
+        async with sessions() as session:
+            row = await session.get(StaffSession, staff_sessions.token_hash(token))
+            assert row is not None
+            return row.last_seen_at
+
+    assert await last_seen_after(timedelta(seconds=59)) == opened
+    assert await last_seen_after(timedelta(seconds=1)) == opened + timedelta(minutes=1)

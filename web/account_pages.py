@@ -1,0 +1,129 @@
+"""A member of staff's own account: changing the password, and the list of their sessions with sign-out."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from accounts import account_changes, sessions
+from majlis.errors import InvalidInput
+from web.auth import ALL_STAFF, PASSWORD_PAGE, requires, session_policy, signed_in_user
+from web.intake_forms import errors_by_field
+from web.keys import BROWSER_SESSION, CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
+from web.middleware import error_response, see_other
+from web.pages import render
+from web.security import SESSION_COOKIE, cookie_flags
+
+routes = web.RouteTableDef()
+
+SESSIONS_PAGE = "/account/sessions"
+
+# Browser names people recognise, by the token that identifies each in a User-Agent (order matters: Edge and
+# Opera also say "Chrome", Chrome also says "Safari").
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def browser_name(user_agent: str) -> str:
+    """The browser and system ("Chrome · Windows") from a User-Agent; else the raw text, cut short."""
+    browser = next((name for token, name in _BROWSERS if token in user_agent), "")
+    system = next((name for token, name in _SYSTEMS if token in user_agent), "")
+    if browser and system:
+        return f"{browser} · {system}"
+    return browser or system or user_agent[:60]
+
+
+@routes.get(PASSWORD_PAGE)
+@requires(*ALL_STAFF)
+async def password_form(request: web.Request) -> web.Response:
+    return render(request, "account/password.html", {"values": {}, "errors": {}})
+
+
+@routes.post(PASSWORD_PAGE)
+@requires(*ALL_STAFF)
+async def change_password(request: web.Request) -> web.StreamResponse:
+    """A new password ends every session of the account; this browser continues in a new one (a new CSRF token)."""
+    form = await request.post()
+    session, clock, user = request[DB], request.app[CLOCK], signed_in_user(request)
+    try:
+        changed = await account_changes.change_password(
+            session=session,
+            clock=clock,
+            user_id=user.id,
+            current_password=str(form.get("current_password", "")),
+            new_password=str(form.get("new_password", "")),
+            confirmation=str(form.get("confirm_password", "")),
+        )
+    except InvalidInput as exc:
+        errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
+        return render(request, "account/password.html", {"values": {}, "errors": errors}, status=422)
+    token = await sessions.open_session(
+        session=session,
+        clock=clock,
+        policy=session_policy(request),
+        user=changed,
+        verified=True,
+        address=request.remote or "unknown",
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    response = see_other(f"{SESSIONS_PAGE}?changed=1")
+    max_age = request.app[SETTINGS].session_hours * 3600
+    response.set_cookie(SESSION_COOKIE, token, max_age=max_age, **cookie_flags(request))  # type: ignore[arg-type]
+    return response
+
+
+@routes.get(SESSIONS_PAGE)
+@requires(*ALL_STAFF)
+async def own_sessions(request: web.Request) -> web.Response:
+    user = signed_in_user(request)
+    browser = request[BROWSER_SESSION]
+    rows = await sessions.sessions_of(
+        session=request[DB], clock=request.app[CLOCK], policy=session_policy(request), user_id=user.id
+    )
+    listed = [
+        {
+            "key": row.token_hash,
+            "current": browser is not None and row.token_hash == browser.token_hash,
+            "address": row.address,
+            "browser": browser_name(row.user_agent),
+            "since": row.created_at,
+            "last_seen": row.last_seen_at or row.created_at,
+        }
+        for row in rows
+    ]
+    context = {"sessions": listed, "changed": request.query.get("changed") == "1"}
+    return render(request, "account/sessions.html", context)
+
+
+@routes.post(SESSIONS_PAGE + "/revoke")
+@requires(*ALL_STAFF)
+async def revoke_session(request: web.Request) -> web.StreamResponse:
+    """Signs out one of one's own sessions (this one too, if chosen)."""
+    form = await request.post()
+    ended = await sessions.revoke_session(
+        session=request[DB],
+        clock=request.app[CLOCK],
+        user_id=signed_in_user(request).id,
+        session_key=str(form.get("session", "")),
+    )
+    if not ended:
+        return error_response(request, 404, None)
+    return see_other(SESSIONS_PAGE)
+
+
+@routes.post(SESSIONS_PAGE + "/revoke-others")
+@requires(*ALL_STAFF)
+async def revoke_other_sessions(request: web.Request) -> web.StreamResponse:
+    await sessions.revoke_other_sessions(
+        session=request[DB],
+        clock=request.app[CLOCK],
+        user_id=signed_in_user(request).id,
+        keep_token=request.cookies.get(SESSION_COOKIE, ""),
+    )
+    return see_other(SESSIONS_PAGE)
