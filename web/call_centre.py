@@ -21,6 +21,7 @@ from rooms import service as rooms
 from scheduler import confirmations
 from scheduler.confirmations import ConfirmationRefusal, Via
 from scheduler.models import Answer, Confirmation
+from web import personal_data
 from web.auth import requires, signed_in_user
 from web.errors import domain_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
@@ -56,6 +57,9 @@ async def _list_page(
     tasks = await confirmations.calls_due(
         session=session, clock=request.app[CLOCK], policy=confirmations.policy_from(request.app[SETTINGS])
     )
+    # Names and phones: only requests within the reader's need to know, each view logged.
+    visible = await personal_data.seen_in_list(request, [t.case.id for t in tasks])
+    tasks = [t for t in tasks if t.case.id in visible]
     room_of = await rooms.rooms_by_id(session=session, ids={t.slot.room_id for t in tasks})
     callers = await accounts.names_by_id(
         session=session, ids={t.confirmation.last_call_by_id for t in tasks if t.confirmation.last_call_by_id}

@@ -16,7 +16,7 @@ from majlis.clock import riyadh
 from majlis.errors import N_
 from rooms import service as rooms
 from scheduler.models import AppointmentState
-from web import labels
+from web import labels, personal_data
 from web.auth import requires, signed_in_user
 from web.errors import domain_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
@@ -61,6 +61,9 @@ async def _board_page(request: web.Request, *, form_error: str | None = None, st
         branch = ""
     await care.ensure_tasks_for_day(session=session, clock=clock, day=day)
     rows = await board.day_board(session=session, clock=clock, day=day, branch_code=branch or None)
+    # Names and care needs: only requests within the reader's need to know, each view logged.
+    visible = await personal_data.seen_in_list(request, [row.item.case.id for row in rows])
+    rows = [row for row in rows if row.item.case.id in visible]
     staff_ids = {i for row in rows for t in row.tasks for i in (t.assigned_to_id, t.done_by_id) if i is not None}
     context = {
         "day": day,
