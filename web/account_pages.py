@@ -7,6 +7,7 @@ from aiohttp import web
 from accounts import account_changes, sessions
 from majlis.errors import InvalidInput
 from web.auth import ALL_STAFF, PASSWORD_PAGE, requires, session_policy, signed_in_user
+from web.client_address import client_address
 from web.intake_forms import errors_by_field
 from web.keys import BROWSER_SESSION, CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import error_response, see_other
@@ -69,7 +70,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
         policy=session_policy(request),
         user=changed,
         verified=True,
-        address=request.remote or "unknown",
+        address=client_address(request),
         user_agent=request.headers.get("User-Agent", ""),
     )
     response = see_other(f"{SESSIONS_PAGE}?changed=1")
