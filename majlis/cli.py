@@ -50,6 +50,7 @@ from priority.models import ChangeReason
 from scheduler import calendar, lifecycle, simulation
 from scheduler.weekly import weekly_run
 from web.api_models import ID_LIMIT
+from web.slow_clients import server_options
 
 
 async def _db_upgrade(settings: Settings) -> None:
@@ -404,7 +405,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     if args.command == "serve":
-        web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+        web.run_app(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            print=None,
+            **server_options(settings),
+        )
         return 0
     if args.command == "db":
         asyncio.run(_db_upgrade(settings))

@@ -47,6 +47,7 @@ from web import (
     followup_policies,
     followup_report,
     hall_pages,
+    headers,
     identity_api,
     identity_pages,
     kiosk,
@@ -71,8 +72,10 @@ from web import (
     whatsapp_inbox_api,
 )
 from web.auth import staff_sessions
+from web.headers import websocket_origin
 from web.hostile_input import hostile_input
 from web.middleware import csrf_protection, db_session, errors_and_language
+from web.slow_clients import slow_and_broken_clients
 from web.uploads import upload_limits
 
 HERE = Path(__file__).parent
@@ -81,7 +84,16 @@ HERE = Path(__file__).parent
 def setup(app: web.Application) -> None:
     """Middleware, templates, static files and the routes of every audience."""
     app.middlewares.extend(
-        [errors_and_language, upload_limits, hostile_input, staff_sessions, csrf_protection, db_session]
+        [
+            errors_and_language,
+            slow_and_broken_clients,
+            websocket_origin,
+            upload_limits,
+            hostile_input,
+            staff_sessions,
+            csrf_protection,
+            db_session,
+        ]
     )
     aiohttp_jinja2.setup(
         app,
@@ -160,6 +172,7 @@ def setup(app: web.Application) -> None:
     for module in modules:
         app.router.add_routes(module.routes)
     video_ws.setup(app)
+    headers.setup(app)
     room_checks.setup(app)
     # Static URLs carry a hash of the file, so browsers never keep a stale stylesheet.
     app.router.add_static("/static", HERE / "static", name="static", append_version=True)

@@ -1,0 +1,108 @@
+"""Slow and broken clients: headers and bodies must arrive in time, and a client that leaves is no error.
+
+Headers: aiohttp closes a connection whose handler still waits for a request when
+its keep-alive timer fires; armed when the connection opens and again after each
+answer, that timer is a deadline for the next request's headers, so the server's
+keepalive_timeout is the header read time-out (server_options, used by `majlis
+serve` and the tests alike). Bodies: every wait for more of a body is bounded by
+body_read_timeout_seconds, so a trickle of a byte now and then is cut off after
+that long without data (408, connection closed), however patient the handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+from aiohttp.helpers import BaseTimerContext
+
+from majlis.errors import N_
+from majlis.settings import Settings
+from web.keys import SETTINGS
+from web.middleware import Handler, error_response
+
+log = logging.getLogger(__name__)
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for aiohttp's server (web.run_app, AppRunner, TestServer)."""
+    return {"keepalive_timeout": settings.header_read_timeout_seconds}
+
+
+class BodyReadTimeout(TimeoutError):
+    """No part of the body arrived within body_read_timeout_seconds.
+
+    A TimeoutError, so that aiohttp's own reading of what is left of a body after
+    the answer (its lingering close) stops at once and closes the connection.
+    """
+
+
+class ReadDeadline(BaseTimerContext):
+    """Bounds each wait of a body's stream for data (aiohttp's StreamReader enters its timer around every wait)."""
+
+    __slots__ = ("_cancelling", "_handle", "_loop", "_seconds", "_task", "expired")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, seconds: float) -> None:
+        self._loop = loop
+        self._seconds = seconds
+        self._task: asyncio.Task[Any] | None = None
+        self._handle: asyncio.TimerHandle | None = None
+        self._cancelling = 0
+        self.expired = False
+
+    def __enter__(self) -> BaseTimerContext:
+        if self.expired:
+            raise BodyReadTimeout
+        task = asyncio.current_task(loop=self._loop)
+        if task is None:
+            raise RuntimeError("a body is read inside a task")
+        self._task, self._cancelling = task, task.cancelling()
+        self._handle = self._loop.call_later(self._seconds, self._expire)
+        return self
+
+    def _expire(self) -> None:
+        self.expired = True
+        if self._task is not None:
+            self._task.cancel()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        if self._handle is not None:
+            self._handle.cancel()
+        task, self._task = self._task, None
+        if exc_type is asyncio.CancelledError and self.expired and task is not None:
+            # Our own cancellation becomes the time-out; a cancellation from elsewhere goes on.
+            if task.uncancel() > self._cancelling:
+                return None
+            raise BodyReadTimeout from exc
+        return None
+
+    def assert_timeout(self) -> None:
+        if self.expired:
+            raise BodyReadTimeout
+
+
+@web.middleware
+async def slow_and_broken_clients(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A body too slow gets 408 and the connection closed; a client gone mid-body is logged at INFO, no traceback."""
+    seconds = request.app[SETTINGS].body_read_timeout_seconds
+    if request.body_exists:
+        # StreamReader has no public setting for this; its timer is the hook aiohttp itself uses for time-outs.
+        request.content._timer = ReadDeadline(asyncio.get_running_loop(), seconds)
+    try:
+        return await handler(request)
+    except BodyReadTimeout:
+        log.info("%s %s: no part of the body for %s s; closed", request.method, request.path, seconds)
+        response = error_response(request, 408, N_("What you sent arrived too slowly. Please try again."))
+        response.force_close()
+        return response
+    except ConnectionResetError:
+        if request.transport is not None and not request.transport.is_closing():
+            raise
+        log.info("%s %s: the client left before its request had arrived", request.method, request.path)
+        # Nobody is left to read it; aiohttp drops it quietly.
+        return web.Response(status=400)
