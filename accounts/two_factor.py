@@ -12,7 +12,6 @@ is ended and no code is checked until the window passes, so six digits cannot be
 from __future__ import annotations
 
 import enum
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ import pyotp
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts import audit
+from accounts import audit, sessions
 from accounts.models import AuditEntry, RecoveryCode, StaffSession, StaffUser
 from accounts.passwords import hash_password, verify_password
 from accounts.roles import Role
@@ -93,21 +92,13 @@ def next_step(user: StaffUser, *, all_roles: bool) -> NextStep:
     return NextStep.NONE
 
 
-def _token_hash(token: str) -> str:
-    # As accounts keeps session tokens: only the SHA-256 of the cookie's value is stored.
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def after_password(
     *, session: AsyncSession, clock: Clock, user: StaffUser, token: str, all_roles: bool
 ) -> NextStep:
     """What the new session still owes; when nothing, it is verified now and signed in."""
     step = next_step(user, all_roles=all_roles)
     if step is NextStep.NONE:
-        row = await session.get(StaffSession, _token_hash(token))
-        if row is not None:
-            row.verified_at = clock.now()
-            await session.flush()
+        await sessions.verify_session(session=session, clock=clock, token=token)
     return step
 
 
@@ -118,7 +109,7 @@ async def waiting_user(*, session: AsyncSession, clock: Clock, token: str) -> St
         select(StaffUser)
         .join(StaffSession, StaffSession.user_id == StaffUser.id)
         .where(
-            StaffSession.token_hash == _token_hash(token),
+            StaffSession.token_hash == sessions.token_hash(token),
             StaffSession.verified_at.is_(None),
             StaffSession.expires_at > now,
             StaffSession.created_at > now - PENDING_LIFETIME,
@@ -127,13 +118,6 @@ async def waiting_user(*, session: AsyncSession, clock: Clock, token: str) -> St
         )
     )
     return row.scalar_one_or_none()
-
-
-async def _verify_session(session: AsyncSession, clock: Clock, token: str) -> None:
-    row = await session.get(StaffSession, _token_hash(token))
-    if row is not None:
-        row.verified_at = clock.now()
-        await session.flush()
 
 
 async def begin_enrolment(*, session: AsyncSession, user: StaffUser) -> Enrolment:
@@ -177,7 +161,7 @@ async def confirm_enrolment(
         target_id=user.id,
     )
     if token is not None:
-        await _verify_session(session, clock, token)
+        await sessions.verify_session(session=session, clock=clock, token=token)
     return codes
 
 
@@ -205,7 +189,7 @@ async def check_code(*, session: AsyncSession, clock: Clock, user: StaffUser, co
 async def give_code(*, session: AsyncSession, clock: Clock, user: StaffUser, code: str, token: str) -> str:
     """Verifies the waiting sign-in with a right code (check_code); says which kind it was."""
     how = await check_code(session=session, clock=clock, user=user, code=code)
-    await _verify_session(session, clock, token)
+    await sessions.verify_session(session=session, clock=clock, token=token)
     await audit.record(
         session=session,
         clock=clock,

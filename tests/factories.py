@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts import service as accounts
-from accounts.models import StaffSession, StaffUser
+from accounts import sessions as staff_sessions
+from accounts.models import StaffUser
 from accounts.roles import Role
 from cases.intake import RequestDetails, check_request
 from emergency import directory as missions
@@ -170,8 +169,5 @@ async def pass_second_factor(client: Client) -> None:
     which tests/web/test_two_factor.py and tests/e2e/test_two_factor.py go through for real."""
     cookie = client.session.cookie_jar.filter_cookies(client.make_url("/")).get(SESSION_COOKIE)
     assert cookie is not None, "no session cookie after the password"
-    digest = hashlib.sha256(cookie.value.encode()).hexdigest()
     async with transaction(client.app[SESSIONS]) as session:
-        await session.execute(
-            update(StaffSession).where(StaffSession.token_hash == digest).values(verified_at=client.app[CLOCK].now())
-        )
+        await staff_sessions.verify_session(session=session, clock=client.app[CLOCK], token=cookie.value)
