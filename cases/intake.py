@@ -24,16 +24,18 @@ MAX_NAME = 200
 MAX_SUBJECT = 200
 MAX_TEXT = 5000
 MAX_EMAIL = 254
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 CARE_NEEDS = ("elderly", "wheelchair", "transport", "interpreter")
 
-_IDENTITY_MESSAGES = {
+IDENTITY_MESSAGES = {
     IdentityProblem.LENGTH: N_("{field} must be exactly 10 digits."),
     IdentityProblem.CHECK_DIGIT: N_("{field} is not valid: its check digit does not match. Check the number."),
 }
+PHONE_MESSAGE = N_("{field} is not a valid mobile number. Example: 0501234567 or +966501234567.")
+EMAIL_MESSAGE = N_("{field} is not a valid e-mail address.")
 # Only people's numbers have a fixed first digit.
-_PREFIX_MESSAGES = {
+PREFIX_MESSAGES = {
     ApplicantKind.CITIZEN: N_("A national ID starts with 1."),
     ApplicantKind.RESIDENT: N_("An iqama number starts with 2."),
 }
@@ -119,7 +121,7 @@ def check_applicant(raw: Raw, errors: list[FieldError]) -> ApplicantDetails | No
         id_number, problem = check_identity_number(kind, raw_id)
         if problem is not None:
             prefix = problem is IdentityProblem.PREFIX
-            message = _PREFIX_MESSAGES[kind] if prefix else _IDENTITY_MESSAGES[problem]
+            message = PREFIX_MESSAGES[kind] if prefix else IDENTITY_MESSAGES[problem]
             errors.append(FieldError("applicant.id_number", problem.value, message))
     name = _required_text(raw, "name", "applicant.name", MAX_NAME, errors, displayed=True)
     gender: Gender | None = None
@@ -134,16 +136,10 @@ def check_applicant(raw: Raw, errors: list[FieldError]) -> ApplicantDetails | No
     else:
         phone = to_e164(raw_phone) or ""
         if not phone:
-            errors.append(
-                FieldError(
-                    "applicant.phone",
-                    "invalid_phone",
-                    N_("{field} is not a valid mobile number. Example: 0501234567 or +966501234567."),
-                )
-            )
+            errors.append(FieldError("applicant.phone", "invalid_phone", PHONE_MESSAGE))
     email = _text(raw, "email") or None
-    if email is not None and (len(email) > MAX_EMAIL or not _EMAIL.match(email)):
-        errors.append(FieldError("applicant.email", "invalid_email", N_("{field} is not a valid e-mail address.")))
+    if email is not None and (len(email) > MAX_EMAIL or not EMAIL.match(email)):
+        errors.append(FieldError("applicant.email", "invalid_email", EMAIL_MESSAGE))
     language = _choice(raw, "language", "applicant.language", Language, errors, default=Language.AR)
     care = raw.get("special_care") or ()
     if isinstance(care, str):

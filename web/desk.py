@@ -12,13 +12,13 @@ from aiohttp import web
 
 from accounts.roles import Role
 from cases import service as cases
-from cases.intake import RequestDetails, check_request
+from cases.intake import RequestDetails
 from cases.models import Channel
 from majlis.errors import DomainError, InvalidInput
 from web import labels
 from web.auth import requires, signed_in_user
 from web.errors import domain_message
-from web.intake_forms import errors_by_field, form_values, read_form
+from web.intake_forms import checked_request, errors_by_field, form_values, read_form
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
 from web.pages import render
 from web.public import after_intake, form_context, status_url
@@ -60,10 +60,8 @@ async def _checked(request: web.Request) -> tuple[dict[str, object], RequestDeta
     values["idempotency_key"] = str(form.get("idempotency_key", "")) or str(uuid.uuid4())
     channel = _desk_channel(fields.get("channel"))
     try:
-        if channel is None:
-            # Checked with the others so every problem shows at once.
-            fields = {**fields, "channel": "not-a-desk-channel"}
-        details = check_request(applicant, fields, channel=channel)
+        # A channel that is not a desk's is checked with the others, so every problem shows at once.
+        details = checked_request(applicant, fields, channel=channel or "not-a-desk-channel")
     except InvalidInput as exc:
         errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
         return values, render(request, "desk/request_form.html", form_context(values, errors), status=422)

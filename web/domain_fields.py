@@ -7,29 +7,29 @@ translation), which web.errors.pydantic_errors turns into the bilingual field er
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from cases.identity import ApplicantKind, IdentityProblem, check_identity_number
-from cases.intake import MAX_EMAIL, MAX_NAME, MAX_SUBJECT, MAX_TEXT
+from cases.intake import (
+    EMAIL,
+    EMAIL_MESSAGE,
+    IDENTITY_MESSAGES,
+    MAX_EMAIL,
+    MAX_NAME,
+    MAX_SUBJECT,
+    MAX_TEXT,
+    PHONE_MESSAGE,
+    PREFIX_MESSAGES,
+)
 from cases.phones import to_e164
 from majlis.bidi import without_bidi_controls
 from majlis.errors import N_
 
 # The kind each identity field belongs to, and what is wrong with a number of that kind.
 ID_FIELDS = {ApplicantKind.CITIZEN: "national_id", ApplicantKind.RESIDENT: "iqama", ApplicantKind.COMPANY: "cr_number"}
-_IDENTITY_MESSAGES = {
-    IdentityProblem.LENGTH: N_("{field} must be exactly 10 digits."),
-    IdentityProblem.CHECK_DIGIT: N_("{field} is not valid: its check digit does not match. Check the number."),
-}
-_PREFIX_MESSAGES = {
-    ApplicantKind.CITIZEN: N_("A national ID starts with 1."),
-    ApplicantKind.RESIDENT: N_("An iqama number starts with 2."),
-}
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def refused(code: str, message: str, **params: str) -> PydanticCustomError:
@@ -51,18 +51,16 @@ def identity_number(value: str | None, info: ValidationInfo) -> str | None:
         raise refused("missing", N_("{field} is required."))
     number, problem = check_identity_number(kind, value)
     if problem is IdentityProblem.PREFIX:
-        raise refused(problem.value, _PREFIX_MESSAGES[kind])
+        raise refused(problem.value, PREFIX_MESSAGES[kind])
     if problem is not None:
-        raise refused(problem.value, _IDENTITY_MESSAGES[problem])
+        raise refused(problem.value, IDENTITY_MESSAGES[problem])
     return number
 
 
 def _mobile(value: str) -> str:
     phone = to_e164(value)
     if phone is None:
-        raise refused(
-            "invalid_phone", N_("{field} is not a valid mobile number. Example: 0501234567 or +966501234567.")
-        )
+        raise refused("invalid_phone", PHONE_MESSAGE)
     return phone
 
 
@@ -84,8 +82,8 @@ def _email(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     email = value.strip()
-    if len(email) > MAX_EMAIL or not _EMAIL.match(email):
-        raise refused("invalid_email", N_("{field} is not a valid e-mail address."))
+    if len(email) > MAX_EMAIL or not EMAIL.match(email):
+        raise refused("invalid_email", EMAIL_MESSAGE)
     return email.lower()
 
 

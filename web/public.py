@@ -9,7 +9,6 @@ from datetime import timedelta
 from aiohttp import web
 
 from cases import service as cases
-from cases.intake import check_request
 from cases.models import Case, Channel
 from emergency.numbers import looks_like_report_number
 from followup import information
@@ -26,7 +25,7 @@ from web.applicant_view import (
 )
 from web.client_address import client_address
 from web.errors import domain_message
-from web.intake_forms import errors_by_field, form_values, read_form
+from web.intake_forms import checked_request, errors_by_field, form_values, read_form
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, LINKS, SETTINGS
 from web.middleware import error_response, see_other
 from web.pages import render
@@ -147,7 +146,7 @@ async def submit_request(request: web.Request) -> web.Response:
     values = form_values(applicant, fields)
     values["idempotency_key"] = key or str(uuid.uuid4())
     try:
-        details = check_request(applicant, fields, channel=Channel.PORTAL)
+        details = checked_request(applicant, fields, channel=Channel.PORTAL)
         submission = await cases.submit(
             session=request[DB],
             clock=request.app[CLOCK],

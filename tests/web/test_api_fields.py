@@ -7,12 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from multidict import MultiDict, MultiDictProxy
 from pydantic import ValidationError
 
 from cases.identity import ApplicantKind
-from tests.factories import api_payload
+from cases.models import Channel
+from majlis.errors import InvalidInput
+from tests.factories import api_payload, form_data
 from web.api_models import RequestIn
 from web.errors import pydantic_errors
+from web.intake_forms import checked_request, read_form
 
 
 def problems(**overrides: Any) -> dict[str, str]:
@@ -41,7 +45,7 @@ def test_values_are_normalised_as_the_domain_stores_them() -> None:
 
 
 def test_each_kind_sends_its_own_number_checked_by_its_own_rule() -> None:
-    assert problems(applicant_national_id="2000000007") == {"applicant.national_id": "prefix"}
+    assert problems(applicant_national_id="2000000006") == {"applicant.national_id": "prefix"}
     assert problems(applicant_national_id="1000000009") == {"applicant.national_id": "check_digit"}
     assert problems(applicant_national_id="12345") == {"applicant.national_id": "length"}
     assert problems(applicant_kind="resident") == {
@@ -72,3 +76,22 @@ def test_every_problem_is_named_at_once() -> None:
         "branch": "literal_error",
         "applicant.special_care": "literal_error",
     }
+
+
+def test_the_forms_are_checked_by_the_same_model_under_their_own_field_names() -> None:
+    form = {**form_data(), "applicant.kind": "resident", "applicant.id_number": "1000000008", "subject": ""}
+    applicant, request = read_form(MultiDictProxy(MultiDict(form)))
+    with pytest.raises(InvalidInput) as caught:
+        checked_request(applicant, request, channel=Channel.PORTAL)
+    assert {(e.field, e.code) for e in caught.value.errors} == {
+        ("applicant.id_number", "prefix"),
+        ("subject", "missing"),
+    }
+    iqama = {**form, "applicant.id_number": "٢٠٠٠٠٠٠٠٠٦", "subject": "طلب", "applicant.email": ""}
+    applicant, request = read_form(MultiDictProxy(MultiDict(iqama)))
+    details = checked_request(applicant, request, channel=Channel.WALK_IN)
+    assert (details.applicant.id_number, details.applicant.email, details.channel) == (
+        "2000000006",
+        None,
+        Channel.WALK_IN,
+    )
