@@ -151,6 +151,10 @@ async def _check_form(request: web.Request) -> None:
 
 
 def _check_address(request: web.Request) -> None:
+    if request.match_info.http_exception is not None:
+        # No route takes this address or method (an id of more digits than its route allows, among others):
+        # the router's 404 or 405 now, before a CSRF check would answer a form's 403 for a page that is not there.
+        raise request.match_info.http_exception
     for name, value in request.match_info.items():
         if not storable(value):
             raise web.HTTPNotFound()
