@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit
@@ -187,3 +187,19 @@ async def revoke_other_sessions(*, session: AsyncSession, clock: Clock, user_id:
 async def revoke_all_sessions(*, session: AsyncSession, user_id: int) -> None:
     """Ends every session of the user at once: their next request finds none (the caller audits why)."""
     await session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
+
+
+async def delete_ended(*, session: AsyncSession, clock: Clock, policy: SessionPolicy) -> int:
+    """Deletes the sessions past their absolute or idle end (already refused if used); how many went."""
+    now = clock.now()
+    idle_since = now - policy.idle
+    result = await session.execute(
+        delete(StaffSession).where(
+            or_(
+                StaffSession.expires_at <= now,
+                and_(StaffSession.last_seen_at.is_not(None), StaffSession.last_seen_at <= idle_since),
+                and_(StaffSession.last_seen_at.is_(None), StaffSession.created_at <= idle_since),
+            )
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

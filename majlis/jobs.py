@@ -11,6 +11,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from accounts import sessions as staff_sessions
 from cases import retention
 from emergency import alerts as emergency_alerts
 from emergency import escalation as emergency_escalation
@@ -318,6 +319,24 @@ def start(
         scheduler.add_job(
             remove_orphan_files, "cron", hour=3, minute=30, id="attachment_orphans", max_instances=1, coalesce=True
         )
+    session_policy = staff_sessions.SessionPolicy(
+        lifetime=timedelta(hours=settings.session_hours), idle=timedelta(minutes=settings.session_idle_minutes)
+    )
+
+    async def delete_ended_staff_sessions() -> None:
+        try:
+            async with transaction(sessions) as session:
+                deleted = await staff_sessions.delete_ended(session=session, clock=clock, policy=session_policy)
+        except Exception:
+            log.exception("deleting ended staff sessions failed; the next run tries again")
+            return
+        if deleted:
+            log.info("staff sessions: deleted %d past their idle or absolute end", deleted)
+
+    # Hourly: ended sessions are refused anyway; this only keeps the table to the live ones.
+    scheduler.add_job(
+        delete_ended_staff_sessions, "interval", hours=1, id="staff_sessions", max_instances=1, coalesce=True
+    )
     scheduler.start()
     return scheduler
 

@@ -99,7 +99,7 @@ def requires(*roles: Role) -> Callable[[H], H]:
                     raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='')}")
                 return error_response(request, 403, N_("Your session has ended. Sign in again."))
             if user.must_change_password and request.path != PASSWORD_PAGE:
-                if request.method == "GET":
+                if request.method == "GET" and not is_api(request):
                     raise web.HTTPSeeOther(PASSWORD_PAGE)
                 return error_response(request, 403, N_("Choose a new password before anything else."))
             if user.role not in allowed:

@@ -59,3 +59,35 @@ async def test_a_visit_is_noted_at_most_once_a_minute(
 
     assert await last_seen_after(timedelta(seconds=59)) == opened
     assert await last_seen_after(timedelta(seconds=1)) == opened + timedelta(minutes=1)
+
+
+async def test_ended_sessions_are_swept_and_live_ones_kept(
+    sessions: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    user = await make_staff(sessions, clock, Role.INTAKE_DESK, "desk")
+
+    async def opened() -> str:
+        async with transaction(sessions) as session:
+            staff = await session.get(StaffUser, user.id)
+            assert staff is not None
+            return await staff_sessions.open_session(
+                session=session, clock=clock, policy=POLICY, user=staff, verified=True, address="", user_agent=""
+            )
+
+    idle = await opened()
+    clock.advance(timedelta(minutes=20))
+    used = await opened()
+    clock.advance(timedelta(minutes=15))  # the first is idle for 35 minutes, the second for 15
+    async with transaction(sessions) as session:
+        assert await staff_sessions.delete_ended(session=session, clock=clock, policy=POLICY) == 1
+    async with transaction(sessions) as session:
+        assert await staff_sessions.live_session(session=session, clock=clock, policy=POLICY, token=used)
+        assert await session.get(StaffSession, staff_sessions.token_hash(idle)) is None
+    # Kept in use, it still goes at its absolute end.
+    for _ in range(20):
+        clock.advance(timedelta(minutes=29))
+        async with transaction(sessions) as session:
+            assert await staff_sessions.live_session(session=session, clock=clock, policy=POLICY, token=used)
+    clock.advance(timedelta(minutes=29))  # 35 + 20 × 29 + 29 minutes after the first: past 10 hours from its start
+    async with transaction(sessions) as session:
+        assert await staff_sessions.delete_ended(session=session, clock=clock, policy=POLICY) == 1

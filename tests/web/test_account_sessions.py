@@ -174,6 +174,8 @@ async def test_a_reset_password_must_be_changed_before_anything_else(
     # Every other page sends back to the change (GET) or is refused (POST); signing out stays possible.
     elsewhere = await second.get("/desk", allow_redirects=False)
     assert elsewhere.status == 303 and elsewhere.headers["Location"] == "/account/password"
+    api = await second.get("/api/v1/session")
+    assert api.status == 403 and (await api.json())["messages"]["ar"] == "يجب اختيار كلمة مرور جديدة قبل أي إجراء آخر."
     own = await csrf_token(second, "/account/password")
     assert (await second.post("/account/sessions/revoke-others", data={"csrf_token": own})).status == 403
     change = {"current_password": temporary, "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
