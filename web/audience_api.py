@@ -25,6 +25,7 @@ from cases import service as cases
 from majlis.clock import riyadh
 from majlis.errors import N_, DomainError, FieldError, InvalidInput, required
 from scheduler.models import AudienceSession
+from web import personal_data
 from web.api import invalid_input
 from web.api_models import (
     ID_LIMIT,
@@ -178,6 +179,9 @@ async def hall_sessions(request: web.Request) -> web.Response:
         out = []
         for audience_session in await hall.in_person_sessions(session=session, clock=request.app[CLOCK]):
             line = await hall.order_of_day(session=session, session_id=audience_session.id)
+            # Names: only requests within the reader's need to know, each view logged.
+            visible = await personal_data.seen_in_list(request, [item.case.id for item in line])
+            line = [item for item in line if item.case.id in visible]
             current = await hall.current_audience(session=session, session_id=audience_session.id)
             room = await hall.room_of_session(session=session, session_id=audience_session.id)
             out.append(

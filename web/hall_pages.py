@@ -18,7 +18,7 @@ from cases import service as cases
 from majlis.errors import N_, DomainError, InvalidInput
 from rooms import service as rooms
 from scheduler.models import AudienceSession
-from web import labels
+from web import labels, personal_data
 from web.auth import requires, signed_in_user
 from web.department_choices import department_choices, joined_codes, named, names_by_code
 from web.errors import domain_message
@@ -40,7 +40,12 @@ async def _console(
     blocks: list[dict[str, Any]] = []
     for audience_session in await hall.in_person_sessions(session=session, clock=clock):
         line = await hall.order_of_day(session=session, session_id=audience_session.id)
+        # Names and texts: only requests within the reader's need to know, each view logged.
+        visible = await personal_data.seen_in_list(request, [item.case.id for item in line])
+        line = [item for item in line if item.case.id in visible]
         current = await hall.current_audience(session=session, session_id=audience_session.id)
+        if current is not None and all(item.appointment.id != current.appointment_id for item in line):
+            current = None
         history = {
             item.case.id: await cases.history(session=session, case_id=item.case.id)
             for item in line

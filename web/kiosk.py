@@ -18,6 +18,7 @@ from audience_day.models import ArrivalVia, Kiosk
 from majlis.errors import N_, InvalidInput
 from rooms import service as rooms
 from scheduler.lifecycle import AppointmentRefused
+from web import personal_data
 from web.auth import requires, signed_in_user
 from web.errors import domain_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, LINKS, SETTINGS
@@ -188,6 +189,9 @@ async def _desk_page(
                 break
     query = request.query.get("q", "")[:100]
     found = await arrival.expected_today(session=session, clock=clock, branch_code=branch, query=query)
+    # Names and ID numbers: only requests within the reader's need to know, each view logged.
+    visible = await personal_data.seen_in_list(request, [item.case.id for item in found])
+    found = [item for item in found if item.case.id in visible]
     context = {"branches": branches, "branch": branch, "q": query, "found": found, "notice": notice, "error": error}
     return render(request, "hall/desk.html", context, status=status)
 

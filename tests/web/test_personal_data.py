@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from accounts.models import PersonalDataAccess
 from accounts.roles import Role
 from majlis.clock import FrozenClock
-from tests.audience_day.arrange import at
+from tests.audience_day.arrange import at, check_in
 from tests.audience_day.test_care import cared_day
 from tests.factories import Client, make_staff, sign_in
 from tests.priority.test_triage import new_case, ready
@@ -104,19 +104,24 @@ async def test_pages_hide_requests_outside_the_readers_reach_and_log_each_view(
     assert len(await views(sessions)) == len(logged) + 1  # the one request still waiting for the desk
 
 
-async def test_the_day_board_lists_the_audiences_for_protocol_and_none_for_administrators(
+async def test_the_day_lists_show_protocol_its_audiences_and_administrators_none(
     client: Client, sessions: Sessions, clock: FrozenClock
 ) -> None:
     day = await cared_day(sessions, clock)
     protocol = await make_staff(sessions, clock, Role.PROTOCOL, "protocol")
     await make_staff(sessions, clock, Role.ADMINISTRATOR, "admin")
     clock.set(at(29, 9, 40))
+    await check_in(sessions, clock, day[0].appointment_id)
     await sign_in(client, "admin")
-    page = await (await client.get("/protocol/day")).text()
-    assert not any(appointment.tracking_number in page for appointment in day)
+    for path in ("/protocol/day", "/desk/arrivals?branch=riyadh", "/api/v1/hall/sessions", "/official/hall"):
+        page = await (await client.get(path)).text()
+        assert not any(appointment.tracking_number in page for appointment in day), path
     assert await views(sessions) == []
     await sign_in(client, "protocol")
     page = await (await client.get("/protocol/day")).text()
     assert all(appointment.tracking_number in page for appointment in day[:3])
     logged = await views(sessions)
     assert len(logged) == 3 and {(staff, via) for staff, _, via in logged} == {(protocol.id, "GET /protocol/day")}
+    # The desk's search and the hall's line show protocol the one who arrived.
+    assert day[0].tracking_number in await (await client.get("/desk/arrivals?branch=riyadh")).text()
+    assert day[0].tracking_number in await (await client.get("/api/v1/hall/sessions")).text()
