@@ -28,6 +28,7 @@ ALL_STAFF: frozenset[Role] = frozenset(Role)
 ROLES_ATTRIBUTE = "__majlis_roles__"
 # Someone whose password an administrator reset may open only this page (and sign out) until they choose a new one.
 PASSWORD_PAGE = "/account/password"  # noqa: S105 (a path, not a password)
+STATIC_PREFIX = "/static/"
 
 
 def sign_in_policy(request: web.Request) -> accounts.SignInPolicy:
@@ -56,7 +57,8 @@ async def staff_sessions(request: web.Request, handler: Handler) -> web.StreamRe
     request[BROWSER_SESSION] = None
     request[USER] = None
     token = request.cookies.get(SESSION_COOKIE)
-    if token:
+    # Static files (the browser fetches several per page) need no one signed in: no database round trip for them.
+    if token and not request.path.startswith(STATIC_PREFIX):
         async with request.app[SESSIONS]() as db:
             live = await sessions.live_session(
                 session=db, clock=request.app[CLOCK], policy=session_policy(request), token=token
