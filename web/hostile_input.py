@@ -16,6 +16,7 @@ import json
 import math
 import re
 from collections.abc import Awaitable, Callable, Iterator
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -135,6 +136,13 @@ async def _check_json(request: web.Request) -> None:
         raise _Refused(invalid_input(request, errors))
 
 
+def _text_of(value: object) -> str:
+    """A form field's text; for a file, its name as web.uploads will read it (percent-decoded)."""
+    if isinstance(value, web.FileField):
+        return unquote(value.filename or "")
+    return value if isinstance(value, str) else ""
+
+
 async def _check_form(request: web.Request) -> None:
     try:
         form = await request.post()
@@ -142,7 +150,7 @@ async def _check_form(request: web.Request) -> None:
         # Raw bytes that are not UTF-8 (UnicodeDecodeError is a ValueError), a charset Python does not know,
         # or a multipart body aiohttp cannot split.
         raise _Refused(error_response(request, 400, NOT_TEXT)) from None
-    bad = [key for key, value in form.items() if not storable(key) or (isinstance(value, str) and not storable(value))]
+    bad = [key for key, value in form.items() if not (storable(key) and storable(_text_of(value)))]
     if not bad:
         return
     if is_api(request):

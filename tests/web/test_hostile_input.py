@@ -122,6 +122,14 @@ async def test_a_public_form_refuses_hostile_bodies(
         response = await client.post("/requests", data=data, headers=FORM if isinstance(data, bytes) else None)
         assert response.status == 400
         assert message in await response.text()
+    # A file's name is stored as sent, percent-decoded (web/uploads.py): %00 in it is a NUL too.
+    multipart = (
+        b'--b\r\nContent-Disposition: form-data; name="files"; filename="a%00b.pdf"\r\n'
+        b"Content-Type: application/pdf\r\n\r\n%PDF-1.4\r\n--b--\r\n"
+    )
+    named = await client.post("/requests", data=multipart, headers={"Content-Type": "multipart/form-data; boundary=b"})
+    assert named.status == 400
+    assert "يحتوي النموذج على محرف لا يمكن حفظه" in await named.text()
     english = await client.post("/requests?lang=en", data=b"subject=\xff", headers=FORM)
     assert english.status == 400
     assert "What was sent is not text in UTF-8" in await english.text()
