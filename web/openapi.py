@@ -25,6 +25,7 @@ from web import emergency_directory_api as missions_api
 from web import followup_directory_models as directory_api
 from web.answers_api import AnswerForm, AnswerOut, CodeIn, CodeSent
 from web.api_models import (
+    ID_LIMIT,
     ArrivalIn,
     ArrivalOut,
     CallNextIn,
@@ -475,9 +476,17 @@ CHANGES = frozenset({"post", "put", "patch", "delete"})
 
 
 def _with_security(paths: dict[str, Any]) -> dict[str, Any]:
-    """Marks every operation that answers 401 as needing the staff session (and the CSRF token on changes)."""
+    """Marks every operation that answers 401 as needing the staff session (and the CSRF token on changes).
+
+    Integer path parameters get the database keys' bounds here too, in one place for every area's paths.
+    """
     for item in paths.values():
         for method, operation in item.items():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter["in"] == "path" and schema.get("type") == "integer":
+                    schema.setdefault("minimum", 1)
+                    schema.setdefault("maximum", ID_LIMIT)
             if "401" in operation["responses"]:
                 needed: dict[str, list[str]] = (
                     {"staffSession": [], "csrfToken": []} if method in CHANGES else {"staffSession": []}
