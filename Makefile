@@ -8,7 +8,7 @@ DEBIAN_TEST_PACKAGES := postgresql chromium fonts-noto-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test lint system-deps install install-test translations bench clean
+.PHONY: help run serve test lint system-deps install install-test translations bench mutation clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,5 +55,9 @@ translations: install-test ## extract the texts people read and merge them into 
 bench: install-test ## run the intake benchmark (see docs/benchmarks.md)
 	$(BIN)/python -m bench.intake
 
+mutation: install-test ## mutation testing of the pure core with mutmut (by hand, ~20 min; see docs/testing.md)
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
+
 clean: ## remove the virtual environment and the local database
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var mutants

@@ -1,3 +1,4 @@
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -12,6 +13,32 @@ from cases.identity import (
 
 def test_known_national_id_passes() -> None:
     assert check_identity_number(ApplicantKind.CITIZEN, "1000000008") == ("1000000008", None)
+
+
+@pytest.mark.parametrize(
+    ("number", "valid"),
+    [
+        ("79927398713", True),  # the textbook example: doubled digits 9, 8, 7 and 9 are 5 or more
+        ("79927398710", False),
+        ("1000000057", True),  # a doubled 5 counts 1 (10 - 9), not 10 or 0
+        ("1000000050", False),
+        ("2123456788", True),
+        ("1999999996", True),  # every doubled digit is 9: 18 counts 9
+        ("١٠٠٠٠٠٠٠٥٧", False),  # Arabic-Indic digits are made ASCII before, never here
+        ("", False),
+    ],
+)
+def test_luhn_known_answers(number: str, valid: bool) -> None:
+    assert luhn_valid(number) is valid
+
+
+def test_luhn_check_digits_computed_by_hand() -> None:
+    assert [luhn_check_digit(body) for body in ("100000005", "212345678", "199999999", "100000000")] == [
+        "7",
+        "8",
+        "6",
+        "8",
+    ]
 
 
 def test_wrong_check_digit_is_caught() -> None:

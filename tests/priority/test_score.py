@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,6 +59,24 @@ def test_seeded_categories_and_their_urgency() -> None:
     assert category_weight("general") == 0
 
 
+def test_the_seeded_weights_and_urgencies_are_the_source_documents_and_the_migrations() -> None:
+    seeded = {
+        "qisas": (30, Urgency.CRITICAL),
+        "security": (30, Urgency.CRITICAL),
+        "detention_legal": (20, Urgency.URGENT),
+        "humanitarian_medical": (20, Urgency.URGENT),
+        "family_personal_status": (10, Urgency.NORMAL),
+        "employment": (10, Urgency.NORMAL),
+        "housing": (10, Urgency.NORMAL),
+        "general": (0, Urgency.NORMAL),
+    }
+    assert {code: (category_weight(code), IMPLIED_URGENCY[code]) for code in CATEGORY_WEIGHTS} == seeded
+    # The migration that seeded the database's managed list carries its own copy (a migration never imports
+    # the code it would outlive): the two must not drift apart.
+    migration = importlib.import_module("migrations.versions.0002_triage")
+    assert {code: (weight, Urgency(urgency)) for code, _ar, _en, weight, urgency in migration.CATEGORIES} == seeded
+
+
 def test_a_category_added_later_weighs_nothing() -> None:
     assert category_weight("new_managed_category") == 0
 
@@ -93,6 +112,15 @@ def test_a_request_stamped_after_now_is_scored_as_just_arrived() -> None:
     assert order([waited_a_little, stamped_ahead], NOW) == [stamped_ahead, waited_a_little]
 
 
+def test_a_wait_under_a_second_counts_too() -> None:
+    # Half a second is 1/17,280 of a point: enough to put a weight-1 request just arrived ahead of a weight-0 one
+    # that has waited 2.4 hours and a tenth of a second (one point and 1/86,400 of one).
+    assert priority_score(urgency=Urgency.NORMAL, category_weight=1, waited=timedelta(seconds=0.5)) == 101 + 1 / 17_280
+    just_arrived = QueueEntry("26-000001-4", NOW - timedelta(seconds=0.5), Urgency.NORMAL, 1)
+    waited_longer = QueueEntry("26-000002-1", NOW - timedelta(hours=2.4, seconds=0.1), Urgency.NORMAL, 0)
+    assert order([waited_longer, just_arrived], NOW) == [just_arrived, waited_longer]
+
+
 def test_the_score_is_band_plus_weight_plus_ten_a_day() -> None:
     waited = timedelta(days=2, hours=12)
     assert priority_score(urgency=Urgency.NORMAL, category_weight=10, waited=waited) == 100 + 10 + 25
@@ -107,9 +135,9 @@ def test_a_weight_that_could_jump_a_band_is_refused(weight: int) -> None:
 
 
 def test_naive_times_are_refused() -> None:
-    with pytest.raises(ValueError, match="aware"):
+    with pytest.raises(ValueError, match=r"^submitted_at must be timezone-aware$"):
         QueueEntry("26-000001-4", NOW.replace(tzinfo=None), Urgency.NORMAL, 0)
-    with pytest.raises(ValueError, match="aware"):
+    with pytest.raises(ValueError, match=r"^now must be timezone-aware$"):
         order([], NOW.replace(tzinfo=None))
 
 

@@ -19,6 +19,7 @@ from scheduler.allocation import (
     Waiting,
     allocate,
     priority_key,
+    seat_refusal,
 )
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # a Friday
@@ -170,7 +171,10 @@ def test_a_wheelchair_user_only_in_an_accessible_hall() -> None:
     seats = [seat(1, at=SUNDAY), seat(2, at=SUNDAY + timedelta(minutes=8), accessible=True)]
     result = allocate(seats, [request(1, wheelchair=True)], NOW)
     assert places(result) == {1: (2, 0)}
-    assert "accessible hall" in result.placements[0].explanation
+    assert result.placements[0].explanation == (
+        "score 100.0, rank 1 of 1; earliest compatible seat: "
+        "in person, riyadh, accessible hall, 2026-11-29 10:08 Riyadh; none placed before it"
+    )
 
 
 def test_anyone_else_takes_the_earliest_hall_accessible_or_not() -> None:
@@ -204,7 +208,10 @@ def test_a_seat_passed_over_for_a_date_stays_free_for_the_next_request() -> None
     waiting = [request(1, score=300, unavailable=frozenset({day})), request(2, score=200), request(3, score=100)]
     result = allocate(seats, waiting, NOW)
     assert places(result) == {1: (2, 0), 2: (1, 0), 3: (1, 1)}
-    assert "unavailable days passed over" in result.placements[0].explanation
+    assert result.placements[0].explanation == (
+        "score 300.0, rank 1 of 3; earliest compatible seat: in person, riyadh, 2026-12-06 10:00 Riyadh; "
+        "seats on the applicant's unavailable days passed over; none placed before it"
+    )
     assert "unavailable" not in result.placements[1].explanation
 
 
@@ -329,17 +336,22 @@ def test_nothing_to_do() -> None:
 
 
 def test_the_input_is_checked() -> None:
-    with pytest.raises(ValueError, match="timezone-aware"):
+    # Anchored: the messages are what a developer reads when a caller gets it wrong.
+    with pytest.raises(ValueError, match=r"^now must be timezone-aware$"):
         allocate([], [], NOW.replace(tzinfo=None))
-    with pytest.raises(ValueError, match="given twice"):
+    with pytest.raises(ValueError, match=r"^now must be timezone-aware$"):
+        seat_refusal(seat(), request(), NOW.replace(tzinfo=None))
+    with pytest.raises(ValueError, match=r"^seat 0 of slot 1 is given twice$"):
         allocate([seat(1, 0), seat(1, 0, at=SUNDAY + timedelta(days=1))], [], NOW)
-    with pytest.raises(ValueError, match="twice"):
+    with pytest.raises(ValueError, match=r"^a case is in the waiting list twice$"):
         allocate([], [request(1), request(1, applicant_id=2)], NOW)
-    with pytest.raises(ValueError, match="timezone-aware"):
+    with pytest.raises(ValueError, match=r"^starts_at must be timezone-aware$"):
         seat(at=SUNDAY.replace(tzinfo=None))
-    with pytest.raises(ValueError, match="timezone-aware"):
+    with pytest.raises(ValueError, match=r"^seat numbers start at 0$"):
+        seat(number=-1)
+    with pytest.raises(ValueError, match=r"^submitted_at must be timezone-aware$"):
         request(submitted_at=NOW.replace(tzinfo=None))
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match=r"^score nan is not a finite number$"):
         request(score=float("nan"))
 
 

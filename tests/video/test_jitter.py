@@ -14,6 +14,7 @@ import contextlib
 import logging
 import queue
 import random
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from dataclasses import dataclass
@@ -427,7 +428,9 @@ async def test_aiortc_is_the_pinned_version_and_its_video_receiver_has_the_stock
         audio = RTCRtpReceiver("audio", dtls)
         audio_stock = stock_of(audio)
         assert not use_marker_release(audio) and stock_of(audio) is audio_stock
-    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.WARNING, STOCK_KEPT + "the receiver's kind is 'audio', not 'video'")
+    ]
 
 
 async def test_the_installer_refuses_another_aiortc_or_a_used_or_missing_buffer_and_warns_once(
@@ -453,6 +456,72 @@ async def test_the_installer_refuses_another_aiortc_or_a_used_or_missing_buffer_
     assert len(warnings) == 4
     assert "1.17.0" in warnings[0] and "already holds packets" in warnings[1] and "NoneType" in warnings[2]
     assert "decoder queue" in warnings[3]
+
+
+DecoderQueue = queue.Queue[tuple[RTCRtpCodecParameters, JitterFrame]]
+STOCK_KEPT = "video frames keep aiortc's stock jitter buffer (one frame interval later): "
+
+
+async def test_each_refusal_is_logged_in_full_and_neither_raises_nor_touches_the_receiver(
+    fresh_warnings: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with dtls_transport() as dtls:
+        with monkeypatch.context() as patch:
+            patch.delattr(aiortc, "__version__")
+            assert not use_marker_release(RTCRtpReceiver("video", dtls))
+        no_kind, other_buffer, old_buffer, emptied, not_video, no_codecs, no_mapper = (
+            RTCRtpReceiver("video", dtls) for _ in range(7)
+        )
+        delattr(no_kind, "_RTCRtpReceiver__kind")
+        setattr(other_buffer, "_RTCRtpReceiver__jitter_buffer", [])  # noqa: B010 - the name-mangled attribute
+        delattr(stock_of(old_buffer), "_prefetch")  # as if aiortc renamed it
+        seen = stock_of(emptied)
+        assert isinstance(seen, JitterBuffer)
+        seen.add(rtp(1, 0))  # a buffer that has seen a packet, though it holds none now
+        seen.remove(1)
+        setattr(not_video, "_RTCRtpReceiver__jitter_buffer", JitterBuffer(capacity=128))  # noqa: B010
+        delattr(no_codecs, "_RTCRtpReceiver__codecs")
+        delattr(no_mapper, "_RTCRtpReceiver__timestamp_mapper")
+        refused = [no_kind, other_buffer, old_buffer, emptied, not_video, no_codecs, no_mapper]
+        before = [stock_of(r) if hasattr(r, "_RTCRtpReceiver__jitter_buffer") else None for r in refused]
+        assert [use_marker_release(r) for r in refused] == [False] * len(refused)
+        assert [stock_of(r) for r in refused] == before
+    assert [r.getMessage() for r in caplog.records] == [
+        STOCK_KEPT + reason
+        for reason in (
+            "aiortc None is not the 1.16.0 whose internals this fits",
+            "the receiver's kind is None, not 'video'",
+            "the receiver's _RTCRtpReceiver__jitter_buffer is a list, not a JitterBuffer",
+            "aiortc's JitterBuffer has no _prefetch",
+            "the receiver's jitter buffer already holds packets",
+            "the receiver's jitter buffer is not set up for video",
+            "the receiver has no decoder queue, codecs or timestamp mapper where expected",  # once for both
+        )
+    ]
+
+
+async def test_an_extra_frame_goes_to_the_decoder_only_for_a_negotiated_codec_while_the_decoder_runs() -> None:
+    async with dtls_transport() as dtls:
+        receiver = RTCRtpReceiver("video", dtls)
+        assert use_marker_release(receiver)
+        buffer = stock_of(receiver)
+        assert isinstance(buffer, MarkerJitterBuffer) and buffer.on_extra_frame is not None
+        decoder_queue: DecoderQueue = getattr(receiver, "_RTCRtpReceiver__decoder_queue")  # noqa: B009
+        buffer.on_extra_frame(JitterFrame(data=b"x", timestamp=0), rtp(1, 0))
+        assert decoder_queue.empty()  # not started: no decoder, no codec
+        # What receive() sets up, without a thread that would empty the queue under the test's feet.
+        setattr(receiver, "_RTCRtpReceiver__decoder_thread", threading.Thread(target=lambda: None))  # noqa: B010
+        buffer.on_extra_frame(JitterFrame(data=b"x", timestamp=0), rtp(1, 0))
+        assert decoder_queue.empty()  # payload type 96 is not negotiated
+        getattr(receiver, "_RTCRtpReceiver__codecs")[96] = VP8  # noqa: B009
+        buffer.on_extra_frame(JitterFrame(data=b"x", timestamp=0), rtp(1, 0))
+        codec, frame = decoder_queue.get_nowait()
+        assert codec is VP8 and frame.data == b"x"
+
+
+def test_our_buffer_has_the_stock_buffers_defaults() -> None:
+    ours, stock = MarkerJitterBuffer(capacity=16), JitterBuffer(capacity=16)
+    assert (ours._prefetch, ours._is_video, ours.on_extra_frame) == (stock._prefetch, stock._is_video, None)
 
 
 def vp8_frames(count: int) -> list[tuple[list[bytes], int]]:
