@@ -9,7 +9,8 @@ The rule is one SQL condition on `cases` (`reach`), used both as the filter of l
 - the follow-up team and managers: referred requests (sent to a department, or waiting for one);
 - a department's liaison: requests referred to that department;
 - protocol: requests waiting for an audience or given one (the queue and the calendar);
-- the women's section: women's requests with an audience in a room it is rostered in;
+- the women's section: women's requests with an audience in a women's video room it runs that day (on its
+  roster, or any such room without a roster that day, as `video.may_hold_room` says);
 - the intake desk and the call centre: requests they entered, and requests given an audience (arrivals at the
   desk, confirmation calls);
 - the WhatsApp desk: requests that came by WhatsApp;
@@ -36,7 +37,7 @@ from cases.models import Case, CaseStatus, Channel, Gender
 from followup.models import Referral, ReferralSource
 from majlis.clock import riyadh
 from priority.models import Category, Triage
-from rooms.models import RosterEntry
+from rooms.models import Room, RoomKind, RosterEntry
 from scheduler.models import Appointment, AudienceSession, Slot
 
 # The roles that may read a request of a confidential category.
@@ -86,10 +87,19 @@ def _referred(department_id: int | None = None, source: ReferralSource | None = 
 
 
 def _in_rooms_of(staff_id: int) -> ColumnElement[bool]:
+    """An audience in a women's video room this member runs: as `video.may_hold_room` says, any such room on a day
+    it has no roster, or one whose roster that day names them."""
+    rostered_that_day = exists().where(RosterEntry.room_id == Slot.room_id, RosterEntry.day == AudienceSession.day)
+    on_it = exists().where(
+        RosterEntry.room_id == Slot.room_id, RosterEntry.day == AudienceSession.day, RosterEntry.staff_id == staff_id
+    )
     return exists().where(
         Appointment.case_id == Case.id,
         Appointment.slot_id == Slot.id,
-        Slot.room_id.in_(select(RosterEntry.room_id).where(RosterEntry.staff_id == staff_id)),
+        Slot.session_id == AudienceSession.id,
+        Slot.room_id == Room.id,
+        Room.kind == RoomKind.WOMEN_VIDEO,
+        or_(~rostered_that_day, on_it),
     )
 
 

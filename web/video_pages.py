@@ -23,7 +23,7 @@ from scheduler.lifecycle import AppointmentRefused
 from video import service as video
 from video.models import VideoAudience, VideoOutcome, VideoState
 from video.tokens import Side, VideoTokens
-from web import labels
+from web import labels, personal_data
 from web.auth import requires, signed_in_user
 from web.department_choices import department_choices, joined_codes
 from web.errors import domain_message
@@ -149,6 +149,9 @@ async def _official_console(
 ) -> web.Response:
     session, clock = request[DB], request.app[CLOCK]
     items = await video.audiences_today(session=session, clock=clock)
+    # Names and texts: only requests within the reader's need to know, each view logged.
+    visible = await personal_data.seen_in_list(request, [item.case.id for item in items])
+    items = [item for item in items if item.case.id in visible]
     tokens = _tokens(request)
     # Only the official speaks for his side; an administrator sees the console without the call.
     holds_call = signed_in_user(request).role is Role.OFFICIAL
@@ -287,6 +290,8 @@ async def room_console(request: web.Request) -> web.Response:
     """Today's appointments of the room, the check-in, the device check, ready, and the emergency end."""
     room = await _room_for(request)
     items = await video.video_audiences_today(session=request[DB], clock=request.app[CLOCK], room_id=room.id)
+    visible = await personal_data.seen_in_list(request, [item.case.id for item in items])
+    items = [item for item in items if item.case.id in visible]
     return render(request, "video/room_console.html", _room_context(request, room, items))
 
 
@@ -296,6 +301,8 @@ async def room_screen(request: web.Request) -> web.Response:
     """The display facing the applicant: the expected time, then the official; nothing to touch."""
     room = await _room_for(request)
     items = await video.video_audiences_today(session=request[DB], clock=request.app[CLOCK], room_id=room.id)
+    visible = await personal_data.seen_in_list(request, [item.case.id for item in items])
+    items = [item for item in items if item.case.id in visible]
     return render(request, "video/room_screen.html", _room_context(request, room, items))
 
 
