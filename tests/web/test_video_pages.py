@@ -53,7 +53,7 @@ async def test_the_official_sees_todays_audiences_with_tokens_of_his_side(
         assert (grant.audience_id, grant.role) == (int(audience_id), "official")
     assert 'data-video-role="official"' in page and "/static/video.js" in page
     assert "<script>" not in page  # the CSP allows files only: data goes in data-* attributes
-    # The official's home after signing in is his console.
+    # The official's home after signing in is his console, once the second step (owed by his role) is passed.
     await client.post("/logout", data={"csrf_token": await csrf_token(client, "/official")})
     token = await csrf_token(client)
     signed = await client.post(
@@ -61,7 +61,7 @@ async def test_the_official_sees_todays_audiences_with_tokens_of_his_side(
         data={"username": "official", "password": "correct-horse-battery", "csrf_token": token},
         allow_redirects=False,
     )
-    assert signed.headers["Location"] == "/official"
+    assert signed.headers["Location"] == "/login/enrol?next=%2Fofficial"
 
 
 async def test_the_official_console_refuses_other_roles(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
