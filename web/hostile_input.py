@@ -13,12 +13,14 @@ A handler then reads the same body (aiohttp keeps what it read), knowing it is t
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 from collections.abc import Awaitable, Callable, Iterator
 from urllib.parse import unquote
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from majlis.errors import N_, FieldError
 from web.api_models import ID_LIMIT
@@ -201,3 +203,28 @@ async def hostile_input(request: web.Request, handler: Handler) -> web.StreamRes
     except _Refused as refused:
         return refused.response
     return await handler(request)
+
+
+class MalformedRequestsAtInfo(logging.Filter):
+    """Turns aiohttp's ERROR with a traceback for a request it cannot parse into one INFO line.
+
+    A request line or header over 8,190 bytes, or bytes that are not HTTP, are answered 400 by aiohttp's own
+    parser, before any middleware; it logs them as errors of the server. They are the client's error: one line
+    at INFO says what happened, without a traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError) and 400 <= (exc.code or 0) < 500:
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            # The kind of fault, not its text: that quotes the request line, which may hold a phone number.
+            record.msg, record.args = "malformed request refused with %s (%s)", (exc.code, type(exc).__name__)
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_malformed_requests() -> None:
+    """Installs MalformedRequestsAtInfo on aiohttp's server logger, once however many apps are made."""
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, MalformedRequestsAtInfo) for f in server_log.filters):
+        server_log.addFilter(MalformedRequestsAtInfo())

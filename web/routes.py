@@ -73,7 +73,7 @@ from web import (
 )
 from web.auth import staff_sessions
 from web.headers import websocket_origin
-from web.hostile_input import hostile_input
+from web.hostile_input import hostile_input, quiet_malformed_requests
 from web.middleware import csrf_protection, db_session, errors_and_language
 from web.slow_clients import slow_and_broken_clients
 from web.uploads import upload_limits
@@ -83,6 +83,7 @@ HERE = Path(__file__).parent
 
 def setup(app: web.Application) -> None:
     """Middleware, templates, static files and the routes of every audience."""
+    quiet_malformed_requests()
     app.middlewares.extend(
         [
             errors_and_language,

@@ -171,3 +171,18 @@ async def test_every_id_in_every_path_beyond_the_integer_names_nothing(
             assert response.status == 404, (route.method, formatter)
             checked += 1
     assert checked > 60  # about 35 routes, each twice
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_request_aiohttp_cannot_parse_is_one_info_line(
+    client: Client, caplog: pytest.LogCaptureFixture, errors_logged: list[logging.LogRecord]
+) -> None:
+    """Refused by aiohttp's parser before any middleware (so no database): 400, logged at INFO, no traceback."""
+    response = await client.get("/status?phone=" + "0" * 9000)
+    assert response.status == 400
+    (line,) = [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert (line.levelname, line.getMessage(), line.exc_info) == (
+        "INFO",
+        "malformed request refused with 400 (LineTooLong)",
+        None,
+    )
