@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,17 +17,38 @@ from majlis.clock import Clock
 REPORT_LIMIT = 5000
 
 
+# A reader who sees the same request through the same page again within this long is not written down again: a
+# list refreshed every few seconds would otherwise write a row per request per refresh.
+QUIET = timedelta(hours=1)
+
+
 async def record_view(*, session: AsyncSession, clock: Clock, staff_id: int, case_id: int, via: str) -> None:
     """Writes down that this member of staff saw this request's personal data through `via` (flushed)."""
-    session.add(PersonalDataAccess(at=clock.now(), staff_id=staff_id, case_id=case_id, via=via[:120]))
-    await session.flush()
+    await record_views(session=session, clock=clock, staff_id=staff_id, case_ids=[case_id], via=via)
 
 
 async def record_views(*, session: AsyncSession, clock: Clock, staff_id: int, case_ids: list[int], via: str) -> None:
-    """The same for every request a list showed."""
-    now = clock.now()
+    """The same for every request a list showed: one row per (staff, request, route) an hour at most.
+
+    Two requests at once may both find no row within the hour and both write one: a duplicate row, never an
+    error (there is no unique constraint to break), which the report can bear."""
+    if not case_ids:
+        return
+    now, via = clock.now(), via[:120]
+    recent = set(
+        await session.scalars(
+            select(PersonalDataAccess.case_id).where(
+                PersonalDataAccess.staff_id == staff_id,
+                PersonalDataAccess.at > now - QUIET,
+                PersonalDataAccess.via == via,
+                PersonalDataAccess.case_id.in_(set(case_ids)),
+            )
+        )
+    )
     session.add_all(
-        PersonalDataAccess(at=now, staff_id=staff_id, case_id=case_id, via=via[:120]) for case_id in case_ids
+        PersonalDataAccess(at=now, staff_id=staff_id, case_id=case_id, via=via)
+        for case_id in dict.fromkeys(case_ids)
+        if case_id not in recent
     )
     await session.flush()
 
