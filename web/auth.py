@@ -83,10 +83,19 @@ def pending_user(request: web.Request) -> SignedIn | None:
     return browser.user if browser is not None and not browser.verified else None
 
 
+def _sign_in_step(request: web.Request) -> str:
+    """Where a browser not signed in goes: the password, or the second step its waiting sign-in still owes."""
+    pending = pending_user(request)
+    if pending is None:
+        return "/login"
+    return "/login/code" if pending.has_authenticator else "/login/enrol"
+
+
 def requires(*roles: Role) -> Callable[[H], H]:
     """Only these roles (and administrators) may use the handler; others get 403.
 
-    Someone not signed in is sent to the sign-in page, and back afterwards.
+    Someone not signed in is sent to the sign-in page (or to the second step their sign-in still owes), and back
+    afterwards.
     """
     allowed = frozenset(roles) | {Role.ADMINISTRATOR}
 
@@ -98,7 +107,7 @@ def requires(*roles: Role) -> Callable[[H], H]:
                 if is_api(request):
                     return error_response(request, 401, N_("Sign in first."))
                 if request.method == "GET":
-                    raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='')}")
+                    raise web.HTTPSeeOther(f"{_sign_in_step(request)}?next={quote(request.path_qs, safe='')}")
                 return error_response(request, 403, N_("Your session has ended. Sign in again."))
             if user.must_change_password and request.path != PASSWORD_PAGE:
                 if request.method == "GET" and not is_api(request):

@@ -23,10 +23,20 @@ class SignedIn:
     gender: str
     # Set by an administrator's reset: only the change-password page and signing out until a new one is chosen.
     must_change_password: bool = False
+    # An authenticator is set up: a sign-in still owing its second factor is asked for a code, not enrolment.
+    has_authenticator: bool = False
 
     @classmethod
     def of(cls, user: StaffUser) -> SignedIn:
-        return cls(user.id, user.username, user.full_name, user.role, user.gender, user.must_change_password)
+        return cls(
+            user.id,
+            user.username,
+            user.full_name,
+            user.role,
+            user.gender,
+            user.must_change_password,
+            user.totp_secret is not None,
+        )
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pyotp
 import pytest
@@ -41,6 +42,12 @@ async def post_code(client: Client, path: str, code: str) -> tuple[int, str]:
     return response.status, response.headers.get("Location", "") or await response.text()
 
 
+def step_and_next(location: str) -> tuple[str, str]:
+    """Where a redirect goes and the page it comes back to afterwards."""
+    url = urlsplit(location)
+    return url.path, parse_qs(url.query)["next"][0]
+
+
 async def sign_out(client: Client) -> None:
     await client.post("/logout", data={"csrf_token": await csrf_token(client, "/staff")}, allow_redirects=False)
 
@@ -50,9 +57,9 @@ async def test_a_required_role_enrols_then_signs_in_with_a_fresh_code_or_a_recov
 ) -> None:
     await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
     assert await password_step(client, "audit") == "/login/enrol?next=%2Faudit"
-    # The password alone opens nothing: neither a page nor the API.
+    # The password alone opens nothing: neither a page (it sends the browser to the step owed) nor the API.
     page = await client.get("/audit", allow_redirects=False)
-    assert page.status == 303 and page.headers["Location"].startswith("/login?")
+    assert page.status == 303 and step_and_next(page.headers["Location"]) == ("/login/enrol", "/audit")
     assert (await client.get("/api/v1/triage/departments")).status == 401
 
     enrol = await client.get("/login/enrol?next=%2Faudit")
@@ -79,6 +86,8 @@ async def test_a_required_role_enrols_then_signs_in_with_a_fresh_code_or_a_recov
     # The same time step's code again is refused (replay); the next step's code is accepted.
     await sign_out(client)
     assert await password_step(client, "audit") == "/login/code?next=%2Faudit"
+    page = await client.get("/audit/queue?x=1", allow_redirects=False)
+    assert page.status == 303 and step_and_next(page.headers["Location"]) == ("/login/code", "/audit/queue?x=1")
     status, _ = await post_code(client, "/login/code", totp.at(clock.now()))
     assert status == 401
     clock.advance(timedelta(seconds=30))
@@ -124,8 +133,8 @@ async def test_a_waiting_sign_in_lapses(client: Client, sessions: Sessions, cloc
     await password_step(client, "official")
     assert (await client.get("/login/enrol", allow_redirects=False)).status == 200
     clock.advance(PENDING_LIFETIME)
-    lapsed = await client.get("/login/enrol", allow_redirects=False)
-    assert lapsed.status == 303 and lapsed.headers["Location"].startswith("/login?")
+    lapsed = await client.get("/login/enrol?next=%2Fofficial", allow_redirects=False)
+    assert lapsed.status == 303 and lapsed.headers["Location"] == "/login?next=%2Fofficial"
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
