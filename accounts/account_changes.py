@@ -1,4 +1,5 @@
-"""Changes to a staff account that end its sessions: a new password, an administrator's reset, deactivation.
+"""Changes to a staff account that end its sessions: a new password, an administrator's reset of the password or of
+the authenticator, deactivation.
 
 Each revokes every session of the account in the same transaction, so the change holds from the next request.
 """
@@ -9,7 +10,7 @@ import secrets
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts import audit
+from accounts import audit, two_factor
 from accounts.models import StaffUser
 from accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from accounts.sessions import revoke_all_sessions
@@ -137,4 +138,17 @@ async def set_active(*, session: AsyncSession, clock: Clock, actor_id: int, user
         target_id=user.id,
         details={"username": user.username},
     )
+    return user
+
+
+async def reset_two_factor(*, session: AsyncSession, clock: Clock, actor_id: int, user_id: int) -> StaffUser:
+    """An administrator removes an account's authenticator and recovery codes (a lost or replaced phone).
+
+    Every session of the account ends now: one signed in with the old authenticator must not outlive it. The next
+    sign-in sets up a new authenticator if the role requires one (accounts.two_factor audits the reset).
+    """
+    user = await _other_account(session, actor_id, user_id)
+    await two_factor.reset(session=session, clock=clock, user=user, actor_id=actor_id)
+    await revoke_all_sessions(session=session, user_id=user.id)
+    await session.flush()
     return user

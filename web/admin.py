@@ -29,6 +29,7 @@ async def _users_page(
     errors: dict[str, str],
     status: int = 200,
     temporary: tuple[str, str] | None = None,
+    authenticator_reset: str | None = None,
 ) -> web.Response:
     session, language = request[DB], request[LANGUAGE]
     users = await accounts.list_users(session=session)
@@ -48,6 +49,8 @@ async def _users_page(
         "labels": labels,
         # After a reset: (username, temporary password), shown this once and never stored in clear.
         "temporary": temporary,
+        # After an authenticator's reset: whose (isolated username), said once.
+        "authenticator_reset": authenticator_reset,
         "me": signed_in_user(request).id,
     }
     return render(request, "admin/users.html", context, status=status)
@@ -107,6 +110,20 @@ async def reset_password(request: web.Request) -> web.Response:
         return _refused(request, exc)
     # The username isolated (U+2066…U+2069), so it reads whole inside the Arabic sentence.
     return await _users_page(request, {}, {}, temporary=(f"\u2066{user.username}\u2069", temporary))
+
+
+@routes.post("/admin/users/{user_id}/reset-two-factor")
+@requires(Role.ADMINISTRATOR)
+async def reset_two_factor(request: web.Request) -> web.Response:
+    """Removes the account's authenticator (a lost phone): its sessions end, its next sign-in enrols again."""
+    session = request[DB]
+    try:
+        user = await account_changes.reset_two_factor(
+            session=session, clock=request.app[CLOCK], actor_id=signed_in_user(request).id, user_id=_user_id(request)
+        )
+    except DomainError as exc:
+        return _refused(request, exc)
+    return await _users_page(request, {}, {}, authenticator_reset=f"\u2066{user.username}\u2069")
 
 
 @routes.post("/admin/users/{user_id}/deactivate")

@@ -13,10 +13,12 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from accounts.models import AuditEntry, StaffUser
+from accounts import two_factor
+from accounts.models import AuditEntry, RecoveryCode, StaffUser
 from accounts.roles import Role
 from majlis.app import create_app
 from majlis.clock import FrozenClock
+from majlis.db import transaction
 from tests.conftest import make_settings, start_client
 from tests.factories import PASSWORD, Client, csrf_token, make_staff, sign_in
 from web.keys import SESSIONS
@@ -207,3 +209,39 @@ async def test_a_deactivated_account_is_signed_out_and_cannot_sign_in_until_reac
     await client.post(f"/admin/users/{desk.id}/reactivate", data={"csrf_token": token})
     await sign_in(second, "desk")
     assert [a for a in await actions(sessions) if "activate" in a] == ["staff.deactivate", "staff.reactivate"]
+
+
+async def test_an_administrator_resets_a_lost_authenticator_and_the_account_is_signed_out(
+    client: Client, second: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    admin = await make_staff(sessions, clock, Role.ADMINISTRATOR, "admin")
+    audit = await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    desk = await make_staff(sessions, clock, Role.INTAKE_DESK, "desk")
+    async with transaction(sessions) as session:
+        user = await session.get(StaffUser, audit.id)
+        assert user is not None
+        await two_factor.enrol_with_secret(session=session, clock=clock, user=user, secret="JBSWY3DPEHPK3PXP")
+        session.add(RecoveryCode(user_id=audit.id, code_hash="x", created_at=clock.now()))
+    await sign_in(second, "audit")
+    await sign_in(client, "admin")
+    page = await (await client.get("/admin/users")).text()
+    # Offered only for an account that has an authenticator.
+    assert f"/admin/users/{audit.id}/reset-two-factor" in page
+    assert f"/admin/users/{desk.id}/reset-two-factor" not in page
+    token = await csrf_token(client, "/admin/users")
+    reset = await client.post(f"/admin/users/{audit.id}/reset-two-factor", data={"csrf_token": token})
+    assert reset.status == 200 and 'id="authenticator-reset"' in await reset.text()
+    assert not await signed_in(second)
+    async with sessions() as session:
+        after = await session.get(StaffUser, audit.id)
+        codes = list(await session.scalars(select(RecoveryCode).where(RecoveryCode.user_id == audit.id)))
+    assert after is not None and after.totp_secret is None and after.totp_enabled_at is None and codes == []
+    assert "staff.two_factor_reset" in await actions(sessions)
+    # The next sign-in of a role that requires one sets up a new authenticator.
+    login = await csrf_token(second)
+    data = {"username": "audit", "password": PASSWORD, "csrf_token": login}
+    response = await second.post("/login", data=data, allow_redirects=False)
+    assert response.headers["Location"].startswith("/login/enrol?")
+    # Never one's own (that is /account/two-factor); an unknown account is not found.
+    assert (await client.post(f"/admin/users/{admin.id}/reset-two-factor", data={"csrf_token": token})).status == 409
+    assert (await client.post("/admin/users/99999/reset-two-factor", data={"csrf_token": token})).status == 404

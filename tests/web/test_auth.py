@@ -511,6 +511,8 @@ EXPECTED_ROLES = {
     ("POST", "/admin/users/{user_id}/reset-password"): set(),
     ("POST", "/admin/users/{user_id}/deactivate"): set(),
     ("POST", "/admin/users/{user_id}/reactivate"): set(),
+    # ... and removes a lost authenticator (the account's sessions end; never their own: 409).
+    ("POST", "/admin/users/{user_id}/reset-two-factor"): set(),
     # Every member of staff's own account: the password and the sessions.
     ("GET", "/account/password"): set(Role),
     ("POST", "/account/password"): set(Role),
