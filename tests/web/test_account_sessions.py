@@ -245,3 +245,20 @@ async def test_an_administrator_resets_a_lost_authenticator_and_the_account_is_s
     # Never one's own (that is /account/two-factor); an unknown account is not found.
     assert (await client.post(f"/admin/users/{admin.id}/reset-two-factor", data={"csrf_token": token})).status == 409
     assert (await client.post("/admin/users/99999/reset-two-factor", data={"csrf_token": token})).status == 404
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_each_page_of_ones_account_links_to_the_others(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await make_staff(sessions, clock, Role.INTAKE_DESK, "desk")
+    await sign_in(client, "desk")
+    assert 'href="/account/sessions">' in await (await client.get("/staff")).text()  # "Your account" in the header
+    pages = ("/account/sessions", "/account/password", "/account/two-factor")
+    for page in pages:
+        html = await (await client.get(page)).text()
+        menu = html[html.index('id="account-menu"') :]
+        menu = menu[: menu.index("</nav>")]
+        for other in pages:
+            assert f'href="{other}"' in menu, (page, other)
+        assert f'href="{page}" aria-current="page"' in menu
