@@ -67,6 +67,13 @@ async def visible_case(request: web.Request, number: str) -> Case:
     return case
 
 
+async def reachable(request: web.Request, case_ids: set[int]) -> set[int]:
+    """Of these requests, those the signed-in reader may see (nothing is logged: for lists naming no one)."""
+    return await need_to_know.visible_ids(
+        session=request[DB], reader=await reader_of(request), case_ids=case_ids, now=request.app[CLOCK].now()
+    )
+
+
 async def seen_in_list(request: web.Request, case_ids: list[int]) -> set[int]:
     """Of the requests a list would show, those the reader may see; each of them logged as seen."""
     reader = await reader_of(request)

@@ -21,7 +21,7 @@ from scheduler import calendar, changes, confirmations, target, views
 from scheduler import service as scheduling
 from scheduler.allocation import priority_key
 from scheduler.models import AudienceSession
-from web import labels
+from web import labels, personal_data
 from web.auth import requires, signed_in_user
 from web.errors import domain_message
 from web.feeds import official_feed_url
@@ -68,6 +68,10 @@ async def calendar_page(
     except ValueError:
         start = today
     weeks = await views.sessions_with_slots(session=session, start=start, end=start + timedelta(days=14))
+    # Whose each seat is, for requests within the reader's need to know (each view logged); the others show as taken.
+    visible = await personal_data.seen_in_list(
+        request, [case.id for week in weeks for s in week.slots for _, case in s.appointments]
+    )
     now = request.app[CLOCK].now()
     open_slots = [
         s
@@ -80,13 +84,15 @@ async def calendar_page(
     ]
     # The requests protocol may place by hand: waiting for an audience, holding none.
     waiting = sorted(await scheduling.waiting_requests(session=session, clock=request.app[CLOCK]), key=priority_key)
+    placeable = await personal_data.reachable(request, {w.case_id for w in waiting})
     context = {
         "sessions": weeks,
         "start": start,
         "previous": start - timedelta(days=14),
         "next": start + timedelta(days=14),
         "open_slots": open_slots,
-        "waiting": [w for w in waiting if not w.has_live_appointment],
+        "waiting": [w for w in waiting if not w.has_live_appointment and w.case_id in placeable],
+        "visible": visible,
         "labels": labels,
         "notice": notice,
         "form_error": form_error,
@@ -460,4 +466,6 @@ async def import_busy(request: web.Request) -> web.Response:
 @requires(*PROTOCOL)
 async def thirty_day_target(request: web.Request) -> web.Response:
     report = await target.target_report(session=request[DB], clock=request.app[CLOCK])
-    return render(request, "protocol/target.html", {"report": report, "labels": labels})
+    # Each row counts; its tracking number only for requests within the reader's need to know (each view logged).
+    visible = await personal_data.seen_in_list(request, [r.case.id for r in report.at_risk])
+    return render(request, "protocol/target.html", {"report": report, "visible": visible, "labels": labels})

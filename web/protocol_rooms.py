@@ -15,7 +15,7 @@ from rooms.models import RoomKind
 from scheduler import views
 from scheduler.calendar import clock_time
 from video import service as video
-from web import labels
+from web import labels, personal_data
 from web.auth import requires, signed_in_user
 from web.feeds import room_feed_url
 from web.intake_forms import errors_by_field
@@ -94,6 +94,9 @@ async def _room_day(request: web.Request, errors: dict[str, str] | None = None, 
         if rooms.may_run(room, role=member.role, gender=member.gender)
     ]
     user = signed_in_user(request)
+    sessions = await views.sessions_with_slots(
+        session=session, start=day, end=date.fromordinal(day.toordinal() + 1), room_id=room.id
+    )
     context = {
         "room": room,
         "day": day,
@@ -101,8 +104,10 @@ async def _room_day(request: web.Request, errors: dict[str, str] | None = None, 
         "staff": staff,
         "eligible": eligible,
         "labels": labels,
-        "sessions": await views.sessions_with_slots(
-            session=session, start=day, end=date.fromordinal(day.toordinal() + 1), room_id=room.id
+        "sessions": sessions,
+        # Whose each seat is, for requests within the reader's need to know (each view logged); others show as taken.
+        "visible": await personal_data.seen_in_list(
+            request, [case.id for s in sessions for slot in s.slots for _, case in slot.appointments]
         ),
         "errors": errors or {},
         "values": {},
