@@ -5,14 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from cases.identity import ApplicantKind
 from cases.intake import CARE_NEEDS, ApplicantDetails, RequestDetails
-from cases.models import Branch, Channel, Gender, Language, RequestKind
-from followup import referrals
-from majlis.errors import N_
-from web.domain_fields import (
+from cases.intake_fields import (
     ID_FIELDS,
     Email,
     IdentityNumber,
@@ -20,9 +17,11 @@ from web.domain_fields import (
     PersonName,
     RequestText,
     Subject,
+    gender_of_people,
     identity_number,
-    refused,
 )
+from cases.models import Branch, Channel, Gender, Language, RequestKind
+from followup import referrals
 
 ApplicantKindName = Literal["citizen", "resident", "company"]
 RequestKindName = Literal["audience_in_person", "audience_video", "petition", "complaint", "suggestion", "enquiry"]
@@ -49,13 +48,7 @@ class ApplicantIn(BaseModel):
 
     _identity = field_validator("national_id", "iqama", "cr_number")(identity_number)
 
-    @field_validator("gender")
-    @classmethod
-    def _gender_of_people(cls, value: str | None, info: ValidationInfo) -> str | None:
-        # A company's representative may not be named yet; a person's gender decides the women's section.
-        if value is None and info.data.get("kind") in ("citizen", "resident"):
-            raise refused("missing", N_("{field} is required."))
-        return value
+    _gender = field_validator("gender")(gender_of_people)
 
     def details(self) -> ApplicantDetails:
         kind = ApplicantKind(self.kind)

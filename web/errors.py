@@ -7,15 +7,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from cases.identity_review import ApplicantChangeNotFound, IdentityFlagNotFound
 from followup.referrals import ReferralNotFound
-from majlis.errors import N_, DomainError, FieldError
+from majlis.errors import N_, DomainError, FieldError, field_errors
 from web.api_models import ErrorOut, FieldProblem
 from web.i18n import LANGUAGES, Catalogs
 from web.keys import CATALOGS, LANGUAGE
 from whatsapp_desk.inbox import ConversationNotFound
+
+# The API modules' name for majlis.errors.field_errors.
+pydantic_errors = field_errors
 
 # The names people read for each field path.
 FIELD_LABELS: Mapping[str, str] = {
@@ -177,46 +179,6 @@ def domain_message(catalogs: Catalogs, language: str, error: DomainError) -> str
 def bilingual(catalogs: Catalogs, message: str, **params: Any) -> dict[str, str]:
     """The message in every language Majlis speaks."""
     return {language: catalogs.gettext(language, message, **params) for language in LANGUAGES}
-
-
-# What pydantic says of a field, in words Majlis translates.
-_PYDANTIC_MESSAGES = {
-    "missing": N_("{field} is required."),
-    "literal_error": N_("{field} must be one of: {choices}."),
-    "string_type": N_("{field} must be text."),
-    "string_too_long": N_("{field} must be at most {max} characters."),
-    "extra_forbidden": N_("{field} is not a field of this API."),
-    "model_type": N_("{field} must be a JSON object."),
-    "model_attributes_type": N_("{field} must be a JSON object."),
-    "list_type": N_("{field} must be a list."),
-    "too_long": N_("{field} may hold at most {max} items."),
-    "int_type": N_("{field} must be a whole number."),
-    "int_parsing": N_("{field} must be a whole number."),
-    "greater_than_equal": N_("{field} must be at least {min}."),
-    "less_than_equal": N_("{field} must be at most {max}."),
-}
-_FALLBACK_MESSAGE = N_("{field} has a value of the wrong kind.")
-
-
-def pydantic_errors(exc: ValidationError) -> list[FieldError]:
-    errors = []
-    for err in exc.errors():
-        path = ".".join(str(p) for p in err["loc"] if not isinstance(p, int)) or "body"
-        ctx = err.get("ctx") or {}
-        params: dict[str, str] = {}
-        if "expected" in ctx:
-            params["choices"] = str(ctx["expected"]).replace("'", "").replace(" or ", ", ")
-        if "max_length" in ctx:
-            params["max"] = str(ctx["max_length"])
-        if "ge" in ctx:
-            params["min"] = str(ctx["ge"])
-        if "le" in ctx:
-            params["max"] = str(ctx["le"])
-        # A domain rule's refusal (web.domain_fields) carries its own message and parameters.
-        message = ctx.get("domain_message") or _PYDANTIC_MESSAGES.get(err["type"], _FALLBACK_MESSAGE)
-        params.update({k: str(v) for k, v in ctx.items() if k != "domain_message" and k not in params})
-        errors.append(FieldError(path, err["type"], str(message), params))
-    return errors
 
 
 def invalid_input(request: web.Request, errors: list[FieldError]) -> web.Response:

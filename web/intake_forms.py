@@ -6,15 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from multidict import MultiDictProxy
-from pydantic import ValidationError
 
-from cases.identity import ApplicantKind
-from cases.intake import RequestDetails
+from cases.intake import RequestDetails, check_request
 from cases.models import Channel
-from majlis.errors import FieldError, InvalidInput
-from web.api_models import RequestIn
-from web.domain_fields import ID_FIELDS
-from web.errors import field_message, pydantic_errors
+from majlis.errors import FieldError
+from web.errors import field_message
 from web.i18n import Catalogs
 
 APPLICANT_FIELDS = ("kind", "id_number", "name", "gender", "phone", "email", "language")
@@ -32,26 +28,8 @@ def read_form(form: MultiDictProxy[Any]) -> tuple[dict[str, object], dict[str, o
 def checked_request(
     applicant: Mapping[str, object], request: Mapping[str, object], *, channel: Channel | str
 ) -> RequestDetails:
-    """The form's request checked by the API's own model (one set of rules); InvalidInput names the form's fields.
-
-    A form sends every field, empty when not filled: an empty field is left out, so that the model says it is
-    required rather than not one of the choices. The form has one identity field; the model, one per kind.
-    """
-    applicant_in = {k: v for k, v in applicant.items() if v not in ("", [], None) and k != "id_number"}
-    request_in = {k: v for k, v in request.items() if v not in ("", None) and k != "channel"}
-    kind = str(applicant.get("kind"))
-    id_key = ID_FIELDS[ApplicantKind(kind)] if kind in tuple(ApplicantKind) else "national_id"
-    if applicant.get("id_number"):
-        applicant_in[id_key] = applicant["id_number"]
-    payload = {**request_in, "applicant": applicant_in, "channel": str(channel)}
-    try:
-        return RequestIn.model_validate(payload).details()
-    except ValidationError as exc:
-        errors = pydantic_errors(exc)
-    form_id = f"applicant.{id_key}"
-    raise InvalidInput(
-        [FieldError(e.field.replace(form_id, "applicant.id_number"), e.code, e.message, e.params) for e in errors]
-    )
+    """The form's request checked by the rules every intake shares (cases.intake); InvalidInput names each field."""
+    return check_request(applicant, {**request, "channel": str(channel)}, channel=None)
 
 
 def form_values(applicant: Mapping[str, object], request: Mapping[str, object]) -> dict[str, object]:

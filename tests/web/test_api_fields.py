@@ -73,8 +73,8 @@ def test_every_problem_is_named_at_once() -> None:
         "applicant.name": "missing",
         "subject": "missing",
         "text": "missing",
-        "branch": "literal_error",
-        "applicant.special_care": "literal_error",
+        "branch": "invalid_choice",
+        "applicant.special_care": "invalid_choice",
     }
 
 

@@ -1,32 +1,42 @@
-"""Pydantic field types that carry Majlis's domain rules, for the API and the forms: one check per field.
+"""Field types that carry the rules of a new request, for every intake: the API, the forms, the WhatsApp desk.
 
-Each type runs the domain's own rule (cases.identity, cases.phones, majlis.bidi) once, at the edge. A refusal is a
-PydanticCustomError whose type is the domain's code and whose context carries the domain's message (marked for
-translation), which web.errors.pydantic_errors turns into the bilingual field error.
+Each type runs the domain's own rule (cases.identity, cases.phones, majlis.bidi) once. A refusal is a
+PydanticCustomError whose type is the rule's code and whose context carries its message (marked for translation),
+which majlis.errors.field_errors turns into the field's error.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from cases.identity import ApplicantKind, IdentityProblem, check_identity_number
-from cases.intake import (
-    EMAIL,
-    EMAIL_MESSAGE,
-    IDENTITY_MESSAGES,
-    MAX_EMAIL,
-    MAX_NAME,
-    MAX_SUBJECT,
-    MAX_TEXT,
-    PHONE_MESSAGE,
-    PREFIX_MESSAGES,
-)
 from cases.phones import to_e164
 from majlis.bidi import without_bidi_controls
 from majlis.errors import N_
+
+MAX_NAME = 200
+MAX_SUBJECT = 200
+MAX_TEXT = 5000
+MAX_EMAIL = 254
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+CARE_NEEDS = ("elderly", "wheelchair", "transport", "interpreter")
+
+IDENTITY_MESSAGES = {
+    IdentityProblem.LENGTH: N_("{field} must be exactly 10 digits."),
+    IdentityProblem.CHECK_DIGIT: N_("{field} is not valid: its check digit does not match. Check the number."),
+}
+PHONE_MESSAGE = N_("{field} is not a valid mobile number. Example: 0501234567 or +966501234567.")
+EMAIL_MESSAGE = N_("{field} is not a valid e-mail address.")
+# Only people's numbers have a fixed first digit.
+PREFIX_MESSAGES = {
+    ApplicantKind.CITIZEN: N_("A national ID starts with 1."),
+    ApplicantKind.RESIDENT: N_("An iqama number starts with 2."),
+}
 
 # The kind each identity field belongs to, and what is wrong with a number of that kind.
 ID_FIELDS = {ApplicantKind.CITIZEN: "national_id", ApplicantKind.RESIDENT: "iqama", ApplicantKind.COMPANY: "cr_number"}
@@ -49,12 +59,26 @@ def identity_number(value: str | None, info: ValidationInfo) -> str | None:
         return None
     if value is None or not value.strip():
         raise refused("missing", N_("{field} is required."))
+    return check_number(kind, value)
+
+
+def check_number(kind: ApplicantKind, value: str) -> str:
+    """The identity number normalised, or the refusal naming what is wrong with it for this kind."""
+    if not value.strip():
+        raise refused("missing", N_("{field} is required."))
     number, problem = check_identity_number(kind, value)
     if problem is IdentityProblem.PREFIX:
         raise refused(problem.value, PREFIX_MESSAGES[kind])
     if problem is not None:
         raise refused(problem.value, IDENTITY_MESSAGES[problem])
     return number
+
+
+def gender_of_people(value: object, info: ValidationInfo) -> object:
+    """A person's gender is required (it decides the women's section); a company's representative may be unnamed."""
+    if value is None and info.data.get("kind") in (ApplicantKind.CITIZEN, ApplicantKind.RESIDENT):
+        raise refused("missing", N_("{field} is required."))
+    return value
 
 
 def _mobile(value: str) -> str:
