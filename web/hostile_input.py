@@ -186,8 +186,8 @@ def _carries_json(request: web.Request) -> bool:
     ctype = request.content_type
     if ctype == "application/json" or ctype.endswith("+json"):
         return True
-    # The API reads JSON whatever the client labels it; only the calendar import takes text/calendar.
-    return is_api(request) and ctype in ("application/octet-stream", "text/plain")
+    # The API reads JSON whatever the client labels it; only the calendar import takes another body (text/calendar).
+    return is_api(request) and ctype != "text/calendar"
 
 
 @web.middleware

@@ -102,6 +102,9 @@ async def test_a_staff_api_refuses_hostile_bodies(
     ]:
         await refused_json(await client.post(arrivals, data=raw.encode(), headers=headers), 422, field)
     await refused_json(await client.post(arrivals, data=DEEP.encode(), headers=headers), 400)
+    # The API parses any body as JSON, whatever its label says.
+    xml = {**headers, "Content-Type": "application/xml"}
+    await refused_json(await client.post(arrivals, data=DEEP.encode(), headers=xml), 400)
     await refused_json(await client.post(arrivals, data=b'{"branch": "\xff"}', headers=headers), 400)
     # An id in the path beyond the INTEGER names nothing: 404, not PostgreSQL's refusal to compare it.
     for too_large in ("2147483648", "9" * 5000):
