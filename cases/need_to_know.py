@@ -31,6 +31,7 @@ from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from accounts.roles import Role
 from cases.models import Case, CaseStatus, Channel, Gender
@@ -56,49 +57,57 @@ class Reader:
     department_id: int | None = None
 
 
+# Each condition reads its own aliases of the tables it joins, so that the rule can filter a query that itself
+# joins them (follow-up's list joins `referrals`): only `cases` correlates with the query outside.
+
+
 def _confidential() -> ColumnElement[bool]:
+    triage, category = aliased(Triage), aliased(Category)
     return exists().where(
-        Triage.case_id == Case.id,
-        Triage.category_code == Category.code,
-        Category.confidential.is_(True),
+        triage.case_id == Case.id,
+        triage.category_code == category.code,
+        category.confidential.is_(True),
     )
 
 
 def _with_appointment() -> ColumnElement[bool]:
-    return exists().where(Appointment.case_id == Case.id)
+    appointment = aliased(Appointment)
+    return exists().where(appointment.case_id == Case.id)
 
 
 def _audience_on(day: date) -> ColumnElement[bool]:
+    appointment, slot, audience = aliased(Appointment), aliased(Slot), aliased(AudienceSession)
     return exists().where(
-        Appointment.case_id == Case.id,
-        Appointment.slot_id == Slot.id,
-        Slot.session_id == AudienceSession.id,
-        AudienceSession.day == day,
+        appointment.case_id == Case.id,
+        appointment.slot_id == slot.id,
+        slot.session_id == audience.id,
+        audience.day == day,
     )
 
 
 def _referred(department_id: int | None = None, source: ReferralSource | None = None) -> ColumnElement[bool]:
-    conditions = [Referral.case_id == Case.id]
+    referral = aliased(Referral)
+    conditions = [referral.case_id == Case.id]
     if department_id is not None:
-        conditions.append(Referral.department_id == department_id)
+        conditions.append(referral.department_id == department_id)
     if source is not None:
-        conditions.append(Referral.source == source)
+        conditions.append(referral.source == source)
     return exists().where(*conditions)
 
 
 def _in_rooms_of(staff_id: int) -> ColumnElement[bool]:
     """An audience in a women's video room this member runs: as `video.may_hold_room` says, any such room on a day
     it has no roster, or one whose roster that day names them."""
-    rostered_that_day = exists().where(RosterEntry.room_id == Slot.room_id, RosterEntry.day == AudienceSession.day)
-    on_it = exists().where(
-        RosterEntry.room_id == Slot.room_id, RosterEntry.day == AudienceSession.day, RosterEntry.staff_id == staff_id
-    )
+    appointment, slot, audience, room = aliased(Appointment), aliased(Slot), aliased(AudienceSession), aliased(Room)
+    roster, named = aliased(RosterEntry), aliased(RosterEntry)
+    rostered_that_day = exists().where(roster.room_id == slot.room_id, roster.day == audience.day)
+    on_it = exists().where(named.room_id == slot.room_id, named.day == audience.day, named.staff_id == staff_id)
     return exists().where(
-        Appointment.case_id == Case.id,
-        Appointment.slot_id == Slot.id,
-        Slot.session_id == AudienceSession.id,
-        Slot.room_id == Room.id,
-        Room.kind == RoomKind.WOMEN_VIDEO,
+        appointment.case_id == Case.id,
+        appointment.slot_id == slot.id,
+        slot.session_id == audience.id,
+        slot.room_id == room.id,
+        room.kind == RoomKind.WOMEN_VIDEO,
         or_(~rostered_that_day, on_it),
     )
 

@@ -20,7 +20,7 @@ import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.models import Case, CaseStatus, StatusChange
@@ -199,7 +199,7 @@ async def _returned_at(session: AsyncSession) -> dict[int, datetime]:
     return {referral_id: at for referral_id, at in rows.all()}
 
 
-async def _unreferred(session: AsyncSession) -> list[Item]:
+async def _unreferred(session: AsyncSession, within: ColumnElement[bool]) -> list[Item]:
     """Requests in "referred" with no referral open or returned: no department is working on them."""
     with_department = select(Referral.id).where(Referral.case_id == Case.id, Referral.state.in_(LISTED)).exists()
     since = (
@@ -209,7 +209,9 @@ async def _unreferred(session: AsyncSession) -> list[Item]:
     )
     rows = (
         await session.execute(
-            select(Case.id, Case.tracking_number, since).where(Case.status == CaseStatus.REFERRED, ~with_department)
+            select(Case.id, Case.tracking_number, since).where(
+                Case.status == CaseStatus.REFERRED, ~with_department, within
+            )
         )
     ).all()
     return [
@@ -251,15 +253,21 @@ def _team_order(item: Item) -> tuple[bool, datetime, int, int]:
     return (waited is None, waited or datetime.min.replace(tzinfo=UTC), item.case_id, item.referral_id or 0)
 
 
-async def daily_list(*, session: AsyncSession, clock: Clock, filters: Filters | None = None) -> DailyList:
-    """The list as it stands now: the team's work first, then the departments to chase, each filtered."""
+async def daily_list(
+    *, session: AsyncSession, clock: Clock, filters: Filters | None = None, within: ColumnElement[bool] | None = None
+) -> DailyList:
+    """The list as it stands now: the team's work first, then the departments to chase, each filtered.
+
+    `within`, a condition on `cases` (the reader's need to know), keeps only the requests meeting it, counts
+    included; all of a request's referrals go or stay together."""
     filters = filters or Filters()
+    within = within if within is not None else true()
     now = clock.now()
     rows = (
         await session.execute(
             select(Referral, Case.tracking_number)
             .join(Case, Case.id == Referral.case_id)
-            .where(Referral.state.in_(LISTED))
+            .where(Referral.state.in_(LISTED), within)
         )
     ).all()
     listed = [referral for referral, _ in rows]
@@ -285,7 +293,7 @@ async def daily_list(*, session: AsyncSession, clock: Clock, filters: Filters | 
         )
         for referral, number in rows
     ]
-    items.extend(await _unreferred(session))
+    items.extend(await _unreferred(session, within))
     counts = Counts(
         items=len(items),
         overdue=sum(1 for i in items if i.overdue),

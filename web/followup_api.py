@@ -150,7 +150,11 @@ async def followup_list(request: web.Request) -> web.Response:
         filters = daily.checked_filters(
             department=query.get("department", ""), state=query.get("state", ""), overdue=query.get("overdue", "")
         )
-        found = await daily.daily_list(session=request[DB], clock=request.app[CLOCK], filters=filters)
+        # Only requests within the reader's need to know; each one listed logged.
+        found = await daily.daily_list(
+            session=request[DB], clock=request.app[CLOCK], filters=filters, within=await personal_data.reach(request)
+        )
+        await personal_data.seen_in_list(request, [item.case_id for item in found.items])
         counts = found.counts
         return FollowUpOut(
             now=found.now,

@@ -97,12 +97,17 @@ async def daily_list(request: web.Request) -> web.Response:
     except InvalidInput as exc:
         errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
         filters = daily.Filters()
-    found = await daily.daily_list(session=request[DB], clock=request.app[CLOCK], filters=filters)
+    # Only requests within the reader's need to know; each one shown logged.
+    found = await daily.daily_list(
+        session=request[DB], clock=request.app[CLOCK], filters=filters, within=await personal_data.reach(request)
+    )
+    team, chasing = found.team[:SHOWN], found.chasing[:SHOWN]
+    await personal_data.seen_in_list(request, [item.case_id for item in (*team, *chasing)])
     context = {
         **_common(request),
         "found": found,
-        "team": found.team[:SHOWN],
-        "chasing": found.chasing[:SHOWN],
+        "team": team,
+        "chasing": chasing,
         "shown": SHOWN,
         "departments": await _departments(request),
         "state_choices": daily.STATE_CHOICES,

@@ -8,6 +8,7 @@ confirms nothing.
 from __future__ import annotations
 
 from aiohttp import web
+from sqlalchemy import ColumnElement
 
 from accounts import service as accounts
 from accounts.roles import Role
@@ -65,6 +66,11 @@ async def visible_case(request: web.Request, number: str) -> Case:
         raise web.HTTPNotFound()
     await seen(request, case.id)
     return case
+
+
+async def reach(request: web.Request) -> ColumnElement[bool]:
+    """The condition on `cases` of the requests the signed-in reader may see, for a list filtered in the database."""
+    return need_to_know.reach(await reader_of(request), now=request.app[CLOCK].now())
 
 
 async def reachable(request: web.Request, case_ids: set[int]) -> set[int]:

@@ -21,6 +21,7 @@ from priority import duplicates, queue
 from priority import service as triage
 from priority.errors import CaseNotFound
 from priority.models import Triage
+from web import personal_data
 from web.api import invalid_input, pydantic_errors
 from web.auth import requires, signed_in_user
 from web.errors import refusal
@@ -222,6 +223,8 @@ async def departments(request: web.Request) -> web.Response:
 @requires(*DESK)
 async def priority_queue(request: web.Request) -> web.Response:
     places = await queue.awaiting_audience(session=request[DB], clock=request.app[CLOCK])
+    # Only requests within the reader's need to know (each logged), each at its place in the whole queue.
+    visible = await personal_data.seen_in_list(request, [p.case.id for p in places])
     out = [
         QueuePlaceOut(
             position=i,
@@ -232,6 +235,7 @@ async def priority_queue(request: web.Request) -> web.Response:
             base_score=round(p.base_score, 3),
         ).model_dump()
         for i, p in enumerate(places, start=1)
+        if p.case.id in visible
     ]
     return web.json_response(out)
 
@@ -242,10 +246,13 @@ async def likely_duplicates(request: web.Request) -> web.Response:
     case = await cases.find_by_tracking_number(
         session=request[DB], tracking_number=request.match_info["tracking_number"]
     )
-    if case is None:
+    # Outside the reader's need to know, the request is answered as one that does not exist.
+    if case is None or not await personal_data.may_see(request, case.id):
         return refusal(request, CaseNotFound())
+    await personal_data.record(request, case.id)
     window = timedelta(days=request.app[SETTINGS].duplicate_window_days)
     found = await duplicates.likely_duplicates(session=request[DB], clock=request.app[CLOCK], case=case, window=window)
+    visible = await personal_data.seen_in_list(request, [d.case.id for d in found])
     out = [
         DuplicateOut(
             tracking_number=d.case.tracking_number,
@@ -254,6 +261,7 @@ async def likely_duplicates(request: web.Request) -> web.Response:
             same_phone=d.same_phone,
         ).model_dump()
         for d in found
+        if d.case.id in visible
     ]
     return web.json_response(out)
 

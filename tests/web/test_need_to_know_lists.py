@@ -18,6 +18,7 @@ from tests.audience_day.arrange import booked_day
 from tests.factories import Client, make_staff, sign_in
 from tests.priority.test_triage import new_case, ready
 from tests.scheduler.test_changes import national_id
+from tests.web.referring import department, refer
 from tests.web.test_personal_data import views
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -73,3 +74,62 @@ async def _case_ids(sessions: Sessions, *numbers: str) -> list[int]:
     async with sessions() as session:
         found = {c.tracking_number: c.id for c in await session.scalars(select(Case))}
     return [found[n] for n in numbers]
+
+
+async def test_followup_and_triage_lists_hold_only_what_the_reader_reaches(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    auditor = await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")
+    follow_up = await make_staff(sessions, clock, Role.FOLLOW_UP, "followup")
+    await make_staff(sessions, clock, Role.ADMINISTRATOR, "admin")
+    await department(sessions, "health", "وزارة الصحة", "Ministry of Health")
+    [referred] = await refer(sessions, clock, "health", tracking_number=await new_case(sessions, clock))
+    # A confidential request referred too: not the follow-up team's to read.
+    secret = await new_case(sessions, clock, applicant_national_id=national_id(2))
+    await ready(
+        sessions,
+        clock,
+        auditor.id,
+        secret,
+        category="security",
+        urgency="critical",
+        route="written_referral",
+        departments="health",
+    )
+    # Two requests awaiting an audience from one applicant: the queue, and each other's likely duplicate.
+    waiting = [await new_case(sessions, clock, applicant_national_id=national_id(3)) for _ in range(2)]
+    for number in waiting:
+        await ready(sessions, clock, auditor.id, number)
+
+    async def lists() -> tuple[set[str], set[str], set[str], int, set[str]]:
+        page = await (await client.get("/followup")).text()
+        api = await (await client.get("/api/v1/followup")).json()
+        numbers = {referred.tracking_number, secret}
+        queue = await client.get("/api/v1/triage/queue")
+        duplicates = await client.get(f"/api/v1/triage/{waiting[0]}/duplicates")
+        return (
+            {n for n in numbers if n in page},
+            {item["tracking_number"] for item in api.get("items", [])},
+            {place["tracking_number"] for place in await queue.json()} if queue.status == 200 else set(),
+            duplicates.status,
+            {d["tracking_number"] for d in await duplicates.json()} if duplicates.status == 200 else set(),
+        )
+
+    await sign_in(client, "admin")
+    assert await lists() == (set(), set(), set(), 404, set())
+    assert await views(sessions) == []
+
+    await sign_in(client, "followup")
+    page, api, _, _, _ = await lists()
+    assert page == api == {referred.tracking_number}
+    assert (await (await client.get("/api/v1/followup")).json())["counts"]["items"] == 1
+    await sign_in(client, "auditor")
+    _, _, queue, status, duplicates = await lists()
+    assert set(waiting) <= queue and status == 200 and waiting[1] in duplicates
+    logged = {(staff, via) for staff, _, via in await views(sessions)}
+    assert {
+        (follow_up.id, "GET /followup"),
+        (follow_up.id, "GET /api/v1/followup"),
+        (auditor.id, "GET /api/v1/triage/queue"),
+        (auditor.id, "GET /api/v1/triage/{tracking_number}/duplicates"),
+    } <= logged
