@@ -15,12 +15,13 @@ from majlis.errors import N_
 from web import labels
 from web.auth import requires
 from web.keys import CLOCK, DB
+from web.middleware import error_response
 from web.pages import render
 from web.reports import SafeWriter
 
 routes = web.RouteTableDef()
 
-# The periods offered, in days back from now; any other value reads as the default.
+# The periods offered, in days back from now; no ?days= reads as the default, any other value is refused.
 PERIODS: Mapping[int, str] = {
     1: N_("The last day"),
     7: N_("The last week"),
@@ -28,11 +29,17 @@ PERIODS: Mapping[int, str] = {
     90: N_("The last 90 days"),
 }
 DEFAULT_DAYS = 7
+UNKNOWN_PERIOD = N_("The period must be one of those offered: the last day, week, 30 days or 90 days.")
 
 
-def _days(request: web.Request) -> int:
-    asked = request.query.get("days", "")
-    return int(asked) if asked.isascii() and asked.isdigit() and int(asked) in PERIODS else DEFAULT_DAYS
+def _days(request: web.Request) -> int | None:
+    """The period asked for (the default when none is); None for one not offered."""
+    if "days" not in request.query:
+        return DEFAULT_DAYS
+    asked = request.query["days"]
+    if asked.isascii() and asked.isdigit() and len(asked) <= 3 and int(asked) in PERIODS:
+        return int(asked)
+    return None
 
 
 async def _rows(request: web.Request, days: int) -> list[access_log.AccessRow]:
@@ -44,6 +51,8 @@ async def _rows(request: web.Request, days: int) -> list[access_log.AccessRow]:
 @requires(Role.MANAGER)
 async def access_report(request: web.Request) -> web.Response:
     days = _days(request)
+    if days is None:
+        return error_response(request, 400, UNKNOWN_PERIOD)
     context = {
         "rows": await _rows(request, days),
         "days": days,
@@ -58,10 +67,13 @@ async def access_report(request: web.Request) -> web.Response:
 @requires(Role.MANAGER)
 async def access_report_csv(request: web.Request) -> web.Response:
     """The same rows for a spreadsheet: time (UTC), username, name, role, tracking number, page or API route."""
+    days = _days(request)
+    if days is None:
+        return error_response(request, 400, UNKNOWN_PERIOD)
     out = io.StringIO()
     writer = SafeWriter(csv.writer(out))
     writer.writerow(["at_utc", "username", "full_name", "role", "tracking_number", "via"])
-    for row in await _rows(request, _days(request)):
+    for row in await _rows(request, days):
         writer.writerow([row.at.isoformat(), row.username, row.full_name, row.role.value, row.tracking_number, row.via])
     # A byte-order mark lets spreadsheet programs read the Arabic names as UTF-8.
     return web.Response(

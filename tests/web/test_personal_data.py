@@ -125,3 +125,17 @@ async def test_the_day_lists_show_protocol_its_audiences_and_administrators_none
     # The desk's search and the hall's line show protocol the one who arrived.
     assert day[0].tracking_number in await (await client.get("/desk/arrivals?branch=riyadh")).text()
     assert day[0].tracking_number in await (await client.get("/api/v1/hall/sessions")).text()
+
+
+async def test_the_access_report_refuses_a_period_it_does_not_offer(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await make_staff(sessions, clock, Role.MANAGER, "manager")
+    await sign_in(client, "manager")
+    assert (await client.get("/reports/access")).status == 200
+    assert (await client.get("/reports/access.csv", params={"days": "30"})).status == 200
+    for days in ("2", "", "abc", "9" * 40, "٣٠"):
+        for path in ("/reports/access", "/reports/access.csv"):
+            for lang, words in (("en", "The period must be one of those offered"), ("ar", "إحدى المدد المعروضة")):
+                response = await client.get(path, params={"days": days, "lang": lang})
+                assert response.status == 400 and words in await response.text(), (path, days, lang)
