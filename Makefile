@@ -55,7 +55,10 @@ translations: install-test ## extract the texts people read and merge them into 
 bench: install-test ## run the intake benchmark (see docs/benchmarks.md)
 	$(BIN)/python -m bench.intake
 
-mutation: install-test ## mutation testing of the pure core with mutmut (by hand, ~20 min; see docs/testing.md)
+# From scratch each time: mutmut's cache maps each function to the tests that called it when it last
+# looked, and would miss what an edited test now checks.
+mutation: install-test ## mutation testing of the pure core with mutmut (by hand, ~30 min; see docs/testing.md)
+	rm -rf mutants
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/mutmut results
 
