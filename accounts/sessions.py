@@ -23,6 +23,9 @@ class SessionPolicy:
     # The absolute end after sign-in, and the end after this long without a request.
     lifetime: timedelta
     idle: timedelta
+    # At most this many sessions per account (settings.max_sessions_per_user): a new one ends the oldest.
+    # None: no cap (the hourly sweep, which only deletes ended sessions, needs none).
+    max_per_user: int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,11 @@ async def open_session(
             user_agent=user_agent[:200],
         )
     )
+    await session.flush()
+    details: dict[str, object] = {"address": address, "verified": verified}
+    cap = policy.max_per_user
+    if cap is not None and (ended := await _end_oldest(session, user.id, keep=token_hash(token), others=cap - 1)):
+        details["ended_oldest"] = ended
     await audit.record(
         session=session,
         clock=clock,
@@ -75,9 +83,27 @@ async def open_session(
         action="staff.sign_in",
         target_type="staff_user",
         target_id=user.id,
-        details={"address": address, "verified": verified},
+        details=details,
     )
     return token
+
+
+async def _end_oldest(session: AsyncSession, user_id: int, *, keep: str, others: int) -> int:
+    """Ends the account's sessions but `keep` (the one just opened) and its `others` newest; how many went.
+
+    A forgotten or stolen session cannot linger among many: enough new sign-ins push it out.
+    """
+    rows = list(
+        await session.scalars(
+            select(StaffSession.token_hash)
+            .where(StaffSession.user_id == user_id, StaffSession.token_hash != keep)
+            .order_by(StaffSession.created_at.desc(), StaffSession.last_seen_at.desc())
+        )
+    )
+    beyond = rows[max(others, 0) :]
+    if beyond:
+        await session.execute(delete(StaffSession).where(StaffSession.token_hash.in_(beyond)))
+    return len(beyond)
 
 
 def _idle_end(row: StaffSession, policy: SessionPolicy) -> datetime:

@@ -60,6 +60,8 @@ class Settings(BaseModel):
     # A staff session ends this many hours after sign-in (absolute), or after this many idle minutes.
     session_hours: int = Field(default=10, ge=1, le=24 * 14)
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # At most this many sessions per staff account: signing in once more ends the oldest.
+    max_sessions_per_user: int = Field(default=5, ge=1, le=100)
     # Two-factor sign-in is required for administrator, official, protocol, audit and manager; this extends
     # it to every staff role.
     two_factor_all_roles: bool = False

@@ -42,7 +42,9 @@ def sign_in_policy(request: web.Request) -> accounts.SignInPolicy:
 def session_policy(request: web.Request) -> sessions.SessionPolicy:
     settings = request.app[SETTINGS]
     return sessions.SessionPolicy(
-        lifetime=timedelta(hours=settings.session_hours), idle=timedelta(minutes=settings.session_idle_minutes)
+        lifetime=timedelta(hours=settings.session_hours),
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        max_per_user=settings.max_sessions_per_user,
     )
 
 

@@ -91,3 +91,44 @@ async def test_ended_sessions_are_swept_and_live_ones_kept(
     clock.advance(timedelta(minutes=29))  # 35 + 20 × 29 + 29 minutes after the first: past 10 hours from its start
     async with transaction(sessions) as session:
         assert await staff_sessions.delete_ended(session=session, clock=clock, policy=POLICY) == 1
+
+
+async def test_one_session_more_than_the_cap_ends_the_oldest(
+    sessions: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    capped = staff_sessions.SessionPolicy(lifetime=timedelta(hours=10), idle=timedelta(minutes=30), max_per_user=3)
+    user = await make_staff(sessions, clock, Role.INTAKE_DESK, "desk")
+    other = await make_staff(sessions, clock, Role.INTAKE_DESK, "other")
+
+    async def open_one(user_id: int) -> str:
+        clock.advance(timedelta(seconds=1))
+        async with transaction(sessions) as session:
+            staff = await session.get(StaffUser, user_id)
+            assert staff is not None
+            return await staff_sessions.open_session(
+                session=session, clock=clock, policy=capped, user=staff, verified=True, address="", user_agent=""
+            )
+
+    async def live(token: str) -> bool:
+        async with transaction(sessions) as session:
+            return (
+                await staff_sessions.user_for_token(session=session, clock=clock, policy=capped, token=token)
+                is not None
+            )
+
+    theirs = await open_one(other.id)
+    tokens = [await open_one(user.id) for _ in range(3)]
+    assert [await live(t) for t in tokens] == [True, True, True]
+    tokens.append(await open_one(user.id))
+    # The oldest went; the three newest and another account's session stay.
+    assert [await live(t) for t in tokens] == [False, True, True, True] and await live(theirs)
+    # One opened at the same instant as the newest before it: the one just opened is the one kept.
+    same_instant = [await open_one(user.id) for _ in range(2)]
+    async with transaction(sessions) as session:
+        staff = await session.get(StaffUser, user.id)
+        assert staff is not None
+        newest = await staff_sessions.open_session(
+            session=session, clock=clock, policy=capped, user=staff, verified=True, address="", user_agent=""
+        )
+    assert await live(newest) and [await live(t) for t in same_instant] == [True, True]
+    assert [await live(t) for t in tokens] == [False, False, False, False]
