@@ -29,14 +29,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.models import LoginAttempt
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError
-from majlis.throttle import must_wait, serialise
+from majlis.throttle import retry_after_seconds, serialise, wait_left
 
 # A shared desk computer is used by several clerks; each keeps their own device cookie, the most recent first.
 DEVICES_PER_BROWSER = 5
 
 
 class TooManyAttempts(DomainError):
-    def __init__(self) -> None:
+    def __init__(self, retry_after: int) -> None:
+        # Seconds until this client may try again (the answer's Retry-After).
+        self.retry_after = retry_after
         super().__init__(
             "too_many_attempts",
             N_("Too many failed sign-in attempts. Wait a few minutes and try again."),
@@ -138,9 +140,12 @@ async def check(
             await _failures(session, since, LoginAttempt.address == address, untrusted),
         ]
         limits = [policy.per_client, policy.per_account, policy.per_address]
-    for (failures, latest), free in zip(counts, limits, strict=True):
-        if must_wait(now=now, failures=failures, latest=latest, free=free, window=policy.window):
-            raise TooManyAttempts()
+    wait = max(
+        wait_left(now=now, failures=failures, latest=latest, free=free, window=policy.window)
+        for (failures, latest), free in zip(counts, limits, strict=True)
+    )
+    if wait > timedelta(0):
+        raise TooManyAttempts(retry_after_seconds(wait))
 
 
 async def record(

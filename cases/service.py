@@ -34,7 +34,7 @@ from cases.phones import same_phone
 from cases.tracking import format_tracking_number, parse_tracking_number
 from majlis.clock import Clock, riyadh
 from majlis.errors import N_, DomainError
-from majlis.throttle import must_wait, serialise
+from majlis.throttle import retry_after_seconds, serialise, wait_left
 from notify import outbox
 from notify.texts import completed_sms, receipt_sms, referred_sms
 
@@ -264,7 +264,9 @@ class LookupPolicy:
 
 
 class TooManyLookups(DomainError):
-    def __init__(self) -> None:
+    def __init__(self, retry_after: int) -> None:
+        # Seconds until the address may ask again (the answer's Retry-After).
+        self.retry_after = retry_after
         super().__init__(
             "too_many_lookups", N_("Too many enquiries that matched nothing. Wait a few minutes and try again.")
         )
@@ -309,8 +311,9 @@ async def check_lookup_throttle(*, session: AsyncSession, clock: Clock, address:
             )
         )
     ).one()
-    if must_wait(now=now, failures=int(misses or 0), latest=latest, free=policy.max_misses, window=policy.window):
-        raise TooManyLookups()
+    wait = wait_left(now=now, failures=int(misses or 0), latest=latest, free=policy.max_misses, window=policy.window)
+    if wait > timedelta(0):
+        raise TooManyLookups(retry_after_seconds(wait))
 
 
 async def record_lookup(*, session: AsyncSession, clock: Clock, address: str, matched: bool) -> None:

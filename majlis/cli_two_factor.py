@@ -8,7 +8,7 @@ import asyncio
 import sys
 
 from accounts import service as accounts
-from accounts import two_factor
+from accounts import sessions, two_factor
 from majlis import demo_two_factor
 from majlis.clock import SystemClock
 from majlis.db import create_engine, session_factory, transaction
@@ -47,7 +47,12 @@ async def _reset(settings: Settings, username: str) -> int:
                 print(f"majlis: no staff account is called {username!r}", file=sys.stderr)
                 return 2
             await two_factor.reset(session=session, clock=SystemClock(), user=user, actor_id=None)
+            # As from the administrator's page: no session signed in with the old authenticator outlives it.
+            await sessions.revoke_all_sessions(session=session, user_id=user.id)
     finally:
         await engine.dispose()
-    print(f"{user.username}: authenticator removed; the next sign-in sets one up again if the role requires it")
+    print(
+        f"{user.username}: authenticator removed and every session signed out;"
+        " the next sign-in sets one up again if the role requires it"
+    )
     return 0

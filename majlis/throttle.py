@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
@@ -34,8 +35,18 @@ def wait_after(*, failures: int, free: int, window: timedelta) -> timedelta:
     return min(window, timedelta(seconds=2 ** min(failures - free, 30)))
 
 
+def wait_left(*, now: datetime, failures: int, latest: datetime | None, free: int, window: timedelta) -> timedelta:
+    """How long a client with these failures in the window (the latest at `latest`) must still wait; zero if not."""
+    if latest is None:
+        return timedelta(0)
+    return max(timedelta(0), latest + wait_after(failures=failures, free=free, window=window) - now)
+
+
 def must_wait(*, now: datetime, failures: int, latest: datetime | None, free: int, window: timedelta) -> bool:
     """Whether a client with these failures in the window (the latest at `latest`) must still wait."""
-    if latest is None:
-        return False
-    return now < latest + wait_after(failures=failures, free=free, window=window)
+    return wait_left(now=now, failures=failures, latest=latest, free=free, window=window) > timedelta(0)
+
+
+def retry_after_seconds(wait: timedelta) -> int:
+    """A wait as an HTTP Retry-After: whole seconds, rounded up, at least one."""
+    return max(1, math.ceil(wait.total_seconds()))

@@ -1,4 +1,5 @@
-"""The sign-in device cookie (accounts/sign_in_throttle.py): read at the password step, renewed on success."""
+"""The sign-in device cookie (accounts/sign_in_throttle.py): read at the password step, issued or renewed when the
+sign-in is complete — after the password when nothing more is owed, else after the second factor."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from cases.service import LookupPolicy
+from cases.service import LookupPolicy, TooManyLookups
 from emergency import reports
 from emergency.models import EmergencyReport, Mission, ReportEventKind, ReportState
 from majlis.clock import RIYADH
@@ -31,6 +31,7 @@ from web.errors import bilingual, domain_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import error_response
 from web.pages import render
+from web.retry_after import note_wait
 from web.security import LANGUAGE_COOKIE
 
 routes = web.RouteTableDef()
@@ -111,13 +112,18 @@ def _lookup_policy(request: web.Request) -> LookupPolicy:
 
 async def lookup_for_citizen(request: web.Request, number: str, phone: str) -> EmergencyReport | None:
     """The report for a status enquiry; the enquiry itself is kept (committed), matched or not, for the throttle."""
-    report = await reports.find_for_citizen(
-        session=request[DB],
-        clock=request.app[CLOCK],
-        number=number,
-        phone=phone,
-        lookup=reports.CitizenLookup(policy=_lookup_policy(request), address=client_address(request)),
-    )
+    try:
+        report = await reports.find_for_citizen(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            number=number,
+            phone=phone,
+            lookup=reports.CitizenLookup(policy=_lookup_policy(request), address=client_address(request)),
+        )
+    except TooManyLookups as exc:
+        # Its wait becomes the 429's Retry-After (web/retry_after).
+        note_wait(request, exc)
+        raise
     await request[DB].commit()
     return report
 

@@ -29,6 +29,7 @@ from web.intake_forms import checked_request, errors_by_field, form_values, read
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, LINKS, SETTINGS
 from web.middleware import error_response, see_other
 from web.pages import render
+from web.retry_after import note_wait
 from web.security import LANGUAGE_COOKIE, cookie_flags, safe_local_path
 
 log = logging.getLogger(__name__)
@@ -43,15 +44,22 @@ def lookup_policy(request: web.Request) -> cases.LookupPolicy:
 
 
 async def lookup_for_applicant(request: web.Request, tracking_number: str, phone: str) -> Case | None:
-    """The case for a status enquiry; the enquiry itself is kept (committed), matched or not, for the throttle."""
-    case = await cases.find_for_applicant(
-        session=request[DB],
-        clock=request.app[CLOCK],
-        tracking_number=tracking_number,
-        phone=phone,
-        address=client_address(request),
-        policy=lookup_policy(request),
-    )
+    """The case for a status enquiry; the enquiry itself is kept (committed), matched or not, for the throttle.
+
+    Too many misses raise cases.service.TooManyLookups, whose wait becomes the 429's Retry-After (web/retry_after).
+    """
+    try:
+        case = await cases.find_for_applicant(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            tracking_number=tracking_number,
+            phone=phone,
+            address=client_address(request),
+            policy=lookup_policy(request),
+        )
+    except cases.TooManyLookups as exc:
+        note_wait(request, exc)
+        raise
     await request[DB].commit()
     return case
 

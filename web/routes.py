@@ -75,6 +75,7 @@ from web.auth import staff_sessions
 from web.headers import websocket_origin
 from web.hostile_input import hostile_input, quiet_malformed_requests
 from web.middleware import csrf_protection, db_session, errors_and_language
+from web.retry_after import retry_after
 from web.slow_clients import slow_and_broken_clients
 from web.uploads import upload_limits
 
@@ -93,6 +94,7 @@ def setup(app: web.Application) -> None:
             hostile_input,
             staff_sessions,
             csrf_protection,
+            retry_after,
             db_session,
         ]
     )

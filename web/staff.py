@@ -21,6 +21,7 @@ from web.errors import domain_message
 from web.keys import BROWSER_SESSION, CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import see_other
 from web.pages import render
+from web.retry_after import note_wait
 from web.security import SESSION_COOKIE, cookie_flags, rotate_visitor_csrf, safe_local_path
 from web.video_pages import ROOM_ROLES
 
@@ -72,6 +73,7 @@ async def login(request: web.Request) -> web.StreamResponse:
             device=trusted_device(request, username),
         )
     except DomainError as exc:
+        note_wait(request, exc)
         message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
         context = {"error": message, "failed": False, "username": username, "next": next_page or ""}
         return render(request, "staff/login.html", context, status=429)
@@ -94,8 +96,12 @@ async def login(request: web.Request) -> web.StreamResponse:
     )
     rotate_visitor_csrf(request)
     start = PASSWORD_PAGE if user.must_change_password else next_page or HOME_BY_ROLE.get(user.role, "/staff")
-    response = see_other(await two_factor.after_password(request, user, token, start))
-    remember_device(request, response, username)
+    location, complete = await two_factor.after_password(request, user, token, start)
+    response = see_other(location)
+    if complete:
+        # A trusted device only once the sign-in is complete; one owing its second factor gets it at that step
+        # (web/two_factor.py), so a stolen password alone never makes a browser trusted.
+        remember_device(request, response, username)
     max_age = request.app[SETTINGS].session_hours * 3600
     response.set_cookie(SESSION_COOKIE, token, max_age=max_age, **cookie_flags(request))  # type: ignore[arg-type]
     return response

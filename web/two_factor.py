@@ -16,6 +16,7 @@ from markupsafe import Markup
 from accounts import two_factor
 from accounts.models import StaffUser
 from majlis.errors import N_, DomainError, InvalidInput
+from web.device_cookie import remember_device
 from web.errors import domain_message, field_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import see_other
@@ -25,8 +26,9 @@ from web.security import SESSION_COOKIE, safe_local_path
 routes = web.RouteTableDef()
 
 
-async def after_password(request: web.Request, user: StaffUser, token: str, destination: str) -> str:
-    """Where the browser goes once the password was right: the destination, or the second step owed first."""
+async def after_password(request: web.Request, user: StaffUser, token: str, destination: str) -> tuple[str, bool]:
+    """Where the browser goes once the password was right: the destination, or the second step owed first; and
+    whether the sign-in is complete already (nothing owed)."""
     step = await two_factor.after_password(
         session=request[DB],
         clock=request.app[CLOCK],
@@ -35,8 +37,8 @@ async def after_password(request: web.Request, user: StaffUser, token: str, dest
         all_roles=request.app[SETTINGS].two_factor_all_roles,
     )
     if step is two_factor.NextStep.NONE:
-        return destination
-    return f"/login/{step.value}?next={quote(destination, safe='')}"
+        return destination, True
+    return f"/login/{step.value}?next={quote(destination, safe='')}", False
 
 
 def _next(request: web.Request, form_value: object = None) -> str:
@@ -95,7 +97,10 @@ async def give_code(request: web.Request) -> web.StreamResponse:
         )
     except two_factor.TooManyWrongCodes as exc:
         return await _too_many(request, exc)
-    return see_other(destination)
+    response = see_other(destination)
+    # Only now is the sign-in complete: the browser becomes a trusted device (OWASP device cookies).
+    remember_device(request, response, user.username)
+    return response
 
 
 async def _too_many(request: web.Request, exc: DomainError) -> web.Response:
@@ -164,7 +169,10 @@ async def confirm_enrolment(request: web.Request) -> web.StreamResponse:
         return await enrol_page(request, user, destination, errors, status=400)
     except two_factor.TooManyWrongCodes as exc:
         return await _too_many(request, exc)
-    return recovery_codes_page(request, codes, destination)
+    response = recovery_codes_page(request, codes, destination)
+    # The first code completed the sign-in: the browser becomes a trusted device (OWASP device cookies).
+    remember_device(request, response, user.username)
+    return response
 
 
 def recovery_codes_page(request: web.Request, codes: list[str], destination: str) -> web.Response:

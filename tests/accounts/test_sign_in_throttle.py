@@ -3,8 +3,9 @@ untrusted clients meet progressive delays per account and address, per account a
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,7 +15,7 @@ from accounts.roles import Role
 from accounts.sign_in_throttle import DEVICES_PER_BROWSER, DeviceCookies, ThrottlePolicy, TooManyAttempts
 from majlis.clock import FrozenClock
 from majlis.db import transaction
-from majlis.throttle import wait_after
+from majlis.throttle import retry_after_seconds, wait_after, wait_left
 from tests.factories import PASSWORD, make_staff
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -125,6 +126,33 @@ def test_delays_double_from_one_second_up_to_the_window() -> None:
     assert ThrottlePolicy.scaled(max_failures=5, window=WINDOW) == ThrottlePolicy(
         window=WINDOW, per_client=5, per_account=10, per_address=20
     )
+
+
+async def test_a_throttled_attempt_says_how_long_is_left_to_wait(sessions: Sessions, clock: FrozenClock) -> None:
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    for _ in range(2):
+        assert await attempt(sessions, clock, "audit", "wrong", "10.0.0.1") == "refused"
+    clock.advance(timedelta(seconds=1))
+    assert await attempt(sessions, clock, "audit", "wrong", "10.0.0.1") == "refused"
+    # Three failures, two free: two seconds after the latest; half a second has passed, 1.5 s left: 2.
+    clock.advance(timedelta(milliseconds=500))
+    with pytest.raises(TooManyAttempts) as refused:
+        async with transaction(sessions) as session:
+            await accounts.sign_in(
+                session=session, clock=clock, policy=POLICY, username="audit", password=PASSWORD, address="10.0.0.1"
+            )
+    assert refused.value.retry_after == 2
+
+
+def test_the_wait_left_is_rounded_up_to_whole_seconds() -> None:
+    latest = datetime(2026, 1, 1, 8, tzinfo=UTC)
+    left = [
+        wait_left(now=latest + timedelta(seconds=s), failures=7, latest=latest, free=5, window=WINDOW).total_seconds()
+        for s in (0, 1.5, 4, 9)
+    ]
+    assert left == [4, 2.5, 0, 0]
+    assert wait_left(now=latest, failures=1, latest=None, free=0, window=WINDOW) == timedelta(0)
+    assert [retry_after_seconds(timedelta(seconds=s)) for s in (0.2, 1, 2.5, 900)] == [1, 1, 3, 900]
 
 
 def test_a_device_cookie_is_good_for_its_own_username_only() -> None:

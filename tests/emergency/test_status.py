@@ -122,8 +122,14 @@ async def test_misses_share_the_requests_throttle(citizen: Client, clock: Frozen
     for _ in range(3):
         assert (await status_page(citizen, report.number, "+971509999999"))[0] == 404
     refused = await citizen.get(f"/api/v1/emergency-reports/{report.number}/status", params={"phone": "+971501234567"})
-    assert refused.status == 429
+    # Four misses with four free: one second to wait (majlis.throttle.wait_after), said in Retry-After.
+    assert refused.status == 429 and refused.headers["Retry-After"] == "1"
     assert (await status_page(citizen, report.number, "+971501234567"))[0] == 429
+    requests_api = await citizen.get("/api/v1/requests/26-000001-7", params={"phone": "0501234567"})
+    assert requests_api.status == 429 and requests_api.headers["Retry-After"] == "1"
+    token = await csrf_token(citizen, "/status")
+    form = await citizen.post("/status", data={"tracking_number": "26-000001-7", "phone": "0501", "csrf_token": token})
+    assert form.status == 429 and form.headers["Retry-After"] == "1"
 
 
 async def test_a_number_pasted_from_the_sms_is_followed(citizen: Client, clock: FrozenClock) -> None:

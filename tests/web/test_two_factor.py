@@ -18,6 +18,7 @@ from majlis.clock import FrozenClock
 from tests.conftest import make_settings, start_client
 from tests.factories import PASSWORD, Client, csrf_token, make_staff
 from tests.web.test_auth import Sessions
+from web.device_cookie import DEVICE_COOKIE
 
 _SECRET = re.compile(r'<code id="totp-secret" dir="ltr">([A-Z2-7 ]+)</code>')
 _RECOVERY = re.compile(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>")
@@ -42,6 +43,10 @@ async def post_code(client: Client, path: str, code: str) -> tuple[int, str]:
     return response.status, response.headers.get("Location", "") or await response.text()
 
 
+def has_device_cookie(client: Client) -> bool:
+    return DEVICE_COOKIE in client.session.cookie_jar.filter_cookies(client.make_url("/"))
+
+
 def step_and_next(location: str) -> tuple[str, str]:
     """Where a redirect goes and the page it comes back to afterwards."""
     url = urlsplit(location)
@@ -61,6 +66,8 @@ async def test_a_required_role_enrols_then_signs_in_with_a_fresh_code_or_a_recov
     page = await client.get("/audit", allow_redirects=False)
     assert page.status == 303 and step_and_next(page.headers["Location"]) == ("/login/enrol", "/audit")
     assert (await client.get("/api/v1/triage/departments")).status == 401
+    # Nor does it make the browser a trusted device for the sign-in throttle: that waits for the second factor.
+    assert not has_device_cookie(client)
 
     enrol = await client.get("/login/enrol?next=%2Faudit")
     html = await enrol.text()
@@ -73,7 +80,7 @@ async def test_a_required_role_enrols_then_signs_in_with_a_fresh_code_or_a_recov
     assert status == 400 and "The code is not correct" not in text  # the page is in Arabic
     assert "الرمز غير صحيح" in text
     status, text = await post_code(client, "/login/enrol", totp.at(clock.now()))
-    assert status == 200
+    assert status == 200 and has_device_cookie(client)
     recovery = _RECOVERY.findall(text)
     assert len(recovery) == 10 and len(set(recovery)) == 10
     assert (await client.get("/audit")).status == 200
@@ -91,7 +98,11 @@ async def test_a_required_role_enrols_then_signs_in_with_a_fresh_code_or_a_recov
     status, _ = await post_code(client, "/login/code", totp.at(clock.now()))
     assert status == 401
     clock.advance(timedelta(seconds=30))
+    client.session.cookie_jar.clear_domain(client.make_url("/").host or "")
+    await password_step(client, "audit")
+    assert not has_device_cookie(client)
     assert await post_code(client, "/login/code", totp.at(clock.now())) == (303, "/audit")
+    assert has_device_cookie(client)
 
     # A recovery code (as printed, or typed in capitals without its dash) works once.
     await sign_out(client)
