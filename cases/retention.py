@@ -9,6 +9,12 @@ kind, branch, channel, status, gender, dates, category, appointments and referra
 The applicant's own row is anonymised when none of its requests is still inside the period (an open request,
 or one closed more recently, still needs it).
 
+The WhatsApp desk keeps its own copy of a phone: one conversation per number, with every message in and out and
+the files received. A conversation goes whole (its messages and media rows; the sweep deletes the files) once
+its last message is older than the period and none of the phone's requests is still inside the period: neither
+a request from that phone nor one the conversation made or asked about. A conversation holding no request at all
+(someone who asked and never filed) goes by the age of its last message alone.
+
 `plan` says what would change (the dry run); `anonymise` changes it. This module reads and writes the tables
 of follow-up, notifications and attachments directly: a request's personal data is spread over them, and
 retention must reach all of it in one transaction.
@@ -18,15 +24,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.models import Applicant, ApplicantChange, Case, CaseAddendum, IdentityFlag, StatusChange
 from cases.service import CLOSED
 from followup.models import Attachment, InformationRequest, Referral, ReferralEvent
 from majlis.clock import Clock
-from notify.models import OutboxMessage
+from notify.models import InboundMessage, OutboxMessage
+from whatsapp_desk.models import Conversation, DeskMedia, DeskMessage
 
 
 @dataclass(frozen=True)
@@ -38,10 +46,14 @@ class RetentionPlan:
     case_ids: list[int]
     applicant_ids: list[int]
     attachments: int
+    # The WhatsApp desk's conversations that go, with how many messages and files they hold.
+    conversation_ids: list[int]
+    desk_messages: int
+    desk_media: int
 
     @property
     def empty(self) -> bool:
-        return not self.case_ids and not self.applicant_ids
+        return not self.case_ids and not self.applicant_ids and not self.conversation_ids
 
 
 def cutoff_for(now: datetime, years: int) -> datetime:
@@ -87,13 +99,44 @@ async def plan(*, session: AsyncSession, clock: Clock, years: int) -> RetentionP
         if case_ids
         else 0
     )
+    conversation_ids = await _expired_conversations(session, cutoff, case_ids)
     return RetentionPlan(
         cutoff=cutoff,
         tracking_numbers=[row.tracking_number for row in rows],
         case_ids=case_ids,
         applicant_ids=applicant_ids,
         attachments=attachments,
+        conversation_ids=conversation_ids,
+        desk_messages=await _count(session, DeskMessage.id, DeskMessage.conversation_id, conversation_ids),
+        desk_media=await _count(session, DeskMedia.id, DeskMedia.conversation_id, conversation_ids),
     )
+
+
+async def _expired_conversations(session: AsyncSession, cutoff: datetime, going: list[int]) -> list[int]:
+    """The WhatsApp conversations silent since before the cutoff whose phone has no request still inside the
+    period (one not anonymised and not going now)."""
+    still_inside = exists().where(
+        or_(
+            Case.phone == Conversation.phone,
+            Case.id == Conversation.case_id,
+            exists().where(DeskMessage.conversation_id == Conversation.id, DeskMessage.case_id == Case.id),
+        ),
+        Case.anonymised_at.is_(None),
+        Case.id.not_in(going),
+    )
+    recent = exists().where(DeskMessage.conversation_id == Conversation.id, DeskMessage.at >= cutoff)
+    rows = await session.scalars(
+        select(Conversation.id)
+        .where(Conversation.started_at < cutoff, ~recent, ~still_inside)
+        .order_by(Conversation.id)
+    )
+    return list(rows)
+
+
+async def _count(session: AsyncSession, column: Any, owner: Any, ids: list[int]) -> int:
+    if not ids:
+        return 0
+    return await session.scalar(select(func.count(column)).where(owner.in_(ids))) or 0
 
 
 async def anonymise(*, session: AsyncSession, clock: Clock, years: int) -> RetentionPlan:
@@ -138,7 +181,16 @@ async def anonymise(*, session: AsyncSession, clock: Clock, years: int) -> Reten
         await session.execute(
             update(OutboxMessage).where(OutboxMessage.case_id.in_(ids)).values(recipient="", body="", payload={})
         )
+        await session.execute(update(InboundMessage).where(InboundMessage.case_id.in_(ids)).values(sender="", body=""))
+        # The WhatsApp desk's messages about it, in a conversation the phone's other requests still keep.
+        await session.execute(update(DeskMessage).where(DeskMessage.case_id.in_(ids)).values(body=""))
         await session.execute(delete(Attachment).where(Attachment.case_id.in_(ids)))
+    if found.conversation_ids:
+        # Files first, then messages, then the conversation (each references the one after).
+        going = found.conversation_ids
+        await session.execute(delete(DeskMedia).where(DeskMedia.conversation_id.in_(going)))
+        await session.execute(delete(DeskMessage).where(DeskMessage.conversation_id.in_(going)))
+        await session.execute(delete(Conversation).where(Conversation.id.in_(going)))
     for applicant_id in found.applicant_ids:
         # The (kind, ID number) pair is unique: each anonymised applicant keeps a distinct stand-in.
         await session.execute(

@@ -32,6 +32,11 @@ def describe(found: retention.RetentionPlan, *, dry_run: bool) -> list[str]:
         f"{len(found.applicant_ids)} applicant record(s), {found.attachments} attachment(s) removed"
     ]
     lines.extend(f"  {number}" for number in found.tracking_numbers)
+    verb = "would be deleted" if dry_run else "deleted"
+    lines.append(
+        f"WhatsApp conversations silent since before then, of phones with no request still kept: "
+        f"{len(found.conversation_ids)} {verb}, with {found.desk_messages} message(s) and {found.desk_media} file(s)"
+    )
     return lines
 
 

@@ -295,10 +295,12 @@ def start(
             return
         if not done.empty:
             log.info(
-                "retention: anonymised %d request(s) and %d applicant(s) closed before %s",
+                "retention: anonymised %d request(s) and %d applicant(s) closed before %s; "
+                "deleted %d WhatsApp conversation(s)",
                 len(done.case_ids),
                 len(done.applicant_ids),
                 done.cutoff.date().isoformat(),
+                len(done.conversation_ids),
             )
 
     # Nightly, before the orphan sweep (03:30), which then deletes the files of the attachments it removed.

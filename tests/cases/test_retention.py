@@ -22,6 +22,7 @@ from notify.models import OutboxMessage
 from tests.conftest import make_settings
 from tests.priority.test_triage import new_case
 from tests.scheduler.test_runs import IDS, URL
+from whatsapp_desk.models import Conversation, DeskMedia, DeskMessage, Direction, Step
 
 Sessions = async_sessionmaker[AsyncSession]
 YEARS = 5
@@ -126,3 +127,82 @@ async def test_the_command_prints_the_dry_run_and_changes_nothing(
     assert "1 anonymised" in capsys.readouterr().out
     case, _ = await by_number(sessions, number)
     assert case.anonymised_at == clock.now()
+
+
+async def conversation(sessions: Sessions, clock: FrozenClock, phone: str, case_number: str | None = None) -> int:
+    """A WhatsApp conversation of this phone with a message in, one out, and a file received, all now."""
+    async with transaction(sessions) as session:
+        case_id = None
+        if case_number is not None:
+            case_id = (await by_number(sessions, case_number))[0].id
+        talk = Conversation(phone=phone, step=Step.IDLE, state={"answers": {"name": "سارة"}}, started_at=clock.now())
+        session.add(talk)
+        await session.flush()
+        inbound = DeskMessage(
+            conversation_id=talk.id, direction=Direction.INBOUND, body="اسمي سارة", at=clock.now(), case_id=case_id
+        )
+        session.add_all(
+            [inbound, DeskMessage(conversation_id=talk.id, direction=Direction.OUTBOUND, body="شكرًا", at=clock.now())]
+        )
+        await session.flush()
+        session.add(
+            DeskMedia(
+                conversation_id=talk.id,
+                message_id=inbound.id,
+                filename="هوية.jpg",
+                content_type="image/jpeg",
+                size=10,
+                sha256="1" * 64,
+                storage_key=f"desk-{talk.id}",
+                received_at=clock.now(),
+            )
+        )
+        return talk.id
+
+
+async def test_whatsapp_conversations_go_once_their_phone_has_no_request_inside_the_period(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    phones = ["+96650123456" + str(i) for i in range(4)]
+    gone = await new_case(sessions, clock, applicant_national_id=IDS[0], applicant_phone=phones[0])
+    old_of_kept = await new_case(sessions, clock, applicant_national_id=IDS[1], applicant_phone=phones[1])
+    await closed(sessions, clock, gone)
+    await closed(sessions, clock, old_of_kept)
+    # The phone of a request closed long ago; a phone with a recent request too; a phone that never filed one,
+    # silent since; and one that never filed but wrote again lately.
+    talks = [
+        await conversation(sessions, clock, phones[0], gone),
+        await conversation(sessions, clock, phones[1], old_of_kept),
+        await conversation(sessions, clock, phones[2]),
+        await conversation(sessions, clock, phones[3]),
+    ]
+    clock.advance(timedelta(days=365 * YEARS + 2))
+    await new_case(sessions, clock, applicant_national_id=IDS[1], applicant_phone=phones[1])
+    async with transaction(sessions) as session:
+        session.add(DeskMessage(conversation_id=talks[3], direction=Direction.INBOUND, body="مرحبًا", at=clock.now()))
+
+    async with transaction(sessions) as session:
+        preview = await retention.plan(session=session, clock=clock, years=YEARS)
+    assert (preview.conversation_ids, preview.desk_messages, preview.desk_media) == ([talks[0], talks[2]], 4, 2)
+    assert "2 would be deleted, with 4 message(s) and 2 file(s)" in cli_retention.describe(preview, dry_run=True)[-1]
+    async with sessions() as session:
+        assert await session.scalar(select(func.count(Conversation.id))) == 4  # the dry run changed nothing
+
+    async with transaction(sessions) as session:
+        done = await retention.anonymise(session=session, clock=clock, years=YEARS)
+    assert done.conversation_ids == [talks[0], talks[2]]
+    async with sessions() as session:
+        assert set(await session.scalars(select(Conversation.id))) == {talks[1], talks[3]}
+        assert set(await session.scalars(select(DeskMedia.conversation_id))) == {talks[1], talks[3]}
+        kept = await session.execute(select(DeskMessage.conversation_id, DeskMessage.case_id, DeskMessage.body))
+        left = {(talk, body) for talk, _, body in kept}
+    # The kept conversation's message about the anonymised request is blanked; the rest of it stays.
+    assert left == {
+        (talks[1], ""),
+        (talks[1], "شكرًا"),
+        (talks[3], "اسمي سارة"),
+        (talks[3], "شكرًا"),
+        (talks[3], "مرحبًا"),
+    }
+    async with transaction(sessions) as session:
+        assert (await retention.plan(session=session, clock=clock, years=YEARS)).empty
