@@ -23,6 +23,7 @@ from rooms import service as rooms
 from scheduler import busy as busy_feed
 from scheduler import calendar, changes, confirmations, target, views
 from scheduler import service as scheduling
+from web import personal_data
 from web.api import invalid_input
 from web.auth import requires, signed_in_user
 from web.errors import refusal
@@ -307,6 +308,10 @@ async def list_sessions(request: web.Request) -> web.Response:
         found = await views.sessions_with_slots(
             session=request[DB], start=start, end=min(end, start + timedelta(days=120))
         )
+        # Whose each seat is only within the reader's need to know (each view logged): others' are blank.
+        visible = await personal_data.seen_in_list(
+            request, [c.id for s in found for v in s.slots for _, c in v.appointments]
+        )
         return [
             AudienceSessionOut(
                 id=s.session.id,
@@ -328,6 +333,8 @@ async def list_sessions(request: web.Request) -> web.Response:
                             AppointmentOut(
                                 id=a.id, tracking_number=c.tracking_number, seat=a.seat, explanation=a.explanation
                             )
+                            if c.id in visible
+                            else AppointmentOut(id=a.id, tracking_number="", seat=a.seat, explanation="")
                             for a, c in v.appointments
                         ],
                     )
@@ -481,10 +488,15 @@ async def place(request: web.Request) -> web.Response:
 async def thirty_day_target(request: web.Request) -> web.Response:
     async def work() -> TargetOut:
         report = await target.target_report(session=request[DB], clock=request.app[CLOCK])
+        visible = await personal_data.seen_in_list(request, [r.case.id for r in report.at_risk])
         return TargetOut(
             extra_slots_per_week=report.extra_slots_per_week,
             at_risk=[
-                AtRiskOut(tracking_number=r.case.tracking_number, deadline=r.deadline, projected=r.projected)
+                AtRiskOut(
+                    tracking_number=r.case.tracking_number if r.case.id in visible else "",
+                    deadline=r.deadline,
+                    projected=r.projected,
+                )
                 for r in report.at_risk
             ],
         )

@@ -53,6 +53,7 @@ async def test_protocols_pages_show_whose_seat_it_is_only_within_reach(
     assert "2 of" in calendar  # the seats still count as booked
     assert late not in target and "Not shown" in target
     assert late not in calendar  # nor offered to be placed by hand
+    assert await api_numbers(client) == ({""}, {""})
     assert await views(sessions) == []
 
     await sign_in(client, "protocol")
@@ -61,13 +62,24 @@ async def test_protocols_pages_show_whose_seat_it_is_only_within_reach(
         assert all(b.tracking_number in page for b in day) and all(name in page for name in NAMES)
         assert "Seat taken" not in page
     assert late in target and late in calendar
+    assert await api_numbers(client) == ({b.tracking_number for b in day}, {late})
     logged = {(staff, case, via) for staff, case, via in await views(sessions)}
     late_id = (await _case_ids(sessions, late))[0]
     assert logged == {
         *((protocol.id, b.case_id, "GET /protocol") for b in day),
         *((protocol.id, b.case_id, "GET /protocol/rooms/{room_id}") for b in day),
         (protocol.id, late_id, "GET /protocol/target"),
+        *((protocol.id, b.case_id, "GET /api/v1/calendar/sessions") for b in day),
+        (protocol.id, late_id, "GET /api/v1/calendar/target"),
     }
+
+
+async def api_numbers(client: Client) -> tuple[set[str], set[str]]:
+    """The tracking numbers the calendar API gives for the booked seats and the late requests."""
+    found = await (await client.get("/api/v1/calendar/sessions")).json()
+    seats = {a["tracking_number"] for s in found for slot in s["slots"] for a in slot["appointments"]}
+    target = await (await client.get("/api/v1/calendar/target")).json()
+    return seats, {r["tracking_number"] for r in target["at_risk"]}
 
 
 async def _case_ids(sessions: Sessions, *numbers: str) -> list[int]:
