@@ -28,9 +28,8 @@ class StaffUser(Base):
     # A mission's staff: the only mission whose emergency reports the account may see and act on.
     mission_id: Mapped[int | None] = mapped_column(ForeignKey("missions.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # Two-factor sign-in: the TOTP secret (base32) once enrolment is confirmed; a pending one until then.
+    # Two-factor sign-in: the TOTP secret (base32) once enrolment is confirmed (the pending one is the session's).
     totp_secret: Mapped[str | None] = mapped_column(String(64))
-    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The last TOTP time step accepted, so one code cannot be used twice.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
@@ -58,6 +57,9 @@ class StaffSession(Base):
     # Shown in the list of one's own sessions.
     address: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(200), default="")
+    # The TOTP secret this session's enrolment page shows until its first code confirms it. Kept per session, not
+    # per account: another sign-in (a password thief's) gets a secret of its own and never learns this one.
+    pending_totp_secret: Mapped[str | None] = mapped_column(String(64))
 
 
 class RecoveryCode(Base):

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts import audit, sessions
 from accounts.models import AuditEntry, RecoveryCode, StaffSession, StaffUser
@@ -41,6 +42,7 @@ WRONG_CODE_WINDOW = timedelta(minutes=15)
 RECOVERY_CODES = 10
 # No 0/o, 1/l/i: recovery codes are read off paper. 10 of 31 symbols ≈ 50 bits, salted and hashed with Argon2id.
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+_RECOVERY_LETTERS = "abcdefghjkmnpqrstuvwxyz"
 _WRONG_CODE = "staff.second_factor_refused"
 
 
@@ -63,6 +65,13 @@ class TooManyWrongCodes(DomainError):
 class AlreadyEnrolled(DomainError):
     def __init__(self) -> None:
         super().__init__("already_enrolled", N_("An authenticator is already set up for this account."))
+
+
+class SignInEnded(DomainError):
+    """The session the enrolment belongs to has just ended (revoked or lapsed): its secret went with it."""
+
+    def __init__(self) -> None:
+        super().__init__("sign_in_ended", N_("Your session has ended. Sign in again."))
 
 
 class NotEnrolled(DomainError):
@@ -120,35 +129,45 @@ async def waiting_user(*, session: AsyncSession, clock: Clock, token: str) -> St
     return row.scalar_one_or_none()
 
 
-async def begin_enrolment(*, session: AsyncSession, user: StaffUser) -> Enrolment:
-    """The pending secret to show (made on first call, the same on a reload until confirmed)."""
+async def _enrolling_session(session: AsyncSession, user: StaffUser, token: str) -> StaffSession:
+    row = await session.get(StaffSession, sessions.token_hash(token))
+    if row is None or row.user_id != user.id:
+        raise SignInEnded()
+    return row
+
+
+async def begin_enrolment(*, session: AsyncSession, user: StaffUser, token: str) -> Enrolment:
+    """The pending secret to show to the session behind `token` (made on its first call, the same on a reload).
+
+    The secret belongs to that session, not to the account: another sign-in of the same account — a password
+    thief's — is shown a secret of its own, so it never learns the one the right user's authenticator will hold.
+    """
     if user.totp_secret:
         raise AlreadyEnrolled()
-    if not user.totp_pending_secret:
-        user.totp_pending_secret = pyotp.random_base32()
+    row = await _enrolling_session(session, user, token)
+    if not row.pending_totp_secret:
+        row.pending_totp_secret = pyotp.random_base32()
         await session.flush()
-    secret = user.totp_pending_secret
+    secret = row.pending_totp_secret
     return Enrolment(secret, pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER))
 
 
 async def confirm_enrolment(
-    *, session: AsyncSession, clock: Clock, user: StaffUser, code: str, token: str | None = None
+    *, session: AsyncSession, clock: Clock, user: StaffUser, code: str, token: str
 ) -> list[str]:
-    """Turns the pending secret on once the authenticator shows a right code; gives the new recovery codes.
-
-    With `token`, the sign-in waiting under it is verified too: the first code proves the second factor.
-    """
+    """Turns on the pending secret of the session behind `token` once the authenticator shows a right code; gives
+    the new recovery codes. That session, if still waiting, is verified too: the first code proves the second
+    factor."""
     if user.totp_secret:
         raise AlreadyEnrolled()
-    if not user.totp_pending_secret:
-        await begin_enrolment(session=session, user=user)
+    secret = (await begin_enrolment(session=session, user=user, token=token)).secret
     await _refuse_when_guessing(session, clock, user)
-    assert user.totp_pending_secret is not None  # made just above when missing
-    step = _matching_step(user.totp_pending_secret, code, clock.now(), after=None)
+    step = _matching_step(secret, code, clock.now(), after=None)
     if step is None:
         await _record_wrong_code(session, clock, user)
         raise _wrong_code()
-    user.totp_secret, user.totp_pending_secret = user.totp_pending_secret, None
+    user.totp_secret = secret
+    await _forget_pending_secrets(session, user)
     user.totp_enabled_at = clock.now()
     user.totp_last_step = step
     codes = await _new_recovery_codes(session, clock, user)
@@ -160,9 +179,12 @@ async def confirm_enrolment(
         target_type="staff_user",
         target_id=user.id,
     )
-    if token is not None:
-        await sessions.verify_session(session=session, clock=clock, token=token)
+    await sessions.verify_session(session=session, clock=clock, token=token)
     return codes
+
+
+async def _forget_pending_secrets(session: AsyncSession, user: StaffUser) -> None:
+    await session.execute(update(StaffSession).where(StaffSession.user_id == user.id).values(pending_totp_secret=None))
 
 
 async def check_code(*, session: AsyncSession, clock: Clock, user: StaffUser, code: str) -> str:
@@ -173,10 +195,11 @@ async def check_code(*, session: AsyncSession, clock: Clock, user: StaffUser, co
     await _refuse_when_guessing(session, clock, user)
     typed = "".join(code.split())
     how = ""
-    if user.totp_secret and typed.isascii() and typed.isdigit():
+    # Six digits are the authenticator's; anything else (ten symbols, perhaps with a dash) a recovery code.
+    if user.totp_secret and len(typed) == 6 and typed.isascii() and typed.isdigit():
         step = _matching_step(user.totp_secret, typed, clock.now(), after=user.totp_last_step)
-        if step is not None:
-            user.totp_last_step, how = step, "authenticator"
+        if step is not None and await _claim_step(session, user, step):
+            how = "authenticator"
     elif await _use_recovery_code(session, clock, user, typed):
         how = "recovery_code"
     if not how:
@@ -184,6 +207,28 @@ async def check_code(*, session: AsyncSession, clock: Clock, user: StaffUser, co
         raise _wrong_code()
     await session.flush()
     return how
+
+
+async def _claim_step(session: AsyncSession, user: StaffUser, step: int) -> bool:
+    """Records `step` as the account's last accepted one, unless it (or a later one) was accepted meanwhile.
+
+    The user row was read before this transaction waited its turn (_refuse_when_guessing): on PostgreSQL another
+    transaction may have accepted the same code since. The condition is checked by the database on the row as
+    committed, so of two sign-ins with one code exactly one wins.
+    """
+    result = await session.execute(
+        update(StaffUser)
+        .where(
+            StaffUser.id == user.id,
+            or_(StaffUser.totp_last_step.is_(None), StaffUser.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(result, "rowcount", 0):
+        return False
+    set_committed_value(user, "totp_last_step", step)
+    return True
 
 
 async def give_code(*, session: AsyncSession, clock: Clock, user: StaffUser, code: str, token: str) -> str:
@@ -230,7 +275,8 @@ async def recovery_codes_left(*, session: AsyncSession, user_id: int) -> int:
 
 async def reset(*, session: AsyncSession, clock: Clock, user: StaffUser, actor_id: int | None) -> None:
     """Removes the authenticator and recovery codes (a lost phone): the next sign-in enrols again if required."""
-    user.totp_secret = user.totp_pending_secret = None
+    user.totp_secret = None
+    await _forget_pending_secrets(session, user)
     user.totp_enabled_at = None
     user.totp_last_step = None
     await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
@@ -246,7 +292,8 @@ async def reset(*, session: AsyncSession, clock: Clock, user: StaffUser, actor_i
 
 async def enrol_with_secret(*, session: AsyncSession, clock: Clock, user: StaffUser, secret: str) -> None:
     """Enrols a known secret without a first code: for the demo's shared accounts only (majlis/demo.py)."""
-    user.totp_secret, user.totp_pending_secret = secret, None
+    user.totp_secret = secret
+    await _forget_pending_secrets(session, user)
     user.totp_enabled_at = clock.now()
     await session.flush()
 
@@ -314,11 +361,20 @@ async def _use_recovery_code(session: AsyncSession, clock: Clock, user: StaffUse
     return False
 
 
+def _new_recovery_code() -> str:
+    """Ten symbols, at least one a letter: a code of digits alone would be read as the authenticator's (check_code
+    routes by digits) and could never be used."""
+    while True:
+        raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
+        if any(symbol in _RECOVERY_LETTERS for symbol in raw):
+            return raw
+
+
 async def _new_recovery_codes(session: AsyncSession, clock: Clock, user: StaffUser) -> list[str]:
     await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     codes = []
     for _ in range(RECOVERY_CODES):
-        raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
+        raw = _new_recovery_code()
         session.add(RecoveryCode(user_id=user.id, code_hash=hash_password(raw), created_at=clock.now()))
         codes.append(f"{raw[:5]}-{raw[5:]}")
     await session.flush()

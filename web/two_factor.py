@@ -116,14 +116,19 @@ async def _too_many(request: web.Request, exc: DomainError) -> web.Response:
 async def enrol_page(
     request: web.Request,
     user: StaffUser,
+    token: str,
     destination: str,
     errors: dict[str, str],
     *,
     action: str = "/login/enrol",
     status: int = 200,
 ) -> web.Response:
-    """The key as a QR code and as text, and the field for the first code; never cached (it shows the key)."""
-    enrolment = await two_factor.begin_enrolment(session=request[DB], user=user)
+    """The key of this browser's session as a QR code and as text, and the field for the first code; never cached
+    (it shows the key)."""
+    try:
+        enrolment = await two_factor.begin_enrolment(session=request[DB], user=user, token=token)
+    except two_factor.SignInEnded:
+        return _start_again(request)
     context = {
         "next": destination,
         "errors": errors,
@@ -145,7 +150,7 @@ async def enrol_form(request: web.Request) -> web.Response:
         return _start_again(request)
     if waiting[0].totp_secret is not None:
         return see_other("/login/code?next=" + quote(_next(request), safe=""))
-    return await enrol_page(request, waiting[0], _next(request), {})
+    return await enrol_page(request, waiting[0], waiting[1], _next(request), {})
 
 
 @routes.post("/login/enrol")
@@ -163,10 +168,12 @@ async def confirm_enrolment(request: web.Request) -> web.StreamResponse:
         )
     except two_factor.AlreadyEnrolled:
         return see_other("/login/code?next=" + quote(destination, safe=""))
+    except two_factor.SignInEnded:
+        return _start_again(request)
     except InvalidInput as exc:
         await session.commit()
         errors = {e.field: field_message(request.app[CATALOGS], request[LANGUAGE], e) for e in exc.errors}
-        return await enrol_page(request, user, destination, errors, status=400)
+        return await enrol_page(request, user, token, destination, errors, status=400)
     except two_factor.TooManyWrongCodes as exc:
         return await _too_many(request, exc)
     response = recovery_codes_page(request, codes, destination)

@@ -13,6 +13,7 @@ from web.auth import ALL_STAFF, requires, signed_in_user
 from web.errors import domain_message, field_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.pages import render
+from web.security import SESSION_COOKIE
 from web.two_factor import enrol_page, recovery_codes_page
 
 routes = web.RouteTableDef()
@@ -31,7 +32,8 @@ async def _page(
     request: web.Request, user: StaffUser, errors: dict[str, str], error: str | None = None, status: int = 200
 ) -> web.Response:
     if user.totp_secret is None:
-        return await enrol_page(request, user, PAGE, errors, action=PAGE + "/enrol", status=status)
+        token = request.cookies.get(SESSION_COOKIE, "")
+        return await enrol_page(request, user, token, PAGE, errors, action=PAGE + "/enrol", status=status)
     context = {
         "enabled_at": user.totp_enabled_at,
         "codes_left": await two_factor.recovery_codes_left(session=request[DB], user_id=user.id),
@@ -67,7 +69,11 @@ async def enrol(request: web.Request) -> web.Response:
     user = await _me(request)
     try:
         codes = await two_factor.confirm_enrolment(
-            session=request[DB], clock=request.app[CLOCK], user=user, code=str(form.get("code", ""))
+            session=request[DB],
+            clock=request.app[CLOCK],
+            user=user,
+            code=str(form.get("code", "")),
+            token=request.cookies.get(SESSION_COOKIE, ""),
         )
     except (InvalidInput, DomainError) as exc:
         return await _refused(request, user, exc)
