@@ -25,6 +25,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from majlis.errors import N_, FieldError
 from web.api_models import ID_LIMIT
 from web.errors import invalid_input
+from web.hostile_headers import REFUSED_HEADERS
 from web.middleware import UNSAFE_METHODS, error_response, is_api
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -49,6 +50,9 @@ FORM_BAD_CHARACTER = N_(
 )
 ADDRESS_BAD_CHARACTER = N_("The address holds a character that cannot be kept (a NUL or a broken character).")
 OUT_OF_RANGE = N_("{field} must be between {min} and {max}.")
+BAD_HEADER = N_("A header of the request holds bytes that are not text in UTF-8; nothing was saved.")
+
+log = logging.getLogger(__name__)
 
 
 class _TooLarge:
@@ -192,7 +196,12 @@ def _carries_json(request: web.Request) -> bool:
 
 @web.middleware
 async def hostile_input(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuses a path, query or body that holds what cannot be stored or parsed; else hands the request on."""
+    """Refuses a header, path, query or body that holds what cannot be stored or parsed; else hands the request on."""
+    refused_headers = request.get(REFUSED_HEADERS)
+    if refused_headers:
+        # web.hostile_headers left them out of the request; the answer waited for the language to be known.
+        log.info("%s %s: refused for bytes that are not UTF-8 in %s", request.method, request.path, refused_headers)
+        return error_response(request, 400, BAD_HEADER)
     try:
         _check_address(request)
         if request.method in UNSAFE_METHODS and request.body_exists:

@@ -73,6 +73,7 @@ from web import (
 )
 from web.auth import staff_sessions
 from web.headers import websocket_origin
+from web.hostile_headers import hostile_headers
 from web.hostile_input import hostile_input, quiet_malformed_requests
 from web.middleware import csrf_protection, db_session, errors_and_language
 from web.retry_after import retry_after
@@ -87,6 +88,8 @@ def setup(app: web.Application) -> None:
     quiet_malformed_requests()
     app.middlewares.extend(
         [
+            # First: every middleware after it reads cookies and headers already made safe.
+            hostile_headers,
             errors_and_language,
             slow_and_broken_clients,
             websocket_origin,
