@@ -68,8 +68,8 @@ class Settings(BaseModel):
     # Reverse proxies whose X-Forwarded-For is believed (addresses or networks, e.g. "10.0.0.0/8"); the
     # client address for throttles is the last address in the chain not among them. Empty: the socket's peer.
     trusted_proxies: tuple[str, ...] = ()
-    # Slow clients: a request's headers must arrive within this many seconds, and its body at no less
-    # than a trickle (each read within body_read_timeout_seconds).
+    # Slow clients: a request's headers must arrive within this many seconds, and its body part by part
+    # (each read within body_read_timeout_seconds) and whole by that plus its size at web.slow_clients.MIN_BODY_RATE.
     header_read_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
     body_read_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     # Personal data of requests closed more than this many years ago is anonymised by a nightly job.

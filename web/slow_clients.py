@@ -5,8 +5,11 @@ its keep-alive timer fires; armed when the connection opens and again after each
 answer, that timer is a deadline for the next request's headers, so the server's
 keepalive_timeout is the header read time-out (server_options, used by `majlis
 serve` and the tests alike). Bodies: every wait for more of a body is bounded by
-body_read_timeout_seconds, so a trickle of a byte now and then is cut off after
-that long without data (408, connection closed), however patient the handler.
+body_read_timeout_seconds, and the whole body by a deadline from its start:
+body_read_timeout_seconds plus its size (Content-Length, or the largest body Majlis
+takes when it is chunked) at MIN_BODY_RATE. Without the second bound a byte every
+29 s kept a connection for the body's size times 29 s. Past either: 408, connection
+closed, however patient the handler.
 """
 
 from __future__ import annotations
@@ -32,8 +35,19 @@ def server_options(settings: Settings) -> dict[str, Any]:
     return {"keepalive_timeout": settings.header_read_timeout_seconds}
 
 
+# The slowest average a body may arrive at, in bytes a second: 64 kbit/s, below any working mobile link, so a
+# real upload is never cut, while a 1 MiB body trickled is cut within about two minutes.
+MIN_BODY_RATE = 8 * 1024
+
+
+def body_deadline_seconds(settings: Settings, content_length: int | None) -> float:
+    """How long a whole body may take from its start: the wait for a part, plus its size at MIN_BODY_RATE."""
+    size = settings.upload_body_bytes if content_length is None else min(content_length, settings.upload_body_bytes)
+    return settings.body_read_timeout_seconds + size / MIN_BODY_RATE
+
+
 class BodyReadTimeout(TimeoutError):
-    """No part of the body arrived within body_read_timeout_seconds.
+    """No part of the body arrived within body_read_timeout_seconds, or the whole body not by its deadline.
 
     A TimeoutError, so that aiohttp's own reading of what is left of a body after
     the answer (its lingering close) stops at once and closes the connection.
@@ -41,26 +55,33 @@ class BodyReadTimeout(TimeoutError):
 
 
 class ReadDeadline(BaseTimerContext):
-    """Bounds each wait of a body's stream for data (aiohttp's StreamReader enters its timer around every wait)."""
+    """Bounds each wait of a body's stream for data, and all of them together by an end (the loop's time).
 
-    __slots__ = ("_cancelling", "_handle", "_loop", "_seconds", "_task", "expired")
+    aiohttp's StreamReader enters its timer around every wait; a wait is cut at `seconds` or at the end,
+    whichever comes first, and none starts after the end.
+    """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, seconds: float) -> None:
+    __slots__ = ("_cancelling", "_end", "_handle", "_loop", "_seconds", "_task", "expired")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, seconds: float, total_seconds: float) -> None:
         self._loop = loop
         self._seconds = seconds
+        self._end = loop.time() + total_seconds
         self._task: asyncio.Task[Any] | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._cancelling = 0
         self.expired = False
 
     def __enter__(self) -> BaseTimerContext:
-        if self.expired:
+        left = self._end - self._loop.time()
+        if self.expired or left <= 0:
+            self.expired = True
             raise BodyReadTimeout
         task = asyncio.current_task(loop=self._loop)
         if task is None:
             raise RuntimeError("a body is read inside a task")
         self._task, self._cancelling = task, task.cancelling()
-        self._handle = self._loop.call_later(self._seconds, self._expire)
+        self._handle = self._loop.call_later(min(self._seconds, left), self._expire)
         return self
 
     def _expire(self) -> None:
@@ -82,21 +103,29 @@ class ReadDeadline(BaseTimerContext):
         return None
 
     def assert_timeout(self) -> None:
-        if self.expired:
+        if self.expired or self._loop.time() >= self._end:
+            self.expired = True
             raise BodyReadTimeout
 
 
 @web.middleware
 async def slow_and_broken_clients(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A body too slow gets 408 and the connection closed; a client gone mid-body is logged at INFO, no traceback."""
-    seconds = request.app[SETTINGS].body_read_timeout_seconds
+    settings = request.app[SETTINGS]
+    seconds = settings.body_read_timeout_seconds
     if request.body_exists:
+        total = body_deadline_seconds(settings, request.content_length)
         # StreamReader has no public setting for this; its timer is the hook aiohttp itself uses for time-outs.
-        request.content._timer = ReadDeadline(asyncio.get_running_loop(), seconds)
+        request.content._timer = ReadDeadline(asyncio.get_running_loop(), seconds, total)
     try:
         return await handler(request)
     except BodyReadTimeout:
-        log.info("%s %s: no part of the body for %s s; closed", request.method, request.path, seconds)
+        log.info(
+            "%s %s: the body arrived too slowly (over %s s for a part, or past its deadline); closed",
+            request.method,
+            request.path,
+            seconds,
+        )
         response = error_response(request, 408, N_("What you sent arrived too slowly. Please try again."))
         response.force_close()
         return response

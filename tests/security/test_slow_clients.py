@@ -49,6 +49,56 @@ async def test_headers_that_never_end_are_cut_off(server: int) -> None:
     writer.close()
 
 
+async def trickle(writer: asyncio.StreamWriter, pieces: list[bytes], every: float) -> int:
+    """Writes one piece every `every` seconds until they run out or the server closes; how many were written."""
+    written = 0
+    for piece in pieces:
+        if writer.is_closing():
+            break
+        try:
+            writer.write(piece)
+            await writer.drain()
+        except ConnectionError:
+            break
+        written += 1
+        await asyncio.sleep(every)
+    return written
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_headers_trickled_in_are_cut_off_at_the_deadline_from_the_connections_start(server: int) -> None:
+    """A header line every fifth of the deadline keeps no connection open past the deadline itself."""
+    reader, writer = await connect(server)
+    lines = [b"GET / HTTP/1.1\r\n", b"Host: majlis\r\n"] + [b"X-Slow-%d: a\r\n" % i for i in range(100)]
+    started = time.monotonic()
+    sending = asyncio.create_task(trickle(writer, lines, DEADLINE / 5))
+    assert await asyncio.wait_for(reader.read(), 10) == b""  # closed without an answer
+    closed_after = time.monotonic() - started
+    sending.cancel()
+    writer.close()
+    assert closed_after < DEADLINE + 1.5, closed_after
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_body_trickled_past_its_deadline_gets_408_and_the_connection_closed(
+    server: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each byte comes well within the wait for a part, yet the whole body has a deadline from its start: the
+    wait plus its 200 bytes at MIN_BODY_RATE, well under a second here, against 20 s for the trickle to end."""
+    reader, writer = await connect(server)
+    writer.write(POST_HEAD)
+    started = time.monotonic()
+    sending = asyncio.create_task(trickle(writer, [b" "] * 200, DEADLINE / 5))
+    answer = await asyncio.wait_for(reader.read(), 10)
+    answered_after = time.monotonic() - started
+    sending.cancel()
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 408 ")
+    assert b"Connection: close" in answer
+    assert answered_after < DEADLINE + 1.5, answered_after
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_a_body_that_stops_arriving_gets_408_and_the_connection_closed(
     server: int, caplog: pytest.LogCaptureFixture
