@@ -43,11 +43,16 @@ async def may_see(request: web.Request, case_id: int) -> bool:
 
 async def record(request: web.Request, case_id: int) -> None:
     """Writes down that the signed-in reader saw this request's personal data, through this route."""
-    await access_log.record_view(
+    await record_all(request, [case_id])
+
+
+async def record_all(request: web.Request, case_ids: list[int]) -> None:
+    """The same for each of these requests (a page whose reach is decided elsewhere, as the WhatsApp desk's)."""
+    await access_log.record_views(
         session=request[DB],
         clock=request.app[CLOCK],
         staff_id=signed_in_user(request).id,
-        case_id=case_id,
+        case_ids=case_ids,
         via=_via(request),
     )
 

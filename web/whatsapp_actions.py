@@ -12,13 +12,15 @@ from accounts.roles import Role
 from majlis.errors import N_, FieldError, InvalidInput
 from majlis.numbers import whole_number
 from majlis.settings import Settings
+from web import personal_data
 from web.api_models import ID_LIMIT
 from web.auth import signed_in_user
 from web.keys import CLOCK, DB, SETTINGS
-from whatsapp_desk import inbox
+from whatsapp_desk import inbox, inbox_lists
 
-# Only the desk's own staff read conversations: what a sender writes is theirs and the desk's (administrators
-# pass every guard, as everywhere in Majlis; they are also the ones who make accounts).
+# Only the desk's own staff read conversations: what a sender writes is theirs and the desk's. Administrators pass
+# every role guard (web/auth.py), so the guard alone would let them in: `reads_conversations` shuts them out
+# (need to know, cases/need_to_know.py: they manage accounts, not what applicants write).
 DESK = (Role.WHATSAPP_DESK,)
 Perform = Callable[[web.Request, int, Mapping[str, str]], Awaitable[None]]
 
@@ -29,12 +31,41 @@ def template_available(settings: Settings) -> bool:
     return settings.notify_backend != "providers" or bool(settings.whatsapp_templates.get(inbox.DESK_REPLY_TEMPLATE))
 
 
+def reads_conversations(request: web.Request) -> bool:
+    """Whether the signed-in member of staff reads the desk's conversations: its own staff only."""
+    return signed_in_user(request).role in DESK
+
+
 def conversation_id(request: web.Request) -> int:
-    """The conversation in the path; one past any id (thousands of digits too) is not there."""
+    """The conversation in the path; one past any id (thousands of digits too) is not there, and none is there for
+    a reader outside the desk (an administrator): 404, as for a number that does not exist."""
+    if not reads_conversations(request):
+        raise inbox.ConversationNotFound()
     value = whole_number(request.match_info["conversation_id"])
     if value is None or value > ID_LIMIT:
         raise inbox.ConversationNotFound()
     return value
+
+
+async def inbox_for(request: web.Request) -> inbox_lists.Inbox:
+    """The inbox as the signed-in reader sees it: empty outside the desk; each line linked to a request logged as
+    a view of that request's personal data (the sender's phone and last words)."""
+    if not reads_conversations(request):
+        return inbox_lists.Inbox(waiting=[], mine=[], recent=[])
+    found = await inbox_lists.inbox(session=request[DB], reader_id=signed_in_user(request).id)
+    linked = [x.conversation.case_id for x in (*found.waiting, *found.mine, *found.recent)]
+    await personal_data.record_all(request, [case_id for case_id in linked if case_id is not None])
+    return found
+
+
+async def transcript_for(request: web.Request, number: int) -> inbox_lists.Transcript:
+    """One conversation as the desk reads it, logged as a view of every request it is linked to (the
+    conversation's, and those its messages document). A conversation linked to none names no request to log:
+    the access log's rows are views of requests."""
+    found = await inbox_lists.transcript(session=request[DB], conversation_id=number, now=request.app[CLOCK].now())
+    linked = [found.conversation.case_id, *(m.case_id for m in found.messages)]
+    await personal_data.record_all(request, [case_id for case_id in linked if case_id is not None])
+    return found
 
 
 def _staff_id(request: web.Request, raw: str) -> int:

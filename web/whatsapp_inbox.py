@@ -17,17 +17,17 @@ from accounts.roles import Role
 from followup.attachments import isolated
 from majlis.errors import N_, DomainError, FieldError, InvalidInput, required
 from majlis.numbers import whole_number
-from web import labels
+from web import labels, personal_data
 from web.attachments import stored_file_response
 from web.auth import requires, signed_in_user
 from web.errors import domain_message
 from web.intake_forms import errors_by_field
-from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
+from web.keys import CATALOGS, DB, LANGUAGE
 from web.middleware import error_response, see_other
 from web.pages import render
-from web.whatsapp_actions import ACTIONS, DESK, Perform, conversation_id
+from web.whatsapp_actions import ACTIONS, DESK, Perform, conversation_id, inbox_for, transcript_for
 from whatsapp_desk import inbox, inbox_lists
-from whatsapp_desk.models import HandoverReason, Step
+from whatsapp_desk.models import Conversation, DeskMessage, HandoverReason, Step
 
 routes = web.RouteTableDef()
 
@@ -70,7 +70,7 @@ def reason_label(reason: HandoverReason | None) -> str:
 @requires(*DESK)
 async def inbox_page(request: web.Request) -> web.Response:
     """Waiting conversations first (oldest first), then the reader's own, then the latest handled by the bot."""
-    found = await inbox_lists.inbox(session=request[DB], reader_id=signed_in_user(request).id)
+    found = await inbox_for(request)
     context = {"inbox": found, "reason_label": reason_label}
     return render(request, "whatsapp/inbox.html", context)
 
@@ -86,7 +86,7 @@ async def conversation_page(
     status: int = 200,
 ) -> web.Response:
     session = request[DB]
-    found = await inbox_lists.transcript(session=session, conversation_id=number, now=request.app[CLOCK].now())
+    found = await transcript_for(request, number)
     done = request.query.get("done", "")
     notice = None
     if done in DONE and not failed:
@@ -139,6 +139,10 @@ async def media_file(request: web.Request) -> web.StreamResponse:
     )
     if item is None:
         return error_response(request, 404)
+    message = await request[DB].get(DeskMessage, item.message_id)
+    conversation = await request[DB].get(Conversation, number)
+    linked = [x.case_id for x in (message, conversation) if x is not None]
+    await personal_data.record_all(request, [case_id for case_id in linked if case_id is not None])
     return await stored_file_response(
         request, storage_key=item.storage_key, content_type=item.content_type, filename=item.filename
     )

@@ -2,7 +2,9 @@
 and the staff's actions on it (/api/v1/whatsapp/conversations…).
 
 Signed in with the staff session cookie; every change carries the X-CSRF-Token header (GET /api/v1/session
-gives it). Only the desk's staff (and administrators) read conversations. 404 for a conversation that is not
+gives it). Only the desk's staff read conversations: administrators, whom the role guard lets through, find
+an empty inbox and no conversation (404). Each view of a conversation linked to a request is in the access log.
+404 for a conversation that is not
 there, 409 for a step its state refuses (a blocked sender, an opted-out number, the window closed with no
 template), 422 for input to correct, each field named in Arabic and English.
 """
@@ -18,11 +20,11 @@ from pydantic import BaseModel
 from cases import service as cases
 from majlis.errors import DomainError, InvalidInput
 from web.api import invalid_input
-from web.auth import requires, signed_in_user
+from web.auth import requires
 from web.errors import refusal
-from web.keys import CLOCK, DB
+from web.keys import DB
 from web.triage_api import parsed
-from web.whatsapp_actions import ACTIONS, DESK, Perform, conversation_id
+from web.whatsapp_actions import ACTIONS, DESK, Perform, conversation_id, inbox_for, transcript_for
 from web.whatsapp_inbox_models import (
     WHATSAPP_INPUTS,
     WHATSAPP_OUTPUTS,
@@ -88,7 +90,7 @@ async def _tracking_numbers(request: web.Request, case_ids: set[int]) -> dict[in
 @requires(*DESK)
 async def list_conversations(request: web.Request) -> web.Response:
     async def work() -> InboxOut:
-        found = await inbox_lists.inbox(session=request[DB], reader_id=signed_in_user(request).id)
+        found = await inbox_for(request)
         every = [*found.waiting, *found.mine, *found.recent]
         numbers = await _tracking_numbers(request, {i for i in (x.conversation.case_id for x in every) if i})
 
@@ -111,7 +113,7 @@ async def list_conversations(request: web.Request) -> web.Response:
 
 
 async def conversation_out(request: web.Request, number: int) -> ConversationOut:
-    found = await inbox_lists.transcript(session=request[DB], conversation_id=number, now=request.app[CLOCK].now())
+    found = await transcript_for(request, number)
     conversation = found.conversation
     last = found.messages[-1] if found.messages else None
     messages = []
@@ -207,7 +209,7 @@ for _name, _perform in ACTIONS.items():
 
 ROLES_NOTE = (
     "The staff session cookie, and X-CSRF-Token on changes (from GET /api/v1/session). "
-    "Roles: whatsapp_desk, administrators."
+    "Role: whatsapp_desk (administrators pass the guard but find no conversation: an empty inbox, 404)."
 )
 # (operationId, action, body model, summary)
 CONVERSATION_ACTIONS = (

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from accounts.models import StaffUser
+from accounts.models import PersonalDataAccess, StaffUser
 from accounts.roles import Role
 from cases import service as cases
 from majlis.clock import FrozenClock
@@ -294,3 +294,52 @@ async def test_the_page_names_the_language_and_isolates_its_numbers(
     assert "evidence.pdf" in html
     assert "لا تُحفظ هنا الملفات المرسلة مع هذه الرسالة وعددها \u20682\u2069: إما أنها لم تُستلم" in html
     assert html.count('class="hint media-not-kept"') == 1
+
+
+async def test_an_administrator_finds_no_conversation_and_the_desk_s_views_are_logged(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    """Need to know: administrators pass the role guard but read no conversation (an empty inbox, 404 for one,
+    its files and its actions); the desk's views of a conversation linked to a request are in the access log."""
+    linked = await handed_over(sessions, clock)
+    unlinked = await handed_over(sessions, clock, phone="+966500000009")
+    case_id, _ = await a_case(sessions, clock)
+    stored = await client.app[ATTACHMENTS].put(io.BytesIO(PDF))
+    media_id = await with_media(sessions, linked, stored.key)
+    async with transaction(sessions) as session:
+        (await session.get_one(Conversation, linked.conversation_id)).case_id = case_id
+
+    await make_staff(sessions, clock, Role.ADMINISTRATOR, "admin")
+    await sign_in(client, "admin")
+    headers = await api_headers(client)
+    listed = await client.get(API)
+    assert listed.status == 200 and await listed.json() == {"waiting": [], "assigned_to_me": [], "recent": []}
+    page = await client.get("/whatsapp")
+    assert page.status == 200 and f"conversation-{linked.conversation_id}" not in await page.text()
+    one = linked.conversation_id
+    assert (await client.get(f"/whatsapp/{one}")).status == 404
+    assert (await client.get(f"/whatsapp/{one}/media/{media_id}")).status == 404
+    assert (await post_form(client, f"/whatsapp/{one}/hand-back")).status == 404
+    shown = await client.get(f"{API}/{one}")
+    assert shown.status == 404 and (await shown.json())["error"] == "conversation_not_found"
+    acted = await client.post(f"{API}/{one}/reply", json={"message": "x"}, headers=headers)
+    assert acted.status == 404
+    async with sessions() as session:
+        assert (await session.get_one(Conversation, one)).step is Step.STAFF
+        assert list(await session.scalars(select(PersonalDataAccess))) == []
+
+    member = await desk_member(client, sessions, clock)
+    assert f"conversation-{one}" in await (await client.get("/whatsapp")).text()
+    assert (await client.get(f"/whatsapp/{one}")).status == 200
+    assert (await client.get(f"{API}/{one}")).status == 200
+    assert (await client.get(f"/whatsapp/{one}/media/{media_id}")).status == 200
+    assert (await client.get(f"/whatsapp/{unlinked.conversation_id}")).status == 200
+    async with sessions() as session:
+        rows = list(await session.scalars(select(PersonalDataAccess).order_by(PersonalDataAccess.id)))
+    assert {(r.staff_id, r.case_id) for r in rows} == {(member.id, case_id)}
+    assert [r.via for r in rows] == [
+        "GET /whatsapp",
+        "GET /whatsapp/{conversation_id}",
+        "GET /api/v1/whatsapp/conversations/{conversation_id}",
+        "GET /whatsapp/{conversation_id}/media/{media_id}",
+    ]
