@@ -23,9 +23,15 @@ class SessionPolicy:
     # The absolute end after sign-in, and the end after this long without a request.
     lifetime: timedelta
     idle: timedelta
-    # At most this many sessions per account (settings.max_sessions_per_user): a new one ends the oldest.
-    # None: no cap (the hourly sweep, which only deletes ended sessions, needs none).
+    # At most this many signed-in (verified) sessions per account (settings.max_sessions_per_user): one more ends
+    # the oldest. None: no cap (the hourly sweep, which only deletes ended sessions, needs none).
     max_per_user: int | None = None
+
+
+# At most this many sessions of an account may wait for their second factor at once; a new one ends the oldest
+# waiting one. Waiting sessions are capped apart from signed-in ones, so that a password alone (a thief's) can
+# push out only other waiting sign-ins, never the right user's signed-in sessions.
+WAITING_PER_USER = 2
 
 
 @dataclass(frozen=True)
@@ -73,8 +79,10 @@ async def open_session(
     )
     await session.flush()
     details: dict[str, object] = {"address": address, "verified": verified}
-    cap = policy.max_per_user
-    if cap is not None and (ended := await _end_oldest(session, user.id, keep=token_hash(token), others=cap - 1)):
+    cap = policy.max_per_user if verified else WAITING_PER_USER
+    if cap is not None and (
+        ended := await _end_oldest(session, user.id, keep=token_hash(token), others=cap - 1, verified=verified)
+    ):
         details["ended_oldest"] = ended
     await audit.record(
         session=session,
@@ -88,15 +96,17 @@ async def open_session(
     return token
 
 
-async def _end_oldest(session: AsyncSession, user_id: int, *, keep: str, others: int) -> int:
-    """Ends the account's sessions but `keep` (the one just opened) and its `others` newest; how many went.
+async def _end_oldest(session: AsyncSession, user_id: int, *, keep: str, others: int, verified: bool) -> int:
+    """Ends the account's verified (or, verified=False, waiting) sessions but `keep` (the one just opened or
+    verified) and its `others` newest; how many went.
 
     A forgotten or stolen session cannot linger among many: enough new sign-ins push it out.
     """
+    kind = StaffSession.verified_at.is_not(None) if verified else StaffSession.verified_at.is_(None)
     rows = list(
         await session.scalars(
             select(StaffSession.token_hash)
-            .where(StaffSession.user_id == user_id, StaffSession.token_hash != keep)
+            .where(StaffSession.user_id == user_id, StaffSession.token_hash != keep, kind)
             .order_by(StaffSession.created_at.desc(), StaffSession.last_seen_at.desc())
         )
     )
@@ -145,12 +155,15 @@ async def user_for_token(*, session: AsyncSession, clock: Clock, policy: Session
     return live.user if live is not None and live.verified else None
 
 
-async def verify_session(*, session: AsyncSession, clock: Clock, token: str) -> None:
-    """The second factor was given: the session now signs its user in."""
+async def verify_session(*, session: AsyncSession, clock: Clock, token: str, max_per_user: int | None) -> None:
+    """The second factor was given: the session now signs its user in, and counts against the cap of signed-in
+    sessions (policy.max_per_user; None for none) — only now, so a password alone never pushes one out."""
     row = await session.get(StaffSession, token_hash(token))
     if row is not None and row.verified_at is None:
         row.verified_at = clock.now()
         await session.flush()
+        if max_per_user is not None:
+            await _end_oldest(session, row.user_id, keep=row.token_hash, others=max_per_user - 1, verified=True)
 
 
 async def sign_out(*, session: AsyncSession, clock: Clock, token: str, user_id: int) -> None:

@@ -102,12 +102,13 @@ def next_step(user: StaffUser, *, all_roles: bool) -> NextStep:
 
 
 async def after_password(
-    *, session: AsyncSession, clock: Clock, user: StaffUser, token: str, all_roles: bool
+    *, session: AsyncSession, clock: Clock, user: StaffUser, token: str, all_roles: bool, max_sessions: int | None
 ) -> NextStep:
-    """What the new session still owes; when nothing, it is verified now and signed in."""
+    """What the new session still owes; when nothing, it is verified now and signed in (max_sessions: the cap of
+    signed-in sessions per account, sessions.SessionPolicy.max_per_user)."""
     step = next_step(user, all_roles=all_roles)
     if step is NextStep.NONE:
-        await sessions.verify_session(session=session, clock=clock, token=token)
+        await sessions.verify_session(session=session, clock=clock, token=token, max_per_user=max_sessions)
     return step
 
 
@@ -153,7 +154,7 @@ async def begin_enrolment(*, session: AsyncSession, user: StaffUser, token: str)
 
 
 async def confirm_enrolment(
-    *, session: AsyncSession, clock: Clock, user: StaffUser, code: str, token: str
+    *, session: AsyncSession, clock: Clock, user: StaffUser, code: str, token: str, max_sessions: int | None
 ) -> list[str]:
     """Turns on the pending secret of the session behind `token` once the authenticator shows a right code; gives
     the new recovery codes. That session, if still waiting, is verified too: the first code proves the second
@@ -179,7 +180,7 @@ async def confirm_enrolment(
         target_type="staff_user",
         target_id=user.id,
     )
-    await sessions.verify_session(session=session, clock=clock, token=token)
+    await sessions.verify_session(session=session, clock=clock, token=token, max_per_user=max_sessions)
     return codes
 
 
@@ -231,10 +232,12 @@ async def _claim_step(session: AsyncSession, user: StaffUser, step: int) -> bool
     return True
 
 
-async def give_code(*, session: AsyncSession, clock: Clock, user: StaffUser, code: str, token: str) -> str:
+async def give_code(
+    *, session: AsyncSession, clock: Clock, user: StaffUser, code: str, token: str, max_sessions: int | None
+) -> str:
     """Verifies the waiting sign-in with a right code (check_code); says which kind it was."""
     how = await check_code(session=session, clock=clock, user=user, code=code)
-    await sessions.verify_session(session=session, clock=clock, token=token)
+    await sessions.verify_session(session=session, clock=clock, token=token, max_per_user=max_sessions)
     await audit.record(
         session=session,
         clock=clock,

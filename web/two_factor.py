@@ -35,6 +35,7 @@ async def after_password(request: web.Request, user: StaffUser, token: str, dest
         user=user,
         token=token,
         all_roles=request.app[SETTINGS].two_factor_all_roles,
+        max_sessions=request.app[SETTINGS].max_sessions_per_user,
     )
     if step is two_factor.NextStep.NONE:
         return destination, True
@@ -86,7 +87,12 @@ async def give_code(request: web.Request) -> web.StreamResponse:
     session = request[DB]
     try:
         await two_factor.give_code(
-            session=session, clock=request.app[CLOCK], user=user, code=str(form.get("code", "")), token=token
+            session=session,
+            clock=request.app[CLOCK],
+            user=user,
+            code=str(form.get("code", "")),
+            token=token,
+            max_sessions=request.app[SETTINGS].max_sessions_per_user,
         )
     except InvalidInput as exc:
         # The wrong code must be kept, so that guessing is counted, although the answer is an error.
@@ -164,7 +170,12 @@ async def confirm_enrolment(request: web.Request) -> web.StreamResponse:
     session = request[DB]
     try:
         codes = await two_factor.confirm_enrolment(
-            session=session, clock=request.app[CLOCK], user=user, code=str(form.get("code", "")), token=token
+            session=session,
+            clock=request.app[CLOCK],
+            user=user,
+            code=str(form.get("code", "")),
+            token=token,
+            max_sessions=request.app[SETTINGS].max_sessions_per_user,
         )
     except two_factor.AlreadyEnrolled:
         return see_other("/login/code?next=" + quote(destination, safe=""))

@@ -74,6 +74,7 @@ async def enrol(request: web.Request) -> web.Response:
             user=user,
             code=str(form.get("code", "")),
             token=request.cookies.get(SESSION_COOKIE, ""),
+            max_sessions=request.app[SETTINGS].max_sessions_per_user,
         )
     except (InvalidInput, DomainError) as exc:
         return await _refused(request, user, exc)

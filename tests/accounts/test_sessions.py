@@ -30,7 +30,7 @@ async def test_a_session_owing_its_second_factor_signs_nobody_in_until_verified(
         assert await staff_sessions.user_for_token(session=session, clock=clock, policy=POLICY, token=token) is None
         live = await staff_sessions.live_session(session=session, clock=clock, policy=POLICY, token=token)
         assert live is not None and not live.verified and len(live.csrf_token) == 64
-        await staff_sessions.verify_session(session=session, clock=clock, token=token)
+        await staff_sessions.verify_session(session=session, clock=clock, token=token, max_per_user=None)
     async with transaction(sessions) as session:
         found = await staff_sessions.user_for_token(session=session, clock=clock, policy=POLICY, token=token)
         assert found is not None and found.id == user.id
@@ -132,3 +132,34 @@ async def test_one_session_more_than_the_cap_ends_the_oldest(
         )
     assert await live(newest) and [await live(t) for t in same_instant] == [True, True]
     assert [await live(t) for t in tokens] == [False, False, False, False]
+
+
+async def test_a_password_alone_pushes_out_only_waiting_sign_ins_and_the_cap_counts_at_verification(
+    sessions: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    capped = staff_sessions.SessionPolicy(lifetime=timedelta(hours=10), idle=timedelta(minutes=30), max_per_user=2)
+    user = await make_staff(sessions, clock, Role.OFFICIAL, "official")
+
+    async def open_one(*, verified: bool) -> str:
+        clock.advance(timedelta(seconds=1))
+        async with transaction(sessions) as session:
+            staff = await session.get(StaffUser, user.id)
+            assert staff is not None
+            return await staff_sessions.open_session(
+                session=session, clock=clock, policy=capped, user=staff, verified=verified, address="", user_agent=""
+            )
+
+    async def alive(token: str) -> bool:
+        async with transaction(sessions) as session:
+            found = await staff_sessions.live_session(session=session, clock=clock, policy=capped, token=token)
+            return found is not None
+
+    signed_in = [await open_one(verified=True) for _ in range(2)]
+    # A thief with the password alone opens waiting sign-ins again and again: the signed-in sessions stay.
+    waiting = [await open_one(verified=False) for _ in range(3)]
+    assert [await alive(t) for t in signed_in] == [True, True]
+    assert [await alive(t) for t in waiting] == [False, True, True]  # two may wait at once; the oldest went
+    # The cap of signed-in sessions applies when a sign-in gives its second factor: the oldest signed-in one goes.
+    async with transaction(sessions) as session:
+        await staff_sessions.verify_session(session=session, clock=clock, token=waiting[2], max_per_user=2)
+    assert [await alive(t) for t in [*signed_in, *waiting[1:]]] == [False, True, True, True]

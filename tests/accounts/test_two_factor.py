@@ -56,7 +56,9 @@ async def test_each_waiting_sign_in_enrols_with_a_secret_of_its_own(
             staff = await session.get(StaffUser, user.id)
             assert staff is not None
             code = pyotp.TOTP(secret).at(clock.now())
-            await two_factor.confirm_enrolment(session=session, clock=clock, user=staff, code=code, token=owner)
+            await two_factor.confirm_enrolment(
+                session=session, clock=clock, user=staff, code=code, token=owner, max_sessions=None
+            )
 
     # A code from the thief's secret does not confirm the owner's enrolment; the owner's own does.
     with pytest.raises(InvalidInput):
