@@ -10,10 +10,10 @@ import secrets
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts import audit, two_factor
+from accounts import audit, sign_in_throttle, two_factor
 from accounts.models import StaffUser
 from accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
-from accounts.sessions import revoke_all_sessions
+from accounts.sessions import revoke_all_sessions, sign_out
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError, FieldError, InvalidInput
 
@@ -25,6 +25,16 @@ TEMPORARY_PASSWORD_LENGTH = 14
 class StaffNotFound(DomainError):
     def __init__(self) -> None:
         super().__init__("staff_not_found", N_("There is no such staff account."))
+
+
+class SignedOutForWrongPasswords(DomainError):
+    """Too many wrong current passwords from one session: whoever holds it may not be the account's owner."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "signed_out_for_wrong_passwords",
+            N_("The current password was wrong too many times, so you have been signed out. Sign in again."),
+        )
 
 
 class NotOnYourOwnAccount(DomainError):
@@ -60,13 +70,37 @@ async def change_password(
     current_password: str,
     new_password: str,
     confirmation: str,
+    throttle: sign_in_throttle.ThrottlePolicy,
+    address: str,
+    device: str | None,
+    token: str,
 ) -> StaffUser:
-    """Sets the user's own new password (the current one asked first) and ends every session of the account."""
+    """Sets the user's own new password (the current one asked first) and ends every session of the account.
+
+    The current password is a guess like any at sign-in: a session taken over (left open, stolen) must not let its
+    holder try passwords freely. Wrong ones go through the sign-in throttle, counted for this client (`address`,
+    or the trusted `device`) and the account; TooManyAttempts while the client must wait; and once this client's
+    wrong passwords reach the throttle's free number, the session (`token`) is ended (SignedOutForWrongPasswords).
+    The caller must commit the recorded failure although it answers with an error.
+    """
     user = await session.get(StaffUser, user_id)
     if user is None or not user.is_active:
         raise StaffNotFound()
+    name = user.username
+    await sign_in_throttle.check(
+        session=session, clock=clock, policy=throttle, username=name, address=address, device=device
+    )
     errors: list[FieldError] = []
     if not verify_password(user.password_hash, current_password):
+        await sign_in_throttle.record(
+            session=session, clock=clock, username=name, address=address, device=device, succeeded=False
+        )
+        wrong = await sign_in_throttle.client_failures(
+            session=session, clock=clock, policy=throttle, username=name, address=address, device=device
+        )
+        if wrong >= throttle.per_client:
+            await sign_out(session=session, clock=clock, token=token, user_id=user.id)
+            raise SignedOutForWrongPasswords()
         errors.append(FieldError("current_password", "wrong", N_("The current password is not correct.")))
     errors += _new_password_errors(new_password, confirmation)
     if not errors and new_password == current_password:

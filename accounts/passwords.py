@@ -5,7 +5,8 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-MIN_PASSWORD_LENGTH = 10
+# OWASP ASVS 2.1.1: at least 12 characters.
+MIN_PASSWORD_LENGTH = 12
 
 _hasher = PasswordHasher()  # stateless and thread-safe: parameters only
 

@@ -148,6 +148,18 @@ async def check(
         raise TooManyAttempts(retry_after_seconds(wait))
 
 
+async def client_failures(
+    *, session: AsyncSession, clock: Clock, policy: ThrottlePolicy, username: str, address: str, device: str | None
+) -> int:
+    """This client's failures at this account in the window: a trusted device's own, or an untrusted address's."""
+    since = clock.now() - policy.window
+    if device is not None:
+        where = [LoginAttempt.username == username, LoginAttempt.device == device]
+    else:
+        where = [LoginAttempt.username == username, LoginAttempt.address == address, LoginAttempt.device == ""]
+    return (await _failures(session, since, *where))[0]
+
+
 async def record(
     *, session: AsyncSession, clock: Clock, username: str, address: str, device: str | None, succeeded: bool
 ) -> None:

@@ -5,13 +5,18 @@ from __future__ import annotations
 from aiohttp import web
 
 from accounts import account_changes, sessions
+from accounts.passwords import MIN_PASSWORD_LENGTH
+from accounts.sign_in_throttle import ThrottlePolicy, TooManyAttempts
 from majlis.errors import InvalidInput
-from web.auth import ALL_STAFF, PASSWORD_PAGE, requires, session_policy, signed_in_user
+from web.auth import ALL_STAFF, PASSWORD_PAGE, requires, session_policy, sign_in_policy, signed_in_user
 from web.client_address import client_address
+from web.device_cookie import trusted_device
+from web.errors import domain_message
 from web.intake_forms import errors_by_field
 from web.keys import BROWSER_SESSION, CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import error_response, see_other
 from web.pages import render
+from web.retry_after import note_wait
 from web.security import SESSION_COOKIE, cookie_flags
 
 routes = web.RouteTableDef()
@@ -40,10 +45,15 @@ def browser_name(user_agent: str) -> str:
     return browser or system or user_agent[:60]
 
 
+def _password_page(request: web.Request, errors: dict[str, str], status: int = 200) -> web.Response:
+    context = {"values": {}, "errors": errors, "min_password_length": MIN_PASSWORD_LENGTH}
+    return render(request, "account/password.html", context, status=status)
+
+
 @routes.get(PASSWORD_PAGE)
 @requires(*ALL_STAFF)
 async def password_form(request: web.Request) -> web.Response:
-    return render(request, "account/password.html", {"values": {}, "errors": {}})
+    return _password_page(request, {})
 
 
 @routes.post(PASSWORD_PAGE)
@@ -52,6 +62,8 @@ async def change_password(request: web.Request) -> web.StreamResponse:
     """A new password ends every session of the account; this browser continues in a new one (a new CSRF token)."""
     form = await request.post()
     session, clock, user = request[DB], request.app[CLOCK], signed_in_user(request)
+    policy = sign_in_policy(request)
+    catalogs, language = request.app[CATALOGS], request[LANGUAGE]
     try:
         changed = await account_changes.change_password(
             session=session,
@@ -60,10 +72,24 @@ async def change_password(request: web.Request) -> web.StreamResponse:
             current_password=str(form.get("current_password", "")),
             new_password=str(form.get("new_password", "")),
             confirmation=str(form.get("confirm_password", "")),
+            throttle=ThrottlePolicy.scaled(max_failures=policy.max_failures, window=policy.window),
+            address=client_address(request),
+            device=trusted_device(request, user.username),
+            token=request.cookies.get(SESSION_COOKIE, ""),
         )
     except InvalidInput as exc:
-        errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
-        return render(request, "account/password.html", {"values": {}, "errors": errors}, status=422)
+        # A wrong current password is kept for the throttle although the answer is an error.
+        await session.commit()
+        return _password_page(request, errors_by_field(catalogs, language, exc.errors), status=422)
+    except TooManyAttempts as exc:
+        note_wait(request, exc)
+        return _password_page(request, {"current_password": domain_message(catalogs, language, exc)}, status=429)
+    except account_changes.SignedOutForWrongPasswords as exc:
+        await session.commit()
+        context = {"error": domain_message(catalogs, language, exc), "failed": False, "username": "", "next": ""}
+        response = render(request, "staff/login.html", context, status=401)
+        response.del_cookie(SESSION_COOKIE, path="/")
+        return response
     token = await sessions.open_session(
         session=session,
         clock=clock,

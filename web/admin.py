@@ -6,6 +6,7 @@ from aiohttp import web
 
 from accounts import account_changes, audit
 from accounts import service as accounts
+from accounts.passwords import MIN_PASSWORD_LENGTH
 from accounts.roles import Role
 from emergency import directory as missions
 from followup import directory
@@ -52,6 +53,7 @@ async def _users_page(
         # After an authenticator's reset: whose (isolated username), said once.
         "authenticator_reset": authenticator_reset,
         "me": signed_in_user(request).id,
+        "min_password_length": MIN_PASSWORD_LENGTH,
     }
     return render(request, "admin/users.html", context, status=status)
 

@@ -14,14 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts import two_factor
-from accounts.models import AuditEntry, RecoveryCode, StaffUser
+from accounts.models import AuditEntry, LoginAttempt, RecoveryCode, StaffUser
 from accounts.roles import Role
 from majlis.app import create_app
 from majlis.clock import FrozenClock
 from majlis.db import transaction
 from tests.conftest import make_settings, start_client
 from tests.factories import PASSWORD, Client, csrf_token, make_staff, sign_in
-from web.keys import SESSIONS
+from web.keys import SESSIONS, SETTINGS
 
 Sessions = async_sessionmaker[AsyncSession]
 NEW_PASSWORD = "another-long-password"
@@ -262,3 +262,26 @@ async def test_each_page_of_ones_account_links_to_the_others(
         for other in pages:
             assert f'href="{other}"' in menu, (page, other)
         assert f'href="{page}" aria-current="page"' in menu
+
+
+async def test_wrong_current_passwords_are_throttled_and_end_the_session(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await make_staff(sessions, clock, Role.MANAGER, "manager")
+    await sign_in(client, "manager")
+    token = await csrf_token(client, "/account/password")
+    # Eleven characters are too few (OWASP ASVS 2.1.1: at least 12).
+    short = {"current_password": PASSWORD, "new_password": "a" * 11, "confirm_password": "a" * 11, "csrf_token": token}
+    refused = await client.post("/account/password", data=short)
+    assert refused.status == 422 and "⁦12⁩" in await refused.text()
+    limit = client.app[SETTINGS].login_max_failures
+    wrong = {"current_password": "not-it", "new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
+    for _ in range(limit - 1):
+        assert (await client.post("/account/password", data={**wrong, "csrf_token": token})).status == 422
+    # Each wrong one went through the sign-in throttle; the last one allowed ends this session.
+    last = await client.post("/account/password", data={**wrong, "csrf_token": token})
+    assert last.status == 401 and "فأُنهيت جلستك" in await last.text()
+    assert not await signed_in(client)
+    async with sessions() as session:
+        failed = await session.scalars(select(LoginAttempt).where(LoginAttempt.username == "manager"))
+        assert [attempt.succeeded for attempt in failed] == [True] + [False] * limit
