@@ -60,6 +60,9 @@ async def _channel_refused(request: web.Request, raw: object) -> web.Response | 
     user = await current_user(request)
     if user is None:
         return invalid_input(request, [invalid_choice("channel", [Channel.PORTAL.value])])
+    if user.must_change_password:
+        # As everywhere else (web.auth.requires): a temporary password opens nothing but the password page.
+        return error_response(request, 403, N_("Choose a new password before anything else."))
     if user.role not in STAFF_CHANNELS[channel]:
         return error_response(request, 403, N_("Your role does not receive requests in this channel."))
     return None

@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from accounts.models import StaffUser
 from accounts.roles import Role
 from cases.models import Case, Channel
 from majlis.clock import FrozenClock
+from majlis.db import transaction
 from tests.factories import Client, api_payload, make_staff
 from tests.web.test_audience_api import switch
 
@@ -53,3 +55,18 @@ async def test_a_desk_files_in_its_channels_and_other_roles_cannot(
     assert body["messages"]["en"] == "Your role does not receive requests in this channel."
     assert body["messages"]["ar"] != body["messages"]["en"]
     assert await channels_saved(sessions) == [Channel.PORTAL, Channel.CALL_CENTRE]
+
+
+async def test_a_desk_whose_password_was_reset_files_nothing_until_it_chooses_a_new_one(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    made = await make_staff(sessions, clock, Role.CALL_CENTRE, "agent")
+    agent = await switch(client, "agent")
+    async with transaction(sessions) as session:
+        user = await session.get(StaffUser, made.id)
+        assert user is not None
+        user.must_change_password = True
+    refused = await client.post(REQUESTS, headers=agent, json=api_payload(channel="call_centre"))
+    body = await refused.json()
+    assert refused.status == 403 and body["messages"]["en"] == "Choose a new password before anything else."
+    assert await channels_saved(sessions) == []
