@@ -20,10 +20,15 @@ from notify.delivery import NOT_DELIVERED
 from notify.models import MessageStatus, OutboxMessage
 
 ATTENTION_LIMIT = 200
+# Every purpose of the emergency line's messages starts so (emergency_registered, emergency:…, emergency_solved:…).
+EMERGENCY = "emergency"
 
 
 class MessageActionRefused(DomainError):
     pass
+
+
+NOT_FOUND = N_("There is no such message.")
 
 
 def needs_attention(message: OutboxMessage) -> bool:
@@ -32,15 +37,25 @@ def needs_attention(message: OutboxMessage) -> bool:
     )
 
 
-async def needing_attention(*, session: AsyncSession, limit: int = ATTENTION_LIMIT) -> list[OutboxMessage]:
-    """Failed, uncertain and undelivered messages, newest first, at most `limit`."""
+def is_emergency(message: OutboxMessage) -> bool:
+    """A message of the emergency line (to a citizen, a mission or its staff): no request, its purpose named so."""
+    return message.case_id is None and message.purpose.startswith(EMERGENCY)
+
+
+async def needing_attention(
+    *, session: AsyncSession, emergency: bool = False, limit: int = ATTENTION_LIMIT
+) -> list[OutboxMessage]:
+    """Failed, uncertain and undelivered messages, newest first, at most `limit`: the emergency line's alone
+    (`emergency`), or every other."""
+    of_emergency = OutboxMessage.case_id.is_(None) & OutboxMessage.purpose.startswith(EMERGENCY)
     rows = await session.scalars(
         select(OutboxMessage)
         .where(
             or_(
                 OutboxMessage.status.in_((MessageStatus.FAILED, MessageStatus.UNCERTAIN)),
                 (OutboxMessage.status == MessageStatus.SENT) & OutboxMessage.delivery_status.in_(NOT_DELIVERED),
-            )
+            ),
+            of_emergency if emergency else ~of_emergency,
         )
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
         .limit(limit)
@@ -54,7 +69,7 @@ async def _locked(*, session: AsyncSession, message_id: int) -> OutboxMessage:
         query = query.with_for_update()
     message = await session.scalar(query)
     if message is None:
-        raise MessageActionRefused("message_not_found", N_("There is no such message."))
+        raise MessageActionRefused("message_not_found", NOT_FOUND)
     return message
 
 

@@ -326,9 +326,11 @@ EXPECTED_ROLES = {
     ("POST", "/protocol/rooms/{room_id}/roster"): {Role.PROTOCOL},
     ("GET", "/calls"): {Role.CALL_CENTRE, Role.INTAKE_DESK},
     ("POST", "/calls/{confirmation_id}"): {Role.CALL_CENTRE, Role.INTAKE_DESK},
-    ("GET", "/messages"): {Role.PROTOCOL, Role.CALL_CENTRE},
-    ("POST", "/messages/{message_id}/retry"): {Role.PROTOCOL, Role.CALL_CENTRE},
-    ("POST", "/messages/{message_id}/mark-sent"): {Role.PROTOCOL, Role.CALL_CENTRE},
+    # Protocol and the call centre: the applicants' messages; the consular supervisor: the emergency line's alone
+    # (which of them each sees in full: tests/web/test_messages.py).
+    ("GET", "/messages"): {Role.PROTOCOL, Role.CALL_CENTRE, Role.CONSULAR_SUPERVISOR},
+    ("POST", "/messages/{message_id}/retry"): {Role.PROTOCOL, Role.CALL_CENTRE, Role.CONSULAR_SUPERVISOR},
+    ("POST", "/messages/{message_id}/mark-sent"): {Role.PROTOCOL, Role.CALL_CENTRE, Role.CONSULAR_SUPERVISOR},
     ("GET", "/official"): {Role.OFFICIAL},
     ("POST", "/official/audiences/{audience_id}/outcome"): {Role.OFFICIAL},
     ("GET", "/rooms/{room_id}/console"): {Role.WOMEN_SECTION, Role.PROTOCOL},

@@ -1,4 +1,6 @@
-"""Messages needing attention: listed with their error and SMS cost; sent again, or marked sent when uncertain."""
+"""Messages needing attention: listed with their error and SMS cost; sent again, or marked sent when uncertain;
+each reader sees in full only the messages of the requests within their need to know, and the emergency line's
+messages are the consular supervisor's alone."""
 
 from __future__ import annotations
 
@@ -9,8 +11,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from accounts.models import AuditEntry
+from accounts.models import AuditEntry, PersonalDataAccess
 from accounts.roles import Role
+from cases import service as cases
+from cases.models import Case
+from followup import mailing
 from majlis.clock import FrozenClock
 from majlis.db import transaction
 from notify import outbox
@@ -18,7 +23,7 @@ from notify.links import AnswerLink
 from notify.models import MessageStatus, OutboxMessage
 from notify.outbox import LINK, answer_link_payload
 from notify.texts import sms_segments
-from tests.factories import Client, csrf_token, make_staff, sign_in
+from tests.factories import Client, csrf_token, details, make_staff, sign_in
 from web.keys import LINKS
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -34,7 +39,7 @@ async def message(sessions: Sessions, clock: FrozenClock, purpose: str, status: 
             clock=clock,
             purpose=purpose,
             channel=fields.pop("channel", "sms"),
-            recipient="+966501234567",
+            recipient=fields.pop("recipient", "+966501234567"),
             language="ar",
             body=fields.pop("body", "تم استلام طلبكم."),
             payload=fields.pop("payload", None),
@@ -44,6 +49,14 @@ async def message(sessions: Sessions, clock: FrozenClock, purpose: str, status: 
         for name, value in fields.items():
             setattr(row, name, value)
         return row.id
+
+
+async def a_request(sessions: Sessions, clock: FrozenClock, entered_by: int | None = None) -> int:
+    """A request received through the portal, or entered by this member of the desk or call centre."""
+    async with transaction(sessions) as session:
+        case = (await cases.submit(session=session, clock=clock, details=details(), status_url="http://x/status")).case
+        case.entered_by_id = entered_by
+        return case.id
 
 
 async def get(sessions: Sessions, message_id: int) -> OutboxMessage:
@@ -60,26 +73,34 @@ def row_of(page: str, message_id: int) -> str:
 async def test_failed_uncertain_and_undelivered_messages_are_listed_with_their_cost(
     client: Client, sessions: Sessions, clock: FrozenClock
 ) -> None:
+    caller = await make_staff(sessions, clock, Role.CALL_CENTRE, "caller")
+    entered = await a_request(sessions, clock, entered_by=caller.id)
     link = answer_link_payload(appointment_id=7, expires_at=clock.now() + timedelta(days=5))
     failed = await message(
         sessions,
         clock,
         "confirm:7:sms",
         MessageStatus.FAILED,
+        case_id=entered,
         body=LONG_ARABIC,
         payload=link,
         attempts=8,
         error_code="21211",
         last_error="Twilio answered HTTP 400 (error 21211): invalid 'To' number",
     )
-    uncertain = await message(sessions, clock, "invite:7", MessageStatus.UNCERTAIN, channel="email")
+    uncertain = await message(sessions, clock, "invite:7", MessageStatus.UNCERTAIN, channel="email", case_id=entered)
     clock.advance(timedelta(minutes=1))
     undelivered = await message(
-        sessions, clock, "scheduled:7", MessageStatus.SENT, delivery_status="undelivered", error_code="30003"
+        sessions,
+        clock,
+        "scheduled:7",
+        MessageStatus.SENT,
+        delivery_status="undelivered",
+        error_code="30003",
+        case_id=entered,
     )
     fine = await message(sessions, clock, "receipt", MessageStatus.SENT, delivery_status="delivered")
     pending = await message(sessions, clock, "confirmed:7", MessageStatus.PENDING)
-    await make_staff(sessions, clock, Role.CALL_CENTRE, "caller")
     await sign_in(client, "caller")
     response = await client.get("/messages")
     page = await response.text()
@@ -151,12 +172,13 @@ async def test_sending_again_puts_the_message_back_in_the_queue(
 async def test_only_an_uncertain_message_can_be_marked_sent(
     client: Client, sessions: Sessions, clock: FrozenClock
 ) -> None:
-    failed = await message(sessions, clock, "receipt", MessageStatus.FAILED, error_code="21211")
+    caller = await make_staff(sessions, clock, Role.CALL_CENTRE, "caller")
+    entered = await a_request(sessions, clock, entered_by=caller.id)
+    failed = await message(sessions, clock, "scheduled:3", MessageStatus.FAILED, error_code="21211", case_id=entered)
     uncertain = await message(
-        sessions, clock, "invite:3", MessageStatus.UNCERTAIN, channel="email", claimed_at=clock.now()
+        sessions, clock, "invite:3", MessageStatus.UNCERTAIN, channel="email", claimed_at=clock.now(), case_id=entered
     )
-    await make_staff(sessions, clock, Role.ADMINISTRATOR, "admin")
-    await sign_in(client, "admin")
+    await sign_in(client, "caller")
     token = await csrf_token(client, "/messages")
     refused = await client.post(f"/messages/{failed}/mark-sent", data={"csrf_token": token})
     assert refused.status == 409 and "لا تُسجَّل مُرسلةً إلا رسالة لا يُعرف مصيرها" in await refused.text()
@@ -172,3 +194,81 @@ async def test_other_roles_cannot_see_messages(client: Client, sessions: Session
     await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
     await sign_in(client, "audit")
     assert (await client.get("/messages")).status == 403
+
+
+async def test_each_reader_sees_in_full_only_the_messages_its_work_needs(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    caller = await make_staff(sessions, clock, Role.CALL_CENTRE, "caller")
+    supervisor = await make_staff(sessions, clock, Role.CONSULAR_SUPERVISOR, "supervisor")
+    own, other = await a_request(sessions, clock, entered_by=caller.id), await a_request(sessions, clock)
+    mine = await message(sessions, clock, "scheduled:1", MessageStatus.FAILED, case_id=own, recipient="+966500000001")
+    # A department's e-mail about a request the call centre does not reach: its address quoted in the error too.
+    theirs = await message(
+        sessions,
+        clock,
+        "followup:new:5:liaison@dept.gov.sa",
+        MessageStatus.UNCERTAIN,
+        channel="email",
+        case_id=other,
+        recipient="liaison@dept.gov.sa",
+        body="إحالة جديدة",
+        last_error="refused: liaison@dept.gov.sa",
+    )
+    monthly = await message(
+        sessions, clock, mailing.PURPOSE, MessageStatus.FAILED, channel="email", recipient="head@dept.gov.sa"
+    )
+    desk_reply = await message(
+        sessions, clock, "whatsapp_desk_reply:9", MessageStatus.FAILED, recipient="+966500000003"
+    )
+    alert = await message(sessions, clock, "emergency:1:1:0:sms", MessageStatus.FAILED, recipient="+966500000004")
+
+    await sign_in(client, "caller")
+    page = await (await client.get("/messages")).text()
+    shown = {int(i) for i in re.findall(r'<tr id="message-(\d+)">', page)}
+    assert shown == {mine, theirs, monthly, desk_reply}  # the alert is the supervisor's
+    async with sessions() as session:
+        own_number = (await session.get_one(Case, own)).tracking_number
+        other_number = (await session.get_one(Case, other)).tracking_number
+    assert "+966500000001" in row_of(page, mine) and own_number in row_of(page, mine)
+    assert "head@dept.gov.sa" in row_of(page, monthly)
+    hidden = row_of(page, theirs)
+    assert "غير معروض" in hidden and "liaison@" not in hidden and other_number not in hidden
+    assert ">followup<" in hidden and "mark-sent" not in hidden and "/retry" in hidden
+    assert "+966500000003" not in row_of(page, desk_reply) and "غير معروض" in row_of(page, desk_reply)
+    await client.get("/messages")  # read again within the hour: logged once
+    async with sessions() as session:
+        views = list(await session.scalars(select(PersonalDataAccess)))
+    assert [(v.staff_id, v.case_id, v.via) for v in views] == [(caller.id, own, "GET /messages")]
+
+    token = await csrf_token(client, "/messages")
+    # Sent again all the same (nothing read, nothing decided), never marked sent, and the alert is not there.
+    assert (await client.post(f"/messages/{theirs}/mark-sent", data={"csrf_token": token})).status == 404
+    assert (await get(sessions, theirs)).status is MessageStatus.UNCERTAIN
+    assert (await client.post(f"/messages/{alert}/retry", data={"csrf_token": token})).status == 404
+    assert (await get(sessions, alert)).status is MessageStatus.FAILED
+    assert (await client.post(f"/messages/{theirs}/retry", data={"csrf_token": token})).status == 200
+    assert (await get(sessions, theirs)).status is MessageStatus.PENDING
+
+    await sign_in(client, "supervisor")
+    page = await (await client.get("/messages")).text()
+    assert {int(i) for i in re.findall(r'<tr id="message-(\d+)">', page)} == {alert}
+    assert "+966500000004" in row_of(page, alert)
+    token = await csrf_token(client, "/messages")
+    assert (await client.post(f"/messages/{mine}/retry", data={"csrf_token": token})).status == 404
+    assert (await client.post(f"/messages/{alert}/retry", data={"csrf_token": token})).status == 200
+    async with sessions() as session:
+        entries = list(await session.scalars(select(AuditEntry).where(AuditEntry.action == "message.retry")))
+    assert {(e.actor_id, e.target_id) for e in entries} == {(caller.id, str(theirs)), (supervisor.id, str(alert))}
+
+
+async def test_an_administrator_sees_no_applicant_in_the_messages(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    failed = await message(
+        sessions, clock, "scheduled:2", MessageStatus.FAILED, case_id=await a_request(sessions, clock)
+    )
+    await make_staff(sessions, clock, Role.ADMINISTRATOR, "admin")
+    await sign_in(client, "admin")
+    row = row_of(await (await client.get("/messages")).text(), failed)
+    assert "+966501234567" not in row and "غير معروض" in row
