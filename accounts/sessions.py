@@ -149,6 +149,28 @@ async def live_session(*, session: AsyncSession, clock: Clock, policy: SessionPo
     return LiveSession(row.token_hash, row.csrf_token, row.verified_at is not None, user)
 
 
+async def signed_in_still(
+    *, session: AsyncSession, clock: Clock, policy: SessionPolicy, token: str
+) -> StaffUser | None:
+    """The user a long-lived connection (a console's WebSocket) was opened for, if its session still signs them
+    in: neither ended, revoked, expired nor idle, verified, of an active account. Reads only: the connection's
+    being open is no visit, so it does not keep the session from idling out."""
+    now = clock.now()
+    found = (
+        await session.execute(
+            select(StaffSession, StaffUser)
+            .join(StaffUser, StaffSession.user_id == StaffUser.id)
+            .where(StaffSession.token_hash == token_hash(token), StaffSession.expires_at > now)
+        )
+    ).one_or_none()
+    if found is None:
+        return None
+    row, user = found
+    if not user.is_active or row.verified_at is None or _idle_end(row, policy) <= now:
+        return None
+    return user
+
+
 async def user_for_token(*, session: AsyncSession, clock: Clock, policy: SessionPolicy, token: str) -> StaffUser | None:
     """The signed-in user behind a token: a live session whose second factor (if owed) has been given."""
     live = await live_session(session=session, clock=clock, policy=policy, token=token)

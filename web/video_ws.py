@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
+from accounts import sessions
 from accounts.roles import Role
 from video.bridge import MediaBridge
 from video.hub import BridgePolicy, Hub
 from video.ice import ice_servers_from_settings
 from video.tokens import VideoTokens
-from web.auth import requires
+from web.auth import requires, session_policy
 from web.keys import CLOCK, DB, ENGINE, SESSIONS, SETTINGS, VIDEO_HUB, VIDEO_TOKENS
+from web.security import SESSION_COOKIE
 from web.video_pages import ROOM_ROLES
 
 routes = web.RouteTableDef()
+log = logging.getLogger(__name__)
 
 # Frames above the hub's 64 KiB limit still reach it, so it can say why before closing;
 # aiohttp itself closes with 1009 only beyond this.
 _READ_LIMIT = 1024 * 1024
+# How often an open console checks that its session still signs its user in: a sign-out elsewhere, a password
+# change or reset, a deactivation or the session's idle or absolute end closes the console within this time.
+CONSOLE_SESSION_RECHECK_SECONDS = 30.0
+_CONSOLE_ROLES = frozenset({Role.OFFICIAL, *ROOM_ROLES, Role.ADMINISTRATOR})
 
 
 async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -89,6 +97,30 @@ async def video_socket(request: web.Request) -> web.WebSocketResponse:
     return socket
 
 
+async def _still_allowed(request: web.Request, token: str) -> bool:
+    async with request.app[SESSIONS]() as db:
+        user = await sessions.signed_in_still(
+            session=db, clock=request.app[CLOCK], policy=session_policy(request), token=token
+        )
+        return user is not None and not user.must_change_password and user.role in _CONSOLE_ROLES
+
+
+async def _close_when_signed_out(request: web.Request, socket: web.WebSocketResponse, token: str) -> None:
+    """Closes the console once its session no longer signs its user in (checked at the handshake only, it would
+    outlive a revocation: the page's guard runs once, the socket stays open for the day)."""
+    while not socket.closed:
+        await asyncio.sleep(CONSOLE_SESSION_RECHECK_SECONDS)
+        try:
+            allowed = await _still_allowed(request, token)
+        except Exception:
+            # Unable to tell (the database away): closed rather than left open unchecked.
+            log.warning("console session check failed; closing the console", exc_info=True)
+            allowed = False
+        if not socket.closed and not allowed:
+            await socket.close(code=WSCloseCode.POLICY_VIOLATION, message=b"signed out")
+            return
+
+
 @routes.get("/ws/consoles")
 @requires(Role.OFFICIAL, *ROOM_ROLES)
 async def consoles_socket(request: web.Request) -> web.WebSocketResponse:
@@ -98,11 +130,13 @@ async def consoles_socket(request: web.Request) -> web.WebSocketResponse:
     hub = request.app[VIDEO_HUB]
     socket = web.WebSocketResponse(heartbeat=20.0)
     await socket.prepare(request)
+    watcher = asyncio.create_task(_close_when_signed_out(request, socket, request.cookies.get(SESSION_COOKIE, "")))
     try:
         await hub.subscribe(socket)
         async for message in socket:
             if message.type is WSMsgType.ERROR:
                 break
     finally:
+        watcher.cancel()
         hub.unsubscribe(socket)
     return socket

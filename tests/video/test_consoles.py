@@ -8,16 +8,28 @@ import re
 from typing import Any
 
 import pytest
-from aiohttp import ClientSession, ClientWebSocketResponse, CookieJar, WSServerHandshakeError, web
+from aiohttp import (
+    ClientSession,
+    ClientWebSocketResponse,
+    CookieJar,
+    WSCloseCode,
+    WSMsgType,
+    WSServerHandshakeError,
+    web,
+)
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from accounts import account_changes
+from accounts import service as accounts
 from accounts.roles import Role
 from majlis.clock import FrozenClock
+from majlis.db import transaction
 from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, make_staff, sign_in
 from tests.video.arrange import token, video_audiences
 from video.tokens import VideoTokens
+from web import video_ws
 
 Sessions = async_sessionmaker[AsyncSession]
 Client = TestClient[web.Request, web.Application]
@@ -81,3 +93,25 @@ async def test_consoles_are_for_staff_of_the_video_audiences(
     with pytest.raises(WSServerHandshakeError) as refused:
         await client.ws_connect("/ws/consoles")
     assert refused.value.status == 403
+
+
+async def test_a_console_closes_once_its_account_is_deactivated(
+    client: Client, sessions: Sessions, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(video_ws, "CONSOLE_SESSION_RECHECK_SECONDS", 0.05)
+    await make_staff(sessions, clock, Role.ADMINISTRATOR, "admin")
+    official = await make_staff(sessions, clock, Role.OFFICIAL, "official")
+    await sign_in(client, "official")
+    console = await client.ws_connect("/ws/consoles")
+    await asyncio.sleep(0.3)  # several checks while the session still signs him in: the console stays open
+    assert not console.closed
+    async with transaction(sessions) as session:
+        admin = await accounts.user_by_username(session=session, username="admin")
+        assert admin is not None
+        await account_changes.set_active(
+            session=session, clock=clock, actor_id=admin.id, user_id=official.id, active=False
+        )
+    async with asyncio.timeout(WAIT):
+        while (await console.receive()).type not in (WSMsgType.CLOSE, WSMsgType.CLOSED):
+            pass
+    assert console.close_code == WSCloseCode.POLICY_VIOLATION
