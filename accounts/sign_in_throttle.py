@@ -23,13 +23,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import LoginAttempt
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError
-from majlis.throttle import retry_after_seconds, serialise, wait_left
+from majlis.throttle import address_group, retry_after_seconds, serialise, wait_left
 
 # A shared desk computer is used by several clerks; each keeps their own device cookie, the most recent first.
 DEVICES_PER_BROWSER = 5
@@ -120,8 +120,10 @@ async def check(
     """Raises TooManyAttempts when this client must still wait before its next try at this account.
 
     The caller must record the attempt (record) in the same transaction: the check and the record are
-    serialised per account and per address, so parallel guesses cannot all pass on the same count.
+    serialised per account and per address, so parallel guesses cannot all pass on the same count. An IPv6 address
+    counts as its /64 (majlis.throttle.address_group).
     """
+    address = address_group(address)
     await serialise(session=session, keys=[f"sign-in:user:{username}", f"sign-in:address:{address}"])
     now = clock.now()
     since = now - policy.window
@@ -152,6 +154,7 @@ async def client_failures(
     *, session: AsyncSession, clock: Clock, policy: ThrottlePolicy, username: str, address: str, device: str | None
 ) -> int:
     """This client's failures at this account in the window: a trusted device's own, or an untrusted address's."""
+    address = address_group(address)
     since = clock.now() - policy.window
     if device is not None:
         where = [LoginAttempt.username == username, LoginAttempt.device == device]
@@ -165,6 +168,18 @@ async def record(
 ) -> None:
     """Keeps one attempt for the throttle, from a trusted device or an untrusted client."""
     session.add(
-        LoginAttempt(username=username, address=address[:64], device=device or "", at=clock.now(), succeeded=succeeded)
+        LoginAttempt(
+            username=username,
+            address=address_group(address)[:64],
+            device=device or "",
+            at=clock.now(),
+            succeeded=succeeded,
+        )
     )
     await session.flush()
+
+
+async def prune(*, session: AsyncSession, clock: Clock, window: timedelta) -> int:
+    """Deletes the attempts older than the throttle's window (no count looks further back); how many went."""
+    result = await session.execute(delete(LoginAttempt).where(LoginAttempt.at < clock.now() - window))
+    return int(getattr(result, "rowcount", 0) or 0)

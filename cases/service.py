@@ -34,7 +34,7 @@ from cases.phones import same_phone
 from cases.tracking import format_tracking_number, parse_tracking_number
 from majlis.clock import Clock, riyadh
 from majlis.errors import N_, DomainError
-from majlis.throttle import retry_after_seconds, serialise, wait_left
+from majlis.throttle import address_group, retry_after_seconds, serialise, wait_left
 from notify import outbox
 from notify.texts import completed_sms, receipt_sms, referred_sms
 
@@ -301,7 +301,8 @@ async def check_lookup_throttle(*, session: AsyncSession, clock: Clock, address:
     requests and of emergency reports share it, so guessing numbers on one is not a way round the other.
 
     Counted per address only, never per number: a count per number would let strangers stop an applicant from
-    following their own request."""
+    following their own request. An IPv6 address counts as its /64 (majlis.throttle.address_group)."""
+    address = address_group(address)
     await serialise(session=session, keys=[f"status-lookup:{address}"])
     now = clock.now()
     misses, latest = (
@@ -318,7 +319,7 @@ async def check_lookup_throttle(*, session: AsyncSession, clock: Clock, address:
 
 async def record_lookup(*, session: AsyncSession, clock: Clock, address: str, matched: bool) -> None:
     """Keeps one status enquiry, matched or not, for the throttle."""
-    session.add(StatusLookup(address=address[:64], at=clock.now(), matched=matched))
+    session.add(StatusLookup(address=address_group(address)[:64], at=clock.now(), matched=matched))
     await session.flush()
 
 

@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts import sessions as staff_sessions
+from accounts import sign_in_throttle
 from cases import retention
 from emergency import alerts as emergency_alerts
 from emergency import escalation as emergency_escalation
@@ -329,11 +330,17 @@ def start(
         try:
             async with transaction(sessions) as session:
                 deleted = await staff_sessions.delete_ended(session=session, clock=clock, policy=session_policy)
+                # Sign-in attempts older than the throttle's window count for nothing any more.
+                attempts = await sign_in_throttle.prune(
+                    session=session, clock=clock, window=timedelta(minutes=settings.login_window_minutes)
+                )
         except Exception:
             log.exception("deleting ended staff sessions failed; the next run tries again")
             return
         if deleted:
             log.info("staff sessions: deleted %d past their idle or absolute end", deleted)
+        if attempts:
+            log.info("sign-in attempts: deleted %d older than the throttle's window", attempts)
 
     # Hourly: ended sessions are refused anyway; this only keeps the table to the live ones.
     scheduler.add_job(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from datetime import datetime, timedelta
 
@@ -23,6 +24,18 @@ async def serialise(*, session: AsyncSession, keys: list[str]) -> None:
         return
     for key in keys:
         await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+
+
+def address_group(address: str) -> str:
+    """The address as throttles count it: an IPv6 address by its /64 network, which one subscriber is usually given
+    whole (counted address by address, one client would have 2^64 fresh counters); anything else unchanged."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return address
 
 
 def wait_after(*, failures: int, free: int, window: timedelta) -> timedelta:

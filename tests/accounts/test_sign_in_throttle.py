@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from accounts import service as accounts
 from accounts.models import LoginAttempt
 from accounts.roles import Role
-from accounts.sign_in_throttle import DEVICES_PER_BROWSER, DeviceCookies, ThrottlePolicy, TooManyAttempts
+from accounts.sign_in_throttle import DEVICES_PER_BROWSER, DeviceCookies, ThrottlePolicy, TooManyAttempts, prune
 from majlis.clock import FrozenClock
 from majlis.db import transaction
-from majlis.throttle import retry_after_seconds, wait_after, wait_left
+from majlis.throttle import address_group, retry_after_seconds, wait_after, wait_left
 from tests.factories import PASSWORD, make_staff
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -174,3 +174,30 @@ def test_a_device_cookie_is_good_for_its_own_username_only() -> None:
         crowded = COOKIES.remember(crowded, f"clerk{n}")
     assert len(crowded.split(":")) == DEVICES_PER_BROWSER
     assert COOKIES.device_for("clerk9", crowded) is not None and COOKIES.device_for("audit", crowded) is None
+
+
+def test_an_ipv6_address_counts_as_its_64_and_others_as_they_are() -> None:
+    assert address_group("2001:db8:1:2:aaaa::1") == address_group("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert address_group("2001:db8:1:3::1") != address_group("2001:db8:1:2::1")
+    assert address_group("203.0.113.7") == "203.0.113.7"
+    assert address_group("unknown") == "unknown"
+
+
+async def test_a_guesser_moving_within_one_ipv6_64_is_one_client(sessions: Sessions, clock: FrozenClock) -> None:
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    # A new address of the same /64 for every guess: still the same client, with its two failures free.
+    outcomes = [await attempt(sessions, clock, "audit", "wrong", f"2001:db8:7:7::{n + 1:x}") for n in range(3)]
+    assert outcomes == ["refused", "refused", "throttled"]
+    # Another /64 is another client (the account's untrusted clients together have four free).
+    assert await attempt(sessions, clock, "audit", "wrong", "2001:db8:7:8::1") == "refused"
+
+
+async def test_attempts_older_than_the_window_are_pruned(sessions: Sessions, clock: FrozenClock) -> None:
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    await attempt(sessions, clock, "audit", "wrong", "10.0.0.1")
+    clock.advance(WINDOW + timedelta(seconds=1))
+    await attempt(sessions, clock, "audit", "wrong", "10.0.0.2")
+    async with transaction(sessions) as session:
+        assert await prune(session=session, clock=clock, window=WINDOW) == 1
+    async with sessions() as session:
+        assert list(await session.scalars(select(LoginAttempt.address))) == ["10.0.0.2"]

@@ -186,6 +186,15 @@ async def test_guessing_tracking_numbers_is_throttled(sessions: Sessions, clock:
     assert await lookup(sessions, clock, case.tracking_number, "0501234567")
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_status_guesses_from_one_ipv6_64_count_together(sessions: Sessions, clock: FrozenClock) -> None:
+    await submit(sessions, clock)
+    for n in range(3):
+        assert not await lookup(sessions, clock, f"26-00000{n + 2}-0", "0501234567", address=f"2001:db8:5::{n + 1}")
+    with pytest.raises(service.TooManyLookups):
+        await lookup(sessions, clock, "26-000009-0", "0501234567", address="2001:db8:5::ff")
+
+
 async def test_desk_intake_and_status_changes_are_audited(sessions: Sessions, clock: FrozenClock) -> None:
     clerk = await make_staff(sessions, clock, Role.INTAKE_DESK)
     async with transaction(sessions) as session:
