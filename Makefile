@@ -46,7 +46,7 @@ lint: install-test ## ruff and mypy --strict
 	$(BIN)/mypy
 
 test: system-deps install-test lint ## lint, then the whole suite on SQLite and on a PostgreSQL server it starts
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=20
 
 translations: install-test ## extract the texts people read and merge them into the catalogs
 	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k N_ -k NP_:1c,2 --no-location --sort-output --omit-header -o web/translations/messages.pot .

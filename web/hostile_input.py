@@ -152,9 +152,9 @@ def _text_of(value: object) -> str:
 async def _check_form(request: web.Request) -> None:
     try:
         form = await request.post()
-    except (ValueError, LookupError):
+    except (ValueError, LookupError, HttpProcessingError):
         # Raw bytes that are not UTF-8 (UnicodeDecodeError is a ValueError), a charset Python does not know,
-        # or a multipart body aiohttp cannot split.
+        # a multipart body aiohttp cannot split, or a part's header it cannot read (InvalidHeader).
         raise _Refused(error_response(request, 400, NOT_TEXT)) from None
     bad = [key for key, value in form.items() if not (storable(key) and storable(_text_of(value)))]
     if not bad:

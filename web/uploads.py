@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from multidict import MultiDictProxy
 
 from followup.attachments import Upload
@@ -43,8 +44,9 @@ async def upload_limits(request: web.Request, handler: Handler) -> web.StreamRes
     larger = request.clone(client_max_size=request.app[SETTINGS].upload_body_bytes)
     try:
         form = await larger.post()
-    except ValueError as exc:
-        # aiohttp's multipart reader says "malformed" with ValueError (and its subclasses).
+    except (ValueError, HttpProcessingError) as exc:
+        # aiohttp's multipart reader says "malformed" with ValueError (and its subclasses), and a part's
+        # header it cannot read (a control character in a field's name) with InvalidHeader.
         raise web.HTTPBadRequest() from exc
     try:
         return await handler(larger)
