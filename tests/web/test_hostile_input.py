@@ -140,8 +140,8 @@ async def test_a_public_form_refuses_hostile_bodies(
     )
     assert broken.status == 400
     # The same on a route that takes files, whose larger body web/uploads.py reads first.
-    multipart = {"Content-Type": "multipart/form-data; boundary=b"}
-    answer = await client.post("/api/v1/requests/26-000001-9/answers", data=unreadable, headers=multipart)
+    boundary_b = {"Content-Type": "multipart/form-data; boundary=b"}
+    answer = await client.post("/api/v1/requests/26-000001-9/answers", data=unreadable, headers=boundary_b)
     assert answer.status == 400
     english = await client.post("/requests?lang=en", data=b"subject=\xff", headers=FORM)
     assert english.status == 400
