@@ -74,6 +74,10 @@ def check_number(kind: ApplicantKind, value: str) -> str:
     return number
 
 
+def _national_id(value: str) -> str:
+    return check_number(ApplicantKind.CITIZEN, value)
+
+
 def gender_of_people(value: object, info: ValidationInfo) -> object:
     """A person's gender is required (it decides the women's section); a company's representative may be unnamed."""
     if value is None and info.data.get("kind") in (ApplicantKind.CITIZEN, ApplicantKind.RESIDENT):
@@ -112,6 +116,12 @@ def _email(value: str | None) -> str | None:
 
 
 IdentityNumber = Annotated[str | None, Field(default=None, max_length=32, validate_default=True)]
+# A citizen's own number, where only citizens are served (the emergency line).
+NationalId = Annotated[
+    str,
+    Field(max_length=32, description="A citizen's national ID: 10 digits, starts with 1, Luhn check digit"),
+    AfterValidator(_national_id),
+]
 MobilePhone = Annotated[
     str, Field(max_length=32, description="A mobile number; stored in E.164 (+9665…)"), AfterValidator(_mobile)
 ]

@@ -27,6 +27,9 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 MAX_EMAIL = 254
 NAME_LIMIT = 200
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
+PHONE_ABROAD_MESSAGE = N_(
+    "{field} must be a mobile number of any country in international form, such as +61 412 345 678."
+)
 
 
 @cache
@@ -94,13 +97,7 @@ def clean_phone(field: str, value: str, errors: list[FieldError]) -> str:
         return ""
     found = phone_abroad(value)
     if found is None:
-        errors.append(
-            FieldError(
-                field,
-                "invalid_phone",
-                N_("{field} must be a mobile number of any country in international form, such as +61 412 345 678."),
-            )
-        )
+        errors.append(FieldError(field, "invalid_phone", PHONE_ABROAD_MESSAGE))
         return value.strip()
     return found
 

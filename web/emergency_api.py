@@ -20,7 +20,6 @@ from pydantic import BaseModel
 from accounts import service as accounts
 from emergency import reports
 from emergency.checks import country_name
-from emergency.intake import check_report
 from emergency.lifecycle import ReportNotFound
 from emergency.models import EmergencyReport, Mission, ReportSource
 from majlis.clock import RIYADH
@@ -166,7 +165,7 @@ async def _answer(request: web.Request, work: Callable[[], Awaitable[BaseModel]]
 async def register(request: web.Request) -> web.Response:
     async def work() -> EmergencyReportOut:
         body = await parsed(request, EmergencyReportIn)
-        report = await register_report(request, check_report(body.model_dump()), ReportSource.AGENT)
+        report = await register_report(request, body.details(), ReportSource.AGENT)
         return await report_out(request, report, detail=True)
 
     return await _answer(request, work, status=201)

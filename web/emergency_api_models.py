@@ -1,7 +1,7 @@
 """The emergency reports API's JSON shapes (web/emergency_api.py), strict on input, listed in the OpenAPI document.
 
-A report's fields come in as text and are checked by emergency/intake.py, so one 422 names every bad field (an
-unknown country, an invalid phone abroad …) in Arabic and English, as the agent's form does.
+A report's body is emergency/intake.py's model itself, so one 422 names every bad field (an unknown country, an
+invalid phone abroad …) in Arabic and English, as the agent's form does.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from emergency.intake import ReportDraft
 from web.api_models import ID_LIMIT
 
 
@@ -18,22 +19,10 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class EmergencyReportIn(_Body):
-    national_id: str = Field(default="", max_length=40, description="The caller's national ID (10 digits)")
-    caller_name: str = Field(default="", max_length=400)
-    phone: str = Field(
-        default="", max_length=60, description="A mobile number abroad with its country code (E.164, any country)"
-    )
-    country: str = Field(default="", max_length=120, description="ISO 3166-1 alpha-2 code (AE, AU …) or the name")
-    city: str = Field(default="", max_length=240)
-    type: str = Field(
-        default="",
-        max_length=40,
-        description="arrest, accident, lost_passport, death, violence, disaster, financial, other",
-    )
-    severity: str = Field(default="", max_length=40, description="life_threatening, urgent, normal")
-    account: str = Field(default="", max_length=10000, description="What happened, as the caller told it")
-    language: str = Field(default="ar", max_length=10, description="ar or en: the citizen's messages")
+class EmergencyReportIn(ReportDraft):
+    """A report as the agent registers it: the agent's form's own check (emergency.intake), extra fields refused."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class AcknowledgeIn(_Body):
