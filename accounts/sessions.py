@@ -120,12 +120,8 @@ def _idle_end(row: StaffSession, policy: SessionPolicy) -> datetime:
     return (row.last_seen_at or row.created_at) + policy.idle
 
 
-async def live_session(*, session: AsyncSession, clock: Clock, policy: SessionPolicy, token: str) -> LiveSession | None:
-    """The live session behind a cookie's token, or None; notes that it was seen (at most once a minute).
-
-    A session idle past policy.idle is deleted here, so coming back later cannot revive it.
-    """
-    now = clock.now()
+async def _unexpired(session: AsyncSession, token: str, now: datetime) -> tuple[StaffSession, StaffUser] | None:
+    """The session behind a token, not past its absolute end, with its user; None for no such session."""
     found = (
         await session.execute(
             select(StaffSession, StaffUser)
@@ -133,6 +129,16 @@ async def live_session(*, session: AsyncSession, clock: Clock, policy: SessionPo
             .where(StaffSession.token_hash == token_hash(token), StaffSession.expires_at > now)
         )
     ).one_or_none()
+    return (found[0], found[1]) if found is not None else None
+
+
+async def live_session(*, session: AsyncSession, clock: Clock, policy: SessionPolicy, token: str) -> LiveSession | None:
+    """The live session behind a cookie's token, or None; notes that it was seen (at most once a minute).
+
+    A session idle past policy.idle is deleted here, so coming back later cannot revive it.
+    """
+    now = clock.now()
+    found = await _unexpired(session, token, now)
     if found is None:
         return None
     row, user = found
@@ -156,13 +162,7 @@ async def signed_in_still(
     in: neither ended, revoked, expired nor idle, verified, of an active account. Reads only: the connection's
     being open is no visit, so it does not keep the session from idling out."""
     now = clock.now()
-    found = (
-        await session.execute(
-            select(StaffSession, StaffUser)
-            .join(StaffUser, StaffSession.user_id == StaffUser.id)
-            .where(StaffSession.token_hash == token_hash(token), StaffSession.expires_at > now)
-        )
-    ).one_or_none()
+    found = await _unexpired(session, token, now)
     if found is None:
         return None
     row, user = found

@@ -1,7 +1,7 @@
 """Names and subjects without the invisible characters that reorder the text around them.
 
 A bidi embedding, override or isolate (U+202A–U+202E, U+2066–U+2069) or a direction mark (U+200E, U+200F,
-U+061C) typed into a name makes it read differently from what was stored: an override can show "ملف"
+U+061C) typed into a name makes it read differently from what was stored: an override can show a word
 reversed, or turn "invoice_exe.pdf" into something else in a list beside other names (the "Trojan Source"
 trick). Majlis lays out names and subjects itself (pages isolate them in <bdi>), so these characters carry
 nothing a reader needs; they are taken out at intake.
