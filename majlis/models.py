@@ -5,6 +5,7 @@ from audience_day import models as audience_day_models
 from cases import models as cases_models
 from emergency import models as emergency_models
 from followup import models as followup_models
+from majlis import pubsub_models
 from majlis.db import Base
 from notify import models as notify_models
 from priority import models as priority_models
@@ -23,6 +24,7 @@ __all__ = [
     "followup_models",
     "notify_models",
     "priority_models",
+    "pubsub_models",
     "rooms_models",
     "scheduler_models",
     "video_models",

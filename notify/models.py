@@ -10,7 +10,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from majlis.db import Base, UTCDateTime, enum_type
@@ -97,3 +97,19 @@ class WhatsAppContact(Base):
     phone: Mapped[str] = mapped_column(String(20), primary_key=True)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SendBudget(Base):
+    """How many sends one channel has taken in one short window, counted across every process and machine.
+
+    A provider's rate limit is per account, not per process: dispatchers in several processes claim their
+    sends here (one row per channel and window, incremented while under the limit), so their total stays
+    under the limit however many run. Rows of past windows are deleted by the dispatcher.
+    """
+
+    __tablename__ = "send_budgets"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # Whole windows since the Unix epoch (the window's length is in notify.send_budget).
+    window_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    used: Mapped[int] = mapped_column(Integer, default=0)

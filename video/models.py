@@ -103,3 +103,44 @@ class RoomCheck(Base):
     measures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # A JPEG of one received frame, shown with the verdict.
     snapshot: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class RoomCheckRunState(enum.StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class RoomCheckRun(Base):
+    """A pre-call check while it runs, so that any process can answer the room's poll of its state.
+
+    The aiortc peer that judges the check lives in the process that answered the offer; its state is written
+    here when it starts and when it ends, and the verdict is the RoomCheck row it points to.
+    """
+
+    __tablename__ = "room_check_runs"
+
+    # The check's id as given to the browser ("c" and 24 hex digits).
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    state: Mapped[RoomCheckRunState] = mapped_column(enum_type(RoomCheckRunState, 16))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("room_checks.id", ondelete="SET NULL"))
+    # Which process runs it (host and pid), for operators reading a stuck check.
+    runner: Mapped[str] = mapped_column(String(120), default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class BridgeWorker(Base):
+    """A `majlis bridge` process that carries bridged calls; the hub gives each call to the least loaded one."""
+
+    __tablename__ = "bridge_workers"
+
+    # Chosen by the worker (host and pid by default); also its signalling channel's suffix.
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    capacity: Mapped[int] = mapped_column(Integer)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A worker whose heartbeat is older than the hub's limit is taken for dead and given no calls.
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
