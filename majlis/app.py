@@ -12,11 +12,14 @@ from majlis import jobs
 from majlis.clock import Clock, SystemClock
 from majlis.db import create_engine, session_factory
 from majlis.i18n import shipped_catalogs
+from majlis.pubsub import pubsub_for
 from majlis.settings import Settings, load_settings
 from notify.channels import Channels
 from notify.outbox import Dispatcher, policy_from
 from notify.providers import channels_for, links_for, media_fetcher_for
 from scheduler import calendar
+from video.room_check import CONNECT_TIMEOUT, RoomChecks
+from video.room_check_runs import StoredCheckRuns, longest_check
 from web import routes
 from web.keys import (
     ATTACHMENTS,
@@ -27,9 +30,20 @@ from web.keys import (
     ENGINE,
     LINKS,
     MEDIA_FETCHER,
+    ROOM_CHECKS,
+    PUBSUB,
     SESSIONS,
     SETTINGS,
 )
+
+
+async def pubsub_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Publish/subscribe across processes, started before (and closed after) everything that uses it."""
+    pubsub = pubsub_for(app[SETTINGS].database_url_value, clock=app[CLOCK])
+    await pubsub.start()
+    app[PUBSUB] = pubsub
+    yield
+    await pubsub.close()
 
 
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -69,6 +83,26 @@ async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
     await runner.stop()
 
 
+async def room_checks_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The pre-call checks' peers (closed with their peer connections when the app stops); their state is in the
+    database, so any process answers a check's poll."""
+    settings = app[SETTINGS]
+    runs = StoredCheckRuns(
+        sessions=app[SESSIONS],
+        clock=app[CLOCK],
+        longest=longest_check(connect_timeout=CONNECT_TIMEOUT, seconds=settings.video_check_seconds),
+    )
+    checks = RoomChecks(
+        runs=runs,
+        seconds=settings.video_check_seconds,
+        max_concurrent=settings.video_check_max_concurrent,
+        ice_servers=settings.ice_servers,
+    )
+    app[ROOM_CHECKS] = checks
+    yield
+    await checks.close()
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -91,7 +125,9 @@ def create_app(
         max_bytes=settings.attachment_max_bytes,
         max_files=settings.attachment_max_files,
     )
+    app.cleanup_ctx.append(pubsub_ctx)
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(jobs_ctx)
+    app.cleanup_ctx.append(room_checks_ctx)
     routes.setup(app)
     return app

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from followup.attachments import AttachmentStore
 from majlis.clock import Clock
+from majlis.pubsub import PubSub
 from majlis.settings import Settings
 from notify.channels import Channels, MediaFetcher
 from notify.links import Links
@@ -20,6 +21,8 @@ from web.signed_in import BrowserSession, SignedIn
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
 ENGINE = web.AppKey("engine", AsyncEngine)
+# Messages across processes and machines (LISTEN/NOTIFY on PostgreSQL); see majlis.pubsub.
+PUBSUB = web.AppKey("pubsub", PubSub)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 CHANNELS = web.AppKey("channels", Channels)
 LINKS = web.AppKey("links", Links)

@@ -1,0 +1,294 @@
+"""Publish and subscribe across processes and machines: PostgreSQL LISTEN/NOTIFY, or one process's own loop.
+
+What the video hub and the bridge workers tell each other goes through here, so that a call's two sides, its
+consoles and its bridge may sit in different processes. No server besides PostgreSQL is needed.
+
+Guarantees (PostgresPubSub):
+- **Order.** Messages published by one process arrive, on every listener, in the order that process published
+  them: they are sent one at a time on one connection, and PostgreSQL delivers notifications of one session in
+  commit order. Messages of different processes are not ordered with respect to each other.
+- **At most once.** A listener that loses its connection misses what was published meanwhile; it reconnects and
+  calls the `on_reconnect` callbacks, which re-read the state they need from the database. Nothing is replayed.
+- **Own messages** come back to the publishing process too (marked `own=True`), so a handler can treat every
+  message alike or skip its own.
+- **Size.** NOTIFY payloads are limited to 8,000 bytes. A longer message (an SDP offer with many candidates) is
+  written to `pubsub_payloads` and the notify carries the row's id; listeners read the row. Rows are kept a
+  minute (every listener reads them within that time or has missed the message anyway), then deleted by the
+  process that wrote them.
+
+SQLite runs in one process, so LocalPubSub delivers in the same loop, with the same order and `own` marking.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, Protocol
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from majlis.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+# NOTIFY refuses payloads of 8,000 bytes or more; the envelope's own keys take a few dozen.
+INLINE_LIMIT = 7_800
+PAYLOAD_KEPT = timedelta(minutes=1)
+# How often the listening connection is checked: a connection that died silently is noticed within this time.
+KEEPALIVE_SECONDS = 5.0
+RECONNECT_SECONDS = 1.0
+_PREFIX = "majlis_"
+
+
+class Handler(Protocol):
+    def __call__(self, message: dict[str, Any], *, own: bool) -> Awaitable[None]: ...
+
+
+Reconnected = Callable[[], Awaitable[None]]
+
+
+def process_name() -> str:
+    """This process's name in messages and logs: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _channel_name(channel: str) -> str:
+    if not channel or len(_PREFIX + channel) > 63 or not channel.replace("_", "").isalnum() or not channel.isascii():
+        raise ValueError(f"not a pubsub channel name: {channel!r}")
+    return _PREFIX + channel
+
+
+class Subscription:
+    def __init__(self, owner: PubSub, channel: str, handler: Handler) -> None:
+        self._owner = owner
+        self.channel = channel
+        self.handler = handler
+
+    async def close(self) -> None:
+        await self._owner._unsubscribe(self)
+
+
+class PubSub:
+    """The common part: subscriptions by channel, one delivery task so handlers see messages in arrival order."""
+
+    def __init__(self) -> None:
+        self.name = process_name()
+        self._subscriptions: dict[str, list[Subscription]] = {}
+        self.on_reconnect: list[Reconnected] = []
+        # A message, or the task reading a long one from pubsub_payloads: kept in arrival order either way.
+        self._inbox: asyncio.Queue[tuple[str, dict[str, Any] | asyncio.Task[dict[str, Any] | None], bool] | None] = (
+            asyncio.Queue()
+        )
+        self._deliverer: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._deliverer = asyncio.get_running_loop().create_task(self._deliver(), name="pubsub-deliver")
+
+    async def close(self) -> None:
+        if self._deliverer is not None:
+            self._inbox.put_nowait(None)
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._deliverer
+            self._deliverer = None
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    async def subscribe(self, channel: str, handler: Handler) -> Subscription:
+        _channel_name(channel)
+        subscription = Subscription(self, channel, handler)
+        first = channel not in self._subscriptions
+        self._subscriptions.setdefault(channel, []).append(subscription)
+        if first:
+            await self._listen(channel)
+        return subscription
+
+    async def _unsubscribe(self, subscription: Subscription) -> None:
+        found = self._subscriptions.get(subscription.channel, [])
+        if subscription in found:
+            found.remove(subscription)
+        if not found and subscription.channel in self._subscriptions:
+            del self._subscriptions[subscription.channel]
+            await self._unlisten(subscription.channel)
+
+    async def _listen(self, channel: str) -> None:
+        """Starts receiving the channel (nothing to do in one process)."""
+
+    async def _unlisten(self, channel: str) -> None:
+        """Stops receiving the channel (nothing to do in one process)."""
+
+    def _arrived(self, channel: str, message: dict[str, Any] | asyncio.Task[dict[str, Any] | None], own: bool) -> None:
+        self._inbox.put_nowait((channel, message, own))
+
+    async def _deliver(self) -> None:
+        while (item := await self._inbox.get()) is not None:
+            channel, arrived, own = item
+            message = arrived if isinstance(arrived, dict) else await arrived
+            if message is None:
+                continue
+            for subscription in list(self._subscriptions.get(channel, ())):
+                try:
+                    await subscription.handler(message, own=own)
+                except Exception:  # one handler's bug must not stop delivery to the others
+                    log.exception("pubsub handler for %s failed", channel)
+
+
+class LocalPubSub(PubSub):
+    """One process (SQLite, a test): what is published is delivered in the same loop, marked as its own."""
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        _channel_name(channel)
+        # Through JSON as across processes: a handler gets its own copy, and what cannot travel fails here too.
+        copied: dict[str, Any] = json.loads(json.dumps(message))
+        if channel in self._subscriptions:
+            self._arrived(channel, copied, True)
+
+
+class PostgresPubSub(PubSub):
+    """LISTEN/NOTIFY on two dedicated asyncpg connections: one listens, one publishes (one message at a time)."""
+
+    def __init__(self, database_url: str, *, clock: Clock | None = None) -> None:
+        super().__init__()
+        url = make_url(database_url)
+        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._clock = clock or SystemClock()
+        self._listener: asyncpg.Connection | None = None
+        self._publisher: asyncpg.Connection | None = None
+        self._publishing = asyncio.Lock()
+        self._keepalive: asyncio.Task[None] | None = None
+        self._closing = False
+        self._wrote_payloads = False
+
+    async def start(self) -> None:
+        await super().start()
+        self._listener = await self._connect_listener()
+        self._publisher = await asyncpg.connect(self._dsn)
+        self._keepalive = asyncio.get_running_loop().create_task(self._keep_listening(), name="pubsub-keepalive")
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._keepalive is not None:
+            self._keepalive.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keepalive
+        for connection in (self._listener, self._publisher):
+            if connection is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(connection.close(), 5)
+        self._listener = self._publisher = None
+        await super().close()
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        name = _channel_name(channel)
+        body = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+        async with self._publishing:
+            publisher = await self._ready_publisher()
+            envelope = json.dumps({"o": self.name, "m": body}, separators=(",", ":"), ensure_ascii=False)
+            if len(envelope.encode()) > INLINE_LIMIT:
+                row_id = await publisher.fetchval(
+                    "INSERT INTO pubsub_payloads (channel, body, created_at) VALUES ($1, $2, $3) RETURNING id",
+                    channel,
+                    body,
+                    self._clock.now(),
+                )
+                self._wrote_payloads = True
+                envelope = json.dumps({"o": self.name, "r": row_id}, separators=(",", ":"))
+            await publisher.execute("SELECT pg_notify($1, $2)", name, envelope)
+            if self._wrote_payloads:
+                await self._prune(publisher)
+
+    async def _prune(self, publisher: asyncpg.Connection) -> None:
+        await publisher.execute("DELETE FROM pubsub_payloads WHERE created_at < $1", self._clock.now() - PAYLOAD_KEPT)
+
+    async def _ready_publisher(self) -> asyncpg.Connection:
+        if self._publisher is None or self._publisher.is_closed():
+            self._publisher = await asyncpg.connect(self._dsn)
+        return self._publisher
+
+    async def _connect_listener(self) -> asyncpg.Connection:
+        connection = await asyncpg.connect(self._dsn)
+        for channel in self._subscriptions:
+            await connection.add_listener(_channel_name(channel), self._on_notify)
+        return connection
+
+    async def _listen(self, channel: str) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            await self._listener.add_listener(_channel_name(channel), self._on_notify)
+
+    async def _unlisten(self, channel: str) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            await self._listener.remove_listener(_channel_name(channel), self._on_notify)
+
+    def _on_notify(self, connection: object, pid: int, name: str, payload: str) -> None:
+        channel = name.removeprefix(_PREFIX)
+        try:
+            envelope = json.loads(payload)
+        except json.JSONDecodeError:
+            log.warning("pubsub: a notify on %s that is not JSON was ignored", name)
+            return
+        own = envelope.get("o") == self.name
+        if "r" in envelope:
+            reading = asyncio.get_running_loop().create_task(self._read_long(channel, int(envelope["r"])))
+            self._arrived(channel, reading, own)
+            return
+        self._arrived(channel, json.loads(envelope["m"]), own)
+
+    async def _read_long(self, channel: str, row_id: int) -> dict[str, Any] | None:
+        """A long message's body; the delivery task waits for it in its place, so order is kept."""
+        try:
+            async with self._publishing:
+                publisher = await self._ready_publisher()
+                body = await publisher.fetchval("SELECT body FROM pubsub_payloads WHERE id = $1", row_id)
+        except (OSError, asyncpg.PostgresError):
+            log.warning("pubsub: message %d on %s could not be read", row_id, channel)
+            return None
+        if body is None:
+            log.warning("pubsub: message %d on %s was already deleted", row_id, channel)
+            return None
+        found: dict[str, Any] = json.loads(body)
+        return found
+
+    async def _keep_listening(self) -> None:
+        while not self._closing:
+            await asyncio.sleep(KEEPALIVE_SECONDS)
+            try:
+                assert self._listener is not None
+                await asyncio.wait_for(self._listener.fetchval("SELECT 1"), KEEPALIVE_SECONDS)
+                continue
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError, AssertionError):
+                log.warning("pubsub: the listening connection was lost; reconnecting")
+            await self._reconnect()
+
+    async def _reconnect(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                self._listener.terminate()
+        self._listener = None
+        while not self._closing:
+            try:
+                self._listener = await self._connect_listener()
+                break
+            except (OSError, asyncpg.PostgresError):
+                await asyncio.sleep(RECONNECT_SECONDS)
+        for callback in list(self.on_reconnect):
+            try:
+                await callback()
+            except Exception:
+                log.exception("pubsub: a reconnect callback failed")
+
+
+def pubsub_for(database_url: str, *, clock: Clock | None = None) -> PubSub:
+    """PostgreSQL's LISTEN/NOTIFY for a PostgreSQL database; one process's own delivery for SQLite."""
+    if database_url.startswith("postgresql"):
+        return PostgresPubSub(database_url, clock=clock)
+    return LocalPubSub()
+
+
+__all__ = ["Handler", "LocalPubSub", "PostgresPubSub", "PubSub", "Subscription", "pubsub_for"]
