@@ -12,7 +12,8 @@ _hasher = PasswordHasher()  # stateless and thread-safe: parameters only
 
 # Verified against when the username is unknown, so that a wrong username
 # takes as long as a wrong password and does not reveal who has an account.
-_DUMMY_HASH = _hasher.hash("no-such-user-placeholder")
+# Made on first use: hashing costs ~170 ms, which every process (each command, each worker) paid at import.
+_DUMMY_HASH: str | None = None
 
 
 def lower_cost_for_tests() -> None:
@@ -20,7 +21,7 @@ def lower_cost_for_tests() -> None:
     of accounts (about 60 ms each at the real cost). Hashes made either way verify under the other."""
     global _hasher, _DUMMY_HASH
     _hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    _DUMMY_HASH = _hasher.hash("no-such-user-placeholder")
+    _DUMMY_HASH = None
 
 
 def hash_password(password: str) -> str:
@@ -29,6 +30,9 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when the password matches; always spends the time of one verification."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("no-such-user-placeholder")
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
