@@ -49,6 +49,7 @@ from notify.channels import (
 from notify.invitation import audience_uid, invitation
 from notify.links import AnswerLink, Links
 from notify.models import MessageStatus, OutboxMessage, WhatsAppContact
+from notify.send_budget import SharedRate
 
 log = logging.getLogger(__name__)
 
@@ -235,8 +236,9 @@ class RateLimiter:
 
     It paces at 95 % of the provider's limit, so that jitter on the way (a busy
     event loop releasing several late sends at once) cannot bunch a hundred and
-    one requests into the provider's second. The pace is per dispatcher: with
-    several workers, divide the provider's rate among them.
+    one requests into the provider's second. The pace is one process's: the
+    dispatcher itself takes its sends from notify.send_budget's shared rate, which
+    holds across processes; bench/dispatch.py paces its reference with this one.
     """
 
     def __init__(self, rate_per_second: float) -> None:
@@ -304,11 +306,13 @@ class Dispatcher:
         self._channels = channels
         self._links = links
         self.policy = policy or DispatchPolicy()
-        self._limiter = RateLimiter(self.policy.rate_per_second)
+        # The provider's rate is per account: every dispatcher, in any process, takes its sends from one budget.
+        self._rate = SharedRate(sessions=sessions, rate_per_second=self.policy.rate_per_second)
 
     async def run_once(self, *, max_rounds: int | None = None, stop: asyncio.Event | None = None) -> DispatchReport:
         """Resolves dead claims, then sends everything due now, batch after batch (no new batch once `stop` is set)."""
         report = DispatchReport()
+        await self._rate.tidy()
         report.add(await self.resolve_stale())
         rounds = 0
         while (max_rounds is None or rounds < max_rounds) and not (stop is not None and stop.is_set()):
@@ -490,7 +494,7 @@ class Dispatcher:
             await self._record_failure(outgoing, f"no {outgoing.channel} channel is configured", code="no_channel")
             report.failed += 1
             return
-        await self._limiter.acquire()
+        await self._rate.acquire()
         left = deadline - time.monotonic()
         if left <= 0:
             await self._give_back(outgoing)
