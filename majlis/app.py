@@ -12,6 +12,7 @@ from majlis import jobs
 from majlis.clock import Clock, SystemClock
 from majlis.db import create_engine, session_factory
 from majlis.i18n import shipped_catalogs
+from majlis.leader import leader_for
 from majlis.pubsub import pubsub_for
 from majlis.settings import Settings, load_settings
 from notify.channels import Channels
@@ -72,15 +73,30 @@ async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
     if not settings.jobs_enabled:
         yield
         return
-    runner = jobs.start(
-        settings=settings,
-        sessions=app[SESSIONS],
-        clock=app[CLOCK],
-        dispatcher=app[DISPATCHER],
-        attachments=app[ATTACHMENTS],
-    )
+    runner: jobs.JobScheduler | None = None
+
+    # Every process competes; only the leader runs the jobs, so each runs once across processes and machines.
+    async def elected() -> None:
+        nonlocal runner
+        runner = jobs.start(
+            settings=settings,
+            sessions=app[SESSIONS],
+            clock=app[CLOCK],
+            attachments=app[ATTACHMENTS],
+        )
+
+    async def deposed() -> None:
+        nonlocal runner
+        if runner is not None:
+            stopping, runner = runner, None
+            await stopping.stop()
+
+    dispatching = jobs.start_dispatching(settings=settings, dispatcher=app[DISPATCHER])
+    leader = leader_for(settings.database_url_value, on_elected=elected, on_deposed=deposed)
+    await leader.start()
     yield
-    await runner.stop()
+    await leader.close()
+    await dispatching.stop()
 
 
 async def room_checks_ctx(app: web.Application) -> AsyncIterator[None]:

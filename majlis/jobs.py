@@ -69,15 +69,12 @@ class JobScheduler(AsyncIOScheduler):  # type: ignore[misc]
         self.shutdown(wait=False)
 
 
-def start(
-    *,
-    settings: Settings,
-    sessions: async_sessionmaker[AsyncSession],
-    clock: Clock,
-    dispatcher: Dispatcher,
-    attachments: AttachmentStore | None = None,
-) -> JobScheduler:
-    """A running scheduler with Majlis's periodic jobs."""
+def start_dispatching(*, settings: Settings, dispatcher: Dispatcher) -> JobScheduler:
+    """A running scheduler that sends the outbox's due messages; every process runs one.
+
+    Dispatchers claim messages with SKIP LOCKED and take each send's slot from the provider's shared
+    rate (notify.send_budget), so any number of them together send each message once, within the rate.
+    """
     scheduler = JobScheduler(timezone=settings.timezone)
 
     async def dispatch_outbox() -> None:
@@ -88,6 +85,31 @@ def start(
             return
         if report.sent or report.failed or report.retried:
             log.info("outbox: %s", report)
+
+    scheduler.add_job(
+        dispatch_outbox,
+        "interval",
+        seconds=settings.outbox_interval_seconds,
+        id="outbox",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.start()
+    return scheduler
+
+
+def start(
+    *,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    attachments: AttachmentStore | None = None,
+) -> JobScheduler:
+    """A running scheduler with Majlis's periodic jobs, run by the job leader only (majlis.leader).
+
+    The outbox's dispatch is not among them: start_dispatching runs it in every process.
+    """
+    scheduler = JobScheduler(timezone=settings.timezone)
 
     policy = confirmations.policy_from(settings)
 
@@ -101,20 +123,12 @@ def start(
         if asked:
             log.info("confirmations: asked %d applicant(s)", asked)
 
-    # The sweep writes the confirmation requests; the dispatcher sends them on its next round.
+    # The sweep writes the confirmation requests; a dispatcher sends them on its next round.
     scheduler.add_job(
         ask_confirmations,
         "interval",
         seconds=settings.outbox_interval_seconds,
         id="confirmations",
-        max_instances=1,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        dispatch_outbox,
-        "interval",
-        seconds=settings.outbox_interval_seconds,
-        id="outbox",
         max_instances=1,
         coalesce=True,
     )

@@ -263,19 +263,13 @@ async def test_two_sweeps_at_once_escalate_each_report_once(sessions: Sessions, 
     assert all(r.status is MessageStatus.PENDING for r in await outbox_rows(sessions))
 
 
-async def test_the_sweep_runs_as_a_periodic_job(
-    sessions: Sessions, clock: FrozenClock, database_url: str, recorder: RecordingChannel
-) -> None:
+async def test_the_sweep_runs_as_a_periodic_job(sessions: Sessions, clock: FrozenClock, database_url: str) -> None:
     clock.set(NIGHT)
     sydney = await add_mission(sessions, "sydney")
     report_id = await add_report(sessions, clock, sydney, Severity.LIFE_THREATENING, alert=False)
     clock.advance(timedelta(minutes=10))
-    dispatcher = Dispatcher(sessions=sessions, clock=clock, channels=recorder.channels(), links=LINKS)
     runner = jobs.start(
-        settings=make_settings(database_url, emergency_sweep_seconds=30),
-        sessions=sessions,
-        clock=clock,
-        dispatcher=dispatcher,
+        settings=make_settings(database_url, emergency_sweep_seconds=30), sessions=sessions, clock=clock
     )
     try:
         job = runner.get_job("emergency_sweep")

@@ -18,7 +18,7 @@ from notify.models import OutboxMessage
 from tests.conftest import make_settings
 from tests.emergency.month_arrange import Sessions, arranged_month, at
 from tests.factories import Client
-from web.keys import DISPATCHER, SETTINGS
+from web.keys import SETTINGS
 
 URL = "https://majlis.example.gov.sa/reports/emergency"
 
@@ -90,7 +90,7 @@ async def test_the_daily_job_sends_when_due(client: Client, sessions: Sessions, 
     await arranged_month(sessions)
     clock.set(at(12, 1, 6))
     settings = make_settings(client.app[SETTINGS].database_url_value, public_url="https://majlis.example.gov.sa/")
-    runner = jobs.start(settings=settings, sessions=sessions, clock=clock, dispatcher=client.app[DISPATCHER])
+    runner = jobs.start(settings=settings, sessions=sessions, clock=clock)
     try:
         job = runner.get_job("emergency_report_mailing")
         assert job is not None and isinstance(job.trigger, CronTrigger)
