@@ -19,8 +19,10 @@ from notify.channels import Channels
 from notify.outbox import Dispatcher, policy_from
 from notify.providers import channels_for, links_for, media_fetcher_for
 from scheduler import calendar
+from video.hub_transport import HubEdge
 from video.room_check import CONNECT_TIMEOUT, RoomChecks
 from video.room_check_runs import StoredCheckRuns, longest_check
+from video.signalling_home import SignallingHome, hub_from_settings
 from web import routes
 from web.keys import (
     ATTACHMENTS,
@@ -35,6 +37,8 @@ from web.keys import (
     PUBSUB,
     SESSIONS,
     SETTINGS,
+    VIDEO_HUB,
+    VIDEO_TOKENS,
 )
 
 
@@ -119,6 +123,30 @@ async def room_checks_ctx(app: web.Application) -> AsyncIterator[None]:
     await checks.close()
 
 
+async def video_hub_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Video signalling: this process's edge (its sockets and consoles), and the hub while it is the home."""
+    settings = app[SETTINGS]
+    edge = HubEdge(app[PUBSUB])
+    home = SignallingHome(
+        app[PUBSUB],
+        edge,
+        make_hub=lambda: hub_from_settings(
+            settings,
+            sessions=app[SESSIONS],
+            clock=app[CLOCK],
+            tokens=app[VIDEO_TOKENS],
+            one_transaction_at_a_time=app[ENGINE].dialect.name == "sqlite",
+        ),
+        database_url=settings.database_url_value,
+    )
+    await edge.start()
+    app[VIDEO_HUB] = edge
+    await home.start()
+    yield
+    await home.close()
+    await edge.close()
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -145,5 +173,6 @@ def create_app(
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(jobs_ctx)
     app.cleanup_ctx.append(room_checks_ctx)
+    app.cleanup_ctx.append(video_hub_ctx)
     routes.setup(app)
     return app

@@ -12,7 +12,7 @@ from majlis.settings import Settings
 from notify.channels import Channels, MediaFetcher
 from notify.links import Links
 from notify.outbox import Dispatcher
-from video.hub import Hub
+from video.hub_transport import HubEdge
 from video.room_check import RoomChecks
 from video.tokens import VideoTokens
 from web.i18n import Catalogs
@@ -29,7 +29,7 @@ LINKS = web.AppKey("links", Links)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 CATALOGS = web.AppKey("catalogs", Catalogs)
 VIDEO_TOKENS = web.AppKey("video_tokens", VideoTokens)
-VIDEO_HUB = web.AppKey("video_hub", Hub)
+VIDEO_HUB = web.AppKey("video_hub", HubEdge)
 ROOM_CHECKS = web.AppKey("room_checks", RoomChecks)
 ATTACHMENTS = web.AppKey("attachments", AttachmentStore)
 # None when no provider is configured (the console backend): media cannot be fetched then.

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from accounts import sessions
 from accounts.roles import Role
-from video.bridge import MediaBridge
-from video.hub import BridgePolicy, Hub
-from video.ice import ice_servers_from_settings
 from video.tokens import VideoTokens
 from web.auth import requires, session_policy
-from web.keys import CLOCK, DB, ENGINE, SESSIONS, SETTINGS, VIDEO_HUB, VIDEO_TOKENS
+from web.keys import CLOCK, DB, SESSIONS, SETTINGS, VIDEO_HUB, VIDEO_TOKENS
 from web.security import SESSION_COOKIE
 from web.video_pages import ROOM_ROLES
 
@@ -32,38 +27,6 @@ CONSOLE_SESSION_RECHECK_SECONDS = 30.0
 _CONSOLE_ROLES = frozenset({Role.OFFICIAL, *ROOM_ROLES, Role.ADMINISTRATOR})
 
 
-async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
-    bridge = None
-    # Recording goes through the bridge too, so allowing it needs one even where calls are not bridged.
-    if settings.video_bridge != "never" or settings.video_bridged_rooms or settings.video_recording_allowed:
-        bridge = MediaBridge(
-            max_calls=settings.video_bridge_max_calls,
-            marker_release=settings.video_marker_release,
-            ice_servers=ice_servers_from_settings(settings.ice_servers),
-        )
-    hub = Hub(
-        sessions=app[SESSIONS],
-        clock=app[CLOCK],
-        tokens=app[VIDEO_TOKENS],
-        one_transaction_at_a_time=app[ENGINE].dialect.name == "sqlite",
-        bridge=bridge,
-        policy=BridgePolicy(
-            mode=settings.video_bridge,
-            bridged_rooms=frozenset(settings.video_bridged_rooms),
-            direct_timeout=settings.video_direct_timeout_seconds,
-            recording_allowed=settings.video_recording_allowed,
-            recordings_dir=Path(settings.video_recordings_dir),
-        ),
-    )
-    if bridge is not None:
-        bridge.on_quality = hub.quality_changed
-    app[VIDEO_HUB] = hub
-    await hub.start()
-    yield
-    await hub.close()
-
-
 async def _close_sockets(app: web.Application) -> None:
     # On shutdown, before the server waits for handlers: open WebSockets would hold it up.
     if VIDEO_HUB in app:
@@ -71,10 +34,9 @@ async def _close_sockets(app: web.Application) -> None:
 
 
 def setup(app: web.Application) -> None:
-    """The signalling routes, the hub as a long-lived resource, and its sockets closed on shutdown."""
+    """The signalling routes and this process's sockets closed on shutdown (the hub is wired in majlis.app)."""
     app[VIDEO_TOKENS] = VideoTokens(secret=app[SETTINGS].secret_key.get_secret_value())
     app.router.add_routes(routes)
-    app.cleanup_ctx.append(hub_ctx)
     app.on_shutdown.append(_close_sockets)
 
 

@@ -49,8 +49,9 @@ async def test_a_bridged_audience_shows_each_side_the_other_and_records_with_con
     room_context = await browser.new_context(viewport={"width": 1024, "height": 768})
     official = await official_context.new_page()
     room = await room_context.new_page()
-    bridge = client.app[VIDEO_HUB].bridge
-    assert bridge is not None
+    hub = client.app[VIDEO_HUB].local_hub
+    assert hub is not None and hub.bridge is not None
+    bridge = hub.bridge
     try:
         await sign_in(room, base, "women")
         await room.goto(f"{base}/rooms/{room_id}/console")
