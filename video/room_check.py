@@ -4,9 +4,14 @@ The room's browser offers camera and microphone (sendonly, its ICE candidates
 gathered into the offer: no trickle); an aiortc peer answers (its own candidates
 in the answer), receives the tracks for `seconds` from the first frame and feeds
 each frame to video.analysis.CheckJudge. The peer connection is closed whatever
-happens, then the verdict goes to `on_done` (the web layer stores it). Everything
+happens, then the verdict goes to `runs.done` (which stores it). Everything
 is bounded: a browser that never connects gets a "no video"/"no audio" verdict
 after `connect_timeout + seconds`.
+
+The check's state (running, done, failed) is kept by `runs`, in the database in
+the app (video.room_check_runs), so that the page's polls are answered by any
+process; what this object keeps is only what cannot leave the process: the
+running checks' peer connections and tasks, and so the per-process limit.
 
 RoomChecks is a long-lived resource (one per app, closed on shutdown); it holds
 no state at module level. No aiohttp here.
@@ -19,7 +24,6 @@ import contextlib
 import logging
 import secrets
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -38,8 +42,8 @@ from video.ice import ice_servers_from_settings
 log = logging.getLogger(__name__)
 
 MAX_SDP_CHARS = 60_000
-# Finished checks remembered so the page can read their outcome (then it reads the stored record).
-_FINISHED_KEPT = 200
+# Seconds a room's browser has to connect once answered (and the server to make its answer).
+CONNECT_TIMEOUT = 10.0
 # RTP timestamps are 32-bit and start anywhere: a frame's media time is counted from the first frame, modulo.
 _RTP_WRAP = 2**32
 # Frames received but not yet judged, at most (three seconds of video).
@@ -80,15 +84,22 @@ class StartedCheck:
     answer_sdp: str
 
 
-class OnDone(Protocol):
-    """Stores a finished check; gives the stored record's id (remembered for the page), or None."""
+class CheckRuns(Protocol):
+    """Where a check's state is kept for the page's polls (video.room_check_runs.StoredCheckRuns in the app)."""
 
-    async def __call__(self, *, room_id: int, check_id: str, by_id: int | None, verdict: Verdict) -> int | None: ...
+    async def started(self, *, check_id: str, room_id: int, by_id: int | None) -> None:
+        """The check is answered and running; may refuse it (CheckRefused "room_busy": run elsewhere)."""
+
+    async def done(self, *, check_id: str, room_id: int, by_id: int | None, verdict: Verdict) -> int | None:
+        """Stores the verdict; gives the stored record's id, or None."""
+
+    async def failed(self, *, check_id: str) -> None:
+        """The check ended without a verdict (an error, or the server shutting down)."""
 
 
 @dataclass(eq=False)
 class CheckState:
-    """What is known about one check: running, done (with the id of its stored record) or failed."""
+    """One check this process runs: its peer and task, and its state here (runs has it for other processes)."""
 
     id: str
     room_id: int
@@ -155,16 +166,16 @@ class RoomChecks:
     def __init__(
         self,
         *,
-        on_done: OnDone,
+        runs: CheckRuns,
         seconds: float,
         max_concurrent: int,
         ice_servers: Sequence[Mapping[str, str | list[str]]] = (),
-        connect_timeout: float = 10.0,
+        connect_timeout: float = CONNECT_TIMEOUT,
         monotonic: Callable[[], float] = time.monotonic,
         peer_factory: PeerFactory = lambda configuration: RTCPeerConnection(configuration=configuration),
         face_every: int = 5,
     ) -> None:
-        self._on_done = on_done
+        self._runs = runs
         self.seconds = seconds
         self.max_concurrent = max_concurrent
         self.connect_timeout = connect_timeout
@@ -173,14 +184,14 @@ class RoomChecks:
         self._peer_factory = peer_factory
         self._face_every = face_every
         self._running: dict[int, CheckState] = {}  # by room
-        self._checks: OrderedDict[str, CheckState] = OrderedDict()
         self._closed = False
 
     def running(self) -> int:
         return len(self._running)
 
     def get(self, check_id: str) -> CheckState | None:
-        return self._checks.get(check_id)
+        """A check running in this process (another process's checks are in `runs` only)."""
+        return next((check for check in self._running.values() if check.id == check_id), None)
 
     async def start(self, *, room_id: int, offer_sdp: object, by_id: int | None = None) -> StartedCheck:
         """Answers the room's offer and starts judging what arrives; refuses (CheckRefused) when it cannot."""
@@ -209,23 +220,16 @@ class RoomChecks:
                 await pc.setLocalDescription(await pc.createAnswer())
             if self._closed:
                 raise CheckRefused("closed")
+            # Written before the answer goes back, so the page's first poll finds it on any process.
+            await self._runs.started(check_id=check.id, room_id=room_id, by_id=by_id)
         except BaseException:
             self._running.pop(room_id, None)
             check.pc = None
             await pc.close()
             raise
         answer = pc.localDescription.sdp
-        self._remember(check)
         check.task = asyncio.get_running_loop().create_task(self._run(check, pc, tracks), name=f"room-check-{check.id}")
         return StartedCheck(id=check.id, answer_sdp=answer)
-
-    def _remember(self, check: CheckState) -> None:
-        self._checks[check.id] = check
-        while len(self._checks) > _FINISHED_KEPT:
-            oldest = next(iter(self._checks.values()))
-            if oldest.state == "running":
-                break
-            self._checks.popitem(last=False)
 
     async def _run(self, check: CheckState, pc: RTCPeerConnection, tracks: list[MediaStreamTrack]) -> None:
         judge = CheckJudge(face_every=self._face_every)
@@ -254,18 +258,26 @@ class RoomChecks:
             duration = windows["video"].elapsed() or windows["audio"].elapsed() or self.seconds
             async with judging:
                 verdict = await asyncio.to_thread(judge.verdict, duration=duration)
-            check.record_id = await self._on_done(
+            check.record_id = await self._runs.done(
                 room_id=check.room_id, check_id=check.id, by_id=check.by_id, verdict=verdict
             )
             check.state = "done"
         except asyncio.CancelledError:
-            check.state = "failed"
+            check.state = "failed"  # close() tells runs, after every task has stopped
             raise
         except Exception:
             log.exception("room check %s of room %s failed", check.id, check.room_id)
             check.state = "failed"
+            await self._failed(check)
         finally:
             self._running.pop(check.room_id, None)
+
+    async def _failed(self, check: CheckState) -> None:
+        """Tells runs; a failure to tell it is logged (the run then reads as failed once it is stale)."""
+        try:
+            await self._runs.failed(check_id=check.id)
+        except Exception:
+            log.exception("room check %s: its failure could not be recorded", check.id)
 
     async def _read(
         self, track: MediaStreamTrack, window: _Window, judge: CheckJudge, judging: asyncio.Lock, name: str
@@ -308,7 +320,7 @@ class RoomChecks:
                 await worker
 
     async def close(self) -> None:
-        """Stops every running check (their peer connections close; nothing is stored)."""
+        """Stops every running check (their peer connections close; no verdict is stored, the runs fail)."""
         self._closed = True
         running = list(self._running.values())
         tasks = [c.task for c in running if c.task is not None]
@@ -317,7 +329,10 @@ class RoomChecks:
         await asyncio.gather(*tasks, return_exceptions=True)
         # A task cancelled before its first step never ran its own cleanup.
         for check in running:
-            check.state = "failed" if check.state == "running" else check.state
+            if check.state == "running":
+                check.state = "failed"
+            if check.state == "failed":
+                await self._failed(check)
             if check.pc is not None:
                 await check.pc.close()
         self._running.clear()

@@ -3,7 +3,8 @@
 The room console (web/static/room_check.js) posts its offer as JSON with the
 X-CSRF-Token header, gets the server's answer, then polls the check until it is
 done. A check is addressed by the id the post gave while it runs, and by its
-stored record's id (digits) once stored; both resolve here. Errors are JSON,
+stored record's id (digits) once stored; both resolve here, from the database
+(video.room_check_runs), so a poll may land on any process. Errors are JSON,
 in Arabic and English, naming what is wrong. The Arabic asks the reader in the
 feminine (the women's section) and, in a men's room, in the masculine (the
 catalogs' context "men's room").
@@ -12,25 +13,24 @@ catalogs' context "men's room").
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
 
 from accounts.roles import Role
-from majlis.db import transaction
 from majlis.errors import N_
 from rooms import service as rooms
 from rooms.models import Room, RoomKind
 from video import room_check_records as records
 from video import service as video
-from video.analysis import PROBLEMS, Verdict, problem_text
-from video.models import RoomCheck
-from video.room_check import CheckRefused, CheckState, RoomChecks
+from video.analysis import PROBLEMS, problem_text
+from video.models import RoomCheck, RoomCheckRunState
+from video.room_check import CheckRefused
+from video.room_check_runs import RunView, find_run, longest_check
 from web.auth import requires, signed_in_user
 from web.errors import bilingual
 from web.i18n import LANGUAGES, NP_, Catalogs
-from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, ROOM_CHECKS, SESSIONS, SETTINGS
+from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, ROOM_CHECKS
 from web.pages import render
 from web.video_pages import ROOM_ROLES, _room_for
 
@@ -55,32 +55,9 @@ _INPUT_ERRORS_TO_MEN: dict[str, tuple[str, str]] = {
 }
 
 
-async def room_checks_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The server's check peers, closed (with their peer connections) when the app stops."""
-    settings, sessions, clock = app[SETTINGS], app[SESSIONS], app[CLOCK]
-
-    async def store(*, room_id: int, check_id: str, by_id: int | None, verdict: Verdict) -> int | None:
-        async with transaction(sessions) as session:
-            check = await records.record_check(
-                session=session, clock=clock, room_id=room_id, by_id=by_id, verdict=verdict
-            )
-            return check.id
-
-    checks = RoomChecks(
-        on_done=store,
-        seconds=settings.video_check_seconds,
-        max_concurrent=settings.video_check_max_concurrent,
-        ice_servers=settings.ice_servers,
-    )
-    app[ROOM_CHECKS] = checks
-    yield
-    await checks.close()
-
-
 def setup(app: web.Application) -> None:
-    """The check routes and the check peers as a long-lived resource."""
+    """The check routes (the check peers are wired in the app factory: majlis.app.room_checks_ctx)."""
     app.router.add_routes(routes)
-    app.cleanup_ctx.append(room_checks_ctx)
 
 
 def _run_by_men(room: Room | None) -> bool:
@@ -171,20 +148,22 @@ async def start_check(request: web.Request) -> web.Response:
     return web.json_response(answer, headers={"Cache-Control": "no-store"})
 
 
-async def _find(request: web.Request, room: Room) -> CheckState | RoomCheck | None:
-    """The check of the address: its running state, or its stored record."""
+async def _find(request: web.Request, room: Room) -> RunView | RoomCheck | None:
+    """The check of the address: its run's state (from whichever process runs it), or its stored record."""
     check_id = request.match_info["check_id"]
     if check_id.isdigit():
         if len(check_id) > _MAX_RECORD_DIGITS:
             return None
         record = await records.get_check(session=request[DB], check_id=int(check_id))
         return record if record is not None and record.room_id == room.id else None
-    state = request.app[ROOM_CHECKS].get(check_id)
-    if state is None or state.room_id != room.id:
+    checks = request.app[ROOM_CHECKS]
+    longest = longest_check(connect_timeout=checks.connect_timeout, seconds=checks.seconds)
+    run = await find_run(session=request[DB], clock=request.app[CLOCK], check_id=check_id, longest=longest)
+    if run is None or run.room_id != room.id:
         return None
-    if state.state == "done" and state.record_id is not None:
-        return await records.get_check(session=request[DB], check_id=state.record_id)
-    return state
+    if run.state is RoomCheckRunState.DONE and run.record_id is not None:
+        return await records.get_check(session=request[DB], check_id=run.record_id)
+    return run
 
 
 @routes.get(f"/rooms/{{room_id:\\d+}}/checks/{_CHECK_ID}")
@@ -198,7 +177,7 @@ async def check_result(request: web.Request) -> web.Response:
     if isinstance(found, RoomCheck):
         body = _record_json(request.app[CATALOGS], found, found.snapshot is not None, room)
         return web.json_response(body, headers={"Cache-Control": "no-store"})
-    if found.state == "running":
+    if found.state is RoomCheckRunState.RUNNING:
         return web.json_response({"check_id": found.id, "state": "running"}, headers={"Cache-Control": "no-store"})
     return _input_error(request, 500, "check_failed", room)
 

@@ -1,6 +1,6 @@
 """The pre-call check with a real aiortc client peer: the room's side sends pictures and a tone, the server judges.
 
-No database here: `on_done` collects the verdicts. Every wait is bounded.
+No database here: `Done`, the checks' runs, collects their states and verdicts. Every wait is bounded.
 """
 
 from __future__ import annotations
@@ -80,17 +80,25 @@ class Tone(AudioStreamTrack):
 
 @dataclass
 class Done:
-    """What `on_done` was given, by check id."""
+    """The checks' runs (video.room_check.CheckRuns) in memory: each check's state and verdict, by check id."""
 
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     by: dict[str, int | None] = field(default_factory=dict)
+    states: dict[str, str] = field(default_factory=dict)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def __call__(self, *, room_id: int, check_id: str, by_id: int | None, verdict: Verdict) -> int | None:
+    async def started(self, *, check_id: str, room_id: int, by_id: int | None) -> None:
+        self.states[check_id] = "running"
+
+    async def done(self, *, room_id: int, check_id: str, by_id: int | None, verdict: Verdict) -> int | None:
         self.verdicts[check_id] = verdict
         self.by[check_id] = by_id
+        self.states[check_id] = "done"
         self.arrived.set()
         return len(self.verdicts)
+
+    async def failed(self, *, check_id: str) -> None:
+        self.states[check_id] = "failed"
 
     async def wait_for(self, check_id: str) -> Verdict:
         async with asyncio.timeout(WAIT):
@@ -124,7 +132,7 @@ def peers() -> PeerRecorder:
 
 @pytest.fixture
 async def checks(done: Done, peers: PeerRecorder) -> AsyncIterator[RoomChecks]:
-    room_checks = RoomChecks(on_done=done, seconds=3.0, max_concurrent=2, connect_timeout=10.0, peer_factory=peers)
+    room_checks = RoomChecks(runs=done, seconds=3.0, max_concurrent=2, connect_timeout=10.0, peer_factory=peers)
     yield room_checks
     await room_checks.close()
 
@@ -172,8 +180,7 @@ async def test_a_seated_face_in_a_lit_room_with_a_tone_passes(
     assert isinstance(loud, float) and -26 < loud < -20  # a sine peaking at −20 dBFS has its RMS at −23
     assert verdict.snapshot_jpeg is not None and verdict.snapshot_jpeg.startswith(b"\xff\xd8")
     assert done.by[started.id] == 7
-    state = checks.get(started.id)
-    assert state is not None and state.state == "done" and state.record_id == 1
+    assert done.states[started.id] == "done" and checks.get(started.id) is None  # no longer running here
     # Released: no task of the check left, the server's peer connection closed, the room free again.
     await until(lambda: not check_tasks(), "the check's tasks ended")
     assert [pc.connectionState for pc in peers.made] == ["closed"]
@@ -191,7 +198,7 @@ async def test_a_dark_room_is_too_dark(checks: RoomChecks, done: Done) -> None:
 async def test_a_room_that_never_connects_gets_no_video_and_no_audio_in_bounded_time(
     done: Done, peers: PeerRecorder
 ) -> None:
-    checks = RoomChecks(on_done=done, seconds=1.0, max_concurrent=1, connect_timeout=1.0, peer_factory=peers)
+    checks = RoomChecks(runs=done, seconds=1.0, max_concurrent=1, connect_timeout=1.0, peer_factory=peers)
     room = RTCPeerConnection()
     try:
         offer = await room_offer(room, picture=face_picture())
@@ -243,6 +250,8 @@ async def test_one_check_per_room_and_at_most_max_concurrent(checks: RoomChecks,
     try:
         offers = [await room_offer(pc, picture=face_picture()) for pc in rooms]
         first = await checks.start(room_id=1, offer_sdp=offers[0])
+        running = checks.get(first.id)
+        assert running is not None and running.room_id == 1 and done.states[first.id] == "running"
         with pytest.raises(CheckRefused) as refused:
             await checks.start(room_id=1, offer_sdp=offers[1])
         assert refused.value.code == "room_busy"
@@ -255,7 +264,7 @@ async def test_one_check_per_room_and_at_most_max_concurrent(checks: RoomChecks,
         assert checks.running() == 2
         await checks.close()  # shutdown: running checks stop, nothing is stored
         assert checks.running() == 0 and not check_tasks()
-        assert checks.get(first.id) is not None and not done.verdicts
+        assert done.states[first.id] == "failed" and checks.get(first.id) is None and not done.verdicts
         with pytest.raises(CheckRefused) as refused:
             await checks.start(room_id=4, offer_sdp=offers[3])
         assert refused.value.code == "closed"
