@@ -516,6 +516,14 @@ class LiveMonitor:
         self._changed_at = 0.0
 
     def add(self, bgr: npt.NDArray[np.uint8], at: float) -> None:
+        self.count(at)
+        analyse = self._count % self._every == 0
+        self._count += 1
+        if analyse:
+            self.look(bgr, at)
+
+    def count(self, at: float) -> None:
+        """A frame arrived at `at` (for the frame rate), whether or not its picture is looked at."""
         if self._first_at is None:
             self._first_at = at
         self._last_at = at
@@ -523,10 +531,13 @@ class LiveMonitor:
         horizon = at - self._window
         while self._times[0] < horizon:
             self._times.popleft()
-        analyse = self._count % self._every == 0
-        self._count += 1
-        if not analyse:
-            return
+
+    def look(self, bgr: npt.NDArray[np.uint8], at: float) -> None:
+        """Analyses one picture (brightness, black, change) without counting a frame.
+
+        The forwarding bridge counts every frame it forwards but decodes only keyframes: it looks at those.
+        """
+        horizon = at - self._window
         while self._analysed and self._analysed[0][0] < horizon:
             self._analysed.popleft()
         grey = _live_thumbnail(bgr)

@@ -4,14 +4,18 @@ Used where the direct browser-to-browser path cannot be taken (a room behind a n
 that blocks peer-to-peer, a direct path that failed to connect) or where the server
 must see the frames (live quality warnings, a recording the applicant consented to).
 
-Each side has its own peer connection with the server. What one side sends is fanned
-out through aiortc's `MediaRelay` to *taps*: the track forwarded to the other side,
-the live quality monitor, the recorder. A tap outlives the peer connection it reads
-from: when a side rebuilds its connection (a reload, a network change) the taps are
-fed from its new tracks, so the other side's connection and the recording go on.
+Each side has its own peer connection with the server. Its picture is forwarded as
+encoded VP8 frames (video/forwarding.py): never decoded and encoded again, and a
+keyframe request from the other side's browser is passed on to this side's. Only the
+keyframes are decoded, for the live quality monitor, which asks for one a second. The
+recording muxes the encoded frames as they are (video/forwarding_record.py). Sound is
+decoded and encoded again (Opus costs little), fanned out through aiortc's `MediaRelay`
+to *taps*. Taps and encoded sources outlive the peer connection they read from: when a
+side rebuilds its connection (a reload, a network change) they are fed from its new
+receivers, so the other side's connection and the recording go on.
 
-Forwarding uses unbuffered relay subscriptions: the encoder towards the other side
-always takes the newest frame, so a slow moment drops a frame rather than adding
+Sound is forwarded through unbuffered relay subscriptions: the encoder towards the other
+side always takes the newest frame, so a slow moment drops a frame rather than adding
 delay to every frame after it.
 """
 
@@ -34,15 +38,25 @@ from aiortc import (
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
+    RTCRtpReceiver,
     RTCSessionDescription,
 )
-from aiortc.contrib.media import MediaRecorder, MediaRelay
+from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 from aiortc.sdp import candidate_from_sdp
 from av import AudioFrame, VideoFrame
 
 from majlis.errors import N_
 from video.analysis import LiveMonitor
+from video.forwarding import (
+    EncodedSource,
+    EncodedTap,
+    forward_on,
+    is_keyframe,
+    pass_keyframe_requests,
+    prefer_vp8,
+)
+from video.forwarding_record import EncodedRecorder
 from video.jitter import use_marker_release_on
 
 log = logging.getLogger(__name__)
@@ -56,12 +70,13 @@ VIDEO_CLOCK = 90_000
 QUALITY_EVERY = 0.5
 QUALITY_HOLD = 1.5
 THUMBNAIL = (160, 120)
+# The monitor looks at keyframes only (the one kind of frame that decodes alone): when none came for this
+# long, the side's sender is asked for one. The monitor calls a picture frozen after 2 s without change, so it
+# needs about one a second; a keyframe is several times another frame's size, a modest cost in bandwidth.
+MONITOR_PICTURE_EVERY = 1.0
 CLOSE_TIMEOUT = 5.0
-RECORDING_BUFFER = 150
-# aiortc's MediaRecorder writes video at 30 frames a second; pictures are recorded 640 wide (a record, not a
-# broadcast: enough to see the applicant, and a modest libx264 cost on the event loop the recorder runs in).
-RECORDING_FPS = 30
-RECORDING_WIDTH = 640
+# A buffered tap (sound for a consumer that wants every frame) keeps at most this many frames.
+TAP_BUFFER = 150
 
 QualityReport = Callable[[Side, list[str]], Awaitable[None]]
 
@@ -94,25 +109,16 @@ class Tap(MediaStreamTrack):
     zero, and an encoder or recorder that saw time go backwards would stall or refuse them.
     """
 
-    def __init__(self, kind: str, *, buffered: bool, video_clock: int = VIDEO_CLOCK, fixed_size: bool = False) -> None:
+    def __init__(self, kind: str, *, buffered: bool) -> None:
         super().__init__()
         self.kind = kind
         self.buffered = buffered
-        # Ticks per second of the video timestamps handed on: RTP's 90 kHz for a connection, the
-        # recording's frame rate for the recorder (whose encoder refuses two frames on one tick).
-        self._video_clock = video_clock
-        # The recorder's encoder keeps the first picture's size, while a browser raises its resolution
-        # as the bandwidth estimate grows: later pictures are scaled to that first size.
-        self._fixed_size = fixed_size
-        self._size: tuple[int, int] | None = None
-        # Buffered taps (the recorder) want every frame, but not without limit: a recorder that falls
-        # behind by more than a few seconds loses the oldest frames rather than the process's memory.
-        self._queue: asyncio.Queue[AudioFrame | VideoFrame | None] = asyncio.Queue(maxsize=RECORDING_BUFFER)
+        # Buffered taps want every frame, but not without limit: one that falls behind by more than a few
+        # seconds loses the oldest frames rather than the process's memory.
+        self._queue: asyncio.Queue[AudioFrame | VideoFrame | None] = asyncio.Queue(maxsize=TAP_BUFFER)
         self._latest: AudioFrame | VideoFrame | None = None
         self._ready = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
-        # Set once a frame has been queued (buffered taps): the recorder starts on it.
-        self.has_frame = asyncio.Event()
         self._started: float | None = None
         self._last_pts = -1
         self._samples = 0
@@ -138,7 +144,6 @@ class Tap(MediaStreamTrack):
                     if self._queue.full():
                         self._queue.get_nowait()
                     self._queue.put_nowait(frame)
-                    self.has_frame.set()
                 else:
                     self._latest = frame
                     self._ready.set()
@@ -170,21 +175,13 @@ class Tap(MediaStreamTrack):
             frame.time_base = Fraction(1, frame.sample_rate)
             self._samples += frame.samples
             return frame
-        if self._fixed_size:
-            if self._size is None:
-                # A browser starts small and raises its resolution: the size is set by the first picture's
-                # shape, not its size, so the recording is not stuck at the first, smallest one.
-                height = round(RECORDING_WIDTH * frame.height / frame.width / 2) * 2
-                self._size = (RECORDING_WIDTH, max(height, 2))
-            if (frame.width, frame.height) != self._size:
-                frame = frame.reformat(width=self._size[0], height=self._size[1])
         now = time.monotonic()
         if self._started is None:
             self._started = now
-        pts = max(int((now - self._started) * self._video_clock), self._last_pts + 1)
+        pts = max(int((now - self._started) * VIDEO_CLOCK), self._last_pts + 1)
         self._last_pts = pts
         frame.pts = pts
-        frame.time_base = Fraction(1, self._video_clock)
+        frame.time_base = Fraction(1, VIDEO_CLOCK)
         return frame
 
     def stop(self) -> None:
@@ -208,10 +205,12 @@ def _copy(frame: AudioFrame | VideoFrame) -> AudioFrame | VideoFrame:
 
 @dataclass(eq=False)
 class _Direction:
-    """What one side sends: its current tracks, the taps reading them, and its picture's health."""
+    """What one side sends: its current tracks, the taps reading them, its encoded frames, its picture's health."""
 
     tracks: dict[str, MediaStreamTrack] = field(default_factory=dict)
     taps: dict[str, list[Tap]] = field(default_factory=lambda: {"audio": [], "video": []})
+    encoded: dict[str, EncodedSource] = field(default_factory=lambda: {k: EncodedSource(k) for k in KINDS})
+    keyframe_at: float = 0.0
     monitor: LiveMonitor | None = None
     watching: asyncio.Task[None] | None = None
     seen_video: bool = False
@@ -244,18 +243,17 @@ class BridgedCall:
         self._from: dict[Side, _Direction] = {side: _Direction() for side in SIDES}
         self._lock = asyncio.Lock()
         self._closed = False
-        self._recorder: MediaRecorder | None = None
-        self._recording_taps: list[Tap] = []
-        self._recording_start: asyncio.Task[None] | None = None
+        self._recorder: EncodedRecorder | None = None
         self.recording_path: Path | None = None
         self._quality_task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         # What each side's current connection is sent (a sender stops its track when its connection
         # closes, so every new connection gets taps of its own).
-        self._forwarded: dict[Side, dict[str, Tap]] = {side: {} for side in SIDES}
+        self._forwarded: dict[Side, dict[str, Tap | EncodedTap]] = {side: {} for side in SIDES}
         for side in SIDES:
             if monitor:
                 self._from[side].monitor = LiveMonitor()
+                self._from[side].encoded["video"].on_frame = self._counter(self._from[side])
         if monitor:
             self._quality_task = asyncio.create_task(self._report_quality())
 
@@ -274,6 +272,8 @@ class BridgedCall:
                 raise BridgeRefused("bridge_closed")
             await self._drop_peer(side)
             pc = RTCPeerConnection(RTCConfiguration(iceServers=self._ice_servers))
+            # Before the marker release, which feeds the decoder queue put in place here.
+            forward_on(pc, lambda receiver, kind: self._take_receiver(side, receiver, kind))
             if self._marker_release:
                 use_marker_release_on(pc)
             self._peers[side] = pc
@@ -288,9 +288,14 @@ class BridgedCall:
                 if not any(t.kind in KINDS for t in pc.getTransceivers()):
                     raise ValueError("the offer has neither audio nor video")
                 for transceiver in pc.getTransceivers():
+                    if transceiver.kind == "video" and not prefer_vp8(transceiver):
+                        raise ValueError("the offer has no VP8, the codec the bridge forwards")
                     # aiortc types the sender's track as always present; before addTrack it is None.
                     if transceiver.kind in KINDS and cast("MediaStreamTrack | None", transceiver.sender.track) is None:
-                        pc.addTrack(self._forward_to(side, transceiver.kind))
+                        track = self._forward_to(side, transceiver.kind)
+                        sender = pc.addTrack(track)
+                        if isinstance(track, EncodedTap):
+                            pass_keyframe_requests(sender, track)
                 await pc.setLocalDescription(await pc.createAnswer())
             except (ValueError, AssertionError, TypeError) as exc:
                 log.info("bridge %s: the %s's offer was refused: %s", self.audience_id, side, exc)
@@ -300,20 +305,45 @@ class BridgedCall:
             assert description is not None
             return str(description.sdp)
 
-    def _forward_to(self, side: Side, kind: str) -> Tap:
-        """A new tap of the other side's `kind` for `side`'s new connection, fed at once if that side is sending."""
+    def _forward_to(self, side: Side, kind: str) -> Tap | EncodedTap:
+        """A new tap of the other side's `kind` for `side`'s new connection, fed at once if that side is sending.
+
+        The picture as encoded frames (the tap asks the other side for a keyframe to start on), the sound decoded.
+        """
         source = self._from[other_side(side)]
-        tap = Tap(kind, buffered=False)
         previous = self._forwarded[side].get(kind)
         if previous is not None:
-            with contextlib.suppress(ValueError):
-                source.taps[kind].remove(previous)
+            if isinstance(previous, Tap):
+                with contextlib.suppress(ValueError):
+                    source.taps[kind].remove(previous)
             previous.stop()
+        if kind == "video":
+            encoded = source.encoded[kind].tap()
+            self._forwarded[side][kind] = encoded
+            return encoded
+        tap = Tap(kind, buffered=False)
         self._forwarded[side][kind] = tap
         source.taps[kind].append(tap)
         if kind in source.tracks:
             tap.feed(self._relay.subscribe(source.tracks[kind], buffered=False))
         return tap
+
+    def _take_receiver(self, side: Side, receiver: RTCRtpReceiver, kind: str) -> None:
+        """Takes the encoded frames of `side`'s new receiver; only keyframes (for the monitor) and sound are decoded."""
+        if kind == "audio":
+            self._from[side].encoded[kind].take(receiver, decode=_always)
+        else:
+            self._from[side].encoded[kind].take(receiver, decode=is_keyframe if self._monitor else _never)
+
+    def _counter(self, direction: _Direction) -> Callable[[bytes, bool], None]:
+        def count(_data: bytes, keyframe: bool) -> None:
+            now = self._now()
+            if direction.monitor is not None:
+                direction.monitor.count(now)
+            if keyframe:
+                direction.keyframe_at = now
+
+        return count
 
     async def add_ice(self, side: Side, candidate: dict[str, Any] | None) -> None:
         """A trickled candidate of a side's connection (the browser sends them after its offer)."""
@@ -359,7 +389,7 @@ class BridgedCall:
                 frame = cast(VideoFrame, await track.recv())
                 small = frame.reformat(width=THUMBNAIL[0], height=THUMBNAIL[1], format="bgr24")
                 thumbnail = cast("npt.NDArray[np.uint8]", small.to_ndarray())
-                monitor.add(thumbnail, self._now())
+                monitor.look(thumbnail, self._now())
                 self._from[side].seen_video = True
         except MediaStreamError:
             pass
@@ -380,6 +410,8 @@ class BridgedCall:
                 if direction.monitor is None or not direction.seen_video:
                     continue  # nothing to judge before the first frame: connecting is the hub's business
                 now = self._now()
+                if now - direction.keyframe_at >= MONITOR_PICTURE_EVERY:
+                    direction.encoded["video"].request_keyframe()
                 problems = direction.monitor.problems(now)
                 if problems != direction.candidate:
                     direction.candidate, direction.candidate_since = problems, now
@@ -397,14 +429,20 @@ class BridgedCall:
         """What is wrong now with the picture `side` sends, as last reported."""
         return list(self._from[side].problems)
 
-    def tap(self, side: Side, kind: str, *, video_clock: int = VIDEO_CLOCK, fixed_size: bool = False) -> Tap:
-        """A buffered tap of what `side` sends (every frame, in order), fed across that side's reconnections."""
-        tap = Tap(kind, buffered=True, video_clock=video_clock, fixed_size=fixed_size)
+    def tap(self, side: Side, kind: str) -> Tap:
+        """A buffered tap of the sound `side` sends (every frame, in order), fed across that side's reconnections."""
+        if kind not in ("audio",):
+            raise ValueError("the picture is forwarded encoded: take it with encoded_tap")
+        tap = Tap(kind, buffered=True)
         direction = self._from[side]
         direction.taps[kind].append(tap)
         if kind in direction.tracks:
             tap.feed(self._relay.subscribe(direction.tracks[kind], buffered=True))
         return tap
+
+    def encoded_tap(self, side: Side, kind: str) -> EncodedTap:
+        """What `side` sends as encoded frames (`av.Packet`s, the picture from a keyframe), across reconnections."""
+        return self._from[side].encoded[kind].tap()
 
     def untap(self, tap: Tap) -> None:
         for direction in self._from.values():
@@ -420,41 +458,24 @@ class BridgedCall:
     async def start_recording(self, path: Path) -> None:
         """Records the room's picture and sound and the official's sound into `path` (Matroska) until stopped.
 
-        The caller has checked the settings allow it and the applicant consented.
+        The caller has checked the settings allow it and the applicant consented. The frames are written
+        as they came (VP8 and Opus), from the room's next keyframe on.
         """
         if self._recorder is not None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
-        recorder = MediaRecorder(str(path), format="matroska")
-        taps = [
-            self.tap("room", "video", video_clock=RECORDING_FPS, fixed_size=True),
-            self.tap("room", "audio"),
-            self.tap("official", "audio"),
-        ]
-        for tap in taps:
-            recorder.addTrack(tap)
-        self._recorder, self._recording_taps, self.recording_path = recorder, taps, path
-        self._recording_start = asyncio.create_task(self._start_when_pictured(recorder, taps[0]))
-
-    async def _start_when_pictured(self, recorder: MediaRecorder, picture: Tap) -> None:
-        # aiortc's recorder sizes its video stream from the first picture; a sound packet written before it
-        # would open the file with a default size and every picture after would be refused. So the recorder
-        # starts once the room's first picture is waiting (its sound meanwhile waits in the taps).
-        await picture.has_frame.wait()
-        await recorder.start()
+        recorder = EncodedRecorder(
+            path,
+            self.encoded_tap("room", "video"),
+            [self.encoded_tap("room", "audio"), self.encoded_tap("official", "audio")],
+        )
+        recorder.start()
+        self._recorder, self.recording_path = recorder, path
 
     async def stop_recording(self) -> None:
-        recorder, taps = self._recorder, self._recording_taps
-        self._recorder, self._recording_taps = None, []
+        recorder, self._recorder = self._recorder, None
         if recorder is None:
             return
-        if self._recording_start is not None:
-            self._recording_start.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._recording_start
-            self._recording_start = None
-        for tap in taps:
-            self.untap(tap)
         try:
             await recorder.stop()
         except Exception:
@@ -479,8 +500,9 @@ class BridgedCall:
             track.stop()
         direction.tracks.clear()
         for kind, tap in self._forwarded[side].items():
-            with contextlib.suppress(ValueError):
-                self._from[other_side(side)].taps[kind].remove(tap)
+            if isinstance(tap, Tap):
+                with contextlib.suppress(ValueError):
+                    self._from[other_side(side)].taps[kind].remove(tap)
             tap.stop()
         self._forwarded[side].clear()
         if pc is not None:
@@ -509,12 +531,23 @@ class BridgedCall:
                 for taps in self._from[side].taps.values():
                     for tap in taps:
                         tap.stop()
+                for source in self._from[side].encoded.values():
+                    source.close()
+
+
+def _always(_data: bytes) -> bool:
+    return True
+
+
+def _never(_data: bytes) -> bool:
+    return False
 
 
 class MediaBridge:
     """The bridged calls of one server process, at most `max_calls` at once.
 
-    Each costs a decode and an encode per direction: the cap keeps every call at full frame rate.
+    Each costs little CPU (frames are forwarded, not encoded again; sound is): the cap keeps every call at full
+    frame rate, and is set from the figures of bench/video.py.
     """
 
     def __init__(

@@ -27,6 +27,7 @@ from tests.video.test_aiortc_link import eventually
 from tests.video.test_jitter import CountingPicture, read_counter
 from tests.video.test_room_check import says_it_in_arabic
 from video.bridge import BridgedCall, BridgeRefused, MediaBridge, Side, Tap
+from video.forwarding import EncodedTap
 from video.jitter import use_marker_release_on
 
 WAIT = 20.0  # seconds; every wait below is bounded by it
@@ -149,8 +150,9 @@ async def test_each_side_gets_the_others_picture_and_sound_through_the_server() 
 
 
 async def test_with_the_marker_bit_release_every_frame_reaches_the_server_in_order_and_the_official_in_order() -> None:
-    """The room sends frames 1…60 and goes quiet. The server's receiver decodes every one, in order, the last
-    without a next frame to push it out (the stock buffer would keep it); the official sees them in order."""
+    """The room sends frames 1…60 and goes quiet. The server takes every one as an encoded frame, in order, the
+    last without a next frame to push it out (the stock buffer would keep it); decoded, they are the room's
+    pictures; the official sees them in order."""
     count = 60
     call = BridgedCall(1, marker_release=True, monitor=False)
     go = asyncio.Event()
@@ -167,6 +169,14 @@ async def test_with_the_marker_bit_release_every_frame_reaches_the_server_in_ord
                 assert isinstance(frame, av.VideoFrame)
                 into.append(read_counter(frame))
 
+    async def decode(tap: EncodedTap, into: list[int | None]) -> None:
+        decoder = av.CodecContext.create("vp8", "r")
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                for frame in decoder.decode(await tap.recv()):
+                    assert isinstance(frame, av.VideoFrame)
+                    into.append(read_counter(frame))
+
     try:
         official.counted = lambda track: readers.append(asyncio.create_task(read(track, seen_by_official)))
         await official.connect(call, "official")
@@ -174,8 +184,8 @@ async def test_with_the_marker_bit_release_every_frame_reaches_the_server_in_ord
         await room_pc.setLocalDescription(await room_pc.createOffer())
         answer = await call.answer("room", room_pc.localDescription.sdp)
         await room_pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
-        at_server = call.tap("room", "video")
-        readers.append(asyncio.create_task(read(at_server, seen_by_server)))
+        at_server = call.encoded_tap("room", "video")
+        readers.append(asyncio.create_task(decode(at_server, seen_by_server)))
         await until(lambda: call.connected("room"), "the room connected")
         go.set()
         await until(lambda: count in seen_by_server, f"frame {count} at the server", wait=WAIT)
