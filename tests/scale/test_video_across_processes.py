@@ -1,0 +1,132 @@
+"""A video audience across two real `majlis serve` processes: the official's socket on one, the room's on the other.
+
+Real aiortc peers on both sides do what the pages do (join, call, offer and answer, heartbeats saying whether
+frames arrive): their offers and answers cross from one process to the other through PostgreSQL LISTEN/NOTIFY,
+and frames flow both ways. Then the signalling home is killed (SIGKILL): the other process becomes the home, the
+sides rejoin there, and the call is rebuilt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import aiohttp
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from majlis.clock import FrozenClock, SystemClock
+from majlis.db import create_engine, session_factory
+from tests.conftest import TEST_SECRET
+from tests.scale.conftest import ServedProcess, Start
+from tests.video.arrange import token, video_audiences
+from tests.video.test_aiortc_link import TOKENS, Side, kinds
+from video import service as video
+
+WAIT = 30.0
+ENV = {"MAJLIS_JOBS_ENABLED": "false", "MAJLIS_SECRET_KEY": TEST_SECRET}
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@pytest.fixture
+async def sessions(scale_database_url: str) -> AsyncIterator[Sessions]:
+    engine = create_engine(scale_database_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+class Page(Side):
+    """One side's page, its socket on the given process; its token valid for the next hour of real time."""
+
+    def __init__(self, http: aiohttp.ClientSession, role: str, audience_id: int) -> None:
+        super().__init__(http, role, audience_id)  # type: ignore[arg-type]  # ws_connect(path) alike
+        self.token = token(TOKENS, audience_id, role, expires_at=SystemClock().now() + timedelta(hours=1))
+
+
+async def eventually(check: object, what: str, wait: float = WAIT, logs: tuple[ServedProcess, ...] = ()) -> None:
+    assert callable(check)
+    deadline = time.monotonic() + wait
+    while not check():
+        if time.monotonic() > deadline:
+            tails = "\n".join(p.log_text()[-3000:] for p in logs)
+            raise AssertionError(f"waited {wait:.0f} s for {what}\n{tails}")
+        await asyncio.sleep(0.05)
+
+
+async def recorded(sessions: Sessions, audience_id: int) -> list[str]:
+    async with sessions() as session:
+        return [e.kind.value for e in await video.events(session=session, audience_id=audience_id)]
+
+
+async def test_official_on_one_process_and_room_on_the_other_connect_and_survive_the_home_dying(
+    majlis_processes: Start, sessions: Sessions, clock: FrozenClock
+) -> None:
+    [audience_id, _other] = await video_audiences(sessions, clock)
+    first, second = await majlis_processes(count=2, env=ENV)
+    logs = (first, second)
+    async with (
+        aiohttp.ClientSession(base_url=first.url) as on_first,
+        aiohttp.ClientSession(base_url=second.url) as on_second,
+    ):
+        official = Page(on_first, "official", audience_id)
+        room = Page(on_second, "room", audience_id)
+        try:
+            await room.open()
+            await room.send("state", room_state="present")
+            await official.open()
+            assert any(m["type"] == "joined" and m["peer_present"] for m in official.received)
+            await eventually(lambda: "peer_joined" in kinds(room), "the room hears the official", logs=logs)
+            await official.send("call")
+            await eventually(lambda: "call" in kinds(room), "the room is called", logs=logs)
+            await official.new_connection()
+            await official.offer()
+            await eventually(lambda: official.frames > 30 and room.frames > 30, "frames both ways", logs=logs)
+            deadline = time.monotonic() + WAIT
+            while "connected" not in await recorded(sessions, audience_id):
+                assert time.monotonic() < deadline, "waited for the record of the connection"
+                await asyncio.sleep(0.1)
+
+            # The signalling home is killed: the other process takes over, closing its sockets (the dead one's
+            # closed with it); each page opens a new socket (here: both on the survivor) and rejoins.
+            [home] = [p for p in (first, second) if "is the signalling home" in p.log_text()]
+            survivor = second if home is first else first
+            home.kill()
+            both_closed = [p.ws for p in (official, room)]
+            await eventually(
+                lambda: all(ws is not None and ws.closed for ws in both_closed), "sockets closed", logs=logs
+            )
+            await official.drop()
+            await room.drop()
+            on_survivor = on_second if survivor is second else on_first
+            official = Page(on_survivor, "official", audience_id)
+            room = Page(on_survivor, "room", audience_id)
+            await eventually_open(room, logs)
+            await eventually_open(official, logs)
+            await eventually(lambda: "reconnect" in kinds(official), "the rebuild is asked for", logs=logs)
+            await eventually(lambda: official.frames > 30 and room.frames > 30, "frames again", logs=(survivor,))
+            await official.send("end", reason="done")
+            await eventually(lambda: "ended" in kinds(room), "the room hears the end", logs=(survivor,))
+        finally:
+            await official.close()
+            await room.close()
+    events = await recorded(sessions, audience_id)
+    assert events[:2] == ["started", "connected"] and events[-1] == "ended", events
+    assert "reconnecting" in events and "reconnected" in events, events
+
+
+async def eventually_open(page: Page, logs: tuple[ServedProcess, ...]) -> None:
+    """Opens the page's socket; while the new home is being chosen a join may go unanswered: tried again."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        page.received.clear()
+        with contextlib.suppress(AssertionError, TimeoutError):
+            await asyncio.wait_for(page.open(), 3.0)
+            return
+        with contextlib.suppress(Exception):
+            await page.drop()
+        if time.monotonic() > deadline:
+            raise AssertionError("could not rejoin:\n" + "\n".join(p.log_text()[-3000:] for p in logs))
