@@ -22,6 +22,7 @@ from audience_day.report import day_report
 from audience_day.report import text_lines as report_lines
 from majlis import (
     cli_backup,
+    cli_bridge,
     cli_day,
     cli_emergency,
     cli_emergency_ops,
@@ -373,6 +374,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_missions.add_commands(commands)
     cli_emergency_report.add_parser(commands)
     cli_backup.add_commands(commands)
+    cli_bridge.add_parser(commands)
     emergency = commands.add_parser("emergency", help="the emergency line for citizens abroad")
     # Each module of the emergency line adds its own subcommands here.
     emergency_commands = emergency.add_subparsers(dest="emergency_command", required=True)
@@ -466,6 +468,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_emergency.run(settings, args)
     if args.command == "emergency" and args.emergency_command in cli_emergency_ops.COMMANDS:
         return cli_emergency_ops.run(settings, args)
+    if args.command == cli_bridge.COMMAND:
+        return cli_bridge.run(settings, args)
     if args.command in cli_backup.COMMANDS:
         return cli_backup.run(settings, args)
     if args.command == "settings":
