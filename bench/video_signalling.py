@@ -1,7 +1,7 @@
 """Video signalling benchmark: concurrent audiences on one `/ws/video` server, beside a bare WebSocket echo.
 
     .venv/bin/python -m bench.video_signalling [--levels 250,500,1000,2000] [--seconds 10]
-                                               [--targets bare,majlis] [--sdp-bytes 5500]
+                                               [--targets bare,majlis,across] [--sdp-bytes 5500]
 
 Each audience is two WebSockets, the official and the room, doing what the pages
 do: join, the official's call, an offer of a browser's size relayed to the room,
@@ -17,7 +17,9 @@ Every server runs in a process of its own (this module with --bare-server or
 aiohttp handler that echoes every frame, shows what the machine and the load
 generator cost by themselves. The Majlis server is the real app (create_app:
 middleware, the hub, token checks on every message) on a SQLite database seeded
-with one video audience per pair.
+with one video audience per pair. `across` is two Majlis processes on one PostgreSQL database: every official's
+socket on the first (the signalling home, started first), every room's on the second, so each room's message
+crosses processes through LISTEN/NOTIFY on its way to the hub and back.
 """
 
 from __future__ import annotations
@@ -42,10 +44,14 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from tests.postgres_server import free_port
+from tests.postgres_server import PostgresServer, free_port
 
-TARGETS = ("bare", "majlis")
-LABELS = {"bare": "bare aiohttp WebSocket echo", "majlis": "Majlis /ws/video (hub, tokens, SQLite record)"}
+TARGETS = ("bare", "majlis", "across")
+LABELS = {
+    "bare": "bare aiohttp WebSocket echo",
+    "majlis": "Majlis /ws/video (hub, tokens, SQLite record)",
+    "across": "Majlis across 2 processes (PostgreSQL; officials on one, rooms on the other)",
+}
 SECRET = secrets.token_hex(32)  # the server gets it on its command line
 HEARTBEAT_SECONDS = 2.0
 P99_LIMIT_MS = 50.0
@@ -200,7 +206,8 @@ def run_majlis_server(port: int, database_url: str, count: int, secret: str) -> 
     from majlis.settings import load_settings
 
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(_seed(database_url, count))
+    if count:  # the second process of `across` shares the first's database
+        asyncio.run(_seed(database_url, count))
     settings = load_settings(
         {},
         environment="production",
@@ -293,8 +300,10 @@ class Audience:
         self.room = Side(target, "room", tokens[1])
         self.beats: list[asyncio.Task[None]] = []
 
-    async def open(self, http: aiohttp.ClientSession, url: str, level: Level, offer: str, answer: str) -> None:
-        for side in (self.official, self.room):
+    async def open(
+        self, http: aiohttp.ClientSession, urls: tuple[str, str], level: Level, offer: str, answer: str
+    ) -> None:
+        for side, url in ((self.official, urls[0]), (self.room, urls[1])):
             side.socket = await http.ws_connect(url, max_msg_size=1024 * 1024, heartbeat=None)
             side.reader = asyncio.create_task(side.read())
             level.join_ms.append(await timed(side, side, "join", "joined"))
@@ -357,7 +366,7 @@ async def wait_ready(url: str) -> None:
                 await asyncio.sleep(0.2)
 
 
-async def load(target: str, url: str, levels: list[int], seconds: float, sdp_bytes: int) -> list[Level]:
+async def load(target: str, urls: tuple[str, str], levels: list[int], seconds: float, sdp_bytes: int) -> list[Level]:
     offer, answer = browser_sdp("offer", sdp_bytes), browser_sdp("answer", int(sdp_bytes * 0.7))
     tokens = tokens_for(max(levels) + WARMUP_AUDIENCES)
     done: list[Level] = []
@@ -368,7 +377,7 @@ async def load(target: str, url: str, levels: list[int], seconds: float, sdp_byt
         try:
             warmup = [Audience(target, n, tokens[n]) for n in range(max(levels), max(levels) + WARMUP_AUDIENCES)]
             for audience in warmup:
-                await audience.open(http, url, Level(0), offer, answer)
+                await audience.open(http, urls, Level(0), offer, answer)
             await asyncio.gather(*(a.close() for a in warmup))
             for size in levels:
                 level = Level(size)
@@ -381,7 +390,7 @@ async def load(target: str, url: str, levels: list[int], seconds: float, sdp_byt
                     audiences.append(audience)
                     async with gate:
                         try:
-                            await audience.open(http, url, level, offer, answer)
+                            await audience.open(http, urls, level, offer, answer)
                         except (TimeoutError, aiohttp.ClientError, ConnectionError):
                             level.failures += 1
                             return
@@ -406,12 +415,39 @@ async def load(target: str, url: str, levels: list[int], seconds: float, sdp_byt
     return done
 
 
-def start_server(target: str, port: int, directory: Path, count: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "bench.video_signalling", f"--{target}-server", str(port)]
-    if target == "majlis":
-        database = f"sqlite+aiosqlite:///{directory / 'majlis.db'}"
+def start_server(target: str, port: int, database: str, count: int) -> subprocess.Popen[bytes]:
+    kind = "bare" if target == "bare" else "majlis"
+    command = [sys.executable, "-m", "bench.video_signalling", f"--{kind}-server", str(port)]
+    if kind == "majlis":
         command += ["--database", database, "--count", str(count), "--secret", SECRET]
     return subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent)
+
+
+def run_target(target: str, levels: list[int], seconds: float, sdp_bytes: int, notes: list[str]) -> list[Level]:
+    """Starts the target's servers (for `across`: a PostgreSQL server and two Majlis processes), loads them."""
+    count = max(levels) + WARMUP_AUDIENCES
+    with contextlib.ExitStack() as stack:
+        directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        database = f"sqlite+aiosqlite:///{directory / 'majlis.db'}"
+        if target == "across":
+            postgres = PostgresServer()
+            postgres.start()
+            stack.callback(postgres.stop)
+            database = postgres.url("postgres")
+            notes.append("across: PostgreSQL (tests.postgres_server: fsync=off, synchronous_commit=off)")
+        ports = [free_port() for _ in range(2 if target == "across" else 1)]
+        urls = [f"http://127.0.0.1:{port}/ws/video" for port in ports]
+        for index, port in enumerate(ports):
+            # The first seeds the database and, started first, is the signalling home; the second joins it.
+            server = start_server(target, port, database, count if index == 0 else 0)
+            stack.callback(_stop, server)
+            asyncio.run(wait_ready(urls[index]))
+        return asyncio.run(load(target, (urls[0], urls[-1]), levels, seconds, sdp_bytes))
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    server.wait(timeout=30)
 
 
 def table(results: dict[str, list[Level]]) -> str:
@@ -451,17 +487,10 @@ def main() -> None:
         return
     levels = [int(n) for n in args.levels.split(",")]
     results: dict[str, list[Level]] = {}
+    notes: list[str] = []
     for target in args.targets.split(","):
-        port = free_port()
-        with tempfile.TemporaryDirectory() as directory:
-            server = start_server(target, port, Path(directory), max(levels) + WARMUP_AUDIENCES)
-            try:
-                url = f"http://127.0.0.1:{port}/ws/video"
-                asyncio.run(wait_ready(url))
-                results[target] = asyncio.run(load(target, url, levels, args.seconds, args.sdp_bytes))
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
+        results[target] = run_target(target, levels, args.seconds, args.sdp_bytes, notes)
+    print(*notes, sep="\n")
     print(
         f"{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"levels {args.levels}, {args.seconds:.0f} s of heartbeats per level, offers of {args.sdp_bytes} bytes\n"
