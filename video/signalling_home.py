@@ -195,6 +195,8 @@ class SignallingHome:
             client = self._clients.pop(key)
             lanes.put(key, lambda: hub.disconnect(client))
         elif op == "console":
+            if key in self._consoles:  # opened again by an edge that may have missed messages
+                hub.unsubscribe(self._consoles.pop(key))
             link = self._consoles[key] = SocketElsewhere(self._outbox(edge), key[1])
             lanes.put(key, lambda: hub.subscribe(link))
         elif op == "console_gone" and key in self._consoles:
