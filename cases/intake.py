@@ -31,7 +31,7 @@ from cases.intake_fields import (
     gender_of_people,
     refused,
 )
-from cases.models import Branch, Channel, Gender, Language, RequestKind
+from cases.models import Channel, Gender, Language, RequestKind
 from majlis.errors import N_, InvalidInput, field_errors
 
 # Re-exported: other domains bound their own texts by these.
@@ -67,7 +67,8 @@ class RequestDetails:
     kind: RequestKind
     subject: str
     text: str
-    branch: Branch
+    # A branch code; whether it is an open centre is the database's to say (cases.branches).
+    branch: str
     channel: Channel
 
     def fingerprint(self) -> str:
@@ -120,6 +121,10 @@ class ApplicantDraft(BaseModel):
         )
 
 
+# The shape of a branch code only; cases.branches.require_open checks it names an open centre.
+BranchCode = Annotated[str, Field(max_length=16, pattern=r"^[a-z0-9-]+$")]
+
+
 class RequestDraft(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -127,7 +132,7 @@ class RequestDraft(BaseModel):
     kind: RequestKind
     subject: Subject
     text: RequestText
-    branch: Branch
+    branch: BranchCode
     channel: Channel = Channel.PORTAL
 
 

@@ -31,11 +31,6 @@ class RequestKind(enum.StrEnum):
     ENQUIRY = "enquiry"
 
 
-class Branch(enum.StrEnum):
-    RIYADH = "riyadh"
-    JEDDAH = "jeddah"
-
-
 class Channel(enum.StrEnum):
     PORTAL = "portal"
     WALK_IN = "walk_in"
@@ -107,7 +102,8 @@ class Case(Base):
     kind: Mapped[RequestKind] = mapped_column(enum_type(RequestKind))
     subject: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
-    branch: Mapped[Branch] = mapped_column(enum_type(Branch))
+    # A reception centre (rooms.models.BranchSite): data an administrator manages, not a fixed list.
+    branch: Mapped[str] = mapped_column(ForeignKey("branches.code"), index=True)
     channel: Mapped[Channel] = mapped_column(enum_type(Channel))
     status: Mapped[CaseStatus] = mapped_column(enum_type(CaseStatus))
     # The applicant's details as given with this request. They are the case's

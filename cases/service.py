@@ -15,11 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from accounts import audit
-from cases import identity_review
+from cases import branches, identity_review
 from cases.intake import RequestDetails
 from cases.models import (
     Applicant,
-    Branch,
     Case,
     CaseAddendum,
     CaseStatus,
@@ -159,6 +158,7 @@ async def submit(
     A name that cannot be the one on record for an applicant already known is
     flagged for the audit desk (cases.identity_review).
     """
+    await branches.require_open(session=session, code=details.branch)
     fingerprint = details.fingerprint()
     if idempotency_key is not None:
         # Stored hashed: any length a client or a form sends fits the column.
@@ -415,7 +415,7 @@ async def list_by_status(
     *,
     session: AsyncSession,
     statuses: set[CaseStatus],
-    branch: Branch | None = None,
+    branch: str | None = None,
     kind: RequestKind | None = None,
     channel: Channel | None = None,
     limit: int = 200,

@@ -140,7 +140,7 @@ async def fairness_report(*, session: AsyncSession, clock: Clock) -> FairnessRep
             "gender": case.gender.value if case.gender else "unknown",
             "applicant_kind": case.applicant.kind.value,
             "channel": case.channel.value,
-            "branch": case.branch.value,
+            "branch": case.branch,
         }
         for group, value in keys.items():
             groups[(group, value)].append(days)

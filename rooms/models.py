@@ -19,7 +19,7 @@ class RoomKind(enum.StrEnum):
 
 
 class BranchSite(Base):
-    """A reception centre (Riyadh, Jeddah); one is the official's seat."""
+    """A reception centre (Riyadh, Jeddah, and those an administrator adds); one is the official's seat."""
 
     __tablename__ = "branches"
 
@@ -30,6 +30,12 @@ class BranchSite(Base):
     # Where applicants come; shown with their appointment.
     address_ar: Mapped[str] = mapped_column(Text, default="")
     address_en: Mapped[str] = mapped_column(Text, default="")
+    # An IANA name (checked with zoneinfo): the centre's local time, shown beside Riyadh time where it differs.
+    time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Riyadh")
+    # Where the branch official's own commitments are read from (an iCalendar address); empty when none is set.
+    official_calendar_url: Mapped[str] = mapped_column(Text, default="")
+    # A closed centre takes no new requests, rooms or kiosks; its past requests keep naming it.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def name_in(self, language: str) -> str:
         """The centre's name in the reader's language: Arabic for "ar", English for any other."""

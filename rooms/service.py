@@ -38,7 +38,8 @@ def may_run(room: Room, *, role: Role, gender: str) -> bool:
 
 
 async def branches(*, session: AsyncSession) -> list[BranchSite]:
-    return list(await session.scalars(select(BranchSite).order_by(BranchSite.code)))
+    """Every centre, the official's seat first, then by code (the order forms and the WhatsApp desk list them)."""
+    return list(await session.scalars(select(BranchSite).order_by(BranchSite.is_official_seat.desc(), BranchSite.code)))
 
 
 async def rooms(*, session: AsyncSession, active_only: bool = False) -> list[Room]:
@@ -76,8 +77,10 @@ async def add_room(
 ) -> Room:
     """A new room; InvalidInput names every bad field."""
     errors: list[FieldError] = []
-    if await session.get(BranchSite, branch) is None:
-        errors.append(invalid_choice("branch", [b.code for b in await branches(session=session)]))
+    site = await session.get(BranchSite, branch)
+    # A closed centre gets no new rooms; the choices listed are the open ones.
+    if site is None or not site.active:
+        errors.append(invalid_choice("branch", [b.code for b in await branches(session=session) if b.active]))
     name = " ".join(name.split())
     if not name:
         errors.append(required("name"))

@@ -20,7 +20,7 @@ from cases.intake_fields import (
     gender_of_people,
     identity_number,
 )
-from cases.models import Branch, Channel, Gender, Language, RequestKind
+from cases.models import Channel, Gender, Language, RequestKind
 from followup import referrals
 
 ApplicantKindName = Literal["citizen", "resident", "company"]
@@ -75,7 +75,12 @@ class RequestIn(BaseModel):
     kind: RequestKindName
     subject: Subject
     text: RequestText
-    branch: Literal["riyadh", "jeddah"]
+    branch: str = Field(
+        max_length=16,
+        pattern=r"^[a-z0-9-]+$",
+        examples=["riyadh"],
+        description="The code of an open reception centre (an administrator manages them; 422 naming branch if none)",
+    )
     channel: Literal["portal", "walk_in", "call_centre", "whatsapp", "email"] = Field(
         default="portal",
         description=(
@@ -91,7 +96,7 @@ class RequestIn(BaseModel):
             kind=RequestKind(self.kind),
             subject=self.subject,
             text=self.text,
-            branch=Branch(self.branch),
+            branch=self.branch,
             channel=Channel(self.channel),
         )
 
@@ -112,7 +117,7 @@ class StatusStep(BaseModel):
 class AudiencePlaceOut(BaseModel):
     """Where the applicant comes: the reception centre and the hall or video room."""
 
-    branch: Literal["riyadh", "jeddah"]
+    branch: str = Field(examples=["riyadh"], description="The reception centre's code")
     centre: str = Field(description="The reception centre's name, in the language of Accept-Language")
     room: str = Field(description="The hall or video room, by its name")
     address: str = Field(description="The centre's address, in the language of Accept-Language (may be empty)")

@@ -37,7 +37,7 @@ PROTOCOL = (Role.PROTOCOL,)
 
 class RoomIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    branch: str = Field(json_schema_extra={"enum": ["riyadh", "jeddah"]})
+    branch: str = Field(max_length=16, description="The code of an open reception centre")
     name: str = Field(max_length=120)
     kind: str = Field(json_schema_extra={"enum": ["audience_hall", "women_video", "men_video", "official_office"]})
     capacity: int = Field(ge=1)

@@ -17,6 +17,7 @@ from cases.models import Channel
 from majlis.errors import DomainError, InvalidInput
 from web import labels
 from web.auth import requires, signed_in_user
+from web.branch_names import branch_context
 from web.errors import domain_message
 from web.intake_forms import checked_request, errors_by_field, form_values, read_form
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
@@ -49,7 +50,7 @@ async def desk_form(request: web.Request) -> web.Response:
         "applicant.language": "ar",
         "idempotency_key": str(uuid.uuid4()),
     }
-    return render(request, "desk/request_form.html", form_context(values, {}))
+    return render(request, "desk/request_form.html", form_context(values, {}, **await branch_context(request)))
 
 
 async def _checked(request: web.Request) -> tuple[dict[str, object], RequestDetails | web.Response]:
@@ -64,7 +65,9 @@ async def _checked(request: web.Request) -> tuple[dict[str, object], RequestDeta
         details = checked_request(applicant, fields, channel=channel or "not-a-desk-channel")
     except InvalidInput as exc:
         errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
-        return values, render(request, "desk/request_form.html", form_context(values, errors), status=422)
+        return values, render(
+            request, "desk/request_form.html", form_context(values, errors, **await branch_context(request)), status=422
+        )
     return values, details
 
 
@@ -75,7 +78,11 @@ async def desk_review(request: web.Request) -> web.Response:
     values, outcome = await _checked(request)
     if isinstance(outcome, web.Response):
         return outcome
-    return render(request, "desk/review.html", {"values": values, "details": outcome, "labels": labels})
+    return render(
+        request,
+        "desk/review.html",
+        {"values": values, "details": outcome, "labels": labels, **await branch_context(request)},
+    )
 
 
 @routes.post("/desk/edit")
@@ -86,7 +93,7 @@ async def desk_edit(request: web.Request) -> web.Response:
     applicant, fields = read_form(form)
     values = form_values(applicant, fields)
     values["idempotency_key"] = str(form.get("idempotency_key", "")) or str(uuid.uuid4())
-    return render(request, "desk/request_form.html", form_context(values, {}))
+    return render(request, "desk/request_form.html", form_context(values, {}, **await branch_context(request)))
 
 
 @routes.post("/desk/requests")
@@ -107,6 +114,11 @@ async def desk_save(request: web.Request) -> web.Response:
         )
     except DomainError as exc:
         message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
-        return render(request, "desk/request_form.html", form_context(values, {}, form_error=message), status=422)
+        return render(
+            request,
+            "desk/request_form.html",
+            form_context(values, {}, form_error=message, **await branch_context(request)),
+            status=422,
+        )
     await after_intake(request, submission)
     return render(request, "desk/saved.html", {"case": submission.case, "labels": labels})

@@ -105,6 +105,10 @@ FIELD_LABELS: Mapping[str, str] = {
     "active": N_("Active"),
     "department": N_("Department"),
     "time_zone": N_("Time zone"),
+    # A reception centre (web/admin_branches.py).
+    "address_ar": N_("Address in Arabic"),
+    "address_en": N_("Address in English"),
+    "official_calendar_url": N_("Official's calendar address"),
     "always_open": N_("Open round the clock"),
     "hours": N_("Working hours"),
     "opens": N_("Opens"),

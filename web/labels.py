@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from accounts.roles import Role
 from audience_day.models import Outcome
 from cases.identity import ApplicantKind
-from cases.models import Branch, CaseStatus, Channel, Gender, Language, RequestKind
+from cases.models import CaseStatus, Channel, Gender, Language, RequestKind
 from emergency.models import MissionKind, ReportEventKind, ReportState, ReportType, Severity
 from followup.models import ContactRole
 from followup.policies import DurationUnit
@@ -31,7 +31,6 @@ REQUEST_KINDS: Mapping[str, str] = {
     RequestKind.SUGGESTION: N_("Suggestion"),
     RequestKind.ENQUIRY: N_("Enquiry"),
 }
-BRANCHES: Mapping[str, str] = {Branch.RIYADH: N_("Riyadh"), Branch.JEDDAH: N_("Jeddah")}
 CHANNELS: Mapping[str, str] = {
     Channel.PORTAL: N_("Portal"),
     Channel.WALK_IN: N_("Walk-in at the desk"),

@@ -17,6 +17,7 @@ from scheduler.calendar import clock_time
 from video import service as video
 from web import labels, personal_data
 from web.auth import requires, signed_in_user
+from web.branch_names import branch_context
 from web.feeds import room_feed_url
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
@@ -38,6 +39,7 @@ async def _rooms_page(
         "values": values,
         "errors": errors,
         "labels": labels,
+        **await branch_context(request),
     }
     return render(request, "protocol/rooms.html", context, status=status)
 

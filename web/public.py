@@ -23,6 +23,7 @@ from web.applicant_view import (
     audience_shown,
     calendar_file,
 )
+from web.branch_names import branch_context
 from web.client_address import client_address
 from web.errors import domain_message
 from web.intake_forms import checked_request, errors_by_field, form_values, read_form
@@ -142,7 +143,7 @@ def form_context(values: dict[str, object], errors: dict[str, str], **extra: obj
 @routes.get("/")
 async def request_form(request: web.Request) -> web.Response:
     values: dict[str, object] = {"applicant.language": request[LANGUAGE], "idempotency_key": str(uuid.uuid4())}
-    return render(request, "public/request_form.html", form_context(values, {}))
+    return render(request, "public/request_form.html", form_context(values, {}, **await branch_context(request)))
 
 
 @routes.post("/requests")
@@ -164,10 +165,20 @@ async def submit_request(request: web.Request) -> web.Response:
         )
     except InvalidInput as exc:
         errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
-        return render(request, "public/request_form.html", form_context(values, errors), status=422)
+        return render(
+            request,
+            "public/request_form.html",
+            form_context(values, errors, **await branch_context(request)),
+            status=422,
+        )
     except DomainError as exc:
         message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
-        return render(request, "public/request_form.html", form_context(values, {}, form_error=message), status=422)
+        return render(
+            request,
+            "public/request_form.html",
+            form_context(values, {}, form_error=message, **await branch_context(request)),
+            status=422,
+        )
     await after_intake(request, submission)
     return render(request, "public/received.html", {"case": submission.case})
 

@@ -14,6 +14,7 @@ from rooms import service as rooms
 from video import service as video
 from web import labels, personal_data, two_factor
 from web.auth import ALL_STAFF, PASSWORD_PAGE, requires, session_policy, sign_in_policy, signed_in_user
+from web.branch_names import branch_context
 from web.case_history import staff_history
 from web.client_address import client_address
 from web.device_cookie import remember_device, trusted_device
@@ -177,5 +178,6 @@ async def case_lookup(request: web.Request) -> web.Response:
                 now=request.app[CLOCK].now(),
             ),
             messages=await outbox.messages_for_case(session=session, case_id=case.id),
+            **await branch_context(request),
         )
     return render(request, "staff/case_lookup.html", context)

@@ -19,6 +19,7 @@ from scheduler import service as scheduling
 from web import labels, personal_data
 from web.attachments import case_files
 from web.auth import requires
+from web.branch_names import branch_context
 from web.case_history import staff_history
 from web.department_choices import chosen, department_choices, joined_codes
 from web.errors import domain_message
@@ -82,6 +83,7 @@ async def case_page(
         # What the desk typed, shown again after a refusal so nothing needs choosing twice.
         "values": values or {},
         "chosen_departments": chosen((values or {}).get("departments", "")),
+        **await branch_context(request),
     }
     return render(request, "audit/case.html", context, status=status)
 

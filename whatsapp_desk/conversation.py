@@ -19,6 +19,8 @@ from sqlalchemy.orm.attributes import flag_modified
 from cases.identity import IdentityProblem
 from cases.intake import MAX_NAME, MAX_SUBJECT, MAX_TEXT
 from majlis.clock import Clock
+from rooms import service as rooms
+from rooms.models import BranchSite
 from whatsapp_desk import answers, evidence, inbox, media, questions, status, texts
 from whatsapp_desk.answers import Control
 from whatsapp_desk.context import DeskContext, Inbound
@@ -58,7 +60,9 @@ async def converse(
     expired: bool,
 ) -> Turn:
     """Handles one message of a locked conversation; `expired`: it was silent past the expiry before this one."""
-    talk = _Talk(session, clock, conversation, message, inbound, context)
+    # The open centres, read afresh each message: an administrator may have added or closed one meanwhile.
+    branches = [site for site in await rooms.branches(session=session) if site.active]
+    talk = _Talk(session, clock, conversation, message, inbound, context, branches)
     await talk.run(expired=expired)
     conversation.state = talk.state
     flag_modified(conversation, "state")
@@ -76,8 +80,10 @@ class _Talk:
         message: DeskMessage,
         inbound: Inbound,
         context: DeskContext,
+        branches: list[BranchSite],
     ) -> None:
         self.session, self.clock, self.conversation = session, clock, conversation
+        self.branches = branches
         self.message, self.inbound, self.context = message, inbound, context
         self.body = inbound.body
         self.state: dict[str, Any] = copy.deepcopy(conversation.state or {})
@@ -100,7 +106,9 @@ class _Talk:
         """Puts the question of `step` in the answer."""
         purpose, store = self.conversation.purpose, self.context.store
         self.lines.append(
-            questions.question(step, language=self.language, purpose=purpose, state=self.state, store=store)
+            questions.question(
+                step, language=self.language, purpose=purpose, state=self.state, store=store, branches=self.branches
+            )
         )
 
     # --- moving --------------------------------------------------------------------------------
@@ -432,7 +440,7 @@ _HANDLERS: dict[Step, Callable[[_Talk], Awaitable[None]]] = {
     Step.ID_NUMBER: _Talk.on_id_number,
     Step.GENDER: lambda talk: talk.on_choice("gender", questions.GENDER_CHOICES),
     Step.KIND: lambda talk: talk.on_choice("request_kind", questions.KIND_CHOICES),
-    Step.BRANCH: lambda talk: talk.on_choice("branch", questions.BRANCH_CHOICES),
+    Step.BRANCH: lambda talk: talk.on_choice("branch", questions.branch_choices(talk.branches)),
     Step.SUBJECT: lambda talk: talk.on_free_text("subject", MAX_SUBJECT),
     Step.TEXT: lambda talk: talk.on_free_text("text", MAX_TEXT),
     Step.EVIDENCE: _Talk.on_evidence,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cases.intake import MAX_SUBJECT, MAX_TEXT
-from cases.models import Branch, Gender, RequestKind
+from cases.models import Gender, RequestKind
 from followup.attachments import AttachmentStore, megabytes
+from rooms.models import BranchSite
+from scheduler.replies import normalise
 from whatsapp_desk import answers, texts
 from whatsapp_desk.models import Purpose, Step
 
@@ -57,7 +60,6 @@ GENDER_CHOICES = answers.choices(
 # A complaint is chosen from the menu; the other kinds are asked.
 REQUEST_KINDS = [kind for kind in RequestKind if kind is not RequestKind.COMPLAINT]
 KIND_CHOICES = answers.choices([(kind, texts.KIND_LABELS[kind]) for kind in REQUEST_KINDS])
-BRANCH_CHOICES = answers.choices([(branch, texts.BRANCH_LABELS[branch]) for branch in Branch])
 CONFIRM_CHOICES = answers.choices(
     [],
     {
@@ -116,8 +118,24 @@ def _listed(language: str, question: str, labels: list[str]) -> str:
     return f"{texts.text(language, question)}\n{texts.numbered(language, labels)}"
 
 
+def branch_choices(branches: Sequence[BranchSite]) -> dict[str, str]:
+    """The words that pick each open centre: its number as listed, its name in Arabic or English, its code."""
+    found: dict[str, str] = {}
+    for index, site in enumerate(branches, start=1):
+        found[str(index)] = site.code
+        for word in (site.name_ar, site.name_en, site.code):
+            found.setdefault(normalise(word), site.code)
+    return found
+
+
 def question(
-    step: Step, *, language: str, purpose: Purpose | None, state: dict[str, Any], store: AttachmentStore
+    step: Step,
+    *,
+    language: str,
+    purpose: Purpose | None,
+    state: dict[str, Any],
+    store: AttachmentStore,
+    branches: Sequence[BranchSite],
 ) -> str:
     """The question of `step` (for the menu, the menu; for the confirmation, the summary and the choices, or
     the answers to change once the sender chose to change one)."""
@@ -130,7 +148,9 @@ def question(
     if step is Step.KIND:
         return _listed(language, texts.ASK_KIND, [texts.KIND_LABELS[kind] for kind in REQUEST_KINDS])
     if step is Step.BRANCH:
-        return _listed(language, texts.ASK_BRANCH, [texts.BRANCH_LABELS[branch] for branch in Branch])
+        # The centres are the branches table's (an administrator adds them), named as they are stored.
+        listed = "\n".join(f"{index}. {site.name_in(language)}" for index, site in enumerate(branches, start=1))
+        return f"{texts.text(language, texts.ASK_BRANCH)}\n{listed}"
     if step is Step.SUBJECT:
         return texts.text(language, texts.ASK_SUBJECT, max=texts.isolated(str(MAX_SUBJECT)))
     if step is Step.TEXT:
@@ -147,7 +167,7 @@ def question(
         # "2" was chosen at the summary: the reply is read as one of these, so these are what is asked again.
         return _listed(language, texts.EDIT_WHICH, [label for _, label in editable(purpose)])
     if step is Step.CONFIRM:
-        return f"{summary(language, state)}\n\n{texts.text(language, texts.CONFIRM_CHOICES)}"
+        return f"{summary(language, state, branches)}\n\n{texts.text(language, texts.CONFIRM_CHOICES)}"
     if step is Step.FOLLOW:
         return texts.text(language, texts.FOLLOW_PROMPT)
     if step is Step.RESUME:
@@ -155,7 +175,7 @@ def question(
     return texts.menu(language)
 
 
-def summary(language: str, state: dict[str, Any]) -> str:
+def summary(language: str, state: dict[str, Any], branches: Sequence[BranchSite]) -> str:
     """What the request will say, for the sender to check before it is sent."""
     given = state.get("answers", {})
     kind = given.get("request_kind") or RequestKind.COMPLAINT.value
@@ -163,7 +183,7 @@ def summary(language: str, state: dict[str, Any]) -> str:
     if len(text) > SUMMARY_TEXT:
         text = text[:SUMMARY_TEXT].rstrip() + "…"
     gender = texts.GENDER_LABELS.get(given.get("gender", ""))
-    branch = texts.BRANCH_LABELS.get(given.get("branch", ""))
+    branch = next((site.name_in(language) for site in branches if site.code == given.get("branch")), "")
     return texts.text(
         language,
         texts.SUMMARY,
@@ -171,7 +191,7 @@ def summary(language: str, state: dict[str, Any]) -> str:
         id_number=texts.isolated(given.get("id_number", "")),
         gender=texts.text(language, gender) if gender else "",
         kind=texts.text(language, texts.KIND_LABELS[kind]),
-        branch=texts.text(language, branch) if branch else "",
+        branch=branch,
         subject=given.get("subject", ""),
         text=text,
         files=texts.isolated(str(state.get("files", 0))),

@@ -22,7 +22,6 @@ KIND_LABELS = {
     "suggestion": N_("Suggestion"),
     "enquiry": N_("Enquiry"),
 }
-BRANCH_LABELS = {"riyadh": N_("Riyadh"), "jeddah": N_("Jeddah")}
 GENDER_LABELS = {"male": N_("Male"), "female": N_("Female")}
 
 MENU_NEW_REQUEST = N_("A new request")

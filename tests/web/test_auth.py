@@ -510,6 +510,11 @@ EXPECTED_ROLES = {
     ("POST", "/api/v1/missions/{code}/shifts"): {Role.CONSULAR_SUPERVISOR, Role.MISSION_STAFF},
     ("DELETE", "/api/v1/missions/{code}/shifts/{shift_id}"): {Role.CONSULAR_SUPERVISOR, Role.MISSION_STAFF},
     ("GET", "/admin/users"): set(),
+    ("GET", "/admin/branches"): set(),
+    ("POST", "/admin/branches"): set(),
+    ("GET", "/admin/branches/{code}"): set(),
+    ("POST", "/admin/branches/{code}"): set(),
+    ("POST", "/admin/branches/{code}/rooms"): set(),
     ("GET", "/admin/audit"): set(),
     # An administrator resets a password, deactivates and reactivates an account (never their own: 409).
     ("POST", "/admin/users/{user_id}/reset-password"): set(),

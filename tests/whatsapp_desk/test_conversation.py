@@ -123,7 +123,7 @@ async def test_a_request_in_arabic_typed_with_arabic_indic_digits(
     (case,) = await requests(sessions)
     assert f"\u2066{case.tracking_number}\u2069" in done and "شكرًا لكم" in done
     assert case.channel is Channel.WHATSAPP and case.phone == SENDER and case.status is CaseStatus.RECEIVED
-    assert (case.kind, case.branch.value, case.gender) == (RequestKind.AUDIENCE_IN_PERSON, "riyadh", Gender.FEMALE)
+    assert (case.kind, case.branch, case.gender) == (RequestKind.AUDIENCE_IN_PERSON, "riyadh", Gender.FEMALE)
     assert case.applicant_name == "فاطمة محمد الحربي" and case.text == text and case.language.value == "ar"
     talk = await conversation(sessions)
     assert (talk.step, talk.case_id, talk.purpose) == (Step.IDLE, case.id, None)

@@ -1,0 +1,140 @@
+"""Reception centres as data, on SQLite and PostgreSQL: an administrator adds and edits a branch and its rooms;
+bad input is refused field by field in both languages with nothing saved; the forms, filters and the API follow."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from accounts.models import AuditEntry
+from accounts.roles import Role
+from cases.models import Case
+from majlis.clock import FrozenClock
+from rooms.models import BranchSite, Room
+from tests.factories import Client, api_payload, csrf_token, form_data, make_staff, sign_in
+
+Sessions = async_sessionmaker[AsyncSession]
+DAMMAM = {
+    "code": "dammam",
+    "name_ar": "الدمام",
+    "name_en": "Dammam",
+    "address_ar": "مركز الاستقبال — طريق الملك سعود، الدمام",
+    "address_en": "Reception Centre — King Saud Road, Dammam",
+    "time_zone": "Asia/Riyadh",
+    "official_calendar_url": "https://calendar.example.org/dammam.ics",
+}
+
+
+async def as_admin(client: Client, sessions: Sessions, clock: FrozenClock) -> str:
+    await make_staff(sessions, clock, Role.ADMINISTRATOR, "admin")
+    await sign_in(client, "admin")
+    return await csrf_token(client, "/admin/branches")
+
+
+async def counts(sessions: Sessions) -> tuple[int, int]:
+    async with sessions() as session:
+        branches = await session.scalar(select(func.count()).select_from(BranchSite))
+        rooms = await session.scalar(select(func.count()).select_from(Room))
+    return int(branches or 0), int(rooms or 0)
+
+
+async def test_an_administrator_opens_a_centre_and_requests_rooms_and_the_api_follow(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    token = await as_admin(client, sessions, clock)
+    added = await client.post("/admin/branches", data={**DAMMAM, "csrf_token": token}, allow_redirects=False)
+    assert (added.status, added.headers["Location"]) == (303, "/admin/branches/dammam")
+    room = {"name": "قاعة الدمام", "room_kind": "audience_hall", "capacity": "12", "equipment": "", "csrf_token": token}
+    assert (await client.post("/admin/branches/dammam/rooms", data=room, allow_redirects=False)).status == 303
+    page = await (await client.get("/admin/branches/dammam")).text()
+    assert "قاعة الدمام" in page and "https://calendar.example.org/dammam.ics" in page
+    async with sessions() as session:
+        site = await session.get(BranchSite, "dammam")
+        entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "branch.add"))
+    assert site is not None and (site.time_zone, site.active, site.is_official_seat) == ("Asia/Riyadh", True, False)
+    assert entry is not None and entry.target_id == "dammam"
+
+    # The public form offers it, a request to it is saved, the audit queue names it and filters by it.
+    client.session.cookie_jar.clear()
+    form = await (await client.get("/")).text()
+    assert '<option value="dammam"' in form and "الدمام" in form
+    public = await csrf_token(client, "/")
+    sent = await client.post("/requests", data={**form_data(branch="dammam"), "csrf_token": public})
+    assert sent.status == 200, await sent.text()
+    api = await client.post("/api/v1/requests", json=api_payload(branch="dammam"))
+    assert api.status == 201, await api.text()
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).where(Case.branch == "dammam")) == 2
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")
+    client.session.cookie_jar.clear()
+    await sign_in(client, "auditor")
+    queue = await (await client.get("/audit", params={"branch": "dammam"})).text()
+    assert queue.count('">الدمام</td>') == 2
+    elsewhere = await (await client.get("/audit", params={"branch": "jeddah"})).text()
+    assert ">الدمام</td>" not in elsewhere
+
+
+async def test_a_closed_centre_takes_no_requests_but_keeps_its_past(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    token = await as_admin(client, sessions, clock)
+    await client.post("/admin/branches", data={**DAMMAM, "csrf_token": token})
+    closed = {**DAMMAM, "name_en": "Dammam (closed)", "csrf_token": token}
+    closed.pop("code")
+    assert (await client.post("/admin/branches/dammam", data=closed, allow_redirects=False)).status == 303
+    async with sessions() as session:
+        site = await session.get(BranchSite, "dammam")
+    assert site is not None and (site.active, site.name_en) == (False, "Dammam (closed)")
+    client.session.cookie_jar.clear()
+    assert '<option value="dammam"' not in await (await client.get("/")).text()
+    public = await csrf_token(client, "/")
+    refused = await client.post("/requests", data={**form_data(branch="dammam"), "csrf_token": public})
+    page = await refused.text()
+    assert refused.status == 422 and 'id="branch-error"' in page
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Case)) == 0
+    # The official's seat stays open.
+    await sign_in(client, "admin")
+    token = await csrf_token(client, "/admin/branches/riyadh")
+    seat = {**DAMMAM, "name_ar": "الرياض", "name_en": "Riyadh", "csrf_token": token}
+    seat.pop("code")
+    kept = await client.post("/admin/branches/riyadh", data=seat)
+    assert kept.status == 422 and "لا يمكن إغلاق مقر المسؤول." in await kept.text()
+
+
+async def test_bad_input_is_named_in_both_languages_and_nothing_is_saved(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    token = await as_admin(client, sessions, clock)
+    before = await counts(sessions)
+    bad = {
+        **DAMMAM,
+        "code": "Dammam City!",
+        "name_ar": "   ",
+        "name_en": "x" * 121,
+        "time_zone": "Mars/Olympus",
+        "official_calendar_url": "file:///etc/passwd",
+        "csrf_token": token,
+    }
+    arabic = await client.post("/admin/branches", data=bad)
+    text = await arabic.text()
+    assert arabic.status == 422
+    for field in ("code", "name_ar", "name_en", "time_zone", "official_calendar_url"):
+        assert f'id="{field}-error"' in text, field
+    assert "Asia/Riyadh" in text and "يجب أن يكون" in text and "dammam" in text
+    client.session.cookie_jar.update_cookies({"majlis_lang": "en"}, client.make_url("/"))
+    english = await (await client.post("/admin/branches", data={**bad, "code": "riyadh"})).text()
+    assert "There is already a branch with this code." in english
+    assert "Time zone must be a time zone such as Asia/Riyadh." in english
+    assert "Name in English must be at most 120 characters." in english
+    for zone in ("../../etc/passwd", "/usr/share/zoneinfo/UTC", "UTC+3", "Asia"):
+        refused = await client.post("/admin/branches", data={**DAMMAM, "time_zone": zone, "csrf_token": token})
+        assert refused.status == 422 and 'id="time_zone-error"' in await refused.text(), zone
+    room = {"name": "", "room_kind": "ballroom", "capacity": "0", "equipment": "", "csrf_token": token}
+    refused_room = await client.post("/admin/branches/riyadh/rooms", data=room)
+    room_page = await refused_room.text()
+    assert refused_room.status == 422
+    assert all(f'id="{f}-error"' in room_page for f in ("name", "room_kind", "capacity"))
+    missing = await client.get("/admin/branches/nowhere")
+    assert missing.status == 404
+    assert await counts(sessions) == before
