@@ -8,7 +8,7 @@ DEBIAN_TEST_PACKAGES := postgresql chromium fonts-noto-core
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test lint system-deps install install-test translations bench mutation clean
+.PHONY: help run serve shape test lint system-deps install install-test translations bench mutation clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ run: install ## migrate the SQLite database in ./var, load demo data, serve at h
 	$(BIN)/majlis demo
 	@echo "Majlis: http://127.0.0.1:8080  (staff sign-in: http://127.0.0.1:8080/login)"
 	$(BIN)/majlis serve
+
+shape: system-deps install-test ## the deployment's shape (docs/deploy.md) on a throwaway PostgreSQL: serve --workers 2, a worker, a bridge
+	$(BIN)/python -m deploy.shape $(SHAPE_ARGS)
 
 system-deps: ## install the Debian packages the tests need, when missing
 	@missing=""; for pkg in $(DEBIAN_TEST_PACKAGES); do \
