@@ -12,7 +12,7 @@ from sqlalchemy import text
 from accounts.roles import Role
 from cases import service as cases
 from cases.models import Case, Channel
-from majlis.errors import N_, DomainError, FieldError, invalid_choice
+from majlis.errors import N_, DomainError, FieldError, InvalidInput, invalid_choice
 from web import labels
 from web.api_models import (
     AudienceOut,
@@ -98,6 +98,8 @@ async def create_request(request: web.Request) -> web.Response:
             status_url=status_url(request),
             idempotency_key=f"api:{key}" if key is not None else None,
         )
+    except InvalidInput as exc:  # a branch that is no open centre (cases.branches), refused before any write
+        return invalid_input(request, exc.errors)
     except DomainError as exc:
         return refusal(request, exc)
     await after_intake(request, submission)

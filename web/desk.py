@@ -112,6 +112,11 @@ async def desk_save(request: web.Request) -> web.Response:
             entered_by_id=user.id,
             idempotency_key=f"desk:{user.id}:{values['idempotency_key']}",
         )
+    except InvalidInput as exc:  # a branch closed since the form was shown (cases.branches), nothing saved
+        errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
+        return render(
+            request, "desk/request_form.html", form_context(values, errors, **await branch_context(request)), status=422
+        )
     except DomainError as exc:
         message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
         return render(

@@ -97,13 +97,17 @@ async def make_request(
         if "applicant.phone" in fields:
             return Made(refused_phone=True)
         return Made(missing=next((_STEP_OF_FIELD[f] for f in fields if f in _STEP_OF_FIELD), Step.NAME))
-    submission = await cases.submit(
-        session=session,
-        clock=clock,
-        details=details,
-        status_url=context.status_url,
-        idempotency_key=f"whatsapp:{conversation.id}:{message.provider_id}",
-    )
+    try:
+        submission = await cases.submit(
+            session=session,
+            clock=clock,
+            details=details,
+            status_url=context.status_url,
+            idempotency_key=f"whatsapp:{conversation.id}:{message.provider_id}",
+        )
+    except InvalidInput:
+        # The centre chosen was closed after the question was asked (cases.branches.require_open): ask again.
+        return Made(missing=Step.BRANCH)
     case = submission.case
     if await has_pending_media(session=session, conversation=conversation, since_message_id=since):
         await media.attach_to_case(

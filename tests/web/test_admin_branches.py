@@ -3,15 +3,20 @@ bad input is refused field by field in both languages with nothing saved; the fo
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.models import AuditEntry
 from accounts.roles import Role
 from cases.models import Case
+from followup.attachments import AttachmentStore
 from majlis.clock import FrozenClock
 from rooms.models import BranchSite, Room
 from tests.factories import Client, api_payload, csrf_token, form_data, make_staff, sign_in
+from whatsapp_desk import answers, questions
+from whatsapp_desk.models import Step
 
 Sessions = async_sessionmaker[AsyncSession]
 DAMMAM = {
@@ -91,8 +96,24 @@ async def test_a_closed_centre_takes_no_requests_but_keeps_its_past(
     refused = await client.post("/requests", data={**form_data(branch="dammam"), "csrf_token": public})
     page = await refused.text()
     assert refused.status == 422 and 'id="branch-error"' in page
+    # The API alike: a code of no open centre is refused naming the field, in both languages.
+    for code in ("dammam", "tabuk"):
+        api = await client.post("/api/v1/requests", json=api_payload(branch=code))
+        body = await api.json()
+        assert api.status == 422 and [f["field"] for f in body["fields"]] == ["branch"], body
+        assert body["fields"][0]["messages"]["en"].startswith("Branch must be one of: riyadh, jeddah")
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Case)) == 0
+    # The desk alike: the form no longer offers it, and a form sent with it is shown again naming the field.
+    await make_staff(sessions, clock, Role.INTAKE_DESK, "desk")
+    await sign_in(client, "desk")
+    desk = await csrf_token(client, "/desk")
+    sent = {**form_data(branch="dammam"), "channel": "walk_in", "idempotency_key": "k1", "csrf_token": desk}
+    at_desk = await client.post("/desk/requests", data=sent)
+    assert at_desk.status == 422 and 'id="branch-error"' in await at_desk.text()
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Case)) == 0
+    client.session.cookie_jar.clear()
     # The official's seat stays open.
     await sign_in(client, "admin")
     token = await csrf_token(client, "/admin/branches/riyadh")
@@ -138,3 +159,21 @@ async def test_bad_input_is_named_in_both_languages_and_nothing_is_saved(
     missing = await client.get("/admin/branches/nowhere")
     assert missing.status == 404
     assert await counts(sessions) == before
+
+
+def test_the_whatsapp_desk_lists_the_open_centres_of_the_table_and_reads_a_choice_of_them() -> None:
+    listed = [
+        BranchSite(code="riyadh", name_ar="الرياض", name_en="Riyadh"),
+        BranchSite(code="dammam", name_ar="الدمام", name_en="Dammam"),
+    ]
+    store = AttachmentStore(Path("/nonexistent"), max_files=5, max_bytes=1_000_000)
+    asked = {
+        language: questions.question(
+            Step.BRANCH, language=language, purpose=None, state={}, store=store, branches=listed
+        )
+        for language in ("ar", "en")
+    }
+    assert asked["ar"].endswith("\n1. الرياض\n2. الدمام") and asked["en"].endswith("\n1. Riyadh\n2. Dammam")
+    choices = questions.branch_choices(listed)
+    picked = [answers.pick(word, choices) for word in ("2", "٢", "الدمام", "dammam", " Dammam ", "3")]
+    assert picked == ["dammam", "dammam", "dammam", "dammam", "dammam", None]
