@@ -1,17 +1,22 @@
-"""Intake benchmark: load on POST /api/v1/requests, on SQLite and PostgreSQL, beside a bare aiohttp handler.
+"""Intake benchmark: load on POST /api/v1/requests, on PostgreSQL and SQLite, beside a bare aiohttp handler and
+a reference that saves the same rows through asyncpg.
 
-    .venv/bin/python -m bench.intake [--requests N] [--seconds T] [--concurrency C]
-                                     [--targets bare,sqlite,postgresql] [--applicants N]
+    .venv/bin/python -m bench.intake [--requests N] [--seconds T] [--concurrency C] [--workers W]
+                                     [--targets bare,reference,postgresql,sqlite] [--applicants N]
                                      [--idempotency-keys] [--log-dir DIR]
 
-Every server under test runs in a process of its own (`majlis serve`, or this
-module with --bare-server); this process only generates the load, so client and
-server do not share an event loop. Each target gets a warm-up that is not
-counted, then a run bounded by a number of requests and a number of seconds,
-whichever comes first. The table is Markdown, ready for docs/benchmarks.md.
+Every server under test runs in processes of its own (`majlis serve`, or this
+module's children from bench/intake_servers.py); this process only generates the
+load, so client and server do not share an event loop. The reference and Majlis
+on PostgreSQL run W processes on one port (SO_REUSEPORT; `majlis serve --workers`
+when it has that option); SQLite has one writer and runs one. Each target gets a
+warm-up that is not counted, then a run bounded by a number of requests and a
+number of seconds, whichever comes first. Server CPU is that of every process of
+the target. The table is Markdown, ready for docs/benchmarks.md, and is followed
+by the issue 17 aims, each marked met or not.
 
-BENCH_PROFILE=DIR runs each Majlis server under cProfile and writes
-DIR/<target>.prof and DIR/<target>.txt when it stops. Profiling slows the server
+BENCH_PROFILE=DIR runs each Majlis server process under cProfile and writes
+DIR/<target>-<pid>.prof and .txt when it stops. Profiling slows the server
 several times over: figures from such a run are for finding hotspots, not for
 the record.
 """
@@ -34,7 +39,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,18 +47,28 @@ from types import MappingProxyType
 
 import aiohttp
 import asyncpg
-from aiohttp import web
 
+from bench.intake_servers import PATH, serve_bare, serve_majlis_reuse_port, serve_reference
 from cases.identity import luhn_check_digit
 from tests.postgres_server import PostgresServer, free_port
 
-TARGETS = ("bare", "sqlite", "postgresql")
+TARGETS = ("bare", "reference", "postgresql", "sqlite")
 LABELS = MappingProxyType(
-    {"bare": "bare aiohttp handler", "sqlite": "Majlis on SQLite", "postgresql": "Majlis on PostgreSQL"}
+    {
+        "bare": "bare aiohttp handler",
+        "reference": "reference: asyncpg, same rows",
+        "sqlite": "Majlis on SQLite",
+        "postgresql": "Majlis on PostgreSQL",
+    }
 )
-PATH = "/api/v1/requests"
+# Issue 17's aims for Majlis on PostgreSQL with 2 workers at 100 clients, on the 2-core machine.
+AIM_SHARE_OF_REFERENCE = 0.5
+AIM_SERVER_CPU_MS = 1.5
+AIM_PER_SECOND = 600
+AIM_P99_MS = 250
 WARMUP_REQUESTS = 200
 READY_SECONDS = 30.0
+READY_GRACE_SECONDS = 3.0
 # A request slower than this counts as an error rather than stalling the run.
 REQUEST_TIMEOUT_SECONDS = 10.0
 STOP_SECONDS = 15.0
@@ -197,6 +212,29 @@ async def _phase(session: aiohttp.ClientSession, url: str, target: str, tickets:
     return result
 
 
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found.extend(int(child) for child in task.read_text().split())
+        except OSError:
+            continue
+    return found
+
+
+def tree_cpu(pids: Sequence[int]) -> float:
+    """The CPU seconds of these processes and every process they started (the forked workers of a serve)."""
+    total, seen, todo = 0.0, set(), list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        total += process_cpu(pid)
+        todo.extend(_children(pid))
+    return total
+
+
 def process_cpu(pid: int) -> float:
     """User + system CPU seconds of a process so far, from /proc (NaN where there is none)."""
     try:
@@ -209,15 +247,22 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _wait_ready(session: aiohttp.ClientSession, base_url: str, server: subprocess.Popen[bytes]) -> None:
-    """Until /healthz answers 200; fails at once if the server has exited."""
+Servers = Sequence[subprocess.Popen[bytes]]
+
+
+async def _wait_ready(session: aiohttp.ClientSession, base_url: str, servers: Servers) -> None:
+    """Until /healthz answers 200 (and every process has had time to bind); fails at once if one has exited."""
     deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server at {base_url} exited with {server.returncode} while starting")
+        exited = next((s for s in servers if s.poll() is not None), None)
+        if exited is not None:
+            raise RuntimeError(f"a server at {base_url} exited with {exited.returncode} while starting")
         try:
             async with session.get(base_url + "/healthz") as response:
                 if response.status == 200:
+                    if len(servers) > 1:
+                        # The first to bind answers; the others are still loading the app.
+                        await asyncio.sleep(READY_GRACE_SECONDS)
                     return
         except aiohttp.ClientError:
             pass  # not listening yet
@@ -225,19 +270,20 @@ async def _wait_ready(session: aiohttp.ClientSession, base_url: str, server: sub
     raise RuntimeError(f"the server at {base_url} was not ready within {READY_SECONDS:.0f} s")
 
 
-async def measure(base_url: str, target: str, server: subprocess.Popen[bytes], config: LoadConfig) -> Result:
+async def measure(base_url: str, target: str, servers: Servers, config: LoadConfig) -> Result:
     """Warm up, then the counted run; request numbers never repeat, so every body is distinct."""
     connector = aiohttp.TCPConnector(limit=config.concurrency)
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        await _wait_ready(session, base_url, server)
+        await _wait_ready(session, base_url, servers)
         url = base_url + PATH
         warmup = await _phase(session, url, target, Tickets(0, config.warmup, config.seconds), config)
         if warmup.error_count:
             print(f"bench: {target}: warm-up errors {dict(warmup.errors)}", file=sys.stderr)
-        server_before, client_before = process_cpu(server.pid), time.process_time()
+        pids = [s.pid for s in servers]
+        server_before, client_before = tree_cpu(pids), time.process_time()
         result = await _phase(session, url, target, Tickets(config.warmup, config.requests, config.seconds), config)
-        result.server_cpu = process_cpu(server.pid) - server_before
+        result.server_cpu = tree_cpu(pids) - server_before
         result.client_cpu = time.process_time() - client_before
         return result
 
@@ -258,14 +304,19 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running(command: Sequence[str], env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A server process whose output (access log included) goes to log_path, stopped on the way out."""
+def running(commands: Sequence[Sequence[str]], env: dict[str, str], log_path: Path) -> Iterator[Servers]:
+    """Server processes whose output (access logs included) goes to log_path, stopped on the way out."""
+    processes: list[subprocess.Popen[bytes]] = []
     with log_path.open("ab") as log:
-        process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         try:
-            yield process
+            for command in commands:
+                processes.append(
+                    subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+                )
+            yield processes
         finally:
-            _stop(process)
+            for process in processes:
+                _stop(process)
 
 
 def majlis_env(database_url: str) -> dict[str, str]:
@@ -291,12 +342,24 @@ def _majlis_bin() -> str:
     return str(Path(sys.executable).parent / "majlis")
 
 
-def majlis_command(target: str, port: int) -> list[str]:
+def serve_has_workers() -> bool:
+    """Whether `majlis serve` starts several processes itself (--workers)."""
+    done = subprocess.run([_majlis_bin(), "serve", "--help"], capture_output=True, text=True, check=False)
+    return "--workers" in done.stdout
+
+
+def majlis_commands(target: str, port: int, workers: int) -> list[list[str]]:
+    """The commands that serve Majlis with this many processes on the port."""
     profile_dir = os.environ.get("BENCH_PROFILE")
     if profile_dir:
-        out = Path(profile_dir).resolve() / f"{target}.prof"
-        return [sys.executable, "-m", "bench.intake", "--profiled-serve", str(out), "--port", str(port)]
-    return [_majlis_bin(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        out = str(Path(profile_dir).resolve() / target)
+        return [[sys.executable, "-m", "bench.intake", "--profiled-serve", out, "--port", str(port)]] * workers
+    serve = [_majlis_bin(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if workers == 1:
+        return [serve]
+    if serve_has_workers():
+        return [[*serve, "--workers", str(workers)]]
+    return [[sys.executable, "-m", "bench.intake", "--reuse-port-serve", "--port", str(port)]] * workers
 
 
 def upgrade(env: dict[str, str], log_path: Path) -> None:
@@ -308,20 +371,22 @@ def upgrade(env: dict[str, str], log_path: Path) -> None:
         raise RuntimeError(f"`majlis db upgrade` exited with {done.returncode}; see {log_path}")
 
 
-def run_majlis(target: str, database_url: str, config: LoadConfig, log_dir: Path) -> Result:
+def run_majlis(target: str, database_url: str, config: LoadConfig, log_dir: Path, workers: int = 1) -> Result:
     env = majlis_env(database_url)
     log_path = log_dir / f"{target}.log"
     upgrade(env, log_path)
     port = free_port()
-    with running(majlis_command(target, port), env, log_path) as server:
-        return asyncio.run(measure(f"http://127.0.0.1:{port}", target, server, config))
+    with running(majlis_commands(target, port, workers), env, log_path) as servers:
+        return asyncio.run(measure(f"http://127.0.0.1:{port}", target, servers, config))
 
 
-def run_bare(config: LoadConfig, log_dir: Path) -> Result:
+def run_bare(config: LoadConfig, log_dir: Path, workers: int) -> Result:
     port = free_port()
     command = [sys.executable, "-m", "bench.intake", "--bare-server", str(port)]
-    with running(command, dict(os.environ), log_dir / "bare.log") as server:
-        return asyncio.run(measure(f"http://127.0.0.1:{port}", "bare", server, config))
+    if workers > 1:
+        command.append("--reuse-port")
+    with running([command] * workers, dict(os.environ), log_dir / "bare.log") as servers:
+        return asyncio.run(measure(f"http://127.0.0.1:{port}", "bare", servers, config))
 
 
 def run_sqlite(config: LoadConfig, log_dir: Path) -> Result:
@@ -342,61 +407,56 @@ def postgres_version(server: PostgresServer) -> str:
     return done.stdout.strip()
 
 
-def run_postgresql(config: LoadConfig, log_dir: Path, notes: list[str]) -> Result:
+def run_reference(server: PostgresServer, config: LoadConfig, log_dir: Path, workers: int) -> Result:
+    """The reference on a migrated database of its own, on the same PostgreSQL server as Majlis."""
+    asyncio.run(_create_database(server, "reference"))
+    url = server.url("reference")
+    log_path = log_dir / "reference.log"
+    upgrade(majlis_env(url), log_path)
+    port = free_port()
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    command = [sys.executable, "-m", "bench.intake", "--reference-server", dsn, "--port", str(port)]
+    if workers > 1:
+        command.append("--reuse-port")
+    with running([command] * workers, dict(os.environ), log_path) as servers:
+        return asyncio.run(measure(f"http://127.0.0.1:{port}", "reference", servers, config))
+
+
+@contextmanager
+def postgresql(notes: list[str]) -> Iterator[PostgresServer]:
     server = PostgresServer()
     try:
         server.start()
         notes.append(f"{postgres_version(server)}, fsync=off, synchronous_commit=off (tests.postgres_server)")
-        asyncio.run(_create_database(server, "bench"))
-        return run_majlis("postgresql", server.url("bench"), config, log_dir)
+        yield server
     finally:
         server.stop()
+
+
+def run_postgresql(server: PostgresServer, config: LoadConfig, log_dir: Path, workers: int) -> Result:
+    asyncio.run(_create_database(server, "bench"))
+    return run_majlis("postgresql", server.url("bench"), config, log_dir, workers)
 
 
 # --- Servers run as children of this module -------------------------------------------------------
 
 
-async def _bare_create(request: web.Request) -> web.Response:
-    """The same shape of work as the intake minus validation and database: read JSON, answer 201 with JSON."""
-    payload = await request.json()
-    subject = payload.get("subject", "") if isinstance(payload, dict) else ""
-    body = {
-        "tracking_number": "26-000001-0",
-        "status": "received",
-        "submitted_at": datetime.now(UTC).isoformat(),
-        "subject_length": len(subject),
-    }
-    return web.json_response(body, status=201)
-
-
-async def _bare_health(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
-def serve_bare(port: int) -> None:
-    app = web.Application()
-    app.router.add_post(PATH, _bare_create)
-    app.router.add_get("/healthz", _bare_health)
-    web.run_app(app, host="127.0.0.1", port=port, print=None)
-
-
-def serve_profiled(out: Path, port: int) -> int:
-    """`majlis serve` under cProfile; aiohttp returns from run_app on SIGTERM, so the profile gets written."""
-    from majlis import cli  # imported here: only the profiled server needs the whole app
-
+def serve_profiled(out_stem: Path, port: int) -> int:
+    """Majlis on a shared port under cProfile; aiohttp returns from run_app on SIGTERM, so the profile gets written."""
+    out = out_stem.with_name(f"{out_stem.name}-{os.getpid()}.prof")
     # CPU time, not wall time: on a small machine the server is often preempted
     # by the load generator and PostgreSQL, and wall time would charge that to
     # whatever call happened to be running (a socket send, typically).
     profiler = cProfile.Profile(time.process_time)
     try:
-        code: int = profiler.runcall(cli.main, ["serve", "--host", "127.0.0.1", "--port", str(port)])
+        profiler.runcall(serve_majlis_reuse_port, port)
     finally:
         profiler.dump_stats(out)
         with out.with_suffix(".txt").open("w") as fh:
             stats = pstats.Stats(profiler, stream=fh)
             stats.sort_stats("tottime").print_stats(40)
             stats.sort_stats("cumulative").print_stats(60)
-    return code
+    return 0
 
 
 # --- Report ---------------------------------------------------------------------------------------
@@ -436,23 +496,58 @@ def machine_facts() -> list[str]:
     ]
 
 
-def table(results: Sequence[Result]) -> list[str]:
-    bare = next((r for r in results if r.target == "bare"), None)
+def _share(result: Result, of: Result | None) -> str:
+    return f"{100 * result.per_second / of.per_second:.1f} %" if of and of.per_second else "n/a"
+
+
+def _found(results: Sequence[Result], target: str) -> Result | None:
+    return next((r for r in results if r.target == target), None)
+
+
+def table(results: Sequence[Result], workers: dict[str, int]) -> list[str]:
+    bare, reference = _found(results, "bare"), _found(results, "reference")
     lines = [
-        "| target | requests | errors | req/s | p50 ms | p99 ms | req/s vs bare | server CPU ms | client CPU ms |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| target | processes | requests | errors | req/s | p50 ms | p99 ms | vs bare | vs reference "
+        "| server CPU ms | client CPU ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in results:
-        ratio = f"{100 * r.per_second / bare.per_second:.1f} %" if bare and bare.per_second else "n/a"
         lines.append(
-            f"| {LABELS[r.target]} | {r.requests} | {r.error_count} | {r.per_second:.0f} "
-            f"| {r.percentile_ms(50):.1f} | {r.percentile_ms(99):.1f} | {ratio} "
+            f"| {LABELS[r.target]} | {workers[r.target]} | {r.requests} | {r.error_count} | {r.per_second:.0f} "
+            f"| {r.percentile_ms(50):.1f} | {r.percentile_ms(99):.1f} | {_share(r, bare)} | {_share(r, reference)} "
             f"| {r.cpu_ms_per_request(r.server_cpu):.2f} | {r.cpu_ms_per_request(r.client_cpu):.2f} |"
         )
     return lines
 
 
-def report(results: Sequence[Result], config: LoadConfig, notes: Sequence[str], log_dir: Path) -> str:
+def aims(results: Sequence[Result], config: LoadConfig) -> list[str]:
+    """Issue 17's aims for Majlis on PostgreSQL, each with its figure and whether it is met."""
+    majlis, reference = _found(results, "postgresql"), _found(results, "reference")
+    if majlis is None:
+        return []
+
+    def line(name: str, figure: str, met: bool) -> str:
+        return f"- {name}: {figure} — {'met' if met else 'NOT MET'}"
+
+    cpu = majlis.cpu_ms_per_request(majlis.server_cpu)
+    p99 = majlis.percentile_ms(99)
+    lines = [f"aims (Majlis on PostgreSQL, {config.concurrency} clients):"]
+    if reference is not None and reference.per_second:
+        share = majlis.per_second / reference.per_second
+        lines.append(line("≥ 50 % of the reference", f"{100 * share:.1f} %", share >= AIM_SHARE_OF_REFERENCE))
+    lines += [
+        line("server CPU ≤ 1.5 ms per intake", f"{cpu:.2f} ms", cpu <= AIM_SERVER_CPU_MS),
+        line("≥ 600 intakes/s", f"{majlis.per_second:.0f}/s", majlis.per_second >= AIM_PER_SECOND),
+        line("p99 < 250 ms", f"{p99:.0f} ms", p99 < AIM_P99_MS),
+    ]
+    if majlis.error_count:
+        lines.append(f"- with {majlis.error_count} errors: no aim counts as met with errors")
+    return lines
+
+
+def report(
+    results: Sequence[Result], config: LoadConfig, notes: Sequence[str], log_dir: Path, workers: dict[str, int]
+) -> str:
     lines = [
         f"command: {shlex.join(sys.orig_argv)}",
         f"date: {datetime.now(UTC).date().isoformat()}",
@@ -464,9 +559,11 @@ def report(results: Sequence[Result], config: LoadConfig, notes: Sequence[str], 
         + (", a fresh Idempotency-Key on each" if config.idempotency_keys else "")
         + (f", from {config.applicants} applicants in turn" if config.applicants else ", each from a new applicant"),
         "",
-        *table(results),
+        *table(results, workers),
         "",
-        "CPU ms: CPU time per counted request, of the server process and of this load-generating process.",
+        "CPU ms: CPU time per counted request, of the server's processes together and of this load-generating one.",
+        "",
+        *aims(results, config),
     ]
     for r in results:
         if r.errors:
@@ -508,7 +605,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--requests", type=_positive_int, default=3000, help="counted requests per target (3000)")
     p.add_argument("--seconds", type=_positive_float, default=30.0, help="time limit per target, seconds (30)")
     p.add_argument("--concurrency", type=_positive_int, default=100, help="concurrent clients (100)")
-    p.add_argument("--targets", type=_targets, default=list(TARGETS), help="comma list of bare,sqlite,postgresql")
+    p.add_argument(
+        "--targets", type=_targets, default=list(TARGETS), help="comma list of bare,reference,postgresql,sqlite"
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=2,
+        help="server processes of bare, reference and Majlis on PostgreSQL (2); SQLite always has one",
+    )
     p.add_argument(
         "--applicants",
         type=_positive_int,
@@ -518,6 +623,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--log-dir", type=Path, help="where the servers' output goes (default: a new temporary directory)")
     # Entry points of the child processes, not for people.
     p.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    p.add_argument("--reference-server", metavar="DSN", help=argparse.SUPPRESS)
+    p.add_argument("--reuse-port-serve", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--profiled-serve", type=Path, metavar="OUT", help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, help=argparse.SUPPRESS)
     return p
@@ -531,23 +639,38 @@ def run(args: argparse.Namespace) -> str:
     log_dir.mkdir(parents=True, exist_ok=True)
     # Other work on the machine skews the figures; the report says how busy it was.
     notes = [f"load average before the run: {load_average()}"]
+    workers = {t: 1 if t == "sqlite" else args.workers for t in TARGETS}
     results = []
-    for target in args.targets:
-        print(f"bench: measuring {LABELS[target]} ...", file=sys.stderr, flush=True)
-        if target == "bare":
-            results.append(run_bare(config, log_dir))
-        elif target == "sqlite":
-            results.append(run_sqlite(config, log_dir))
-        else:
-            results.append(run_postgresql(config, log_dir, notes))
-    return report(results, config, notes, log_dir)
+    with ExitStack() as stack:
+        pg: PostgresServer | None = None
+        for target in args.targets:
+            print(f"bench: measuring {LABELS[target]} ...", file=sys.stderr, flush=True)
+            if target == "bare":
+                results.append(run_bare(config, log_dir, args.workers))
+            elif target == "sqlite":
+                results.append(run_sqlite(config, log_dir))
+            else:
+                # The reference and Majlis share one PostgreSQL server, each on a database of its own.
+                pg = pg or stack.enter_context(postgresql(notes))
+                run_one = run_reference if target == "reference" else run_postgresql
+                results.append(run_one(pg, config, log_dir, args.workers))
+    return report(results, config, notes, log_dir, workers)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     cli = parser()
     args = cli.parse_args(argv)
     if args.bare_server is not None:
-        serve_bare(args.bare_server)
+        serve_bare(args.bare_server, reuse_port=args.reuse_port)
+        return 0
+    serves = args.reference_server is not None or args.reuse_port_serve or args.profiled_serve is not None
+    if serves and args.port is None:
+        cli.error("a server needs --port")
+    if args.reference_server is not None:
+        serve_reference(args.port, args.reference_server, reuse_port=args.reuse_port)
+        return 0
+    if args.reuse_port_serve:
+        serve_majlis_reuse_port(args.port)
         return 0
     if args.profiled_serve is not None:
         if args.port is None:
