@@ -136,6 +136,7 @@ async def video_hub_ctx(app: web.Application) -> AsyncIterator[None]:
             clock=app[CLOCK],
             tokens=app[VIDEO_TOKENS],
             one_transaction_at_a_time=app[ENGINE].dialect.name == "sqlite",
+            pubsub=app[PUBSUB],
         ),
         database_url=settings.database_url_value,
     )

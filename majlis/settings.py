@@ -202,6 +202,9 @@ class Settings(BaseModel):
     # cap stays direct, or is refused when the room must be bridged. bench/video.py: a 2-core machine carries
     # 3 at full frame rate with room to spare, a 4th only just (latency rises), a 5th degrades every call.
     video_bridge_max_calls: int = Field(default=3, ge=0, le=64)
+    # Where bridged calls run: off, in the serve process that is the signalling home (up to video_bridge_max_calls);
+    # on, on `majlis bridge` worker processes, on this machine or others, by load under each worker's own cap.
+    video_bridge_on_workers: bool = False
     # Hand a received video frame to the decoder as soon as its last packet (RTP marker bit) is in,
     # rather than when the next frame begins (video/jitter.py).
     video_marker_release: bool = True

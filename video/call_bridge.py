@@ -12,6 +12,7 @@ from video.bridge import BridgedCall, BridgeRefused, Side
 from video.call_state import Call, Client, HubCore
 from video.models import VideoEventKind
 from video.signalling_messages import Refusal, error_message
+from video.worker_bridge import WorkerBridge, WorkerCall
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ class CallBridge(HubCore):
             # Its bridged call was closed while both sides were away: opened again, or direct if the bridge is full
             # (a room that must be bridged is told why instead; the sweep tries again).
             try:
-                self._open_bridge(call)
+                await self._open_bridge(call)
             except Refusal:
                 if self._bridge_wanted(call) == "room":
                     call.last_reconnect_at = self._now()
@@ -43,7 +44,7 @@ class CallBridge(HubCore):
 
     # --- the bridge -------------------------------------------------------------------
 
-    def _bridged(self, call: Call) -> BridgedCall | None:
+    def _bridged(self, call: Call) -> BridgedCall | WorkerCall | None:
         """The audience's bridged call when its media go through the server, else None."""
         if call.path != "bridge" or self.bridge is None:
             return None
@@ -61,12 +62,22 @@ class CallBridge(HubCore):
             return "recording"  # the server must see the media to record them
         return None
 
-    def _open_bridge(self, call: Call) -> None:
+    async def _open_bridge(self, call: Call) -> None:
         assert self.bridge is not None
         try:
-            self.bridge.open(call.audience_id)
+            if isinstance(self.bridge, WorkerBridge):
+                await self.bridge.open(call.audience_id)  # a place taken in the database, the worker asked
+            else:
+                self.bridge.open(call.audience_id)
         except BridgeRefused as refused:
             raise Refusal(refused.code) from None
+
+    async def bridge_lost(self, audience_id: int) -> None:
+        """The worker carrying this call stopped: both sides rebuild, on another worker (or direct if none)."""
+        call = self.calls.get(audience_id)
+        if call is not None and call.in_call and not call.ended and call.path == "bridge":
+            await self._tell_reconnect(call)
+            self._dirty.set()
 
     async def _fall_back_to_bridge(self, call: Call, now: float) -> bool:
         """A direct call that has not connected within the time limit moves to the bridge, if there is room."""
@@ -81,7 +92,7 @@ class CallBridge(HubCore):
             or not self.bridge.has_room()
         ):
             return False
-        self._open_bridge(call)
+        await self._open_bridge(call)
         call.path = "bridge"
         await self._record_quietly(call, VideoEventKind.BRIDGED, "direct_failed")
         await self._tell_reconnect(call)
@@ -163,7 +174,7 @@ class CallBridge(HubCore):
             raise Refusal("recording_no_room")
         if self._bridged(call) is None:
             # A direct call is moved onto the bridge: only there does the server see what it records.
-            self._open_bridge(call)
+            await self._open_bridge(call)
             call.path = "bridge"
             await self._record_quietly(call, VideoEventKind.BRIDGED, "recording")
             await self._tell_reconnect(call)

@@ -272,7 +272,7 @@ class CallMachine(CallBridge):
         if why is not None and self._bridged(call) is None:
             # Opened only once the start is recorded: a failed write leaves no bridged call holding a place.
             try:
-                self._open_bridge(call)
+                await self._open_bridge(call)
             except Refusal:
                 if why == "room":
                     raise

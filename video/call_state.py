@@ -26,6 +26,7 @@ from video.bridge import MediaBridge
 from video.models import VideoAudience, VideoEventKind
 from video.signalling_messages import CLOSE_TOO_SLOW, SEND_TIMEOUT, TIMEOUT_SECONDS, Link, Refusal
 from video.tokens import VideoGrant, VideoTokens
+from video.worker_bridge import WorkerBridge
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ class HubCore:
         timeout: float = TIMEOUT_SECONDS,
         sweep_every: float = 0.5,
         one_transaction_at_a_time: bool = False,
-        bridge: MediaBridge | None = None,
+        bridge: MediaBridge | WorkerBridge | None = None,
         policy: BridgePolicy | None = None,
     ) -> None:
         self.tokens = tokens

@@ -33,6 +33,7 @@ from video.signalling_messages import (
     Refusal,
     error_message,
 )
+from video.worker_bridge import WorkerBridge
 
 __all__ = ["MAX_FRAME_BYTES", "BridgePolicy", "Call", "Client", "Hub", "Link", "Refusal", "SideState", "error_message"]
 
@@ -46,6 +47,8 @@ class Hub(CallMachine):
 
     async def start(self) -> None:
         """Starts the heartbeat monitor and the console pusher."""
+        if isinstance(self.bridge, WorkerBridge):
+            await self.bridge.start()
         self._tasks = [asyncio.create_task(self._watch()), asyncio.create_task(self._push_consoles())]
 
     async def close(self) -> None:

@@ -42,7 +42,7 @@ HOME_CHANNEL = "video_home"
 HOMES_CHANNEL = "video_homes"
 # Frames queued while a publish is under way go out together, up to about this many characters (NOTIFY's limit
 # is 8,000 bytes; one larger frame, an SDP offer, goes alone through pubsub_payloads).
-BATCH_CHARS = 6_000
+BATCH_CHARS = 5_000
 # Going-away for a home that changed: the page reconnects with backoff and rejoins.
 CLOSE_HOME_CHANGED = 1012
 
@@ -178,7 +178,9 @@ class HubEdge:
     async def close(self) -> None:
         """Closes this process's sockets (the pages reconnect elsewhere) and tells the home they are gone."""
         for subscription in self._subscriptions:
-            await subscription.close()
+            # Shutting down: a listener that cannot unlisten now is closed with pubsub a moment later anyway.
+            with contextlib.suppress(Exception):
+                await subscription.close()
         self._subscriptions = []
         with contextlib.suppress(ValueError):
             self._pubsub.on_reconnect.remove(self._reconnected)

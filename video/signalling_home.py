@@ -26,11 +26,13 @@ from majlis.clock import Clock
 from majlis.pubsub import PubSub, Subscription
 from majlis.settings import Settings
 from video.bridge import MediaBridge
+from video.bridge_assign import BridgeAssigner
 from video.call_state import BridgePolicy, Client
 from video.hub import Hub
 from video.hub_transport import HOME_CHANNEL, HOMES_CHANNEL, HubEdge, Lanes, Outbox, SocketElsewhere, edge_channel
 from video.ice import ice_servers_from_settings
 from video.tokens import VideoTokens
+from video.worker_bridge import WorkerBridge
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +48,16 @@ def hub_from_settings(
     clock: Clock,
     tokens: VideoTokens,
     one_transaction_at_a_time: bool,
+    pubsub: PubSub,
 ) -> Hub:
-    """The hub as the settings want it: with the server's bridge where calls may be bridged or recorded."""
-    bridge = None
+    """The hub as the settings want it: with a bridge where calls may be bridged or recorded — the server's own,
+    or `majlis bridge` workers (settings.video_bridge_on_workers)."""
+    bridge: MediaBridge | WorkerBridge | None = None
     # Recording goes through the bridge too, so allowing it needs one even where calls are not bridged.
-    if settings.video_bridge != "never" or settings.video_bridged_rooms or settings.video_recording_allowed:
+    wanted = settings.video_bridge != "never" or settings.video_bridged_rooms or settings.video_recording_allowed
+    if wanted and settings.video_bridge_on_workers:
+        bridge = WorkerBridge(BridgeAssigner(pubsub, sessions, clock=clock), sessions=sessions, clock=clock)
+    elif wanted:
         bridge = MediaBridge(
             max_calls=settings.video_bridge_max_calls,
             marker_release=settings.video_marker_release,
@@ -72,6 +79,8 @@ def hub_from_settings(
     )
     if bridge is not None:
         bridge.on_quality = hub.quality_changed
+    if isinstance(bridge, WorkerBridge):
+        bridge.on_lost = hub.bridge_lost
     return hub
 
 
