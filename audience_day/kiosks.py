@@ -36,7 +36,7 @@ async def enrol(
     errors = []
     if not name or len(name) > 120:
         errors.append(FieldError("name", "required", N_("Name the kiosk (up to 120 characters), e.g. its entrance.")))
-    if branch_code not in {b.code for b in await rooms.branches(session=session)}:
+    if branch_code not in {b.code for b in await rooms.branches(session=session) if b.active}:
         errors.append(FieldError("branch", "invalid", N_("Choose the reception centre.")))
     if errors:
         raise InvalidInput(errors)

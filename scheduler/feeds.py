@@ -21,7 +21,7 @@ import base64
 import copy
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -74,9 +74,15 @@ class FeedEvent:
 
 
 async def audiences(
-    *, session: AsyncSession, start: datetime, end: datetime, room_id: int | None = None
+    *,
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    room_id: int | None = None,
+    room_ids: Collection[int] | None = None,
 ) -> list[FeedAudience]:
-    """The audiences of requests with an appointment starting in [start, end) (in one room, if given).
+    """The audiences of requests with an appointment starting in [start, end) (in one room, or in the rooms of
+    `room_ids` - a branch's - if given).
 
     One per request: where its latest appointment is, at the request's
     revision, cancelled if that appointment was released. In a room's feed, a
@@ -88,8 +94,9 @@ async def audiences(
         .join(Slot, Slot.id == Appointment.slot_id)
         .where(Slot.starts_at >= start, Slot.starts_at < end)
     )
-    if room_id is not None:
-        in_window = in_window.where(Slot.room_id == room_id)
+    wanted = {room_id} if room_id is not None else None if room_ids is None else set(room_ids)
+    if wanted is not None:
+        in_window = in_window.where(Slot.room_id.in_(wanted))
     here: dict[int, tuple[Appointment, Slot]] = {}
     for appointment, slot in (await session.execute(in_window)).all():
         kept = here.get(appointment.case_id)  # the request's latest appointment here
@@ -110,7 +117,7 @@ async def audiences(
     for case_id, (_, slot) in here.items():
         latest = revisions[case_id].appointment
         where = latest_slots[latest.slot_id]
-        if room_id is None or where.room_id == room_id:
+        if wanted is None or where.room_id in wanted:
             shown[case_id] = (where, latest.state is AppointmentState.RELEASED)
         else:  # moved to another room: gone from this one
             shown[case_id] = (slot, True)

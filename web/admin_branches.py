@@ -13,6 +13,7 @@ from rooms.models import BranchSite
 from web import labels
 from web.auth import requires, signed_in_user
 from web.branch_names import branch_context
+from web.feeds import branch_feed_url
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
 from web.middleware import see_other
@@ -64,6 +65,7 @@ async def _branch_page(
 ) -> web.Response:
     context = {
         "site": site,
+        "feed_url": branch_feed_url(request, site.code),
         "rooms": [r for r in await rooms.rooms(session=request[DB]) if r.branch_code == site.code],
         # The branch's form and the new room's share one page; their fields' names differ.
         "values": {**values, **(room_values or {"capacity": "1"})},

@@ -45,16 +45,26 @@ def room_feed_url(request: web.Request, room_id: int) -> str:
     return f"{base}/feeds/rooms/{room_id}.ics?token={feed_token(_secret(request), f'room:{room_id}')}"
 
 
+def branch_feed_url(request: web.Request, code: str) -> str:
+    """The outgoing calendar of a branch official: the audiences in the centre's rooms."""
+    base = request.app[SETTINGS].public_url.rstrip("/")
+    return f"{base}/feeds/branches/{code}.ics?token={feed_token(_secret(request), f'branch:{code}')}"
+
+
 def _text(request: web.Request, message: str, **params: str) -> str:
     """A text of the feed in the office's language: calendar programs send no language of their own."""
     return request.app[CATALOGS].gettext(request.app[SETTINGS].default_language, message, **params)
 
 
-async def _feed(request: web.Request, *, name: str, room_id: int | None) -> web.Response:
+async def _feed(
+    request: web.Request, *, name: str, room_id: int | None, room_ids: list[int] | None = None
+) -> web.Response:
     settings = request.app[SETTINGS]
     today = riyadh(request.app[CLOCK].now()).date()
     day_began = datetime.combine(today, time(), RIYADH)
-    shown = await feeds.audiences(session=request[DB], start=day_began - PAST, end=day_began + AHEAD, room_id=room_id)
+    shown = await feeds.audiences(
+        session=request[DB], start=day_began - PAST, end=day_began + AHEAD, room_id=room_id, room_ids=room_ids
+    )
     events = [
         FeedEvent(
             uid=audience_uid(audience.tracking_number, settings.mail_from),
@@ -113,3 +123,17 @@ async def room(request: web.Request) -> web.Response:
     if found is None:
         raise web.HTTPNotFound()
     return await _feed(request, name=_text(request, N_("Audiences in {room}"), room=found.name), room_id=room_id)
+
+
+@routes.get("/feeds/branches/{code:[a-z0-9-]{1,16}}.ics")
+async def branch(request: web.Request) -> web.Response:
+    """A branch official's audiences: those in the centre's rooms, whichever room each is in."""
+    code = request.match_info["code"]
+    if not token_valid(_secret(request), f"branch:{code}", request.query.get("token", "")):
+        raise web.HTTPNotFound()
+    site = await rooms.get_branch(session=request[DB], code=code)
+    if site is None:
+        raise web.HTTPNotFound()
+    room_ids = [r.id for r in await rooms.rooms(session=request[DB]) if r.branch_code == code]
+    name = _text(request, N_("Audiences at {centre}"), centre=site.name_in(request.app[SETTINGS].default_language))
+    return await _feed(request, name=name, room_id=None, room_ids=room_ids)

@@ -3,6 +3,7 @@ bad input is refused field by field in both languages with nothing saved; the fo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -53,6 +54,12 @@ async def test_an_administrator_opens_a_centre_and_requests_rooms_and_the_api_fo
     assert (await client.post("/admin/branches/dammam/rooms", data=room, allow_redirects=False)).status == 303
     page = await (await client.get("/admin/branches/dammam")).text()
     assert "قاعة الدمام" in page and "https://calendar.example.org/dammam.ics" in page
+    # The branch official's outgoing calendar: a feed behind its own token, named for the centre.
+    feed = re.search(r'id="branch-feed">[^<]*(/feeds/branches/dammam\.ics\?token=[A-Za-z0-9_=-]+)<', page)
+    assert feed is not None
+    ics = await client.get(feed.group(1))
+    assert ics.status == 200 and ics.content_type == "text/calendar" and "الدمام" in await ics.text()
+    assert (await client.get("/feeds/branches/riyadh.ics?" + feed.group(1).split("?")[1])).status == 404
     async with sessions() as session:
         site = await session.get(BranchSite, "dammam")
         entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "branch.add"))

@@ -217,6 +217,7 @@ PUBLIC = {
     # Calendar feeds are read by calendar programs that cannot sign in: an HMAC token in the URL guards them.
     ("GET", "/feeds/official.ics"),
     ("GET", "/feeds/rooms/{room_id}.ics"),
+    ("GET", "/feeds/branches/{code}.ics"),
     # The answer page of confirmation messages: the signed token in the URL is the proof.
     ("GET", "/a/{token}"),
     ("POST", "/a/{token}"),
