@@ -12,7 +12,6 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
-from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accounts import service as accounts
@@ -39,7 +38,7 @@ from majlis import (
     demo_two_factor,
     migrate,
 )
-from majlis.app import create_app
+from majlis import serve as serving
 from majlis.clock import SystemClock, riyadh
 from majlis.db import create_engine, session_factory, transaction
 from majlis.errors import InvalidInput
@@ -51,7 +50,6 @@ from priority.models import ChangeReason
 from scheduler import calendar, lifecycle, simulation
 from scheduler.weekly import weekly_run
 from web.api_models import ID_LIMIT
-from web.slow_clients import server_options
 
 
 async def _db_upgrade(settings: Settings) -> None:
@@ -302,6 +300,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve Majlis over HTTP")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="processes answering on the port (SO_REUSEPORT); PostgreSQL only above 1. "
+        "Default: the core count in production on PostgreSQL, 1 otherwise",
+    )
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -407,14 +411,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     if args.command == "serve":
-        web.run_app(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            print=None,
-            **server_options(settings),
-        )
-        return 0
+        workers = args.workers if args.workers is not None else serving.default_workers(settings)
+        try:
+            return serving.serve(settings, workers=workers)
+        except serving.WorkersRefused as exc:
+            print(f"majlis: {exc}", file=sys.stderr)
+            return 2
     if args.command == "db":
         asyncio.run(_db_upgrade(settings))
         return 0

@@ -195,15 +195,18 @@ def start(
             report.run.unplaced,
         )
 
-    # Thursday morning, Riyadh time: Sunday's audience is three days away. With
-    # the 10-day horizon each run reaches past the next run's own reach (next
-    # Thursday + 3 days), so no session is left between two runs.
+    # Thursday morning, Riyadh time, by default (settings.weekly_allocation_at): Sunday's audience is three
+    # days away. With the 10-day horizon each run reaches past the next run's own reach (next Thursday + 3
+    # days), so no session is left between two runs.
+    day, at = settings.weekly_allocation_at.split()
+    hour, minute, *second = at.split(":")
     scheduler.add_job(
         weekly_allocation,
         "cron",
-        day_of_week="thu",
-        hour=9,
-        minute=0,
+        day_of_week=day,
+        hour=int(hour),
+        minute=int(minute),
+        second=int(second[0]) if second else 0,
         id="weekly_allocation",
         max_instances=1,
         coalesce=True,

@@ -88,6 +88,10 @@ class Settings(BaseModel):
     # An allocation run fills the sessions starting within this many days: a week
     # until the next weekly run plus the 3 days' notice, so no session falls between two runs.
     allocation_horizon_days: int = Field(default=10, ge=4, le=120)
+    # When the weekly allocation runs, in MAJLIS_TIMEZONE: a weekday and a time, "thu 09:00" (or "thu 09:00:30").
+    weekly_allocation_at: str = Field(
+        default="thu 09:00", pattern=r"^(mon|tue|wed|thu|fri|sat|sun) ([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"
+    )
     critical_may_displace: bool = True
     # Whether protocol may import the official's calendar from an address inside
     # the network (loopback, private ranges); off, so the form cannot reach internal services.

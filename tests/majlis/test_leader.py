@@ -10,7 +10,9 @@ import pytest
 
 from majlis.leader import JOBS_LOCK, AdvisoryLockLeader, SoleLeader, leader_for
 
-INTERVAL = 0.3
+INTERVAL = 0.5
+# The machine running the tests is shared and busy: time allowed beyond the leader's own interval.
+SLACK = 1.5
 
 
 class Watched:
@@ -64,10 +66,10 @@ async def test_one_leads_and_another_takes_over_when_its_session_dies(database_u
         finally:
             await admin.close()
 
-        took = await wait_for(lambda: "elected" in second.events or "elected" in third.events, INTERVAL * 3)
-        assert took <= INTERVAL * 2 + 0.5
+        took = await wait_for(lambda: "elected" in second.events or "elected" in third.events, INTERVAL + SLACK)
+        assert took <= INTERVAL + SLACK
         # The old holder notices within its next round and stops running the jobs.
-        await wait_for(lambda: first.events == ["elected", "deposed"], INTERVAL * 3)
+        await wait_for(lambda: first.events == ["elected", "deposed"], INTERVAL + SLACK)
         # Exactly one of the others leads; the old holder competes again but no longer wins.
         await asyncio.sleep(INTERVAL * 3)
         assert sorted([second.events, third.events]) == [[], ["elected"]]
@@ -87,7 +89,7 @@ async def test_a_leader_that_stops_frees_the_lock_at_once(database_url: str) -> 
     try:
         await one.close()
         assert first.events == ["elected", "deposed"]
-        await wait_for(lambda: second.events == ["elected"], INTERVAL * 2 + 0.5)
+        await wait_for(lambda: second.events == ["elected"], INTERVAL + SLACK)
     finally:
         await other.close()
 

@@ -1,0 +1,179 @@
+"""`majlis serve --workers N`: N processes answering on one port, each binding it with SO_REUSEPORT.
+
+Why forked processes with SO_REUSEPORT and not gunicorn's aiohttp worker (docs/architecture.md has the
+longer account): every worker is exactly the one-process `majlis serve` — the app factory with its
+contexts, aiohttp's slow-client options, its graceful stop on SIGTERM — with no second configuration
+language and no new dependency; and the kernel (Linux 3.9+) spreads new connections over the workers'
+sockets instead of letting whichever loop wakes first accept them all.
+
+The parent only supervises: it forks the workers before any event loop or connection exists, forwards
+SIGTERM and SIGINT to them, starts a new worker when one dies, and gives up (exit 1) when workers keep
+dying as they start (a port taken by another program, a database refused), instead of spinning.
+
+Several workers need PostgreSQL: SQLite takes one writer at a time, and the jobs' leader, the throttles
+and the signalling between processes are built on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import time
+import traceback
+from types import FrameType
+
+from aiohttp import web
+from sqlalchemy.engine import make_url
+
+from majlis.app import create_app
+from majlis.settings import Settings
+from web.slow_clients import server_options
+
+log = logging.getLogger(__name__)
+
+# A worker that dies sooner than this after its start counts as failing to start.
+EARLY_DEATH_SECONDS = 10.0
+# This many early deaths in a row and the supervisor stops everything instead of restarting forever.
+EARLY_DEATHS_ALLOWED = 5
+# How long workers have to finish after SIGTERM before they are killed (the app's own stop takes ~10 s at most).
+STOP_SECONDS = 30.0
+
+
+class WorkersRefused(Exception):
+    """The number of workers cannot be served with these settings."""
+
+
+def default_workers(settings: Settings) -> int:
+    """The cores this process may use in production on PostgreSQL; one otherwise (development, tests, SQLite)."""
+    if settings.environment != "production" or not uses_postgresql(settings):
+        return 1
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def uses_postgresql(settings: Settings) -> bool:
+    return make_url(settings.database_url_value).get_backend_name() == "postgresql"
+
+
+def check_workers(settings: Settings, workers: int) -> None:
+    """Refuses more than one worker on SQLite, with the way out."""
+    if workers < 1:
+        raise WorkersRefused(f"--workers must be at least 1, not {workers}")
+    if workers > 1 and not uses_postgresql(settings):
+        raise WorkersRefused(
+            f"--workers {workers} needs PostgreSQL: SQLite takes one writer at a time and serves from one process. "
+            "Set MAJLIS_DATABASE_URL to a postgresql+asyncpg:// database, or serve with --workers 1."
+        )
+
+
+def serve(settings: Settings, *, workers: int) -> int:
+    """Serves until stopped; one worker runs in this process, several under a supervising parent."""
+    check_workers(settings, workers)
+    if workers == 1:
+        run_worker(settings, reuse_port=False)
+        return 0
+    return Supervisor(settings, workers).run()
+
+
+def run_worker(settings: Settings, *, reuse_port: bool) -> None:
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        reuse_port=reuse_port,
+        **server_options(settings),
+    )
+
+
+class Supervisor:
+    """The parent of the workers: starts them, forwards the stop, replaces a worker that dies."""
+
+    def __init__(self, settings: Settings, workers: int) -> None:
+        self._settings = settings
+        self._count = workers
+        # Worker pid → when it started (monotonic).
+        self._workers: dict[int, float] = {}
+        self._stopping = False
+        self._early_deaths = 0
+
+    def run(self) -> int:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._stop)
+        log.info(
+            "serving on %s:%d with %d workers (SO_REUSEPORT); supervisor pid %d",
+            self._settings.host,
+            self._settings.port,
+            self._count,
+            os.getpid(),
+        )
+        for _ in range(self._count):
+            self._start_worker()
+        failed = False
+        stop_deadline: float | None = None
+        while self._workers:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                if self._stopping:
+                    stop_deadline = stop_deadline or time.monotonic() + STOP_SECONDS
+                    if time.monotonic() > stop_deadline:
+                        self._signal_all(signal.SIGKILL)
+                time.sleep(0.1)
+                continue
+            started = self._workers.pop(pid, None)
+            if started is None or self._stopping:
+                continue
+            log.warning("worker %d ended (%s); starting another", pid, _how(status))
+            self._early_deaths = self._early_deaths + 1 if time.monotonic() - started < EARLY_DEATH_SECONDS else 0
+            if self._early_deaths >= EARLY_DEATHS_ALLOWED:
+                log.error(
+                    "%d workers in a row died as they started; stopping (see their errors above)", EARLY_DEATHS_ALLOWED
+                )
+                failed = True
+                self._stop(signal.SIGTERM, None)
+                continue
+            self._start_worker()
+        log.info("all workers have stopped")
+        return 1 if failed else 0
+
+    def _start_worker(self) -> None:
+        pid = os.fork()
+        if pid:
+            self._workers[pid] = time.monotonic()
+            return
+        # The worker: the parent's handlers are not its own; aiohttp installs its graceful stop.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, signal.SIG_DFL)
+        code = 0
+        try:
+            run_worker(self._settings, reuse_port=True)
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+
+    def _stop(self, signum: int, _frame: FrameType | None) -> None:
+        if not self._stopping:
+            log.info("stopping the workers (%s)", signal.Signals(signum).name)
+        self._stopping = True
+        self._signal_all(signal.SIGTERM)
+
+    def _signal_all(self, signum: int) -> None:
+        for pid in list(self._workers):
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                self._workers.pop(pid, None)
+
+
+def _how(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit code {os.waitstatus_to_exitcode(status)}"

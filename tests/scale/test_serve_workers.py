@@ -1,0 +1,96 @@
+"""`majlis serve --workers 2`: two worker processes bound to one port with SO_REUSEPORT under a supervisor that
+replaces a worker that dies and stops them all on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from pathlib import Path
+
+import aiohttp
+
+from tests.scale.conftest import ServedProcess, Start
+
+
+def children(pid: int) -> set[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return {int(child) for child in text.split()}
+
+
+def listening_inodes(port: int) -> set[str]:
+    """The inodes of the sockets listening on the port (state 0A in /proc/net/tcp)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":
+            found.add(fields[9])
+    return found
+
+
+def sockets_of(pid: int) -> set[str]:
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            found.add(target[len("socket:[") : -1])
+    return found
+
+
+def ended(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    return not status.exists() or "zombie" in status.read_text()
+
+
+async def wait_until(condition: object, seconds: float, why: str, served: ServedProcess) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{why} not within {seconds} s:\n{served.log_text()[-4000:]}")
+        await asyncio.sleep(0.1)
+
+
+def each_listening(served: ServedProcess, workers: set[int]) -> bool:
+    """Every worker holds a socket of its own listening on the port."""
+    inodes = listening_inodes(served.port)
+    holders = [sockets_of(worker) & inodes for worker in workers]
+    return len(inodes) == len(workers) and all(len(held) == 1 for held in holders)
+
+
+async def test_two_workers_share_the_port_and_a_dead_one_is_replaced(majlis_processes: Start) -> None:
+    [served] = await majlis_processes(count=1, args=["--workers", "2"])
+    supervisor = served.pid
+    await wait_until(lambda: len(children(supervisor)) == 2, 20, "two workers", served)
+    first = children(supervisor)
+    await wait_until(lambda: each_listening(served, first), 20, "both workers listening", served)
+
+    async with aiohttp.ClientSession() as http:
+        for _ in range(20):
+            async with http.get(served.url + "/healthz") as answer:
+                assert answer.status == 200
+
+        # A worker killed outright: the supervisor starts another; the port never stops answering.
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        async with http.get(served.url + "/healthz") as answer:
+            assert answer.status == 200
+        await wait_until(
+            lambda: len(children(supervisor)) == 2 and victim not in children(supervisor), 20, "a new worker", served
+        )
+        second = children(supervisor)
+        await wait_until(lambda: each_listening(served, second), 30, "the new worker listening", served)
+        async with http.get(served.url + "/healthz") as answer:
+            assert answer.status == 200
+    assert f"worker {victim} ended (killed by SIGKILL); starting another" in served.log_text()
+    # One of the workers runs the jobs, whichever it is.
+    assert served.log_text().count("holds the lock and runs the periodic jobs") >= 1
+
+    # SIGTERM to the supervisor stops every worker, gracefully, and the supervisor exits cleanly.
+    served.terminate()
+    assert served.process.returncode == 0, served.log_text()[-4000:]
+    assert all(ended(worker) for worker in second)
+    assert "all workers have stopped" in served.log_text()
