@@ -25,6 +25,7 @@ from video.signalling_messages import (
     CLOSE_REPLACED,
     JOIN_DEADLINE,
     ROOM_STATES,
+    Description,
     Refusal,
     error_message,
     ice_shape,
@@ -178,10 +179,12 @@ class CallMachine(CallBridge):
         offer_id = message.get("id")
         if offer_id is not None and not (isinstance(offer_id, int) and not isinstance(offer_id, bool)):
             raise Refusal("bad_field", field="id")
-        numbered = {} if offer_id is None else {"id": offer_id}
         bridged = self._bridged(call)
         if bridged is None:
-            await self._to_peer(call, role, {"type": message["type"], "sdp": sdp, **numbered})
+            relayed: Description = {"type": "offer" if message["type"] == "offer" else "answer", "sdp": sdp}
+            if offer_id is not None:
+                relayed["id"] = offer_id
+            await self._to_peer(call, role, relayed)
             return
         # Bridged: each side offers to the server, which answers for itself.
         if message["type"] != "offer":
@@ -197,7 +200,10 @@ class CallMachine(CallBridge):
             log.warning("video %s: the bridge took too long to answer the %s", call.audience_id, side)
             raise Refusal("server_error") from None
         if call.sides[role].client is client:
-            await self._send(client, {"type": "answer", "sdp": answer, **numbered})
+            answered: Description = {"type": "answer", "sdp": answer}
+            if offer_id is not None:
+                answered["id"] = offer_id
+            await self._send(client, answered)
 
     async def _relay_ice(self, client: Client, call: Call, role: str, message: dict[str, Any]) -> None:
         if "candidate" not in message or not ice_shape(message["candidate"]):

@@ -24,7 +24,15 @@ from majlis.db import transaction
 from video import service
 from video.bridge import MediaBridge
 from video.models import VideoAudience, VideoEventKind
-from video.signalling_messages import CLOSE_TOO_SLOW, SEND_TIMEOUT, TIMEOUT_SECONDS, Link, Refusal
+from video.signalling_messages import (
+    CLOSE_TOO_SLOW,
+    SEND_TIMEOUT,
+    TIMEOUT_SECONDS,
+    ConsoleMessage,
+    Link,
+    Outbound,
+    Refusal,
+)
 from video.tokens import VideoGrant, VideoTokens
 from video.worker_bridge import WorkerBridge
 
@@ -154,16 +162,16 @@ class HubCore:
             log.exception("video record %s failed for %s", operation.__name__, arguments)
             raise Refusal("server_error") from None
 
-    async def _to_peer(self, call: Call, role: str, payload: dict[str, Any]) -> None:
+    async def _to_peer(self, call: Call, role: str, payload: Outbound) -> None:
         peer = call.other(role).client
         if peer is None:
             raise Refusal("peer_absent")
         await self._send(peer, payload)
 
-    async def _send(self, client: Client, payload: dict[str, Any]) -> None:
+    async def _send(self, client: Client, payload: Outbound) -> None:
         await self._send_link(client.link, payload)
 
-    async def _send_link(self, link: Link, payload: dict[str, Any]) -> None:
+    async def _send_link(self, link: Link, payload: Outbound | ConsoleMessage) -> None:
         # A connection closing under us is noticed by its own reader, which disconnects it.
         with contextlib.suppress(ConnectionError, RuntimeError):
             try:

@@ -8,10 +8,10 @@ from typing import Any
 from video.call_state import Call
 from video.models import VideoState
 from video.service import AudienceItem
-from video.signalling_messages import ROOM_STATES
+from video.signalling_messages import ROOM_STATES, ConsoleMessage
 
 
-def console_payloads(items: Sequence[AudienceItem], calls: Mapping[int, Call]) -> list[dict[str, Any]]:
+def console_payloads(items: Sequence[AudienceItem], calls: Mapping[int, Call]) -> list[ConsoleMessage]:
     """The two messages a console shows: `rooms` (each room's current state) and `queue` (the day's audiences)."""
     queue = []
     by_room: dict[int, list[dict[str, Any]]] = {}

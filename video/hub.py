@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import Any
 
 from majlis.db import transaction
 from video import service
@@ -29,6 +28,7 @@ from video.signalling_messages import (
     CLOSE_TOO_BIG,
     CLOSE_UNSUPPORTED,
     MAX_FRAME_BYTES,
+    ConsoleMessage,
     Link,
     Refusal,
     error_message,
@@ -177,7 +177,7 @@ class Hub(CallMachine):
                     for payload in payloads:
                         await self._send_link(link, payload)
 
-    async def _console_payloads(self) -> list[dict[str, Any]]:
+    async def _console_payloads(self) -> list[ConsoleMessage]:
         async with self._db_gate, transaction(self._sessions) as session:
             items = await service.video_audiences_today(session=session, clock=self._clock)
         return console_payloads(items, self.calls)

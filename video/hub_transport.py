@@ -124,10 +124,23 @@ class Lanes:
         self._queues.clear()
 
 
+class DirectOutbox:
+    """At the home, for the edge in the same process: items handed over in order, without a publish."""
+
+    def __init__(self, take: Callable[[dict[str, Any]], None]) -> None:
+        self._take = take
+
+    def put(self, item: dict[str, Any]) -> None:
+        self._take(item)
+
+    async def drain(self) -> None:
+        """Nothing waits: every item was handed over when put."""
+
+
 class SocketElsewhere:
     """At the home: a socket held by an edge (maybe this process's own), written to through the edge's channel."""
 
-    def __init__(self, outbox: Outbox, link: int) -> None:
+    def __init__(self, outbox: Outbox | DirectOutbox, link: int) -> None:
         self._outbox = outbox
         self.link = link
         self.closed = False
@@ -167,6 +180,32 @@ class HubEdge:
         self.home: str | None = None
         # The local Hub while this process is the home (tests and the e2e reach its bridge through it).
         self.local_hub: Hub | None = None
+        # While this process is the home: its items go straight to it, not through PostgreSQL and back.
+        self._local_home: Callable[[str, dict[str, Any]], None] | None = None
+
+    def attach_home(self, take: Callable[[str, dict[str, Any]], None] | None) -> None:
+        """The home in this process (or None when it stops being one): items for it are handed over directly."""
+        self._local_home = take
+
+    def _home_put(self, item: dict[str, Any]) -> None:
+        if self._local_home is not None:
+            self._local_home(self.name, item)
+        else:
+            self._to_home.put(item)
+
+    def from_home(self, item: dict[str, Any]) -> None:
+        """One item from the home: a send to, or the close of, one of this process's sockets."""
+        number = item.get("link")
+        if not isinstance(number, int):
+            return
+        link = self._sockets.get(number) or self._consoles.get(number)
+        if link is None:
+            return
+        if item.get("op") == "send":
+            self._lanes.put(number, _sending(link, str(item["data"])))
+        elif item.get("op") == "close":
+            self._sockets.pop(number, None)
+            self._lanes.put(number, _closing(link, int(item["code"]), str(item.get("reason", ""))))
 
     async def start(self) -> None:
         self._subscriptions = [
@@ -187,9 +226,9 @@ class HubEdge:
         sockets, self._sockets = self._sockets, {}
         consoles, self._consoles = self._consoles, {}
         for number in sockets:
-            self._to_home.put({"op": "gone", "link": number})
+            self._home_put({"op": "gone", "link": number})
         for number in consoles:
-            self._to_home.put({"op": "console_gone", "link": number})
+            self._home_put({"op": "console_gone", "link": number})
         await self._to_home.drain()
         await self._lanes.close()
         for link in [*sockets.values(), *consoles.values()]:
@@ -201,7 +240,7 @@ class HubEdge:
     def connect(self, link: Link) -> EdgeClient:
         client = EdgeClient(link, next(self._numbers))
         self._sockets[client.number] = link
-        self._to_home.put({"op": "open", "link": client.number})
+        self._home_put({"op": "open", "link": client.number})
         return client
 
     async def receive(self, client: EdgeClient, data: str) -> None:
@@ -210,48 +249,40 @@ class HubEdge:
             await _send_quietly(client.link, json.dumps(error_message("too_large"), ensure_ascii=False))
             await client.link.close(code=CLOSE_TOO_BIG, message=b"message too big")
             return
-        self._to_home.put({"op": "frame", "link": client.number, "data": data})
+        self._home_put({"op": "frame", "link": client.number, "data": data})
 
     async def refuse_frame(self, client: EdgeClient) -> None:
-        self._to_home.put({"op": "binary", "link": client.number})
+        self._home_put({"op": "binary", "link": client.number})
 
     async def disconnect(self, client: EdgeClient) -> None:
         if self._sockets.pop(client.number, None) is not None:
-            self._to_home.put({"op": "gone", "link": client.number})
+            self._home_put({"op": "gone", "link": client.number})
 
     # --- consoles -------------------------------------------------------------------
 
     async def subscribe(self, link: Link) -> None:
         number = next(self._numbers)
         self._consoles[number] = link
-        self._to_home.put({"op": "console", "link": number})
+        self._home_put({"op": "console", "link": number})
 
     def unsubscribe(self, link: Link) -> None:
         for number, held in list(self._consoles.items()):
             if held is link:
                 del self._consoles[number]
-                self._to_home.put({"op": "console_gone", "link": number})
+                self._home_put({"op": "console_gone", "link": number})
 
     def changed(self) -> None:
         """Something the consoles show changed outside the hub (a check-in, an outcome)."""
-        self._to_home.put({"op": "changed"})
+        self._home_put({"op": "changed"})
 
     def consented(self, audience_id: int) -> None:
-        self._to_home.put({"op": "consented", "audience": audience_id})
+        self._home_put({"op": "consented", "audience": audience_id})
 
     # --- from the home -------------------------------------------------------------------
 
     async def _from_home(self, message: dict[str, Any], *, own: bool) -> None:
         for item in message.get("items", ()):
-            number = item.get("link")
-            link = self._sockets.get(number) or self._consoles.get(number)
-            if link is None:
-                continue
-            if item.get("op") == "send":
-                self._lanes.put(number, _sending(link, str(item["data"])))
-            elif item.get("op") == "close":
-                self._sockets.pop(number, None)
-                self._lanes.put(number, _closing(link, int(item["code"]), str(item.get("reason", ""))))
+            self.from_home(item)
 
     async def _home_announced(self, message: dict[str, Any], *, own: bool) -> None:
         home = message.get("home")
@@ -264,7 +295,7 @@ class HubEdge:
         for number, link in sockets.items():
             self._lanes.put(number, _closing(link, CLOSE_HOME_CHANGED, "signalling moved"))
         for number in self._consoles:
-            self._to_home.put({"op": "console", "link": number})
+            self._home_put({"op": "console", "link": number})
 
     async def _reconnected(self) -> None:
         # Frames may have been missed while this process was not listening: the same as a new home.

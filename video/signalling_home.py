@@ -29,7 +29,16 @@ from video.bridge import MediaBridge
 from video.bridge_assign import BridgeAssigner
 from video.call_state import BridgePolicy, Client
 from video.hub import Hub
-from video.hub_transport import HOME_CHANNEL, HOMES_CHANNEL, HubEdge, Lanes, Outbox, SocketElsewhere, edge_channel
+from video.hub_transport import (
+    HOME_CHANNEL,
+    HOMES_CHANNEL,
+    DirectOutbox,
+    HubEdge,
+    Lanes,
+    Outbox,
+    SocketElsewhere,
+    edge_channel,
+)
 from video.ice import ice_servers_from_settings
 from video.tokens import VideoTokens
 from video.worker_bridge import WorkerBridge
@@ -99,7 +108,7 @@ class SignallingHome:
         )
         self.hub: Hub | None = None
         self._subscription: Subscription | None = None
-        self._outboxes: dict[str, Outbox] = {}
+        self._outboxes: dict[str, Outbox | DirectOutbox] = {}
         self._clients: dict[tuple[str, int], Client] = {}
         self._consoles: dict[tuple[str, int], SocketElsewhere] = {}
         # Each remote socket's frames in order, different sockets at once (as one WebSocket handler each).
@@ -155,6 +164,7 @@ class SignallingHome:
         self.hub = hub
         self._edge.local_hub = hub
         self._subscription = await self._pubsub.subscribe(HOME_CHANNEL, self._arrived)
+        self._edge.attach_home(self._take)
         log.info("video: this process (%s) is the signalling home", self._edge.name)
         await self._pubsub.publish(HOMES_CHANNEL, {"home": self._edge.name})
 
@@ -163,6 +173,7 @@ class SignallingHome:
         if hub is None:
             return
         self._edge.local_hub = None
+        self._edge.attach_home(None)
         if self._subscription is not None:
             await self._subscription.close()
             self._subscription = None
@@ -175,11 +186,20 @@ class SignallingHome:
             await outbox.drain()
         self._outboxes.clear()
 
-    def _outbox(self, edge: str) -> Outbox:
+    def _outbox(self, edge: str) -> Outbox | DirectOutbox:
         outbox = self._outboxes.get(edge)
         if outbox is None:
-            outbox = self._outboxes[edge] = Outbox(self._pubsub, edge_channel(edge), self._edge.name)
+            outbox = self._outboxes[edge] = (
+                DirectOutbox(self._edge.from_home)
+                if edge == self._edge.name
+                else Outbox(self._pubsub, edge_channel(edge), self._edge.name)
+            )
         return outbox
+
+    def _take(self, edge: str, item: dict[str, Any]) -> None:
+        """An item from the edge in this process, handed over directly."""
+        if self.hub is not None:
+            self._apply(self.hub, edge, item)
 
     async def _arrived(self, message: dict[str, Any], *, own: bool) -> None:
         hub = self.hub

@@ -7,7 +7,7 @@ sender alone, in Arabic and English together.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Literal, NotRequired, Protocol, TypedDict
 
 from majlis.errors import N_
 from majlis.i18n import shipped_catalogs
@@ -27,6 +27,131 @@ SEND_TIMEOUT = 2.0
 # The bridge's answer to an offer (aiortc gathers its candidates first): under the 5 s heartbeat timeout.
 ANSWER_TIMEOUT = 4.0
 ROOM_STATES = ("ready", "present", "offline")
+
+# What a page may send; each but `join` is a step of the call state machine (video.call_machine).
+INBOUND_TYPES = frozenset({"join", "offer", "answer", "ice", "heartbeat", "state", "call", "end", "mute", "record"})
+
+
+# --- what the hub sends: one shape per message type, checked by mypy at every send -------------------------
+
+
+class Joined(TypedDict):
+    type: Literal["joined"]
+    role: str
+    peer_present: bool
+    path: str
+    recording: bool
+
+
+class PeerJoined(TypedDict):
+    type: Literal["peer_joined"]
+    role: str
+
+
+class PeerLeft(TypedDict):
+    type: Literal["peer_left"]
+    role: str
+
+
+class Description(TypedDict):
+    """An offer or answer, relayed to the other side or answered by the bridge; `id` echoes the offer's number."""
+
+    type: Literal["offer", "answer"]
+    sdp: str
+    id: NotRequired[int]
+
+
+class Candidate(TypedDict):
+    type: Literal["ice"]
+    candidate: dict[str, Any] | None
+
+
+class HeartbeatAck(TypedDict):
+    type: Literal["heartbeat_ack"]
+
+
+class Called(TypedDict):
+    """To the room: the official called; `path` is "direct" or "bridge"."""
+
+    type: Literal["call"]
+    path: str
+
+
+class PathChosen(TypedDict):
+    """To the official, answering the call: the path chosen."""
+
+    type: Literal["path"]
+    path: str
+
+
+class Reconnect(TypedDict):
+    type: Literal["reconnect"]
+    path: str
+
+
+class Ended(TypedDict):
+    type: Literal["ended"]
+    by: str
+
+
+class Muted(TypedDict):
+    type: Literal["mute"]
+    muted: bool
+
+
+class Recording(TypedDict):
+    type: Literal["recording"]
+    on: bool
+
+
+class Problem(TypedDict):
+    code: str
+    message_ar: str
+    message_en: str
+
+
+# "from" is a keyword: the functional form.
+Quality = TypedDict("Quality", {"type": Literal["quality"], "from": str, "problems": list[Problem]})
+
+
+class ErrorMessage(TypedDict):
+    type: Literal["error"]
+    code: str
+    message_ar: str
+    message_en: str
+
+
+class RoomsView(TypedDict):
+    """To consoles: each room's current state (video.console_view)."""
+
+    type: Literal["rooms"]
+    rooms: list[dict[str, Any]]
+
+
+class QueueView(TypedDict):
+    """To consoles: the day's video audiences with their live state (video.console_view)."""
+
+    type: Literal["queue"]
+    audiences: list[dict[str, Any]]
+
+
+Outbound = (
+    Joined
+    | PeerJoined
+    | PeerLeft
+    | Description
+    | Candidate
+    | HeartbeatAck
+    | Called
+    | PathChosen
+    | Reconnect
+    | Ended
+    | Muted
+    | Recording
+    | Quality
+    | ErrorMessage
+)
+ConsoleMessage = RoomsView | QueueView
 
 # English message ids; the Arabic is in the catalogs. A refusal is sent in Arabic and English together.
 ERRORS: dict[str, str] = {
@@ -76,7 +201,7 @@ class Refusal(Exception):
         self.params = params
 
 
-def error_message(code: str, **params: str) -> dict[str, Any]:
+def error_message(code: str, **params: str) -> ErrorMessage:
     """The refusal `code` as sent, in Arabic and English ({placeholders} filled from params)."""
     catalogs = shipped_catalogs()
     return {
