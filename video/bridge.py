@@ -6,8 +6,9 @@ must see the frames (live quality warnings, a recording the applicant consented 
 
 Each side has its own peer connection with the server. Its picture is forwarded as
 encoded VP8 frames (video/forwarding.py): never decoded and encoded again, and a
-keyframe request from the other side's browser is passed on to this side's. Only the
-keyframes are decoded, for the live quality monitor, which asks for one a second. The
+keyframe request from the other side's browser is passed on to this side's. The picture
+is decoded only for the live quality monitor (never encoded: that was most of the cost),
+which looks at a few thumbnails a second; without the monitor nothing is decoded. The
 recording muxes the encoded frames as they are (video/forwarding_record.py). Sound is
 decoded and encoded again (Opus costs little), fanned out through aiortc's `MediaRelay`
 to *taps*. Taps and encoded sources outlive the peer connection they read from: when a
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -52,7 +54,6 @@ from video.forwarding import (
     EncodedSource,
     EncodedTap,
     forward_on,
-    is_keyframe,
     pass_keyframe_requests,
     prefer_vp8,
 )
@@ -70,10 +71,12 @@ VIDEO_CLOCK = 90_000
 QUALITY_EVERY = 0.5
 QUALITY_HOLD = 1.5
 THUMBNAIL = (160, 120)
-# The monitor looks at keyframes only (the one kind of frame that decodes alone): when none came for this
-# long, the side's sender is asked for one. The monitor calls a picture frozen after 2 s without change, so it
-# needs about one a second; a keyframe is several times another frame's size, a modest cost in bandwidth.
-MONITOR_PICTURE_EVERY = 1.0
+# The monitor looks at this many pictures a second (thumbnails: the costly part after decoding). The frames
+# between are decoded all the same, and only for it: a VP8 inter frame decodes only on top of every frame before
+# it, and keyframes alone cannot tell "frozen", since two keyframes of one still picture differ by the encoder's
+# quality more than a moving head does between frames (measured with aiortc's encoder, whose CBR keeps refining
+# a still picture and which restarts with a keyframe at every bitrate change).
+MONITOR_LOOKS_PER_SECOND = 6.0
 CLOSE_TIMEOUT = 5.0
 # A buffered tap (sound for a consumer that wants every frame) keeps at most this many frames.
 TAP_BUFFER = 150
@@ -210,7 +213,6 @@ class _Direction:
     tracks: dict[str, MediaStreamTrack] = field(default_factory=dict)
     taps: dict[str, list[Tap]] = field(default_factory=lambda: {"audio": [], "video": []})
     encoded: dict[str, EncodedSource] = field(default_factory=lambda: {k: EncodedSource(k) for k in KINDS})
-    keyframe_at: float = 0.0
     monitor: LiveMonitor | None = None
     watching: asyncio.Task[None] | None = None
     seen_video: bool = False
@@ -329,19 +331,16 @@ class BridgedCall:
         return tap
 
     def _take_receiver(self, side: Side, receiver: RTCRtpReceiver, kind: str) -> None:
-        """Takes the encoded frames of `side`'s new receiver; only keyframes (for the monitor) and sound are decoded."""
-        if kind == "audio":
-            self._from[side].encoded[kind].take(receiver, decode=_always)
-        else:
-            self._from[side].encoded[kind].take(receiver, decode=is_keyframe if self._monitor else _never)
+        """Takes the encoded frames of `side`'s new receiver; the sound is decoded, the picture only for the monitor."""
+        decode = _always if kind == "audio" or self._monitor else _never
+        self._from[side].encoded[kind].take(receiver, decode=decode)
 
     def _counter(self, direction: _Direction) -> Callable[[bytes, bool], None]:
-        def count(_data: bytes, keyframe: bool) -> None:
-            now = self._now()
-            if direction.monitor is not None:
-                direction.monitor.count(now)
-            if keyframe:
-                direction.keyframe_at = now
+        monitor = direction.monitor
+        assert monitor is not None
+
+        def count(_data: bytes, _keyframe: bool) -> None:
+            monitor.count(self._now())
 
         return count
 
@@ -383,13 +382,21 @@ class BridgedCall:
             )
 
     async def _watch(self, side: Side, track: MediaStreamTrack, monitor: LiveMonitor) -> None:
-        """Feeds the side's picture, as small thumbnails, to its monitor until the connection ends."""
+        """Feeds the side's picture, as small thumbnails a few times a second, to its monitor until the connection ends.
+
+        The monitor counts the frames themselves as they are forwarded (`_counter`).
+        """
+        looked = -math.inf
         try:
             while True:
                 frame = cast(VideoFrame, await track.recv())
+                now = self._now()
+                if now - looked < 1 / MONITOR_LOOKS_PER_SECOND:
+                    continue
+                looked = now
                 small = frame.reformat(width=THUMBNAIL[0], height=THUMBNAIL[1], format="bgr24")
                 thumbnail = cast("npt.NDArray[np.uint8]", small.to_ndarray())
-                monitor.look(thumbnail, self._now())
+                monitor.look(thumbnail, now)
                 self._from[side].seen_video = True
         except MediaStreamError:
             pass
@@ -410,8 +417,6 @@ class BridgedCall:
                 if direction.monitor is None or not direction.seen_video:
                     continue  # nothing to judge before the first frame: connecting is the hub's business
                 now = self._now()
-                if now - direction.keyframe_at >= MONITOR_PICTURE_EVERY:
-                    direction.encoded["video"].request_keyframe()
                 problems = direction.monitor.problems(now)
                 if problems != direction.candidate:
                     direction.candidate, direction.candidate_since = problems, now

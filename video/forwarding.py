@@ -8,9 +8,10 @@ the other side the frames exactly as they came.
 Where the frames are taken: aiortc's receiver puts each frame its jitter buffer completes (at the
 marker packet, with video/jitter.py's `MarkerJitterBuffer`) into its decoder queue. An
 `_Intercept` in place of that queue gives every frame to the side's `EncodedSource`, and lets
-through to the decoder only the frames someone wants decoded: for video, the keyframes (the live
-monitor's pictures; a keyframe decodes on its own), for audio, every frame (the other side's
-sound is still decoded and encoded: Opus is cheap, and aiortc's audio sender needs frames).
+through to the decoder only the frames someone wants decoded: for video, every frame while the
+live monitor watches and none otherwise (an inter frame decodes only on top of the frames before
+it), for audio, every frame (the other side's sound is still decoded and encoded: Opus is cheap,
+and aiortc's audio sender needs frames).
 
 Keyframes: a VP8 inter frame decodes only on top of every frame since the last keyframe. So a
 consumer that starts late (a side that reconnected, the recorder) or lost frames (it fell
@@ -152,6 +153,11 @@ class EncodedSource:
         if tap in self._taps:
             self._taps.remove(tap)
 
+    @property
+    def receiver(self) -> RTCRtpReceiver | None:
+        """The receiver whose frames are taken now."""
+        return self._receiver
+
     def take(self, receiver: RTCRtpReceiver, *, decode: Callable[[bytes], bool]) -> bool:
         """Reads this side's frames from `receiver` from now on; False if its internals are not as expected.
 
@@ -165,7 +171,7 @@ class EncodedSource:
         if type(current) is not queue.Queue or getattr(receiver, _DECODER_THREAD, True) is not None:
             log.warning("bridge: aiortc's receiver is not built as expected; its frames cannot be forwarded")
             return False
-        setattr(receiver, _DECODER_QUEUE, _Intercept(self, decode))
+        setattr(receiver, _DECODER_QUEUE, _Intercept(self, receiver, decode))
         self._receiver = receiver
         self._rebase = True
         return True
@@ -199,9 +205,9 @@ class EncodedSource:
         self._requests.add(task)
         task.add_done_callback(self._requests.discard)
 
-    def let_go(self, receiver: RTCRtpReceiver | None = None) -> None:
-        """Stops reading `receiver` (or whichever it reads); the next one's frames continue the timestamps."""
-        if receiver is None or receiver is self._receiver:
+    def let_go(self, receiver: RTCRtpReceiver) -> None:
+        """Stops asking `receiver` for keyframes if it is the one read now (a newer one may have replaced it)."""
+        if receiver is self._receiver:
             self._receiver = None
 
     def close(self) -> None:
@@ -219,18 +225,24 @@ class _Intercept(queue.Queue[Any]):
     feed); the decoder thread only `get`s.
     """
 
-    def __init__(self, source: EncodedSource, decode: Callable[[bytes], bool]) -> None:
+    def __init__(self, source: EncodedSource, receiver: RTCRtpReceiver, decode: Callable[[bytes], bool]) -> None:
         super().__init__()
         self._source = source
+        # Weakly: the receiver holds this queue.
+        self._receiver = weakref.ref(receiver)
         self._decode = decode
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
         if item is None:  # the receiver stopping its decoder thread
-            self._source.let_go()
+            receiver = self._receiver()
+            if receiver is not None:
+                self._source.let_go(receiver)
             super().put(item, block, timeout)
             return
         _codec, frame = item
         assert isinstance(frame, JitterFrame)
+        if self._source.receiver is not self._receiver():
+            return  # a connection already replaced: its last frames would interleave with the new one's
         self._source.frame(frame.data, frame.timestamp)
         if self._decode(frame.data):
             super().put(item, block, timeout)
