@@ -366,7 +366,9 @@ async def wait_ready(url: str) -> None:
                 await asyncio.sleep(0.2)
 
 
-async def load(target: str, urls: tuple[str, str], levels: list[int], seconds: float, sdp_bytes: int) -> list[Level]:
+async def load(
+    target: str, urls: tuple[str, str], levels: list[int], seconds: float, sdp_bytes: int, keep_going: bool = False
+) -> list[Level]:
     offer, answer = browser_sdp("offer", sdp_bytes), browser_sdp("answer", int(sdp_bytes * 0.7))
     tokens = tokens_for(max(levels) + WARMUP_AUDIENCES)
     done: list[Level] = []
@@ -408,7 +410,7 @@ async def load(target: str, urls: tuple[str, str], levels: list[int], seconds: f
                     f"offer/answer p99 {level.p(0.99, level.setup_ms):.1f} ms, failures {level.failures}",
                     file=sys.stderr,
                 )
-                if not level.holds:
+                if not level.holds and not keep_going:
                     break
         finally:
             await asyncio.gather(*(a.close() for a in audiences), return_exceptions=True)
@@ -423,7 +425,9 @@ def start_server(target: str, port: int, database: str, count: int) -> subproces
     return subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent)
 
 
-def run_target(target: str, levels: list[int], seconds: float, sdp_bytes: int, notes: list[str]) -> list[Level]:
+def run_target(
+    target: str, levels: list[int], seconds: float, sdp_bytes: int, notes: list[str], keep_going: bool = False
+) -> list[Level]:
     """Starts the target's servers (for `across`: a PostgreSQL server and two Majlis processes), loads them."""
     count = max(levels) + WARMUP_AUDIENCES
     with contextlib.ExitStack() as stack:
@@ -442,7 +446,7 @@ def run_target(target: str, levels: list[int], seconds: float, sdp_bytes: int, n
             server = start_server(target, port, database, count if index == 0 else 0)
             stack.callback(_stop, server)
             asyncio.run(wait_ready(urls[index]))
-        return asyncio.run(load(target, (urls[0], urls[-1]), levels, seconds, sdp_bytes))
+        return asyncio.run(load(target, (urls[0], urls[-1]), levels, seconds, sdp_bytes, keep_going))
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:
@@ -473,6 +477,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--targets", default=",".join(TARGETS))
     parser.add_argument("--sdp-bytes", type=int, default=5500)
+    parser.add_argument("--keep-going", action="store_true", help="measure every level, even after one fails")
     parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--majlis-server", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--database", help=argparse.SUPPRESS)
@@ -489,7 +494,7 @@ def main() -> None:
     results: dict[str, list[Level]] = {}
     notes: list[str] = []
     for target in args.targets.split(","):
-        results[target] = run_target(target, levels, args.seconds, args.sdp_bytes, notes)
+        results[target] = run_target(target, levels, args.seconds, args.sdp_bytes, notes, args.keep_going)
     print(*notes, sep="\n")
     print(
         f"{datetime.now(UTC):%Y-%m-%d}, {os.cpu_count()} cores, Python {platform.python_version()}, "
