@@ -149,7 +149,11 @@ async def submit(
 
     The tracking serial comes from cases.tracking_serials, which holds no lock
     across this transaction; what only advises the desk (likely duplicates) is
-    left to the caller after the commit (web.public.after_intake).
+    left to the caller after the commit (web.public.after_intake). What stays
+    in must be saved with the case or not at all: the first status, the
+    receipt (the outbox is how it is sent exactly once), the identity flag (a
+    lost one would let another person's ID number pass unseen) and a desk's
+    audit record.
     """
     await branches.require_open(session=session, code=details.branch)
     if idempotency_key is not None:
