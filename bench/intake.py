@@ -250,8 +250,12 @@ def process_cpu(pid: int) -> float:
 Servers = Sequence[subprocess.Popen[bytes]]
 
 
-async def _wait_ready(session: aiohttp.ClientSession, base_url: str, servers: Servers) -> None:
+async def _wait_ready(
+    session: aiohttp.ClientSession, base_url: str, servers: subprocess.Popen[bytes] | Servers
+) -> None:
     """Until /healthz answers 200 (and every process has had time to bind); fails at once if one has exited."""
+    if isinstance(servers, subprocess.Popen):
+        servers = [servers]
     deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
         exited = next((s for s in servers if s.poll() is not None), None)
@@ -304,7 +308,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running(commands: Sequence[Sequence[str]], env: dict[str, str], log_path: Path) -> Iterator[Servers]:
+def running(command: Sequence[str], env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A server process whose output (access log included) goes to log_path, stopped on the way out."""
+    with running_all([command], env, log_path) as servers:
+        yield servers[0]
+
+
+@contextmanager
+def running_all(commands: Sequence[Sequence[str]], env: dict[str, str], log_path: Path) -> Iterator[Servers]:
     """Server processes whose output (access logs included) goes to log_path, stopped on the way out."""
     processes: list[subprocess.Popen[bytes]] = []
     with log_path.open("ab") as log:
@@ -348,6 +359,11 @@ def serve_has_workers() -> bool:
     return "--workers" in done.stdout
 
 
+def majlis_command(target: str, port: int) -> list[str]:
+    """The command that serves Majlis in one process (bench/whatsapp.py's servers)."""
+    return majlis_commands(target, port, 1)[0]
+
+
 def majlis_commands(target: str, port: int, workers: int) -> list[list[str]]:
     """The commands that serve Majlis with this many processes on the port."""
     profile_dir = os.environ.get("BENCH_PROFILE")
@@ -376,7 +392,7 @@ def run_majlis(target: str, database_url: str, config: LoadConfig, log_dir: Path
     log_path = log_dir / f"{target}.log"
     upgrade(env, log_path)
     port = free_port()
-    with running(majlis_commands(target, port, workers), env, log_path) as servers:
+    with running_all(majlis_commands(target, port, workers), env, log_path) as servers:
         return asyncio.run(measure(f"http://127.0.0.1:{port}", target, servers, config))
 
 
@@ -385,7 +401,7 @@ def run_bare(config: LoadConfig, log_dir: Path, workers: int) -> Result:
     command = [sys.executable, "-m", "bench.intake", "--bare-server", str(port)]
     if workers > 1:
         command.append("--reuse-port")
-    with running([command] * workers, dict(os.environ), log_dir / "bare.log") as servers:
+    with running_all([command] * workers, dict(os.environ), log_dir / "bare.log") as servers:
         return asyncio.run(measure(f"http://127.0.0.1:{port}", "bare", servers, config))
 
 
@@ -418,7 +434,7 @@ def run_reference(server: PostgresServer, config: LoadConfig, log_dir: Path, wor
     command = [sys.executable, "-m", "bench.intake", "--reference-server", dsn, "--port", str(port)]
     if workers > 1:
         command.append("--reuse-port")
-    with running([command] * workers, dict(os.environ), log_path) as servers:
+    with running_all([command] * workers, dict(os.environ), log_path) as servers:
         return asyncio.run(measure(f"http://127.0.0.1:{port}", "reference", servers, config))
 
 
