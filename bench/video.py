@@ -23,9 +23,9 @@ one video direction each:
 - direct, marker: the same with the marker-bit release
   (`video.jitter.use_marker_release_on`) on the receiver;
 - bridge, stock: sender pc → `BridgedCall` "room" → the encoded frames
-  forwarded (video/forwarding.py: nothing decoded or encoded but the keyframes
-  the live monitor looks at) → `BridgedCall` "official" → receiver pc, stock
-  buffers everywhere;
+  forwarded (video/forwarding.py: with the monitor off, as here, the bridge
+  decodes and encodes no picture) → `BridgedCall` "official" → receiver pc,
+  stock buffers everywhere;
 - bridge, marker: the same with the marker-bit release in the bridge
   (`marker_release=True`) and in the receiver pc.
 
