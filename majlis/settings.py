@@ -202,9 +202,10 @@ class Settings(BaseModel):
     video_bridge: Literal["never", "fallback", "always"] = "fallback"
     video_bridged_rooms: tuple[int, ...] = ()
     video_direct_timeout_seconds: float = Field(default=10.0, gt=0)
-    # Bridged calls one process carries (each costs a decode and an encode per direction); a call over the
-    # cap stays direct, or is refused when the room must be bridged. bench/video.py: a 2-core machine carries
-    # 3 at full frame rate with room to spare, a 4th only just (latency rises), a 5th degrades every call.
+    # Bridged calls one process carries; a call over the cap stays direct, or is refused when the room must be
+    # bridged. The bridge forwards the encoded picture (issue 17): bench/video.py puts a call at about 13 % of a
+    # core with the live monitor, and the bridge alone on the shared 2-core machine carried 5 at full frame rate.
+    # 3 keeps room for the serve process's other work; a `majlis bridge` worker takes --capacity.
     video_bridge_max_calls: int = Field(default=3, ge=0, le=64)
     # Where bridged calls run: off, in the serve process that is the signalling home (up to video_bridge_max_calls);
     # on, on `majlis bridge` worker processes, on this machine or others, by load under each worker's own cap.
