@@ -413,7 +413,10 @@ async def load(
                 if not level.holds and not keep_going:
                     break
         finally:
-            await asyncio.gather(*(a.close() for a in audiences), return_exceptions=True)
+            # Bounded: closing thousands of sockets has hung here (each close waits for the server's answer).
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(30):
+                    await asyncio.gather(*(a.close() for a in audiences), return_exceptions=True)
     return done
 
 
