@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, Protocol
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 # NOTIFY refuses payloads of 8,000 bytes or more; the envelope's own keys take a few dozen.
 INLINE_LIMIT = 7_800
 PAYLOAD_KEPT = timedelta(minutes=1)
+PRUNE_EVERY = 30.0
 # How often the listening connection is checked: a connection that died silently is noticed within this time.
 KEEPALIVE_SECONDS = 5.0
 RECONNECT_SECONDS = 1.0
@@ -164,7 +166,12 @@ class PostgresPubSub(PubSub):
         self._publishing = asyncio.Lock()
         self._keepalive: asyncio.Task[None] | None = None
         self._closing = False
+        # Long messages written since the last prune, and when that was (monotonic): pruning is one more round
+        # trip, so it runs at most every PRUNE_EVERY seconds, and only after long messages were written.
         self._wrote_payloads = False
+        self._pruned_at = 0.0
+        # The listening connection runs one operation at a time: LISTEN, UNLISTEN and the keepalive's query.
+        self._listening = asyncio.Lock()
 
     async def start(self) -> None:
         await super().start()
@@ -201,10 +208,12 @@ class PostgresPubSub(PubSub):
                 self._wrote_payloads = True
                 envelope = json.dumps({"o": self.name, "r": row_id}, separators=(",", ":"))
             await publisher.execute("SELECT pg_notify($1, $2)", name, envelope)
-            if self._wrote_payloads:
+            if self._wrote_payloads and time.monotonic() - self._pruned_at >= PRUNE_EVERY:
                 await self._prune(publisher)
 
     async def _prune(self, publisher: asyncpg.Connection) -> None:
+        self._wrote_payloads = False
+        self._pruned_at = time.monotonic()
         await publisher.execute("DELETE FROM pubsub_payloads WHERE created_at < $1", self._clock.now() - PAYLOAD_KEPT)
 
     async def _ready_publisher(self) -> asyncpg.Connection:
@@ -219,12 +228,14 @@ class PostgresPubSub(PubSub):
         return connection
 
     async def _listen(self, channel: str) -> None:
-        if self._listener is not None and not self._listener.is_closed():
-            await self._listener.add_listener(_channel_name(channel), self._on_notify)
+        async with self._listening:
+            if self._listener is not None and not self._listener.is_closed():
+                await self._listener.add_listener(_channel_name(channel), self._on_notify)
 
     async def _unlisten(self, channel: str) -> None:
-        if self._listener is not None and not self._listener.is_closed():
-            await self._listener.remove_listener(_channel_name(channel), self._on_notify)
+        async with self._listening:
+            if self._listener is not None and not self._listener.is_closed():
+                await self._listener.remove_listener(_channel_name(channel), self._on_notify)
 
     def _on_notify(self, connection: object, pid: int, name: str, payload: str) -> None:
         channel = name.removeprefix(_PREFIX)
@@ -259,8 +270,9 @@ class PostgresPubSub(PubSub):
         while not self._closing:
             await asyncio.sleep(KEEPALIVE_SECONDS)
             try:
-                assert self._listener is not None
-                await asyncio.wait_for(self._listener.fetchval("SELECT 1"), KEEPALIVE_SECONDS)
+                async with self._listening:
+                    assert self._listener is not None
+                    await asyncio.wait_for(self._listener.fetchval("SELECT 1"), KEEPALIVE_SECONDS)
                 continue
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError, AssertionError):
                 log.warning("pubsub: the listening connection was lost; reconnecting")
@@ -273,7 +285,8 @@ class PostgresPubSub(PubSub):
         self._listener = None
         while not self._closing:
             try:
-                self._listener = await self._connect_listener()
+                async with self._listening:
+                    self._listener = await self._connect_listener()
                 break
             except (OSError, asyncpg.PostgresError):
                 await asyncio.sleep(RECONNECT_SECONDS)

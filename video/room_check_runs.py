@@ -64,9 +64,7 @@ def _stale(run: RoomCheckRun, *, now: datetime, longest: timedelta) -> bool:
     return run.state is RoomCheckRunState.RUNNING and now - run.started_at > longest
 
 
-async def find_run(
-    *, session: AsyncSession, clock: Clock, check_id: str, longest: timedelta
-) -> RunView | None:
+async def find_run(*, session: AsyncSession, clock: Clock, check_id: str, longest: timedelta) -> RunView | None:
     """The check's state as the database has it; a running row whose process is gone reads as failed."""
     run = await session.get(RoomCheckRun, check_id)
     if run is None:

@@ -123,7 +123,7 @@ async def majlis_processes(scale_database_url: str, tmp_path: Path) -> AsyncIter
                 process_env.update(per_process_env[index])
             log_path = tmp_path / f"serve-{len(started)}-{port}.log"
             with log_path.open("wb") as log:
-                process = subprocess.Popen(
+                process = subprocess.Popen(  # noqa: ASYNC220 (starting it is instant; waiting is async below)
                     [sys.executable, "-m", "majlis.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
                     env=process_env,
                     cwd=ROOT,
