@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 INLINE_LIMIT = 7_800
 PAYLOAD_KEPT = timedelta(minutes=1)
 PRUNE_EVERY = 30.0
+# A statement on the publishing connection that takes longer than this is taken as a dead connection.
+STATEMENT_SECONDS = 5.0
+PUBLISHER_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
 # How often the listening connection is checked: a connection that died silently is noticed within this time.
 KEEPALIVE_SECONDS = 5.0
 RECONNECT_SECONDS = 1.0
@@ -132,7 +135,11 @@ class PubSub:
     async def _deliver(self) -> None:
         while (item := await self._inbox.get()) is not None:
             channel, arrived, own = item
-            message = arrived if isinstance(arrived, dict) else await arrived
+            try:
+                message = arrived if isinstance(arrived, dict) else await arrived
+            except Exception:  # a long message that could not be read is lost; delivery goes on
+                log.exception("pubsub: a long message on %s could not be read", channel)
+                continue
             if message is None:
                 continue
             for subscription in list(self._subscriptions.get(channel, ())):
@@ -193,37 +200,58 @@ class PostgresPubSub(PubSub):
         await super().close()
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        """Sends the message; one retry on a new connection if the publishing connection failed or hung.
+
+        Raises what the retry raised: callers treat a message that could not be published as lost (at most once).
+        """
         name = _channel_name(channel)
         body = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
         async with self._publishing:
-            publisher = await self._ready_publisher()
-            envelope = json.dumps({"o": self.name, "m": body}, separators=(",", ":"), ensure_ascii=False)
-            if len(envelope.encode()) > INLINE_LIMIT:
-                row_id = await publisher.fetchval(
-                    "INSERT INTO pubsub_payloads (channel, body, created_at) VALUES ($1, $2, $3) RETURNING id",
-                    channel,
-                    body,
-                    self._clock.now(),
-                )
-                self._wrote_payloads = True
-                envelope = json.dumps({"o": self.name, "r": row_id}, separators=(",", ":"))
-            await publisher.execute("SELECT pg_notify($1, $2)", name, envelope)
-            if self._wrote_payloads and time.monotonic() - self._pruned_at >= PRUNE_EVERY:
-                await self._prune(publisher)
+            try:
+                await self._publish_on(await self._ready_publisher(), channel, name, body)
+            except PUBLISHER_ERRORS:
+                log.warning("pubsub: the publishing connection failed; publishing again on a new one")
+                self._drop_publisher()
+                await self._publish_on(await self._ready_publisher(), channel, name, body)
 
-    async def _prune(self, publisher: asyncpg.Connection) -> None:
-        self._wrote_payloads = False
-        self._pruned_at = time.monotonic()
-        await publisher.execute("DELETE FROM pubsub_payloads WHERE created_at < $1", self._clock.now() - PAYLOAD_KEPT)
+    async def _publish_on(self, publisher: asyncpg.Connection, channel: str, name: str, body: str) -> None:
+        envelope = json.dumps({"o": self.name, "m": body}, separators=(",", ":"), ensure_ascii=False)
+        if len(envelope.encode()) > INLINE_LIMIT:
+            row_id = await publisher.fetchval(
+                "INSERT INTO pubsub_payloads (channel, body, created_at) VALUES ($1, $2, $3) RETURNING id",
+                channel,
+                body,
+                self._clock.now(),
+                timeout=STATEMENT_SECONDS,
+            )
+            self._wrote_payloads = True
+            envelope = json.dumps({"o": self.name, "r": row_id}, separators=(",", ":"))
+        await publisher.execute("SELECT pg_notify($1, $2)", name, envelope, timeout=STATEMENT_SECONDS)
+        if self._wrote_payloads and time.monotonic() - self._pruned_at >= PRUNE_EVERY:
+            self._wrote_payloads = False
+            self._pruned_at = time.monotonic()
+            await publisher.execute(
+                "DELETE FROM pubsub_payloads WHERE created_at < $1",
+                self._clock.now() - PAYLOAD_KEPT,
+                timeout=STATEMENT_SECONDS,
+            )
 
     async def _ready_publisher(self) -> asyncpg.Connection:
         if self._publisher is None or self._publisher.is_closed():
-            self._publisher = await asyncpg.connect(self._dsn)
+            self._publisher = await asyncio.wait_for(asyncpg.connect(self._dsn), STATEMENT_SECONDS)
         return self._publisher
+
+    def _drop_publisher(self) -> None:
+        """Forgets a publishing connection that failed or hung (a half-open TCP connection would hang for minutes)."""
+        if self._publisher is not None:
+            with contextlib.suppress(Exception):
+                self._publisher.terminate()
+        self._publisher = None
 
     async def _connect_listener(self) -> asyncpg.Connection:
         connection = await asyncpg.connect(self._dsn)
-        for channel in self._subscriptions:
+        # A copy: a subscribe() meanwhile adds its channel, and LISTENs on the new connection itself.
+        for channel in list(self._subscriptions):
             await connection.add_listener(_channel_name(channel), self._on_notify)
         return connection
 
@@ -256,9 +284,12 @@ class PostgresPubSub(PubSub):
         try:
             async with self._publishing:
                 publisher = await self._ready_publisher()
-                body = await publisher.fetchval("SELECT body FROM pubsub_payloads WHERE id = $1", row_id)
-        except (OSError, asyncpg.PostgresError):
+                body = await publisher.fetchval(
+                    "SELECT body FROM pubsub_payloads WHERE id = $1", row_id, timeout=STATEMENT_SECONDS
+                )
+        except PUBLISHER_ERRORS:
             log.warning("pubsub: message %d on %s could not be read", row_id, channel)
+            self._drop_publisher()
             return None
         if body is None:
             log.warning("pubsub: message %d on %s was already deleted", row_id, channel)
@@ -274,9 +305,12 @@ class PostgresPubSub(PubSub):
                     assert self._listener is not None
                     await asyncio.wait_for(self._listener.fetchval("SELECT 1"), KEEPALIVE_SECONDS)
                 continue
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError, AssertionError):
+            except (*PUBLISHER_ERRORS, AssertionError):
                 log.warning("pubsub: the listening connection was lost; reconnecting")
-            await self._reconnect()
+            try:
+                await self._reconnect()
+            except Exception:  # the keepalive must outlive any one failure, or nothing is heard again
+                log.exception("pubsub: reconnecting failed; trying again")
 
     async def _reconnect(self) -> None:
         if self._listener is not None:
@@ -286,9 +320,9 @@ class PostgresPubSub(PubSub):
         while not self._closing:
             try:
                 async with self._listening:
-                    self._listener = await self._connect_listener()
+                    self._listener = await asyncio.wait_for(self._connect_listener(), STATEMENT_SECONDS)
                 break
-            except (OSError, asyncpg.PostgresError):
+            except PUBLISHER_ERRORS:
                 await asyncio.sleep(RECONNECT_SECONDS)
         for callback in list(self.on_reconnect):
             try:

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from majlis import pubsub as pubsub_module
 from majlis.pubsub import INLINE_LIMIT, LocalPubSub, PostgresPubSub, PubSub, pubsub_for
 
 
@@ -83,7 +84,11 @@ def test_channel_names_are_checked() -> None:
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
-async def test_two_processes_hear_each_other_and_a_lost_listener_comes_back(database_url: str) -> None:
+async def test_two_processes_hear_each_other_and_a_lost_listener_comes_back(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The keepalive checks the listening connection every 0.2 s here (5 s in production).
+    monkeypatch.setattr(pubsub_module, "KEEPALIVE_SECONDS", 0.2)
     first, second = PostgresPubSub(database_url), PostgresPubSub(database_url)
     # Two processes' names: the same pid here, so tell them apart as two hosts would be.
     second.name = first.name + "-second"
@@ -113,12 +118,24 @@ async def test_two_processes_hear_each_other_and_a_lost_listener_comes_back(data
             await admin.execute("SELECT pg_terminate_backend($1)", listener.get_server_pid())
         finally:
             await admin.close()
-        # The keepalive notices within KEEPALIVE_SECONDS; shorten the wait by checking at once.
-        await second._reconnect()
+        # Nothing tells the process: its keepalive notices the lost connection, reconnects and calls back.
         await asyncio.wait_for(reconnected.wait(), 10)
+        assert second._listener is not None and second._listener is not listener
         await first.publish("video", {"from": "first", "after": True})
         await heard_by_second.wait_for(3)
         assert heard_by_second.got[-1][0] == {"from": "first", "after": True}
+
+        # A publishing connection ended under it: the next publish goes out on a new one, nothing raised.
+        publisher = first._publisher
+        assert publisher is not None
+        admin = await asyncpg.connect(_raw(database_url))
+        try:
+            await admin.execute("SELECT pg_terminate_backend($1)", publisher.get_server_pid())
+        finally:
+            await admin.close()
+        await first.publish("video", {"from": "first", "again": True})
+        await heard_by_second.wait_for(4)
+        assert heard_by_second.got[-1][0] == {"from": "first", "again": True}
     finally:
         await first.close()
         await second.close()
