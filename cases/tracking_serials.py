@@ -33,11 +33,10 @@ which also leaves no gaps.
 from __future__ import annotations
 
 import asyncio
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import URL, Engine, Integer, bindparam
+from sqlalchemy import URL, Integer, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
@@ -93,6 +92,9 @@ class SerialBlocks:
         block.next += 1
         return block.next - 1
 
+    async def close(self) -> None:
+        await self._engine.dispose()
+
     async def take(self, year: int) -> int:
         serial = self._hand_out(year)
         if serial is not None:
@@ -108,20 +110,26 @@ class SerialBlocks:
             return last - BLOCK + 1
 
 
-# One set of blocks per engine (per database a process talks to): the blocks
-# are a reservation of this process, shared by nothing else, and go with the engine.
-_by_engine: weakref.WeakKeyDictionary[Engine, SerialBlocks] = weakref.WeakKeyDictionary()
+# The key of a process's SerialBlocks in its sessions' `info`: the app factory makes one SerialBlocks for its
+# engine and gives it to every session it opens (majlis.app.database_ctx), and closes it with the engine.
+SERIAL_BLOCKS = "tracking_serial_blocks"
+
+
+def serial_blocks_for(engine: AsyncEngine) -> SerialBlocks | None:
+    """The blocks a process on this database takes its serials from: PostgreSQL only (see the module's note)."""
+    return SerialBlocks(engine.url) if engine.dialect.name == "postgresql" else None
 
 
 async def next_serial(*, session: AsyncSession, year: int) -> int:
-    """The next tracking serial of the year for an intake in this session's transaction."""
-    bind = session.bind
-    if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
-        blocks = _by_engine.get(bind.sync_engine)
-        if blocks is None:
-            blocks = _by_engine[bind.sync_engine] = SerialBlocks(bind.url)
+    """The next tracking serial of the year for an intake in this session's transaction.
+
+    From the process's blocks when its sessions carry them (a served app on PostgreSQL); otherwise (SQLite, a
+    command, a test's own sessions) one serial counted in the caller's transaction, which is right but holds the
+    year's counter row until that transaction ends.
+    """
+    blocks = session.info.get(SERIAL_BLOCKS)
+    if isinstance(blocks, SerialBlocks):
         return await blocks.take(year)
-    # SQLite, or a session bound to one connection (its transaction is the only one it may use).
     take_one = _TAKE_ONE[session.get_bind().dialect.name]
     serial: int = (await session.execute(take_one, {"year": year})).scalar_one()
     return serial

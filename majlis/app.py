@@ -7,6 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from cases import tracking_serials
 from followup.attachments import AttachmentStore
 from majlis import jobs
 from majlis.clock import Clock, SystemClock
@@ -54,7 +55,10 @@ async def pubsub_ctx(app: web.Application) -> AsyncIterator[None]:
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(app[SETTINGS].database_url_value, echo=app[SETTINGS].database_echo)
     app[ENGINE] = engine
-    app[SESSIONS] = session_factory(engine)
+    # Tracking serials taken ahead in blocks by this process (PostgreSQL), handed to every session it opens.
+    serial_blocks = tracking_serials.serial_blocks_for(engine)
+    info = {tracking_serials.SERIAL_BLOCKS: serial_blocks} if serial_blocks is not None else None
+    app[SESSIONS] = session_factory(engine, info=info)
     app[DISPATCHER] = Dispatcher(
         sessions=app[SESSIONS],
         clock=app[CLOCK],
@@ -69,6 +73,8 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     fetcher = app[MEDIA_FETCHER]
     if fetcher is not None:
         await fetcher.close()
+    if serial_blocks is not None:
+        await serial_blocks.close()
     await engine.dispose()
 
 

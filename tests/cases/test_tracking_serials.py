@@ -6,12 +6,15 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cases.models import TrackingCounter
-from cases.tracking_serials import BLOCK, SerialBlocks, next_serial
+from cases.tracking_serials import BLOCK, SERIAL_BLOCKS, SerialBlocks, next_serial, serial_blocks_for
 from majlis.db import create_engine, session_factory
+from web.keys import SESSIONS
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -23,13 +26,19 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+def process_sessions(engine: AsyncEngine) -> Sessions:
+    """Sessions as a served process opens them (majlis.app): carrying its blocks on PostgreSQL."""
+    blocks = serial_blocks_for(engine)
+    return session_factory(engine, info={SERIAL_BLOCKS: blocks} if blocks is not None else None)
+
+
 async def _counter(sessions: Sessions, year: int) -> int | None:
     async with sessions() as session:
         return await session.scalar(select(TrackingCounter.last_serial).where(TrackingCounter.year == year))
 
 
 async def test_serials_follow_each_other_within_a_process(engine: AsyncEngine, backend: str) -> None:
-    sessions = session_factory(engine)
+    sessions = process_sessions(engine)
     taken = []
     for _ in range(3):
         async with sessions() as session, session.begin():
@@ -43,7 +52,7 @@ async def test_serials_follow_each_other_within_a_process(engine: AsyncEngine, b
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 async def test_an_open_intake_does_not_hold_the_counter(engine: AsyncEngine) -> None:
-    sessions = session_factory(engine)
+    sessions = process_sessions(engine)
     async with sessions() as intake:
         await intake.begin()
         assert await next_serial(session=intake, year=2026) == 1
@@ -71,7 +80,7 @@ async def test_processes_taking_serials_together_never_share_one(engine: AsyncEn
 async def test_intakes_waiting_for_a_serial_with_the_pool_exhausted_still_get_one(engine: AsyncEngine) -> None:
     # Every pooled connection (10 + 20 overflow) held by an intake waiting for the next block: the block's
     # fetch uses a connection of its own, so none of them waits for the others.
-    sessions = session_factory(engine)
+    sessions = process_sessions(engine)
 
     async def intake() -> int:
         async with sessions() as session, session.begin():
@@ -81,3 +90,21 @@ async def test_intakes_waiting_for_a_serial_with_the_pool_exhausted_still_get_on
 
     taken = await asyncio.wait_for(asyncio.gather(*(intake() for _ in range(30))), timeout=30)
     assert sorted(taken) == list(range(1, 31))
+
+
+async def test_sessions_without_blocks_count_each_serial_in_their_transaction(engine: AsyncEngine) -> None:
+    # A command or a test's own sessions: no blocks, so each serial is counted where it is taken, no gaps.
+    sessions = session_factory(engine)
+    for expected in (1, 2):
+        async with sessions() as session, session.begin():
+            assert await next_serial(session=session, year=2030) == expected
+    assert await _counter(sessions, 2030) == 2
+
+
+async def test_a_served_app_hands_its_blocks_to_every_session(
+    client: TestClient[web.Request, web.Application], backend: str
+) -> None:
+    async with client.app[SESSIONS]() as first, client.app[SESSIONS]() as second:
+        blocks = first.info.get(SERIAL_BLOCKS)
+        assert isinstance(blocks, SerialBlocks) == (backend == "postgresql")
+        assert second.info.get(SERIAL_BLOCKS) is blocks
