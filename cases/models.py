@@ -109,8 +109,8 @@ class Case(Base):
     # The applicant's details as given with this request. They are the case's
     # own: a later, unverified request quoting the same ID number cannot change
     # how this one is routed or in which language its applicant is told. The
-    # phone is also what a status enquiry must match.
-    phone: Mapped[str] = mapped_column(String(20))
+    # phone is also what a status enquiry must match; indexed for the duplicate check on every intake.
+    phone: Mapped[str] = mapped_column(String(20), index=True)
     applicant_name: Mapped[str] = mapped_column(String(200))
     gender: Mapped[Gender | None] = mapped_column(enum_type(Gender))
     language: Mapped[Language] = mapped_column(enum_type(Language, 2))
