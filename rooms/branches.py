@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit
@@ -114,8 +115,14 @@ async def add_branch(
         raise InvalidInput(errors)
     # A new centre is never the official's seat: that stays with the centre the schema was seeded with.
     site = BranchSite(code=code, is_official_seat=False, **values)
-    session.add(site)
-    await session.flush()
+    try:
+        # In a savepoint: two administrators adding the same code at once meet at the primary key, and the
+        # second gets the same field error as if it had been taken before, with the rest of its transaction intact.
+        async with session.begin_nested():
+            session.add(site)
+            await session.flush()
+    except IntegrityError:
+        raise InvalidInput([FieldError("code", "taken", N_("There is already a branch with this code."))]) from None
     await audit.record(
         session=session,
         clock=clock,
