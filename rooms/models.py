@@ -30,9 +30,11 @@ class BranchSite(Base):
     # Where applicants come; shown with their appointment.
     address_ar: Mapped[str] = mapped_column(Text, default="")
     address_en: Mapped[str] = mapped_column(Text, default="")
-    # An IANA name (checked with zoneinfo): the centre's local time, shown beside Riyadh time where it differs.
+    # An IANA name (checked with zoneinfo). Every centre today is on Riyadh's clock, and pages show Riyadh time;
+    # the zone is kept so that a centre elsewhere can be recorded, but no page converts to it yet.
     time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Riyadh")
-    # Where the branch official's own commitments are read from (an iCalendar address); empty when none is set.
+    # The address of the branch official's own commitments (iCalendar), recorded for protocol; empty when none.
+    # Majlis schedules one official: protocol imports busy time from an address on the calendar page.
     official_calendar_url: Mapped[str] = mapped_column(Text, default="")
     # A closed centre takes no new requests, rooms or kiosks; its past requests keep naming it.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
