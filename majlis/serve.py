@@ -7,8 +7,14 @@ language and no new dependency; and the kernel (Linux 3.9+) spreads new connecti
 sockets instead of letting whichever loop wakes first accept them all.
 
 The parent only supervises: it forks the workers before any event loop or connection exists, forwards
-SIGTERM and SIGINT to them, starts a new worker when one dies, and gives up (exit 1) when workers keep
-dying as they start (a port taken by another program, a database refused), instead of spinning.
+SIGTERM and SIGINT to them, starts a new worker when one dies (at once the first time, then after a
+delay that doubles while deaths keep coming), and gives up (exit 1) when workers keep dying as they start
+(a port taken by another program, a database refused), instead of spinning.
+
+A worker stops on the first SIGTERM or SIGINT and ignores the ones after it until it has stopped: a stop
+often reaches it twice (the supervisor's forward and the signal to the whole process group, from a terminal's
+Ctrl+C or a service manager), and aiohttp's own handler would take the second as another GracefulExit, raised
+in the middle of the app's cleanup, cutting its contexts' stop short (jobs, leader, media, connections).
 
 Several workers need PostgreSQL: SQLite takes one writer at a time, and the jobs' leader, the throttles
 and the signalling between processes are built on PostgreSQL.
@@ -16,6 +22,7 @@ and the signalling between processes are built on PostgreSQL.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import signal
@@ -39,6 +46,12 @@ EARLY_DEATH_SECONDS = 10.0
 EARLY_DEATHS_ALLOWED = 5
 # How long workers have to finish after SIGTERM before they are killed (the app's own stop takes ~10 s at most).
 STOP_SECONDS = 30.0
+# A worker that dies is replaced at once; one that dies again within CALM_SECONDS of the last death waits
+# RESTART_DELAY_FIRST, and each further death in a row doubles the wait, up to RESTART_DELAY_MOST.
+CALM_SECONDS = 60.0
+RESTART_DELAY_FIRST = 1.0
+RESTART_DELAY_MOST = 30.0
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class WorkersRefused(Exception):
@@ -77,14 +90,34 @@ def serve(settings: Settings, *, workers: int) -> int:
 
 
 def run_worker(settings: Settings, *, reuse_port: bool) -> None:
+    """Serves until the first SIGTERM or SIGINT, then runs the app's whole cleanup (further stops are ignored)."""
+    loop = asyncio.new_event_loop()
+
+    def stop_once(signum: signal.Signals) -> None:
+        log.info(
+            "worker %d stopping (%s); further SIGTERM/SIGINT are ignored until it has stopped", os.getpid(), signum.name
+        )
+        for other in STOP_SIGNALS:
+            loop.add_signal_handler(other, already_stopping, other)
+        raise web.GracefulExit()
+
+    def already_stopping(signum: signal.Signals) -> None:
+        log.info("worker %d already stopping; %s ignored", os.getpid(), signum.name)
+
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, stop_once, signum)
     web.run_app(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         print=None,
         reuse_port=reuse_port,
+        handle_signals=False,
+        loop=loop,
         **server_options(settings),
     )
+    # Only reached when the app's cleanup has run to its end (a failing or cancelled one raises out of run_app).
+    log.info("worker %d stopped cleanly", os.getpid())
 
 
 class Supervisor:
@@ -95,11 +128,17 @@ class Supervisor:
         self._count = workers
         # Worker pid → when it started (monotonic).
         self._workers: dict[int, float] = {}
+        # When each replacement waiting out its delay is due to start (monotonic).
+        self._replacements: list[float] = []
         self._stopping = False
         self._early_deaths = 0
+        self._last_death: float | None = None
+        self._restart_delay = 0.0
+        # Workers that did not end cleanly once the stop began (an error in their cleanup, killed at the deadline).
+        self._unclean_stops = 0
 
     def run(self) -> int:
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in STOP_SIGNALS:
             signal.signal(signum, self._stop)
         log.info(
             "serving on %s:%d with %d workers (SO_REUSEPORT); supervisor pid %d",
@@ -112,10 +151,14 @@ class Supervisor:
             self._start_worker()
         failed = False
         stop_deadline: float | None = None
-        while self._workers:
+        while self._workers or (self._replacements and not self._stopping):
+            self._start_due_replacements()
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
+                if self._replacements and not self._stopping:
+                    time.sleep(0.1)
+                    continue
                 break
             if pid == 0:
                 if self._stopping:
@@ -125,28 +168,61 @@ class Supervisor:
                 time.sleep(0.1)
                 continue
             started = self._workers.pop(pid, None)
-            if started is None or self._stopping:
+            if started is None:
                 continue
-            log.warning("worker %d ended (%s); starting another", pid, _how(status))
+            if self._stopping:
+                # Killed by the stop itself is clean only for a worker not yet serving (its handlers not installed).
+                if os.waitstatus_to_exitcode(status) not in (0, -signal.SIGTERM, -signal.SIGINT):
+                    self._unclean_stops += 1
+                    log.error("worker %d did not stop cleanly (%s)", pid, _how(status))
+                continue
             self._early_deaths = self._early_deaths + 1 if time.monotonic() - started < EARLY_DEATH_SECONDS else 0
             if self._early_deaths >= EARLY_DEATHS_ALLOWED:
+                log.warning("worker %d ended (%s)", pid, _how(status))
                 log.error(
                     "%d workers in a row died as they started; stopping (see their errors above)", EARLY_DEATHS_ALLOWED
                 )
                 failed = True
                 self._stop(signal.SIGTERM, None)
                 continue
-            self._start_worker()
+            delay = self._next_restart_delay(time.monotonic())
+            if delay:
+                log.warning("worker %d ended (%s); starting another in %.0f s", pid, _how(status), delay)
+            else:
+                log.warning("worker %d ended (%s); starting another", pid, _how(status))
+            self._replacements.append(time.monotonic() + delay)
+        if self._unclean_stops:
+            log.error("%d worker(s) did not stop cleanly", self._unclean_stops)
         log.info("all workers have stopped")
-        return 1 if failed else 0
+        return 1 if failed or self._unclean_stops else 0
+
+    def _next_restart_delay(self, now: float) -> float:
+        """For a death at `now` (monotonic): 0 after a calm spell; then RESTART_DELAY_FIRST, doubling while deaths
+        keep coming."""
+        if self._last_death is None or now - self._last_death > CALM_SECONDS:
+            self._restart_delay = 0.0
+        else:
+            self._restart_delay = min(RESTART_DELAY_MOST, max(RESTART_DELAY_FIRST, self._restart_delay * 2))
+        self._last_death = now
+        return self._restart_delay
+
+    def _start_due_replacements(self) -> None:
+        if self._stopping:
+            self._replacements.clear()
+            return
+        now = time.monotonic()
+        due = [at for at in self._replacements if at <= now]
+        self._replacements = [at for at in self._replacements if at > now]
+        for _ in due:
+            self._start_worker()
 
     def _start_worker(self) -> None:
         pid = os.fork()
         if pid:
             self._workers[pid] = time.monotonic()
             return
-        # The worker: the parent's handlers are not its own; aiohttp installs its graceful stop.
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        # The worker: the parent's handlers are not its own; run_worker installs its graceful stop.
+        for signum in STOP_SIGNALS:
             signal.signal(signum, signal.SIG_DFL)
         code = 0
         try:

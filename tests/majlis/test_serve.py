@@ -36,3 +36,14 @@ def test_the_default_is_the_core_count_in_production_on_postgresql_and_one_other
     assert serve.default_workers(production) == cores
     sqlite = production.model_copy(update={"database_url": make_settings("sqlite+aiosqlite:///x.db").database_url})
     assert serve.default_workers(sqlite) == 1
+
+
+def test_a_worker_dying_again_soon_is_replaced_after_a_delay_that_doubles() -> None:
+    supervisor = serve.Supervisor(make_settings("postgresql+asyncpg://majlis@localhost/majlis"), 2)
+    moment, delays = 1000.0, []
+    for gap in (0, 5, 5, 5, 5, 5, 5, 5):
+        moment += gap
+        delays.append(supervisor._next_restart_delay(moment))
+    # The first death after a calm spell: at once; then 1 s, doubling, up to the most.
+    assert delays == [0, 1, 2, 4, 8, 16, serve.RESTART_DELAY_MOST, serve.RESTART_DELAY_MOST]
+    assert supervisor._next_restart_delay(moment + serve.CALM_SECONDS + 1) == 0

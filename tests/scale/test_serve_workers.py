@@ -4,6 +4,7 @@ replaces a worker that dies and stops them all on SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -94,3 +95,29 @@ async def test_two_workers_share_the_port_and_a_dead_one_is_replaced(majlis_proc
     assert served.process.returncode == 0, served.log_text()[-4000:]
     assert all(ended(worker) for worker in second)
     assert "all workers have stopped" in served.log_text()
+
+
+async def test_a_stop_sent_to_the_whole_process_group_lets_every_worker_finish_its_cleanup(
+    majlis_processes: Start,
+) -> None:
+    """A terminal's Ctrl+C, or a service manager killing the control group, signals every process: each worker
+    gets the stop twice (directly and forwarded by the supervisor), and again here while it cleans up; it stops
+    once, runs its app's cleanup to the end and exits 0 (aiohttp's own handler would cut the cleanup short)."""
+    [served] = await majlis_processes(count=1, args=["--workers", "2"])
+    await wait_until(lambda: len(children(served.pid)) == 2, 20, "two workers", served)
+    workers = children(served.pid)
+    await wait_until(lambda: each_listening(served, workers), 20, "both workers listening", served)
+
+    # The fixture starts the supervisor in a session of its own: its process group is its pid, the workers in it.
+    os.killpg(served.pid, signal.SIGTERM)
+    await asyncio.sleep(0.3)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(served.pid, signal.SIGTERM)
+    code = await asyncio.to_thread(served.process.wait, 30)
+
+    log = served.log_text()
+    assert code == 0, log[-4000:]
+    for worker in workers:
+        assert f"worker {worker} stopped cleanly" in log, log[-4000:]
+    assert "Traceback" not in log and "did not stop cleanly" not in log, log[-4000:]
+    assert "all workers have stopped" in log
