@@ -10,9 +10,18 @@ How long a takeover takes after the holder dies:
   PostgreSQL ends the session at once, and another process gets the lock at its next try: within
   `interval` (2 s by default);
 - the holder's whole machine or network goes: PostgreSQL notices the dead connection through the TCP
-  keepalives this connection asks for (10 s idle, then 3 probes 5 s apart: 25 s), so within 25 s +
-  `interval`. The cut-off holder checks its session every `interval` with a timeout of `interval`, so
-  it stops its jobs within 2 × `interval`, long before anyone else can take the lock.
+  keepalives this connection asks for (10 s idle, then 3 probes 5 s apart: 25 s), or, when it was sending
+  the holder a reply (which keepalives do not probe: the kernel retransmits for ~15 minutes), through
+  tcp_user_timeout (25 s for unacknowledged data, PostgreSQL 12+), so within 25 s + `interval`. The cut-off
+  holder checks its session every `interval` with a timeout of `interval`, so it stops its jobs within
+  2 × `interval`, long before anyone else can take the lock;
+- PostgreSQL ends the holder's session itself (pg_terminate_backend, a server restart): the lock is free
+  at once, but the holder learns it only at its next check, so two processes may both run the jobs for up
+  to `interval` (docs/architecture.md says why the jobs tolerate that).
+
+If starting the jobs fails (on_elected raises), the process stops what did start and ends its session,
+freeing the lock, so another process, or this one's next try, takes over instead of a holder that runs
+nothing.
 
 A job that was running when leadership moved finishes its own transaction (JobScheduler.stop lets it);
 the jobs are written to be safe if a run overlaps another (SKIP LOCKED claims, counted lost races).
@@ -39,7 +48,13 @@ log = logging.getLogger(__name__)
 JOBS_LOCK = int.from_bytes(b"MAJLIS", "big")
 INTERVAL_SECONDS = 2.0
 # What PostgreSQL's end of the connection uses to notice a machine that went away (all user-settable).
-KEEPALIVES = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
+KEEPALIVES = {
+    "tcp_keepalives_idle": "10",
+    "tcp_keepalives_interval": "5",
+    "tcp_keepalives_count": "3",
+    # Milliseconds data sent may stay unacknowledged before the server drops the connection (PostgreSQL 12+).
+    "tcp_user_timeout": "25000",
+}
 
 Callback = Callable[[], Awaitable[None]]
 
@@ -134,7 +149,11 @@ class AdvisoryLockLeader:
                 self.leading = True
                 self._told_waiting = False
                 log.info("job leader: %s holds the lock and runs the periodic jobs", process_name())
-                await self._on_elected()
+                try:
+                    await self._on_elected()
+                except Exception:
+                    log.exception("job leader: starting the periodic jobs failed in %s", process_name())
+                    await self._let_go("its periodic jobs failed to start")
             elif not self._told_waiting:
                 self._told_waiting = True
                 log.info(
@@ -152,6 +171,16 @@ class AdvisoryLockLeader:
         if self._connection is None or self._connection.is_closed():
             self._connection = await asyncpg.connect(self._dsn, timeout=self.interval * 2, server_settings=KEEPALIVES)
         return self._connection
+
+    async def _let_go(self, why: str) -> None:
+        """Stops whatever started, then ends the session so the lock is free for another process at once."""
+        try:
+            await self._depose(why)
+        except Exception:
+            log.exception("job leader: stopping the periodic jobs failed in %s", process_name())
+        finally:
+            self.leading = False
+            self._drop_connection()
 
     def _drop_connection(self) -> None:
         if self._connection is not None:

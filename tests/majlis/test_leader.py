@@ -94,6 +94,66 @@ async def test_a_leader_that_stops_frees_the_lock_at_once(database_url: str) -> 
         await other.close()
 
 
+class FailingToStart(Watched):
+    """Jobs that fail to start: always, or only the first `times` times."""
+
+    def __init__(self, times: int | None = None) -> None:
+        super().__init__()
+        self.times = times
+
+    async def elected(self) -> None:
+        await super().elected()
+        if self.times is None or self.events.count("elected") <= self.times:
+            raise RuntimeError("the job runner failed to start")
+
+
+async def lock_holders(database_url: str) -> int:
+    admin = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        return int(
+            await admin.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND ((classid::bigint << 32) | objid::bigint) = $1",
+                JOBS_LOCK,
+            )
+        )
+    finally:
+        await admin.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_a_holder_whose_jobs_fail_to_start_lets_another_lead(database_url: str) -> None:
+    failing, second = FailingToStart(), Watched()
+    broken, other = advisory(database_url, failing), advisory(database_url, second)
+    try:
+        await broken.start()
+        # It does not stay the holder of a lock under which nothing runs: it stopped what started, and let go.
+        assert failing.events == ["elected", "deposed"] and not broken.leading
+        started = time.monotonic()
+        while await lock_holders(database_url):
+            assert time.monotonic() - started < SLACK, "the lock is still held"
+            await asyncio.sleep(0.02)
+        await other.start()
+        await wait_for(lambda: second.events == ["elected"], INTERVAL + SLACK)
+        assert other.leading and not broken.leading
+    finally:
+        await broken.close()
+        await other.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+async def test_jobs_that_failed_to_start_are_started_again_at_the_next_try(database_url: str) -> None:
+    once = FailingToStart(times=1)
+    leader = advisory(database_url, once)
+    try:
+        await leader.start()
+        assert not leader.leading
+        await wait_for(lambda: leader.leading, INTERVAL + SLACK)
+        assert once.events == ["elected", "deposed", "elected"]
+    finally:
+        await leader.close()
+
+
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_sqlites_one_process_always_leads(database_url: str) -> None:
     watched = Watched()
