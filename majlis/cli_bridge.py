@@ -3,6 +3,7 @@
 Run any number, on this machine or others, against the same PostgreSQL database: each registers in
 bridge_workers and the hubs assign each bridged call to the least loaded one (video/bridge_assign.py).
 It runs until SIGTERM or SIGINT, then closes its calls (recordings written) and leaves the table.
+PostgreSQL only: the hubs reach it through majlis.pubsub, which crosses processes only there.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import sys
 
 from majlis.clock import SystemClock
 from majlis.db import create_engine, session_factory
@@ -57,6 +59,16 @@ async def _serve(settings: Settings, *, name: str, capacity: int) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.is_postgresql:
+        # The hubs reach a worker through majlis.pubsub, which crosses processes only on PostgreSQL.
+        print(
+            "majlis bridge needs PostgreSQL: the hubs reach bridge workers through PostgreSQL's LISTEN/NOTIFY, "
+            "which SQLite has not. Set MAJLIS_DATABASE_URL to a postgresql+asyncpg:// database; on SQLite the "
+            "serve process carries bridged calls itself (MAJLIS_VIDEO_BRIDGE_ON_WORKERS=false).",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 2
     capacity = args.capacity if args.capacity is not None else settings.video_bridge_max_calls
     if capacity < 1:
         print("majlis bridge: --capacity must be at least 1", flush=True)

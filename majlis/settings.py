@@ -268,6 +268,18 @@ class Settings(BaseModel):
         return self
 
     @model_validator(mode="after")
+    def _bridge_workers_need_postgresql(self) -> Settings:
+        # The hub reaches `majlis bridge` workers through majlis.pubsub, which crosses processes only on PostgreSQL:
+        # on SQLite every bridged call would wait for a worker that can never hear it, then be refused.
+        if self.video_bridge_on_workers and not self.is_postgresql:
+            raise ValueError(
+                "MAJLIS_VIDEO_BRIDGE_ON_WORKERS needs PostgreSQL: the hub reaches `majlis bridge` workers through "
+                "PostgreSQL's LISTEN/NOTIFY. Set MAJLIS_DATABASE_URL to a postgresql+asyncpg:// database, or leave "
+                "it false to carry bridged calls in the serve process."
+            )
+        return self
+
+    @model_validator(mode="after")
     def _trusted_proxies_are_networks(self) -> Settings:
         # Read on every request for the client's address (web/client_address.py): a typo must stop the start,
         # not fail each request.
