@@ -205,6 +205,7 @@ class HubEdge:
             self._lanes.put(number, _sending(link, str(item["data"])))
         elif item.get("op") == "close":
             self._sockets.pop(number, None)
+            self._consoles.pop(number, None)  # a closed console is not one to open again at the next home
             self._lanes.put(number, _closing(link, int(item["code"]), str(item.get("reason", ""))))
 
     async def start(self) -> None:

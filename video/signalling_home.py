@@ -3,9 +3,12 @@
 Every process tries the lock on a dedicated connection every HOME_POLL_SECONDS; the holder builds the Hub,
 listens on the home channel and announces itself. When the holder dies (even by SIGKILL) its connection closes,
 PostgreSQL frees the lock, and another process takes over within HOME_POLL_SECONDS plus the time PostgreSQL takes
-to notice the closed connection (at once for a process that died on this machine; a TCP keepalive for a machine
-that vanished). A new home starts with no live state: the edges close their sockets, the pages rejoin, and each
-call is read back from the database (a call in progress resumes as reconnecting, as after a restart).
+to notice the closed connection: at once for a process that died on a machine that stays up; for a machine or
+network that vanished, through the TCP keepalives the lock's connection asks PostgreSQL for (majlis.leader's: about
+25 s). A cut-off home gives up within 5 × HOME_POLL_SECONDS (its SELECT 1 times out), so two homes never run together
+for longer than that; the overlap of a home that lost its lock and the next one costs reconnects, not calls.
+A new home starts with no live state: the edges close their sockets, the pages rejoin, and each call is read back
+from the database (a call in progress resumes as reconnecting, as after a restart).
 With SQLite there is one process, and it is always the home.
 """
 
@@ -23,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from majlis.clock import Clock
+from majlis.leader import KEEPALIVES
 from majlis.pubsub import PubSub, Subscription
 from majlis.settings import Settings
 from video.bridge import MediaBridge
@@ -46,6 +50,10 @@ from video.worker_bridge import WorkerBridge
 log = logging.getLogger(__name__)
 
 HOME_POLL_SECONDS = 1.0
+# How long one query on the lock's connection may take before the connection is taken for lost.
+QUERY_TIMEOUT = HOME_POLL_SECONDS * 5
+# How long giving up the home may take (closing a hub whose worker died must not hold a shutdown).
+STOP_TIMEOUT = 10.0
 # pg_try_advisory_lock's key for the home (the job leader uses another).
 HOME_LOCK_KEY = 0x6D616A6C69730001
 
@@ -115,6 +123,7 @@ class SignallingHome:
         self._lanes = Lanes()
         self._task: asyncio.Task[None] | None = None
         self._connection: asyncpg.Connection | None = None
+        self._giving_up: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         if self._dsn is None:
@@ -130,11 +139,11 @@ class SignallingHome:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self._stop_being_home()
-        if self._connection is not None:
+        if self._giving_up is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._connection.close(), 5)
-            self._connection = None
+                await self._giving_up
+        await self._stop_being_home()
+        self._drop_connection()
 
     async def _contend(self) -> None:
         while True:
@@ -144,23 +153,38 @@ class SignallingHome:
     async def _try_once(self) -> None:
         try:
             if self._connection is None or self._connection.is_closed():
-                self._connection = await asyncpg.connect(self._dsn)
+                self._connection = await asyncpg.connect(self._dsn, timeout=QUERY_TIMEOUT, server_settings=KEEPALIVES)
             if self.hub is None:
-                if await self._connection.fetchval("SELECT pg_try_advisory_lock($1)", HOME_LOCK_KEY):
+                locked = await self._connection.fetchval(
+                    "SELECT pg_try_advisory_lock($1)", HOME_LOCK_KEY, timeout=QUERY_TIMEOUT
+                )
+                if locked:
                     await self._become_home()
             else:
-                await asyncio.wait_for(self._connection.fetchval("SELECT 1"), HOME_POLL_SECONDS * 5)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
-            # The lock went with the connection: another process may be the home already.
-            log.warning("video: the signalling home's connection was lost", exc_info=True)
-            await self._stop_being_home()
-            if self._connection is not None:
-                self._connection.terminate()
+                await self._connection.fetchval("SELECT 1", timeout=QUERY_TIMEOUT)
+        except Exception:
+            # The connection was lost (the lock went with it: another process may be the home already), or becoming
+            # the home failed (the database restarting under the hub's first read): whatever this process holds is
+            # given up and the lock freed with the connection, so the next try here or elsewhere starts clean.
+            log.warning("video: this process stopped being (or could not become) the signalling home", exc_info=True)
+            with contextlib.suppress(Exception):
+                await self._stop_being_home()
+            self._drop_connection()
+
+    def _drop_connection(self) -> None:
+        if self._connection is not None:
+            # Not close(): a connection that timed out may never answer a polite goodbye; terminating frees the lock.
+            self._connection.terminate()
             self._connection = None
 
     async def _become_home(self) -> None:
         hub = self._make_hub()
-        await hub.start()
+        try:
+            await hub.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(hub.close(), STOP_TIMEOUT)
+            raise
         self.hub = hub
         self._edge.local_hub = hub
         self._subscription = await self._pubsub.subscribe(HOME_CHANNEL, self._arrived)
@@ -174,17 +198,31 @@ class SignallingHome:
             return
         self._edge.local_hub = None
         self._edge.attach_home(None)
-        if self._subscription is not None:
-            await self._subscription.close()
-            self._subscription = None
-        await self._lanes.close()
-        self._lanes = Lanes()
-        await hub.close()  # closes every socket it knew, here and in the edges
-        self._clients.clear()
-        self._consoles.clear()
-        for outbox in self._outboxes.values():
-            await outbox.drain()
-        self._outboxes.clear()
+        # Shielded, and awaited again by close(): cancelling the contender in the middle must not leave the hub half
+        # closed.
+        self._giving_up = asyncio.ensure_future(self._give_up(hub))
+        await asyncio.shield(self._giving_up)
+
+    async def _give_up(self, hub: Hub) -> None:
+        try:
+            if self._subscription is not None:
+                await self._subscription.close()
+                self._subscription = None
+            await self._lanes.close()
+            self._lanes = Lanes()
+            try:
+                # Closes every socket it knew, here and in the edges. Bounded: a bridge worker that died makes each
+                # of its calls' close wait for a reply that never comes.
+                await asyncio.wait_for(hub.close(), STOP_TIMEOUT)
+            except TimeoutError:
+                log.warning("video: the hub did not close within %s s", STOP_TIMEOUT)
+        finally:
+            self._clients.clear()
+            self._consoles.clear()
+            for outbox in self._outboxes.values():
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(outbox.drain(), STOP_TIMEOUT)
+            self._outboxes.clear()
 
     def _outbox(self, edge: str) -> Outbox | DirectOutbox:
         outbox = self._outboxes.get(edge)
