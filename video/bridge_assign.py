@@ -19,6 +19,12 @@ heartbeat, which corrects a place lost with a hub process that died between the 
 The assigner keeps no call state: `assign` returns the worker's name and the hub keeps it with
 the call (so any hub process can go on with it). Requests to one worker about one audience are
 carried out by the worker in the order they were published (one publisher's order holds).
+
+Ownership: every request carries the assigner's `owner` (one per hub). The worker closes or drops a
+call only for the owner that opened it last, so a home that lost its lock and closes its calls on
+the way out cannot tear down the same audience the new home has opened again meanwhile. The owner
+tells each worker every few seconds which of its calls it still holds (`keep`); a call its owner
+stopped keeping (the owner's process died) is closed by the worker (bridge_worker.ORPHAN_SECONDS).
 """
 
 from __future__ import annotations
@@ -130,6 +136,7 @@ class BridgeAssigner:
         self.on_worker_stopped = on_worker_stopped
         self._timeout = reply_timeout
         self.reply_channel = "bridge_r_" + channel_slug(f"{pubsub.name}_{uuid.uuid4().hex[:8]}")
+        self.owner = uuid.uuid4().hex
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._subscriptions: list[Subscription] = []
 
@@ -198,8 +205,12 @@ class BridgeAssigner:
         async with transaction(self._sessions) as session:
             await give_back(session=session, name=worker, places=places)
 
+    async def keep(self, worker: str, audiences: list[int]) -> None:
+        """Tells the worker these calls of this owner are still in use (a call no longer kept is closed there)."""
+        await self._tell(worker, {"op": "keep", "audiences": audiences})
+
     async def _tell(self, worker: str, message: dict[str, Any]) -> None:
-        await self._pubsub.publish(worker_channel(worker), message)
+        await self._pubsub.publish(worker_channel(worker), {**message, "owner": self.owner})
 
     async def _ask(self, worker: str, message: dict[str, Any]) -> dict[str, Any]:
         request = uuid.uuid4().hex

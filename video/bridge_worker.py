@@ -9,6 +9,10 @@ Requests about one audience are carried out one at a time in the order they arri
 offer's answer before the candidates trickled after it); requests about different audiences
 run side by side, so one call's slow answer does not hold the others.
 
+Each call belongs to the hub (`owner`) that opened it last: a close or drop from another owner (a
+home that lost its lock, on its way out) is ignored, and a call whose owner has not kept it for
+ORPHAN_SECONDS is closed (its owner's process died, or it gave the call up without a word).
+
 On stopping, the worker tells every hub (`worker_stopped`, with its audiences), closes its
 calls (recordings written) and deletes its row: no call is assigned to it any more.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from pathlib import Path
 from typing import Any, cast
 
@@ -33,6 +38,11 @@ from video.models import BridgeWorker
 
 log = logging.getLogger(__name__)
 
+# A call its owner has not kept (nor asked anything about) for this long is closed. The owner keeps its calls every
+# worker_bridge.REFRESH_SECONDS (2 s), so this is many missed keeps, and longer than a new signalling home takes to
+# open the same calls again (≤ 5 s) — a live call is never closed by it, and an orphan frees its place in ≤ a minute.
+ORPHAN_SECONDS = 30.0
+
 
 class BridgeWorkerService:
     """One worker process's bridge, its row in bridge_workers and its channel."""
@@ -46,6 +56,7 @@ class BridgeWorkerService:
         name: str,
         clock: Clock,
         heartbeat_every: float = HEARTBEAT_EVERY,
+        orphan_after: float = ORPHAN_SECONDS,
     ) -> None:
         self.name = name
         self.bridge = bridge
@@ -53,6 +64,10 @@ class BridgeWorkerService:
         self._sessions = sessions
         self._clock = clock
         self._heartbeat_every = heartbeat_every
+        self._orphan_after = orphan_after
+        # Each call's owner (the hub that opened it last) and when that owner last asked about it or kept it.
+        self._owners: dict[int, str] = {}
+        self._kept: dict[int, float] = {}
         self._subscription: Subscription | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._locks: dict[int, asyncio.Lock] = {}
@@ -103,13 +118,32 @@ class BridgeWorkerService:
         while True:
             await asyncio.sleep(self._heartbeat_every)
             try:
+                await self.close_orphans()
                 await self.heartbeat()
             except Exception:
                 log.exception("bridge worker %s: the heartbeat failed", self.name)
 
+    async def close_orphans(self) -> None:
+        """Closes the calls their owner stopped keeping (see ORPHAN_SECONDS)."""
+        now = time.monotonic()
+        for audience in [a for a in self.bridge.calls if now - self._kept.get(a, now) > self._orphan_after]:
+            log.warning("bridge worker %s: audience %s's call was not kept by its hub; closed", self.name, audience)
+            async with self._locks.setdefault(audience, asyncio.Lock()):
+                if now - self._kept.get(audience, now) > self._orphan_after:  # not kept while waiting for the lock
+                    await self.bridge.close_call(audience)
+                    self._owners.pop(audience, None)
+                    self._kept.pop(audience, None)
+
     async def _on_request(self, message: dict[str, Any], *, own: bool) -> None:
         # Delivery is one handler at a time: the request runs in a task, queued on its audience's lock in
         # arrival order (asyncio's lock wakes its waiters first in, first out).
+        owner = str(message.get("owner", ""))
+        if message.get("op") == "keep":
+            now = time.monotonic()
+            for kept in message.get("audiences", ()):
+                if isinstance(kept, int) and self._owners.get(kept) == owner:
+                    self._kept[kept] = now
+            return
         audience = message.get("audience")
         if not isinstance(audience, int):
             return
@@ -135,12 +169,25 @@ class BridgeWorkerService:
             await self._pubsub.publish(channel, {**reply, "request": message["request"]})
 
     async def _do(self, audience: int, message: dict[str, Any]) -> dict[str, Any]:
-        op = message.get("op")
+        op, owner = message.get("op"), str(message.get("owner", ""))
+        ours = self._owners.get(audience, owner) == owner
         if op == "open":
+            if not ours:
+                # Another hub's call for this audience (a home that has since lost its lock): the new home's call
+                # starts afresh, its sides offer again.
+                await self.bridge.close_call(audience)
             self.bridge.open(audience)
+            self._owners[audience] = owner
+            self._kept[audience] = time.monotonic()
             return {}
+        if not ours and op in ("close", "drop"):
+            return {}  # not this asker's call any more: the audience was opened again by another hub
+        if ours and audience in self._owners:
+            self._kept[audience] = time.monotonic()
         if op == "close":
             await self.bridge.close_call(audience)
+            self._owners.pop(audience, None)
+            self._kept.pop(audience, None)
             return {}
         call = self.bridge.get(audience)
         if call is None:

@@ -32,6 +32,7 @@ from video.signalling_messages import (
     sdp_parses,
 )
 from video.tokens import TokenRefused, VideoGrant
+from video.worker_bridge import WorkerBridge
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +196,10 @@ class CallMachine(CallBridge):
             async with asyncio.timeout(ANSWER_TIMEOUT):
                 answer = await bridged.answer(side, sdp)
         except BridgeRefused as refused:
+            if refused.code == "bridge_closed" and isinstance(self.bridge, WorkerBridge):
+                # The worker no longer carries this call (restarted, or died): both sides are told to reconnect
+                # once it is open again (on a live worker), instead of every offer failing until the call ends.
+                self.bridge.lost(call.audience_id)
             raise Refusal("bad_sdp" if refused.code == "bad_sdp" else "server_error") from None
         except TimeoutError:
             log.warning("video %s: the bridge took too long to answer the %s", call.audience_id, side)

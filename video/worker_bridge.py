@@ -28,6 +28,8 @@ from video.bridge_assign import BridgeAssigner, QualityReport, live_workers
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 2.0
+# How long closing the hub's calls on its way out may take: a dead worker never answers a close.
+CLOSE_TIMEOUT = 5.0
 
 
 class WorkerCall:
@@ -97,9 +99,13 @@ class WorkerBridge:
         for task in list(self._rebuilding):
             task.cancel()
         await asyncio.gather(*self._rebuilding, return_exceptions=True)
-        for audience_id in list(self._calls):
-            await self.close_call(audience_id)
-        await self._assigner.close()
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await asyncio.gather(*(self.close_call(a) for a in list(self._calls)), return_exceptions=True)
+        except TimeoutError:
+            log.warning("video: the bridged calls were not all closed within %s s", CLOSE_TIMEOUT)
+        finally:
+            await self._assigner.close()
 
     def has_room(self, *, places: int = 1) -> bool:
         return self._free >= places
@@ -143,19 +149,45 @@ class WorkerBridge:
                 await self._refresh()
             except Exception:
                 log.warning("video: the bridge workers' load could not be read", exc_info=True)
+            try:
+                await self._keep()
+            except Exception:
+                log.warning("video: the bridge workers could not be told which calls are kept", exc_info=True)
+
+    async def _keep(self) -> None:
+        by_worker: dict[str, list[int]] = {}
+        for audience_id, call in self._calls.items():
+            by_worker.setdefault(call.worker, []).append(audience_id)
+        for worker, audiences in by_worker.items():
+            await self._assigner.keep(worker, audiences)
 
     async def _refresh(self) -> None:
         async with self._sessions() as session:
             workers = await live_workers(session=session, clock=self._clock)
         self._free = sum(max(0, w.capacity - w.calls) for w in workers)
+        # A worker that died without a clean stop (SIGKILL, out of memory, its machine gone) never says so: its
+        # heartbeat going stale is the only sign, and its calls are rebuilt as if it had said it stopped.
+        live = {w.name for w in workers}
+        for worker in sorted({call.worker for call in self._calls.values()} - live):
+            log.warning("video: bridge worker %s stopped beating; its calls move", worker)
+            await self._worker_stopped(worker, [])
+
+    def lost(self, audience_id: int) -> None:
+        """The worker no longer has this call (it restarted, or dropped it): forgotten here and rebuilt."""
+        call = self._calls.pop(audience_id, None)
+        if call is not None:
+            self._rebuild_later([audience_id])
 
     async def _worker_stopped(self, worker: str, audiences: list[int]) -> None:
         lost = [a for a, call in self._calls.items() if call.worker == worker]
         for audience_id in lost:
             del self._calls[audience_id]
+        self._rebuild_later(lost)
+
+    def _rebuild_later(self, lost: list[int]) -> None:
         if lost and self.on_lost is not None:
-            # Not awaited here: this runs in pubsub's delivery, and the rebuild waits for a worker's reply
-            # that the same delivery must bring.
+            # Not awaited here: this runs in pubsub's delivery (or in a side's message), and the rebuild waits for
+            # a worker's reply that the same delivery must bring.
             rebuild = asyncio.get_running_loop().create_task(self._rebuild(self.on_lost, lost))
             self._rebuilding.add(rebuild)
             rebuild.add_done_callback(self._rebuilding.discard)

@@ -128,3 +128,43 @@ async def test_a_call_on_a_worker_carries_media_both_ways_and_reports_quality(
         await until(lambda: bool(stopped), "the hubs told the worker stopped", wait=5.0)
         await assigner.close()
     assert stopped == [("w1", [7])] and not worker.bridge.calls
+
+
+async def test_a_call_is_closed_only_by_its_owner_and_by_the_worker_once_nobody_keeps_it(
+    parts: tuple[PubSub, async_sessionmaker[AsyncSession]], clock: FrozenClock
+) -> None:
+    pubsub, sessions = parts
+    worker = BridgeWorkerService(
+        pubsub,
+        sessions,
+        MediaBridge(max_calls=3, monitor=False),
+        name="w1",
+        clock=clock,
+        heartbeat_every=0.1,
+        orphan_after=0.6,
+    )
+    old_home = BridgeAssigner(pubsub, sessions, clock=clock, reply_timeout=5.0)
+    new_home = BridgeAssigner(pubsub, sessions, clock=clock, reply_timeout=5.0)
+    try:
+        await worker.start()
+        await old_home.start()
+        await new_home.start()
+        assert await old_home.assign(1) == "w1"
+        assert await new_home.assign(1) == "w1"  # the new signalling home opens the same audience again
+        await old_home.release("w1", 1)  # the old home, which lost its lock, closing its calls on its way out
+        await old_home.drop("w1", 1, "room")
+        assert list(worker.bridge.calls) == [1]  # the new home's call stands
+
+        # Audience 2's hub died: nobody keeps it, and the worker closes it; the new home keeps audience 1 alive.
+        assert await old_home.assign(2) == "w1"
+        for _ in range(12):
+            await new_home.keep("w1", [1])
+            await old_home.keep("w1", [1])  # not its call: keeps nothing
+            await asyncio.sleep(0.1)
+        assert list(worker.bridge.calls) == [1]
+        await new_home.release("w1", 1)
+        assert not worker.bridge.calls
+    finally:
+        await old_home.close()
+        await new_home.close()
+        await worker.close()
