@@ -279,7 +279,7 @@ class CallMachine(CallBridge):
             for side in call.sides.values():
                 side.media, side.media_false_since, side.last_heartbeat = False, now, now
             async with call.writes:
-                await self._write(service.mark_started, audience_id=call.audience_id)
+                await self._write_start(call.audience_id)
         if why is not None and self._bridged(call) is None:
             # Opened only once the start is recorded: a failed write leaves no bridged call holding a place.
             try:

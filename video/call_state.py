@@ -143,6 +143,8 @@ class HubCore:
         self._tasks: list[asyncio.Task[None]] = []
         self._to_load: dict[int, list[asyncio.Future[VideoAudience | None]]] = {}
         self._loader: asyncio.Task[None] | None = None
+        self._to_start: dict[int, list[asyncio.Future[None]]] = {}
+        self._starter: asyncio.Task[None] | None = None
 
     async def _record_quietly(self, call: Call, kind: VideoEventKind, detail: str) -> None:
         with contextlib.suppress(Refusal):  # logged by _write; the call goes on
@@ -161,6 +163,47 @@ class HubCore:
         except Exception:
             log.exception("video record %s failed for %s", operation.__name__, arguments)
             raise Refusal("server_error") from None
+
+    async def _write_start(self, audience_id: int) -> None:
+        """Records the call's start; starts arriving together are written in one transaction (a burst of starts
+        would otherwise be a transaction each, and the joins' reads wait behind them). Returns once committed;
+        Refusal("server_error") when it could not be."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._to_start.setdefault(audience_id, []).append(future)
+        if self._starter is None or self._starter.done():
+            self._starter = asyncio.create_task(self._write_starts())
+        try:
+            await future
+        except Exception:
+            raise Refusal("server_error") from None
+
+    async def _write_starts(self) -> None:
+        while self._to_start:
+            waiting, self._to_start = self._to_start, {}
+            try:
+                # In audience order: two batches (two homes overlapping) lock the same rows in the same order.
+                async with self._db_gate, transaction(self._sessions) as session:
+                    for audience_id in sorted(waiting):
+                        await service.mark_started(session=session, clock=self._clock, audience_id=audience_id)
+                failed: dict[int, BaseException] = {}
+            except Exception:
+                # One record's failure must not refuse the others' starts: each is tried again on its own.
+                failed = {}
+                for audience_id in sorted(waiting):
+                    try:
+                        async with self._db_gate, transaction(self._sessions) as session:
+                            await service.mark_started(session=session, clock=self._clock, audience_id=audience_id)
+                    except Exception as exc:
+                        log.exception("video record mark_started failed for audience %s", audience_id)
+                        failed[audience_id] = exc
+            for audience_id, futures in waiting.items():
+                for future in futures:
+                    if future.done():
+                        continue
+                    if audience_id in failed:
+                        future.set_exception(failed[audience_id])
+                    else:
+                        future.set_result(None)
 
     async def _to_peer(self, call: Call, role: str, payload: Outbound) -> None:
         peer = call.other(role).client

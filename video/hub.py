@@ -53,9 +53,10 @@ class Hub(CallMachine):
 
     async def close(self) -> None:
         """Stops the background tasks and closes every connection (the pages reconnect with backoff)."""
-        if self._loader is not None:
-            self._tasks.append(self._loader)
-            self._loader = None
+        for waiting in (self._loader, self._starter):
+            if waiting is not None:
+                self._tasks.append(waiting)
+        self._loader = self._starter = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

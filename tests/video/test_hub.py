@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -14,7 +15,7 @@ from majlis.clock import FrozenClock
 from tests.conftest import TEST_SECRET
 from tests.video.arrange import OFFER_SDP, message, token, video_audiences
 from video import service as video
-from video.hub import MAX_FRAME_BYTES, Client, Hub
+from video.hub import MAX_FRAME_BYTES, Client, Hub, Refusal
 from video.models import VideoEventKind, VideoState
 from video.tokens import VideoTokens
 
@@ -318,3 +319,27 @@ async def test_frames_that_cannot_be_read_or_relayed_are_refused_and_idle_socket
     ticks.now += 11
     await hub.sweep()
     assert idle.closed_with() is not None and room_link.closed_with() is None
+
+
+async def test_call_starts_arriving_together_are_each_recorded_and_one_failing_refuses_only_itself(
+    client: TestClient[web.Request, web.Application], sessions: Sessions, clock: FrozenClock
+) -> None:
+    hub = make_hub(client, clock, Ticks())
+    first, second, third = await video_audiences(sessions, clock, count=3)
+    pairs = [(await joined(hub, a, "official"), await joined(hub, a, "room")) for a in (first, second, third)]
+    for (_, official_link), (_, room_link) in pairs:
+        official_link.take(), room_link.take()  # the peers' joins
+    calls = [
+        hub.receive(official, message("call", token(TOKENS, a, "official")))
+        for a, ((official, _), _) in zip((first, second, third), pairs, strict=True)
+    ]
+    # A start whose record cannot be written (no such audience) in the same batch as three sound ones.
+    outcomes = await asyncio.gather(*calls, hub._write_start(987654), return_exceptions=True)
+    assert outcomes[:3] == [None, None, None]
+    assert isinstance(outcomes[3], Refusal) and outcomes[3].code == "server_error"
+    for audience_id, ((_, official_link), (_, room_link)) in zip((first, second, third), pairs, strict=True):
+        assert room_link.kinds() == ["call"] and official_link.kinds() == ["path"]
+        assert await kinds_of_events(sessions, audience_id) == ["started"]
+        async with sessions() as session:
+            found = await video.get_audience(session=session, audience_id=audience_id)
+            assert found is not None and found.state is VideoState.IN_CALL
