@@ -11,7 +11,7 @@ SIGTERM and SIGINT to them, starts a new worker when one dies (at once the first
 delay that doubles while deaths keep coming), and gives up (exit 1) when workers keep dying as they start
 (a port taken by another program, a database refused), instead of spinning.
 
-A worker stops on the first SIGTERM or SIGINT and ignores the ones after it until it has stopped: a stop
+A worker stops on the first SIGTERM or SIGINT and ignores the ones after it (SIG_IGN): a stop
 often reaches it twice (the supervisor's forward and the signal to the whole process group, from a terminal's
 Ctrl+C or a service manager), and aiohttp's own handler would take the second as another GracefulExit, raised
 in the middle of the app's cleanup, cutting its contexts' stop short (jobs, leader, media, connections).
@@ -97,12 +97,12 @@ def run_worker(settings: Settings, *, reuse_port: bool) -> None:
         log.info(
             "worker %d stopping (%s); further SIGTERM/SIGINT are ignored until it has stopped", os.getpid(), signum.name
         )
+        # Ignored by the kernel from now on, not by a handler of the loop: the loop's handlers are reset to the
+        # default when run_app closes it, and a stop arriving then would kill the process before it exits cleanly.
         for other in STOP_SIGNALS:
-            loop.add_signal_handler(other, already_stopping, other)
+            loop.remove_signal_handler(other)
+            signal.signal(other, signal.SIG_IGN)
         raise web.GracefulExit()
-
-    def already_stopping(signum: signal.Signals) -> None:
-        log.info("worker %d already stopping; %s ignored", os.getpid(), signum.name)
 
     for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, stop_once, signum)
@@ -191,6 +191,10 @@ class Supervisor:
             else:
                 log.warning("worker %d ended (%s); starting another", pid, _how(status))
             self._replacements.append(time.monotonic() + delay)
+        # Nothing is left to stop; and Python resets its own handlers to the default as it exits, when a late stop
+        # (a second Ctrl+C) would kill it and lose the exit code.
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
         if self._unclean_stops:
             log.error("%d worker(s) did not stop cleanly", self._unclean_stops)
         log.info("all workers have stopped")
