@@ -120,9 +120,17 @@ class SharedRate:
         self._sessions = sessions
         self._channel = channel
         self.windows = Windows.for_rate(rate_per_second)
+        # Sends of one process take their slots in the order they asked (asyncio.Lock is first come, first
+        # served): two messages to one applicant (a cancellation, then the new invitation) leave in the order
+        # they were written, as they did before the rate was shared.
+        self._turns = asyncio.Lock()
 
     async def acquire(self) -> None:
         """Returns at the start of a slot of the shared rate (taking it in its own short transaction)."""
+        async with self._turns:
+            await self._take_turn()
+
+    async def _take_turn(self) -> None:
         while True:
             now = time.time()
             async with transaction(self._sessions) as session:
