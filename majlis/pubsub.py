@@ -45,7 +45,15 @@ PAYLOAD_KEPT = timedelta(minutes=1)
 PRUNE_EVERY = 30.0
 # A statement on the publishing connection that takes longer than this is taken as a dead connection.
 STATEMENT_SECONDS = 5.0
-PUBLISHER_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# What a connection ended under us raises: asyncpg may report a backend killed mid-way as an InternalClientError
+# ("another operation is in progress") before it notices the connection is closed.
+PUBLISHER_ERRORS = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+)
 # How often the listening connection is checked: a connection that died silently is noticed within this time.
 KEEPALIVE_SECONDS = 5.0
 RECONNECT_SECONDS = 1.0
