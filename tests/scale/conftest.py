@@ -21,7 +21,9 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from majlis.db import create_engine, session_factory
 from tests.postgres_server import PostgresServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +80,14 @@ async def scale_database_url(postgres: PostgresServer) -> AsyncIterator[str]:
     conn = await asyncpg.connect(admin_dsn)
     await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     await conn.close()
+
+
+@pytest.fixture
+async def sessions(scale_database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the processes' shared database, for the test to arrange and check rows."""
+    engine = create_engine(scale_database_url)
+    yield session_factory(engine)
+    await engine.dispose()
 
 
 def base_env(database_url: str, tmp_path: Path) -> dict[str, str]:

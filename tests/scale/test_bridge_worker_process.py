@@ -9,7 +9,6 @@ import sys
 import time
 from pathlib import Path
 
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from sqlalchemy import select
 
 from majlis.clock import SystemClock
@@ -17,7 +16,7 @@ from majlis.db import create_engine, session_factory, transaction
 from majlis.pubsub import PostgresPubSub
 from tests.scale.conftest import ROOT, STOP_SECONDS, base_env
 from tests.video.test_bridge import Endpoint, until
-from video.bridge import Side
+from tests.video.test_bridge_workers import connect_through_worker
 from video.bridge_assign import BridgeAssigner
 from video.models import BridgeWorker
 
@@ -71,21 +70,8 @@ async def test_a_bridge_worker_process_registers_carries_a_call_and_leaves_on_si
         name = await assigner.assign(11)
         assert name == "bridge-one"
 
-        async def connect(endpoint: Endpoint, side: Side) -> None:
-            pc = RTCPeerConnection()
-            endpoint.pc = pc
-            pc.addTrack(endpoint.picture)
-
-            @pc.on("track")
-            def on_track(track: MediaStreamTrack) -> None:
-                endpoint._readers.append(asyncio.create_task(endpoint._read(track)))
-
-            await pc.setLocalDescription(await pc.createOffer())
-            answer = await assigner.answer(name, 11, side, pc.localDescription.sdp)
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
-
-        await connect(official, "official")
-        await connect(room, "room")
+        await connect_through_worker(assigner, name, 11, official, "official")
+        await connect_through_worker(assigner, name, 11, room, "room")
         await until(lambda: official.frames >= 30 and room.frames >= 30, "frames both ways through the worker")
         assert (await registered())[0].calls == 1
 

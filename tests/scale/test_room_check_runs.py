@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
 
 import aiohttp
-import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from yarl import URL
@@ -22,7 +20,7 @@ from yarl import URL
 from accounts import sessions as staff_sessions
 from accounts.roles import Role
 from majlis.clock import SystemClock
-from majlis.db import create_engine, session_factory, transaction
+from majlis.db import transaction
 from tests.factories import PASSWORD, make_staff
 from tests.rooms.test_rooms import add_room
 from tests.scale.conftest import Start
@@ -35,13 +33,6 @@ _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 ENV = {"MAJLIS_JOBS_ENABLED": "false", "MAJLIS_VIDEO_CHECK_SECONDS": "2"}
 
 Sessions = async_sessionmaker[AsyncSession]
-
-
-@pytest.fixture
-async def sessions(scale_database_url: str) -> AsyncIterator[Sessions]:
-    engine = create_engine(scale_database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 async def csrf_token(http: aiohttp.ClientSession, url: str) -> str:

@@ -12,17 +12,14 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
 
 import aiohttp
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.models import LoginAttempt
 from accounts.roles import Role
 from majlis.clock import SystemClock
-from majlis.db import create_engine, session_factory
 from tests.factories import PASSWORD, make_staff
 from tests.scale.conftest import ServedProcess, Start
 
@@ -30,13 +27,6 @@ _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 ENV = {"MAJLIS_JOBS_ENABLED": "false", "MAJLIS_LOGIN_MAX_FAILURES": "1"}
 
 Sessions = async_sessionmaker[AsyncSession]
-
-
-@pytest.fixture
-async def sessions(scale_database_url: str) -> AsyncIterator[Sessions]:
-    engine = create_engine(scale_database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 async def login(http: aiohttp.ClientSession, served: ServedProcess, password: str) -> tuple[int, float, int]:

@@ -12,17 +12,15 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import aiohttp
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.roles import Role
 from majlis.clock import FrozenClock, SystemClock, riyadh
-from majlis.db import create_engine, session_factory, transaction
+from majlis.db import transaction
 from tests.conftest import TEST_SECRET
 from tests.factories import make_staff
 from tests.scale.conftest import ServedProcess, Start
@@ -35,13 +33,6 @@ WAIT = 30.0
 ENV = {"MAJLIS_JOBS_ENABLED": "false", "MAJLIS_SECRET_KEY": TEST_SECRET}
 
 Sessions = async_sessionmaker[AsyncSession]
-
-
-@pytest.fixture
-async def sessions(scale_database_url: str) -> AsyncIterator[Sessions]:
-    engine = create_engine(scale_database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 class Page(Side):

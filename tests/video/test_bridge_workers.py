@@ -36,6 +36,23 @@ async def loads(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
         return {w.name: w.calls for w in (await session.execute(select(BridgeWorker))).scalars()}
 
 
+async def connect_through_worker(
+    assigner: BridgeAssigner, worker: str, audience_id: int, endpoint: Endpoint, side: Side
+) -> None:
+    """Connects one side's endpoint to its call on a bridge worker: offer, the worker's answer through the assigner."""
+    pc = RTCPeerConnection()
+    endpoint.pc = pc
+    pc.addTrack(endpoint.picture)
+
+    @pc.on("track")
+    def on_track(track: MediaStreamTrack) -> None:
+        endpoint._readers.append(asyncio.create_task(endpoint._read(track)))
+
+    await pc.setLocalDescription(await pc.createOffer())
+    answer = await assigner.answer(worker, audience_id, side, pc.localDescription.sdp)
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+
+
 async def test_calls_go_to_the_least_loaded_live_worker_under_each_cap(
     parts: tuple[PubSub, async_sessionmaker[AsyncSession]], clock: FrozenClock
 ) -> None:
@@ -100,21 +117,8 @@ async def test_a_call_on_a_worker_carries_media_both_ways_and_reports_quality(
         await assigner.start()
         name = await assigner.assign(7)
 
-        async def connect(endpoint: Endpoint, side: Side) -> None:
-            pc = RTCPeerConnection()
-            endpoint.pc = pc
-            pc.addTrack(endpoint.picture)
-
-            @pc.on("track")
-            def on_track(track: MediaStreamTrack) -> None:
-                endpoint._readers.append(asyncio.create_task(endpoint._read(track)))
-
-            await pc.setLocalDescription(await pc.createOffer())
-            answer = await assigner.answer(name, 7, side, pc.localDescription.sdp)
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
-
-        await connect(official, "official")
-        await connect(room, "room")
+        await connect_through_worker(assigner, name, 7, official, "official")
+        await connect_through_worker(assigner, name, 7, room, "room")
         await until(lambda: official.frames >= 30 and room.frames >= 30, "frames both ways through the worker")
         room.picture.mode = "black"
         await until(lambda: any(a == 7 and s == "room" and "black" in p for a, s, p in reports), "black reported")
