@@ -25,3 +25,6 @@ class Role(enum.StrEnum):
     EMERGENCY_AGENT = "emergency_agent"
     MISSION_STAFF = "mission_staff"
     CONSULAR_SUPERVISOR = "consular_supervisor"
+    # Reads the fairness report, the placements' explanations and the chain's verification; changes nothing,
+    # and sees no applicant's national ID or phone.
+    AUDITOR = "auditor"

@@ -4,6 +4,7 @@ from accounts import models as accounts_models
 from audience_day import models as audience_day_models
 from cases import models as cases_models
 from emergency import models as emergency_models
+from fairness import models as fairness_models
 from followup import models as followup_models
 from majlis import pubsub_models
 from majlis.db import Base
@@ -21,6 +22,7 @@ __all__ = [
     "audience_day_models",
     "cases_models",
     "emergency_models",
+    "fairness_models",
     "followup_models",
     "notify_models",
     "priority_models",
