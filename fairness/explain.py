@@ -181,7 +181,7 @@ def explanation_of(entry: ChainEntry) -> PlacementExplanation:
     )
 
 
-def _placing() -> Select[tuple[ChainEntry]]:
+def _placing() -> Select[ChainEntry]:
     return select(ChainEntry).where(ChainEntry.kind.in_(PLACING_KINDS)).order_by(ChainEntry.seq)
 
 
