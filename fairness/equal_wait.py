@@ -1,0 +1,318 @@
+"""Equal priority, equal wait: waits compared across groups within each urgency band and category.
+
+A raw median per gender or channel mixes in each group's share of urgent cases (urgent requests wait
+less, so a group with more of them looks favoured). Here every comparison stays inside one cell — one
+urgency band and one category — and sets one group (say, women) against the rest of that cell.
+
+For each group: counts, medians and 90th percentiles; the relative gap of the medians; a two-sided
+permutation test of the difference in medians (is it more than the chance of who happened to fall in
+which group?); and a bootstrap 95 % interval of that difference. A gap is flagged only when it is both
+over `gap` (10 %) and more than chance (p < `alpha`): a large gap on five requests is noise, a tiny gap
+on ten thousand is real but not unfair.
+
+Pure and deterministic: numpy only, every random draw from a generator seeded by `seed` and the
+comparison's own cell and group, so a result does not depend on which other cells are in the input.
+
+Power and false positives (tests/fairness/test_equal_wait.py, seeded): with 200 requests per group and
+waits spread like a log-normal of σ = 0.35 (a coefficient of variation about 0.36), a 20 % gap in
+medians is flagged in at least 95 % of trials; identical distributions are flagged in at most 5 % (+ a
+binomial margin) of 200 trials. Wider spreads need more requests: the median of an exponential-like
+spread is about three times less precise, and such a gap then needs roughly 1,500 per group.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+DIMENSIONS: Final = ("gender", "applicant_kind", "channel", "branch")
+
+# The gap is relative to the rest's median, but never to less than a day: a same-day service whose
+# medians are 0.1 and 0.2 days has no 100 % gap anyone would call unfair.
+MIN_GAP_BASE_DAYS: Final = 1.0
+# A gap over this share of the rest's median, and more than chance, is flagged.
+GAP_THRESHOLD: Final = 0.10
+# Rows of permuted or resampled waits drawn at once: bounds memory on large cells (≈ 8 MB a batch).
+_BATCH_CELLS: Final = 1_000_000
+
+Floats = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class WaitRecord:
+    band: str
+    category: str
+    # The request's group in each dimension (see DIMENSIONS); a dimension left out is not compared.
+    dimension_values: Mapping[str, str]
+    wait_days: float
+
+
+@dataclass(frozen=True)
+class GroupComparison:
+    """One group of one cell (band, category) set against the rest of that cell in one dimension."""
+
+    band: str
+    category: str
+    dimension: str
+    value: str
+    count: int
+    median_days: float
+    p90_days: float
+    rest_count: int
+    rest_median_days: float | None
+    rest_p90_days: float | None
+    # (group median - rest median) / max(rest median, MIN_GAP_BASE_DAYS); positive: this group waits longer.
+    gap: float | None
+    # None when not tested (see `untested`).
+    p_value: float | None
+    # Bootstrap 95 % interval of (group median - rest median), in days.
+    ci_low_days: float | None
+    ci_high_days: float | None
+    flagged: bool
+    # Why no test was run: "too_few" (the group or the rest under min_count) or "no_other_group".
+    untested: str | None = None
+
+    @property
+    def tested(self) -> bool:
+        return self.untested is None
+
+
+def _p90(values: Floats) -> float:
+    return float(np.quantile(values, 0.9))
+
+
+def _rng(seed: int, *key: str) -> np.random.Generator:
+    """A generator for one comparison: the same draws whatever else is in the input."""
+    return np.random.default_rng([seed, *(zlib.crc32(part.encode()) for part in key)])
+
+
+def permutation_p_value(group: Floats, rest: Floats, *, permutations: int, rng: np.random.Generator) -> float:
+    """Two-sided p-value of the difference in medians: the share of relabellings at least as extreme.
+
+    Counting the observed labelling among them ((hits + 1) / (permutations + 1)) keeps the test exact
+    in level under exchangeability, never 0.
+    """
+    pooled = np.concatenate([group, rest])
+    k = len(group)
+    observed = abs(float(np.median(group) - np.median(rest)))
+    # Medians of tied waits (whole days) can equal the observed one exactly; a little slack counts them.
+    threshold = observed - 1e-9 * max(1.0, observed)
+    hits = 0
+    batch = max(1, _BATCH_CELLS // len(pooled))
+    done = 0
+    while done < permutations:
+        rows = min(batch, permutations - done)
+        shuffled = rng.permuted(np.broadcast_to(pooled, (rows, len(pooled))), axis=1)
+        diffs = np.median(shuffled[:, :k], axis=1) - np.median(shuffled[:, k:], axis=1)
+        hits += int(np.count_nonzero(np.abs(diffs) >= threshold))
+        done += rows
+    return (hits + 1) / (permutations + 1)
+
+
+def bootstrap_interval(group: Floats, rest: Floats, *, resamples: int, rng: np.random.Generator) -> tuple[float, float]:
+    """Percentile bootstrap 95 % interval of (median of group - median of rest), each resampled on its own."""
+    medians = []
+    for values in (group, rest):
+        batch = max(1, _BATCH_CELLS // len(values))
+        parts = []
+        done = 0
+        while done < resamples:
+            rows = min(batch, resamples - done)
+            picks = rng.integers(0, len(values), size=(rows, len(values)))
+            parts.append(np.median(values[picks], axis=1))
+            done += rows
+        medians.append(np.concatenate(parts))
+    low, high = np.quantile(medians[0] - medians[1], [0.025, 0.975])
+    return float(low), float(high)
+
+
+def compare(
+    records: Sequence[WaitRecord],
+    *,
+    dimensions: Sequence[str] = DIMENSIONS,
+    permutations: int = 2000,
+    seed: int = 0,
+    alpha: float = 0.05,
+    gap: float = GAP_THRESHOLD,
+    min_count: int = 5,
+) -> list[GroupComparison]:
+    """Every group of every cell against the rest of its cell, sorted by band, category, dimension, group.
+
+    A group (or its rest) under `min_count` requests is reported with its figures but not tested, and
+    never flagged: too few to tell a gap from chance. A cell where a dimension has one value only has
+    nothing to compare against.
+    """
+    if permutations < 1:
+        raise ValueError("permutations must be at least 1")
+    cells: dict[tuple[str, str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for record in records:
+        if not math.isfinite(record.wait_days):
+            raise ValueError(f"wait_days must be finite, got {record.wait_days!r}")
+        for dimension in dimensions:
+            value = record.dimension_values.get(dimension)
+            if value is not None:
+                cells[(record.band, record.category, dimension)][value].append(record.wait_days)
+
+    results = []
+    for (band, category, dimension), by_value in sorted(cells.items()):
+        # Sorted, so that the order the records came in does not change the draws.
+        arrays = {value: np.sort(np.asarray(waits, dtype=np.float64)) for value, waits in by_value.items()}
+        if len(arrays) == 2:
+            # Two groups (say, women and men): each one's rest is the other, so one test serves both.
+            first, second = sorted(arrays)
+            one = _compare_one(
+                (band, category, dimension, first),
+                arrays[first],
+                arrays[second],
+                permutations=permutations,
+                seed=seed,
+                alpha=alpha,
+                gap=gap,
+                min_count=min_count,
+            )
+            results += [one, _mirror(one, second, gap=gap, alpha=alpha)]
+            continue
+        for value, waits in sorted(arrays.items()):
+            rest_parts = [other for name, other in arrays.items() if name != value]
+            rest = np.concatenate(rest_parts) if rest_parts else np.empty(0)
+            results.append(
+                _compare_one(
+                    (band, category, dimension, value),
+                    waits,
+                    rest,
+                    permutations=permutations,
+                    seed=seed,
+                    alpha=alpha,
+                    gap=gap,
+                    min_count=min_count,
+                )
+            )
+    return results
+
+
+def _compare_one(
+    key: tuple[str, str, str, str],
+    waits: Floats,
+    rest: Floats,
+    *,
+    permutations: int,
+    seed: int,
+    alpha: float,
+    gap: float,
+    min_count: int,
+) -> GroupComparison:
+    band, category, dimension, value = key
+    median = float(np.median(waits))
+    alone = GroupComparison(
+        band=band,
+        category=category,
+        dimension=dimension,
+        value=value,
+        count=len(waits),
+        median_days=median,
+        p90_days=_p90(waits),
+        rest_count=len(rest),
+        rest_median_days=None,
+        rest_p90_days=None,
+        gap=None,
+        p_value=None,
+        ci_low_days=None,
+        ci_high_days=None,
+        flagged=False,
+        untested="no_other_group",
+    )
+    if len(rest) == 0:
+        return alone
+    rest_median = float(np.median(rest))
+    relative = (median - rest_median) / max(rest_median, MIN_GAP_BASE_DAYS)
+    figures = replace(alone, rest_median_days=rest_median, rest_p90_days=_p90(rest), gap=relative, untested="too_few")
+    if len(waits) < min_count or len(rest) < min_count:
+        return figures
+    rng = _rng(seed, *key)
+    p_value = permutation_p_value(waits, rest, permutations=permutations, rng=rng)
+    low, high = bootstrap_interval(waits, rest, resamples=permutations, rng=rng)
+    return replace(
+        figures,
+        p_value=p_value,
+        ci_low_days=low,
+        ci_high_days=high,
+        flagged=abs(relative) > gap and p_value < alpha,
+        untested=None,
+    )
+
+
+def _mirror(one: GroupComparison, value: str, *, gap: float, alpha: float) -> GroupComparison:
+    """The other group of a two-group comparison: the same test, seen from its side."""
+    assert one.rest_median_days is not None and one.rest_p90_days is not None
+    relative = (one.rest_median_days - one.median_days) / max(one.median_days, MIN_GAP_BASE_DAYS)
+    return replace(
+        one,
+        value=value,
+        count=one.rest_count,
+        median_days=one.rest_median_days,
+        p90_days=one.rest_p90_days,
+        rest_count=one.count,
+        rest_median_days=one.median_days,
+        rest_p90_days=one.p90_days,
+        gap=relative,
+        ci_low_days=None if one.ci_high_days is None else -one.ci_high_days,
+        ci_high_days=None if one.ci_low_days is None else -one.ci_low_days,
+        flagged=one.p_value is not None and abs(relative) > gap and one.p_value < alpha,
+    )
+
+
+def _explanation(comparison: GroupComparison, explain: Mapping[str, str]) -> str:
+    """The most specific note given: "band/category/dimension:value", then "dimension:value", then "dimension"."""
+    c = comparison
+    for key in (f"{c.band}/{c.category}/{c.dimension}:{c.value}", f"{c.dimension}:{c.value}", c.dimension):
+        if key in explain:
+            return explain[key]
+    return ""
+
+
+def _days(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def table(comparisons: Sequence[GroupComparison], *, explain: Mapping[str, str] | None = None) -> str:
+    """The comparisons as one Markdown table; `explain` adds a note to a flagged or untested row (see _explanation)."""
+    notes = explain or {}
+    lines = [
+        "| band | category | by | group | n | median | p90 | rest n | rest median | rest p90 | gap | p "
+        "| 95 % CI (days) | flag |",
+        "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|",
+    ]
+    for c in comparisons:
+        if c.untested == "no_other_group":
+            flag = "not tested: no other group"
+        elif c.untested == "too_few":
+            flag = "not tested: too few"
+        else:
+            flag = "**FLAG**" if c.flagged else "ok"
+        note = _explanation(c, notes)
+        if note and (c.flagged or not c.tested or (c.gap is not None and abs(c.gap) > GAP_THRESHOLD)):
+            flag = f"{flag} — {note}"
+        gap = "–" if c.gap is None else f"{c.gap:+.0%}"
+        p = "–" if c.p_value is None else f"{c.p_value:.3f}"
+        ci = "–" if c.ci_low_days is None else f"[{c.ci_low_days:+.1f}, {c.ci_high_days:+.1f}]"
+        lines.append(
+            f"| {c.band} | {c.category} | {c.dimension} | {c.value} | {c.count} | {_days(c.median_days)} "
+            f"| {_days(c.p90_days)} | {c.rest_count} | {_days(c.rest_median_days)} | {_days(c.rest_p90_days)} "
+            f"| {gap} | {p} | {ci} | {flag} |"
+        )
+    flagged = sum(c.flagged for c in comparisons)
+    untested = sum(not c.tested for c in comparisons)
+    lines.append("")
+    lines.append(
+        f"{len(comparisons)} groups compared within their urgency band and category; {flagged} flagged "
+        f"(gap over the threshold and more than chance); {untested} not tested (too few requests, or no other "
+        "group in the cell)."
+    )
+    return "\n".join(lines)
