@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import audit
 from cases import service as cases
 from cases.models import Case, CaseStatus
+from fairness import record as fairness_record
 from majlis.clock import Clock
 from majlis.errors import N_
 from notify import outbox
@@ -116,6 +117,16 @@ async def merge(
     except IntegrityError:
         raise already_merged() from None
     await cases.keep_text_of(session=session, clock=clock, case=original, source=duplicate)
+    await fairness_record.merge(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        duplicate_case_id=duplicate.id,
+        duplicate_number=duplicate.tracking_number,
+        original_case_id=original.id,
+        original_number=original.tracking_number,
+        similarity=score,
+    )
     await cases.change_status(
         session=session,
         clock=clock,

@@ -21,6 +21,7 @@ from accounts import audit
 from cases import identity_review
 from cases import service as cases
 from cases.models import Case, CaseStatus, Gender
+from fairness import record as fairness_record
 from followup import information, referrals
 from followup.models import ReferralSource
 from majlis.clock import Clock
@@ -137,18 +138,18 @@ async def record_manual_change(
     after: str,
     justification: Justification,
 ) -> None:
-    session.add(
-        ManualChange(
-            case_id=case.id,
-            actor_id=actor_id,
-            at=clock.now(),
-            field=field,
-            before=before,
-            after=after,
-            reason=justification.reason,
-            reason_text=justification.text,
-        )
+    change = ManualChange(
+        case_id=case.id,
+        actor_id=actor_id,
+        at=clock.now(),
+        field=field,
+        before=before,
+        after=after,
+        reason=justification.reason,
+        reason_text=justification.text,
     )
+    session.add(change)
+    await fairness_record.override(session=session, clock=clock, change=change, tracking_number=case.tracking_number)
     await audit.record(
         session=session,
         clock=clock,
@@ -157,6 +158,22 @@ async def record_manual_change(
         target_type="case",
         target_id=case.tracking_number,
         details={"before": before, "after": after, "reason": justification.reason.value, "text": justification.text},
+    )
+
+
+async def _chain_score(
+    *, session: AsyncSession, clock: Clock, case: Case, actor_id: int, what: str, was: dict[str, Any], triage: Triage
+) -> None:
+    """The fairness chain's SCORE entry: what the queue orders the request by, before and after."""
+    await fairness_record.score(
+        session=session,
+        clock=clock,
+        case_id=case.id,
+        tracking_number=case.tracking_number,
+        actor_id=actor_id,
+        what=what,
+        before=was,
+        triage=triage,
     )
 
 
@@ -244,6 +261,7 @@ async def classify(
     if errors:
         raise InvalidInput(errors)
     assert chosen is not None and level is not None
+    was = await fairness_record.classification(session=session, triage=triage)
     if justification is not None:
         if triage.category_code not in (None, chosen.code):
             await record_manual_change(
@@ -287,6 +305,9 @@ async def classify(
         justification.text if justification and URGENCY_RANK[level] > URGENCY_RANK[chosen.implied_urgency] else ""
     )
     triage.updated_at = clock.now()
+    await _chain_score(
+        session=session, clock=clock, case=case, actor_id=actor_id, what="classify", was=was, triage=triage
+    )
     await session.flush()
     return triage
 
@@ -335,6 +356,7 @@ async def route(
     assert target is not None
     if triage.verified_at is None or triage.category_code is None or triage.urgency is None:
         raise NotReadyToRoute()
+    was = await fairness_record.classification(session=session, triage=triage)
     if justification is not None and triage.route not in (None, target):
         await record_manual_change(
             session=session,
@@ -350,6 +372,7 @@ async def route(
     triage.women_section = target is Route.AUDIENCE_VIDEO and case.gender is Gender.FEMALE
     triage.route = target
     triage.updated_at = clock.now()
+    await _chain_score(session=session, clock=clock, case=case, actor_id=actor_id, what="route", was=was, triage=triage)
     if target is Route.WRITTEN_REFERRAL:
         chosen = await referrals.departments_by_code(session=session, codes=codes)
         await referrals.refer(
@@ -457,9 +480,13 @@ async def move_up(
         raise InvalidInput(errors)
     assert justification is not None
     triage = await triage_of(session=session, clock=clock, case=case)
+    was = await fairness_record.classification(session=session, triage=triage)
     before = triage.queue_adjustment
     triage.queue_adjustment = before + points
     triage.updated_at = clock.now()
+    await _chain_score(
+        session=session, clock=clock, case=case, actor_id=actor_id, what="move_up", was=was, triage=triage
+    )
     await record_manual_change(
         session=session,
         clock=clock,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import audit
 from cases import service as cases
 from cases.models import Case, CaseStatus
+from fairness import placement_record
+from fairness import record as fairness_record
+from fairness.models import EntryKind
 from majlis.clock import Clock
 from majlis.dates import dual_datetime
 from majlis.errors import N_, DomainError, FieldError, InvalidInput, required, too_long
@@ -197,7 +201,7 @@ async def _place_again(
     if not released:
         return report
     owed = await scheduling.run_allocation(
-        session=session, clock=clock, actor_id=actor_id, status_url=status_url, only=released
+        session=session, clock=clock, actor_id=actor_id, status_url=status_url, only=released, rule="session_cancelled"
     )
     return scheduling.RunReport(
         placed=report.placed + owed.placed, unplaced=owed.unplaced, lost_races=report.lost_races + owed.lost_races
@@ -455,6 +459,14 @@ async def move_appointment(*, session: AsyncSession, clock: Clock, appointment_i
     case = await cases.get_case(session=session, case_id=current.case_id)
     room = await rooms.get_room(session=session, room_id=target.room_id)
     assert case is not None and room is not None
+    await scheduling.record_placement(
+        session=session,
+        clock=clock,
+        appointment=moved,
+        actor_id=by_hand.actor_id,
+        **_chain_by_hand(by_hand, justification),
+        kind=EntryKind.MOVE,
+    )
     await _record_by_hand(
         session=session,
         clock=clock,
@@ -529,6 +541,7 @@ async def place_by_hand(*, session: AsyncSession, clock: Clock, tracking_number:
         ),
         actor_id=by_hand.actor_id,
         status_url=by_hand.status_url,
+        **_chain_by_hand(by_hand, justification),
     )
     if placed is None:
         # A run or a move took the seat (or the case) between our look and our insert.
@@ -546,6 +559,18 @@ async def place_by_hand(*, session: AsyncSession, clock: Clock, tracking_number:
     )
     await _ask_at_once_on_directive(session=session, clock=clock, by_hand=by_hand, appointment=placed)
     return placed
+
+
+def _chain_by_hand(by_hand: ByHand, justification: triage.Justification) -> dict[str, Any]:
+    """How the fairness chain records a seat chosen by hand: its rule, notice, and the justification."""
+    return {
+        "rule": "directive" if by_hand.directive else "by_hand",
+        "notice": by_hand.notice,
+        "justification": justification.text,
+        "by_hand": placement_record.by_hand(
+            directive=by_hand.directive, reason=justification.reason.value, text=justification.text
+        ),
+    }
 
 
 def _stamp(moment: datetime) -> str:
@@ -570,7 +595,12 @@ async def place_urgent_arrival(
     applicant is released, told, and placed again by the same run.
     """
     await scheduling.run_allocation(
-        session=session, clock=clock, actor_id=actor_id, status_url=status_url, horizon=horizon
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        status_url=status_url,
+        horizon=horizon,
+        rule="urgent_on_routing",
     )
     if await _has_live(session=session, case_id=case_id):
         return True
@@ -601,8 +631,21 @@ async def place_urgent_arrival(
             target_id=appointment.id,
             details={"for_case": case_id},
         )
+        await fairness_record.displaced(
+            session=session,
+            clock=clock,
+            actor_id=actor_id,
+            appointment=appointment,
+            starts_at=seat.starts_at,
+            by=arrival,
+        )
         await scheduling.run_allocation(
-            session=session, clock=clock, actor_id=actor_id, status_url=status_url, horizon=horizon
+            session=session,
+            clock=clock,
+            actor_id=actor_id,
+            status_url=status_url,
+            horizon=horizon,
+            rule="displacement_refill",
         )
         return await _has_live(session=session, case_id=case_id)
     return False

@@ -485,6 +485,8 @@ async def offer_seat(
         actor_id=None,
         status_url=status_url,
         explanation=f"offered at short notice (a seat freed by the applicant before): {placement.explanation}",
+        rule="backfill",
+        notice=policy.backfill_min_notice,
     )
     if placed is None:
         return None

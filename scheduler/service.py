@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import audit
 from cases import service as cases
 from cases.models import CaseStatus
+from fairness import placement_record
+from fairness.models import EntryKind
 from majlis.clock import Clock
 from majlis.dates import dual_datetime
 from majlis.errors import N_, FieldError, InvalidInput
@@ -28,6 +31,7 @@ from notify.texts import scheduled_sms
 from priority import queue
 from priority import service as triage
 from priority.models import Route
+from priority.queue import QueuePlace
 from priority.score import priority_score
 from rooms import service as rooms
 from rooms.models import RoomKind
@@ -132,6 +136,11 @@ async def scores_of(*, session: AsyncSession, clock: Clock, case_ids: set[int]) 
 
 async def waiting_requests(*, session: AsyncSession, clock: Clock) -> list[Waiting]:
     """The requests routed to an audience that hold no appointment, with what their seat must offer."""
+    return (await waiting_and_places(session=session, clock=clock))[0]
+
+
+async def waiting_and_places(*, session: AsyncSession, clock: Clock) -> tuple[list[Waiting], dict[int, QueuePlace]]:
+    """The waiting requests and, by case, their place in the queue (score and base score, urgency, category)."""
     places = await queue.awaiting_audience(session=session, clock=clock)
     case_ids = {p.case.id for p in places}
     rows = await triage.triages(session=session, case_ids=case_ids)
@@ -171,7 +180,7 @@ async def waiting_requests(*, session: AsyncSession, clock: Clock) -> list[Waiti
                 has_live_appointment=case.applicant_id in busy_applicants,
             )
         )
-    return waiting
+    return waiting, {p.case.id: p for p in places}
 
 
 async def seat_refusal(
@@ -230,6 +239,7 @@ async def run_allocation(
     status_url: str,
     horizon: timedelta | None = None,
     only: set[int] | None = None,
+    rule: str = "allocation_run",
 ) -> RunReport:
     """Places every waiting request it can, tells each applicant, and records the run.
 
@@ -275,10 +285,18 @@ async def place(
     actor_id: int | None,
     status_url: str,
     explanation: str | None = None,
+    context: placement_record.PlacementContext | None = None,
+    rule: str = "allocation_run",
+    by_hand: dict[str, Any] | None = None,
+    notice: timedelta = MIN_NOTICE,
+    justification: str = "",
 ) -> Appointment | None:
-    """Writes one placement if its seat is still free and its slot still open, and tells the applicant.
+    """Writes one placement if its seat is still free and its slot still open, tells the applicant, and
+    appends it to the fairness chain, explained (`fairness.placement_record`).
 
     None when another run or a move took the seat first, or the slot closed: the request stays waiting.
+    `context` is the run's; without one (a single placement) it is read now, under `rule`. `by_hand` is
+    the justification of a placement chosen by hand, which allows any pass it makes.
     """
     appointment = Appointment(
         case_id=placement.case_id,
@@ -299,10 +317,75 @@ async def place(
             await session.flush()
     except (IntegrityError, _SlotClosed):
         return None
+    await record_placement(
+        session=session,
+        clock=clock,
+        appointment=appointment,
+        actor_id=actor_id,
+        context=context,
+        rule=rule,
+        rank=placement.rank or None,
+        by_hand=by_hand,
+        notice=notice,
+        justification=justification,
+    )
     await _tell_scheduled(
         session=session, clock=clock, appointment=appointment, actor_id=actor_id, status_url=status_url
     )
     return appointment
+
+
+async def record_placement(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    appointment: Appointment,
+    actor_id: int | None,
+    context: placement_record.PlacementContext | None = None,
+    rule: str = "allocation_run",
+    rank: int | None = None,
+    by_hand: dict[str, Any] | None = None,
+    kind: EntryKind = EntryKind.PLACEMENT,
+    justification: str = "",
+    notice: timedelta = MIN_NOTICE,
+) -> None:
+    """The appointment's entry in the fairness chain: score, rule, seat, who went before and whom it passed."""
+    case = await cases.get_case(session=session, case_id=appointment.case_id)
+    slot = await session.get_one(Slot, appointment.slot_id)
+    room = await rooms.get_room(session=session, room_id=slot.room_id)
+    assert case is not None
+    if context is None:
+        waiting, places = await waiting_and_places(session=session, clock=clock)
+        context = await placement_record.context(
+            session=session,
+            rule=rule,
+            now=clock.now(),
+            waiting=waiting,
+            places=places,
+            notice=notice,
+            also={case.id},
+        )
+    subject = context.places.get(case.id) or await placement_record.place_of(session=session, clock=clock, case=case)
+    await placement_record.placement(
+        session=session,
+        clock=clock,
+        ctx=context,
+        kind=kind,
+        case_id=case.id,
+        applicant_id=case.applicant_id,
+        tracking_number=case.tracking_number,
+        submitted_at=case.submitted_at,
+        subject=subject,
+        appointment_id=appointment.id,
+        seat=(await seats_of(session=session, slots=[slot]))[(slot.id, appointment.seat)],
+        room_id=slot.room_id,
+        room=room.name if room else "",
+        actor_id=actor_id,
+        rank=rank,
+        explanation=appointment.explanation,
+        by_hand=by_hand,
+        justification=justification,
+    )
 
 
 async def _tell_scheduled(

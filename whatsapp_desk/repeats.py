@@ -17,6 +17,7 @@ from accounts import audit
 from accounts import service as accounts
 from cases import service as cases
 from cases.models import Case, CaseStatus
+from fairness import record as fairness_record
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError, InvalidInput, required, too_long
 from notify import outbox
@@ -123,19 +124,19 @@ async def _cancel(
         note_key=CANCELLED_NOTE,
         note_params={"number": original.tracking_number},
     )
-    session.add(
-        ManualChange(
-            case_id=repeat.id,
-            actor_id=None,
-            at=clock.now(),
-            field=ChangedField.DUPLICATE,
-            before=before.value,
-            after=CaseStatus.DUPLICATE.value,
-            reason=ChangeReason.REPEATED_REQUEST,
-            # Numbers only, so the line reads the same in either language beside the reason's label.
-            reason_text=f"{original.tracking_number} ({similarity:.0%})",
-        )
+    change = ManualChange(
+        case_id=repeat.id,
+        actor_id=None,
+        at=clock.now(),
+        field=ChangedField.DUPLICATE,
+        before=before.value,
+        after=CaseStatus.DUPLICATE.value,
+        reason=ChangeReason.REPEATED_REQUEST,
+        # Numbers only, so the line reads the same in either language beside the reason's label.
+        reason_text=f"{original.tracking_number} ({similarity:.0%})",
     )
+    session.add(change)
+    await fairness_record.override(session=session, clock=clock, change=change, tracking_number=repeat.tracking_number)
     # One SMS about this request, not a receipt and then a cancellation: the receipt has not gone yet (it was
     # written in this same transaction), so it is withdrawn.
     await outbox.withdraw(
@@ -233,18 +234,18 @@ async def undo_cancellation(
         note_key=RESTORED_NOTE,
         note_params={"number": original_number},
     )
-    session.add(
-        ManualChange(
-            case_id=case.id,
-            actor_id=actor_id,
-            at=now,
-            field=ChangedField.DUPLICATE,
-            before=CaseStatus.DUPLICATE.value,
-            after=CaseStatus.RECEIVED.value,
-            reason=ChangeReason.CORRECTED_ERROR,
-            reason_text=text,
-        )
+    change = ManualChange(
+        case_id=case.id,
+        actor_id=actor_id,
+        at=now,
+        field=ChangedField.DUPLICATE,
+        before=CaseStatus.DUPLICATE.value,
+        after=CaseStatus.RECEIVED.value,
+        reason=ChangeReason.CORRECTED_ERROR,
+        reason_text=text,
     )
+    session.add(change)
+    await fairness_record.override(session=session, clock=clock, change=change, tracking_number=case.tracking_number)
     # The cancellation's SMS, if still waiting, would now say the opposite of the truth.
     await outbox.withdraw(
         session=session, clock=clock, case_id=case.id, purposes=[CANCELLED_PURPOSE], why="cancellation undone"

@@ -1,0 +1,250 @@
+"""The chain's entry for a placement or a move: built so that it explains itself.
+
+Each entry says the request's score (the effective one the queue ordered by) and its base score (the
+rule's alone: the urgency its category implies, the category's weight, the waiting; no hand-made
+change), the rule that placed it, the seat, the requests placed before it in the same run, and
+`passed`: the OLDER requests waiting at that moment whose base score is at least this one's, that could
+have sat in that seat (the allocator's `seat_refusal`, their other appointments aside) and did not get a
+seat at least as early, each with the justification that allows it.
+
+**Why only hand-made changes can make a pass within a run.** The allocator takes the requests in
+effective-score order (ties to the older) and gives each its earliest compatible free seat. Let R take
+seat S and Q be older with base(Q) >= base(R), S compatible with Q. If R was not raised by hand
+(effective(R) <= base(R)) and Q not lowered by hand (effective(Q) >= base(Q)), then effective(Q) >=
+base(Q) >= base(R) >= effective(R), and Q, older, comes first in the order. When Q's turn came S was free
+(R took it later), so Q took S or an earlier seat: no pass. The exceptions are exactly a raise of R, a
+lowering of Q (both ManualChange rows), or Q's applicant already holding (or just given) an appointment,
+the allocator's rule of one live appointment per applicant. So only requests whose effective score
+differs from their base score are looked at, which keeps runs fast: when R was not raised, only the
+lowered requests are candidates. A pass found with none of these justifications is still recorded,
+marked `"unjustified": true` (a queue adjustment written behind the record's back, for instance).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cases.models import Case
+from fairness import chain
+from fairness.models import ChainEntry, EntryKind
+from fairness.record import changes_of, stamp
+from majlis.clock import Clock
+from priority.models import Category, ManualChange, Triage
+from priority.queue import QueuePlace
+from priority.score import priority_score
+from scheduler.allocation import MIN_NOTICE, OpenSeat, Waiting, seat_refusal
+
+# Score differences below this are rounding, not a hand-made change.
+EPSILON: Final = 1e-6
+# How many of the requests placed before it in the run an entry names.
+FIRST_BEFORE: Final = 5
+_RAISING = {"urgency", "queue_position"}
+
+
+@dataclass(frozen=True)
+class Given:
+    """A placement made in this run: whose, when its seat starts, its score."""
+
+    case_id: int
+    applicant_id: int
+    starts_at: datetime
+    tracking_number: str
+    score: float
+
+
+@dataclass
+class PlacementContext:
+    """What the chain needs to explain the placements of one run (or one placement by hand) at `now`."""
+
+    rule: str
+    now: datetime
+    waiting: Sequence[Waiting]
+    places: Mapping[int, QueuePlace]
+    notice: timedelta = MIN_NOTICE
+    # The run's priority order's length; None for a placement by hand.
+    total: int | None = None
+    changes: Mapping[int, list[ManualChange]] = field(default_factory=dict)
+    given: list[Given] = field(default_factory=list)
+
+    def raised(self, case_id: int) -> bool:
+        place = self.places.get(case_id)
+        return place is not None and place.score > place.base_score + EPSILON
+
+    def lowered(self, case_id: int) -> bool:
+        place = self.places.get(case_id)
+        return place is not None and place.score < place.base_score - EPSILON
+
+
+async def context(
+    *,
+    session: AsyncSession,
+    rule: str,
+    now: datetime,
+    waiting: Sequence[Waiting],
+    places: Mapping[int, QueuePlace],
+    notice: timedelta = MIN_NOTICE,
+    total: int | None = None,
+    also: set[int] | None = None,
+) -> PlacementContext:
+    """The context of a run: the hand-made changes of every request whose effective score differs from its
+    base score (and of `also`, the request placed by hand or moved) read once."""
+    built = PlacementContext(rule=rule, now=now, waiting=waiting, places=places, notice=notice, total=total)
+    adjusted = {w.case_id for w in waiting if built.raised(w.case_id) or built.lowered(w.case_id)} | (also or set())
+    built.changes = await changes_of(session=session, case_ids=adjusted, fields=_RAISING)
+    return built
+
+
+async def place_of(*, session: AsyncSession, clock: Clock, case: Case) -> QueuePlace | None:
+    """A request's scores now, as the queue reckons them (`priority.queue.awaiting_audience`), whatever its
+    status: for a request moved by hand, which holds an appointment and so is not in the queue."""
+    triage = await session.get(Triage, case.id)
+    if triage is None or triage.urgency is None or triage.category_code is None:
+        return None
+    category = await session.get(Category, triage.category_code)
+    weight = category.weight if category else 0
+    waited = clock.now() - case.submitted_at
+    score = priority_score(urgency=triage.urgency, category_weight=weight, waited=waited)
+    implied = category.implied_urgency if category else triage.urgency
+    base = priority_score(urgency=implied, category_weight=weight, waited=waited)
+    return QueuePlace(case, triage.urgency, triage.category_code, base, score + triage.queue_adjustment)
+
+
+def by_hand(*, directive: bool, reason: str, text: str) -> dict[str, Any]:
+    """The justification of a seat chosen by hand (or on the official's directive): it allows any pass."""
+    return {"by": "directive" if directive else "by_hand", "reason": reason, "text": text}
+
+
+def _manual(change: ManualChange, by: str) -> dict[str, Any]:
+    return {
+        "by": by,
+        "field": change.field.value,
+        "before": change.before,
+        "after": change.after,
+        "reason": change.reason.value,
+        "text": change.reason_text,
+        "manual_change_id": change.id,
+    }
+
+
+def _passes(
+    ctx: PlacementContext,
+    *,
+    case_id: int,
+    submitted_at: datetime,
+    base_score: float,
+    seat: OpenSeat,
+    by_hand: dict[str, Any] | None,
+) -> list[dict[str, Any]]:
+    """The older requests of at least this base score that could have had the seat, with their justification."""
+    raised = ctx.raised(case_id)
+    own = ctx.changes.get(case_id, [])
+    candidates = (
+        ctx.waiting if raised or by_hand is not None or own else [w for w in ctx.waiting if ctx.lowered(w.case_id)]
+    )
+    given = {g.case_id: g.starts_at for g in ctx.given}
+    given_applicants = {g.applicant_id for g in ctx.given}
+    found = []
+    for other in candidates:
+        place = ctx.places.get(other.case_id)
+        if other.case_id == case_id or place is None or other.submitted_at >= submitted_at:
+            continue
+        if place.base_score < base_score - EPSILON:
+            continue
+        got = given.get(other.case_id)
+        if got is not None and got <= seat.starts_at:
+            continue
+        free = dataclasses.replace(other, has_live_appointment=False)
+        if seat_refusal(seat, free, ctx.now, notice=ctx.notice) is not None:
+            continue
+        justification: dict[str, Any] | None = by_hand
+        if justification is None and own:
+            justification = _manual(own[0], "raised")
+        if justification is None and ctx.lowered(other.case_id):
+            lowering = [c for c in ctx.changes.get(other.case_id, []) if c.field.value == "urgency"]
+            justification = _manual(lowering[0], "lowered") if lowering else None
+        if justification is None and (other.has_live_appointment or other.applicant_id in given_applicants):
+            justification = {"by": "one_appointment"}
+        found.append(
+            {
+                "case_id": other.case_id,
+                "tracking_number": other.tracking_number,
+                "base_score": round(place.base_score, 3),
+                "score": round(place.score, 3),
+                "submitted_at": stamp(other.submitted_at),
+                "justification": justification,
+            }
+        )
+    return found
+
+
+async def placement(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    ctx: PlacementContext,
+    kind: EntryKind = EntryKind.PLACEMENT,
+    case_id: int,
+    applicant_id: int,
+    tracking_number: str,
+    submitted_at: datetime,
+    subject: QueuePlace | None,
+    appointment_id: int,
+    seat: OpenSeat,
+    room_id: int | None,
+    room: str,
+    actor_id: int | None,
+    rank: int | None,
+    explanation: str,
+    by_hand: dict[str, Any] | None = None,
+    justification: str = "",
+) -> ChainEntry:
+    """Appends the placement (or move) and remembers it in the context, for the run's later placements."""
+    score = subject.score if subject else 0.0
+    base = subject.base_score if subject else 0.0
+    passed = _passes(ctx, case_id=case_id, submitted_at=submitted_at, base_score=base, seat=seat, by_hand=by_hand)
+    change = {
+        "tracking_number": tracking_number,
+        "appointment_id": appointment_id,
+        "rule": ctx.rule,
+        "score": round(score, 3),
+        "base_score": round(base, 3),
+        "urgency": subject.urgency.value if subject else None,
+        "category": subject.category if subject else None,
+        "rank": rank,
+        "total": ctx.total,
+        "seat": {
+            "slot_id": seat.slot_id,
+            "seat": seat.seat,
+            "starts_at": stamp(seat.starts_at),
+            "room_id": room_id,
+            "room": room,
+            "branch": seat.branch,
+            "mode": seat.mode.value,
+            "women_section": seat.women_section,
+            "accessible": seat.accessible,
+        },
+        "ahead": len(ctx.given),
+        "before": [
+            {"tracking_number": g.tracking_number, "score": round(g.score, 3)} for g in ctx.given[:FIRST_BEFORE]
+        ],
+        "passed": passed,
+        "unjustified": any(p["justification"] is None for p in passed),
+        "explanation": explanation,
+    }
+    entry = await chain.append(
+        session=session,
+        clock=clock,
+        kind=kind,
+        actor_id=actor_id,
+        case_id=case_id,
+        change=change,
+        justification=justification,
+    )
+    ctx.given.append(Given(case_id, applicant_id, seat.starts_at, tracking_number, score))
+    return entry
