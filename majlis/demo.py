@@ -419,11 +419,24 @@ async def video_audience_today(*, session: AsyncSession, clock: Clock) -> None:
             release_reason="",
         )
     )
+    await _chain_demo_placement(session=session, clock=clock, case_id=case.id)
     if case.status is not CaseStatus.CONFIRMED:
         await cases.change_status(
             session=session, clock=clock, case=case, to_status=CaseStatus.CONFIRMED, actor_id=None, note="demo"
         )
     await session.flush()
+
+
+async def _chain_demo_placement(*, session: AsyncSession, clock: Clock, case_id: int) -> None:
+    """The demo's own appointment in the fairness chain, as every placement is (so `make run` shows it)."""
+    await session.flush()
+    appointment = await session.scalar(
+        select(Appointment).where(Appointment.case_id == case_id, Appointment.state.in_(LIVE_STATES))
+    )
+    if appointment is not None:
+        await scheduling.record_placement(
+            session=session, clock=clock, appointment=appointment, actor_id=None, rule="demo"
+        )
 
 
 # The demo's in-person audience today in the Riyadh hall: six applicants (valid check digits, nobody's numbers),
@@ -697,6 +710,7 @@ async def _seat_hall(*, session: AsyncSession, clock: Clock, room: Room, found: 
                 release_reason="",
             )
         )
+        await _chain_demo_placement(session=session, clock=clock, case_id=case.id)
         if case.status is not CaseStatus.CONFIRMED:
             await cases.change_status(
                 session=session, clock=clock, case=case, to_status=CaseStatus.CONFIRMED, actor_id=None, note="demo"
