@@ -20,6 +20,7 @@ from accounts.two_factor import REQUIRED_ROLES
 from audience_day.report import day_report
 from audience_day.report import text_lines as report_lines
 from majlis import (
+    cli_audit,
     cli_backup,
     cli_bridge,
     cli_day,
@@ -379,6 +380,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_emergency_report.add_parser(commands)
     cli_backup.add_commands(commands)
     cli_bridge.add_parser(commands)
+    cli_audit.add_parser(commands)
     emergency = commands.add_parser("emergency", help="the emergency line for citizens abroad")
     # Each module of the emergency line adds its own subcommands here.
     emergency_commands = emergency.add_subparsers(dest="emergency_command", required=True)
@@ -470,6 +472,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_emergency.run(settings, args)
     if args.command == "emergency" and args.emergency_command in cli_emergency_ops.COMMANDS:
         return cli_emergency_ops.run(settings, args)
+    if args.command == cli_audit.COMMAND:
+        return cli_audit.run(settings, args)
     if args.command == cli_bridge.COMMAND:
         return cli_bridge.run(settings, args)
     if args.command in cli_backup.COMMANDS:

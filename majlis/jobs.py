@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -19,6 +20,7 @@ from emergency import escalation as emergency_escalation
 from emergency import monthly_mailing as emergency_mailing
 from emergency import roster_gaps as emergency_roster_gaps
 from emergency import timers as emergency_timers
+from fairness import anchors as fairness_anchors
 from followup import escalation, mailing
 from followup.attachments import AttachmentStore, remove_orphans
 from majlis.clock import Clock
@@ -262,6 +264,25 @@ def start(
         max_instances=1,
         coalesce=True,
     )
+
+    async def fairness_anchor() -> None:
+        try:
+            async with transaction(sessions) as session:
+                anchor = await fairness_anchors.send_daily(
+                    session=session,
+                    clock=clock,
+                    anchor_file=Path(settings.fairness_anchor_file),
+                    recipients=settings.fairness_anchor_recipients,
+                )
+        except Exception:
+            log.exception("sending the fairness record's anchor failed; the next hour's run tries again")
+            return
+        if anchor is not None:
+            log.info("fairness anchor of %s: entry %d, hash %s", anchor.day, anchor.seq, anchor.hash)
+
+    # Hourly at ten past: the day's first run (00:10 in Riyadh) sends the head once; a run missed at 00:10 (the
+    # server down) is caught up by the next one, and later runs find the day's anchor sent.
+    scheduler.add_job(fairness_anchor, "cron", minute=10, id="fairness_anchor", max_instances=1, coalesce=True)
 
     async def roster_gaps() -> None:
         try:

@@ -224,6 +224,11 @@ class Settings(BaseModel):
     attachments_dir: str = "./var/attachments"
     attachment_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     attachment_max_files: int = Field(default=5, ge=1, le=20)
+    # The fairness record's daily anchor (fairness.anchors, docs/fairness.md): the file its line is appended to,
+    # kept outside the database (better on another disk or machine, or copied off it), and the managers' e-mail
+    # addresses it is sent to (none: the file alone).
+    fairness_anchor_file: str = "./var/fairness-anchors.jsonl"
+    fairness_anchor_recipients: tuple[str, ...] = ()
     # The one-time code an applicant gets by SMS before answering what was asked of them: how long it
     # works, how many may be sent for one request in an hour, and how many wrong tries one code takes.
     applicant_code_minutes: int = Field(default=10, ge=1, le=60)

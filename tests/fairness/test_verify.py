@@ -1,0 +1,233 @@
+"""fairness.verify on SQLite and PostgreSQL: every kind of tampering done in SQL behind the application's back
+(an edit of any field, a removal, a reorder, a chain rewritten with its head) is caught and the first bad entry
+named; the rewrite only against an anchor held outside the database."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Table, delete, insert, select, update
+
+from fairness import chain
+from fairness.models import ChainEntry
+from fairness.verify import Anchor, Problem, verify_chain
+from majlis.clock import FrozenClock
+from majlis.db import transaction
+from tests.fairness.test_chain import Sessions, appended, chain_sessions
+
+__all__ = ["chain_sessions"]
+
+TABLE = cast(Table, ChainEntry.__table__)
+
+
+async def sql(sessions: Sessions, *statements: Any) -> None:
+    """Statements run as someone with database access would: straight SQL, committed."""
+    async with transaction(sessions) as session:
+        for statement in statements:
+            await session.execute(statement)
+
+
+async def verified(sessions: Sessions, *anchors: Anchor) -> Any:
+    async with sessions() as session:
+        return await verify_chain(session=session, anchors=anchors)
+
+
+async def test_an_untouched_chain_is_intact(chain_sessions: Sessions, clock: FrozenClock) -> None:
+    assert (await verified(chain_sessions)).head_seq is None
+    entries = await appended(chain_sessions, clock, 6)
+    result = await verified(chain_sessions, Anchor(3, entries[2].hash), Anchor(6, entries[5].hash))
+    assert result.intact and result.fault is None
+    assert (result.entries, result.head_seq, result.head_hash, result.anchors_checked) == (6, 6, entries[5].hash, 2)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("at", "later"),
+        ("actor_id", 99),
+        ("kind", "merge"),
+        ("case_id", 1234),
+        ("change", '{"score":99,"tracking_number":"MJ-2026-00002","urgency":"urgent"}'),
+        ("change", "not json"),
+        ("justification", "another reason"),
+        ("prev_hash", "a" * 64),
+        ("hash", "b" * 64),
+    ],
+)
+async def test_an_edit_of_any_field_names_the_entry(
+    chain_sessions: Sessions, clock: FrozenClock, column: str, value: Any
+) -> None:
+    entries = await appended(chain_sessions, clock, 6)
+    if value == "later":
+        value = entries[2].at + timedelta(seconds=1)
+    await sql(chain_sessions, update(TABLE).where(TABLE.c.seq == 3).values({column: value}))
+    fault = (await verified(chain_sessions)).fault
+    assert fault is not None and (fault.seq, fault.problem) == (3, Problem.ALTERED), column
+    assert fault.describe() == "Entry 3 was altered: what it holds no longer gives its hash."
+
+
+async def test_an_edit_with_its_hash_recomputed_names_the_entry(chain_sessions: Sessions, clock: FrozenClock) -> None:
+    entries = await appended(chain_sessions, clock, 5)
+    third = entries[2]
+    forged = chain.entry_hash(
+        seq=3,
+        at=third.at,
+        actor_id=third.actor_id,
+        kind=third.kind.value,
+        case_id=third.case_id,
+        change='{"score":1}',
+        justification=third.justification,
+        prev_hash=third.prev_hash,
+    )
+    await sql(chain_sessions, update(TABLE).where(TABLE.c.seq == 3).values(change='{"score":1}', hash=forged))
+    fault = (await verified(chain_sessions)).fault
+    assert fault is not None and (fault.seq, fault.problem) == (3, Problem.ALTERED)
+    assert fault.describe() == (
+        "Entry 3 was altered: its hash was recomputed; the entry after it still names the hash it had."
+    )
+
+
+async def test_a_removal_is_named(chain_sessions: Sessions, clock: FrozenClock) -> None:
+    await appended(chain_sessions, clock, 6)
+    await sql(chain_sessions, delete(TABLE).where(TABLE.c.seq == 4))
+    fault = (await verified(chain_sessions)).fault
+    assert fault is not None and (fault.seq, fault.problem) == (4, Problem.REMOVED)
+    assert fault.describe() == "Entry 4 was removed: the chain goes from entry 3 to entry 5."
+
+    await sql(chain_sessions, delete(TABLE).where(TABLE.c.seq == 1))
+    fault = (await verified(chain_sessions)).fault
+    assert fault is not None and fault.describe() == "Entry 1 was removed: the chain starts at entry 2."
+
+
+async def test_a_removal_with_the_rest_renumbered_is_named(chain_sessions: Sessions, clock: FrozenClock) -> None:
+    await appended(chain_sessions, clock, 6)
+    # One row at a time, upwards: the positions stay unique at every step.
+    await sql(
+        chain_sessions,
+        delete(TABLE).where(TABLE.c.seq == 2),
+        *(update(TABLE).where(TABLE.c.seq == seq).values(seq=seq - 1) for seq in range(3, 7)),
+    )
+    fault = (await verified(chain_sessions)).fault
+    assert fault is not None and (fault.seq, fault.problem) == (2, Problem.REMOVED)
+    assert fault.describe() == (
+        "Entry 2 was removed: the entry after it names a previous entry that the chain no longer holds."
+    )
+
+
+async def test_a_swap_of_two_entries_is_named(chain_sessions: Sessions, clock: FrozenClock) -> None:
+    await appended(chain_sessions, clock, 6)
+    await sql(
+        chain_sessions,
+        update(TABLE).where(TABLE.c.seq == 4).values(seq=1000),
+        update(TABLE).where(TABLE.c.seq == 5).values(seq=4),
+        update(TABLE).where(TABLE.c.seq == 1000).values(seq=5),
+    )
+    fault = (await verified(chain_sessions)).fault
+    assert fault is not None and (fault.seq, fault.problem) == (4, Problem.REORDERED)
+    assert fault.describe() == "Entry 4 was reordered: it was written as entry 5."
+
+
+async def test_a_rewrite_with_its_head_is_caught_only_against_an_anchor(
+    chain_sessions: Sessions, clock: FrozenClock
+) -> None:
+    entries = await appended(chain_sessions, clock, 6)
+    before, head = Anchor(2, entries[1].hash), Anchor(6, entries[5].hash)
+    # Entry 3's score lowered, and every hash from it on recomputed: a chain consistent with itself.
+    statements = []
+    prev_hash = entries[1].hash
+    for entry in entries[2:]:
+        change = '{"score":1}' if entry.seq == 3 else entry.change
+        new_hash = chain.entry_hash(
+            seq=entry.seq,
+            at=entry.at,
+            actor_id=entry.actor_id,
+            kind=entry.kind.value,
+            case_id=entry.case_id,
+            change=change,
+            justification=entry.justification,
+            prev_hash=prev_hash,
+        )
+        statements.append(
+            update(TABLE).where(TABLE.c.seq == entry.seq).values(change=change, prev_hash=prev_hash, hash=new_hash)
+        )
+        prev_hash = new_hash
+    await sql(chain_sessions, *statements)
+
+    assert (await verified(chain_sessions)).intact
+    assert (await verified(chain_sessions, before)).intact
+    result = await verified(chain_sessions, before, Anchor(head.seq, head.hash, day=clock.now().date()))
+    assert result.fault is not None and (result.fault.seq, result.fault.problem) == (6, Problem.REWRITTEN)
+    assert result.fault.describe() == (
+        f"The chain was rewritten at or before entry 6: its hash is not the one anchored on {clock.now().date()}."
+    )
+    assert result.anchors_checked == 1
+
+
+async def test_a_head_removed_is_caught_against_an_anchor(chain_sessions: Sessions, clock: FrozenClock) -> None:
+    entries = await appended(chain_sessions, clock, 4)
+    await sql(chain_sessions, delete(TABLE).where(TABLE.c.seq == 4))
+    assert (await verified(chain_sessions)).intact
+    fault = (await verified(chain_sessions, Anchor(4, entries[3].hash))).fault
+    assert fault is not None and fault.describe() == (
+        f"The chain was rewritten at or before entry 4: the chain ends at entry 3, but the anchor of "
+        f"4:{entries[3].hash[:12]}… names entry 4."
+    )
+
+
+async def test_the_first_fault_is_named(chain_sessions: Sessions, clock: FrozenClock) -> None:
+    entries = await appended(chain_sessions, clock, 6)
+    await sql(
+        chain_sessions,
+        delete(TABLE).where(TABLE.c.seq == 5),
+        update(TABLE).where(TABLE.c.seq == 2).values(justification="x"),
+    )
+    fault = (await verified(chain_sessions, Anchor(4, "c" * 64), Anchor(6, entries[5].hash))).fault
+    assert fault is not None and (fault.seq, fault.problem) == (2, Problem.ALTERED)
+
+
+async def test_a_long_chain_is_walked_in_batches(chain_sessions: Sessions, clock: FrozenClock, backend: str) -> None:
+    """100 000 entries (20 000 on PostgreSQL, whose inserts are slower here) in bounded time; one edit near the end."""
+    count = 100_000 if backend == "sqlite" else 20_000
+    rows, prev_hash = [], chain.GENESIS
+    for seq in range(1, count + 1):
+        at = clock.now() + timedelta(seconds=seq)
+        change = chain.canonical({"tracking_number": f"MJ-2026-{seq:06d}", "score": seq % 97})
+        digest = chain.entry_hash(
+            seq=seq,
+            at=at,
+            actor_id=None,
+            kind="placement",
+            case_id=seq,
+            change=change,
+            justification="",
+            prev_hash=prev_hash,
+        )
+        rows.append(
+            {
+                "seq": seq,
+                "at": at,
+                "actor_id": None,
+                "kind": "placement",
+                "case_id": seq,
+                "change": change,
+                "justification": "",
+                "prev_hash": prev_hash,
+                "hash": digest,
+            }
+        )
+        prev_hash = digest
+    async with transaction(chain_sessions) as session:
+        for start in range(0, count, 10_000):
+            await session.execute(insert(TABLE), rows[start : start + 10_000])
+    started = time.monotonic()
+    result = await verified(chain_sessions, Anchor(count, prev_hash))
+    assert result.intact and result.entries == count and result.anchors_checked == 1
+    assert time.monotonic() - started < 30
+    await sql(chain_sessions, update(TABLE).where(TABLE.c.seq == count - 10).values(case_id=1))
+    fault = (await verified(chain_sessions)).fault
+    assert fault is not None and (fault.seq, fault.problem) == (count - 10, Problem.ALTERED)
+    async with chain_sessions() as session:
+        assert await session.scalar(select(TABLE.c.hash).where(TABLE.c.seq == count)) == prev_hash
