@@ -32,7 +32,8 @@ class Justification:
     `by`: "raised" (a hand-made change raised this request: urgency or queue position), "lowered" (a
     hand-made change lowered the passed request's urgency), "by_hand" (protocol chose the seat by hand, or
     on the official's directive), "one_appointment" (the passed applicant already held, or was given in the
-    same run, an appointment: the allocator's rule of one live appointment per applicant).
+    same run, an appointment: the allocator's rule of one live appointment per applicant), "session_cancelled"
+    (the applicants of a cancelled session are owed a new date at once, ahead of the queue).
     """
 
     by: str

@@ -144,9 +144,10 @@ def _passes(
     """The older requests of at least this base score that could have had the seat, with their justification."""
     raised = ctx.raised(case_id)
     own = ctx.changes.get(case_id, [])
-    candidates = (
-        ctx.waiting if raised or by_hand is not None or own else [w for w in ctx.waiting if ctx.lowered(w.case_id)]
-    )
+    # Only a raise of this request, a seat chosen by hand or a cancelled session's replacement can pass a
+    # request not lowered by hand (the module's docstring); otherwise only the lowered ones are looked at.
+    wide = raised or by_hand is not None or bool(own) or ctx.rule == "session_cancelled"
+    candidates = ctx.waiting if wide else [w for w in ctx.waiting if ctx.lowered(w.case_id)]
     given = {g.case_id: g.starts_at for g in ctx.given}
     given_applicants = {g.applicant_id for g in ctx.given}
     found = []
@@ -170,6 +171,9 @@ def _passes(
             justification = _manual(lowering[0], "lowered") if lowering else None
         if justification is None and (other.has_live_appointment or other.applicant_id in given_applicants):
             justification = {"by": "one_appointment"}
+        if justification is None and ctx.rule == "session_cancelled":
+            # The applicants of a cancelled session are owed a new date at once, before anyone else.
+            justification = {"by": "session_cancelled"}
         found.append(
             {
                 "case_id": other.case_id,

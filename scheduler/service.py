@@ -248,20 +248,31 @@ async def run_allocation(
     arrive next week; filling the coming week's sessions each week lets the
     priority order act (see docs/benchmarks.md, the year's simulation).
     With `only`, just those cases are placed (the applicants of a cancelled
-    session, who are owed a new date now), still in priority order.
+    session, who are owed a new date now), still in priority order. `rule` names the run in the fairness
+    chain; one context serves all its placements (`fairness.placement_record`).
     """
-    waiting = await waiting_requests(session=session, clock=clock)
-    if only is not None:
-        waiting = [w for w in waiting if w.case_id in only]
+    everyone, places = await waiting_and_places(session=session, clock=clock)
+    waiting = everyone if only is None else [w for w in everyone if w.case_id in only]
     result = allocate(
         await open_seats(session=session, clock=clock, horizon=horizon),
         waiting,
         clock.now(),
     )
+    # Everyone waiting, not only those owed a seat: a pass of someone left out is a pass all the same.
+    context = await placement_record.context(
+        session=session, rule=rule, now=clock.now(), waiting=everyone, places=places, total=len(waiting)
+    )
     lost = 0
     placed = 0
     for placement in result.placements:
-        if await place(session=session, clock=clock, placement=placement, actor_id=actor_id, status_url=status_url):
+        if await place(
+            session=session,
+            clock=clock,
+            placement=placement,
+            actor_id=actor_id,
+            status_url=status_url,
+            context=context,
+        ):
             placed += 1
         else:
             lost += 1
