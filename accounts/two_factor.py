@@ -31,7 +31,10 @@ from majlis.errors import N_, DomainError, FieldError, InvalidInput
 from majlis.throttle import serialise
 
 # The roles that decide, or see most of the applicants' personal data: a stolen password alone must not open them.
-REQUIRED_ROLES = frozenset({Role.ADMINISTRATOR, Role.OFFICIAL, Role.PROTOCOL, Role.AUDIT_DESK, Role.MANAGER})
+# The auditor, like the manager whose reports it reads, sees every placement and who made each change.
+REQUIRED_ROLES = frozenset(
+    {Role.ADMINISTRATOR, Role.OFFICIAL, Role.PROTOCOL, Role.AUDIT_DESK, Role.MANAGER, Role.AUDITOR}
+)
 ISSUER = "Majlis"
 # The authenticator's clock may be one step (30 s) either side of ours.
 DRIFT_STEPS = 1

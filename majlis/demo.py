@@ -60,6 +60,7 @@ DEMO_STAFF = (
     DemoStaff("followup", "ريم الزهراني", Role.FOLLOW_UP, "female"),
     DemoStaff("manager", "هيفاء القحطاني", Role.MANAGER, "female"),
     DemoStaff("admin", "مدير النظام", Role.ADMINISTRATOR, "male"),
+    DemoStaff("auditor", "لمى السبيعي", Role.AUDITOR, "female"),
 )
 # Made with the demo's directory (majlis/demo_directory.py), since the account needs its department.
 DEMO_LIAISON = DemoStaff(demo_directory.LIAISON_USERNAME, demo_directory.LIAISON_NAME, Role.DEPARTMENT_LIAISON, "male")

@@ -74,6 +74,7 @@ ROLES: Mapping[str, str] = {
     Role.EMERGENCY_AGENT: N_("Emergency line agent"),
     Role.MISSION_STAFF: N_("Mission staff"),
     Role.CONSULAR_SUPERVISOR: N_("Consular supervisor"),
+    Role.AUDITOR: N_("Auditor"),
 }
 URGENCIES: Mapping[str, str] = {
     Urgency.CRITICAL: N_("Critical"),
@@ -176,4 +177,22 @@ MISSION_KINDS: Mapping[str, str] = {
     MissionKind.EMBASSY: N_("Embassy"),
     MissionKind.CONSULATE: N_("Consulate"),
     MissionKind.CENTRAL_DESK: N_("The ministry's central consular desk"),
+}
+# How a placement in the fairness chain got its seat (fairness/explain.py's rule).
+PLACEMENT_RULES: Mapping[str, str] = {
+    "allocation_run": N_("The weekly allocation, in priority order"),
+    "urgent_on_routing": N_("Urgent, placed on routing"),
+    "displacement_refill": N_("Placed again after giving up its seat to a critical request"),
+    "backfill": N_("A freed seat given to the next in line"),
+    "cancellation": N_("Placed again after its session was cancelled"),
+    "by_hand": N_("Placed by hand"),
+    "directive": N_("On the official's directive"),
+    "move": N_("Moved by hand"),
+}
+# What allows a placement to pass an older request (fairness/explain.py's Justification.by).
+PASS_JUSTIFICATIONS: Mapping[str, str] = {
+    "raised": N_("A recorded change raised this request"),
+    "lowered": N_("A recorded change lowered the request passed"),
+    "by_hand": N_("A seat chosen by hand or on the official's directive"),
+    "one_appointment": N_("The request passed already held an appointment"),
 }

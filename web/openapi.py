@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from web import (
+    audit_api,
     calendar_api,
     department_api,
     emergency_api,
@@ -107,6 +108,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         *emergency_status.OUTPUTS,
         *emergency_calls_api.OUTPUTS,
         *emergency_api.OUTPUTS,
+        *audit_api.AUDIT_OUTPUTS,
     )
     _, defs = models_json_schema(
         [(m, "validation") for m in inputs] + [(m, "serialization") for m in outputs],
@@ -142,6 +144,7 @@ def build_document(server_url: str) -> dict[str, Any]:
                 **repeat_cancellation.openapi_paths(schema_ref, json_answer),
                 **emergency_calls_api.openapi_paths(schema_ref, json_answer),
                 **emergency_api.openapi_paths(schema_ref, json_answer),
+                **audit_api.openapi_paths(schema_ref, json_answer),
             }
         ),
         "components": {"schemas": defs["$defs"], "securitySchemes": SECURITY_SCHEMES},

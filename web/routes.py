@@ -19,7 +19,9 @@ from web import (
     applicant_answers,
     attachments,
     audience_api,
+    audit_api,
     audit_desk,
+    audit_pages,
     calendar_api,
     call_centre,
     categories,
@@ -129,6 +131,9 @@ def setup(app: web.Application) -> None:
         identity_pages,
         identity_api,
         reports,
+        # The auditor's: placements explained, the fairness chain verified.
+        audit_pages,
+        audit_api,
         # Who saw which request's personal data, for managers.
         access_report,
         followup_report,

@@ -8,11 +8,13 @@ from accounts import service as accounts
 from accounts import sessions
 from accounts.roles import Role
 from cases import service as cases
+from fairness import explain
 from majlis.errors import DomainError
 from notify import outbox
 from rooms import service as rooms
 from video import service as video
-from web import labels, personal_data, two_factor
+from web import audit_reading, labels, personal_data, two_factor
+from web.audit_pages import seat_time
 from web.auth import ALL_STAFF, PASSWORD_PAGE, requires, session_policy, sign_in_policy, signed_in_user
 from web.branch_names import branch_context
 from web.case_history import staff_history
@@ -43,6 +45,7 @@ HOME_BY_ROLE = {
     Role.EMERGENCY_AGENT: "/emergency/agent",
     Role.MISSION_STAFF: "/emergency/mission",
     Role.CONSULAR_SUPERVISOR: "/emergency/supervision",
+    Role.AUDITOR: "/audit/placements",
 }
 
 
@@ -144,8 +147,10 @@ async def staff_home(request: web.Request) -> web.Response:
 
 # A department's liaison officer sees only their department's referrals, never a request's whole history; the
 # emergency line's staff (the contact centre's agents, the missions abroad, the consular supervisors) work on
-# emergency reports, not on requests to the official.
+# emergency reports, not on requests to the official; the auditor reads placements by tracking number alone
+# (web/audit_pages.py), never a request's personal data.
 CASE_READERS = ALL_STAFF - {
+    Role.AUDITOR,
     Role.DEPARTMENT_LIAISON,
     Role.EMERGENCY_AGENT,
     Role.MISSION_STAFF,
@@ -178,6 +183,11 @@ async def case_lookup(request: web.Request) -> web.Response:
                 now=request.app[CLOCK].now(),
             ),
             messages=await outbox.messages_for_case(session=session, case_id=case.id),
+            # How the fairness record explains each seat it was given (fairness/explain.py).
+            placements=await audit_reading.shapes(
+                session=session, found=await explain.placement_explanations(session=session, case_id=case.id)
+            ),
+            seat_time=seat_time,
             **await branch_context(request),
         )
     return render(request, "staff/case_lookup.html", context)

@@ -312,7 +312,16 @@ EXPECTED_ROLES = {
     # Every role but a department's liaison officer, who reads only their own department's referrals, and the
     # emergency line's staff, who work on emergency reports.
     ("GET", "/cases"): set(Role)
-    - {Role.DEPARTMENT_LIAISON, Role.EMERGENCY_AGENT, Role.MISSION_STAFF, Role.CONSULAR_SUPERVISOR},
+    - {Role.DEPARTMENT_LIAISON, Role.EMERGENCY_AGENT, Role.MISSION_STAFF, Role.CONSULAR_SUPERVISOR, Role.AUDITOR},
+    # The auditor's pages and API (web/audit_pages.py, web/audit_api.py): read-only, tracking numbers alone.
+    ("GET", "/audit/placements"): {Role.AUDITOR, Role.MANAGER},
+    ("GET", "/audit/placements.csv"): {Role.AUDITOR, Role.MANAGER},
+    ("GET", "/audit/placements.xlsx"): {Role.AUDITOR, Role.MANAGER},
+    ("GET", "/audit/placements/{tracking_number}"): {Role.AUDITOR, Role.MANAGER},
+    ("GET", "/audit/chain"): {Role.AUDITOR, Role.MANAGER},
+    ("GET", "/api/v1/audit/placements"): {Role.AUDITOR, Role.MANAGER},
+    ("GET", "/api/v1/audit/placements/{tracking_number}"): {Role.AUDITOR, Role.MANAGER},
+    ("GET", "/api/v1/audit/chain"): {Role.AUDITOR, Role.MANAGER},
     ("GET", "/audit/queue"): {Role.AUDIT_DESK, Role.PROTOCOL, Role.MANAGER},
     ("GET", "/reports/fairness"): {Role.MANAGER},
     ("GET", "/reports/fairness.csv"): {Role.MANAGER},

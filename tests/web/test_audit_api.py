@@ -1,0 +1,92 @@
+"""The auditor's API: placements explained and filtered, one request's placements, the chain's verification
+against anchors, refusals, no personal data in any answer, and the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+
+from openapi_spec_validator import validate
+from sqlalchemy import text
+
+from accounts.roles import Role
+from fairness import chain
+from majlis.clock import FrozenClock
+from majlis.db import transaction
+from tests.factories import Client, make_staff, sign_in
+from tests.web.test_audit_pages import Sessions, arranged, as_auditor, no_personal_data
+from web.audit_models import ChainOut, PlacementOut
+
+
+async def test_placements_over_json(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
+    found = await as_auditor(client, sessions, clock)
+    response = await client.get("/api/v1/audit/placements")
+    assert response.status == 200 and "X-Listing-Cut" not in response.headers
+    body = await response.text()
+    no_personal_data(body)
+    listed = [PlacementOut.model_validate(item) for item in json.loads(body)]
+    # Newest first.
+    assert [p.seq for p in listed] == [found.unjustified_seq, found.justified_seq, found.justified_seq - 1]
+    moved = listed[0]
+    assert moved.kind == "move" and moved.unjustified and moved.passed[0].justification is None
+    assert moved.actor == "Staff protocol" and moved.seat.room == "HALL-1" and moved.tracking_number == found.placed
+    by_hand = listed[1]
+    assert by_hand.passed[0].justification is not None and by_hand.passed[0].justification.reason == "health_or_safety"
+    assert by_hand.before[0].tracking_number == found.passed and by_hand.placed_before == 1
+    assert listed[2].actor is None and listed[2].rule == "allocation_run" and listed[2].rank == 1
+
+    only = await (await client.get("/api/v1/audit/placements?unjustified=1")).json()
+    assert [p["seq"] for p in only] == [found.unjustified_seq]
+    response = await client.get("/api/v1/audit/placements?until=someday")
+    problem = await response.json()
+    assert response.status == 422 and problem["error"] == "invalid_input"
+    assert problem["fields"][0]["field"] == "until" and problem["fields"][0]["messages"]["ar"]
+
+    history = await (await client.get(f"/api/v1/audit/placements/{found.placed}")).json()
+    assert [p["seq"] for p in history] == [found.justified_seq, found.unjustified_seq]
+    missing = await client.get("/api/v1/audit/placements/26-999999-1")
+    assert missing.status == 404 and (await missing.json())["error"] == "not_found"
+
+
+async def test_the_chain_over_json_against_anchors(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
+    await as_auditor(client, sessions, clock)
+    async with sessions() as session:
+        first = await session.scalar(text("SELECT hash FROM fairness_chain WHERE seq = 1"))
+        head = await chain.head(session=session)
+    assert head is not None
+    answer = ChainOut.model_validate(await (await client.get(f"/api/v1/audit/chain?anchor=1:{first}")).json())
+    assert answer.intact and answer.entries == 3 and answer.head_hash == head.hash and answer.anchors_checked == 1
+    assert (await client.get("/api/v1/audit/chain?anchor=one")).status == 422
+
+    # The chain emptied, as a rewrite from entry 1 would leave it: consistent in itself, caught only by the anchor.
+    async with transaction(sessions) as session:
+        await session.execute(text("DELETE FROM fairness_chain"))
+    answer = ChainOut.model_validate(await (await client.get(f"/api/v1/audit/chain?anchor=1:{first}")).json())
+    assert not answer.intact and answer.first_bad_seq == 1 and answer.problem == "rewritten"
+    assert answer.description is not None and answer.description.startswith("The chain was rewritten")
+
+
+async def test_only_auditors_and_managers_read_it(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
+    found = await arranged(sessions, clock)
+    assert (await client.get("/api/v1/audit/chain")).status == 401
+    await make_staff(sessions, clock, Role.PROTOCOL, "protocol2")
+    await sign_in(client, "protocol2")
+    for path in ("/api/v1/audit/placements", f"/api/v1/audit/placements/{found.placed}", "/api/v1/audit/chain"):
+        assert (await client.get(path)).status == 403, path
+
+
+async def test_the_audit_api_is_in_the_openapi_document(client: Client) -> None:
+    document = await (await client.get("/openapi.json")).json()
+    validate(document)
+    paths = document["paths"]
+    listing = paths["/api/v1/audit/placements"]["get"]
+    assert listing["security"] == [{"staffSession": []}]
+    assert listing["responses"]["200"]["content"]["application/json"]["schema"]["items"]["$ref"].endswith(
+        "PlacementOut"
+    )
+    assert paths["/api/v1/audit/placements/{tracking_number}"]["get"]["responses"]["404"]
+    assert paths["/api/v1/audit/chain"]["get"]["parameters"][0]["name"] == "anchor"
+    schemas = document["components"]["schemas"]
+    assert {"PlacementOut", "PassedOut", "JustificationOut", "ChainOut"} <= set(schemas)
+    # Nothing an auditor reads can carry a name, a national ID or a phone.
+    words = json.dumps(schemas["PlacementOut"]) + json.dumps(schemas["PassedOut"])
+    assert not any(word in words for word in ("national", "phone", "applicant_name", "id_number"))

@@ -1,0 +1,121 @@
+"""The placements' explanations as CSV and XLSX, one row per placement, in the reader's language.
+
+CSV is UTF-8 with a byte-order mark (spreadsheet programs then read the Arabic as UTF-8); the XLSX sheet reads
+right to left in Arabic and writes every text as text, never a formula. Justifications are typed by staff: a CSV
+cell starting like a formula is quoted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Mapping
+
+import xlsxwriter
+
+from majlis.errors import N_
+from web import labels
+from web.audit_models import PassedOut, PlacementOut
+
+Translate = Callable[..., str]
+Cell = str | int | float | None
+
+HEADINGS = (
+    N_("Entry"),
+    N_("Recorded at"),
+    N_("Tracking number"),
+    N_("Rule"),
+    N_("Score"),
+    N_("Score by rule alone"),
+    N_("Urgency"),
+    N_("Category"),
+    N_("Place in the run"),
+    N_("Audience starts"),
+    N_("Room"),
+    N_("Branch"),
+    N_("Placed before it"),
+    N_("Older requests passed"),
+    N_("Unjustified"),
+    N_("Made by"),
+    N_("Justification"),
+    N_("Entry hash"),
+)
+BY_RULE = N_("Majlis, by rule (no member of staff)")
+NO_JUSTIFICATION = N_("No justification recorded")
+YES = N_("Yes")
+NO = N_("No")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def label(_: Translate, names: Mapping[str, str], code: str) -> str:
+    """A code's name in the reader's language; a code with no name (recorded by a later version) as itself."""
+    name = names.get(code)
+    return _(name) if name else code
+
+
+def passed_text(_: Translate, passed: PassedOut) -> str:
+    """One request passed and what allows it, as one line of text."""
+    if passed.justification is None:
+        return f"{passed.tracking_number}: {_(NO_JUSTIFICATION)}"
+    why = label(_, labels.PASS_JUSTIFICATIONS, passed.justification.by)
+    words = f" — {passed.justification.text}" if passed.justification.text else ""
+    return f"{passed.tracking_number}: {why}{words}"
+
+
+def row(_: Translate, p: PlacementOut) -> list[Cell]:
+    return [
+        p.seq,
+        p.at.isoformat(timespec="seconds"),
+        p.tracking_number,
+        label(_, labels.PLACEMENT_RULES, p.rule),
+        round(p.score, 2),
+        round(p.base_score, 2),
+        label(_, labels.URGENCIES, p.urgency),
+        p.category,
+        "" if p.rank is None else f"{p.rank}/{p.total}",
+        p.seat.starts_at,
+        p.seat.room,
+        p.seat.branch,
+        p.placed_before,
+        "; ".join(passed_text(_, q) for q in p.passed),
+        _(YES) if p.unjustified else _(NO),
+        p.actor if p.actor is not None else _(BY_RULE),
+        p.justification,
+        p.hash,
+    ]
+
+
+def _defused(cell: Cell) -> Cell:
+    return f"'{cell}" if isinstance(cell, str) and cell.startswith(_FORMULA_START) else cell
+
+
+def csv_bytes(_: Translate, found: list[PlacementOut]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_(heading) for heading in HEADINGS])
+    for p in found:
+        writer.writerow(["" if cell is None else _defused(cell) for cell in row(_, p)])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def xlsx_bytes(_: Translate, found: list[PlacementOut], *, right_to_left: bool) -> bytes:
+    out = io.BytesIO()
+    workbook = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    sheet = workbook.add_worksheet("placements")
+    if right_to_left:
+        sheet.right_to_left()
+    heading = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 1})
+    for column, text in enumerate(HEADINGS):
+        sheet.write_string(0, column, _(text), heading)
+    for line, p in enumerate(found, start=1):
+        for column, cell in enumerate(row(_, p)):
+            if cell is None:
+                sheet.write_blank(line, column, None)
+            elif isinstance(cell, str):
+                sheet.write_string(line, column, cell)
+            else:
+                sheet.write_number(line, column, cell)
+    sheet.set_column(0, len(HEADINGS) - 1, 18)
+    sheet.freeze_panes(1, 0)
+    workbook.close()
+    return out.getvalue()

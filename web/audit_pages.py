@@ -1,0 +1,139 @@
+"""The auditor's pages: every placement explained (filtered, and as CSV/XLSX), one request's placements by
+tracking number, and the fairness chain's verification.
+
+Read-only, for the auditor and managers (administrators too, as everywhere). They name requests by tracking
+number alone: no applicant's name, national ID or phone is read for them, and none is in the chain.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from aiohttp import web
+from sqlalchemy import select
+
+from accounts.roles import Role
+from fairness import verify
+from fairness.models import ChainAnchor
+from majlis.errors import N_, FieldError, InvalidInput
+from web import audit_files, labels
+from web.audit_models import PlacementOut
+from web.audit_reading import PlacementFilter, history, parse_filter, placements
+from web.auth import requires
+from web.errors import field_message
+from web.followup_report import spreadsheet
+from web.keys import CATALOGS, DB, LANGUAGE
+from web.pages import gettext_for, render
+
+routes = web.RouteTableDef()
+READERS = (Role.AUDITOR, Role.MANAGER)
+# The last anchors recorded as sent, listed on the verification page (never trusted by the check itself).
+ANCHORS_LISTED = 10
+
+
+def seat_time(value: str) -> datetime | None:
+    """The seat's start as recorded (ISO 8601), for showing in both calendars; None if it cannot be read."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _errors(request: web.Request, exc: InvalidInput) -> dict[str, str]:
+    catalogs, language = request.app[CATALOGS], request[LANGUAGE]
+    return {error.field: field_message(catalogs, language, error) for error in exc.errors}
+
+
+def _context(found: list[PlacementOut]) -> dict[str, object]:
+    return {"placements": found, "labels": labels, "seat_time": seat_time}
+
+
+@routes.get("/audit/placements")
+@requires(*READERS)
+async def placements_page(request: web.Request) -> web.Response:
+    values = dict(request.query)
+    try:
+        asked = parse_filter(request.query)
+    except InvalidInput as exc:
+        context = {**_context([]), "values": values, "errors": _errors(request, exc), "cut": False, "query": ""}
+        return render(request, "audit/placements.html", context, status=422)
+    found, cut = await placements(session=request[DB], asked=asked)
+    context = {**_context(found), "values": values, "errors": {}, "cut": cut, "query": asked.query()}
+    return render(request, "audit/placements.html", context)
+
+
+async def _download(request: web.Request, kind: Literal["csv", "xlsx"]) -> web.Response:
+    try:
+        asked = parse_filter(request.query)
+    except InvalidInput as exc:
+        message = "; ".join(_errors(request, exc).values())
+        return render(request, "error.html", {"status": 422, "message": message}, status=422)
+    found, _cut = await placements(session=request[DB], asked=asked)
+    _ = gettext_for(request)
+    if kind == "csv":
+        return spreadsheet(audit_files.csv_bytes(_, found), "csv", "placements.csv")
+    body = audit_files.xlsx_bytes(_, found, right_to_left=request[LANGUAGE] == "ar")
+    return spreadsheet(body, "xlsx", "placements.xlsx")
+
+
+@routes.get("/audit/placements.csv")
+@requires(*READERS)
+async def placements_csv(request: web.Request) -> web.Response:
+    return await _download(request, "csv")
+
+
+@routes.get("/audit/placements.xlsx")
+@requires(*READERS)
+async def placements_xlsx(request: web.Request) -> web.Response:
+    return await _download(request, "xlsx")
+
+
+@routes.get("/audit/placements/{tracking_number}")
+@requires(*READERS)
+async def request_placements(request: web.Request) -> web.Response:
+    number = request.match_info["tracking_number"]
+    found = await history(session=request[DB], tracking_number=number)
+    context = {**_context(found or []), "tracking_number": number, "not_found": found is None}
+    return render(request, "audit/request_placements.html", context, status=404 if found is None else 200)
+
+
+def parse_anchors(typed: list[str]) -> list[verify.Anchor]:
+    """The anchors typed on the verification page (SEQ:HASH each); InvalidInput naming the field."""
+    anchors = []
+    for text in typed:
+        if not text.strip():
+            continue
+        try:
+            anchors.append(verify.parse_anchor(text))
+        except ValueError:
+            message = N_("An anchor is the entry's number, a colon and its 64-character hash (SEQ:HASH).")
+            raise InvalidInput([FieldError("anchor", "invalid_anchor", message)]) from None
+    return anchors
+
+
+async def recorded_anchors(request: web.Request) -> list[ChainAnchor]:
+    """The last anchors recorded as sent, newest first."""
+    rows = await request[DB].scalars(select(ChainAnchor).order_by(ChainAnchor.day.desc()).limit(ANCHORS_LISTED))
+    return list(rows)
+
+
+@routes.get("/audit/chain")
+@requires(*READERS)
+async def chain_page(request: web.Request) -> web.Response:
+    typed = request.query.getall("anchor", [])
+    context: dict[str, object] = {"typed": "\n".join(typed), "errors": {}, "result": None, "fault": None}
+    context["anchors"] = await recorded_anchors(request)
+    try:
+        anchors = parse_anchors([line for text in typed for line in text.splitlines()])
+    except InvalidInput as exc:
+        context["errors"] = _errors(request, exc)
+        return render(request, "audit/chain.html", context, status=422)
+    result = await verify.verify_chain(session=request[DB], anchors=anchors)
+    context["result"] = result
+    context["fault"] = None if result.fault is None else result.fault.describe(gettext_for(request))
+    return render(request, "audit/chain.html", context)
+
+
+__all__ = ["PlacementFilter", "routes"]
