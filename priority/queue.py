@@ -1,7 +1,12 @@
-"""The queue of requests awaiting an audience, in priority order, and the fairness report."""
+"""The queue of requests awaiting an audience, in priority order, and the fairness report.
+
+The report's equal-priority comparison (fairness/equal_wait.py) sets each group's waits against the rest of its
+urgency band and category, so that a group's share of urgent requests does not pass for favour or neglect.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -12,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases import service as cases
 from cases.models import Case, CaseStatus
+from fairness.equal_wait import GroupComparison, WaitRecord, compare
 from majlis.clock import Clock
 from priority.models import Category, ManualChange
 from priority.score import Urgency, priority_score
@@ -108,6 +114,8 @@ class FairnessReport:
     waiting: list[WaitingStats]
     jumps: list[QueueJump]
     changes: list[ManualChange]
+    # Each group against the rest of its urgency band and category (classified requests only).
+    equal_wait: list[GroupComparison]
 
 
 async def fairness_report(*, session: AsyncSession, clock: Clock) -> FairnessReport:
@@ -125,6 +133,7 @@ async def fairness_report(*, session: AsyncSession, clock: Clock) -> FairnessRep
     )
     rows = await triages(session=session, case_ids={c.id for c in everyone})
     groups: dict[tuple[str, str], list[float]] = defaultdict(list)
+    records: list[WaitRecord] = []
     for case in everyone:
         triage = rows.get(case.id)
         if case.status in WAITING:
@@ -144,6 +153,12 @@ async def fairness_report(*, session: AsyncSession, clock: Clock) -> FairnessRep
         }
         for group, value in keys.items():
             groups[(group, value)].append(days)
+        if triage is not None and triage.urgency is not None and triage.category_code is not None:
+            # A company has no gender: it is left out of that comparison only.
+            dimensions = {name: keys[name] for name in ("applicant_kind", "channel", "branch")}
+            if case.gender is not None:
+                dimensions["gender"] = case.gender.value
+            records.append(WaitRecord(triage.urgency.value, triage.category_code, dimensions, days))
     waiting = [
         WaitingStats(group, value, len(days), statistics.median(days), _p90(sorted(days)))
         for (group, value), days in sorted(groups.items())
@@ -152,4 +167,6 @@ async def fairness_report(*, session: AsyncSession, clock: Clock) -> FairnessRep
     by_case: dict[int, list[ManualChange]] = defaultdict(list)
     for change in changes:
         by_case[change.case_id].append(change)
-    return FairnessReport(dict(by_staff), by_reason, waiting, queue_jumps(places, by_case), changes)
+    # Thousands of relabellings per group: off the event loop, so other requests are served meanwhile.
+    equal_wait = await asyncio.to_thread(compare, records)
+    return FairnessReport(dict(by_staff), by_reason, waiting, queue_jumps(places, by_case), changes, equal_wait)

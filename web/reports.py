@@ -1,4 +1,8 @@
-"""Managers' reports: the fairness of the queue, as a page and as CSV.
+"""Managers' and auditors' reports: the fairness of the queue, as a page, CSV and XLSX.
+
+The equal-priority comparison (fairness/equal_wait.py) is over groups and names nobody. An auditor's need to
+know reaches no request (cases/need_to_know.py), so every tracking number and typed word reads "not shown" for
+them, and nothing in the report carries a national ID or a phone number.
 
 Need to know (cases/need_to_know.py): a queue jump names its requests (tracking numbers, and the words of the
 change that placed it) only when they are within the manager's reach, each such view logged; any other is "not
@@ -17,12 +21,16 @@ from accounts import service as accounts
 from accounts.roles import Role
 from majlis.errors import N_
 from priority.queue import FairnessReport, QueuePlace, fairness_report
-from web import labels, personal_data
+from web import fairness_files, labels, personal_data
 from web.auth import requires
-from web.keys import CLOCK, DB
+from web.fairness_files import group_name
+from web.followup_report import spreadsheet
+from web.keys import CLOCK, DB, LANGUAGE
 from web.pages import gettext_for, render
 
 routes = web.RouteTableDef()
+
+READERS = (Role.MANAGER, Role.AUDITOR)
 
 # Who made a change that no member of staff made: Majlis, by a written rule (a repeated WhatsApp request cancelled).
 BY_RULE = N_("Majlis, by rule (no member of staff)")
@@ -31,6 +39,22 @@ NOT_SHOWN = N_("Not shown")
 
 # A cell starting with one of these is run as a formula by spreadsheet programs.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+# The CSV's columns: a section, then the figures the sections share; the equal-priority rows fill the rest.
+COLUMNS = ("section", "key", "value", "count", "median_days", "p90_days", "justification")
+EQUAL_WAIT_COLUMNS = (
+    "band",
+    "category",
+    "rest_count",
+    "rest_median_days",
+    "rest_p90_days",
+    "gap",
+    "p_value",
+    "ci_low_days",
+    "ci_high_days",
+    "outcome",
+)
 
 
 class SafeWriter:
@@ -56,15 +80,26 @@ async def _report(request: web.Request) -> tuple[FairnessReport, dict[int, str],
 
 
 @routes.get("/reports/fairness")
-@requires(Role.MANAGER)
+@requires(*READERS)
 async def fairness(request: web.Request) -> web.Response:
     report, names, shown = await _report(request)
-    context = {"report": report, "names": names, "labels": labels, "by_rule": BY_RULE, "shown": shown}
+    found = await fairness_files.names(session=request[DB])
+    _ = gettext_for(request)
+    context = {
+        "report": report,
+        "names": names,
+        "labels": labels,
+        "by_rule": BY_RULE,
+        "shown": shown,
+        "group_name": lambda dimension, value: group_name(dimension, value, found, request[LANGUAGE], _),
+        "category_name": lambda code: found.category(code, request[LANGUAGE]),
+        "result": fairness_files.result,
+    }
     return render(request, "reports/fairness.html", context)
 
 
 @routes.get("/reports/fairness.csv")
-@requires(Role.MANAGER)
+@requires(*READERS)
 async def fairness_csv(request: web.Request) -> web.Response:
     """The same report in one CSV with a section column, for spreadsheets."""
     report, names, shown = await _report(request)
@@ -75,7 +110,7 @@ async def fairness_csv(request: web.Request) -> web.Response:
 
     out = io.StringIO()
     writer = SafeWriter(csv.writer(out))
-    writer.writerow(["section", "key", "value", "count", "median_days", "p90_days", "justification"])
+    writer.writerow([*COLUMNS, *EQUAL_WAIT_COLUMNS])
     # Staff by id, then the decisions taken by rule, named as such.
     for actor_id, reasons in sorted(report.changes_by_staff.items(), key=lambda item: (item[0] is None, item[0] or 0)):
         who = _(BY_RULE) if actor_id is None else names.get(actor_id, str(actor_id))
@@ -104,6 +139,15 @@ async def fairness_csv(request: web.Request) -> web.Response:
                 justification,
             ]
         )
+    for c in report.equal_wait:
+        gap = "" if c.gap is None else f"{c.gap:.3f}"
+        p_value = "" if c.p_value is None else f"{c.p_value:.4f}"
+        interval = ["" if d is None else f"{d:.1f}" for d in (c.ci_low_days, c.ci_high_days)]
+        rest = ["" if d is None else f"{d:.1f}" for d in (c.rest_median_days, c.rest_p90_days)]
+        outcome = c.untested or ("flagged" if c.flagged else "within")
+        figures = [c.count, f"{c.median_days:.1f}", f"{c.p90_days:.1f}", ""]
+        cell = [c.band, c.category, c.rest_count, *rest, gap, p_value, *interval, outcome]
+        writer.writerow(["equal_wait", c.dimension, c.value, *figures, *cell])
     # A byte-order mark lets spreadsheet programs read the Arabic as UTF-8.
     body = "\ufeff" + out.getvalue()
     return web.Response(
@@ -112,3 +156,21 @@ async def fairness_csv(request: web.Request) -> web.Response:
         charset="utf-8",
         headers={"Content-Disposition": 'attachment; filename="fairness.csv"'},
     )
+
+
+@routes.get("/reports/fairness.xlsx")
+@requires(*READERS)
+async def fairness_xlsx(request: web.Request) -> web.Response:
+    """The same report as a workbook, a sheet per section, right to left in Arabic."""
+    report, names, shown = await _report(request)
+    _ = gettext_for(request)
+    body = fairness_files.xlsx_bytes(
+        report,
+        found=await fairness_files.names(session=request[DB]),
+        staff_names=names,
+        by_rule=_(BY_RULE),
+        shown=shown,
+        language=request[LANGUAGE],
+        _=_,
+    )
+    return spreadsheet(body, "xlsx", "fairness.xlsx")

@@ -323,8 +323,10 @@ EXPECTED_ROLES = {
     ("GET", "/api/v1/audit/placements/{tracking_number}"): {Role.AUDITOR, Role.MANAGER},
     ("GET", "/api/v1/audit/chain"): {Role.AUDITOR, Role.MANAGER},
     ("GET", "/audit/queue"): {Role.AUDIT_DESK, Role.PROTOCOL, Role.MANAGER},
-    ("GET", "/reports/fairness"): {Role.MANAGER},
-    ("GET", "/reports/fairness.csv"): {Role.MANAGER},
+    # The fairness report: managers, and the read-only auditor (who sees no request's personal data).
+    ("GET", "/reports/fairness"): {Role.MANAGER, Role.AUDITOR},
+    ("GET", "/reports/fairness.csv"): {Role.MANAGER, Role.AUDITOR},
+    ("GET", "/reports/fairness.xlsx"): {Role.MANAGER, Role.AUDITOR},
     # Who saw which request's personal data (cases/access_log.py).
     ("GET", "/reports/access"): {Role.MANAGER},
     ("GET", "/reports/access.csv"): {Role.MANAGER},
