@@ -1,7 +1,7 @@
 """Simulation benchmark: a year of audiences under three queue policies, on the same arrivals, in one table.
 
     .venv/bin/python -m bench.simulate [--days 365] [--seed 2026] [--horizons 1,5] [--no-show-rate 0.08]
-        [--capacity-factor 1.05]
+        [--capacity-factor 1.05] [--loads 70,90,100,110] [--permutations 2000]
 
 The figures and every further assumption are those of
 `scheduler.simulation.Assumptions`, printed one a line. The arrivals are drawn
@@ -21,6 +21,12 @@ horizon, each policy runs again on the same arrivals with no no-shows, the
 reference measured in the same run, and a table sets the waits of the two side
 by side with their ratio; last, Majlis's score at the assumed rate with
 `no_show_keeps_priority` false (a returned request waits from its no-show).
+
+Then the fairness tables of issue 18, as `majlis simulate` prints them
+(`scheduler.simulation_tables`): the load sweep (every policy at 70, 90, 100 and
+110 % load on the same arrivals, Majlis's score with the live rules for urgent
+and critical requests) with the aims checked, and the equal-priority comparison
+of Majlis's run at 90 % load.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ from scheduler.simulation import (
     simulate,
 )
 from scheduler.simulation_noshow import no_show_table
+from scheduler.simulation_sweep import LOADS
+from scheduler.simulation_tables import fairness_report
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -66,6 +74,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=default.capacity_factor,
         help=f"weekly seats per branch as a multiple of the mean demand (default {default.capacity_factor:g})",
     )
+    parser.add_argument(
+        "--loads",
+        default=",".join(f"{100 * load:g}" for load in LOADS),
+        help="the loads of the sweep, in per cent of the seats",
+    )
+    parser.add_argument("--permutations", type=int, default=2000, help="permutations of the equal-priority test")
     args = parser.parse_args(argv)
     default = dataclasses.replace(default, no_show_rate=args.no_show_rate, capacity_factor=args.capacity_factor)
     horizons = list(dict.fromkeys(int(weeks) for weeks in args.horizons.split(",")))
@@ -173,7 +187,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     )
 
+    began = time.perf_counter()
+    loads = tuple(float(part) / 100 for part in args.loads.split(","))
+    report = fairness_report(
+        main, days=args.days, seed=args.seed, requests=drawn, loads=loads, permutations=args.permutations, progress=True
+    )
     print()
+    print("\n".join(report))
+    print()
+    print(f"fairness tables: {time.perf_counter() - began:.1f} s")
     print(f"total: {time.perf_counter() - started:.1f} s")
 
 

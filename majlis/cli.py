@@ -32,6 +32,7 @@ from majlis import (
     cli_missions,
     cli_report,
     cli_retention,
+    cli_simulate,
     cli_two_factor,
     cli_whatsapp,
     demo,
@@ -48,7 +49,7 @@ from majlis.settings import Settings, SettingsError, load_settings
 from notify.outbox import Dispatcher, policy_from
 from notify.providers import channels_for, links_for
 from priority.models import ChangeReason
-from scheduler import calendar, lifecycle, simulation
+from scheduler import calendar, lifecycle
 from scheduler.weekly import weekly_run
 from web.api_models import ID_LIMIT
 
@@ -198,28 +199,6 @@ async def _day_report(settings: Settings, day: str | None) -> int:
     return 0
 
 
-def _simulate(*, days: int, seed: int, no_show_rate: float, no_show_keeps_priority: bool) -> None:
-    """Runs the three policies on the same arrivals and prints the comparison, with a progress bar on stderr."""
-    assumptions = simulation.Assumptions(no_show_rate=no_show_rate, no_show_keeps_priority=no_show_keeps_priority)
-    requests = simulation.arrivals(assumptions, days, seed)
-    results = {
-        policy: simulation.simulate(
-            policy,
-            assumptions,
-            days=days,
-            seed=seed,
-            requests=requests,
-            progress=simulation.progress_bar(sys.stderr, label=policy.label),
-        )
-        for policy in simulation.Policy
-    }
-    print("Assumptions:")
-    for line in simulation.assumption_lines(assumptions):
-        print(f"- {line}")
-    print()
-    print(simulation.comparison_table(results))
-
-
 def _dispatcher(settings: Settings, engine: AsyncEngine) -> Dispatcher:
     return Dispatcher(
         sessions=session_factory(engine),
@@ -332,22 +311,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "end-sessions", help="end the appointments of sessions that are over: no-shows, applicants not reached"
     )
-    simulate = commands.add_parser(
-        "simulate", help="a year of operation under three policies, from the source documents' figures"
-    )
-    simulate.add_argument("--days", type=int, default=365)
-    simulate.add_argument("--seed", type=int, default=2026)
-    simulate.add_argument(
-        "--no-show-rate",
-        type=float,
-        default=simulation.Assumptions().no_show_rate,
-        help="assumed share of held appointments whose applicant never arrives (default %(default)s; 0 for none)",
-    )
-    simulate.add_argument(
-        "--no-show-new-priority",
-        action="store_true",
-        help="a request back after a no-show waits from the no-show (no_show_keeps_priority false)",
-    )
+    cli_simulate.add_parser(commands)
     day = commands.add_parser(
         "day-report", help="the day's audiences: time per audience against the 6 minutes, arrivals, no-shows"
     )
@@ -436,14 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "end-sessions":
         asyncio.run(_end_sessions(settings))
         return 0
-    if args.command == "simulate":
-        _simulate(
-            days=args.days,
-            seed=args.seed,
-            no_show_rate=args.no_show_rate,
-            no_show_keeps_priority=not args.no_show_new_priority,
-        )
-        return 0
+    if args.command == cli_simulate.COMMAND:
+        return cli_simulate.run(args)
     if args.command == "day-report":
         return asyncio.run(_day_report(settings, args.day))
     if args.command == "move":

@@ -49,7 +49,7 @@ import enum
 import math
 import random
 import statistics
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import count
@@ -64,7 +64,8 @@ from priority.score import (
     category_weight,
     priority_score,
 )
-from scheduler.allocation import MIN_NOTICE, Mode, OpenSeat, Waiting, allocate
+from scheduler import simulation_urgent
+from scheduler.allocation import MIN_NOTICE, Mode, OpenSeat, Placement, Waiting, allocate
 from scheduler.simulation_noshow import Attendance, NoShowRecord, no_show_draws
 
 _DAY_SECONDS: Final = 86_400.0
@@ -234,9 +235,48 @@ class Assumptions:
             "no-show closes it"
         },
     )
+    urgent_on_routing: bool = field(
+        default=True,
+        metadata={
+            "source": "as the live setting place_urgent_on_route (default true, scheduler.changes."
+            "place_urgent_arrival): a critical or urgent request routed to an audience starts an allocation run "
+            "at once; routed the moment it is submitted (assumed). Majlis's score only"
+        },
+    )
+    critical_may_displace: bool = field(
+        default=True,
+        metadata={
+            "source": "as the live setting critical_may_displace (default true): a critical request with no free "
+            "seat takes that of the lowest-priority scheduled appointment 3+ days away (not yet confirmed: "
+            "confirmation is asked 3 days before); the displaced waits again and the same run re-places it"
+        },
+    )
+    live_horizon_days: int = field(
+        default=10,
+        metadata={"source": "as the live setting allocation_horizon_days (default 10): how far a run at routing fills"},
+    )
+    directive_after_days: float = field(
+        default=0.0,
+        metadata={
+            "source": "assumed: a critical request with no seat within directive_within_days of its submission is "
+            "put to the official this many days after its routing (0: at once, the same hour), who may direct it "
+            "into a free seat inside the 3 days' notice (scheduler.changes.ByHand.directive waives it)"
+        },
+    )
+    directive_within_days: float = field(
+        default=7.0, metadata={"source": "the aim of issue 18: a critical request seen within 7 days"}
+    )
+    directive_share: float = field(
+        default=1.0,
+        metadata={
+            "source": "assumed, not from the source documents: the share of those requests the official directs "
+            "into the earliest free seat inside 3 days (002: the official's commitments come first)"
+        },
+    )
 
     def __post_init__(self) -> None:
         shares = {
+            "directive_share": self.directive_share,
             "audience_share": self.audience_share,
             "women_share": self.women_share,
             "women_video_share": self.women_video_share,
@@ -255,6 +295,8 @@ class Assumptions:
             raise ValueError(f"the simulation starts on a Sunday, not on {self.start:%A}")
         if self.visitors_per_day < 0 or self.capacity_factor <= 0:
             raise ValueError("visitors and capacity must be positive")
+        if self.live_horizon_days < 4 or self.directive_after_days < 0 or self.directive_within_days < 0:
+            raise ValueError("the live horizon is at least 4 days; the directive's days are not negative")
         if self.horizon_weeks < 1 or self.slot_minutes < 1 or self.accessible_seats_per_slot < 0:
             raise ValueError("the horizon, the slot length and the accessible seats must be positive")
         if abs(sum(share for _, share in self.urgency_shares) - 1.0) > 1e-9:
@@ -496,6 +538,12 @@ class SimulationResult:
     sessions_cancelled: int
     requests_bumped: int  # placements undone because their session was cancelled
     runs: int
+    appointments_displaced: int = 0  # given to a critical request (live rules)
+    directives: int = 0  # critical requests placed inside three days on the official's directive (live rules)
+    # Each seen request's wait in days, by case id: for the load sweep and the equal-priority comparison.
+    waits: Mapping[int, float] = field(default_factory=dict, compare=False, repr=False)
+    closed_case_ids: frozenset[int] = field(default_factory=frozenset, compare=False, repr=False)  # by no-shows
+    missed_case_ids: frozenset[int] = field(default_factory=frozenset, compare=False, repr=False)  # a no-show or two
 
     @property
     def slot_use(self) -> float:
@@ -612,6 +660,14 @@ class _Run:
         self.waiting: dict[int, Arrival] = {}
         self.placed: dict[int, datetime] = {}  # case id → the start of its audience
         self.taken: set[tuple[int, int]] = set()  # (slot id, seat)
+        self.seat_of: dict[int, tuple[OpenSeat, _Session]] = {}  # case id → the seat it holds, and its session
+        self.seats = {
+            (seat.slot_id, seat.seat): (seat, session) for session in self.calendar.values() for seat in session.seats
+        }
+        self.by_start = sorted(self.calendar.items(), key=lambda item: item[1].starts_at)
+        self.known_cancellations = 1  # the cancellations of the sessions of weeks before this one are known
+        self.displaced = 0  # appointments given to a critical request (live rules)
+        self.directed = 0  # critical requests placed inside three days on the official's directive (live rules)
         self.bumped = 0
         self.no_shows = no_shows
         # The sessions held, in the order they end, and how many are swept.
@@ -637,6 +693,7 @@ class _Run:
                 if verdict is Attendance.CAME:
                     continue
                 del self.placed[case_id]
+                self.seat_of.pop(case_id, None)
                 if verdict is Attendance.RETURNED:
                     self.waiting[case_id] = by_id[case_id]
 
@@ -648,6 +705,7 @@ class _Run:
                 continue
             for case_id in session.holders:
                 del self.placed[case_id]
+                self.seat_of.pop(case_id, None)
                 self.waiting[case_id] = by_id[case_id]
             self.bumped += len(session.holders)
             session.holders.clear()
@@ -656,7 +714,6 @@ class _Run:
         """Places the waiting requests, in the policy's order, in the free seats of the next weeks' sessions."""
         a = self.assumptions
         seats: list[OpenSeat] = []
-        session_of: dict[int, _Session] = {}  # slot id → its session
         for ahead in range(1, a.horizon_weeks + 1):
             for index in range(len(a.sessions)):
                 key = (week + ahead, index)
@@ -665,14 +722,16 @@ class _Run:
                 # session is offered, and undone if it turns out cancelled.
                 if session is None or (ahead == 1 and key in self.cancelled):
                     continue
-                for seat in session.seats:
-                    if (seat.slot_id, seat.seat) not in self.taken:
-                        seats.append(seat)
-                        session_of[seat.slot_id] = session
+                seats.extend(seat for seat in session.seats if (seat.slot_id, seat.seat) not in self.taken)
+        self.place(allocate(seats, self.queue(now), now).placements)
+
+    def queue(self, now: datetime, case_ids: Iterable[int] | None = None) -> list[Waiting]:
+        """The waiting requests (or those of `case_ids`) as the allocator sees them at `now`, scored by the policy."""
         score = self.score
         # A returned request that does not keep its priority waits from its no-show.
         since = self.no_shows.waits_since
-        queue = [
+        chosen = self.waiting.values() if case_ids is None else [self.waiting[case_id] for case_id in case_ids]
+        return [
             Waiting(
                 case_id=request.case_id,
                 tracking_number=request.tracking_number,
@@ -690,13 +749,49 @@ class _Run:
                 unavailable=frozenset(),
                 has_live_appointment=False,
             )
-            for request in self.waiting.values()
+            for request in chosen
         ]
-        for placement in allocate(seats, queue, now).placements:
+
+    def place(self, placements: Iterable[Placement]) -> None:
+        """Gives each placed request its seat: it leaves the waiting list and holds the seat from then on."""
+        for placement in placements:
+            seat, session = self.seats[placement.slot_id, placement.seat]
             self.taken.add((placement.slot_id, placement.seat))
             self.placed[placement.case_id] = placement.starts_at
-            session_of[placement.slot_id].holders.append(placement.case_id)
+            self.seat_of[placement.case_id] = (seat, session)
+            session.holders.append(placement.case_id)
             del self.waiting[placement.case_id]
+
+    def release(self, case_id: int, by_id: Mapping[int, Arrival]) -> None:
+        """Takes a request's seat back (free again) and puts the request back on the waiting list."""
+        seat, session = self.seat_of.pop(case_id)
+        self.taken.discard((seat.slot_id, seat.seat))
+        session.holders.remove(case_id)
+        del self.placed[case_id]
+        self.waiting[case_id] = by_id[case_id]
+
+    def hold(self, case_id: int, seat: OpenSeat) -> None:
+        """Gives a waiting request back a seat it held (a directive that found nothing better)."""
+        _, session = self.seats[seat.slot_id, seat.seat]
+        self.taken.add((seat.slot_id, seat.seat))
+        self.placed[case_id] = seat.starts_at
+        self.seat_of[case_id] = (seat, session)
+        session.holders.append(case_id)
+        del self.waiting[case_id]
+
+    def free_seats(self, earliest: datetime, latest: datetime) -> list[OpenSeat]:
+        """The free seats of the sessions starting from `earliest` to `latest`, not known to be cancelled."""
+        found: list[OpenSeat] = []
+        for key, session in self.by_start:
+            if session.starts_at > latest:
+                break
+            # A session's last slot may still be ahead when its first has begun.
+            if session.ends_at <= earliest:
+                continue
+            if key in self.cancelled and key[0] < self.known_cancellations:
+                continue
+            found.extend(seat for seat in session.seats if (seat.slot_id, seat.seat) not in self.taken)
+        return found
 
 
 def simulate(
@@ -735,24 +830,52 @@ def simulate(
     state = _Run(a, policy, weeks, seed, no_shows)
 
     admitted = 0
+
+    def admit(now: datetime, *, at_once: bool = False) -> None:
+        """Puts on the waiting list the requests submitted before `now` (by `now` when `at_once`)."""
+        nonlocal admitted
+        while admitted < len(ordered) and (
+            ordered[admitted].submitted_at < now or (at_once and ordered[admitted].submitted_at == now)
+        ):
+            state.waiting[ordered[admitted].case_id] = ordered[admitted]
+            admitted += 1
+
+    # The live rules act between the weekly runs, under Majlis's score only.
+    events = simulation_urgent.live_events(a, ordered, seed) if policy is Policy.MAJLIS else []
+    acted = 0
+
+    def act_until(moment: datetime) -> None:
+        """Applies the live rules' events before `moment`, each at its own time."""
+        nonlocal acted
+        while acted < len(events) and events[acted].at < min(moment, end):
+            event = events[acted]
+            acted += 1
+            admit(event.at, at_once=True)
+            state.sweep(event.at, by_id)
+            if event.rule is simulation_urgent.Rule.ROUTING:
+                simulation_urgent.on_routing(state, by_id[event.case_id], event.at, by_id)
+            else:
+                simulation_urgent.on_directive(state, by_id[event.case_id], event.at, by_id)
+
     runs = 0
     if progress is not None:
         progress(0, weeks)
     for week in range(weeks):
         run_day = a.start + timedelta(weeks=week, days=a.run_weekday)
         now = datetime.combine(run_day, a.run_time, tzinfo=RIYADH).astimezone(UTC)
+        act_until(now)
         if now < end:
             runs += 1
-            while admitted < len(ordered) and ordered[admitted].submitted_at < now:
-                state.waiting[ordered[admitted].case_id] = ordered[admitted]
-                admitted += 1
+            admit(now)
             state.sweep(now, by_id)
+            state.known_cancellations = week + 2
             # The official's commitments are known a week ahead (assumed).
             state.cancel(week + 1, by_id)
             state.allocate(week, now)
         if progress is not None:
             progress(week + 1, weeks)
 
+    act_until(end)
     # The sessions begun since the last run are swept too: who came was known by the end.
     state.sweep(end, by_id, started_before=True)
     # Week 0's sessions come before the first run: nobody could be placed in them.
@@ -784,6 +907,11 @@ def simulate(
         ),
         requests_bumped=state.bumped,
         runs=runs,
+        appointments_displaced=state.displaced,
+        directives=state.directed,
+        waits=waits,
+        closed_case_ids=frozenset(r.case_id for r in ordered if no_shows.closed(r.case_id)),
+        missed_case_ids=frozenset(no_shows.missed),
     )
 
 

@@ -1,0 +1,180 @@
+"""The load sweep: the same arrivals at 70, 90, 100 and 110 % load under the three policies, in one table.
+
+**Load** is the mean demand for seats over the seats offered, before the
+cancelled sessions and the no-shows take their share: `capacity_factor` is set
+to 1 / load, so each kind of seat in each branch is offered at that multiple of
+its mean demand (`scheduler.simulation.weekly_seats`). The arrivals do not
+depend on the capacity, so every row of the table runs on the very same
+requests, the same cancelled sessions and the same no-shows: a difference
+between two rows comes from the load or the policy alone.
+
+**Starvation**, plainly: a request starves when it waited more than
+`STARVATION_DAYS` (60) days — until its audience, or until the end of the
+period if it is still waiting — while a request submitted after it, of equal or
+lower base priority (urgency band + category weight, no aging:
+`scheduler.simulation.strict_score`) and wanting the same kind of seat (branch,
+in person / men's video / women's video, wheelchair or not), was seen before
+it. Waiting long because the seats are too few is not starvation; being passed
+over, for that long, by someone who had no better claim is. A request that
+missed an audience it was given (a no-show) is not counted: it had its seat.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Final
+
+from majlis.clock import RIYADH
+from priority.score import Urgency, category_weight
+from scheduler.simulation import (
+    Arrival,
+    Assumptions,
+    Policy,
+    SimulationResult,
+    arrivals,
+    progress_bar,
+    simulate,
+    strict_score,
+)
+
+LOADS: Final = (0.70, 0.90, 1.00, 1.10)
+STARVATION_DAYS: Final = 60.0
+# The aims of issue 18, checked against the rows at or below AIM_LOAD.
+AIM_LOAD: Final = 0.90
+AIM_CRITICAL_P95_DAYS: Final = 7.0
+
+
+@dataclass(frozen=True, slots=True)
+class SweepRow:
+    """One policy at one load."""
+
+    load: float
+    policy: Policy
+    result: SimulationResult
+    starved: int
+    over_60_days: int  # waited more than STARVATION_DAYS, whoever was seen meanwhile (no-shows aside)
+
+    def p95(self, urgency: Urgency) -> float | None:
+        """The 95th percentile wait in days of the urgency's requests seen."""
+        return self.result.outcome(urgency).p95_wait_days
+
+
+def period_end(assumptions: Assumptions, days: int) -> datetime:
+    """The end of the simulated period, as `simulate` works it out."""
+    return datetime.combine(assumptions.start, time(0), tzinfo=RIYADH).astimezone(UTC) + timedelta(days=days)
+
+
+def _base(request: Arrival) -> float:
+    return strict_score(urgency=request.urgency, category_weight=category_weight(request.category), waited=timedelta())
+
+
+def starved(requests: Sequence[Arrival], result: SimulationResult, end: datetime) -> tuple[int, int]:
+    """How many of `requests` starved in `result` by `end` (see the module's docstring), and how many waited more
+    than `STARVATION_DAYS` at all (no-shows aside): the second counts strict priority's lower bands left behind."""
+    waits = result.waits
+    seen_at = {r.case_id: r.submitted_at + timedelta(days=waits[r.case_id]) for r in requests if r.case_id in waits}
+    groups: dict[tuple[str, str, bool, bool], list[Arrival]] = {}
+    for request in requests:
+        key = (request.branch, request.mode.value, request.women_section, request.wheelchair)
+        groups.setdefault(key, []).append(request)
+    limit = timedelta(days=STARVATION_DAYS)
+    count = 0
+    long_waits = 0
+    for members in groups.values():
+        # Walking back from the latest submission: for each base priority, the
+        # earliest audience of a request submitted later than the one at hand.
+        earliest_later: dict[float, datetime] = {}
+        for request in sorted(members, key=lambda r: (r.submitted_at, r.case_id), reverse=True):
+            missed = request.case_id in result.missed_case_ids
+            until = seen_at.get(request.case_id, end)
+            base = _base(request)
+            waited_long = not missed and until - request.submitted_at > limit
+            long_waits += waited_long
+            if waited_long and any(at < until for other, at in earliest_later.items() if other <= base):
+                count += 1
+            if request.case_id in seen_at:
+                at = seen_at[request.case_id]
+                if base not in earliest_later or at < earliest_later[base]:
+                    earliest_later[base] = at
+    return count, long_waits
+
+
+def sweep(
+    assumptions: Assumptions,
+    *,
+    days: int = 365,
+    seed: int = 2026,
+    loads: Sequence[float] = LOADS,
+    policies: Sequence[Policy] = tuple(Policy),
+    requests: Sequence[Arrival] | None = None,
+    progress: bool = False,
+) -> list[SweepRow]:
+    """Each policy at each load, on the same arrivals; a progress bar per run on stderr when `progress`."""
+    drawn = arrivals(assumptions, days, seed) if requests is None else requests
+    end = period_end(assumptions, days)
+    kept = [r for r in drawn if r.submitted_at < end]
+    rows = []
+    for load in loads:
+        if load <= 0:
+            raise ValueError(f"load {load} is not positive")
+        at_load = dataclasses.replace(assumptions, capacity_factor=1.0 / load)
+        for policy in policies:
+            bar = progress_bar(sys.stderr, label=f"{policy.value:>6} at {load:.0%}") if progress else None
+            result = simulate(policy, at_load, days=days, seed=seed, requests=drawn, progress=bar)
+            rows.append(SweepRow(load, policy, result, *starved(kept, result, end)))
+    return rows
+
+
+def _days(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def sweep_table(rows: Sequence[SweepRow]) -> str:
+    """The sweep as one Markdown table: a row per load and policy."""
+    lines = [
+        "| load | policy | critical p95 (days) | urgent p95 | normal p95 | max wait | seen within 30 days "
+        "| waiting at end | waited > 60 days | starved | displaced | directives |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows:
+        overall = row.result.overall
+        within = "–" if overall.within_target is None else f"{100 * overall.within_target:.1f} %"
+        lines.append(
+            f"| {row.load:.0%} | {row.policy.label} | {_days(row.p95(Urgency.CRITICAL))} "
+            f"| {_days(row.p95(Urgency.URGENT))} | {_days(row.p95(Urgency.NORMAL))} "
+            f"| {_days(overall.max_wait_days)} | {within} | {overall.still_waiting:,} | {row.over_60_days:,} "
+            f"| {row.starved:,} "
+            f"| {row.result.appointments_displaced:,} | {row.result.directives:,} |"
+        )
+    return "\n".join(lines)
+
+
+def aims(rows: Sequence[SweepRow], policy: Policy = Policy.MAJLIS) -> list[str]:
+    """The aims of issue 18 for `policy`, each as "met" or "not met" with the figure, one a line."""
+    lines = []
+    for row in rows:
+        if row.policy is not policy:
+            continue
+        overall = row.result.overall
+        if row.load <= AIM_LOAD + 1e-9:
+            p95 = row.p95(Urgency.CRITICAL)
+            met = p95 is not None and p95 <= AIM_CRITICAL_P95_DAYS
+            lines.append(f"{row.load:.0%}: critical p95 ≤ 7 days — {'met' if met else 'not met'} ({_days(p95)})")
+            every = overall.within_target == 1.0
+            within = "–" if overall.within_target is None else f"{100 * overall.within_target:.2f} %"
+            lines.append(
+                f"{row.load:.0%}: every request within 30 days — {'met' if every else 'not met'} "
+                f"({within} of those submitted 30+ days before the end; longest wait {_days(overall.max_wait_days)})"
+            )
+        if row.load >= 1.10 - 1e-9:
+            lines.append(f"{row.load:.0%}: none starves — {'met' if row.starved == 0 else 'not met'} ({row.starved})")
+    return lines
+
+
+def by_load(rows: Sequence[SweepRow]) -> Mapping[tuple[float, Policy], SweepRow]:
+    """The rows by (load, policy)."""
+    return {(row.load, row.policy): row for row in rows}
