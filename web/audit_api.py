@@ -12,10 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from fairness import verify
 from majlis.errors import InvalidInput
 from web.audit_models import AUDIT_OUTPUTS, AnchorOut, ChainOut, PlacementOut
-from web.audit_pages import READERS, parse_anchors, recorded_anchors
+from web.audit_pages import READERS, check_chain
 from web.audit_reading import history, parse_filter, placements
 from web.auth import requires
 from web.errors import invalid_input
@@ -56,20 +55,22 @@ async def request_placements_api(request: web.Request) -> web.Response:
 @requires(*READERS)
 async def chain_api(request: web.Request) -> web.Response:
     try:
-        anchors = parse_anchors(request.query.getall("anchor", []))
+        check = await check_chain(request, request.query.getall("anchor", []))
     except InvalidInput as exc:
         return invalid_input(request, exc.errors)
-    result = await verify.verify_chain(session=request[DB], anchors=anchors)
+    result, fault = check.result, check.result.fault
     body = ChainOut(
         intact=result.intact,
         entries=result.entries,
         head_seq=result.head_seq,
         head_hash=result.head_hash,
-        first_bad_seq=None if result.fault is None else result.fault.seq,
-        problem=None if result.fault is None else result.fault.problem.value,
-        description=None if result.fault is None else result.fault.describe(),
+        first_bad_seq=None if fault is None else fault.seq,
+        problem=None if fault is None else fault.problem.value,
+        description=None if fault is None else fault.describe(),
         anchors_checked=result.anchors_checked,
-        anchors=[AnchorOut(day=a.day.isoformat(), seq=a.seq, hash=a.hash) for a in await recorded_anchors(request)],
+        anchors_in_file=check.filed,
+        anchor_file_problem=check.file_problem,
+        anchors=[AnchorOut(day=a.day.isoformat(), seq=a.seq, hash=a.hash) for a in check.recorded],
     )
     return web.json_response(body.model_dump(mode="json"))
 
@@ -131,7 +132,7 @@ def openapi_paths(ref: Any, json: Any) -> dict[str, Any]:
         "/api/v1/audit/chain": {
             "get": {
                 "operationId": "auditChain",
-                "summary": "The fairness chain verified, against the anchors given",
+                "summary": "The fairness chain verified, against the anchors given and those of the anchor file",
                 "description": who,
                 "parameters": [
                     {

@@ -15,7 +15,7 @@ class SeatOut(BaseModel):
     slot_id: int
     seat: int = Field(description="The seat's number in its slot")
     starts_at: str = Field(description="When the audience starts (ISO 8601)")
-    room: str = Field(description="The room's code")
+    room: str = Field(description="The room's name")
     branch: str = Field(description="The reception centre's code")
     mode: str = Field(description="in_person or video")
     women_section: bool
@@ -89,7 +89,9 @@ class ChainOut(BaseModel):
     first_bad_seq: int | None = Field(description="The first entry altered, removed or out of order")
     problem: str | None = Field(description="altered, removed, reordered or rewritten (against an anchor)")
     description: str | None = Field(description="What is wrong, in plain English")
-    anchors_checked: int = Field(description="How many of the anchors given matched the chain")
+    anchors_checked: int = Field(description="How many anchors (given, and from the anchor file) matched the chain")
+    anchors_in_file: int = Field(description="How many anchors the anchor file (outside the database) holds")
+    anchor_file_problem: str | None = Field(description="Why the anchor file could not be read, if it could not")
     anchors: list[AnchorOut] = Field(description="The last anchors sent out (as recorded; checked against the chain)")
 
 

@@ -7,13 +7,16 @@ number alone: no applicant's name, national ID or phone is read for them, and no
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 from aiohttp import web
-from sqlalchemy import select
 
 from accounts.roles import Role
+from fairness import anchors as anchor_file
 from fairness import verify
 from fairness.models import ChainAnchor
 from majlis.errors import N_, FieldError, InvalidInput
@@ -23,7 +26,7 @@ from web.audit_reading import PlacementFilter, history, parse_filter, placements
 from web.auth import requires
 from web.errors import field_message
 from web.followup_report import spreadsheet
-from web.keys import CATALOGS, DB, LANGUAGE
+from web.keys import CATALOGS, DB, LANGUAGE, SETTINGS
 from web.pages import gettext_for, render
 
 routes = web.RouteTableDef()
@@ -115,24 +118,56 @@ def parse_anchors(typed: list[str]) -> list[verify.Anchor]:
 
 async def recorded_anchors(request: web.Request) -> list[ChainAnchor]:
     """The last anchors recorded as sent, newest first."""
-    rows = await request[DB].scalars(select(ChainAnchor).order_by(ChainAnchor.day.desc()).limit(ANCHORS_LISTED))
-    return list(rows)
+    return await anchor_file.recent(session=request[DB], limit=ANCHORS_LISTED)
+
+
+async def filed_anchors(request: web.Request) -> tuple[list[verify.Anchor], str | None]:
+    """The anchors of the anchor file (outside the database), and what is wrong with the file if it cannot be read.
+
+    No file yet is no anchor: the first daily anchor writes it.
+    """
+    path = Path(request.app[SETTINGS].fairness_anchor_file)
+    try:
+        # A file read on the disk, off the event loop.
+        return await asyncio.to_thread(anchor_file.read_file, path), None
+    except FileNotFoundError:
+        return [], None
+    except (OSError, anchor_file.AnchorFileError) as exc:
+        return [], str(exc)
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """The chain verified against the anchors typed and those of the anchor file."""
+
+    result: verify.Verification
+    filed: int
+    file_problem: str | None
+    recorded: list[ChainAnchor]
+
+
+async def check_chain(request: web.Request, typed: list[str]) -> ChainCheck:
+    """Verifies the whole chain; InvalidInput when a typed anchor cannot be read."""
+    given = parse_anchors([line for text in typed for line in text.splitlines()])
+    filed, problem = await filed_anchors(request)
+    result = await verify.verify_chain(session=request[DB], anchors=[*given, *filed])
+    return ChainCheck(result, len(filed), problem, await recorded_anchors(request))
 
 
 @routes.get("/audit/chain")
 @requires(*READERS)
 async def chain_page(request: web.Request) -> web.Response:
     typed = request.query.getall("anchor", [])
-    context: dict[str, object] = {"typed": "\n".join(typed), "errors": {}, "result": None, "fault": None}
-    context["anchors"] = await recorded_anchors(request)
+    context: dict[str, object] = {"typed": "\n".join(typed), "errors": {}, "check": None, "fault": None}
     try:
-        anchors = parse_anchors([line for text in typed for line in text.splitlines()])
+        check = await check_chain(request, typed)
     except InvalidInput as exc:
         context["errors"] = _errors(request, exc)
+        context["anchors"] = await recorded_anchors(request)
         return render(request, "audit/chain.html", context, status=422)
-    result = await verify.verify_chain(session=request[DB], anchors=anchors)
-    context["result"] = result
-    context["fault"] = None if result.fault is None else result.fault.describe(gettext_for(request))
+    context.update(check=check, result=check.result, anchors=check.recorded)
+    if check.result.fault is not None:
+        context["fault"] = check.result.fault.describe(gettext_for(request))
     return render(request, "audit/chain.html", context)
 
 

@@ -13,7 +13,14 @@ from fairness import chain
 from majlis.clock import FrozenClock
 from majlis.db import transaction
 from tests.factories import Client, make_staff, sign_in
-from tests.web.test_audit_pages import Sessions, arranged, as_auditor, no_personal_data
+from tests.fairness.test_record import one_seat_sundays
+from tests.priority.test_triage import new_case, ready
+from tests.scheduler.test_runs import IDS, run
+
+# The app fixture gives the tests their own anchor file.
+from tests.web.test_audit_pages import Sessions, anchor_path, app, arranged, as_auditor, no_personal_data
+
+__all__ = ["anchor_path", "app"]
 from web.audit_models import ChainOut, PlacementOut
 
 
@@ -90,3 +97,27 @@ async def test_the_audit_api_is_in_the_openapi_document(client: Client) -> None:
     # Nothing an auditor reads can carry a name, a national ID or a phone.
     words = json.dumps(schemas["PlacementOut"]) + json.dumps(schemas["PassedOut"])
     assert not any(word in words for word in ("national", "phone", "applicant_name", "id_number"))
+
+
+async def test_a_real_allocation_run_read_by_the_auditor(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    """Placements written by the allocator itself (fairness/record.py), read back through the API and the page."""
+    slots = await one_seat_sundays(sessions, clock, weeks=2)
+    desk = (await make_staff(sessions, clock, Role.AUDIT_DESK, "desk")).id
+    first = await new_case(sessions, clock, applicant_national_id=IDS[0])
+    second = await new_case(sessions, clock, applicant_national_id=IDS[1])
+    await ready(sessions, clock, desk, first)
+    await ready(sessions, clock, desk, second)
+    await run(sessions, clock)
+    await make_staff(sessions, clock, Role.AUDITOR, "auditor")
+    await sign_in(client, "auditor")
+    body = await (await client.get("/api/v1/audit/placements?rule=allocation_run")).text()
+    assert IDS[0] not in body and IDS[1] not in body
+    listed = [PlacementOut.model_validate(item) for item in json.loads(body)]
+    assert [(p.tracking_number, p.rank, p.total) for p in listed] == [(second, 2, 2), (first, 1, 2)]
+    assert listed[0].before[0].tracking_number == first and listed[0].seat.slot_id == slots[1].id
+    assert not any(p.unjustified for p in listed)
+    await client.get("/lang/en")
+    page = await (await client.get(f"/audit/placements/{second}")).text()
+    assert "The weekly allocation, in priority order" in page and "The first:" in page and first in page

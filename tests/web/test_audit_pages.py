@@ -11,7 +11,10 @@ import re
 import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
+from aiohttp import web
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,14 +22,28 @@ from accounts.roles import Role
 from cases import service as cases
 from fairness import chain
 from fairness.models import EntryKind
+from majlis.app import create_app
 from majlis.clock import FrozenClock
 from majlis.db import transaction
+from tests.conftest import RecordingChannel, make_settings
 from tests.factories import Client, make_staff, sign_in
 from tests.priority.test_triage import new_case
 
 Sessions = async_sessionmaker[AsyncSession]
 # What tests/factories.py gives every applicant: none of it may reach an auditor.
 PERSONAL = ("1000000008", "501234567", "نورة عبدالله", "noura@example.sa")
+
+
+@pytest.fixture
+def anchor_path(tmp_path: Path) -> Path:
+    return tmp_path / "anchors.jsonl"
+
+
+@pytest.fixture
+def app(database_url: str, clock: FrozenClock, recorder: RecordingChannel, anchor_path: Path) -> web.Application:
+    """The app with its own anchor file: the default one under ./var belongs to whatever database wrote it."""
+    settings = make_settings(database_url, fairness_anchor_file=str(anchor_path))
+    return create_app(settings, clock=clock, channels=recorder.channels())
 
 
 @dataclass(frozen=True)
@@ -113,6 +130,14 @@ def listed(page: str) -> str:
     return found.group(1)
 
 
+def file_anchors(path: Path, lines: str) -> None:
+    """Writes the anchor file (none when no lines), as the daily anchor job and a person editing it would."""
+    if lines:
+        path.write_text(lines, encoding="utf-8")
+    else:
+        path.unlink()
+
+
 def no_personal_data(body: str) -> None:
     for value in PERSONAL:
         assert value not in body
@@ -188,7 +213,9 @@ async def test_csv_and_xlsx_read_back(client: Client, sessions: Sessions, clock:
     no_personal_data(sheet)
 
 
-async def test_the_chain_verified_then_caught_tampered(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
+async def test_the_chain_verified_then_caught_tampered(
+    client: Client, sessions: Sessions, clock: FrozenClock, anchor_path: Path
+) -> None:
     found = await as_auditor(client, sessions, clock)
     response = await client.get("/audit/chain")
     page = await response.text()
@@ -200,6 +227,20 @@ async def test_the_chain_verified_then_caught_tampered(client: Client, sessions:
     assert "1 anchors matched." in page
     response = await client.get("/audit/chain?anchor=3:nothex")
     assert response.status == 422 and "SEQ:HASH" in await response.text()
+
+    no_personal_data(page)
+
+    # The anchor file, outside the database, is checked too; a line that is not an anchor is named.
+    file_anchors(anchor_path, f'{{"day": "2026-11-25", "seq": {head.seq}, "hash": "{head.hash}", "at": "x"}}\n')
+    page = await (await client.get("/audit/chain")).text()
+    assert "Intact: 3 entries checked." in page and "1 anchors matched." in page
+    file_anchors(anchor_path, f'{{"day": "2026-11-25", "seq": 2, "hash": "{head.hash}"}}\n')
+    page = html.unescape(await (await client.get("/audit/chain")).text())
+    assert "The chain was rewritten at or before entry 2: its hash is not the one anchored on 2026-11-25." in page
+    file_anchors(anchor_path, "not an anchor\n")
+    page = await (await client.get("/audit/chain")).text()
+    assert "The anchor file cannot be read:" in page and "line 1" in page and "Intact: 3 entries checked." in page
+    file_anchors(anchor_path, "")
 
     async with transaction(sessions) as session:
         await session.execute(
