@@ -87,6 +87,8 @@ async def merge(
         raise CaseNotFound()
     if duplicate.id == original.id:
         raise merge_into_itself()
+    # The chain's turn before the cases' rows, as every change that appends to it (fairness.record.take_turn).
+    await fairness_record.take_turn(session=session)
     locked = await cases.lock_cases(session=session, case_ids=[duplicate.id, original.id])
     duplicate, original = locked[duplicate.id], locked[original.id]
     if duplicate.status in cases.CLOSED:

@@ -228,6 +228,8 @@ async def classify(
     category or urgency already set, needs a justification; InvalidInput names
     every problem and nothing is changed.
     """
+    # The chain's turn first, as every change that appends to it (fairness.record.take_turn).
+    await fairness_record.take_turn(session=session)
     case = await open_case(session=session, tracking_number=tracking_number)
     errors: list[FieldError] = []
     chosen = await session.get(Category, category) if category else None
@@ -330,6 +332,8 @@ async def route(
     A written referral names its departments by code and carries the desk's referral text; it goes
     to them at once (followup.referrals), each with its deadlines.
     """
+    # The chain's turn first, as every change that appends to it (fairness.record.take_turn).
+    await fairness_record.take_turn(session=session)
     case = await open_case(session=session, tracking_number=tracking_number)
     errors: list[FieldError] = []
     target: Route | None = None
@@ -466,6 +470,8 @@ async def move_up(
     change_text: str | None,
 ) -> Triage:
     """Moves a case up the queue by hand: always justified, always in the fairness record."""
+    # The chain's turn first, as every change that appends to it (fairness.record.take_turn).
+    await fairness_record.take_turn(session=session)
     case = await open_case(session=session, tracking_number=tracking_number)
     errors: list[FieldError] = []
     if not 1 <= points <= 300:

@@ -415,6 +415,7 @@ async def move_appointment(*, session: AsyncSession, clock: Clock, appointment_i
     """
     errors: list[FieldError] = []
     justification = _justification(by_hand, why=N_("Moving an appointment by hand needs a reason."), errors=errors)
+    await fairness_record.take_turn(session=session)
     # Locked as an applicant's answer locks it (appointment, then case), so the two take turns.
     current = await session.get(Appointment, appointment_id, with_for_update=True, populate_existing=True)
     if current is not None:
@@ -505,6 +506,7 @@ async def place_by_hand(*, session: AsyncSession, clock: Clock, tracking_number:
     """
     errors: list[FieldError] = []
     justification = _justification(by_hand, why=N_("Placing a request by hand needs a reason."), errors=errors)
+    await fairness_record.take_turn(session=session)
     found = await cases.find_by_tracking_number(session=session, tracking_number=tracking_number)
     if found is None:
         errors.append(FieldError("tracking_number", "unknown", N_("No request has this tracking number.")))
