@@ -80,6 +80,8 @@ async def names(*, session: AsyncSession) -> Names:
     return Names(categories, branches)
 
 
+# The waiting table's groups for requests without the value (priority/queue.py).
+_NO_VALUE: Mapping[str, str] = {"unclassified": N_("Not classified yet"), "unknown": N_("Not given")}
 _GROUP_VALUES: Mapping[str, Mapping[str, str]] = {
     "gender": labels.GENDERS,
     "applicant_kind": labels.APPLICANT_KINDS,
@@ -90,6 +92,8 @@ _GROUP_VALUES: Mapping[str, Mapping[str, str]] = {
 
 def group_name(dimension: str, value: str, found: Names, language: str, _: Translate) -> str:
     """A group's value as people read it: a label, a category's or branch's name, else the code itself."""
+    if value in _NO_VALUE:
+        return _(_NO_VALUE[value])
     if dimension == "branch":
         return found.branch(value, language)
     if dimension == "category":

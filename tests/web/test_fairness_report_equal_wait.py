@@ -73,6 +73,8 @@ async def test_a_gap_at_equal_priority_is_flagged_on_the_page_csv_and_workbook(
     client: Client, sessions: Sessions, clock: FrozenClock
 ) -> None:
     await arranged(sessions, clock)
+    # Waiting for the audit desk: in the waiting times as not classified yet, in no equal-priority cell.
+    await new_case(sessions, clock, applicant_national_id=national_id(99), applicant_phone=phone(99))
     await make_staff(sessions, clock, Role.MANAGER, "manager")
     await sign_in(client, "manager")
 
@@ -84,6 +86,8 @@ async def test_a_gap_at_equal_priority_is_flagged_on_the_page_csv_and_workbook(
     assert "أنثى" in table and "ذكر" in table and "واتساب" in table
     assert "فارق يتجاوز 10 ٪ ولا تفسّره المصادفة" in table
     assert "female" not in table and "whatsapp" not in table  # labels, not codes
+    waiting = html[html.index('<table id="waiting">') :]
+    assert "لم يُصنَّف بعد" in waiting and "unclassified" not in waiting
 
     found = rows_of(await (await client.get("/reports/fairness.csv", params={"lang": "en"})).text())
     equal = {(r["key"], r["value"]): r for r in found if r["section"] == "equal_wait"}
