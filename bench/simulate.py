@@ -4,7 +4,7 @@
         [--capacity-factor 1.05] [--loads 70,90,100,110] [--permutations 2000]
 
 The figures and every further assumption are those of
-`scheduler.simulation.Assumptions`, printed one a line. The arrivals are drawn
+`scheduler.simulation_assumptions.Assumptions`, printed one a line. The arrivals are drawn
 once from the seed and handed to each policy in turn: first come, first served;
 strict priority without aging; Majlis's score. Each run is timed (one run, with
 the progress bar on stderr), and as the reference, measured in the same run,
@@ -42,18 +42,16 @@ from collections.abc import Sequence
 
 from bench.priority import timings
 from scheduler.simulation import (
-    Assumptions,
     Policy,
     SimulationResult,
     arrivals,
-    assumption_lines,
-    comparison_table,
-    progress_bar,
     simulate,
 )
+from scheduler.simulation_assumptions import Assumptions
 from scheduler.simulation_noshow import no_show_table
 from scheduler.simulation_sweep import LOADS
 from scheduler.simulation_tables import fairness_report
+from scheduler.simulation_text import assumption_lines, comparison_table, progress_bar
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from scheduler import simulation
+from scheduler import simulation, simulation_text
+from scheduler.simulation_assumptions import Assumptions
 from scheduler.simulation_sweep import LOADS
 from scheduler.simulation_tables import fairness_report
 
@@ -46,7 +47,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     simulate.add_argument(
         "--no-show-rate",
         type=float,
-        default=simulation.Assumptions().no_show_rate,
+        default=Assumptions().no_show_rate,
         help="assumed share of held appointments whose applicant never arrives (default %(default)s; 0 for none)",
     )
     simulate.add_argument(
@@ -70,9 +71,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     """Runs the three policies on the same arrivals; prints the comparison, the sweep and the equal-priority table."""
-    assumptions = simulation.Assumptions(
-        no_show_rate=args.no_show_rate, no_show_keeps_priority=not args.no_show_new_priority
-    )
+    assumptions = Assumptions(no_show_rate=args.no_show_rate, no_show_keeps_priority=not args.no_show_new_priority)
     requests = simulation.arrivals(assumptions, args.days, args.seed)
     results = {
         policy: simulation.simulate(
@@ -81,15 +80,15 @@ def run(args: argparse.Namespace) -> int:
             days=args.days,
             seed=args.seed,
             requests=requests,
-            progress=simulation.progress_bar(sys.stderr, label=policy.label),
+            progress=simulation_text.progress_bar(sys.stderr, label=policy.label),
         )
         for policy in simulation.Policy
     }
     print("Assumptions:")
-    for line in simulation.assumption_lines(assumptions):
+    for line in simulation_text.assumption_lines(assumptions):
         print(f"- {line}")
     print()
-    print(simulation.comparison_table(results))
+    print(simulation_text.comparison_table(results))
     print()
     report = fairness_report(
         assumptions,

@@ -25,7 +25,8 @@ from typing import Final
 
 from fairness.equal_wait import GroupComparison, WaitRecord, compare, table
 from scheduler.allocation import Mode
-from scheduler.simulation import Arrival, Assumptions, SimulationResult
+from scheduler.simulation import Arrival, SimulationResult
+from scheduler.simulation_assumptions import Assumptions
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 **Load** is the mean demand for seats over the seats offered, before the
 cancelled sessions and the no-shows take their share: `capacity_factor` is set
 to 1 / load, so each kind of seat in each branch is offered at that multiple of
-its mean demand (`scheduler.simulation.weekly_seats`). The arrivals do not
+its mean demand (`scheduler.simulation_assumptions.weekly_seats`). The arrivals do not
 depend on the capacity, so every row of the table runs on the very same
 requests, the same cancelled sessions and the same no-shows: a difference
 between two rows comes from the load or the policy alone.
@@ -32,14 +32,14 @@ from majlis.clock import RIYADH
 from priority.score import Urgency, category_weight
 from scheduler.simulation import (
     Arrival,
-    Assumptions,
     Policy,
     SimulationResult,
     arrivals,
-    progress_bar,
     simulate,
     strict_score,
 )
+from scheduler.simulation_assumptions import Assumptions
+from scheduler.simulation_text import progress_bar
 
 LOADS: Final = (0.70, 0.90, 1.00, 1.10)
 STARVATION_DAYS: Final = 60.0

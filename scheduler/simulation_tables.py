@@ -11,7 +11,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from scheduler.simulation import Arrival, Assumptions, Policy, simulate
+from scheduler.simulation import Arrival, Policy, simulate
+from scheduler.simulation_assumptions import Assumptions
 from scheduler.simulation_equal import Applicants, applicant_lines, equal_priority, equal_priority_table
 from scheduler.simulation_sweep import AIM_LOAD, LOADS, STARVATION_DAYS, aims, by_load, sweep, sweep_table
 

@@ -40,7 +40,8 @@ from priority.score import Urgency, category_weight
 from scheduler.allocation import MIN_NOTICE, allocate, seat_refusal
 
 if TYPE_CHECKING:
-    from scheduler.simulation import Arrival, Assumptions, _Run
+    from scheduler.simulation import Arrival, _Run
+    from scheduler.simulation_assumptions import Assumptions
 
 
 class Rule(enum.StrEnum):

@@ -13,19 +13,15 @@ from priority.score import URGENCY_POINTS, Urgency, priority_score
 from scheduler.allocation import Mode
 from scheduler.simulation import (
     SCORES,
-    Assumptions,
     Policy,
     arrivals,
-    comparison_table,
     fcfs_score,
-    progress_bar,
     simulate,
-    slot_capacities,
     strict_score,
-    weekly_demand,
-    weekly_seats,
 )
+from scheduler.simulation_assumptions import Assumptions, slot_capacities, weekly_demand, weekly_seats
 from scheduler.simulation_noshow import Attendance, NoShowRecord, no_show_draws, no_show_table
+from scheduler.simulation_text import comparison_table, progress_bar
 
 SEED = 2026
 WEEKS_12 = 84

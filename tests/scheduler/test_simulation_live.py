@@ -13,7 +13,8 @@ import pytest
 from majlis import cli_simulate
 from priority.score import Urgency
 from scheduler.allocation import Mode
-from scheduler.simulation import Arrival, Assumptions, Policy, SimulationResult, arrivals, simulate
+from scheduler.simulation import Arrival, Policy, SimulationResult, arrivals, simulate
+from scheduler.simulation_assumptions import Assumptions
 from scheduler.simulation_equal import Applicants, describe, equal_priority, wait_records
 from scheduler.simulation_sweep import LOADS, period_end, starved, sweep, sweep_table
 from scheduler.simulation_tables import fairness_report
