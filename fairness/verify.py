@@ -56,6 +56,7 @@ MESSAGES: Final[Mapping[Problem, str]] = {
 }
 DETAILS: Final[Mapping[str, str]] = {
     "content": N_("what it holds no longer gives its hash."),
+    "unreadable": N_("a value in it is not of its column's kind (a time that is not a time)."),
     "gap": N_("the chain goes from entry {before} to entry {after}."),
     "start": N_("the chain starts at entry {after}."),
     "unlinked": N_("the entry after it names a previous entry that the chain no longer holds."),
@@ -212,30 +213,50 @@ def _anchor_fault(anchor: Anchor, last: int) -> Fault:
     return Fault(anchor.seq, Problem.REWRITTEN, "anchor_hash", values={"day": day})
 
 
+COLUMNS: Final = (
+    ChainEntry.seq,
+    ChainEntry.at,
+    ChainEntry.actor_id,
+    ChainEntry.kind,
+    ChainEntry.case_id,
+    ChainEntry.change,
+    ChainEntry.justification,
+    ChainEntry.prev_hash,
+    ChainEntry.hash,
+)
+# What reading a value no column type accepts raises (a time that is not a time: SQLite stores anything).
+UNREADABLE: Final = (ValueError, LookupError, TypeError)
+
+
+async def _batch(session: AsyncSession, after: int) -> list[Any]:
+    """The next entries after position `after`; one that cannot be read comes as its bare position."""
+    query = select(*COLUMNS).where(ChainEntry.seq > after).order_by(ChainEntry.seq).limit(BATCH)
+    try:
+        return list((await session.execute(query)).all())
+    except UNREADABLE:
+        pass
+    # Tampered with: the batch again, one entry at a time, to name the one that cannot be read.
+    positions = await session.scalars(
+        select(ChainEntry.seq).where(ChainEntry.seq > after).order_by(ChainEntry.seq).limit(BATCH)
+    )
+    rows: list[Any] = []
+    for seq in list(positions):
+        try:
+            rows.append((await session.execute(select(*COLUMNS).where(ChainEntry.seq == seq))).one())
+        except UNREADABLE:
+            rows.append(int(seq))
+    return rows
+
+
 async def verify_chain(*, session: AsyncSession, anchors: Iterable[Anchor] = ()) -> Verification:
     """Walks the whole chain in order and gives the first entry altered, removed, reordered or unlike an anchor."""
     by_seq: dict[int, list[Anchor]] = {}
     for anchor in anchors:
         by_seq.setdefault(anchor.seq, []).append(anchor)
-    columns = (
-        ChainEntry.seq,
-        ChainEntry.at,
-        ChainEntry.actor_id,
-        ChainEntry.kind,
-        ChainEntry.case_id,
-        ChainEntry.change,
-        ChainEntry.justification,
-        ChainEntry.prev_hash,
-        ChainEntry.hash,
-    )
     previous, previous_hash, checked, anchored = 0, GENESIS, 0, 0
     fault: Fault | None = None
     while fault is None:
-        rows = (
-            await session.execute(
-                select(*columns).where(ChainEntry.seq > previous).order_by(ChainEntry.seq).limit(BATCH)
-            )
-        ).all()
+        rows = await _batch(session, previous)
         for row in rows:
             fault = await _check(session, row, previous, previous_hash)
             if fault is None:
@@ -261,12 +282,13 @@ async def verify_chain(*, session: AsyncSession, anchors: Iterable[Anchor] = ())
 
 
 async def _check(session: AsyncSession, row: Any, previous: int, previous_hash: str) -> Fault | None:
-    if row.seq != previous + 1:
-        if row.seq <= previous:
-            return Fault(row.seq, Problem.ALTERED)
+    seq = row if isinstance(row, int) else row.seq
+    if seq != previous + 1:
         if previous == 0:
-            return Fault(1, Problem.REMOVED, "start", values={"after": row.seq})
-        return Fault(previous + 1, Problem.REMOVED, "gap", values={"before": previous, "after": row.seq})
+            return Fault(1, Problem.REMOVED, "start", values={"after": seq})
+        return Fault(previous + 1, Problem.REMOVED, "gap", values={"before": previous, "after": seq})
+    if isinstance(row, int):
+        return Fault(seq, Problem.ALTERED, "unreadable")
     if _recomputed(row) != row.hash:
         return await _judge_hash(session, row)
     if row.prev_hash != previous_hash:
