@@ -73,8 +73,9 @@ async def test_a_jump_through_a_justified_move_up_is_listed_with_it(sessions: Se
             change_text="مهلة نظامية تنتهي قريبًا",
         )
     await run(sessions, clock)
+    newer_id = await case_id(sessions, newer)
     async with sessions() as session:
-        [placed] = await explain.placement_explanations(session=session, case_id=await case_id(sessions, newer))
+        [placed] = await explain.placement_explanations(session=session, case_id=newer_id)
         assert await explain.unjustified(session=session) == []
         listed = await explain.all_placements(session=session)
     assert placed.rule == "allocation_run" and placed.seat.slot_id == slots[0].id and placed.rank == 1
@@ -91,10 +92,9 @@ async def test_a_planted_jump_with_no_record_is_listed(sessions: Sessions, clock
     await one_seat_sundays(sessions, clock, weeks=2)
     _, older, newer = await older_and_newer(sessions, clock)
     # Raised behind the record's back: no ManualChange, no chain entry.
+    newer_id = await case_id(sessions, newer)
     async with transaction(sessions) as session:
-        await session.execute(
-            text("UPDATE triage SET queue_adjustment = 50 WHERE case_id = :id"), {"id": await case_id(sessions, newer)}
-        )
+        await session.execute(text("UPDATE triage SET queue_adjustment = 50 WHERE case_id = :id"), {"id": newer_id})
     await run(sessions, clock)
     async with sessions() as session:
         [found] = await explain.unjustified(session=session)

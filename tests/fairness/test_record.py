@@ -104,11 +104,12 @@ async def test_a_whole_scenario_leaves_every_row_in_the_chain(sessions: Sessions
     # A critical arrival with every seat taken displaces the lowest-priority unconfirmed appointment.
     critical = await new_case(sessions, clock, applicant_national_id=IDS[3])
     await ready(sessions, clock, desk, critical, category="qisas", urgency="critical")
+    critical_id = await case_id(sessions, critical)
     async with transaction(sessions) as session:
         assert await changes.place_urgent_arrival(
             session=session,
             clock=clock,
-            case_id=await case_id(sessions, critical),
+            case_id=critical_id,
             actor_id=desk,
             may_displace=True,
             status_url=URL,
