@@ -10,6 +10,11 @@ which group?); and a bootstrap 95 % interval of that difference. A gap is flagge
 over `gap` (10 %) and more than chance (p < `alpha`): a large gap on five requests is noise, a tiny gap
 on ten thousand is real but not unfair.
 
+Many groups make many tests: with hundreds of them, about one in twenty comes out below p = 0.05 with no
+difference at all. Each comparison therefore also carries its Benjamini-Hochberg q-value over every test in
+the same call; a flag whose q is below alpha survives that count (the share of false alarms among such flags is
+then kept under alpha). `flagged` itself stays the plain rule (gap and p), so that a reader sees both.
+
 Pure and deterministic: numpy only, every random draw from a generator seeded by `seed` and the
 comparison's own cell and group, so a result does not depend on which other cells are in the input.
 
@@ -37,6 +42,8 @@ DIMENSIONS: Final = ("gender", "applicant_kind", "channel", "branch")
 # The gap is relative to the rest's median, but never to less than a day: a same-day service whose
 # medians are 0.1 and 0.2 days has no 100 % gap anyone would call unfair.
 MIN_GAP_BASE_DAYS: Final = 1.0
+# The chance a difference must be less likely than (two-sided p) to be called more than chance.
+ALPHA: Final = 0.05
 # A gap over this share of the rest's median, and more than chance, is flagged.
 GAP_THRESHOLD: Final = 0.10
 # Rows of permuted or resampled waits drawn at once: bounds memory on large cells (≈ 8 MB a batch).
@@ -78,6 +85,9 @@ class GroupComparison:
     flagged: bool
     # Why no test was run: "too_few" (the group or the rest under min_count) or "no_other_group".
     untested: str | None = None
+    # The p-value adjusted for every test in the same call (Benjamini-Hochberg): a report of hundreds of groups
+    # has some p below alpha by chance alone; q below alpha keeps the share of such false alarms under alpha.
+    q_value: float | None = None
 
     @property
     def tested(self) -> bool:
@@ -139,7 +149,7 @@ def compare(
     dimensions: Sequence[str] = DIMENSIONS,
     permutations: int = 2000,
     seed: int = 0,
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
     gap: float = GAP_THRESHOLD,
     min_count: int = 5,
 ) -> list[GroupComparison]:
@@ -194,7 +204,35 @@ def compare(
                     min_count=min_count,
                 )
             )
-    return results
+    return with_q_values(results)
+
+
+def with_q_values(comparisons: list[GroupComparison]) -> list[GroupComparison]:
+    """The comparisons with their Benjamini-Hochberg q-values over all the tested ones."""
+    # One test per cell and dimension with two groups (each the other's rest), one per group otherwise: a
+    # two-group dimension does not count twice.
+    by_cell: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for index, c in enumerate(comparisons):
+        by_cell[(c.band, c.category, c.dimension)].append(index)
+    tests: list[tuple[float, list[int]]] = []
+    for indices in by_cell.values():
+        tested = [i for i in indices if comparisons[i].p_value is not None]
+        if len(indices) == 2 and len(tested) == 2:
+            tests.append((comparisons[tested[0]].p_value or 0.0, tested))
+        else:
+            tests += [(comparisons[i].p_value or 0.0, [i]) for i in tested]
+    if not tests:
+        return comparisons
+    tests.sort(key=lambda test: test[0])
+    p = np.array([p_value for p_value, _ in tests], dtype=np.float64)
+    raw = p * len(p) / np.arange(1, len(p) + 1)
+    # Step-up: each q is the least of its own adjusted p and those of every larger p.
+    q = np.minimum(np.minimum.accumulate(raw[::-1])[::-1], 1.0)
+    adjusted = list(comparisons)
+    for (_, indices), q_value in zip(tests, q.tolist(), strict=True):
+        for i in indices:
+            adjusted[i] = replace(adjusted[i], q_value=q_value)
+    return adjusted
 
 
 def _compare_one(
@@ -309,10 +347,14 @@ def table(comparisons: Sequence[GroupComparison], *, explain: Mapping[str, str] 
         )
     flagged = sum(c.flagged for c in comparisons)
     untested = sum(not c.tested for c in comparisons)
+    tested = len(comparisons) - untested
+    # After Benjamini-Hochberg: what is left flagged once the number of tests is taken into account.
+    kept = sum(c.flagged and c.q_value is not None and c.q_value < ALPHA for c in comparisons)
     lines.append("")
     lines.append(
         f"{len(comparisons)} groups compared within their urgency band and category; {flagged} flagged "
         f"(gap over the threshold and more than chance); {untested} not tested (too few requests, or no other "
-        "group in the cell)."
+        f"group in the cell). Of the {tested} tested, about one in twenty would come out below p = {ALPHA:g} by "
+        f"chance alone; {kept} of the flags stay below q = {ALPHA:g} once every test is counted (Benjamini-Hochberg)."
     )
     return "\n".join(lines)

@@ -51,6 +51,7 @@ EQUAL_WAIT_COLUMNS = (
     "rest_p90_days",
     "gap",
     "p_value",
+    "q_value",
     "ci_low_days",
     "ci_high_days",
     "outcome",
@@ -142,11 +143,12 @@ async def fairness_csv(request: web.Request) -> web.Response:
     for c in report.equal_wait:
         gap = "" if c.gap is None else f"{c.gap:.3f}"
         p_value = "" if c.p_value is None else f"{c.p_value:.4f}"
+        q_value = "" if c.q_value is None else f"{c.q_value:.4f}"
         interval = ["" if d is None else f"{d:.1f}" for d in (c.ci_low_days, c.ci_high_days)]
         rest = ["" if d is None else f"{d:.1f}" for d in (c.rest_median_days, c.rest_p90_days)]
         outcome = c.untested or ("flagged" if c.flagged else "within")
         figures = [c.count, f"{c.median_days:.1f}", f"{c.p90_days:.1f}", ""]
-        cell = [c.band, c.category, c.rest_count, *rest, gap, p_value, *interval, outcome]
+        cell = [c.band, c.category, c.rest_count, *rest, gap, p_value, q_value, *interval, outcome]
         writer.writerow(["equal_wait", c.dimension, c.value, *figures, *cell])
     # A byte-order mark lets spreadsheet programs read the Arabic as UTF-8.
     body = "\ufeff" + out.getvalue()

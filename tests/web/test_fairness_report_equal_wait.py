@@ -104,6 +104,8 @@ async def test_a_gap_at_equal_priority_is_flagged_on_the_page_csv_and_workbook(
     assert (women["median_days"], women["rest_median_days"]) == ("11.3", "1.1")
     assert 9 < float(women["gap"]) < 11
     assert float(women["p_value"]) < 0.05 and float(women["ci_low_days"]) > 0
+    # Two tests in all, gender's and channel's (each one test for both of its groups): q is at most twice p.
+    assert float(women["p_value"]) <= float(women["q_value"]) <= 2 * float(women["p_value"])
     assert women["outcome"] == "flagged" and equal[("gender", "male")]["outcome"] == "flagged"
     assert equal[("applicant_kind", "citizen")]["outcome"] == "no_other_group"
     assert equal[("channel", "portal")]["outcome"] in {"within", "flagged"}
@@ -120,6 +122,8 @@ async def test_a_gap_at_equal_priority_is_flagged_on_the_page_csv_and_workbook(
     assert "rightToLeft" in book.read("xl/worksheets/sheet1.xml").decode()
     strings = book.read("xl/sharedStrings.xml").decode()
     for text in ("أنثى", "القيمة الاحتمالية (اختبار التبديل)", "فارق يتجاوز 10 ٪ ولا تفسّره المصادفة"):
+        assert f">{text}<" in strings
+    for text in ("القيمة المعدَّلة q (بحساب كل الاختبارات، طريقة بنجاميني وهوخبرغ)",):
         assert f">{text}<" in strings
     english = zipfile.ZipFile(io.BytesIO(await (await client.get("/reports/fairness.xlsx?lang=en")).read()))
     assert "rightToLeft" not in english.read("xl/worksheets/sheet1.xml").decode()
