@@ -36,7 +36,8 @@ def fairness_report(
         "take their share. Majlis's score runs with the live rules (placement on routing, critical displacement, "
         "the official's directive); the other two policies are the weekly allocator alone. p95 and max are days "
         "from submission to the audience held, over the requests seen; a no-show's wait runs on to its second "
-        f"audience. Starved: waited over {STARVATION_DAYS:.0f} days (to its audience, or to the end) while a "
+        "audience (the first-audience column leaves those out). "
+        f"Starved: waited over {STARVATION_DAYS:.0f} days (to its audience, or to the end) while a "
         "request submitted after it, of equal or lower base priority (band + category weight) and wanting the "
         "same kind of seat, was seen first; no-shows aside. Waited > 60 days counts every such long wait.",
         "",
