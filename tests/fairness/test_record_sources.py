@@ -16,8 +16,7 @@ from majlis import demo
 from majlis.clock import FrozenClock
 from majlis.db import transaction
 from scheduler import changes
-from scheduler.confirmations import Answer
-from scheduler.models import Appointment
+from scheduler.models import Answer, Appointment
 from tests.factories import make_staff
 from tests.fairness.test_explain import older_and_newer
 from tests.fairness.test_record import case_id, one_seat_sundays
