@@ -296,9 +296,13 @@ async def _check(session: AsyncSession, row: Any, previous: int, previous_hash: 
     return None
 
 
+_DIRECTION_MARKS: Final = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
 def parse_anchor(text: str) -> Anchor:
     """An anchor as typed, SEQ:HASH (the hash's 64 hex digits); ValueError naming what is wrong."""
-    seq, _, value = text.strip().partition(":")
+    # A head copied out of the Arabic e-mail may carry its invisible direction marks along.
+    seq, _, value = text.translate(_DIRECTION_MARKS).strip().partition(":")
     value = value.strip().lower()
     if not seq.isascii() or not seq.isdigit() or int(seq) < 1:
         raise ValueError(f"an anchor is SEQ:HASH with SEQ a position from 1, not {text!r}")

@@ -82,6 +82,10 @@ def _anchors(settings: Settings, args: argparse.Namespace) -> tuple[list[Anchor]
     return anchors, ", ".join(sources) or "none"
 
 
+def _entries(count: int) -> str:
+    return f"{count} entry" if count == 1 else f"{count} entries"
+
+
 def verify(settings: Settings, args: argparse.Namespace) -> int:
     found = _anchors(settings, args)
     if found is None:
@@ -90,12 +94,12 @@ def verify(settings: Settings, args: argparse.Namespace) -> int:
     result = asyncio.run(_verify(settings, anchors))
     if result.fault is not None:
         print(f"NOT intact: {result.fault.describe()}")
-        print(f"checked {result.entries} entries before it; anchors: {source}")
+        print(f"checked {_entries(result.entries)} before it; anchors: {source}")
         return 1
     if result.head_seq is None:
         print(f"intact: the chain is empty; anchors: {source}")
     else:
-        print(f"intact: {result.entries} entries, head {result.head_seq}:{result.head_hash}")
+        print(f"intact: {_entries(result.entries)}, head {result.head_seq}:{result.head_hash}")
         print(f"anchors matched: {result.anchors_checked} ({source})")
     return 0
 

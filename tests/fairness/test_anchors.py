@@ -12,7 +12,7 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select, update
 
-from fairness import anchors, chain
+from fairness import anchors, chain, verify
 from fairness.models import ChainAnchor, ChainEntry
 from fairness.verify import verify_chain
 from majlis import jobs
@@ -59,6 +59,9 @@ async def test_the_head_goes_to_the_file_and_the_managers_once_a_day(
     assert [(m.channel, m.recipient) for m in messages] == [("email", address) for address in MANAGERS]
     body = messages[0].body
     assert f"majlis audit verify --anchor 3:{entries[2].hash}" in body
+    # The head copied out of the Arabic text, its direction marks with it, still reads.
+    copied = body.split("القيد ")[1].split("،")[0] + ":" + body.split("وبصمته ")[1].split(".")[0]
+    assert "\u2066" in copied and verify.parse_anchor(copied) == verify.Anchor(3, entries[2].hash)
     assert "رأس سجل العدالة في ⁦2026-11-25⁩: القيد 3" in body and "The fairness record's head on 2026-11-25" in body
     assert messages[0].payload["subject"] == (
         "مرساة سجل العدالة ليوم ⁦2026-11-25⁩: القيد 3 / Fairness record anchor for 2026-11-25: entry 3"
