@@ -1,6 +1,7 @@
 """The rarer sources of placements in the chain, on both databases: a seat chosen by hand that passes an
 older request (justified by the hand's reason), the official's directive, the backfill of a declined
-seat, and the demo's data (every appointment chained, no pass unjustified)."""
+seat, a WhatsApp repeat cancelled by rule and its undoing by hand, and the demo's data (every
+appointment chained, no pass unjustified)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from tests.fairness.test_explain import older_and_newer
 from tests.fairness.test_record import case_id, one_seat_sundays
 from tests.scheduler.test_confirmations import answer, ask, at, placed_case
 from tests.scheduler.test_runs import URL, appointments, run, sunday_hall
+from tests.whatsapp_desk.test_repeats import REPEATED_TEXT, submitted, undo, whatsapp_request
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -94,3 +96,29 @@ async def test_the_demo_placements_are_all_in_the_chain_and_justified(sessions: 
     placing = {chain.change_of(e)["appointment_id"] for e in chained if e.kind in (EntryKind.PLACEMENT, EntryKind.MOVE)}
     assert appointment_ids and appointment_ids <= placing
     assert all(e.hash == chain.hash_of(e) for e in chained)
+
+
+async def test_a_whatsapp_repeat_cancelled_by_rule_and_undone_by_hand_are_overrides(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    auditor = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    first = await submitted(sessions, clock)
+    repeat, earlier = await whatsapp_request(sessions, clock, text=REPEATED_TEXT)
+    assert earlier == first
+    await undo(sessions, clock, repeat, auditor, "مسألة أخرى غير الأولى")
+    repeat_id = await case_id(sessions, repeat)
+    async with sessions() as session:
+        overrides = [e for e in await chain.entries_for_case(session=session, case_id=repeat_id)]
+    by_rule, by_hand = overrides
+    assert by_rule.kind is by_hand.kind is EntryKind.OVERRIDE
+    assert by_rule.actor_id is None and by_rule.justification.startswith(first)
+    assert chain.change_of(by_rule) | {"manual_change_id": 0} == {
+        "tracking_number": repeat,
+        "manual_change_id": 0,
+        "field": "duplicate",
+        "before": "received",
+        "after": "duplicate",
+        "reason": "repeated_request",
+    }
+    assert by_hand.actor_id == auditor and by_hand.justification == "مسألة أخرى غير الأولى"
+    assert (chain.change_of(by_hand)["reason"], chain.change_of(by_hand)["after"]) == ("corrected_error", "received")
