@@ -139,10 +139,13 @@ def test_production_refuses_the_default_secret_and_demo_data(env: dict[str, str]
 
 
 def test_simulate_prints_the_comparison(env: dict[str, str]) -> None:
-    result = run(["simulate", "--days", "56"], env)
+    result = run(["simulate", "--days", "56", "--permutations", "100"], env)
     assert result.returncode == 0, result.stderr
     for policy in ("first come, first served", "strict priority without aging", "Majlis's score"):
         assert policy in result.stdout
+    # Then the load sweep and the equal-priority comparison (issue 18).
+    assert "## Load sweep: 70%, 90%, 100%, 110% load" in result.stdout
+    assert "## Equal priority, equal wait" in result.stdout
     assert "weeks" in result.stderr  # the progress bar
 
 
