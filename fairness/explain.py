@@ -33,7 +33,8 @@ class Justification:
     hand-made change lowered the passed request's urgency), "by_hand" (protocol chose the seat by hand, or
     on the official's directive), "one_appointment" (the passed applicant already held, or was given in the
     same run, an appointment: the allocator's rule of one live appointment per applicant), "session_cancelled"
-    (the applicants of a cancelled session are owed a new date at once, ahead of the queue).
+    and "not_reached" (the applicants of a cancelled session, and those who came and were not reached,
+    are owed a new date at once, ahead of the queue).
     """
 
     by: str
@@ -90,7 +91,8 @@ class PlacementExplanation:
     case_id: int | None
     tracking_number: str
     appointment_id: int | None
-    # allocation_run, urgent_on_routing, displacement_refill, backfill, cancellation, by_hand, directive, move
+    # allocation_run, urgent_on_routing, displacement_refill, session_cancelled, not_reached, backfill, by_hand,
+    # directive, demo (the kind says whether it was a move)
     rule: str
     score: float
     base_score: float

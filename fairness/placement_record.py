@@ -45,6 +45,8 @@ EPSILON: Final = 1e-6
 # How many of the requests placed before it in the run an entry names.
 FIRST_BEFORE: Final = 5
 _RAISING = {"urgency", "queue_position"}
+# The runs that place only requests owed a new date (`scheduler.service.run_allocation(only=…)`).
+OWED_RULES: Final = frozenset({"session_cancelled", "not_reached"})
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ def _passes(
     own = ctx.changes.get(case_id, [])
     # Only a raise of this request, a seat chosen by hand or a cancelled session's replacement can pass a
     # request not lowered by hand (the module's docstring); otherwise only the lowered ones are looked at.
-    wide = raised or by_hand is not None or bool(own) or ctx.rule == "session_cancelled"
+    wide = raised or by_hand is not None or bool(own) or ctx.rule in OWED_RULES
     candidates = ctx.waiting if wide else [w for w in ctx.waiting if ctx.lowered(w.case_id)]
     given = {g.case_id: g.starts_at for g in ctx.given}
     given_applicants = {g.applicant_id for g in ctx.given}
@@ -171,9 +173,10 @@ def _passes(
             justification = _manual(lowering[0], "lowered") if lowering else None
         if justification is None and (other.has_live_appointment or other.applicant_id in given_applicants):
             justification = {"by": "one_appointment"}
-        if justification is None and ctx.rule == "session_cancelled":
-            # The applicants of a cancelled session are owed a new date at once, before anyone else.
-            justification = {"by": "session_cancelled"}
+        if justification is None and ctx.rule in OWED_RULES:
+            # Owed a new date at once, before anyone else: a cancelled session's applicants, or those who
+            # came and were not reached.
+            justification = {"by": ctx.rule}
         found.append(
             {
                 "case_id": other.case_id,

@@ -250,7 +250,7 @@ async def end_past_sessions(
     placed = 0
     if owed:
         report = await scheduling.run_allocation(
-            session=session, clock=clock, actor_id=None, status_url=status_url, only=owed
+            session=session, clock=clock, actor_id=None, status_url=status_url, only=owed, rule="not_reached"
         )
         placed = report.placed
     return SweepReport(no_shows=no_shows, returned=returned, closed=closed, not_reached=len(owed), placed_again=placed)
