@@ -166,7 +166,7 @@ def _passes(
         if seat_refusal(seat, free, ctx.now, notice=ctx.notice) is not None:
             continue
         justification: dict[str, Any] | None = by_hand
-        if justification is None and own:
+        if justification is None and raised and own:
             justification = _manual(own[0], "raised")
         if justification is None and ctx.lowered(other.case_id):
             lowering = [c for c in ctx.changes.get(other.case_id, []) if c.field.value == "urgency"]
