@@ -73,6 +73,8 @@ class PlacementContext:
     total: int | None = None
     changes: Mapping[int, list[ManualChange]] = field(default_factory=dict)
     given: list[Given] = field(default_factory=list)
+    # The run's open seats by (slot id, seat), so each placement need not read its seat again.
+    seats: Mapping[tuple[int, int], OpenSeat] = field(default_factory=dict)
 
     def raised(self, case_id: int) -> bool:
         place = self.places.get(case_id)

@@ -255,15 +255,13 @@ async def run_allocation(
     await fairness_record.take_turn(session=session)
     everyone, places = await waiting_and_places(session=session, clock=clock)
     waiting = everyone if only is None else [w for w in everyone if w.case_id in only]
-    result = allocate(
-        await open_seats(session=session, clock=clock, horizon=horizon),
-        waiting,
-        clock.now(),
-    )
+    seats = await open_seats(session=session, clock=clock, horizon=horizon)
+    result = allocate(seats, waiting, clock.now())
     # Everyone waiting, not only those owed a seat: a pass of someone left out is a pass all the same.
     context = await placement_record.context(
         session=session, rule=rule, now=clock.now(), waiting=everyone, places=places, total=len(waiting)
     )
+    context.seats = {(seat.slot_id, seat.seat): seat for seat in seats}
     lost = 0
     placed = 0
     for placement in result.placements:
@@ -363,11 +361,10 @@ async def record_placement(
     justification: str = "",
     notice: timedelta = MIN_NOTICE,
 ) -> None:
-    """The appointment's entry in the fairness chain: score, rule, seat, who went before and whom it passed."""
-    case = await cases.get_case(session=session, case_id=appointment.case_id)
-    slot = await session.get_one(Slot, appointment.slot_id)
-    room = await rooms.get_room(session=session, room_id=slot.room_id)
-    assert case is not None
+    """The appointment's entry in the fairness chain: score, rule, seat, who went before and whom it passed.
+
+    In a run the case and the seat come from the run's context, read once, not once a placement.
+    """
     if context is None:
         waiting, places = await waiting_and_places(session=session, clock=clock)
         context = await placement_record.context(
@@ -377,9 +374,18 @@ async def record_placement(
             waiting=waiting,
             places=places,
             notice=notice,
-            also={case.id},
+            also={appointment.case_id},
         )
-    subject = context.places.get(case.id) or await placement_record.place_of(session=session, clock=clock, case=case)
+    subject = context.places.get(appointment.case_id)
+    case = subject.case if subject else await cases.get_case(session=session, case_id=appointment.case_id)
+    assert case is not None
+    if subject is None:
+        subject = await placement_record.place_of(session=session, clock=clock, case=case)
+    slot = await session.get_one(Slot, appointment.slot_id)
+    room = await rooms.get_room(session=session, room_id=slot.room_id)
+    seat = context.seats.get((slot.id, appointment.seat))
+    if seat is None:
+        seat = (await seats_of(session=session, slots=[slot]))[(slot.id, appointment.seat)]
     await placement_record.placement(
         session=session,
         clock=clock,
@@ -391,7 +397,7 @@ async def record_placement(
         submitted_at=case.submitted_at,
         subject=subject,
         appointment_id=appointment.id,
-        seat=(await seats_of(session=session, slots=[slot]))[(slot.id, appointment.seat)],
+        seat=seat,
         room_id=slot.room_id,
         room=room.name if room else "",
         actor_id=actor_id,
