@@ -148,9 +148,9 @@ def _passes(
     """The older requests of at least this base score that could have had the seat, with their justification."""
     raised = ctx.raised(case_id)
     own = ctx.changes.get(case_id, [])
-    # Only a raise of this request, a seat chosen by hand or a cancelled session's replacement can pass a
-    # request not lowered by hand (the module's docstring); otherwise only the lowered ones are looked at.
-    wide = raised or by_hand is not None or bool(own) or ctx.rule in OWED_RULES
+    # Only a raise of this request, a seat chosen by hand or a run for those owed a date can pass a request
+    # not lowered by hand (the module's docstring); otherwise only the lowered ones are looked at.
+    wide = raised or by_hand is not None or ctx.rule in OWED_RULES
     candidates = ctx.waiting if wide else [w for w in ctx.waiting if ctx.lowered(w.case_id)]
     given = {g.case_id: g.starts_at for g in ctx.given}
     given_applicants = {g.applicant_id for g in ctx.given}
