@@ -44,7 +44,10 @@ from scheduler.models import Appointment, AudienceSession, Slot
 # The roles that may read a request of a confidential category.
 CONFIDENTIAL_READERS = frozenset({Role.AUDIT_DESK, Role.OFFICIAL})
 # Roles whose work never needs a request's personal data.
-NO_REQUESTS = frozenset({Role.ADMINISTRATOR, Role.EMERGENCY_AGENT, Role.MISSION_STAFF, Role.CONSULAR_SUPERVISOR})
+# The auditor reads the fairness record by tracking number and never a request's personal data.
+NO_REQUESTS = frozenset(
+    {Role.ADMINISTRATOR, Role.EMERGENCY_AGENT, Role.MISSION_STAFF, Role.CONSULAR_SUPERVISOR, Role.AUDITOR}
+)
 
 
 @dataclass(frozen=True)
