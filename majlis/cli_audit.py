@@ -3,7 +3,10 @@
 `majlis audit verify` walks the whole chain (fairness.verify) against the anchors held outside the database: the
 anchor file's (settings.fairness_anchor_file, or --anchor-file) and any head typed with --anchor SEQ:HASH, as the
 managers' daily e-mail gives it. Exit 0 when intact; 1 naming the first bad entry; 2 when an anchor given is not
-one. `majlis audit anchor` sends today's anchor now, as the daily job does.
+one. `majlis audit anchor` sends today's anchor now, as the daily job does. `majlis audit explain TRACKING` prints
+one request's placements as the chain recorded them (score, rule, seat, who went before, whom it passed and why);
+`majlis audit fairness` prints the live comparison of waits at equal priority (fairness.equal_wait). Neither
+prints an applicant's name, national ID or phone: the chain holds none.
 """
 
 from __future__ import annotations
@@ -13,11 +16,15 @@ import asyncio
 import sys
 from pathlib import Path
 
+from cases import service as cases
 from fairness import anchors as fairness_anchors
+from fairness.equal_wait import table as equal_wait_table
+from fairness.explain import PlacementExplanation, placement_explanations
 from fairness.verify import Anchor, Verification, parse_anchor, verify_chain
 from majlis.clock import SystemClock, riyadh
 from majlis.db import create_engine, session_factory, transaction
 from majlis.settings import Settings
+from priority.queue import fairness_report
 
 COMMAND = "audit"
 
@@ -50,6 +57,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="a head as the daily e-mail gives it (any number)",
     )
     audit_commands.add_parser("anchor", help="send today's anchor now (file and e-mail), unless it went already")
+    explain = audit_commands.add_parser(
+        "explain", help="one request's placements as the chain recorded them: score, rule, seat, whom it passed and why"
+    )
+    explain.add_argument("tracking_number", help="the request's tracking number")
+    audit_commands.add_parser(
+        "fairness", help="the live comparison of waits at equal priority (gender, applicant kind, channel, branch)"
+    )
 
 
 async def _verify(settings: Settings, anchors: list[Anchor]) -> Verification:
@@ -128,8 +142,77 @@ async def _send(settings: Settings) -> str:
     return "the chain is empty: nothing to anchor"
 
 
+def explanation_lines(p: PlacementExplanation) -> list[str]:
+    """One placement in plain English lines, as `majlis audit explain` prints it."""
+    who = "Majlis, by rule" if p.actor_id is None else f"staff member {p.actor_id}"
+    rank = "" if p.rank is None else f", rank {p.rank} of {p.total}"
+    lines = [
+        f"entry {p.seq} ({p.hash[:16]}…), {riyadh(p.at):%Y-%m-%d %H:%M} Riyadh, {p.kind.value} by {who}: rule {p.rule}",
+        f"  score {p.score:.1f} (by rule alone {p.base_score:.1f}), {p.urgency}, {p.category}{rank}",
+        f"  seat: {p.seat.mode}, {p.seat.branch}, {p.seat.room}, {p.seat.starts_at}, seat {p.seat.seat}",
+        f"  placed before it in the run: {p.ahead}"
+        + ("" if not p.before else " (" + ", ".join(f"{b.tracking_number} {b.score:.1f}" for b in p.before) + ")"),
+    ]
+    for passed in p.passed:
+        why = passed.justification
+        if why is None:
+            because = "NO JUSTIFICATION"
+        elif why.field:
+            because = f"{why.by} ({why.field} {why.before}→{why.after}, {why.reason}: {why.text})"
+        else:
+            because = why.by
+        lines.append(f"  passed {passed.tracking_number} (by rule {passed.base_score:.1f}): {because}")
+    if p.justification:
+        lines.append(f"  justification: {p.justification}")
+    return lines
+
+
+async def _explain(settings: Settings, tracking_number: str) -> list[PlacementExplanation] | None:
+    engine = create_engine(settings.database_url_value)
+    try:
+        async with session_factory(engine)() as session:
+            case = await cases.find_by_tracking_number(session=session, tracking_number=tracking_number)
+            if case is None:
+                return None
+            return await placement_explanations(session=session, case_id=case.id)
+    finally:
+        await engine.dispose()
+
+
+def explain(settings: Settings, args: argparse.Namespace) -> int:
+    found = asyncio.run(_explain(settings, args.tracking_number))
+    if found is None:
+        print(f"majlis: no request has the tracking number {args.tracking_number}", file=sys.stderr)
+        return 1
+    if not found:
+        print(f"{args.tracking_number}: never placed")
+        return 0
+    for placement in found:
+        print("\n".join(explanation_lines(placement)))
+    return 0
+
+
+async def _fairness(settings: Settings) -> str:
+    engine = create_engine(settings.database_url_value)
+    try:
+        async with session_factory(engine)() as session:
+            report = await fairness_report(session=session, clock=SystemClock())
+    finally:
+        await engine.dispose()
+    unjustified = sum(1 for jump in report.jumps if jump.justification is None)
+    return (
+        equal_wait_table(report.equal_wait)
+        + f"\n\nqueue jumps: {len(report.jumps)}, of which without a recorded justification: {unjustified}"
+    )
+
+
 def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.audit_command == "verify":
         return verify(settings, args)
+    if args.audit_command == "explain":
+        return explain(settings, args)
+    if args.audit_command == "fairness":
+        print(asyncio.run(_fairness(settings)))
+        return 0
     print(asyncio.run(_send(settings)))
     return 0

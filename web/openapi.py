@@ -16,6 +16,7 @@ from pydantic.json_schema import models_json_schema
 
 from web import (
     audit_api,
+    audit_fairness_api,
     calendar_api,
     department_api,
     emergency_api,
@@ -109,6 +110,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         *emergency_calls_api.OUTPUTS,
         *emergency_api.OUTPUTS,
         *audit_api.AUDIT_OUTPUTS,
+        *audit_fairness_api.OUTPUTS,
     )
     _, defs = models_json_schema(
         [(m, "validation") for m in inputs] + [(m, "serialization") for m in outputs],
@@ -145,6 +147,7 @@ def build_document(server_url: str) -> dict[str, Any]:
                 **emergency_calls_api.openapi_paths(schema_ref, json_answer),
                 **emergency_api.openapi_paths(schema_ref, json_answer),
                 **audit_api.openapi_paths(schema_ref, json_answer),
+                **audit_fairness_api.openapi_paths(schema_ref, json_answer),
             }
         ),
         "components": {"schemas": defs["$defs"], "securitySchemes": SECURITY_SCHEMES},

@@ -21,6 +21,7 @@ from web import (
     audience_api,
     audit_api,
     audit_desk,
+    audit_fairness_api,
     audit_pages,
     calendar_api,
     call_centre,
@@ -134,6 +135,7 @@ def setup(app: web.Application) -> None:
         # The auditor's: placements explained, the fairness chain verified.
         audit_pages,
         audit_api,
+        audit_fairness_api,
         # Who saw which request's personal data, for managers.
         access_report,
         followup_report,

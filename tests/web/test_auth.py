@@ -322,6 +322,7 @@ EXPECTED_ROLES = {
     ("GET", "/api/v1/audit/placements"): {Role.AUDITOR, Role.MANAGER},
     ("GET", "/api/v1/audit/placements/{tracking_number}"): {Role.AUDITOR, Role.MANAGER},
     ("GET", "/api/v1/audit/chain"): {Role.AUDITOR, Role.MANAGER},
+    ("GET", "/api/v1/audit/fairness"): {Role.AUDITOR, Role.MANAGER},
     ("GET", "/audit/queue"): {Role.AUDIT_DESK, Role.PROTOCOL, Role.MANAGER},
     # The fairness report: managers, and the read-only auditor (who sees no request's personal data).
     ("GET", "/reports/fairness"): {Role.MANAGER, Role.AUDITOR},
