@@ -393,6 +393,7 @@ class _Run:
             key=lambda session: session.ends_at,
         )
         self.swept = 0
+        self.returned_now: list[int] = []  # sent back by the sweep just done, for the live rules
 
     def sweep(self, now: datetime, by_id: Mapping[int, Arrival], *, started_before: bool = False) -> None:
         """Marks the no-shows of the sessions ended by `now` (begun by `now` if `started_before`).
@@ -400,6 +401,7 @@ class _Run:
         A no-show's seat stays taken: it was wasted that day. The request waits
         again after its first no-show and is closed after its second.
         """
+        self.returned_now = []
         while self.swept < len(self.to_sweep):
             session = self.to_sweep[self.swept]
             if not (session.ends_at <= now or (started_before and session.starts_at < now)):
@@ -413,6 +415,7 @@ class _Run:
                 self.seat_of.pop(case_id, None)
                 if verdict is Attendance.RETURNED:
                     self.waiting[case_id] = by_id[case_id]
+                    self.returned_now.append(case_id)
 
     def cancel(self, week: int, by_id: Mapping[int, Arrival]) -> None:
         """Withdraws the week's cancelled sessions; their applicants wait again, keeping their submission time."""
@@ -569,6 +572,7 @@ def simulate(
             acted += 1
             admit(event.at, at_once=True)
             state.sweep(event.at, by_id)
+            simulation_urgent.on_returns(state, state.returned_now, event.at, by_id)
             if event.rule is simulation_urgent.Rule.ROUTING:
                 simulation_urgent.on_routing(state, by_id[event.case_id], event.at, by_id)
             else:
@@ -585,6 +589,8 @@ def simulate(
             runs += 1
             admit(now)
             state.sweep(now, by_id)
+            if policy is Policy.MAJLIS:
+                simulation_urgent.on_returns(state, state.returned_now, now, by_id)
             state.known_cancellations = week + 2
             # The official's commitments are known a week ahead (assumed).
             state.cancel(week + 1, by_id)

@@ -196,6 +196,36 @@ class Assumptions:
             "confirmation is asked 3 days before); the displaced waits again and the same run re-places it"
         },
     )
+    routing_ahead_only: bool = field(
+        default=True,
+        metadata={
+            "source": "as scheduler.urgent.place_urgent_arrival since issue 18: the run at routing (or at a no-show's "
+            "return) places only the request and those ahead of it in priority order (score at least its own), not "
+            "the whole waiting list: normal requests are left for the weekly run, so the seats of the next days stay "
+            "free for later urgent requests and weeks are not booked before their cancellations are known. "
+            "false: the whole waiting list, as before"
+        },
+    )
+    displace_beyond_target: bool = field(
+        default=True,
+        metadata={
+            "source": "as scheduler.urgent.place_urgent_arrival since issue 18 (with critical_may_displace): a "
+            "critical request whose earliest seat is more than critical_target_days away displaces the "
+            "lowest-priority appointment of lower score 3 to critical_target_days away whose seat it can use, even "
+            "when a later seat is free; false: it displaces only when it found no seat at all within the horizon"
+        },
+    )
+    critical_target_days: float = field(
+        default=7.0, metadata={"source": "the aim of issue 18: a critical request seen within 7 days"}
+    )
+    urgent_no_show_at_once: bool = field(
+        default=True,
+        metadata={
+            "source": "as scheduler.lifecycle's no-show sweep since issue 18 (with place_urgent_on_route): an urgent "
+            "or critical request sent back by its first no-show is placed at once, as on routing; false: it waits "
+            "for the weekly run"
+        },
+    )
     live_horizon_days: int = field(
         default=10,
         metadata={"source": "as the live setting allocation_horizon_days (default 10): how far a run at routing fills"},

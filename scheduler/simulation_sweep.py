@@ -1,9 +1,22 @@
 """The load sweep: the same arrivals at 70, 90, 100 and 110 % load under the three policies, in one table.
 
-**Load** is the mean demand for seats over the seats offered, before the
-cancelled sessions and the no-shows take their share: `capacity_factor` is set
-to 1 / load, so each kind of seat in each branch is offered at that multiple of
-its mean demand (`scheduler.simulation_assumptions.weekly_seats`). The arrivals do not
+**Load**, two ways (`LoadBasis`), both shown in the table:
+
+- *nominal*: the mean number of requests over the seats offered, before the
+  cancelled sessions and the no-shows take their share (capacity_factor =
+  1 / load);
+- *effective* (the default, and what the aims are judged on): the expected
+  seat demand — each request's first appointment and, after a first no-show,
+  its second: 1 + no_show_rate appointments a request — over the seats held
+  after the expected cancellations (cancel_probability a week, one session of
+  the week's sessions: 1 − cancel_probability / sessions of the seats). At the
+  default assumptions effective = nominal × 1.08 / 0.967 ≈ 1.12 × nominal: a
+  nominal 90 % is 100.5 % of the usable seats, where the queue grows without
+  bound and no order of the queue can see everyone within 30 days. "90 %
+  load" in the aims means a tenth of the usable seats to spare.
+
+Each kind of seat in each branch is offered at capacity_factor × its mean
+demand (`scheduler.simulation_assumptions.weekly_seats`). The arrivals do not
 depend on the capacity, so every row of the table runs on the very same
 requests, the same cancelled sessions and the same no-shows: a difference
 between two rows comes from the load or the policy alone.
@@ -22,6 +35,7 @@ missed an audience it was given (a no-show) is not counted: it had its seat.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import math
 import sys
 from collections.abc import Mapping, Sequence
@@ -43,6 +57,24 @@ from scheduler.simulation_assumptions import Assumptions
 from scheduler.simulation_text import progress_bar
 
 LOADS: Final = (0.70, 0.90, 1.00, 1.10)
+
+
+class LoadBasis(enum.StrEnum):
+    NOMINAL = "nominal"  # requests / seats offered
+    EFFECTIVE = "effective"  # appointments expected (no-shows' second ones too) / seats held after cancellations
+
+
+def effective_per_nominal(assumptions: Assumptions) -> float:
+    """Effective load over nominal load: (1 + no_show_rate) / (1 − cancel_probability / sessions a week)."""
+    a = assumptions
+    return (1.0 + a.no_show_rate) / (1.0 - a.cancel_probability / len(a.sessions))
+
+
+def nominal_load(assumptions: Assumptions, load: float, basis: LoadBasis) -> float:
+    """The nominal load that `load` on `basis` is."""
+    return load if basis is LoadBasis.NOMINAL else load / effective_per_nominal(assumptions)
+
+
 STARVATION_DAYS: Final = 60.0
 # The aims of issue 18, checked against the rows at or below AIM_LOAD.
 AIM_LOAD: Final = 0.90
@@ -53,7 +85,7 @@ AIM_CRITICAL_P95_DAYS: Final = 7.0
 class SweepRow:
     """One policy at one load."""
 
-    load: float
+    load: float  # on the sweep's basis
     policy: Policy
     result: SimulationResult
     starved: int
@@ -61,6 +93,8 @@ class SweepRow:
     # The critical p95 over the requests that came to their first audience: without the waits of
     # those sent back by a no-show, which run on from their submission to their second audience.
     critical_p95_first: float | None
+    nominal: float = 0.0  # the load as requests / seats offered
+    effective: float = 0.0  # the load as appointments expected / seats held after cancellations
 
     def p95(self, urgency: Urgency) -> float | None:
         """The 95th percentile wait in days of the urgency's requests seen."""
@@ -116,8 +150,9 @@ def sweep(
     policies: Sequence[Policy] = tuple(Policy),
     requests: Sequence[Arrival] | None = None,
     progress: bool = False,
+    basis: LoadBasis = LoadBasis.EFFECTIVE,
 ) -> list[SweepRow]:
-    """Each policy at each load, on the same arrivals; a progress bar per run on stderr when `progress`."""
+    """Each policy at each load (on `basis`), on the same arrivals; a progress bar per run on stderr when `progress`."""
     drawn = arrivals(assumptions, days, seed) if requests is None else requests
     end = period_end(assumptions, days)
     kept = [r for r in drawn if r.submitted_at < end]
@@ -125,7 +160,9 @@ def sweep(
     for load in loads:
         if load <= 0:
             raise ValueError(f"load {load} is not positive")
-        at_load = dataclasses.replace(assumptions, capacity_factor=1.0 / load)
+        nominal = nominal_load(assumptions, load, basis)
+        effective = nominal * effective_per_nominal(assumptions)
+        at_load = dataclasses.replace(assumptions, capacity_factor=1.0 / nominal)
         for policy in policies:
             bar = progress_bar(sys.stderr, label=f"{policy.value:>6} at {load:.0%}") if progress else None
             result = simulate(policy, at_load, days=days, seed=seed, requests=drawn, progress=bar)
@@ -137,7 +174,7 @@ def sweep(
                 and r.case_id not in result.missed_case_ids
             )
             p95_first = first[max(math.ceil(0.95 * len(first)) - 1, 0)] if first else None
-            rows.append(SweepRow(load, policy, result, *starved(kept, result, end), p95_first))
+            rows.append(SweepRow(load, policy, result, *starved(kept, result, end), p95_first, nominal, effective))
     return rows
 
 
@@ -148,15 +185,16 @@ def _days(value: float | None) -> str:
 def sweep_table(rows: Sequence[SweepRow]) -> str:
     """The sweep as one Markdown table: a row per load and policy."""
     lines = [
-        "| load | policy | critical p95 (days) | critical p95, first audience | urgent p95 | normal p95 | max wait "
+        "| load nominal | load effective | policy | critical p95 (days) | critical p95, first audience | urgent p95 "
+        "| normal p95 | max wait "
         "| seen within 30 days | waiting at end | waited > 60 days | starved | displaced | directives |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for row in rows:
         overall = row.result.overall
         within = "–" if overall.within_target is None else f"{100 * overall.within_target:.1f} %"
         lines.append(
-            f"| {row.load:.0%} | {row.policy.label} | {_days(row.p95(Urgency.CRITICAL))} "
+            f"| {row.nominal:.0%} | {row.effective:.0%} | {row.policy.label} | {_days(row.p95(Urgency.CRITICAL))} "
             f"| {_days(row.critical_p95_first)} "
             f"| {_days(row.p95(Urgency.URGENT))} | {_days(row.p95(Urgency.NORMAL))} "
             f"| {_days(overall.max_wait_days)} | {within} | {overall.still_waiting:,} | {row.over_60_days:,} "
@@ -166,8 +204,15 @@ def sweep_table(rows: Sequence[SweepRow]) -> str:
     return "\n".join(lines)
 
 
+def _load(row: SweepRow) -> str:
+    return f"{row.effective:.0%} effective ({row.nominal:.0%} nominal)"
+
+
 def aims(rows: Sequence[SweepRow], policy: Policy = Policy.MAJLIS) -> list[str]:
-    """The aims of issue 18 for `policy`, each as "met" or "not met" with the figure, one a line."""
+    """The aims of issue 18 for `policy`, each as "met" or "not met" with the figure, one a line.
+
+    Judged on the sweep's own load (`SweepRow.load`, effective by default); both loads are named.
+    """
     lines = []
     for row in rows:
         if row.policy is not policy:
@@ -177,17 +222,17 @@ def aims(rows: Sequence[SweepRow], policy: Policy = Policy.MAJLIS) -> list[str]:
             p95 = row.p95(Urgency.CRITICAL)
             met = p95 is not None and p95 <= AIM_CRITICAL_P95_DAYS
             lines.append(
-                f"{row.load:.0%}: critical p95 ≤ 7 days — {'met' if met else 'not met'} ({_days(p95)}; "
+                f"{_load(row)}: critical p95 ≤ 7 days — {'met' if met else 'not met'} ({_days(p95)}; "
                 f"{_days(row.critical_p95_first)} over those who came to their first audience)"
             )
             every = overall.within_target == 1.0
             within = "–" if overall.within_target is None else f"{100 * overall.within_target:.2f} %"
             lines.append(
-                f"{row.load:.0%}: every request within 30 days — {'met' if every else 'not met'} "
+                f"{_load(row)}: every request within 30 days — {'met' if every else 'not met'} "
                 f"({within} of those submitted 30+ days before the end; longest wait {_days(overall.max_wait_days)})"
             )
         if row.load >= 1.10 - 1e-9:
-            lines.append(f"{row.load:.0%}: none starves — {'met' if row.starved == 0 else 'not met'} ({row.starved})")
+            lines.append(f"{_load(row)}: none starves — {'met' if row.starved == 0 else 'not met'} ({row.starved})")
     return lines
 
 

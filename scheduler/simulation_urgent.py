@@ -1,18 +1,27 @@
 """The live rules for urgent and critical requests, in the year simulation (Majlis's score only).
 
-Three rules of the live system that the weekly allocation alone does not have:
+The rules of the live system that the weekly allocation alone does not have:
 
-- **placement on routing** (`scheduler.changes.place_urgent_arrival`, setting
+- **placement on routing** (`scheduler.urgent.place_urgent_arrival`, setting
   `place_urgent_on_route`): the moment a critical or urgent request is routed to
-  an audience, an allocation run places the waiting list in the free seats at
-  least three days away within the live horizon (`allocation_horizon_days`),
-  the new request among them in its priority order;
+  an audience, an allocation run places it in the free seats at least three
+  days away within the live horizon (`allocation_horizon_days`) — with it only
+  the requests ahead of it in priority order (score at least its own:
+  `routing_ahead_only`, since issue 18), so that nobody it would pass is left
+  out and the normal requests are left to the weekly run; before issue 18 the
+  whole waiting list;
 - **critical displacement** (setting `critical_may_displace`): a critical
-  request still without a seat takes the seat of the lowest-priority scheduled
-  appointment at least three days away that it could sit in (ties: the latest
-  first). Every such appointment is taken as not yet confirmed, as live, where
-  confirmation is asked three days before. The displaced request waits again,
-  keeping its submission time, and the same run places it if a seat is free;
+  request whose earliest seat is more than `critical_target_days` (7) away
+  takes the seat of the lowest-priority appointment of lower score, not
+  critical, 3 to 7 days away that it could sit in (ties: the latest first),
+  even when a later seat is free (`displace_beyond_target`; before issue 18
+  only with no seat at all in the horizon, which stays the fallback). Every
+  such appointment is taken as not yet confirmed, as live, where confirmation
+  is asked three days before. The displaced request waits again, keeping its
+  submission time, and a run at once places it if a seat is free;
+- **no-shows placed at once** (`urgent_no_show_at_once`, as the live no-show
+  sweep since issue 18): an urgent or critical request sent back by its first
+  no-show is placed as on routing, displacement included;
 - **the official's directive** (`scheduler.changes.ByHand.directive`, which
   waives the three days' notice): a critical request that, `directive_after_days`
   after its submission, has no seat within `directive_within_days` of it is put
@@ -33,11 +42,13 @@ import enum
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from majlis.clock import RIYADH
 from priority.score import Urgency, category_weight
-from scheduler.allocation import MIN_NOTICE, allocate, seat_refusal
+from scheduler.allocation import MIN_NOTICE, Mode, allocate, seat_refusal
+from scheduler.simulation_assumptions import slot_starts
 
 if TYPE_CHECKING:
     from scheduler.simulation import Arrival, _Run
@@ -79,11 +90,16 @@ def live_events(assumptions: Assumptions, requests: Sequence[Arrival], seed: int
 
 
 def on_routing(state: _Run, request: Arrival, now: datetime, by_id: Mapping[int, Arrival]) -> None:
-    """An allocation run at routing; a critical request still without a seat then displaces, as live."""
+    """An allocation run at routing; a critical request with no seat in time then displaces, as live."""
     a = state.assumptions
     latest = now + timedelta(days=a.live_horizon_days)
-    _run_allocation(state, now, latest)
-    if request.case_id not in state.waiting or request.urgency is not Urgency.CRITICAL or not a.critical_may_displace:
+    _run_at_routing(state, request.case_id, now, latest)
+    if request.urgency is not Urgency.CRITICAL or not a.critical_may_displace:
+        return
+    if a.displace_beyond_target:
+        _displace_for_target(state, request, now, latest, by_id)
+        return
+    if request.case_id not in state.waiting:
         return
     [arrival] = state.queue(now, [request.case_id])
     candidates = []
@@ -98,6 +114,80 @@ def on_routing(state: _Run, request: Arrival, now: datetime, by_id: Mapping[int,
     state.release(displaced, by_id)
     state.displaced += 1
     _run_allocation(state, now, latest)
+
+
+def on_returns(state: _Run, returned: Sequence[int], now: datetime, by_id: Mapping[int, Arrival]) -> None:
+    """Urgent and critical requests sent back by their first no-show are placed at once, as on routing."""
+    if not (state.assumptions.urgent_on_routing and state.assumptions.urgent_no_show_at_once):
+        return
+    for case_id in returned:
+        request = by_id[case_id]
+        if request.urgency in (Urgency.CRITICAL, Urgency.URGENT) and case_id in state.waiting:
+            on_routing(state, request, now, by_id)
+
+
+def _displace_for_target(
+    state: _Run, request: Arrival, now: datetime, latest: datetime, by_id: Mapping[int, Arrival]
+) -> None:
+    """A critical request whose seat (if any) is beyond the target takes the seat of the lowest priority within it.
+
+    Only an appointment of lower score than the critical request's, at least
+    three days away (its applicant not yet asked to confirm) and within the
+    target, whose seat the critical request can use; the displaced request
+    and the critical one's later seat go back, and a run re-places them.
+    """
+    a = state.assumptions
+    target = now + timedelta(days=a.critical_target_days)
+    held = state.seat_of.get(request.case_id)
+    if held is not None and held[0].starts_at <= target:
+        return
+    if held is None and request.case_id not in state.waiting:
+        return  # seen already, or closed by its no-shows
+    if held is not None:
+        state.release(request.case_id, by_id)
+    [arrival] = state.queue(now, [request.case_id])
+    # Within the target first; a request with no seat at all may also take one up to the horizon, as before.
+    for until in (target, latest) if held is None else (target,):
+        candidates = []
+        for case_id, (seat, _) in state.seat_of.items():
+            if not now + MIN_NOTICE <= seat.starts_at <= until or seat_refusal(seat, arrival, now) is not None:
+                continue
+            # Never another critical request: that would only move the miss to it.
+            if by_id[case_id].urgency is Urgency.CRITICAL:
+                continue
+            score = _score(state, by_id[case_id], now)
+            if score < arrival.score:
+                candidates.append((score, -seat.starts_at.timestamp(), case_id))
+        if candidates:
+            break
+    if not candidates:
+        if held is not None:
+            state.hold(request.case_id, held[0])
+        return
+    # The lowest priority first; of equal ones, the latest seat.
+    _, _, displaced = min(candidates)
+    seat, _ = state.seat_of[displaced]
+    state.release(displaced, by_id)
+    state.displaced += 1
+    state.place(allocate([seat], [arrival], now).placements)
+    _run_at_routing(state, displaced, now, latest)
+
+
+def _run_at_routing(state: _Run, case_id: int, now: datetime, latest: datetime) -> None:
+    """The run at routing: the request and those ahead of it (`routing_ahead_only`), or the whole waiting list."""
+    if not state.assumptions.routing_ahead_only:
+        _run_allocation(state, now, latest)
+        return
+    if case_id not in state.waiting:
+        return
+    seats = state.free_seats(now + MIN_NOTICE, latest)
+    if not seats:
+        return
+    queue = state.queue(now)
+    own = next(w for w in queue if w.case_id == case_id)
+    # Everyone of at least its score: nobody it would pass in priority order is left out.
+    ahead = [w for w in queue if w.score >= own.score]
+    state.place(allocate(seats, ahead, now).placements)
 
 
 def on_directive(state: _Run, request: Arrival, now: datetime, by_id: Mapping[int, Arrival]) -> None:
@@ -131,3 +221,34 @@ def _score(state: _Run, request: Arrival, now: datetime) -> float:
     """A placed request's score at `now`, as the live rule ranks who may be displaced."""
     since = state.no_shows.waits_since.get(request.case_id, request.submitted_at)
     return state.score(urgency=request.urgency, category_weight=category_weight(request.category), waited=now - since)
+
+
+def beyond_notice(assumptions: Assumptions, requests: Sequence[Arrival], days: float) -> float | None:
+    """The share of critical requests with no slot of their kind from 3 to `days` days after their submission.
+
+    One session of each kind a week and three days' notice: a request submitted
+    less than three days before its kind's session (or during it) finds its
+    next regular seat a week later, beyond the 7-day target however free the
+    seats are; only the official's directive inside the notice can reach it.
+    """
+    a = assumptions
+    critical = [r for r in requests if r.urgency is Urgency.CRITICAL]
+    if not critical:
+        return None
+    # The weekly slot starts of each kind, as offsets from the start of the week (Sunday 00:00 Riyadh).
+    week_start = datetime.combine(a.start, time(0), tzinfo=RIYADH)
+    offsets: dict[tuple[Mode, bool], list[timedelta]] = {}
+    for session in a.sessions:
+        day = a.start + timedelta(days=session.weekday)
+        offsets.setdefault((session.mode, session.women_section), []).extend(
+            start - week_start for start in slot_starts(a, session, day)
+        )
+    beyond = 0
+    for request in critical:
+        into_week = (request.submitted_at - week_start) % timedelta(weeks=1)
+        earliest, latest = into_week + MIN_NOTICE, into_week + timedelta(days=days)
+        starts = offsets[request.mode, request.women_section]
+        # This week's slots and the next two weeks' (a window of at most 3 weeks).
+        if not any(earliest <= start + timedelta(weeks=k) <= latest for start in starts for k in range(3)):
+            beyond += 1
+    return beyond / len(critical)

@@ -16,7 +16,7 @@ from scheduler.allocation import Mode
 from scheduler.simulation import Arrival, Policy, SimulationResult, arrivals, simulate
 from scheduler.simulation_assumptions import Assumptions
 from scheduler.simulation_equal import Applicants, describe, equal_priority, wait_records
-from scheduler.simulation_sweep import LOADS, period_end, starved, sweep, sweep_table
+from scheduler.simulation_sweep import LOADS, LoadBasis, period_end, starved, sweep, sweep_table
 from scheduler.simulation_tables import fairness_report
 
 SEED = 2026
@@ -96,13 +96,13 @@ def test_the_assumptions_of_the_live_rules_are_checked() -> None:
 
 def test_the_sweep_runs_every_policy_at_every_load_on_the_same_arrivals_in_one_table() -> None:
     small = dataclasses.replace(Assumptions(), visitors_per_day=30.0)
-    rows = sweep(small, days=56, seed=SEED, loads=(0.7, 1.1))
+    rows = sweep(small, days=56, seed=SEED, loads=(0.7, 1.1), basis=LoadBasis.NOMINAL)
     assert [(row.load, row.policy) for row in rows] == [(load, p) for load in (0.7, 1.1) for p in Policy]
     assert len({row.result.overall.submitted for row in rows}) == 1
     table = sweep_table(rows).splitlines()
     assert len(table) == 2 + len(rows)
     assert all(line.count("|") == table[0].count("|") for line in table)
-    assert table[2].startswith("| 70% | first come, first served |")
+    assert table[2].startswith("| 70% | 78% | first come, first served |")
     # More seats, shorter waits: Majlis's p95 at 70 % is no longer than at 110 %.
     majlis = {row.load: row for row in rows if row.policy is Policy.MAJLIS}
     assert majlis[0.7].result.overall.p95_wait_days <= majlis[1.1].result.overall.p95_wait_days  # type: ignore[operator]
@@ -173,9 +173,10 @@ def test_majlis_simulate_prints_the_sweep_and_the_equal_priority_table(capsys: p
     args = parser.parse_args(["simulate", "--days", "28", "--loads", "70,110", "--permutations", "20"])
     assert cli_simulate.run(args) == 0
     out = capsys.readouterr().out
-    assert "## Load sweep: 70%, 110% load" in out
+    assert "## Load sweep: 70%, 110% effective load" in out
     assert "| 110% | Majlis's score |" in out
-    assert "## Equal priority, equal wait: Majlis's score at 90% load" in out
+    assert "## Equal priority, equal wait: Majlis's score at 90% effective load" in out
+    assert "no slot of their kind from 3 to 7 days after their submission" in out
     assert "groups compared within their urgency band and category" in out
     with pytest.raises(SystemExit):
         parser.parse_args(["simulate", "--loads", "seventy"])
