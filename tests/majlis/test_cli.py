@@ -144,7 +144,7 @@ def test_simulate_prints_the_comparison(env: dict[str, str]) -> None:
     for policy in ("first come, first served", "strict priority without aging", "Majlis's score"):
         assert policy in result.stdout
     # Then the load sweep and the equal-priority comparison (issue 18).
-    assert "## Load sweep: 70%, 90%, 100%, 110% load" in result.stdout
+    assert "## Load sweep: 70%, 90%, 100%, 110% effective load" in result.stdout
     assert "## Equal priority, equal wait" in result.stdout
     assert "weeks" in result.stderr  # the progress bar
 
