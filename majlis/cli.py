@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,6 +20,7 @@ from accounts.roles import Role
 from accounts.two_factor import REQUIRED_ROLES
 from audience_day.report import day_report
 from audience_day.report import text_lines as report_lines
+from fairness import anchors as fairness_anchors
 from majlis import (
     cli_audit,
     cli_backup,
@@ -37,6 +39,7 @@ from majlis import (
     cli_whatsapp,
     demo,
     demo_emergency,
+    demo_fairness,
     demo_two_factor,
     migrate,
 )
@@ -129,6 +132,30 @@ async def _load_demo(settings: Settings) -> None:
         print(f"  a request made by WhatsApp, the exchange in its history: {loaded.whatsapp.tracking_number}")
     if loaded.emergency is not None:
         _print_emergency(settings, loaded.emergency)
+    if loaded.fairness is not None:
+        await _print_fairness(settings, loaded.fairness)
+
+
+async def _print_fairness(settings: Settings, shown: demo_fairness.FairnessShown) -> None:
+    """Sends today's anchor of the fairness chain (as the daily job would) and says where to look."""
+    engine = create_engine(settings.database_url_value)
+    try:
+        async with transaction(session_factory(engine)) as session:
+            await fairness_anchors.send_daily(
+                session=session,
+                clock=SystemClock(),
+                anchor_file=Path(settings.fairness_anchor_file),
+                recipients=settings.fairness_anchor_recipients,
+            )
+            [anchor] = await fairness_anchors.recent(session=session, limit=1)
+    finally:
+        await engine.dispose()
+    base = settings.public_url.rstrip("/")
+    print("The fairness record (users auditor, manager): every placement explained, the chain verified:")
+    print(f"  {shown.placed} moved up the queue on a court date, placed ahead of the older {shown.passed}, with the")
+    print(f"  recorded justification: {base}/audit/placements/{shown.placed}")
+    print(f"  the chain and today's anchor {anchor.seq}:{anchor.hash[:16]}… ({settings.fairness_anchor_file}):")
+    print(f"  {base}/audit/chain, or `majlis audit verify`")
 
 
 def _print_emergency(settings: Settings, shown: demo_emergency.EmergencyShown) -> None:

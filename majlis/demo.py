@@ -22,7 +22,7 @@ from audience_day.models import ArrivalVia, Kiosk, Outcome
 from cases import service as cases
 from cases.intake import check_request
 from cases.models import Applicant, Case, CaseStatus, Channel
-from majlis import demo_directory, demo_emergency, demo_referrals, demo_two_factor, demo_whatsapp
+from majlis import demo_directory, demo_emergency, demo_fairness, demo_referrals, demo_two_factor, demo_whatsapp
 from majlis.clock import Clock, FrozenClock, riyadh
 from priority import service as triage
 from rooms import service as rooms
@@ -173,6 +173,8 @@ class Loaded:
     whatsapp: demo_whatsapp.WhatsAppShown | None = None
     # The emergency line (majlis/demo_emergency.py).
     emergency: demo_emergency.EmergencyShown | None = None
+    # A pass with its justification in the fairness record (majlis/demo_fairness.py).
+    fairness: demo_fairness.FairnessShown | None = None
 
 
 async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> Loaded:
@@ -195,8 +197,14 @@ async def _staff_and_requests(*, session: AsyncSession, clock: Clock, status_url
         followup = await demo_referrals.load(session=session, clock=clock, status_url=status_url)
         whatsapp = await demo_whatsapp.load(session=session, clock=clock, status_url=status_url, password=DEMO_PASSWORD)
         emergency = await demo_emergency.load(session=session, clock=clock, password=DEMO_PASSWORD)
+        fairness = await demo_fairness.load(session=session, clock=clock, status_url=status_url)
         return Loaded(
-            [*DEMO_STAFF, DEMO_LIAISON, DEMO_WHATSAPP, *DEMO_EMERGENCY], hall_day, followup, whatsapp, emergency
+            [*DEMO_STAFF, DEMO_LIAISON, DEMO_WHATSAPP, *DEMO_EMERGENCY],
+            hall_day,
+            followup,
+            whatsapp,
+            emergency,
+            fairness,
         )
     desk_user = None
     staff_ids: dict[Role, int] = {}
@@ -227,7 +235,10 @@ async def _staff_and_requests(*, session: AsyncSession, clock: Clock, status_url
     followup = await demo_referrals.load(session=session, clock=clock, status_url=status_url)
     whatsapp = await demo_whatsapp.load(session=session, clock=clock, status_url=status_url, password=DEMO_PASSWORD)
     emergency = await demo_emergency.load(session=session, clock=clock, password=DEMO_PASSWORD)
-    return Loaded([*DEMO_STAFF, DEMO_LIAISON, DEMO_WHATSAPP, *DEMO_EMERGENCY], hall_day, followup, whatsapp, emergency)
+    fairness = await demo_fairness.load(session=session, clock=clock, status_url=status_url)
+    return Loaded(
+        [*DEMO_STAFF, DEMO_LIAISON, DEMO_WHATSAPP, *DEMO_EMERGENCY], hall_day, followup, whatsapp, emergency, fairness
+    )
 
 
 # Where applicants come, shown with their appointment (a demo's plausible addresses, not the real centres').

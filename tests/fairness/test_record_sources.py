@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.roles import Role
+from cases import service as cases
 from fairness import chain, explain
 from fairness.models import ChainEntry, EntryKind
 from majlis import demo
@@ -87,12 +88,30 @@ async def test_a_declined_seat_backfilled_is_in_the_chain(sessions: Sessions, cl
 
 async def test_the_demo_placements_are_all_in_the_chain_and_justified(sessions: Sessions, clock: FrozenClock) -> None:
     async with transaction(sessions) as session:
-        await demo.load(session=session, clock=clock, status_url=URL)
+        loaded = await demo.load(session=session, clock=clock, status_url=URL)
     clock.advance(timedelta(minutes=1))
     async with sessions() as session:
         chained = list(await session.scalars(select(ChainEntry).order_by(ChainEntry.seq)))
         appointment_ids = set(await session.scalars(select(Appointment.id)))
         assert await explain.unjustified(session=session) == []
+        # The demo's pass (majlis/demo_fairness.py): moved up on a court date, ahead of the older request.
+        assert loaded.fairness is not None
+        placed = await cases.find_by_tracking_number(session=session, tracking_number=loaded.fairness.placed)
+        assert placed is not None
+        [explained] = await explain.placement_explanations(session=session, case_id=placed.id)
+    [passed] = explained.passed
+    assert passed.tracking_number == loaded.fairness.passed and passed.justification is not None
+    assert (passed.justification.by, passed.justification.field, passed.justification.reason) == (
+        "raised",
+        "queue_position",
+        "legal_deadline",
+    )
+    # Run again, the demo adds no entry.
+    async with transaction(sessions) as session:
+        again = await demo.load(session=session, clock=clock, status_url=URL)
+    async with sessions() as session:
+        assert len(list(await session.scalars(select(ChainEntry.seq)))) == len(chained)
+    assert again.fairness == loaded.fairness
     placing = {chain.change_of(e)["appointment_id"] for e in chained if e.kind in (EntryKind.PLACEMENT, EntryKind.MOVE)}
     assert appointment_ids and appointment_ids <= placing
     assert all(e.hash == chain.hash_of(e) for e in chained)

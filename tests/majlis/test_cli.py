@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import sqlite3
@@ -41,6 +42,8 @@ def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> subpr
 def env(tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MAJLIS_")}
     clean["MAJLIS_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'majlis.db'}"
+    # The demo writes today's anchor of the fairness chain: into the test's folder, not the project's var/.
+    clean["MAJLIS_FAIRNESS_ANCHOR_FILE"] = str(tmp_path / "fairness-anchors.jsonl")
     return clean
 
 
@@ -68,6 +71,10 @@ def test_upgrade_demo_and_create_user(env: dict[str, str]) -> None:
     assert len(referral_lines) == 2 and re.search(r"http://127\.0\.0\.1:8080/r/\d+\.1\.[\w-]+$", referral_lines[1])
     assert referral_lines == [line for line in again.stdout.splitlines() if "/followup" in line or "/r/" in line]
     assert re.search(r"/status: \d\d-\d{6}-\d with the phone \+9665\d{8}$", again.stdout, re.MULTILINE)
+    # The fairness record's pass and today's anchor, written once: the second run finds it sent.
+    assert re.search(r"^  (\d\d-\d{6}-\d) moved up the queue on a court date", demo.stdout, re.MULTILINE)
+    anchors = (Path(env["MAJLIS_FAIRNESS_ANCHOR_FILE"])).read_text().splitlines()
+    assert len(anchors) == 1 and f"today's anchor {json.loads(anchors[0])['seq']}:" in again.stdout
 
     allocated = run(["allocate"], env)
     assert allocated.returncode == 0, allocated.stderr
@@ -178,7 +185,9 @@ class DayDatabase:
 @pytest.fixture(scope="module")
 def day_db(tmp_path_factory: pytest.TempPathFactory) -> DayDatabase:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAJLIS_")}
-    env["MAJLIS_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('day') / 'majlis.db'}"
+    folder = tmp_path_factory.mktemp("day")
+    env["MAJLIS_DATABASE_URL"] = f"sqlite+aiosqlite:///{folder / 'majlis.db'}"
+    env["MAJLIS_FAIRNESS_ANCHOR_FILE"] = str(folder / "fairness-anchors.jsonl")
     for command in (["db", "upgrade"], ["demo"]):
         done = run(command, env)
         assert done.returncode == 0, done.stderr
