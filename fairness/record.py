@@ -178,7 +178,7 @@ async def displaced(
     starts_at: datetime,
     by: Waiting,
 ) -> ChainEntry:
-    """The displacement of `appointment` for the critical request `by` (scheduler.changes.place_urgent_arrival)."""
+    """The displacement of `appointment` for the critical request `by` (scheduler.urgent.place_urgent_arrival)."""
     case = await cases.get_case(session=session, case_id=appointment.case_id)
     triage = await session.get(Triage, appointment.case_id)
     return await displacement(

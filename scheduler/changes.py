@@ -29,11 +29,10 @@ from notify import outbox
 from notify.texts import audience_cancelled_sms, audience_moved_sms
 from priority import service as triage
 from priority.models import ChangedField, ChangeReason
-from priority.score import Urgency
 from rooms import service as rooms
 from scheduler import calendar, confirmations, notices
 from scheduler import service as scheduling
-from scheduler.allocation import MIN_NOTICE, Mode, OpenSeat, Placement, SeatRule, allocate, seat_refusal
+from scheduler.allocation import MIN_NOTICE, Mode, OpenSeat, Placement, SeatRule, seat_refusal
 from scheduler.busy import BusyInterval
 from scheduler.models import LIVE_STATES, Appointment, AppointmentState, AudienceSession, SessionState, Slot
 
@@ -84,7 +83,7 @@ async def _release(*, session: AsyncSession, clock: Clock, appointment: Appointm
     await session.flush()
 
 
-async def _release_and_tell(
+async def release_and_tell(
     *,
     session: AsyncSession,
     clock: Clock,
@@ -163,7 +162,7 @@ async def _cancel(
     released: set[int] = set()
     for appointment in await _appointments_in(session=session, session_id=session_id):
         released.add(appointment.case_id)
-        await _release_and_tell(
+        await release_and_tell(
             session=session,
             clock=clock,
             appointment=appointment,
@@ -263,7 +262,7 @@ async def import_busy_times(
         )
     )
     for appointment in caught:
-        await _release_and_tell(
+        await release_and_tell(
             session=session,
             clock=clock,
             appointment=appointment,
@@ -577,102 +576,6 @@ def _chain_by_hand(by_hand: ByHand, justification: triage.Justification) -> dict
 
 def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%MZ")
-
-
-async def place_urgent_arrival(
-    *,
-    session: AsyncSession,
-    clock: Clock,
-    case_id: int,
-    actor_id: int | None,
-    may_displace: bool,
-    status_url: str,
-    horizon: timedelta | None = None,
-) -> bool:
-    """Places a critical or urgent request just routed to an audience; gives back whether it got a seat.
-
-    It takes the earliest compatible seat at least three days away. If there is
-    none and the request is critical (and the policy allows), it displaces the
-    latest-priority appointment not yet confirmed whose seat it can use; that
-    applicant is released, told, and placed again by the same run.
-    """
-    await scheduling.run_allocation(
-        session=session,
-        clock=clock,
-        actor_id=actor_id,
-        status_url=status_url,
-        horizon=horizon,
-        rule="urgent_on_routing",
-    )
-    if await _has_live(session=session, case_id=case_id):
-        return True
-    waiting = {w.case_id: w for w in await scheduling.waiting_requests(session=session, clock=clock)}
-    arrival = waiting.get(case_id)
-    rows = await triage.triages(session=session, case_ids={case_id})
-    if arrival is None or not may_displace or rows[case_id].urgency is not Urgency.CRITICAL:
-        return False
-    for appointment, seat in await _displaceable(session=session, clock=clock):
-        # The allocator's own rule decides whether the arrival could sit there.
-        if not allocate([seat], [arrival], clock.now()).placements:
-            continue
-        await _release_and_tell(
-            session=session,
-            clock=clock,
-            appointment=appointment,
-            reason="displaced",
-            actor_id=actor_id,
-            note_key=N_("Its audience was given to a critical request; a new date follows."),
-            status_url=status_url,
-        )
-        await audit.record(
-            session=session,
-            clock=clock,
-            actor_id=actor_id,
-            action="calendar.displace",
-            target_type="appointment",
-            target_id=appointment.id,
-            details={"for_case": case_id},
-        )
-        await fairness_record.displaced(
-            session=session,
-            clock=clock,
-            actor_id=actor_id,
-            appointment=appointment,
-            starts_at=seat.starts_at,
-            by=arrival,
-        )
-        await scheduling.run_allocation(
-            session=session,
-            clock=clock,
-            actor_id=actor_id,
-            status_url=status_url,
-            horizon=horizon,
-            rule="displacement_refill",
-        )
-        return await _has_live(session=session, case_id=case_id)
-    return False
-
-
-async def _has_live(*, session: AsyncSession, case_id: int) -> bool:
-    found = await session.scalar(
-        select(Appointment.id).where(Appointment.case_id == case_id, Appointment.state.in_(LIVE_STATES))
-    )
-    return found is not None
-
-
-async def _displaceable(*, session: AsyncSession, clock: Clock) -> list[tuple[Appointment, OpenSeat]]:
-    """Scheduled (not confirmed) appointments at least three days away, latest priority first, with their seats."""
-    rows = (
-        await session.execute(
-            select(Appointment, Slot)
-            .join(Slot, Slot.id == Appointment.slot_id)
-            .where(Appointment.state == AppointmentState.SCHEDULED, Slot.starts_at >= clock.now() + MIN_NOTICE)
-        )
-    ).all()
-    seats = await scheduling.seats_of(session=session, slots=[slot for _, slot in rows])
-    scores = await scheduling.scores_of(session=session, clock=clock, case_ids={a.case_id for a, _ in rows})
-    pairs = [(appointment, seats[(slot.id, appointment.seat)]) for appointment, slot in rows]
-    return sorted(pairs, key=lambda pair: (scores.get(pair[0].case_id, 0.0), -pair[1].starts_at.timestamp()))
 
 
 async def declare_holiday(

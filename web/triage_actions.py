@@ -17,8 +17,8 @@ from priority import duplicates
 from priority import service as triage
 from priority.models import Route
 from priority.score import Urgency
-from scheduler import changes
 from scheduler import service as scheduling
+from scheduler import urgent
 from web.auth import signed_in_user
 from web.department_choices import renamed
 from web.keys import CLOCK, DB, SETTINGS
@@ -69,7 +69,7 @@ async def _route(request: web.Request, number: str, fields: Mapping[str, str]) -
     settings = request.app[SETTINGS]
     # An urgent arrival after the weekly run takes its seat now rather than next week.
     if settings.place_urgent_on_route and row.route is not Route.WRITTEN_REFERRAL and row.urgency in URGENT:
-        await changes.place_urgent_arrival(
+        await urgent.place_urgent_arrival(
             session=request[DB],
             clock=request.app[CLOCK],
             case_id=row.case_id,

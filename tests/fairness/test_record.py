@@ -18,7 +18,7 @@ from majlis.db import transaction
 from priority import duplicates
 from priority import service as triage
 from priority.models import DuplicateMerge, ManualChange
-from scheduler import calendar, changes
+from scheduler import calendar, changes, urgent
 from scheduler.models import Appointment, Slot
 from tests.factories import make_staff
 from tests.priority.test_triage import new_case, ready
@@ -106,7 +106,7 @@ async def test_a_whole_scenario_leaves_every_row_in_the_chain(sessions: Sessions
     await ready(sessions, clock, desk, critical, category="qisas", urgency="critical")
     critical_id = await case_id(sessions, critical)
     async with transaction(sessions) as session:
-        assert await changes.place_urgent_arrival(
+        assert await urgent.place_urgent_arrival(
             session=session,
             clock=clock,
             case_id=critical_id,

@@ -20,7 +20,7 @@ from majlis.db import transaction
 from majlis.errors import DomainError, InvalidInput
 from notify.models import OutboxMessage
 from priority.models import ChangedField, ChangeReason, ManualChange
-from scheduler import calendar, changes, confirmations
+from scheduler import calendar, changes, confirmations, urgent
 from scheduler import service as scheduling
 from scheduler.allocation import SeatRule
 from scheduler.models import Appointment, AppointmentState, AudienceSession, Confirmation, SessionState, Slot
@@ -130,7 +130,7 @@ async def test_a_critical_arrival_displaces_the_latest_unconfirmed(sessions: Ses
         found = await cases.find_by_tracking_number(session=session, tracking_number=critical)
     assert found is not None
     async with transaction(sessions) as session:
-        placed = await changes.place_urgent_arrival(
+        placed = await urgent.place_urgent_arrival(
             session=session, clock=clock, case_id=found.id, actor_id=actor, may_displace=True, status_url=URL
         )
     assert placed
