@@ -82,8 +82,10 @@ class Settings(BaseModel):
     lookup_max_misses: int = Field(default=20, ge=1)
     # Where messages go: printed (make run), dropped, or to the providers (Twilio and SMTP).
     notify_backend: Literal["console", "null", "providers"] = "console"
-    # Urgent arrivals: place a critical or urgent request as soon as it is routed to an audience,
-    # and let a critical one displace the latest-priority appointment not yet confirmed.
+    # Urgent arrivals (scheduler.urgent): place a critical or urgent request as soon as it is routed to an
+    # audience, or sent back by its first no-show, with only those ahead of it in priority order; and let a
+    # critical one whose earliest seat is beyond 7 days displace the lowest-priority appointment not yet
+    # confirmed within the 7 days (of a request not critical that scores lower).
     place_urgent_on_route: bool = True
     # An allocation run fills the sessions starting within this many days: a week
     # until the next weekly run plus the 3 days' notice, so no session falls between two runs.

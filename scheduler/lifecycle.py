@@ -6,14 +6,18 @@ session ends the rest: those who never arrived are no-shows (told, and their
 request waits again once with its priority, which counts from the original
 submission; a second no-show closes the request), and those who arrived but
 were not reached before the session ended are released and placed again at
-once, since they are owed a date now.
+once, since they are owed a date now. An urgent or critical request sent back
+by its first no-show is placed at once too, as on its routing
+(`scheduler.urgent.place_urgent_arrival`, a critical one displacing if it must):
+waiting for the weekly run would add a week to a wait that already counts from
+its submission (issue 18, proven in the year simulation first).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import func, select
@@ -27,7 +31,9 @@ from majlis.errors import N_, DomainError
 from majlis.settings import Settings
 from notify import outbox
 from notify.texts import no_show_closed_sms, no_show_sms, not_reached_sms
-from scheduler import notices
+from priority import service as triage
+from priority.score import Urgency
+from scheduler import notices, urgent
 from scheduler import service as scheduling
 from scheduler.models import Appointment, AppointmentState, AudienceSession, SessionState, Slot
 
@@ -45,10 +51,20 @@ class AppointmentRefused(DomainError):
 class NoShowPolicy:
     # A first no-show sends the request back to wait once; off, the first no-show closes it.
     second_chance: bool = True
+    # An urgent or critical request sent back is placed at once, as on routing (place_urgent_on_route);
+    # a critical one may displace (critical_may_displace), within the live horizon.
+    urgent_at_once: bool = True
+    may_displace: bool = True
+    horizon: timedelta | None = None
 
 
 def policy_from(settings: Settings) -> NoShowPolicy:
-    return NoShowPolicy(second_chance=settings.no_show_second_chance)
+    return NoShowPolicy(
+        second_chance=settings.no_show_second_chance,
+        urgent_at_once=settings.place_urgent_on_route,
+        may_displace=settings.critical_may_displace,
+        horizon=settings.allocation_horizon,
+    )
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,7 @@ class SweepReport:
     closed: int = 0
     not_reached: int = 0
     placed_again: int = 0
+    urgent_placed_again: int = 0  # urgent and critical requests sent back by a no-show, placed at once
 
 
 async def locked(*, session: AsyncSession, appointment_id: int) -> Appointment:
@@ -233,6 +250,7 @@ async def end_past_sessions(
     """
     no_shows = returned = closed = 0
     owed: set[int] = set()
+    sent_back: list[int] = []
     for appointment, slot in await _due(session=session, now=clock.now()):
         current = await locked(session=session, appointment_id=appointment.id)
         if current.state is AppointmentState.ARRIVED:
@@ -247,13 +265,49 @@ async def end_past_sessions(
         )
         returned += result == "returned"
         closed += result == "closed"
+        if result == "returned":
+            sent_back.append(current.case_id)
     placed = 0
     if owed:
         report = await scheduling.run_allocation(
             session=session, clock=clock, actor_id=None, status_url=status_url, only=owed, rule="not_reached"
         )
         placed = report.placed
-    return SweepReport(no_shows=no_shows, returned=returned, closed=closed, not_reached=len(owed), placed_again=placed)
+    urgent_placed = await _place_urgent_again(
+        session=session, clock=clock, policy=policy, case_ids=sent_back, status_url=status_url
+    )
+    return SweepReport(
+        no_shows=no_shows,
+        returned=returned,
+        closed=closed,
+        not_reached=len(owed),
+        placed_again=placed,
+        urgent_placed_again=urgent_placed,
+    )
+
+
+async def _place_urgent_again(
+    *, session: AsyncSession, clock: Clock, policy: NoShowPolicy, case_ids: list[int], status_url: str
+) -> int:
+    """Places at once the urgent and critical requests sent back by a no-show, highest priority first."""
+    if not policy.urgent_at_once or not case_ids:
+        return 0
+    rows = await triage.triages(session=session, case_ids=set(case_ids))
+    chosen = [c for c in case_ids if rows.get(c) is not None and rows[c].urgency in (Urgency.CRITICAL, Urgency.URGENT)]
+    scores = await scheduling.scores_of(session=session, clock=clock, case_ids=set(chosen))
+    placed = 0
+    for case_id in sorted(chosen, key=lambda c: -scores.get(c, 0.0)):
+        placed += await urgent.place_urgent_arrival(
+            session=session,
+            clock=clock,
+            case_id=case_id,
+            actor_id=None,
+            may_displace=policy.may_displace,
+            status_url=status_url,
+            horizon=policy.horizon,
+            rule="urgent_after_no_show",
+        )
+    return placed
 
 
 # The note migration 0007 wrote on the requests whose audience had passed unrecorded; marked here so

@@ -190,16 +190,24 @@ async def seat_refusal(
     """The allocator's rule by which the case may not sit in the seat (mode, women's section, branch,
     wheelchair, unavailable days, notice, locked session), judged as if it held no appointment: for moves
     by hand. None when the seat suits it."""
+    request = await as_waiting(session=session, case_id=case_id)
+    if request is None:
+        return SeatRule.NOT_AN_AUDIENCE
+    return allocation_rule(seat, request, clock.now(), notice=notice)
+
+
+async def as_waiting(*, session: AsyncSession, case_id: int, score: float = 0.0) -> Waiting | None:
+    """The case as the allocator would see it if it held no appointment; None when not routed to an audience."""
     case = await cases.get_case(session=session, case_id=case_id)
     row = (await triage.triages(session=session, case_ids={case_id})).get(case_id)
     if case is None or row is None or row.route not in MODE_OF_ROUTE:
-        return SeatRule.NOT_AN_AUDIENCE
+        return None
     days = frozenset(await session.scalars(select(UnavailableDay.day).where(UnavailableDay.case_id == case_id)))
-    request = Waiting(
+    return Waiting(
         case_id=case.id,
         tracking_number=case.tracking_number,
         applicant_id=case.applicant_id,
-        score=0.0,
+        score=score,
         submitted_at=case.submitted_at,
         mode=MODE_OF_ROUTE[row.route],
         branch=case.branch,
@@ -208,7 +216,6 @@ async def seat_refusal(
         unavailable=days,
         has_live_appointment=False,
     )
-    return allocation_rule(seat, request, clock.now(), notice=notice)
 
 
 class _SlotClosed(Exception):
@@ -241,6 +248,7 @@ async def run_allocation(
     horizon: timedelta | None = None,
     only: set[int] | None = None,
     rule: str = "allocation_run",
+    ahead_of: int | None = None,
 ) -> RunReport:
     """Places every waiting request it can, tells each applicant, and records the run.
 
@@ -249,12 +257,18 @@ async def run_allocation(
     arrive next week; filling the coming week's sessions each week lets the
     priority order act (see docs/benchmarks.md, the year's simulation).
     With `only`, just those cases are placed (the applicants of a cancelled
-    session, who are owed a new date now), still in priority order. `rule` names the run in the fairness
-    chain; one context serves all its placements (`fairness.placement_record`).
+    session, who are owed a new date now), still in priority order. With `ahead_of`, just that case and
+    those ahead of it in priority order (score at least its own): nobody it would pass is left out, and
+    nobody behind it is placed, so the runs for one urgent request (scheduler.urgent) leave the rest to
+    the weekly run. `rule` names the run in the fairness chain; one context serves all its placements
+    (`fairness.placement_record`).
     """
     await fairness_record.take_turn(session=session)
     everyone, places = await waiting_and_places(session=session, clock=clock)
     waiting = everyone if only is None else [w for w in everyone if w.case_id in only]
+    if ahead_of is not None:
+        own = next((w for w in waiting if w.case_id == ahead_of), None)
+        waiting = [] if own is None else [w for w in waiting if w.score >= own.score]
     seats = await open_seats(session=session, clock=clock, horizon=horizon)
     result = allocate(seats, waiting, clock.now())
     # Everyone waiting, not only those owed a seat: a pass of someone left out is a pass all the same.
