@@ -182,6 +182,7 @@ MISSION_KINDS: Mapping[str, str] = {
 PLACEMENT_RULES: Mapping[str, str] = {
     "allocation_run": N_("The weekly allocation, in priority order"),
     "urgent_on_routing": N_("Urgent, placed on routing"),
+    "urgent_after_no_show": N_("Urgent, placed again at once after a missed audience"),
     "displacement_refill": N_("Placed again after giving up its seat to a critical request"),
     "backfill": N_("A freed seat given to the next in line"),
     "cancellation": N_("Placed again after its session was cancelled"),
