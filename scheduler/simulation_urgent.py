@@ -166,10 +166,10 @@ def _displace_for_target(
         return
     # The lowest priority first; of equal ones, the latest seat.
     _, _, displaced = min(candidates)
-    seat, _ = state.seat_of[displaced]
     state.release(displaced, by_id)
     state.displaced += 1
-    state.place(allocate([seat], [arrival], now).placements)
+    # As live: one run of the displaced request and those ahead of it, the critical one first, which
+    # takes the seat just freed (its earliest), then the displaced in the first seat left.
     _run_at_routing(state, displaced, now, latest)
 
 
