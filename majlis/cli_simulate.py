@@ -8,6 +8,7 @@ two cores with the defaults; `--permutations` and `--loads` make it shorter.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 from scheduler import simulation, simulation_text
@@ -70,6 +71,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "the table shows both (default %(default)s)",
     )
     simulate.add_argument(
+        "--rules-before-issue-18",
+        action="store_true",
+        help="the live rules as they were before issue 18 (the run at routing places the whole waiting list, a "
+        "critical request displaces only with no seat in the horizon, a no-show waits for the weekly run): "
+        "the before of the before/after comparison",
+    )
+    simulate.add_argument(
         "--permutations",
         type=_positive,
         default=2000,
@@ -80,6 +88,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     """Runs the three policies on the same arrivals; prints the comparison, the sweep and the equal-priority table."""
     assumptions = Assumptions(no_show_rate=args.no_show_rate, no_show_keeps_priority=not args.no_show_new_priority)
+    if args.rules_before_issue_18:
+        assumptions = dataclasses.replace(
+            assumptions, routing_ahead_only=False, displace_beyond_target=False, urgent_no_show_at_once=False
+        )
     requests = simulation.arrivals(assumptions, args.days, args.seed)
     results = {
         policy: simulation.simulate(

@@ -77,9 +77,9 @@ def fairness_report(
         *(
             f"- no-shows: {outcome.returned:,} of the {outcome.submitted:,} critical requests "
             f"({_share(outcome.returned / outcome.submitted if outcome.submitted else None)}) missed their first "
-            "audience and were seen again later; their wait runs from their submission, past the missed audience, "
-            "so more than 5 % of the critical requests are over 7 days whatever the rules "
-            "(the first-audience column leaves them out)."
+            "audience and were sent back to wait; a wait runs from the submission, past the missed audience, to "
+            "the next one at least three days later, so more than 5 % of the critical requests wait over 7 days "
+            "whatever the rules (the first-audience column leaves them out)."
             for outcome in critical_missed
         ),
         "",

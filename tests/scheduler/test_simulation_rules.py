@@ -4,11 +4,13 @@ at once; the load on both bases and the share of critical requests beyond the no
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from majlis import cli_simulate
 from priority.score import Urgency
 from scheduler.allocation import Mode
 from scheduler.simulation import Arrival, Policy, SimulationResult, arrivals, simulate
@@ -138,3 +140,15 @@ def test_the_share_of_critical_requests_beyond_the_notices_reach() -> None:
     assert beyond_notice(QUIET, [], 7.0) is None
     share = beyond_notice(QUIET, arrivals(QUIET, 365, SEED), 7.0)
     assert share is not None and 0.25 < share < 0.4
+
+
+def test_majlis_simulate_runs_the_rules_as_before_issue_18_on_request(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    cli_simulate.add_parser(parser.add_subparsers(dest="command"))
+    common = ["simulate", "--days", "28", "--loads", "90", "--permutations", "20"]
+    assert cli_simulate.run(parser.parse_args([*common, "--rules-before-issue-18"])) == 0
+    before = capsys.readouterr().out
+    assert "- routing_ahead_only = False" in before and "- urgent_no_show_at_once = False" in before
+    assert cli_simulate.run(parser.parse_args([*common, "--load-basis", "nominal"])) == 0
+    after = capsys.readouterr().out
+    assert "- routing_ahead_only = True" in after and "## Load sweep: 90% nominal load" in after
