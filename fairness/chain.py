@@ -3,8 +3,11 @@
 **Why a hash chain (SHA-256, hashlib) and not a Merkle tree.** The question an
 auditor asks is "has anything in the record been altered, removed or
 reordered?", answered by checking the whole chain (`fairness.verify`), which
-is a single pass: a year of placements is tens of thousands of entries and
-hashes in well under a second. A Merkle tree (RFC 6962) adds short proofs
+is a single pass: a year of placements is tens of thousands of entries,
+hashed in well under a second (bench/fairness.py: 100,000 placement-shaped
+entries hash in about 0.45 s, and are walked, read from the database too, in
+2 to 4 s on SQLite or PostgreSQL on a shared 2-core machine; the hashing is
+done off the event loop). A Merkle tree (RFC 6962) adds short proofs
 that one entry is included, for readers who do not hold the whole log; nobody
 here needs them, and the tree would cost a second structure to keep and to
 explain. SHA-256 is in the standard library, so the scheme has no dependency.
