@@ -10,12 +10,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import xlsxwriter
 
 from majlis.errors import N_
 from web import labels
 from web.audit_models import PassedOut, PlacementOut
+from web.fairness_files import Names
 
 Translate = Callable[..., str]
 Cell = str | int | float | None
@@ -47,6 +49,15 @@ NO = N_("No")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+@dataclass(frozen=True)
+class Naming:
+    """What the files name things with: the reader's translation, and the categories' and branches' names."""
+
+    translate: Translate
+    names: Names
+    language: str
+
+
 def label(_: Translate, names: Mapping[str, str], code: str) -> str:
     """A code's name in the reader's language; a code with no name (recorded by a later version) as itself."""
     name = names.get(code)
@@ -62,7 +73,8 @@ def passed_text(_: Translate, passed: PassedOut) -> str:
     return f"{passed.tracking_number}: {why}{words}"
 
 
-def row(_: Translate, p: PlacementOut) -> list[Cell]:
+def row(named: Naming, p: PlacementOut) -> list[Cell]:
+    _ = named.translate
     return [
         p.seq,
         p.at.isoformat(timespec="seconds"),
@@ -71,11 +83,11 @@ def row(_: Translate, p: PlacementOut) -> list[Cell]:
         round(p.score, 2),
         round(p.base_score, 2),
         label(_, labels.URGENCIES, p.urgency),
-        p.category,
+        named.names.category(p.category, named.language),
         "" if p.rank is None else f"{p.rank}/{p.total}",
         p.seat.starts_at,
         p.seat.room,
-        p.seat.branch,
+        named.names.branch(p.seat.branch, named.language),
         p.placed_before,
         "; ".join(passed_text(_, q) for q in p.passed),
         _(YES) if p.unjustified else _(NO),
@@ -89,16 +101,18 @@ def _defused(cell: Cell) -> Cell:
     return f"'{cell}" if isinstance(cell, str) and cell.startswith(_FORMULA_START) else cell
 
 
-def csv_bytes(_: Translate, found: list[PlacementOut]) -> bytes:
+def csv_bytes(named: Naming, found: list[PlacementOut]) -> bytes:
+    _ = named.translate
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_(heading) for heading in HEADINGS])
     for p in found:
-        writer.writerow(["" if cell is None else _defused(cell) for cell in row(_, p)])
+        writer.writerow(["" if cell is None else _defused(cell) for cell in row(named, p)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def xlsx_bytes(_: Translate, found: list[PlacementOut], *, right_to_left: bool) -> bytes:
+def xlsx_bytes(named: Naming, found: list[PlacementOut], *, right_to_left: bool) -> bytes:
+    _ = named.translate
     out = io.BytesIO()
     workbook = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     sheet = workbook.add_worksheet("placements")
@@ -108,7 +122,7 @@ def xlsx_bytes(_: Translate, found: list[PlacementOut], *, right_to_left: bool) 
     for column, text in enumerate(HEADINGS):
         sheet.write_string(0, column, _(text), heading)
     for line, p in enumerate(found, start=1):
-        for column, cell in enumerate(row(_, p)):
+        for column, cell in enumerate(row(named, p)):
             if cell is None:
                 sheet.write_blank(line, column, None)
             elif isinstance(cell, str):

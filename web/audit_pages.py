@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -20,7 +19,8 @@ from fairness import anchors as anchor_file
 from fairness import verify
 from fairness.models import ChainAnchor
 from majlis.errors import N_, FieldError, InvalidInput
-from web import audit_files, labels
+from web import audit_files, fairness_files
+from web.audit_display import placement_display
 from web.audit_models import PlacementOut
 from web.audit_reading import PlacementFilter, history, parse_filter, placements
 from web.auth import requires
@@ -35,22 +35,13 @@ READERS = (Role.AUDITOR, Role.MANAGER)
 ANCHORS_LISTED = 10
 
 
-def seat_time(value: str) -> datetime | None:
-    """The seat's start as recorded (ISO 8601), for showing in both calendars; None if it cannot be read."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
-
-
 def _errors(request: web.Request, exc: InvalidInput) -> dict[str, str]:
     catalogs, language = request.app[CATALOGS], request[LANGUAGE]
     return {error.field: field_message(catalogs, language, error) for error in exc.errors}
 
 
-def _context(found: list[PlacementOut]) -> dict[str, object]:
-    return {"placements": found, "labels": labels, "seat_time": seat_time}
+async def _context(request: web.Request, found: list[PlacementOut]) -> dict[str, object]:
+    return {"placements": found, **await placement_display(request)}
 
 
 @routes.get("/audit/placements")
@@ -60,10 +51,16 @@ async def placements_page(request: web.Request) -> web.Response:
     try:
         asked = parse_filter(request.query)
     except InvalidInput as exc:
-        context = {**_context([]), "values": values, "errors": _errors(request, exc), "cut": False, "query": ""}
+        context = {
+            **await _context(request, []),
+            "values": values,
+            "errors": _errors(request, exc),
+            "cut": False,
+            "query": "",
+        }
         return render(request, "audit/placements.html", context, status=422)
     found, cut = await placements(session=request[DB], asked=asked)
-    context = {**_context(found), "values": values, "errors": {}, "cut": cut, "query": asked.query()}
+    context = {**await _context(request, found), "values": values, "errors": {}, "cut": cut, "query": asked.query()}
     return render(request, "audit/placements.html", context)
 
 
@@ -75,9 +72,10 @@ async def _download(request: web.Request, kind: Literal["csv", "xlsx"]) -> web.R
         return render(request, "error.html", {"status": 422, "message": message}, status=422)
     found, _cut = await placements(session=request[DB], asked=asked)
     _ = gettext_for(request)
+    named = audit_files.Naming(_, await fairness_files.names(session=request[DB]), request[LANGUAGE])
     if kind == "csv":
-        return spreadsheet(audit_files.csv_bytes(_, found), "csv", "placements.csv")
-    body = audit_files.xlsx_bytes(_, found, right_to_left=request[LANGUAGE] == "ar")
+        return spreadsheet(audit_files.csv_bytes(named, found), "csv", "placements.csv")
+    body = audit_files.xlsx_bytes(named, found, right_to_left=request[LANGUAGE] == "ar")
     return spreadsheet(body, "xlsx", "placements.xlsx")
 
 
@@ -98,7 +96,7 @@ async def placements_xlsx(request: web.Request) -> web.Response:
 async def request_placements(request: web.Request) -> web.Response:
     number = request.match_info["tracking_number"]
     found = await history(session=request[DB], tracking_number=number)
-    context = {**_context(found or []), "tracking_number": number, "not_found": found is None}
+    context = {**await _context(request, found or []), "tracking_number": number, "not_found": found is None}
     return render(request, "audit/request_placements.html", context, status=404 if found is None else 200)
 
 

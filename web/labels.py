@@ -185,10 +185,12 @@ PLACEMENT_RULES: Mapping[str, str] = {
     "urgent_after_no_show": N_("Urgent, placed again at once after a missed audience"),
     "displacement_refill": N_("Placed again after giving up its seat to a critical request"),
     "backfill": N_("A freed seat given to the next in line"),
-    "cancellation": N_("Placed again after its session was cancelled"),
     "by_hand": N_("Placed by hand"),
     "directive": N_("On the official's directive"),
     "move": N_("Moved by hand"),
+    "session_cancelled": N_("Placed again after its session was cancelled"),
+    "not_reached": N_("Placed again after it came and was not reached"),
+    "demo": N_("Demonstration data"),
 }
 # What allows a placement to pass an older request (fairness/explain.py's Justification.by).
 PASS_JUSTIFICATIONS: Mapping[str, str] = {
@@ -196,4 +198,7 @@ PASS_JUSTIFICATIONS: Mapping[str, str] = {
     "lowered": N_("A recorded change lowered the request passed"),
     "by_hand": N_("A seat chosen by hand or on the official's directive"),
     "one_appointment": N_("The request passed already held an appointment"),
+    "directive": N_("On the official's directive"),
+    "session_cancelled": N_("Owed a new date: its session was cancelled"),
+    "not_reached": N_("Owed a new date: it came and was not reached"),
 }

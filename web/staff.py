@@ -14,7 +14,7 @@ from notify import outbox
 from rooms import service as rooms
 from video import service as video
 from web import audit_reading, labels, personal_data, two_factor
-from web.audit_pages import seat_time
+from web.audit_display import placement_display
 from web.auth import ALL_STAFF, PASSWORD_PAGE, requires, session_policy, sign_in_policy, signed_in_user
 from web.branch_names import branch_context
 from web.case_history import staff_history
@@ -187,7 +187,7 @@ async def case_lookup(request: web.Request) -> web.Response:
             placements=await audit_reading.shapes(
                 session=session, found=await explain.placement_explanations(session=session, case_id=case.id)
             ),
-            seat_time=seat_time,
+            **await placement_display(request),
             **await branch_context(request),
         )
     return render(request, "staff/case_lookup.html", context)

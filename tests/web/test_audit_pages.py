@@ -78,7 +78,7 @@ async def arranged(sessions: Sessions, clock: FrozenClock) -> Arranged:
             assert case is not None
             ids[number] = case.id
         base = {"tracking_number": placed, "score": 42.5, "base_score": 30.0, "urgency": "urgent"}
-        base |= {"category": "health", "ahead": 0, "before": [], "passed": []}
+        base |= {"category": "general", "ahead": 0, "before": [], "passed": []}
         await chain.append(
             session=session,
             clock=clock,
@@ -125,7 +125,7 @@ async def as_auditor(client: Client, sessions: Sessions, clock: FrozenClock) -> 
 
 def listed(page: str) -> str:
     """The listing's rows, without the filter form (whose choices name every rule)."""
-    found = re.search(r'<table id="placements">(.*?)</table>', page, re.S)
+    found = re.search(r'<table id="placements"[^>]*>(.*?)</table>', page, re.S)
     assert found is not None
     return found.group(1)
 
@@ -157,6 +157,11 @@ async def test_the_placements_listed_filtered_and_explained(
     assert response.status == 200
     assert page.count('<tr class="unjustified">') == 1 and "Moved by hand" in page and "Placed by hand" in page
     assert "The weekly allocation, in priority order" in page and found.placed in page
+    # A tracking number is isolated left to right and never wraps (it read backwards in Arabic, broken at its
+    # hyphens); a cell's time is short, its Hijri day on a line below; on a phone each row is a card.
+    assert f'<bdi dir="ltr" class="tracking">{found.placed}</bdi>' in page
+    assert '<span class="moment">6 Dec 2026 9:00' in page and '<small class="hijri">' in page
+    assert 'class="stack listing"' in page and 'data-label="Tracking number"' in page
     no_personal_data(page)
 
     page = listed(await (await client.get("/audit/placements?unjustified=1")).text())
@@ -172,6 +177,17 @@ async def test_the_placements_listed_filtered_and_explained(
     assert response.status == 200
     assert "Risk to health or safety: Surgery date fixed" in page and "No justification recorded" in page
     assert f'id="entry-{found.justified_seq}"' in page and "Staff protocol" in page and "HALL-1" in page
+    # The category's and the centre's names, not their codes; the seat's internal number is not shown.
+    assert "<dd>General</dd>" in page and "— Riyadh" in page and "general" not in page and "riyadh" not in page
+    assert "seat</" not in page and "seat <" not in page
+    # Nobody placed before it in the run is said in words; one before it as one request.
+    assert "None was placed before it in this run." in page and "One request, higher in priority order." in page
+    assert f'<bdi dir="ltr"><span class="tracking">{found.passed}</span> (31.00)</bdi>' in page
+    await client.get("/lang/ar")
+    page = await (await client.get(f"/audit/placements/{found.placed}")).text()
+    assert "<dd>عام</dd>" in page and "— الرياض" in page and "لم يُسكَّن قبله أي طلب في هذه الدورة." in page
+    assert f'<bdi dir="ltr" class="tracking-number small tracking">{found.placed}</bdi>' in page
+    await client.get("/lang/en")
     no_personal_data(page)
     assert (await client.get("/audit/placements/26-999999-1")).status == 404
 
@@ -203,6 +219,8 @@ async def test_csv_and_xlsx_read_back(client: Client, sessions: Sessions, clock:
     moved = by_seq[str(found.unjustified_seq)]
     assert moved[3] == "Moved by hand" and moved[14] == "Yes" and f"{found.passed}: No justification" in moved[13]
     assert by_seq[str(found.justified_seq)][15] == "Staff protocol"
+    # The category's and the centre's names in the reader's language, as on the page.
+    assert moved[7] == "General" and moved[11] == "Riyadh"
     no_personal_data(body)
 
     await client.get("/lang/ar")
@@ -223,8 +241,14 @@ async def test_the_chain_verified_then_caught_tampered(
     async with sessions() as session:
         head = await chain.head(session=session)
     assert head is not None and head.hash in page
+    assert "Head of the chain (latest entry)" in page
+    assert f'<bdi dir="ltr"><code class="hash">{head.hash}</code></bdi>' in page
     page = await (await client.get(f"/audit/chain?anchor={head.seq}:{head.hash}")).text()
     assert "1 anchors matched." in page
+    await client.get("/lang/ar")
+    page = await (await client.get("/audit/chain")).text()
+    assert "رأس السلسلة (آخر قيد)" in page and "رئيس الجهة" not in page
+    await client.get("/lang/en")
     response = await client.get("/audit/chain?anchor=3:nothex")
     assert response.status == 422 and "SEQ:HASH" in await response.text()
 

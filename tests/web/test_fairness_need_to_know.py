@@ -43,7 +43,7 @@ async def test_a_jump_outside_the_manager_s_reach_is_counted_and_not_named(
     await sign_in(client, "manager")
     html = await (await client.get("/reports/fairness")).text()
     assert html.count('class="unjustified"') == 0 and html.count('class="not-shown"') == 3
-    assert "1 — " in html and "غير معروض" in html
+    assert '<bdi dir="ltr" class="number">1</bdi> — ' in html and "غير معروض" in html
     assert older not in html and newer not in html and "مهلة استئناف" not in html
     csv = await (await client.get("/reports/fairness.csv", params={"lang": "en"})).text()
     assert "queue_jump,Not shown,Not shown,1,,,legal_deadline: Not shown" in csv

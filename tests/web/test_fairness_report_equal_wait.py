@@ -86,6 +86,14 @@ async def test_a_gap_at_equal_priority_is_flagged_on_the_page_csv_and_workbook(
     assert "أنثى" in table and "ذكر" in table and "واتساب" in table
     assert "فارق يتجاوز 10 ٪ ولا تفسّره المصادفة" in table
     assert "female" not in table and "whatsapp" not in table  # labels, not codes
+    # Tested comparisons only in the main table, flagged first; the two groups that have no other group to be set
+    # against (one applicant kind, one centre) in a closed box of their own, counted in its summary.
+    assert table.index('class="flagged"') < table.index('class="tested"')
+    assert "الرياض" not in table and "مواطن" not in table
+    untested = html[html.index('<details id="equal-wait-untested">') : html.index("</details>")]
+    assert "الفئات التي لم تُختبر: 2" in untested and untested.count('<tr class="untested">') == 2
+    assert "الرياض" in untested and "لم يُختبر: لا توجد فئة أخرى للمقارنة" in untested
+    assert '<bdi dir="ltr" class="number">11.3</bdi>' in table
     waiting = html[html.index('<table id="waiting">') :]
     assert "لم يُصنَّف بعد" in waiting and "unclassified" not in waiting
 
