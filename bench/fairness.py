@@ -14,12 +14,10 @@ Each part prints its figures beside a reference measured in the same run, and th
 (b) `fairness.equal_wait.compare` as the live report runs it (999 relabellings) over R live-shaped requests (by
     default 10,000; the shares below), beside the medians and 90th percentiles of the same groups and their rests
     alone (no test, no interval): what the statistics cost on top of the figures themselves.
-(c) An allocation run with the chain's recording against the same run without it: W waiting requests (by default
-    150, made through the services: submitted, verified, classified, routed) and two Sundays of 8-minute slots of 4
-    seats (120 seats), one `scheduler.service.run_allocation` each, on two databases filled alike; "without" is the
-    same code with the placement's record (its explanation and its chain entry, `record_placement`) and the run's
-    context for it replaced by nothing in this process. Beside it, K transactions each appending one placement-shaped
-    entry with `fairness.chain.append`, against K empty transactions: the append alone.
+(c) An allocation run with the chain's recording against the same run without it (bench/fairness_allocation.py):
+    W waiting requests (by default 150) into two Sundays' seats (120), on copies of one database. Beside it, K
+    transactions each appending one placement-shaped entry with `fairness.chain.append`, against K empty
+    transactions: the append alone.
 
 The requests and entries are random but seeded: every run measures the same work.
 """
@@ -40,33 +38,24 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any, cast
 
-import asyncpg
 import numpy as np
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench.fairness_allocation import CATEGORIES, allocation_pairs, build_scenario, copy_database
 from bench.intake import _create_database, code_version, load_average, machine_facts, postgres_version
-from cases.identity import luhn_check_digit
-from fairness import chain, placement_record, verify
+from fairness import chain, verify
 from fairness.equal_wait import DIMENSIONS, WaitRecord, compare
 from fairness.models import ChainEntry, EntryKind
 from majlis import migrate
-from majlis.clock import RIYADH, FrozenClock
+from majlis.clock import FrozenClock
 from majlis.db import create_engine, session_factory, transaction
-from priority.models import Category
 from priority.queue import LIVE_PERMUTATIONS
-from scheduler import calendar
-from scheduler import service as scheduling
 from tests.postgres_server import PostgresServer
-from tests.priority.test_triage import desk, new_case, ready
-from tests.rooms.test_rooms import add_room
-from tests.scheduler.test_calendar import add as add_template
-from tests.scheduler.test_calendar import template
 
 Sessions = async_sessionmaker[AsyncSession]
 TABLE = cast(Table, ChainEntry.__table__)
@@ -74,16 +63,6 @@ NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 # Urgency bands: share of requests and the median wait in days (log-normal, σ = 0.6).
 BANDS = {"critical": (5, 4.0), "urgent": (20, 10.0), "normal": (75, 25.0)}
-CATEGORIES = {
-    "general": 30,
-    "housing": 15,
-    "employment": 15,
-    "family_personal_status": 15,
-    "humanitarian_medical": 10,
-    "detention_legal": 7,
-    "security": 4,
-    "qisas": 4,
-}
 CHANNELS = {"portal": 40, "walk_in": 20, "call_centre": 15, "whatsapp": 20, "email": 5}
 KINDS = {"citizen": 75, "resident": 12, "company": 13}
 BRANCHES = {"riyadh": 65, "jeddah": 35}
@@ -260,106 +239,6 @@ async def append_figures(sessions: Sessions, runs: int) -> tuple[float, float]:
     return with_chain, (time.perf_counter() - started) / runs
 
 
-async def allocation_scenario(sessions: Sessions, clock: FrozenClock, waiting: int) -> None:
-    """Two Sundays of 8-minute slots, 4 seats each (120 seats), and `waiting` requests routed to an audience."""
-    hall = await add_room(sessions, clock, name="قاعة المجلس", kind="audience_hall", capacity="40")
-    await add_template(sessions, clock, template((hall.id,), capacity="4"))
-    async with transaction(sessions) as session:
-        # Three weeks ahead: the nearest Sunday is inside the three days' notice once the requests are in.
-        await calendar.generate_sessions(session=session, clock=clock, weeks=3)
-    actor = await desk(sessions, clock)
-    async with sessions() as session:
-        # Each category's own urgency: another would be a hand-made override, which needs its reason.
-        implied = {c.code: c.implied_urgency.value for c in await session.scalars(select(Category))}
-    rng = random.Random(5)
-    for n in range(waiting):
-        clock.advance(timedelta(minutes=37))
-        body = f"1{n + 100:08d}"
-        number = await new_case(
-            sessions, clock, applicant_national_id=body + luhn_check_digit(body), applicant_phone=f"+96655{n:07d}"
-        )
-        category = _pick(rng, CATEGORIES)
-        await ready(sessions, clock, actor, number, category=category, urgency=implied[category])
-
-
-def without_the_chain() -> Callable[[], None]:
-    """Replaces the placement's record and its run context with nothing; gives back the undoing."""
-    saved = (scheduling.record_placement, placement_record.context)
-
-    async def no_record(**_: Any) -> None:
-        return None
-
-    async def no_context(**_: Any) -> Any:
-        return SimpleNamespace(seats={})
-
-    scheduling.record_placement = no_record
-    placement_record.context = no_context
-
-    def undo() -> None:
-        scheduling.record_placement, placement_record.context = saved
-
-    return undo
-
-
-async def build_scenario(url: str, waiting: int) -> datetime:
-    """A migrated database holding the scenario of (c); the moment it was made by (the run's clock)."""
-    engine = create_engine(url)
-    try:
-        await migrate.upgrade(engine)
-        clock = FrozenClock(datetime(2026, 11, 24, 9, 30, tzinfo=RIYADH))
-        await allocation_scenario(session_factory(engine), clock, waiting)
-    finally:
-        await engine.dispose()
-    return clock.now()
-
-
-async def allocation_run(url: str, now: datetime, *, chained: bool) -> tuple[float, int]:
-    """Seconds of one allocation run on a copy of the scenario, and how many it placed."""
-    engine = create_engine(url)
-    try:
-        sessions = session_factory(engine)
-        undo = None if chained else without_the_chain()
-        try:
-            started = time.perf_counter()
-            async with transaction(sessions) as session:
-                report = await scheduling.run_allocation(
-                    session=session,
-                    clock=FrozenClock(now),
-                    actor_id=None,
-                    status_url="https://majlis.example.sa/status",
-                )
-            seconds = time.perf_counter() - started
-        finally:
-            if undo is not None:
-                undo()
-        async with sessions() as session:
-            placements = select(func.count()).select_from(ChainEntry).where(ChainEntry.kind == EntryKind.PLACEMENT)
-            entries = int(await session.scalar(placements) or 0)
-        assert entries == (report.placed if chained else 0), (entries, report)
-    finally:
-        await engine.dispose()
-    return seconds, report.placed
-
-
-async def _copy_database(server: PostgresServer, name: str, template: str) -> None:
-    connection = await asyncpg.connect(host="127.0.0.1", port=server.port, user=server.user, database="postgres")
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    finally:
-        await connection.close()
-
-
-def allocation_pairs(copy: Callable[[str], str], now: datetime) -> dict[str, tuple[float, int]]:
-    """Runs with and without the chain, alternately, twice each on fresh copies; the best of each."""
-    best: dict[str, tuple[float, int]] = {}
-    for attempt in range(2):
-        for name, chained in (("with", True), ("without", False)):
-            seconds, placed = asyncio.run(allocation_run(copy(f"{name}{attempt}"), now, chained=chained))
-            if name not in best or seconds < best[name][0]:
-                best[name] = (seconds, placed)
-    return best
-
-
 def reference_hashing(bodies: list[bytes]) -> float:
     started = time.perf_counter()
     for body in bodies:
@@ -443,7 +322,7 @@ def run(args: argparse.Namespace) -> str:
             now = asyncio.run(build_scenario(server.url("scenario"), args.waiting))
 
             def postgres_copy(name: str) -> str:
-                asyncio.run(_copy_database(server, name, "scenario"))
+                asyncio.run(copy_database(server, name, "scenario"))
                 return server.url(name)
 
             figures.update(allocation_pairs(postgres_copy, now))
@@ -452,7 +331,7 @@ def run(args: argparse.Namespace) -> str:
             server.stop()
     lines += [
         f"(a) verify_chain over {args.entries:,} intact entries (canonical form {size:.0f} bytes on average); "
-        "best of 2 walks; the event loop's longest stall while walking",
+        "best of 2 walks; how late a 10 ms tick on the same event loop came meanwhile",
         "",
         "| database | verify_chain | per entry | reference: hashlib alone | ratio | a 10 ms tick's median delay "
         "| its longest |",
