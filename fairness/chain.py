@@ -99,8 +99,16 @@ def hash_of(entry: ChainEntry) -> str:
     )
 
 
-async def _take_turn(session: AsyncSession) -> None:
-    """Waits for the appenders before this one to end their transactions (PostgreSQL; SQLite already did)."""
+async def take_turn(*, session: AsyncSession) -> None:
+    """Waits for the appenders before this one to end their transactions (PostgreSQL; SQLite's write lock,
+    taken at BEGIN IMMEDIATE, already serialises).
+
+    `append` takes it, but a change that appends must take it at its START too, before it locks any row
+    (FOR UPDATE / FOR SHARE) or writes one: a transaction holding the turn and waiting for such a row while
+    the row's holder waits for the turn would deadlock. One order everywhere: the turn, then the rows.
+    Taking it again in the same transaction is free (the lock is re-entrant and held to the end).
+    tests/fairness/lock_order.py fails any test transaction that takes it after a row lock.
+    """
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
 
@@ -124,7 +132,7 @@ async def append(
 
     `change` must hold no personal data (no name, national ID or phone): auditors read it.
     """
-    await _take_turn(session)
+    await take_turn(session=session)
     last = await head(session=session)
     seq = 1 if last is None else last.seq + 1
     prev_hash = GENESIS if last is None else last.hash

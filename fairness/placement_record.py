@@ -14,9 +14,20 @@ seat S and Q be older with base(Q) >= base(R), S compatible with Q. If R was not
 base(Q) >= base(R) >= effective(R), and Q, older, comes first in the order. When Q's turn came S was free
 (R took it later), so Q took S or an earlier seat: no pass. The exceptions are exactly a raise of R, a
 lowering of Q (both ManualChange rows), or Q's applicant already holding (or just given) an appointment,
-the allocator's rule of one live appointment per applicant. So only requests whose effective score
-differs from their base score are looked at, which keeps runs fast: when R was not raised, only the
-lowered requests are candidates. A pass found with none of these justifications is still recorded,
+the allocator's rule of one live appointment per applicant. So in a whole run only the requests lowered
+by hand and those whose applicant holds (or was just given) an appointment are looked at when R was not
+raised, which keeps runs fast; the latter are listed with the justification "one_appointment". The
+justification of a raise is R's latest hand-made change that RAISED it (a later lowering that left it
+raised still is not one), of a lowering Q's latest change that lowered it.
+
+**Only a whole run.** The argument needs every waiting request to take part, in priority order. A run
+of a few (`only`: those owed a date; `ahead_of`: a request and those ahead of it) or a placement outside
+a run puts its requests before everyone left out, so for those every waiting request is looked at; this
+is decided from the run (`whole_run`: its length against everyone waiting), never from its rule's name.
+Only the runs for a date Majlis owes (`OWED_RULES`: a cancelled session, a visitor who came and was not
+reached) justify passing by their rule; a request whose applicant asked for another date is placed
+through an `ahead_of` run under the rule "rescheduled", which passes nobody it should not, and any pass it
+made anyway would show as unjustified. A pass found with none of these justifications is still recorded,
 marked `"unjustified": true` (a queue adjustment written behind the record's back, for instance).
 """
 
@@ -37,7 +48,7 @@ from fairness.record import changes_of, stamp
 from majlis.clock import Clock
 from priority.models import Category, ManualChange, Triage
 from priority.queue import QueuePlace
-from priority.score import priority_score
+from priority.score import URGENCY_POINTS, Urgency, priority_score
 from scheduler.allocation import MIN_NOTICE, OpenSeat, Waiting, seat_refusal
 
 # Score differences below this are rounding, not a hand-made change.
@@ -136,6 +147,30 @@ def _manual(change: ManualChange, by: str) -> dict[str, Any]:
     }
 
 
+def _direction(change: ManualChange) -> int:
+    """+1 when the change raised the request in the queue, -1 when it lowered it, 0 otherwise."""
+    try:
+        if change.field.value == "urgency":
+            before, after = float(URGENCY_POINTS[Urgency(change.before)]), float(URGENCY_POINTS[Urgency(change.after)])
+        else:
+            before, after = float(change.before or 0), float(change.after or 0)
+    except ValueError:
+        return 0
+    return (after > before) - (after < before)
+
+
+def _latest(changes: Sequence[ManualChange], direction: int) -> ManualChange | None:
+    """The latest change (they come latest first) that moved the request that way."""
+    return next((c for c in changes if _direction(c) == direction), None)
+
+
+def whole_run(ctx: PlacementContext) -> bool:
+    """True when the placements come from a run over everyone waiting, in priority order: only then does the
+    module docstring's argument hold. A run of a few (`only`, `ahead_of`) or one placement outside a run
+    can put its requests before anyone left out, whatever the rule is called."""
+    return ctx.total is not None and ctx.total >= len(ctx.waiting)
+
+
 def _passes(
     ctx: PlacementContext,
     *,
@@ -148,12 +183,21 @@ def _passes(
     """The older requests of at least this base score that could have had the seat, with their justification."""
     raised = ctx.raised(case_id)
     own = ctx.changes.get(case_id, [])
-    # Only a raise of this request, a seat chosen by hand or a run for those owed a date can pass a request
-    # not lowered by hand (the module's docstring); otherwise only the lowered ones are looked at.
-    wide = raised or by_hand is not None or ctx.rule in OWED_RULES
-    candidates = ctx.waiting if wide else [w for w in ctx.waiting if ctx.lowered(w.case_id)]
     given = {g.case_id: g.starts_at for g in ctx.given}
     given_applicants = {g.applicant_id for g in ctx.given}
+    # In a whole run only a raise of this request, a lowering of the passed one, or the passed one's applicant
+    # holding an appointment can make a pass (the module's docstring), so only those are looked at; a raise,
+    # a seat chosen by hand, or a run of a few looks at everyone waiting.
+    wide = raised or by_hand is not None or not whole_run(ctx)
+    candidates = (
+        ctx.waiting
+        if wide
+        else [
+            w
+            for w in ctx.waiting
+            if ctx.lowered(w.case_id) or w.has_live_appointment or w.applicant_id in given_applicants
+        ]
+    )
     found = []
     for other in candidates:
         place = ctx.places.get(other.case_id)
@@ -168,16 +212,17 @@ def _passes(
         if seat_refusal(seat, free, ctx.now, notice=ctx.notice) is not None:
             continue
         justification: dict[str, Any] | None = by_hand
-        if justification is None and raised and own:
-            justification = _manual(own[0], "raised")
-        if justification is None and ctx.lowered(other.case_id):
-            lowering = [c for c in ctx.changes.get(other.case_id, []) if c.field.value == "urgency"]
-            justification = _manual(lowering[0], "lowered") if lowering else None
+        raising = _latest(own, +1) if raised else None
+        if justification is None and raising is not None:
+            justification = _manual(raising, "raised")
+        lowering = _latest(ctx.changes.get(other.case_id, []), -1) if ctx.lowered(other.case_id) else None
+        if justification is None and lowering is not None:
+            justification = _manual(lowering, "lowered")
         if justification is None and (other.has_live_appointment or other.applicant_id in given_applicants):
             justification = {"by": "one_appointment"}
         if justification is None and ctx.rule in OWED_RULES:
             # Owed a new date at once, before anyone else: a cancelled session's applicants, or those who
-            # came and were not reached.
+            # came and were not reached. Asking for another date ("rescheduled") is not such a debt.
             justification = {"by": ctx.rule}
         found.append(
             {

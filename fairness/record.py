@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases import service as cases
@@ -20,18 +20,6 @@ from majlis.clock import Clock
 from priority.models import Category, ManualChange, Triage
 from scheduler.allocation import Waiting
 from scheduler.models import Appointment
-
-
-async def take_turn(*, session: AsyncSession) -> None:
-    """Takes the chain's turn now, at the start of a change that will append to it (PostgreSQL; SQLite's
-    write lock already serialises).
-
-    `chain.append` takes it too, but only at the end, after the change has locked rows or inserted
-    appointments; a run holding the turn and waiting for such a row while its holder waits for the turn
-    would deadlock. Taking it first, everywhere a seat is given, keeps one order: the turn, then the rows.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": chain.CHAIN_LOCK})
 
 
 def stamp(moment: datetime) -> str:

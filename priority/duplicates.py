@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import audit
 from cases import service as cases
 from cases.models import Case, CaseStatus
+from fairness import chain
 from fairness import record as fairness_record
 from majlis.clock import Clock
 from majlis.errors import N_
@@ -87,8 +88,8 @@ async def merge(
         raise CaseNotFound()
     if duplicate.id == original.id:
         raise merge_into_itself()
-    # The chain's turn before the cases' rows, as every change that appends to it (fairness.record.take_turn).
-    await fairness_record.take_turn(session=session)
+    # The chain's turn before the cases' rows, as every change that appends to it (fairness.chain.take_turn).
+    await chain.take_turn(session=session)
     locked = await cases.lock_cases(session=session, case_ids=[duplicate.id, original.id])
     duplicate, original = locked[duplicate.id], locked[original.id]
     if duplicate.status in cases.CLOSED:

@@ -21,6 +21,7 @@ from accounts import audit
 from cases import identity_review
 from cases import service as cases
 from cases.models import Case, CaseStatus, Gender
+from fairness import chain
 from fairness import record as fairness_record
 from followup import information, referrals
 from followup.models import ReferralSource
@@ -85,8 +86,11 @@ async def open_case(*, session: AsyncSession, tracking_number: str) -> Case:
 
     Every desk action goes through here: two actions on one case (a reject
     racing a merge, two moves up the queue) run one after the other, and the
-    second sees what the first did.
+    second sees what the first did. The fairness chain's turn is taken before the case's row
+    (fairness.chain.take_turn): classify, route and move up append to the chain, and a desk action that
+    does not (verify) may share a transaction with one that does.
     """
+    await chain.take_turn(session=session)
     found = await cases.find_by_tracking_number(session=session, tracking_number=tracking_number)
     if found is None:
         raise CaseNotFound()
@@ -228,8 +232,6 @@ async def classify(
     category or urgency already set, needs a justification; InvalidInput names
     every problem and nothing is changed.
     """
-    # The chain's turn first, as every change that appends to it (fairness.record.take_turn).
-    await fairness_record.take_turn(session=session)
     case = await open_case(session=session, tracking_number=tracking_number)
     errors: list[FieldError] = []
     chosen = await session.get(Category, category) if category else None
@@ -332,8 +334,6 @@ async def route(
     A written referral names its departments by code and carries the desk's referral text; it goes
     to them at once (followup.referrals), each with its deadlines.
     """
-    # The chain's turn first, as every change that appends to it (fairness.record.take_turn).
-    await fairness_record.take_turn(session=session)
     case = await open_case(session=session, tracking_number=tracking_number)
     errors: list[FieldError] = []
     target: Route | None = None
@@ -470,8 +470,6 @@ async def move_up(
     change_text: str | None,
 ) -> Triage:
     """Moves a case up the queue by hand: always justified, always in the fairness record."""
-    # The chain's turn first, as every change that appends to it (fairness.record.take_turn).
-    await fairness_record.take_turn(session=session)
     case = await open_case(session=session, tracking_number=tracking_number)
     errors: list[FieldError] = []
     if not 1 <= points <= 300:

@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import audit
 from cases import service as cases
 from cases.models import Case, CaseStatus
+from fairness import chain as fairness_chain
 from fairness import placement_record
-from fairness import record as fairness_record
 from fairness.models import EntryKind
 from majlis.clock import Clock
 from majlis.dates import dual_datetime
@@ -149,6 +149,9 @@ async def _cancel(
     for_holiday: bool = False,
 ) -> set[int]:
     """Cancels one session and releases its appointments (applicants told); gives back the released cases."""
+    # The chain's turn before the session's row: the released are placed again, appending to the chain, and a
+    # run holding the turn reads this session FOR SHARE (fairness.chain.take_turn).
+    await fairness_chain.take_turn(session=session)
     dated = await _lock_session(session=session, session_id=session_id)
     if dated is None:
         raise CalendarRefusal("session_not_found", N_("There is no such session."))
@@ -253,6 +256,8 @@ async def import_busy_times(
 
     Gives back (slots blocked, appointments moved).
     """
+    # The chain's turn before the slots and appointments are written (fairness.chain.take_turn).
+    await fairness_chain.take_turn(session=session)
     blocked = await calendar.block_busy_slots(session=session, clock=clock, busy=busy)
     caught = list(
         await session.scalars(
@@ -414,7 +419,7 @@ async def move_appointment(*, session: AsyncSession, clock: Clock, appointment_i
     """
     errors: list[FieldError] = []
     justification = _justification(by_hand, why=N_("Moving an appointment by hand needs a reason."), errors=errors)
-    await fairness_record.take_turn(session=session)
+    await fairness_chain.take_turn(session=session)
     # Locked as an applicant's answer locks it (appointment, then case), so the two take turns.
     current = await session.get(Appointment, appointment_id, with_for_update=True, populate_existing=True)
     if current is not None:
@@ -505,7 +510,7 @@ async def place_by_hand(*, session: AsyncSession, clock: Clock, tracking_number:
     """
     errors: list[FieldError] = []
     justification = _justification(by_hand, why=N_("Placing a request by hand needs a reason."), errors=errors)
-    await fairness_record.take_turn(session=session)
+    await fairness_chain.take_turn(session=session)
     found = await cases.find_by_tracking_number(session=session, tracking_number=tracking_number)
     if found is None:
         errors.append(FieldError("tracking_number", "unknown", N_("No request has this tracking number.")))
@@ -595,6 +600,8 @@ async def declare_holiday(
     allocation runs once after, so nobody is placed into a session of that day
     that is about to be cancelled too.
     """
+    # The chain's turn before any row is written or locked (fairness.chain.take_turn).
+    await fairness_chain.take_turn(session=session)
     await calendar.add_holiday(session=session, clock=clock, actor_id=actor_id, day=day, name=name)
     planned = [
         s

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import audit
 from cases import service as cases
 from cases.models import Case, CaseStatus
+from fairness import chain
 from majlis.clock import RIYADH, Clock
 from majlis.dates import dual_datetime
 from majlis.errors import N_, DomainError
@@ -81,6 +82,8 @@ class ConfirmationPolicy:
     channels: tuple[str, ...] = ("whatsapp", "voice", "sms", "email")
     no_answer: timedelta = timedelta(hours=24)
     backfill_min_notice: timedelta = timedelta(hours=3)
+    # The seats a rescheduling request's run may fill (settings.allocation_horizon); None for all.
+    horizon: timedelta | None = None
 
 
 def _working(day: date, holidays: set[date]) -> bool:
@@ -309,6 +312,11 @@ async def answer(
     policy: ConfirmationPolicy,
 ) -> Outcome:
     """Records the applicant's answer about an appointment and does what it asks."""
+    if answer is not Answer.CONFIRMED:
+        # A freed seat is offered and a rescheduling request placed again: both append to the fairness
+        # chain, so its turn is taken before the appointment's and the case's rows are locked
+        # (fairness.chain.take_turn). A confirmation appends nothing and does not wait for the turn.
+        await chain.take_turn(session=session)
     appointment = await _lock_appointment(session=session, appointment_id=appointment_id)
     if appointment is None:
         raise ConfirmationRefusal("appointment_not_found", N_("There is no such appointment."))
@@ -407,8 +415,19 @@ async def answer(
     )
     replaced: int | None = None
     if answer is Answer.RESCHEDULED:
+        # Placed again in priority order, not before everyone: the run places this request and those ahead
+        # of it (`ahead_of`), so nobody older with at least its score is passed. Asking for another date is
+        # the applicant's own choice, not a date Majlis owes (as after a cancelled session), and does not
+        # justify passing anyone; a pass found anyway shows in the chain as unjustified (rule
+        # "rescheduled"). With no seat for it in the horizon it waits for the weekly run like the others.
         await scheduling.run_allocation(
-            session=session, clock=clock, actor_id=actor_id, status_url=status_url, only={case.id}
+            session=session,
+            clock=clock,
+            actor_id=actor_id,
+            status_url=status_url,
+            horizon=policy.horizon,
+            rule="rescheduled",
+            ahead_of=case.id,
         )
         replaced = await session.scalar(
             select(Appointment.id).where(
@@ -572,4 +591,5 @@ def policy_from(settings: Settings) -> ConfirmationPolicy:
         channels=tuple(settings.confirmation_channels),
         no_answer=timedelta(hours=settings.confirmation_no_answer_hours),
         backfill_min_notice=timedelta(hours=settings.backfill_min_notice_hours),
+        horizon=settings.allocation_horizon,
     )

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases import service as cases
 from cases.models import CaseStatus
+from fairness import chain as fairness_chain
 from majlis.clock import Clock
 from majlis.dates import dual_datetime
 from majlis.errors import N_, DomainError
@@ -251,7 +252,12 @@ async def end_past_sessions(
     no_shows = returned = closed = 0
     owed: set[int] = set()
     sent_back: list[int] = []
-    for appointment, slot in await _due(session=session, now=clock.now()):
+    due = await _due(session=session, now=clock.now())
+    if due:
+        # Those owed a date and the urgent sent back are placed at the end, appending to the fairness chain:
+        # its turn is taken before the first appointment's row is locked (fairness.chain.take_turn).
+        await fairness_chain.take_turn(session=session)
+    for appointment, slot in due:
         current = await locked(session=session, appointment_id=appointment.id)
         if current.state is AppointmentState.ARRIVED:
             if await _not_reached(session=session, clock=clock, appointment=current, slot=slot, status_url=status_url):

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import audit
 from cases import service as cases
 from cases.models import CaseStatus
+from fairness import chain as fairness_chain
 from fairness import placement_record
-from fairness import record as fairness_record
 from fairness.models import EntryKind
 from majlis.clock import Clock
 from majlis.dates import dual_datetime
@@ -120,7 +120,7 @@ async def run_allocation(
     the weekly run. `rule` names the run in the fairness chain; one context serves all its placements
     (`fairness.placement_record`).
     """
-    await fairness_record.take_turn(session=session)
+    await fairness_chain.take_turn(session=session)
     everyone, places = await waiting_and_places(session=session, clock=clock)
     waiting = everyone if only is None else [w for w in everyone if w.case_id in only]
     if ahead_of is not None:
@@ -191,7 +191,7 @@ async def place(
         sequence=0,
         release_reason="",
     )
-    await fairness_record.take_turn(session=session)
+    await fairness_chain.take_turn(session=session)
     try:
         async with session.begin_nested():
             if not await _still_open(session=session, slot_id=placement.slot_id):

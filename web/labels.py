@@ -190,6 +190,7 @@ PLACEMENT_RULES: Mapping[str, str] = {
     "move": N_("Moved by hand"),
     "session_cancelled": N_("Placed again after its session was cancelled"),
     "not_reached": N_("Placed again after it came and was not reached"),
+    "rescheduled": N_("Placed again in priority order after the applicant asked for another date"),
     "demo": N_("Demonstration data"),
 }
 # What allows a placement to pass an older request (fairness/explain.py's Justification.by).

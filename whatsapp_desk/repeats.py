@@ -17,6 +17,7 @@ from accounts import audit
 from accounts import service as accounts
 from cases import service as cases
 from cases.models import Case, CaseStatus
+from fairness import chain
 from fairness import record as fairness_record
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError, InvalidInput, required, too_long
@@ -84,6 +85,8 @@ async def cancel_if_repeated(
     ]
     if not found:
         return None
+    # The chain's turn before the cases' rows (fairness.chain.take_turn): the cancellation appends an override.
+    await chain.take_turn(session=session)
     # Locked with the new request (in id order, as merges lock): an earlier request closed meanwhile by the
     # audit desk is seen closed here and passed over.
     locked = await cases.lock_cases(session=session, case_ids=[case.id, *(d.case.id for d in found)])
@@ -213,6 +216,8 @@ async def undo_cancellation(
     found = await cases.find_by_tracking_number(session=session, tracking_number=tracking_number)
     if found is None:
         raise CaseNotFound()
+    # The chain's turn before the case's row (fairness.chain.take_turn): the undoing appends an override.
+    await chain.take_turn(session=session)
     case = (await cases.lock_cases(session=session, case_ids=[found.id]))[found.id]
     record = await session.get(DuplicateCancellation, case.id, populate_existing=True)
     if record is None:

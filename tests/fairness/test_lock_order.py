@@ -1,0 +1,146 @@
+"""The fairness chain's lock order on PostgreSQL: the watch (tests/fairness/lock_order.py) fails a transaction
+that locks a row before taking the chain's turn, and two changes that both lock the same rows and append to
+the chain, run at once, both end without a deadlock and leave the chain intact."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from accounts.roles import Role
+from cases import service as cases
+from fairness import chain
+from fairness.models import EntryKind
+from fairness.verify import verify_chain
+from majlis.clock import FrozenClock
+from majlis.db import transaction
+from majlis.errors import DomainError
+from scheduler import changes
+from scheduler.models import Answer, AudienceSession, Slot
+from tests.factories import make_staff
+from tests.fairness.lock_order import LockOrder
+from tests.fairness.test_record import case_id
+from tests.priority.test_triage import new_case
+from tests.scheduler.test_changes import move
+from tests.scheduler.test_confirmations import answer, ask, at, placed_case
+from tests.scheduler.test_runs import URL, appointments, run, sunday_hall
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@pytest.fixture
+def backend() -> str:
+    # Row locks and the advisory turn are PostgreSQL's; SQLite takes one write lock at BEGIN IMMEDIATE.
+    return "postgresql"
+
+
+@pytest.fixture
+def watch() -> Iterator[LockOrder]:
+    found = LockOrder()
+    with found.installed():
+        yield found
+
+
+async def append_for(session: AsyncSession, clock: FrozenClock, case: int) -> None:
+    await chain.append(
+        session=session,
+        clock=clock,
+        kind=EntryKind.OVERRIDE,
+        actor_id=None,
+        case_id=case,
+        change={"field": "queue_position", "before": "0", "after": "10", "reason": "corrected_error"},
+    )
+
+
+async def test_the_watch_fails_a_row_locked_before_the_turn(
+    sessions: Sessions, clock: FrozenClock, watch: LockOrder
+) -> None:
+    number = await new_case(sessions, clock)
+    case = await case_id(sessions, number)
+    async with transaction(sessions) as session:
+        await cases.lock_cases(session=session, case_ids=[case])
+        await append_for(session, clock, case)
+    assert len(watch.breaches) == 1
+    assert "a lock on cases" in watch.breaches[0][0] and "lock_cases" in watch.breaches[0][0]
+    with pytest.raises(AssertionError, match="deadlock risk"):
+        watch.assert_kept()
+    watch.breaches.clear()
+    # The order every path keeps: the turn, then the rows. A new transaction starts with nothing held.
+    async with transaction(sessions) as session:
+        await chain.take_turn(session=session)
+        await cases.lock_cases(session=session, case_ids=[case])
+        await append_for(session, clock, case)
+    async with transaction(sessions) as session:
+        await append_for(session, clock, case)
+    watch.assert_kept()
+
+
+async def both_end(*changes_at_once: Awaitable[object]) -> list[object]:
+    """Runs the changes at once; each ends with its result or a refusal (the other came first), never a
+    database error such as a detected deadlock."""
+    ended = await asyncio.wait_for(asyncio.gather(*changes_at_once, return_exceptions=True), timeout=30)
+    for result in ended:
+        if isinstance(result, BaseException) and not isinstance(result, DomainError):
+            raise result
+    return ended
+
+
+async def intact(sessions: Sessions) -> None:
+    async with sessions() as session:
+        assert (await verify_chain(session=session)).intact
+
+
+async def test_an_answer_and_a_move_of_the_same_appointment_at_once(
+    sessions: Sessions, clock: FrozenClock, watch: LockOrder
+) -> None:
+    await sunday_hall(sessions, clock, weeks=3)
+    protocol = (await make_staff(sessions, clock, Role.PROTOCOL, "protocol")).id
+    first = await placed_case(sessions, clock, 0)
+    await run(sessions, clock)
+    held = (await appointments(sessions))[first]
+    clock.set(at(26, 10))
+    await ask(sessions, clock)
+    await placed_case(sessions, clock, 1)  # waiting: the freed seat is offered to it
+    async with sessions() as session:
+        later = await session.scalar(select(Slot).where(Slot.starts_at > clock.now() + timedelta(days=7)))
+    assert later is not None
+    # One of the two comes first; the other then finds the appointment released or moved and is refused.
+    ended = await both_end(
+        answer(sessions, clock, held.id, Answer.RESCHEDULED),
+        move(sessions, clock, protocol, held.id, later.id, text="طلب المستفيد"),
+    )
+    assert sum(isinstance(result, DomainError) for result in ended) <= 1
+    await intact(sessions)
+    watch.assert_kept()
+
+
+async def test_a_cancelled_session_and_a_run_at_once(sessions: Sessions, clock: FrozenClock, watch: LockOrder) -> None:
+    await sunday_hall(sessions, clock, weeks=3)
+    protocol = (await make_staff(sessions, clock, Role.PROTOCOL, "protocol")).id
+    first = await placed_case(sessions, clock, 0)
+    await run(sessions, clock)
+    await placed_case(sessions, clock, 1)
+    await placed_case(sessions, clock, 2)
+    held = (await appointments(sessions))[first]
+    async with sessions() as session:
+        dated = await session.scalar(
+            select(AudienceSession).join(Slot, Slot.session_id == AudienceSession.id).where(Slot.id == held.slot_id)
+        )
+    assert dated is not None
+
+    async def cancel() -> object:
+        async with transaction(sessions) as session:
+            return await changes.cancel_session(
+                session=session, clock=clock, session_id=dated.id, actor_id=protocol, reason="ظرف طارئ", status_url=URL
+            )
+
+    await both_end(cancel(), run(sessions, clock))
+    placed = await appointments(sessions)
+    assert first in placed and placed[first].slot_id != held.slot_id
+    await intact(sessions)
+    watch.assert_kept()
