@@ -21,15 +21,18 @@ depend on the capacity, so every row of the table runs on the very same
 requests, the same cancelled sessions and the same no-shows: a difference
 between two rows comes from the load or the policy alone.
 
-**Starvation**, plainly: a request starves when it waited more than
-`STARVATION_DAYS` (60) days — until its audience, or until the end of the
-period if it is still waiting — while a request submitted after it, of equal or
-lower base priority (urgency band + category weight, no aging:
-`scheduler.simulation.strict_score`) and wanting the same kind of seat (branch,
-in person / men's video / women's video, wheelchair or not), was seen before
-it. Waiting long because the seats are too few is not starvation; being passed
-over, for that long, by someone who had no better claim is. A request that
-missed an audience it was given (a no-show) is not counted: it had its seat.
+**Starvation**, plainly: a request starves when a request that came
+`WAITING_TARGET_DAYS` (30) days or more after it, wanting the same kind of seat
+(branch, in person / men's video / women's video, wheelchair or not), was seen
+before it — whatever that one's priority. A request that has waited the target
+should go before anything that arrives from then on; a rule that keeps letting
+newcomers by, as strict priority does with the lower bands, leaves it waiting
+for ever however many seats it would have taken. Being passed by a more urgent
+request that came soon after it is the queue doing its work (with Majlis's
+score no newcomer can outrank a request after 23 days: `priority.score`), and
+waiting long because the seats are too few is not starvation either (the
+"waited > 60 days" column counts those). A request that missed an audience it
+was given (a no-show) is not counted: it had its seat.
 """
 
 from __future__ import annotations
@@ -38,20 +41,20 @@ import dataclasses
 import enum
 import math
 import sys
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Final
 
 from majlis.clock import RIYADH
-from priority.score import Urgency, category_weight
+from priority.score import WAITING_TARGET_DAYS, Urgency
 from scheduler.simulation import (
     Arrival,
     Policy,
     SimulationResult,
     arrivals,
     simulate,
-    strict_score,
 )
 from scheduler.simulation_assumptions import Assumptions
 from scheduler.simulation_text import progress_bar
@@ -106,38 +109,33 @@ def period_end(assumptions: Assumptions, days: int) -> datetime:
     return datetime.combine(assumptions.start, time(0), tzinfo=RIYADH).astimezone(UTC) + timedelta(days=days)
 
 
-def _base(request: Arrival) -> float:
-    return strict_score(urgency=request.urgency, category_weight=category_weight(request.category), waited=timedelta())
-
-
 def starved(requests: Sequence[Arrival], result: SimulationResult, end: datetime) -> tuple[int, int]:
     """How many of `requests` starved in `result` by `end` (see the module's docstring), and how many waited more
-    than `STARVATION_DAYS` at all (no-shows aside): the second counts strict priority's lower bands left behind."""
+    than `STARVATION_DAYS` at all (no-shows aside): the second counts every long wait, starved or not."""
     waits = result.waits
     seen_at = {r.case_id: r.submitted_at + timedelta(days=waits[r.case_id]) for r in requests if r.case_id in waits}
     groups: dict[tuple[str, str, bool, bool], list[Arrival]] = {}
     for request in requests:
         key = (request.branch, request.mode.value, request.women_section, request.wheelchair)
         groups.setdefault(key, []).append(request)
-    limit = timedelta(days=STARVATION_DAYS)
+    target = timedelta(days=WAITING_TARGET_DAYS)
+    long_wait = timedelta(days=STARVATION_DAYS)
     count = 0
     long_waits = 0
     for members in groups.values():
-        # Walking back from the latest submission: for each base priority, the
-        # earliest audience of a request submitted later than the one at hand.
-        earliest_later: dict[float, datetime] = {}
-        for request in sorted(members, key=lambda r: (r.submitted_at, r.case_id), reverse=True):
-            missed = request.case_id in result.missed_case_ids
+        members.sort(key=lambda r: (r.submitted_at, r.case_id))
+        submitted = [r.submitted_at for r in members]
+        # earliest[i]: the earliest audience among members[i:], those submitted at or after members[i].
+        earliest = [end] * (len(members) + 1)
+        for index in range(len(members) - 1, -1, -1):
+            earliest[index] = min(earliest[index + 1], seen_at.get(members[index].case_id, end))
+        for request in members:
+            if request.case_id in result.missed_case_ids:
+                continue
             until = seen_at.get(request.case_id, end)
-            base = _base(request)
-            waited_long = not missed and until - request.submitted_at > limit
-            long_waits += waited_long
-            if waited_long and any(at < until for other, at in earliest_later.items() if other <= base):
-                count += 1
-            if request.case_id in seen_at:
-                at = seen_at[request.case_id]
-                if base not in earliest_later or at < earliest_later[base]:
-                    earliest_later[base] = at
+            long_waits += until - request.submitted_at > long_wait
+            came_later = bisect_left(submitted, request.submitted_at + target)
+            count += earliest[came_later] < until
     return count, long_waits
 
 

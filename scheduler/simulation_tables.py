@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from priority.score import Urgency
+from priority.score import WAITING_TARGET_DAYS, Urgency
 from scheduler.simulation import Arrival, Policy, simulate
 from scheduler.simulation_assumptions import Assumptions
 from scheduler.simulation_equal import Applicants, applicant_lines, equal_priority, equal_priority_table
@@ -61,9 +61,9 @@ def fairness_report(
         "the other two policies are the weekly allocator alone. p95 and max are days "
         "from submission to the audience held, over the requests seen; a no-show's wait runs on to its second "
         "audience (the first-audience column leaves those out). "
-        f"Starved: waited over {STARVATION_DAYS:.0f} days (to its audience, or to the end) while a "
-        "request submitted after it, of equal or lower base priority (band + category weight) and wanting the "
-        "same kind of seat, was seen first; no-shows aside. Waited > 60 days counts every such long wait.",
+        f"Starved: passed by a request that came {WAITING_TARGET_DAYS} days or more after it, wanting the same "
+        "kind of seat, whatever that one's priority (no-shows aside). "
+        f"Waited > {STARVATION_DAYS:.0f} days counts every long wait, starved or not.",
         "",
         sweep_table(rows),
         "",

@@ -109,29 +109,31 @@ def test_the_sweep_runs_every_policy_at_every_load_on_the_same_arrivals_in_one_t
     assert LOADS == (0.70, 0.90, 1.00, 1.10)
 
 
-def test_starvation_is_a_long_wait_while_a_later_request_of_no_higher_priority_was_seen() -> None:
+def test_starvation_is_being_passed_by_a_request_that_came_30_days_later() -> None:
     start = datetime(2026, 1, 4, 5, 0, tzinfo=UTC)
     early = _request(1, start, Urgency.NORMAL)
-    later_equal = _request(2, start + timedelta(days=1), Urgency.NORMAL)
-    later_urgent = _request(3, start + timedelta(days=2), Urgency.URGENT)
-    elsewhere = dataclasses.replace(_request(4, start + timedelta(days=1), Urgency.NORMAL), branch="jeddah")
-    requests = [early, later_equal, later_urgent, elsewhere]
+    soon_after = _request(2, start + timedelta(days=1), Urgency.URGENT)
+    month_later = _request(3, start + timedelta(days=31), Urgency.NORMAL)
+    elsewhere = dataclasses.replace(_request(4, start + timedelta(days=31), Urgency.NORMAL), branch="jeddah")
+    requests = [early, soon_after, month_later, elsewhere]
     base = simulate(Policy.MAJLIS, QUIET, days=7, seed=SEED, requests=requests)
     end = period_end(QUIET, 120)
 
     def case(waits: dict[int, float], missed: frozenset[int] = frozenset()) -> tuple[int, int]:
-        seen = {3: 3.0, 4: 9.0} | waits  # the urgent and the Jeddah requests seen early unless said
+        seen = {2: 5.0, 4: 3.0} | waits  # the urgent and the Jeddah requests seen early unless said
         return starved(requests, dataclasses.replace(base, waits=seen, missed_case_ids=missed), end)
 
-    # Seen after 70 days while the later equal request was seen on day 10: starved.
-    assert case({1: 70.0, 2: 9.0}) == (1, 1)
-    # 50 days is long but not starvation; still waiting at the end (116 days) is.
-    assert case({1: 50.0, 2: 9.0}) == (0, 0)
-    assert case({2: 9.0}) == (1, 1)
-    # Passed only by a higher band or by another branch's request (the equal one seen after it),
-    # or it missed its audience: not starved.
-    assert case({1: 70.0, 2: 75.0}) == (0, 2)
-    assert case({1: 70.0, 2: 9.0}, frozenset({1})) == (0, 0)
+    # Passed by the urgent request that came a day later, seen on day 70: a long wait, not starvation.
+    assert case({1: 70.0, 3: 50.0}) == (0, 1)
+    # Passed by the request that came on day 31 (seen on day 41): starved.
+    assert case({1: 70.0, 3: 10.0}) == (1, 1)
+    assert case({1: 45.0, 3: 10.0}) == (1, 0)
+    # Still waiting at the end (116 days) while the one of day 31 was seen on day 81: starved.
+    assert case({3: 50.0}) == (1, 1)
+    # Seen before it; passed only by another branch's request of day 31; or it missed its audience: not starved.
+    assert case({1: 40.0, 3: 10.0}) == (0, 0)
+    assert case({1: 50.0, 3: 30.0}) == (0, 0)
+    assert case({1: 70.0, 3: 10.0}, frozenset({1})) == (0, 0)
 
 
 def test_the_applicants_are_drawn_per_case_and_fit_the_seat_asked_for() -> None:
