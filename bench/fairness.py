@@ -110,7 +110,7 @@ def medians_alone(records: Sequence[WaitRecord]) -> int:
 
 
 def placement_change(rng: random.Random, seq: int) -> dict[str, Any]:
-    """A change shaped like a placement's (fairness.placement_record): no personal data, as in the chain."""
+    """A change shaped like a placement's (scheduler.placement_chain): no personal data, as in the chain."""
     score = round(rng.uniform(10, 400), 2)
     return {
         "tracking_number": f"MJ-2026-{seq:06d}",

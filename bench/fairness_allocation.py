@@ -7,7 +7,7 @@ copied (a file copy on SQLite, CREATE DATABASE … TEMPLATE on PostgreSQL), so t
 with and without the chain alternate, twice each, and the best of each is kept.
 
 "Without" is the same code with the placement's record (`scheduler.service.record_placement`: its explanation and
-its chain entry) and the run's context for it (`fairness.placement_record.context`) replaced by nothing, in this
+its chain entry) and the run's context for it (`scheduler.placement_chain.context`) replaced by nothing, in this
 process only.
 """
 
@@ -26,13 +26,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cases.identity import luhn_check_digit
-from fairness import placement_record
 from fairness.models import ChainEntry, EntryKind
 from majlis import migrate
 from majlis.clock import RIYADH, FrozenClock
 from majlis.db import create_engine, session_factory, transaction
 from priority.models import Category
-from scheduler import calendar
+from scheduler import calendar, placement_chain
 from scheduler import service as scheduling
 from tests.postgres_server import PostgresServer
 from tests.priority.test_triage import desk, new_case, ready
@@ -82,7 +81,7 @@ async def allocation_scenario(sessions: Sessions, clock: FrozenClock, waiting: i
 
 def without_the_chain() -> Callable[[], None]:
     """Replaces the placement's record and its run context with nothing; gives back the undoing."""
-    saved = (scheduling.record_placement, placement_record.context)
+    saved = (scheduling.record_placement, placement_chain.context)
 
     async def no_record(**_: Any) -> None:
         return None
@@ -91,10 +90,10 @@ def without_the_chain() -> Callable[[], None]:
         return SimpleNamespace(seats={})
 
     scheduling.record_placement = no_record
-    placement_record.context = no_context
+    placement_chain.context = no_context
 
     def undo() -> None:
-        scheduling.record_placement, placement_record.context = saved
+        scheduling.record_placement, placement_chain.context = saved
 
     return undo
 

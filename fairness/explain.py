@@ -1,7 +1,7 @@
 """The placements read back from the fairness chain: each one's score, rule, seat, who went before it, and
 whom it passed, with the justification that allows each pass.
 
-The chain's change of a placement (written by `fairness.record`) is built to explain itself, so this
+The chain's change of a placement (written by `scheduler.placement_chain`) is built to explain itself, so this
 module only reads: it never recomputes a placement from today's rows, which may have changed since. An
 auditor reads what was hashed at the time.
 """
@@ -30,10 +30,11 @@ class Justification:
     """Why a pass is allowed.
 
     `by`: "raised" (a hand-made change raised this request: urgency or queue position), "lowered" (a
-    hand-made change lowered the passed request's urgency), "by_hand" (protocol chose the seat by hand, or
-    on the official's directive), "one_appointment" (the passed applicant already held, or was given in the
-    same run, an appointment: the allocator's rule of one live appointment per applicant), "session_cancelled"
-    and "not_reached" (the applicants of a cancelled session, and those who came and were not reached,
+    hand-made change lowered the passed request: urgency or queue position), "by_hand" (protocol chose the
+    seat by hand, or on the official's directive), "one_appointment" (the passed applicant already held, or
+    was given in the same run, an appointment: the allocator's rule of one live appointment per applicant),
+    "session_cancelled" and "not_reached" (the applicants of a cancelled session, and those who came and
+    were not reached,
     are owed a new date at once, ahead of the queue).
     """
 
@@ -91,8 +92,8 @@ class PlacementExplanation:
     case_id: int | None
     tracking_number: str
     appointment_id: int | None
-    # allocation_run, urgent_on_routing, displacement_refill, session_cancelled, not_reached, backfill, by_hand,
-    # directive, demo (the kind says whether it was a move)
+    # allocation_run, urgent_on_routing, urgent_after_no_show, displacement_refill, session_cancelled, not_reached,
+    # rescheduled, backfill, by_hand, directive, demo (the kind says whether it was a move)
     rule: str
     score: float
     base_score: float

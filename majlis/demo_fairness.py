@@ -4,7 +4,7 @@ same category, so that after `make run` the auditor's pages show a pass with its
 Two requests for an in-person audience, both "general" and normal: the older submitted six days ago, the newer two
 days ago. The audit desk classified both; then, on the newer one's court date, moved it up the queue with that
 reason; the weekly allocation placed it in an earlier seat than the older one. The chain records the pass and the
-change that allows it (fairness.placement_record). Each step goes through the service the page calls, on a clock
+change that allows it (scheduler.placement_chain). Each step goes through the service the page calls, on a clock
 set to when it happened. Run again, the demo adds nothing: the older request is found by its applicant's national
 ID.
 """

@@ -13,11 +13,11 @@ from accounts import audit
 from cases import service as cases
 from cases.models import Case, CaseStatus
 from fairness import chain
-from fairness import record as fairness_record
 from majlis.clock import Clock
 from majlis.errors import N_
 from notify import outbox
 from notify.texts import merged_sms
+from priority import chain_record
 from priority.errors import (
     CaseNotFound,
     already_merged,
@@ -120,7 +120,7 @@ async def merge(
     except IntegrityError:
         raise already_merged() from None
     await cases.keep_text_of(session=session, clock=clock, case=original, source=duplicate)
-    await fairness_record.merge(
+    await chain_record.merge(
         session=session,
         clock=clock,
         actor_id=actor_id,

@@ -22,7 +22,6 @@ from cases import identity_review
 from cases import service as cases
 from cases.models import Case, CaseStatus, Gender
 from fairness import chain
-from fairness import record as fairness_record
 from followup import information, referrals
 from followup.models import ReferralSource
 from majlis.clock import Clock
@@ -30,6 +29,7 @@ from majlis.errors import N_, FieldError, InvalidInput, invalid_choice, required
 from majlis.numbers import whole_number
 from notify import outbox
 from notify.texts import rejected_sms
+from priority import chain_record
 from priority.errors import CaseNotFound, NotOpenForTriage, NotReadyToRoute
 from priority.models import Category, ChangedField, ChangeReason, ManualChange, Route, Triage
 from priority.score import MAX_CATEGORY_WEIGHT, Urgency
@@ -124,6 +124,11 @@ def _insert(session: AsyncSession) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
+async def category(*, session: AsyncSession, code: str) -> Category | None:
+    """One category by its code, active or not (its weight and implied urgency score a request)."""
+    return await session.get(Category, code)
+
+
 async def categories(*, session: AsyncSession, active_only: bool = True) -> list[Category]:
     query = select(Category).order_by(Category.position)
     if active_only:
@@ -153,7 +158,7 @@ async def record_manual_change(
         reason_text=justification.text,
     )
     session.add(change)
-    await fairness_record.override(session=session, clock=clock, change=change, tracking_number=case.tracking_number)
+    await chain_record.override(session=session, clock=clock, change=change, tracking_number=case.tracking_number)
     await audit.record(
         session=session,
         clock=clock,
@@ -169,7 +174,7 @@ async def _chain_score(
     *, session: AsyncSession, clock: Clock, case: Case, actor_id: int, what: str, was: dict[str, Any], triage: Triage
 ) -> None:
     """The fairness chain's SCORE entry: what the queue orders the request by, before and after."""
-    await fairness_record.score(
+    await chain_record.score(
         session=session,
         clock=clock,
         case_id=case.id,
@@ -265,7 +270,7 @@ async def classify(
     if errors:
         raise InvalidInput(errors)
     assert chosen is not None and level is not None
-    was = await fairness_record.classification(session=session, triage=triage)
+    was = await chain_record.classification(session=session, triage=triage)
     if justification is not None:
         if triage.category_code not in (None, chosen.code):
             await record_manual_change(
@@ -360,7 +365,7 @@ async def route(
     assert target is not None
     if triage.verified_at is None or triage.category_code is None or triage.urgency is None:
         raise NotReadyToRoute()
-    was = await fairness_record.classification(session=session, triage=triage)
+    was = await chain_record.classification(session=session, triage=triage)
     if justification is not None and triage.route not in (None, target):
         await record_manual_change(
             session=session,
@@ -484,7 +489,7 @@ async def move_up(
         raise InvalidInput(errors)
     assert justification is not None
     triage = await triage_of(session=session, clock=clock, case=case)
-    was = await fairness_record.classification(session=session, triage=triage)
+    was = await chain_record.classification(session=session, triage=triage)
     before = triage.queue_adjustment
     triage.queue_adjustment = before + points
     triage.updated_at = clock.now()

@@ -20,7 +20,6 @@ from accounts import audit
 from cases import service as cases
 from cases.models import Case, CaseStatus
 from fairness import chain as fairness_chain
-from fairness import placement_record
 from fairness.models import EntryKind
 from majlis.clock import Clock
 from majlis.dates import dual_datetime
@@ -30,7 +29,7 @@ from notify.texts import audience_cancelled_sms, audience_moved_sms
 from priority import service as triage
 from priority.models import ChangedField, ChangeReason
 from rooms import service as rooms
-from scheduler import calendar, confirmations, notices
+from scheduler import calendar, confirmations, notices, placement_chain
 from scheduler import service as scheduling
 from scheduler.allocation import MIN_NOTICE, Mode, OpenSeat, Placement, SeatRule, seat_refusal
 from scheduler.busy import BusyInterval
@@ -573,7 +572,7 @@ def _chain_by_hand(by_hand: ByHand, justification: triage.Justification) -> dict
         "rule": "directive" if by_hand.directive else "by_hand",
         "notice": by_hand.notice,
         "justification": justification.text,
-        "by_hand": placement_record.by_hand(
+        "by_hand": placement_chain.by_hand(
             directive=by_hand.directive, reason=justification.reason.value, text=justification.text
         ),
     }

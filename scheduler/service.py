@@ -24,14 +24,13 @@ from accounts import audit
 from cases import service as cases
 from cases.models import CaseStatus
 from fairness import chain as fairness_chain
-from fairness import placement_record
 from fairness.models import EntryKind
 from majlis.clock import Clock
 from majlis.dates import dual_datetime
 from notify import outbox
 from notify.texts import scheduled_sms
 from rooms import service as rooms
-from scheduler import notices
+from scheduler import notices, placement_chain
 from scheduler.allocation import MIN_NOTICE, Placement, allocate
 from scheduler.models import Appointment, AppointmentState, AudienceSession, SessionState, Slot
 from scheduler.waiting import (
@@ -118,7 +117,7 @@ async def run_allocation(
     those ahead of it in priority order (score at least its own): nobody it would pass is left out, and
     nobody behind it is placed, so the runs for one urgent request (scheduler.urgent) leave the rest to
     the weekly run. `rule` names the run in the fairness chain; one context serves all its placements
-    (`fairness.placement_record`).
+    (`scheduler.placement_chain`).
     """
     await fairness_chain.take_turn(session=session)
     everyone, places = await waiting_and_places(session=session, clock=clock)
@@ -129,7 +128,7 @@ async def run_allocation(
     seats = await open_seats(session=session, clock=clock, horizon=horizon)
     result = allocate(seats, waiting, clock.now())
     # Everyone waiting, not only those owed a seat: a pass of someone left out is a pass all the same.
-    context = await placement_record.context(
+    context = await placement_chain.context(
         session=session, rule=rule, now=clock.now(), waiting=everyone, places=places, total=len(waiting)
     )
     context.seats = {(seat.slot_id, seat.seat): seat for seat in seats}
@@ -167,14 +166,14 @@ async def place(
     actor_id: int | None,
     status_url: str,
     explanation: str | None = None,
-    context: placement_record.PlacementContext | None = None,
+    context: placement_chain.PlacementContext | None = None,
     rule: str = "allocation_run",
     by_hand: dict[str, Any] | None = None,
     notice: timedelta = MIN_NOTICE,
     justification: str = "",
 ) -> Appointment | None:
     """Writes one placement if its seat is still free and its slot still open, tells the applicant, and
-    appends it to the fairness chain, explained (`fairness.placement_record`).
+    appends it to the fairness chain, explained (`scheduler.placement_chain`).
 
     None when another run or a move took the seat first, or the slot closed: the request stays waiting.
     `context` is the run's; without one (a single placement) it is read now, under `rule`. `by_hand` is
@@ -224,7 +223,7 @@ async def record_placement(
     clock: Clock,
     appointment: Appointment,
     actor_id: int | None,
-    context: placement_record.PlacementContext | None = None,
+    context: placement_chain.PlacementContext | None = None,
     rule: str = "allocation_run",
     rank: int | None = None,
     by_hand: dict[str, Any] | None = None,
@@ -238,7 +237,7 @@ async def record_placement(
     """
     if context is None:
         waiting, places = await waiting_and_places(session=session, clock=clock)
-        context = await placement_record.context(
+        context = await placement_chain.context(
             session=session,
             rule=rule,
             now=clock.now(),
@@ -251,13 +250,13 @@ async def record_placement(
     case = subject.case if subject else await cases.get_case(session=session, case_id=appointment.case_id)
     assert case is not None
     if subject is None:
-        subject = await placement_record.place_of(session=session, clock=clock, case=case)
+        subject = await placement_chain.place_of(session=session, clock=clock, case=case)
     slot = await session.get_one(Slot, appointment.slot_id)
     room = await rooms.get_room(session=session, room_id=slot.room_id)
     seat = context.seats.get((slot.id, appointment.seat))
     if seat is None:
         seat = (await seats_of(session=session, slots=[slot]))[(slot.id, appointment.seat)]
-    await placement_record.placement(
+    await placement_chain.placement(
         session=session,
         clock=clock,
         ctx=context,

@@ -31,12 +31,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit
-from fairness import record as fairness_record
 from majlis.clock import Clock
 from majlis.errors import N_
 from priority import service as triage
 from priority.score import Urgency
-from scheduler import changes
+from scheduler import changes, placement_chain
 from scheduler import service as scheduling
 from scheduler.allocation import MIN_NOTICE, OpenSeat, Waiting, seat_refusal
 from scheduler.models import LIVE_STATES, Appointment, AppointmentState, Slot
@@ -160,7 +159,7 @@ async def _displace(
         target_id=appointment.id,
         details={"for_case": arrival.case_id},
     )
-    await fairness_record.displaced(
+    await placement_chain.displaced(
         session=session,
         clock=clock,
         actor_id=actor_id,

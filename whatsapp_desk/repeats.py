@@ -18,12 +18,11 @@ from accounts import service as accounts
 from cases import service as cases
 from cases.models import Case, CaseStatus
 from fairness import chain
-from fairness import record as fairness_record
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError, InvalidInput, required, too_long
 from notify import outbox
 from notify.texts import Text
-from priority import duplicates
+from priority import chain_record, duplicates
 from priority.errors import CaseNotFound
 from priority.models import ChangedField, ChangeReason, DuplicateCancellation, ManualChange
 
@@ -139,7 +138,7 @@ async def _cancel(
         reason_text=f"{original.tracking_number} ({similarity:.0%})",
     )
     session.add(change)
-    await fairness_record.override(session=session, clock=clock, change=change, tracking_number=repeat.tracking_number)
+    await chain_record.override(session=session, clock=clock, change=change, tracking_number=repeat.tracking_number)
     # One SMS about this request, not a receipt and then a cancellation: the receipt has not gone yet (it was
     # written in this same transaction), so it is withdrawn.
     await outbox.withdraw(
@@ -250,7 +249,7 @@ async def undo_cancellation(
         reason_text=text,
     )
     session.add(change)
-    await fairness_record.override(session=session, clock=clock, change=change, tracking_number=case.tracking_number)
+    await chain_record.override(session=session, clock=clock, change=change, tracking_number=case.tracking_number)
     # The cancellation's SMS, if still waiting, would now say the opposite of the truth.
     await outbox.withdraw(
         session=session, clock=clock, case_id=case.id, purposes=[CANCELLED_PURPOSE], why="cancellation undone"

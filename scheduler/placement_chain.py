@@ -1,4 +1,7 @@
-"""The chain's entry for a placement or a move: built so that it explains itself.
+"""The fairness chain's entries for placements, moves and displacements: built so that each explains itself.
+
+The scheduler builds them from its own data and priority's (read through priority's functions) and hands
+plain data to `fairness.chain.append`: `fairness` imports neither.
 
 Each entry says the request's score (the effective one the queue ordered by) and its base score (the
 rule's alone: the urgency its category implies, the category's weight, the waiting; no hand-made
@@ -41,15 +44,18 @@ from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cases import service as cases
 from cases.models import Case
 from fairness import chain
 from fairness.models import ChainEntry, EntryKind
-from fairness.record import changes_of, stamp
 from majlis.clock import Clock
-from priority.models import Category, ManualChange, Triage
+from priority import service as triage_service
+from priority.chain_record import changes_of
+from priority.models import ManualChange
 from priority.queue import QueuePlace
 from priority.score import URGENCY_POINTS, Urgency, priority_score
 from scheduler.allocation import MIN_NOTICE, OpenSeat, Waiting, seat_refusal
+from scheduler.models import Appointment
 
 # Score differences below this are rounding, not a hand-made change.
 EPSILON: Final = 1e-6
@@ -58,6 +64,11 @@ FIRST_BEFORE: Final = 5
 _RAISING = {"urgency", "queue_position"}
 # The runs that place only requests owed a new date (`scheduler.service.run_allocation(only=…)`).
 OWED_RULES: Final = frozenset({"session_cancelled", "not_reached"})
+
+
+def stamp(moment: datetime) -> str:
+    """A moment as the chain writes it: ISO 8601 in UTC, to the second."""
+    return moment.isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -118,10 +129,10 @@ async def context(
 async def place_of(*, session: AsyncSession, clock: Clock, case: Case) -> QueuePlace | None:
     """A request's scores now, as the queue reckons them (`priority.queue.awaiting_audience`), whatever its
     status: for a request moved by hand, which holds an appointment and so is not in the queue."""
-    triage = await session.get(Triage, case.id)
+    triage = (await triage_service.triages(session=session, case_ids={case.id})).get(case.id)
     if triage is None or triage.urgency is None or triage.category_code is None:
         return None
-    category = await session.get(Category, triage.category_code)
+    category = await triage_service.category(session=session, code=triage.category_code)
     weight = category.weight if category else 0
     waited = clock.now() - case.submitted_at
     score = priority_score(urgency=triage.urgency, category_weight=weight, waited=waited)
@@ -302,3 +313,74 @@ async def placement(
     )
     ctx.given.append(Given(case_id, applicant_id, seat.starts_at, tracking_number, score))
     return entry
+
+
+# The critical rule, as the displacement's justification.
+DISPLACEMENT_RULE = (
+    "critical rule: a critical request with no compatible seat at least three days away takes the seat of "
+    "the lowest-priority scheduled, unconfirmed appointment at least three days away that it can use; "
+    "this seat went to request {number}, and this request waits again to be placed by the same run"
+)
+
+
+async def displacement(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    actor_id: int | None,
+    case_id: int,
+    tracking_number: str,
+    appointment_id: int,
+    slot_id: int,
+    seat: int,
+    starts_at: datetime,
+    urgency: str | None,
+    for_case_id: int,
+    for_tracking_number: str,
+) -> ChainEntry:
+    """An appointment released so that a critical request may have its seat."""
+    return await chain.append(
+        session=session,
+        clock=clock,
+        kind=EntryKind.DISPLACEMENT,
+        actor_id=actor_id,
+        case_id=case_id,
+        change={
+            "tracking_number": tracking_number,
+            "appointment_id": appointment_id,
+            "seat": {"slot_id": slot_id, "seat": seat, "starts_at": stamp(starts_at)},
+            "urgency": urgency,
+            "rule": "critical_displacement",
+            "for_case_id": for_case_id,
+            "for_tracking_number": for_tracking_number,
+        },
+        justification=DISPLACEMENT_RULE.format(number=for_tracking_number),
+    )
+
+
+async def displaced(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    actor_id: int | None,
+    appointment: Appointment,
+    starts_at: datetime,
+    by: Waiting,
+) -> ChainEntry:
+    """The displacement of `appointment` for the critical request `by` (scheduler.urgent.place_urgent_arrival)."""
+    case = await cases.get_case(session=session, case_id=appointment.case_id)
+    triage = (await triage_service.triages(session=session, case_ids={appointment.case_id})).get(appointment.case_id)
+    return await displacement(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        case_id=appointment.case_id,
+        tracking_number=case.tracking_number if case else "",
+        appointment_id=appointment.id,
+        slot_id=appointment.slot_id,
+        seat=appointment.seat,
+        starts_at=starts_at,
+        urgency=triage.urgency.value if triage and triage.urgency else None,
+        for_case_id=by.case_id,
+        for_tracking_number=by.tracking_number,
+    )

@@ -1,30 +1,23 @@
-"""The chain's entries for score changes, overrides, merges and displacements, written where each happens.
+"""The fairness chain's entries for priority's changes: score changes, overrides (hand-made changes) and
+merges, written where each happens; and the hand-made changes a placement's entry reads to justify a pass.
 
-Each helper appends in the caller's transaction (`fairness.chain.append`). The change holds tracking
-numbers, codes and scores, never a name, national ID or phone: auditors read it. Placements and moves,
-which must explain themselves, are in `fairness.placement_record`.
+Each helper appends in the caller's transaction (`fairness.chain.append`), passing plain data: `fairness`
+reads none of priority's tables. The change holds tracking numbers, codes and scores, never a name,
+national ID or phone: auditors read it. Placements and moves, which must explain themselves, are
+scheduler.placement_chain's.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cases import service as cases
 from fairness import chain
 from fairness.models import ChainEntry, EntryKind
 from majlis.clock import Clock
 from priority.models import Category, ManualChange, Triage
-from scheduler.allocation import Waiting
-from scheduler.models import Appointment
-
-
-def stamp(moment: datetime) -> str:
-    """A moment as the chain writes it: ISO 8601 in UTC, to the second."""
-    return moment.isoformat(timespec="seconds")
 
 
 async def classification(*, session: AsyncSession, triage: Triage) -> dict[str, Any]:
@@ -111,77 +104,6 @@ async def merge(
             "original_tracking_number": original_number,
             "similarity": round(similarity, 3),
         },
-    )
-
-
-# The critical rule, as the displacement's justification.
-DISPLACEMENT_RULE = (
-    "critical rule: a critical request with no compatible seat at least three days away takes the seat of "
-    "the lowest-priority scheduled, unconfirmed appointment at least three days away that it can use; "
-    "this seat went to request {number}, and this request waits again to be placed by the same run"
-)
-
-
-async def displacement(
-    *,
-    session: AsyncSession,
-    clock: Clock,
-    actor_id: int | None,
-    case_id: int,
-    tracking_number: str,
-    appointment_id: int,
-    slot_id: int,
-    seat: int,
-    starts_at: datetime,
-    urgency: str | None,
-    for_case_id: int,
-    for_tracking_number: str,
-) -> ChainEntry:
-    """An appointment released so that a critical request may have its seat."""
-    return await chain.append(
-        session=session,
-        clock=clock,
-        kind=EntryKind.DISPLACEMENT,
-        actor_id=actor_id,
-        case_id=case_id,
-        change={
-            "tracking_number": tracking_number,
-            "appointment_id": appointment_id,
-            "seat": {"slot_id": slot_id, "seat": seat, "starts_at": stamp(starts_at)},
-            "urgency": urgency,
-            "rule": "critical_displacement",
-            "for_case_id": for_case_id,
-            "for_tracking_number": for_tracking_number,
-        },
-        justification=DISPLACEMENT_RULE.format(number=for_tracking_number),
-    )
-
-
-async def displaced(
-    *,
-    session: AsyncSession,
-    clock: Clock,
-    actor_id: int | None,
-    appointment: Appointment,
-    starts_at: datetime,
-    by: Waiting,
-) -> ChainEntry:
-    """The displacement of `appointment` for the critical request `by` (scheduler.urgent.place_urgent_arrival)."""
-    case = await cases.get_case(session=session, case_id=appointment.case_id)
-    triage = await session.get(Triage, appointment.case_id)
-    return await displacement(
-        session=session,
-        clock=clock,
-        actor_id=actor_id,
-        case_id=appointment.case_id,
-        tracking_number=case.tracking_number if case else "",
-        appointment_id=appointment.id,
-        slot_id=appointment.slot_id,
-        seat=appointment.seat,
-        starts_at=starts_at,
-        urgency=triage.urgency.value if triage and triage.urgency else None,
-        for_case_id=by.case_id,
-        for_tracking_number=by.tracking_number,
     )
 
 
