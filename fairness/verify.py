@@ -120,27 +120,12 @@ class _Hasher:
     """Recomputes one entry's hash for any position cheaply: the position is the last key of its canonical form.
 
     Used only at a fault, to tell an entry moved to another position (its hash is right for some other
-    position) from an entry edited (right for none).
+    position) from an entry edited (right for none). Built from the same body as `_stored_hash`.
     """
 
     def __init__(self, row: Any) -> None:
-        body = canonical(
-            {
-                "seq": 0,
-                "at": row.at.astimezone(UTC).isoformat(timespec="microseconds"),
-                "actor_id": row.actor_id,
-                "kind": _kind(row.kind),
-                "case_id": row.case_id,
-                "change": json.loads(row.change),
-                "justification": row.justification,
-                "prev_hash": row.prev_hash,
-            }
-        )
-        # sort_keys puts "seq" last: the body is a fixed prefix, the position and "}".
-        suffix = '"seq":0}'
-        if not body.endswith(suffix):
-            raise AssertionError("the canonical form no longer ends with the position")
-        self._prefix = hashlib.sha256(body[: -len("0}")].encode("utf-8"))
+        # sort_keys puts "seq" last: the body is a fixed prefix, then the position and "}".
+        self._prefix = hashlib.sha256(_body(row, "").removesuffix("}").encode("utf-8"))
 
     def at(self, seq: int) -> str:
         digest = self._prefix.copy()
@@ -153,8 +138,15 @@ def _kind(kind: Any) -> str:
 
 
 def _recomputed(row: Any) -> str | None:
-    """The hash the row's content gives, or None when the content cannot even be read (an edit)."""
+    """The hash the row's content gives, or None when the content cannot even be read (an edit).
+
+    The change must be stored as its own canonical text, as chain.append wrote it: otherwise a text that reads
+    back as the same object (a key given twice, the first copy forged, spaces) would pass while a database
+    function reading the stored text (SQLite's json_extract takes the first copy) saw something else.
+    """
     try:
+        if not isinstance(row.change, str) or canonical(json.loads(row.change)) != row.change:
+            return None
         return entry_hash(
             seq=row.seq,
             at=row.at,
@@ -182,34 +174,38 @@ def _scalar(value: Any) -> str:
     return _CANONICAL(value)
 
 
-def _stored_hash(row: Any) -> str:
-    """The hash of the row as stored, its change spliced in as the text it is.
+def _body(row: Any, seq: str) -> str:
+    """The entry's canonical form (what `entry_hash` hashes) with the stored change spliced in as the text it is,
+    and `seq` as its position's text.
 
-    The same bytes `entry_hash` hashes, without reading the change and writing it again: the change is stored as
-    its canonical text (chain.append writes `canonical(change)`), and the canonical form of the entry is its keys in
-    sorted order. That round trip through JSON was most of a walk's time (two thirds of 100,000 entries' 7 s).
+    The same bytes `entry_hash` hashes for an entry as chain.append wrote it, without reading the change and
+    writing it again: the change is stored as its canonical text, and the canonical form of the entry is its keys
+    in sorted order. That round trip through JSON was most of a walk's time (two thirds of 100,000 entries' 7 s).
     """
-    return hashlib.sha256(
-        (
-            '{"actor_id":'
-            + _scalar(row.actor_id)
-            + ',"at":"'
-            + row.at.astimezone(UTC).isoformat(timespec="microseconds")
-            + '","case_id":'
-            + _scalar(row.case_id)
-            + ',"change":'
-            + row.change
-            + ',"justification":'
-            + _CANONICAL(row.justification)
-            + ',"kind":'
-            + _CANONICAL(_kind(row.kind))
-            + ',"prev_hash":'
-            + _CANONICAL(row.prev_hash)
-            + ',"seq":'
-            + _scalar(row.seq)
-            + "}"
-        ).encode("utf-8")
-    ).hexdigest()
+    return str(
+        '{"actor_id":'
+        + _scalar(row.actor_id)
+        + ',"at":"'
+        + row.at.astimezone(UTC).isoformat(timespec="microseconds")
+        + '","case_id":'
+        + _scalar(row.case_id)
+        + ',"change":'
+        + row.change
+        + ',"justification":'
+        + _CANONICAL(row.justification)
+        + ',"kind":'
+        + _CANONICAL(_kind(row.kind))
+        + ',"prev_hash":'
+        + _CANONICAL(row.prev_hash)
+        + ',"seq":'
+        + seq
+        + "}"
+    )
+
+
+def _stored_hash(row: Any) -> str:
+    """The hash of the row as stored (`_body` at its own position)."""
+    return hashlib.sha256(_body(row, _scalar(row.seq)).encode("utf-8")).hexdigest()
 
 
 def _recomputed_fast(row: Any) -> str | None:
@@ -236,7 +232,7 @@ async def _written_as(session: AsyncSession, row: Any) -> int | None:
     """The position a moved entry was written at: the one its own hash is right for (searched up to the end)."""
     try:
         hasher = _Hasher(row)
-    except ValueError:
+    except (ValueError, TypeError, AttributeError):
         return None
     last = int(await session.scalar(select(func.max(ChainEntry.seq))) or 0)
     for seq in range(1, max(last, row.seq) + 2):

@@ -3,10 +3,12 @@
 `majlis audit verify` walks the whole chain (fairness.verify) against the anchors held outside the database: the
 anchor file's (settings.fairness_anchor_file, or --anchor-file) and any head typed with --anchor SEQ:HASH, as the
 managers' daily e-mail gives it. Exit 0 when intact; 1 naming the first bad entry; 2 when an anchor given is not
-one. `majlis audit anchor` sends today's anchor now, as the daily job does. `majlis audit explain TRACKING` prints
-one request's placements as the chain recorded them (score, rule, seat, who went before, whom it passed and why);
-`majlis audit fairness` prints the live comparison of waits at equal priority (fairness.equal_wait). Neither
-prints an applicant's name, national ID or phone: the chain holds none.
+one; 3 when intact but checked against no anchor although the database records anchors sent (a chain rewritten
+with its head, the anchor file deleted, would otherwise pass). `majlis audit anchor` sends today's anchor now, as
+the daily job does. `majlis audit explain TRACKING` prints one request's placements as the chain recorded them
+(score, rule, seat, who went before, whom it passed and why); `majlis audit fairness` prints the live comparison
+of waits at equal priority (fairness.equal_wait). Neither prints an applicant's name, national ID or phone: the
+chain holds none.
 """
 
 from __future__ import annotations
@@ -66,11 +68,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
 
 
-async def _verify(settings: Settings, anchors: list[Anchor]) -> Verification:
+async def _verify(settings: Settings, anchors: list[Anchor]) -> tuple[Verification, int]:
+    """The verification, and how many anchors the database says were sent (to warn when none was checked)."""
     engine = create_engine(settings.database_url_value)
     try:
         async with session_factory(engine)() as session:
-            return await verify_chain(session=session, anchors=anchors)
+            sent = len(await fairness_anchors.recent(session=session, limit=1))
+            return await verify_chain(session=session, anchors=anchors), sent
     finally:
         await engine.dispose()
 
@@ -105,7 +109,7 @@ def verify(settings: Settings, args: argparse.Namespace) -> int:
     if found is None:
         return 2
     anchors, source = found
-    result = asyncio.run(_verify(settings, anchors))
+    result, sent = asyncio.run(_verify(settings, anchors))
     if result.fault is not None:
         print(f"NOT intact: {result.fault.describe()}")
         print(f"checked {_entries(result.entries)} before it; anchors: {source}")
@@ -115,6 +119,14 @@ def verify(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print(f"intact: {_entries(result.entries)}, head {result.head_seq}:{result.head_hash}")
         print(f"anchors matched: {result.anchors_checked} ({source})")
+    if sent and not anchors:
+        # A chain rewritten with its head is consistent in itself: only an anchor kept elsewhere shows it.
+        print(
+            "NOT CHECKED against any anchor, though the database records anchors sent: a chain rewritten with its "
+            "head cannot be ruled out. Give the anchor file (--anchor-file) or a head from the e-mail (--anchor).",
+            file=sys.stderr,
+        )
+        return 3
     return 0
 
 

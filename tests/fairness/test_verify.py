@@ -70,6 +70,21 @@ async def test_an_edit_of_any_field_names_the_entry(
     assert fault.describe() == "Entry 3 was altered: what it holds no longer gives its hash."
 
 
+async def test_a_change_rewritten_to_read_the_same_in_python_but_not_in_sql_is_named(
+    chain_sessions: Sessions, clock: FrozenClock
+) -> None:
+    """A key given twice (the first copy forged: SQLite's json_extract reads it), or spaces, is not the text hashed."""
+    entries = await appended(chain_sessions, clock, 4)
+    stored = entries[1].change
+    for forged in ('{"tracking_number":"FORGED-0001",' + stored[1:], stored.replace(",", ", ")):
+        assert forged != stored
+        await sql(chain_sessions, update(TABLE).where(TABLE.c.seq == 2).values(change=forged))
+        fault = (await verified(chain_sessions)).fault
+        assert fault is not None and (fault.seq, fault.problem) == (2, Problem.ALTERED), forged
+    await sql(chain_sessions, update(TABLE).where(TABLE.c.seq == 2).values(change=stored))
+    assert (await verified(chain_sessions)).intact
+
+
 async def test_a_value_that_cannot_be_read_names_the_entry(
     chain_sessions: Sessions, clock: FrozenClock, backend: str
 ) -> None:

@@ -72,6 +72,12 @@ def test_verify_an_intact_chain_and_anchor_it(
     # The anchor file of the settings is read without being named.
     assert main(["audit", "verify"]) == 0
     assert capsys.readouterr().out.endswith(f"anchors matched: 1 (1 from {environment})\n")
+    # The file gone (as whoever rewrote the chain with its head would delete it): intact in itself, but not
+    # checked against any anchor although the database records one sent — said, and exit 3.
+    environment.unlink()
+    assert main(["audit", "verify"]) == 3
+    said = capsys.readouterr()
+    assert said.out.startswith("intact: 3 entries") and "NOT CHECKED against any anchor" in said.err
 
 
 def test_verify_names_the_first_bad_entry(
