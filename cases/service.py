@@ -497,6 +497,14 @@ async def cases_by_id(*, session: AsyncSession, case_ids: set[int]) -> dict[int,
     return {case.id: case for case in rows}
 
 
+async def ids_by_tracking_number(*, session: AsyncSession, numbers: set[str]) -> dict[str, int]:
+    """The case id of each tracking number given as stored (canonical); unknown numbers are left out."""
+    if not numbers:
+        return {}
+    rows = await session.execute(select(Case.tracking_number, Case.id).where(Case.tracking_number.in_(numbers)))
+    return {number: case_id for number, case_id in rows.tuples()}
+
+
 async def first_left_status(*, session: AsyncSession, case_ids: set[int], status: CaseStatus) -> dict[int, datetime]:
     """When each case first moved out of a status, for those that have."""
     if not case_ids:

@@ -24,6 +24,7 @@ from web.errors import domain_message
 from web.keys import BROWSER_SESSION, CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import see_other
 from web.pages import render
+from web.placement_reach import within_reach
 from web.retry_after import note_wait
 from web.security import SESSION_COOKIE, cookie_flags, rotate_visitor_csrf, safe_local_path
 from web.video_pages import ROOM_ROLES
@@ -185,7 +186,10 @@ async def case_lookup(request: web.Request) -> web.Response:
             messages=await outbox.messages_for_case(session=session, case_id=case.id),
             # How the fairness record explains each seat it was given (fairness/explain.py).
             placements=await audit_reading.shapes(
-                session=session, found=await explain.placement_explanations(session=session, case_id=case.id)
+                session=session,
+                found=await within_reach(
+                    request, await explain.placement_explanations(session=session, case_id=case.id)
+                ),
             ),
             **await placement_display(request),
             **await branch_context(request),
