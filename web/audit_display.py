@@ -29,10 +29,18 @@ def seat_time(value: str) -> datetime | None:
 
 
 def short_moment(value: datetime, language: str) -> str:
-    """Day, month, year and time in Riyadh ("7 Dec 2026 12:28 PM"): a listing's cell, the Hijri day beside it."""
+    """Day, month, year and time in Riyadh ("7 Dec 2026 12:28 PM"): a listing's cell, the Hijri day beside it.
+
+    The day and the time each hold together (no-break spaces); a narrow cell may put the time on a line of its own.
+    """
     local = riyadh(value)
     day = format_date(local, format="d MMM y", locale=language)
-    return f"{day} {format_time(local, format='short', locale=language)}"
+    moment = format_time(local, format="short", locale=language)
+    return f"{_unbroken(day)} {_unbroken(moment)}"
+
+
+def _unbroken(text: str) -> str:
+    return text.replace(" ", "\u00a0")
 
 
 def hijri_day(value: datetime, language: str) -> str:
