@@ -29,6 +29,7 @@ from majlis.clock import RIYADH, FrozenClock
 from majlis.db import create_engine
 from majlis.settings import Settings, load_settings
 from notify.channels import CHANNELS, Channels, Delivery, Outgoing
+from tests.fairness.lock_order import LockOrder
 from tests.postgres_server import PostgresServer
 from web.keys import SESSIONS
 
@@ -178,3 +179,14 @@ async def client(app: web.Application) -> AsyncIterator[TestClient[web.Request, 
 def sessions(client: TestClient[web.Request, web.Application]) -> async_sessionmaker[AsyncSession]:
     """Sessions on the running app's own engine, for arranging and checking rows."""
     return client.app[SESSIONS]
+
+
+@pytest.fixture(autouse=True)
+def fairness_lock_order() -> Iterator[None]:
+    """Every test runs under the fairness chain's lock-order watch (tests/fairness/lock_order.py): on PostgreSQL a
+    transaction that locks rows and only then asks for the chain's turn fails the test, as it could deadlock with
+    one holding the turn. Cheap (a listener on each statement), and no path escapes it by not being listed."""
+    watch = LockOrder()
+    with watch.installed():
+        yield
+    watch.assert_kept()
