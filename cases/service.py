@@ -502,7 +502,7 @@ async def ids_by_tracking_number(*, session: AsyncSession, numbers: set[str]) ->
     if not numbers:
         return {}
     rows = await session.execute(select(Case.tracking_number, Case.id).where(Case.tracking_number.in_(numbers)))
-    return {number: case_id for number, case_id in rows.tuples()}
+    return {number: case_id for number, case_id in rows}
 
 
 async def first_left_status(*, session: AsyncSession, case_ids: set[int], status: CaseStatus) -> dict[int, datetime]:

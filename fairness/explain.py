@@ -8,7 +8,7 @@ auditor reads what was hashed at the time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -185,6 +185,22 @@ def explanation_of(entry: ChainEntry) -> PlacementExplanation:
     )
 
 
+# What reading a change that is not what chain.append wrote raises (an entry altered behind Majlis's back).
+_UNREADABLE = (ValueError, TypeError, KeyError, AttributeError)
+
+
+def _readable(entries: Iterable[ChainEntry]) -> list[PlacementExplanation]:
+    """The entries' explanations, leaving out any whose change cannot be read: such an entry was altered, and
+    the chain's verification (fairness.verify) names it; the listings go on showing the others."""
+    found = []
+    for entry in entries:
+        try:
+            found.append(explanation_of(entry))
+        except _UNREADABLE:
+            continue
+    return found
+
+
 def _placing() -> Select[ChainEntry]:
     return select(ChainEntry).where(ChainEntry.kind.in_(PLACING_KINDS)).order_by(ChainEntry.seq)
 
@@ -192,7 +208,7 @@ def _placing() -> Select[ChainEntry]:
 async def placement_explanations(*, session: AsyncSession, case_id: int) -> list[PlacementExplanation]:
     """Every placement and move of one request, oldest first."""
     rows = await session.scalars(_placing().where(ChainEntry.case_id == case_id))
-    return [explanation_of(entry) for entry in rows]
+    return _readable(rows)
 
 
 async def all_placements(
@@ -209,7 +225,7 @@ async def all_placements(
     if until is not None:
         query = query.where(ChainEntry.at < until)
     rows = await session.scalars(query.order_by(ChainEntry.seq.desc()).limit(limit))
-    return [explanation_of(entry) for entry in rows]
+    return _readable(rows)
 
 
 async def unjustified(*, session: AsyncSession) -> list[PlacementExplanation]:
@@ -230,8 +246,5 @@ async def unjustified(*, session: AsyncSession) -> list[PlacementExplanation]:
         )
         if not batch:
             return found
-        for entry in batch:
-            explained = explanation_of(entry)
-            if explained.unjustified:
-                found.append(explained)
+        found.extend(explained for explained in _readable(batch) if explained.unjustified)
         after = batch[-1].seq

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,22 +51,48 @@ class PlacementFilter:
         return "&".join(part for part in parts if part)
 
 
-def _day(query: Mapping[str, str], field: str, message: str, errors: list[FieldError]) -> date | None:
+# The years a period may name: the chain began in 2026, and a day far outside (0001, 9999) would overflow the
+# moments the listing is read between.
+YEARS: Final = (2000, 2100)
+
+
+def _day(query: Mapping[str, str], field: str, messages: tuple[str, str], errors: list[FieldError]) -> date | None:
+    """The day given in `field` (YYYY-MM-DD, within YEARS); messages: (not a date, outside the years)."""
     value = query.get(field, "").strip()
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
-        errors.append(FieldError(field, "invalid_date", message))
+        errors.append(FieldError(field, "invalid_date", messages[0]))
         return None
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        errors.append(FieldError(field, "out_of_range", messages[1], {"min": str(YEARS[0]), "max": str(YEARS[1])}))
+        return None
+    return day
 
 
 def parse_filter(query: Mapping[str, str]) -> PlacementFilter:
     """The filter from a query string; InvalidInput naming each field that cannot be read."""
     errors: list[FieldError] = []
-    since = _day(query, "since", N_("The period's first day must be a date, YYYY-MM-DD."), errors)
-    until = _day(query, "until", N_("The period's last day must be a date, YYYY-MM-DD."), errors)
+    since = _day(
+        query,
+        "since",
+        (
+            N_("The period's first day must be a date, YYYY-MM-DD."),
+            N_("The period's first day must be in the years {min} to {max}."),
+        ),
+        errors,
+    )
+    until = _day(
+        query,
+        "until",
+        (
+            N_("The period's last day must be a date, YYYY-MM-DD."),
+            N_("The period's last day must be in the years {min} to {max}."),
+        ),
+        errors,
+    )
     if since and until and until < since:
         errors.append(FieldError("until", "before_since", N_("The period's last day is before its first day.")))
     rule = query.get("rule", "").strip() or None

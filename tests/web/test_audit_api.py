@@ -54,6 +54,38 @@ async def test_placements_over_json(client: Client, sessions: Sessions, clock: F
     assert missing.status == 404 and (await missing.json())["error"] == "not_found"
 
 
+async def test_days_far_outside_the_years_are_refused_not_a_server_error(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await as_auditor(client, sessions, clock)
+    for query in ("until=9999-12-31", "since=0001-01-01", "since=1999-12-31&until=2101-01-01"):
+        for path in ("/api/v1/audit/placements", "/audit/placements", "/audit/placements.csv"):
+            response = await client.get(f"{path}?{query}")
+            assert response.status == 422, (path, query)
+    problem = await (await client.get("/api/v1/audit/placements?since=0001-01-01")).json()
+    [field] = problem["fields"]
+    assert field["field"] == "since" and field["code"] == "out_of_range"
+    assert "2000" in field["messages"]["en"] and "2100" in field["messages"]["ar"]
+    assert (await client.get("/api/v1/audit/placements?since=2000-01-01&until=2100-12-31")).status == 200
+
+
+async def test_an_entry_altered_into_something_unreadable_is_left_out_and_named_by_the_chain(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    found = await as_auditor(client, sessions, clock)
+    async with transaction(sessions) as session:
+        await session.execute(
+            text("UPDATE fairness_chain SET change = :change WHERE seq = :seq"),
+            {"change": "[1, 2]", "seq": found.justified_seq},
+        )
+    for path in ("/api/v1/audit/placements", "/audit/placements", f"/audit/placements/{found.placed}"):
+        assert (await client.get(path)).status == 200, path
+    listed = await (await client.get("/api/v1/audit/placements")).json()
+    assert found.justified_seq not in [p["seq"] for p in listed] and len(listed) == 2
+    chain_state = ChainOut.model_validate(await (await client.get("/api/v1/audit/chain")).json())
+    assert not chain_state.intact and chain_state.first_bad_seq == found.justified_seq
+
+
 async def test_the_chain_over_json_against_anchors(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
     await as_auditor(client, sessions, clock)
     async with sessions() as session:
