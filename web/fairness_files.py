@@ -33,7 +33,7 @@ NO_OTHER_GROUP = N_("Not tested: no other group")
 EQUAL_WAIT_HEADINGS = (
     N_("Urgency"),
     N_("Category"),
-    N_("By"),
+    N_("Compared by"),
     N_("Group"),
     N_("Requests"),
     N_("Median (days)"),
@@ -47,7 +47,7 @@ EQUAL_WAIT_HEADINGS = (
     N_("95 % interval of the difference, to (days)"),
     N_("Result"),
 )
-WAITING_HEADINGS = (N_("By"), N_("Value"), N_("Requests"), N_("Median"), N_("90th percentile"))
+WAITING_HEADINGS = (N_("Grouped by"), N_("Value"), N_("Requests"), N_("Median"), N_("90th percentile"))
 JUMP_HEADINGS = (N_("Request placed ahead"), N_("Older requests passed"), N_("The oldest"), N_("Justification"))
 CHANGES_HEADINGS = (N_("Reason"), N_("Changes"))
 NOT_SHOWN = N_("Not shown")
