@@ -14,6 +14,7 @@ true one.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -125,7 +126,8 @@ async def send_daily(
         # Another run sent today's meanwhile.
         log.info("the fairness anchor of %s went already", day)
         return None
-    append_line(anchor_file, anchor)
+    # Written and synced to the disk off the event loop: a slow disk must not hold up the requests being served.
+    await asyncio.to_thread(append_line, anchor_file, anchor)
     return anchor
 
 

@@ -16,7 +16,7 @@ from typing import Any, Final
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fairness.chain import change_of
+from fairness.chain import canonical, change_of
 from fairness.models import ChainEntry, EntryKind
 
 # The kinds whose entries give a request a seat: a placement, and a move by hand to another seat.
@@ -217,9 +217,21 @@ async def all_placements(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 1000,
+    rule: str | None = None,
+    passed_someone: bool = False,
 ) -> list[PlacementExplanation]:
-    """The placements and moves recorded in [since, until), newest first, at most `limit`."""
+    """The placements and moves recorded in [since, until), newest first, at most `limit`; only those of `rule`,
+    and only those that passed someone, when asked.
+
+    Both filters are read in the stored canonical JSON (keys sorted, no spaces: chain.canonical), so they
+    narrow the query before the limit rather than the page after it: an older match is never hidden behind
+    newer entries that do not match. A text staff wrote cannot imitate them: its quotes are escaped.
+    """
     query = select(ChainEntry).where(ChainEntry.kind.in_(PLACING_KINDS))
+    if rule is not None:
+        query = query.where(ChainEntry.change.contains(canonical({"rule": rule})[1:-1], autoescape=True))
+    if passed_someone:
+        query = query.where(ChainEntry.change.not_like('%"passed":[]%'))
     if since is not None:
         query = query.where(ChainEntry.at >= since)
     if until is not None:

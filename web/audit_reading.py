@@ -141,6 +141,8 @@ async def placements(
             since=_start_of(asked.since) if asked.since else None,
             until=_start_of(asked.until + timedelta(days=1)) if asked.until else None,
             limit=limit + 1,
+            rule=asked.rule,
+            passed_someone=asked.passed_someone,
         )
     chosen = [p for p in found if _wanted(p, asked)]
     return await shapes(session=session, found=chosen[:limit]), len(chosen) > limit or len(found) > limit

@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 from sqlalchemy import text
 
 from accounts.roles import Role
-from fairness import chain
+from fairness import chain, explain
 from majlis.clock import FrozenClock
 from majlis.db import transaction
 from tests.factories import Client, make_staff, sign_in
@@ -84,6 +84,18 @@ async def test_an_entry_altered_into_something_unreadable_is_left_out_and_named_
     assert found.justified_seq not in [p["seq"] for p in listed] and len(listed) == 2
     chain_state = ChainOut.model_validate(await (await client.get("/api/v1/audit/chain")).json())
     assert not chain_state.intact and chain_state.first_bad_seq == found.justified_seq
+
+
+async def test_filters_narrow_the_query_before_its_limit(sessions: Sessions, clock: FrozenClock) -> None:
+    found = await arranged(sessions, clock)
+    async with sessions() as session:
+        # The oldest entry is the only run's placement, behind two newer ones: a limit of one still finds it.
+        [by_rule] = await explain.all_placements(session=session, limit=1, rule="allocation_run")
+        [by_hand] = await explain.all_placements(session=session, limit=1, rule="by_hand", passed_someone=True)
+        assert await explain.all_placements(session=session, limit=5, rule="allocation_run", passed_someone=True) == []
+        # A rule name is matched whole, never as part of another.
+        assert await explain.all_placements(session=session, rule="allocation") == []
+    assert by_rule.seq == found.justified_seq - 1 and by_hand.seq == found.justified_seq
 
 
 async def test_the_chain_over_json_against_anchors(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
