@@ -51,8 +51,9 @@ from scheduler.allocation import MIN_NOTICE, Mode, allocate, seat_refusal
 from scheduler.simulation_assumptions import slot_starts
 
 if TYPE_CHECKING:
-    from scheduler.simulation import Arrival, _Run
+    from scheduler.simulation import Arrival
     from scheduler.simulation_assumptions import Assumptions
+    from scheduler.simulation_run import Run
 
 
 class Rule(enum.StrEnum):
@@ -89,7 +90,7 @@ def live_events(assumptions: Assumptions, requests: Sequence[Arrival], seed: int
     return sorted(events)
 
 
-def on_routing(state: _Run, request: Arrival, now: datetime, by_id: Mapping[int, Arrival]) -> None:
+def on_routing(state: Run, request: Arrival, now: datetime, by_id: Mapping[int, Arrival]) -> None:
     """An allocation run at routing; a critical request with no seat in time then displaces, as live."""
     a = state.assumptions
     latest = now + timedelta(days=a.live_horizon_days)
@@ -116,7 +117,7 @@ def on_routing(state: _Run, request: Arrival, now: datetime, by_id: Mapping[int,
     _run_allocation(state, now, latest)
 
 
-def on_returns(state: _Run, returned: Sequence[int], now: datetime, by_id: Mapping[int, Arrival]) -> None:
+def on_returns(state: Run, returned: Sequence[int], now: datetime, by_id: Mapping[int, Arrival]) -> None:
     """Urgent and critical requests sent back by their first no-show are placed at once, as on routing."""
     if not (state.assumptions.urgent_on_routing and state.assumptions.urgent_no_show_at_once):
         return
@@ -127,7 +128,7 @@ def on_returns(state: _Run, returned: Sequence[int], now: datetime, by_id: Mappi
 
 
 def _displace_for_target(
-    state: _Run, request: Arrival, now: datetime, latest: datetime, by_id: Mapping[int, Arrival]
+    state: Run, request: Arrival, now: datetime, latest: datetime, by_id: Mapping[int, Arrival]
 ) -> None:
     """A critical request whose seat (if any) is beyond the target takes the seat of the lowest priority within it.
 
@@ -173,7 +174,7 @@ def _displace_for_target(
     _run_at_routing(state, displaced, now, latest)
 
 
-def _run_at_routing(state: _Run, case_id: int, now: datetime, latest: datetime) -> None:
+def _run_at_routing(state: Run, case_id: int, now: datetime, latest: datetime) -> None:
     """The run at routing: the request and those ahead of it (`routing_ahead_only`), or the whole waiting list."""
     if not state.assumptions.routing_ahead_only:
         _run_allocation(state, now, latest)
@@ -190,7 +191,7 @@ def _run_at_routing(state: _Run, case_id: int, now: datetime, latest: datetime) 
     state.place(allocate(seats, ahead, now).placements)
 
 
-def on_directive(state: _Run, request: Arrival, now: datetime, by_id: Mapping[int, Arrival]) -> None:
+def on_directive(state: Run, request: Arrival, now: datetime, by_id: Mapping[int, Arrival]) -> None:
     """The official's directive: a critical request with no seat in time gets the earliest free one inside 3 days."""
     a = state.assumptions
     in_time = request.submitted_at + timedelta(days=a.directive_within_days)
@@ -210,14 +211,14 @@ def on_directive(state: _Run, request: Arrival, now: datetime, by_id: Mapping[in
         state.hold(request.case_id, held[0])
 
 
-def _run_allocation(state: _Run, now: datetime, latest: datetime) -> None:
+def _run_allocation(state: Run, now: datetime, latest: datetime) -> None:
     """Places the whole waiting list, in the policy's order, in the free seats 3 days to the horizon away."""
     seats = state.free_seats(now + MIN_NOTICE, latest)
     if seats:  # with no free seat a run places nobody
         state.place(allocate(seats, state.queue(now), now).placements)
 
 
-def _score(state: _Run, request: Arrival, now: datetime) -> float:
+def _score(state: Run, request: Arrival, now: datetime) -> float:
     """A placed request's score at `now`, as the live rule ranks who may be displaced."""
     since = state.no_shows.waits_since.get(request.case_id, request.submitted_at)
     return state.score(urgency=request.urgency, category_weight=category_weight(request.category), waited=now - since)
