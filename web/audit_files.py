@@ -17,7 +17,7 @@ import xlsxwriter
 from majlis.errors import N_
 from web import labels
 from web.audit_models import PassedOut, PlacementOut
-from web.fairness_files import Names
+from web.fairness_files import BY_RULE, Names, defused
 
 Translate = Callable[..., str]
 Cell = str | int | float | None
@@ -42,11 +42,9 @@ HEADINGS = (
     N_("Justification"),
     N_("Entry hash"),
 )
-BY_RULE = N_("Majlis, by rule (no member of staff)")
 NO_JUSTIFICATION = N_("No justification recorded")
 YES = N_("Yes")
 NO = N_("No")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -97,17 +95,13 @@ def row(named: Naming, p: PlacementOut) -> list[Cell]:
     ]
 
 
-def _defused(cell: Cell) -> Cell:
-    return f"'{cell}" if isinstance(cell, str) and cell.startswith(_FORMULA_START) else cell
-
-
 def csv_bytes(named: Naming, found: list[PlacementOut]) -> bytes:
     _ = named.translate
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_(heading) for heading in HEADINGS])
     for p in found:
-        writer.writerow(["" if cell is None else _defused(cell) for cell in row(named, p)])
+        writer.writerow(["" if cell is None else defused(cell) for cell in row(named, p)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

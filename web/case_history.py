@@ -23,8 +23,8 @@ from followup.models import ContactRole, EventKind, Referral, ReferralEvent, Ref
 from majlis.dates import dual_datetime
 from majlis.errors import N_
 from web import labels
+from web.fairness_files import BY_RULE
 from web.i18n import Catalogs
-from web.reports import BY_RULE
 from whatsapp_desk.inbox_lists import messages_of_case
 from whatsapp_desk.models import DeskMessage, Direction
 

@@ -26,6 +26,17 @@ from web import labels
 Translate = Callable[..., str]
 Cell = str | int | float | None
 
+# Who made a change that no member of staff made: Majlis, by a written rule (a run, a repeated request cancelled).
+BY_RULE = N_("Majlis, by rule (no member of staff)")
+# A cell starting with one of these is run as a formula by spreadsheet programs.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defused(cell: object) -> object:
+    """A cell of a CSV file made safe: text someone typed that a spreadsheet would run as a formula is quoted."""
+    return f"'{cell}" if isinstance(cell, str) and cell.startswith(_FORMULA_START) else cell
+
+
 FLAGGED = N_("Gap over 10 % and more than chance")
 WITHIN = N_("No gap beyond 10 % and chance")
 TOO_FEW = N_("Not tested: too few requests")

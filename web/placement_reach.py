@@ -16,12 +16,10 @@ from aiohttp import web
 
 from cases import service as cases
 from fairness.explain import Before, Passed, PlacementExplanation
-from majlis.errors import N_
 from web import personal_data
+from web.fairness_files import NOT_SHOWN
 from web.keys import DB
 from web.pages import gettext_for
-
-NOT_SHOWN = N_("Not shown")
 
 
 async def within_reach(request: web.Request, found: Sequence[PlacementExplanation]) -> list[PlacementExplanation]:

@@ -19,11 +19,10 @@ from aiohttp import web
 
 from accounts import service as accounts
 from accounts.roles import Role
-from majlis.errors import N_
 from priority.queue import FairnessReport, QueuePlace, fairness_report
 from web import fairness_files, labels, personal_data
 from web.auth import requires
-from web.fairness_files import group_name
+from web.fairness_files import BY_RULE, NOT_SHOWN, defused, group_name
 from web.followup_report import spreadsheet
 from web.keys import CLOCK, DB, LANGUAGE
 from web.pages import gettext_for, render
@@ -31,14 +30,6 @@ from web.pages import gettext_for, render
 routes = web.RouteTableDef()
 
 READERS = (Role.MANAGER, Role.AUDITOR)
-
-# Who made a change that no member of staff made: Majlis, by a written rule (a repeated WhatsApp request cancelled).
-BY_RULE = N_("Majlis, by rule (no member of staff)")
-# In place of a request outside the reader's reach (its number, the words written on it).
-NOT_SHOWN = N_("Not shown")
-
-# A cell starting with one of these is run as a formula by spreadsheet programs.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # The CSV's columns: a section, then the figures the sections share; the equal-priority rows fill the rest.
@@ -65,9 +56,7 @@ class SafeWriter:
         self._writer = writer
 
     def writerow(self, row: list[object]) -> None:
-        self._writer.writerow(
-            [f"'{cell}" if isinstance(cell, str) and cell.startswith(_FORMULA_START) else cell for cell in row]
-        )
+        self._writer.writerow([defused(cell) for cell in row])
 
 
 async def _report(request: web.Request) -> tuple[FairnessReport, dict[int, str], set[int]]:
