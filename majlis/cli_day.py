@@ -26,7 +26,8 @@ from majlis.jobs import status_url
 from majlis.settings import Settings
 from notify.providers import links_for
 from rooms import service as rooms
-from scheduler import changes, confirmations
+from scheduler import by_hand as manual
+from scheduler import confirmations
 from scheduler.models import Appointment, Slot
 from web.errors import domain_message, field_message
 
@@ -92,14 +93,14 @@ async def _where(session: AsyncSession, appointment: Appointment) -> str:
     return f"{riyadh(slot.starts_at):%A %Y-%m-%d %H:%M} (Riyadh), slot {slot.id}, {name}"
 
 
-def _told(by_hand: changes.ByHand) -> str:
+def _told(by_hand: manual.ByHand) -> str:
     if by_hand.directive:
         return "on the official's directive: the applicant is told by SMS and called"
     return "the applicant is told by SMS"
 
 
-def _by_hand(settings: Settings, args: argparse.Namespace, actor_id: int) -> changes.ByHand:
-    return changes.ByHand(
+def _by_hand(settings: Settings, args: argparse.Namespace, actor_id: int) -> manual.ByHand:
+    return manual.ByHand(
         to_slot_id=args.slot,
         actor_id=actor_id,
         # On the directive the reason recorded is the directive's (cli.py refuses any other with it).
@@ -119,7 +120,7 @@ async def move(settings: Settings, args: argparse.Namespace) -> int:
             session=session, username=args.by, roles=BY_HAND_ROLES, doing="moving an appointment by hand"
         )
         by_hand = _by_hand(settings, args, actor_id)
-        moved = await changes.move_appointment(
+        moved = await manual.move_appointment(
             session=session, clock=SystemClock(), appointment_id=args.appointment, by_hand=by_hand
         )
         case = await cases.get_case(session=session, case_id=moved.case_id)
@@ -141,7 +142,7 @@ async def place(settings: Settings, args: argparse.Namespace) -> int:
             session=session, username=args.by, roles=BY_HAND_ROLES, doing="placing a request by hand"
         )
         by_hand = _by_hand(settings, args, actor_id)
-        placed = await changes.place_by_hand(
+        placed = await manual.place_by_hand(
             session=session, clock=SystemClock(), tracking_number=args.tracking_number, by_hand=by_hand
         )
         case = await cases.get_case(session=session, case_id=placed.case_id)

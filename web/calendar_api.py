@@ -21,6 +21,7 @@ from majlis.clock import riyadh
 from majlis.errors import N_, DomainError, FieldError, InvalidInput
 from rooms import service as rooms
 from scheduler import busy as busy_feed
+from scheduler import by_hand as manual
 from scheduler import calendar, changes, confirmations, target, views
 from scheduler import service as scheduling
 from web import personal_data
@@ -434,9 +435,9 @@ async def allocate(request: web.Request) -> web.Response:
     return await _answer(request, work)
 
 
-def _by_hand(request: web.Request, body: _ByHandIn) -> changes.ByHand:
+def _by_hand(request: web.Request, body: _ByHandIn) -> manual.ByHand:
     """The slot, reason and directive of a move or placement, chosen by the member of protocol signed in."""
-    return changes.ByHand(
+    return manual.ByHand(
         to_slot_id=body.to_slot,
         actor_id=signed_in_user(request).id,
         change_reason=body.change_reason,
@@ -452,7 +453,7 @@ def _by_hand(request: web.Request, body: _ByHandIn) -> changes.ByHand:
 async def move(request: web.Request) -> web.Response:
     async def work() -> AppointmentOut:
         body = await parsed(request, MoveIn)
-        moved = await changes.move_appointment(
+        moved = await manual.move_appointment(
             session=request[DB],
             clock=request.app[CLOCK],
             appointment_id=int(request.match_info["appointment_id"]),
@@ -468,7 +469,7 @@ async def move(request: web.Request) -> web.Response:
 async def place(request: web.Request) -> web.Response:
     async def work() -> AppointmentOut:
         body = await parsed(request, PlaceIn)
-        placed = await changes.place_by_hand(
+        placed = await manual.place_by_hand(
             session=request[DB],
             clock=request.app[CLOCK],
             tracking_number=body.tracking_number,

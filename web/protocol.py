@@ -17,6 +17,7 @@ from majlis.clock import riyadh
 from majlis.errors import N_, DomainError, FieldError, InvalidInput
 from rooms import service as rooms
 from scheduler import busy as busy_feed
+from scheduler import by_hand as manual
 from scheduler import calendar, changes, confirmations, target, views
 from scheduler import service as scheduling
 from scheduler.allocation import priority_key
@@ -172,11 +173,11 @@ async def lock_session(request: web.Request) -> web.Response:
     return see_other(safe_local_path(str(form.get("back", ""))) or "/protocol")
 
 
-async def _by_hand(request: web.Request) -> changes.ByHand:
+async def _by_hand(request: web.Request) -> manual.ByHand:
     """The slot, reason and directive a move or placement form gives, chosen by the member of protocol signed in."""
     form = await request.post()
     to_slot = str(form.get("to_slot", ""))
-    return changes.ByHand(
+    return manual.ByHand(
         to_slot_id=int(to_slot) if to_slot.isascii() and to_slot.isdigit() else -1,
         actor_id=signed_in_user(request).id,
         change_reason=str(form.get("change_reason", "")),
@@ -189,7 +190,7 @@ async def _by_hand(request: web.Request) -> changes.ByHand:
 
 async def _change_by_hand(
     request: web.Request,
-    change: Callable[[changes.ByHand], Awaitable[object]],
+    change: Callable[[manual.ByHand], Awaitable[object]],
     told: str,
     told_on_directive: str,
 ) -> web.Response:
@@ -209,7 +210,7 @@ async def move_appointment(request: web.Request) -> web.Response:
     appointment_id = int(request.match_info["appointment_id"])
     return await _change_by_hand(
         request,
-        lambda by_hand: changes.move_appointment(
+        lambda by_hand: manual.move_appointment(
             session=request[DB], clock=request.app[CLOCK], appointment_id=appointment_id, by_hand=by_hand
         ),
         N_("The appointment has moved; the applicant is told."),
@@ -224,7 +225,7 @@ async def place_request(request: web.Request) -> web.Response:
     tracking_number = str((await request.post()).get("tracking_number", ""))
     return await _change_by_hand(
         request,
-        lambda by_hand: changes.place_by_hand(
+        lambda by_hand: manual.place_by_hand(
             session=request[DB], clock=request.app[CLOCK], tracking_number=tracking_number, by_hand=by_hand
         ),
         N_("The request is placed; the applicant is told."),

@@ -16,7 +16,8 @@ from fairness import explain
 from majlis.clock import FrozenClock
 from majlis.db import transaction
 from priority import service as triage
-from scheduler import calendar, changes
+from scheduler import by_hand as manual
+from scheduler import calendar
 from scheduler.models import Appointment, AppointmentState, Slot
 from tests.factories import make_staff
 from tests.fairness.test_record import case_id, one_seat_sundays
@@ -142,11 +143,11 @@ async def test_a_seeded_random_scenario_leaves_every_pass_justified(sessions: Se
             select(Appointment).where(Appointment.state == AppointmentState.SCHEDULED).order_by(Appointment.id)
         )
         assert added is not None and first is not None and added.id not in {s.id for s in slots}
-        await changes.move_appointment(
+        await manual.move_appointment(
             session=session,
             clock=clock,
             appointment_id=first.id,
-            by_hand=changes.ByHand(
+            by_hand=manual.ByHand(
                 to_slot_id=added.id,
                 actor_id=protocol,
                 change_reason="new_information",

@@ -18,7 +18,8 @@ from majlis.db import transaction
 from priority import duplicates
 from priority import service as triage
 from priority.models import DuplicateMerge, ManualChange
-from scheduler import calendar, changes, urgent
+from scheduler import by_hand as manual
+from scheduler import calendar, urgent
 from scheduler.models import Appointment, Slot
 from tests.factories import make_staff
 from tests.priority.test_triage import new_case, ready
@@ -89,11 +90,11 @@ async def test_a_whole_scenario_leaves_every_row_in_the_chain(sessions: Sessions
     by_hand = await new_case(sessions, clock, applicant_national_id=IDS[2])
     await ready(sessions, clock, desk, by_hand)
     async with transaction(sessions) as session:
-        await changes.place_by_hand(
+        await manual.place_by_hand(
             session=session,
             clock=clock,
             tracking_number=by_hand,
-            by_hand=changes.ByHand(
+            by_hand=manual.ByHand(
                 to_slot_id=slots[1].id,
                 actor_id=protocol,
                 change_reason="health_or_safety",
@@ -164,11 +165,11 @@ async def test_a_whole_scenario_leaves_every_row_in_the_chain(sessions: Sessions
 
 
 async def changes_move(sessions: Sessions, clock: FrozenClock, actor: int, appointment_id: int, slot_id: int) -> None:
-    by_hand = changes.ByHand(
+    by_hand = manual.ByHand(
         to_slot_id=slot_id, actor_id=actor, change_reason="new_information", change_text="طلب المستفيد", status_url=URL
     )
     async with transaction(sessions) as session:
-        await changes.move_appointment(session=session, clock=clock, appointment_id=appointment_id, by_hand=by_hand)
+        await manual.move_appointment(session=session, clock=clock, appointment_id=appointment_id, by_hand=by_hand)
 
 
 async def test_a_run_placement_explains_itself(sessions: Sessions, clock: FrozenClock) -> None:

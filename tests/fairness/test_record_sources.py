@@ -17,7 +17,7 @@ from fairness.models import ChainEntry, EntryKind
 from majlis import demo
 from majlis.clock import FrozenClock
 from majlis.db import transaction
-from scheduler import changes
+from scheduler import by_hand as manual
 from scheduler.models import Answer, Appointment
 from tests.factories import make_staff
 from tests.fairness.test_explain import older_and_newer
@@ -33,11 +33,11 @@ async def by_hand(
     sessions: Sessions, clock: FrozenClock, actor: int, number: str, slot_id: int, *, directive: bool = False
 ) -> None:
     async with transaction(sessions) as session:
-        await changes.place_by_hand(
+        await manual.place_by_hand(
             session=session,
             clock=clock,
             tracking_number=number,
-            by_hand=changes.ByHand(
+            by_hand=manual.ByHand(
                 to_slot_id=slot_id,
                 actor_id=actor,
                 change_reason=None if directive else "health_or_safety",

@@ -20,6 +20,7 @@ from majlis.db import transaction
 from majlis.errors import DomainError, InvalidInput
 from notify.models import OutboxMessage
 from priority.models import ChangedField, ChangeReason, ManualChange
+from scheduler import by_hand as manual
 from scheduler import calendar, changes, confirmations, urgent
 from scheduler import service as scheduling
 from scheduler.allocation import SeatRule
@@ -47,11 +48,11 @@ async def move(
     directive: bool = False,
 ) -> Appointment:
     """Moves the appointment by hand to a seat of the slot, in a transaction of its own."""
-    by_hand = changes.ByHand(
+    by_hand = manual.ByHand(
         to_slot_id=slot_id, actor_id=actor, change_reason=reason, change_text=text, status_url=URL, directive=directive
     )
     async with transaction(sessions) as session:
-        return await changes.move_appointment(
+        return await manual.move_appointment(
             session=session, clock=clock, appointment_id=appointment_id, by_hand=by_hand
         )
 
@@ -373,7 +374,7 @@ async def place(
     text: str = DIRECTIVE,
     policy: confirmations.ConfirmationPolicy | None = None,
 ) -> Appointment:
-    by_hand = changes.ByHand(
+    by_hand = manual.ByHand(
         to_slot_id=slot_id,
         actor_id=actor,
         change_reason=reason,
@@ -383,7 +384,7 @@ async def place(
         policy=policy or confirmations.ConfirmationPolicy(),
     )
     async with transaction(sessions) as session:
-        return await changes.place_by_hand(session=session, clock=clock, tracking_number=number, by_hand=by_hand)
+        return await manual.place_by_hand(session=session, clock=clock, tracking_number=number, by_hand=by_hand)
 
 
 async def written(sessions: Sessions) -> tuple[int, int, int]:
@@ -422,7 +423,7 @@ async def test_a_same_day_placement_on_the_directive_is_recorded_messaged_and_ca
     refusal = await refused(
         sessions, clock, protocol, number, slots["hall"], directive=False, reason="health_or_safety"
     )
-    assert refusal.code == SeatRule.NOTICE and refusal.message == changes.SEAT_RULE_MESSAGES[SeatRule.NOTICE]
+    assert refusal.code == SeatRule.NOTICE and refusal.message == manual.SEAT_RULE_MESSAGES[SeatRule.NOTICE]
     # A directive needs its reason written out.
     with pytest.raises(InvalidInput) as missing:
         await place(sessions, clock, protocol, number, slots["hall"], text="  ")
@@ -568,4 +569,4 @@ async def test_every_refusal_names_the_rule_that_failed(sessions: Sessions, cloc
     assert await code(second, "hall") == SeatRule.HAS_APPOINTMENT
     assert await code(wheelchair, "hall") == "not_waiting"
     # Every code above comes with its own sentence.
-    assert len(set(changes.SEAT_RULE_MESSAGES.values())) == len(changes.SEAT_RULE_MESSAGES)
+    assert len(set(manual.SEAT_RULE_MESSAGES.values())) == len(manual.SEAT_RULE_MESSAGES)

@@ -10,7 +10,7 @@ from accounts.roles import Role
 from majlis.clock import FrozenClock
 from notify.models import OutboxMessage
 from priority.models import ChangeReason, ManualChange
-from scheduler import changes
+from scheduler import by_hand as manual
 from scheduler.allocation import SeatRule
 from tests.factories import Client, make_staff, sign_in
 from tests.priority.test_triage import new_case, ready
@@ -147,7 +147,7 @@ async def test_placing_and_moving_on_the_officials_directive(
     soon = await client.post("/api/v1/calendar/placements", headers=headers, json=body)
     refusal = await soon.json()
     assert soon.status == 409 and refusal["error"] == "notice"
-    english = changes.SEAT_RULE_MESSAGES[SeatRule.NOTICE]
+    english = manual.SEAT_RULE_MESSAGES[SeatRule.NOTICE]
     assert refusal["messages"] == {"en": english, "ar": catalogs.gettext("ar", english)}
     assert refusal["messages"]["ar"] != english
     womens = await client.post(

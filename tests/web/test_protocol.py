@@ -17,7 +17,7 @@ from majlis.app import create_app
 from majlis.clock import FrozenClock
 from notify.models import OutboxMessage
 from priority.models import ChangeReason, ManualChange
-from scheduler import changes
+from scheduler import by_hand as manual
 from scheduler.allocation import Mode, SeatRule
 from scheduler.models import AudienceSession, Slot
 from tests.conftest import make_settings, start_client
@@ -278,11 +278,11 @@ async def test_protocol_places_a_request_today_on_the_officials_directive(
     # Without the directive: refused, naming the three days' rule in the reader's language.
     soon = await client.post("/protocol/place", data=form)
     assert soon.status == 422
-    assert catalogs.gettext("ar", changes.SEAT_RULE_MESSAGES[SeatRule.NOTICE]) in await soon.text()
+    assert catalogs.gettext("ar", manual.SEAT_RULE_MESSAGES[SeatRule.NOTICE]) in await soon.text()
     # With it, a room of the wrong kind is still refused, naming that rule.
     video = await client.post("/protocol/place", data={**form, "to_slot": str(slots["women"]), "directive": "1"})
     assert video.status == 422
-    assert catalogs.gettext("ar", changes.MODE_MESSAGES[Mode.VIDEO]) in await video.text()
+    assert catalogs.gettext("ar", manual.MODE_MESSAGES[Mode.VIDEO]) in await video.text()
     placed = await client.post("/protocol/place", data={**form, "directive": "1", "change_reason": ""})
     html = await placed.text()
     assert placed.status == 200 and 'id="notice"' in html
