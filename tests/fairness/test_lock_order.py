@@ -5,6 +5,7 @@ the chain, run at once, both end without a deadlock and leave the chain intact."
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Awaitable, Iterator
 from datetime import timedelta
 
@@ -15,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from accounts.roles import Role
 from cases import service as cases
 from fairness import chain
-from fairness.models import EntryKind
+from fairness.models import ChainEntry, EntryKind
 from fairness.verify import verify_chain
 from majlis.clock import FrozenClock
 from majlis.db import transaction
 from majlis.errors import DomainError
 from scheduler import changes
+from scheduler import service as scheduling
 from scheduler.models import Answer, AudienceSession, Slot
 from tests.factories import make_staff
 from tests.fairness.lock_order import LockOrder
@@ -148,5 +150,37 @@ async def test_a_cancelled_session_and_a_run_at_once(sessions: Sessions, clock: 
     await both_end(cancel(), run(sessions, clock))
     placed = await appointments(sessions)
     assert first in placed and placed[first].slot_id != held.slot_id
+    await intact(sessions)
+    watch.assert_kept()
+
+
+async def test_two_placements_committed_at_once_keep_the_chain_one_line(
+    sessions: Sessions, clock: FrozenClock, watch: LockOrder
+) -> None:
+    """Two runs, each placing its own request, in two transactions at once: both placed, the chain one line."""
+    await sunday_hall(sessions, clock, weeks=2)
+    numbers = [await placed_case(sessions, clock, index) for index in (0, 1)]
+    ids = [await case_id(sessions, number) for number in numbers]
+    started = asyncio.Event()
+
+    async def place_only(case: int) -> object:
+        async with transaction(sessions) as session:
+            await chain.head(session=session)  # begun and read before the other commits
+            started.set()
+            report = await scheduling.run_allocation(
+                session=session, clock=clock, actor_id=None, status_url=URL, only={case}
+            )
+            await asyncio.sleep(0.02)  # held until the commit: the other must wait for this head
+            return report
+
+    reports = await both_end(place_only(ids[0]), place_only(ids[1]))
+    assert [getattr(report, "placed", None) for report in reports] == [1, 1]
+    assert set(await appointments(sessions)) == set(numbers)
+    async with sessions() as session:
+        entries = list(await session.scalars(select(ChainEntry).order_by(ChainEntry.seq)))
+    assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
+    assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(entries))
+    placed = [e.case_id for e in entries if e.kind is EntryKind.PLACEMENT and e.case_id is not None]
+    assert sorted(placed) == sorted(ids)
     await intact(sessions)
     watch.assert_kept()
