@@ -50,9 +50,13 @@ async def release_and_tell(
     status_url: str,
     note: str = "",
     note_key: str = "",
+    tell: bool = True,
 ) -> None:
-    """Frees the appointment's seat, sends its case back to wait, and tells the applicant a new date follows."""
-    slot = await session.get_one(Slot, appointment.slot_id)
+    """Frees the appointment's seat, sends its case back to wait, and tells the applicant a new date follows.
+
+    With `tell` false the applicant is not told here: a critical request moved to an earlier seat
+    (`scheduler.urgent`) hears once, from its new placement, that its audience moved.
+    """
     await release_seat(session=session, clock=clock, appointment=appointment, reason=reason)
     case = await cases.get_case(session=session, case_id=appointment.case_id)
     assert case is not None
@@ -65,6 +69,16 @@ async def release_and_tell(
         note=note,
         note_key=note_key,
     )
+    if tell:
+        await tell_released(session=session, clock=clock, appointment=appointment, status_url=status_url)
+
+
+async def tell_released(*, session: AsyncSession, clock: Clock, appointment: Appointment, status_url: str) -> None:
+    """Tells the applicant their audience of `appointment` is cancelled and a new date follows: an SMS, and
+    the e-mail invitation's cancellation."""
+    slot = await session.get_one(Slot, appointment.slot_id)
+    case = await cases.get_case(session=session, case_id=appointment.case_id)
+    assert case is not None
     await outbox.sms_to_applicant(
         session=session,
         clock=clock,

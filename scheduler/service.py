@@ -12,6 +12,7 @@ request simply stays waiting for the next run.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -28,7 +29,7 @@ from fairness.models import EntryKind
 from majlis.clock import Clock
 from majlis.dates import dual_datetime
 from notify import outbox
-from notify.texts import scheduled_sms
+from notify.texts import audience_moved_sms, scheduled_sms
 from rooms import service as rooms
 from scheduler import notices, placement_chain
 from scheduler.allocation import MIN_NOTICE, Placement, allocate
@@ -105,6 +106,7 @@ async def run_allocation(
     only: set[int] | None = None,
     rule: str = "allocation_run",
     ahead_of: int | None = None,
+    moved: Mapping[int, Appointment] | None = None,
 ) -> RunReport:
     """Places every waiting request it can, tells each applicant, and records the run.
 
@@ -117,7 +119,8 @@ async def run_allocation(
     those ahead of it in priority order (score at least its own): nobody it would pass is left out, and
     nobody behind it is placed, so the runs for one urgent request (scheduler.urgent) leave the rest to
     the weekly run. `rule` names the run in the fairness chain; one context serves all its placements
-    (`scheduler.placement_chain`).
+    (`scheduler.placement_chain`). `moved` holds, by case, the appointment a request gave up just before
+    this run to be moved earlier (`scheduler.urgent`): its new placement is told as a move (`place`).
     """
     await fairness_chain.take_turn(session=session)
     everyone, places = await waiting_and_places(session=session, clock=clock)
@@ -142,6 +145,7 @@ async def run_allocation(
             actor_id=actor_id,
             status_url=status_url,
             context=context,
+            moved_from=(moved or {}).get(placement.case_id),
         ):
             placed += 1
         else:
@@ -171,13 +175,16 @@ async def place(
     by_hand: dict[str, Any] | None = None,
     notice: timedelta = MIN_NOTICE,
     justification: str = "",
+    moved_from: Appointment | None = None,
 ) -> Appointment | None:
     """Writes one placement if its seat is still free and its slot still open, tells the applicant, and
     appends it to the fairness chain, explained (`scheduler.placement_chain`).
 
     None when another run or a move took the seat first, or the slot closed: the request stays waiting.
     `context` is the run's; without one (a single placement) it is read now, under `rule`. `by_hand` is
-    the justification of a placement chosen by hand, which allows any pass it makes.
+    the justification of a placement chosen by hand, which allows any pass it makes. `moved_from` is the
+    appointment the request gave up for this one (released quietly just before): the applicant is told
+    once, that the audience moved, as a move by hand tells it, and the new row's `sequence` rises from it.
     """
     appointment = Appointment(
         case_id=placement.case_id,
@@ -187,7 +194,7 @@ async def place(
         placed_at=clock.now(),
         placed_by_id=actor_id,
         explanation=explanation or placement.explanation,
-        sequence=0,
+        sequence=0 if moved_from is None else moved_from.sequence + 1,
         release_reason="",
     )
     await fairness_chain.take_turn(session=session)
@@ -212,7 +219,12 @@ async def place(
         justification=justification,
     )
     await _tell_scheduled(
-        session=session, clock=clock, appointment=appointment, actor_id=actor_id, status_url=status_url
+        session=session,
+        clock=clock,
+        appointment=appointment,
+        actor_id=actor_id,
+        status_url=status_url,
+        moved=moved_from is not None,
     )
     return appointment
 
@@ -279,9 +291,17 @@ async def record_placement(
 
 
 async def _tell_scheduled(
-    *, session: AsyncSession, clock: Clock, appointment: Appointment, actor_id: int | None, status_url: str
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    appointment: Appointment,
+    actor_id: int | None,
+    status_url: str,
+    moved: bool = False,
 ) -> None:
-    """Moves the case to scheduled and tells the applicant the date, in both calendars, and the place."""
+    """Moves the case to scheduled and tells the applicant the date, in both calendars, and the place: as a
+    new audience, or (`moved`) as their audience moved. The e-mail invitation is the request's one calendar
+    entry either way, its SEQUENCE raised (`scheduler.revisions`)."""
     case = await cases.get_case(session=session, case_id=appointment.case_id)
     slot = await session.get_one(Slot, appointment.slot_id)
     room = await rooms.get_room(session=session, room_id=slot.room_id)
@@ -294,12 +314,13 @@ async def _tell_scheduled(
         actor_id=actor_id,
         note=appointment.explanation[:500],
     )
+    text = audience_moved_sms if moved else scheduled_sms
     await outbox.sms_to_applicant(
         session=session,
         clock=clock,
         case=case,
-        purpose=f"scheduled:{appointment.id}",
-        compose=lambda language: scheduled_sms(
+        purpose=f"{'moved' if moved else 'scheduled'}:{appointment.id}",
+        compose=lambda language: text(
             language=language,
             tracking_number=case.tracking_number,
             when=dual_datetime(slot.starts_at, language),

@@ -17,7 +17,8 @@ Split from `scheduler.changes`. The rules (settings `place_urgent_on_route`,
   at all it may look beyond the 7 days too, as before. The displaced
   applicant is released, told, and placed again at once with those ahead of
   them; the critical request's later appointment, if it had one, is released
-  for the earlier seat;
+  for the earlier seat, and its applicant hears once that the audience moved
+  (the new date), as from a move by hand, not a cancellation and a new date;
 - the same happens to an urgent or critical request sent back to wait by its
   first no-show (`scheduler.lifecycle`, rule `urgent_after_no_show`).
 """
@@ -104,6 +105,7 @@ async def _displace_for(
             if seat_refusal(seat, arrival, clock.now()) is not None:
                 continue
             if held is not None:
+                # Quiet: the new placement tells the applicant once that the audience moved (as a move by hand).
                 await changes.release_and_tell(
                     session=session,
                     clock=clock,
@@ -112,6 +114,7 @@ async def _displace_for(
                     actor_id=actor_id,
                     note_key=N_("An earlier audience is being given to this critical request; the new date follows."),
                     status_url=status_url,
+                    tell=False,
                 )
             await changes.release_and_tell(
                 session=session,
@@ -135,8 +138,13 @@ async def _displace_for(
                 horizon=horizon,
                 rule="displacement_refill",
                 ahead_of=appointment.case_id,
+                moved={} if held is None else {case_id: held[0]},
             )
-            return await _live(session=session, case_id=case_id) is not None
+            placed = await _live(session=session, case_id=case_id) is not None
+            if held is not None and not placed:
+                # The freed seat was lost to a race: the move did not happen, so the release is told after all.
+                await changes.tell_released(session=session, clock=clock, appointment=held[0], status_url=status_url)
+            return placed
     return held is not None
 
 

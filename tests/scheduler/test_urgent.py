@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.roles import Role
@@ -14,7 +14,9 @@ from cases import service as cases
 from fairness import explain
 from fairness.models import ChainEntry, EntryKind
 from majlis.clock import RIYADH, FrozenClock
+from majlis.dates import dual_datetime
 from majlis.db import transaction
+from notify.models import OutboxMessage
 from scheduler import calendar, lifecycle, urgent
 from scheduler.models import Appointment, AppointmentState, Slot
 from tests.factories import make_staff
@@ -107,6 +109,55 @@ async def test_a_critical_request_displaces_to_be_seen_within_7_days(sessions: S
         kinds = list(await session.scalars(select(ChainEntry.kind).order_by(ChainEntry.seq)))
     assert sorted(a.release_reason for a in released) == ["displaced", "moved_earlier"]
     assert kinds.count(EntryKind.DISPLACEMENT) == 1
+    await _no_unjustified_pass(sessions)
+
+
+async def test_a_critical_request_moved_earlier_is_told_once_that_its_audience_moved(
+    sessions: Sessions, clock: FrozenClock
+) -> None:
+    await _sundays(sessions, clock, seats=1, weeks=2)
+    actor = (await make_staff(sessions, clock, Role.AUDIT_DESK, "auditor")).id
+    normal = await new_case(sessions, clock, applicant_national_id=IDS[0])
+    await ready(sessions, clock, actor, normal)
+    await run(sessions, clock)
+    critical = await new_case(sessions, clock, applicant_national_id=IDS[1])
+    await ready(sessions, clock, actor, critical, category="qisas", urgency="critical")
+    critical_id, normal_id = await _case_id(sessions, critical), await _case_id(sessions, normal)
+    # Placed first without displacing (the setting off): it holds 6 December, 12 days away.
+    async with transaction(sessions) as session:
+        await urgent.place_urgent_arrival(
+            session=session, clock=clock, case_id=critical_id, actor_id=actor, may_displace=False, status_url=URL
+        )
+    assert await _days(sessions) == {critical: SUNDAY_6, normal: SUNDAY_29}
+    async with sessions() as session:
+        before = await session.scalar(select(func.max(OutboxMessage.id))) or 0
+        held = await session.scalar(select(Appointment).where(Appointment.case_id == critical_id))
+    assert held is not None
+    # Then the critical rule moves it to the 29th, displacing the normal request to the 6th.
+    assert await _arrive(sessions, clock, actor, critical)
+    assert await _days(sessions) == {critical: SUNDAY_29, normal: SUNDAY_6}
+    async with sessions() as session:
+        told = list(
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.id > before).order_by(OutboxMessage.id))
+        )
+        moved = await session.scalar(
+            select(Appointment).where(
+                Appointment.case_id == critical_id, Appointment.state == AppointmentState.SCHEDULED
+            )
+        )
+        slot = await session.get_one(Slot, moved.slot_id) if moved else None
+    assert moved is not None and slot is not None
+    sms = [m for m in told if m.case_id == critical_id and m.channel == "sms"]
+    # One message, the move's, with the new date: not a cancellation and then a new audience.
+    assert [m.purpose for m in sms] == [f"moved:{moved.id}"]
+    assert dual_datetime(slot.starts_at, sms[0].language) in sms[0].body
+    assert ("تغيّر موعد مقابلة" if sms[0].language == "ar" else "has moved to") in sms[0].body
+    assert not [m for m in told if m.case_id == critical_id and m.purpose.startswith(("cancelled:", "uninvite:"))]
+    # The new row's sequence rises from the one it replaces, as a move by hand's does.
+    assert moved.sequence == held.sequence + 1
+    # The displaced applicant is told as before: cancelled, then the new date.
+    displaced = [m.purpose.split(":")[0] for m in told if m.case_id == normal_id and m.channel == "sms"]
+    assert displaced == ["cancelled", "scheduled"]
     await _no_unjustified_pass(sessions)
 
 
