@@ -183,7 +183,7 @@ class Assumptions:
     urgent_on_routing: bool = field(
         default=True,
         metadata={
-            "source": "as the live setting place_urgent_on_route (default true, scheduler.changes."
+            "source": "as the live setting place_urgent_on_route (default true, scheduler.urgent."
             "place_urgent_arrival): a critical or urgent request routed to an audience starts an allocation run "
             "at once; routed the moment it is submitted (assumed). Majlis's score only"
         },
@@ -235,7 +235,7 @@ class Assumptions:
         metadata={
             "source": "assumed: a critical request with no seat within directive_within_days of its submission is "
             "put to the official this many days after its routing (0: at once, the same hour), who may direct it "
-            "into a free seat inside the 3 days' notice (scheduler.changes.ByHand.directive waives it)"
+            "into a free seat inside the 3 days' notice (scheduler.by_hand.ByHand.directive waives it)"
         },
     )
     directive_within_days: float = field(

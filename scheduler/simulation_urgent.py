@@ -22,7 +22,7 @@ The rules of the live system that the weekly allocation alone does not have:
 - **no-shows placed at once** (`urgent_no_show_at_once`, as the live no-show
   sweep since issue 18): an urgent or critical request sent back by its first
   no-show is placed as on routing, displacement included;
-- **the official's directive** (`scheduler.changes.ByHand.directive`, which
+- **the official's directive** (`scheduler.by_hand.ByHand.directive`, which
   waives the three days' notice): a critical request that, `directive_after_days`
   after its submission, has no seat within `directive_within_days` of it is put
   to the official, who in `directive_share` of cases directs it into the earliest
