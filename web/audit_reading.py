@@ -8,6 +8,7 @@ here reads the case's own rows beyond finding its id.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -162,6 +163,23 @@ async def shapes(*, session: AsyncSession, found: list[PlacementExplanation]) ->
     return [_shape(p, names) for p in found]
 
 
+# Seven digits or more, Western or Arabic-Indic, spaces or dashes between them: a phone or an ID typed into a reason.
+_LONG_NUMBER: Final = re.compile(r"[0-9\u0660-\u0669](?:[\s-]?[0-9\u0660-\u0669]){6,}")
+MASK: Final = "•••"
+# A date (2026-12-20) is kept: a justification often names one (a court session, a surgery).
+_DATE: Final = re.compile(r"[0-9\u0660-\u0669]{4}-[0-9\u0660-\u0669]{1,2}-[0-9\u0660-\u0669]{1,2}")
+
+
+def masked(text: str) -> str:
+    """Words staff wrote on a change, with any phone or ID number in them hidden.
+
+    The fairness record holds no personal data of its own, but a justification is typed by a person and may carry
+    an applicant's phone or national ID ("called him on 0501234567"). Judging a justification never needs them,
+    and these pages are read by auditors, who see no applicant's phone or ID.
+    """
+    return _LONG_NUMBER.sub(lambda found: found[0] if _DATE.fullmatch(found[0]) else MASK, text)
+
+
 def _shape(p: PlacementExplanation, names: Mapping[int, str]) -> PlacementOut:
     return PlacementOut(
         seq=p.seq,
@@ -203,12 +221,12 @@ def _shape(p: PlacementExplanation, names: Mapping[int, str]) -> PlacementOut:
                     before=q.justification.before,
                     after=q.justification.after,
                     reason=q.justification.reason,
-                    text=q.justification.text,
+                    text=masked(q.justification.text),
                 ),
             )
             for q in p.passed
         ],
         unjustified=p.unjustified,
-        justification=p.justification,
+        justification=masked(p.justification),
         explanation=p.explanation,
     )

@@ -22,6 +22,7 @@ from tests.web.test_audit_pages import Sessions, anchor_path, app, arranged, as_
 
 __all__ = ["anchor_path", "app"]
 from web.audit_models import ChainOut, PlacementOut
+from web.audit_reading import masked
 
 
 async def test_placements_over_json(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
@@ -96,6 +97,29 @@ async def test_filters_narrow_the_query_before_its_limit(sessions: Sessions, clo
         # A rule name is matched whole, never as part of another.
         assert await explain.all_placements(session=session, rule="allocation") == []
     assert by_rule.seq == found.justified_seq - 1 and by_hand.seq == found.justified_seq
+
+
+def test_a_phone_or_id_typed_into_a_justification_is_hidden() -> None:
+    typed = "اتصلت بالمستفيد على 050 123 4567 ورقم هويته ١٠٠٠٠٠٠٠٠٨، والجلسة 2026-12-20 بعد 10 أيام"
+    assert masked(typed) == "اتصلت بالمستفيد على ••• ورقم هويته •••، والجلسة 2026-12-20 بعد 10 أيام"
+    assert masked("+966-50-123-4567") == "+•••"
+
+
+async def test_the_auditor_never_reads_a_number_typed_into_a_reason(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    found = await as_auditor(client, sessions, clock)
+    phone = "0501234567"
+    async with transaction(sessions) as session:
+        await session.execute(
+            text("UPDATE fairness_chain SET justification = :words WHERE seq = :seq"),
+            {"words": f"Called on {phone}", "seq": found.justified_seq},
+        )
+    body = await (await client.get(f"/api/v1/audit/placements/{found.placed}")).text()
+    assert phone not in body
+    assert [p["justification"] for p in json.loads(body) if p["seq"] == found.justified_seq] == ["Called on •••"]
+    page = await (await client.get(f"/audit/placements/{found.placed}")).text()
+    assert phone not in page and "Called on •••" in page
 
 
 async def test_the_chain_over_json_against_anchors(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
