@@ -82,8 +82,6 @@ class ConfirmationPolicy:
     channels: tuple[str, ...] = ("whatsapp", "voice", "sms", "email")
     no_answer: timedelta = timedelta(hours=24)
     backfill_min_notice: timedelta = timedelta(hours=3)
-    # The seats a rescheduling request's run may fill (settings.allocation_horizon); None for all.
-    horizon: timedelta | None = None
 
 
 def _working(day: date, holidays: set[date]) -> bool:
@@ -419,13 +417,13 @@ async def answer(
         # of it (`ahead_of`), so nobody older with at least its score is passed. Asking for another date is
         # the applicant's own choice, not a date Majlis owes (as after a cancelled session), and does not
         # justify passing anyone; a pass found anyway shows in the chain as unjustified (rule
-        # "rescheduled"). With no seat for it in the horizon it waits for the weekly run like the others.
+        # "rescheduled"). The whole calendar is open to it, not only the allocation horizon: the applicant
+        # asked for a date and the answer page shows it at once; those ahead of it are placed first.
         await scheduling.run_allocation(
             session=session,
             clock=clock,
             actor_id=actor_id,
             status_url=status_url,
-            horizon=policy.horizon,
             rule="rescheduled",
             ahead_of=case.id,
         )
@@ -591,5 +589,4 @@ def policy_from(settings: Settings) -> ConfirmationPolicy:
         channels=tuple(settings.confirmation_channels),
         no_answer=timedelta(hours=settings.confirmation_no_answer_hours),
         backfill_min_notice=timedelta(hours=settings.backfill_min_notice_hours),
-        horizon=settings.allocation_horizon,
     )

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fairness import chain
 from majlis.clock import Clock
 from notify.models import InboundMessage
 from scheduler import replies
@@ -71,9 +72,25 @@ async def lock_conversation(*, session: AsyncSession, phone: str, now: datetime)
     return (await session.scalars(query)).one()
 
 
+async def _may_append(*, session: AsyncSession, phone: str, parsed: replies.Parsed) -> bool:
+    """Whether what the message asks may append to the fairness chain: an answer to a confirmation (a digit, or
+    stop and start, which answer it too) or the request sent at the conversation's last step (a repeat of an open
+    request is cancelled by rule). Read before the conversation is locked, without a lock."""
+    if parsed.answer is not None or parsed.opt_out or parsed.opt_in:
+        return True
+    step = await session.scalar(select(Conversation.step).where(Conversation.phone == phone))
+    return step is Step.CONFIRM
+
+
 async def receive(*, session: AsyncSession, clock: Clock, inbound: Inbound, context: DeskContext) -> DeskReply:
     """Keeps a message from `inbound.sender` (E.164) and does what it asks; gives back the answer to send."""
     now = clock.now()
+    parsed = replies.parse(inbound.body)
+    # The fairness chain's turn before the conversation's lock, as every change that appends takes it before any
+    # row (fairness.chain.take_turn): only for a message that may append, so the desk's other messages never wait
+    # behind an allocation run.
+    if await _may_append(session=session, phone=inbound.sender, parsed=parsed):
+        await chain.take_turn(session=session)
     conversation = await lock_conversation(session=session, phone=inbound.sender, now=now)
     row, new = await replies.record_inbound(
         session=session,
@@ -91,7 +108,6 @@ async def receive(*, session: AsyncSession, clock: Clock, inbound: Inbound, cont
             )
         )
         return DeskReply(first.body if first else "", first.case_id if first else None, repeated=True)
-    parsed = replies.parse(inbound.body)
     opted_out = True if parsed.opt_out else False if parsed.opt_in else None
     await replies.touch_contact(session=session, phone=inbound.sender, now=now, opted_out=opted_out)
 
