@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import xlsxwriter
 
+from fairness.models import ChainAnchor
+from fairness.verify import Verification
 from majlis.errors import N_
 from web import labels
 from web.audit_models import PassedOut, PlacementOut
@@ -125,5 +127,68 @@ def xlsx_bytes(named: Naming, found: list[PlacementOut], *, right_to_left: bool)
                 sheet.write_number(line, column, cell)
     sheet.set_column(0, len(HEADINGS) - 1, 18)
     sheet.freeze_panes(1, 0)
+    workbook.close()
+    return out.getvalue()
+
+
+# The verification's file: one row a finding, as the chain page shows it.
+VERIFICATION_HEADINGS = (N_("What"), N_("Value"))
+
+
+def verification_rows(
+    _: Translate,
+    result: Verification,
+    fault: str | None,
+    *,
+    filed: int,
+    file_problem: str | None,
+    recorded: list[ChainAnchor],
+) -> list[list[Cell]]:
+    """The chain's verification as rows (what, value): the verdict, the head, the anchors checked and those sent."""
+    head = "" if result.head_seq is None else f"{result.head_seq}:{result.head_hash}"
+    found: list[list[Cell]] = [
+        [_("Result"), _("The record was tampered with.") if fault else _("Intact")],
+        [_("Entries checked"), result.entries],
+        [_("Head of the chain (latest entry)"), head],
+    ]
+    if fault:
+        found.append([_("The first bad entry"), fault])
+    found.append([_("Anchors matched"), result.anchors_checked])
+    found.append([_("Anchors in the anchor file"), filed])
+    if file_problem:
+        found.append([_("The anchor file cannot be read:"), file_problem])
+    found.extend(
+        [_("Anchor sent on {day}", day=anchor.day.isoformat()), f"{anchor.seq}:{anchor.hash}"] for anchor in recorded
+    )
+    return found
+
+
+def verification_csv(_: Translate, rows: list[list[Cell]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_(text) for text in VERIFICATION_HEADINGS])
+    for line in rows:
+        writer.writerow(["" if cell is None else defused(cell) for cell in line])
+    # A byte-order mark lets spreadsheet programs read the Arabic as UTF-8.
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def verification_xlsx(_: Translate, rows: list[list[Cell]], *, right_to_left: bool) -> bytes:
+    out = io.BytesIO()
+    workbook = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    sheet = workbook.add_worksheet("verification")
+    if right_to_left:
+        sheet.right_to_left()
+    heading = workbook.add_format({"bold": True, "bottom": 1})
+    for column, text in enumerate(VERIFICATION_HEADINGS):
+        sheet.write_string(0, column, _(text), heading)
+    for line, (what, value) in enumerate(rows, start=1):
+        sheet.write_string(line, 0, str(what))
+        if isinstance(value, (int, float)):
+            sheet.write_number(line, 1, value)
+        else:
+            sheet.write_string(line, 1, str(value))
+    sheet.set_column(0, 0, 36)
+    sheet.set_column(1, 1, 80)
     workbook.close()
     return out.getvalue()

@@ -11,6 +11,7 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -163,10 +164,44 @@ async def chain_page(request: web.Request) -> web.Response:
         context["errors"] = _errors(request, exc)
         context["anchors"] = await recorded_anchors(request)
         return render(request, "audit/chain.html", context, status=422)
-    context.update(check=check, result=check.result, anchors=check.recorded)
+    # The same check as a file: the anchors typed go with the download's address.
+    download = urlencode([("anchor", text) for text in typed if text.strip()])
+    context.update(check=check, result=check.result, anchors=check.recorded, download=download)
     if check.result.fault is not None:
         context["fault"] = check.result.fault.describe(gettext_for(request))
     return render(request, "audit/chain.html", context)
+
+
+async def _verification_file(request: web.Request, kind: Literal["csv", "xlsx"]) -> web.Response:
+    typed = request.query.getall("anchor", [])
+    try:
+        check = await check_chain(request, typed)
+    except InvalidInput as exc:
+        message = "; ".join(_errors(request, exc).values())
+        return render(request, "error.html", {"status": 422, "message": message}, status=422)
+    _ = gettext_for(request)
+    fault = None if check.result.fault is None else check.result.fault.describe(_)
+    rows = audit_files.verification_rows(
+        _, check.result, fault, filed=check.filed, file_problem=check.file_problem, recorded=check.recorded
+    )
+    if kind == "csv":
+        return spreadsheet(audit_files.verification_csv(_, rows), "csv", "chain-verification.csv")
+    body = audit_files.verification_xlsx(_, rows, right_to_left=request[LANGUAGE] == "ar")
+    return spreadsheet(body, "xlsx", "chain-verification.xlsx")
+
+
+@routes.get("/audit/chain.csv")
+@requires(*READERS)
+async def chain_csv(request: web.Request) -> web.Response:
+    """The verification (against the anchors given as ?anchor= and the anchor file's) as CSV."""
+    return await _verification_file(request, "csv")
+
+
+@routes.get("/audit/chain.xlsx")
+@requires(*READERS)
+async def chain_xlsx(request: web.Request) -> web.Response:
+    """The verification as a workbook, right to left in Arabic."""
+    return await _verification_file(request, "xlsx")
 
 
 __all__ = ["PlacementFilter", "routes"]

@@ -231,6 +231,41 @@ async def test_csv_and_xlsx_read_back(client: Client, sessions: Sessions, clock:
     no_personal_data(sheet)
 
 
+async def test_the_verification_downloaded_as_csv_and_xlsx(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    found = await as_auditor(client, sessions, clock)
+    async with sessions() as session:
+        head = await chain.head(session=session)
+    assert head is not None
+    page = await (await client.get(f"/audit/chain?anchor={head.seq}:{head.hash}")).text()
+    assert f'href="/audit/chain.csv?anchor={head.seq}%3A{head.hash}"' in page
+    body = (await (await client.get(f"/audit/chain.csv?anchor={head.seq}:{head.hash}")).read()).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    assert rows[0] == ["What", "Value"] and ["Result", "Intact"] in rows and ["Entries checked", "3"] in rows
+    assert ["Head of the chain (latest entry)", f"{head.seq}:{head.hash}"] in rows and ["Anchors matched", "1"] in rows
+    assert (await client.get("/audit/chain.csv?anchor=3:nothex")).status == 422
+
+    async with transaction(sessions) as session:
+        await session.execute(
+            text("UPDATE fairness_chain SET justification = 'by my own hand' WHERE seq = :seq"),
+            {"seq": found.justified_seq},
+        )
+    await client.get("/lang/ar")
+    response = await client.get("/audit/chain.xlsx")
+    assert response.status == 200
+    book = await response.read()
+    written = xlsx_text(book)
+    assert "جرى العبث بالسجل." in written and "The record was tampered with" not in written
+    with zipfile.ZipFile(io.BytesIO(book)) as opened:
+        assert 'rightToLeft="1"' in opened.read("xl/worksheets/sheet1.xml").decode()
+    await client.get("/lang/en")
+    rows = list(csv.reader(io.StringIO((await (await client.get("/audit/chain.csv")).read()).decode("utf-8-sig"))))
+    assert ["Result", "The record was tampered with."] in rows
+    altered = f"Entry {found.justified_seq} was altered: what it holds no longer gives its hash."
+    assert ["The first bad entry", altered] in rows
+
+
 async def test_the_chain_verified_then_caught_tampered(
     client: Client, sessions: Sessions, clock: FrozenClock, anchor_path: Path
 ) -> None:

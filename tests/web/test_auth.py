@@ -319,6 +319,8 @@ EXPECTED_ROLES = {
     ("GET", "/audit/placements.xlsx"): {Role.AUDITOR, Role.MANAGER},
     ("GET", "/audit/placements/{tracking_number}"): {Role.AUDITOR, Role.MANAGER},
     ("GET", "/audit/chain"): {Role.AUDITOR, Role.MANAGER},
+    ("GET", "/audit/chain.csv"): {Role.AUDITOR, Role.MANAGER},
+    ("GET", "/audit/chain.xlsx"): {Role.AUDITOR, Role.MANAGER},
     ("GET", "/api/v1/audit/placements"): {Role.AUDITOR, Role.MANAGER},
     ("GET", "/api/v1/audit/placements/{tracking_number}"): {Role.AUDITOR, Role.MANAGER},
     ("GET", "/api/v1/audit/chain"): {Role.AUDITOR, Role.MANAGER},
