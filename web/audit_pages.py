@@ -20,6 +20,7 @@ from fairness import anchors as anchor_file
 from fairness import verify
 from fairness.models import ChainAnchor
 from majlis.errors import N_, FieldError, InvalidInput
+from majlis.i18n import RIGHT_TO_LEFT
 from web import audit_files, fairness_files
 from web.audit_display import placement_display
 from web.audit_models import PlacementOut
@@ -76,7 +77,7 @@ async def _download(request: web.Request, kind: Literal["csv", "xlsx"]) -> web.R
     named = audit_files.Naming(_, await fairness_files.names(session=request[DB]), request[LANGUAGE])
     if kind == "csv":
         return spreadsheet(audit_files.csv_bytes(named, found), "csv", "placements.csv")
-    body = audit_files.xlsx_bytes(named, found, right_to_left=request[LANGUAGE] == "ar")
+    body = audit_files.xlsx_bytes(named, found, right_to_left=request[LANGUAGE] in RIGHT_TO_LEFT)
     return spreadsheet(body, "xlsx", "placements.xlsx")
 
 
@@ -186,7 +187,7 @@ async def _verification_file(request: web.Request, kind: Literal["csv", "xlsx"])
     )
     if kind == "csv":
         return spreadsheet(audit_files.verification_csv(_, rows), "csv", "chain-verification.csv")
-    body = audit_files.verification_xlsx(_, rows, right_to_left=request[LANGUAGE] == "ar")
+    body = audit_files.verification_xlsx(_, rows, right_to_left=request[LANGUAGE] in RIGHT_TO_LEFT)
     return spreadsheet(body, "xlsx", "chain-verification.xlsx")
 
 

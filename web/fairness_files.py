@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fairness.equal_wait import GroupComparison
 from majlis.errors import N_
+from majlis.i18n import RIGHT_TO_LEFT, in_language
 from priority.models import Category
 from priority.queue import FairnessReport
 from rooms.models import BranchSite
@@ -83,7 +84,7 @@ class Names:
 def _in(names: tuple[str, str] | None, code: str, language: str) -> str:
     if names is None:
         return code
-    return names[0] if language == "ar" else names[1]
+    return in_language(language, *names)
 
 
 async def names(*, session: AsyncSession) -> Names:
@@ -193,7 +194,7 @@ def xlsx_bytes(
     """The report as a workbook: equal priority, waiting times, queue jumps, manual changes (one sheet each)."""
     out = io.BytesIO()
     workbook = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
-    right_to_left = language == "ar"
+    right_to_left = language in RIGHT_TO_LEFT
     equal, waiting, jumps, changes = (_(title) for title in SHEETS)
     _sheet(
         workbook,

@@ -17,6 +17,7 @@ from majlis.clock import RIYADH, FrozenClock
 from majlis.dates import dual_datetime
 from majlis.db import transaction
 from notify.models import OutboxMessage
+from notify.texts import audience_moved_sms
 from scheduler import calendar, lifecycle, urgent
 from scheduler.models import Appointment, AppointmentState, Slot
 from tests.factories import make_staff
@@ -31,9 +32,12 @@ SUNDAY_29 = date(2026, 11, 29)
 SUNDAY_6 = date(2026, 12, 6)
 
 
+HALL = "قاعة صغيرة"
+
+
 async def _sundays(sessions: Sessions, clock: FrozenClock, *, seats: int, weeks: int) -> None:
     """A hall with `seats` 8-minute slots of one seat each every Sunday from 10:00, for `weeks` weeks."""
-    hall = await add_room(sessions, clock, name="قاعة صغيرة", kind="audience_hall")
+    hall = await add_room(sessions, clock, name=HALL, kind="audience_hall")
     ends = (datetime(2026, 1, 1, 10, 0) + timedelta(minutes=8 * seats)).strftime("%H:%M")
     await add(sessions, clock, template((hall.id,), starts="10:00", ends=ends, slot_minutes="8"))
     async with transaction(sessions) as session:
@@ -151,7 +155,15 @@ async def test_a_critical_request_moved_earlier_is_told_once_that_its_audience_m
     # One message, the move's, with the new date: not a cancellation and then a new audience.
     assert [m.purpose for m in sms] == [f"moved:{moved.id}"]
     assert dual_datetime(slot.starts_at, sms[0].language) in sms[0].body
-    assert ("تغيّر موعد مقابلة" if sms[0].language == "ar" else "has moved to") in sms[0].body
+    # The move's own text, in the applicant's language, word for word (the link at its end is the case's own).
+    said = audience_moved_sms(
+        language=sms[0].language,
+        tracking_number=critical,
+        when=dual_datetime(slot.starts_at, sms[0].language),
+        place=HALL,
+        status_url=sms[0].body.split()[-1],
+    )
+    assert sms[0].body == said
     assert not [m for m in told if m.case_id == critical_id and m.purpose.startswith(("cancelled:", "uninvite:"))]
     # The new row's sequence rises from the one it replaces, as a move by hand's does.
     assert moved.sequence == held.sequence + 1
