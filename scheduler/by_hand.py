@@ -23,14 +23,11 @@ from cases.models import Case
 from fairness import chain as fairness_chain
 from fairness.models import EntryKind
 from majlis.clock import Clock
-from majlis.dates import dual_datetime
 from majlis.errors import N_, FieldError, InvalidInput, required, too_long
-from notify import outbox
-from notify.texts import audience_moved_sms
 from priority import service as triage
 from priority.models import ChangedField, ChangeReason
 from rooms import service as rooms
-from scheduler import confirmations, notices, placement_chain
+from scheduler import confirmations, placement_chain
 from scheduler import service as scheduling
 from scheduler.allocation import MIN_NOTICE, Mode, OpenSeat, Placement, SeatRule, seat_refusal
 from scheduler.changes import CalendarRefusal, release_seat
@@ -264,20 +261,16 @@ async def move_appointment(*, session: AsyncSession, clock: Clock, appointment_i
         justification=justification,
         action="calendar.move",
     )
-    await outbox.sms_to_applicant(
+    await scheduling.tell_date_and_place(
         session=session,
         clock=clock,
         case=case,
-        purpose=f"moved:{moved.id}",
-        compose=lambda language: audience_moved_sms(
-            language=language,
-            tracking_number=case.tracking_number,
-            when=dual_datetime(target.starts_at, language),
-            place=room.name,
-            status_url=by_hand.status_url,
-        ),
+        appointment=moved,
+        starts_at=target.starts_at,
+        place=room.name,
+        status_url=by_hand.status_url,
+        moved=True,
     )
-    await notices.email_invitation(session=session, clock=clock, case=case, appointment=moved)
     await _ask_at_once_on_directive(session=session, clock=clock, by_hand=by_hand, appointment=moved)
     return moved
 

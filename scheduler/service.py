@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit
 from cases import service as cases
-from cases.models import CaseStatus
+from cases.models import Case, CaseStatus
 from fairness import chain as fairness_chain
 from fairness.models import EntryKind
 from majlis.clock import Clock
@@ -314,6 +314,31 @@ async def _tell_scheduled(
         actor_id=actor_id,
         note=appointment.explanation[:500],
     )
+    await tell_date_and_place(
+        session=session,
+        clock=clock,
+        case=case,
+        appointment=appointment,
+        starts_at=slot.starts_at,
+        place=room.name,
+        status_url=status_url,
+        moved=moved,
+    )
+
+
+async def tell_date_and_place(
+    *,
+    session: AsyncSession,
+    clock: Clock,
+    case: Case,
+    appointment: Appointment,
+    starts_at: datetime,
+    place: str,
+    status_url: str,
+    moved: bool,
+) -> None:
+    """The applicant's SMS with the audience's date, in both calendars, and place — "scheduled", or "moved" for an
+    appointment that replaces one they held — and the calendar invitation (an update, by its SEQUENCE, after a move)."""
     text = audience_moved_sms if moved else scheduled_sms
     await outbox.sms_to_applicant(
         session=session,
@@ -323,8 +348,8 @@ async def _tell_scheduled(
         compose=lambda language: text(
             language=language,
             tracking_number=case.tracking_number,
-            when=dual_datetime(slot.starts_at, language),
-            place=room.name,
+            when=dual_datetime(starts_at, language),
+            place=place,
             status_url=status_url,
         ),
     )
