@@ -13,10 +13,17 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml node_modules/.installed
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# The front-end libraries Majlis serves from itself (the dashboard's charts), exactly as package-lock.json pins
+# them; Node.js and npm come from Debian when the machine has none.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm; }
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
@@ -66,4 +73,4 @@ mutation: install-test ## mutation testing of the pure core with mutmut (by hand
 	$(BIN)/mutmut results
 
 clean: ## remove the virtual environment and the local database
-	rm -rf $(VENV) var mutants
+	rm -rf $(VENV) var mutants node_modules

@@ -27,6 +27,8 @@ class StaffUser(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     # A mission's staff: the only mission whose emergency reports the account may see and act on.
     mission_id: Mapped[int | None] = mapped_column(ForeignKey("missions.id"))
+    # Where a manager's monthly service-quality report is e-mailed; optional for every other role.
+    email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Two-factor sign-in: the TOTP secret (base32) once enrolment is confirmed (the pending one is the session's).
     totp_secret: Mapped[str | None] = mapped_column(String(64))

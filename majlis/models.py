@@ -10,6 +10,7 @@ from majlis import pubsub_models
 from majlis.db import Base
 from notify import models as notify_models
 from priority import models as priority_models
+from quality import models as quality_models
 from rooms import models as rooms_models
 from scheduler import models as scheduler_models
 from video import models as video_models
@@ -27,6 +28,7 @@ __all__ = [
     "notify_models",
     "priority_models",
     "pubsub_models",
+    "quality_models",
     "rooms_models",
     "scheduler_models",
     "video_models",

@@ -1,0 +1,115 @@
+"""The figures of the statistics dashboard and the monthly reports, as plain data, with small counts suppressed.
+
+Statistics name nobody: they are counts, rates and times over groups. A group of fewer than five requests (or
+ratings, or visits) could point at a person, so every figure built on one is suppressed: the count reads None
+("fewer than 5"), and so do the rate, mean or percentile computed from it. Zero is shown: it points at nobody.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from quality.periods import Span
+
+# Counts from 1 to 4 are suppressed, and anything computed from them.
+SMALLEST_SHOWN = 5
+# The average time at a reception centre the service publishes (source documents 001 and 002), in minutes.
+CENTRE_MINUTES_AIM = 6.0
+# A request is "seen in time" when its first audience comes within this many days of its submission.
+SEEN_WITHIN_DAYS = 30
+# The dimensions requests are counted by, in the dashboard's order.
+DIMENSIONS = ("kind", "channel", "branch", "gender", "applicant_kind")
+
+
+def shown(count: int) -> int | None:
+    """The count as it may be published: None for 1 to 4."""
+    return None if 0 < count < SMALLEST_SHOWN else count
+
+
+def shown_value(count: int, value: float | None) -> float | None:
+    """A rate, mean or percentile over `count` items, as it may be published: None over 1 to 4 items, or none."""
+    return None if count < SMALLEST_SHOWN else value
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Requests of one value of a dimension (a kind, a channel, a branch code, a gender, an applicant kind)."""
+
+    key: str
+    count: int | None
+
+
+@dataclass(frozen=True)
+class WaitRow:
+    """Days from submission to the first audience, for one urgency.
+
+    `count` are the requests of the period heard so far; `within` is the share of the period's requests
+    (heard or not, cancelled and rejected ones left out) whose first audience came within 30 days, over those
+    old enough to tell (submitted 30 days or more before the period's end, or heard already).
+    """
+
+    urgency: str
+    count: int | None
+    median_days: float | None
+    p95_days: float | None
+    within: float | None
+
+
+@dataclass(frozen=True)
+class RateRow:
+    """`hits` of `total`, and their share (confirmations answered of those sent, no-shows of audiences due,
+    referrals answered on time of those due)."""
+
+    key: str
+    total: int | None
+    hits: int | None
+    rate: float | None
+
+
+@dataclass(frozen=True)
+class ScorePoint:
+    """Ratings given from `first_day` to `last_day`: how many, their mean face (1 to 5), and the share negative."""
+
+    first_day: date
+    last_day: date
+    count: int | None
+    mean: float | None
+    negative: float | None
+
+
+@dataclass(frozen=True)
+class ServiceTime:
+    """Minutes at the centre, from arrival to the end of the audience, against the published 6 minutes."""
+
+    count: int | None
+    mean_minutes: float | None
+    median_minutes: float | None
+    p90_minutes: float | None
+    # The share of visits done within the aim.
+    within_aim: float | None
+    aim_minutes: float = CENTRE_MINUTES_AIM
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Every figure of one span, over all requests or one branch's (`branch_code`) or one department's
+    (`department_id`: requests referred to it)."""
+
+    span: Span
+    branch_code: str | None
+    department_id: int | None
+    total_requests: int | None
+    # DIMENSIONS → tallies, largest first.
+    requests: dict[str, list[Tally]]
+    waits: list[WaitRow]
+    # By channel (sms, whatsapp, voice, email, …): confirmations sent in the span, and answered.
+    confirmations: list[RateRow]
+    # Appointments due in the span: missed.
+    no_shows: RateRow
+    # Referrals whose deadline fell in the span: answered on time.
+    referrals_on_time: RateRow
+    # One point per bucket of the span (Span.buckets), and the whole span.
+    satisfaction: list[ScorePoint]
+    satisfaction_overall: ScorePoint
+    service_time: ServiceTime
