@@ -32,6 +32,7 @@ from majlis import (
     cli_followup,
     cli_followup_team,
     cli_missions,
+    cli_quality,
     cli_report,
     cli_retention,
     cli_simulate,
@@ -372,6 +373,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_backup.add_commands(commands)
     cli_bridge.add_parser(commands)
     cli_audit.add_parser(commands)
+    cli_quality.add_parser(commands)
     emergency = commands.add_parser("emergency", help="the emergency line for citizens abroad")
     # Each module of the emergency line adds its own subcommands here.
     emergency_commands = emergency.add_subparsers(dest="emergency_command", required=True)
@@ -457,6 +459,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cli_emergency.run(settings, args)
     if args.command == "emergency" and args.emergency_command in cli_emergency_ops.COMMANDS:
         return cli_emergency_ops.run(settings, args)
+    if args.command == cli_quality.COMMAND:
+        return cli_quality.run(settings, args)
     if args.command == cli_audit.COMMAND:
         return cli_audit.run(settings, args)
     if args.command == cli_bridge.COMMAND:
