@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from majlis.settings import Settings
 
 COMMAND = "quality"
 
-Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+# A string: argparse._SubParsersAction cannot be subscripted at run time.
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 AddParser = Callable[[Subparsers], None]
 Run = Callable[[Settings, argparse.Namespace], int]
 
