@@ -45,8 +45,10 @@ class WaitRow:
     """Days from submission to the first audience, for one urgency.
 
     `count` are the requests of the period heard so far; `within` is the share of the period's requests
-    (heard or not, cancelled and rejected ones left out) whose first audience came within 30 days, over those
-    old enough to tell (submitted 30 days or more before the period's end, or heard already).
+    (heard or not; rejected, duplicate and closed ones left out) whose first audience came within 30 days, over
+    those old enough to tell (submitted 30 days or more before now, or heard already). The requests are those
+    heading for an audience: routed to one by triage, or asking for one before triage; the first audience is
+    the earliest held. Medians are `statistics.median`, p95 nearest-rank.
     """
 
     urgency: str
@@ -103,11 +105,12 @@ class Dashboard:
     # DIMENSIONS → tallies, largest first.
     requests: dict[str, list[Tally]]
     waits: list[WaitRow]
-    # By channel (sms, whatsapp, voice, email, …): confirmations sent in the span, and answered.
+    # Confirmations asked in the span, and answered (by any means): "all" of them first, then by each channel
+    # (whatsapp, voice, sms, email) those whose request went out by it.
     confirmations: list[RateRow]
-    # Appointments due in the span: missed.
+    # Appointments due in the span (up to now) that were held or missed: missed.
     no_shows: RateRow
-    # Referrals whose deadline fell in the span: answered on time.
+    # Referrals whose solution deadline fell in the span (up to now): answered by it.
     referrals_on_time: RateRow
     # One point per bucket of the span (Span.buckets), and the whole span.
     satisfaction: list[ScorePoint]

@@ -1,0 +1,242 @@
+"""The statistics dashboard: every figure of one span, computed from the tables of record.
+
+Counts and sums are grouped in SQL. The medians and percentiles need each value, so one column of durations is
+read back and ordered in Python, on both databases alike: the numbers cannot differ between SQLite and PostgreSQL.
+Percentiles are nearest-rank (the value at rank ⌈p·n⌉ of the n ordered, as the simulation's), medians the middle
+value or the mean of the two middle ones (`statistics.median`).
+
+The scope: every request, one branch's (the request's branch), or one department's (requests referred to it; its
+referral figures count only the referrals made to it). Every figure goes through `figures.shown` and
+`figures.shown_value`: a group of 1 to 4 reads None, and so does whatever is computed from it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import String, and_, case, cast, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from audience_day.models import Arrival, HallAudience
+from followup.models import Referral
+from majlis.clock import RIYADH
+from notify.models import MessageStatus, OutboxMessage
+from quality.figures import (
+    CENTRE_MINUTES_AIM,
+    SMALLEST_SHOWN,
+    Dashboard,
+    RateRow,
+    ScorePoint,
+    ServiceTime,
+    shown,
+    shown_value,
+)
+from quality.models import NEGATIVE_AT_MOST, Rating
+from quality.periods import Span
+from quality.statistics_requests import Scope, percentile, request_tallies, scoped, wait_rows
+from scheduler.models import Appointment, AppointmentState, Confirmation, Slot
+from scheduler.notices import CONFIRMATION_CHANNELS
+
+# Rates and shares to four places, days and minutes to two: enough for a chart, stable for a CSV.
+SHARE_PLACES = 4
+TIME_PLACES = 2
+# How the confirmation rows are keyed: each channel it was sent by, and every confirmation asked.
+ALL = "all"
+
+
+def ratio(hits: int, total: int) -> float | None:
+    """hits / total to four places, as published (None over 1 to 4 items, or none)."""
+    return shown_value(total, round(hits / total, SHARE_PLACES) if total else None)
+
+
+def rate_row(key: str, total: int, hits: int) -> RateRow:
+    # A total under 5 suppresses its hits too: 3 of 3 would tell as much as the total.
+    told = total == 0 or total >= SMALLEST_SHOWN
+    return RateRow(key=key, total=shown(total), hits=shown(hits) if told else None, rate=ratio(hits, total))
+
+
+async def dashboard(
+    *,
+    session: AsyncSession,
+    span: Span,
+    now: datetime,
+    branch_code: str | None = None,
+    department_id: int | None = None,
+) -> Dashboard:
+    """Every figure of `span` (as of `now`, for what is old enough to tell and what is still waiting)."""
+    scope = Scope(branch_code=branch_code, department_id=department_id)
+    start, end = span.starts_at, span.ends_at
+    total, tallies = await request_tallies(session=session, scope=scope, start=start, end=end)
+    return Dashboard(
+        span=span,
+        branch_code=branch_code,
+        department_id=department_id,
+        total_requests=shown(total),
+        requests=tallies,
+        waits=await wait_rows(session=session, scope=scope, start=start, end=end, now=now),
+        confirmations=await _confirmations(session=session, scope=scope, start=start, end=end),
+        no_shows=await _no_shows(session=session, scope=scope, start=start, end=min(end, now)),
+        referrals_on_time=await _referrals(session=session, scope=scope, start=start, end=min(end, now)),
+        satisfaction=await _satisfaction(session=session, scope=scope, span=span),
+        satisfaction_overall=await _score_point(session=session, scope=scope, span=span),
+        service_time=await _service_time(session=session, scope=scope, start=start, end=end),
+    )
+
+
+async def _confirmations(*, session: AsyncSession, scope: Scope, start: datetime, end: datetime) -> list[RateRow]:
+    """Confirmations asked in the span, by each channel their request went out by (sent), and answered at all.
+
+    An applicant asked on several channels answers on one (or through the portal link, or to the call centre):
+    a channel's rate is how often the confirmations it carried were answered.
+    """
+    answered = func.count(case((Confirmation.answer.is_not(None), 1)))
+    asked = _window(Confirmation.ask_at, start, end)
+    overall = scoped(select(func.count(), answered).select_from(Confirmation).where(asked), scope, Confirmation.case_id)
+    all_total, all_hits = (await session.execute(overall)).one()
+    purpose = literal("confirm:") + cast(Confirmation.appointment_id, String) + literal(":") + OutboxMessage.channel
+    by_channel = scoped(
+        select(OutboxMessage.channel, func.count(), answered)
+        .select_from(Confirmation)
+        .join(
+            OutboxMessage,
+            and_(
+                OutboxMessage.case_id == Confirmation.case_id,
+                OutboxMessage.purpose == purpose,
+                OutboxMessage.status == MessageStatus.SENT,
+            ),
+        )
+        .where(asked)
+        .group_by(OutboxMessage.channel),
+        scope,
+        Confirmation.case_id,
+    )
+    counted = {channel: (total, hits) for channel, total, hits in await session.execute(by_channel)}
+    rows = [rate_row(ALL, all_total, all_hits)]
+    for channel in (*CONFIRMATION_CHANNELS, *sorted(set(counted) - set(CONFIRMATION_CHANNELS))):
+        total, hits = counted.get(channel, (0, 0))
+        rows.append(rate_row(channel, total, hits))
+    return rows
+
+
+async def _no_shows(*, session: AsyncSession, scope: Scope, start: datetime, end: datetime) -> RateRow:
+    """Appointments due from `start` to `end` (not after now) that ended held or missed: those missed.
+
+    Released appointments (moved, declined, their session cancelled) were no longer due; one still open past its
+    time (arrived, in the audience) has no outcome yet and waits for it.
+    """
+    missed = func.count(case((Appointment.state == AppointmentState.NO_SHOW, 1)))
+    query = scoped(
+        select(func.count(), missed)
+        .select_from(Appointment)
+        .join(Slot, Slot.id == Appointment.slot_id)
+        .where(
+            _window(Slot.starts_at, start, end),
+            Appointment.state.in_((AppointmentState.HELD, AppointmentState.NO_SHOW)),
+        ),
+        scope,
+        Appointment.case_id,
+    )
+    total, hits = (await session.execute(query)).one()
+    return rate_row(ALL, total, hits)
+
+
+async def _referrals(*, session: AsyncSession, scope: Scope, start: datetime, end: datetime) -> RateRow:
+    """Referrals whose solution deadline fell from `start` to `end` (not after now): answered by it.
+
+    On time as the follow-up's monthly report has it: answered at or before the solution deadline (moved on by
+    pauses and extensions). A department's scope counts the referrals made to it.
+    """
+    on_time = func.count(
+        case((and_(Referral.answered_at.is_not(None), Referral.answered_at <= Referral.solution_due_at), 1))
+    )
+    query = select(func.count(), on_time).where(_window(Referral.solution_due_at, start, end))
+    if scope.department_id is not None:
+        query = query.where(Referral.department_id == scope.department_id)
+    query = scoped(query, Scope(branch_code=scope.branch_code, department_id=None), Referral.case_id)
+    total, hits = (await session.execute(query)).one()
+    return rate_row(ALL, total, hits)
+
+
+def _rating_figures(score: Any = Rating.score) -> tuple[Any, Any, Any]:
+    """How many ratings, the sum of their faces, and how many were negative."""
+    return func.count(), func.coalesce(func.sum(score), 0), func.count(case((score <= NEGATIVE_AT_MOST, 1)))
+
+
+def _score(first_day: date, last_day: date, count: int, total: int, negative: int) -> ScorePoint:
+    return ScorePoint(
+        first_day=first_day,
+        last_day=last_day,
+        count=shown(count),
+        mean=shown_value(count, round(total / count, TIME_PLACES) if count else None),
+        negative=ratio(negative, count),
+    )
+
+
+async def _satisfaction(*, session: AsyncSession, scope: Scope, span: Span) -> list[ScorePoint]:
+    """Ratings given in each bucket of the span, in one grouped query (the bucket by its Riyadh midnights)."""
+    buckets = span.buckets()
+    edges = [_midnight_after(last) for _, last in buckets]
+    # Bucketed in a subquery and grouped outside it: PostgreSQL would not take a CASE with parameters in both
+    # the select list and GROUP BY as one expression.
+    bucket = case(*((Rating.rated_at < edge, index) for index, edge in enumerate(edges)), else_=len(edges))
+    rated = scoped(
+        select(bucket.label("bucket"), Rating.score).where(_window(Rating.rated_at, span.starts_at, span.ends_at)),
+        scope,
+        Rating.case_id,
+    ).subquery()
+    query = select(rated.c.bucket, *_rating_figures(rated.c.score)).group_by(rated.c.bucket)
+    found = {index: (count, total, negative) for index, count, total, negative in await session.execute(query)}
+    return [_score(first, last, *found.get(i, (0, 0, 0))) for i, (first, last) in enumerate(buckets)]
+
+
+async def _score_point(*, session: AsyncSession, scope: Scope, span: Span) -> ScorePoint:
+    query = scoped(
+        select(*_rating_figures()).where(_window(Rating.rated_at, span.starts_at, span.ends_at)),
+        scope,
+        Rating.case_id,
+    )
+    count, total, negative = (await session.execute(query)).one()
+    return _score(span.first_day, span.last_day, count, int(total), negative)
+
+
+async def _service_time(*, session: AsyncSession, scope: Scope, start: datetime, end: datetime) -> ServiceTime:
+    """Minutes from arrival at the centre to the end of the audience, of arrivals in the span whose audience ended."""
+    query = scoped(
+        select(Arrival.arrived_at, HallAudience.ended_at)
+        .join(HallAudience, HallAudience.appointment_id == Arrival.appointment_id)
+        .where(_window(Arrival.arrived_at, start, end), HallAudience.ended_at.is_not(None)),
+        scope,
+        Arrival.case_id,
+    )
+    minutes = sorted(
+        max((ended - arrived).total_seconds() / 60, 0.0)
+        for arrived, ended in await session.execute(query)
+        if ended is not None
+    )
+    return service_time_of(minutes)
+
+
+def service_time_of(ordered: Sequence[float]) -> ServiceTime:
+    """The published service time of ascending minutes."""
+    count = len(ordered)
+    if not count:
+        return ServiceTime(count=0, mean_minutes=None, median_minutes=None, p90_minutes=None, within_aim=None)
+    within = sum(1 for m in ordered if m <= CENTRE_MINUTES_AIM)
+    return ServiceTime(
+        count=shown(count),
+        mean_minutes=shown_value(count, round(statistics.fmean(ordered), TIME_PLACES)),
+        median_minutes=shown_value(count, round(statistics.median(ordered), TIME_PLACES)),
+        p90_minutes=shown_value(count, round(percentile(ordered, 0.9), TIME_PLACES)),
+        within_aim=ratio(within, count),
+    )
+
+
+def _window(column: Any, start: datetime, end: datetime) -> Any:
+    return and_(column >= start, column < end)
+
+
+def _midnight_after(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=RIYADH)
