@@ -1,7 +1,7 @@
 """Demo data for `make run`: a member of staff for every role, a few requests, audiences today, a directory of
 departments (majlis/demo_directory.py), requests referred to them (majlis/demo_referrals.py), the WhatsApp
-desk's inbox (majlis/demo_whatsapp.py) and the emergency line's missions, rosters and reports
-(majlis/demo_emergency.py).
+desk's inbox (majlis/demo_whatsapp.py), the emergency line's missions, rosters and reports
+(majlis/demo_emergency.py), and rated visits with their review (majlis/demo_quality.py).
 
 Development only: the passwords, and the link that enrols the demo's kiosk, are printed and shared by everyone.
 """
@@ -22,7 +22,15 @@ from audience_day.models import ArrivalVia, Kiosk, Outcome
 from cases import service as cases
 from cases.intake import check_request
 from cases.models import Applicant, Case, CaseStatus, Channel
-from majlis import demo_directory, demo_emergency, demo_fairness, demo_referrals, demo_two_factor, demo_whatsapp
+from majlis import (
+    demo_directory,
+    demo_emergency,
+    demo_fairness,
+    demo_quality,
+    demo_referrals,
+    demo_two_factor,
+    demo_whatsapp,
+)
 from majlis.clock import Clock, FrozenClock, riyadh
 from priority import service as triage
 from rooms import service as rooms
@@ -175,6 +183,8 @@ class Loaded:
     emergency: demo_emergency.EmergencyShown | None = None
     # A pass with its justification in the fairness record (majlis/demo_fairness.py).
     fairness: demo_fairness.FairnessShown | None = None
+    # Four weeks of rated visits, their review and the desk's tablets (majlis/demo_quality.py).
+    quality: demo_quality.QualityShown | None = None
 
 
 async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> Loaded:
@@ -198,6 +208,7 @@ async def _staff_and_requests(*, session: AsyncSession, clock: Clock, status_url
         whatsapp = await demo_whatsapp.load(session=session, clock=clock, status_url=status_url, password=DEMO_PASSWORD)
         emergency = await demo_emergency.load(session=session, clock=clock, password=DEMO_PASSWORD)
         fairness = await demo_fairness.load(session=session, clock=clock, status_url=status_url)
+        quality = await demo_quality.load(session=session, clock=clock, status_url=status_url)
         return Loaded(
             [*DEMO_STAFF, DEMO_LIAISON, DEMO_WHATSAPP, *DEMO_EMERGENCY],
             hall_day,
@@ -205,6 +216,7 @@ async def _staff_and_requests(*, session: AsyncSession, clock: Clock, status_url
             whatsapp,
             emergency,
             fairness,
+            quality,
         )
     desk_user = None
     staff_ids: dict[Role, int] = {}
@@ -236,8 +248,15 @@ async def _staff_and_requests(*, session: AsyncSession, clock: Clock, status_url
     whatsapp = await demo_whatsapp.load(session=session, clock=clock, status_url=status_url, password=DEMO_PASSWORD)
     emergency = await demo_emergency.load(session=session, clock=clock, password=DEMO_PASSWORD)
     fairness = await demo_fairness.load(session=session, clock=clock, status_url=status_url)
+    quality = await demo_quality.load(session=session, clock=clock, status_url=status_url)
     return Loaded(
-        [*DEMO_STAFF, DEMO_LIAISON, DEMO_WHATSAPP, *DEMO_EMERGENCY], hall_day, followup, whatsapp, emergency, fairness
+        [*DEMO_STAFF, DEMO_LIAISON, DEMO_WHATSAPP, *DEMO_EMERGENCY],
+        hall_day,
+        followup,
+        whatsapp,
+        emergency,
+        fairness,
+        quality,
     )
 
 
