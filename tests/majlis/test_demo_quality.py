@@ -4,6 +4,7 @@ a tablet paired with the desk; run again, it adds nothing but the tablets' new t
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,7 +42,7 @@ async def load(sessions: async_sessionmaker[AsyncSession], clock: FrozenClock) -
     return shown
 
 
-async def figures(sessions: async_sessionmaker[AsyncSession], now: datetime) -> dict[str, object]:
+async def figures(sessions: async_sessionmaker[AsyncSession], now: datetime) -> dict[str, Any]:
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     async with sessions() as session:
         ratings = list(await session.scalars(select(Rating)))
