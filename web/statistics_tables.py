@@ -1,0 +1,257 @@
+"""The statistics dashboard's figures as tables: one per chart, the same cells for the page, its chart and the CSV.
+
+A cell is a number, or one of two words: "fewer than 5" where the figure is suppressed (a group of 1 to 4, or a
+rate or time computed from one), and a dash where there is nothing to compute (no rating, no audience due).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from babel.dates import format_date
+
+from majlis.errors import N_
+from quality.figures import Dashboard, RateRow, ScorePoint, Tally
+from quality.statistics import ALL
+from quality.statistics_requests import UNASSESSED, UNKNOWN
+from web import labels
+
+SUPPRESSED = N_("fewer than 5")
+NOTHING = "—"
+Say = Callable[..., str]
+Number = int | float | None
+ChartKind = Literal["bar", "line"]
+
+DIMENSION_TITLES: Mapping[str, str] = {
+    "kind": N_("Requests by kind"),
+    "channel": N_("Requests by channel"),
+    "branch": N_("Requests by reception centre"),
+    "gender": N_("Requests by gender"),
+    "applicant_kind": N_("Requests by applicant type"),
+}
+DIMENSION_HEADINGS: Mapping[str, str] = {
+    "kind": N_("Kind"),
+    "channel": N_("Channel"),
+    "branch": N_("Reception centre"),
+    "gender": N_("Gender"),
+    "applicant_kind": N_("Applicant type"),
+}
+CONFIRMATION_CHANNELS: Mapping[str, str] = {
+    ALL: N_("All confirmations"),
+    "whatsapp": N_("WhatsApp"),
+    "voice": N_("Voice call"),
+    "sms": N_("SMS"),
+    "email": N_("E-mail"),
+}
+OTHER_VALUES: Mapping[str, str] = {UNKNOWN: N_("Not recorded"), UNASSESSED: N_("Not yet assessed")}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A figure as published: its number, or why there is none."""
+
+    value: Number
+    suppressed: bool = False
+
+    def text(self, say: Say, places: int = 0) -> str:
+        if self.suppressed:
+            return say(SUPPRESSED)
+        if self.value is None:
+            return NOTHING
+        if isinstance(self.value, float):
+            return f"{self.value:.{places}f}"
+        return str(self.value)
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    label: str
+    cells: list[Cell]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One chart's numbers: `plotted` are the columns drawn (indices into `headings`, after the label's)."""
+
+    key: str
+    title: str
+    kind: ChartKind
+    label_heading: str
+    headings: list[str]
+    rows: list[Row]
+    plotted: tuple[int, ...]
+    # Decimal places per column (counts 0).
+    places: tuple[int, ...]
+    # Rows in the table but not drawn (a whole-period summary, a count beside minutes).
+    undrawn: frozenset[str] = frozenset()
+
+
+def cell(value: Number, basis: int | None) -> Cell:
+    """`value` computed over a group of `basis` (None when the group itself is suppressed)."""
+    return Cell(value, suppressed=value is None and basis is None)
+
+
+def count(value: int | None) -> Cell:
+    return Cell(value, suppressed=value is None)
+
+
+def percent(share: float | None) -> Number:
+    return None if share is None else round(share * 100, 1)
+
+
+def _name(key: str, names: Mapping[str, str], say: Say) -> str:
+    if key in names:
+        return say(names[key])
+    if key in OTHER_VALUES:
+        return say(OTHER_VALUES[key])
+    return key
+
+
+def _tallies(dimension: str, tallies: list[Tally], say: Say, branch_names: Mapping[str, str]) -> Table:
+    names: Mapping[str, str] = {
+        "kind": labels.REQUEST_KINDS,
+        "channel": labels.CHANNELS,
+        "gender": labels.GENDERS,
+        "applicant_kind": labels.APPLICANT_KINDS,
+    }.get(dimension, {})
+    rows = [
+        Row(
+            t.key,
+            branch_names.get(t.key, t.key) if dimension == "branch" else _name(t.key, names, say),
+            [count(t.count)],
+        )
+        for t in tallies
+    ]
+    return Table(
+        key=f"requests-{dimension.replace('_', '-')}",
+        title=say(DIMENSION_TITLES[dimension]),
+        kind="bar",
+        label_heading=say(DIMENSION_HEADINGS[dimension]),
+        headings=[say(N_("Requests"))],
+        rows=rows,
+        plotted=(0,),
+        places=(0,),
+    )
+
+
+def _rate(row: RateRow) -> list[Cell]:
+    return [count(row.total), count(row.hits), cell(percent(row.rate), row.total)]
+
+
+def _score(point: ScorePoint) -> list[Cell]:
+    return [count(point.count), cell(point.mean, point.count), cell(percent(point.negative), point.count)]
+
+
+def tables(dashboard: Dashboard, say: Say, language: str, branch_names: Mapping[str, str]) -> list[Table]:
+    """Every chart's table, in the page's order."""
+    out = [_tallies(d, dashboard.requests[d], say, branch_names) for d in dashboard.requests]
+    out.append(
+        Table(
+            key="waits",
+            title=say(N_("Days from submission to the first audience, by urgency")),
+            kind="bar",
+            label_heading=say(N_("Urgency")),
+            headings=[
+                say(N_("Requests heard")),
+                say(N_("Median (days)")),
+                say(N_("95th percentile (days)")),
+                say(N_("Seen within 30 days (%)")),
+            ],
+            rows=[
+                Row(
+                    w.urgency,
+                    _name(w.urgency, labels.URGENCIES, say),
+                    [
+                        count(w.count),
+                        cell(w.median_days, w.count),
+                        cell(w.p95_days, w.count),
+                        cell(percent(w.within), w.count),
+                    ],
+                )
+                for w in dashboard.waits
+            ],
+            plotted=(1, 2),
+            places=(0, 1, 1, 1),
+        )
+    )
+    rate_headings = [say(N_("Asked")), say(N_("Answered")), say(N_("Answer rate (%)"))]
+    out.append(
+        Table(
+            key="confirmations",
+            title=say(N_("Confirmations answered, by channel")),
+            kind="bar",
+            label_heading=say(N_("Channel")),
+            headings=rate_headings,
+            rows=[Row(r.key, _name(r.key, CONFIRMATION_CHANNELS, say), _rate(r)) for r in dashboard.confirmations],
+            plotted=(2,),
+            places=(0, 0, 1),
+        )
+    )
+    out.append(
+        Table(
+            key="audiences",
+            title=say(N_("Audiences missed and referrals answered on time")),
+            kind="bar",
+            label_heading=say(N_("Figure")),
+            headings=[say(N_("Due")), say(N_("Of which")), say(N_("Share (%)"))],
+            rows=[
+                Row("no-shows", say(N_("Audiences missed (no-show)")), _rate(dashboard.no_shows)),
+                Row(
+                    "referrals-on-time",
+                    say(N_("Referrals answered by their deadline")),
+                    _rate(dashboard.referrals_on_time),
+                ),
+            ],
+            plotted=(2,),
+            places=(0, 0, 1),
+        )
+    )
+    score_headings = [say(N_("Ratings")), say(N_("Mean (1 to 5)")), say(N_("Negative (%)"))]
+    points = [Row(p.first_day.isoformat(), _bucket(p, language), _score(p)) for p in dashboard.satisfaction]
+    overall = dashboard.satisfaction_overall
+    points.append(Row("overall", say(N_("The whole period")), _score(overall)))
+    out.append(
+        Table(
+            key="satisfaction",
+            title=say(N_("Satisfaction over time")),
+            kind="line",
+            label_heading=say(N_("Days")),
+            headings=score_headings,
+            rows=points,
+            plotted=(1,),
+            places=(0, 2, 1),
+            undrawn=frozenset({"overall"}),
+        )
+    )
+    time = dashboard.service_time
+    out.append(
+        Table(
+            key="service-time",
+            title=say(N_("Minutes at the centre, from arrival to the end of the audience")),
+            kind="bar",
+            label_heading=say(N_("Figure")),
+            headings=[say(N_("Value"))],
+            rows=[
+                Row("visits", say(N_("Visits timed")), [count(time.count)]),
+                Row("mean", say(N_("Mean (minutes)")), [cell(time.mean_minutes, time.count)]),
+                Row("median", say(N_("Median (minutes)")), [cell(time.median_minutes, time.count)]),
+                Row("p90", say(N_("90th percentile (minutes)")), [cell(time.p90_minutes, time.count)]),
+                Row("aim", say(N_("The published aim (minutes)")), [Cell(time.aim_minutes)]),
+                Row("within-aim", say(N_("Within the aim (%)")), [cell(percent(time.within_aim), time.count)]),
+            ],
+            plotted=(0,),
+            places=(1,),
+            undrawn=frozenset({"visits", "within-aim"}),
+        )
+    )
+    return out
+
+
+def _bucket(point: ScorePoint, language: str) -> str:
+    first = format_date(point.first_day, "d MMM", locale=language)
+    if point.first_day == point.last_day:
+        return first
+    return f"{first} – {format_date(point.last_day, 'd MMM', locale=language)}"
