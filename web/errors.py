@@ -152,6 +152,10 @@ FIELD_LABELS: Mapping[str, str] = {
     "by": N_("Your name"),
     "ending": N_("How the report ends"),
     "mission_id": N_("Mission"),
+    # The daily review of ratings and its list of causes (quality/review.py, quality/causes.py).
+    "cause": N_("Cause"),
+    "action": N_("Action"),
+    "direction": N_("Direction"),
 }
 # Rows of a list (an escalation ladder's levels, a week's hours) are named "<list>.<n>.<field>", counting from 1.
 _ROW = re.compile(r"(?P<rows>\w+)\.(?P<number>[0-9]+)\.(?P<field>\w+)")
