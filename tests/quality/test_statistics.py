@@ -1,0 +1,515 @@
+"""The statistics dashboard's numbers against a month of activity generated here, on SQLite and PostgreSQL.
+
+A seeded generator plays around November 2026 (a margin either side, and moments on the span's Riyadh midnights):
+requests of every kind, channel, gender, applicant kind and centre, triaged or not; appointments held, missed,
+released or still open; confirmations asked by several channels, answered or not; referrals answered on time,
+late or not at all; ratings; arrivals with the audience's end. Every figure of the dashboard — over everything,
+one centre, and one department — is then worked out again from the generated records in plain Python, from the
+definitions in quality/figures.py, with this file's own suppression and percentile, and compared.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from audience_day.models import Arrival, ArrivalVia, HallAudience
+from cases.identity import ApplicantKind
+from cases.models import Applicant, Case, CaseStatus, Channel, Gender, Language, RequestKind
+from followup.models import Department, Referral, ReferralSource, ReferralState
+from majlis.clock import RIYADH
+from majlis.db import create_engine
+from notify.models import MessageStatus, OutboxMessage
+from priority.models import Route, Triage
+from priority.score import Urgency
+from quality.figures import Dashboard
+from quality.models import InviteChannel, Rating, RatingInvite, Visit
+from quality.periods import asked_span
+from quality.statistics import dashboard
+from rooms.models import Room, RoomKind
+from scheduler.models import (
+    ENDED_STATES,
+    LIVE_STATES,
+    Answer,
+    Appointment,
+    AppointmentState,
+    AudienceMode,
+    AudienceSession,
+    Confirmation,
+    SessionState,
+    Slot,
+)
+
+Sessions = async_sessionmaker[AsyncSession]
+START = datetime(2026, 11, 1, tzinfo=RIYADH)
+END = datetime(2026, 12, 1, tzinfo=RIYADH)
+# Three weeks after the month: everything in it is old enough to tell, some deadlines and audiences lie ahead.
+NOW = datetime(2026, 12, 20, 12, 0, tzinfo=RIYADH)
+BRANCHES = ("riyadh", "jeddah")
+HELD_MORE = (AppointmentState.HELD, AppointmentState.HELD)
+CHANNELS = ("whatsapp", "voice", "sms", "email")
+
+
+# --- the generated month, as plain records -------------------------------------------------------------------
+
+
+@dataclass
+class Appt:
+    state: AppointmentState
+    starts_at: datetime
+    asked_at: datetime | None = None
+    answer: Answer | None = None
+    # Channel → the status of the confirmation request sent by it.
+    sent: dict[str, MessageStatus] = field(default_factory=dict)
+    arrived_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+@dataclass
+class Ref:
+    department: int  # 0 or 1
+    due: datetime
+    answered: datetime | None
+
+
+@dataclass
+class Request:
+    kind: RequestKind
+    channel: Channel
+    branch: str
+    gender: Gender | None
+    applicant: ApplicantKind
+    status: CaseStatus
+    submitted: datetime
+    urgency: Urgency | None
+    route: Route | None
+    appointments: list[Appt]
+    referrals: list[Ref]
+    ratings: list[tuple[datetime, int]]
+
+
+def moment(rng: random.Random, first: datetime, last: datetime) -> datetime:
+    """A moment between the two; now and then exactly a Riyadh midnight of the span's edges."""
+    if rng.random() < 0.06:
+        return rng.choice((START, END, START - timedelta(seconds=1), END - timedelta(seconds=1)))
+    return first + timedelta(seconds=rng.randrange(int((last - first).total_seconds())))
+
+
+def generate(seed: int, count: int) -> list[Request]:
+    rng = random.Random(seed)  # noqa: S311 (a reproducible month, not a secret)
+    out = []
+    for _ in range(count):
+        applicant = rng.choice(list(ApplicantKind))
+        submitted = moment(rng, START - timedelta(days=20), END + timedelta(days=10))
+        appointments: list[Appt] = []
+        for _ in range(rng.choice((0, 1, 1, 2))):
+            # At most one live appointment a request (a partial unique index): the others have ended.
+            live = any(a.state in LIVE_STATES for a in appointments)
+            appt = Appt(
+                # Held more often than not, so that each urgency has enough waits to publish.
+                state=rng.choice(
+                    (*ENDED_STATES, AppointmentState.HELD, AppointmentState.HELD, *([] if live else AppointmentState))
+                ),
+                starts_at=moment(rng, submitted + timedelta(hours=6), submitted + timedelta(days=50)),
+            )
+            if rng.random() < 0.7:
+                appt.asked_at = moment(rng, START - timedelta(days=5), END + timedelta(days=5))
+                appt.answer = rng.choice((None, None, Answer.CONFIRMED, Answer.RESCHEDULED, Answer.CANCELLED))
+                for channel in rng.sample(CHANNELS, rng.randint(1, 3)):
+                    appt.sent[channel] = rng.choice((MessageStatus.SENT, MessageStatus.SENT, MessageStatus.FAILED))
+            if rng.random() < 0.5:
+                appt.arrived_at = moment(rng, START - timedelta(days=3), END + timedelta(days=3))
+                if rng.random() < 0.85:
+                    appt.ended_at = appt.arrived_at + timedelta(seconds=rng.randrange(60, 20 * 60))
+            appointments.append(appt)
+        referrals: list[Ref] = []
+        for department in rng.sample((0, 1), rng.choice((0, 0, 1, 2))):
+            due = moment(rng, START - timedelta(days=10), NOW + timedelta(days=10))
+            answered = rng.choice((None, due, due - timedelta(days=rng.randint(0, 5)), due + timedelta(hours=3)))
+            referrals.append(Ref(department, due, answered))
+        triaged = rng.random() < 0.8
+        out.append(
+            Request(
+                kind=rng.choice(list(RequestKind)),
+                channel=rng.choice(list(Channel)),
+                branch=rng.choice(BRANCHES),
+                gender=None if applicant is ApplicantKind.COMPANY else rng.choice((Gender.MALE, Gender.FEMALE, None)),
+                applicant=applicant,
+                status=rng.choice(list(CaseStatus)),
+                submitted=submitted,
+                urgency=rng.choice(list(Urgency)) if triaged else None,
+                route=rng.choice((*Route, None)) if triaged else None,
+                appointments=appointments,
+                referrals=referrals,
+                ratings=[
+                    (moment(rng, START - timedelta(days=3), END + timedelta(days=3)), rng.randint(1, 5))
+                    for _ in range(rng.choice((0, 0, 1, 2)))
+                ],
+            )
+        )
+    return out
+
+
+# --- writing it ----------------------------------------------------------------------------------------------
+
+
+async def store(session: AsyncSession, requests: list[Request]) -> list[int]:
+    """Writes the records; gives back the two departments' ids."""
+    made = datetime(2026, 9, 1, tzinfo=UTC)
+    departments = [
+        Department(
+            code=f"dept{i}", name_ar=f"إدارة {i}", name_en=f"Department {i}", calendar_id=1, email="d@example.org"
+        )
+        for i in (0, 1)
+    ]
+    rooms = {
+        code: Room(branch_code=code, name=f"Hall {code}", kind=RoomKind.AUDIENCE_HALL, capacity=10, created_at=made)
+        for code in BRANCHES
+    }
+    session.add_all([*departments, *rooms.values()])
+    await session.flush()
+    visits = list(Visit)
+    for number, r in enumerate(requests, start=1):
+        applicant = Applicant(
+            kind=r.applicant,
+            id_number=f"1{number:09d}",
+            name=f"Applicant {number}",
+            gender=r.gender,
+            phone=f"+96650{number:07d}",
+            language=Language.AR,
+            created_at=made,
+            updated_at=made,
+        )
+        session.add(applicant)
+        await session.flush()
+        case = Case(
+            tracking_number=f"26-{number:06d}-0",
+            applicant_id=applicant.id,
+            kind=r.kind,
+            subject="s",
+            text="t",
+            branch=r.branch,
+            channel=r.channel,
+            status=r.status,
+            phone=applicant.phone,
+            applicant_name=applicant.name,
+            gender=r.gender,
+            language=Language.AR,
+            submitted_at=r.submitted,
+        )
+        session.add(case)
+        await session.flush()
+        if r.urgency is not None:
+            session.add(Triage(case_id=case.id, urgency=r.urgency, route=r.route, updated_at=made))
+        for a in r.appointments:
+            sitting = AudienceSession(
+                day=a.starts_at.astimezone(RIYADH).date(),
+                starts_at=a.starts_at,
+                ends_at=a.starts_at + timedelta(hours=2),
+                mode=AudienceMode.IN_PERSON,
+                state=SessionState.PLANNED,
+            )
+            session.add(sitting)
+            await session.flush()
+            slot = Slot(
+                session_id=sitting.id,
+                room_id=rooms[r.branch].id,
+                starts_at=a.starts_at,
+                ends_at=a.starts_at + timedelta(minutes=15),
+                capacity=1,
+            )
+            session.add(slot)
+            await session.flush()
+            appointment = Appointment(
+                case_id=case.id, slot_id=slot.id, seat=0, state=a.state, placed_at=made, explanation=""
+            )
+            session.add(appointment)
+            await session.flush()
+            if a.asked_at is not None:
+                session.add(
+                    Confirmation(
+                        appointment_id=appointment.id,
+                        case_id=case.id,
+                        ask_at=a.asked_at,
+                        answer=a.answer,
+                        answered_at=a.asked_at + timedelta(hours=1) if a.answer else None,
+                        answered_via="whatsapp" if a.answer else "",
+                    )
+                )
+                for channel, status in a.sent.items():
+                    session.add(
+                        OutboxMessage(
+                            case_id=case.id,
+                            purpose=f"confirm:{appointment.id}:{channel}",
+                            channel=channel,
+                            recipient=applicant.phone,
+                            language="ar",
+                            body="b",
+                            payload={},
+                            created_at=a.asked_at,
+                            due_at=a.asked_at,
+                            next_attempt_at=a.asked_at,
+                            status=status,
+                        )
+                    )
+            if a.arrived_at is not None:
+                session.add(
+                    Arrival(
+                        appointment_id=appointment.id,
+                        case_id=case.id,
+                        session_id=sitting.id,
+                        queue_number=1,
+                        arrived_at=a.arrived_at,
+                        via=ArrivalVia.DESK,
+                    )
+                )
+                session.add(
+                    HallAudience(
+                        appointment_id=appointment.id,
+                        case_id=case.id,
+                        session_id=sitting.id,
+                        called_at=a.arrived_at,
+                        ended_at=a.ended_at,
+                    )
+                )
+        for f in r.referrals:
+            session.add(
+                Referral(
+                    case_id=case.id,
+                    department_id=departments[f.department].id,
+                    policy_id=1,
+                    source=ReferralSource.AUDIENCE,
+                    directive="",
+                    state=ReferralState.ANSWERED if f.answered else ReferralState.SENT,
+                    created_at=f.due - timedelta(days=10),
+                    first_response_due_at=f.due - timedelta(days=8),
+                    solution_due_at=f.due,
+                    answered_at=f.answered,
+                )
+            )
+        for index, (rated_at, score) in enumerate(r.ratings):
+            invite = RatingInvite(
+                case_id=case.id,
+                appointment_id=0,
+                visit=visits[index],
+                channel=InviteChannel.SMS,
+                created_at=rated_at,
+                expires_at=rated_at + timedelta(days=7),
+                used_at=rated_at,
+            )
+            session.add(invite)
+            await session.flush()
+            session.add(
+                Rating(
+                    invite_id=invite.id, case_id=case.id, visit=invite.visit, score=score, comment="", rated_at=rated_at
+                )
+            )
+    await session.flush()
+    return [d.id for d in departments]
+
+
+# --- the figures again, in plain Python ----------------------------------------------------------------------
+
+
+def small(n: int | None) -> bool:
+    return n is not None and 1 <= n <= 4
+
+
+def published(n: int) -> int | None:
+    return None if small(n) else n
+
+
+def over(n: int, value: float | None) -> float | None:
+    return None if n < 5 else value
+
+
+def nearest_rank(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p * len(ordered)) - 1)]
+
+
+def rate(key: str, total: int, hits: int) -> tuple[str, int | None, int | None, float | None]:
+    return (
+        key,
+        published(total),
+        None if 1 <= total <= 4 else published(hits),
+        over(total, round(hits / total, 4) if total else None),
+    )
+
+
+def within(at: datetime, first: datetime, last: datetime) -> bool:
+    return first <= at < last
+
+
+def check(figures: Dashboard, requests: list[Request], keep: Callable[[Request], bool], department: int | None) -> None:
+    mine = [r for r in requests if keep(r)]
+    month = [r for r in mine if within(r.submitted, START, END)]
+    assert figures.total_requests == published(len(month))
+
+    values = {
+        "kind": [k.value for k in RequestKind],
+        "channel": [c.value for c in Channel],
+        "branch": sorted({r.branch for r in month}),
+        "gender": ["male", "female", "unknown"],
+        "applicant_kind": [k.value for k in ApplicantKind],
+    }
+    of: dict[str, Callable[[Request], str]] = {
+        "kind": lambda r: r.kind.value,
+        "channel": lambda r: r.channel.value,
+        "branch": lambda r: r.branch,
+        "gender": lambda r: r.gender.value if r.gender else "unknown",
+        "applicant_kind": lambda r: r.applicant.value,
+    }
+    for dimension, keys in values.items():
+        counted = {k: sum(1 for r in month if of[dimension](r) == k) for k in keys}
+        shown_counts = {t.key: t.count for t in figures.requests[dimension]}
+        assert shown_counts == {k: published(n) for k, n in counted.items()}, dimension
+        # Largest first, the suppressed after every shown count, zeros last.
+        order = [
+            (0 if t.count else 2, -(t.count or 0)) if t.count is not None else (1, 0)
+            for t in figures.requests[dimension]
+        ]
+        assert order == sorted(order), dimension
+
+    # Waits: requests of the month heading for an audience (routed, or asking before triage), not closed.
+    heading = [
+        r
+        for r in month
+        if r.status not in (CaseStatus.REJECTED, CaseStatus.DUPLICATE, CaseStatus.CLOSED_NO_SHOW)
+        and (r.route.value if r.route else r.kind.value) in ("audience_in_person", "audience_video")
+    ]
+    bands = [u.value for u in Urgency] + (["unassessed"] if any(r.urgency is None for r in heading) else [])
+    expected_waits = []
+    for band in bands:
+        group = [r for r in heading if (r.urgency.value if r.urgency else "unassessed") == band]
+        waits, eligible, on_time = [], 0, 0
+        for r in group:
+            held = [a.starts_at for a in r.appointments if a.state is AppointmentState.HELD]
+            if held:
+                days = max((min(held) - r.submitted).total_seconds() / 86400, 0.0)
+                waits.append(days)
+                eligible += 1
+                on_time += days <= 30
+            elif r.submitted <= NOW - timedelta(days=30):
+                eligible += 1
+        n = len(waits)
+        expected_waits.append(
+            (
+                band,
+                published(n),
+                over(n, round(statistics.median(waits), 2) if waits else None),
+                over(n, round(nearest_rank(waits, 0.95), 2) if waits else None),
+                over(eligible, round(on_time / eligible, 4) if eligible else None),
+            )
+        )
+    assert [(w.urgency, w.count, w.median_days, w.p95_days, w.within) for w in figures.waits] == expected_waits
+
+    asked = [a for r in mine for a in r.appointments if a.asked_at is not None and within(a.asked_at, START, END)]
+    expected_confirmations = [rate("all", len(asked), sum(1 for a in asked if a.answer))]
+    for channel in CHANNELS:
+        carried = [a for a in asked if a.sent.get(channel) is MessageStatus.SENT]
+        expected_confirmations.append(rate(channel, len(carried), sum(1 for a in carried if a.answer)))
+    assert [(c.key, c.total, c.hits, c.rate) for c in figures.confirmations] == expected_confirmations
+
+    due = [
+        a
+        for r in mine
+        for a in r.appointments
+        if within(a.starts_at, START, END) and a.state in (AppointmentState.HELD, AppointmentState.NO_SHOW)
+    ]
+    missed = sum(1 for a in due if a.state is AppointmentState.NO_SHOW)
+    no_shows = figures.no_shows
+    assert (no_shows.key, no_shows.total, no_shows.hits, no_shows.rate) == rate("all", len(due), missed)
+
+    refs = [
+        f
+        for r in (requests if department is not None else mine)
+        for f in r.referrals
+        if (department is None or f.department == department) and within(f.due, START, min(END, NOW))
+    ]
+    kept = sum(1 for f in refs if f.answered is not None and f.answered <= f.due)
+    answered = figures.referrals_on_time
+    assert (answered.key, answered.total, answered.hits, answered.rate) == rate("all", len(refs), kept)
+
+    def scores(first: date, last: date) -> tuple[int | None, float | None, float | None]:
+        lo = datetime.combine(first, time(0), tzinfo=RIYADH)
+        hi = datetime.combine(last + timedelta(days=1), time(0), tzinfo=RIYADH)
+        given = [s for r in mine for at, s in r.ratings if lo <= at < hi]
+        n = len(given)
+        return (
+            published(n),
+            over(n, round(sum(given) / n, 2) if n else None),
+            over(n, round(sum(1 for s in given if s <= 2) / n, 4) if n else None),
+        )
+
+    november = [date(2026, 11, d) for d in range(1, 31)]
+    assert [(p.first_day, p.last_day, p.count, p.mean, p.negative) for p in figures.satisfaction] == [
+        (d, d, *scores(d, d)) for d in november
+    ]
+    whole = figures.satisfaction_overall
+    assert (whole.count, whole.mean, whole.negative) == scores(november[0], november[-1])
+
+    minutes = [
+        max((a.ended_at - a.arrived_at).total_seconds() / 60, 0.0)
+        for r in mine
+        for a in r.appointments
+        if a.arrived_at is not None and a.ended_at is not None and within(a.arrived_at, START, END)
+    ]
+    n = len(minutes)
+    t = figures.service_time
+    assert t.count == published(n)
+    if n:
+        assert t.mean_minutes == over(n, round(statistics.fmean(minutes), 2))
+        assert t.median_minutes == over(n, round(statistics.median(minutes), 2))
+        assert t.p90_minutes == over(n, round(nearest_rank(minutes, 0.9), 2))
+        assert t.within_aim == over(n, round(sum(1 for m in minutes if m <= 6) / n, 4))
+
+
+# --- the test ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[Sessions]:
+    engine = create_engine(database_url)
+    yield async_sessionmaker(engine, expire_on_commit=False)
+    await engine.dispose()
+
+
+@pytest.mark.parametrize("seed", [19, 2026])
+async def test_every_figure_equals_its_direct_computation(sessions: Sessions, seed: int) -> None:
+    requests = generate(seed, 200)
+    async with sessions() as session, session.begin():
+        department_ids = await store(session, requests)
+    span = asked_span(period="month", value="2026-11", first=None, last=None, now=NOW)
+    async with sessions() as session:
+        everything = await dashboard(session=session, span=span, now=NOW)
+        riyadh = await dashboard(session=session, span=span, now=NOW, branch_code="riyadh")
+        department = await dashboard(session=session, span=span, now=NOW, department_id=department_ids[1])
+    check(everything, requests, lambda r: True, None)
+    check(riyadh, requests, lambda r: r.branch == "riyadh", None)
+    check(department, requests, lambda r: any(f.department == 1 for f in r.referrals), 1)
+    # The generator reached every case the figures tell apart, or the comparison proves little.
+    assert everything.total_requests and everything.total_requests > 50
+    assert any(w.count is not None and w.count >= 5 for w in everything.waits)
+    assert everything.no_shows.total and everything.referrals_on_time.total
+    assert everything.service_time.count and everything.satisfaction_overall.count
+
+
+async def test_a_group_of_one_to_four_is_suppressed_with_what_is_computed_from_it(sessions: Sessions) -> None:
+    requests = [r for r in generate(5, 60) if within(r.submitted, START, END)][:3]
+    async with sessions() as session, session.begin():
+        await store(session, requests)
+    span = asked_span(period="month", value="2026-11", first=None, last=None, now=NOW)
+    async with sessions() as session:
+        figures = await dashboard(session=session, span=span, now=NOW)
+    assert figures.total_requests is None
+    assert all(t.count in (None, 0) for tallies in figures.requests.values() for t in tallies)
+    assert all(w.median_days is None and w.p95_days is None for w in figures.waits)
+    check(figures, requests, lambda r: True, None)
