@@ -357,9 +357,10 @@ async def _seen(
     if missed:
         return []
     at_desk = rng.random() < 0.5
-    arrived = slot.starts_at - timedelta(minutes=rng.uniform(1, 12))
-    called = max(slot.starts_at, arrived + timedelta(minutes=rng.uniform(1, 4)))
-    ended = called + timedelta(minutes=rng.uniform(2.5, 8))
+    # Most come a few minutes before their slot and are done in about the published 6 minutes; some wait longer.
+    arrived = slot.starts_at - timedelta(minutes=rng.uniform(0.5, 4 if rng.random() < 0.7 else 12))
+    called = max(slot.starts_at, arrived + timedelta(minutes=rng.uniform(0.5, 2)))
+    ended = called + timedelta(minutes=rng.uniform(2, 6))
     session.add(Arrival(
         appointment_id=appointment.id, case_id=case.id, session_id=slot.session_id, queue_number=queue,
         arrived_at=arrived, via=ArrivalVia.DESK if at_desk else ArrivalVia.KIOSK,
