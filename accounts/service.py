@@ -13,6 +13,7 @@ from accounts.models import StaffUser
 from accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from accounts.roles import Role
 from accounts.sign_in_throttle import TooManyAttempts as TooManyAttempts
+from cases.intake_fields import EMAIL, EMAIL_MESSAGE, MAX_EMAIL
 from emergency import directory as missions
 from followup import directory
 from majlis.clock import Clock
@@ -37,8 +38,11 @@ async def create_user(
     actor_id: int | None = None,
     department_code: str = "",
     mission_code: str = "",
+    email: str = "",
 ) -> StaffUser:
     """A new active staff account; InvalidInput names each bad field.
+
+    `email` is optional: where a manager's monthly service-quality report is sent (none when empty).
 
     A department liaison's account belongs to one active department (by its code), which confines it to that
     department's referrals; a mission's staff account belongs to one active mission, which confines it to that
@@ -60,6 +64,9 @@ async def create_user(
         errors.append(FieldError("gender", "invalid", N_("{field} is not one of the allowed values.")))
     department_id = await _department_id(session, role, department_code, errors)
     mission_id = await _mission_id(session, role, mission_code, errors)
+    email = email.strip()
+    if email and (len(email) > MAX_EMAIL or not EMAIL.match(email)):
+        errors.append(FieldError("email", "invalid_email", EMAIL_MESSAGE))
     if len(password) < MIN_PASSWORD_LENGTH:
         errors.append(
             FieldError(
@@ -80,6 +87,7 @@ async def create_user(
         is_active=True,
         department_id=department_id,
         mission_id=mission_id,
+        email=email.lower() or None,
         created_at=clock.now(),
     )
     session.add(user)

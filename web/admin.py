@@ -71,6 +71,7 @@ async def create_user(request: web.Request) -> web.Response:
     values = {name: str(form.get(name, "")) for name in USER_FIELDS}
     department = str(form.get("department", ""))
     mission = str(form.get("mission", ""))
+    email = str(form.get("email", ""))
     try:
         await accounts.create_user(
             session=request[DB],
@@ -79,11 +80,14 @@ async def create_user(request: web.Request) -> web.Response:
             actor_id=signed_in_user(request).id,
             department_code=department,
             mission_code=mission,
+            email=email,
             **values,
         )
     except InvalidInput as exc:
         errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
-        return await _users_page(request, {**values, "department": department, "mission": mission}, errors, status=422)
+        return await _users_page(
+            request, {**values, "department": department, "mission": mission, "email": email}, errors, status=422
+        )
     raise web.HTTPSeeOther("/admin/users")
 
 

@@ -8,11 +8,13 @@ import io
 from html.parser import HTMLParser
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from accounts.models import StaffUser
 from accounts.roles import Role
 from majlis.clock import FrozenClock
-from tests.factories import Client, make_staff, sign_in
+from tests.factories import Client, csrf_token, make_staff, sign_in
 from tests.quality.test_monthly import arranged_november
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -178,3 +180,30 @@ async def test_bad_months_scopes_and_roles_are_refused(client: Client, sessions:
     await sign_in(client, "desk")
     for path in (PAGE, f"{PAGE}.xlsx", "/api/v1/quality/monthly"):
         assert (await client.get(path)).status == 403, path
+
+
+async def test_an_administrator_gives_a_manager_an_address(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await make_staff(sessions, clock, Role.ADMINISTRATOR, "admin")
+    await sign_in(client, "admin")
+    token = await csrf_token(client, "/admin/users")
+    form = {"full_name": "مدير", "role": "manager", "gender": "male", "password": "a-long-password-2026"}
+    for bad in ("not-an-address", "a@b", "x" * 250 + "@example.gov.sa"):
+        refused = await client.post(
+            "/admin/users", data={**form, "username": "boss", "email": bad, "csrf_token": token}
+        )
+        assert refused.status == 422
+        assert "قيمة حقل «البريد الإلكتروني» ليست عنوان بريد إلكتروني صحيحًا." in await refused.text()
+    async with sessions() as session:
+        assert await session.scalar(select(StaffUser).where(StaffUser.username == "boss")) is None
+    for username, email in (("boss", " Boss@Example.gov.sa "), ("deputy", "")):
+        created = await client.post(
+            "/admin/users",
+            data={**form, "username": username, "email": email, "csrf_token": token},
+            allow_redirects=False,
+        )
+        assert created.status == 303
+    async with sessions() as session:
+        found = {u.username: u.email for u in await session.scalars(select(StaffUser))}
+    assert found["boss"] == "boss@example.gov.sa" and found["deputy"] is None
