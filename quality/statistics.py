@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from audience_day.models import Arrival, HallAudience
 from followup.models import Referral
 from majlis.clock import RIYADH
+from majlis.errors import N_, FieldError, InvalidInput
 from notify.models import MessageStatus, OutboxMessage
 from quality.figures import (
     CENTRE_MINUTES_AIM,
@@ -37,12 +38,14 @@ from quality.figures import (
 from quality.models import NEGATIVE_AT_MOST, Rating
 from quality.periods import Span
 from quality.statistics_requests import Scope, percentile, request_tallies, scoped, wait_rows
+from rooms import service as rooms
 from scheduler.models import Appointment, AppointmentState, Confirmation, Slot
 from scheduler.notices import CONFIRMATION_CHANNELS
 
 # Rates and shares to four places, days and minutes to two: enough for a chart, stable for a CSV.
 SHARE_PLACES = 4
 TIME_PLACES = 2
+UNKNOWN_BRANCH = N_("There is no reception centre with this code.")
 # How the confirmation rows are keyed: each channel it was sent by, and every confirmation asked.
 ALL = "all"
 
@@ -56,6 +59,17 @@ def rate_row(key: str, total: int, hits: int) -> RateRow:
     # A total under 5 suppresses its hits too: 3 of 3 would tell as much as the total.
     told = total == 0 or total >= SMALLEST_SHOWN
     return RateRow(key=key, total=shown(total), hits=shown(hits) if told else None, rate=ratio(hits, total))
+
+
+async def asked_branch(*, session: AsyncSession, code: str | None) -> str | None:
+    """The reception centre asked for (None: every one); InvalidInput naming `branch` when there is no such one.
+
+    Closed centres are known: their past requests are still counted.
+    """
+    code = (code or "").strip() or None
+    if code is not None and code not in {site.code for site in await rooms.branches(session=session)}:
+        raise InvalidInput([FieldError("branch", "unknown_branch", UNKNOWN_BRANCH)])
+    return code
 
 
 async def dashboard(

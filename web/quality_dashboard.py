@@ -8,8 +8,6 @@ asked as ?period=week|month|hijri|year&value=… or ?period=custom&from=…&to=�
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date
 from typing import Any, Literal
@@ -22,17 +20,16 @@ from accounts.roles import Role
 from majlis.errors import N_, FieldError, InvalidInput
 from majlis.i18n import RIGHT_TO_LEFT
 from quality.periods import Span, asked_span, this_month
-from quality.statistics import dashboard
+from quality.statistics import asked_branch, dashboard
 from rooms import service as rooms
 from web import vendor
 from web.auth import requires
 from web.errors import invalid_input
-from web.fairness_files import defused
 from web.followup_report import spreadsheet
 from web.keys import CLOCK, DB, LANGUAGE
 from web.middleware import error_response
 from web.pages import gettext_for, render
-from web.statistics_tables import Say, Table, tables
+from web.statistics_tables import Say, Table, csv_text, tables
 
 routes = web.RouteTableDef()
 READERS = (Role.MANAGER, Role.AUDITOR)
@@ -44,7 +41,6 @@ FIELDS = {
     "to": N_("To"),
     "branch": N_("Reception centre"),
 }
-UNKNOWN_BRANCH = N_("There is no reception centre with this code.")
 PERIODS = (
     ("week", N_("Week (a day in it)")),
     ("month", N_("Month")),
@@ -145,11 +141,7 @@ async def _asked(request: web.Request) -> tuple[Span, str | None]:
         last=query.get("to"),
         now=request.app[CLOCK].now(),
     )
-    branch = query.get("branch", "").strip() or None
-    if branch is not None:
-        known = {site.code for site in await rooms.branches(session=request[DB])}
-        if branch not in known:
-            raise InvalidInput([FieldError("branch", "unknown_branch", UNKNOWN_BRANCH)])
+    branch = await asked_branch(session=request[DB], code=query.get("branch"))
     return span, branch
 
 
@@ -245,15 +237,10 @@ async def chart_csv(request: web.Request) -> web.Response:
     chosen = next((t for t in charts if t.key == request.match_info["chart"]), None)
     if chosen is None:
         return error_response(request, 404, N_("There is no such chart."))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([defused(h) for h in (chosen.label_heading, *chosen.headings)])
-    for row in chosen.rows:
-        cells = [c.text(say, places) for c, places in zip(row.cells, chosen.places, strict=False)]
-        writer.writerow([defused(v) for v in (row.label, *cells)])
+    body = csv_text(chosen, say)
     name = f"statistics-{chosen.key}-{span.first_day.isoformat()}-{span.last_day.isoformat()}.csv"
     # A byte-order mark, so that a spreadsheet reads the Arabic as UTF-8.
-    return spreadsheet(("\ufeff" + out.getvalue()).encode("utf-8"), "csv", name)
+    return spreadsheet(body.encode("utf-8"), "csv", name)
 
 
 @routes.get("/api/v1/quality/statistics")

@@ -6,6 +6,8 @@ rate or time computed from one), and a dash where there is nothing to compute (n
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -17,6 +19,7 @@ from quality.figures import Dashboard, RateRow, ScorePoint, Tally
 from quality.statistics import ALL
 from quality.statistics_requests import UNASSESSED, UNKNOWN
 from web import labels
+from web.fairness_files import defused
 
 SUPPRESSED = N_("fewer than 5")
 NOTHING = "—"
@@ -45,6 +48,19 @@ CONFIRMATION_CHANNELS: Mapping[str, str] = {
     "sms": N_("SMS"),
     "email": N_("E-mail"),
 }
+# Every chart's key, in the page's order: its section's id and its CSV's address (/reports/statistics/{key}.csv).
+CHART_KEYS = (
+    "requests-kind",
+    "requests-channel",
+    "requests-branch",
+    "requests-gender",
+    "requests-applicant-kind",
+    "waits",
+    "confirmations",
+    "audiences",
+    "satisfaction",
+    "service-time",
+)
 OTHER_VALUES: Mapping[str, str] = {UNKNOWN: N_("Not recorded"), UNASSESSED: N_("Not yet assessed")}
 
 
@@ -255,3 +271,15 @@ def _bucket(point: ScorePoint, language: str) -> str:
     if point.first_day == point.last_day:
         return first
     return f"{first} – {format_date(point.last_day, 'd MMM', locale=language)}"
+
+
+def csv_text(table: Table, say: Say) -> str:
+    """One chart's numbers as CSV, with a byte-order mark so that a spreadsheet reads the Arabic as UTF-8; text
+    cells that a spreadsheet would run as a formula are defused."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([defused(h) for h in (table.label_heading, *table.headings)])
+    for row in table.rows:
+        cells = [c.text(say, places) for c, places in zip(row.cells, table.places, strict=False)]
+        writer.writerow([defused(v) for v in (row.label, *cells)])
+    return "\ufeff" + out.getvalue()
