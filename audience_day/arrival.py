@@ -30,6 +30,8 @@ from majlis.clock import Clock, riyadh
 from majlis.errors import N_, DomainError, InvalidInput, invalid_choice
 from majlis.settings import Settings
 from notify.links import Links
+from quality import invites
+from quality.models import Visit
 from rooms import service as rooms
 from rooms.models import Room
 from scheduler import lifecycle
@@ -127,6 +129,12 @@ async def check_in(
     session.add(arrival)
     await lifecycle.mark_arrived(session=session, appointment=appointment)
     await session.flush()
+    if via is ArrivalVia.DESK and actor_id is not None:
+        # Checked in by a person at the desk: the applicant rates it on the tablet facing them, if there is one.
+        await invites.offer_on_tablet(
+            session=session, clock=clock, staff_id=actor_id, case_id=appointment.case_id, visit=Visit.CHECK_IN,
+            branch_code=room.branch_code, appointment_id=appointment.id,
+        )  # fmt: skip
     return arrival
 
 

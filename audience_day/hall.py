@@ -26,6 +26,7 @@ from cases import service as cases
 from cases.models import Case
 from majlis.clock import Clock, riyadh
 from majlis.errors import N_, DomainError
+from quality import invites
 from rooms import service as rooms
 from rooms.models import Room
 from scheduler import lifecycle
@@ -204,6 +205,9 @@ async def record_outcome(
         audience.ended_at = now
     appointment = await lifecycle.locked(session=session, appointment_id=audience.appointment_id)
     await lifecycle.mark_held(session=session, clock=clock, appointment=appointment)
+    await invites.after_audience(
+        session=session, clock=clock, case=case, appointment_id=appointment.id, staff_id=actor_id
+    )
     await session.flush()
     return audience
 

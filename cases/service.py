@@ -36,6 +36,8 @@ from majlis.errors import N_, DomainError
 from majlis.throttle import address_group, retry_after_seconds, serialise, wait_left
 from notify import outbox
 from notify.texts import completed_sms, receipt_sms, referred_sms
+from quality import invites
+from quality.models import Visit
 
 RECEIPT = "receipt"
 
@@ -228,6 +230,12 @@ async def submit(
         ),
         case_id=case.id,
     )
+    if entered_by_id is not None and details.channel is Channel.WALK_IN:
+        # Taken in person at the desk: the applicant rates it on the tablet facing them, if the desk has one.
+        await invites.offer_on_tablet(
+            session=session, clock=clock, staff_id=entered_by_id, case_id=case.id, visit=Visit.INTAKE,
+            branch_code=case.branch,
+        )  # fmt: skip
     if entered_by_id is not None:
         await audit.record(
             session=session,
@@ -374,14 +382,13 @@ async def change_status(
 # own, written by the change that causes them (the receipt, what is missing, the date).
 _STAGE_TEXTS = {
     CaseStatus.REFERRED: referred_sms,
-    CaseStatus.COMPLETED: completed_sms,
 }
 
 
 async def stage_notice(
     *, session: AsyncSession, clock: Clock, case: Case, change: StatusChange, status_url: str
 ) -> None:
-    """Tells the applicant the request reached a new stage (referred, completed), in their language."""
+    """Tells the applicant the request reached a new stage (referred), in their language (completion: `complete`)."""
     compose = _STAGE_TEXTS.get(change.to_status)
     if compose is None:
         raise ValueError(f"no stage notice for {change.to_status}")
@@ -405,7 +412,17 @@ async def complete(
     change = await change_status(
         session=session, clock=clock, case=case, to_status=CaseStatus.COMPLETED, actor_id=actor_id, note=note
     )
-    await stage_notice(session=session, clock=clock, case=case, change=change, status_url=status_url)
+    # The completion SMS asks for a rating by a link usable once, instead of the status link.
+    await invites.at_completion(
+        session=session,
+        clock=clock,
+        case=case,
+        staff_id=actor_id,
+        purpose=f"stage:{change.to_status.value}:{change.id}",
+        compose=lambda language: completed_sms(
+            language=language, tracking_number=case.tracking_number, rating_link=outbox.RATING_LINK
+        ),
+    )
     return change
 
 

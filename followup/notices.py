@@ -21,6 +21,7 @@ from majlis.errors import N_
 from notify import outbox
 from notify.outbox import REFERRAL_LINK, referral_link_payload
 from notify.texts import Text, say
+from quality import invites
 
 # --- to the applicant ---------------------------------------------------------------------------
 
@@ -29,7 +30,7 @@ answered_sms = Text(
     N_("{department} has answered request {tracking_number}; we will tell you the outcome. Follow it: {status_url}")
 )
 completed_with_outcome_sms = Text(
-    N_("Request {tracking_number} is complete: {outcome}. Rate our service: {status_url}")
+    N_("Request {tracking_number} is complete: {outcome}. Rate our service: {rating_link}")
 )
 
 
@@ -80,15 +81,17 @@ async def tell_applicant_answered(
 
 
 async def tell_applicant_completed(
-    *, session: AsyncSession, clock: Clock, case: Case, outcome: str, key: str, status_url: str
+    *, session: AsyncSession, clock: Clock, case: Case, outcome: str, key: str, staff_id: int | None
 ) -> None:
-    await outbox.sms_to_applicant(
+    """The outcome, and a link usable once to rate the service (quality/invites.py), in the applicant's language."""
+    await invites.at_completion(
         session=session,
         clock=clock,
         case=case,
+        staff_id=staff_id,
         purpose=f"stage:completed:{key}",
         compose=lambda language: completed_with_outcome_sms(
-            language=language, tracking_number=case.tracking_number, outcome=outcome, status_url=status_url
+            language=language, tracking_number=case.tracking_number, outcome=outcome, rating_link=outbox.RATING_LINK
         ),
     )
 

@@ -572,7 +572,7 @@ async def close(
             session=session, clock=clock, case=case, to_status=CaseStatus.COMPLETED, actor_id=actor_id, note=outcome
         )
         await notices.tell_applicant_completed(
-            session=session, clock=clock, case=case, outcome=outcome, key=str(referral.id), status_url=status_url
+            session=session, clock=clock, case=case, outcome=outcome, key=str(referral.id), staff_id=actor_id
         )
     return referral
 

@@ -23,6 +23,7 @@ _ARRIVAL_PURPOSE = b"majlis-arrival-code-v1:"
 _ARRIVAL_MAC_DIGITS = 8
 _REFERRAL_PURPOSE = b"majlis-referral-link-v1:"
 _EMERGENCY_PURPOSE = b"majlis-emergency-link-v1:"
+_RATING_PURPOSE = b"majlis-rating-link-v1:"
 
 
 class LinkRefused(Exception):
@@ -56,6 +57,7 @@ class Links:
         self._arrival_key = hashlib.sha256(_ARRIVAL_PURPOSE + secret.encode()).digest()
         self._referral_key = hashlib.sha256(_REFERRAL_PURPOSE + secret.encode()).digest()
         self._emergency_key = hashlib.sha256(_EMERGENCY_PURPOSE + secret.encode()).digest()
+        self._rating_key = hashlib.sha256(_RATING_PURPOSE + secret.encode()).digest()
 
     def _arrival_mac(self, appointment_id: int) -> str:
         digest = hmac.new(self._arrival_key, str(appointment_id).encode(), hashlib.sha256).digest()
@@ -93,13 +95,17 @@ class Links:
         return _b64(hmac.new(key, body, hashlib.sha256).digest()[:18])
 
     @staticmethod
-    def _generation_token_parts(token: str) -> tuple[int, int, str]:
+    def _generation_token_parts(token: str, *, max_generation_digits: int = 6) -> tuple[int, int, str]:
         """The id, generation and signature a "<id>.<generation>.<mac>" token carries; LinkRefused if malformed."""
         parts = token.split(".")
         if len(token) > 120 or len(parts) != 3 or not (parts[0].isascii() and parts[1].isascii()):
             raise LinkRefused("invalid")
         number, generation, mac = parts
-        if not (number.isdigit() and generation.isdigit()) or len(number) > 12 or len(generation) > 6:
+        if (
+            not (number.isdigit() and generation.isdigit())
+            or len(number) > 12
+            or len(generation) > max_generation_digits
+        ):
             raise LinkRefused("invalid")
         return int(number), int(generation), mac
 
@@ -142,6 +148,28 @@ class Links:
     def emergency_page(self, report_id: int, generation: int) -> str:
         """The duty officer's page for one emergency report."""
         return f"{self._base}/e/{self.emergency_token(report_id, generation)}"
+
+    def rating_token(self, invite_id: int, expires_at: datetime) -> str:
+        """An applicant's way to rate one visit: the invitation and its expiry, signed for this purpose alone.
+
+        The expiry is in the token (as an answer link's is), so an expired link is told apart from a forged one
+        before the database is read; that it is used once is the invitation's to say (RatingInvite.used_at).
+        """
+        stamp = int(expires_at.timestamp())
+        return f"{invite_id}.{stamp}.{self._generation_mac(self._rating_key, invite_id, stamp)}"
+
+    def check_rating_token(self, token: str, *, now: datetime) -> int:
+        """The invitation a rating token stands for; raises LinkRefused("invalid") if not ours, ("expired") if late."""
+        number, expires, mac = self._generation_token_parts(token, max_generation_digits=12)
+        if not hmac.compare_digest(self._generation_mac(self._rating_key, number, expires), mac):
+            raise LinkRefused("invalid")
+        if now >= datetime.fromtimestamp(expires, tz=UTC):
+            raise LinkRefused("expired")
+        return number
+
+    def rating_page(self, invite_id: int, expires_at: datetime) -> str:
+        """The public page where the applicant rates the visit."""
+        return f"{self._base}/rate/{self.rating_token(invite_id, expires_at)}"
 
     def _sign(self, body: bytes) -> str:
         return _b64(hmac.new(self._key, body, hashlib.sha256).digest()[:18])

@@ -211,8 +211,13 @@ referred_sms = Text(
 )
 
 
-# The request is done; the applicant is asked to rate the service.
-completed_sms = Text(N_("Request {tracking_number} is complete. Thank you. Rate our service: {status_url}"))
+# The request is done; the applicant is asked to rate the service, by a signed link usable once (quality/invites.py).
+completed_sms = Text(N_("Request {tracking_number} is complete. Thank you. Rate our service: {rating_link}"))
+
+# After an audience (in person or by video): the applicant is asked to rate it, by SMS or WhatsApp.
+rate_audience_sms = Text(
+    N_("Thank you for attending the audience of request {tracking_number}. Rate it: {rating_link}")
+)
 
 
 # The applicant missed the audience; the request waits again once, keeping its place by priority.

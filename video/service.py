@@ -24,6 +24,7 @@ from majlis.clock import Clock, riyadh
 from majlis.errors import N_, DomainError
 from priority import service as priority
 from priority.models import Category, Triage
+from quality import invites
 from rooms import service as rooms
 from rooms.models import Room
 from scheduler import lifecycle
@@ -335,10 +336,11 @@ async def record_outcome(
     if audience.outcome is not None:
         raise VideoRefused("outcome_recorded", N_("The outcome of this audience is already recorded."))
     found = await cases.lock_cases(session=session, case_ids=[audience.case_id])
+    case = found[audience.case_id]
     await apply_outcome(
         session=session,
         clock=clock,
-        case=found[audience.case_id],
+        case=case,
         outcome=decided,
         directive=directive,
         referred_to=referred_to,
@@ -352,5 +354,8 @@ async def record_outcome(
     appointment = await lifecycle.locked(session=session, appointment_id=audience.appointment_id)
     await lifecycle.mark_held(session=session, clock=clock, appointment=appointment)
     _event(session, clock, audience, VideoEventKind.OUTCOME, detail=outcome.value)
+    await invites.after_audience(
+        session=session, clock=clock, case=case, appointment_id=appointment.id, staff_id=actor_id
+    )
     await session.flush()
     return audience
