@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import audit
 from accounts import service as accounts
 from cases import service as cases
+from followup.periods import GREGORIAN_YEARS
 from majlis.bidi import without_bidi_controls
 from majlis.clock import RIYADH, Clock, riyadh
 from majlis.errors import N_, DomainError, FieldError, InvalidInput, invalid_choice, required, too_long
@@ -70,7 +71,11 @@ def asked_day(text: str | None, *, now: datetime) -> date:
     try:
         if matched is None:
             raise ValueError
-        return date(int(matched[1]), int(matched[2]), int(matched[3]))
+        day = date(int(matched[1]), int(matched[2]), int(matched[3]))
+        # Years the calendars can show (and whose neighbouring days exist): not 0001 or 9999.
+        if not GREGORIAN_YEARS[0] <= day.year <= GREGORIAN_YEARS[1]:
+            raise ValueError
+        return day
     except ValueError:
         raise InvalidInput(
             [FieldError("day", "invalid_day", N_("Give the day as YYYY-MM-DD, for example 2026-11-03."))]

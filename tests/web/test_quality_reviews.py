@@ -80,8 +80,9 @@ async def test_the_queue_and_a_review_through_the_page(client: Client, sessions:
 
     missing = await client.post("/quality/reviews/99999", data={"csrf_token": token, "note": "x"})
     assert missing.status == 404
-    wrong_day = await client.get("/quality/reviews?day=2026-13-40")
-    assert wrong_day.status == 422 and 'id="day-error"' in await wrong_day.text()
+    for wrong in ("2026-13-40", "9999-12-31", "0001-01-01"):
+        wrong_day = await client.get(f"/quality/reviews?day={wrong}")
+        assert wrong_day.status == 422 and 'id="day-error"' in await wrong_day.text(), wrong
 
 
 async def test_other_roles_are_refused_and_see_only_their_own_ratings(
