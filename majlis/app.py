@@ -34,6 +34,7 @@ from web.keys import (
     ENGINE,
     LINKS,
     MEDIA_FETCHER,
+    METRICS,
     PUBSUB,
     ROOM_CHECKS,
     SESSIONS,
@@ -41,6 +42,7 @@ from web.keys import (
     VIDEO_HUB,
     VIDEO_TOKENS,
 )
+from web.metrics_registry import AppMetrics
 
 
 async def pubsub_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -93,6 +95,7 @@ async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
             sessions=app[SESSIONS],
             clock=app[CLOCK],
             attachments=app[ATTACHMENTS],
+            allocation_ran=app[METRICS].allocation_ran,
         )
 
     async def deposed() -> None:
@@ -171,6 +174,8 @@ def create_app(
     # Made from the settings' Twilio account (tests point twilio_api_base at tests/fake_twilio.py).
     app[MEDIA_FETCHER] = media_fetcher_for(settings)
     app[CATALOGS] = shipped_catalogs()
+    # Its own registry: many apps live in one test process, and the global registry would refuse the second.
+    app[METRICS] = AppMetrics()
     app[ATTACHMENTS] = AttachmentStore(
         Path(settings.attachments_dir),
         max_bytes=settings.attachment_max_bytes,

@@ -33,6 +33,10 @@ from majlis import (
     cli_followup_team,
     cli_missions,
     cli_quality,
+    cli_quality_monthly,  # noqa: F401 (registers `majlis quality monthly` and `mail-monthly`)
+    cli_quality_reviews,  # noqa: F401 (registers `majlis quality reviews`, `review` and `causes`)
+    cli_quality_stats,  # noqa: F401 (registers `majlis quality stats`)
+    cli_quality_tablets,  # noqa: F401 (registers `majlis quality tablets`)
     cli_report,
     cli_retention,
     cli_simulate,
@@ -41,7 +45,9 @@ from majlis import (
     demo,
     demo_emergency,
     demo_fairness,
+    demo_quality,
     demo_two_factor,
+    logs,
     migrate,
 )
 from majlis import serve as serving
@@ -135,6 +141,8 @@ async def _load_demo(settings: Settings) -> None:
         _print_emergency(settings, loaded.emergency)
     if loaded.fairness is not None:
         await _print_fairness(settings, loaded.fairness)
+    if loaded.quality is not None:
+        _print_quality(settings, loaded.quality)
 
 
 async def _print_fairness(settings: Settings, shown: demo_fairness.FairnessShown) -> None:
@@ -157,6 +165,16 @@ async def _print_fairness(settings: Settings, shown: demo_fairness.FairnessShown
     print(f"  recorded justification: {base}/audit/placements/{shown.placed}")
     print(f"  the chain and today's anchor {anchor.seq}:{anchor.hash[:16]}… ({settings.fairness_anchor_file}):")
     print(f"  {base}/audit/chain, or `majlis audit verify`")
+
+
+def _print_quality(settings: Settings, shown: demo_quality.QualityShown) -> None:
+    base = settings.public_url.rstrip("/")
+    print(f"Service quality: {shown.ratings} rated visits over four weeks; the rating tablets' enrolment links (each")
+    print("  run enrols them afresh; the Riyadh one is paired with user desk and shows a visit waiting to be rated):")
+    for branch, token in sorted(shown.tablet_tokens.items()):
+        print(f"  {branch:<8} {base}/rate-tablet/enrol/{token}")
+    print(f"  the day's review queue (user manager), {shown.negative_today} negative today, {shown.overdue} overdue:")
+    print(f"  {base}/quality/reviews; the statistics: {base}/reports/statistics; each one's own: {base}/me/ratings")
 
 
 def _print_emergency(settings: Settings, shown: demo_emergency.EmergencyShown) -> None:
@@ -392,10 +410,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _checked(parser, args)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # The twilio library logs every request at INFO, look-ups with the applicant's number in
-    # the query: keep its warnings and errors only.
-    logging.getLogger("twilio").setLevel(logging.WARNING)
     try:
         overrides = {}
         if args.command == "serve":
@@ -404,6 +418,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"majlis: settings refused: {exc}", file=sys.stderr)
         return 2
+    # Once for every command: JSON lines with the request id, or development's readable text (majlis.logs).
+    logs.configure(settings.log_format)
 
     if args.command == "serve":
         workers = args.workers if args.workers is not None else serving.default_workers(settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -25,8 +26,10 @@ from followup import escalation, mailing
 from followup.attachments import AttachmentStore, remove_orphans
 from majlis.clock import Clock
 from majlis.db import transaction
+from majlis.logs import job_request_id, request_id_set
 from majlis.settings import Settings
 from notify.outbox import Dispatcher
+from quality import monthly_mailing as quality_mailing
 from scheduler import confirmations, lifecycle
 from scheduler.weekly import weekly_run
 
@@ -46,17 +49,21 @@ class JobScheduler(AsyncIOScheduler):  # type: ignore[misc]
         self._running: set[asyncio.Task[Any]] = set()
 
     def add_job(self, func: Callable[[], Awaitable[None]], *args: Any, **kwargs: Any) -> Any:
+        name = getattr(func, "__name__", "job")
+
         async def tracked() -> None:
             task = asyncio.current_task()
             if task is not None:
                 self._running.add(task)
             try:
-                await func()
+                # Each run logs under an id of its own, and the messages it enqueues carry it (majlis.logs).
+                with request_id_set(job_request_id(name)):
+                    await func()
             finally:
                 if task is not None:
                     self._running.discard(task)
 
-        tracked.__name__ = tracked.__qualname__ = getattr(func, "__name__", "job")
+        tracked.__name__ = tracked.__qualname__ = name
         return super().add_job(tracked, *args, **kwargs)
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
@@ -106,10 +113,12 @@ def start(
     sessions: async_sessionmaker[AsyncSession],
     clock: Clock,
     attachments: AttachmentStore | None = None,
+    allocation_ran: Callable[[float], None] | None = None,
 ) -> JobScheduler:
     """A running scheduler with Majlis's periodic jobs, run by the job leader only (majlis.leader).
 
-    The outbox's dispatch is not among them: start_dispatching runs it in every process.
+    The outbox's dispatch is not among them: start_dispatching runs it in every process. `allocation_ran` is told
+    each weekly allocation's duration in seconds (the app's metrics).
     """
     scheduler = JobScheduler(timezone=settings.timezone)
 
@@ -179,6 +188,8 @@ def start(
     )
 
     async def weekly_allocation() -> None:
+        # Real elapsed time, not the injected clock: it measures the run's work.
+        started = time.perf_counter()
         try:
             report = await weekly_run(
                 sessions=sessions,
@@ -190,11 +201,15 @@ def start(
         except Exception:
             log.exception("weekly allocation failed; protocol can run it from the calendar page")
             return
+        seconds = time.perf_counter() - started
+        if allocation_ran is not None:
+            allocation_ran(seconds)
         log.info(
-            "weekly allocation: %d new sessions, %d placed, %d waiting",
+            "weekly allocation: %d new sessions, %d placed, %d waiting (%.1f s)",
             report.new_sessions,
             report.run.placed,
             report.run.unplaced,
+            seconds,
         )
 
     # Thursday morning, Riyadh time, by default (settings.weekly_allocation_at): Sunday's audience is three
@@ -261,6 +276,39 @@ def start(
         hour=6,
         minute=0,
         id="emergency_report_mailing",
+        max_instances=1,
+        coalesce=True,
+    )
+
+    async def monthly_quality_report() -> None:
+        try:
+            async with transaction(sessions) as session:
+                run = await quality_mailing.send_monthly(
+                    session=session,
+                    clock=clock,
+                    hijri=settings.followup_report_hijri,
+                    report_url=quality_report_url(settings),
+                )
+        except Exception:
+            log.exception("mailing the monthly service-quality report failed; tomorrow's run tries again")
+            return
+        if run.sent or run.failed:
+            log.info(
+                "service-quality report %s: sent to %s managers, %s without an address, failed %s",
+                run.period,
+                len(run.sent),
+                run.without_email,
+                run.failed,
+            )
+
+    # As the follow-up's, in the same calendar: every morning at 06:00 in Riyadh; on the 1st the month just ended
+    # goes to every manager with an address, later days send only what was left owed (once per manager and month).
+    scheduler.add_job(
+        monthly_quality_report,
+        "cron",
+        hour=6,
+        minute=0,
+        id="quality_report_mailing",
         max_instances=1,
         coalesce=True,
     )
@@ -395,6 +443,11 @@ def status_url(settings: Settings) -> str:
 def followup_report_url(settings: Settings) -> str:
     """The follow-up's monthly report page, which the monthly e-mails link to."""
     return settings.public_url.rstrip("/") + "/reports/followup"
+
+
+def quality_report_url(settings: Settings) -> str:
+    """The monthly service-quality report's page, which the managers' e-mails link to (and to its workbook)."""
+    return settings.public_url.rstrip("/") + "/reports/quality-monthly"
 
 
 def emergency_report_url(settings: Settings) -> str:

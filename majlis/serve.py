@@ -36,6 +36,7 @@ from sqlalchemy.engine import make_url
 
 from majlis.app import create_app
 from majlis.settings import Settings
+from web.access_log import RouteAccessLogger
 from web.slow_clients import server_options
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,8 @@ def run_worker(settings: Settings, *, reuse_port: bool) -> None:
         reuse_port=reuse_port,
         handle_signals=False,
         loop=loop,
+        # One structured line a request, its route's pattern for the path (web.access_log).
+        access_log_class=RouteAccessLogger,
         **server_options(settings),
     )
     # Only reached when the app's cleanup has run to its end (a failing or cancelled one raises out of run_app).

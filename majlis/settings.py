@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 # A newcomer's `make run` works with this key; anything but development refuses it.
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 (refused outside development)
@@ -238,6 +238,12 @@ class Settings(BaseModel):
     applicant_code_max_tries: int = Field(default=5, ge=1, le=10)
     # How long a checked code lets the status page's visitor answer (a signed cookie bound to the request).
     applicant_answer_minutes: int = Field(default=30, ge=5, le=240)
+    # Operations (docs/operations.md, "Metrics and alerts"). /metrics answers a client from these networks, or one
+    # sending "Authorization: Bearer <metrics_token>" when a token is set; anyone else gets 403.
+    metrics_token: SecretStr = SecretStr("")
+    metrics_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    # Log lines as JSON objects (one a line, with the request id), or the readable text of development.
+    log_format: Literal["json", "text"] = "json"
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
@@ -284,6 +290,26 @@ class Settings(BaseModel):
                 "PostgreSQL's LISTEN/NOTIFY. Set MAJLIS_DATABASE_URL to a postgresql+asyncpg:// database, or leave "
                 "it false to carry bridged calls in the serve process."
             )
+        return self
+
+    @field_validator("metrics_networks", mode="before")
+    @classmethod
+    def _networks_as_list(cls, value: object) -> object:
+        # MAJLIS_METRICS_NETWORKS="10.0.0.0/8,::1/128" as well as a JSON list.
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _metrics_networks_are_networks(self) -> Settings:
+        # Read on every scrape: a typo must stop the start, not lock the monitoring out.
+        for network in self.metrics_networks:
+            try:
+                ipaddress.ip_network(network.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"MAJLIS_METRICS_NETWORKS: {network!r} is not an address or a network (e.g. 10.0.0.0/8)"
+                ) from None
         return self
 
     @model_validator(mode="after")

@@ -33,6 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from majlis.clock import RIYADH, Clock
 from majlis.db import transaction
+from majlis.logs import PAYLOAD_KEY as REQUEST_ID_KEY
+from majlis.logs import current_request_id, request_id_set
 from majlis.settings import Settings
 from majlis.throttle import serialise
 from notify import delivery as delivery_reports
@@ -63,6 +65,8 @@ ARRIVAL = "{arrival}"
 REFERRAL_LINK = "{referral_link}"
 # And this where a mission duty officer's link to an emergency report goes, from the payload's report and generation.
 EMERGENCY_LINK = "{emergency_link}"
+# And this where an applicant's link to rate a visit goes, from the payload's invitation and expiry.
+RATING_LINK = "{rating_link}"
 # Channels that go through Twilio and report delivery to its status callback.
 TWILIO_CHANNELS = frozenset({"sms", "whatsapp", "voice"})
 # Voice calls ring only in working hours, Sunday to Thursday, Riyadh time.
@@ -91,6 +95,11 @@ async def enqueue(
     """
     now = clock.now()
     due = due_at or now
+    extras = dict(payload or {})
+    request_id = current_request_id()
+    if request_id is not None:
+        # The request (or job) that caused it: the dispatcher logs its send under this id (majlis.logs).
+        extras.setdefault(REQUEST_ID_KEY, request_id)
     message = OutboxMessage(
         case_id=case_id,
         purpose=purpose,
@@ -98,7 +107,7 @@ async def enqueue(
         recipient=recipient,
         language=language,
         body=body,
-        payload=payload or {},
+        payload=extras,
         created_at=now,
         due_at=due,
         next_attempt_at=due,
@@ -119,6 +128,11 @@ def referral_link_payload(*, referral_id: int, generation: int) -> dict[str, Any
 def emergency_link_payload(*, report_id: int, generation: int) -> dict[str, Any]:
     """The payload of a message to a mission whose body carries the signed link to an emergency report."""
     return {"emergency_link": {"report_id": report_id, "generation": generation}}
+
+
+def rating_link_payload(*, invite_id: int, expires_at: datetime) -> dict[str, Any]:
+    """The payload of a message to an applicant whose body (or template variables) carries the link to rate a visit."""
+    return {"rating_link": {"invite_id": invite_id, "expires_at": expires_at.isoformat()}}
 
 
 # A voice message whose payload says this rings at any hour, and again the same day: an emergency alert to a
@@ -434,6 +448,13 @@ class Dispatcher:
         if isinstance(emergency, dict):
             page = self._links.emergency_page(int(emergency["report_id"]), int(emergency["generation"]))
             body = body.replace(EMERGENCY_LINK, page)
+        rating = payload.get("rating_link")
+        if isinstance(rating, dict):
+            page = self._links.rating_page(int(rating["invite_id"]), datetime.fromisoformat(str(rating["expires_at"])))
+            body = body.replace(RATING_LINK, page)
+            variables = payload.get("variables")
+            if isinstance(variables, dict):
+                payload["variables"] = {k: str(v).replace(RATING_LINK, page) for k, v in variables.items()}
         details = payload.get("invitation")
         if row.channel == "email" and isinstance(details, dict):
             # The calendar entry reads as the e-mail does: the code and the link written in, not their placeholders.
@@ -482,8 +503,10 @@ class Dispatcher:
         deadline = time.monotonic() + self.policy.claim_timeout.total_seconds() / 2
 
         async def one(outgoing: Outgoing) -> None:
-            async with gate:
-                await self._send_one(outgoing, report, deadline=deadline)
+            # Each send is its own task (gather), so the id set here is this message's alone.
+            with request_id_set(_request_id_of(outgoing)):
+                async with gate:
+                    await self._send_one(outgoing, report, deadline=deadline)
 
         await asyncio.gather(*(one(o) for o in claimed))
         return report
@@ -526,6 +549,7 @@ class Dispatcher:
         else:
             await self._record_sent(outgoing.message_id, delivery)
             report.sent += 1
+            log.info("outbox message %s sent (%s, %s)", outgoing.message_id, outgoing.channel, outgoing.purpose)
 
     async def _record_sent(self, message_id: int, delivery: Delivery) -> None:
         async with transaction(self._sessions) as session:
@@ -678,6 +702,12 @@ class Dispatcher:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
+
+
+def _request_id_of(outgoing: Outgoing) -> str | None:
+    """The id of the request or job that enqueued the message; the dispatcher's own when none was recorded."""
+    recorded = outgoing.payload.get(REQUEST_ID_KEY)
+    return recorded if isinstance(recorded, str) else current_request_id()
 
 
 def policy_from(settings: Settings) -> DispatchPolicy:

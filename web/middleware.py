@@ -1,4 +1,4 @@
-"""Middleware: errors, language and cookies, security headers, one transaction per request."""
+"""Middleware: request ids, errors, language and cookies, security headers, one transaction per request."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from majlis.errors import N_
+from majlis.logs import request_id_set, taken_or_new
 from web.errors import bilingual
 from web.i18n import pick_language
-from web.keys import CATALOGS, CSRF_SECRET, DB, LANGUAGE, SESSIONS, SETTINGS
+from web.keys import CATALOGS, CSRF_SECRET, DB, LANGUAGE, REQUEST_ID, SESSIONS, SETTINGS
 from web.pages import render
 from web.security import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, LANGUAGE_COOKIE, SESSION_COOKIE, cookie_flags, csrf_valid
 
@@ -72,6 +73,28 @@ def _error_code(status: int) -> str:
         422: "invalid_input",
         429: "too_many_requests",
     }.get(status, "server_error")
+
+
+REQUEST_ID_HEADER = "X-Request-Id"
+
+
+@web.middleware
+async def request_ids(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Gives the request its id (a well-formed incoming X-Request-Id, else a new one) for everything it does.
+
+    Set in the context while the request is handled, so its log lines, the tasks it starts and the outbox
+    messages it writes carry it (majlis.logs); the answer echoes it (echo_request_id).
+    """
+    request_id = taken_or_new(request.headers.get(REQUEST_ID_HEADER))
+    request[REQUEST_ID] = request_id
+    with request_id_set(request_id):
+        return await handler(request)
+
+
+async def echo_request_id(request: web.Request, response: web.StreamResponse) -> None:
+    """Puts the request's id on its answer, whichever way it was made (a page, an error, a WebSocket's upgrade)."""
+    if REQUEST_ID in request:
+        response.headers[REQUEST_ID_HEADER] = request[REQUEST_ID]
 
 
 @web.middleware

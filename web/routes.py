@@ -30,6 +30,7 @@ from web import (
     department_api,
     department_pages,
     desk,
+    desk_tablets,
     emergency_agent,
     emergency_api,
     emergency_calls,
@@ -56,10 +57,18 @@ from web import (
     identity_pages,
     kiosk,
     messages,
+    metrics,
     openapi,
     protocol,
     protocol_rooms,
     public,
+    quality_causes,
+    quality_dashboard,
+    quality_monthly,
+    quality_review_api,
+    quality_reviews,
+    rating_api,
+    rating_pages,
     repeat_cancellation,
     reports,
     room_checks,
@@ -70,6 +79,7 @@ from web import (
     twilio_webhooks,
     two_factor,
     two_factor_account,
+    vendor,
     video_pages,
     video_ws,
     whatsapp_inbox,
@@ -79,7 +89,8 @@ from web.auth import staff_sessions
 from web.headers import websocket_origin
 from web.hostile_headers import hostile_headers
 from web.hostile_input import hostile_input, quiet_malformed_requests
-from web.middleware import csrf_protection, db_session, errors_and_language
+from web.metrics import counted_requests
+from web.middleware import csrf_protection, db_session, echo_request_id, errors_and_language, request_ids
 from web.retry_after import retry_after
 from web.slow_clients import slow_and_broken_clients
 from web.uploads import upload_limits
@@ -92,7 +103,10 @@ def setup(app: web.Application) -> None:
     quiet_malformed_requests()
     app.middlewares.extend(
         [
-            # First: every middleware after it reads cookies and headers already made safe.
+            # Outermost: the request's id for every log line of what follows, and the count of every answer.
+            request_ids,
+            counted_requests,
+            # Then: every middleware after it reads cookies and headers already made safe.
             hostile_headers,
             errors_and_language,
             slow_and_broken_clients,
@@ -105,6 +119,8 @@ def setup(app: web.Application) -> None:
             db_session,
         ]
     )
+    # Every answer names its request, the upgrade of a WebSocket and a streamed file included.
+    app.on_response_prepare.append(echo_request_id)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -140,6 +156,14 @@ def setup(app: web.Application) -> None:
         access_report,
         followup_report,
         emergency_report,
+        # The statistics dashboard, and the chart library it draws with (from node_modules, before /static).
+        quality_dashboard,
+        vendor,
+        quality_monthly,
+        # The daily review of ratings, its causes, and each member of staff's own ratings (/me/ratings).
+        quality_reviews,
+        quality_causes,
+        quality_review_api,
         categories,
         protocol,
         protocol_rooms,
@@ -152,9 +176,15 @@ def setup(app: web.Application) -> None:
         calendar_api,
         audience_api,
         openapi,
+        # /metrics for Prometheus: internal addresses or the metrics token.
+        metrics,
         video_pages,
         hall_pages,
         kiosk,
+        # Ratings: the signed link's page and API (no account), the desk tablet's screen, their enrolment and pairing.
+        rating_pages,
+        rating_api,
+        desk_tablets,
         followup_pages,
         followup_api,
         followup_calendars,

@@ -55,6 +55,9 @@ def guarded_routes(app: web.Application) -> list[tuple[str, str, frozenset[Role]
                 "number": "E26-000001-0",
                 "call_id": "1",
                 "user_id": "1",
+                "rating_id": "1",
+                "tablet_id": "1",
+                "chart": "waits",
             }
             path = canonical.format(**samples) if "{" in canonical else canonical
             found.append((route.method, path, roles))
@@ -214,6 +217,9 @@ PUBLIC = {
     ("GET", "/api/v1/emergency-reports/{number}/status"),
     ("GET", "/openapi.json"),
     ("GET", "/healthz"),
+    # Prometheus: internal addresses (settings.metrics_networks) or the metrics token, no personal data
+    # (tests/web/test_metrics.py).
+    ("GET", "/metrics"),
     # Calendar feeds are read by calendar programs that cannot sign in: an HMAC token in the URL guards them.
     ("GET", "/feeds/official.ics"),
     ("GET", "/feeds/rooms/{room_id}.ics"),
@@ -249,6 +255,16 @@ PUBLIC = {
     ("GET", "/kiosk"),
     ("POST", "/kiosk"),
     ("GET", "/kiosk/enrol/{token}"),
+    # Rating a visit: the signed link (invitation, expiry, HMAC) is the proof, usable once; the desk tablet's screen
+    # only with an enrolled tablet's device token, showing its own visit, naming the staff member and not the applicant.
+    ("GET", "/rate/{token}"),
+    ("POST", "/rate/{token}"),
+    ("GET", "/api/v1/ratings/{token}"),
+    ("POST", "/api/v1/ratings/{token}"),
+    ("GET", "/rate-tablet"),
+    ("GET", "/rate-tablet/pending"),
+    ("GET", "/rate-tablet/enrol/{token}"),
+    ("POST", "/rate-tablet/{invite_id}"),
     # Answering what was asked: the tracking number and phone, then the code sent by SMS to the request's
     # phone; after it, a signed cookie naming the request (the API asks for the code with each answer).
     ("POST", "/status/answer/code"),
@@ -369,6 +385,13 @@ EXPECTED_ROLES = {
     ("GET", "/protocol/kiosks"): {Role.PROTOCOL},
     ("POST", "/protocol/kiosks"): {Role.PROTOCOL},
     ("POST", "/protocol/kiosks/{kiosk_id}/revoke"): {Role.PROTOCOL},
+    # Desk tablets for rating: protocol enrols and revokes them; the desk's staff pair one with themselves.
+    ("GET", "/manage/desk-tablets"): {Role.PROTOCOL},
+    ("POST", "/manage/desk-tablets"): {Role.PROTOCOL},
+    ("POST", "/manage/desk-tablets/{tablet_id}/revoke"): {Role.PROTOCOL},
+    ("GET", "/desk/tablet"): {Role.INTAKE_DESK, Role.PROTOCOL},
+    ("POST", "/desk/tablet"): {Role.INTAKE_DESK, Role.PROTOCOL},
+    ("POST", "/desk/tablet/unpair"): {Role.INTAKE_DESK, Role.PROTOCOL},
     ("POST", "/api/v1/arrivals"): {Role.INTAKE_DESK, Role.PROTOCOL},
     ("GET", "/api/v1/hall/sessions"): {Role.OFFICIAL, Role.PROTOCOL},
     ("POST", "/api/v1/hall/sessions/{session_id}/call-next"): {Role.OFFICIAL},
@@ -378,6 +401,28 @@ EXPECTED_ROLES = {
     ("GET", "/reports/followup.csv"): {Role.MANAGER, Role.FOLLOW_UP, Role.DEPARTMENT_LIAISON},
     ("GET", "/reports/followup.xlsx"): {Role.MANAGER, Role.FOLLOW_UP, Role.DEPARTMENT_LIAISON},
     ("GET", "/api/v1/reports/followup"): {Role.MANAGER, Role.FOLLOW_UP, Role.DEPARTMENT_LIAISON},
+    # The daily review of ratings and its causes: managers (who served is named, nothing of the applicant).
+    ("GET", "/quality/reviews"): {Role.MANAGER},
+    ("POST", "/quality/reviews/{rating_id}"): {Role.MANAGER},
+    ("GET", "/quality/causes"): {Role.MANAGER},
+    ("POST", "/quality/causes"): {Role.MANAGER},
+    ("POST", "/quality/causes/{code}"): {Role.MANAGER},
+    ("POST", "/quality/causes/{code}/active"): {Role.MANAGER},
+    ("POST", "/quality/causes/{code}/move"): {Role.MANAGER},
+    ("GET", "/api/v1/quality/reviews"): {Role.MANAGER},
+    ("GET", "/api/v1/quality/reviews/overdue"): {Role.MANAGER},
+    ("POST", "/api/v1/quality/reviews/{rating_id}"): {Role.MANAGER},
+    # Every member of staff's own ratings, and nobody else's.
+    ("GET", "/me/ratings"): set(Role),
+    ("GET", "/api/v1/me/ratings"): set(Role),
+    # The monthly service-quality report per branch and department: managers (counts and rates, nobody named).
+    ("GET", "/reports/quality-monthly"): {Role.MANAGER},
+    ("GET", "/reports/quality-monthly.xlsx"): {Role.MANAGER},
+    ("GET", "/api/v1/quality/monthly"): {Role.MANAGER},
+    # The statistics dashboard: managers, and the auditor who reads the fairness report (groups, nobody named).
+    ("GET", "/reports/statistics"): {Role.MANAGER, Role.AUDITOR},
+    ("GET", "/reports/statistics/{chart}.csv"): {Role.MANAGER, Role.AUDITOR},
+    ("GET", "/api/v1/quality/statistics"): {Role.MANAGER, Role.AUDITOR},
     # The emergency line's monthly report: the ministry's consular supervisors and managers.
     ("GET", "/reports/emergency"): {Role.CONSULAR_SUPERVISOR, Role.MANAGER},
     ("GET", "/reports/emergency.csv"): {Role.CONSULAR_SUPERVISOR, Role.MANAGER},
