@@ -11,14 +11,14 @@ only, so the dashboard shows one suppressed cell beside the others' numbers.
 
 Everything is drawn from one seeded generator at moments counted back from the demo's clock, so every run on the
 same day makes the same data; the rows are written straight to the tables (quality/models.py and the tables the
-dashboard reads), except the requests, which go through cases.submit as any request does.
+dashboard reads), except the requests, which go through cases.submit as any request does, the past appointments,
+each recorded in the fairness chain as the scheduler records a placement, and the tablets, enrolled and paired
+through quality.tablets.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Final
@@ -32,12 +32,15 @@ from cases import service as cases
 from cases.identity import luhn_check_digit
 from cases.intake import check_request
 from cases.models import Applicant, Case, CaseStatus, Channel
+from fairness import chain as fairness_chain
 from majlis.clock import RIYADH, Clock, FrozenClock, riyadh
 from notify.models import MessageStatus, OutboxMessage
 from priority.models import Route, Triage
 from priority.score import Urgency
+from quality import tablets as desk_tablets
 from quality.models import NEGATIVE_AT_MOST, DeskTablet, InviteChannel, Rating, RatingInvite, RatingReview, Visit
 from rooms.models import Room, RoomKind
+from scheduler import service as scheduling
 from scheduler.models import (
     Answer,
     Appointment,
@@ -156,10 +159,16 @@ async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> Quali
     staff = {u.username: u for u in await session.scalars(select(StaffUser).where(StaffUser.username.in_(STAFF)))}
     if len(staff) < len(STAFF):
         return None
+    made = await session.scalar(select(Applicant.id).where(Applicant.id_number == first_id_number()))
+    if made is None:
+        # The past appointments go into the fairness chain after the tablet is paired (a row locked): the chain's
+        # turn first, as every change that appends takes it (fairness.chain.take_turn).
+        await fairness_chain.take_turn(session=session)
     if staff["manager"].email is None:
         staff["manager"].email = MANAGER_EMAIL
-    tablets, tokens = await _tablets(session=session, clock=clock, desk_id=staff["desk"].id)
-    made = await session.scalar(select(Applicant.id).where(Applicant.id_number == first_id_number()))
+    tablets, tokens = await _tablets(
+        session=session, clock=clock, desk_id=staff["desk"].id, protocol_id=staff["protocol"].id
+    )
     if made is None:
         await _activity(session=session, clock=clock, status_url=status_url, staff=staff, tablets=tablets)
     await session.flush()
@@ -167,36 +176,46 @@ async def load(*, session: AsyncSession, clock: Clock, status_url: str) -> Quali
 
 
 async def _tablets(
-    *, session: AsyncSession, clock: Clock, desk_id: int
+    *, session: AsyncSession, clock: Clock, desk_id: int, protocol_id: int
 ) -> tuple[dict[str, DeskTablet], dict[str, str]]:
-    """A tablet at each centre's desk, the Riyadh one paired with the demo's intake desk; those of an earlier run
-    revoked, and the visit still waiting on one moved to its successor."""
-    now = clock.now()
+    """A tablet at each centre's desk, enrolled by protocol and the Riyadh one paired by the demo's intake desk, as
+    the pages do (quality.tablets, audited); those of an earlier run revoked, and the visit still waiting on one
+    moved to its successor (revoking withdraws it, but the applicant is still at the desk)."""
     earlier = list(
         await session.scalars(
             select(DeskTablet).where(DeskTablet.name.in_(set(TABLETS.values())), DeskTablet.revoked_at.is_(None))
         )
     )
+    waiting = {
+        tablet.branch_code: list(
+            await session.scalars(
+                select(RatingInvite.id).where(
+                    RatingInvite.tablet_id == tablet.id,
+                    RatingInvite.used_at.is_(None),
+                    RatingInvite.withdrawn_at.is_(None),
+                )
+            )
+        )
+        for tablet in earlier
+    }
     for tablet in earlier:
-        tablet.revoked_at, tablet.staff_id = now, None
-    await session.flush()
+        await desk_tablets.revoke(session=session, clock=clock, tablet_id=tablet.id, actor_id=protocol_id)
     made, tokens = {}, {}
     for branch, name in TABLETS.items():
-        token = secrets.token_urlsafe(32)
-        paired = desk_id if branch == "riyadh" else None
-        tablet = DeskTablet(
-            branch_code=branch, name=name, token_hash=hashlib.sha256(token.encode()).hexdigest(), staff_id=paired,
-            paired_at=now if paired else None, created_at=now, created_by_id=None,
-        )  # fmt: skip
-        session.add(tablet)
-        made[branch], tokens[branch] = tablet, token
-    await session.flush()
-    for tablet in earlier:
-        await session.execute(
-            update(RatingInvite)
-            .where(RatingInvite.tablet_id == tablet.id, RatingInvite.used_at.is_(None))
-            .values(tablet_id=made[tablet.branch_code].id)
+        tablet, token = await desk_tablets.enrol(
+            session=session, clock=clock, branch_code=branch, name=name, actor_id=protocol_id
         )
+        if branch == "riyadh":
+            tablet = await desk_tablets.pair(session=session, clock=clock, tablet_id=tablet.id, staff_id=desk_id)
+        made[branch], tokens[branch] = tablet, token
+    for branch, invite_ids in waiting.items():
+        if invite_ids:
+            await session.execute(
+                update(RatingInvite)
+                .where(RatingInvite.id.in_(invite_ids))
+                .values(tablet_id=made[branch].id, withdrawn_at=None)
+                .execution_options(synchronize_session=False)
+            )
     return made, tokens
 
 
@@ -246,7 +265,9 @@ async def _activity(
                     (await _invite(session, case, Visit.COMPLETION, way, staff["followup"], done, tablets), done)
                 )
     await session.flush()
-    visits += await _hall(session=session, rng=rng, today=today, audiences=audiences, staff=staff, tablets=tablets)
+    visits += await _hall(
+        session=session, clock=clock, rng=rng, today=today, audiences=audiences, staff=staff, tablets=tablets
+    )
     await _ratings(session=session, rng=rng, now=now, visits=visits, staff=staff)
 
 
@@ -283,8 +304,8 @@ async def _complete(*, session: AsyncSession, case: Case, at: datetime) -> None:
 
 
 async def _hall(
-    *, session: AsyncSession, rng: random.Random, today: date, audiences: list[Case], staff: dict[str, StaffUser],
-    tablets: dict[str, DeskTablet],
+    *, session: AsyncSession, clock: Clock, rng: random.Random, today: date, audiences: list[Case],
+    staff: dict[str, StaffUser], tablets: dict[str, DeskTablet],
 ) -> list[tuple[RatingInvite, datetime]]:  # fmt: skip
     """The past audience days in the Riyadh hall: each request seated once, confirmed by the channel that asked
     (or not), checked in and heard, or missed; a held audience's check-in and audience offered for rating."""
@@ -332,6 +353,12 @@ async def _hall(
                 )
             )
             await session.flush()
+            # In the fairness chain as every placement is (majlis/demo.py does the same for its own), with its
+            # triage's score: recorded now, when the demo writes it; a seat in the past is one nobody waiting
+            # could have had, so it passes nobody.
+            await scheduling.record_placement(
+                session=session, clock=clock, appointment=appointment, actor_id=None, rule="demo"
+            )
             visits += await _seen(session=session, rng=rng, case=case, appointment=appointment, slot=slot,
                                   queue=queue, missed=missed, staff=staff, tablets=tablets)  # fmt: skip
     return visits
