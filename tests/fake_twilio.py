@@ -2,7 +2,8 @@
 
 It answers the real `twilio` library the way Twilio does: form-encoded creates
 answered 201 with the resource, list pages in Twilio's shape, errors in Twilio's
-legacy error shape ({code, message, more_info, status}). It can refuse on demand
+legacy error shape ({code, message, more_info, status}), refusing as Twilio does
+an approved template's send with a malformed ContentSid or ContentVariables. It can refuse on demand
 (`fail_next`, `invalid_numbers`, a rate limit) and can accept a message while
 holding back the answer (`hold_after`), which is what a dispatcher that dies
 mid-request leaves behind.
@@ -22,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import json
+import re
 import time
 import uuid
 from collections import deque
@@ -50,6 +53,9 @@ ERROR_MESSAGES = {
     503: "Service Unavailable",
 }
 SID_PREFIX = {"Messages": "SM", "Calls": "CA"}
+# A Content Template's SID, and what Twilio refuses in a template's variable (error 21656).
+CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
+BAD_VARIABLE = re.compile(r"[\n\t]| {5,}")
 LIST_KEY = {"Messages": "messages", "Calls": "calls"}
 # Where the fake keeps media after the redirect, as Twilio keeps it on a storage service.
 STORAGE_PATH = "/fake-media-storage"
@@ -403,11 +409,36 @@ def _invalid(resource: str, params: dict[str, str], invalid_numbers: set[str]) -
             return _error(400, 21603, "A 'From' phone number is required.")
         if not params.get("Body") and not params.get("ContentSid") and not params.get("MediaUrl"):
             return _error(400, 21619, "A text message body or media urls must be specified.")
+        template = _invalid_template(params)
+        if template is not None:
+            return template
     else:
         if not params.get("From"):
             return _error(400, 21213, "No 'From' number is specified.")
         if not params.get("Url") and not params.get("Twiml") and not params.get("ApplicationSid"):
             return _error(400, 21205, "Url, Twiml or ApplicationSid is required.")
+    return None
+
+
+def _invalid_template(params: dict[str, str]) -> web.Response | None:
+    """Twilio's 400 for an approved template's send it would refuse (a WhatsApp message outside the 24-hour
+    window, e.g. desk_reply or rate_visit), or None: the SID must be a Content Template's, the variables a JSON
+    object of one-line, non-empty texts."""
+    content_sid, variables = params.get("ContentSid"), params.get("ContentVariables")
+    if content_sid is None:
+        return None if variables is None else _error(400, 21654, "ContentSid Required")
+    if not CONTENT_SID.fullmatch(content_sid):
+        return _error(400, 21655, "The ContentSid is Invalid")
+    if variables is None:
+        return None
+    try:
+        parsed = json.loads(variables)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict) or not all(
+        isinstance(value, str) and value.strip() and not BAD_VARIABLE.search(value) for value in parsed.values()
+    ):
+        return _error(400, 21656, "The ContentVariables Parameter is invalid")
     return None
 
 
