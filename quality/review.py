@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit
@@ -276,11 +277,25 @@ async def record_review(
     }
     details: dict[str, Any] = {"score": rating.score, **after}
     if existing is None:
-        review = RatingReview(rating_id=rating.id)
-        session.add(review)
+        try:
+            # In a savepoint: on SQLite (no row lock) another manager's review of this rating can land between the
+            # read above and this insert. The unique rating_id refuses ours, and ours then corrects theirs, as
+            # it would have had it come a moment later.
+            async with session.begin_nested():
+                review = _filled(RatingReview(rating_id=rating.id), after, clock=clock, actor_id=actor_id)
+                session.add(review)
+                await session.flush()
+        except IntegrityError:
+            existing = await session.scalar(
+                select(RatingReview)
+                .where(RatingReview.rating_id == rating.id)
+                .execution_options(populate_existing=True)
+            )
+            if existing is None:
+                raise
+    if existing is None:
         verb = "record"
     else:
-        review = existing
         verb = "correct"
         details["before"] = {
             "note": existing.note,
@@ -289,12 +304,8 @@ async def record_review(
             "by": existing.reviewed_by_id,
             "at": existing.reviewed_at.isoformat(),
         }
-    review.note = note
-    review.cause_code = after["cause"]
-    review.action = chosen_action
-    review.reviewed_at = clock.now()
-    review.reviewed_by_id = actor_id
-    await session.flush()
+        review = _filled(existing, after, clock=clock, actor_id=actor_id)
+        await session.flush()
     await audit.record(
         session=session,
         clock=clock,
@@ -304,4 +315,14 @@ async def record_review(
         target_id=rating.id,
         details=details,
     )
+    return review
+
+
+def _filled(review: RatingReview, after: dict[str, Any], *, clock: Clock, actor_id: int | None) -> RatingReview:
+    """The review saying `after` (note, cause, action), by the actor, now."""
+    review.note = after["note"]
+    review.cause_code = after["cause"]
+    review.action = ReviewAction(after["action"]) if after["action"] else None
+    review.reviewed_at = clock.now()
+    review.reviewed_by_id = actor_id
     return review

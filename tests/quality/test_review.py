@@ -1,13 +1,14 @@
 """The daily review of ratings on SQLite and PostgreSQL: the day's queue, negative ones first; a review's required
-fields and its refusals, with nothing saved; corrections in the audit log; overdue reviews across a weekend and a
-holiday; and a member of staff's own summary."""
+fields and its refusals, with nothing saved; corrections in the audit log, a review that raced another's included;
+overdue reviews across a weekend and a holiday; and a member of staff's own summary."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts import audit
@@ -312,3 +313,41 @@ async def test_own_summary_counts_only_ones_own_ratings(sessions: Sessions, cloc
     [negative] = summary.reviewed_negatives
     assert negative.cause is not None and negative.cause.code == "long_wait"
     assert negative.action is ReviewAction.COACHING
+
+
+async def test_a_review_that_lands_between_the_read_and_the_write_is_corrected_not_a_500(
+    sessions: Sessions, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await make_staff(sessions, clock, Role.MANAGER, "first")
+    second = await make_staff(sessions, clock, Role.MANAGER, "second")
+    angry = await rate(sessions, clock, 1)
+    checked_cause = review._checked_cause
+
+    async def first_lands_meanwhile(session: AsyncSession, *args: Any) -> Any:
+        # Written behind the ORM's back, after record_review read that the rating had no review: the other
+        # manager's transaction (SQLite takes no row lock) committing between the read and the write.
+        await session.execute(
+            insert(RatingReview).values(
+                rating_id=angry, note="rude", cause_code="staff_conduct", action=ReviewAction.COACHING,
+                reviewed_at=clock.now(), reviewed_by_id=first.id,
+            )
+        )  # fmt: skip
+        return await checked_cause(session, *args)
+
+    monkeypatch.setattr(review, "_checked_cause", first_lands_meanwhile)
+    clock.advance(timedelta(minutes=1))
+    async with transaction(sessions) as session:
+        saved = await review.record_review(
+            session=session, clock=clock, rating_id=angry, actor_id=second.id, note="cold room",
+            cause="facilities", action="no_fault",
+        )  # fmt: skip
+    assert saved.note == "cold room"
+    async with sessions() as session:
+        [kept] = list(await session.scalars(select(RatingReview)))
+        entries = await audit.for_target(session=session, target_type="rating", target_id=angry)
+    assert (kept.note, kept.cause_code, kept.action, kept.reviewed_by_id) == (
+        "cold room", "facilities", ReviewAction.NO_FAULT, second.id
+    )  # fmt: skip
+    [corrected] = entries
+    assert corrected.action == "quality.review.correct" and corrected.actor_id == second.id
+    assert corrected.details["before"]["note"] == "rude" and corrected.details["before"]["by"] == first.id
