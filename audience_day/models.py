@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from majlis.db import Base, UTCDateTime, enum_type
@@ -47,7 +47,11 @@ class Arrival(Base):
     """An applicant's arrival for one appointment, with the queue number the hall screen shows."""
 
     __tablename__ = "arrivals"
-    __table_args__ = (UniqueConstraint("session_id", "queue_number"),)
+    __table_args__ = (
+        UniqueConstraint("session_id", "queue_number"),
+        # The statistics dashboard's time at the centre reads the arrivals of a span.
+        Index("ix_arrivals_arrived_at", "arrived_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"), unique=True)

@@ -3,10 +3,18 @@
 Statistics name nobody: they are counts, rates and times over groups. A group of fewer than five requests (or
 ratings, or visits) could point at a person, so every figure built on one is suppressed: the count reads None
 ("fewer than 5"), and so do the rate, mean or percentile computed from it. Zero is shown: it points at nobody.
+A share (`hits` of `total`) is published only when neither the hits nor the misses are 1 to 4: 2 no-shows of 13
+would otherwise come back from the rate (0.1538 × 13), and 11 of 13 would tell the 2 as well (`share`).
+
+Medians and percentiles have one definition on both databases, one PostgreSQL computes itself
+(`percentile_cont(0.5)` and `percentile_disc(p)` WITHIN GROUP) and Python computes identically on SQLite, to the
+last bit: `median` and `percentile` below.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,6 +30,10 @@ SEEN_WITHIN_DAYS = 30
 DIMENSIONS = ("kind", "channel", "branch", "gender", "applicant_kind")
 
 
+# Shares (rates) to four places.
+SHARE_PLACES = 4
+
+
 def shown(count: int) -> int | None:
     """The count as it may be published: None for 1 to 4."""
     return None if 0 < count < SMALLEST_SHOWN else count
@@ -30,6 +42,38 @@ def shown(count: int) -> int | None:
 def shown_value(count: int, value: float | None) -> float | None:
     """A rate, mean or percentile over `count` items, as it may be published: None over 1 to 4 items, or none."""
     return None if count < SMALLEST_SHOWN else value
+
+
+def _small(count: int) -> bool:
+    return 0 < count < SMALLEST_SHOWN
+
+
+def share(hits: int, total: int) -> float | None:
+    """hits / total to four places, as it may be published: None over 0 to 4 items, and None when the hits or
+    the misses (total − hits) are 1 to 4, since the share times the total would give them back."""
+    if total < SMALLEST_SHOWN or _small(hits) or _small(total - hits):
+        return None
+    return round(hits / total, SHARE_PLACES)
+
+
+def rate_row(key: str, total: int, hits: int) -> RateRow:
+    """`hits` of `total` as published: the hits and the rate go together (either tells the other)."""
+    rate = share(hits, total)
+    told = rate is not None or total == 0
+    return RateRow(key=key, total=shown(total), hits=hits if told else None, rate=rate)
+
+
+def median(ordered: Sequence[float]) -> float:
+    """The median of an ascending, non-empty sequence: the middle value, or between the two middle ones as
+    PostgreSQL's `percentile_cont(0.5)` interpolates (lower + (upper − lower) × 0.5, the same floating-point steps)."""
+    lower, upper = ordered[(len(ordered) - 1) // 2], ordered[len(ordered) // 2]
+    return lower if lower == upper else lower + (upper - lower) * 0.5
+
+
+def percentile(ordered: Sequence[float], p: float) -> float:
+    """The nearest-rank percentile of an ascending, non-empty sequence: the value at rank ⌈p·n⌉, as PostgreSQL's
+    `percentile_disc(p)` takes it (the product in double precision on both)."""
+    return ordered[max(math.ceil(p * len(ordered)) - 1, 0)]
 
 
 @dataclass(frozen=True)
@@ -46,9 +90,9 @@ class WaitRow:
 
     `count` are the requests of the period heard so far; `within` is the share of the period's requests
     (heard or not; rejected, duplicate and closed ones left out) whose first audience came within 30 days, over
-    those old enough to tell (submitted 30 days or more before now, or heard already). The requests are those
-    heading for an audience: routed to one by triage, or asking for one before triage; the first audience is
-    the earliest held. Medians are `statistics.median`, p95 nearest-rank.
+    those old enough to tell (submitted 30 days or more before now, or heard already), published as `share`
+    publishes one. The requests are those heading for an audience: routed to one by triage, or asking for one
+    before triage; the first audience is the earliest held. Medians are `median`, p95 `percentile` (nearest rank).
     """
 
     urgency: str
@@ -61,7 +105,8 @@ class WaitRow:
 @dataclass(frozen=True)
 class RateRow:
     """`hits` of `total`, and their share (confirmations answered of those sent, no-shows of audiences due,
-    referrals answered on time of those due)."""
+    referrals answered on time of those due); the hits and the rate are None together when `share` holds the
+    rate back."""
 
     key: str
     total: int | None
@@ -71,7 +116,8 @@ class RateRow:
 
 @dataclass(frozen=True)
 class ScorePoint:
-    """Ratings given from `first_day` to `last_day`: how many, their mean face (1 to 5), and the share negative."""
+    """Ratings given from `first_day` to `last_day`: how many, their mean face (1 to 5), and the share negative
+    (as `share` publishes one)."""
 
     first_day: date
     last_day: date
@@ -82,7 +128,10 @@ class ScorePoint:
 
 @dataclass(frozen=True)
 class ServiceTime:
-    """Minutes at the centre, from arrival to the end of the audience, against the published 6 minutes."""
+    """Minutes at the centre, from arrival to the end of the audience, against the published 6 minutes.
+
+    The mean is the total in whole microseconds over the count (one division, exact on both databases); the
+    median `median`, p90 `percentile`; `within_aim` as `share` publishes one."""
 
     count: int | None
     mean_minutes: float | None

@@ -1,19 +1,18 @@
 """The statistics dashboard: every figure of one span, computed from the tables of record.
 
-Counts and sums are grouped in SQL. The medians and percentiles need each value, so one column of durations is
-read back and ordered in Python, on both databases alike: the numbers cannot differ between SQLite and PostgreSQL.
-Percentiles are nearest-rank (the value at rank ⌈p·n⌉ of the n ordered, as the simulation's), medians the middle
-value or the mean of the two middle ones (`statistics.median`).
+Counts and sums are grouped in SQL. The medians and percentiles of durations are taken by PostgreSQL itself
+(`percentile_cont(0.5)`, `percentile_disc(p)`); SQLite hands back each duration as whole microseconds and Python
+takes them with `figures.median` and `figures.percentile`, which compute the same doubles to the last bit
+(quality/statistics_sql.py): the numbers cannot differ between SQLite and PostgreSQL.
 
 The scope: every request, one branch's (the request's branch), or one department's (requests referred to it; its
 referral figures count only the referrals made to it). Every figure goes through `figures.shown` and
-`figures.shown_value`: a group of 1 to 4 reads None, and so does whatever is computed from it.
+`figures.shown_value`, every share through `figures.share`: a group of 1 to 4 reads None, and so does whatever is
+computed from it, and so does a share whose hits or misses are 1 to 4.
 """
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -27,38 +26,33 @@ from majlis.errors import N_, FieldError, InvalidInput
 from notify.models import MessageStatus, OutboxMessage
 from quality.figures import (
     CENTRE_MINUTES_AIM,
-    SMALLEST_SHOWN,
     Dashboard,
     RateRow,
     ScorePoint,
     ServiceTime,
+    median,
+    percentile,
+    rate_row,
+    share,
     shown,
     shown_value,
 )
 from quality.models import NEGATIVE_AT_MOST, Rating
 from quality.periods import Span
-from quality.statistics_requests import Scope, percentile, request_tallies, scoped, wait_rows
+from quality.statistics_requests import Scope, request_tallies, scoped, wait_rows
+from quality.statistics_sql import MICROS, in_sql, in_units, micros_between, of_units
 from rooms import service as rooms
 from scheduler.models import Appointment, AppointmentState, Confirmation, Slot
 from scheduler.notices import CONFIRMATION_CHANNELS
 
-# Rates and shares to four places, days and minutes to two: enough for a chart, stable for a CSV.
-SHARE_PLACES = 4
+# Days and minutes to two places: enough for a chart, stable for a CSV.
 TIME_PLACES = 2
 UNKNOWN_BRANCH = N_("There is no reception centre with this code.")
 # How the confirmation rows are keyed: each channel it was sent by, and every confirmation asked.
 ALL = "all"
-
-
-def ratio(hits: int, total: int) -> float | None:
-    """hits / total to four places, as published (None over 1 to 4 items, or none)."""
-    return shown_value(total, round(hits / total, SHARE_PLACES) if total else None)
-
-
-def rate_row(key: str, total: int, hits: int) -> RateRow:
-    # A total under 5 suppresses its hits too: 3 of 3 would tell as much as the total.
-    told = total == 0 or total >= SMALLEST_SHOWN
-    return RateRow(key=key, total=shown(total), hits=shown(hits) if told else None, rate=ratio(hits, total))
+# A confirmation request's outbox purpose is "confirm:<appointment id>:<channel>" (scheduler.notices).
+CONFIRM_PREFIX = "confirm:"
+MINUTE = 60
 
 
 async def asked_branch(*, session: AsyncSession, code: str | None) -> str | None:
@@ -110,20 +104,33 @@ async def _confirmations(*, session: AsyncSession, scope: Scope, start: datetime
     asked = _window(Confirmation.ask_at, start, end)
     overall = scoped(select(func.count(), answered).select_from(Confirmation).where(asked), scope, Confirmation.case_id)
     all_total, all_hits = (await session.execute(overall)).one()
-    purpose = literal("confirm:") + cast(Confirmation.appointment_id, String) + literal(":") + OutboxMessage.channel
-    by_channel = scoped(
-        select(OutboxMessage.channel, func.count(), answered)
-        .select_from(Confirmation)
-        .join(
-            OutboxMessage,
-            and_(
-                OutboxMessage.case_id == Confirmation.case_id,
-                OutboxMessage.purpose == purpose,
-                OutboxMessage.status == MessageStatus.SENT,
-            ),
+    # Joined on the purpose without its channel ("confirm:<appointment id>:"), built on each side from that
+    # side's own columns, so the database can hash the join rather than test a condition built from both.
+    asked_by = literal(CONFIRM_PREFIX) + cast(Confirmation.appointment_id, String) + literal(":")
+    sent = (
+        select(
+            OutboxMessage.case_id,
+            OutboxMessage.channel,
+            func.substr(
+                OutboxMessage.purpose, 1, func.length(OutboxMessage.purpose) - func.length(OutboxMessage.channel)
+            ).label("asked_by"),
         )
+        .where(
+            OutboxMessage.purpose.startswith(CONFIRM_PREFIX, autoescape=True),
+            OutboxMessage.status == MessageStatus.SENT,
+            func.substr(
+                OutboxMessage.purpose, func.length(OutboxMessage.purpose) - func.length(OutboxMessage.channel) + 1
+            )
+            == OutboxMessage.channel,
+        )
+        .subquery()
+    )
+    by_channel = scoped(
+        select(sent.c.channel, func.count(), answered)
+        .select_from(Confirmation)
+        .join(sent, and_(sent.c.case_id == Confirmation.case_id, sent.c.asked_by == asked_by))
         .where(asked)
-        .group_by(OutboxMessage.channel),
+        .group_by(sent.c.channel),
         scope,
         Confirmation.case_id,
     )
@@ -185,7 +192,7 @@ def _score(first_day: date, last_day: date, count: int, total: int, negative: in
         last_day=last_day,
         count=shown(count),
         mean=shown_value(count, round(total / count, TIME_PLACES) if count else None),
-        negative=ratio(negative, count),
+        negative=share(negative, count),
     )
 
 
@@ -217,34 +224,61 @@ async def _score_point(*, session: AsyncSession, scope: Scope, span: Span) -> Sc
 
 
 async def _service_time(*, session: AsyncSession, scope: Scope, start: datetime, end: datetime) -> ServiceTime:
-    """Minutes from arrival at the centre to the end of the audience, of arrivals in the span whose audience ended."""
-    query = scoped(
-        select(Arrival.arrived_at, HallAudience.ended_at)
-        .join(HallAudience, HallAudience.appointment_id == Arrival.appointment_id)
-        .where(_window(Arrival.arrived_at, start, end), HallAudience.ended_at.is_not(None)),
-        scope,
-        Arrival.case_id,
+    """Minutes from arrival at the centre to the end of the audience, of arrivals in the span whose audience ended.
+
+    On PostgreSQL one row of figures; on SQLite each visit's time in whole microseconds, taken here identically.
+    """
+    spent = micros_between(HallAudience.ended_at, Arrival.arrived_at)
+
+    def visits(query: Any) -> Any:
+        return scoped(
+            query.select_from(Arrival)
+            .join(HallAudience, HallAudience.appointment_id == Arrival.appointment_id)
+            .where(_window(Arrival.arrived_at, start, end), HallAudience.ended_at.is_not(None)),
+            scope,
+            Arrival.case_id,
+        )
+
+    if in_sql(session):
+        minutes = in_units(spent, MINUTE)
+        count, micros, middle, p90, within = (
+            await session.execute(
+                visits(
+                    select(
+                        func.count(),
+                        func.sum(func.greatest(spent, 0)),
+                        func.percentile_cont(0.5).within_group(minutes),
+                        func.percentile_disc(0.9).within_group(minutes),
+                        func.count().filter(minutes <= CENTRE_MINUTES_AIM),
+                    )
+                )
+            )
+        ).one()
+        return service_time_of(count, int(micros or 0), middle, p90, within)
+    spans = sorted(m for (m,) in await session.execute(visits(select(spent))))
+    ordered = [of_units(m, MINUTE) for m in spans]
+    if not ordered:
+        return service_time_of(0, 0, None, None, 0)
+    return service_time_of(
+        len(ordered),
+        sum(max(m, 0) for m in spans),
+        median(ordered),
+        percentile(ordered, 0.9),
+        sum(1 for m in ordered if m <= CENTRE_MINUTES_AIM),
     )
-    minutes = sorted(
-        max((ended - arrived).total_seconds() / 60, 0.0)
-        for arrived, ended in await session.execute(query)
-        if ended is not None
-    )
-    return service_time_of(minutes)
 
 
-def service_time_of(ordered: Sequence[float]) -> ServiceTime:
-    """The published service time of ascending minutes."""
-    count = len(ordered)
+def service_time_of(count: int, micros: int, middle: float | None, p90: float | None, within: int) -> ServiceTime:
+    """The published service time of `count` visits spending `micros` microseconds in all (none below 0)."""
     if not count:
         return ServiceTime(count=0, mean_minutes=None, median_minutes=None, p90_minutes=None, within_aim=None)
-    within = sum(1 for m in ordered if m <= CENTRE_MINUTES_AIM)
     return ServiceTime(
         count=shown(count),
-        mean_minutes=shown_value(count, round(statistics.fmean(ordered), TIME_PLACES)),
-        median_minutes=shown_value(count, round(statistics.median(ordered), TIME_PLACES)),
-        p90_minutes=shown_value(count, round(percentile(ordered, 0.9), TIME_PLACES)),
-        within_aim=ratio(within, count),
+        # One correctly rounded division of exact integers, the same on both databases.
+        mean_minutes=shown_value(count, round(micros / (count * MINUTE * MICROS), TIME_PLACES)),
+        median_minutes=shown_value(count, None if middle is None else round(middle, TIME_PLACES)),
+        p90_minutes=shown_value(count, None if p90 is None else round(p90, TIME_PLACES)),
+        within_aim=share(within, count),
     )
 
 

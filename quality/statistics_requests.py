@@ -7,14 +7,11 @@ request a row belongs to.
 
 from __future__ import annotations
 
-import math
-import statistics
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import String, cast, exists, func, select
+from sqlalchemy import String, cast, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -23,7 +20,18 @@ from cases.models import Applicant, Case, CaseStatus, Channel, Gender, RequestKi
 from followup.models import Referral
 from priority.models import Route, Triage
 from priority.score import Urgency
-from quality.figures import DIMENSIONS, SEEN_WITHIN_DAYS, Tally, WaitRow, shown, shown_value
+from quality.figures import (
+    DIMENSIONS,
+    SEEN_WITHIN_DAYS,
+    Tally,
+    WaitRow,
+    median,
+    percentile,
+    share,
+    shown,
+    shown_value,
+)
+from quality.statistics_sql import in_sql, in_units, micros_between, of_units
 from scheduler.models import Appointment, AppointmentState, Slot
 
 _Query = TypeVar("_Query", bound=Any)
@@ -45,7 +53,7 @@ _VALUES: dict[str, tuple[str, ...]] = {
     "applicant_kind": tuple(k.value for k in ApplicantKind),
 }
 TIME_PLACES = 2
-SHARE_PLACES = 4
+DAY = 86_400
 
 
 @dataclass(frozen=True)
@@ -65,11 +73,6 @@ def scoped(query: _Query, scope: Scope, case_id: Any) -> _Query:
         referral = aliased(Referral)
         query = query.where(exists().where(referral.case_id == case_id, referral.department_id == scope.department_id))
     return query
-
-
-def percentile(ordered: Sequence[float], share: float) -> float:
-    """The nearest-rank percentile of an ascending, non-empty sequence (the value at rank ⌈share·n⌉)."""
-    return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
 
 
 def _order(tally: Tally) -> tuple[int, int, str]:
@@ -111,7 +114,11 @@ async def request_tallies(
 async def wait_rows(
     *, session: AsyncSession, scope: Scope, start: datetime, end: datetime, now: datetime
 ) -> list[WaitRow]:
-    """Days from submission to the first audience held, by urgency, of the span's requests heading for one."""
+    """Days from submission to the first audience held, by urgency, of the span's requests heading for one.
+
+    On PostgreSQL the medians, p95s and counts come back grouped (a row an urgency); on SQLite each request's
+    wait in whole microseconds (no datetime built) and the figures are taken here, identically.
+    """
     first_held = (
         select(Appointment.case_id, func.min(Slot.starts_at).label("at"))
         .join(Slot, Slot.id == Appointment.slot_id)
@@ -120,46 +127,80 @@ async def wait_rows(
         .subquery()
     )
     route = func.coalesce(cast(Triage.route, String), cast(Case.kind, String))
-    query = scoped(
-        select(Triage.urgency, Case.submitted_at, first_held.c.at)
-        .select_from(Case)
-        .outerjoin(Triage, Triage.case_id == Case.id)
-        .outerjoin(first_held, first_held.c.case_id == Case.id)
-        .where(
-            Case.submitted_at >= start,
-            Case.submitted_at < end,
-            Case.status.not_in(NOT_WAITING),
-            route.in_(TO_AUDIENCE),
-        ),
-        scope,
-        Case.id,
-    )
+    waited = micros_between(first_held.c.at, Case.submitted_at)
     # Old enough to tell: a request submitted 30 days before now had its chance to be seen within 30 days.
-    told_by = now - timedelta(days=SEEN_WITHIN_DAYS)
-    waits: dict[str, list[float]] = {u.value: [] for u in Urgency}
-    eligible: dict[str, int] = dict.fromkeys(waits, 0)
-    on_time: dict[str, int] = dict.fromkeys(waits, 0)
-    for urgency, submitted_at, heard_at in await session.execute(query):
-        key = urgency.value if urgency is not None else UNASSESSED
-        waits.setdefault(key, [])
-        eligible.setdefault(key, 0)
-        on_time.setdefault(key, 0)
-        if heard_at is not None:
-            days = max((heard_at - submitted_at).total_seconds() / 86400, 0.0)
-            waits[key].append(days)
-            eligible[key] += 1
-            on_time[key] += days <= SEEN_WITHIN_DAYS
-        elif submitted_at <= told_by:
-            eligible[key] += 1
-    return [_wait_row(key, sorted(days), eligible[key], on_time[key]) for key, days in waits.items()]
+    old_enough = Case.submitted_at <= now - timedelta(days=SEEN_WITHIN_DAYS)
+
+    def heading(query: Any) -> Any:
+        return scoped(
+            query.select_from(Case)
+            .outerjoin(Triage, Triage.case_id == Case.id)
+            .outerjoin(first_held, first_held.c.case_id == Case.id)
+            .where(
+                Case.submitted_at >= start,
+                Case.submitted_at < end,
+                Case.status.not_in(NOT_WAITING),
+                route.in_(TO_AUDIENCE),
+            ),
+            scope,
+            Case.id,
+        )
+
+    rows: dict[str, WaitRow] = {}
+    if in_sql(session):
+        days = in_units(waited, DAY)
+        grouped = heading(
+            select(
+                Triage.urgency,
+                func.count(days),
+                func.percentile_cont(0.5).within_group(days),
+                func.percentile_disc(0.95).within_group(days),
+                func.count().filter(or_(first_held.c.at.is_not(None), old_enough)),
+                func.count().filter(days <= SEEN_WITHIN_DAYS),
+            ).group_by(Triage.urgency)
+        )
+        for urgency, heard, middle, p95, eligible, on_time in await session.execute(grouped):
+            key = urgency.value if urgency is not None else UNASSESSED
+            rows[key] = _wait_row(key, heard, middle, p95, eligible, on_time)
+    else:
+        waits: dict[str | None, list[float]] = {}
+        eligible_of: dict[str | None, int] = {}
+        on_time_of: dict[str | None, int] = {}
+        for urgency, heard_after, old in await session.execute(heading(select(Triage.urgency, waited, old_enough))):
+            # None: not heard yet (an outer join).
+            micros: int | None = heard_after
+            key = urgency.value if urgency is not None else UNASSESSED
+            waits.setdefault(key, [])
+            if micros is not None:
+                days_waited = of_units(micros, DAY)
+                waits[key].append(days_waited)
+                on_time_of[key] = on_time_of.get(key, 0) + (days_waited <= SEEN_WITHIN_DAYS)
+            if micros is not None or old:
+                eligible_of[key] = eligible_of.get(key, 0) + 1
+        for key, found in waits.items():
+            found.sort()
+            heard = len(found)
+            assert key is not None
+            rows[key] = _wait_row(
+                key,
+                heard,
+                median(found) if heard else None,
+                percentile(found, 0.95) if heard else None,
+                eligible_of.get(key, 0),
+                on_time_of.get(key, 0),
+            )
+    empty = WaitRow(urgency="", count=0, median_days=None, p95_days=None, within=None)
+    ordered = [u.value for u in Urgency] + sorted(set(rows) - {u.value for u in Urgency})
+    return [rows.get(key, replace(empty, urgency=key)) for key in ordered]
 
 
-def _wait_row(urgency: str, ordered: list[float], eligible: int, on_time: int) -> WaitRow:
-    heard = len(ordered)
+def _wait_row(
+    urgency: str, heard: int, middle: float | None, p95: float | None, eligible: int, on_time: int
+) -> WaitRow:
     return WaitRow(
         urgency=urgency,
         count=shown(heard),
-        median_days=shown_value(heard, round(statistics.median(ordered), TIME_PLACES) if heard else None),
-        p95_days=shown_value(heard, round(percentile(ordered, 0.95), TIME_PLACES) if heard else None),
-        within=shown_value(eligible, round(on_time / eligible, SHARE_PLACES) if eligible else None),
+        median_days=shown_value(heard, round(middle, TIME_PLACES) if middle is not None else None),
+        p95_days=shown_value(heard, round(p95, TIME_PLACES) if p95 is not None else None),
+        within=share(on_time, eligible),
     )

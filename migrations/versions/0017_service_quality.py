@@ -133,6 +133,9 @@ def upgrade() -> None:
     op.create_index(op.f("ix_ratings_case_id"), "ratings", ["case_id"], unique=False)
     op.create_index("ix_ratings_rated_at", "ratings", ["rated_at"], unique=False)
     op.create_index("ix_ratings_staff_rated_at", "ratings", ["staff_id", "rated_at"], unique=False)
+    # The statistics dashboard reads requests by submission and arrivals by arrival, over any span.
+    op.create_index("ix_cases_submitted_at", "cases", ["submitted_at"], unique=False)
+    op.create_index("ix_arrivals_arrived_at", "arrivals", ["arrived_at"], unique=False)
     op.create_table(
         "rating_reviews",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -187,6 +190,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_arrivals_arrived_at", table_name="arrivals")
+    op.drop_index("ix_cases_submitted_at", table_name="cases")
     op.drop_table("quality_report_mailings")
     op.drop_table("rating_reviews")
     op.drop_index("ix_ratings_staff_rated_at", table_name="ratings")

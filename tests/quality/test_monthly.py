@@ -123,7 +123,8 @@ async def test_a_branch_a_department_and_everything(sessions: Sessions, clock: F
         ["Requests submitted", 6],
         ["Ratings", 6],
         ["Satisfaction, mean (1 to 5)", 3.5],
-        ["Negative ratings (%)", 33.3],
+        # 2 negative of 6: the share would give the 2 back, so it is held back too.
+        ["Negative ratings (%)", "—"],
     ]
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import random
-import statistics
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -99,7 +98,10 @@ def moment(rng: random.Random, first: datetime, last: datetime) -> datetime:
     """A moment between the two; now and then exactly a Riyadh midnight of the span's edges."""
     if rng.random() < 0.06:
         return rng.choice((START, END, START - timedelta(seconds=1), END - timedelta(seconds=1)))
-    return first + timedelta(seconds=rng.randrange(int((last - first).total_seconds())))
+    # Microseconds too: the durations are measured in SQL to the microsecond on both databases.
+    return first + timedelta(
+        seconds=rng.randrange(int((last - first).total_seconds())), microseconds=rng.randrange(10**6)
+    )
 
 
 def generate(seed: int, count: int) -> list[Request]:
@@ -127,7 +129,9 @@ def generate(seed: int, count: int) -> list[Request]:
             if rng.random() < 0.5:
                 appt.arrived_at = moment(rng, START - timedelta(days=3), END + timedelta(days=3))
                 if rng.random() < 0.85:
-                    appt.ended_at = appt.arrived_at + timedelta(seconds=rng.randrange(60, 20 * 60))
+                    appt.ended_at = appt.arrived_at + timedelta(
+                        seconds=rng.randrange(60, 20 * 60), microseconds=rng.randrange(10**6)
+                    )
             appointments.append(appt)
         referrals: list[Ref] = []
         for department in rng.sample((0, 1), rng.choice((0, 0, 1, 2))):
@@ -335,13 +339,27 @@ def nearest_rank(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p * len(ordered)) - 1)]
 
 
+def interpolated_median(values: list[float]) -> float:
+    # PostgreSQL's percentile_cont(0.5): the lower middle plus half the gap to the upper middle.
+    ordered = sorted(values)
+    lo, hi = ordered[(len(ordered) - 1) // 2], ordered[len(ordered) // 2]
+    return lo + (hi - lo) * 0.5
+
+
+def proportion(hits: int, total: int) -> float | None:
+    # Held back over fewer than 5, and when the hits or the misses are 1 to 4 (either would come back from it).
+    if total < 5 or small(hits) or small(total - hits):
+        return None
+    return round(hits / total, 4)
+
+
 def rate(key: str, total: int, hits: int) -> tuple[str, int | None, int | None, float | None]:
-    return (
-        key,
-        published(total),
-        None if 1 <= total <= 4 else published(hits),
-        over(total, round(hits / total, 4) if total else None),
-    )
+    told = proportion(hits, total)
+    return (key, published(total), hits if told is not None or total == 0 else None, told)
+
+
+def micros(later: datetime, earlier: datetime) -> int:
+    return (later - earlier) // timedelta(microseconds=1)
 
 
 def within(at: datetime, first: datetime, last: datetime) -> bool:
@@ -393,7 +411,7 @@ def check(figures: Dashboard, requests: list[Request], keep: Callable[[Request],
         for r in group:
             held = [a.starts_at for a in r.appointments if a.state is AppointmentState.HELD]
             if held:
-                days = max((min(held) - r.submitted).total_seconds() / 86400, 0.0)
+                days = max(micros(min(held), r.submitted) / 10**6 / 86400, 0.0)
                 waits.append(days)
                 eligible += 1
                 on_time += days <= 30
@@ -404,9 +422,9 @@ def check(figures: Dashboard, requests: list[Request], keep: Callable[[Request],
             (
                 band,
                 published(n),
-                over(n, round(statistics.median(waits), 2) if waits else None),
+                over(n, round(interpolated_median(waits), 2) if waits else None),
                 over(n, round(nearest_rank(waits, 0.95), 2) if waits else None),
-                over(eligible, round(on_time / eligible, 4) if eligible else None),
+                proportion(on_time, eligible),
             )
         )
     assert [(w.urgency, w.count, w.median_days, w.p95_days, w.within) for w in figures.waits] == expected_waits
@@ -446,7 +464,7 @@ def check(figures: Dashboard, requests: list[Request], keep: Callable[[Request],
         return (
             published(n),
             over(n, round(sum(given) / n, 2) if n else None),
-            over(n, round(sum(1 for s in given if s <= 2) / n, 4) if n else None),
+            proportion(sum(1 for s in given if s <= 2), n),
         )
 
     november = [date(2026, 11, d) for d in range(1, 31)]
@@ -456,20 +474,22 @@ def check(figures: Dashboard, requests: list[Request], keep: Callable[[Request],
     whole = figures.satisfaction_overall
     assert (whole.count, whole.mean, whole.negative) == scores(november[0], november[-1])
 
-    minutes = [
-        max((a.ended_at - a.arrived_at).total_seconds() / 60, 0.0)
+    spent = [
+        micros(a.ended_at, a.arrived_at)
         for r in mine
         for a in r.appointments
         if a.arrived_at is not None and a.ended_at is not None and within(a.arrived_at, START, END)
     ]
+    minutes = [max(m / 10**6 / 60, 0.0) for m in spent]
     n = len(minutes)
     t = figures.service_time
     assert t.count == published(n)
     if n:
-        assert t.mean_minutes == over(n, round(statistics.fmean(minutes), 2))
-        assert t.median_minutes == over(n, round(statistics.median(minutes), 2))
+        # The mean: the whole microseconds in all over the count, one division.
+        assert t.mean_minutes == over(n, round(sum(max(m, 0) for m in spent) / (n * 60 * 10**6), 2))
+        assert t.median_minutes == over(n, round(interpolated_median(minutes), 2))
         assert t.p90_minutes == over(n, round(nearest_rank(minutes, 0.9), 2))
-        assert t.within_aim == over(n, round(sum(1 for m in minutes if m <= 6) / n, 4))
+        assert t.within_aim == proportion(sum(1 for m in minutes if m <= 6), n)
 
 
 # --- the test ------------------------------------------------------------------------------------------------
