@@ -271,7 +271,9 @@ def openapi_paths(ref: Any, json: Any) -> dict[str, Any]:
                 "summary": "The statistics dashboard's figures for a period, over all centres or one",
                 "description": (
                     "The staff session cookie. Roles: manager, auditor, administrators. Counts of 1 to 4, and every "
-                    "rate, mean or percentile over such a group, are null (suppressed). Percentiles are nearest-rank."
+                    "rate, mean or percentile over such a group, are null (suppressed); so is a rate, with its hits, "
+                    "whose hits or misses are 1 to 4. Percentiles are nearest-rank; a median between two middle "
+                    "values interpolates as percentile_cont(0.5)."
                 ),
                 "parameters": [
                     {
