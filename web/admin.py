@@ -31,6 +31,7 @@ async def _users_page(
     status: int = 200,
     temporary: tuple[str, str] | None = None,
     authenticator_reset: str | None = None,
+    email_refused: tuple[int, str, str] | None = None,
 ) -> web.Response:
     session, language = request[DB], request[LANGUAGE]
     users = await accounts.list_users(session=session)
@@ -52,6 +53,9 @@ async def _users_page(
         "temporary": temporary,
         # After an authenticator's reset: whose (isolated username), said once.
         "authenticator_reset": authenticator_reset,
+        # After an e-mail address refused: (whose account, what was typed, why), shown in that account's row.
+        "email_refused": email_refused,
+        "saved": request.query.get("done") == "email",
         "me": signed_in_user(request).id,
         "min_password_length": MIN_PASSWORD_LENGTH,
     }
@@ -101,6 +105,25 @@ def _user_id(request: web.Request) -> int:
 def _refused(request: web.Request, exc: DomainError) -> web.Response:
     status = 404 if isinstance(exc, account_changes.StaffNotFound) else 409
     return error_response(request, status, domain_message(request.app[CATALOGS], request[LANGUAGE], exc))
+
+
+@routes.post("/admin/users/{user_id}/email")
+@requires(Role.ADMINISTRATOR)
+async def set_email(request: web.Request) -> web.Response:
+    """Sets, changes or (left empty) clears the account's e-mail address: where a manager's monthly report goes."""
+    user_id = _user_id(request)
+    email = str((await request.post()).get("email", ""))
+    try:
+        await accounts.set_email(
+            session=request[DB], clock=request.app[CLOCK], actor_id=signed_in_user(request).id, user_id=user_id,
+            email=email,
+        )  # fmt: skip
+    except InvalidInput as exc:
+        [why] = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors).values()
+        return await _users_page(request, {}, {}, status=422, email_refused=(user_id, email, why))
+    except DomainError as exc:
+        return _refused(request, exc)
+    return see_other(f"/admin/users?done=email#email-{user_id}")
 
 
 @routes.post("/admin/users/{user_id}/reset-password")

@@ -582,6 +582,8 @@ EXPECTED_ROLES = {
     ("POST", "/admin/users/{user_id}/reactivate"): set(),
     # ... and removes a lost authenticator (the account's sessions end; never their own: 409).
     ("POST", "/admin/users/{user_id}/reset-two-factor"): set(),
+    # ... and sets, changes or clears an account's e-mail address (their own too: it signs nobody in).
+    ("POST", "/admin/users/{user_id}/email"): set(),
     # Every member of staff's own account: the password and the sessions.
     ("GET", "/account/password"): set(Role),
     ("POST", "/account/password"): set(Role),
