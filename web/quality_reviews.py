@@ -33,7 +33,7 @@ routes = web.RouteTableDef()
 PAGE = "/quality/reviews"
 REVIEWERS = (Role.MANAGER,)
 
-# The faces as people read them, from 1 (very unhappy) to 5 (very happy).
+# The faces as people read them, from 1 (very unhappy) to 5 (very happy); drawn by web/templates/_face.html.
 FACES: Mapping[int, str] = {
     1: N_("Very unhappy"),
     2: N_("Unhappy"),
@@ -41,7 +41,6 @@ FACES: Mapping[int, str] = {
     4: N_("Happy"),
     5: N_("Very happy"),
 }
-FACE_SIGNS: Mapping[int, str] = {1: "😠", 2: "🙁", 3: "😐", 4: "🙂", 5: "😄"}
 VISITS: Mapping[str, str] = {
     Visit.INTAKE: N_("Request taken at the desk"),
     Visit.CHECK_IN: N_("Arrival checked in"),
@@ -58,7 +57,7 @@ DONE = N_("The review is saved.")
 
 def words() -> dict[str, Any]:
     """The names the review pages give faces, visits and actions."""
-    return {"faces": FACES, "face_signs": FACE_SIGNS, "visits": VISITS, "actions": ACTIONS}
+    return {"faces": FACES, "visits": VISITS, "actions": ACTIONS}
 
 
 def cause_name(cause: ReviewCause | None, language: str) -> str:

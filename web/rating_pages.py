@@ -30,12 +30,13 @@ TABLET_COOKIE = "majlis_rate_tablet"
 # What each refusal is, in HTTP: a link not ours is not found; one past its time (or taken off the tablet) is
 # gone; one rated already is a conflict with the state it is in.
 STATUS = {"rating_link_not_found": 404, "rating_expired": 410, "rating_withdrawn": 410, "rating_used": 409}
+# The faces by score, in words; drawn by web/templates/_face.html.
 FACES = (
-    (1, N_("Very dissatisfied"), "😠"),
-    (2, N_("Dissatisfied"), "🙁"),
-    (3, N_("Neutral"), "😐"),
-    (4, N_("Satisfied"), "🙂"),
-    (5, N_("Very satisfied"), "😄"),
+    (1, N_("Very dissatisfied")),
+    (2, N_("Dissatisfied")),
+    (3, N_("Neutral")),
+    (4, N_("Satisfied")),
+    (5, N_("Very satisfied")),
 )
 VISITS = {
     Visit.INTAKE: N_("Your request taken at the desk"),

@@ -14,6 +14,7 @@ from accounts.roles import Role
 from majlis.clock import FrozenClock
 from tests.e2e.test_audience_day import PAGE_WAIT_MS, fits_across
 from tests.e2e.test_audit_desk import sign_in
+from tests.e2e.test_rating_tablet import FACE_SIZES
 from tests.factories import Client, make_staff
 from tests.quality.test_review import rate, riyadh_at
 
@@ -73,7 +74,14 @@ async def test_the_queue_at_three_widths_a_review_and_ones_own_ratings(
         await expect(page.locator("h1")).to_have_text("تقييماتك", timeout=PAGE_WAIT_MS)
         await expect(page.locator("#last-30-days .count")).to_have_text("3")
         await expect(page.locator("#reviewed-negatives")).to_contain_text("تعديل الإجراءات")
+        # The reviewed ratings' faces, drawn as SVG, are visible in their cards on a phone.
+        drawn = await page.locator("#reviewed-negatives svg.face-svg").evaluate_all(FACE_SIZES)
+        assert [score for score, _, _ in drawn] == ["2"] and all(w >= 12 and h >= 12 for _, w, h in drawn), drawn
         await expect(page.locator("#comments")).to_contain_text("خدمة سريعة ولطيفة")
+        assert await fits_across(page)
+        # In English the reviewed ratings' long dates made their five-column table wider than a phone: cards now.
+        await page.goto(base + "/me/ratings?lang=en")
+        await expect(page.locator("#reviewed-negatives")).to_contain_text("Process change", timeout=PAGE_WAIT_MS)
         assert await fits_across(page)
     finally:
         await staff.close()

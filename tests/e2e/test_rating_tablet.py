@@ -22,6 +22,10 @@ pytestmark = pytest.mark.browser
 
 # The screen asks every 3 s: a new visit shows within two rounds and a margin.
 POLL_WAIT_MS = 10_000
+# Each drawn face (web/templates/_face.html): its score and its size on the screen.
+FACE_SIZES = (
+    "faces => faces.map(f => [f.dataset.score, f.getBoundingClientRect().width, f.getBoundingClientRect().height])"
+)
 
 
 async def test_the_tablet_shows_five_faces_right_to_left_and_saves_a_tap_and_a_comment(
@@ -56,6 +60,10 @@ async def test_the_tablet_shows_five_faces_right_to_left_and_saves_a_tap_and_a_c
         first, fifth = await faces.nth(0).bounding_box(), await faces.nth(4).bounding_box()
         assert first is not None and fifth is not None and first["x"] > fifth["x"]
         assert first["height"] >= 44 and first["width"] >= 44  # large touch targets
+        # Each face is drawn as an SVG (not an emoji a tablet's fonts may lack) and shows at a size one can see.
+        drawn = await page.locator("label.face .face-mark svg").evaluate_all(FACE_SIZES)
+        assert [score for score, _, _ in drawn] == ["1", "2", "3", "4", "5"]
+        assert all(width >= 32 and height >= 32 for _, width, height in drawn), drawn
         await expect(page.get_by_label("راضٍ جدًا")).to_have_count(1)
         assert await fits_across(page)
         # At phone width the faces wrap rather than run off the side.

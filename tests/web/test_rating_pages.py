@@ -147,6 +147,10 @@ async def test_the_completion_sms_links_to_a_page_that_rates_once(
     text = await page.text()
     assert page.status == 200 and text.count('name="score"') == 5 and "Staff" in text
     assert page.headers["Cache-Control"] == "no-store" and case.applicant_name not in text
+    # The faces are drawn by Majlis (web/templates/_face.html), one per score, hidden from screen readers: no emoji
+    # that a device without a colour-emoji font would show as an empty box.
+    assert [f'data-score="{n}"' in text for n in range(1, 6)] == [True] * 5 and text.count('class="face-svg') == 5
+    assert not any(0x1F300 <= ord(c) <= 0x1FAFF for c in text)
     token = await csrf_token(client, path)
     assert (await client.post(path, data={"score": "0", "csrf_token": token})).status == 422
     assert await ratings_count(sessions) == 0
