@@ -7,42 +7,33 @@ Revoking a kiosk ends its token at once.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit
 from audience_day.models import Kiosk
+from majlis import device_tokens
 from majlis.clock import Clock
-from majlis.errors import N_, DomainError, FieldError, InvalidInput
-from rooms import service as rooms
+from majlis.errors import N_, DomainError
 
 
 class KioskRefused(DomainError):
     """No such kiosk, or already revoked."""
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def enrol(
     *, session: AsyncSession, clock: Clock, branch_code: str, name: str, actor_id: int
 ) -> tuple[Kiosk, str]:
     """A new kiosk of the branch and its device token (shown once, never stored)."""
-    name = name.strip()
-    errors = []
-    if not name or len(name) > 120:
-        errors.append(FieldError("name", "required", N_("Name the kiosk (up to 120 characters), e.g. its entrance.")))
-    if branch_code not in {b.code for b in await rooms.branches(session=session) if b.active}:
-        errors.append(FieldError("branch", "invalid", N_("Choose the reception centre.")))
-    if errors:
-        raise InvalidInput(errors)
-    token = secrets.token_urlsafe(32)
+    name = await device_tokens.checked_enrolment(
+        session=session,
+        branch_code=branch_code,
+        name=name,
+        name_message=N_("Name the kiosk (up to 120 characters), e.g. its entrance."),
+    )
+    token, token_hash = device_tokens.new_token()
     kiosk = Kiosk(
-        branch_code=branch_code, name=name, token_hash=_hash(token), created_at=clock.now(), created_by_id=actor_id
+        branch_code=branch_code, name=name, token_hash=token_hash, created_at=clock.now(), created_by_id=actor_id
     )
     session.add(kiosk)
     await session.flush()
@@ -60,9 +51,10 @@ async def enrol(
 
 async def by_token(*, session: AsyncSession, token: str) -> Kiosk | None:
     """The live kiosk a device token belongs to."""
-    if not token or len(token) > 100:
+    token_hash = device_tokens.hash_to_look_up(token)
+    if token_hash is None:
         return None
-    return await session.scalar(select(Kiosk).where(Kiosk.token_hash == _hash(token), Kiosk.revoked_at.is_(None)))
+    return await session.scalar(select(Kiosk).where(Kiosk.token_hash == token_hash, Kiosk.revoked_at.is_(None)))
 
 
 async def all_kiosks(*, session: AsyncSession) -> list[Kiosk]:

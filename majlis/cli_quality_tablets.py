@@ -18,8 +18,16 @@ from majlis.db import create_engine, session_factory, transaction
 from majlis.errors import DomainError, InvalidInput
 from majlis.settings import Settings
 from quality import tablets
+from web.api_models import ID_LIMIT
 
 NAME = "tablets"
+
+
+def _tablet_id(text: str) -> int:
+    """A tablet's number as `list` prints it; past the database's 32-bit keys it is refused (exit 2), never sent."""
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= ID_LIMIT:
+        raise argparse.ArgumentTypeError(f"not a tablet id: {text!r}")
+    return int(text)
 
 
 def add_parser(each: cli_quality.Subparsers) -> None:
@@ -30,7 +38,7 @@ def add_parser(each: cli_quality.Subparsers) -> None:
     enrol.add_argument("--name", required=True, help="which desk it stands at")
     commands.add_parser("list", help="every tablet, its centre, state and pairing")
     revoke = commands.add_parser("revoke", help="take a tablet out of use (its link and cookie stop working)")
-    revoke.add_argument("tablet_id", type=int, metavar="ID")
+    revoke.add_argument("tablet_id", type=_tablet_id, metavar="ID")
 
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:

@@ -24,7 +24,8 @@ from video.models import VideoAudience, VideoEvent, VideoEventKind, VideoState
 
 @dataclass(frozen=True)
 class OutboxFigures:
-    # (channel, status) → messages in the table; sent and failed only grow, so Prometheus can take their rate.
+    # (channel, status) → messages in the table now. Not a counter: a failed message sent again (notify.attention.retry)
+    # goes back to pending, so failed, and even sent, can fall; Prometheus takes delta() of them.
     by_channel_status: dict[tuple[str, str], int]
     # Pending messages whose time has come, and how long the oldest of them has been due (0 when none is).
     due: int

@@ -3,8 +3,10 @@ audience and at completion.
 
 Each is made in the transaction of the visit it rates (the intake, the check-in, the outcome, the completion),
 so a visit that did not happen leaves no invitation. One invitation per visit (the table's unique key); a second
-call for the same visit gives back the first. A link's invitation carries no secret: the outbox writes
-`{rating_link}` and the dispatcher signs the link when it sends (notify/outbox.py), as it does referral links.
+call for the same visit gives back the first. A completion's appointment_id counts the request's completions: a
+request completed again after its invitation was used or expired gets a new one (_completion_number). A link's
+invitation carries no secret: the outbox writes `{rating_link}` and the dispatcher signs the link when it sends
+(notify/outbox.py), as it does referral links.
 """
 
 from __future__ import annotations
@@ -158,6 +160,25 @@ async def after_audience(
     return invite
 
 
+async def _completion_number(session: AsyncSession, case_id: int, now: datetime) -> int:
+    """Which completion of the request this is, kept in a completion invitation's appointment_id (0, 1, 2 …).
+
+    A request reopened and completed again is a new service to rate: when the last completion's invitation was
+    rated, withdrawn or has expired, the next number makes a new one (the unique key counts it as another visit),
+    so the new SMS's link works. One still open is used again: its link rates either completion, once.
+    """
+    last = await session.scalar(
+        select(RatingInvite)
+        .where(RatingInvite.case_id == case_id, RatingInvite.visit == Visit.COMPLETION)
+        .order_by(RatingInvite.appointment_id.desc())
+        .limit(1)
+    )
+    if last is None:
+        return 0
+    still_open = last.used_at is None and last.withdrawn_at is None and last.expires_at > now
+    return last.appointment_id if still_open else last.appointment_id + 1
+
+
 async def at_completion(
     *,
     session: AsyncSession,
@@ -182,6 +203,7 @@ async def at_completion(
         visit=Visit.COMPLETION,
         channel=InviteChannel.SMS,
         staff_id=staff_id,
+        appointment_id=await _completion_number(session, case.id, clock.now()),
         department_id=department_id,
     )
     language = case.language.value

@@ -26,7 +26,7 @@ from rooms.models import BranchSite
 EVERYTHING = N_("All branches and departments")
 BRANCH_SCOPE = N_("Branch: {name}")
 DEPARTMENT_SCOPE = N_("Department: {name}")
-UNKNOWN_BRANCH = N_("There is no branch with this code.")
+UNKNOWN_BRANCH = N_("There is no reception centre with this code.")  # the dashboard's words (quality.statistics)
 UNKNOWN_DEPARTMENT = N_("There is no department with this number.")
 # A department is asked for by its number (its id), as the dashboard's API names it.
 DEPARTMENT_NUMBER = N_("Give the department as its number, for example 3.")

@@ -9,44 +9,33 @@ the one the staff member had before.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit
+from majlis import device_tokens
 from majlis.clock import Clock
-from majlis.errors import N_, DomainError, FieldError, InvalidInput
+from majlis.errors import N_, DomainError
 from quality.models import DeskTablet, RatingInvite
-from rooms import service as rooms
-
-MAX_NAME = 120
 
 
 class TabletRefused(DomainError):
     """No such tablet, or it was taken out of use."""
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def enrol(
     *, session: AsyncSession, clock: Clock, branch_code: str, name: str, actor_id: int | None
 ) -> tuple[DeskTablet, str]:
     """A new tablet of the branch and its device token (shown once, never stored)."""
-    name = name.strip()
-    errors = []
-    if not name or len(name) > MAX_NAME:
-        errors.append(FieldError("name", "required", N_("Name the tablet (up to 120 characters), e.g. its desk.")))
-    if branch_code not in {b.code for b in await rooms.branches(session=session) if b.active}:
-        errors.append(FieldError("branch", "invalid", N_("Choose the reception centre.")))
-    if errors:
-        raise InvalidInput(errors)
-    token = secrets.token_urlsafe(32)
+    name = await device_tokens.checked_enrolment(
+        session=session,
+        branch_code=branch_code,
+        name=name,
+        name_message=N_("Name the tablet (up to 120 characters), e.g. its desk."),
+    )
+    token, token_hash = device_tokens.new_token()
     tablet = DeskTablet(
-        branch_code=branch_code, name=name, token_hash=_hash(token), created_at=clock.now(), created_by_id=actor_id
+        branch_code=branch_code, name=name, token_hash=token_hash, created_at=clock.now(), created_by_id=actor_id
     )
     session.add(tablet)
     await session.flush()
@@ -64,10 +53,11 @@ async def enrol(
 
 async def by_token(*, session: AsyncSession, token: str) -> DeskTablet | None:
     """The live tablet a device token belongs to."""
-    if not token or len(token) > 100:
+    token_hash = device_tokens.hash_to_look_up(token)
+    if token_hash is None:
         return None
     return await session.scalar(
-        select(DeskTablet).where(DeskTablet.token_hash == _hash(token), DeskTablet.revoked_at.is_(None))
+        select(DeskTablet).where(DeskTablet.token_hash == token_hash, DeskTablet.revoked_at.is_(None))
     )
 
 

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from accounts.roles import Role
 from majlis.errors import N_, InvalidInput
+from majlis.numbers import whole_number
 from quality import tablets
 from web.auth import requires, signed_in_user
 from web.branch_names import branch_context
@@ -93,7 +94,7 @@ async def tablet_revoke(request: web.Request) -> web.Response:
         await tablets.revoke(
             session=request[DB],
             clock=request.app[CLOCK],
-            tablet_id=int(request.match_info["tablet_id"]),
+            tablet_id=int(request.match_info["tablet_id"]),  # web.hostile_input: a path id past ID_LIMIT is 404
             actor_id=signed_in_user(request).id,
         )
     except tablets.TabletRefused as refused:
@@ -129,12 +130,12 @@ async def pair_page(request: web.Request) -> web.Response:
 @requires(*PAIRING_ROLES)
 async def pair(request: web.Request) -> web.Response:
     form = await request.post()
-    raw = str(form.get("tablet", ""))
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 12):
+    tablet_id = whole_number(str(form.get("tablet", ""))[:20])  # nine digits at most: within the 32-bit keys
+    if not tablet_id:
         return await _pair_page(request, error=_text(request, N_("Choose the tablet at your desk.")), status=422)
     try:
         await tablets.pair(
-            session=request[DB], clock=request.app[CLOCK], tablet_id=int(raw), staff_id=signed_in_user(request).id
+            session=request[DB], clock=request.app[CLOCK], tablet_id=tablet_id, staff_id=signed_in_user(request).id
         )
     except tablets.TabletRefused as refused:
         await request[DB].rollback()

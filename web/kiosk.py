@@ -18,13 +18,12 @@ from audience_day.models import ArrivalVia, Kiosk
 from majlis.errors import N_, InvalidInput
 from rooms import service as rooms
 from scheduler.lifecycle import AppointmentRefused
-from web import personal_data
+from web import enrolled_device, personal_data
 from web.auth import requires, signed_in_user
 from web.errors import domain_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, LINKS, SETTINGS
 from web.middleware import see_other
 from web.pages import render
-from web.security import cookie_flags
 
 routes = web.RouteTableDef()
 KIOSK_COOKIE = "majlis_kiosk"
@@ -104,9 +103,7 @@ async def kiosk_enrol_device(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     if await kiosks.by_token(session=request[DB], token=token) is None:
         return render(request, "hall/kiosk_refused.html", {}, status=403)
-    response = see_other("/kiosk")
-    response.set_cookie(KIOSK_COOKIE, token, max_age=400 * 86400, **cookie_flags(request))  # type: ignore[arg-type]
-    return response
+    return enrolled_device.enrolled(request, cookie=KIOSK_COOKIE, token=token, then="/kiosk")
 
 
 async def _this_kiosk(request: web.Request) -> Kiosk | None:

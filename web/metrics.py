@@ -4,6 +4,11 @@ Who may scrape: a client whose address (web.client_address: behind nginx, the on
 never a raw X-Forwarded-For) is in settings.metrics_networks, or one sending "Authorization: Bearer <token>" when
 settings.metrics_token is set. Anyone else gets 403, as any page they may not open; the figures hold no personal
 data, but they tell an outsider how busy and how late the service is. docs/operations.md lists every metric.
+
+The network rule is refused to a request that carries X-Forwarded-For from a peer that is not a trusted proxy, or
+any Forwarded header (which Majlis never reads): it came through a proxy Majlis does not believe, so its peer's
+address (nginx's 127.0.0.1 when MAJLIS_TRUSTED_PROXIES is unset) says nothing of the client. Only the token opens
+it then. deploy/nginx/majlis.conf also keeps /metrics to the machine itself, in depth.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from majlis.metrics import DatabaseFigures, database_figures
-from web.client_address import client_address
+from web.client_address import client_address, trusted_networks
 from web.keys import CLOCK, DB, METRICS, SETTINGS
 from web.metrics_registry import route_label
 from web.middleware import Handler
@@ -57,11 +62,29 @@ def may_scrape(request: web.Request) -> bool:
         # Compared in constant time, so the answer's timing tells nothing of how much of a guess was right.
         if hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
             return True
+    if _forwarded_by_a_stranger(request):
+        return False
     try:
         address = ipaddress.ip_address(client_address(request))
     except ValueError:
         return False
     return any(address in ipaddress.ip_network(network, strict=False) for network in settings.metrics_networks)
+
+
+def _forwarded_by_a_stranger(request: web.Request) -> bool:
+    """Whether the request names a client its peer may not speak for: a Forwarded header (never read, so never
+    believed), or X-Forwarded-For from a peer outside settings.trusted_proxies (web.client_address ignores it)."""
+    if "Forwarded" in request.headers:
+        return True
+    if "X-Forwarded-For" not in request.headers:
+        return False
+    try:
+        peer = ipaddress.ip_address(request.remote or "")
+    except ValueError:
+        return True
+    if isinstance(peer, ipaddress.IPv6Address) and peer.ipv4_mapped is not None:
+        peer = peer.ipv4_mapped
+    return not any(peer in network for network in trusted_networks(request.app[SETTINGS].trusted_proxies))
 
 
 @routes.get("/metrics")
@@ -89,7 +112,9 @@ class DatabaseCollector(Collector):
         figures = self._figures
         messages = GaugeMetricFamily(
             "majlis_outbox_messages",
-            "Messages in the outbox by channel and status (sent and failed only grow: take their increase).",
+            # A gauge, honestly: staff sending a failed message again moves it back to pending (and clears its
+            # sent_at), so no figure of the table only grows. Alerts take delta() of it, never increase().
+            "Messages in the outbox now, by channel and status (a message sent again leaves failed: use delta()).",
             labels=["channel", "status"],
         )
         for (channel, status), count in sorted(figures.outbox.by_channel_status.items()):

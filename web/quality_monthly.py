@@ -3,9 +3,9 @@
 
 Managers and administrators. The scope is ?branch=CODE (that branch's requests), ?department=N (requests referred
 to it) or neither (everything); the month ?month=2026-11 or ?hijri=1448-05, else the last complete month in the
-calendar the monthly e-mails use. A malformed month or department is 400 naming the field; an unknown branch or
-department is 404; a month not begun is refused. The page and the workbook render the same tables
-(quality.monthly_files.tables), so they carry the same numbers.
+calendar the monthly e-mails use. A malformed month or department is 400 naming the field (422 from the API, as
+the other quality APIs answer); an unknown branch or department is 404; a month not begun is refused. The page and
+the workbook render the same tables (quality.monthly_files.tables), so they carry the same numbers.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def names_in(language: str, branches: Mapping[str, str], gettext: Any) -> monthl
 
 
 class AskedBadly(Exception):
-    """The answer already made for a request that cannot be reported (400 or 404)."""
+    """The answer already made for a request that cannot be reported (400 or 422, or 404)."""
 
     def __init__(self, response: web.Response) -> None:
         super().__init__(response.status)
@@ -103,10 +103,8 @@ async def _asked(request: web.Request, *, api: bool) -> tuple[Period, Scope]:
             session=request[DB], branch=request.query.get("branch"), department=request.query.get("department")
         )
     except InvalidInput as exc:
-        if api:
-            answer = invalid_input(request, exc.errors)
-            answer.set_status(400)
-            raise AskedBadly(answer) from None
+        if api:  # 422 naming the field, as the statistics' and the follow-up report's APIs answer
+            raise AskedBadly(invalid_input(request, exc.errors)) from None
         raise AskedBadly(error_response(request, 400, exc.errors[0].message)) from None
     except ScopeNotFound as exc:
         raise AskedBadly(refusal(request, exc) if api else error_response(request, 404, exc.message)) from None
@@ -272,7 +270,7 @@ def report_out(report: QualityMonthly) -> QualityMonthlyOut:
 @routes.get("/api/v1/quality/monthly")
 @requires(*REPORT_ROLES)
 async def api_report(request: web.Request) -> web.Response:
-    """The month's report as JSON; 400 naming the field refused, 404 for an unknown branch or department."""
+    """The month's report as JSON; 422 naming the field refused, 404 for an unknown branch or department."""
     try:
         period, scope = await _asked(request, api=True)
     except AskedBadly as exc:
@@ -329,7 +327,7 @@ def openapi_paths(ref: Any, json: Any) -> dict[str, Any]:
                         "description": "The report",
                         "content": {"application/json": {"schema": ref("QualityMonthlyOut")}},
                     },
-                    "400": json(
+                    "422": json(
                         "ErrorOut",
                         "The month or department is malformed, the month not begun, or both "
                         "calendars or both scopes were given",

@@ -88,10 +88,16 @@ class OwnTallyOut(BaseModel):
 
 
 class OwnCommentOut(BaseModel):
-    day: date
     score: int
-    visit: str
     comment: str
+
+
+class OwnCommentMonthOut(BaseModel):
+    month_first_day: date
+    month_last_day: date
+    ratings: int = Field(description="Your ratings in the month (so far)")
+    shown: bool = Field(description="Whether its comments are given: once five ratings share the month")
+    comments: list[OwnCommentOut] = Field(description="By face then text; no day, no visit; empty when not shown")
 
 
 class OwnReviewedOut(BaseModel):
@@ -108,7 +114,9 @@ class OwnRatingsOut(BaseModel):
     last_30_days: OwnTallyOut
     month_first_day: date
     this_month: OwnTallyOut
-    comments: list[OwnCommentOut] = Field(description="Newest first, with the day alone: nothing about the applicant")
+    comment_months: list[OwnCommentMonthOut] = Field(
+        description="The months of the last 30 days, newest first: comments by month, nothing about the applicant"
+    )
     reviewed_negatives: list[OwnReviewedOut]
 
 
@@ -237,8 +245,15 @@ async def my_ratings(request: web.Request) -> web.Response:
             last_30_days=_tally(summary.last_30_days),
             month_first_day=summary.month.first_day,
             this_month=_tally(summary.this_month),
-            comments=[
-                OwnCommentOut(day=c.day, score=c.score, visit=c.visit.value, comment=c.text) for c in summary.comments
+            comment_months=[
+                OwnCommentMonthOut(
+                    month_first_day=m.month.first_day,
+                    month_last_day=m.month.last_day,
+                    ratings=m.ratings,
+                    shown=m.shown,
+                    comments=[OwnCommentOut(score=c.score, comment=c.text) for c in m.comments],
+                )
+                for m in summary.comment_months
             ],
             reviewed_negatives=[
                 OwnReviewedOut(

@@ -14,13 +14,12 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from majlis.errors import InvalidInput
-from notify.links import LinkRefused
 from quality import ratings
 from quality.ratings import RatingRefused
 from web.api import invalid_input
 from web.errors import refusal
-from web.keys import CLOCK, DB, LINKS
-from web.rating_pages import STATUS
+from web.keys import CLOCK, DB
+from web.rating_pages import STATUS, invite_of_link
 from web.triage_api import parsed
 
 routes = web.RouteTableDef()
@@ -51,13 +50,6 @@ INPUTS: tuple[type[BaseModel], ...] = (RatingIn,)
 OUTPUTS: tuple[type[BaseModel], ...] = (RatedOut, RatingSaved)
 
 
-def _invite_id(request: web.Request) -> int:
-    try:
-        return request.app[LINKS].check_rating_token(request.match_info["token"], now=request.app[CLOCK].now())
-    except LinkRefused as refused:
-        raise ratings.refused("rating_expired" if refused.reason == "expired" else "rating_link_not_found") from None
-
-
 def _refused(request: web.Request, exc: RatingRefused) -> web.Response:
     response = refusal(request, exc)
     response.set_status(STATUS.get(exc.code, 409))
@@ -67,7 +59,7 @@ def _refused(request: web.Request, exc: RatingRefused) -> web.Response:
 @routes.get("/api/v1/ratings/{token}")
 async def rated(request: web.Request) -> web.Response:
     try:
-        invite_id = _invite_id(request)
+        invite_id = invite_of_link(request)
         found = await ratings.open_invite(session=request[DB], clock=request.app[CLOCK], invite_id=invite_id)
     except RatingRefused as exc:
         return _refused(request, exc)
@@ -84,7 +76,7 @@ async def rated(request: web.Request) -> web.Response:
 async def rate(request: web.Request) -> web.Response:
     session = request[DB]
     try:
-        invite_id = _invite_id(request)
+        invite_id = invite_of_link(request)
         body = await parsed(request, RatingIn)
         saved = await ratings.rate(
             session=session, clock=request.app[CLOCK], invite_id=invite_id, score=body.score, comment=body.comment

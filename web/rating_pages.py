@@ -18,11 +18,11 @@ from notify.links import LinkRefused
 from quality import ratings, tablets
 from quality.models import DeskTablet, Visit
 from quality.ratings import Rated, RatingRefused
+from web import enrolled_device
 from web.errors import bilingual, field_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, LINKS
 from web.middleware import see_other
 from web.pages import render
-from web.security import cookie_flags
 
 routes = web.RouteTableDef()
 
@@ -73,8 +73,9 @@ def _errors(request: web.Request, invalid: InvalidInput) -> list[str]:
 # --- the signed link -----------------------------------------------------------------------------------
 
 
-def _invite_id(request: web.Request) -> int:
-    """The invitation the link names; RatingRefused when it is not ours or past its time."""
+def invite_of_link(request: web.Request) -> int:
+    """The invitation the signed link's {token} names, for the page and web/rating_api.py alike; RatingRefused when
+    it is not ours or past its time."""
     try:
         return request.app[LINKS].check_rating_token(request.match_info["token"], now=request.app[CLOCK].now())
     except LinkRefused as refused:
@@ -84,7 +85,7 @@ def _invite_id(request: web.Request) -> int:
 @routes.get("/rate/{token}")
 async def rate_page(request: web.Request) -> web.Response:
     try:
-        invite_id = _invite_id(request)
+        invite_id = invite_of_link(request)
         if request.query.get("done") == "1":
             return _private(render(request, "rate/thanks.html", {"tablet": False}))
         rated = await ratings.open_invite(session=request[DB], clock=request.app[CLOCK], invite_id=invite_id)
@@ -100,7 +101,7 @@ async def rate_submit(request: web.Request) -> web.Response:
     values = {"score": str(form.get("score", "")), "comment": str(form.get("comment", ""))}
     session, clock = request[DB], request.app[CLOCK]
     try:
-        invite_id = _invite_id(request)
+        invite_id = invite_of_link(request)
         try:
             await ratings.rate(
                 session=session, clock=clock, invite_id=invite_id, score=values["score"], comment=values["comment"]
@@ -125,9 +126,7 @@ async def tablet_enrol_device(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     if await tablets.by_token(session=request[DB], token=token) is None:
         return render(request, "rate/tablet_refused.html", {}, status=403)
-    response = see_other("/rate-tablet")
-    response.set_cookie(TABLET_COOKIE, token, max_age=400 * 86400, **cookie_flags(request))  # type: ignore[arg-type]
-    return response
+    return enrolled_device.enrolled(request, cookie=TABLET_COOKIE, token=token, then="/rate-tablet")
 
 
 async def _this_tablet(request: web.Request) -> DeskTablet | None:

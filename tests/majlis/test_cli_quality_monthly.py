@@ -84,6 +84,7 @@ def test_the_report_printed_written_and_refused(
     for refused, english, arabic in (
         (["--department", "99999"], "--department: There is no department with this number.", "لا توجد جهة"),
         (["--department", "health"], "--department: Give the department as its number", "أدخل رقم الجهة"),
+        (["--department", "999999999999"], "--department: Give the department as its number", "أدخل رقم الجهة"),
         (["--month", "2026-13"], "--month: Give the Gregorian month as YYYY-MM", "اكتب الشهر الميلادي"),
         (["--hijri", "1600-01"], "--hijri: Give the Hijri month as YYYY-MM", "اكتب الشهر الهجري"),
     ):
@@ -107,5 +108,5 @@ def test_the_managers_are_mailed_once(database: str, capsys: pytest.CaptureFixtu
 def test_the_installed_command_refuses_an_unknown_branch(env: dict[str, str], database: str) -> None:
     refused = run(["quality", "monthly", "--branch", "mecca"], env | {"MAJLIS_DATABASE_URL": database})
     assert refused.returncode == 2
-    assert "--branch: There is no branch with this code." in refused.stderr
-    assert "لا يوجد فرع بهذا الرمز." in refused.stderr
+    assert "--branch: There is no reception centre with this code." in refused.stderr
+    assert "لا يوجد مركز استقبال بهذا الرمز." in refused.stderr

@@ -97,6 +97,9 @@ def test_the_queue_and_a_review(rated: Rated, database_url: str, capsys: pytest.
     assert "  ar: " in err and "  en: " in err
     assert main(["quality", "review", str(rated.old_negative), "--note", "n", "--by", "desk"]) == 2
     assert "reviewing a rating is for manager or administrator accounts" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as huge:  # past the 32-bit keys: argparse refuses it, the database never sees it
+        main(["quality", "review", "999999999999", "--note", "n", "--by", "manager"])
+    assert huge.value.code == 2 and "not a rating id: '999999999999'" in capsys.readouterr().err
     assert asyncio.run(_reviewed(database_url)) == {}
 
     done = main(

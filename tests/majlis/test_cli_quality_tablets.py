@@ -47,3 +47,6 @@ def test_tablets_are_enrolled_listed_and_revoked(run: Run) -> None:
     assert run(["quality", "tablets", "list"])[1].strip() == "1  riyadh  Desk 4  [revoked]"
     code, _, err = run(["quality", "tablets", "revoke", "1"])
     assert code == 2 and err.splitlines()[0] == "refused (tablet_revoked):"
+    with pytest.raises(SystemExit) as huge:  # past the 32-bit keys: refused before the database sees it
+        run(["quality", "tablets", "revoke", "999999999999"])
+    assert huge.value.code == 2

@@ -309,7 +309,8 @@ async def test_own_summary_counts_only_ones_own_ratings(sessions: Sessions, cloc
     assert (summary.last_30_days.count, summary.last_30_days.mean) == (3, 3.33)
     assert summary.last_30_days.faces == {1: 1, 2: 0, 3: 0, 4: 1, 5: 1}
     assert (summary.this_month.count, summary.this_month.mean) == (2, 3.0)
-    assert [c.text for c in summary.comments] == ["Very kind"]
+    # Two of mine this month, two in October: fewer than five in either, so no comment is given (own_ratings).
+    assert [(m.ratings, m.shown, m.comments) for m in summary.comment_months] == [(2, False, []), (2, False, [])]
     [negative] = summary.reviewed_negatives
     assert negative.cause is not None and negative.cause.code == "long_wait"
     assert negative.action is ReviewAction.COACHING

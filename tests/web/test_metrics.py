@@ -101,6 +101,20 @@ async def test_requests_are_counted_by_route_pattern_and_the_outbox_read_from_th
     again = await scraped(client)
     assert value(again, requests, method="GET", route="/metrics", status="200", status_class="2xx") == 1
 
+    # Staff send the failed message again: it leaves failed, so the figure falls. It is published as a gauge (the
+    # alerts take delta() of it), never as a counter whose fall Prometheus would read as a restart.
+    async with transaction(sessions) as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == MessageStatus.FAILED)
+            .values(status=MessageStatus.PENDING, sent_at=None)
+        )
+    after = await client.get("/metrics")
+    families = {family.name: family for family in text_string_to_metric_families(await after.text())}
+    assert families["majlis_outbox_messages"].type == "gauge" and families["majlis_sla_breaches"].type == "gauge"
+    outbox = {tuple(sorted(s.labels.items())): s.value for s in families["majlis_outbox_messages"].samples}
+    assert outbox.get((("channel", "whatsapp"), ("status", "failed")), 0) == 0
+
 
 async def test_video_audiences_in_progress_and_bridged_calls(
     client: Client, sessions: Sessions, clock: FrozenClock
@@ -151,6 +165,26 @@ async def test_an_outside_address_is_refused_without_the_token(behind_proxy: Cli
     assert (await behind_proxy.get("/metrics", headers={"X-Forwarded-For": "127.0.0.5"})).status == 200
     forged = {"X-Forwarded-For": "127.0.0.1, 203.0.113.9"}
     assert (await behind_proxy.get("/metrics", headers=forged)).status == 403
+
+
+async def test_a_proxy_not_trusted_opens_metrics_only_with_the_token(
+    database_url: str, clock: FrozenClock, recorder: RecordingChannel
+) -> None:
+    """nginx on loopback but MAJLIS_TRUSTED_PROXIES unset: every visitor's peer is 127.0.0.1, so a request naming a
+    client (X-Forwarded-For, or Forwarded that Majlis never reads) is not let in by the loopback network."""
+    settings = make_settings(database_url, metrics_token=TOKEN)
+    client = await start_client(create_app(settings, clock=clock, channels=recorder.channels()))
+    try:
+        assert (await client.get("/metrics")).status == 200  # the machine itself, no proxy in between
+        for named in (
+            {"X-Forwarded-For": "203.0.113.9"},
+            {"X-Forwarded-For": "127.0.0.1"},
+            {"Forwarded": "for=1.2.3.4"},
+        ):
+            assert (await client.get("/metrics", headers=named)).status == 403, named
+            assert (await client.get("/metrics", headers={**named, "Authorization": f"Bearer {TOKEN}"})).status == 200
+    finally:
+        await client.close()
 
 
 async def test_metrics_networks_are_settings(database_url: str, clock: FrozenClock, recorder: RecordingChannel) -> None:

@@ -157,7 +157,7 @@ async def test_bad_months_scopes_and_roles_are_refused(client: Client, sessions:
         ("branch=riyadh&department=1", "department", "اختر فرعًا أو جهة"),
     ):
         api = await client.get(f"/api/v1/quality/monthly?{query}")
-        assert api.status == 400, query
+        assert api.status == 422, query
         body = await api.json()
         assert [f["field"] for f in body["fields"]] == [field], query
         assert arabic in body["fields"][0]["messages"]["ar"] and body["fields"][0]["messages"]["en"]
@@ -165,7 +165,7 @@ async def test_bad_months_scopes_and_roles_are_refused(client: Client, sessions:
         assert page.status == 400 and arabic in await page.text(), query
         assert (await client.get(f"{PAGE}.xlsx?{query}")).status == 400
     for query, arabic, english in (
-        ("branch=mecca", "لا يوجد فرع بهذا الرمز.", "There is no branch with this code."),
+        ("branch=mecca", "لا يوجد مركز استقبال بهذا الرمز.", "There is no reception centre with this code."),
         ("department=99999", "لا توجد جهة بهذا الرقم.", "There is no department with this number."),
     ):
         api = await client.get(f"/api/v1/quality/monthly?{query}")
