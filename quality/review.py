@@ -4,6 +4,10 @@ negative ratings left unreviewed past the end of the next working day (overdue).
 A negative rating (a face of 1 or 2) needs an investigation note, a cause from the managed list and an action; any
 other is marked reviewed, with a note if the manager wants one. A review can be corrected: the new one overwrites
 it, and the audit log keeps what it said before.
+
+The queue shows each rating's comment as the applicant wrote it: free text that may hold personal data (a name, a
+phone number, the matter itself). It is for managers reviewing the service only, and the page says not to copy it
+elsewhere; exports and statistics never carry it.
 """
 
 from __future__ import annotations

@@ -45,6 +45,8 @@ async def test_the_queue_and_a_review_through_the_page(client: Client, sessions:
     assert f'id="overdue-{old}"' in overdue and "3 working days" not in overdue  # Arabic page
     assert day.index(f'id="rating-{angry}"') < day.index(f'id="rating-{happy}"')
     assert "Staff intake_desk" in day and "انتظرت طويلًا" in day
+    # The comments are the applicants' own words: the page asks not to copy them elsewhere.
+    assert 'id="comments-are-personal"' in html and "بيانات شخصية" in html
     # The manager's need to know does not reach a request just received: no tracking number, no link to it.
     assert "/cases?tracking_number=" not in html
 
