@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import StaffUser
@@ -153,12 +152,10 @@ async def rate(
         comment=text,
         rated_at=now,
     )
-    try:
-        # A savepoint: a twin that won the race leaves this transaction usable to say so.
-        async with session.begin_nested():
-            session.add(rating)
-            invite.used_at = now
-            await session.flush()
-    except IntegrityError:
-        raise refused("rating_used") from None
+    # No twin can get here first: the invitation's row is locked above on PostgreSQL (FOR UPDATE), and on SQLite
+    # every transaction begins IMMEDIATE (majlis.db), so a second submission waits and then finds it used (_open).
+    # The unique invite_id of ratings stays as the last guard; there is no IntegrityError branch to keep.
+    session.add(rating)
+    invite.used_at = now
+    await session.flush()
     return rating

@@ -22,7 +22,7 @@ from notify.links import Links
 from notify.texts import rate_audience_sms
 from quality import invites
 from tests.conftest import TEST_SECRET, make_settings, start_client
-from tests.factories import Client, details, make_staff
+from tests.factories import Client, csrf_token, details, make_staff
 from tests.fake_twilio import FAKE_ACCOUNT_SID, FAKE_AUTH_TOKEN, FakeTwilio
 from web.keys import DISPATCHER, SESSIONS
 
@@ -82,6 +82,13 @@ async def test_an_audience_is_offered_for_rating_by_the_rate_visit_template_with
     )
     token = link.removeprefix(f"{PUBLIC_URL}/rate/")
     assert Links(public_url=PUBLIC_URL, secret=TEST_SECRET).check_rating_token(token, now=clock.now()) == invite.id
+    # Followed, the link opens the rating page, which takes the rating once.
+    page = await live.get(f"/rate/{token}")
+    assert page.status == 200 and (await page.text()).count('name="score"') == 5
+    form = {"score": "4", "comment": "", "csrf_token": await csrf_token(live, f"/rate/{token}")}
+    rated = await live.post(f"/rate/{token}", data=form, allow_redirects=False)
+    assert rated.status == 303 and rated.headers["Location"] == f"/rate/{token}?done=1"
+    assert (await live.get(f"/rate/{token}")).status == 409
 
 
 @pytest.mark.parametrize(
