@@ -14,6 +14,7 @@ from followup.policies import DurationUnit
 from majlis.errors import N_
 from priority.models import ChangedField, ChangeReason, Route
 from priority.score import Urgency
+from quality.models import ReviewAction, Visit
 from rooms.models import RoomKind
 
 APPLICANT_KINDS: Mapping[str, str] = {
@@ -202,4 +203,25 @@ PASS_JUSTIFICATIONS: Mapping[str, str] = {
     "directive": N_("On the official's directive"),
     "session_cancelled": N_("Owed a new date: its session was cancelled"),
     "not_reached": N_("Owed a new date: it came and was not reached"),
+}
+
+# Service quality (issue 19). The faces as the applicant chooses them and staff read them, 1 to 5; drawn by
+# web/templates/_face.html. The visits as staff name them (the rating pages address the applicant instead).
+FACES: Mapping[int, str] = {
+    1: N_("Very dissatisfied"),
+    2: N_("Dissatisfied"),
+    3: N_("Neutral"),
+    4: N_("Satisfied"),
+    5: N_("Very satisfied"),
+}
+VISITS: Mapping[str, str] = {
+    Visit.INTAKE: N_("Request taken at the desk"),
+    Visit.CHECK_IN: N_("Arrival checked in"),
+    Visit.AUDIENCE: N_("Audience"),
+    Visit.COMPLETION: N_("Request completed"),
+}
+REVIEW_ACTIONS: Mapping[str, str] = {
+    ReviewAction.COACHING: N_("Coaching"),
+    ReviewAction.NO_FAULT: N_("No fault"),
+    ReviewAction.PROCESS_CHANGE: N_("Process change"),
 }

@@ -57,7 +57,7 @@ class ReviewOut(BaseModel):
 
 class ReviewedRatingOut(BaseModel):
     id: int
-    score: int = Field(description="The face, 1 (very unhappy) to 5 (very happy)")
+    score: int = Field(description="The face, 1 (very dissatisfied) to 5 (very satisfied)")
     negative: bool
     comment: str
     visit: str = Field(description="intake, check_in, audience or completion")

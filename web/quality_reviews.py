@@ -8,7 +8,6 @@ requests); the queue shows no applicant's personal data, so nothing is logged as
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,8 +18,8 @@ from majlis.errors import N_, InvalidInput
 from majlis.i18n import in_language
 from quality import causes as cause_list
 from quality import own_ratings, review
-from quality.models import ReviewAction, ReviewCause, Visit
-from web import personal_data
+from quality.models import ReviewCause
+from web import labels, personal_data
 from web.api_models import ID_LIMIT
 from web.auth import ALL_STAFF, requires, signed_in_user
 from web.branch_names import branch_context
@@ -33,31 +32,12 @@ routes = web.RouteTableDef()
 PAGE = "/quality/reviews"
 REVIEWERS = (Role.MANAGER,)
 
-# The faces as people read them, from 1 (very unhappy) to 5 (very happy); drawn by web/templates/_face.html.
-FACES: Mapping[int, str] = {
-    1: N_("Very unhappy"),
-    2: N_("Unhappy"),
-    3: N_("Neither happy nor unhappy"),
-    4: N_("Happy"),
-    5: N_("Very happy"),
-}
-VISITS: Mapping[str, str] = {
-    Visit.INTAKE: N_("Request taken at the desk"),
-    Visit.CHECK_IN: N_("Arrival checked in"),
-    Visit.AUDIENCE: N_("Audience"),
-    Visit.COMPLETION: N_("Request completed"),
-}
-ACTIONS: Mapping[str, str] = {
-    ReviewAction.COACHING: N_("Coaching"),
-    ReviewAction.NO_FAULT: N_("No fault"),
-    ReviewAction.PROCESS_CHANGE: N_("Process change"),
-}
 DONE = N_("The review is saved.")
 
 
 def words() -> dict[str, Any]:
     """The names the review pages give faces, visits and actions."""
-    return {"faces": FACES, "visits": VISITS, "actions": ACTIONS}
+    return {"faces": labels.FACES, "visits": labels.VISITS, "actions": labels.REVIEW_ACTIONS}
 
 
 def cause_name(cause: ReviewCause | None, language: str) -> str:

@@ -18,7 +18,7 @@ from notify.links import LinkRefused
 from quality import ratings, tablets
 from quality.models import DeskTablet, Visit
 from quality.ratings import Rated, RatingRefused
-from web import enrolled_device
+from web import enrolled_device, labels
 from web.errors import bilingual, field_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, LINKS
 from web.middleware import see_other
@@ -30,14 +30,8 @@ TABLET_COOKIE = "majlis_rate_tablet"
 # What each refusal is, in HTTP: a link not ours is not found; one past its time (or taken off the tablet) is
 # gone; one rated already is a conflict with the state it is in.
 STATUS = {"rating_link_not_found": 404, "rating_expired": 410, "rating_withdrawn": 410, "rating_used": 409}
-# The faces by score, in words; drawn by web/templates/_face.html.
-FACES = (
-    (1, N_("Very dissatisfied")),
-    (2, N_("Dissatisfied")),
-    (3, N_("Neutral")),
-    (4, N_("Satisfied")),
-    (5, N_("Very satisfied")),
-)
+# The faces by score, in words, as web/templates/rate/_faces.html lists them.
+FACES = tuple(labels.FACES.items())
 VISITS = {
     Visit.INTAKE: N_("Your request taken at the desk"),
     Visit.CHECK_IN: N_("Your check-in at the desk"),
