@@ -144,6 +144,24 @@ def _last(kind: EventKind, before: datetime) -> Any:
     )
 
 
+def still_owed(as_of: datetime) -> ColumnElement[bool]:
+    """A referral its department still owes an answer at `as_of`: neither answered nor closed by then, not returned
+    as not theirs (unless sent to them again since), and not waiting for the applicant's information (their clock
+    is stopped). Past its deadline, it is overdue; the statistics dashboard counts it late (quality.statistics)."""
+    return and_(
+        or_(Referral.answered_at.is_(None), Referral.answered_at >= as_of),
+        or_(Referral.closed_at.is_(None), Referral.closed_at >= as_of),
+        or_(
+            _last(EventKind.RETURNED, as_of).is_(None),
+            _last(EventKind.SENT, as_of) > _last(EventKind.RETURNED, as_of),
+        ),
+        or_(
+            _last(EventKind.INFORMATION_ASKED, as_of).is_(None),
+            _last(EventKind.INFORMATION_GIVEN, as_of) >= _last(EventKind.INFORMATION_ASKED, as_of),
+        ),
+    )
+
+
 def _level(value: object) -> int | None:
     text = str(value).strip() if value is not None else ""
     return int(text) if text.isascii() and text.isdigit() else None
@@ -188,18 +206,7 @@ async def monthly_report(
         .where(
             Referral.created_at < as_of,
             Referral.solution_due_at < as_of,
-            or_(Referral.answered_at.is_(None), Referral.answered_at >= as_of),
-            or_(Referral.closed_at.is_(None), Referral.closed_at >= as_of),
-            # Returned as not theirs, unless sent to them again since.
-            or_(
-                _last(EventKind.RETURNED, as_of).is_(None),
-                _last(EventKind.SENT, as_of) > _last(EventKind.RETURNED, as_of),
-            ),
-            # Waiting for the applicant: their clock is stopped.
-            or_(
-                _last(EventKind.INFORMATION_ASKED, as_of).is_(None),
-                _last(EventKind.INFORMATION_GIVEN, as_of) >= _last(EventKind.INFORMATION_ASKED, as_of),
-            ),
+            still_owed(as_of),
         )
         .group_by(Referral.department_id)
     )

@@ -6,6 +6,14 @@ ratings, or visits) could point at a person, so every figure built on one is sup
 A share (`hits` of `total`) is published only when neither the hits nor the misses are 1 to 4: 2 no-shows of 13
 would otherwise come back from the rate (0.1538 × 13), and 11 of 13 would tell the 2 as well (`share`).
 
+Secondary suppression: a group whose cells add up to a figure published beside them (the requests by kind against
+the requests submitted; the satisfaction of each week against the whole period's; a branch's figure in the monthly
+e-mail against everything's) would give back a suppressed cell as "the total minus the others". Where that could
+work (one cell suppressed, or the suppressed ones adding up to 1 to 4), the smallest shown cells are withheld too
+(`withheld`), until two cells or more are hidden and they add up to 5 or more. Every hidden figure says why
+(`Hidden`): a count of 1 to 4 is "fewer than 5"; a withheld cell, or a share hidden because its misses are 1 to
+4, is neither, and reads "withheld".
+
 Medians and percentiles have one definition on both databases, one PostgreSQL computes itself
 (`percentile_cont(0.5)` and `percentile_disc(p)` WITHIN GROUP) and Python computes identically on SQLite, to the
 last bit: `median` and `percentile` below.
@@ -15,8 +23,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Literal
 
 from quality.periods import Span
 
@@ -32,6 +41,12 @@ DIMENSIONS = ("kind", "channel", "branch", "gender", "applicant_kind")
 
 # Shares (rates) to four places.
 SHARE_PLACES = 4
+
+# Why a figure is hidden: a count of 1 to 4 (or a figure over one), or held back so that another cannot be worked
+# out (secondary suppression; a share whose misses are 1 to 4).
+Hidden = Literal["fewer_than_5", "withheld"]
+FEWER_THAN_5: Hidden = "fewer_than_5"
+WITHHELD: Hidden = "withheld"
 
 
 def shown(count: int) -> int | None:
@@ -60,7 +75,60 @@ def rate_row(key: str, total: int, hits: int) -> RateRow:
     """`hits` of `total` as published: the hits and the rate go together (either tells the other)."""
     rate = share(hits, total)
     told = rate is not None or total == 0
-    return RateRow(key=key, total=shown(total), hits=hits if told else None, rate=rate)
+    hidden: Hidden | None = None
+    if not told:
+        hidden = FEWER_THAN_5 if _small(total) or _small(hits) else WITHHELD
+    return RateRow(key=key, total=shown(total), hits=hits if told else None, rate=rate, hidden=hidden)
+
+
+def withheld(published: Sequence[int | None], hidden_sum: int) -> frozenset[int]:
+    """Which shown cells of a group to withhold as well, so that its hidden cells cannot be worked out.
+
+    `published` are the group's cells as they would be shown (None: hidden, 1 to 4), `hidden_sum` what the hidden
+    ones add up to (as a reader could work it out from the figure the group adds up to). When one cell alone is
+    hidden, or the hidden ones add up to 1 to 4, the smallest shown non-zero cells are added to them until two or
+    more are hidden and they add up to 5 or more. Zeros stay: they point at nobody. The indices to withhold.
+    """
+    hidden = sum(1 for count in published if count is None)
+    if not hidden:
+        return frozenset()
+    more: set[int] = set()
+    for count, index in sorted((count, index) for index, count in enumerate(published) if count):
+        if hidden + len(more) >= 2 and hidden_sum >= SMALLEST_SHOWN:
+            break
+        more.add(index)
+        hidden_sum += count
+    return frozenset(more)
+
+
+def withheld_of(counts: Sequence[int]) -> frozenset[int]:
+    """`withheld` over a group's true counts (those of 1 to 4 hidden)."""
+    return withheld([shown(count) for count in counts], sum(count for count in counts if _small(count)))
+
+
+def tallies_of(counts: Sequence[tuple[str, int]]) -> list[Tally]:
+    """A breakdown of a published total as published: counts of 1 to 4 suppressed, and `withheld_of` those that
+    would give them back."""
+    more = withheld_of([count for _, count in counts])
+    return [
+        Tally(key, None, WITHHELD)
+        if index in more
+        else Tally(key, shown(count), FEWER_THAN_5 if _small(count) else None)
+        for index, (key, count) in enumerate(counts)
+    ]
+
+
+def withhold_points(points: Sequence[ScorePoint], counts: Sequence[int], whole: ScorePoint) -> list[ScorePoint]:
+    """The buckets of a series (true counts `counts`) beside its whole period's point `whole`: those `withheld_of`
+    picks lose their count, mean and share; then those whose negative (or other) ratings would come back as the
+    whole's less the other buckets' lose their share (`_shares_withheld`)."""
+    more = withheld_of(counts)
+    out = [
+        replace(point, count=None, mean=None, negative=None, hidden=WITHHELD) if index in more else point
+        for index, point in enumerate(points)
+    ]
+    shares = _shares_withheld(whole, out)
+    return [replace(point, negative=None) if index in shares else point for index, point in enumerate(out)]
 
 
 def median(ordered: Sequence[float]) -> float:
@@ -82,6 +150,8 @@ class Tally:
 
     key: str
     count: int | None
+    # Why `count` is None.
+    hidden: Hidden | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +182,8 @@ class RateRow:
     total: int | None
     hits: int | None
     rate: float | None
+    # Why `hits` (and the rate) are None: the total or the hits are 1 to 4, or the misses are (withheld).
+    hidden: Hidden | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +196,8 @@ class ScorePoint:
     count: int | None
     mean: float | None
     negative: float | None
+    # Why `count` (and with it the mean and the share) is None: 1 to 4 ratings, or withheld (`withhold_points`).
+    hidden: Hidden | None = None
 
 
 @dataclass(frozen=True)
@@ -165,3 +239,52 @@ class Dashboard:
     satisfaction: list[ScorePoint]
     satisfaction_overall: ScorePoint
     service_time: ServiceTime
+    # Why `total_requests` is None: 1 to 4, or withheld beside other scopes' (`withhold_across`).
+    total_hidden: Hidden | None = None
+
+
+def _across(whole: int | None, parts: Sequence[int | None]) -> frozenset[int]:
+    # A whole hidden itself (1 to 4) has nothing to subtract the parts from.
+    if whole is None:
+        return frozenset()
+    return withheld(parts, max(whole - sum(part for part in parts if part is not None), 0))
+
+
+def _negatives(point: ScorePoint) -> tuple[int | None, int | None]:
+    """The negative and the other ratings of a point, as a reader works them out from its count and share."""
+    if point.count == 0:
+        return 0, 0
+    if point.count is None or point.negative is None:
+        return None, None
+    negative = round(point.negative * point.count)
+    return negative, point.count - negative
+
+
+def _shares_withheld(whole: ScorePoint, parts: Sequence[ScorePoint]) -> frozenset[int]:
+    """The parts of `whole` whose share negative to withhold, so that no hidden part's negative ratings (or
+    others) come back as the whole's less the shown parts'."""
+    negative, positive = _negatives(whole)
+    negatives = [_negatives(part) for part in parts]
+    return _across(negative, [n for n, _ in negatives]) | _across(positive, [p for _, p in negatives])
+
+
+def withhold_across(whole: Dashboard, parts: Sequence[Dashboard]) -> list[Dashboard]:
+    """The figures of the parts of `whole` (each branch's: every request has one branch) as published beside it,
+    as the monthly e-mail does: a part's hidden count would come back as the whole's less the other parts', so
+    `withheld` picks more parts to withhold. For the requests submitted, and the ratings: their count (with the
+    mean and the share), and the negative ones and the others (with the share)."""
+    totals = _across(whole.total_requests, [p.total_requests for p in parts])
+    points = [p.satisfaction_overall for p in parts]
+    ratings = _across(whole.satisfaction_overall.count, [p.count for p in points])
+    points = [
+        replace(point, count=None, mean=None, negative=None, hidden=WITHHELD) if index in ratings else point
+        for index, point in enumerate(points)
+    ]
+    shares = _shares_withheld(whole.satisfaction_overall, points)
+    out = []
+    for index, part in enumerate(parts):
+        point = replace(points[index], negative=None) if index in shares else points[index]
+        if index in totals:
+            part = replace(part, total_requests=None, total_hidden=WITHHELD)
+        out.append(replace(part, satisfaction_overall=point))
+    return out

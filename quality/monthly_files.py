@@ -2,10 +2,11 @@
 command line and the e-mail all read the same tables, so they carry the same numbers.
 
 Numbers stay numbers (rates as percentages to a tenth, means and times to a tenth or a hundredth, rounded here
-once); a figure suppressed because it rests on 1 to 4 items reads "fewer than 5", and a figure with nothing to
-stand on (a mean of no ratings) reads "—". The workbook reads right to left in Arabic, opens on a cover naming the
-month in both calendars, and holds one sheet per group of figures. Names typed by people (branches,
-departments) are written as text cells, never as formulas.
+once); a figure suppressed because it rests on 1 to 4 items reads "fewer than 5", one held back so that a hidden
+one cannot be worked out (secondary suppression, a share whose misses are 1 to 4: quality/figures.py) reads
+"withheld", and a figure with nothing to stand on (a mean of no ratings) reads "—". The workbook reads right to
+left in Arabic, opens on a cover naming the month in both calendars, and holds one sheet per group of figures.
+Names typed by people (branches, departments) are written as text cells, never as formulas.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from followup.periods import Period, month_of
 from majlis.dates import dual_date
 from majlis.errors import N_
 from majlis.i18n import RIGHT_TO_LEFT, shipped_catalogs
-from quality.figures import DIMENSIONS, RateRow
+from quality.figures import DIMENSIONS, WITHHELD, Hidden, RateRow
 from quality.monthly import QualityMonthly
 
 Cell = str | int | float
@@ -32,6 +33,7 @@ Cell = str | int | float
 Names = Callable[[str, str], str]
 
 FEWER_THAN_5 = N_("fewer than 5")
+WITHHELD_TEXT = N_("withheld")
 NOTHING = "—"
 REPORT_TITLE = N_("Service quality report: {period}")
 UNDER_WAY = N_("This month is under way: the figures so far.")
@@ -43,6 +45,9 @@ FIRST_DAY = N_("First day")
 LAST_DAY = N_("Last day")
 SCOPE = N_("Covers")
 PRIVACY = N_("Counts of 1 to 4, and anything computed from them, are not shown: they could point at a person.")
+PRIVACY_WITHHELD = N_(
+    "A figure marked “withheld” is held back so that a hidden one cannot be worked out from the others."
+)
 
 SUMMARY = N_("Summary")
 REQUESTS = N_("Requests")
@@ -108,23 +113,36 @@ class Table:
     rows: list[list[Cell]]
 
 
-def _count(count: int | None, language: str) -> Cell:
-    return say(language, FEWER_THAN_5) if count is None else count
+def _hidden(language: str, why: Hidden | None) -> str:
+    return say(language, WITHHELD_TEXT if why == WITHHELD else FEWER_THAN_5)
 
 
-def _number(count: int | None, value: float | None, language: str, digits: int = 1) -> Cell:
-    """A figure over `count` items: "fewer than 5" when they are suppressed, "—" when there is nothing to say."""
+def _count(count: int | None, language: str, why: Hidden | None = None) -> Cell:
+    """A count, or why it is hidden (`why`; none given: it is 1 to 4)."""
+    return _hidden(language, why) if count is None else count
+
+
+def _number(count: int | None, value: float | None, language: str, digits: int = 1, why: Hidden | None = None) -> Cell:
+    """A figure over `count` items: why they are hidden when they are, "—" when there is nothing to say."""
     if count is None:
-        return say(language, FEWER_THAN_5)
+        return _hidden(language, why)
     return NOTHING if value is None else round(value, digits)
 
 
-def _percent(count: int | None, share: float | None, language: str) -> Cell:
-    return _number(count, None if share is None else share * 100, language)
+def _percent(count: int | None, share: float | None, language: str, why: Hidden | None = None) -> Cell:
+    """A share of `count` items: hidden with them; "withheld" when they are shown (some) and it is not, since its
+    hits or misses are 1 to 4 (quality.figures.share) or it was withheld beside other scopes."""
+    if count and share is None:
+        return say(language, WITHHELD_TEXT)
+    return _number(count, None if share is None else share * 100, language, why=why)
 
 
 def _rate_cells(row: RateRow, language: str) -> list[Cell]:
-    return [_count(row.total, language), _count(row.hits, language), _percent(row.total, row.rate, language)]
+    return [
+        _count(row.total, language),
+        _count(row.hits, language, row.hidden),
+        _percent(row.total, row.rate, language),
+    ]
 
 
 def title(report: QualityMonthly, language: str) -> str:
@@ -141,10 +159,10 @@ def summary_rows(report: QualityMonthly, language: str) -> list[list[Cell]]:
     f = report.figures
     overall, time = f.satisfaction_overall, f.service_time
     return [
-        [say(language, TOTAL_REQUESTS), _count(f.total_requests, language)],
-        [say(language, RATINGS), _count(overall.count, language)],
-        [say(language, MEAN_SATISFACTION), _number(overall.count, overall.mean, language, 2)],
-        [say(language, NEGATIVE_SHARE), _percent(overall.count, overall.negative, language)],
+        [say(language, TOTAL_REQUESTS), _count(f.total_requests, language, f.total_hidden)],
+        [say(language, RATINGS), _count(overall.count, language, overall.hidden)],
+        [say(language, MEAN_SATISFACTION), _number(overall.count, overall.mean, language, 2, overall.hidden)],
+        [say(language, NEGATIVE_SHARE), _percent(overall.count, overall.negative, language, overall.hidden)],
         [say(language, NO_SHOW_RATE), _percent(f.no_shows.total, f.no_shows.rate, language)],
         [say(language, ON_TIME_RATE), _percent(f.referrals_on_time.total, f.referrals_on_time.rate, language)],
         [say(language, MEDIAN_AT_CENTRE), _number(time.count, time.median_minutes, language)],
@@ -158,7 +176,13 @@ def tables(report: QualityMonthly, language: str, names: Names) -> list[Table]:
     requests: list[list[Cell]] = []
     for dimension in DIMENSIONS:
         for tally in f.requests.get(dimension, []):
-            requests.append([_(DIMENSION_NAMES[dimension]), names(dimension, tally.key), _count(tally.count, language)])
+            requests.append(
+                [
+                    _(DIMENSION_NAMES[dimension]),
+                    names(dimension, tally.key),
+                    _count(tally.count, language, tally.hidden),
+                ]
+            )
     waits: list[list[Cell]] = [
         [
             names("urgency", w.urgency),
@@ -180,9 +204,9 @@ def tables(report: QualityMonthly, language: str, names: Names) -> list[Table]:
         [
             p.first_day.isoformat(),
             p.last_day.isoformat(),
-            _count(p.count, language),
-            _number(p.count, p.mean, language, 2),
-            _percent(p.count, p.negative, language),
+            _count(p.count, language, p.hidden),
+            _number(p.count, p.mean, language, 2, p.hidden),
+            _percent(p.count, p.negative, language, p.hidden),
         ]
         for p in points
     ]
@@ -270,6 +294,7 @@ def xlsx_bytes(report: QualityMonthly, language: str, names: Names) -> bytes:
         _text(cover, next_row, 1, say(language, UNDER_WAY))
         next_row += 1
     _text(cover, next_row, 1, say(language, PRIVACY))
+    _text(cover, next_row + 1, 1, say(language, PRIVACY_WITHHELD))
     cover.column_dimensions["A"].width = 24
     cover.column_dimensions["B"].width = 60
     cover.sheet_view.rightToLeft = right_to_left

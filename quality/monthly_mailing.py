@@ -3,16 +3,20 @@ active manager with an e-mail address, in Arabic with the English below.
 
 The e-mail gives the headline figures over everything and for each branch and each active department, and links
 to the printable page and the XLSX workbook of each (for staff who sign in; the e-mail itself carries no file,
-since the outbox's e-mail channel attaches only calendar invitations). A manager without an address is skipped and
-counted. Each (period, manager) is sent once, as followup.mailing does: the quality_report_mailings row is written
-in the same savepoint as the outbox message, and the table's unique (period, staff_id) refuses a second. A run on
-any later day sends what is still owed; a second run sends nothing.
+since the outbox's e-mail channel attaches only calendar invitations). Everything and the branches side by side
+would give back a branch's hidden figure as everything's less the other branches' (with two centres, at once):
+across the branches, the figures are withheld as within one breakdown (quality.figures.withhold_across). A
+manager without an address is skipped and counted. Each (period, manager) is sent once, as followup.mailing
+does: the quality_report_mailings row is written in the same savepoint as the outbox message, and the table's
+unique (period, staff_id) refuses a second. A run on any later day sends what is still owed; a second run sends
+nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from urllib.parse import urlencode
 
 from sqlalchemy import select
@@ -25,6 +29,7 @@ from followup.periods import Period, last_complete_month
 from majlis.clock import Clock
 from majlis.errors import N_
 from notify.outbox import enqueue
+from quality.figures import withhold_across
 from quality.models import QualityMailing
 from quality.monthly import (
     EVERYTHING_SCOPE,
@@ -82,6 +87,24 @@ def body(reports: list[QualityMonthly], report_url: str) -> str:
     return "\n".join([_text(reports, "ar", report_url), "", _RULE, "", _text(reports, "en", report_url), ""])
 
 
+async def _reports(*, session: AsyncSession, period: Period, now: datetime) -> list[QualityMonthly]:
+    """Everything's report, each branch's and each department's, as the e-mail gives them side by side."""
+    everything = await monthly_quality(session=session, period=period, scope=EVERYTHING_SCOPE, now=now)
+    branches = [
+        await monthly_quality(session=session, period=period, scope=s, now=now)
+        for s in await branch_scopes(session=session)
+    ]
+    departments = [
+        await monthly_quality(session=session, period=period, scope=s, now=now)
+        for s in await department_scopes(session=session)
+    ]
+    # Every request has one branch: the branches part everything. Departments overlap (a request referred to
+    # two), so no department's figure is everything's less the others'.
+    parted = withhold_across(everything.figures, [b.figures for b in branches])
+    branches = [replace(report, figures=figures) for report, figures in zip(branches, parted, strict=True)]
+    return [everything, *branches, *departments]
+
+
 def subject(period: Period) -> str:
     return " / ".join(say(language, SUBJECT, period=period.name(language)) for language in LANGUAGES)
 
@@ -106,8 +129,7 @@ async def send_monthly(*, session: AsyncSession, clock: Clock, hijri: bool, repo
     run.without_email = sum(1 for m in managers if m.id not in done and not m.email)
     if not owed:
         return run
-    scopes = [EVERYTHING_SCOPE, *await branch_scopes(session=session), *await department_scopes(session=session)]
-    reports = [await monthly_quality(session=session, period=period, scope=s, now=now) for s in scopes]
+    reports = await _reports(session=session, period=period, now=now)
     text, heading = body(reports, report_url), subject(period)
     for manager in owed:
         try:

@@ -8,7 +8,9 @@ takes them with `figures.median` and `figures.percentile`, which compute the sam
 The scope: every request, one branch's (the request's branch), or one department's (requests referred to it; its
 referral figures count only the referrals made to it). Every figure goes through `figures.shown` and
 `figures.shown_value`, every share through `figures.share`: a group of 1 to 4 reads None, and so does whatever is
-computed from it, and so does a share whose hits or misses are 1 to 4.
+computed from it, and so does a share whose hits or misses are 1 to 4. The breakdowns of the requests and the
+buckets of the satisfaction series add up to a figure published beside them, and go through `figures.withheld`
+(secondary suppression).
 """
 
 from __future__ import annotations
@@ -16,16 +18,19 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, literal, select
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audience_day.models import Arrival, HallAudience
 from followup.models import Referral
+from followup.report import still_owed
 from majlis.clock import RIYADH
 from majlis.errors import N_, FieldError, InvalidInput
 from notify.models import MessageStatus, OutboxMessage
 from quality.figures import (
     CENTRE_MINUTES_AIM,
+    FEWER_THAN_5,
+    SMALLEST_SHOWN,
     Dashboard,
     RateRow,
     ScorePoint,
@@ -36,6 +41,7 @@ from quality.figures import (
     share,
     shown,
     shown_value,
+    withhold_points,
 )
 from quality.models import NEGATIVE_AT_MOST, Rating
 from quality.periods import Span
@@ -78,18 +84,20 @@ async def dashboard(
     scope = Scope(branch_code=branch_code, department_id=department_id)
     start, end = span.starts_at, span.ends_at
     total, tallies = await request_tallies(session=session, scope=scope, start=start, end=end)
+    overall = await _score_point(session=session, scope=scope, span=span)
     return Dashboard(
         span=span,
         branch_code=branch_code,
         department_id=department_id,
         total_requests=shown(total),
+        total_hidden=FEWER_THAN_5 if 0 < total < SMALLEST_SHOWN else None,
         requests=tallies,
         waits=await wait_rows(session=session, scope=scope, start=start, end=end, now=now),
         confirmations=await _confirmations(session=session, scope=scope, start=start, end=end),
         no_shows=await _no_shows(session=session, scope=scope, start=start, end=min(end, now)),
         referrals_on_time=await _referrals(session=session, scope=scope, start=start, end=min(end, now)),
-        satisfaction=await _satisfaction(session=session, scope=scope, span=span),
-        satisfaction_overall=await _score_point(session=session, scope=scope, span=span),
+        satisfaction=await _satisfaction(session=session, scope=scope, span=span, whole=overall),
+        satisfaction_overall=overall,
         service_time=await _service_time(session=session, scope=scope, start=start, end=end),
     )
 
@@ -167,13 +175,18 @@ async def _no_shows(*, session: AsyncSession, scope: Scope, start: datetime, end
 async def _referrals(*, session: AsyncSession, scope: Scope, start: datetime, end: datetime) -> RateRow:
     """Referrals whose solution deadline fell from `start` to `end` (not after now): answered by it.
 
-    On time as the follow-up's monthly report has it: answered at or before the solution deadline (moved on by
-    pauses and extensions). A department's scope counts the referrals made to it.
+    On time and late as the follow-up's monthly report has them: answered at or before the solution deadline
+    (moved on by pauses and extensions), or after it; one unanswered at `end` is late when the department still
+    owes it then (`followup.report.still_owed`), and left out when it was closed without an answer, returned as
+    not theirs, or is waiting for the applicant. A department's scope counts the referrals made to it.
     """
     on_time = func.count(
         case((and_(Referral.answered_at.is_not(None), Referral.answered_at <= Referral.solution_due_at), 1))
     )
-    query = select(func.count(), on_time).where(_window(Referral.solution_due_at, start, end))
+    answered = and_(Referral.answered_at.is_not(None), Referral.answered_at < end)
+    query = select(func.count(), on_time).where(
+        _window(Referral.solution_due_at, start, end), or_(answered, still_owed(end))
+    )
     if scope.department_id is not None:
         query = query.where(Referral.department_id == scope.department_id)
     query = scoped(query, Scope(branch_code=scope.branch_code, department_id=None), Referral.case_id)
@@ -193,10 +206,11 @@ def _score(first_day: date, last_day: date, count: int, total: int, negative: in
         count=shown(count),
         mean=shown_value(count, round(total / count, TIME_PLACES) if count else None),
         negative=share(negative, count),
+        hidden=FEWER_THAN_5 if 0 < count < SMALLEST_SHOWN else None,
     )
 
 
-async def _satisfaction(*, session: AsyncSession, scope: Scope, span: Span) -> list[ScorePoint]:
+async def _satisfaction(*, session: AsyncSession, scope: Scope, span: Span, whole: ScorePoint) -> list[ScorePoint]:
     """Ratings given in each bucket of the span, in one grouped query (the bucket by its Riyadh midnights)."""
     buckets = span.buckets()
     edges = [_midnight_after(last) for _, last in buckets]
@@ -210,7 +224,10 @@ async def _satisfaction(*, session: AsyncSession, scope: Scope, span: Span) -> l
     ).subquery()
     query = select(rated.c.bucket, *_rating_figures(rated.c.score)).group_by(rated.c.bucket)
     found = {index: (count, total, negative) for index, count, total, negative in await session.execute(query)}
-    return [_score(first, last, *found.get(i, (0, 0, 0))) for i, (first, last) in enumerate(buckets)]
+    figures = [found.get(i, (0, 0, 0)) for i in range(len(buckets))]
+    points = [_score(first, last, *figures[i]) for i, (first, last) in enumerate(buckets)]
+    # The buckets add up to the whole period's point, published beside them.
+    return withhold_points(points, [count for count, _, _ in figures], whole)
 
 
 async def _score_point(*, session: AsyncSession, scope: Scope, span: Span) -> ScorePoint:

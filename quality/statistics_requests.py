@@ -30,6 +30,7 @@ from quality.figures import (
     share,
     shown,
     shown_value,
+    tallies_of,
 )
 from quality.statistics_sql import in_sql, in_units, micros_between, of_units
 from scheduler.models import Appointment, AppointmentState, Slot
@@ -76,8 +77,8 @@ def scoped(query: _Query, scope: Scope, case_id: Any) -> _Query:
 
 
 def _order(tally: Tally) -> tuple[int, int, str]:
-    # Largest first; a suppressed count sorts between the shown ones and zero, whatever it was, so the order
-    # tells nothing the cell does not.
+    # Largest first; a suppressed (or withheld) count sorts between the shown ones and zero, whatever it was, so
+    # the order tells nothing the cell does not.
     if tally.count is None:
         return (1, 0, tally.key)
     return (0 if tally.count else 2, -tally.count, tally.key)
@@ -105,9 +106,9 @@ async def request_tallies(
         for dimension, key in zip(DIMENSIONS, keys, strict=True):
             value = UNKNOWN if key is None else str(getattr(key, "value", key))
             counts[dimension][value] = counts[dimension].get(value, 0) + count
-    tallies = {
-        d: sorted((Tally(key, shown(count)) for key, count in counts[d].items()), key=_order) for d in DIMENSIONS
-    }
+    # Each breakdown adds up to the total published beside it: `tallies_of` withholds what would give a hidden
+    # count back (of equal counts, the first by key: the same on both databases).
+    tallies = {d: sorted(tallies_of(sorted(counts[d].items())), key=_order) for d in DIMENSIONS}
     return total, tallies
 
 

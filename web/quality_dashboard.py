@@ -64,6 +64,8 @@ class TallyOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     key: str
     count: int | None
+    # Why the count is null: fewer_than_5 (1 to 4), or withheld (it would give a hidden one back).
+    hidden: Literal["fewer_than_5", "withheld"] | None = None
 
 
 class WaitRowOut(BaseModel):
@@ -81,6 +83,8 @@ class RateRowOut(BaseModel):
     total: int | None
     hits: int | None
     rate: float | None
+    # Why the hits and the rate are null: fewer_than_5 (the total or the hits are 1 to 4), or withheld (the misses).
+    hidden: Literal["fewer_than_5", "withheld"] | None = None
 
 
 class ScorePointOut(BaseModel):
@@ -90,6 +94,8 @@ class ScorePointOut(BaseModel):
     count: int | None
     mean: float | None
     negative: float | None
+    # Why the count, mean and share are null: fewer_than_5 (1 to 4 ratings), or withheld (secondary suppression).
+    hidden: Literal["fewer_than_5", "withheld"] | None = None
 
 
 class ServiceTimeOut(BaseModel):
@@ -103,7 +109,8 @@ class ServiceTimeOut(BaseModel):
 
 
 class StatisticsOut(BaseModel):
-    """The dashboard's figures; null where a group of 1 to 4 (or a figure computed from one) is suppressed."""
+    """The dashboard's figures; null where a group of 1 to 4 (or a figure computed from one) is suppressed, or
+    where a figure is withheld so that a hidden one cannot be worked out from the others (`hidden` says which)."""
 
     model_config = ConfigDict(from_attributes=True)
     span: SpanOut
@@ -163,6 +170,8 @@ def chart_data(charts: list[Table], language: str) -> dict[str, Any]:
                     {
                         "label": t.headings[column],
                         "data": [row.cells[column].value for row in t.rows if row.key not in t.undrawn],
+                        # Why a point is missing (null: shown, or nothing to compute).
+                        "hidden": [row.cells[column].hidden for row in t.rows if row.key not in t.undrawn],
                     }
                     for column in t.plotted
                 ],

@@ -157,6 +157,8 @@ async def xlsx_download(request: web.Request) -> web.Response:
 class TallyOut(BaseModel):
     key: str
     count: int | None
+    # Why the count is null: fewer_than_5 (1 to 4), or withheld (it would give a hidden one back).
+    hidden: Literal["fewer_than_5", "withheld"] | None = None
 
 
 class WaitOut(BaseModel):
@@ -172,6 +174,8 @@ class RateOut(BaseModel):
     total: int | None
     hits: int | None
     rate: float | None
+    # Why the hits and the rate are null: fewer_than_5 (the total or the hits are 1 to 4), or withheld (the misses).
+    hidden: Literal["fewer_than_5", "withheld"] | None = None
 
 
 class ScoreOut(BaseModel):
@@ -180,6 +184,8 @@ class ScoreOut(BaseModel):
     count: int | None
     mean: float | None
     negative: float | None
+    # Why the count, mean and share are null: fewer_than_5 (1 to 4 ratings), or withheld (secondary suppression).
+    hidden: Literal["fewer_than_5", "withheld"] | None = None
 
 
 class ServiceTimeOut(BaseModel):
@@ -193,7 +199,8 @@ class ServiceTimeOut(BaseModel):
 
 class QualityMonthlyOut(BaseModel):
     """The month's service-quality report for a scope: counts, rates (0 to 1) and times; null where a figure rests
-    on 1 to 4 items (suppressed) or on none. No personal data."""
+    on 1 to 4 items (suppressed), is withheld so that a hidden one cannot be worked out (`hidden` says which), or
+    rests on none. No personal data."""
 
     period: str
     kind: Literal["gregorian", "hijri"]
@@ -221,12 +228,17 @@ REPORT_OUTPUTS: tuple[type[BaseModel], ...] = (QualityMonthlyOut,)
 
 
 def _rate(row: Any) -> RateOut:
-    return RateOut(key=row.key, total=row.total, hits=row.hits, rate=row.rate)
+    return RateOut(key=row.key, total=row.total, hits=row.hits, rate=row.rate, hidden=row.hidden)
 
 
 def _score(point: Any) -> ScoreOut:
     return ScoreOut(
-        first_day=point.first_day, last_day=point.last_day, count=point.count, mean=point.mean, negative=point.negative
+        first_day=point.first_day,
+        last_day=point.last_day,
+        count=point.count,
+        mean=point.mean,
+        negative=point.negative,
+        hidden=point.hidden,
     )
 
 
@@ -246,7 +258,7 @@ def report_out(report: QualityMonthly) -> QualityMonthlyOut:
         scope_name_ar=report.scope.name("ar"),
         scope_name_en=report.scope.name("en"),
         total_requests=f.total_requests,
-        requests={k: [TallyOut(key=t.key, count=t.count) for t in v] for k, v in f.requests.items()},
+        requests={k: [TallyOut(key=t.key, count=t.count, hidden=t.hidden) for t in v] for k, v in f.requests.items()},
         waits=[
             WaitOut(urgency=w.urgency, count=w.count, median_days=w.median_days, p95_days=w.p95_days, within=w.within)
             for w in f.waits

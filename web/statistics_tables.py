@@ -1,7 +1,10 @@
 """The statistics dashboard's figures as tables: one per chart, the same cells for the page, its chart and the CSV.
 
-A cell is a number, or one of two words: "fewer than 5" where the figure is suppressed (a group of 1 to 4, or a
-rate or time computed from one), and a dash where there is nothing to compute (no rating, no audience due).
+A cell is a number, or a word saying why there is none: "fewer than 5" where the figure is a count of 1 to 4 (or
+a rate or time computed from one); "withheld" where it is held back so that a hidden one cannot be worked out
+(secondary suppression, a share whose misses are 1 to 4: quality/figures.py); a dash where there is nothing to
+compute (no rating, no audience due). The CSV leaves a hidden cell empty and says why in a "suppressed" column
+(fewer_than_5 or withheld, the hidden figures' reasons of the row).
 """
 
 from __future__ import annotations
@@ -15,13 +18,17 @@ from typing import Literal
 from babel.dates import format_date
 
 from majlis.errors import N_
-from quality.figures import Dashboard, RateRow, ScorePoint, Tally
+from quality.figures import FEWER_THAN_5, WITHHELD, Dashboard, Hidden, RateRow, ScorePoint, Tally
 from quality.statistics import ALL
 from quality.statistics_requests import UNASSESSED, UNKNOWN
 from web import labels
 from web.fairness_files import defused
 
 SUPPRESSED = N_("fewer than 5")
+WITHHELD_TEXT = N_("withheld")
+HIDDEN_TEXT: Mapping[Hidden, str] = {FEWER_THAN_5: SUPPRESSED, WITHHELD: WITHHELD_TEXT}
+# The CSV's last column: why the row's empty cells are hidden.
+SUPPRESSED_COLUMN = "suppressed"
 NOTHING = "—"
 Say = Callable[..., str]
 Number = int | float | None
@@ -69,11 +76,15 @@ class Cell:
     """A figure as published: its number, or why there is none."""
 
     value: Number
-    suppressed: bool = False
+    hidden: Hidden | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.hidden is not None
 
     def text(self, say: Say, places: int = 0) -> str:
-        if self.suppressed:
-            return say(SUPPRESSED)
+        if self.hidden is not None:
+            return say(HIDDEN_TEXT[self.hidden])
         if self.value is None:
             return NOTHING
         if isinstance(self.value, float):
@@ -105,13 +116,21 @@ class Table:
     undrawn: frozenset[str] = frozenset()
 
 
-def cell(value: Number, basis: int | None) -> Cell:
-    """`value` computed over a group of `basis` (None when the group itself is suppressed)."""
-    return Cell(value, suppressed=value is None and basis is None)
+def cell(value: Number, basis: int | None, why: Hidden | None = FEWER_THAN_5) -> Cell:
+    """`value` computed over a group of `basis` (None when the group itself is hidden, for the reason `why`)."""
+    return Cell(value, (why or FEWER_THAN_5) if value is None and basis is None else None)
 
 
-def count(value: int | None) -> Cell:
-    return Cell(value, suppressed=value is None)
+def share_cell(value: Number, basis: int | None, why: Hidden | None = FEWER_THAN_5) -> Cell:
+    """A share of a group of `basis` items: hidden with the group, and withheld when the group is shown (not
+    empty) but the share is not (its hits or misses are 1 to 4: quality.figures.share)."""
+    if value is None and basis:
+        return Cell(None, WITHHELD)
+    return cell(value, basis, why)
+
+
+def count(value: int | None, why: Hidden | None = FEWER_THAN_5) -> Cell:
+    return Cell(value, (why or FEWER_THAN_5) if value is None else None)
 
 
 def percent(share: float | None) -> Number:
@@ -137,7 +156,7 @@ def _tallies(dimension: str, tallies: list[Tally], say: Say, branch_names: Mappi
         Row(
             t.key,
             branch_names.get(t.key, t.key) if dimension == "branch" else _name(t.key, names, say),
-            [count(t.count)],
+            [count(t.count, t.hidden)],
         )
         for t in tallies
     ]
@@ -154,11 +173,17 @@ def _tallies(dimension: str, tallies: list[Tally], say: Say, branch_names: Mappi
 
 
 def _rate(row: RateRow) -> list[Cell]:
-    return [count(row.total), count(row.hits), cell(percent(row.rate), row.total)]
+    # The hits say why they are hidden; the rate of a shown total is withheld with them.
+    return [count(row.total), count(row.hits, row.hidden), share_cell(percent(row.rate), row.total)]
 
 
 def _score(point: ScorePoint) -> list[Cell]:
-    return [count(point.count), cell(point.mean, point.count), cell(percent(point.negative), point.count)]
+    why = point.hidden
+    return [
+        count(point.count, why),
+        cell(point.mean, point.count, why),
+        share_cell(percent(point.negative), point.count, why),
+    ]
 
 
 def tables(dashboard: Dashboard, say: Say, language: str, branch_names: Mapping[str, str]) -> list[Table]:
@@ -256,7 +281,7 @@ def tables(dashboard: Dashboard, say: Say, language: str, branch_names: Mapping[
                 Row("median", say(N_("Median (minutes)")), [cell(time.median_minutes, time.count)]),
                 Row("p90", say(N_("90th percentile (minutes)")), [cell(time.p90_minutes, time.count)]),
                 Row("aim", say(N_("The published aim (minutes)")), [Cell(time.aim_minutes)]),
-                Row("within-aim", say(N_("Within the aim (%)")), [cell(percent(time.within_aim), time.count)]),
+                Row("within-aim", say(N_("Within the aim (%)")), [share_cell(percent(time.within_aim), time.count)]),
             ],
             plotted=(0,),
             places=(1,),
@@ -275,11 +300,13 @@ def _bucket(point: ScorePoint, language: str) -> str:
 
 def csv_text(table: Table, say: Say) -> str:
     """One chart's numbers as CSV, with a byte-order mark so that a spreadsheet reads the Arabic as UTF-8; text
-    cells that a spreadsheet would run as a formula are defused."""
+    cells that a spreadsheet would run as a formula are defused. A hidden figure is an empty cell (a number column
+    stays numbers); the last column says why the row's are hidden (fewer_than_5, withheld, or both)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([defused(h) for h in (table.label_heading, *table.headings)])
+    writer.writerow([defused(h) for h in (table.label_heading, *table.headings, SUPPRESSED_COLUMN)])
     for row in table.rows:
-        cells = [c.text(say, places) for c, places in zip(row.cells, table.places, strict=False)]
-        writer.writerow([defused(v) for v in (row.label, *cells)])
+        cells = ["" if c.hidden else c.text(say, places) for c, places in zip(row.cells, table.places, strict=False)]
+        why = " ".join(sorted({c.hidden for c in row.cells if c.hidden}))
+        writer.writerow([defused(v) for v in (row.label, *cells, why)])
     return "\ufeff" + out.getvalue()

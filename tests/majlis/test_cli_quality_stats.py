@@ -44,7 +44,7 @@ def test_the_figures_printed_as_csv_and_refused(database: str, capsys: pytest.Ca
 
     assert main(["quality", "stats", "--period", "month", "--value", "2026-11", "--csv", "requests-channel"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
-    assert rows[0] == ["Channel", "Requests"]
+    assert rows[0] == ["Channel", "Requests", "suppressed"]
     assert {row[0] for row in rows[1:]} == {"Portal", "Walk-in at the desk", "Call centre", "WhatsApp", "E-mail"}
 
     arguments = ["--period", "custom", "--from", "2026-11-01", "--to", "2026-11-15", "--branch", "riyadh"]

@@ -123,8 +123,8 @@ async def test_a_branch_a_department_and_everything(sessions: Sessions, clock: F
         ["Requests submitted", 6],
         ["Ratings", 6],
         ["Satisfaction, mean (1 to 5)", 3.5],
-        # 2 negative of 6: the share would give the 2 back, so it is held back too.
-        ["Negative ratings (%)", "—"],
+        # 2 negative of 6: the share would give the 2 back, so it is withheld too (not "fewer than 5").
+        ["Negative ratings (%)", "withheld"],
     ]
 
 
@@ -223,7 +223,12 @@ async def test_each_manager_with_an_address_gets_the_month_once(sessions: Sessio
     assert f"{URL}?branch=riyadh&month=2026-11" in message.body
     assert f"{URL}.xlsx?branch=riyadh&month=2026-11" in message.body
     assert "Branch: Riyadh" in message.body and "Department: Ministry of Health" in message.body
-    assert "  Requests submitted: 6" in message.body and "  Requests submitted: fewer than 5" in message.body
+    # Jeddah's 2 are fewer than 5; Riyadh's 6 beside everything's 8 would tell them, so they are withheld: across
+    # the two branches, neither count (nor the ratings) comes back as everything's less the other's.
+    assert "  Requests submitted: 8" in message.body and "  Requests submitted: fewer than 5" in message.body
+    assert "  Requests submitted: 6" not in message.body and "  Requests submitted: withheld" in message.body
+    assert "  Ratings: 6" not in message.body and "  Ratings: withheld" in message.body
+    assert "  الطلبات المقدَّمة: محجوب لحماية الخصوصية" in message.body
     # No names: no applicant's, no staff member's.
     assert "نورة" not in message.body and "manager" not in message.body
 

@@ -3,9 +3,11 @@
 A seeded generator plays around November 2026 (a margin either side, and moments on the span's Riyadh midnights):
 requests of every kind, channel, gender, applicant kind and centre, triaged or not; appointments held, missed,
 released or still open; confirmations asked by several channels, answered or not; referrals answered on time,
-late or not at all; ratings; arrivals with the audience's end. Every figure of the dashboard — over everything,
-one centre, and one department — is then worked out again from the generated records in plain Python, from the
-definitions in quality/figures.py, with this file's own suppression and percentile, and compared.
+late or not at all, closed without an answer, returned as not theirs (and sent again or not), waiting for the
+applicant's information (given or not); ratings; arrivals with the audience's end. Every figure of the dashboard
+— over everything, one centre, and one department — is then worked out again from the generated records in plain
+Python, from the definitions in quality/figures.py, with this file's own suppression (secondary too) and
+percentile, and compared.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from audience_day.models import Arrival, ArrivalVia, HallAudience
 from cases.identity import ApplicantKind
 from cases.models import Applicant, Case, CaseStatus, Channel, Gender, Language, RequestKind
-from followup.models import Department, Referral, ReferralSource, ReferralState
+from followup.models import Department, EventKind, Referral, ReferralEvent, ReferralSource, ReferralState
 from majlis.clock import RIYADH
 from majlis.db import create_engine
 from notify.models import MessageStatus, OutboxMessage
@@ -76,6 +78,13 @@ class Ref:
     department: int  # 0 or 1
     due: datetime
     answered: datetime | None
+    closed: datetime | None = None
+    # Returned as not theirs, and sent to them again.
+    returned: datetime | None = None
+    resent: datetime | None = None
+    # Information asked of the applicant, and given.
+    asked: datetime | None = None
+    given: datetime | None = None
 
 
 @dataclass
@@ -106,6 +115,9 @@ def moment(rng: random.Random, first: datetime, last: datetime) -> datetime:
 
 def generate(seed: int, count: int) -> list[Request]:
     rng = random.Random(seed)  # noqa: S311 (a reproducible month, not a secret)
+    # The referrals' later lives from a stream of their own, so the rest of the month stays as it was (seeded
+    # so that both months reach each of them: the last assertions of the test below).
+    side = random.Random(seed * 1000 + 1)  # noqa: S311
     out = []
     for _ in range(count):
         applicant = rng.choice(list(ApplicantKind))
@@ -137,7 +149,21 @@ def generate(seed: int, count: int) -> list[Request]:
         for department in rng.sample((0, 1), rng.choice((0, 0, 1, 2))):
             due = moment(rng, START - timedelta(days=10), NOW + timedelta(days=10))
             answered = rng.choice((None, due, due - timedelta(days=rng.randint(0, 5)), due + timedelta(hours=3)))
-            referrals.append(Ref(department, due, answered))
+            ref = Ref(department, due, answered)
+            if answered is None:
+                # Some after the month's end (still owed at its end), some before.
+                later = due + timedelta(days=side.randint(1, 25))
+                # None stays simply open: the returned and sent again, and the paused and given, are open too.
+                match side.choice((None, "closed", "returned", "returned", "paused")):
+                    case "closed":
+                        ref.closed = later
+                    case "returned":
+                        ref.returned = due - timedelta(days=2)
+                        ref.resent = side.choice((None, due - timedelta(days=1)))
+                    case "paused":
+                        ref.asked = due - timedelta(days=1)
+                        ref.given = side.choice((None, later))
+            referrals.append(ref)
         triaged = rng.random() < 0.8
         out.append(
             Request(
@@ -284,20 +310,29 @@ async def store(session: AsyncSession, requests: list[Request]) -> list[int]:
                     )
                 )
         for f in r.referrals:
-            session.add(
-                Referral(
-                    case_id=case.id,
-                    department_id=departments[f.department].id,
-                    policy_id=1,
-                    source=ReferralSource.AUDIENCE,
-                    directive="",
-                    state=ReferralState.ANSWERED if f.answered else ReferralState.SENT,
-                    created_at=f.due - timedelta(days=10),
-                    first_response_due_at=f.due - timedelta(days=8),
-                    solution_due_at=f.due,
-                    answered_at=f.answered,
-                )
+            referral = Referral(
+                case_id=case.id,
+                department_id=departments[f.department].id,
+                policy_id=1,
+                source=ReferralSource.AUDIENCE,
+                directive="",
+                state=ReferralState.ANSWERED if f.answered else ReferralState.SENT,
+                created_at=f.due - timedelta(days=10),
+                first_response_due_at=f.due - timedelta(days=8),
+                solution_due_at=f.due,
+                answered_at=f.answered,
+                closed_at=f.closed,
             )
+            session.add(referral)
+            await session.flush()
+            for kind, at in (
+                (EventKind.RETURNED, f.returned),
+                (EventKind.SENT, f.resent),
+                (EventKind.INFORMATION_ASKED, f.asked),
+                (EventKind.INFORMATION_GIVEN, f.given),
+            ):
+                if at is not None:
+                    session.add(ReferralEvent(referral_id=referral.id, case_id=case.id, kind=kind, at=at))
         for index, (rated_at, score) in enumerate(r.ratings):
             invite = RatingInvite(
                 case_id=case.id,
@@ -353,6 +388,38 @@ def proportion(hits: int, total: int) -> float | None:
     return round(hits / total, 4)
 
 
+def secondary(counts: list[int]) -> set[int]:
+    """The cells withheld besides the small ones, so that none comes back as the total less the others."""
+    return secondary_of([None if small(n) else n for n in counts], sum(n for n in counts if small(n)))
+
+
+def secondary_of(seen: list[int | None], rest: int) -> set[int]:
+    """What a reader sees of a group (None: hidden) and what its hidden cells add up to (the total less the
+    shown): the shown cells to withhold too, the smallest first (the earliest of equals), until two or more are
+    hidden, adding up to 5 or more. None shown (the total itself 1 to 4 and hidden): nothing to do."""
+    hidden = [i for i, n in enumerate(seen) if n is None]
+    if not hidden:
+        return set()
+    shown_ones = sorted((n, i) for i, n in enumerate(seen) if n)
+    more: set[int] = set()
+    while shown_ones and (len(hidden) + len(more) < 2 or rest < 5):
+        n, i = shown_ones.pop(0)
+        more.add(i)
+        rest += n
+    return more
+
+
+def owed(f: Ref, as_of: datetime) -> bool:
+    """The follow-up report's referral still owed at `as_of` (followup/report.py), worked out here again."""
+
+    def before(at: datetime | None) -> bool:
+        return at is not None and at < as_of
+
+    returned = before(f.returned) and not (before(f.resent) and f.resent > f.returned)  # type: ignore[operator]
+    paused = before(f.asked) and not (before(f.given) and f.given >= f.asked)  # type: ignore[operator]
+    return not before(f.answered) and not before(f.closed) and not returned and not paused
+
+
 def rate(key: str, total: int, hits: int) -> tuple[str, int | None, int | None, float | None]:
     told = proportion(hits, total)
     return (key, published(total), hits if told is not None or total == 0 else None, told)
@@ -386,9 +453,13 @@ def check(figures: Dashboard, requests: list[Request], keep: Callable[[Request],
         "applicant_kind": lambda r: r.applicant.value,
     }
     for dimension, keys in values.items():
-        counted = {k: sum(1 for r in month if of[dimension](r) == k) for k in keys}
-        shown_counts = {t.key: t.count for t in figures.requests[dimension]}
-        assert shown_counts == {k: published(n) for k, n in counted.items()}, dimension
+        counted = {k: sum(1 for r in month if of[dimension](r) == k) for k in sorted(keys)}
+        more = {list(counted)[i] for i in secondary(list(counted.values()))}
+        shown_counts = {t.key: (t.count, t.hidden) for t in figures.requests[dimension]}
+        assert shown_counts == {
+            k: (None, "withheld") if k in more else (published(n), "fewer_than_5" if small(n) else None)
+            for k, n in counted.items()
+        }, dimension
         # Largest first, the suppressed after every shown count, zeros last.
         order = [
             (0 if t.count else 2, -(t.count or 0)) if t.count is not None else (1, 0)
@@ -450,7 +521,10 @@ def check(figures: Dashboard, requests: list[Request], keep: Callable[[Request],
         f
         for r in (requests if department is not None else mine)
         for f in r.referrals
-        if (department is None or f.department == department) and within(f.due, START, min(END, NOW))
+        if (department is None or f.department == department)
+        and within(f.due, START, min(END, NOW))
+        # Answered by the month's end, or still owed then: not closed unanswered, returned, or waiting.
+        and ((f.answered is not None and f.answered < min(END, NOW)) or owed(f, min(END, NOW)))
     ]
     kept = sum(1 for f in refs if f.answered is not None and f.answered <= f.due)
     answered = figures.referrals_on_time
@@ -468,8 +542,34 @@ def check(figures: Dashboard, requests: list[Request], keep: Callable[[Request],
         )
 
     november = [date(2026, 11, d) for d in range(1, 31)]
+    daily = [scores(d, d) for d in november]
+    counts = [sum(1 for r in mine for at, _ in r.ratings if d == at.astimezone(RIYADH).date()) for d in november]
+    withheld_days = secondary(counts)
+    expected = [(None, None, None) if i in withheld_days else daily[i] for i in range(len(november))]
+    # Then the shares: a day's negative (or other) ratings must not come back as the month's less the other days'.
+    month_count, _, month_share = scores(november[0], november[-1])
+    if month_count is not None and month_share is not None:
+        negatives = [
+            sum(1 for r in mine for at, s in r.ratings if d == at.astimezone(RIYADH).date() and s <= 2)
+            for d in november
+        ]
+        month_negative = sum(negatives)
+        seen = [e[2] is not None or n == 0 for e, n in zip(expected, counts, strict=True)]
+        withheld_shares = secondary_of(
+            [k if told else None for k, told in zip(negatives, seen, strict=True)],
+            month_negative - sum(k for k, told in zip(negatives, seen, strict=True) if told),
+        ) | secondary_of(
+            [n - k if told else None for n, k, told in zip(counts, negatives, seen, strict=True)],
+            month_count
+            - month_negative
+            - sum(n - k for n, k, told in zip(counts, negatives, seen, strict=True) if told),
+        )
+        expected = [(e[0], e[1], None) if i in withheld_shares else e for i, e in enumerate(expected)]
     assert [(p.first_day, p.last_day, p.count, p.mean, p.negative) for p in figures.satisfaction] == [
-        (d, d, *scores(d, d)) for d in november
+        (d, d, *expected[i]) for i, d in enumerate(november)
+    ]
+    assert [p.hidden for p in figures.satisfaction] == [
+        "withheld" if i in withheld_days else "fewer_than_5" if small(n) else None for i, n in enumerate(counts)
     ]
     whole = figures.satisfaction_overall
     assert (whole.count, whole.mean, whole.negative) == scores(november[0], november[-1])
@@ -520,6 +620,15 @@ async def test_every_figure_equals_its_direct_computation(sessions: Sessions, se
     assert any(w.count is not None and w.count >= 5 for w in everything.waits)
     assert everything.no_shows.total and everything.referrals_on_time.total
     assert everything.service_time.count and everything.satisfaction_overall.count
+    due = [f for r in requests for f in r.referrals if within(f.due, START, END) and f.answered is None]
+    assert any(f.closed and f.closed < END for f in due) and any(f.closed and f.closed >= END for f in due)
+    assert any(f.returned and not f.resent for f in due) and any(f.returned and f.resent for f in due)
+    assert any(f.asked and not f.given for f in due) and any(f.asked and f.given for f in due)
+    # Secondary suppression was reached in the first month (a request count withheld; a day of ratings withheld:
+    # test_a_lone_hidden_day_of_ratings_is_withheld_with_another).
+    boards = (everything, riyadh, department)
+    withheld = any(t.hidden == "withheld" for b in boards for tallies in b.requests.values() for t in tallies)
+    assert withheld or seed != 19
 
 
 async def test_a_group_of_one_to_four_is_suppressed_with_what_is_computed_from_it(sessions: Sessions) -> None:

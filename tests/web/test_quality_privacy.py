@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -66,7 +67,7 @@ async def test_a_hidden_count_cannot_be_recovered_from_a_rate(
 
     api = await (await client.get(f"/api/v1/quality/statistics?{NOVEMBER}")).json()
     # The totals are published; the 2 (or the 11 beside 13) are not, nor any share that gives them back.
-    assert api["no_shows"] == {"key": "all", "total": AUDIENCES, "hits": None, "rate": None}
+    assert api["no_shows"] == {"key": "all", "total": AUDIENCES, "hits": None, "rate": None, "hidden": "fewer_than_5"}
     overall = api["satisfaction_overall"]
     assert overall["count"] == AUDIENCES and overall["negative"] is None
     time = api["service_time"]
@@ -103,4 +104,111 @@ async def test_a_share_whose_hits_and_misses_are_five_or_more_is_published(
         await store(session, requests)
     await manager(client, sessions, clock)
     api = await (await client.get(f"/api/v1/quality/statistics?{NOVEMBER}")).json()
-    assert api["no_shows"] == {"key": "all", "total": AUDIENCES, "hits": 6, "rate": 0.4615}
+    assert api["no_shows"] == {"key": "all", "total": AUDIENCES, "hits": 6, "rate": 0.4615, "hidden": None}
+
+
+def cannot_tell(total: int, cells: list[int | None]) -> None:
+    """A reader who adds up the shown cells and takes them from the total learns what the hidden ones add up to:
+    that must be spread over two cells or more, and be 5 or more."""
+    hidden = [c for c in cells if c is None]
+    rest = total - sum(c for c in cells if c is not None)
+    assert not hidden or (len(hidden) >= 2 and rest >= 5), (total, cells)
+
+
+def _number(text: str) -> int | None:
+    text = re.sub(r"<[^>]+>", "", text).strip()
+    return None if text in ("fewer than 5", "withheld", "") else int(text)
+
+
+def _page_counts(page: str, key: str) -> dict[str, int | None]:
+    table = re.search(rf'<table class="statistics-table" id="table-{key}">(.*?)</table>', page, re.S)
+    assert table is not None
+    rows = re.findall(r'<tr data-key="([^"]+)"><th scope="row">.*?</th><td[^>]*>(.*?)</td>', table.group(1), re.S)
+    return {row_key: _number(cell) for row_key, cell in rows}
+
+
+def kinds_and_days() -> list[Request]:
+    """The 13 requests: 3 petitions and 10 audiences asked for (3 alone would be 13 − 10), 2 women and 11 men;
+    rated 6 on 20 November, 5 on the 21st and 2 on the 22nd (the 2 alone would be 13 − 6 − 5)."""
+    requests = thirteen()
+    for n, r in enumerate(requests):
+        if n < 3:
+            r.kind = RequestKind.PETITION
+        if n < 2:
+            r.gender = Gender.FEMALE
+        day = 20 if n < 6 else 21 if n < 11 else 22
+        r.ratings = [(datetime(2026, 11, day, 9 + n, tzinfo=RIYADH), 4)]
+    return requests
+
+
+async def test_the_cells_add_back_up_without_giving_a_hidden_one_back(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    async with sessions() as session, session.begin():
+        await store(session, kinds_and_days())
+    await manager(client, sessions, clock)
+    await client.get("/lang/en")
+
+    api = await (await client.get(f"/api/v1/quality/statistics?{NOVEMBER}")).json()
+    assert api["total_requests"] == AUDIENCES
+    for dimension, tallies in api["requests"].items():
+        cannot_tell(AUDIENCES, [t["count"] for t in tallies])
+        assert all((t["count"] is None) == (t["hidden"] is not None) for t in tallies), dimension
+    kinds = {t["key"]: (t["count"], t["hidden"]) for t in api["requests"]["kind"]}
+    assert kinds["petition"] == (None, "fewer_than_5") and kinds["audience_in_person"] == (None, "withheld")
+    genders = {t["key"]: (t["count"], t["hidden"]) for t in api["requests"]["gender"]}
+    assert genders["female"] == (None, "fewer_than_5") and genders["male"] == (None, "withheld")
+    assert {t["key"]: t["count"] for t in api["requests"]["channel"]}["portal"] == AUDIENCES
+
+    page = await (await client.get(f"/reports/statistics?{NOVEMBER}")).text()
+    for key in ("kind", "channel", "branch", "gender", "applicant-kind"):
+        cannot_tell(AUDIENCES, list(_page_counts(page, f"requests-{key}").values()))
+    kind_rows = re.search(r'<tr data-key="audience_in_person">(.*?)</tr>', page, re.S)
+    assert kind_rows is not None and 'data-hidden="withheld">withheld<' in kind_rows.group(1)
+    petition = re.search(r'<tr data-key="petition">(.*?)</tr>', page, re.S)
+    assert petition is not None and "fewer than 5" in petition.group(1)
+    chart = next(c for c in chart_json(page)["charts"] if c["key"] == "requests-kind")  # type: ignore[attr-defined]
+    assert "withheld" in chart["series"][0]["hidden"] and "fewer_than_5" in chart["series"][0]["hidden"]
+    assert 10 not in chart["series"][0]["data"]
+
+    for key in ("kind", "gender"):
+        response = await client.get(f"/reports/statistics/requests-{key}.csv?{NOVEMBER}")
+        rows = list(csv.reader(io.StringIO((await response.read()).decode("utf-8-sig"))))
+        assert rows[0][-1] == "suppressed"
+        cannot_tell(AUDIENCES, [int(r[1]) if r[1] else None for r in rows[1:]])
+        assert {r[2] for r in rows[1:] if not r[1]} == {"fewer_than_5", "withheld"}, rows
+
+    arabic = await client.get("/lang/ar")
+    assert arabic.status in (200, 303)
+    page = await (await client.get(f"/reports/statistics?{NOVEMBER}")).text()
+    assert "محجوب لحماية الخصوصية" in page and "أقل من 5" in page
+
+
+async def test_a_lone_hidden_day_of_ratings_is_withheld_with_another(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    async with sessions() as session, session.begin():
+        await store(session, kinds_and_days())
+    await manager(client, sessions, clock)
+    await client.get("/lang/en")
+    api = await (await client.get(f"/api/v1/quality/statistics?{NOVEMBER}")).json()
+    overall = api["satisfaction_overall"]
+    assert (overall["count"], overall["mean"]) == (AUDIENCES, 4.0)
+    days = {p["first_day"]: p for p in api["satisfaction"]}
+    assert (days["2026-11-20"]["count"], days["2026-11-20"]["mean"]) == (6, 4.0)
+    # The 22nd's 2 are fewer than 5; the 21st's 5 go with them, mean and share too: 13 − 6 = 7 over two days.
+    assert days["2026-11-22"]["hidden"] == "fewer_than_5"
+    assert {k: days["2026-11-21"][k] for k in ("count", "mean", "negative", "hidden")} == {
+        "count": None,
+        "mean": None,
+        "negative": None,
+        "hidden": "withheld",
+    }
+    cannot_tell(AUDIENCES, [p["count"] for p in api["satisfaction"]])
+
+    response = await client.get(f"/reports/statistics/satisfaction.csv?{NOVEMBER}")
+    rows = list(csv.reader(io.StringIO((await response.read()).decode("utf-8-sig"))))
+    by_label = {r[0]: r for r in rows[1:]}
+    assert by_label["21 Nov"][1:] == ["", "", "", "withheld"] and by_label["22 Nov"][-1] == "fewer_than_5"
+    assert by_label["The whole period"][1] == str(AUDIENCES)
+    cannot_tell(AUDIENCES, [int(r[1]) if r[1] else None for r in rows[1:-1]])
