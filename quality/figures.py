@@ -71,14 +71,21 @@ def share(hits: int, total: int) -> float | None:
     return round(hits / total, SHARE_PLACES)
 
 
+def share_hidden(hits: int, total: int) -> Hidden | None:
+    """Why `share(hits, total)` is None: a total or hits of 1 to 4 are "fewer than 5", misses of 1 to 4 withheld;
+    None when it is published, or when there is nothing (a total of 0)."""
+    if total == 0 or share(hits, total) is not None:
+        return None
+    return FEWER_THAN_5 if _small(total) or _small(hits) else WITHHELD
+
+
 def rate_row(key: str, total: int, hits: int) -> RateRow:
     """`hits` of `total` as published: the hits and the rate go together (either tells the other)."""
     rate = share(hits, total)
     told = rate is not None or total == 0
-    hidden: Hidden | None = None
-    if not told:
-        hidden = FEWER_THAN_5 if _small(total) or _small(hits) else WITHHELD
-    return RateRow(key=key, total=shown(total), hits=hits if told else None, rate=rate, hidden=hidden)
+    return RateRow(
+        key=key, total=shown(total), hits=hits if told else None, rate=rate, hidden=share_hidden(hits, total)
+    )
 
 
 def withheld(published: Sequence[int | None], hidden_sum: int) -> frozenset[int]:
@@ -170,6 +177,8 @@ class WaitRow:
     median_days: float | None
     p95_days: float | None
     within: float | None
+    # Why `within` is None when it is hidden (None too when there was nothing to tell: `share_hidden`).
+    within_hidden: Hidden | None = None
 
 
 @dataclass(frozen=True)
@@ -233,7 +242,10 @@ class Dashboard:
     confirmations: list[RateRow]
     # Appointments due in the span (up to now) that were held or missed: missed.
     no_shows: RateRow
-    # Referrals whose solution deadline fell in the span (up to now): answered by it.
+    # Referrals whose solution deadline fell in the span (up to now): answered by it. Counted as the follow-up's
+    # monthly report counts them (followup.report.still_owed): those answered by the span's end, and those the
+    # department still owed then (late); closed without an answer, returned as not theirs, or waiting for the
+    # applicant's information, they are left out.
     referrals_on_time: RateRow
     # One point per bucket of the span (Span.buckets), and the whole span.
     satisfaction: list[ScorePoint]

@@ -190,7 +190,9 @@ def tables(report: QualityMonthly, language: str, names: Names) -> list[Table]:
             _number(w.count, w.median_days, language),
             _number(w.count, w.p95_days, language),
             # The share seen in time rests on its own group (the period's requests old enough to tell).
-            NOTHING if w.within is None else round(w.within * 100, 1),
+            (_hidden(language, w.within_hidden) if w.within_hidden else NOTHING)
+            if w.within is None
+            else round(w.within * 100, 1),
         ]
         for w in f.waits
     ]

@@ -28,6 +28,7 @@ from quality.figures import (
     median,
     percentile,
     share,
+    share_hidden,
     shown,
     shown_value,
     tallies_of,
@@ -204,4 +205,5 @@ def _wait_row(
         median_days=shown_value(heard, round(middle, TIME_PLACES) if middle is not None else None),
         p95_days=shown_value(heard, round(p95, TIME_PLACES) if p95 is not None else None),
         within=share(on_time, eligible),
+        within_hidden=share_hidden(on_time, eligible),
     )

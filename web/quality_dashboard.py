@@ -75,6 +75,8 @@ class WaitRowOut(BaseModel):
     median_days: float | None
     p95_days: float | None
     within: float | None
+    # Why `within` is null when it is hidden: fewer_than_5 or withheld (null too when there was nothing to tell).
+    within_hidden: Literal["fewer_than_5", "withheld"] | None = None
 
 
 class RateRowOut(BaseModel):

@@ -167,6 +167,8 @@ class WaitOut(BaseModel):
     median_days: float | None
     p95_days: float | None
     within: float | None
+    # Why `within` is null when it is hidden: fewer_than_5 or withheld (null too when there was nothing to tell).
+    within_hidden: Literal["fewer_than_5", "withheld"] | None = None
 
 
 class RateOut(BaseModel):
@@ -260,7 +262,14 @@ def report_out(report: QualityMonthly) -> QualityMonthlyOut:
         total_requests=f.total_requests,
         requests={k: [TallyOut(key=t.key, count=t.count, hidden=t.hidden) for t in v] for k, v in f.requests.items()},
         waits=[
-            WaitOut(urgency=w.urgency, count=w.count, median_days=w.median_days, p95_days=w.p95_days, within=w.within)
+            WaitOut(
+                urgency=w.urgency,
+                count=w.count,
+                median_days=w.median_days,
+                p95_days=w.p95_days,
+                within=w.within,
+                within_hidden=w.within_hidden,
+            )
             for w in f.waits
         ],
         confirmations=[_rate(r) for r in f.confirmations],

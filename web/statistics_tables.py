@@ -209,7 +209,8 @@ def tables(dashboard: Dashboard, say: Say, language: str, branch_names: Mapping[
                         count(w.count),
                         cell(w.median_days, w.count),
                         cell(w.p95_days, w.count),
-                        cell(percent(w.within), w.count),
+                        # The share seen in time rests on its own group: why it is hidden is its own.
+                        Cell(percent(w.within), w.within_hidden if w.within is None else None),
                     ],
                 )
                 for w in dashboard.waits

@@ -69,9 +69,12 @@ async def test_the_dashboard_draws_its_charts_right_to_left_in_arabic(
             assert drawn["reverse"] and drawn["yRight"] and drawn["legendRtl"], (key, drawn)
             if drawn["labels"] > 1:
                 assert drawn["first"] > drawn["last"], (key, drawn)
-        # A suppressed cell reads "fewer than 5" in the table beside its chart.
-        assert await page.locator("td.suppressed").count() > 0
-        await expect(page.locator("td.suppressed").first).to_have_text("أقل من 5")
+        # A count of 1 to 4 reads "fewer than 5" in the table beside its chart; a withheld one says so.
+        assert await page.locator('td.suppressed[data-hidden="fewer_than_5"]').count() > 0
+        await expect(page.locator('td.suppressed[data-hidden="fewer_than_5"]').first).to_have_text("أقل من 5")
+        withheld = page.locator('td.suppressed[data-hidden="withheld"]')
+        if await withheld.count():
+            await expect(withheld.first).to_have_text("محجوب لحماية الخصوصية")
         assert await fits_across(page), "wider than 390 px"
         for size in WIDER:
             await page.set_viewport_size(size)

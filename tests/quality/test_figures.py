@@ -19,6 +19,7 @@ from quality.figures import (
     percentile,
     rate_row,
     share,
+    share_hidden,
     tallies_of,
     withheld,
     withheld_of,
@@ -57,6 +58,13 @@ def test_a_rate_row_holds_back_its_hits_with_its_rate() -> None:
     assert rate_row("all", 13, 6) == RateRow("all", 13, 6, 0.4615)
     assert rate_row("all", 3, 0) == RateRow("all", None, None, None, "fewer_than_5")
     assert rate_row("all", 0, 0) == RateRow("all", 0, 0, None)
+
+
+def test_why_a_share_is_hidden() -> None:
+    assert share_hidden(2, 13) == "fewer_than_5" and share_hidden(3, 3) == "fewer_than_5"
+    # Not a group under 5: 11 of 13 are held back for the 2 misses.
+    assert share_hidden(11, 13) == "withheld"
+    assert share_hidden(6, 13) is None and share_hidden(0, 0) is None and share_hidden(0, 13) is None
 
 
 def _recoverable(counts: list[int], hidden: set[int]) -> bool:
