@@ -55,8 +55,11 @@ lint: install-test ## ruff and mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+# Two workers (each with its own PostgreSQL server), a test file at a time; then, alone, the tests that measure time
+# or race processes against each other (marked serial in tests/conftest.py), which the other worker would disturb.
 test: system-deps install-test lint ## lint, then the whole suite on SQLite and on a PostgreSQL server it starts
-	$(BIN)/pytest --durations=20
+	$(BIN)/pytest -n 2 --dist loadfile -m "not serial" --durations=20
+	$(BIN)/pytest -m serial --durations=10
 
 translations: install-test ## extract the texts people read and merge them into the catalogs
 	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k N_ -k NP_:1c,2 --no-location --sort-output --omit-header -o web/translations/messages.pot .

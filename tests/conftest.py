@@ -37,6 +37,29 @@ passwords.lower_cost_for_tests()
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 BACKENDS = ("sqlite", "postgresql")
+
+# Tests that measure time, race processes or real-time media against each other: `make test` runs them alone, after
+# the rest has run on two workers, so the other worker's load cannot make them miss a deadline they assert.
+SERIAL = (
+    "tests/scale/",
+    "tests/majlis/test_leader.py",
+    "tests/notify/test_crash.py",
+    "tests/video/test_bridge",
+    "tests/video/test_hub_bridge",
+    "tests/video/test_aiortc_link.py",
+    "tests/video/test_room_check",
+    "tests/e2e/test_video_audience.py",
+    "tests/e2e/test_bridged_audience.py",
+    "tests/e2e/test_room_check.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(SERIAL):
+            item.add_marker(pytest.mark.serial)
+
+
 _counter = itertools.count()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -62,7 +63,20 @@ class ServedProcess:
                 self.kill()
 
     def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        """The process's log as lines people read: each JSON record (majlis/logs.py) as "timestamp level logger:
+        message", anything else (a traceback, a child's stderr) as it came."""
+        raw = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(_readable(line) for line in raw.splitlines())
+
+
+def _readable(line: str) -> str:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return line
+    if not isinstance(record, dict) or "message" not in record:
+        return line
+    return f"{record.get('timestamp', '')} {record.get('level', '')} {record.get('logger', '')}: {record['message']}"
 
 
 Start = Callable[..., Awaitable[list[ServedProcess]]]

@@ -112,10 +112,10 @@ async def test_two_workers_share_the_port_and_a_dead_one_is_replaced(majlis_proc
 
 
 def logged_at(log: str, text: str) -> float:
-    """When the first line containing `text` was logged (the log's timestamps are local time, to the millisecond)."""
+    """When the first line containing `text` was logged (each line of log_text starts with its ISO timestamp)."""
     for line in log.splitlines():
         if text in line:
-            return datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            return datetime.fromisoformat(line.split(" ", 1)[0]).timestamp()
     raise AssertionError(f"{text!r} not logged:\n{log[-4000:]}")
 
 
