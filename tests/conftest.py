@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import shutil
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -52,6 +52,21 @@ SERIAL = (
     "tests/e2e/test_bridged_audience.py",
     "tests/e2e/test_room_check.py",
 )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A test's captured output as text that can cross to xdist's controller: the hostile-input tests log the
+    undecodable bytes they send (surrogate escapes), which UTF-8 cannot carry, and the worker would crash."""
+    report: pytest.TestReport = yield
+    report.sections = [(title, _sendable(text)) for title, text in report.sections]
+    return report
+
+
+def _sendable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
