@@ -34,6 +34,17 @@ from cases.intake import check_request
 from cases.models import Applicant, Case, CaseStatus, Channel
 from fairness import chain as fairness_chain
 from majlis.clock import RIYADH, Clock, FrozenClock, riyadh
+from majlis.demo_quality_words import (
+    COMMENTS,
+    COMPANIES,
+    FAMILY_NAMES,
+    FIRST_NAMES,
+    RESIDENTS,
+    REVIEWS,
+    SUBJECTS,
+    TABLETS,
+)
+from majlis.i18n import shipped_catalogs
 from notify.models import MessageStatus, OutboxMessage
 from priority.models import Route, Triage
 from priority.score import Urgency
@@ -63,26 +74,6 @@ TODAY_SCORES: Final = (1, 5, 2)
 DAYS_BACK: Final = 28
 HALL_DAYS: Final = 6
 HALL_NOTE: Final = "demo: past audiences (service quality)"
-# The demo's made-up addresses: a manager's monthly report goes there (to the development mail catcher).
-MANAGER_EMAIL: Final = "manager@majlis.example"
-STAFF: Final = ("desk", "official", "women", "followup", "manager", "protocol")
-TABLETS: Final = {"riyadh": "جهاز التقييم — مكتب الاستقبال ١", "jeddah": "جهاز التقييم — مكتب الاستقبال ١"}
-
-FIRST_NAMES: Final = {
-    "male": ("عبدالرحمن", "سلطان", "ماجد", "تركي", "فيصل", "يوسف", "إبراهيم", "مشعل"),
-    "female": ("أمل", "جواهر", "ريما", "سارة", "هيا", "لطيفة", "منى", "دلال"),
-}
-FAMILY_NAMES: Final = ("المطيري", "الغامدي", "الزهراني", "العمري", "الشهراني", "البقمي", "الرشيدي", "الجهني")
-COMPANIES: Final = ("مؤسسة الريادة للتجارة", "شركة البناء الحديث", "شركة النخبة للخدمات", "مؤسسة الواحة للنقل")
-RESIDENTS: Final = ("Imran Qureshi", "Maria Santos", "Omar Haddad", "Li Wei", "Samuel Okafor")
-SUBJECTS: Final = {
-    "audience_in_person": ("طلب مقابلة بشأن معاملة متعثرة", "أرجو مقابلتي لعرض معاملتي المتأخرة لدى الجهة المختصة."),
-    "audience_video": ("طلب مقابلة مرئية", "أرجو مقابلتي عن بعد لتعذر حضوري لظروف صحية."),
-    "complaint": ("شكوى من تأخر إجراء", "تقدمت بطلبي منذ أشهر ولم أتلق ردًا حتى الآن."),
-    "petition": ("التماس بشأن منحة أرض", "أرجو النظر في طلب المنحة المقدم منذ سنوات."),
-    "enquiry": ("استفسار عن حالة طلب", "أود معرفة ما آل إليه طلبي السابق."),
-    "suggestion": ("اقتراح لتحسين الخدمة", "أقترح إتاحة حجز موعد الحضور عبر الرسائل."),
-}
 # Shares of the requests; three suggestions exactly (placed by hand below), so their count is suppressed.
 KINDS: Final = {"audience_in_person": 55, "complaint": 15, "petition": 12, "enquiry": 12, "audience_video": 6}
 CHANNELS: Final = {
@@ -94,17 +85,9 @@ CHANNELS: Final = {
 }
 APPLICANT_KINDS: Final = {"citizen": 75, "resident": 13, "company": 12}
 POSITIVE: Final = {5: 60, 4: 28, 3: 12}
-COMMENTS: Final = {
-    1: ("انتظرت أكثر من ساعة دون أن يوضح لي أحد سبب التأخير.", "لم أجد من يجيب عن سؤالي."),
-    2: ("الموظف لم يشرح لي المطلوب بوضوح.", "المكان مزدحم ولا توجد مقاعد كافية."),
-    5: ("شكرًا على حسن الاستقبال وسرعة الإنجاز.", ""),
-}
-REVIEWS: Final = (
-    ("long_wait", "coaching", "راجعت سجل الحضور: تأخر النداء بسبب نقص موظف في الفترة الصباحية، ووُجِّه المشرف."),
-    ("unclear_information", "process_change", "أضيفت ورقة إرشادية بالمستندات المطلوبة عند مكتب الاستقبال."),
-    ("facilities", "no_fault", "الازدحام في يوم ذروة، ولا تقصير من الموظف."),
-    ("staff_conduct", "coaching", "نوقش الموظف في أسلوب التعامل وسيُتابع أداؤه."),
-)
+# The demo's made-up addresses: a manager's monthly report goes there (to the development mail catcher).
+MANAGER_EMAIL: Final = "manager@majlis.example"
+STAFF: Final = ("desk", "official", "women", "followup", "manager", "protocol")
 
 
 @dataclass(frozen=True)
@@ -118,6 +101,14 @@ class QualityShown:
     overdue: int
 
 
+def _said(words: tuple[str, str] | str) -> str:
+    """The demo's words (NP_("demo data", …)) in Arabic, from the catalogs; nothing for nothing."""
+    if isinstance(words, str):
+        return words
+    context, message = words
+    return shipped_catalogs().pgettext("ar", context, message)
+
+
 def _pick(rng: random.Random, shares: dict[Any, int]) -> Any:
     return rng.choices(list(shares), weights=list(shares.values()))[0]
 
@@ -127,14 +118,15 @@ def _applicant(rng: random.Random, n: int) -> dict[str, Any]:
     kind = _pick(rng, APPLICANT_KINDS)
     phone = f"05077{n:05d}"
     if kind == "company":
-        return {"kind": kind, "id_number": f"70{19_000 + n:08d}", "name": COMPANIES[n % len(COMPANIES)],
+        return {"kind": kind, "id_number": f"70{19_000 + n:08d}", "name": _said(COMPANIES[n % len(COMPANIES)]),
                 "phone": phone, "language": "ar"}  # fmt: skip
     gender = "female" if rng.random() < 0.35 else "male"
     body = f"{1 if kind == 'citizen' else 2}00019{n:03d}"
     if kind == "resident":
         name, language = RESIDENTS[n % len(RESIDENTS)], "en"
     else:
-        name = f"{rng.choice(FIRST_NAMES[gender])} {rng.choice(FIRST_NAMES['male'])} {rng.choice(FAMILY_NAMES)}"
+        parts = (rng.choice(FIRST_NAMES[gender]), rng.choice(FIRST_NAMES["male"]), rng.choice(FAMILY_NAMES))
+        name = " ".join(_said(part) for part in parts)
         language = "ar"
     return {"kind": kind, "id_number": body + luhn_check_digit(body), "name": name, "gender": gender,
             "phone": phone, "language": language}  # fmt: skip
@@ -183,7 +175,9 @@ async def _tablets(
     moved to its successor (revoking withdraws it, but the applicant is still at the desk)."""
     earlier = list(
         await session.scalars(
-            select(DeskTablet).where(DeskTablet.name.in_(set(TABLETS.values())), DeskTablet.revoked_at.is_(None))
+            select(DeskTablet).where(
+                DeskTablet.name.in_({_said(name) for name in TABLETS.values()}), DeskTablet.revoked_at.is_(None)
+            )
         )
     )
     waiting = {
@@ -203,7 +197,7 @@ async def _tablets(
     made, tokens = {}, {}
     for branch, name in TABLETS.items():
         tablet, token = await desk_tablets.enrol(
-            session=session, clock=clock, branch_code=branch, name=name, actor_id=protocol_id
+            session=session, clock=clock, branch_code=branch, name=_said(name), actor_id=protocol_id
         )
         if branch == "riyadh":
             tablet = await desk_tablets.pair(session=session, clock=clock, tablet_id=tablet.id, staff_id=desk_id)
@@ -240,7 +234,7 @@ async def _activity(
         else:
             at = now - timedelta(days=rng.uniform(DAYS_BACK - 8 if kind == "audience_in_person" else 1, DAYS_BACK))
             channel, branch = _pick(rng, CHANNELS), "riyadh" if rng.random() < 0.65 else "jeddah"
-        subject, text = SUBJECTS[kind]
+        subject, text = (_said(words) for words in SUBJECTS[kind])
         details = check_request(
             applicant, {"kind": kind, "subject": subject, "text": text, "branch": branch}, channel=channel
         )
@@ -436,7 +430,7 @@ async def _ratings(
         rating = Rating(
             invite_id=invite.id, case_id=invite.case_id, visit=invite.visit, staff_id=invite.staff_id,
             branch_code=invite.branch_code, department_id=invite.department_id, score=score,
-            comment=rng.choice(COMMENTS.get(score, ("",))), rated_at=at,
+            comment=_said(rng.choice(COMMENTS.get(score, ("",)))), rated_at=at,
         )  # fmt: skip
         session.add(rating)
         rated.append(rating)
@@ -452,7 +446,7 @@ async def _ratings(
     for n, rating in enumerate(old[:-1]):
         cause, action, note = REVIEWS[n % len(REVIEWS)]
         session.add(RatingReview(
-            rating_id=rating.id, note=note, cause_code=cause, action=action,
+            rating_id=rating.id, note=_said(note), cause_code=cause, action=action,
             reviewed_at=rating.rated_at + timedelta(hours=rng.uniform(3, 20)), reviewed_by_id=staff["manager"].id,
         ))  # fmt: skip
 
