@@ -229,88 +229,48 @@ def start(
         coalesce=True,
     )
 
-    async def monthly_followup_report() -> None:
-        try:
-            async with transaction(sessions) as session:
-                run = await mailing.send_monthly(
-                    session=session,
-                    clock=clock,
-                    hijri=settings.followup_report_hijri,
-                    report_url=followup_report_url(settings),
-                )
-        except Exception:
-            log.exception("mailing the monthly follow-up report failed; tomorrow's run tries again")
-            return
-        if run.sent or run.failed:
-            log.info("monthly follow-up report %s: sent %s, failed %s", run.period, run.sent, run.failed)
+    def mail_monthly(job_id: str, name: str, what: str, send: Callable[[AsyncSession], Awaitable[Any]]) -> None:
+        """Every morning at 06:00 in Riyadh: on the 1st the month just ended goes out; later days send only what a
+        failure or a stopped server left owed (each report goes once per recipient and period)."""
 
-    # Every morning: on the 1st it sends the month just ended; later days send only what a failure or a
-    # stopped server left owed (each department's report goes once per period).
-    scheduler.add_job(
-        monthly_followup_report,
-        "cron",
-        hour=6,
-        minute=0,
-        id="followup_report_mailing",
-        max_instances=1,
-        coalesce=True,
+        async def mail() -> None:
+            try:
+                async with transaction(sessions) as session:
+                    run = await send(session)
+            except Exception:
+                log.exception("mailing %s failed; tomorrow's run tries again", what)
+                return
+            if run.sent or run.failed:
+                log.info("%s %s: sent %s, failed %s", what, run.period, run.sent, run.failed)
+
+        mail.__name__ = mail.__qualname__ = name
+        scheduler.add_job(mail, "cron", hour=6, minute=0, id=job_id, max_instances=1, coalesce=True)
+
+    # The follow-up's to each department, the emergency line's to each mission, service quality's to each manager
+    # with an address (the last two in the follow-up's calendar setting, the missions' always Gregorian).
+    mail_monthly(
+        "followup_report_mailing",
+        "monthly_followup_report",
+        "the monthly follow-up report",
+        lambda session: mailing.send_monthly(
+            session=session, clock=clock, hijri=settings.followup_report_hijri, report_url=followup_report_url(settings)
+        ),
     )
-
-    async def monthly_emergency_report() -> None:
-        try:
-            async with transaction(sessions) as session:
-                run = await emergency_mailing.send_monthly(
-                    session=session, clock=clock, hijri=False, report_url=emergency_report_url(settings)
-                )
-        except Exception:
-            log.exception("mailing the emergency line's monthly report failed; tomorrow's run tries again")
-            return
-        if run.sent or run.failed:
-            log.info("emergency line report %s: sent %s, failed %s", run.period, run.sent, run.failed)
-
-    # As the follow-up's: every morning at 06:00 in Riyadh; on the 1st the month just ended goes to each mission,
-    # later days send only what was left owed (once per mission and month).
-    scheduler.add_job(
-        monthly_emergency_report,
-        "cron",
-        hour=6,
-        minute=0,
-        id="emergency_report_mailing",
-        max_instances=1,
-        coalesce=True,
+    mail_monthly(
+        "emergency_report_mailing",
+        "monthly_emergency_report",
+        "the emergency line's monthly report",
+        lambda session: emergency_mailing.send_monthly(
+            session=session, clock=clock, hijri=False, report_url=emergency_report_url(settings)
+        ),
     )
-
-    async def monthly_quality_report() -> None:
-        try:
-            async with transaction(sessions) as session:
-                run = await quality_mailing.send_monthly(
-                    session=session,
-                    clock=clock,
-                    hijri=settings.followup_report_hijri,
-                    report_url=quality_report_url(settings),
-                )
-        except Exception:
-            log.exception("mailing the monthly service-quality report failed; tomorrow's run tries again")
-            return
-        if run.sent or run.failed:
-            log.info(
-                "service-quality report %s: sent to %s managers, %s without an address, failed %s",
-                run.period,
-                len(run.sent),
-                run.without_email,
-                run.failed,
-            )
-
-    # As the follow-up's, in the same calendar: every morning at 06:00 in Riyadh; on the 1st the month just ended
-    # goes to every manager with an address, later days send only what was left owed (once per manager and month).
-    scheduler.add_job(
-        monthly_quality_report,
-        "cron",
-        hour=6,
-        minute=0,
-        id="quality_report_mailing",
-        max_instances=1,
-        coalesce=True,
+    mail_monthly(
+        "quality_report_mailing",
+        "monthly_quality_report",
+        "the monthly service-quality report",
+        lambda session: quality_mailing.send_monthly(
+            session=session, clock=clock, hijri=settings.followup_report_hijri, report_url=quality_report_url(settings)
+        ),
     )
 
     async def fairness_anchor() -> None:
