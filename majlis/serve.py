@@ -100,9 +100,15 @@ def run_worker(settings: Settings, *, reuse_port: bool) -> None:
         )
         # Ignored by the kernel from now on, not by a handler of the loop: the loop's handlers are reset to the
         # default when run_app closes it, and a stop arriving then would kill the process before it exits cleanly.
-        for other in STOP_SIGNALS:
-            loop.remove_signal_handler(other)
-            signal.signal(other, signal.SIG_IGN)
+        # remove_signal_handler puts the default back (SIGTERM kills) before SIG_IGN is set: the stops are held
+        # back meanwhile, and those that came are dropped once ignored.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            for other in STOP_SIGNALS:
+                loop.remove_signal_handler(other)
+                signal.signal(other, signal.SIG_IGN)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         raise web.GracefulExit()
 
     for signum in STOP_SIGNALS:

@@ -121,6 +121,8 @@ class BridgeWorkerService:
                 await self.close_orphans()
                 await self.heartbeat()
             except Exception:
+                if cast(asyncio.Task[None], asyncio.current_task()).cancelling():
+                    raise  # close() cancelled it mid-statement, and the rollback raised something else
                 log.exception("bridge worker %s: the heartbeat failed", self.name)
 
     async def close_orphans(self) -> None:

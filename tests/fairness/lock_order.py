@@ -75,6 +75,11 @@ class LockOrder:
         return found
 
     def _forget(self, conn: Connection) -> None:
+        # A connection invalidated mid-statement (a task cancelled while it waited) still sees its rollback; asking
+        # it for `info` then raises, and an exception from a listener replaces the one being handled — a
+        # cancellation among them, which the cancelled task would never see. Such a connection keeps no state.
+        if conn.invalidated:
+            return
         conn.info.pop(_STATE, None)
 
     def _statement(

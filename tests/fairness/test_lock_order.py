@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.roles import Role
@@ -184,3 +184,27 @@ async def test_two_placements_committed_at_once_keep_the_chain_one_line(
     assert sorted(placed) == sorted(ids)
     await intact(sessions)
     watch.assert_kept()
+
+
+async def test_a_transaction_cancelled_mid_statement_under_the_watch_ends_cancelled(
+    sessions: Sessions, watch: LockOrder
+) -> None:
+    """The watch's rollback listener on a connection the cancellation invalidated: the task still ends cancelled
+    (a bridge worker's close() once waited forever for a heartbeat whose cancellation the listener had replaced)."""
+    started = asyncio.Event()
+
+    async def slow() -> None:
+        async with transaction(sessions) as session:
+            started.set()
+            await session.execute(text("SELECT pg_sleep(5)"))
+
+    for _ in range(3):
+        started.clear()
+        task = asyncio.create_task(slow())
+        await started.wait()
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    async with transaction(sessions) as session:  # the engine still serves
+        assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
