@@ -6,9 +6,10 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from cases.identity import ApplicantKind
+from cases.names import search_key
 from majlis.db import Base, UTCDateTime, enum_type
 
 
@@ -116,6 +117,8 @@ class Case(Base):
     # phone is also what a status enquiry must match; indexed for the duplicate check on every intake.
     phone: Mapped[str] = mapped_column(String(20), index=True)
     applicant_name: Mapped[str] = mapped_column(String(200))
+    # The name as search compares it (cases/names.py), kept in step with applicant_name by _keep_name_key.
+    name_key: Mapped[str] = mapped_column(String(200), default="", index=True)
     gender: Mapped[Gender | None] = mapped_column(enum_type(Gender))
     language: Mapped[Language] = mapped_column(enum_type(Language, 2))
     email: Mapped[str | None] = mapped_column(String(254))
@@ -129,6 +132,12 @@ class Case(Base):
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     applicant: Mapped[Applicant] = relationship(lazy="raise_on_sql")
+
+    @validates("applicant_name")
+    def _keep_name_key(self, _field: str, name: str) -> str:
+        # Every change of the name through the ORM; bulk UPDATEs (retention) set name_key themselves.
+        self.name_key = search_key(name)
+        return name
 
     @property
     def special_care(self) -> list[str]:
@@ -244,3 +253,18 @@ class ApplicantChange(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     accepted: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class PhoneCode(Base):
+    """A one-time code sent by SMS to a phone, proving that the person asking for "my requests" holds it."""
+
+    __tablename__ = "phone_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The phone in its international form (+9665…), as cases.phone keeps it.
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

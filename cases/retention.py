@@ -152,6 +152,7 @@ async def anonymise(*, session: AsyncSession, clock: Clock, years: int) -> Reten
             .where(Case.id.in_(ids))
             .values(
                 applicant_name="",
+                name_key="",
                 phone="",
                 email=None,
                 subject="",

@@ -20,3 +20,21 @@ _REMOVE = dict.fromkeys(map(ord, BIDI_CONTROLS))
 def without_bidi_controls(text: str) -> str:
     """The text with every bidi control character removed."""
     return text.translate(_REMOVE)
+
+
+# What Majlis itself puts around a number in a message's text (an SMS, a WhatsApp message, an e-mail, a voice
+# prompt's text): a left-to-right isolate (LRI … PDI), so "6-000005-26", "+966 50…" and "10:30" read left to right
+# inside Arabic and never pull the words around them out of order. Pages use <bdi dir="ltr"> (web's `ltr` filter).
+LEFT_TO_RIGHT_ISOLATE = "\u2066"
+POP_DIRECTIONAL_ISOLATE = "\u2069"
+
+
+def left_to_right(text: object) -> str:
+    """The text (a tracking number, a phone, an ID, a time, an amount) isolated to read left to right."""
+    return f"{LEFT_TO_RIGHT_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
+
+
+def first_strong(text: object) -> str:
+    """The text isolated in the direction of its first letter (FSI … PDI): a name in either script, or a number
+    (no letter: left to right), set into a sentence without disturbing it."""
+    return f"\u2068{text}{POP_DIRECTIONAL_ISOLATE}"

@@ -22,6 +22,13 @@ LANGUAGES = ("ar", "en")
 RIGHT_TO_LEFT = frozenset({"ar"})
 
 
+# One choice of digits for each language, set here: Western digits (0–9) in both, as Saudi government services
+# write them on screens and in messages; Arabic-Indic digits typed by applicants are still read (majlis.numbers).
+# A browser formatting numbers itself (charts) is given NUMBER_LOCALES, whose -u-nu-latn asks for the same digits.
+DIGITS = {"ar": "latn", "en": "latn"}
+NUMBER_LOCALES = {language: f"{language}-u-nu-{digits}" for language, digits in DIGITS.items()}
+
+
 def known_language(language: str) -> str:
     """The language if Majlis speaks it, else Arabic, the language it speaks first."""
     return language if language in LANGUAGES else LANGUAGES[0]
@@ -73,10 +80,21 @@ class Catalogs:
         text = str(translations.pgettext(context, message))  # typed `object` by Babel, a str in fact
         return text.format(**params) if params else text
 
+    def ngettext(self, language: str, singular: str, plural: str, count: int, **params: object) -> str:
+        """The message for `count` in the language's plural form (Arabic has six: zero, one, two, few, many,
+        other), with {count} and the other {placeholders} filled."""
+        translations = self._by_language.get(language) or self._by_language["en"]
+        return translations.ngettext(singular, plural, count).format(count=count, **params)
+
 
 def NP_(context: str, message: str) -> tuple[str, str]:
     """Marks a message and its context (msgctxt) for extraction, without translating it here."""
     return context, message
+
+
+def NN_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a counted message's two English forms for extraction (Catalogs.ngettext gives Arabic's six)."""
+    return singular, plural
 
 
 @functools.cache

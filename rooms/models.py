@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, Time, U
 from sqlalchemy.orm import Mapped, mapped_column
 
 from majlis.db import Base, UTCDateTime, enum_type
+from majlis.i18n import in_language
 
 
 class RoomKind(enum.StrEnum):
@@ -54,7 +55,9 @@ class Room(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     branch_code: Mapped[str] = mapped_column(ForeignKey("branches.code"))
+    # The room's Arabic name (the one signs and staff use) and its English one ("" until given: the Arabic then).
     name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120), default="")
     kind: Mapped[RoomKind] = mapped_column(enum_type(RoomKind))
     capacity: Mapped[int] = mapped_column(Integer)
     wheelchair_access: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -62,6 +65,10 @@ class Room(Base):
     equipment: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def name_in(self, language: str) -> str:
+        """The room's name in the reader's language, the other one when that is not given."""
+        return in_language(language, self.name, self.name_en)
 
 
 class RosterEntry(Base):

@@ -12,6 +12,7 @@ from majlis.clock import riyadh
 from majlis.dates import dual_date, dual_datetime
 from web.i18n import LANGUAGES
 from web.keys import CATALOGS, CLOCK, LANGUAGE, USER
+from web.notices import NOTICE_COOKIE, waiting_notice
 from web.security import csrf_token
 
 
@@ -36,6 +37,7 @@ def render(
     catalogs = request.app[CATALOGS]
     base: dict[str, Any] = {
         "_": gettext_for(request),
+        "_n": lambda singular, plural, count, **params: catalogs.ngettext(language, singular, plural, count, **params),
         "lang": language,
         "dir": "rtl" if language == "ar" else "ltr",
         "other_lang": next(code for code in LANGUAGES if code != language),
@@ -51,4 +53,8 @@ def render(
         "options": lambda mapping: [(value, catalogs.gettext(language, label)) for value, label in mapping.items()],
     }
     base.update(context or {})
-    return aiohttp_jinja2.render_template(template, request, base, status=status)
+    base.setdefault("notice_done", waiting_notice(request, catalogs, language))
+    response = aiohttp_jinja2.render_template(template, request, base, status=status)
+    if request.cookies.get(NOTICE_COOKIE):
+        response.del_cookie(NOTICE_COOKIE, path="/")  # shown once
+    return response

@@ -86,6 +86,7 @@ from web import (
     whatsapp_inbox_api,
 )
 from web.auth import staff_sessions
+from web.bidi_filters import FILTERS
 from web.headers import websocket_origin
 from web.hostile_headers import hostile_headers
 from web.hostile_input import hostile_input, quiet_malformed_requests
@@ -129,6 +130,7 @@ def setup(app: web.Application) -> None:
         trim_blocks=True,
         lstrip_blocks=True,
         default_helpers=False,
+        filters=FILTERS,
     )
     modules = (
         public,

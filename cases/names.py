@@ -1,0 +1,38 @@
+"""Names as search compares them: the spellings of one Arabic name made alike.
+
+An applicant's name is typed by many hands (the applicant online, a desk, the call centre), and Arabic writes one
+name several ways: an alef with or without its hamza or madda, a final ya with or without its dots (alef maqsura),
+a final ta marbuta or ha, vowel marks or none, a stretched letter (tatweel). `search_key` folds these to one form,
+and Latin letters to their case-folded form, so "أحمد" finds "احمد" and "Fatimah" finds "FATIMAH". The key is kept
+on the request (cases.name_key) and compared with the folded query.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Final
+
+_FOLD: Final = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ة": "ه",
+        "ـ": None,  # tatweel
+    }
+)
+# The Arabic vowel and other marks (harakat, shadda, sukun, the dagger alef) and the Quranic annotation signs.
+_MARKS: Final = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e8\u06ea-\u06ed]")
+_SPACES: Final = re.compile(r"\s+")
+
+
+def search_key(name: str) -> str:
+    """The name folded for comparison: marks and tatweel gone, alef, ya and ta marbuta made one, Latin case-folded,
+    Arabic-Indic digits as ASCII, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", name)
+    text = _MARKS.sub("", text).translate(_FOLD)
+    text = "".join(str(unicodedata.digit(c)) if c.isdigit() and not c.isascii() else c for c in text)
+    return _SPACES.sub(" ", text.casefold()).strip()
