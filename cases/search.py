@@ -45,6 +45,7 @@ UNCLEAR_MESSAGE: Final = N_(
     "Read it back to the caller."
 )
 PHONE_MISSING_MESSAGE: Final = N_("Mobile number: type the caller's number, e.g. 0501234567.")
+BOX_PHONE_MESSAGE: Final = N_("Search: this is not a valid mobile number, e.g. 0501234567 or +966501234567.")
 
 
 class QueryKind(enum.StrEnum):
@@ -101,7 +102,7 @@ def phone_query(raw: str, *, field: str = PHONE_FIELD) -> SearchQuery:
         raise _refused(field, "missing", PHONE_MISSING_MESSAGE)
     phone = to_e164(raw)
     if phone is None:
-        raise _refused(field, "invalid_phone", PHONE_MESSAGE)
+        raise _refused(field, "invalid_phone", PHONE_MESSAGE if field == PHONE_FIELD else BOX_PHONE_MESSAGE)
     return SearchQuery(QueryKind.PHONE, phone)
 
 

@@ -15,6 +15,7 @@ from aiohttp import web
 from accounts import service as accounts
 from accounts.roles import Role
 from cases import service as cases
+from cases.phones import to_e164
 from cases.tracking import parse_tracking_number
 from majlis.errors import N_
 from rooms import service as rooms
@@ -26,6 +27,7 @@ from web.auth import requires, signed_in_user
 from web.errors import domain_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import see_other
+from web.notices import done, notice
 from web.pages import render
 from web.public import status_url
 
@@ -38,11 +40,14 @@ OUTCOMES = {
     Answer.CANCELLED.value: N_("Cancelled the audience"),
     NO_ANSWER: N_("No answer"),
 }
+# Registered as notices too: a call recorded from the caller screen (web/caller_screen.py) goes back there with one.
 DONE = {
-    Answer.CONFIRMED.value: N_("Request {number}: the audience is confirmed."),
-    Answer.RESCHEDULED.value: N_("Request {number}: the date is freed and the request placed again."),
-    Answer.CANCELLED.value: N_("Request {number}: the audience is cancelled; the request continues in writing."),
-    NO_ANSWER: N_("Request {number}: the call is counted; it stays on the list."),
+    Answer.CONFIRMED.value: notice(N_("Request {number}: the audience is confirmed.")),
+    Answer.RESCHEDULED.value: notice(N_("Request {number}: the date is freed and the request placed again.")),
+    Answer.CANCELLED.value: notice(
+        N_("Request {number}: the audience is cancelled; the request continues in writing.")
+    ),
+    NO_ANSWER: notice(N_("Request {number}: the call is counted; it stays on the list.")),
 }
 
 
@@ -122,4 +127,8 @@ async def record_call(request: web.Request) -> web.Response:
         return await _list_page(request, form_error=message, status=409)
     case = await cases.get_case(session=session, case_id=case_id)
     number = case.tracking_number if case is not None else ""
+    caller = to_e164(str(form.get("caller", "")))
+    if caller is not None:
+        # Recorded from the caller screen: back to that caller's requests.
+        return done(request, "/calls/caller?" + urlencode({"phone": caller}), DONE[outcome], number=number)
     return see_other("/calls?" + urlencode({"done": outcome, "number": number}))

@@ -18,6 +18,7 @@ from web import (
     audit_api,
     audit_fairness_api,
     calendar_api,
+    case_search_api,
     department_api,
     emergency_api,
     emergency_calls_api,
@@ -121,6 +122,7 @@ def build_document(server_url: str) -> dict[str, Any]:
         *emergency_api.OUTPUTS,
         *audit_api.AUDIT_OUTPUTS,
         *audit_fairness_api.OUTPUTS,
+        *case_search_api.OUTPUTS,
     )
     _, defs = models_json_schema(
         [(m, "validation") for m in inputs] + [(m, "serialization") for m in outputs],
@@ -142,6 +144,7 @@ def build_document(server_url: str) -> dict[str, Any]:
                 **request_paths(),
                 **triage_paths(),
                 **identity_api.openapi_paths(schema_ref, json_answer),
+                **case_search_api.openapi_paths(schema_ref, json_answer),
                 **calendar_paths(),
                 **directory_api.openapi_paths(schema_ref, json_answer),
                 **audience_paths(),
