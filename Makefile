@@ -62,7 +62,7 @@ test: system-deps install-test lint ## lint, then the whole suite on SQLite and 
 	$(BIN)/pytest -m serial --durations=10
 
 translations: install-test ## extract the texts people read and merge them into the catalogs
-	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k N_ -k NP_:1c,2 -k _n:1,2 -k NN_:1,2 -k ngettext:2,3 --no-location --sort-output --omit-header -o web/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k N_ -k NP_:1c,2 -k _p:1c,2 -k _n:1,2 -k NN_:1,2 -k ngettext:2,3 --no-location --sort-output --omit-header -o web/translations/messages.pot .
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --omit-header
 
 bench: install-test ## run the intake benchmark (see docs/benchmarks.md)

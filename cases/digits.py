@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from majlis.bidi import BIDI_CONTROLS
+
+_IGNORED = frozenset(" -.\u00a0") | BIDI_CONTROLS
 _TO_ASCII = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
@@ -11,5 +14,7 @@ def western_digits(value: str) -> str:
 
 
 def ascii_digits(value: str) -> str:
-    """The value with Arabic-Indic digits made ASCII and spaces, dashes and dots removed."""
-    return "".join(ch for ch in western_digits(value) if ch not in " -.\u00a0\u200f\u200e")
+    """The value with Arabic-Indic digits made ASCII and spaces, dashes, dots and bidi marks removed.
+
+    A number copied from an Arabic SMS carries the isolates around it (notify.texts.isolated): they go too."""
+    return "".join(ch for ch in western_digits(value) if ch not in _IGNORED)

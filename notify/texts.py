@@ -9,8 +9,11 @@ the bodies do not repeat it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from majlis.bidi import LEFT_TO_RIGHT_ISOLATE, first_strong, left_to_right
 from majlis.errors import N_
-from majlis.i18n import shipped_catalogs
+from majlis.i18n import RIGHT_TO_LEFT, shipped_catalogs
 
 GSM_SEGMENT = 160
 UNICODE_SEGMENT = 70
@@ -31,9 +34,57 @@ def sms_segments(body: str) -> int:
     return -(-len(body) // multi)
 
 
+# Placeholders by what they hold, named alike in every message text (SMS, WhatsApp, e-mail, voice). Numbers read
+# left to right ("6-000005-26", "+966…", an arrival code); names, places, reasons and dates-with-words take the
+# direction of their first letter. Links are left bare on purpose: a phone's link finder (Android's takes any
+# character from U+00A0 up) would swallow the closing isolate into the address and break the link.
+LEFT_TO_RIGHT_PLACEHOLDERS = frozenset(
+    {"tracking_number", "original_number", "number", "arrival", "code", "phone", "id_number"}
+)
+FIRST_STRONG_PLACEHOLDERS = frozenset(
+    {
+        "when",
+        "until",
+        "place",
+        "name",
+        "subject",
+        "missing",
+        "reason",
+        "mission",
+        "registered",
+        "acknowledge_due",
+        "solve_due",
+    }
+)
+_ISOLATES = (LEFT_TO_RIGHT_ISOLATE, "\u2068")
+
+
+def isolated(language: str, params: Mapping[str, str]) -> dict[str, str]:
+    """The placeholders' values, each number and name set in its own direction when the language is written right
+    to left; as they are otherwise.
+
+    Only right to left: there a bare "6-000005-26" shows as "26-000005-6" and a Latin name pulls the sentence's
+    words out of order. In English nothing reorders, and an isolate (not in GSM-7) would turn the whole SMS into
+    UCS-2: 70 characters a segment instead of 160, twice the segments for nothing. A value already isolated by its
+    caller is left as it is, so no value is isolated twice.
+    """
+    if language not in RIGHT_TO_LEFT:
+        return dict(params)
+    values = {}
+    for key, value in params.items():
+        if value and not value.startswith(_ISOLATES):
+            if key in LEFT_TO_RIGHT_PLACEHOLDERS:
+                value = left_to_right(value)
+            elif key in FIRST_STRONG_PLACEHOLDERS:
+                value = first_strong(value)
+        values[key] = value
+    return values
+
+
 def say(language: str, message: str, **params: str) -> str:
-    """The message (an English msgid) in the applicant's language, placeholders filled."""
-    return shipped_catalogs().gettext(language, message, **params)
+    """The message (an English msgid) in the applicant's language, placeholders filled (numbers and names
+    isolated in a right-to-left language: see `isolated`)."""
+    return shipped_catalogs().gettext(language, message, **isolated(language, params))
 
 
 class Text:
@@ -82,8 +133,12 @@ audience_cancelled_sms = Text(
 )
 
 
-# Tells the applicant the audience moved, with the new date and place.
-audience_moved_sms = Text(N_("The audience of request {tracking_number} has moved to {when} at {place}. {status_url}"))
+# Tells the applicant the audience moved, with the new date and place: one message for a move (by hand, by the
+# official's directive, or a cancelled session placed again at once), never a cancellation and then a new date.
+# Kept within two Arabic SMS segments (134 characters) with the short date (majlis.dates.short_dual_datetime).
+audience_moved_sms = Text(
+    N_("Your audience for request {tracking_number} has moved to {when} at {place}. {status_url}")
+)
 
 
 # SMS cannot be answered in Saudi Arabia: it carries the link to answer on the portal, and the arrival code.

@@ -40,6 +40,7 @@ from twilio.http.response import Response  # type: ignore[import-untyped, unused
 from twilio.rest import Client  # type: ignore[import-untyped, unused-ignore]
 from twilio.twiml.voice_response import VoiceResponse  # type: ignore[import-untyped, unused-ignore]
 
+from majlis.bidi import without_bidi_controls
 from majlis.errors import N_
 from notify.channels import Channel, Delivery, Outgoing, PermanentSendError, TransientSendError
 from notify.texts import say
@@ -254,6 +255,10 @@ def whatsapp_address(number: str) -> str:
 
 def call_twiml(*, body: str, voice: str, language: str, goodbye: str, gather_action: str = "") -> str:
     """The TwiML a call plays: `body` spoken, inside a one-key <Gather> when `gather_action` is set."""
+    # The bidi isolates that set numbers apart in an Arabic text (notify.texts.isolated) are for eyes only: they
+    # change nothing a voice says, and a speech engine given characters it has no sound for may stumble or spell
+    # them out, so a spoken text goes without them.
+    body, goodbye = without_bidi_controls(body), without_bidi_controls(goodbye)
     response = VoiceResponse()
     if gather_action:
         gather = response.gather(num_digits=1, action=gather_action, method="POST", timeout=8)

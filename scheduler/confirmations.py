@@ -197,8 +197,8 @@ async def _ask(
     session.add(confirmation)
     await session.flush()
     room = await rooms.get_room(session=session, room_id=slot.room_id)
-    place = room.name if room is not None else ""
     language = case.language.value
+    place = room.name_in(language) if room is not None else ""
     when = dual_datetime(slot.starts_at, language)
     link = answer_link_payload(appointment_id=appointment.id, expires_at=slot.starts_at)
     number = case.tracking_number

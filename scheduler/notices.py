@@ -71,8 +71,8 @@ async def email_invitation(
         return
     slot = await session.get_one(Slot, appointment.slot_id)
     room = await rooms.get_room(session=session, room_id=slot.room_id)
-    place = room.name if room is not None else ""
     language = case.language.value
+    place = room.name_in(language) if room is not None else ""
     subject, body = invitation_email(
         language=language,
         tracking_number=case.tracking_number,

@@ -7,6 +7,7 @@ from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
+from markupsafe import Markup, escape
 
 from majlis.clock import riyadh
 from majlis.dates import dual_date, dual_datetime
@@ -26,6 +27,13 @@ def gettext_for(request: web.Request) -> Any:
     return _
 
 
+def in_page(text: str, params: Mapping[str, object]) -> Markup | str:
+    """A translated text with its placeholders filled for a page: each value escaped unless it is markup already,
+    so a number wrapped by the `ltr` filter (<bdi dir="ltr">) stays an element inside the sentence instead of
+    showing as escaped tags."""
+    return escape(text).format(**params) if params else text
+
+
 def render(
     request: web.Request,
     template: str,
@@ -36,7 +44,9 @@ def render(
     language = request.get(LANGUAGE, "ar")
     catalogs = request.app[CATALOGS]
     base: dict[str, Any] = {
-        "_": gettext_for(request),
+        "_": lambda message, **params: in_page(catalogs.gettext(language, message), params),
+        # One English word said two ways in Arabic (a message's channel, a request's): its msgctxt chooses.
+        "_p": lambda context, message, **params: in_page(catalogs.pgettext(language, context, message), params),
         "_n": lambda singular, plural, count, **params: catalogs.ngettext(language, singular, plural, count, **params),
         "lang": language,
         "dir": "rtl" if language == "ar" else "ltr",

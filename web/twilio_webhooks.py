@@ -15,6 +15,7 @@ from twilio.request_validator import RequestValidator  # type: ignore[import-unt
 from twilio.twiml.messaging_response import MessagingResponse  # type: ignore[import-untyped, unused-ignore]
 from twilio.twiml.voice_response import Gather, VoiceResponse  # type: ignore[import-untyped, unused-ignore]
 
+from majlis.bidi import without_bidi_controls
 from majlis.settings import Settings
 from notify import delivery
 from notify.links import LinkRefused
@@ -111,7 +112,8 @@ async def whatsapp(request: web.Request) -> web.Response:
 def speak(target: VoiceResponse | Gather, settings: Settings, text: str, language: str) -> None:
     """Says the text with the voice set for its language (no Twilio voice speaks Saudi Arabic; see settings)."""
     voice, spoken = settings.voice_for(language)
-    target.say(text, voice=voice, language=spoken)
+    # Spoken without the bidi isolates a written text carries (see notify.twilio_channels.call_twiml).
+    target.say(without_bidi_controls(text), voice=voice, language=spoken)
 
 
 def _say(response: VoiceResponse, request: web.Request, text: str, language: str) -> None:

@@ -108,6 +108,10 @@ async def _tell_consoles(request: web.Request) -> None:
         request.app[VIDEO_HUB].changed()
 
 
+# The button that starts recording: "Record" the verb, not the noun the audit log's column uses (msgctxt).
+START_RECORDING = NP_("action", "Record")
+
+
 def _video_texts(request: web.Request, room: Room | None = None) -> dict[str, str]:
     """Texts video.js and consoles.js show, translated, for data-* attributes (as said in the room, if given)."""
     catalogs, language = request.app[CATALOGS], request[LANGUAGE]
@@ -125,10 +129,10 @@ def _video_texts(request: web.Request, room: Room | None = None) -> dict[str, st
         "room-is-ready": N_("The room is ready"),
         "from-room": N_("Room's picture"),
         "from-official": N_("Your picture"),
-        "start-recording": N_("Record"),
         "stop-recording": N_("Stop recording"),
     }
     found = {f"data-t-{key}": catalogs.gettext(language, message) for key, message in texts.items()}
+    found["data-t-start-recording"] = catalogs.pgettext(language, *START_RECORDING)
     for state, message in ROOM_STATES.items():
         found[f"data-state-{state.replace('_', '-')}"] = catalogs.gettext(language, message)
     found["data-state-ended"] = catalogs.gettext(language, N_("Ended"))

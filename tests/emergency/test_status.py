@@ -61,7 +61,7 @@ async def test_the_status_page_follows_an_emergency_report(citizen: Client, cloc
     typed = report.number.lower().replace("-", " ").translate(ARABIC_INDIC)
     status, html = await status_page(citizen, typed, "00971 50 123 4567")
     assert status == 200, html
-    assert f'id="report-number">{report.number}<' in html
+    assert f'id="report-number"><bdi dir="ltr" class="ltr">{report.number}<' in html
     # The citizen's language (Arabic), the state in plain words, the mission that handles it.
     assert "أُبلغت البعثة المختصة" in html and "القنصلية العامة في دبي" in html
     # 09:30 in Riyadh is 10:30 in Dubai: both are shown.
@@ -143,5 +143,5 @@ async def test_a_number_pasted_from_the_sms_is_followed(citizen: Client, clock: 
     assert pasted == f"\u2066{report.number}\u2069"
     status, html = await status_page(citizen, f"\u200f{pasted}\u061c", "+971501234567")
     assert status == 200, html
-    assert f'id="report-number">{report.number}<' in html
+    assert f'id="report-number"><bdi dir="ltr" class="ltr">{report.number}<' in html
     assert parse_report_number(pasted) == report.number and looks_like_report_number(f"\u2067\u200e{report.number}")

@@ -15,6 +15,7 @@ from cases import service as cases
 from cases.models import CaseStatus
 from followup import escalation, referrals
 from followup.models import Department, EventKind, Referral, ReferralEvent, ReferralState
+from majlis.bidi import left_to_right
 from majlis.clock import RIYADH, FrozenClock
 from majlis.db import transaction
 from notify.models import OutboxMessage
@@ -143,7 +144,7 @@ async def test_referred_to_two_departments_followed_until_done(sessions: Session
     assert (await sweep(sessions, clock)).escalated == 1
     rung_two = (await sent(sessions, "followup:escalation:%"))[-1]
     assert rung_two.recipient == "deputy.office@example.org"
-    assert rung_two.payload["subject"] == f"تصعيد (المستوى 2): الطلب {number}"
+    assert rung_two.payload["subject"] == f"تصعيد (المستوى 2): الطلب {left_to_right(number)}"
     assert office  # the top of the tree receives rung 3 later
 
     # 5. Health answers on Wednesday.

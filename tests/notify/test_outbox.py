@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from majlis.bidi import left_to_right
 from majlis.clock import RIYADH, FrozenClock
 from majlis.db import transaction
 from notify import delivery, outbox
@@ -347,7 +348,8 @@ async def test_an_email_carrying_the_arrival_code_gets_it_as_a_qr_code_too(
     confirmation = sent["code {arrival}, answer at {link}"]
     assert confirmation.body.startswith(f"code {code}, answer at https://majlis.example/a/")
     [image] = confirmation.images
-    assert image.text == code and image.alt == f"رمز الحضور {code}"
+    # The alt text is an Arabic sentence: the code inside it reads left to right between isolates.
+    assert image.text == code and image.alt == f"رمز الحضور {left_to_right(code)}"
     assert image.png.startswith(b"\x89PNG\r\n\x1a\n") and image.width == image.height
     # Only an e-mail whose text gives the code shows it as a picture.
     assert [purpose for purpose, m in sent.items() if m.images] == ["code {arrival}, answer at {link}"]

@@ -71,7 +71,8 @@ async def latest_code(sessions: Sessions) -> str:
             .order_by(OutboxMessage.id.desc())
         )
     assert message is not None
-    found = re.search(r"(?:Code|الرمز) (\d{6})", message.body)
+    # In Arabic the code stands between left-to-right isolates (notify.texts.isolated).
+    found = re.search(r"(?:Code|الرمز) \u2066?(\d{6})", message.body)
     assert found is not None
     return found.group(1)
 
