@@ -1,4 +1,4 @@
-"""Staff pages common to every role: signing in and out, the home page, finding a case."""
+"""Staff pages common to every role: signing in and out, the home page; who may find a request (web/case_search.py)."""
 
 from __future__ import annotations
 
@@ -7,40 +7,28 @@ from aiohttp import web
 from accounts import service as accounts
 from accounts import sessions
 from accounts.roles import Role
-from cases import service as cases
-from fairness import explain
 from majlis.errors import DomainError
-from notify import outbox
-from rooms import service as rooms
-from video import service as video
-from web import audit_reading, labels, personal_data, two_factor
-from web.audit_display import placement_display
-from web.auth import ALL_STAFF, PASSWORD_PAGE, requires, session_policy, sign_in_policy, signed_in_user
-from web.branch_names import branch_context
-from web.case_history import staff_history
+from web import labels, role_home, two_factor
+from web.auth import ALL_STAFF, PASSWORD_PAGE, requires, session_policy, sign_in_policy
 from web.client_address import client_address
 from web.device_cookie import remember_device, trusted_device
 from web.errors import domain_message
 from web.keys import BROWSER_SESSION, CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import see_other
 from web.pages import render
-from web.placement_reach import within_reach
 from web.retry_after import note_wait
 from web.security import SESSION_COOKIE, cookie_flags, rotate_visitor_csrf, safe_local_path
-from web.video_pages import ROOM_ROLES
 
 routes = web.RouteTableDef()
 
-# Where each role starts after signing in.
+# Where each role starts after signing in. The desk, the call centre, the audit desk, the women's section,
+# managers and administrators start from their home page (/staff, web/role_home.py): their short work queue.
+# Protocol, the official and the follow-up team start on their full working page, which is their queue itself;
+# /staff shows them its summary.
 HOME_BY_ROLE = {
-    Role.INTAKE_DESK: "/desk",
-    Role.CALL_CENTRE: "/desk",
-    Role.AUDIT_DESK: "/audit",
-    Role.MANAGER: "/reports/fairness",
     Role.PROTOCOL: "/protocol",
     Role.OFFICIAL: "/official",
     Role.FOLLOW_UP: "/followup",
-    Role.ADMINISTRATOR: "/admin/users",
     Role.DEPARTMENT_LIAISON: "/liaison",
     Role.WHATSAPP_DESK: "/whatsapp",
     Role.EMERGENCY_AGENT: "/emergency/agent",
@@ -132,18 +120,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
 @routes.get("/staff")
 @requires(*ALL_STAFF)
 async def staff_home(request: web.Request) -> web.Response:
-    session = request[DB]
-    counts = await cases.count_by_status(session=session)
-    user = signed_in_user(request)
-    # Those who run video rooms (the women's section, protocol's men) start from the rooms they may run today.
-    video_rooms = []
-    if user.role in ROOM_ROLES:
-        for room in await rooms.rooms(session=session, active_only=True):
-            if room.kind in rooms.VIDEO_ROOM_STAFF and await video.may_hold_room(
-                session=session, clock=request.app[CLOCK], staff_id=user.id, role=user.role, room_id=room.id
-            ):
-                video_rooms.append(room)
-    return render(request, "staff/home.html", {"counts": counts, "labels": labels, "video_rooms": video_rooms})
+    """The member's own work queue (web/role_home.py), or the counts of requests by status for the other roles."""
+    return render(request, "staff/home.html", {"labels": labels, **await role_home.home_context(request)})
 
 
 # A department's liaison officer sees only their department's referrals, never a request's whole history; the
@@ -157,41 +135,3 @@ CASE_READERS = ALL_STAFF - {
     Role.MISSION_STAFF,
     Role.CONSULAR_SUPERVISOR,
 }
-
-
-@routes.get("/cases")
-@requires(*CASE_READERS)
-async def case_lookup(request: web.Request) -> web.Response:
-    """A case by tracking number, for staff answering a status question."""
-    query = request.query.get("tracking_number", "").strip()
-    context: dict[str, object] = {"query": query, "labels": labels, "case": None, "not_found": False}
-    if query:
-        session = request[DB]
-        case = await cases.find_by_tracking_number(session=session, tracking_number=query)
-        # A request outside the reader's need to know is answered as one that does not exist.
-        if case is None or not await personal_data.may_see(request, case.id):
-            context["not_found"] = True
-            return render(request, "staff/case_lookup.html", context, status=404)
-        await personal_data.record(request, case.id)
-        context.update(
-            case=case,
-            # Status changes and the referrals' exchanges in time order (web/case_history.py).
-            history=await staff_history(
-                session=session,
-                case_id=case.id,
-                catalogs=request.app[CATALOGS],
-                language=request[LANGUAGE],
-                now=request.app[CLOCK].now(),
-            ),
-            messages=await outbox.messages_for_case(session=session, case_id=case.id),
-            # How the fairness record explains each seat it was given (fairness/explain.py).
-            placements=await audit_reading.shapes(
-                session=session,
-                found=await within_reach(
-                    request, await explain.placement_explanations(session=session, case_id=case.id)
-                ),
-            ),
-            **await placement_display(request),
-            **await branch_context(request),
-        )
-    return render(request, "staff/case_lookup.html", context)

@@ -10,14 +10,16 @@ from aiohttp import web
 from accounts.roles import Role
 from cases import service as cases
 from followup import information
-from majlis.errors import DomainError, InvalidInput
+from majlis.errors import N_, DomainError, InvalidInput
 from priority import duplicates, queue
 from priority import service as triage
 from priority.models import ChangeReason, Route
+from priority.requested_route import requested_route
 from priority.score import Urgency
 from scheduler import service as scheduling
 from web import labels, personal_data
 from web.attachments import case_files
+from web.audit_display import placement_display
 from web.auth import requires
 from web.branch_names import branch_context
 from web.case_history import staff_history
@@ -26,12 +28,25 @@ from web.errors import domain_message
 from web.identity_view import identity_view
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
-from web.middleware import see_other
+from web.notices import done, notice
 from web.pages import render
-from web.triage_actions import ACTIONS, Perform
+from web.triage_actions import PAGE_ACTIONS, Perform
 from whatsapp_desk import repeats
 
 routes = web.RouteTableDef()
+
+# What each desk action says once it is done, on the request's page it returns to.
+DONE: dict[str, str] = {
+    "triage": notice(N_("The triage of request {number} is saved.")),
+    "verify": notice(N_("Request {number} is marked as verified.")),
+    "classify": notice(N_("The classification of request {number} is saved.")),
+    "route": notice(N_("Request {number} is routed.")),
+    "move-up": notice(N_("Request {number} is moved up the queue.")),
+    "needs-information": notice(N_("The applicant of request {number} has been asked for what is missing.")),
+    "reject": notice(N_("Request {number} is rejected; the applicant has been told why.")),
+    "merge": notice(N_("Request {number} is closed as a duplicate.")),
+    "unavailable-days": notice(N_("The days the applicant of request {number} cannot come are saved.")),
+}
 
 
 async def case_page(
@@ -75,6 +90,8 @@ async def case_page(
         "unavailable": await scheduling.unavailable_days(session=session, case_id=case.id),
         "urgencies": list(Urgency),
         "routes": list(Route),
+        # The form starts from the route the applicant asked for, until one is set.
+        "asked_route": requested_route(case.kind),
         # Reasons a person gives; a repeated request is the WhatsApp desk's rule, never chosen by hand.
         "reasons": [r for r in ChangeReason if r is not ChangeReason.REPEATED_REQUEST],
         "labels": labels,
@@ -88,7 +105,7 @@ async def case_page(
     return render(request, "audit/case.html", context, status=status)
 
 
-async def _act(request: web.Request, perform: Perform) -> web.Response:
+async def _act(request: web.Request, name: str, perform: Perform) -> web.Response:
     """Runs one desk action; on a refusal shows the page again with the reason, nothing changed."""
     number = request.match_info["tracking_number"]
     form = await request.post()
@@ -105,7 +122,7 @@ async def _act(request: web.Request, perform: Perform) -> web.Response:
         await request[DB].rollback()
         message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
         return await case_page(request, number, form_error=message, values=fields, status=422)
-    return see_other(f"/audit/cases/{number}")
+    return done(request, f"/audit/cases/{number}", DONE[name], number=number)
 
 
 @routes.get("/audit/cases/{tracking_number}")
@@ -114,20 +131,22 @@ async def show(request: web.Request) -> web.Response:
     return await case_page(request, request.match_info["tracking_number"])
 
 
-def _page_action(perform: Perform) -> Callable[[web.Request], Awaitable[web.Response]]:
+def _page_action(name: str, perform: Perform) -> Callable[[web.Request], Awaitable[web.Response]]:
     @requires(Role.AUDIT_DESK)
     async def handler(request: web.Request) -> web.Response:
-        return await _act(request, perform)
+        return await _act(request, name, perform)
 
     return handler
 
 
-for _name, _perform in ACTIONS.items():
-    routes.post(f"/audit/cases/{{tracking_number}}/{_name}")(_page_action(_perform))
+for _name, _perform in PAGE_ACTIONS.items():
+    routes.post(f"/audit/cases/{{tracking_number}}/{_name}")(_page_action(_name, _perform))
 
 
 @routes.get("/audit/queue")
 @requires(Role.AUDIT_DESK, Role.PROTOCOL, Role.MANAGER)
 async def priority_queue(request: web.Request) -> web.Response:
     places = await queue.awaiting_audience(session=request[DB], clock=request.app[CLOCK])
-    return render(request, "audit/priority_queue.html", {"places": places, "labels": labels})
+    # The category by its name in the reader's language, not its code ("housing").
+    context = {"places": places, **await placement_display(request)}
+    return render(request, "audit/priority_queue.html", context)

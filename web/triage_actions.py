@@ -11,10 +11,11 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from majlis.errors import InvalidInput
+from majlis.errors import FieldError, InvalidInput
 from majlis.numbers import whole_number
 from priority import duplicates
 from priority import service as triage
+from priority.errors import NotReadyToRoute
 from priority.models import Route
 from priority.score import Urgency
 from scheduler import service as scheduling
@@ -137,6 +138,54 @@ async def _unavailable_days(request: web.Request, number: str, fields: Mapping[s
     )
 
 
+async def _triage(request: web.Request, number: str, fields: Mapping[str, str]) -> None:
+    """The triage form's one submit: verification, classification, route, a move up and the days the applicant
+    cannot come, in one transaction.
+
+    Each part runs only when it changes something; every refused field is gathered (the justification, shared
+    by the parts, named once) and then refused together, so the caller's rollback leaves nothing half-saved.
+    """
+    session, clock = request[DB], request.app[CLOCK]
+    case = await triage.open_case(session=session, tracking_number=number)
+    row = await triage.current_triage(session=session, clock=clock, case=case)
+    errors: list[FieldError] = []
+
+    async def part(perform: Perform, given: Mapping[str, str]) -> None:
+        try:
+            await perform(request, number, given)
+        except InvalidInput as exc:
+            errors.extend(exc.errors)
+        except NotReadyToRoute:
+            # Routing waits on the verification and classification; when those were refused, they are the news.
+            if not errors:
+                raise
+
+    if fields.get("verified") and row.verified_at is None:
+        await _verify(request, number, fields)
+    category, urgency = fields.get("category", "").strip(), fields.get("urgency", "").strip()
+    if category and not urgency:
+        # "As the category implies": the usual case needs no second choice.
+        chosen = await triage.category(session=session, code=category)
+        urgency = chosen.implied_urgency.value if chosen is not None else ""
+    current = (row.category_code or "", row.urgency.value if row.urgency else "")
+    if (category, urgency) != current or not category:
+        await part(_classify, {**fields, "category": category, "urgency": urgency})
+    route = fields.get("route", "").strip()
+    if route != (row.route.value if row.route else ""):
+        await part(_route, fields)
+    if fields.get("points", "").strip():
+        await part(_move_up, fields)
+    if "days" in fields:
+        known = await scheduling.unavailable_days(session=session, case_id=case.id)
+        if fields["days"].strip() != ", ".join(map(str, known)):
+            await part(_unavailable_days, fields)
+    if errors:
+        once: dict[str, FieldError] = {}
+        for error in errors:
+            once.setdefault(error.field, error)
+        raise InvalidInput(list(once.values()))
+
+
 # The last part of each action's path, on the pages and in the API.
 ACTIONS: Mapping[str, Perform] = {
     "verify": _verify,
@@ -148,3 +197,6 @@ ACTIONS: Mapping[str, Perform] = {
     "merge": _merge,
     "unavailable-days": _unavailable_days,
 }
+
+# The page's own: the one triage form, whose parts the API offers one by one.
+PAGE_ACTIONS: Mapping[str, Perform] = {**ACTIONS, "triage": _triage}

@@ -1,4 +1,5 @@
-"""The audit desk in a real browser: classify a request, merge a duplicate; a manager reads the fairness report."""
+"""The audit desk in a real browser: triage a request in one form, merge a duplicate; a manager reads the fairness
+report."""
 
 from __future__ import annotations
 
@@ -50,21 +51,30 @@ async def test_classify_merge_and_read_the_fairness_report(
     page = await browser.new_page(viewport={"width": 1180, "height": 820})
 
     await sign_in(page, base, "audit", clock)
-    await page.click(f"a[href='/audit/cases/{first['tracking_number']}']")
-    await page.click("#verify")
-    await page.select_option("#category-select", "family_personal_status")
-    await page.select_option("#urgency-select", "urgent")  # above what the category implies
-    await page.click("#classify")
+    # The audit desk lands on its home page: the requests waiting for triage, oldest first.
+    assert page.url == base + "/staff"
+    await page.click(f"#home-triage a[href='/audit/cases/{first['tracking_number']}']")
+    # One form: verification, classification and the route (already the video audience the applicant asked for).
+    assert await page.input_value("#route") == "audience_video"
+    await page.check("#verified")
+    await page.select_option("#category", "family_personal_status")
+    await page.select_option("#urgency", "urgent")  # above what the category implies
+    await page.click("#save-triage")
     assert "سبب" in (await page.text_content(".error-summary") or "")
-    await page.select_option("#classify-reason", "health_or_safety")
-    await page.fill("#classify-text", "الأطفال في خطر")
-    await page.click("#classify")
-    assert (await page.text_content("#urgency") or "").strip() == "عاجلة"
+    assert "سبب" in (await page.text_content("#change_reason-error") or "")
+    assert await page.is_checked("#verified")  # what was chosen stays chosen
+    await page.select_option("#change_reason", "health_or_safety")
+    await page.fill("#change_text", "الأطفال في خطر")
+    await page.click("#save-triage")
+    assert first["tracking_number"] in (await page.text_content(".notice-done") or "")
+    assert (await page.text_content("#current-urgency") or "").strip() == "عاجلة"
+    assert (await page.text_content("#case-status") or "").strip() == "بانتظار المقابلة"  # routed in the same save
 
     await page.goto(f"{base}/audit/cases/{second['tracking_number']}")
     merge = page.locator("button.merge")
     assert await merge.count() == 1
     await merge.click()
+    await page.click("dialog.confirm-dialog .confirm-yes")  # closing as a duplicate asks first
     assert (await page.text_content("#case-status") or "").strip() == "مغلق لتكراره"
     assert "منقول من الطلب المكرر" not in await page.content()  # the words went to the original
     await page.goto(f"{base}/audit/cases/{first['tracking_number']}")
@@ -91,13 +101,12 @@ async def test_a_written_referral_shows_its_departments_only_when_chosen(
     page = await browser.new_page(viewport={"width": 1180, "height": 820})
     await sign_in(page, base, "audit", clock)
     await page.goto(f"{base}/audit/cases/{number}")
-    await page.click("#verify")
-    await page.select_option("#category-select", "housing")
-    await page.select_option("#urgency-select", "normal")
-    await page.click("#classify")
+    await page.check("#verified")
+    await page.select_option("#category", "housing")
+    await page.select_option("#urgency", "normal")
     departments = page.locator("#departments")
     assert not await departments.is_visible()  # an audience needs none
-    await page.select_option("#route-select", "written_referral")
+    await page.select_option("#route", "written_referral")
     assert await departments.is_visible() and await page.locator("#referral_text").is_visible()
     child = await page.locator("#departments label.depth-1").bounding_box()
     parent = await page.locator("#departments label.depth-0").bounding_box()
@@ -106,7 +115,7 @@ async def test_a_written_referral_shows_its_departments_only_when_chosen(
     assert child["x"] + child["width"] < parent["x"] + parent["width"]
     await page.check("#departments input[value='enforcement']")
     await page.fill("#referral_text", "يحال لتنفيذ الحكم وإفادة صاحبه")
-    await page.click("#route-button")
+    await page.click("#save-triage")
     assert (await page.text_content("#case-status") or "").strip() == "أُحيل إلى الإدارة المختصة"
     assert "محكمة التنفيذ" in (await page.text_content("#history") or "")
     await page.close()
