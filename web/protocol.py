@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, timedelta
 from urllib.parse import urlsplit
 
@@ -13,23 +13,22 @@ from aiohttp import web
 
 from accounts import audit
 from accounts.roles import Role
-from majlis.clock import riyadh
 from majlis.errors import N_, DomainError, FieldError, InvalidInput
 from rooms import service as rooms
 from scheduler import busy as busy_feed
 from scheduler import by_hand as manual
-from scheduler import calendar, changes, confirmations, target, views
+from scheduler import calendar, changes, target
 from scheduler import service as scheduling
-from scheduler.allocation import priority_key
 from scheduler.models import AudienceSession
 from web import labels, personal_data
 from web.auth import requires, signed_in_user
 from web.errors import domain_message
-from web.feeds import official_feed_url
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import see_other
+from web.notices import done, notice
 from web.pages import render
+from web.protocol_calendar import MOVE_FIELDS, by_hand_from_form, calendar_page
 from web.public import status_url
 from web.security import safe_local_path
 
@@ -48,66 +47,21 @@ UNREADABLE = {
     "unreachable": N_("The calendar address could not be read."),
 }
 WEEKDAYS = {6: N_("Sunday"), 0: N_("Monday"), 1: N_("Tuesday"), 2: N_("Wednesday"), 3: N_("Thursday")}
+# What the calendar's own actions leave on the page they redirect to (web.notices).
+RAN = notice(N_("Sessions made: {made}. Requests placed: {placed}; still waiting: {waiting}."))
+CANCELLED = notice(N_("The session is cancelled; {placed} requests were placed again."))
+TEMPLATE_ADDED = notice(N_("The template is saved; its sessions are in the calendar."))
+TEMPLATE_STOPPED = notice(N_("The template is stopped; no new sessions will be made from it."))
+TEMPLATE_RESUMED = notice(N_("The template is in use again."))
+EXTRA_ADDED = notice(N_("The extra session is added to the calendar."))
+TEMPLATE_DEFAULTS = {"slot_minutes": "8", "capacity": "1", "mode": "in_person", "weekday": "6"}
+EXTRA_DEFAULTS = {"slot_minutes": "8", "capacity": "1", "mode": "in_person"}
+# The box protocol ticks to keep hours outside the working hours (scheduler.calendar.OUTSIDE_HOURS).
+OUTSIDE_HOURS_FIELD = "outside_hours_confirmed"
 
 
 def _message(request: web.Request, message: str, **params: str) -> str:
     return request.app[CATALOGS].gettext(request[LANGUAGE], message, **params)
-
-
-async def calendar_page(
-    request: web.Request,
-    *,
-    notice: str | None = None,
-    form_error: str | None = None,
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-) -> web.Response:
-    session = request[DB]
-    today = riyadh(request.app[CLOCK].now()).date()
-    try:
-        start = date.fromisoformat(request.query.get("from", "")) if request.query.get("from") else today
-    except ValueError:
-        start = today
-    weeks = await views.sessions_with_slots(session=session, start=start, end=start + timedelta(days=14))
-    # Whose each seat is, for requests within the reader's need to know (each view logged); the others show as taken.
-    visible = await personal_data.seen_in_list(
-        request, [case.id for week in weeks for s in week.slots for _, case in s.appointments]
-    )
-    now = request.app[CLOCK].now()
-    open_slots = [
-        s
-        for week in weeks
-        for s in week.slots
-        if week.session.state.value == "planned"
-        and not s.slot.blocked_by
-        and len(s.appointments) < s.slot.capacity
-        and s.slot.starts_at > now
-    ]
-    # The requests protocol may place by hand: waiting for an audience, holding none.
-    waiting = sorted(await scheduling.waiting_requests(session=session, clock=request.app[CLOCK]), key=priority_key)
-    placeable = await personal_data.reachable(request, {w.case_id for w in waiting})
-    context = {
-        "sessions": weeks,
-        "start": start,
-        "previous": start - timedelta(days=14),
-        "next": start + timedelta(days=14),
-        "open_slots": open_slots,
-        "waiting": [w for w in waiting if not w.has_live_appointment and w.case_id in placeable],
-        "visible": visible,
-        "labels": labels,
-        "notice": notice,
-        "form_error": form_error,
-        "errors": errors or {},
-        "values": {},
-        "feed_url": official_feed_url(request),
-    }
-    return render(request, "protocol/calendar.html", context, status=status)
-
-
-@routes.get("/protocol")
-@requires(*PROTOCOL)
-async def overview(request: web.Request) -> web.Response:
-    return await calendar_page(request)
 
 
 @routes.post("/protocol/allocate")
@@ -122,14 +76,7 @@ async def allocate(request: web.Request) -> web.Response:
         status_url=status_url(request),
         horizon=request.app[SETTINGS].allocation_horizon,
     )
-    notice = _message(
-        request,
-        N_("{made} new sessions; {placed} requests placed, {waiting} still waiting."),
-        made=str(made),
-        placed=str(report.placed),
-        waiting=str(report.unplaced),
-    )
-    return await calendar_page(request, notice=notice)
+    return done(request, "/protocol", RAN, made=made, placed=report.placed, waiting=report.unplaced)
 
 
 @routes.post("/protocol/sessions/{session_id:\\d+}/cancel")
@@ -148,10 +95,7 @@ async def cancel_session(request: web.Request) -> web.Response:
         )
     except (InvalidInput, DomainError) as exc:
         return await _refused(request, exc)
-    notice = _message(
-        request, N_("The session is cancelled; {placed} requests were placed again."), placed=str(report.placed)
-    )
-    return await calendar_page(request, notice=notice)
+    return done(request, "/protocol", CANCELLED, placed=report.placed)
 
 
 @routes.post("/protocol/sessions/{session_id:\\d+}/lock")
@@ -173,21 +117,6 @@ async def lock_session(request: web.Request) -> web.Response:
     return see_other(safe_local_path(str(form.get("back", ""))) or "/protocol")
 
 
-async def _by_hand(request: web.Request) -> manual.ByHand:
-    """The slot, reason and directive a move or placement form gives, chosen by the member of protocol signed in."""
-    form = await request.post()
-    to_slot = str(form.get("to_slot", ""))
-    return manual.ByHand(
-        to_slot_id=int(to_slot) if to_slot.isascii() and to_slot.isdigit() else -1,
-        actor_id=signed_in_user(request).id,
-        change_reason=str(form.get("change_reason", "")),
-        change_text=str(form.get("change_text", "")),
-        status_url=status_url(request),
-        directive=form.get("directive") == "1",
-        policy=confirmations.policy_from(request.app[SETTINGS]),
-    )
-
-
 async def _change_by_hand(
     request: web.Request,
     change: Callable[[manual.ByHand], Awaitable[object]],
@@ -196,26 +125,13 @@ async def _change_by_hand(
 ) -> web.Response:
     """Makes a move or placement by hand as the form asks; the calendar again, saying what was done (and, on the
     official's directive, that the applicant is called), or why it was refused."""
-    by_hand = await _by_hand(request)
+    posted = await request.post()
+    by_hand = by_hand_from_form(request, {name: str(posted.get(name, "")) for name in MOVE_FIELDS})
     try:
         await change(by_hand)
     except (InvalidInput, DomainError) as exc:
         return await _refused(request, exc)
     return await calendar_page(request, notice=_message(request, told_on_directive if by_hand.directive else told))
-
-
-@routes.post("/protocol/appointments/{appointment_id:\\d+}/move")
-@requires(*PROTOCOL)
-async def move_appointment(request: web.Request) -> web.Response:
-    appointment_id = int(request.match_info["appointment_id"])
-    return await _change_by_hand(
-        request,
-        lambda by_hand: manual.move_appointment(
-            session=request[DB], clock=request.app[CLOCK], appointment_id=appointment_id, by_hand=by_hand
-        ),
-        N_("The appointment has moved; the applicant is told."),
-        N_("The appointment has moved on the official's directive; the applicant is told by message and called."),
-    )
 
 
 @routes.post("/protocol/place")
@@ -245,16 +161,23 @@ async def _refused(request: web.Request, exc: Exception) -> web.Response:
 
 
 async def _templates_page(
-    request: web.Request, values: dict[str, str], errors: dict[str, str], status: int = 200
+    request: web.Request, values: dict[str, str], errors: dict[str, str], status: int = 200, form: str = ""
 ) -> web.Response:
+    """The templates page; after a refused form (`form`: "template" or "extra") its values and errors, each form
+    showing its own, and the "yes, outside working hours" box where its hours were outside them."""
     session = request[DB]
+    extra = form == "extra"
     context = {
         "templates": await calendar.templates(session=session),
         "rooms": await rooms.rooms(session=session, active_only=True),
-        "values": values,
-        "errors": errors,
+        "values": TEMPLATE_DEFAULTS if extra else values,
+        "errors": {} if extra else errors,
+        "extra_values": values if extra else EXTRA_DEFAULTS,
+        "extra_errors": errors if extra else {},
+        "failed": form,
         "labels": labels,
         "weekdays": WEEKDAYS,
+        "outside_hours_field": OUTSIDE_HOURS_FIELD,
     }
     return render(request, "protocol/templates.html", context, status=status)
 
@@ -262,9 +185,7 @@ async def _templates_page(
 @routes.get("/protocol/templates")
 @requires(*PROTOCOL)
 async def templates(request: web.Request) -> web.Response:
-    return await _templates_page(
-        request, {"slot_minutes": "8", "capacity": "1", "mode": "in_person", "weekday": "6"}, {}
-    )
+    return await _templates_page(request, TEMPLATE_DEFAULTS, {})
 
 
 @routes.post("/protocol/templates")
@@ -278,14 +199,20 @@ async def add_template(request: web.Request) -> web.Response:
             session=request[DB],
             clock=request.app[CLOCK],
             actor_id=signed_in_user(request).id,
-            data=calendar.TemplateInput(room_ids=room_ids, **values),
+            data=calendar.TemplateInput(room_ids=room_ids, outside_hours_confirmed=_hours_confirmed(form), **values),
         )
     except InvalidInput as exc:
+        values["rooms"] = ",".join(map(str, room_ids))  # ticked again on the page sent back
         return await _templates_page(
-            request, values, errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors), 422
+            request, values, errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors), 422, form="template"
         )
     await calendar.generate_sessions(session=request[DB], clock=request.app[CLOCK])
-    return see_other("/protocol/templates")
+    return done(request, "/protocol/templates", TEMPLATE_ADDED)
+
+
+def _hours_confirmed(form: Mapping[str, object]) -> bool:
+    """Whether protocol ticked "yes, outside working hours" on the form."""
+    return form.get(OUTSIDE_HOURS_FIELD) == "1"
 
 
 @routes.post("/protocol/templates/{template_id:\\d+}/active")
@@ -306,7 +233,8 @@ async def set_template_active(request: web.Request) -> web.Response:
         return await _templates_page(request, {}, errors, 422)
     if form.get("active") == "1":
         await calendar.generate_sessions(session=request[DB], clock=request.app[CLOCK])
-    return see_other("/protocol/templates")
+        return done(request, "/protocol/templates", TEMPLATE_RESUMED)
+    return done(request, "/protocol/templates", TEMPLATE_STOPPED)
 
 
 @routes.post("/protocol/sessions/extra")
@@ -321,13 +249,17 @@ async def add_extra_session(request: web.Request) -> web.Response:
             clock=request.app[CLOCK],
             actor_id=signed_in_user(request).id,
             day=str(form.get("day", "")),
-            data=calendar.TemplateInput(room_ids=room_ids, weekday="", **values),
+            data=calendar.TemplateInput(
+                room_ids=room_ids, weekday="", outside_hours_confirmed=_hours_confirmed(form), **values
+            ),
         )
     except InvalidInput as exc:
+        values["day"] = str(form.get("day", ""))
+        values["rooms"] = ",".join(map(str, room_ids))
         return await _templates_page(
-            request, values, errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors), 422
+            request, values, errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors), 422, form="extra"
         )
-    return see_other("/protocol")
+    return done(request, "/protocol", EXTRA_ADDED)
 
 
 @routes.post("/protocol/holidays/{day}/remove")

@@ -53,9 +53,12 @@ async def test_template_busy_calendar_allocation_and_the_week(
     await page.goto(base + "/protocol")
     await page.set_input_files("#busy-file", str(calendar_file))
     await page.click("#import-busy")
-    assert await page.locator("tr.blocked").count() == 5
+    # The busy times and the first session are on Sunday 29 November: the next week in the grid.
+    await page.click("#next-week")
+    assert await page.locator("td.slot.blocked").count() == 5
 
     await page.click("#allocate")
+    await page.click("#next-week")
     week = await page.text_content("#week") or ""
     assert number in week
     await page.close()

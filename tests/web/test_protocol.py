@@ -105,8 +105,10 @@ async def test_protocol_builds_the_calendar_and_allocates(
         blocked = await session.scalar(select(func.count()).select_from(Slot).where(Slot.blocked_by.is_not(None)))
     assert blocked == 5  # the 8-minute slots from 10:24 to 10:56 all overlap 10:30–11:00
     run = await client.post("/protocol/allocate", data={"csrf_token": token})
-    html = await run.text()
-    assert run.status == 200 and number in html
+    assert run.status == 200
+    # The week grid shows a week from Sunday: the request is placed on Sunday 29 November, next week.
+    week = await (await client.get("/protocol?week=2026-11-29")).text()
+    assert number in week
 
 
 async def test_a_bad_calendar_file_is_refused_and_nothing_changes(
