@@ -41,6 +41,20 @@ ROOM_KINDS_FOR = {
     AudienceMode.VIDEO: {RoomKind.WOMEN_VIDEO, RoomKind.MEN_VIDEO},
 }
 BUSY_PREFIX = "calendar:"
+# The reception centres' working hours, Riyadh time (seeds 001 and 002; the footer of every page says them). An
+# audience outside them keeps staff late or early, so protocol confirms it knowingly (`check_template`). Not the
+# "audiences" working calendar's hours: those say when applicants are called (to 15:00), not when the centre is open.
+WORKING_HOURS = (time(8), time(16))
+OUTSIDE_HOURS = N_(
+    "These hours are outside working hours ({opens}–{closes}, Riyadh time). To keep them, tick "
+    "“Yes, outside working hours” and save again."
+)
+
+
+def outside_working_hours(starts: time, ends: time) -> bool:
+    """Whether a session from `starts` to `ends` (Riyadh) begins before the working hours or ends after them."""
+    opens, closes = WORKING_HOURS
+    return starts < opens or ends > closes
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,8 @@ class TemplateInput:
     capacity: str
     mode: str
     room_ids: tuple[int, ...]
+    # Protocol's "yes, outside working hours": a session starting before or ending after them is saved only with it.
+    outside_hours_confirmed: bool = False
 
 
 _HH_MM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
@@ -139,6 +155,22 @@ async def check_template(
         errors.append(FieldError("rooms", "unknown", N_("{field} is not one of the rooms.")))
     elif mode is not None and any(r.kind not in ROOM_KINDS_FOR[mode] for r in chosen.values()):
         errors.append(FieldError("rooms", "wrong_kind", N_("These rooms do not suit this kind of audience.")))
+    if (
+        starts is not None
+        and ends is not None
+        and not data.outside_hours_confirmed
+        and _minutes(ends) > _minutes(starts)
+        and outside_working_hours(starts, ends)
+    ):
+        opens, closes = WORKING_HOURS
+        errors.append(
+            FieldError(
+                "outside_hours_confirmed",
+                "outside_working_hours",
+                OUTSIDE_HOURS,
+                {"opens": opens.strftime("%H:%M"), "closes": closes.strftime("%H:%M")},
+            )
+        )
     if (
         against_templates
         and weekday in WORKING_DAYS
@@ -480,6 +512,7 @@ async def set_template_active(
                 capacity=str(template.capacity),
                 mode=template.mode.value,
                 room_ids=tuple(await template_rooms(session=session, template_id=template.id)),
+                outside_hours_confirmed=True,  # its hours were confirmed when it was made; resuming keeps them
             ),
             exclude_id=template.id,
         )

@@ -65,6 +65,11 @@ class TemplateIn(BaseModel):
     capacity: int = 1
     mode: str = Field(json_schema_extra={"enum": ["in_person", "video"]})
     rooms: list[int]
+    outside_hours_confirmed: bool = Field(
+        default=False,
+        description="Protocol confirms hours outside the working hours (08:00-16:00 Riyadh); without it such "
+        "hours are refused with 422 naming this field",
+    )
 
 
 class ExtraSessionIn(BaseModel):
@@ -76,6 +81,11 @@ class ExtraSessionIn(BaseModel):
     capacity: int = 1
     mode: str = Field(json_schema_extra={"enum": ["in_person", "video"]})
     rooms: list[int]
+    outside_hours_confirmed: bool = Field(
+        default=False,
+        description="Protocol confirms hours outside the working hours (08:00-16:00 Riyadh); without it such "
+        "hours are refused with 422 naming this field",
+    )
 
 
 class HolidayIn(BaseModel):
@@ -257,6 +267,7 @@ async def add_template(request: web.Request) -> web.Response:
             capacity=str(body.capacity),
             mode=body.mode,
             room_ids=tuple(body.rooms),
+            outside_hours_confirmed=body.outside_hours_confirmed,
         )
         await calendar.add_template(
             session=request[DB], clock=request.app[CLOCK], actor_id=signed_in_user(request).id, data=data
@@ -281,6 +292,7 @@ async def add_extra_session(request: web.Request) -> web.Response:
             capacity=str(body.capacity),
             mode=body.mode,
             room_ids=tuple(body.rooms),
+            outside_hours_confirmed=body.outside_hours_confirmed,
         )
         await calendar.add_extra_session(
             session=request[DB],

@@ -31,7 +31,8 @@ def template(room_ids: tuple[int, ...], **overrides: str) -> calendar.TemplateIn
         "mode": "in_person",
     }
     values.update(overrides)
-    return calendar.TemplateInput(room_ids=room_ids, **values)
+    # The hours as typed; a test of hours outside the working day confirms them as protocol would.
+    return calendar.TemplateInput(room_ids=room_ids, outside_hours_confirmed=True, **values)
 
 
 async def add(sessions: Sessions, clock: FrozenClock, data: calendar.TemplateInput) -> int:
