@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -22,7 +23,23 @@ from tests.e2e.page_check import WIDTHS, Findings, check_page, install_axe
 
 DEMO_PASSWORD = "majlis-demo-2026"
 # The demo's staff (majlis/demo.py) by role, and what a visitor sees.
-DEMO_USERS = ("desk", "calls", "audit", "protocol", "women", "official", "followup", "manager", "admin", "auditor")
+DEMO_USERS = (
+    "desk",
+    "calls",
+    "audit",
+    "protocol",
+    "women",
+    "official",
+    "followup",
+    "manager",
+    "admin",
+    "auditor",
+    "liaison",
+    "whatsapp",
+    "agent",
+    "mission",
+    "consular",
+)
 VISITOR_PAGES = ("/", "/status", "/login")
 
 
@@ -57,6 +74,33 @@ async def navigation(page: Page, base: str) -> list[str]:
         if href.startswith(base) and not parts.path.startswith("/lang/") and path not in paths:
             paths.append(path)
     return paths
+
+
+# Links to files (downloads, calendars, attachments) and to what is not a page.
+_NOT_PAGES = re.compile(r"(\.(csv|xlsx|ics|pdf|png|jpg|json)$)|^/(static|files|attachments|api|logout|lang)/|/download")
+
+
+def shape(path: str) -> str:
+    """A page's kind: its path with numbers (ids, tracking numbers, dates) made alike, its query left out."""
+    return re.sub(r"[0-9][0-9-]*", "N", urlsplit(path).path)
+
+
+async def detail_pages(page: Page, base: str, paths: Sequence[str], *, most: int = 25) -> list[str]:
+    """One page of each kind linked from the main part of the given pages (a request, a referral, a report…)."""
+    seen = {shape(p) for p in paths}
+    found: list[str] = []
+    for path in paths:
+        await page.goto(f"{base}{path}")
+        hrefs: list[str] = await page.eval_on_selector_all("main a[href]", "els => els.map(e => e.href)")
+        for href in hrefs:
+            parts = urlsplit(href)
+            if not href.startswith(base) or _NOT_PAGES.search(parts.path) or shape(parts.path) in seen:
+                continue
+            seen.add(shape(parts.path))
+            found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+            if len(found) >= most:
+                return found
+    return found
 
 
 async def sweep_pages(
@@ -115,6 +159,7 @@ async def sweep(
                 if user is not None:
                     await sign_in(page, base, user, code)
                     paths = await navigation(page, base)
+                    paths += await detail_pages(page, base, paths)
                 assert paths is not None
                 checked += len(paths) * len(languages) * len(widths)
                 failed += await sweep_pages(browser, base, paths, languages=languages, widths=widths, page=page)
