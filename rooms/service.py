@@ -74,8 +74,10 @@ async def add_room(
     capacity: str,
     wheelchair_access: bool,
     equipment: str,
+    name_en: str = "",
 ) -> Room:
-    """A new room; InvalidInput names every bad field."""
+    """A new room, with its English name when given (English pages show the Arabic one until then);
+    InvalidInput names every bad field."""
     errors: list[FieldError] = []
     site = await session.get(BranchSite, branch)
     # A closed centre gets no new rooms; the choices listed are the open ones.
@@ -88,6 +90,9 @@ async def add_room(
         errors.append(too_long("name", 120))
     elif await session.scalar(select(Room.id).where(Room.branch_code == branch, Room.name == name)):
         errors.append(FieldError("name", "taken", N_("This branch already has a room with this name.")))
+    name_en = " ".join(name_en.split())
+    if len(name_en) > 120:
+        errors.append(too_long("name_en", 120))
     room_kind: RoomKind | None = None
     try:
         room_kind = RoomKind(kind)
@@ -111,6 +116,7 @@ async def add_room(
     room = Room(
         branch_code=branch,
         name=name,
+        name_en=name_en,
         kind=room_kind,
         capacity=seats,
         wheelchair_access=wheelchair_access,

@@ -26,7 +26,7 @@ from web.pages import render
 
 routes = web.RouteTableDef()
 PROTOCOL = (Role.PROTOCOL,)
-ROOM_FIELDS = ("branch", "name", "capacity", "equipment")
+ROOM_FIELDS = ("branch", "name", "name_en", "capacity", "equipment")
 
 
 async def _rooms_page(

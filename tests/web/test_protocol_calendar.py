@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from accounts.roles import Role
 from majlis.clock import FrozenClock
 from majlis.dates import hijri_date
+from rooms.models import Room
 from scheduler import by_hand as manual
 from scheduler.allocation import SeatRule
 from scheduler.models import Appointment, AppointmentState
-from tests.factories import Client, csrf_token, sign_in
+from tests.factories import Client, csrf_token, make_staff, sign_in
 from tests.scheduler.test_week_grid import placed_in_hall
 from web.i18n import Catalogs
 from web.notices import NOTICE_COOKIE
@@ -133,3 +135,32 @@ async def test_a_move_needs_a_reason_then_redirects_with_the_notice(
     assert 'class="notice notice-done" role="status"' in html and notice in html
     cell = re.search(rf'<td class="slot[^"]*" data-slot="{slots["later"]}".*?</td>', html, re.S)
     assert cell and number in cell.group(0)
+
+
+async def test_a_room_gets_its_english_name_shown_on_english_pages(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await make_staff(sessions, clock, Role.PROTOCOL, "protocol")
+    await sign_in(client, "protocol")
+    token = await csrf_token(client, "/protocol/rooms")
+    form = {
+        "branch": "riyadh",
+        "name": "قاعة المجلس",
+        "name_en": "  The   Majlis hall ",
+        "room_kind": "audience_hall",
+        "capacity": "40",
+        "equipment": "",
+        "csrf_token": token,
+    }
+    too_long = await client.post("/protocol/rooms", data={**form, "name_en": "x" * 121}, allow_redirects=False)
+    assert too_long.status == 422 and 'id="name_en-error"' in await too_long.text()
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Room)) == 0  # nothing half-saved
+    added = await client.post("/protocol/rooms", data=form, allow_redirects=False)
+    assert added.status == 303
+    async with sessions() as session:
+        room = await session.scalar(select(Room))
+    assert room is not None and room.name_en == "The Majlis hall"
+    english = await (await client.get("/protocol/rooms?lang=en")).text()
+    assert "<bdi>The Majlis hall</bdi>" in english
+    assert "<bdi>قاعة المجلس</bdi>" in await (await client.get("/protocol/rooms?lang=ar")).text()
