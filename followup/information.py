@@ -15,9 +15,6 @@ caller commits it (as the status page's misses are committed), or the throttle w
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,9 +22,17 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cases import one_time_codes
 from cases import service as cases
-from cases.digits import ascii_digits
 from cases.models import Case, CaseStatus, StatusChange
+
+# The code's rules and refusals are shared with "my requests"; named here too, as callers know them.
+from cases.one_time_codes import CodeExpired as CodeExpired
+from cases.one_time_codes import CodePolicy as CodePolicy
+from cases.one_time_codes import CodeRefused as CodeRefused
+from cases.one_time_codes import NoCode as NoCode
+from cases.one_time_codes import TooManyTries as TooManyTries
+from cases.one_time_codes import WrongCode as WrongCode
 from followup import referrals
 from followup.attachments import AttachmentStore, CheckedUpload, Upload, check_uploads, store_uploads
 from followup.models import ApplicantCode, Attachment, AttachmentOwner, InformationRequest, Referral
@@ -38,7 +43,6 @@ from notify.texts import Text, needs_information_sms
 
 MAX_QUESTION = 500
 MAX_ANSWER = 2000
-CODE_DIGITS = 6
 # The status change beginning a conversation names its first question here.
 FIRST_QUESTION = "information_request_id"
 # The note of the step an answer makes, shown to the applicant and to staff in their language.
@@ -46,13 +50,6 @@ ANSWERED = N_("The applicant answered the information asked for.")
 
 # The code to answer with; it carries no words of the request.
 code_sms = Text(N_("Code {code} to answer request {tracking_number}; it works until {until}. Do not share it."))
-
-
-@dataclass(frozen=True)
-class CodePolicy:
-    lifetime: timedelta = timedelta(minutes=10)
-    per_hour: int = 3
-    max_tries: int = 5
 
 
 class RequestClosed(DomainError):
@@ -82,30 +79,6 @@ class TooManyCodes(DomainError):
         super().__init__(
             "too_many_codes", N_("Too many codes were sent for this request. Wait an hour and ask for another.")
         )
-
-
-class CodeRefused(DomainError):
-    """The code was not accepted; a wrong try has been counted and must be committed."""
-
-
-class NoCode(CodeRefused):
-    def __init__(self) -> None:
-        super().__init__("no_code", N_("There is no code to check. Ask for a code first."))
-
-
-class CodeExpired(CodeRefused):
-    def __init__(self) -> None:
-        super().__init__("code_expired", N_("The code has expired. Ask for a new one."))
-
-
-class TooManyTries(CodeRefused):
-    def __init__(self) -> None:
-        super().__init__("too_many_tries", N_("Too many wrong tries for this code. Ask for a new one."))
-
-
-class WrongCode(CodeRefused):
-    def __init__(self, left: int) -> None:
-        super().__init__("wrong_code", N_("The code is not correct. Tries left: {left}."), left=str(left))
 
 
 # --- asking -------------------------------------------------------------------------------------------
@@ -216,8 +189,8 @@ async def ask_applicant(
 # --- the one-time code --------------------------------------------------------------------------------
 
 
-def _code_hash(case_id: int, code: str) -> str:
-    return hashlib.sha256(f"majlis-applicant-code:{case_id}:{code}".encode()).hexdigest()
+def _scope(case_id: int) -> str:
+    return f"majlis-applicant-code:{case_id}"
 
 
 async def send_code(
@@ -237,10 +210,10 @@ async def send_code(
     )
     if (sent or 0) >= policy.per_hour:
         raise TooManyCodes()
-    code = str(secrets.randbelow(10**CODE_DIGITS)).zfill(CODE_DIGITS)
+    code = one_time_codes.new_code()
     row = ApplicantCode(
         case_id=case.id,
-        code_hash=_code_hash(case.id, code),
+        code_hash=one_time_codes.code_hash(_scope(case.id), code),
         sent_at=now,
         expires_at=now + policy.lifetime,
         attempts=0,
@@ -268,9 +241,7 @@ async def check_code(
     Raises a CodeRefused whose counted try the caller must commit; InvalidInput when nothing was typed.
     """
     policy = policy or CodePolicy()
-    typed = ascii_digits(code or "")
-    if not typed:
-        raise InvalidInput([required("code")])
+    typed = one_time_codes.typed_code(code)
     case = await _locked(session, case.id)
     row = await session.scalar(
         select(ApplicantCode)
@@ -279,21 +250,10 @@ async def check_code(
         .limit(1)
         .execution_options(populate_existing=True)
     )
-    if row is None or row.used_at is not None:
-        raise NoCode()
-    if clock.now() >= row.expires_at:
-        raise CodeExpired()
-    if row.attempts >= policy.max_tries:
-        raise TooManyTries()
-    if not hmac.compare_digest(_code_hash(case.id, typed), row.code_hash):
-        row.attempts += 1
-        await session.flush()
-        left = policy.max_tries - row.attempts
-        if left <= 0:
-            raise TooManyTries()
-        raise WrongCode(left)
-    row.used_at = clock.now()
-    await session.flush()
+    await one_time_codes.check(
+        session=session, row=row, scope=_scope(case.id), typed=typed, now=clock.now(), policy=policy
+    )
+    assert row is not None  # check refuses a missing row
     return row
 
 

@@ -238,6 +238,9 @@ class Settings(BaseModel):
     applicant_code_max_tries: int = Field(default=5, ge=1, le=10)
     # How long a checked code lets the status page's visitor answer (a signed cookie bound to the request).
     applicant_answer_minutes: int = Field(default=30, ge=5, le=240)
+    # How long a checked code lets a browser list the requests of its phone ("my requests", a signed cookie).
+    # The code itself follows the applicant_code_* settings above.
+    my_requests_minutes: int = Field(default=15, ge=5, le=120)
     # Operations (docs/operations.md, "Metrics and alerts"). /metrics answers a client from these networks, or one
     # sending "Authorization: Bearer <metrics_token>" when a token is set; anyone else gets 403.
     metrics_token: SecretStr = SecretStr("")

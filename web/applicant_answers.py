@@ -3,18 +3,15 @@ given with the request, then words and files (a photo taken on the phone, a PDF)
 
 Every step starts again from the tracking number and the phone (the status page's own check, throttled the
 same way) until the code is checked. After that, the permission to answer is a short-lived signed cookie
-naming the request and when it stops working (MAJLIS_APPLICANT_ANSWER_MINUTES), HMAC'd with the secret key.
-A cookie rather than a row: it needs no table, holds across application instances as the signed links do,
-and the visitor cannot change the request it names; the request is read afresh on every step, so the cookie
-allows no more than answering that request's questions still open, and it is deleted once none is left.
+naming the request and when it stops working (MAJLIS_APPLICANT_ANSWER_MINUTES; web/signed_cookie.py). The
+request is read afresh on every step, so the cookie allows no more than answering that request's questions
+still open, and it is deleted once none is left.
 It is HttpOnly, SameSite=Strict and sent only under /status/answer.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
@@ -33,7 +30,7 @@ from web.keys import ATTACHMENTS, CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import error_response, see_other
 from web.pages import render
 from web.public import in_their_language, lookup_for_applicant
-from web.security import cookie_flags
+from web.signed_cookie import set_signed, signed_subject, signed_value
 from web.uploads import accepts_uploads, uploads_in
 
 routes = web.RouteTableDef()
@@ -60,32 +57,16 @@ def code_policy(request: web.Request) -> information.CodePolicy:
 # --- the permission to answer -------------------------------------------------------------------------
 
 
-def _mac(request: web.Request, body: str) -> str:
-    key = hashlib.sha256(_PURPOSE + request.app[SETTINGS].secret_key.get_secret_value().encode()).digest()
-    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
-
-
 def permission_token(request: web.Request, case_id: int) -> tuple[str, datetime]:
     """The cookie's value for this request and when it stops working."""
     minutes = request.app[SETTINGS].applicant_answer_minutes
-    expires = request.app[CLOCK].now() + timedelta(minutes=minutes)
-    body = f"{case_id}.{int(expires.timestamp())}"
-    return f"{body}.{_mac(request, body)}", expires
+    return signed_value(request, _PURPOSE, str(case_id), minutes)
 
 
 def permitted_case_id(request: web.Request) -> int | None:
     """The request the cookie allows answering, if it is ours and still in time."""
-    parts = request.cookies.get(ANSWER_COOKIE, "").split(".")
-    if len(parts) != 3 or not all(p.isascii() and p.isalnum() for p in parts):
-        return None
-    case_id, expires, mac = parts
-    if not (case_id.isdigit() and expires.isdigit()) or len(case_id) > 12 or len(expires) > 12:
-        return None
-    if not hmac.compare_digest(_mac(request, f"{case_id}.{expires}"), mac):
-        return None
-    if datetime.fromtimestamp(int(expires), UTC) <= request.app[CLOCK].now():
-        return None
-    return int(case_id)
+    subject = signed_subject(request, _PURPOSE, ANSWER_COOKIE)
+    return int(subject) if subject is not None else None
 
 
 async def _permitted_case(request: web.Request) -> Case | None:
@@ -184,9 +165,7 @@ async def verify_code(request: web.Request) -> web.Response:
         return await _code_page(request, case, values, form_error=message, status=422)
     token, expires = permission_token(request, case.id)
     response = see_other(ANSWER_PATH)
-    flags = {**cookie_flags(request), "path": ANSWER_PATH, "samesite": "Strict"}
-    max_age = int((expires - request.app[CLOCK].now()).total_seconds())
-    response.set_cookie(ANSWER_COOKIE, token, max_age=max_age, **flags)  # type: ignore[arg-type]
+    set_signed(response, request, ANSWER_COOKIE, token, expires, ANSWER_PATH)
     return response
 
 

@@ -28,11 +28,12 @@ from typing import Literal, cast
 import segno
 from babel.dates import format_time
 from icalendar import Calendar, vCalAddress
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.identity import ApplicantKind
 from cases.models import Case, CaseStatus, StatusChange
+from cases.progress import Ending, Progress, Stage, StepState
 from followup import directory, referrals
 from followup.models import Department, Referral, ReferralState
 from majlis.clock import riyadh
@@ -47,6 +48,7 @@ from scheduler.feeds import FeedEvent, build_feed
 from scheduler.models import Appointment, AppointmentState, AudienceMode
 from scheduler.revisions import revision_of
 from scheduler.views import UpcomingAppointment
+from web import bidi_filters as bidi
 from web.i18n import Catalogs
 
 # The system's notes written for the applicant (their English message ids, as the domains mark them).
@@ -214,6 +216,111 @@ async def applicant_referral_stages(
         return []
     departments = await directory.names(session=session, ids={r.department_id for r in referred})
     return referral_stages(referred, departments, catalogs, language)
+
+
+# --- the tracker ------------------------------------------------------------------------------------
+
+# Each stage's name, and the line the applicant reads while their request is at it: what it means for them
+# and what happens next. No internal word reaches it: no score, rank, note or staff member.
+STAGE_NAMES: dict[Stage, str] = {
+    Stage.RECEIVED: N_("Request received"),
+    Stage.TRIAGED: N_("Request reviewed"),
+    Stage.SCHEDULED: N_("Audience scheduled"),
+    Stage.CONFIRMED: N_("Audience confirmed"),
+    Stage.HELD: N_("Audience held"),
+    Stage.REFERRED: N_("With the departments"),
+    Stage.COMPLETED: N_("Request completed"),
+}
+STAGE_LINES: dict[Stage, str] = {
+    Stage.RECEIVED: N_(
+        "We have received your request. The audit desk is reviewing it; we will tell you by SMS what comes next."
+    ),
+    Stage.TRIAGED: N_(
+        "Your request has been reviewed and is waiting for an audience date. We will send you the date by SMS."
+    ),
+    Stage.SCHEDULED: N_("An audience date has been set. We will ask you to confirm it three days before."),
+    Stage.CONFIRMED: N_("You have confirmed your audience. Please come on time with what is listed below."),
+    Stage.HELD: N_(
+        "Your audience has been held. The official asked for your request to be studied; "
+        "we will tell you the outcome by SMS."
+    ),
+    Stage.REFERRED: N_(
+        "Your request has been sent to the competent departments. "
+        "The follow-up team follows it with them every day until it is done."
+    ),
+    Stage.COMPLETED: N_("Your request has been completed. Thank you for your patience."),
+}
+# With the audience ahead known, its day, time and centre are said.
+SCHEDULED_ON = N_("Your audience is on {date} at {time}, {centre}. Please confirm when asked three days before.")
+CONFIRMED_ON = N_(
+    "You have confirmed your audience on {date} at {time}, {centre}. Please come on time with what is listed below."
+)
+ENDING_LINES: dict[Ending, str] = {
+    Ending.REJECTED: N_("Your request could not be accepted, and it is closed."),
+    Ending.MERGED: N_(
+        "This request repeated another of your requests and was joined to it. "
+        "Follow that request: nothing you wrote is lost."
+    ),
+    Ending.CLOSED_NO_SHOW: N_(
+        "Your request was closed because two audiences were missed. You may submit a new request."
+    ),
+}
+WAITING_LINE = N_("We need information from you to continue. Please answer the question below.")
+STEP_STATES: dict[StepState, str] = {
+    StepState.DONE: N_("done"),
+    StepState.CURRENT: N_("current stage"),
+    StepState.UPCOMING: N_("not yet"),
+}
+
+
+@dataclass(frozen=True)
+class TrackerStep:
+    stage: Stage
+    state: StepState
+    name: str
+    state_label: str  # for screen readers: the tick and the mark say it to the eye
+
+
+@dataclass(frozen=True)
+class Tracker:
+    """The progress tracker in the reader's language: its steps and the current stage's line, or how it ended."""
+
+    steps: list[TrackerStep]
+    line: str
+    ending: Ending | None
+    waiting_line: str
+
+
+def tracker(
+    progress: Progress,
+    audience: AudienceShown | None,
+    catalogs: Catalogs,
+    language: str,
+) -> Tracker:
+    """The tracker of `progress` (cases.progress), its line naming the audience ahead when there is one."""
+
+    def _(message: str, **params: object) -> str:
+        return catalogs.gettext(language, message, **params)
+
+    steps = [
+        TrackerStep(step.stage, step.state, _(STAGE_NAMES[step.stage]), _(STEP_STATES[step.state]))
+        for step in progress.steps
+    ]
+    waiting = _(WAITING_LINE) if progress.waiting_for_applicant else ""
+    if progress.ending is not None:
+        return Tracker(steps=[], line=_(ENDING_LINES[progress.ending]), ending=progress.ending, waiting_line="")
+    assert progress.current is not None
+    line = _(STAGE_LINES[progress.current])
+    if audience is not None and progress.current in (Stage.SCHEDULED, Stage.CONFIRMED):
+        on = SCHEDULED_ON if progress.current is Stage.SCHEDULED else CONFIRMED_ON
+        # Filled on the page as <bdi> elements (web/bidi_filters.py), each part in its own direction.
+        said = escape(_(on, date="{date}", time="{time}", centre="{centre}"))
+        parts = {"{date}": bidi.isolate(audience.date), "{time}": bidi.ltr(audience.time)}
+        parts["{centre}"] = bidi.isolate(audience.centre)
+        for placeholder, part in parts.items():
+            said = said.replace(placeholder, part)
+        line = said
+    return Tracker(steps=steps, line=line, ending=None, waiting_line=waiting)
 
 
 # --- the audience -----------------------------------------------------------------------------------

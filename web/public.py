@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from cases import my_requests
 from cases import service as cases
 from cases.models import Case, Channel
 from emergency.numbers import looks_like_report_number
@@ -22,6 +23,7 @@ from web.applicant_view import (
     applicant_referral_stages,
     audience_shown,
     calendar_file,
+    tracker,
 )
 from web.branch_names import branch_context
 from web.client_address import client_address
@@ -220,21 +222,31 @@ async def status_lookup(request: web.Request) -> web.Response:
     values, case = await _status_enquiry(request)
     if isinstance(case, web.Response):
         return case
-    steps = await cases.history(session=request[DB], case_id=case.id)
+    return await status_page(request, case, values)
+
+
+async def status_page(request: web.Request, case: Case, values: dict[str, str]) -> web.Response:
+    """The request's progress tracker, its audience ahead, its referrals' stages and the history meant for its
+    applicant; `values` (its tracking number and phone) go with the page's own forms (answer, calendar)."""
+    session = request[DB]
+    steps = await cases.history(session=session, case_id=case.id)
     history = applicant_history(steps, request.app[CATALOGS], request[LANGUAGE])
     found = await applicant_audience(request, case)
     stages = await applicant_referral_stages(
-        session=request[DB], case_id=case.id, catalogs=request.app[CATALOGS], language=request[LANGUAGE]
+        session=session, case_id=case.id, catalogs=request.app[CATALOGS], language=request[LANGUAGE]
     )
+    progress = await my_requests.progress_of_case(session=session, case=case)
+    audience = found[1] if found else None
     context = {
         "case": case,
+        "tracker": tracker(progress, audience, request.app[CATALOGS], request[LANGUAGE]),
         "history": history,
         "referral_stages": stages,
         "labels": labels,
-        "audience": found[1] if found else None,
+        "audience": audience,
         "values": values,
         # What was asked and is still open: the page offers to answer it (web/applicant_answers.py).
-        "questions": await information.open_requests(session=request[DB], case=case),
+        "questions": await information.open_requests(session=session, case=case),
     }
     response = render(request, "public/status.html", context)
     # The arrival code is on the page: no cache keeps it.

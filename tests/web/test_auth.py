@@ -79,7 +79,8 @@ async def test_sign_in_sets_a_safe_session_cookie(client: Client, sessions: Sess
     response = await client.post(
         "/login", data={"username": "desk", "password": PASSWORD, "csrf_token": token}, allow_redirects=False
     )
-    assert response.status == 303 and response.headers["Location"] == "/desk"
+    # The desk starts from its home page: today's arrivals and walk-ins (web/role_home.py).
+    assert response.status == 303 and response.headers["Location"] == "/staff"
     cookie = response.cookies[SESSION_COOKIE]
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
     assert cookie["secure"]  # outside development
@@ -273,6 +274,12 @@ PUBLIC = {
     ("POST", "/status/answer"),
     ("POST", "/api/v1/requests/{tracking_number}/code"),
     ("POST", "/api/v1/requests/{tracking_number}/answers"),
+    # "My requests": a phone, then the code sent by SMS to it; after it, a signed cookie naming the phone.
+    ("GET", "/status/mine"),
+    ("POST", "/status/mine/code"),
+    ("POST", "/status/mine/verify"),
+    ("GET", "/status/mine/{number}"),
+    ("POST", "/status/mine/leave"),
     # A department's referral through the signed link of its e-mail: the token (referral, generation, HMAC) is
     # the proof; a link made before the referral moved on shows nothing and changes nothing.
     ("GET", "/r/{token}"),
@@ -311,6 +318,8 @@ EXPECTED_ROLES = {
     ("POST", "/desk/requests"): {Role.INTAKE_DESK, Role.CALL_CENTRE},
     ("GET", "/audit"): {Role.AUDIT_DESK},
     ("POST", "/audit/cases/{tracking_number}/classify"): {Role.AUDIT_DESK},
+    # The triage form's one submit (web/triage_actions.py _triage).
+    ("POST", "/audit/cases/{tracking_number}/triage"): {Role.AUDIT_DESK},
     ("POST", "/audit/cases/{tracking_number}/merge"): {Role.AUDIT_DESK},
     ("POST", "/audit/cases/{tracking_number}/duplicate-cancellation/undo"): {Role.AUDIT_DESK},
     ("POST", "/api/v1/requests/{tracking_number}/duplicate-cancellation/undo"): {Role.AUDIT_DESK},
@@ -343,6 +352,8 @@ EXPECTED_ROLES = {
     ("GET", "/api/v1/audit/fairness"): {Role.AUDITOR, Role.MANAGER},
     ("GET", "/audit/queue"): {Role.AUDIT_DESK, Role.PROTOCOL, Role.MANAGER},
     # The fairness report: managers, and the read-only auditor (who sees no request's personal data).
+    # The list of the reports a member may open (web/reports_index.py).
+    ("GET", "/reports"): {Role.MANAGER, Role.AUDITOR},
     ("GET", "/reports/fairness"): {Role.MANAGER, Role.AUDITOR},
     ("GET", "/reports/fairness.csv"): {Role.MANAGER, Role.AUDITOR},
     ("GET", "/reports/fairness.xlsx"): {Role.MANAGER, Role.AUDITOR},
@@ -351,11 +362,20 @@ EXPECTED_ROLES = {
     ("GET", "/reports/access.csv"): {Role.MANAGER},
     ("GET", "/manage/categories"): {Role.MANAGER},
     ("GET", "/protocol"): {Role.PROTOCOL},
+    ("GET", "/protocol/month"): {Role.PROTOCOL},
+    ("GET", "/protocol/appointments/{appointment_id}/move"): {Role.PROTOCOL},
+    ("POST", "/protocol/appointments/{appointment_id}/move"): {Role.PROTOCOL},
     ("POST", "/protocol/allocate"): {Role.PROTOCOL},
     ("POST", "/protocol/busy"): {Role.PROTOCOL},
     ("GET", "/protocol/rooms/{room_id}"): {Role.PROTOCOL, Role.WOMEN_SECTION},
     ("POST", "/protocol/rooms/{room_id}/roster"): {Role.PROTOCOL},
     ("GET", "/calls"): {Role.CALL_CENTRE, Role.INTAKE_DESK},
+    # Every request of the phone that is calling (web/caller_screen.py), on the page and over JSON.
+    ("GET", "/calls/caller"): {Role.CALL_CENTRE, Role.INTAKE_DESK},
+    ("GET", "/api/v1/callers"): {Role.CALL_CENTRE, Role.INTAKE_DESK},
+    # The search box's API: the roles that read requests, as /cases.
+    ("GET", "/api/v1/search/requests"): set(Role)
+    - {Role.DEPARTMENT_LIAISON, Role.EMERGENCY_AGENT, Role.MISSION_STAFF, Role.CONSULAR_SUPERVISOR, Role.AUDITOR},
     ("POST", "/calls/{confirmation_id}"): {Role.CALL_CENTRE, Role.INTAKE_DESK},
     # Protocol and the call centre: the applicants' messages; the consular supervisor: the emergency line's alone
     # (which of them each sees in full: tests/web/test_messages.py).
