@@ -315,6 +315,12 @@ async def _calendar(
             ("jeddah", "غرفة الاتصال المرئي — القسم النسائي بجدة"),
         )
     ]
+    # Their English names, which an applicant writing in English reads in messages (Room.name_in).
+    hall.name_en = "Majlis hall"
+    for room, name_en in zip(
+        women, ("Video room — women's section, Riyadh", "Video room — women's section, Jeddah"), strict=True
+    ):
+        room.name_en = name_en
     await calendar.add_template(
         session=session,
         clock=clock,

@@ -90,8 +90,11 @@ class AppointmentView:
     current: tuple[Appointment, Slot] | None
 
 
-async def appointment_view(*, session: AsyncSession, appointment_id: int) -> AppointmentView | None:
-    """The appointment with its slot, place, request and confirmation; None if there is no such appointment."""
+async def appointment_view(
+    *, session: AsyncSession, appointment_id: int, language: str = "ar"
+) -> AppointmentView | None:
+    """The appointment with its slot, place (the room's name in `language`), request and confirmation; None if
+    there is no such appointment."""
     appointment = await session.get(Appointment, appointment_id)
     if appointment is None:
         return None
@@ -115,7 +118,7 @@ async def appointment_view(*, session: AsyncSession, appointment_id: int) -> App
     return AppointmentView(
         appointment=appointment,
         slot=slot,
-        place=room.name if room is not None else "",
+        place=room.name_in(language) if room is not None else "",
         case=case,
         confirmation=confirmation,
         current=(current[0], current[1]) if current is not None else None,

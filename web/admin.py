@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from accounts import account_changes, audit
+from accounts import account_changes
 from accounts import service as accounts
 from accounts.passwords import MIN_PASSWORD_LENGTH
 from accounts.roles import Role
@@ -12,6 +12,7 @@ from emergency import directory as missions
 from followup import directory
 from majlis.errors import DomainError, InvalidInput
 from web import labels
+from web.audit_log import audit_log_page
 from web.auth import requires, signed_in_user
 from web.errors import domain_message
 from web.intake_forms import errors_by_field
@@ -184,7 +185,4 @@ async def _set_active(request: web.Request, *, active: bool) -> web.StreamRespon
 @routes.get("/admin/audit")
 @requires(Role.ADMINISTRATOR)
 async def audit_log(request: web.Request) -> web.Response:
-    session = request[DB]
-    entries = await audit.recent(session=session)
-    actors = await accounts.names_by_id(session=session, ids={e.actor_id for e in entries if e.actor_id is not None})
-    return render(request, "admin/audit.html", {"entries": entries, "actors": actors})
+    return await audit_log_page(request)

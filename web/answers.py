@@ -67,7 +67,9 @@ def _in_their_language(request: web.Request, language: str) -> None:
 async def _show(
     request: web.Request, link: AnswerLink, *, form_error: str | None = None, status: int = 200
 ) -> web.Response:
-    view = await scheduler_views.appointment_view(session=request[DB], appointment_id=link.appointment_id)
+    view = await scheduler_views.appointment_view(
+        session=request[DB], appointment_id=link.appointment_id, language=request.get(LANGUAGE, "ar")
+    )
     if view is None:
         return _closed(request, APPOINTMENT_CHANGED, 200)
     _in_their_language(request, view.case.language.value)
@@ -120,7 +122,9 @@ async def answer(request: web.Request) -> web.Response:
         )
     except ConfirmationRefusal as refused:
         await request[DB].rollback()
-        view = await scheduler_views.appointment_view(session=request[DB], appointment_id=link.appointment_id)
+        view = await scheduler_views.appointment_view(
+            session=request[DB], appointment_id=link.appointment_id, language=request.get(LANGUAGE, "ar")
+        )
         if view is not None:
             _in_their_language(request, view.case.language.value)
         return _closed(request, domain_message(catalogs, request[LANGUAGE], refused), 409)

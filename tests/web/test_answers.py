@@ -11,6 +11,7 @@ from cases.models import CaseStatus
 from majlis.clock import FrozenClock
 from majlis.dates import dual_datetime
 from majlis.db import transaction
+from rooms.models import Room
 from scheduler import changes
 from scheduler.models import Appointment, AppointmentState, Confirmation, Slot
 from tests.factories import Client, csrf_token
@@ -52,6 +53,14 @@ async def test_the_page_shows_the_audience_and_three_choices(
     assert "noindex" in response.headers["X-Robots-Tag"]
     english = await (await client.get(path + "?lang=en")).text()
     assert 'dir="ltr"' in english and dual_datetime(item.starts_at, "en") in english
+    assert "قاعة المجلس" in english  # no English name yet: the Arabic one rather than none
+    async with transaction(sessions) as session:
+        slot = await session.get_one(Slot, (await session.get_one(Appointment, item.appointment_id)).slot_id)
+        room = await session.get_one(Room, slot.room_id)
+        room.name_en = "Majlis hall"
+    english = await (await client.get(path + "?lang=en")).text()
+    assert "<bdi>Majlis hall</bdi>" in english and "قاعة المجلس" not in english
+    assert "قاعة المجلس" in await (await client.get(path + "?lang=ar")).text()
 
 
 async def test_confirming_on_the_page(client: Client, sessions: Sessions, clock: FrozenClock) -> None:

@@ -159,7 +159,7 @@ async def test_the_placements_listed_filtered_and_explained(
     assert "The weekly allocation, in priority order" in page and found.placed in page
     # A tracking number is isolated left to right and never wraps (it read backwards in Arabic, broken at its
     # hyphens); a cell's time is short, its Hijri day on a line below; on a phone each row is a card.
-    assert f'<bdi dir="ltr" class="tracking">{found.placed}</bdi>' in page
+    assert f'<bdi dir="ltr" class="ltr">{found.placed}</bdi>' in page
     assert '<span class="moment">6\u00a0Dec\u00a02026 9:00' in page and '<small class="hijri">' in page
     assert 'class="stack listing"' in page and 'data-label="Tracking number"' in page
     no_personal_data(page)

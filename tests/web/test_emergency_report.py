@@ -32,7 +32,7 @@ def row(page: str, row_id: str) -> list[str]:
     """The numbers of one row, as the table shows them."""
     found = re.search(rf'<tr id="{row_id}">(.*?)</tr>', page, re.S)
     assert found is not None, row_id
-    return re.findall(r'<bdi dir="ltr">([^<]*)</bdi>', found.group(1))
+    return re.findall(r'<bdi dir="ltr"(?: class="(?:ltr|number)")?>([^<]*)</bdi>', found.group(1))
 
 
 async def test_the_page_in_arabic_with_its_charts(client: Client, sessions: Sessions, clock: FrozenClock) -> None:

@@ -33,7 +33,7 @@ def row(page: str, code: str) -> list[str]:
     """The numbers of one department's row, as the table shows them."""
     found = re.search(rf'<tr id="department-{code}">(.*?)</tr>', page, re.S)
     assert found is not None, code
-    return re.findall(r'<bdi dir="ltr">([^<]*)</bdi>', found.group(1))
+    return re.findall(r'<bdi dir="ltr"(?: class="(?:ltr|number)")?>([^<]*)</bdi>', found.group(1))
 
 
 async def test_the_page_in_arabic_with_its_chart(client: Client, sessions: Sessions, clock: FrozenClock) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cases.models import Case, Channel
 from tests.factories import Client, csrf_token, form_data
 
-TRACKING = re.compile(r'id="tracking-number" dir="ltr">([0-9-]+)<')
+TRACKING = re.compile(r'id="tracking-number"><bdi dir="ltr" class="ltr">([0-9-]+)<')
 
 
 async def submit_form(client: Client, **overrides: str) -> tuple[int, str]:

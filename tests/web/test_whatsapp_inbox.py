@@ -157,7 +157,7 @@ async def test_a_linked_conversation_shows_in_the_request_history(
     assert (await post_form(client, base + "/link", tracking_number=number)).status == 303
     # The request's number without a link: its pages are other desks' (the desk would be refused there).
     page = await (await client.get(base)).text()
-    assert f'<bdi dir="ltr">{number}</bdi>' in page and "/cases?" not in page
+    assert f'<bdi dir="ltr" class="ltr">{number}</bdi>' in page and "/cases?" not in page
     clock.advance(timedelta(minutes=1))
     await post_form(client, base + "/reply", message="تم ربط محادثتكم بطلبكم")
 
