@@ -8,6 +8,7 @@ from babel.dates import format_date, format_time
 from hijridate import Gregorian
 
 from majlis.clock import riyadh
+from majlis.i18n import RIGHT_TO_LEFT
 
 
 def hijri_date(day: date, language: str) -> str:
@@ -31,3 +32,21 @@ def dual_datetime(value: datetime, language: str) -> str:
     """The moment in Riyadh time, with its day in both calendars."""
     local = riyadh(value)
     return f"{dual_date(local, language)} — {format_time(local.time(), format='short', locale=language)}"
+
+
+def short_dual_datetime(value: datetime, language: str) -> str:
+    """The moment in Riyadh time, short enough for an SMS: weekday, day and month in both calendars, and the time,
+    e.g. "الأحد 20 ديسمبر (11 رجب) 9:30 ص" or "Sun 20 Dec (11 Rajab) 9:30 AM".
+
+    The years are left out: an audience is always within the coming weeks, and the full form (`dual_datetime`)
+    takes an Arabic SMS to three segments on its own."""
+    local = riyadh(value)
+    hijri = Gregorian(local.year, local.month, local.day).to_hijri()
+    # The Arabic weekday and month are short already; the English ones are abbreviated to match.
+    pattern = "EEEE d MMMM" if language in RIGHT_TO_LEFT else "EEE d MMM"
+    gregorian = format_date(local.date(), format=pattern, locale=language)
+    hijri_day = f"{hijri.day} {hijri.month_name('ar' if language in RIGHT_TO_LEFT else 'en')}"
+    # A plain space before "AM": the narrow one CLDR gives is outside GSM-7 and would make an English SMS Unicode
+    # (70 characters a segment instead of 160).
+    time = format_time(local.time(), format="short", locale=language).replace("\u202f", " ")
+    return f"{gregorian} ({hijri_day}) {time}"

@@ -267,7 +267,7 @@ async def move_appointment(*, session: AsyncSession, clock: Clock, appointment_i
         case=case,
         appointment=moved,
         starts_at=target.starts_at,
-        place=room.name,
+        room=room,
         status_url=by_hand.status_url,
         moved=True,
     )

@@ -1,12 +1,16 @@
 """Changes to the calendar after allocation: a cancelled session, a holiday declared, the official's busy
 times imported.
 
-Every applicant affected is told through the outbox, in the same transaction. A seat changed by hand (a move,
-a placement by hand) is `scheduler.by_hand`; an urgent arrival is `scheduler.urgent`.
+Every applicant affected is told through the outbox, in the same transaction, and told once: an applicant whose
+released audience is given a new date by the run that follows hears one "your audience moved" message with the
+new date and place (and the e-mail invitation updated), not a cancellation and then a new date; only one left
+waiting hears that the audience is cancelled and a new date will follow. A seat changed by hand (a move, a
+placement by hand) is `scheduler.by_hand`; an urgent arrival is `scheduler.urgent`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -118,8 +122,10 @@ async def _cancel(
     reason: str,
     status_url: str,
     for_holiday: bool = False,
-) -> set[int]:
-    """Cancels one session and releases its appointments (applicants told); gives back the released cases."""
+) -> dict[int, Appointment]:
+    """Cancels one session and releases its appointments quietly; gives back the released appointments by case.
+
+    The applicants are told by `_place_again`, once: moved, or (left waiting) cancelled."""
     # The chain's turn before the session's row: the released are placed again, appending to the chain, and a
     # run holding the turn reads this session FOR SHARE (fairness.chain.take_turn).
     await fairness_chain.take_turn(session=session)
@@ -133,9 +139,9 @@ async def _cancel(
     dated.state = SessionState.CANCELLED
     dated.note = reason
     dated.cancelled_for_holiday = for_holiday
-    released: set[int] = set()
+    released: dict[int, Appointment] = {}
     for appointment in await _appointments_in(session=session, session_id=session_id):
-        released.add(appointment.case_id)
+        released[appointment.case_id] = appointment
         await release_and_tell(
             session=session,
             clock=clock,
@@ -144,6 +150,7 @@ async def _cancel(
             actor_id=actor_id,
             note=reason,
             status_url=status_url,
+            tell=False,
         )
     await audit.record(
         session=session,
@@ -165,17 +172,36 @@ async def _place_again(
     actor_id: int | None,
     status_url: str,
     horizon: timedelta | None,
-    released: set[int],
+    released: Mapping[int, Appointment],
 ) -> scheduling.RunReport:
-    """One run for everyone, then the released requests at once, even beyond the horizon; nobody else moves up."""
+    """One run for everyone, then the released requests at once, even beyond the horizon; nobody else moves up.
+
+    A released request placed again is told once that its audience moved (`moved_from`); one left without a
+    seat is told now that its audience is cancelled and a new date will follow."""
     report = await scheduling.run_allocation(
-        session=session, clock=clock, actor_id=actor_id, status_url=status_url, horizon=horizon
+        session=session, clock=clock, actor_id=actor_id, status_url=status_url, horizon=horizon, moved=released
     )
     if not released:
         return report
     owed = await scheduling.run_allocation(
-        session=session, clock=clock, actor_id=actor_id, status_url=status_url, only=released, rule="session_cancelled"
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        status_url=status_url,
+        only=set(released),
+        rule="session_cancelled",
+        moved=released,
     )
+    placed_again = set(
+        await session.scalars(
+            select(Appointment.case_id).where(
+                Appointment.case_id.in_(set(released)), Appointment.state.in_(LIVE_STATES)
+            )
+        )
+    )
+    for case_id, appointment in sorted(released.items()):
+        if case_id not in placed_again:
+            await tell_released(session=session, clock=clock, appointment=appointment, status_url=status_url)
     return scheduling.RunReport(
         placed=report.placed + owed.placed, unplaced=owed.unplaced, lost_races=report.lost_races + owed.lost_races
     )
@@ -246,6 +272,7 @@ async def import_busy_times(
             actor_id=actor_id,
             note_key=N_("The official has a commitment at that time; a new date follows."),
             status_url=status_url,
+            tell=False,
         )
     if caught:
         await _place_again(
@@ -254,7 +281,7 @@ async def import_busy_times(
             actor_id=actor_id,
             status_url=status_url,
             horizon=horizon,
-            released={a.case_id for a in caught},
+            released={a.case_id: a for a in caught},
         )
     return blocked, len(caught)
 
@@ -284,7 +311,7 @@ async def declare_holiday(
         for s in await calendar.sessions_between(session=session, start=day, end=day + timedelta(days=1))
         if s.state is SessionState.PLANNED and s.starts_at > clock.now()
     ]
-    released: set[int] = set()
+    released: dict[int, Appointment] = {}
     for dated in planned:
         released |= await _cancel(
             session=session,

@@ -27,10 +27,11 @@ from cases.models import Case, CaseStatus
 from fairness import chain as fairness_chain
 from fairness.models import EntryKind
 from majlis.clock import Clock
-from majlis.dates import dual_datetime
+from majlis.dates import dual_datetime, short_dual_datetime
 from notify import outbox
 from notify.texts import audience_moved_sms, scheduled_sms
 from rooms import service as rooms
+from rooms.models import Room
 from scheduler import notices, placement_chain
 from scheduler.allocation import MIN_NOTICE, Placement, allocate
 from scheduler.models import Appointment, AppointmentState, AudienceSession, SessionState, Slot
@@ -320,7 +321,7 @@ async def _tell_scheduled(
         case=case,
         appointment=appointment,
         starts_at=slot.starts_at,
-        place=room.name,
+        room=room,
         status_url=status_url,
         moved=moved,
     )
@@ -333,7 +334,7 @@ async def tell_date_and_place(
     case: Case,
     appointment: Appointment,
     starts_at: datetime,
-    place: str,
+    room: Room,
     status_url: str,
     moved: bool,
 ) -> None:
@@ -348,8 +349,9 @@ async def tell_date_and_place(
         compose=lambda language: text(
             language=language,
             tracking_number=case.tracking_number,
-            when=dual_datetime(starts_at, language),
-            place=place,
+            # A move is said in the short date, so its SMS stays within two Arabic segments.
+            when=(short_dual_datetime if moved else dual_datetime)(starts_at, language),
+            place=room.name_in(language),
             status_url=status_url,
         ),
     )

@@ -116,6 +116,7 @@ async def _displace_for(
                     status_url=status_url,
                     tell=False,
                 )
+            # Quiet too: placed again by the run below, the displaced applicant hears once that the audience moved.
             await changes.release_and_tell(
                 session=session,
                 clock=clock,
@@ -124,6 +125,7 @@ async def _displace_for(
                 actor_id=actor_id,
                 note_key=N_("Its audience was given to a critical request; a new date follows."),
                 status_url=status_url,
+                tell=False,
             )
             await _displace(
                 session=session, clock=clock, appointment=appointment, seat=seat, arrival=arrival, actor_id=actor_id
@@ -138,12 +140,17 @@ async def _displace_for(
                 horizon=horizon,
                 rule="displacement_refill",
                 ahead_of=appointment.case_id,
-                moved={} if held is None else {case_id: held[0]},
+                moved={appointment.case_id: appointment, **({} if held is None else {case_id: held[0]})},
             )
             placed = await _live(session=session, case_id=case_id) is not None
             if held is not None and not placed:
                 # The freed seat was lost to a race: the move did not happen, so the release is told after all.
                 await changes.tell_released(session=session, clock=clock, appointment=held[0], status_url=status_url)
+            if await _live(session=session, case_id=appointment.case_id) is None:
+                # No seat left for the displaced request now: it hears its audience is cancelled, a new date to follow.
+                await changes.tell_released(
+                    session=session, clock=clock, appointment=appointment, status_url=status_url
+                )
             return placed
     return held is not None
 
