@@ -47,6 +47,9 @@ async def test_desk_classifies_verifies_and_routes_through_the_page(
     assert "القسم النسائي" in page  # a woman's video audience goes to the women's section
     ordered = await (await client.get("/audit/queue")).text()
     assert number in ordered
+    # The category by its name, not its code; the tracking number left to right.
+    assert "الأسرة والأحوال الشخصية" in ordered and "family_personal_status" not in ordered
+    assert f'<bdi dir="ltr" class="ltr">{number}</bdi>' in ordered
 
 
 async def test_api_is_for_the_audit_desk_only_and_needs_the_csrf_header(
