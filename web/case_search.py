@@ -56,8 +56,14 @@ async def case_lookup(request: web.Request) -> web.Response:
     """Requests by tracking number, ID, phone or name, for staff answering a caller or a visitor."""
     # tracking_number= is what the other pages' links still carry.
     raw = request.query.get("q", request.query.get("tracking_number", "")).strip()
-    context: dict[str, Any] = {"query": raw, "labels": labels, "case": None, "not_found": False, "found": None}
-    context["error"] = None
+    context: dict[str, Any] = {
+        "query": raw,
+        "labels": labels,
+        "case": None,
+        "not_found": False,
+        "found": None,
+        "error": None,
+    }
     if not raw:
         return render(request, "staff/case_lookup.html", context)
     try:
