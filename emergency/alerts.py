@@ -13,8 +13,9 @@ The calls ring at any hour (notify.outbox ANY_HOUR), unlike calls to applicants.
 is signed when the message is sent (notify.outbox EMERGENCY_LINK), so the outbox holds no way in. A call
 carries no link: it says the number and the place, and points to the SMS.
 
-Every number, phone, place and moment in a message sits between Unicode isolates, so it reads in its own
-order inside Arabic; a voice call says them without the marks.
+Every number, phone, place and moment in an Arabic message sits between Unicode isolates (notify.texts.isolated,
+where every message's placeholders are filled), so it reads in its own order; an English one goes without them,
+as an isolate would make its SMS UCS-2. A voice call says them without the marks.
 
 Who is on duty is the roster's answer (emergency.roster.on_duty: the shift that began last). Nobody on the
 roster now: the head of mission is told instead, and the ALERTED event says so.
@@ -115,30 +116,19 @@ def head_of(mission: Mission) -> Person:
     return Person(mission.head_name, HEAD_OF_MISSION, mission.head_phone, mission.head_email, "ar")
 
 
-def left_to_right(text: str) -> str:
-    """Between left-to-right isolates: a report number's dashes or a phone's plus keep their order in Arabic."""
-    return f"\u2066{text}\u2069"
-
-
-def first_strong(text: str) -> str:
-    """Between first-strong isolates: a moment or a place keeps its own direction (Arabic words, Latin names)
-    and its digits stay with it, whichever language surrounds it."""
-    return f"\u2068{text}\u2069"
-
-
 def _values(report: EmergencyReport, mission: Mission, language: str) -> dict[str, str]:
     return {
-        "number": left_to_right(report.number),
+        "number": report.number,
         "severity": wording.severity(report.severity, language),
         "type": wording.report_type(report.type, language),
-        "place": first_strong(wording.place(report.city, report.country, language)),
+        "place": wording.place(report.city, report.country, language),
         "mission": mission.name_in(language),
         "link": EMERGENCY_LINK,
     }
 
 
 def moment_at(moment: datetime, mission: Mission, language: str) -> str:
-    return first_strong(wording.at_mission_and_riyadh(moment, mission.time_zone, language))
+    return wording.at_mission_and_riyadh(moment, mission.time_zone, language)
 
 
 def _details(report: EmergencyReport, mission: Mission, language: str, values: dict[str, str]) -> str:
@@ -149,8 +139,8 @@ def _details(report: EmergencyReport, mission: Mission, language: str, values: d
         language,
         DETAILS,
         **values,
-        name=first_strong(report.caller_name),
-        phone=left_to_right(report.phone),
+        name=report.caller_name,
+        phone=report.phone,
         registered=when(report.created_at),
         acknowledge_due=when(report.acknowledge_due_at),
         solve_due=when(report.solve_due_at),

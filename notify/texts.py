@@ -9,6 +9,7 @@ the bodies do not repeat it.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 
 from majlis.bidi import LEFT_TO_RIGHT_ISOLATE, first_strong, left_to_right
@@ -45,6 +46,7 @@ FIRST_STRONG_PLACEHOLDERS = frozenset(
     {
         "when",
         "until",
+        "due",
         "place",
         "name",
         "subject",
@@ -59,23 +61,26 @@ FIRST_STRONG_PLACEHOLDERS = frozenset(
 _ISOLATES = (LEFT_TO_RIGHT_ISOLATE, "\u2068")
 
 
-def isolated(language: str, params: Mapping[str, str]) -> dict[str, str]:
-    """The placeholders' values, each number and name set in its own direction when the language is written right
-    to left; as they are otherwise.
+def _right_to_left(value: str) -> bool:
+    return any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in value)
 
-    Only right to left: there a bare "6-000005-26" shows as "26-000005-6" and a Latin name pulls the sentence's
-    words out of order. In English nothing reorders, and an isolate (not in GSM-7) would turn the whole SMS into
-    UCS-2: 70 characters a segment instead of 160, twice the segments for nothing. A value already isolated by its
-    caller is left as it is, so no value is isolated twice.
+
+def isolated(language: str, params: Mapping[str, str]) -> dict[str, str]:
+    """The placeholders' values, numbers and names each set in its own direction where the text needs it.
+
+    In a right-to-left language, every number and name: there a bare "6-000005-26" shows as "26-000005-6" and a
+    Latin name pulls the sentence's words out of order. In English, only a name or place written right to left
+    (a room with no English name yet): numbers do not reorder there, and an isolate (not in GSM-7) would turn the
+    whole SMS into UCS-2, 70 characters a segment instead of 160, twice the segments for nothing; Arabic letters
+    make it UCS-2 already. A value already isolated by its caller is left as it is, so none is isolated twice.
     """
-    if language not in RIGHT_TO_LEFT:
-        return dict(params)
+    right_to_left = language in RIGHT_TO_LEFT
     values = {}
     for key, value in params.items():
         if value and not value.startswith(_ISOLATES):
-            if key in LEFT_TO_RIGHT_PLACEHOLDERS:
+            if key in LEFT_TO_RIGHT_PLACEHOLDERS and right_to_left:
                 value = left_to_right(value)
-            elif key in FIRST_STRONG_PLACEHOLDERS:
+            elif key in FIRST_STRONG_PLACEHOLDERS and (right_to_left or _right_to_left(value)):
                 value = first_strong(value)
         values[key] = value
     return values

@@ -5,8 +5,17 @@ from __future__ import annotations
 import re
 
 from cases.tracking import parse_tracking_number
+from emergency.alerts import ALERT_SMS
 from majlis.bidi import BIDI_CONTROLS, first_strong, left_to_right
-from notify.texts import confirmation_call, confirmation_sms, isolated, receipt_sms, scheduled_sms, sms_segments
+from notify.texts import (
+    confirmation_call,
+    confirmation_sms,
+    isolated,
+    receipt_sms,
+    say,
+    scheduled_sms,
+    sms_segments,
+)
 from notify.twilio_channels import call_twiml
 
 NUMBER = "6-000005-26"
@@ -63,3 +72,18 @@ def test_a_tracking_number_copied_from_an_arabic_sms_is_still_read() -> None:
     body = receipt_sms(language="ar", tracking_number="26-000001-9", status_url=LINK)
     [copied] = re.findall("\u2066[^\u2069]*\u2069", body)
     assert parse_tracking_number(f"\u200f{copied}") == "26-000001-9"
+
+
+def test_an_emergency_alert_sms_is_isolated_in_arabic_only() -> None:
+    values = {"severity": "x", "type": "y", "place": "Sydney, Australia", "link": LINK}
+    english = say("en", ALERT_SMS, number="E26-000001-9", **values)
+    arabic = say("ar", ALERT_SMS, number="E26-000001-9", **values)
+    assert not set(english) & BIDI_CONTROLS and sms_segments(english) == 1
+    assert left_to_right("E26-000001-9") in arabic and first_strong("Sydney, Australia") in arabic
+
+
+def test_an_arabic_place_in_an_english_text_takes_its_own_direction() -> None:
+    # A room with no English name yet: the Arabic makes the SMS UCS-2 anyway, and the isolate keeps the place's
+    # words from pulling the link or the full stop around them.
+    body = scheduled_sms(language="en", tracking_number=NUMBER, when="Sunday", place="قاعة المجلس", status_url=LINK)
+    assert first_strong("قاعة المجلس") in body and left_to_right(NUMBER) not in body and NUMBER in body
