@@ -51,6 +51,7 @@ async def test_template_busy_calendar_allocation_and_the_week(
     calendar_file = tmp_path / "official.ics"
     calendar_file.write_bytes(BUSY)
     await page.goto(base + "/protocol")
+    await page.click("details.tools summary")  # the official's commitments, folded under the week grid
     await page.set_input_files("#busy-file", str(calendar_file))
     await page.click("#import-busy")
     # The busy times and the first session are on Sunday 29 November: the next week in the grid.

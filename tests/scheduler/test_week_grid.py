@@ -45,8 +45,8 @@ async def choices_of(sessions: Sessions, clock: FrozenClock, appointment_id: int
     return found
 
 
-async def test_a_card_sits_in_its_day_time_and_lane(sessions: Sessions, clock: FrozenClock) -> None:
-    slots, number, appointment_id = await placed_in_hall(sessions, clock, special_care=None)
+async def test_cards_in_their_day_time_and_lane_and_the_months_counts(sessions: Sessions, clock: FrozenClock) -> None:
+    slots, number, appointment_id = await placed_in_hall(sessions, clock)
     today = riyadh(clock.now()).date()
     async with sessions() as session:
         grid = await week_grid.week_grid(
@@ -68,18 +68,7 @@ async def test_a_card_sits_in_its_day_time_and_lane(sessions: Sessions, clock: F
     assert day.lanes[1].cells["11:10"].open and day.lanes[1].cells["11:10"].cards == ()
     assert "11:00" not in day.lanes[1].cells
     assert grid.cards == 1
-    # The hall's slot has begun: nothing more may go there, and the card stays where it was.
-    clock.advance(timedelta(hours=2))
-    async with sessions() as session:
-        later = await week_grid.week_grid(session=session, clock=clock, start=grid.start, branch="riyadh")
-    (day,) = [d for d in later.days if d.day == today]
-    begun = day.lanes[0].cells["11:00"]
-    assert begun.past and begun.free == 0 and begun.cards[0].tracking_number == number
-
-
-async def test_the_month_counts_sessions_and_seats(sessions: Sessions, clock: FrozenClock) -> None:
-    await placed_in_hall(sessions, clock)
-    today = riyadh(clock.now()).date()
+    # The month: today's six sessions (five at Riyadh), one seat taken.
     async with sessions() as session:
         days = await week_grid.month_days(session=session, first=today.replace(day=1))
         riyadh_only = await week_grid.month_days(session=session, first=today.replace(day=1), branch="riyadh")
@@ -88,6 +77,20 @@ async def test_the_month_counts_sessions_and_seats(sessions: Sessions, clock: Fr
     assert (by_day[today].sessions, by_day[today].taken, by_day[today].free) == (6, 1, 5)
     assert {d.day: (d.sessions, d.taken, d.free) for d in riyadh_only}[today] == (5, 1, 4)
     assert by_day[today + timedelta(days=1)].sessions == 0
+    # The hall's slot has begun: nothing more may go there, and the card stays where it was.
+    clock.advance(timedelta(hours=2))
+    async with sessions() as session:
+        later = await week_grid.week_grid(session=session, clock=clock, start=grid.start, branch="riyadh")
+    (day,) = [d for d in later.days if d.day == today]
+    begun = day.lanes[0].cells["11:00"]
+    assert begun.past and begun.free == 0 and begun.cards[0].tracking_number == number
+    # Once its applicant has arrived it can no longer be moved.
+    async with transaction(sessions) as session:
+        appointment = await session.get_one(Appointment, appointment_id)
+        appointment.state = AppointmentState.ARRIVED
+    async with sessions() as session:
+        assert await week_grid.move_choices(session=session, clock=clock, appointment_id=appointment_id) is None
+        assert await week_grid.move_choices(session=session, clock=clock, appointment_id=999999) is None
 
 
 async def test_a_move_offers_only_the_seats_that_suit_the_request(sessions: Sessions, clock: FrozenClock) -> None:
@@ -141,13 +144,3 @@ async def test_a_wheelchair_user_full_and_past_slots(sessions: Sessions, clock: 
     async with sessions() as session:
         why = await week_grid.target_refusal(session=session, clock=clock, choices=found, slot_id=slots["hall"])
     assert why == "That slot has already begun; choose one still ahead."
-
-
-async def test_a_held_or_arrived_appointment_offers_no_move(sessions: Sessions, clock: FrozenClock) -> None:
-    _slots, _number, appointment_id = await placed_in_hall(sessions, clock)
-    async with transaction(sessions) as session:
-        appointment = await session.get_one(Appointment, appointment_id)
-        appointment.state = AppointmentState.ARRIVED
-    async with sessions() as session:
-        assert await week_grid.move_choices(session=session, clock=clock, appointment_id=appointment_id) is None
-        assert await week_grid.move_choices(session=session, clock=clock, appointment_id=999999) is None

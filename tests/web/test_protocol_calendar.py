@@ -29,9 +29,7 @@ def options_of(html: str) -> set[str]:
     return set(re.findall(r'<option value="(\d+)"', select_html.group(0)))
 
 
-async def test_the_week_grid_shows_cards_in_their_lanes_with_hijri_headers(
-    client: Client, sessions: Sessions, clock: FrozenClock
-) -> None:
+async def test_the_week_grid_and_the_month(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
     slots, number, appointment_id = await placed_in_hall(sessions, clock, gender="male", name="خالد")
     await sign_in(client, "protocol")
     page = await client.get("/protocol?week=2026-11-24&branch=riyadh")
@@ -57,13 +55,7 @@ async def test_the_week_grid_shows_cards_in_their_lanes_with_hijri_headers(
     assert 'href="/protocol?week=2026-11-15&amp;branch=riyadh"' in html and 'id="next-week"' in html
     everywhere = await (await client.get("/protocol?from=2026-11-24")).text()
     assert f'data-slot="{slots["jeddah"]}"' in everywhere
-
-
-async def test_the_month_counts_sessions_and_seats_in_arabic_plurals(
-    client: Client, sessions: Sessions, clock: FrozenClock
-) -> None:
-    await placed_in_hall(sessions, clock)
-    await sign_in(client, "protocol")
+    # The month: per day its sessions and seats, in Arabic plurals, each day a link into its week.
     page = await client.get("/protocol/month?month=2026-11")
     html = await page.text()
     assert page.status == 200
