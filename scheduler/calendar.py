@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit
+from accounts.models import AuditEntry
 from majlis.clock import RIYADH, Clock, riyadh
 from majlis.errors import N_, FieldError, InvalidInput, invalid_choice, required, too_long
 from majlis.numbers import whole_number
@@ -490,6 +491,32 @@ async def remove_holiday(*, session: AsyncSession, clock: Clock, actor_id: int |
         details={"name": name},
     )
     await session.flush()
+
+
+# How long a removed holiday may be put back with one tap ("Undo" beside the notice of its removal).
+UNDO_WINDOW = timedelta(minutes=2)
+
+
+async def undoable_removal(*, session: AsyncSession, clock: Clock, actor_id: int, day: date) -> str | None:
+    """The name of the holiday `actor_id` removed on `day` within the undo window, if it is still removed and the
+    day still ahead; None otherwise. Declaring it again (`scheduler.changes.declare_holiday`) is the exact inverse
+    then: the sessions its removal restored have had no run to place anyone in them."""
+    if day <= riyadh(clock.now()).date() or await worktime.holiday(session=session, day=day) is not None:
+        return None
+    entry = await session.scalar(
+        select(AuditEntry)
+        .where(
+            AuditEntry.action == "calendar.holiday.remove",
+            AuditEntry.target_id == day.isoformat(),
+            AuditEntry.actor_id == actor_id,
+            AuditEntry.at >= clock.now() - UNDO_WINDOW,
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
+    if entry is None:
+        return None
+    return str(entry.details.get("name", "")) or None
 
 
 async def set_template_active(

@@ -54,6 +54,8 @@ TEMPLATE_ADDED = notice(N_("The template is saved; its sessions are in the calen
 TEMPLATE_STOPPED = notice(N_("The template is stopped; no new sessions will be made from it."))
 TEMPLATE_RESUMED = notice(N_("The template is in use again."))
 EXTRA_ADDED = notice(N_("The extra session is added to the calendar."))
+HOLIDAY_REMOVED = notice(N_("The holiday is removed; that day's sessions are back in the calendar."))
+HOLIDAY_ADDED = notice(N_("The holiday is saved; that day's sessions are cancelled and their applicants told."))
 TEMPLATE_DEFAULTS = {"slot_minutes": "8", "capacity": "1", "mode": "in_person", "weekday": "6"}
 EXTRA_DEFAULTS = {"slot_minutes": "8", "capacity": "1", "mode": "in_person"}
 # The box protocol ticks to keep hours outside the working hours (scheduler.calendar.OUTSIDE_HOURS).
@@ -273,16 +275,33 @@ async def remove_holiday(request: web.Request) -> web.Response:
     except (ValueError, InvalidInput):
         raise web.HTTPNotFound() from None
     await calendar.generate_sessions(session=request[DB], clock=request.app[CLOCK])
-    return see_other("/protocol/holidays")
+    # The page offers "Undo" for a short while (calendar.undoable_removal).
+    return done(request, f"/protocol/holidays?removed={day.isoformat()}", HOLIDAY_REMOVED)
 
 
 @routes.get("/protocol/holidays")
 @requires(*PROTOCOL)
 async def holidays(request: web.Request) -> web.Response:
+    undo = None
+    try:
+        removed = date.fromisoformat(request.query.get("removed", ""))
+    except ValueError:
+        removed = None
+    if removed is not None:
+        name = await calendar.undoable_removal(
+            session=request[DB], clock=request.app[CLOCK], actor_id=signed_in_user(request).id, day=removed
+        )
+        undo = {"day": removed.isoformat(), "name": name} if name else None
     return render(
         request,
         "protocol/holidays.html",
-        {"holidays": await calendar.holidays(session=request[DB]), "values": {}, "errors": {}, "labels": labels},
+        {
+            "holidays": await calendar.holidays(session=request[DB]),
+            "values": {},
+            "errors": {},
+            "labels": labels,
+            "undo": undo,
+        },
     )
 
 
@@ -315,7 +334,7 @@ async def add_holiday(request: web.Request) -> web.Response:
             "errors": errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors),
         }
         return render(request, "protocol/holidays.html", context, status=422)
-    return see_other("/protocol/holidays")
+    return done(request, "/protocol/holidays", HOLIDAY_ADDED)
 
 
 MAX_FEED_BYTES = busy_feed.MAX_BYTES
