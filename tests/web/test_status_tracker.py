@@ -72,7 +72,7 @@ async def test_a_scheduled_request_shows_its_stage_and_its_audience_in_plain_wor
 
     english = (await status_page(client, number, PHONES[0], Cookie="majlis_lang=en"))[1]
     assert "Your audience is on <bdi>Sunday, November 29, 2026" in tracker_line(english)
-    assert '<bdi dir="ltr" class="ltr">10:00' in tracker_line(english) and "<bdi>Riyadh</bdi>" in tracker_line(english)
+    assert "<bdi>10:00" in tracker_line(english) and "<bdi>Riyadh</bdi>" in tracker_line(english)
     assert "Please confirm when asked three days before." in tracker_line(english)
     assert not INTERNAL.search(english)
 
