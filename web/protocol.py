@@ -54,6 +54,11 @@ TEMPLATE_ADDED = notice(N_("The template is saved; its sessions are in the calen
 TEMPLATE_STOPPED = notice(N_("The template is stopped; no new sessions will be made from it."))
 TEMPLATE_RESUMED = notice(N_("The template is in use again."))
 EXTRA_ADDED = notice(N_("The extra session is added to the calendar."))
+BUSY_READ = notice(N_("{events} busy times read; {blocked} slots blocked."))
+PLACED = notice(N_("The request is placed; the applicant is told."))
+PLACED_ON_DIRECTIVE = notice(
+    N_("The request is placed on the official's directive; the applicant is told by message and called.")
+)
 HOLIDAY_REMOVED = notice(N_("The holiday is removed; that day's sessions are back in the calendar."))
 HOLIDAY_ADDED = notice(N_("The holiday is saved; that day's sessions are cancelled and their applicants told."))
 TEMPLATE_DEFAULTS = {"slot_minutes": "8", "capacity": "1", "mode": "in_person", "weekday": "6"}
@@ -133,7 +138,7 @@ async def _change_by_hand(
         await change(by_hand)
     except (InvalidInput, DomainError) as exc:
         return await _refused(request, exc)
-    return await calendar_page(request, notice=_message(request, told_on_directive if by_hand.directive else told))
+    return done(request, "/protocol", told_on_directive if by_hand.directive else told)
 
 
 @routes.post("/protocol/place")
@@ -146,8 +151,8 @@ async def place_request(request: web.Request) -> web.Response:
         lambda by_hand: manual.place_by_hand(
             session=request[DB], clock=request.app[CLOCK], tracking_number=tracking_number, by_hand=by_hand
         ),
-        N_("The request is placed; the applicant is told."),
-        N_("The request is placed on the official's directive; the applicant is told by message and called."),
+        PLACED,
+        PLACED_ON_DIRECTIVE,
     )
 
 
@@ -405,13 +410,7 @@ async def import_busy(request: web.Request) -> web.Response:
         status_url=status_url(request),
         horizon=request.app[SETTINGS].allocation_horizon,
     )
-    notice = _message(
-        request,
-        N_("{events} busy times read; {blocked} slots blocked."),
-        events=str(len(intervals)),
-        blocked=str(blocked),
-    )
-    return await calendar_page(request, notice=notice)
+    return done(request, "/protocol", BUSY_READ, events=len(intervals), blocked=blocked)
 
 
 @routes.get("/protocol/target")
