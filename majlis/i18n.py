@@ -83,8 +83,12 @@ class Catalogs:
     def ngettext(self, language: str, singular: str, plural: str, count: int, **params: object) -> str:
         """The message for `count` in the language's plural form (Arabic has six: zero, one, two, few, many,
         other), with {count} and the other {placeholders} filled."""
+        return self.plural_form(language, singular, plural, count).format(count=count, **params)
+
+    def plural_form(self, language: str, singular: str, plural: str, count: int) -> str:
+        """The message's form for `count`, its placeholders not yet filled (a page fills them, escaping)."""
         translations = self._by_language.get(language) or self._by_language["en"]
-        return translations.ngettext(singular, plural, count).format(count=count, **params)
+        return translations.ngettext(singular, plural, count)
 
 
 def NP_(context: str, message: str) -> tuple[str, str]:

@@ -47,7 +47,9 @@ def render(
         "_": lambda message, **params: in_page(catalogs.gettext(language, message), params),
         # One English word said two ways in Arabic (a message's channel, a request's): its msgctxt chooses.
         "_p": lambda context, message, **params: in_page(catalogs.pgettext(language, context, message), params),
-        "_n": lambda singular, plural, count, **params: catalogs.ngettext(language, singular, plural, count, **params),
+        "_n": lambda singular, plural, count, **params: in_page(
+            catalogs.plural_form(language, singular, plural, count), {"count": count, **params}
+        ),
         "lang": language,
         "dir": "rtl" if language == "ar" else "ltr",
         "other_lang": next(code for code in LANGUAGES if code != language),

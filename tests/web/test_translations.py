@@ -18,7 +18,7 @@ PLACEHOLDER = re.compile(r"\{\w+\}")
 
 def arabic_catalog() -> Catalog:
     with (TRANSLATIONS_DIR / "ar" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
-        return read_po(fh)
+        return read_po(fh, locale="ar")
 
 
 def test_every_message_in_the_code_is_in_the_arabic_catalog(tmp_path: Path) -> None:
@@ -38,6 +38,15 @@ def test_every_message_in_the_code_is_in_the_arabic_catalog(tmp_path: Path) -> N
             "N_",
             "-k",
             "NP_:1c,2",
+            "-k",
+            "_p:1c,2",
+            # Counted messages (Catalogs.ngettext, the templates' _n, NN_ marks): the singular is the id.
+            "-k",
+            "_n:1,2",
+            "-k",
+            "NN_:1,2",
+            "-k",
+            "ngettext:2,3",
             "--no-location",
             "-o",
             str(pot),
@@ -49,18 +58,47 @@ def test_every_message_in_the_code_is_in_the_arabic_catalog(tmp_path: Path) -> N
     )
     # A message is its id and its context (msgctxt): Arabic may say one English text two ways.
     with pot.open("rb") as fh:
-        wanted = {(m.context or "", str(m.id)) for m in read_po(fh) if m.id}
-    translated = {(m.context or "", str(m.id)) for m in arabic_catalog() if m.id and m.string}
+        wanted = {(m.context or "", _key(m.id)) for m in read_po(fh) if m.id}
+    translated = {(m.context or "", _key(m.id)) for m in arabic_catalog() if m.id and m.string}
+    assert ("", "{count} request found") in wanted
     assert ("men's room", "Check the applicant in") in wanted
     assert sorted(wanted - translated) == []
+
+
+def _key(message_id: str | tuple[str, ...]) -> str:
+    """A message's id: a counted message's singular."""
+    return message_id if isinstance(message_id, str) else message_id[0]
 
 
 def test_translations_keep_their_placeholders() -> None:
     wrong = [
         m.id
         for m in arabic_catalog()
-        if m.id and set(PLACEHOLDER.findall(str(m.id))) != set(PLACEHOLDER.findall(str(m.string)))
+        if m.id
+        and not m.pluralizable
+        and set(PLACEHOLDER.findall(str(m.id))) != set(PLACEHOLDER.findall(str(m.string)))
     ]
+    assert wrong == []
+
+
+def test_counted_translations_have_arabic_s_six_forms_and_keep_their_placeholders() -> None:
+    """Each form may leave {count} out (zero, one and two say the number in words: "طلبان"), never add one, and
+    every other placeholder of the English stays in every form."""
+    wrong = []
+    for m in arabic_catalog():
+        if not m.pluralizable:
+            continue
+        english = set(PLACEHOLDER.findall(m.id[0])) | set(PLACEHOLDER.findall(m.id[1]))
+        forms = list(m.string)
+        if len(forms) != 6 or not all(forms):
+            wrong.append((m.id[0], "needs six forms"))
+            continue
+        for form in forms:
+            found = set(PLACEHOLDER.findall(form))
+            if not found <= english or (english - {"{count}"}) - found:
+                wrong.append((m.id[0], form))
+        if "{count}" not in forms[3] + forms[4] + forms[5]:
+            wrong.append((m.id[0], "the forms for 3 and more must show the number"))
     assert wrong == []
 
 
