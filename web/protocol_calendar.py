@@ -58,7 +58,7 @@ def _day_query(request: web.Request, name: str) -> date | None:
         return None
 
 
-async def _branch(request: web.Request, names: dict[str, str]) -> str | None:
+def _branch(request: web.Request, names: dict[str, str]) -> str | None:
     """The branch chosen in the filter; None for all (and for a code that is not a branch)."""
     chosen = request.query.get("branch", "")
     return chosen if chosen in names else None
@@ -83,7 +83,7 @@ async def calendar_page(
     # ?week= is the page's own; ?from= is what links made before the grid still carry.
     start = week_grid.week_start(_day_query(request, "week") or _day_query(request, "from") or today)
     names = await branch_context(request)
-    branch = await _branch(request, names["branch_names"])
+    branch = _branch(request, names["branch_names"])
     grid = await week_grid.week_grid(session=session, clock=clock, start=start, branch=branch)
     shown = {d.day for d in grid.days}
     # At a phone's width one day shows at a time: the one asked for, today in this week, or the first.
@@ -140,7 +140,7 @@ async def month(request: web.Request) -> web.Response:
     except ValueError:
         first = today.replace(day=1)
     names = await branch_context(request)
-    branch = await _branch(request, names["branch_names"])
+    branch = _branch(request, names["branch_names"])
     days = await week_grid.month_days(session=request[DB], first=first, branch=branch)
     # Rows of weeks from Sunday, the days outside the month left blank.
     lead = (first.weekday() + 1) % 7
