@@ -114,8 +114,11 @@ async def test_staff_find_a_case_by_tracking_number(client: Client, sessions: Se
     found = await client.get("/cases", params={"tracking_number": created["tracking_number"].replace("-", " ")})
     html = await found.text()
     assert found.status == 200 and "نورة" in html and "+966501234567" in html
-    missing = await client.get("/cases", params={"tracking_number": "26-000001-1"})
+    # A well-formed number nobody was given is not found; one whose check digit fails is named as mistyped.
+    missing = await client.get("/cases", params={"tracking_number": "26-000999-8"})
     assert missing.status == 404
+    mistyped = await client.get("/cases", params={"tracking_number": "26-000001-1"})
+    assert mistyped.status in (200, 422) and 'id="found-count"' not in await mistyped.text()
     # The call centre neither entered this request nor calls about an audience of it: not its to see.
     await sign_in(client, "calls")
     hidden = await client.get("/cases", params={"tracking_number": created["tracking_number"]})
