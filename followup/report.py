@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from followup.models import Department, EventKind, Referral, ReferralEvent
 from followup.periods import Period
 from majlis.clock import Clock, riyadh
+from majlis.i18n import in_language
 from worktime import service as worktime
 from worktime.clock import Calendar
 
@@ -68,7 +69,7 @@ class DepartmentFigures:
     figures: Figures
 
     def name(self, language: str) -> str:
-        return self.name_ar if language == "ar" else self.name_en
+        return in_language(language, self.name_ar, self.name_en)
 
 
 @dataclass(frozen=True)

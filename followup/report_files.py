@@ -15,7 +15,7 @@ import xlsxwriter
 from followup.report import Figures, MonthlyReport
 from majlis.dates import dual_date
 from majlis.errors import N_
-from majlis.i18n import shipped_catalogs
+from majlis.i18n import RIGHT_TO_LEFT, shipped_catalogs
 
 Cell = str | int | float | None
 
@@ -112,7 +112,7 @@ def xlsx_bytes(report: MonthlyReport, language: str) -> bytes:
     workbook = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     workbook.set_properties({"title": title(report, language)})
     sheet = workbook.add_worksheet(report.period.key)
-    if language == "ar":
+    if language in RIGHT_TO_LEFT:
         sheet.right_to_left()
     bold = workbook.add_format({"bold": True})
     heading = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top", "bottom": 1})

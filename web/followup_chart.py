@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from followup.report import MonthlyReport
 from majlis.errors import N_
+from majlis.i18n import RIGHT_TO_LEFT
 
 WIDTH = 760
 LABELS = 250  # the department names' column
@@ -75,7 +76,7 @@ def _cut(name: str) -> str:
 
 def bar_chart(report: MonthlyReport, language: str, say: Callable[[str], str]) -> Chart:
     """The chart's geometry for the report's departments in the reader's language (say: the page's gettext)."""
-    rtl = language == "ar"
+    rtl = language in RIGHT_TO_LEFT
 
     def placed(x: float, width: float = 0.0) -> float:
         """x in a left-to-right drawing, mirrored for right to left."""

@@ -13,6 +13,7 @@ from followup import policies
 from followup.models import EscalationLevel, SlaPolicy
 from followup.policies import Duration, LevelInput, PolicyInput, as_duration
 from majlis.errors import N_, DomainError, FieldError, InvalidInput
+from majlis.i18n import in_language
 from priority import service as triage
 from web import labels
 from web.auth import requires
@@ -93,7 +94,7 @@ def duration_text(request: web.Request, minutes: int | None) -> str:
 async def _common(request: web.Request) -> dict[str, Any]:
     language = request[LANGUAGE]
     found = await triage.categories(session=request[DB], active_only=False)
-    names = {c.code: c.name_ar if language == "ar" else c.name_en for c in found}
+    names = {c.code: in_language(language, c.name_ar, c.name_en) for c in found}
     catalogs = request.app[CATALOGS]
     return {
         "category_names": names,

@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 
 from majlis.clock import riyadh
 from majlis.dates import dual_date, dual_datetime
+from majlis.i18n import RIGHT_TO_LEFT, in_language
 from web.i18n import LANGUAGES
 from web.keys import CATALOGS, CLOCK, LANGUAGE, USER
 from web.notices import NOTICE_COOKIE, waiting_notice
@@ -47,11 +48,13 @@ def render(
         "_": lambda message, **params: in_page(catalogs.gettext(language, message), params),
         # One English word said two ways in Arabic (a message's channel, a request's): its msgctxt chooses.
         "_p": lambda context, message, **params: in_page(catalogs.pgettext(language, context, message), params),
+        # A thing kept with a name in each language (a centre, a category, a calendar): the reader's, else the other.
+        "named": lambda thing: in_language(language, thing.name_ar, thing.name_en),
         "_n": lambda singular, plural, count, **params: in_page(
             catalogs.plural_form(language, singular, plural, count), {"count": count, **params}
         ),
         "lang": language,
-        "dir": "rtl" if language == "ar" else "ltr",
+        "dir": "rtl" if language in RIGHT_TO_LEFT else "ltr",
         "other_lang": next(code for code in LANGUAGES if code != language),
         "user": request.get(USER),
         "csrf_token": csrf_token(request),
