@@ -17,6 +17,7 @@ from accounts import service as accounts
 from accounts.roles import Role
 from audience_day import arrival
 from majlis.errors import N_, DomainError, InvalidInput
+from majlis.i18n import NUMBER_LOCALES, in_language
 from rooms import service as rooms
 from rooms.models import Room, RoomKind
 from scheduler.lifecycle import AppointmentRefused
@@ -31,6 +32,7 @@ from web.i18n import NP_, Catalogs
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS, VIDEO_HUB, VIDEO_TOKENS
 from web.middleware import error_response, see_other
+from web.official_room_checks import failed_today
 from web.pages import render
 from web.public import status_url
 
@@ -180,7 +182,9 @@ async def _official_console(
         "recording_allowed": request.app[SETTINGS].video_recording_allowed,
         "errors": errors or {},
         "values": values or {},
-        "lang_field": "name_ar" if request[LANGUAGE] == "ar" else "name_en",
+        "in_language": in_language,
+        # Rooms whose last pre-call check today failed, so the official knows before he calls.
+        "failed_checks": await failed_today(request, {item.room.id for item in items if item.video}),
         "departments": await department_choices(session=session, language=request[LANGUAGE]),
     }
     return render(request, "video/official.html", context, status=status)
@@ -285,6 +289,8 @@ def _room_context(request: web.Request, room: Room, items: list[video.AudienceIt
         "texts": _video_texts(request, room),
         "words": room_words(request.app[CATALOGS], request[LANGUAGE], room.kind),
         "recording_allowed": request.app[SETTINGS].video_recording_allowed,
+        # The earlier checks' times are formatted by the browser: in the page's digits (majlis.i18n.DIGITS).
+        "number_locale": NUMBER_LOCALES[request[LANGUAGE]],
     }
 
 

@@ -1,24 +1,30 @@
 """A video audience in two real Chromium pages: the room checks its devices and is ready, the official calls,
 both sides decode the other's video (Chromium's fake camera), the official ends the call and records the outcome.
-The same flow from a women's-section room and from a men's room run by the protocol man on its roster."""
+The same flow from a women's-section room and from a men's room run by the protocol man on its roster.
+
+After End nothing of the call is left running on either side: every track of the streams the pages showed is
+"ended" (the camera's light goes off), read from the video elements' srcObject, as nothing more is exposed."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser, JSHandle, Page
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.roles import Role
 from cases import service as cases
 from cases.models import CaseStatus
 from majlis.clock import FrozenClock
+from majlis.db import transaction
 from tests.e2e.test_audit_desk import sign_in
 from tests.factories import Client, make_staff
 from tests.rooms.test_rooms import put_on_roster
 from tests.video.arrange import SUNDAY, video_audiences
+from video import room_check_records as records
 from video import service as video
+from video.analysis import Verdict
 from video.models import VideoOutcome, VideoState
 
 pytestmark = pytest.mark.browser
@@ -71,6 +77,27 @@ async def until_true(page: Page, expression: str) -> None:
     raise AssertionError(f"not true after {WAIT_SECONDS} s: {expression}")
 
 
+async def shown_streams(page: Page) -> JSHandle:
+    """The streams the page's video elements show now (kept by the test, to read their tracks after the call)."""
+    streams = await page.evaluate_handle("Array.from(document.querySelectorAll('video')).map(v => v.srcObject)")
+    tracks = await streams.evaluate("ss => ss.filter(Boolean).flatMap(s => s.getTracks()).length")
+    assert tracks >= 3, tracks  # our camera and microphone, and at least the other side's picture
+    return streams
+
+
+async def until_stopped(page: Page, streams: JSHandle) -> None:
+    """Waits, for a bounded time, until every track of `streams` is stopped and no video element shows any."""
+    deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
+    states: list[str] = []
+    while asyncio.get_running_loop().time() < deadline:
+        states = await streams.evaluate("ss => ss.filter(Boolean).flatMap(s => s.getTracks()).map(t => t.readyState)")
+        shown = await page.evaluate("Array.from(document.querySelectorAll('video')).filter(v => v.srcObject).length")
+        if set(states) == {"ended"} and shown == 0:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"tracks still {states} after {WAIT_SECONDS} s")
+
+
 async def until_state(page: Page, *wanted: str) -> None:
     # Polled with evaluate: wait_for_function would compile a string, which the page's CSP forbids.
     deadline = asyncio.get_running_loop().time() + WAIT_SECONDS
@@ -95,6 +122,11 @@ async def test_the_official_calls_the_room_sees_and_is_seen_then_records_the_out
     staff = await make_staff(sessions, clock, role, username)
     if kind == "men_video":  # a men's room is run by the man on its roster today
         await put_on_roster(sessions, clock, room_id, staff.id, SUNDAY.date())
+    # The room's pre-call check on the server found it too dark this morning (the server's check has tests of its
+    # own: tests/e2e/test_room_check.py); the official is told before he calls, in his language.
+    dark = Verdict(passed=False, problems=["too_dark"], measures={}, snapshot_jpeg=None)
+    async with transaction(sessions) as session:
+        await records.record_check(session=session, clock=clock, room_id=room_id, by_id=None, verdict=dark)
     base = str(client.make_url("/")).rstrip("/")
     # Two browser contexts: two people, two sets of cookies.
     official_context = await browser.new_context(viewport={"width": 1280, "height": 900})
@@ -120,6 +152,12 @@ async def test_the_official_calls_the_room_sees_and_is_seen_then_records_the_out
         # The room's state arrives live over /ws/consoles: the applicant is present (checked in, devices ready).
         await official.wait_for_selector(f"{row} [data-audience-state][data-state='present']", timeout=10_000)
         assert await official.text_content(f"{row} [data-audience-state]") == present
+        failed = official.locator(f"{row} [data-room-check='{room_id}']")
+        assert await failed.is_visible()
+        assert await failed.locator("li").all_text_contents() == ["الصورة معتمة أكثر من اللازم"]
+        # Recording is offered only during a call: before it, the button is truly disabled.
+        record = official.locator("#record-button")
+        assert not await record.count() or await record.is_disabled()
         await official.click(f"{row} .call-button")
 
         official_frames = await until_frames(official)
@@ -140,9 +178,24 @@ async def test_the_official_calls_the_room_sees_and_is_seen_then_records_the_out
         await official.click("#mute-button")
         await room.wait_for_selector("#official-muted:not([hidden])", timeout=5_000)
 
+        official_streams = await shown_streams(official)
+        room_streams = await shown_streams(room)
         await official.click(f"{row} .end-button")
         await official.wait_for_selector(f"{row} form.outcome:not([hidden])", timeout=10_000)
-        await until_state(room, "ended", "waiting", "peer_present", "connecting")
+        await until_state(room, "ended", "waiting", "peer_present", "connecting", "idle")
+        # Camera and microphone released on both sides, the official's console as before the call.
+        await until_stopped(official, official_streams)
+        await until_stopped(room, room_streams)
+        assert await official.locator("#call-stage").is_hidden()
+        assert await official.get_attribute("#mute-button", "aria-pressed") == "false"
+        assert await room.locator("#emergency-end").is_disabled()
+        # The outcome is the page's task now: a heading, enabled fields, the focus on the first, not greyed.
+        form = official.locator(f"{row} form.outcome")
+        assert await form.get_by_role("heading").text_content() == "نتيجة اللقاء"
+        assert await official.evaluate("document.activeElement.id") == f"outcome-{audience_id}"
+        assert await form.locator("select, textarea").evaluate_all("els => els.every(e => !e.disabled)")
+        look = await form.evaluate("f => [getComputedStyle(f).backgroundColor, getComputedStyle(f).borderTopStyle]")
+        assert look == ["rgb(255, 255, 255)", "solid"]
         directive = "أُجيب الطلب: يُنفذ حكم الحضانة عن طريق محكمة التنفيذ"
         await official.select_option(f"#outcome-{audience_id}", "answered")
         await official.fill(f"#directive-{audience_id}", directive)

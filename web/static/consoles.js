@@ -58,13 +58,49 @@
       el.textContent = (root.dataset.waitingLabel || "") + " " + text;
     });
   }
+  /* The official's console: which rooms' last pre-call check today failed (web/official_room_checks.py), asked
+     again when a room's state changes (a room marks itself ready after its check) and every half minute. */
+  var CHECKS_MS = 30000;
+  var checksTimer = 0;
+  function showRoomChecks(failed) {
+    $all("[data-room-check]").forEach(function (note) {
+      var names = failed[note.dataset.roomCheck];
+      note.hidden = !names;
+      var list = note.querySelector("ul");
+      if (!list) { return; }
+      list.textContent = "";
+      (names || []).forEach(function (name) {
+        var item = document.createElement("li");
+        item.textContent = name;
+        list.appendChild(item);
+      });
+    });
+  }
+  function readRoomChecks() {
+    var ids = {};
+    $all("[data-room-check]").forEach(function (note) { ids[note.dataset.roomCheck] = true; });
+    var query = Object.keys(ids).map(function (id) { return "room=" + encodeURIComponent(id); }).join("&");
+    if (!query) { return; }
+    fetch(root.dataset.roomChecks + "?" + query, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) { if (body && body.failed) { showRoomChecks(body.failed); } })
+      .catch(function () { /* asked again shortly */ });
+  }
+  function roomChecksSoon() {
+    if (!root.dataset.roomChecks) { return; }
+    // Several rooms change state together at times: one request for them all.
+    clearTimeout(checksTimer);
+    checksTimer = setTimeout(readRoomChecks, 1000);
+  }
+  if (root.dataset.roomChecks) { setInterval(readRoomChecks, CHECKS_MS); }
+
   function connect() {
     var ws = new WebSocket(URL);
     ws.onopen = function () { backoff = 500; root.dataset.live = "1"; };
     ws.onmessage = function (event) {
       var message;
       try { message = JSON.parse(event.data); } catch (e) { return; }
-      if (message.type === "rooms") { (message.rooms || []).forEach(showRoom); }
+      if (message.type === "rooms") { (message.rooms || []).forEach(showRoom); roomChecksSoon(); }
       if (message.type === "queue") { showQueue(message); }
       tick();
     };

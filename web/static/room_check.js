@@ -135,8 +135,9 @@
       body.checks.forEach(function (check) {
         var item = element("li", check.passed ? "passed" : "failed");
         var at = new Date(check.at);
-        var time = element("time", null, at.toLocaleTimeString(document.documentElement.lang === "ar" ? "ar-SA" : "en-GB", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Riyadh" }));
+        var time = element("time", null, at.toLocaleTimeString(panel.dataset.numberLocale || "ar-u-nu-latn", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Riyadh" }));
         time.dateTime = check.at;
+        time.dir = "auto"; // set apart by its first letter: an Arabic time ends in ص or م
         item.appendChild(time);
         item.appendChild(document.createTextNode(" "));
         item.appendChild(element("strong", null, verdictText(check.passed)));

@@ -326,6 +326,8 @@
     this.ended = true;
     this.wantCall = false;
     this.inCall = false;
+    // Closing the connection ends its receivers' tracks; stopping them as well leaves nothing of the call running.
+    if (this.remoteStream) { this.remoteStream.getTracks().forEach(function (t) { t.stop(); }); }
     this.closePeer();
     this.setState("ended");
     if (this.options.onEnded) { this.options.onEnded(by, this); }
@@ -338,18 +340,33 @@
 
   /* ---------- local media ---------- */
 
-  var local = { stream: null, pending: null, constraints: { audio: true, video: true } };
+  // generation: bumped when the camera is stopped, so a stream still being opened then is stopped on arrival.
+  var local = { stream: null, pending: null, constraints: { audio: true, video: true }, generation: 0, onStream: null };
   function localStream() {
     if (local.stream) { return Promise.resolve(local.stream); }
     if (!local.pending) {
+      var generation = local.generation;
       local.pending = navigator.mediaDevices.getUserMedia(local.constraints).then(function (stream) {
+        if (generation !== local.generation) {
+          stream.getTracks().forEach(function (t) { t.stop(); });
+          throw new Error("superseded");
+        }
         local.stream = stream;
         local.pending = null;
         $all("video.self-view").forEach(function (v) { v.srcObject = stream; });
+        if (local.onStream) { local.onStream(stream); }
         return stream;
       }, function (error) { local.pending = null; throw error; });
     }
     return local.pending;
+  }
+  // After an audience: the camera and microphone are released (their light goes off) until the next call opens them.
+  function stopLocal() {
+    local.generation += 1;
+    local.pending = null;
+    if (local.stream) { local.stream.getTracks().forEach(function (t) { t.stop(); }); }
+    local.stream = null;
+    $all("video.self-view, video.remote-view").forEach(function (v) { v.srcObject = null; });
   }
   function useStream(stream) {
     if (local.stream && local.stream !== stream) { local.stream.getTracks().forEach(function (t) { t.stop(); }); }
@@ -459,7 +476,9 @@
         if (extra && extra.onState) { extra.onState(state, call); }
       },
       onEnded: function (by, call) {
-        $all("video.remote-view").forEach(function (v) { v.srcObject = null; });
+        stopLocal();
+        var error = $("#call-error");
+        if (error) { error.hidden = true; error.textContent = ""; }
         var note = $("#official-muted");
         if (note) { note.hidden = true; }
         screen.wait();
@@ -485,6 +504,16 @@
 
   function officialConsole() {
     var muted = false;
+    var muteButton = $("#mute-button");
+    var recordButton = $("#record-button");
+    function showMuted(on) {
+      muted = on;
+      if (local.stream) { local.stream.getAudioTracks().forEach(function (t) { t.enabled = !muted; }); }
+      if (muteButton) {
+        muteButton.setAttribute("aria-pressed", String(muted));
+        muteButton.textContent = muted ? text("unmute", "Unmute") : text("mute", "Mute");
+      }
+    }
     function select(button) {
       var row = button.closest("[data-audience-id]");
       var audienceId = row.dataset.audienceId;
@@ -492,16 +521,30 @@
       if (!current) {
         current = newCall(audienceId, row.dataset.token, {
           onState: function (state) {
-            $all("[data-audience-id] .call-button").forEach(function (b) { b.disabled = state === "in_call" || state === "reconnecting"; });
+            var live = state === "in_call" || state === "reconnecting";
+            $all("[data-audience-id] .call-button").forEach(function (b) { b.disabled = live; });
             var end = $(".end-button", row);
             if (end) { end.disabled = state === "ended"; }
+            // Recording starts and stops only while the call is up (the server refuses it otherwise).
+            if (recordButton) { recordButton.disabled = !live; }
           },
-          onEnded: function () {
+          onEnded: function (by, call) {
+            // Back to the state before the call: no stage, microphone not muted, nothing of the call left open.
             $all(".call-button, .end-button", row).forEach(function (b) { b.hidden = true; });
-            var form = $("form.outcome", row);
-            if (form) { form.hidden = false; var first = $("select, textarea", form); if (first) { first.focus(); } }
+            $("#call-stage").hidden = true;
+            showMuted(false);
+            if (recordButton) { recordButton.disabled = true; }
+            call.close();
             row.classList.add("ended");
             $all("[data-audience-id] .call-button").forEach(function (b) { b.disabled = false; });
+            // Then the outcome is what the page is about: its form in view, the reader on its first field.
+            var form = $("form.outcome", row);
+            if (form) {
+              form.hidden = false;
+              form.scrollIntoView({ block: "start" });
+              var first = $("select, textarea", form);
+              if (first) { first.focus({ preventScroll: true }); }
+            }
           }
         });
       }
@@ -537,7 +580,6 @@
       $("#call-stage").hidden = false;
       localStream().catch(function () {});
     }
-    var recordButton = $("#record-button");
     if (recordButton) {
       recordButton.addEventListener("click", function () {
         if (!current) { return; }
@@ -545,13 +587,9 @@
         current.signalling.send({ type: "record", on: on });
       });
     }
-    var muteButton = $("#mute-button");
     if (muteButton) {
       muteButton.addEventListener("click", function () {
-        muted = !muted;
-        if (local.stream) { local.stream.getAudioTracks().forEach(function (t) { t.enabled = !muted; }); }
-        muteButton.setAttribute("aria-pressed", String(muted));
-        muteButton.textContent = muted ? text("unmute", "Unmute") : text("mute", "Mute");
+        showMuted(!muted);
         if (current) { current.mute(muted); }
       });
     }
@@ -589,6 +627,12 @@
         onEnded: function () {
           row.dataset.ended = "1";
           row.classList.add("ended");
+          // The camera is off now (stopLocal): the meter rests until the next call opens the microphone again.
+          quiet();
+          var emergency = $("#emergency-end");
+          if (emergency) { emergency.disabled = true; }
+          var confirmEnd = $("#emergency-confirm");
+          if (confirmEnd) { confirmEnd.hidden = true; }
           var next = audiences.indexOf(row) + 1;
           setTimeout(function () { join(next); }, 500);
         }
@@ -639,6 +683,12 @@
       };
       tick();
     }
+    function quiet() {
+      cancelAnimationFrame(audio.raf);
+      if (audio.source) { audio.source.disconnect(); audio.source = null; }
+      if (meter) { meter.value = 0; meter.dataset.level = "0.000"; }
+    }
+    local.onStream = listen;
     function deviceCheck() {
       var constraints = {
         video: cameraSelect && cameraSelect.value ? { deviceId: { exact: cameraSelect.value } } : true,
