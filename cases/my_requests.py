@@ -31,8 +31,7 @@ from majlis.errors import N_, DomainError, FieldError, InvalidInput, required
 from majlis.throttle import serialise
 from notify import outbox
 from notify.texts import Text
-from scheduler.models import Appointment, AppointmentState
-from scheduler.views import UpcomingAppointment, upcoming_appointment_of
+from scheduler.views import UpcomingAppointment, audience_held, upcoming_appointment_of
 
 # The code to see one's requests; it names none of them.
 code_sms = Text(N_("Code {code} to see your requests on Majlis; it works until {until}. Do not share it."))
@@ -136,16 +135,6 @@ class MyRequest:
     case: Case
     progress: Progress
     upcoming: UpcomingAppointment | None
-
-
-async def audience_held(*, session: AsyncSession, case_ids: list[int]) -> set[int]:
-    """The requests among `case_ids` that had an audience held."""
-    if not case_ids:
-        return set()
-    rows = await session.scalars(
-        select(Appointment.case_id).where(Appointment.case_id.in_(case_ids), Appointment.state == AppointmentState.HELD)
-    )
-    return set(rows)
 
 
 async def progress_of_case(*, session: AsyncSession, case: Case) -> Progress:

@@ -160,3 +160,13 @@ async def upcoming_appointment_of(*, session: AsyncSession, clock: Clock, case_i
             assert branch is not None
             return UpcomingAppointment(appointment, slot, audience.mode, room, branch)
     return None
+
+
+async def audience_held(*, session: AsyncSession, case_ids: list[int]) -> set[int]:
+    """The requests among `case_ids` that had an audience held (the applicant's progress tracker asks)."""
+    if not case_ids:
+        return set()
+    rows = await session.scalars(
+        select(Appointment.case_id).where(Appointment.case_id.in_(case_ids), Appointment.state == AppointmentState.HELD)
+    )
+    return set(rows)
