@@ -92,8 +92,8 @@ async def install_axe(context: BrowserContext) -> None:
     await context.route(re.compile(re.escape(AXE_PATH) + "$"), answer)
 
 
-async def check_page(page: Page, *, language: str, allowed: frozenset[str] = frozenset()) -> Findings:
-    """Checks the page as loaded (call install_axe on its context first)."""
+async def check_page(page: Page, *, language: str, allowed: frozenset[str] = frozenset(), axe: bool = True) -> Findings:
+    """Checks the page as loaded (call install_axe on its context first); without `axe`, only its width and words."""
     width = page.viewport_size["width"] if page.viewport_size else 0
     findings = Findings(where=f"{page.url} [{language}, {width} px]")
     scroll_width = await page.evaluate("document.documentElement.scrollWidth")
@@ -101,6 +101,8 @@ async def check_page(page: Page, *, language: str, allowed: frozenset[str] = fro
     if language == "ar":
         words = await page.evaluate(_LATIN_WORDS_JS)
         findings.latin = [w for w in words if w not in ALLOWED_LATIN | allowed]
+    if not axe:
+        return findings
     if not await page.evaluate("typeof axe !== 'undefined'"):
         await page.add_script_tag(url=AXE_PATH)
     findings.violations = await page.evaluate(_AXE_RUN_JS)

@@ -13,7 +13,8 @@ import asyncio
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence, Set
 from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, Page, async_playwright
@@ -61,6 +62,9 @@ async def sign_in(page: Page, base: str, username: str, code: Callable[[], str])
         await page.fill("input[name=code]", code())
         await page.click("form button[type=submit]")
         await page.wait_for_load_state()
+    # Otherwise the sweep would check the sign-in page in that role's stead and pass.
+    if urlsplit(page.url).path.startswith("/login"):
+        raise RuntimeError(f"could not sign in as {username}: still at {page.url}")
 
 
 async def navigation(page: Page, base: str) -> list[str]:
@@ -85,9 +89,12 @@ def shape(path: str) -> str:
     return re.sub(r"[0-9][0-9-]*", "N", urlsplit(path).path)
 
 
-async def detail_pages(page: Page, base: str, paths: Sequence[str], *, most: int = 25) -> list[str]:
-    """One page of each kind linked from the main part of the given pages (a request, a referral, a report…)."""
-    seen = {shape(p) for p in paths}
+async def detail_pages(
+    page: Page, base: str, paths: Sequence[str], *, most: int = 25, known: Set[str] = frozenset()
+) -> list[str]:
+    """One page of each kind linked from the main part of the given pages (a request, a referral, a report…), but
+    none of the kinds in `known` (shapes)."""
+    seen = {shape(p) for p in paths} | known
     found: list[str] = []
     for path in paths:
         await page.goto(f"{base}{path}")
@@ -111,6 +118,7 @@ async def sweep_pages(
     languages: Sequence[str],
     widths: Sequence[int],
     page: Page,
+    axe_at: Mapping[str, int] | None = None,
 ) -> list[Findings]:
     failed: list[Findings] = []
     for path in paths:
@@ -119,7 +127,8 @@ async def sweep_pages(
                 await page.set_viewport_size({"width": width, "height": 900})
                 separator = "&" if "?" in path else "?"
                 response = await page.goto(f"{base}{path}{separator}lang={language}")
-                findings = await check_page(page, language=language)
+                axe = axe_at is None or axe_at.get(language) == width
+                findings = await check_page(page, language=language, axe=axe)
                 if response is not None and response.status >= 400:
                     findings.violations.insert(
                         0,
@@ -143,10 +152,19 @@ async def sweep(
     widths: Sequence[int] = WIDTHS,
     code: Callable[[], str] = demo_code,
     visitor: bool = True,
+    axe_at: Mapping[str, int] | None = None,
+    progress: Callable[[str], None] | None = None,
+    each_page_once: bool = False,
 ) -> tuple[int, list[Findings]]:
-    """Checks every page; gives back how many page views were checked and the ones that failed."""
+    """Checks every page; gives back how many page views were checked and the ones that failed.
+
+    axe-core runs at every width, or with `axe_at` only at the width given for each language (overflow and English
+    are still checked at every width): axe takes most of a page view's time, and what it finds rarely depends on
+    the width alone. With `each_page_once`, a page another role reached before is not checked again (its main part
+    is the same page; each role's start page always is). `progress` is told of each role as it is done."""
     failed: list[Findings] = []
     checked = 0
+    swept: set[str] = set()  # the kinds of page checked so far (shapes)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
@@ -159,11 +177,25 @@ async def sweep(
                 if user is not None:
                     await sign_in(page, base, user, code)
                     paths = await navigation(page, base)
-                    paths += await detail_pages(page, base, paths)
+                    if each_page_once:
+                        # The start page is the role's own home; the rest only when no role before reached it.
+                        paths = paths[:1] + [p for p in paths[1:] if shape(p) not in swept]
+                    paths += await detail_pages(page, base, paths, known=swept if each_page_once else frozenset())
                 assert paths is not None
+                swept.update(shape(p) for p in paths[1:])
                 checked += len(paths) * len(languages) * len(widths)
-                failed += await sweep_pages(browser, base, paths, languages=languages, widths=widths, page=page)
+                began = time.monotonic()
+                found = await sweep_pages(
+                    browser, base, paths, languages=languages, widths=widths, page=page, axe_at=axe_at
+                )
+                failed += found
                 await context.close()
+                if progress is not None:
+                    views = len(paths) * len(languages) * len(widths)
+                    took = time.monotonic() - began
+                    progress(
+                        f"{user or 'visitor'}: {len(paths)} pages, {views} views, {len(found)} failed, {took:.0f} s"
+                    )
         finally:
             await browser.close()
     return checked, failed
@@ -184,6 +216,7 @@ def main() -> int:
             languages=args.languages.split(","),
             widths=[int(w) for w in args.widths.split(",")],
             visitor=not args.no_visitor,
+            progress=lambda line: print(line, file=sys.stderr, flush=True),
         )
     )
     for findings in failed:
