@@ -132,6 +132,9 @@ def _video_texts(request: web.Request, room: Room | None = None) -> dict[str, st
         "from-room": N_("Room's picture"),
         "from-official": N_("Your picture"),
         "stop-recording": N_("Stop recording"),
+        # A device the browser does not name yet (before it may use the devices).
+        "camera-number": N_("Camera {number}"),
+        "microphone-number": N_("Microphone {number}"),
     }
     found = {f"data-t-{key}": catalogs.gettext(language, message) for key, message in texts.items()}
     found["data-t-start-recording"] = catalogs.pgettext(language, *START_RECORDING)

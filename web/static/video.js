@@ -650,7 +650,16 @@
           devices.filter(function (d) { return d.kind === pair[1]; }).forEach(function (d, i) {
             var option = document.createElement("option");
             option.value = d.deviceId;
-            option.textContent = d.label || (pair[1] + " " + (i + 1));
+            if (d.label) {
+              // The device's own name, in whatever language its maker or the system gave it.
+              option.textContent = d.label;
+              option.lang = "";
+              option.dir = "auto";
+            } else {
+              // Named only once the browser may use the devices: numbered in the page's language until then.
+              option.textContent = text(pair[1] === "videoinput" ? "camera-number" : "microphone-number", "{number}")
+                .replace("{number}", String(i + 1));
+            }
             if (d.deviceId === chosen) { option.selected = true; }
             selectEl.appendChild(option);
           });
