@@ -312,7 +312,9 @@ async def _report(session: AsyncSession, now: datetime, demo: DemoReport, missio
             kind=kind,
             at=at,
             actor_id=agent.id if agent and kind is ReportEventKind.REGISTERED else None,
-            by="" if kind is ReportEventKind.REGISTERED else "Majlis",
+            # The duty officer acknowledges and solves; Majlis's own steps (escalations) carry no name, as
+            # emergency/escalation.py records them.
+            by=report.acknowledged_by if kind in (ReportEventKind.ACKNOWLEDGED, ReportEventKind.SOLVED) else "",
             params=values,
         )
         for kind, at, values in events

@@ -46,6 +46,9 @@ DONE = {
     "mark-sent": N_("The message is recorded as sent."),
 }
 
+# The outbox's channels (notify), by the names people know them by.
+CHANNEL_NAMES = {"sms": N_("SMS"), "whatsapp": N_("WhatsApp"), "email": N_("E-mail"), "voice": N_("Voice call")}
+
 
 @dataclass(frozen=True)
 class Row:
@@ -106,7 +109,13 @@ async def _list_page(
         )
         for m in messages
     ]
-    context = {"rows": rows, "notice": notice, "form_error": form_error, "limit": attention.ATTENTION_LIMIT}
+    context = {
+        "rows": rows,
+        "notice": notice,
+        "form_error": form_error,
+        "limit": attention.ATTENTION_LIMIT,
+        "channel_names": CHANNEL_NAMES,
+    }
     return render(request, "messages/list.html", context, status=status)
 
 

@@ -10,7 +10,15 @@ from sqlalchemy import func, select
 
 from accounts import service as accounts
 from emergency import roster, timers
-from emergency.models import DutyShift, EmergencyReport, Mission, MissionCoverage, ReportState
+from emergency.models import (
+    DutyShift,
+    EmergencyReport,
+    Mission,
+    MissionCoverage,
+    ReportEvent,
+    ReportEventKind,
+    ReportState,
+)
 from emergency.monthly import monthly_report
 from followup.periods import gregorian_month
 from majlis import demo_emergency
@@ -65,6 +73,11 @@ async def test_the_demo_line_is_made_once(sessions: Sessions, clock: FrozenClock
         assert states["urgent"].state is ReportState.OPEN and states["urgent"].acknowledge_due_at < clock.now()
         assert states["urgent"].escalation_level == 1 and states["urgent"].mission_id == missions["au-sydney"].id
         assert states["solved"].state is ReportState.SOLVED
+        # The duty officer who acknowledged a report is named on its steps; Majlis's own steps carry no name.
+        steps = list(await session.scalars(select(ReportEvent).where(ReportEvent.report_id == life.id)))
+        named = {e.kind: e.by for e in steps if e.kind is not ReportEventKind.REGISTERED}
+        assert named[ReportEventKind.ACKNOWLEDGED] == life.acknowledged_by != ""
+        assert all(by == "" for kind, by in named.items() if kind is ReportEventKind.ESCALATED)
         desk = states["desk"]
         assert (desk.mission_id, desk.covering_mission_id) == (missions["central-desk"].id, missions["gb-london"].id)
 

@@ -138,6 +138,14 @@ async def test_supervisors_keep_missions_coverage_and_rosters(
     assert 'class="live"' in listing and 'class="not-live"' in listing
     # The clock stands at 17:30 in Sydney: the officer is on duty now.
     assert "Officer Salem" in listing
+    # On an Arabic page a name typed in Latin letters is set apart, codes and zones read left to right (each its
+    # own isolate, even inside a hint), an e-mail address may wrap, and the wide tables are cards on a tablet.
+    assert "<bdi>Officer Salem</bdi>" in page and "<bdi>Officer Salem</bdi>" in listing
+    assert '<bdi dir="ltr" class="email">duty@example.gov.sa</bdi>' in page
+    assert '<bdi dir="ltr" class="ltr">Sun-Thu 08:00-15:00</bdi>' in page
+    assert '<bdi dir="ltr" class="ltr">au-canberra</bdi>' in listing
+    assert '<bdi dir="ltr" class="ltr">Asia/Dubai</bdi>' in listing
+    assert 'class="stack roster missions-wide"' in page and 'class="stack missions-wide" id="missions"' in listing
     async with sessions() as session:
         actions = set(await session.scalars(select(AuditEntry.action)))
     assert {

@@ -41,6 +41,8 @@ async def test_the_agent_registers_a_report_on_the_page(client: Client, sessions
     page = await form.text()
     assert form.status == 200 and 'value="+971501234567"' in page and 'name="call" value="7"' in page
     assert '<option value="AE" >الإمارات العربية المتحدة</option>' in page.replace("  ", " ")
+    # Each language is named in its own language, and marked so (an Arabic page's "English" is English).
+    assert '<option value="en" lang="en"' in page and '<option value="ar" lang="ar"' in page
 
     token = await csrf_token(client, "/emergency/reports/new")
     answer = await client.post(
@@ -227,6 +229,10 @@ async def test_the_mission_acts_and_every_time_shows_at_the_mission_and_in_riyad
     assert closed.state is ReportState.HANDED_OVER and closed.acknowledged_by == "Staff mission_staff"
     shown = await (await client.get(path)).text()
     assert "أُحيل إلى جهة أخرى" in shown and "تواصلنا مع المستشفى." in shown and 'id="solve-form"' not in shown
+    # Names, places and what people typed, in whatever script, are set apart from the Arabic around them.
+    assert '<dd id="acknowledged-by"><bdi>Staff mission_staff</bdi></dd>' in shown
+    assert "<bdi>Sydney</bdi>" in shown and '<td data-label="بواسطة"><bdi>Staff mission_staff</bdi></td>' in shown
+    assert '<p class="request-text" id="account"><bdi>' in shown and "<bdi>تواصلنا مع المستشفى.</bdi>" in shown
     async with sessions() as session:
         told = await session.scalar(select(OutboxMessage).where(OutboxMessage.purpose.like("emergency_handed_over:%")))
     assert told is not None and told.recipient == "+61412345678"

@@ -118,8 +118,8 @@ async def test_failed_uncertain_and_undelivered_messages_are_listed_with_their_c
         ),
     )
     assert sms_segments(sent_body) == 3 and sms_segments(LONG_ARABIC) == 2  # Arabic: 67 characters a part
-    assert f'<td class="segments">{sms_segments(sent_body)}</td>' in first
-    assert '<td class="segments"></td>' in row_of(page, uncertain)  # e-mail: no segments
+    assert re.search(rf'class="segments"><bdi dir="ltr" class="ltr">{sms_segments(sent_body)}</bdi></td>', first)
+    assert re.search(r'class="segments"></td>', row_of(page, uncertain))  # e-mail: no segments
     assert "30003" in row_of(page, undelivered)
     assert "mark-sent" in row_of(page, uncertain) and "mark-sent" not in first
 
@@ -272,3 +272,37 @@ async def test_an_administrator_sees_no_applicant_in_the_messages(
     await sign_in(client, "admin")
     row = row_of(await (await client.get("/messages")).text(), failed)
     assert "+966501234567" not in row and "غير معروض" in row
+
+
+async def test_the_list_reads_right_in_arabic_and_is_one_card_per_message_on_a_phone(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    """The channel by its name, the provider's English error marked as English, codes and counts left to right,
+    and every cell labelled for the card it becomes below 64rem (web/static/messages.css)."""
+    caller = await make_staff(sessions, clock, Role.CALL_CENTRE, "caller")
+    case_id = await a_request(sessions, clock, entered_by=caller.id)
+    failed = await message(
+        sessions,
+        clock,
+        "scheduled:7",
+        MessageStatus.FAILED,
+        case_id=case_id,
+        channel="whatsapp",
+        attempts=8,
+        error_code="63016",
+        last_error="Twilio answered HTTP 400: outside the allowed window",
+    )
+    await sign_in(client, "caller")
+    page = await (await client.get("/messages?lang=ar")).text()
+    row = row_of(page, failed)
+    assert '<table id="messages" class="messages-list">' in page and "messages.css" in page
+    cells = re.findall(r"<td( [^>]*)?>", row)
+    assert cells and all('data-label="' in attributes for attributes in cells)
+    channel = re.search(r'<td data-label="[^"]+">(.*?)</td>', row, re.S)
+    assert channel and channel.group(1) == "واتساب"
+    assert '<bdi dir="ltr" lang="en">Twilio answered HTTP 400: outside the allowed window</bdi>' in row
+    assert '<strong><bdi dir="ltr" class="ltr">63016</bdi></strong>' in row
+    assert '<bdi dir="ltr" class="ltr">8</bdi>' in row
+    unknown = await message(sessions, clock, "scheduled:8", MessageStatus.FAILED, case_id=case_id, channel="fax")
+    page = await (await client.get("/messages?lang=en")).text()
+    assert '<bdi dir="ltr" class="ltr">fax</bdi>' in row_of(page, unknown)  # a channel with no name: its code
