@@ -158,6 +158,10 @@ async def test_the_official_calls_the_room_sees_and_is_seen_then_records_the_out
         # Recording is offered only during a call: before it, the button is truly disabled.
         record = official.locator("#record-button")
         assert not await record.count() or await record.is_disabled()
+        # The room checks again and passes: the note goes at the next change of the rooms' states (the call).
+        good = Verdict(passed=True, problems=[], measures={}, snapshot_jpeg=None)
+        async with transaction(sessions) as session:
+            await records.record_check(session=session, clock=clock, room_id=room_id, by_id=None, verdict=good)
         await official.click(f"{row} .call-button")
 
         official_frames = await until_frames(official)
@@ -167,6 +171,7 @@ async def test_the_official_calls_the_room_sees_and_is_seen_then_records_the_out
         # Both heartbeats report frames arriving: the server records the call as connected.
         await until_event(sessions, audience_id, "connected")
         await official.wait_for_selector(f"{row} [data-audience-state][data-state='in_call']", timeout=10_000)
+        await failed.wait_for(state="hidden", timeout=10_000)
         # The screen facing the applicant, opened from the console, shows the official full-screen.
         async with room.expect_popup() as popup:
             await room.click("#open-screen")

@@ -19,6 +19,10 @@
     var name = "t" + key.charAt(0).toUpperCase() + key.slice(1).replace(/-([a-z])/g, function (_, c) { return c.toUpperCase(); });
     return root.dataset[name] || fallback || key;
   }
+  // The server sends its messages in every language (message_ar, message_en): the reader's is shown.
+  function said(message) {
+    return message["message_" + document.documentElement.lang] || message.message_en || "";
+  }
   function $(selector, scope) { return (scope || document).querySelector(selector); }
   function $all(selector, scope) { return Array.prototype.slice.call((scope || document).querySelectorAll(selector)); }
 
@@ -418,7 +422,7 @@
         item.dataset.code = p.code;
         item.dataset.from = side;
         var who = side === "room" ? text("from-room", "Room's picture") : text("from-official", "Your picture");
-        item.textContent = who + ": " + p.message_ar + " — " + p.message_en;
+        item.textContent = who + ": " + said(p);
         list.appendChild(item);
         count += 1;
       });
@@ -442,7 +446,7 @@
   function showError(m) {
     var box = $("#call-error");
     if (!box) { return; }
-    box.textContent = m.message_ar + " — " + m.message_en;
+    box.textContent = said(m);
     box.dataset.code = m.code;
     box.hidden = false;
   }
