@@ -80,6 +80,8 @@ async def test_an_agent_sees_who_waits_and_the_callbacks_owed_oldest_first(
     assert f'action="/emergency/calls/{ids["CA-syd"]}/take"' in owed
     assert f'action="/emergency/calls/{ids["CA-syd"]}/called-back"' in owed
     assert f"/emergency/reports/new?phone=%2B61412345678&amp;call={ids['CA-syd']}" in owed
+    # The caller's language named in its own language, marked as that language.
+    assert '<span lang="ar">العربية</span>' in waiting and '<span lang="ar">العربية</span>' in owed
 
 
 async def test_taking_a_callback_and_recording_it_called_back(

@@ -231,6 +231,7 @@ async def test_the_mission_acts_and_every_time_shows_at_the_mission_and_in_riyad
     assert "أُحيل إلى جهة أخرى" in shown and "تواصلنا مع المستشفى." in shown and 'id="solve-form"' not in shown
     # Names, places and what people typed, in whatever script, are set apart from the Arabic around them.
     assert '<dd id="acknowledged-by"><bdi>Staff mission_staff</bdi></dd>' in shown
+    assert '<dd><span lang="ar">العربية</span></dd>' in shown  # the citizen's language, in its own language
     assert "<bdi>Sydney</bdi>" in shown and '<td data-label="بواسطة"><bdi>Staff mission_staff</bdi></td>' in shown
     assert '<p class="request-text" id="account"><bdi>' in shown and "<bdi>تواصلنا مع المستشفى.</bdi>" in shown
     async with sessions() as session:
