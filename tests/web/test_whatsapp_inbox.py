@@ -285,6 +285,8 @@ async def test_the_page_names_the_language_and_isolates_its_numbers(
 
     html = await (await client.get(f"/whatsapp/{arranged.conversation_id}")).text()
     assert '<dd id="conversation-language"><span lang="en">English</span></dd>' in html
+    # What the sender wrote is set apart, aligned by its own first letter (bdi.free-text in majlis.css).
+    assert '<p class="message-body"><bdi class="free-text">' in html
     assert "تُعرض أحدث \u20682\u2069 رسالة، والرسائل الأقدم (\u20682\u2069) محفوظة." in html
     english = await (await client.get(f"/whatsapp/{arranged.conversation_id}", params={"lang": "en"})).text()
     assert "Showing the latest \u20682\u2069 messages; \u20682\u2069 earlier ones are kept." in english
