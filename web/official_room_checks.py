@@ -8,23 +8,18 @@ problems counts a day (video.room_check_records): staff check again after fixing
 
 The console shows the notes when it is rendered and asks GET /official/room-checks?room=… (the rooms of its
 audiences) again whenever a room's state changes (a room marks itself ready after its check) and every half minute
-(web/static/consoles.js): a few rows read, not the day's audiences again.
+(web/static/consoles.js; answered by web/video_pages.py): a few rows read, not the day's audiences again.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from accounts.roles import Role
-from majlis.errors import N_, FieldError
+from majlis.errors import N_
 from video import room_check_records as records
 from video import service as video
-from web.auth import requires
-from web.errors import invalid_input
 from web.i18n import Catalogs
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
-
-routes = web.RouteTableDef()
 
 # Each check of video.analysis.PROBLEMS by its name, as the official reads it.
 CHECK_NAMES: dict[str, str] = {
@@ -66,16 +61,3 @@ async def failed_today(request: web.Request, room_ids: set[int]) -> dict[int, li
             # A failed check names at least one problem; should it not, the note still says the check failed.
             failed[room_id] = check_names(catalogs, language, checks[0].reasons)
     return failed
-
-
-@routes.get("/official/room-checks")
-@requires(Role.OFFICIAL)
-async def room_checks(request: web.Request) -> web.Response:
-    """{"failed": {room id: [failed checks' names]}} for the rooms asked (?room=1&room=2), in the reader's language."""
-    asked = request.query.getall("room", [])
-    if len(asked) > MAX_ROOMS or not all(value.isdigit() and len(value) <= 9 for value in asked):
-        message = N_("{field}: give up to 50 room numbers, each in digits.")
-        return invalid_input(request, [FieldError("room", "invalid", message)])
-    failed = await failed_today(request, {int(value) for value in asked})
-    body = {"failed": {str(room_id): names for room_id, names in failed.items()}}
-    return web.json_response(body, headers={"Cache-Control": "no-store"})

@@ -16,7 +16,7 @@ from aiohttp import web
 from accounts import service as accounts
 from accounts.roles import Role
 from audience_day import arrival
-from majlis.errors import N_, DomainError, InvalidInput
+from majlis.errors import N_, DomainError, FieldError, InvalidInput
 from majlis.i18n import NUMBER_LOCALES, in_language
 from rooms import service as rooms
 from rooms.models import Room, RoomKind
@@ -27,12 +27,12 @@ from video.tokens import Side, VideoTokens
 from web import labels, personal_data
 from web.auth import requires, signed_in_user
 from web.department_choices import department_choices, joined_codes
-from web.errors import domain_message
+from web.errors import domain_message, invalid_input
 from web.i18n import NP_, Catalogs
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS, VIDEO_HUB, VIDEO_TOKENS
 from web.middleware import error_response, see_other
-from web.official_room_checks import failed_today
+from web.official_room_checks import MAX_ROOMS, failed_today
 from web.pages import render
 from web.public import status_url
 
@@ -198,6 +198,19 @@ async def _official_console(
 async def official_console(request: web.Request) -> web.Response:
     """The day's audiences in order, the live state of the rooms, the call and the outcome."""
     return await _official_console(request)
+
+
+@routes.get("/official/room-checks")
+@requires(Role.OFFICIAL)
+async def room_checks(request: web.Request) -> web.Response:
+    """{"failed": {room id: [failed checks' names]}} for the rooms asked (?room=1&room=2), in the reader's language."""
+    asked = request.query.getall("room", [])
+    if len(asked) > MAX_ROOMS or not all(value.isdigit() and len(value) <= 9 for value in asked):
+        message = N_("{field}: give up to 50 room numbers, each in digits.")
+        return invalid_input(request, [FieldError("room", "invalid", message)])
+    failed = await failed_today(request, {int(value) for value in asked})
+    body = {"failed": {str(room_id): names for room_id, names in failed.items()}}
+    return web.json_response(body, headers={"Cache-Control": "no-store"})
 
 
 def _audience_id(request: web.Request) -> int:

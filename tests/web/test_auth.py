@@ -196,6 +196,7 @@ def test_administrators_and_desk_roles_are_where_expected(app: web.Application) 
 # Pages anyone may open, by design: the applicant's pages, sign-in, the API's
 # public part, the documents and static files. Anything else must be guarded.
 PUBLIC = {
+    ("GET", "/requests/received"),
     ("GET", "/"),
     ("POST", "/requests"),
     ("GET", "/status"),
@@ -316,6 +317,7 @@ EXPECTED_ROLES = {
     ("POST", "/account/two-factor/recovery-codes"): set(Role),
     ("GET", "/desk"): {Role.INTAKE_DESK, Role.CALL_CENTRE},
     ("POST", "/desk/requests"): {Role.INTAKE_DESK, Role.CALL_CENTRE},
+    ("GET", "/desk/saved/{tracking_number}"): {Role.INTAKE_DESK, Role.CALL_CENTRE},
     ("GET", "/audit"): {Role.AUDIT_DESK},
     ("POST", "/audit/cases/{tracking_number}/classify"): {Role.AUDIT_DESK},
     # The triage form's one submit (web/triage_actions.py _triage).
@@ -384,6 +386,8 @@ EXPECTED_ROLES = {
     ("POST", "/messages/{message_id}/mark-sent"): {Role.PROTOCOL, Role.CALL_CENTRE, Role.CONSULAR_SUPERVISOR},
     ("GET", "/official"): {Role.OFFICIAL},
     ("POST", "/official/audiences/{audience_id}/outcome"): {Role.OFFICIAL},
+    # The rooms' failed pre-call checks, as the official's console asks for them (web/official_room_checks.py).
+    ("GET", "/official/room-checks"): {Role.OFFICIAL},
     ("GET", "/rooms/{room_id}/console"): {Role.WOMEN_SECTION, Role.PROTOCOL},
     ("GET", "/rooms/{room_id}/screen"): {Role.WOMEN_SECTION, Role.PROTOCOL},
     ("POST", "/rooms/{room_id}/audiences/{audience_id}/check-in"): {Role.WOMEN_SECTION, Role.PROTOCOL},
