@@ -17,6 +17,7 @@ from babel.dates import format_date
 from followup.periods import GREGORIAN_YEARS, Period, gregorian_month, hijri_month, month_of
 from majlis.clock import RIYADH, riyadh
 from majlis.errors import N_, FieldError, InvalidInput
+from majlis.hijri import DAY_EXAMPLE, read_day
 from notify.texts import say
 
 SpanKind = Literal["week", "month", "hijri", "year", "custom"]
@@ -26,7 +27,6 @@ LONGEST_CUSTOM = 366
 # The Saudi working week starts on Sunday (Monday is 0).
 WEEK_STARTS = 6
 
-_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _YEAR = re.compile(r"(\d{4})")
 
@@ -104,15 +104,12 @@ def _refuse(field: str, code: str, message: str) -> InvalidInput:
 
 
 def _day(text: str, field: str) -> date:
-    matched = _DAY.fullmatch(text.strip()) if text.strip().isascii() else None
     try:
-        if matched is None:
-            raise ValueError
-        day = date(int(matched.group(1)), int(matched.group(2)), int(matched.group(3)))
-    except ValueError:
-        raise _refuse(field, "invalid_day", N_("Give the day as YYYY-MM-DD, for example 2026-11-03.")) from None
+        day = read_day(text, field=field)
+    except InvalidInput:
+        raise _refuse(field, "invalid_day", DAY_EXAMPLE) from None
     if not GREGORIAN_YEARS[0] <= day.year <= GREGORIAN_YEARS[1]:
-        raise _refuse(field, "invalid_day", N_("Give the day as YYYY-MM-DD, for example 2026-11-03."))
+        raise _refuse(field, "invalid_day", DAY_EXAMPLE)
     return day
 
 

@@ -12,7 +12,6 @@ elsewhere; exports and statistics never carry it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from followup.periods import GREGORIAN_YEARS
 from majlis.bidi import without_bidi_controls
 from majlis.clock import RIYADH, Clock, riyadh
 from majlis.errors import N_, DomainError, FieldError, InvalidInput, invalid_choice, required, too_long
+from majlis.hijri import DAY_EXAMPLE, read_day
 from quality.models import NEGATIVE_AT_MOST, Rating, RatingReview, ReviewAction, ReviewCause
 from worktime import service as worktime
 
@@ -35,7 +35,6 @@ NOTE_LIMIT = 4000
 # Sunday … Thursday (Monday is 0), as the rest of Majlis counts working days (notify/outbox.py).
 WORKING_DAYS = frozenset({6, 0, 1, 2, 3})
 ACTIONS = tuple(action.value for action in ReviewAction)
-_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _ONE_DAY = timedelta(days=1)
 
 
@@ -68,23 +67,18 @@ def is_negative(score: int) -> bool:
 
 
 def asked_day(text: str | None, *, now: datetime) -> date:
-    """The Riyadh day a reader asked for (YYYY-MM-DD); today when nothing is asked."""
+    """The Riyadh day a reader asked for (YYYY-MM-DD in either calendar); today when nothing is asked."""
     text = (text or "").strip()
     if not text:
         return riyadh(now).date()
-    matched = _DAY.fullmatch(text) if text.isascii() else None
     try:
-        if matched is None:
-            raise ValueError
-        day = date(int(matched[1]), int(matched[2]), int(matched[3]))
+        day = read_day(text, field="day")
         # Years the calendars can show (and whose neighbouring days exist): not 0001 or 9999.
         if not GREGORIAN_YEARS[0] <= day.year <= GREGORIAN_YEARS[1]:
-            raise ValueError
+            raise InvalidInput([])
         return day
-    except ValueError:
-        raise InvalidInput(
-            [FieldError("day", "invalid_day", N_("Give the day as YYYY-MM-DD, for example 2026-11-03."))]
-        ) from None
+    except InvalidInput:
+        raise InvalidInput([FieldError("day", "invalid_day", DAY_EXAMPLE)]) from None
 
 
 def _midnight(day: date) -> datetime:

@@ -19,6 +19,7 @@ from accounts import audit
 from accounts.models import AuditEntry
 from majlis.clock import RIYADH, Clock, riyadh
 from majlis.errors import N_, FieldError, InvalidInput, invalid_choice, required, too_long
+from majlis.hijri import read_day
 from majlis.numbers import whole_number
 from rooms import service as rooms
 from rooms.models import Room, RoomKind
@@ -416,9 +417,9 @@ async def add_extra_session(
     errors: list[FieldError] = []
     when: date | None = None
     try:
-        when = date.fromisoformat(day.strip())
-    except ValueError:
-        errors.append(FieldError("day", "invalid_date", N_("{field} must be a date such as 2026-12-06.")))
+        when = read_day(day, field="day")
+    except InvalidInput as exc:
+        errors.extend(exc.errors)
     checked: SessionTemplate | None = None
     try:
         weekday = str(when.weekday()) if when else data.weekday

@@ -22,6 +22,7 @@ from fairness import explain
 from fairness.explain import PlacementExplanation
 from majlis.clock import RIYADH
 from majlis.errors import N_, FieldError, InvalidInput
+from majlis.hijri import read_day
 from web import labels
 from web.audit_models import AheadOut, JustificationOut, PassedOut, PlacementOut, SeatOut
 
@@ -58,19 +59,19 @@ YEARS: Final = (2000, 2100)
 
 
 def _day(query: Mapping[str, str], field: str, messages: tuple[str, str], errors: list[FieldError]) -> date | None:
-    """The day given in `field` (YYYY-MM-DD, within YEARS); messages: (not a date, outside the years)."""
+    """The day given in `field` (YYYY-MM-DD in either calendar, within YEARS); messages: (not a date, outside the
+    years)."""
     value = query.get(field, "").strip()
     if not value:
         return None
     try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        errors.append(FieldError(field, "invalid_date", messages[0]))
+        return read_day(value, field=field, years=YEARS)
+    except InvalidInput as exc:
+        if exc.errors[0].code == "out_of_range":
+            errors.append(FieldError(field, "out_of_range", messages[1], {"min": str(YEARS[0]), "max": str(YEARS[1])}))
+        else:
+            errors.append(FieldError(field, "invalid_date", messages[0]))
         return None
-    if not YEARS[0] <= day.year <= YEARS[1]:
-        errors.append(FieldError(field, "out_of_range", messages[1], {"min": str(YEARS[0]), "max": str(YEARS[1])}))
-        return None
-    return day
 
 
 def parse_filter(query: Mapping[str, str]) -> PlacementFilter:
@@ -80,7 +81,7 @@ def parse_filter(query: Mapping[str, str]) -> PlacementFilter:
         query,
         "since",
         (
-            N_("The period's first day must be a date, YYYY-MM-DD."),
+            N_("The period's first day must be a date, YYYY-MM-DD, Gregorian or Hijri."),
             N_("The period's first day must be in the years {min} to {max}."),
         ),
         errors,
@@ -89,7 +90,7 @@ def parse_filter(query: Mapping[str, str]) -> PlacementFilter:
         query,
         "until",
         (
-            N_("The period's last day must be a date, YYYY-MM-DD."),
+            N_("The period's last day must be a date, YYYY-MM-DD, Gregorian or Hijri."),
             N_("The period's last day must be in the years {min} to {max}."),
         ),
         errors,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 
 from aiohttp import web
 
@@ -13,7 +13,8 @@ from audience_day import board, care
 from audience_day.models import CareKind
 from audience_day.report import day_report
 from majlis.clock import riyadh
-from majlis.errors import N_
+from majlis.errors import N_, InvalidInput
+from majlis.hijri import DAY_EXAMPLE, read_day
 from rooms import service as rooms
 from scheduler.models import AppointmentState
 from web import labels, personal_data
@@ -145,9 +146,9 @@ async def report_page(request: web.Request) -> web.Response:
     day = today
     if asked:
         try:
-            day = date.fromisoformat(asked)
-        except ValueError:
-            form_error = request.app[CATALOGS].gettext(request[LANGUAGE], N_("Give the day as YYYY-MM-DD."))
+            day = read_day(asked, field="day")
+        except InvalidInput:
+            form_error = request.app[CATALOGS].gettext(request[LANGUAGE], DAY_EXAMPLE)
     report = await day_report(session=request[DB], day=day)
     context = {"report": report, "form_error": form_error, "hhmm": _hhmm}
     return render(request, "reports/day.html", context, status=422 if form_error else 200)

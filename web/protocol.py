@@ -13,7 +13,8 @@ from aiohttp import web
 
 from accounts import audit
 from accounts.roles import Role
-from majlis.errors import N_, DomainError, FieldError, InvalidInput
+from majlis.errors import N_, DomainError, InvalidInput
+from majlis.hijri import read_day
 from rooms import service as rooms
 from scheduler import busy as busy_feed
 from scheduler import by_hand as manual
@@ -316,12 +317,7 @@ async def add_holiday(request: web.Request) -> web.Response:
     form = await request.post()
     values = {"day": str(form.get("day", "")), "name": str(form.get("name", ""))}
     try:
-        try:
-            day = date.fromisoformat(values["day"])
-        except ValueError:
-            raise InvalidInput(
-                [FieldError("day", "invalid_date", N_("{field} must be a date such as 2026-12-06."))]
-            ) from None
+        day = read_day(values["day"], field="day")
         await changes.declare_holiday(
             session=request[DB],
             clock=request.app[CLOCK],
@@ -337,6 +333,8 @@ async def add_holiday(request: web.Request) -> web.Response:
             "values": values,
             "labels": labels,
             "errors": errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors),
+            # The page's template reads it (no undo offered beside a refusal).
+            "undo": None,
         }
         return render(request, "protocol/holidays.html", context, status=422)
     return done(request, "/protocol/holidays", HOLIDAY_ADDED)

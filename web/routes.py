@@ -56,6 +56,7 @@ from web import (
     followup_report,
     hall_pages,
     headers,
+    hijri_api,
     identity_api,
     identity_pages,
     kiosk,
@@ -192,6 +193,8 @@ def setup(app: web.Application) -> None:
         api,
         triage_api,
         calendar_api,
+        # The date picker's months in both calendars.
+        hijri_api,
         audience_api,
         openapi,
         # /metrics for Prometheus: internal addresses or the metrics token.

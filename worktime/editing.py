@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts import audit
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError, FieldError, InvalidInput, required, too_long
+from majlis.hijri import read_day
 from majlis.numbers import whole_number
 from worktime import service
 from worktime.clock import Stretch
@@ -378,12 +379,8 @@ async def remove_holiday(
 def _day(day: str | date) -> date:
     if isinstance(day, date):
         return day
-    try:
-        return date.fromisoformat(day.strip())
-    except ValueError:
-        raise InvalidInput(
-            [FieldError("day", "invalid_date", N_("{field} must be a date such as 2026-12-06."))]
-        ) from None
+    # Either calendar, either digits (majlis.hijri).
+    return read_day(day, field="day")
 
 
 async def _record(

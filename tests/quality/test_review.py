@@ -277,7 +277,9 @@ def test_a_day_is_asked_as_yyyy_mm_dd() -> None:
     now = riyadh_at(date(2026, 11, 24), 23, 59)
     assert review.asked_day("", now=now) == date(2026, 11, 24)
     assert review.asked_day(" 2026-02-28 ", now=now) == date(2026, 2, 28)
-    for wrong in ("2026-02-30", "28/02/2026", "٢٠٢٦-٠٢-٢٨", "2026-2-8", "0001-01-01", "9999-12-31"):
+    # Either calendar, either digits (majlis.hijri.read_day): 11 Ramadan 1447 is 28 February 2026.
+    assert review.asked_day("٢٠٢٦-٠٢-٢٨", now=now) == review.asked_day("1447-09-11", now=now) == date(2026, 2, 28)
+    for wrong in ("2026-02-30", "28/02/2026", "2026-2-8", "0001-01-01", "9999-12-31", "1448-06-30"):
         with pytest.raises(InvalidInput) as refused:
             review.asked_day(wrong, now=now)
         assert refused.value.errors[0].field == "day"

@@ -197,7 +197,7 @@ async def test_bad_filters_are_named_and_nothing_breaks(client: Client, sessions
     response = await client.get("/audit/placements?since=yesterday&rule=favour")
     page = html.unescape(await response.text())
     assert response.status == 422
-    assert "The period's first day must be a date, YYYY-MM-DD." in page
+    assert "The period's first day must be a date, YYYY-MM-DD, Gregorian or Hijri." in page
     assert "The rule is not one of those offered." in page
     response = await client.get("/audit/placements?since=2026-12-01&until=2026-11-01")
     assert response.status == 422
