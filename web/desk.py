@@ -21,6 +21,7 @@ from web.branch_names import branch_context
 from web.errors import domain_message
 from web.intake_forms import checked_request, errors_by_field, form_values, read_form
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
+from web.middleware import see_other
 from web.pages import render
 from web.public import after_intake, form_context, status_url
 
@@ -126,4 +127,17 @@ async def desk_save(request: web.Request) -> web.Response:
             status=422,
         )
     await after_intake(request, submission)
-    return render(request, "desk/saved.html", {"case": submission.case, "labels": labels})
+    # POST then redirect: a refresh of the receipt shows it again instead of sending the form again.
+    return see_other(f"/desk/saved/{submission.case.tracking_number}")
+
+
+@routes.get("/desk/saved/{tracking_number}")
+@requires(*DESK_ROLES)
+async def desk_saved(request: web.Request) -> web.Response:
+    """The receipt of a request this member of staff entered (another's is not theirs to reopen here)."""
+    case = await cases.find_by_tracking_number(
+        session=request[DB], tracking_number=request.match_info["tracking_number"]
+    )
+    if case is None or case.entered_by_id != signed_in_user(request).id:
+        raise web.HTTPNotFound
+    return render(request, "desk/saved.html", {"case": case, "labels": labels})

@@ -34,6 +34,7 @@ from web.middleware import error_response, see_other
 from web.pages import render
 from web.retry_after import note_wait
 from web.security import LANGUAGE_COOKIE, cookie_flags, safe_local_path
+from web.signed_cookie import set_signed, signed_subject, signed_value
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -148,6 +149,12 @@ async def request_form(request: web.Request) -> web.Response:
     return render(request, "public/request_form.html", form_context(values, {}, **await branch_context(request)))
 
 
+RECEIPT_PATH = "/requests/received"
+RECEIPT_COOKIE = "majlis_receipt"
+RECEIPT_MINUTES = 30
+_RECEIPT = b"majlis-receipt-v1:"
+
+
 @routes.post("/requests")
 async def submit_request(request: web.Request) -> web.Response:
     form = await request.post()
@@ -182,7 +189,22 @@ async def submit_request(request: web.Request) -> web.Response:
             status=422,
         )
     await after_intake(request, submission)
-    return render(request, "public/received.html", {"case": submission.case})
+    # POST then redirect: the receipt is a page of its own, so a refresh shows it again instead of posting again.
+    # The browser that sent the request may see its receipt for a while (a signed cookie naming it).
+    response = see_other(RECEIPT_PATH)
+    value, expires = signed_value(request, _RECEIPT, str(submission.case.id), RECEIPT_MINUTES)
+    set_signed(response, request, RECEIPT_COOKIE, value, expires, RECEIPT_PATH)
+    return response
+
+
+@routes.get(RECEIPT_PATH)
+async def receipt(request: web.Request) -> web.Response:
+    """The receipt of the request this browser just sent: its tracking number, once the form has redirected here."""
+    subject = signed_subject(request, _RECEIPT, RECEIPT_COOKIE)
+    case = await cases.get_case(session=request[DB], case_id=int(subject)) if subject else None
+    if case is None:
+        return see_other("/status")  # the receipt's time is over: the request is followed by its number
+    return render(request, "public/received.html", {"case": case})
 
 
 @routes.get("/status")
