@@ -5,17 +5,20 @@ from __future__ import annotations
 from aiohttp import web
 
 from accounts.roles import Role
-from majlis.errors import InvalidInput
+from majlis.errors import N_, InvalidInput
 from priority import service as triage
 from priority.score import MAX_CATEGORY_WEIGHT, Urgency
 from web import labels
 from web.auth import requires, signed_in_user
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
-from web.middleware import see_other
+from web.notices import done, notice
 from web.pages import render
 
 routes = web.RouteTableDef()
+ADDED = notice(N_("The category is added."))
+TAKEN_OUT = notice(N_("The category is taken out of use."))
+PUT_BACK = notice(N_("The category is back in use."))
 FIELDS = ("code", "name_ar", "name_en", "weight", "implied_urgency")
 
 
@@ -50,21 +53,22 @@ async def add(request: web.Request) -> web.Response:
         )
     except InvalidInput as exc:
         return await _page(request, values, errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors), 422)
-    return see_other("/manage/categories")
+    return done(request, "/manage/categories", ADDED)
 
 
 @routes.post("/manage/categories/{code}/active")
 @requires(Role.MANAGER)
 async def set_active(request: web.Request) -> web.Response:
     form = await request.post()
+    active = form.get("active") == "1"
     try:
         await triage.set_category_active(
             session=request[DB],
             clock=request.app[CLOCK],
             actor_id=signed_in_user(request).id,
             code=request.match_info["code"],
-            active=form.get("active") == "1",
+            active=active,
         )
     except InvalidInput:
         raise web.HTTPNotFound() from None
-    return see_other("/manage/categories")
+    return done(request, "/manage/categories", PUT_BACK if active else TAKEN_OUT)
