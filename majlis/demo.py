@@ -459,7 +459,7 @@ async def video_audience_today(*, session: AsyncSession, clock: Clock) -> None:
     await _chain_demo_placement(session=session, clock=clock, case_id=case.id)
     if case.status is not CaseStatus.CONFIRMED:
         await cases.change_status(
-            session=session, clock=clock, case=case, to_status=CaseStatus.CONFIRMED, actor_id=None, note="demo"
+            session=session, clock=clock, case=case, to_status=CaseStatus.CONFIRMED, actor_id=None
         )
     await session.flush()
 
@@ -750,7 +750,7 @@ async def _seat_hall(*, session: AsyncSession, clock: Clock, room: Room, found: 
         await _chain_demo_placement(session=session, clock=clock, case_id=case.id)
         if case.status is not CaseStatus.CONFIRMED:
             await cases.change_status(
-                session=session, clock=clock, case=case, to_status=CaseStatus.CONFIRMED, actor_id=None, note="demo"
+                session=session, clock=clock, case=case, to_status=CaseStatus.CONFIRMED, actor_id=None
             )
     await session.flush()
     return audience_session

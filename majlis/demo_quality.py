@@ -293,7 +293,7 @@ async def _invite(
 
 async def _complete(*, session: AsyncSession, case: Case, at: datetime) -> None:
     await cases.change_status(
-        session=session, clock=FrozenClock(at), case=case, to_status=CaseStatus.COMPLETED, actor_id=None, note="demo"
+        session=session, clock=FrozenClock(at), case=case, to_status=CaseStatus.COMPLETED, actor_id=None
     )
 
 
@@ -394,7 +394,6 @@ async def _seen(
     ))  # fmt: skip
     await cases.change_status(
         session=session, clock=FrozenClock(ended), case=case, to_status=CaseStatus.COMPLETED, actor_id=None,
-        note="demo",
     )  # fmt: skip
     visits = []
     if at_desk:

@@ -28,6 +28,7 @@ from fairness import chain as fairness_chain
 from fairness.models import EntryKind
 from majlis.clock import Clock
 from majlis.dates import dual_datetime, short_dual_datetime
+from majlis.errors import N_
 from notify import outbox
 from notify.texts import audience_moved_sms, scheduled_sms
 from rooms import service as rooms
@@ -66,6 +67,13 @@ __all__ = [
     "waiting_and_places",
     "waiting_requests",
 ]
+
+# The scheduled step's note in the request's history, read by staff and the official in their language. The
+# English explanation (score, rank, seat, who went before) stays on the appointment and in the fairness chain.
+PLACED_IN_ORDER = N_("Given the earliest suitable seat in priority order: score {score}, number {rank} in the order.")
+PLACED_AS_SEATS_FREED = N_("Given a seat that became free, in priority order.")
+PLACED_BY_HAND = N_("Placed by hand by protocol, with the reason recorded.")
+PLACED_ON_DIRECTIVE = N_("Placed on the official's directive.")
 
 
 @dataclass(frozen=True)
@@ -219,6 +227,15 @@ async def place(
         notice=notice,
         justification=justification,
     )
+    if by_hand is not None:
+        how: tuple[str, dict[str, str]] = (
+            (PLACED_ON_DIRECTIVE if by_hand.get("directive") else PLACED_BY_HAND),
+            {},
+        )
+    elif placement.rank:
+        how = (PLACED_IN_ORDER, {"score": f"{placement.score:.1f}", "rank": str(placement.rank)})
+    else:
+        how = (PLACED_AS_SEATS_FREED, {})
     await _tell_scheduled(
         session=session,
         clock=clock,
@@ -226,6 +243,7 @@ async def place(
         actor_id=actor_id,
         status_url=status_url,
         moved=moved_from is not None,
+        how=how,
     )
     return appointment
 
@@ -299,10 +317,12 @@ async def _tell_scheduled(
     actor_id: int | None,
     status_url: str,
     moved: bool = False,
+    how: tuple[str, dict[str, str]] = ("", {}),
 ) -> None:
     """Moves the case to scheduled and tells the applicant the date, in both calendars, and the place: as a
     new audience, or (`moved`) as their audience moved. The e-mail invitation is the request's one calendar
-    entry either way, its SEQUENCE raised (`scheduler.revisions`)."""
+    entry either way, its SEQUENCE raised (`scheduler.revisions`). `how` is the step's note for the request's
+    history (a catalog message and its values): how the seat was given, in each reader's language."""
     case = await cases.get_case(session=session, case_id=appointment.case_id)
     slot = await session.get_one(Slot, appointment.slot_id)
     room = await rooms.get_room(session=session, room_id=slot.room_id)
@@ -314,6 +334,8 @@ async def _tell_scheduled(
         to_status=CaseStatus.SCHEDULED,
         actor_id=actor_id,
         note=appointment.explanation[:500],
+        note_key=how[0],
+        note_params=how[1],
     )
     await tell_date_and_place(
         session=session,

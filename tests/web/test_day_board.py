@@ -82,8 +82,12 @@ async def test_protocol_sees_the_day_and_assigns_and_closes_care_tasks(
         assert day[i].tracking_number in text
     assert day[3].tracking_number not in text
     first = row_of(text, day[0].appointment_id)
-    assert '<span dir="ltr" class="queue-number">1</span>' in first
-    assert '<span dir="ltr">09:40</span>' in first and "12 دقيقة" in first and "ما زال بالانتظار" in first
+    # The queue number, the time of arrival and the minutes waited read left to right inside the Arabic row.
+    assert '<bdi dir="ltr" class="ltr queue-number">1</bdi>' in first
+    assert '<bdi dir="ltr" class="ltr">09:40</bdi>' in first and '<bdi dir="ltr" class="ltr">12</bdi> دقيقة' in first
+    assert "ما زال بالانتظار" in first
+    # The applicant's name is set apart from the Arabic around it (an English name would otherwise run into it).
+    assert re.search(rf'<bdi>[^<]+</bdi> <bdi dir="ltr" class="ltr">{day[0].tracking_number}</bdi>', first)
     assert "مرافقة كرسي متحرك" in first and "مترجم مرافق" in first
     assert "مرافقة مراجع من كبار السن" in row_of(text, day[2].appointment_id)
     wheelchair = await task_of(sessions, day[0].appointment_id, CareKind.WHEELCHAIR)
@@ -100,7 +104,9 @@ async def test_protocol_sees_the_day_and_assigns_and_closes_care_tasks(
     )
     assert (assigned.status, assigned.headers["Location"]) == (303, "/protocol/day?branch=riyadh")
     assert (await task_of(sessions, day[0].appointment_id, CareKind.WHEELCHAIR)).assigned_to_id == escort
-    assert "مسندة إلى Staff protocol" in row_of(await (await client.get("/protocol/day")).text(), day[0].appointment_id)
+    assert "مسندة إلى <bdi>Staff protocol</bdi>" in row_of(
+        await (await client.get("/protocol/day")).text(), day[0].appointment_id
+    )
     desk = await client.post(
         f"/protocol/day/tasks/{wheelchair.id}/assign", data={"csrf_token": token, "staff": str(desk_id)}
     )
@@ -161,4 +167,4 @@ async def test_the_days_report_page(client: Client, sessions: Sessions, clock: F
     today = await (await client.get("/reports/day")).text()
     assert "6.5 دقيقة" in today and "<dd>6</dd>" in today
     bad = await client.get("/reports/day?day=29-11-2026")
-    assert bad.status == 422 and "اكتب التاريخ بالصيغة YYYY-MM-DD." in await bad.text()
+    assert bad.status == 422 and "أدخل اليوم بالصيغة YYYY-MM-DD، مثل 2026-11-03" in await bad.text()
