@@ -98,7 +98,11 @@ async def _calendar_page(
         "form_error": form_error,
         "editable": can_edit(request),
         "labels": labels,
-        "weekdays": [(str(number), name) for number, name in labels.WEEKDAYS.items()],
+        # The days by their names in the reader's language (the select shows what it is given).
+        "weekdays": [
+            (str(number), request.app[CATALOGS].gettext(request[LANGUAGE], name))
+            for number, name in labels.WEEKDAYS.items()
+        ],
     }
     return render(request, "directory/calendar.html", context, status=status)
 

@@ -2,8 +2,9 @@
 
 The button beside the date opens the Hijri month of today (the server's clock) as a modal dialog, today focused;
 the arrows move by a day right to left; the next month's button shows Rajab; choosing a day by its name in both
-calendars writes its Gregorian ISO date in the field and the day in both calendars beside it; the
-holiday is then declared on that Gregorian day. No overflow, no English and no serious axe finding with the month open; no overflow once chosen."""
+calendars writes its Gregorian ISO date in the field and the day in both calendars beside it; the holiday is then
+declared on that Gregorian day. No overflow, no English and no serious axe finding with the month open; no overflow
+once chosen."""
 
 from __future__ import annotations
 
