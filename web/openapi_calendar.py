@@ -103,4 +103,32 @@ def calendar_paths() -> dict[str, Any]:
         elif path.endswith("/busy"):
             operation["requestBody"] = {"required": True, "content": {"text/calendar": {"schema": {"type": "string"}}}}
         paths.setdefault(path, {})[method] = operation
+    paths["/api/v1/calendar/month"] = {"get": _picker_month()}
     return paths
+
+
+def _picker_month() -> dict[str, Any]:
+    """The date picker's month (web/hijri_api.py): any member of staff, read only."""
+    query = [
+        ("calendar", {"type": "string", "enum": ["hijri", "gregorian"], "default": "hijri"}, "The month's calendar"),
+        ("year", {"type": "integer"}, "With month: the month asked for"),
+        ("month", {"type": "integer", "minimum": 1, "maximum": 12}, "With year: the month asked for"),
+        ("day", {"type": "string"}, "Or: a day (YYYY-MM-DD, either calendar) whose month is asked for"),
+    ]
+    return {
+        "operationId": "calendarMonthGet",
+        "summary": "A month of the Umm al-Qura or the Gregorian calendar, each day in both (the date picker)",
+        "description": "Any member of staff: the staff session cookie.",
+        "parameters": [
+            {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+            for name, schema, description in query
+        ],
+        "responses": {
+            "200": {
+                "description": "The month: its title, its weeks' days with their ISO date and Hijri date",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            "401": json_answer("ErrorOut", "Not signed in"),
+            "422": json_answer("ErrorOut", "Not a month or a day, or outside the Umm al-Qura table (1343-1500 AH)"),
+        },
+    }

@@ -51,7 +51,7 @@ async def code_sent(sessions: Sessions) -> str:
             .order_by(OutboxMessage.id.desc())
         )
     assert message is not None and message.recipient == "+966501234567"
-    found = re.search(r"الرمز (\d{6})", message.body)
+    found = re.search(r"الرمز \u2066?(\d{6})", message.body)  # the code isolated left to right (majlis.bidi)
     assert found is not None, message.body
     return found.group(1)
 

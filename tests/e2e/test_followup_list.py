@@ -74,6 +74,8 @@ async def test_the_daily_list_on_a_phone_and_closing_a_referral_with_its_outcome
         await page.fill("#close-outcome", "صُرفت المستحقات المتأخرة لصاحب الطلب.")
         await page.check("#close-confirm")
         await page.click("#close-form button[type=submit]")
+        # Closing cannot be undone: the confirmation dialog asks first (web/static/confirm.js).
+        await page.click(".confirm-yes")
         await expect(page.locator("#result .notice")).to_contain_text("اكتمل الطلب", timeout=PAGE_WAIT_MS)
         await expect(page.locator("#referral-state")).to_have_attribute("data-state", "closed")
         await expect(page.locator("#outcome")).to_have_text("صُرفت المستحقات المتأخرة لصاحب الطلب.")

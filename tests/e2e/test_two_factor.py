@@ -56,5 +56,5 @@ async def test_an_administrator_enrols_then_signs_in_with_the_next_code(
     assert "/login/code" in page.url
     await page.fill("#code", totp.at(clock.now()))
     await page.click("#second-step button.primary")
-    assert page.url.endswith("/admin/users")
+    assert page.url.endswith("/staff")  # the administrator's home
     await second.close()

@@ -17,8 +17,8 @@ async def test_demo_accounts_of_roles_needing_a_code_sign_in_with_the_demo_key(
     client: Client, sessions: async_sessionmaker[AsyncSession], clock: FrozenClock
 ) -> None:
     await load(sessions, clock)
-    assert await password_step(client, "admin", demo.DEMO_PASSWORD) == "/login/code?next=%2Fadmin%2Fusers"
+    assert await password_step(client, "admin", demo.DEMO_PASSWORD) == "/login/code?next=%2Fstaff"
     assert await post_code(client, "/login/code", demo_two_factor.current_code(clock)) == (303, "/audit")
     # Roles that need no second factor still sign in with the password alone.
     other = await password_step(client, "desk", demo.DEMO_PASSWORD)
-    assert other == "/desk"
+    assert other == "/staff"

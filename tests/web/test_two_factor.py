@@ -61,7 +61,7 @@ async def test_a_required_role_enrols_then_signs_in_with_a_fresh_code_or_a_recov
     client: Client, sessions: Sessions, clock: FrozenClock
 ) -> None:
     await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
-    assert await password_step(client, "audit") == "/login/enrol?next=%2Faudit"
+    assert await password_step(client, "audit") == "/login/enrol?next=%2Fstaff"  # the audit desk's home
     # The password alone opens nothing: neither a page (it sends the browser to the step owed) nor the API.
     page = await client.get("/audit", allow_redirects=False)
     assert page.status == 303 and step_and_next(page.headers["Location"]) == ("/login/enrol", "/audit")
@@ -69,7 +69,7 @@ async def test_a_required_role_enrols_then_signs_in_with_a_fresh_code_or_a_recov
     # Nor does it make the browser a trusted device for the sign-in throttle: that waits for the second factor.
     assert not has_device_cookie(client)
 
-    enrol = await client.get("/login/enrol?next=%2Faudit")
+    enrol = await client.get("/login/enrol?next=%2Fstaff")
     html = await enrol.text()
     assert enrol.headers["Cache-Control"] == "no-store" and "<svg" in html and 'class="totp-qr"' in html
     match = _SECRET.search(html)
@@ -92,7 +92,7 @@ async def test_a_required_role_enrols_then_signs_in_with_a_fresh_code_or_a_recov
 
     # The same time step's code again is refused (replay); the next step's code is accepted.
     await sign_out(client)
-    assert await password_step(client, "audit") == "/login/code?next=%2Faudit"
+    assert await password_step(client, "audit") == "/login/code?next=%2Fstaff"
     page = await client.get("/audit/queue?x=1", allow_redirects=False)
     assert page.status == 303 and step_and_next(page.headers["Location"]) == ("/login/code", "/audit/queue?x=1")
     status, _ = await post_code(client, "/login/code", totp.at(clock.now()))
@@ -156,10 +156,10 @@ async def test_other_roles_use_the_password_alone_unless_the_setting_extends_the
     client: Client, sessions: Sessions, clock: FrozenClock, database_url: str
 ) -> None:
     await make_staff(sessions, clock, Role.INTAKE_DESK, "desk")
-    assert await password_step(client, "desk") == "/desk"
+    assert await password_step(client, "desk") == "/staff"  # the desk's home: today's arrivals and walk-ins
     everyone = await start_client(create_app(make_settings(database_url, two_factor_all_roles=True), clock=clock))
     try:
-        assert await password_step(everyone, "desk") == "/login/enrol?next=%2Fdesk"
+        assert await password_step(everyone, "desk") == "/login/enrol?next=%2Fstaff"
         assert (await everyone.get("/desk", allow_redirects=False)).status == 303
     finally:
         await everyone.close()
@@ -170,7 +170,7 @@ async def test_any_role_may_set_up_an_authenticator_then_replace_its_recovery_co
     client: Client, sessions: Sessions, clock: FrozenClock
 ) -> None:
     await make_staff(sessions, clock, Role.INTAKE_DESK, "desk")
-    assert await password_step(client, "desk") == "/desk"
+    assert await password_step(client, "desk") == "/staff"  # the desk's home: today's arrivals and walk-ins
     page = await client.get("/account/two-factor")
     match = _SECRET.search(await page.text())
     assert page.status == 200 and match
@@ -181,7 +181,7 @@ async def test_any_role_may_set_up_an_authenticator_then_replace_its_recovery_co
 
     # From now on this account's sign-in asks for the code, although its role does not require one.
     await sign_out(client)
-    assert await password_step(client, "desk") == "/login/code?next=%2Fdesk"
+    assert await password_step(client, "desk") == "/login/code?next=%2Fstaff"
     clock.advance(timedelta(seconds=30))
     status, _ = await post_code(client, "/login/code", totp.at(clock.now()))
     assert status == 303
