@@ -69,16 +69,10 @@ def _sendable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-# The longest test file, first: on two workers (make test) the other worker runs everything else meanwhile, instead
-# of idling for its minutes at the end (xdist hands out whole files in the order they were collected).
-LONGEST_FIRST = ("tests/e2e/test_every_page.py",)
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.nodeid.startswith(SERIAL):
             item.add_marker(pytest.mark.serial)
-    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))  # stable: the rest keep their order
 
 
 _counter = itertools.count()
