@@ -3,7 +3,8 @@
 An applicant's name is typed by many hands (the applicant online, a desk, the call centre), and Arabic writes one
 name several ways: an alef with or without its hamza or madda, a final ya with or without its dots (alef maqsura),
 a final ta marbuta or ha, vowel marks or none, a stretched letter (tatweel). `search_key` folds these to one form,
-and Latin letters to their case-folded form, so "أحمد" finds "احمد" and "Fatimah" finds "FATIMAH". The key is kept
+and Latin letters to their case-folded form, so "Ahmad" with a hamza on its alef finds it without, and "Fatimah" finds
+"FATIMAH". The key is kept
 on the request (cases.name_key) and compared with the folded query.
 """
 
@@ -15,13 +16,13 @@ from typing import Final
 
 _FOLD: Final = str.maketrans(
     {
-        "أ": "ا",
-        "إ": "ا",
-        "آ": "ا",
-        "ٱ": "ا",
-        "ى": "ي",
-        "ة": "ه",
-        "ـ": None,  # tatweel
+        "\u0623": "\u0627",  # alef with hamza above -> alef
+        "\u0625": "\u0627",  # alef with hamza below -> alef
+        "\u0622": "\u0627",  # alef with madda -> alef
+        "\u0671": "\u0627",  # alef wasla -> alef
+        "\u0649": "\u064a",  # alef maqsura -> ya
+        "\u0629": "\u0647",  # ta marbuta -> ha
+        "\u0640": None,  # tatweel
     }
 )
 # The Arabic vowel and other marks (harakat, shadda, sukun, the dagger alef) and the Quranic annotation signs.

@@ -2,7 +2,8 @@
 
 One box takes them all; `recognise` tells which it is by its shape, in this order:
 - letters anywhere: a name. Every word of it, folded by `cases.names.search_key`, must appear in the request's
-  `name_key` (so "فاطمه" finds "فاطمة" and "احمد" finds "أحمد"); LIKE with % and _ escaped, so they are letters;
+  `name_key` (so "Fatima" ending in ha finds it ending in ta marbuta, and an alef without its hamza finds one with
+  it); LIKE with % and _ escaped, so they are letters;
 - a leading + or 00, a leading 0, or 966 and nine more digits: a mobile number, in any form cases/phones.py reads;
 - ten digits: a national ID, iqama or commercial registration number (the applicant's ID number);
 - nine digits from 5 without dashes: a mobile number without its 0 (5XXXXXXXX; tracking numbers start so from 2050);

@@ -36,7 +36,7 @@ def dual_datetime(value: datetime, language: str) -> str:
 
 def short_dual_datetime(value: datetime, language: str) -> str:
     """The moment in Riyadh time, short enough for an SMS: weekday, day and month in both calendars, and the time,
-    e.g. "الأحد 20 ديسمبر (11 رجب) 9:30 ص" or "Sun 20 Dec (11 Rajab) 9:30 AM".
+    e.g. "Sun 20 Dec (11 Rajab) 9:30 AM", in Arabic with its own names and "AM"/"PM" as the letters sad/mim.
 
     The years are left out: an audience is always within the coming weeks, and the full form (`dual_datetime`)
     takes an Arabic SMS to three segments on its own."""

@@ -315,7 +315,8 @@ def tracker(
         on = SCHEDULED_ON if progress.current is Stage.SCHEDULED else CONFIRMED_ON
         # Filled on the page as <bdi> elements (web/bidi_filters.py), each part in its own direction.
         said = escape(_(on, date="{date}", time="{time}", centre="{centre}"))
-        # The time is isolated by its first letter, not forced left to right: in Arabic it carries "ص"/"م".
+        # The time is isolated by its first letter, not forced left to right: in Arabic it carries the letter sad or
+        # mim (AM/PM).
         parts = {"{date}": bidi.isolate(audience.date), "{time}": bidi.isolate(audience.time)}
         parts["{centre}"] = bidi.isolate(audience.centre)
         for placeholder, part in parts.items():
