@@ -12,19 +12,18 @@ from typing import Any
 
 from aiohttp import web
 from markupsafe import Markup, escape
+from sqlalchemy import select
 
-from accounts import audit
 from accounts import service as accounts
 from accounts.models import AuditEntry
+from majlis import paging
 from majlis.errors import N_
-from web import audit_labels, fairness_files
+from web import audit_labels, fairness_files, pagination
 from web.bidi_filters import ltr
 from web.keys import CATALOGS, DB, LANGUAGE
 from web.pages import render
 
 PER_PAGE = 50
-# A page number past this is refused as not a page (it would only ask the database for an empty offset).
-MAX_PAGE = 100_000
 Say = Callable[[str], str]
 # A category's or branch's code (a detail's value) as its name in the reader's language, else None.
 Named = Callable[[str, str], str | None]
@@ -120,27 +119,20 @@ def details_of(details: Mapping[str, Any], say: Say, named: Named = lambda key, 
     return lines
 
 
-def page_number(raw: str) -> int | None:
-    """The page asked for (1 when none is), or None when it is not a page number."""
-    if not raw:
-        return 1
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 6 or not 1 <= int(raw) <= MAX_PAGE:
-        return None
-    return int(raw)
-
-
 async def audit_log_page(request: web.Request) -> web.Response:
     catalogs, language = request.app[CATALOGS], request.get(LANGUAGE, "ar")
 
     def say(message: str) -> str:
         return catalogs.gettext(language, message)
 
-    number = page_number(request.query.get("page", ""))
+    number = pagination.asked_page(request)
     if number is None:
-        error = say(N_("Page: give a whole number from 1."))
-        return render(request, "admin/audit.html", {"error": error, "views": [], "number": 1, "pages": 1}, status=400)
+        return pagination.refused(request)
     session = request[DB]
-    entries, total = await audit.page(session=session, offset=(number - 1) * PER_PAGE, limit=PER_PAGE)
+    paged = await paging.page_of(
+        session, select(AuditEntry).order_by(AuditEntry.id.desc()), page=number, per_page=PER_PAGE
+    )
+    entries = paged.items
     found = await fairness_files.names(session=session)
 
     def named(key: str, code: str) -> str | None:
@@ -163,6 +155,5 @@ async def audit_log_page(request: web.Request) -> web.Response:
         )
         for e in entries
     ]
-    pages = max(1, -(-total // PER_PAGE))
-    context = {"views": views, "number": number, "pages": pages, "total": total, "error": ""}
+    context = {"views": views, "pager": pagination.pager(request, paged, N_("Pages of the audit log"))}
     return render(request, "admin/audit.html", context)

@@ -20,7 +20,7 @@ from cases.models import Case
 from majlis.errors import N_, InvalidInput
 from scheduler.models import Answer, Confirmation
 from scheduler.views import UpcomingAppointment, upcoming_appointment_of
-from web import labels
+from web import labels, pagination
 from web.auth import requires
 from web.branch_names import branch_context
 from web.call_centre import CALL_ROLES, OUTCOMES
@@ -74,6 +74,7 @@ class CallerView:
     phone: str
     found: search.SearchPage
     requests: list[CallerRequest]
+    pager: pagination.Pager
 
 
 async def caller_view(request: web.Request, raw_phone: str) -> CallerView:
@@ -90,7 +91,8 @@ async def caller_view(request: web.Request, raw_phone: str) -> CallerView:
                 select(Confirmation).where(Confirmation.appointment_id == upcoming.appointment.id)
             )
         requests.append(CallerRequest(case, upcoming, confirmation))
-    return CallerView(phone=query.value, found=found, requests=requests)
+    pager = pagination.pager(request, found, N_("Pages of the caller's requests"))
+    return CallerView(phone=query.value, found=found, requests=requests, pager=pager)
 
 
 @routes.get("/calls/caller")

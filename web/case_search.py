@@ -19,9 +19,9 @@ from cases import search
 from cases import service as cases
 from cases.models import Case
 from fairness import explain
-from majlis.errors import InvalidInput
+from majlis.errors import N_, InvalidInput
 from notify import outbox
-from web import audit_reading, labels, personal_data
+from web import audit_reading, labels, pagination, personal_data
 from web.audit_display import placement_display
 from web.auth import requires
 from web.branch_names import branch_context
@@ -35,16 +35,14 @@ from web.staff import CASE_READERS
 routes = web.RouteTableDef()
 
 
-def page_number(request: web.Request) -> int:
-    """The page asked for (1 when missing or not a number)."""
-    raw = request.query.get("page", "1")
-    return int(raw) if raw.isdigit() and len(raw) < 7 else 1
-
-
 async def found_page(request: web.Request, query: search.SearchQuery) -> search.SearchPage:
-    """The page of requests the query finds within the reader's reach; each one listed logged as seen."""
+    """The page of requests the query finds within the reader's reach; each one listed logged as seen.
+    InvalidInput when ?page= is not a page number (web/pagination.py)."""
     found = await search.search(
-        session=request[DB], query=query, within=await personal_data.reach(request), page=page_number(request)
+        session=request[DB],
+        query=query,
+        within=await personal_data.reach(request),
+        page=pagination.page_or_invalid(request),
     )
     await personal_data.record_all(request, [case.id for case in found.cases])
     return found
@@ -79,8 +77,17 @@ async def case_lookup(request: web.Request) -> web.Response:
             return render(request, "staff/case_lookup.html", context, status=404)
         await personal_data.record(request, case.id)
         return await _one_request(request, context, case)
-    found = await found_page(request, query)
-    context.update(found=found, kind=query.kind, **await branch_context(request))
+    try:
+        found = await found_page(request, query)
+    except InvalidInput as exc:
+        context["error"] = field_message(request.app[CATALOGS], request[LANGUAGE], exc.errors[0])
+        return render(request, "staff/case_lookup.html", context, status=400)
+    context.update(
+        found=found,
+        pager=pagination.pager(request, found, N_("Pages of the requests found")),
+        kind=query.kind,
+        **await branch_context(request),
+    )
     return render(request, "staff/case_lookup.html", context)
 
 

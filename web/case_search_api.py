@@ -106,9 +106,9 @@ async def search_requests(request: web.Request) -> web.Response:
     """Requests by tracking number, ID number, mobile number or name (?q=…&page=…)."""
     try:
         query = search.recognise(request.query.get("q", ""))
+        found = await found_page(request, query)  # InvalidInput too for a ?page= that is not a page number
     except InvalidInput as exc:
         return invalid_input(request, exc.errors)
-    found = await found_page(request, query)
     names = await _branch_names(request)
     out = SearchOut(
         kind=query.kind.value,

@@ -117,9 +117,18 @@ async def test_results_come_twenty_a_page(client: Client, sessions: Sessions, cl
     await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
     await sign_in(client, "audit")
     first = await (await client.get("/cases", params={"q": "خالد"})).text()
-    assert _listed(first) == numbers[::-1][:20] and 'rel="next"' in first and "الصفحة 1 من 2" in first
+    one_of_two = 'الصفحة <bdi dir="ltr" class="ltr">1</bdi> من <bdi dir="ltr" class="ltr">2</bdi>'
+    assert _listed(first) == numbers[::-1][:20] and 'rel="next" href="/cases?q=' in first and one_of_two in first
     second = await (await client.get("/cases", params={"q": "خالد", "page": "2"})).text()
-    assert _listed(second) == [numbers[0]] and 'rel="prev"' in second
+    # The link back keeps the query and drops ?page= for page 1.
+    assert _listed(second) == [numbers[0]] and 'rel="prev" href="/cases?q=%D8%AE%D8%A7%D9%84%D8%AF"' in second
+    # Past the last page: the last; not a page number: refused by name, nothing listed, never a 5xx.
+    assert _listed(await (await client.get("/cases", params={"q": "خالد", "page": "7"})).text()) == [numbers[0]]
+    for bad in ("0", "abc", "٢", "9" * 9):
+        refused = await client.get("/cases", params={"q": "خالد", "page": bad})
+        assert refused.status == 400 and "الصفحة:" in (text := await refused.text()) and _listed(text) == [], bad
+    api_refused = await client.get("/api/v1/search/requests", params={"q": "خالد", "page": "x"})
+    assert api_refused.status == 422 and "page" in await api_refused.text()
     # Only what was shown is logged: the first page's twenty, then the second's one.
     assert len(await _logged(sessions)) == 21
     api = await (await client.get("/api/v1/search/requests", params={"q": "الحربى", "page": "2"})).json()
