@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit, sign_in_throttle
@@ -17,6 +17,7 @@ from accounts.sign_in_throttle import TooManyAttempts as TooManyAttempts
 from cases.intake_fields import EMAIL, EMAIL_MESSAGE, MAX_EMAIL
 from emergency import directory as missions
 from followup import directory
+from majlis import paging
 from majlis.clock import Clock
 from majlis.errors import N_, FieldError, InvalidInput
 
@@ -221,9 +222,19 @@ async def sign_in(
     return user if ok else None
 
 
+def _users_in_order() -> Select[StaffUser]:
+    # By role, then username (unique), so each account is on exactly one page.
+    return select(StaffUser).order_by(StaffUser.role, StaffUser.username)
+
+
 async def list_users(*, session: AsyncSession) -> list[StaffUser]:
-    rows = await session.scalars(select(StaffUser).order_by(StaffUser.role, StaffUser.username))
+    rows = await session.scalars(_users_in_order())
     return list(rows)
+
+
+async def users_page(*, session: AsyncSession, page: int, per_page: int = paging.PER_PAGE) -> paging.Paged[StaffUser]:
+    """One page of the staff accounts, by role then username (majlis/paging.py)."""
+    return await paging.page_of(session, _users_in_order(), page=page, per_page=per_page)
 
 
 async def names_by_id(*, session: AsyncSession, ids: set[int]) -> dict[int, str]:

@@ -10,8 +10,8 @@ from accounts.passwords import MIN_PASSWORD_LENGTH
 from accounts.roles import Role
 from emergency import directory as missions
 from followup import directory
-from majlis.errors import DomainError, InvalidInput
-from web import labels
+from majlis.errors import N_, DomainError, InvalidInput
+from web import labels, pagination
 from web.audit_log import audit_log_page
 from web.auth import requires, signed_in_user
 from web.errors import domain_message
@@ -35,7 +35,9 @@ async def _users_page(
     email_refused: tuple[int, str, str] | None = None,
 ) -> web.Response:
     session, language = request[DB], request[LANGUAGE]
-    users = await accounts.list_users(session=session)
+    # A form's answer (a POST) shows the first page; a GET the page asked for (checked in `users`).
+    paged = await accounts.users_page(session=session, page=pagination.asked_page(request) or 1)
+    users = paged.items
     # A liaison account answers for one department: the list names it, the form offers those in service.
     departments = await directory.names(session=session, ids={u.department_id for u in users if u.department_id})
     rows = await directory.tree(session=session, active_only=True)
@@ -43,6 +45,7 @@ async def _users_page(
     in_service = await missions.missions(session=session, active_only=True)
     context = {
         "users": users,
+        "pager": pagination.pager(request, paged, N_("Pages of the staff accounts")),
         "departments": {i: d.name_in(language) for i, d in departments.items()},
         "department_choices": [(r.department.code, "— " * r.depth + r.department.name_in(language)) for r in rows],
         "missions": {m.id: m.name_in(language) for m in await missions.missions(session=session)},
@@ -66,6 +69,8 @@ async def _users_page(
 @routes.get("/admin/users")
 @requires(Role.ADMINISTRATOR)
 async def users(request: web.Request) -> web.Response:
+    if pagination.asked_page(request) is None:
+        return pagination.refused(request)
     return await _users_page(request, {}, {})
 
 
