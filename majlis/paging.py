@@ -39,7 +39,7 @@ def last_page(total: int, per_page: int) -> int:
     return max(1, math.ceil(total / per_page))
 
 
-async def count(session: AsyncSession, statement: Select[Any]) -> int:
+async def count(session: AsyncSession, statement: Select[*tuple[Any, ...]]) -> int:
     """How many rows the statement finds (its ORDER BY dropped; the count does not need it)."""
     counted = select(func.count()).select_from(statement.order_by(None).subquery())
     return int(await session.scalar(counted) or 0)
@@ -54,7 +54,7 @@ async def page_of(session: AsyncSession, statement: Select[T], *, page: int, per
 
 
 async def rows_page_of(
-    session: AsyncSession, statement: Select[Any], *, page: int, per_page: int = PER_PAGE
+    session: AsyncSession, statement: Select[*tuple[Any, ...]], *, page: int, per_page: int = PER_PAGE
 ) -> Paged[Any]:
     """As `page_of`, for a statement selecting several columns: each item a row (a named tuple)."""
     total = await count(session, statement)

@@ -19,10 +19,10 @@ from cases.phones import to_e164
 from cases.tracking import parse_tracking_number
 from majlis.errors import N_
 from rooms import service as rooms
-from scheduler import confirmations
+from scheduler import call_list, confirmations
 from scheduler.confirmations import ConfirmationRefusal, Via
 from scheduler.models import Answer, Confirmation
-from web import personal_data
+from web import pagination, personal_data
 from web.auth import requires, signed_in_user
 from web.errors import domain_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
@@ -59,18 +59,25 @@ async def _list_page(
     request: web.Request, *, notice: str | None = None, form_error: str | None = None, status: int = 200
 ) -> web.Response:
     session = request[DB]
-    tasks = await confirmations.calls_due(
-        session=session, clock=request.app[CLOCK], policy=confirmations.policy_from(request.app[SETTINGS])
+    # Names and phones: only requests within the reader's need to know (in the query), each one shown logged.
+    # A form's answer shows the first page; a GET the page asked for (checked in `calls`).
+    found = await call_list.calls_page(
+        session=session,
+        clock=request.app[CLOCK],
+        policy=confirmations.policy_from(request.app[SETTINGS]),
+        within=await personal_data.reach(request),
+        page=pagination.asked_page(request) or 1,
+        per_page=call_list.PER_PAGE,
     )
-    # Names and phones: only requests within the reader's need to know, each view logged.
-    visible = await personal_data.seen_in_list(request, [t.case.id for t in tasks])
-    tasks = [t for t in tasks if t.case.id in visible]
+    tasks = found.items
+    await personal_data.record_all(request, [t.case.id for t in tasks])
     room_of = await rooms.rooms_by_id(session=session, ids={t.slot.room_id for t in tasks})
     callers = await accounts.names_by_id(
         session=session, ids={t.confirmation.last_call_by_id for t in tasks if t.confirmation.last_call_by_id}
     )
     context = {
         "tasks": tasks,
+        "pager": pagination.pager(request, found, N_("Pages of the calls to make")),
         "room_of": room_of,
         "callers": callers,
         "outcomes": OUTCOMES,
@@ -83,6 +90,8 @@ async def _list_page(
 @routes.get("/calls")
 @requires(*CALL_ROLES)
 async def calls(request: web.Request) -> web.Response:
+    if pagination.asked_page(request) is None:
+        return pagination.refused(request)
     notice = None
     done, number = request.query.get("done", ""), parse_tracking_number(request.query.get("number", ""))
     if done in DONE and number is not None:
