@@ -18,7 +18,9 @@ from majlis.clock import FrozenClock
 from majlis.db import transaction
 from scheduler import call_list
 from tests.factories import Client, make_staff, sign_in
+from tests.priority.test_triage import new_case
 from tests.web.asking import ask, placed
+from web import audit_desk
 
 Sessions = async_sessionmaker[AsyncSession]
 BAD_PAGES = ("0", "-1", "abc", "٢", "9" * 7)
@@ -80,3 +82,25 @@ async def test_calls_to_make_a_page_at_a_time(
     assert page_of(1, 2) in first and 'rel="next" href="/calls?page=2"' in first
     assert page_of(2, 2) in second and 'rel="prev" href="/calls"' in second
     await refuses_bad_pages(client, "/calls")
+
+
+async def test_the_audit_desks_new_requests_a_page_at_a_time_with_the_filter_kept(
+    client: Client, sessions: Sessions, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(audit_desk, "PER_PAGE", 2)
+    numbers = []
+    for _ in range(3):
+        numbers.append(await new_case(sessions, clock, applicant_name="سعد العتيبي"))
+        clock.advance(timedelta(minutes=1))
+    await make_staff(sessions, clock, Role.AUDIT_DESK, "audit")
+    await sign_in(client, "audit")
+    listed = re.compile(r'<a href="/audit/cases/([0-9-]+)">')
+    first = await (await client.get("/audit", params={"channel": "web"})).text()
+    second = await (await client.get("/audit", params={"channel": "web", "page": "2"})).text()
+    assert listed.findall(first) == numbers[:2] and listed.findall(second) == numbers[2:]  # oldest first
+    assert page_of(1, 2) in first and 'rel="next" href="/audit?channel=web&amp;page=2"' in first
+    assert page_of(2, 2) in second and 'rel="prev" href="/audit?channel=web"' in second
+    # Another channel's filter finds none of them: one page, no pager.
+    other = await (await client.get("/audit", params={"channel": "whatsapp"})).text()
+    assert listed.findall(other) == [] and 'class="pager"' not in other
+    await refuses_bad_pages(client, "/audit")
