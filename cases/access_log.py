@@ -5,15 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import PersonalDataAccess, StaffUser
 from accounts.roles import Role
 from cases.models import Case
+from majlis import paging
 from majlis.clock import Clock
 
-# The report shows at most this many rows; the CSV the same, newest first (a period narrows it).
+# The CSV holds at most this many rows, newest first (a period narrows it); the page shows them all, a page at a time.
 REPORT_LIMIT = 5000
 
 
@@ -65,11 +66,8 @@ class AccessRow:
     via: str
 
 
-async def accesses(
-    *, session: AsyncSession, since: datetime, until: datetime, limit: int = REPORT_LIMIT
-) -> list[AccessRow]:
-    """Views from `since` to `until` (both included), newest first: who, when, which request, and how."""
-    rows = await session.execute(
+def _views(since: datetime, until: datetime) -> Select[datetime, str, str, Role, str, str]:
+    return (
         select(
             PersonalDataAccess.at,
             StaffUser.username,
@@ -82,6 +80,21 @@ async def accesses(
         .join(Case, Case.id == PersonalDataAccess.case_id)
         .where(PersonalDataAccess.at >= since, PersonalDataAccess.at <= until)
         .order_by(PersonalDataAccess.at.desc(), PersonalDataAccess.id.desc())
-        .limit(limit)
     )
+
+
+async def accesses(
+    *, session: AsyncSession, since: datetime, until: datetime, limit: int = REPORT_LIMIT
+) -> list[AccessRow]:
+    """Views from `since` to `until` (both included), newest first: who, when, which request, and how."""
+    rows = await session.execute(_views(since, until).limit(limit))
     return [AccessRow(*row) for row in rows]
+
+
+async def accesses_page(
+    *, session: AsyncSession, since: datetime, until: datetime, page: int, per_page: int = paging.PER_PAGE
+) -> paging.Paged[AccessRow]:
+    """The same views a page at a time, counted and cut in the database (majlis/paging.py)."""
+    found = await paging.rows_page_of(session, _views(since, until), page=page, per_page=per_page)
+    rows = [AccessRow(*row) for row in found.items]
+    return paging.Paged(items=rows, total=found.total, page=found.page, per_page=found.per_page)

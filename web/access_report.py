@@ -12,7 +12,7 @@ from aiohttp import web
 from accounts.roles import Role
 from cases import access_log
 from majlis.errors import N_
-from web import labels
+from web import labels, pagination
 from web.auth import requires
 from web.keys import CLOCK, DB
 from web.middleware import error_response
@@ -29,6 +29,7 @@ PERIODS: Mapping[int, str] = {
     90: N_("The last 90 days"),
 }
 DEFAULT_DAYS = 7
+PER_PAGE = 50
 UNKNOWN_PERIOD = N_("The period must be one of those offered: the last day, week, 30 days or 90 days.")
 
 
@@ -50,11 +51,18 @@ async def _rows(request: web.Request, days: int) -> list[access_log.AccessRow]:
 @routes.get("/reports/access")
 @requires(Role.MANAGER)
 async def access_report(request: web.Request) -> web.Response:
-    days = _days(request)
+    days, number = _days(request), pagination.asked_page(request)
     if days is None:
         return error_response(request, 400, UNKNOWN_PERIOD)
+    if number is None:
+        return pagination.refused(request)
+    now = request.app[CLOCK].now()
+    paged = await access_log.accesses_page(
+        session=request[DB], since=now - timedelta(days=days), until=now, page=number, per_page=PER_PAGE
+    )
     context = {
-        "rows": await _rows(request, days),
+        "rows": paged.items,
+        "pager": pagination.pager(request, paged, N_("Pages of the views")),
         "days": days,
         "periods": PERIODS,
         "limit": access_log.REPORT_LIMIT,

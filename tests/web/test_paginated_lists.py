@@ -10,10 +10,12 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from accounts.models import StaffUser
+from accounts.models import PersonalDataAccess, StaffUser
 from accounts.roles import Role
+from cases.models import Case
 from majlis.clock import FrozenClock
 from majlis.db import transaction
 from scheduler import call_list
@@ -104,3 +106,29 @@ async def test_the_audit_desks_new_requests_a_page_at_a_time_with_the_filter_kep
     other = await (await client.get("/audit", params={"channel": "whatsapp"})).text()
     assert listed.findall(other) == [] and 'class="pager"' not in other
     await refuses_bad_pages(client, "/audit")
+
+
+async def test_the_access_report_fifty_views_a_page_with_the_period_kept(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    number = await new_case(sessions, clock)
+    manager = await make_staff(sessions, clock, Role.MANAGER, "manager")
+    async with transaction(sessions) as session:
+        case_id = await session.scalar(select(Case.id).where(Case.tracking_number == number))
+        assert case_id is not None
+        session.add_all(
+            PersonalDataAccess(
+                at=clock.now() - timedelta(minutes=i), staff_id=manager.id, case_id=case_id, via=f"GET /view/{i}"
+            )
+            for i in range(55)
+        )
+    await sign_in(client, "manager")
+    views = re.compile(r"GET /view/(\d+)<")
+    first = await (await client.get("/reports/access", params={"days": "30"})).text()
+    second = await (await client.get("/reports/access", params={"days": "30", "page": "2"})).text()
+    # Newest first: views 0-49 on the first page, 50-54 on the second (the sign-in's own views, if any, after).
+    assert [int(v) for v in views.findall(first)] == list(range(50))
+    assert [int(v) for v in views.findall(second)] == list(range(50, 55))
+    assert page_of(1, 2) in first and 'rel="next" href="/reports/access?days=30&amp;page=2"' in first
+    assert page_of(2, 2) in second and 'rel="prev" href="/reports/access?days=30"' in second
+    await refuses_bad_pages(client, "/reports/access")
