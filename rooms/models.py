@@ -41,12 +41,12 @@ class BranchSite(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def name_in(self, language: str) -> str:
-        """The centre's name in the reader's language: Arabic for "ar", English for any other."""
-        return self.name_ar if language == "ar" else self.name_en
+        """The centre's name in the reader's language (majlis.i18n.in_language), the other one when that is empty."""
+        return in_language(language, self.name_ar, self.name_en)
 
     def address_in(self, language: str) -> str:
-        """The centre's address in the reader's language: Arabic for "ar", English for any other."""
-        return self.address_ar if language == "ar" else self.address_en
+        """The centre's address in the reader's language (majlis.i18n.in_language), the other one when that is empty."""
+        return in_language(language, self.address_ar, self.address_en)
 
 
 class Room(Base):

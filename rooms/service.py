@@ -63,6 +63,29 @@ async def rooms_by_id(*, session: AsyncSession, ids: set[int]) -> dict[int, Room
     return {r.id: r for r in await session.scalars(select(Room).where(Room.id.in_(ids)))}
 
 
+_TAKEN = FieldError("name", "taken", N_("This branch already has a room with this name."))
+
+
+def _names(name: str, name_en: str, errors: list[FieldError]) -> tuple[str, str]:
+    """The Arabic and English names with their spaces made single; a missing or too long one goes in `errors`."""
+    name, name_en = " ".join(name.split()), " ".join(name_en.split())
+    if not name:
+        errors.append(required("name"))
+    elif len(name) > 120:
+        errors.append(too_long("name", 120))
+    if len(name_en) > 120:
+        errors.append(too_long("name_en", 120))
+    return (name if len(name) <= 120 else ""), name_en
+
+
+async def _name_taken(session: AsyncSession, branch: str, name: str, *, room_id: int | None) -> bool:
+    """Whether another room of the centre has this Arabic name (the table's unique key: branch and name)."""
+    query = select(Room.id).where(Room.branch_code == branch, Room.name == name)
+    if room_id is not None:
+        query = query.where(Room.id != room_id)
+    return await session.scalar(query) is not None
+
+
 async def add_room(
     *,
     session: AsyncSession,
@@ -83,16 +106,9 @@ async def add_room(
     # A closed centre gets no new rooms; the choices listed are the open ones.
     if site is None or not site.active:
         errors.append(invalid_choice("branch", [b.code for b in await branches(session=session) if b.active]))
-    name = " ".join(name.split())
-    if not name:
-        errors.append(required("name"))
-    elif len(name) > 120:
-        errors.append(too_long("name", 120))
-    elif await session.scalar(select(Room.id).where(Room.branch_code == branch, Room.name == name)):
-        errors.append(FieldError("name", "taken", N_("This branch already has a room with this name.")))
-    name_en = " ".join(name_en.split())
-    if len(name_en) > 120:
-        errors.append(too_long("name_en", 120))
+    name, name_en = _names(name, name_en, errors)
+    if name and await _name_taken(session, branch, name, room_id=None):
+        errors.append(_TAKEN)
     room_kind: RoomKind | None = None
     try:
         room_kind = RoomKind(kind)
@@ -220,4 +236,33 @@ async def set_room_active(
         details={"active": active},
     )
     await session.flush()
+    return room
+
+
+async def rename_room(
+    *, session: AsyncSession, clock: Clock, actor_id: int | None, room_id: int, name: str, name_en: str
+) -> Room:
+    """Gives a room new Arabic and English names (an empty English name: English pages show the Arabic one);
+    InvalidInput names every bad field and nothing changes. Past sessions and messages keep what they said."""
+    room = await session.get(Room, room_id)
+    if room is None:
+        raise InvalidInput([FieldError("room", "unknown", N_("{field} is not one of the rooms."))])
+    errors: list[FieldError] = []
+    name, name_en = _names(name, name_en, errors)
+    if name and await _name_taken(session, room.branch_code, name, room_id=room.id):
+        errors.append(_TAKEN)
+    if errors:
+        raise InvalidInput(errors)
+    before = {"name": room.name, "name_en": room.name_en}
+    room.name, room.name_en = name, name_en
+    await session.flush()
+    await audit.record(
+        session=session,
+        clock=clock,
+        actor_id=actor_id,
+        action="room.rename",
+        target_type="room",
+        target_id=room.id,
+        details={"from": before, "to": {"name": name, "name_en": name_en}},
+    )
     return room

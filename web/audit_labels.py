@@ -79,6 +79,7 @@ ACTIONS: Mapping[str, str] = {
     "quality.review.correct": N_("Rating review corrected"),
     "room.active": N_("Room turned on or off"),
     "room.add": N_("Room added"),
+    "room.rename": N_("Room renamed"),
     "room.roster": N_("Room roster set"),
     "sla_policy.activate": N_("Service level turned on"),
     "sla_policy.add": N_("Service level added"),

@@ -39,7 +39,10 @@ PROTOCOL = (Role.PROTOCOL,)
 class RoomIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     branch: str = Field(max_length=16, description="The code of an open reception centre")
-    name: str = Field(max_length=120)
+    name: str = Field(max_length=120, description="The Arabic name, as on the room's sign")
+    name_en: str = Field(
+        default="", max_length=120, description="English pages and messages use the Arabic name until given"
+    )
     kind: str = Field(json_schema_extra={"enum": ["audience_hall", "women_video", "men_video", "official_office"]})
     capacity: int = Field(ge=1)
     wheelchair_access: bool = False
@@ -50,9 +53,16 @@ class RoomOut(BaseModel):
     id: int
     branch: str
     name: str
+    name_en: str
     kind: str
     capacity: int
     wheelchair_access: bool
+
+
+class RoomNamesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(max_length=120, description="The Arabic name, unique in the room's centre")
+    name_en: str = Field(default="", max_length=120, description="Empty: English pages use the Arabic name")
 
 
 class TemplateIn(BaseModel):
@@ -176,6 +186,7 @@ class TargetOut(BaseModel):
 
 CALENDAR_INPUTS: tuple[type[BaseModel], ...] = (
     RoomIn,
+    RoomNamesIn,
     TemplateIn,
     ExtraSessionIn,
     HolidayIn,
@@ -217,6 +228,7 @@ def _room_out(room: Any) -> RoomOut:
         id=room.id,
         branch=room.branch_code,
         name=room.name,
+        name_en=room.name_en,
         kind=room.kind.value,
         capacity=room.capacity,
         wheelchair_access=room.wheelchair_access,
@@ -247,10 +259,31 @@ async def add_room(request: web.Request) -> web.Response:
             capacity=str(body.capacity),
             wheelchair_access=body.wheelchair_access,
             equipment=body.equipment,
+            name_en=body.name_en,
         )
         return _room_out(room)
 
     return await _answer(request, work, status=201)
+
+
+@routes.post("/api/v1/calendar/rooms/{room_id:\\d+}/name")
+@requires(*PROTOCOL)
+async def rename_room(request: web.Request) -> web.Response:
+    async def work() -> RoomOut:
+        body = await parsed(request, RoomNamesIn)
+        if await rooms.get_room(session=request[DB], room_id=int(request.match_info["room_id"])) is None:
+            raise DomainError("room_not_found", N_("There is no such room."))
+        room = await rooms.rename_room(
+            session=request[DB],
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+            room_id=int(request.match_info["room_id"]),
+            name=body.name,
+            name_en=body.name_en,
+        )
+        return _room_out(room)
+
+    return await _answer(request, work)
 
 
 @routes.post("/api/v1/calendar/templates")

@@ -21,6 +21,14 @@ CALENDAR_CREATES = frozenset(
 CALENDAR_OPERATIONS = (
     ("get", "/api/v1/calendar/rooms", None, "RoomOut", True, "Halls and video rooms"),
     ("post", "/api/v1/calendar/rooms", "RoomIn", "RoomOut", False, "Add a room"),
+    (
+        "post",
+        "/api/v1/calendar/rooms/{room_id}/name",
+        "RoomNamesIn",
+        "RoomOut",
+        False,
+        "Change a room's Arabic and English names (a name another room of its centre has is refused)",
+    ),
     ("post", "/api/v1/calendar/templates", "TemplateIn", "RunOut", False, "Add a weekly template (sessions follow)"),
     ("get", "/api/v1/calendar/sessions", None, "AudienceSessionOut", True, "Sessions with slots and appointments"),
     ("post", "/api/v1/calendar/sessions", "ExtraSessionIn", "RunOut", False, "Add an extra session"),
@@ -87,7 +95,7 @@ def calendar_paths() -> dict[str, Any]:
             "description": CALENDAR_ONLY,
             "parameters": [
                 {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
-                for name in ("session_id", "appointment_id")
+                for name in ("session_id", "appointment_id", "room_id")
                 if "{" + name + "}" in path
             ],
             "responses": {

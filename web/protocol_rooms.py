@@ -22,22 +22,31 @@ from web.feeds import room_feed_url
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
 from web.middleware import see_other
+from web.notices import done, notice
 from web.pages import render
 
 routes = web.RouteTableDef()
 PROTOCOL = (Role.PROTOCOL,)
 ROOM_FIELDS = ("branch", "name", "name_en", "capacity", "equipment")
+RENAMED = notice(N_("The room's names are saved: {name}."))
 
 
 async def _rooms_page(
-    request: web.Request, values: dict[str, str], errors: dict[str, str], status: int = 200
+    request: web.Request,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+    *,
+    renaming: dict[str, object] | None = None,
 ) -> web.Response:
+    """The rooms and the new-room form; `renaming` is a refused rename (room id, typed names, errors) shown open."""
     session = request[DB]
     context = {
         "rooms": await rooms.rooms(session=session),
         "branches": await rooms.branches(session=session),
         "values": values,
         "errors": errors,
+        "renaming": renaming or {"room_id": None, "values": {}, "errors": {}},
         "labels": labels,
         **await branch_context(request),
     }
@@ -69,6 +78,32 @@ async def add_room(request: web.Request) -> web.Response:
             request, values, errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors), 422
         )
     return see_other(f"/protocol/rooms/{room.id}")
+
+
+@routes.post("/protocol/rooms/{room_id:\\d+}/name")
+@requires(*PROTOCOL)
+async def rename_room(request: web.Request) -> web.Response:
+    """New Arabic and English names for a room; a refusal shows the rooms again with the form open, its errors
+    beside the fields, and nothing changed."""
+    form = await request.post()
+    room_id = int(request.match_info["room_id"])
+    values = {"name": str(form.get("name", "")), "name_en": str(form.get("name_en", ""))}
+    session = request[DB]
+    if await rooms.get_room(session=session, room_id=room_id) is None:
+        raise web.HTTPNotFound()
+    try:
+        room = await rooms.rename_room(
+            session=session,
+            clock=request.app[CLOCK],
+            actor_id=signed_in_user(request).id,
+            room_id=room_id,
+            **values,
+        )
+    except InvalidInput as exc:
+        errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
+        renaming = {"room_id": room_id, "values": values, "errors": errors}
+        return await _rooms_page(request, {"capacity": "1"}, {}, 422, renaming=renaming)
+    return done(request, "/protocol/rooms", RENAMED, name=room.name_in(request[LANGUAGE]))
 
 
 def _day(request: web.Request) -> date:
