@@ -7,6 +7,10 @@ naming the request and when it stops working (MAJLIS_APPLICANT_ANSWER_MINUTES; w
 request is read afresh on every step, so the cookie allows no more than answering that request's questions
 still open, and it is deleted once none is left.
 It is HttpOnly, SameSite=Strict and sent only under /status/answer.
+
+Sending the code answers with a redirect to GET /status/answer/code, so a refresh shows the page again and sends
+nothing; which request the code was sent for is kept meanwhile in another signed cookie of the same kind
+(CODE_COOKIE, for the code's lifetime), never the phone in the address.
 """
 
 from __future__ import annotations
@@ -38,6 +42,9 @@ routes = web.RouteTableDef()
 ANSWER_COOKIE = "majlis_answer"
 ANSWER_PATH = "/status/answer"
 _PURPOSE = b"majlis-answer-permission-v1:"
+CODE_COOKIE = "majlis_answer_code"
+CODE_PATH = "/status/answer/code"
+_CODE_PURPOSE = b"majlis-answer-code-sent-v1:"
 NOT_PERMITTED = N_(
     "The time to answer has ended, or this browser has not checked a code. "
     "Track the request again and ask for a new code."
@@ -109,6 +116,7 @@ async def _enquiry(request: web.Request) -> tuple[dict[str, str], Case | web.Res
 async def _code_page(
     request: web.Request, case: Case, values: dict[str, str], *, form_error: str | None = None, status: int = 200
 ) -> web.Response:
+    """The form asking for the code; `values` are the tracking number and phone the next step checks again."""
     questions = await information.open_requests(session=request[DB], case=case)
     context = {
         "case": case,
@@ -137,7 +145,24 @@ async def send_code(request: web.Request) -> web.Response:
         # A code sent earlier may still work: the form stays.
         message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
         return await _code_page(request, case, values, form_error=message, status=429)
-    return await _code_page(request, case, values)
+    minutes = request.app[SETTINGS].applicant_code_minutes
+    token, expires = signed_value(request, _CODE_PURPOSE, str(case.id), minutes)
+    response = see_other(CODE_PATH)
+    set_signed(response, request, CODE_COOKIE, token, expires, CODE_PATH)
+    return response
+
+
+@routes.get("/status/answer/code")
+async def code_form(request: web.Request) -> web.Response:
+    """Asks for the code sent to the request this browser asked it for; sends nothing (a refresh is harmless).
+    Without that cookie (too late, another browser) the applicant starts again from the status page."""
+    subject = signed_subject(request, _CODE_PURPOSE, CODE_COOKIE)
+    case = await cases.get_case(session=request[DB], case_id=int(subject)) if subject else None
+    if case is None:
+        return see_other("/status")
+    in_their_language(request, case)
+    # The next step checks the request again as the status page does: its number and the phone it was given with.
+    return await _code_page(request, case, {"tracking_number": case.tracking_number, "phone": case.phone})
 
 
 @routes.post("/status/answer/verify")
@@ -166,6 +191,7 @@ async def verify_code(request: web.Request) -> web.Response:
     token, expires = permission_token(request, case.id)
     response = see_other(ANSWER_PATH)
     set_signed(response, request, ANSWER_COOKIE, token, expires, ANSWER_PATH)
+    response.del_cookie(CODE_COOKIE, path=CODE_PATH)
     return response
 
 

@@ -5,6 +5,10 @@ way whether the phone has requests or not. Once the code is checked, this browse
 the phone (web/signed_cookie.py) for MAJLIS_MY_REQUESTS_MINUTES: HttpOnly, SameSite=Strict, sent only under
 /status/mine. The list links to each request's tracker (/status/mine/<number>), which shows it only when the
 request was given with the cookie's phone; nothing else is kept.
+
+Asking for a code answers with a redirect to GET /status/mine/code (a refresh shows the page and sends nothing),
+the phone kept meanwhile in a signed cookie of its own (CODE_COOKIE, for the code's lifetime), not in the address;
+the same redirect whether or not the phone has requests.
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ NEEDS_INFORMATION = N_("Information is needed from you")
 MINE_COOKIE = "majlis_mine"
 MINE_PATH = "/status/mine"
 _PURPOSE = b"majlis-my-requests-v1:"
+CODE_COOKIE = "majlis_mine_code"
+CODE_PATH = "/status/mine/code"
+_CODE_PURPOSE = b"majlis-my-requests-code-sent-v1:"
 
 
 def code_policy(request: web.Request) -> CodePolicy:
@@ -130,7 +137,21 @@ async def send_code(request: web.Request) -> web.Response:
         await session.commit()
         return _code_form(request, values, form_error=domain_message(catalogs, language, exc), status=429)
     await session.commit()
-    return _code_form(request, values)
+    token, expires = signed_value(
+        request, _CODE_PURPOSE, phone.lstrip("+"), request.app[SETTINGS].applicant_code_minutes
+    )
+    response = see_other(CODE_PATH)
+    set_signed(response, request, CODE_COOKIE, token, expires, CODE_PATH)
+    return response
+
+
+@routes.get("/status/mine/code")
+async def code_form(request: web.Request) -> web.Response:
+    """Asks for the code sent to the phone this browser typed; sends nothing. Without that cookie, the phone form."""
+    digits = signed_subject(request, _CODE_PURPOSE, CODE_COOKIE)
+    if digits is None:
+        return see_other(MINE_PATH)
+    return _code_form(request, {"phone": f"+{digits}"})
 
 
 @routes.post("/status/mine/verify")
@@ -161,6 +182,7 @@ async def verify_code(request: web.Request) -> web.Response:
     token, expires = signed_value(request, _PURPOSE, phone.lstrip("+"), request.app[SETTINGS].my_requests_minutes)
     response = see_other(MINE_PATH)
     set_signed(response, request, MINE_COOKIE, token, expires, MINE_PATH)
+    response.del_cookie(CODE_COOKIE, path=CODE_PATH)
     return response
 
 

@@ -30,8 +30,8 @@ from tests.conftest import RecordingChannel, make_settings
 from tests.factories import Client, api_payload, csrf_token, make_staff, sign_in
 from tests.followup.arrange import add_department
 from tests.followup.files import GIF, pdf, picture, upload
-from web.applicant_answers import ANSWER_COOKIE
-from web.keys import ATTACHMENTS
+from web.applicant_answers import ANSWER_COOKIE, CODE_COOKIE
+from web.keys import ATTACHMENTS, SETTINGS
 
 Sessions = async_sessionmaker[AsyncSession]
 PHONE = "0501234567"
@@ -120,7 +120,7 @@ async def test_the_applicant_answers_through_the_status_page(
     number = await asked(client, sessions, clock)
     token = await csrf_token(client, "/status")
     enquiry = {"tracking_number": number, "phone": PHONE, "csrf_token": token}
-    sent = await client.post("/status/answer/code", data=enquiry)
+    sent = await client.post("/status/answer/code", data=enquiry)  # followed to GET /status/answer/code
     assert sent.status == 200 and sent.headers["Cache-Control"] == "no-store"
     code = await latest_code(sessions)
     wrong = "000000" if code != "000000" else "111111"
@@ -304,6 +304,49 @@ async def test_the_answer_over_the_api(client: Client, sessions: Sessions, clock
     assert again.status == 403 and (await again.json())["error"] == "no_code"  # the code was used
     nothing = await client.post(f"{base}/code", json={"phone": PHONE})
     assert nothing.status == 409 and (await nothing.json())["error"] == "nothing_to_answer"
+
+
+async def codes_sent(sessions: Sessions) -> int:
+    async with sessions() as session:
+        found = await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.purpose.like("applicant_code:%"))
+        )
+    return int(found or 0)
+
+
+async def test_sending_the_code_redirects_and_a_refresh_sends_no_other(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    number = await asked(client, sessions, clock)
+    token = await csrf_token(client, "/status")
+    enquiry = {"tracking_number": number, "phone": PHONE, "csrf_token": token}
+    sent = await client.post("/status/answer/code", data=enquiry, allow_redirects=False)
+    # The request is named by a signed cookie for the code page alone; neither number nor phone in the address.
+    assert sent.status == 303 and sent.headers["Location"] == "/status/answer/code"
+    cookie = sent.cookies[CODE_COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict" and cookie["path"] == "/status/answer/code"
+    assert await codes_sent(sessions) == 1
+    for _ in range(2):  # the page, then a refresh of it
+        page = await client.get("/status/answer/code")
+        text = await page.text()
+        assert page.status == 200 and page.headers["Cache-Control"] == "no-store"
+        assert 'id="code"' in text and number in text and "صورة صك الحكم" in text
+    assert await codes_sent(sessions) == 1
+    # The page's form checks the code as before (its hidden fields carry the request's number and phone).
+    hidden = dict(re.findall(r'<input type="hidden" name="(tracking_number|phone)" value="([^"]*)">', text))
+    verified = await client.post(
+        "/status/answer/verify",
+        data={**hidden, "csrf_token": token, "code": await latest_code(sessions)},
+        allow_redirects=False,
+    )
+    assert verified.status == 303 and verified.headers["Location"] == "/status/answer"
+    # The code's time over, or another browser: back to the status page, nothing sent.
+    clock.advance(timedelta(minutes=client.app[SETTINGS].applicant_code_minutes, seconds=1))
+    late = await client.get("/status/answer/code", allow_redirects=False)
+    assert late.status == 303 and late.headers["Location"] == "/status"
+    client.session.cookie_jar.clear()
+    assert (await client.get("/status/answer/code", allow_redirects=False)).headers["Location"] == "/status"
+    assert await codes_sent(sessions) == 1
 
 
 async def test_the_api_is_in_the_openapi_document(client: Client) -> None:

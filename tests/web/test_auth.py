@@ -270,6 +270,8 @@ PUBLIC = {
     # Answering what was asked: the tracking number and phone, then the code sent by SMS to the request's
     # phone; after it, a signed cookie naming the request (the API asks for the code with each answer).
     ("POST", "/status/answer/code"),
+    # The page asking for the code just sent (a signed cookie names the request; a refresh sends nothing).
+    ("GET", "/status/answer/code"),
     ("POST", "/status/answer/verify"),
     ("GET", "/status/answer"),
     ("POST", "/status/answer"),
@@ -278,6 +280,7 @@ PUBLIC = {
     # "My requests": a phone, then the code sent by SMS to it; after it, a signed cookie naming the phone.
     ("GET", "/status/mine"),
     ("POST", "/status/mine/code"),
+    ("GET", "/status/mine/code"),
     ("POST", "/status/mine/verify"),
     ("GET", "/status/mine/{number}"),
     ("POST", "/status/mine/leave"),
@@ -371,6 +374,9 @@ EXPECTED_ROLES = {
     ("POST", "/protocol/busy"): {Role.PROTOCOL},
     ("GET", "/protocol/rooms/{room_id}"): {Role.PROTOCOL, Role.WOMEN_SECTION},
     ("POST", "/protocol/rooms/{room_id}/roster"): {Role.PROTOCOL},
+    # A room's Arabic and English names, on the rooms page and over JSON (rooms.service.rename_room).
+    ("POST", "/protocol/rooms/{room_id}/name"): {Role.PROTOCOL},
+    ("POST", "/api/v1/calendar/rooms/{room_id}/name"): {Role.PROTOCOL},
     ("GET", "/calls"): {Role.CALL_CENTRE, Role.INTAKE_DESK},
     # Every request of the phone that is calling (web/caller_screen.py), on the page and over JSON.
     ("GET", "/calls/caller"): {Role.CALL_CENTRE, Role.INTAKE_DESK},

@@ -22,7 +22,7 @@ from tests.scheduler.test_runs import IDS
 from tests.web.asking import placed
 from tests.web.test_applicant_appointment import INTERNAL
 from web.keys import SETTINGS
-from web.my_requests import MINE_COOKIE
+from web.my_requests import CODE_COOKIE, MINE_COOKIE
 
 Sessions = async_sessionmaker[AsyncSession]
 MINE = "+966501234567"
@@ -135,6 +135,33 @@ async def test_the_page_answers_alike_whether_the_phone_has_requests_or_not(
     # And the code nobody received opens nothing.
     status, _, cookie = await verify(client, NOBODY, "123456")
     assert status == 422 and MINE_COOKIE not in cookie
+
+
+async def test_asking_for_a_code_redirects_alike_and_a_refresh_sends_no_other(
+    client: Client, sessions: Sessions, clock: FrozenClock
+) -> None:
+    await new_case(sessions, clock, applicant_phone=MINE)
+    answers = []
+    for phone in (MINE, NOBODY):
+        token = await csrf_token(client, "/status/mine")
+        sent = await client.post("/status/mine/code", data={"phone": phone, "csrf_token": token}, allow_redirects=False)
+        cookie = sent.cookies[CODE_COOKIE]
+        assert cookie["httponly"] and cookie["samesite"] == "Strict" and cookie["path"] == "/status/mine/code"
+        assert phone.lstrip("+") not in sent.headers["Location"]  # the phone is in the signed cookie, not the address
+        answers.append((sent.status, sent.headers["Location"]))
+        for _ in range(2):  # the page, then a refresh of it
+            page = await client.get("/status/mine/code")
+            text = await page.text()
+            assert page.status == 200 and 'id="code"' in text and 'id="code-sent"' in text and phone in text
+    assert answers == [(303, "/status/mine/code")] * 2
+    assert len(await codes_to(sessions, MINE)) == 1 and await codes_to(sessions, NOBODY) == []
+    # The code's time over, or no cookie: the phone form again, nothing sent.
+    clock.advance(timedelta(minutes=client.app[SETTINGS].applicant_code_minutes, seconds=1))
+    late = await client.get("/status/mine/code", allow_redirects=False)
+    assert late.status == 303 and late.headers["Location"] == "/status/mine"
+    client.session.cookie_jar.clear()
+    assert (await client.get("/status/mine/code", allow_redirects=False)).headers["Location"] == "/status/mine"
+    assert len(await codes_to(sessions, MINE)) == 1
 
 
 async def test_errors_are_named_next_to_their_field_in_both_languages(client: Client, clock: FrozenClock) -> None:
