@@ -86,6 +86,13 @@ async def test_answer_needs_information_with_a_photo_from_a_phone(
     await page.click("#answer-start")
     await page.wait_for_selector("#code")
     assert await fits_the_screen(page)
+    # The code page came by a redirect: reloading it shows it again and sends no second SMS.
+    assert page.url.endswith("/status/answer/code")
+    await page.reload()
+    await page.wait_for_selector("#code")
+    async with sessions() as session:
+        sent = await session.scalars(select(OutboxMessage.id).where(OutboxMessage.purpose.like("applicant_code:%")))
+        assert len(list(sent)) == 1
     await page.fill("#code", "000000" if (code := await code_sent(sessions)) != "000000" else "111111")
     await page.click("#check-code")
     await page.wait_for_selector("#code-error")

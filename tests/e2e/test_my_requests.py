@@ -5,10 +5,11 @@ no English left and no serious accessibility violation (tests/e2e/page_check.py)
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import Browser
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from majlis.clock import FrozenClock
@@ -36,6 +37,14 @@ async def code_sent(sessions: Sessions) -> str:
     return found.group(0)
 
 
+async def codes_sent(sessions: Sessions) -> int:
+    async with sessions() as session:
+        found = await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.purpose.like("my_requests_code:%"))
+        )
+    return int(found or 0)
+
+
 async def test_my_requests_and_the_tracker_on_a_phone_in_arabic(
     client: Client, sessions: Sessions, clock: FrozenClock, browser: Browser
 ) -> None:
@@ -54,6 +63,11 @@ async def test_my_requests_and_the_tracker_on_a_phone_in_arabic(
     await page.click("#send-code")
     await page.wait_for_selector("#code")
     assert not (found := await check_page(page, language="ar")), str(found)
+    # The code page came by a redirect: reloading it shows it again and sends no second SMS.
+    assert urlsplit(page.url).path == "/status/mine/code"
+    await page.reload()
+    await page.wait_for_selector("#code")
+    assert await codes_sent(sessions) == 1
     await page.fill("#code", (await code_sent(sessions)).translate(ARABIC_INDIC))
     await page.click("#check-code")
     await page.wait_for_selector("#my-requests")
