@@ -12,7 +12,7 @@ from accounts.roles import Role
 from majlis.errors import N_, FieldError, InvalidInput
 from majlis.numbers import whole_number
 from majlis.settings import Settings
-from web import personal_data
+from web import pagination, personal_data
 from web.api_models import ID_LIMIT
 from web.auth import signed_in_user
 from web.keys import CLOCK, DB, SETTINGS
@@ -22,6 +22,8 @@ from whatsapp_desk import inbox, inbox_lists
 # every role guard (web/auth.py), so the guard alone would let them in: `reads_conversations` shuts them out
 # (need to know, cases/need_to_know.py: they manage accounts, not what applicants write).
 DESK = (Role.WHATSAPP_DESK,)
+# The conversations waiting for staff, a page at a time (the reader's own and the recent ones are not paged).
+INBOX_PER_PAGE = 50
 Perform = Callable[[web.Request, int, Mapping[str, str]], Awaitable[None]]
 
 
@@ -49,10 +51,16 @@ def conversation_id(request: web.Request) -> int:
 
 async def inbox_for(request: web.Request) -> inbox_lists.Inbox:
     """The inbox as the signed-in reader sees it: empty outside the desk; each line linked to a request logged as
-    a view of that request's personal data (the sender's phone and last words)."""
+    a view of that request's personal data (the sender's phone and last words). The page of waiting conversations
+    is ?page= (InvalidInput naming it when it is not a page number)."""
     if not reads_conversations(request):
         return inbox_lists.Inbox(waiting=[], mine=[], recent=[])
-    found = await inbox_lists.inbox(session=request[DB], reader_id=signed_in_user(request).id)
+    found = await inbox_lists.inbox(
+        session=request[DB],
+        reader_id=signed_in_user(request).id,
+        page=pagination.page_or_invalid(request),
+        per_page=INBOX_PER_PAGE,
+    )
     linked = [x.conversation.case_id for x in (*found.waiting, *found.mine, *found.recent)]
     await personal_data.record_all(request, [case_id for case_id in linked if case_id is not None])
     return found

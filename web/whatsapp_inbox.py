@@ -17,7 +17,7 @@ from accounts.roles import Role
 from followup.attachments import isolated
 from majlis.errors import N_, DomainError, FieldError, InvalidInput, required
 from majlis.numbers import whole_number
-from web import labels, personal_data
+from web import labels, pagination, personal_data
 from web.attachments import stored_file_response
 from web.auth import requires, signed_in_user
 from web.errors import domain_message
@@ -70,8 +70,11 @@ def reason_label(reason: HandoverReason | None) -> str:
 @requires(*DESK)
 async def inbox_page(request: web.Request) -> web.Response:
     """Waiting conversations first (oldest first), then the reader's own, then the latest handled by the bot."""
+    if pagination.asked_page(request) is None:
+        return pagination.refused(request)
     found = await inbox_for(request)
-    context = {"inbox": found, "reason_label": reason_label}
+    pager = pagination.pager(request, found, N_("Pages of the conversations waiting"))
+    context = {"inbox": found, "reason_label": reason_label, "pager": pager}
     return render(request, "whatsapp/inbox.html", context)
 
 

@@ -107,7 +107,15 @@ async def list_conversations(request: web.Request) -> web.Response:
                 for x in lines
             ]
 
-        return InboxOut(waiting=out(found.waiting), assigned_to_me=out(found.mine), recent=out(found.recent))
+        return InboxOut(
+            waiting=out(found.waiting),
+            assigned_to_me=out(found.mine),
+            recent=out(found.recent),
+            waiting_total=found.total,
+            page=found.page,
+            pages=found.pages,
+            per_page=found.per_page,
+        )
 
     return await _answer(request, work)
 
@@ -245,8 +253,17 @@ def openapi_paths(ref: Any, json: Any) -> dict[str, Any]:
             "get": {
                 "operationId": "whatsappInbox",
                 "summary": "The WhatsApp inbox: waiting for staff, assigned to the reader, recent",
-                "description": ROLES_NOTE,
-                "responses": {"200": json("InboxOut", "The inbox"), **guard},
+                "description": ROLES_NOTE
+                + " The conversations waiting for staff come fifty a page (?page=, from 1; past the last, the last);"
+                " those assigned to the reader all, the recent ones the latest fifty.",
+                "parameters": [
+                    {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}}
+                ],
+                "responses": {
+                    "200": json("InboxOut", "The inbox"),
+                    "422": json("ErrorOut", "The page is not a whole number from 1"),
+                    **guard,
+                },
             }
         },
         BASE + "/{conversation_id}": {

@@ -61,6 +61,10 @@ class InboxOut(BaseModel):
     waiting: list[ConversationLineOut] = Field(description="Waiting for staff, oldest first (not the reader's)")
     assigned_to_me: list[ConversationLineOut] = Field(description="Waiting and held by the reader, oldest first")
     recent: list[ConversationLineOut] = Field(description="With the automatic desk or blocked, latest first")
+    waiting_total: int = Field(description="How many conversations wait for staff in all (not the reader's)")
+    page: int = Field(description="Which page of the waiting conversations `waiting` is (?page=, from 1)")
+    pages: int = Field(description="How many pages of waiting conversations there are")
+    per_page: int = Field(description="Waiting conversations a page")
 
 
 class MediaOut(BaseModel):

@@ -6,12 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import service as accounts
 from cases import service as cases
 from cases.models import Case
+from majlis import paging
 from notify.models import OutboxMessage, WhatsAppContact
 from whatsapp_desk.inbox import ConversationNotFound, window_open
 from whatsapp_desk.models import Conversation, DeskMedia, DeskMessage
@@ -36,12 +37,20 @@ class InboxLine:
 
 @dataclass(frozen=True)
 class Inbox:
-    # Waiting for a person, oldest first: unassigned, or held by someone else.
+    # Waiting for a person, oldest first: unassigned, or held by someone else; one page of them.
     waiting: list[InboxLine]
-    # Waiting and held by the reader, oldest first.
+    # Waiting and held by the reader, oldest first (all of them: one person's own work).
     mine: list[InboxLine]
     # Handled by the bot (or blocked), latest first.
     recent: list[InboxLine]
+    # How many wait in all, and which page of them `waiting` is (web/pagination.py reads these).
+    total: int = 0
+    page: int = 1
+    per_page: int = paging.PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        return paging.last_page(self.total, self.per_page)
 
 
 async def _lines(session: AsyncSession, conversations: list[Conversation]) -> list[InboxLine]:
@@ -68,12 +77,22 @@ async def _lines(session: AsyncSession, conversations: list[Conversation]) -> li
     ]
 
 
-async def inbox(*, session: AsyncSession, reader_id: int) -> Inbox:
-    """The inbox as `reader_id` sees it."""
-    waiting = list(
+async def inbox(*, session: AsyncSession, reader_id: int, page: int = 1, per_page: int = paging.PER_PAGE) -> Inbox:
+    """The inbox as `reader_id` sees it: page `page` of the others' waiting conversations (counted and cut in the
+    database, majlis/paging.py), all of the reader's own, the latest handled by the bot."""
+    held_by_other = or_(Conversation.assigned_to_id.is_(None), Conversation.assigned_to_id != reader_id)
+    waiting_page = await paging.page_of(
+        session,
+        select(Conversation)
+        .where(Conversation.needs_staff_since.is_not(None), held_by_other)
+        .order_by(Conversation.needs_staff_since, Conversation.id),
+        page=page,
+        per_page=per_page,
+    )
+    mine = list(
         await session.scalars(
             select(Conversation)
-            .where(Conversation.needs_staff_since.is_not(None))
+            .where(Conversation.needs_staff_since.is_not(None), Conversation.assigned_to_id == reader_id)
             .order_by(Conversation.needs_staff_since, Conversation.id)
         )
     )
@@ -87,12 +106,15 @@ async def inbox(*, session: AsyncSession, reader_id: int) -> Inbox:
             .limit(RECENT)
         )
     )
-    lines = await _lines(session, waiting + recent)
+    lines = await _lines(session, waiting_page.items + mine + recent)
     by_id = {line.conversation.id: line for line in lines}
     return Inbox(
-        waiting=[by_id[c.id] for c in waiting if c.assigned_to_id != reader_id],
-        mine=[by_id[c.id] for c in waiting if c.assigned_to_id == reader_id],
+        waiting=[by_id[c.id] for c in waiting_page.items],
+        mine=[by_id[c.id] for c in mine],
         recent=[by_id[c.id] for c in recent],
+        total=waiting_page.total,
+        page=waiting_page.page,
+        per_page=per_page,
     )
 
 

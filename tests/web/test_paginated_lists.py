@@ -22,7 +22,8 @@ from scheduler import call_list
 from tests.factories import Client, make_staff, sign_in
 from tests.priority.test_triage import new_case
 from tests.web.asking import ask, placed
-from web import audit_desk
+from tests.whatsapp_desk.inbox_arrange import handed_over
+from web import audit_desk, whatsapp_actions
 
 Sessions = async_sessionmaker[AsyncSession]
 BAD_PAGES = ("0", "-1", "abc", "٢", "9" * 7)
@@ -132,3 +133,29 @@ async def test_the_access_report_fifty_views_a_page_with_the_period_kept(
     assert page_of(1, 2) in first and 'rel="next" href="/reports/access?days=30&amp;page=2"' in first
     assert page_of(2, 2) in second and 'rel="prev" href="/reports/access?days=30"' in second
     await refuses_bad_pages(client, "/reports/access")
+
+
+async def test_the_whatsapp_conversations_waiting_a_page_at_a_time(
+    client: Client, sessions: Sessions, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(whatsapp_actions, "INBOX_PER_PAGE", 2)
+    waiting = [
+        (await handed_over(sessions, clock, phone=f"+96650123456{i}", ago=timedelta(minutes=30 - i))).conversation_id
+        for i in range(3)
+    ]
+    await make_staff(sessions, clock, Role.WHATSAPP_DESK, "whatsapp")
+    await sign_in(client, "whatsapp")
+    shown = re.compile(r'id="conversation-(\d+)"')
+    first = await (await client.get("/whatsapp")).text()
+    second = await (await client.get("/whatsapp?page=2")).text()
+    # The longest waiting first; the third alone on page 2.
+    assert [int(i) for i in shown.findall(first)] == waiting[:2]
+    assert [int(i) for i in shown.findall(second)] == waiting[2:]
+    assert page_of(1, 2) in first and 'rel="next" href="/whatsapp?page=2"' in first
+    assert page_of(2, 2) in second and 'rel="prev" href="/whatsapp"' in second
+    api = await (await client.get("/api/v1/whatsapp/conversations", params={"page": "2"})).json()
+    assert [c["id"] for c in api["waiting"]] == waiting[2:]
+    assert (api["waiting_total"], api["page"], api["pages"], api["per_page"]) == (3, 2, 2, 2)
+    await refuses_bad_pages(client, "/whatsapp")
+    refused = await client.get("/api/v1/whatsapp/conversations", params={"page": "abc"})
+    assert refused.status == 422 and "page" in await refused.text()

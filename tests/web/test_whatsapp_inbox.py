@@ -315,7 +315,8 @@ async def test_an_administrator_finds_no_conversation_and_the_desk_s_views_are_l
     await sign_in(client, "admin")
     headers = await api_headers(client)
     listed = await client.get(API)
-    assert listed.status == 200 and await listed.json() == {"waiting": [], "assigned_to_me": [], "recent": []}
+    nothing = {"waiting": [], "assigned_to_me": [], "recent": [], "waiting_total": 0, "page": 1, "pages": 1}
+    assert listed.status == 200 and await listed.json() == {**nothing, "per_page": 50}
     page = await client.get("/whatsapp")
     assert page.status == 200 and f"conversation-{linked.conversation_id}" not in await page.text()
     one = linked.conversation_id
