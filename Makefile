@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages the tests use: a PostgreSQL server they start themselves,
 # Chromium for the browser tests, and Noto fonts so Arabic renders in screenshots.
-DEBIAN_TEST_PACKAGES := postgresql chromium fonts-noto-core
+DEBIAN_TEST_PACKAGES := postgresql chromium fonts-noto-core openjdk-17-jre-headless
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
@@ -55,10 +55,11 @@ lint: install-test ## ruff and mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-# Two workers (each with its own PostgreSQL server), a test file at a time; then, alone, the tests that measure time
-# or race processes against each other (marked serial in tests/conftest.py), which the other worker would disturb.
+# Two workers (each with its own PostgreSQL server), a test file at a time, the longest first (tests/conftest.py);
+# then, alone, the tests that measure time or race processes against each other (marked serial in
+# tests/conftest.py), which the other worker would disturb.
 test: system-deps install-test lint ## lint, then the whole suite on SQLite and on a PostgreSQL server it starts
-	$(BIN)/pytest -n 2 --dist loadfile -m "not serial" --durations=20
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder -m "not serial" --durations=20
 	$(BIN)/pytest -m serial --durations=10
 
 translations: install-test ## extract the texts people read and merge them into the catalogs

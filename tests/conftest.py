@@ -73,6 +73,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.nodeid.startswith(SERIAL):
             item.add_marker(pytest.mark.serial)
+    _longest_first(items)
+
+
+def _longest_first(items: list[pytest.Item]) -> None:
+    """The files in the order `make test`'s two workers should take them (pytest-xdist's --dist loadfile hands them
+    out in collection order, its own reordering turned off in the Makefile): the files marked `long_file` first,
+    then the rest by their number of tests, most first, so that what is left at the end is short and neither worker
+    idles while the other runs a file of minutes (the every-page sweep, run last, once kept one worker 5 min alone).
+    A file's own tests keep their order."""
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+
+    def order(tests: list[pytest.Item]) -> tuple[bool, int]:
+        return (tests[0].get_closest_marker("long_file") is None, -len(tests))
+
+    items[:] = [item for tests in sorted(files.values(), key=order) for item in tests]
 
 
 _counter = itertools.count()

@@ -1,4 +1,4 @@
-"""A demo Majlis of its own, as `make run` serves it, for the page sweep (test_every_page.py) and the screenshots
+"""A demo Majlis of its own, as `make run` serves it, for the page sweep (every_page.py) and the screenshots
 (screenshots.py): a fresh SQLite database in a folder, `majlis db upgrade` and `majlis demo` run as subprocesses,
 then `majlis serve` on a free loopback port, stopped when the `with` block ends.
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Browser, Page, async_playwright
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.page_check import WIDTHS, Findings, check_page, install_axe
+from tests.e2e.page_check import WIDTHS, Findings, check_page, install_axe, nu_errors
 
 DEMO_PASSWORD = "majlis-demo-2026"
 # The demo's staff (majlis/demo.py) by role, and what a visitor sees.
@@ -121,14 +121,20 @@ async def sweep_pages(
     widths: Sequence[int],
     page: Page,
     axe_at: Mapping[str, int] | None = None,
+    documents: dict[str, str] | None = None,
 ) -> list[Findings]:
+    """Each page in each language at each width; into `documents`, each page's HTML as the server sent it in each
+    language (the same at any width), for the Nu HTML checker."""
     failed: list[Findings] = []
     for path in paths:
         for language in languages:
             for width in widths:
                 await page.set_viewport_size({"width": width, "height": 900})
                 separator = "&" if "?" in path else "?"
-                response = await page.goto(f"{base}{path}{separator}lang={language}")
+                address = f"{base}{path}{separator}lang={language}"
+                response = await page.goto(address)
+                if documents is not None and response is not None and address not in documents:
+                    documents[address] = await response.text()
                 axe = axe_at is None or axe_at.get(language) == width
                 findings = await check_page(page, language=language, axe=axe)
                 if response is not None and response.status >= 400:
@@ -157,15 +163,18 @@ async def sweep(
     axe_at: Mapping[str, int] | None = None,
     progress: Callable[[str], None] | None = None,
     each_page_once: bool = False,
+    markup: bool = True,
 ) -> tuple[int, list[Findings]]:
     """Checks every page; gives back how many page views were checked and the ones that failed.
 
     axe-core runs at every width, or with `axe_at` only at the width given for each language (overflow and English
     are still checked at every width): axe takes most of a page view's time, and what it finds rarely depends on
     the width alone. With `each_page_once`, a page another role reached before is not checked again (its main part
-    is the same page; each role's start page always is). `progress` is told of each role as it is done."""
+    is the same page; each role's start page always is). `progress` is told of each role as it is done. With
+    `markup`, the HTML of every page in each language goes through the Nu HTML checker at the end (one run)."""
     failed: list[Findings] = []
     checked = 0
+    documents: dict[str, str] = {}
     swept: set[str] = set()  # the kinds of page checked so far (shapes)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -187,9 +196,18 @@ async def sweep(
                 swept.update(shape(p) for p in paths[1:])
                 checked += len(paths) * len(languages) * len(widths)
                 began = time.monotonic()
+                sent: dict[str, str] = {}
                 found = await sweep_pages(
-                    browser, base, paths, languages=languages, widths=widths, page=page, axe_at=axe_at
+                    browser,
+                    base,
+                    paths,
+                    languages=languages,
+                    widths=widths,
+                    page=page,
+                    axe_at=axe_at,
+                    documents=sent if markup else None,
                 )
+                documents.update((f"{address} (as {user or 'a visitor'})", html) for address, html in sent.items())
                 failed += found
                 await context.close()
                 if progress is not None:
@@ -200,6 +218,13 @@ async def sweep(
                     )
         finally:
             await browser.close()
+    if documents:
+        began = time.monotonic()
+        found = await asyncio.to_thread(nu_errors, documents)
+        failed += found
+        if progress is not None:
+            took = time.monotonic() - began
+            progress(f"Nu HTML checker: {len(documents)} documents, {len(found)} with errors, {took:.0f} s")
     return checked, failed
 
 

@@ -16,7 +16,7 @@
   var verdictLine = document.getElementById("room-check-verdict");
   var problemList = document.getElementById("room-check-problems");
   var measureList = document.getElementById("room-check-measures");
-  var snapshot = document.getElementById("room-check-snapshot");
+  var picture = document.getElementById("room-check-picture");
   var earlier = document.getElementById("room-check-earlier");
   var running = null; // {pc, stream}
 
@@ -118,12 +118,13 @@
     measure(text("resolution", "Resolution"), m.width ? m.width + "×" + m.height : "—");
     var sound = m.audio_loud_rms_dbfs;
     measure(text("sound", "Sound level (dBFS)"), sound !== undefined && sound !== null ? sound : "—");
+    picture.textContent = "";
     if (check.snapshot_url) {
-      snapshot.hidden = false;
+      var snapshot = element("img", "check-snapshot");
+      snapshot.id = "room-check-snapshot";
+      snapshot.alt = picture.dataset.alt || "";
       snapshot.src = check.snapshot_url;
-    } else {
-      snapshot.hidden = true;
-      snapshot.removeAttribute("src");
+      picture.appendChild(snapshot);
     }
     panel.dataset.checkState = "done";
   }
