@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import case, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +28,7 @@ from emergency.models import (
 )
 from emergency.numbers import next_report_number, parse_report_number
 from emergency.routing import route
+from majlis import paging
 from majlis.clock import Clock
 from majlis.errors import N_, DomainError
 from notify import outbox
@@ -206,15 +207,25 @@ async def list_all(*, session: AsyncSession, mission_id: int | None = None, limi
     return list(rows)
 
 
-async def reports_registered_by(*, session: AsyncSession, agent_id: int, limit: int = 200) -> list[EmergencyReport]:
-    """The reports an agent registered, newest first."""
-    rows = await session.scalars(
+def _registered_by(agent_id: int) -> Select[EmergencyReport]:
+    return (
         select(EmergencyReport)
         .where(EmergencyReport.registered_by_id == agent_id)
         .order_by(EmergencyReport.created_at.desc(), EmergencyReport.id.desc())
-        .limit(limit)
     )
+
+
+async def reports_registered_by(*, session: AsyncSession, agent_id: int, limit: int = 200) -> list[EmergencyReport]:
+    """The reports an agent registered, newest first."""
+    rows = await session.scalars(_registered_by(agent_id).limit(limit))
     return list(rows)
+
+
+async def registered_by_page(
+    *, session: AsyncSession, agent_id: int, page: int, per_page: int = paging.PER_PAGE
+) -> paging.Paged[EmergencyReport]:
+    """The same a page at a time, counted and cut in the database (majlis/paging.py), every one reachable."""
+    return await paging.page_of(session, _registered_by(agent_id), page=page, per_page=per_page)
 
 
 async def events(*, session: AsyncSession, report_id: int) -> list[ReportEvent]:

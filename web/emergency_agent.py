@@ -17,9 +17,9 @@ from emergency import calls, reports, timers
 from emergency.checks import country_choices
 from emergency.intake import ReportDetails, check_report
 from emergency.models import EmergencyReport, LineCall, LineCallState, ReportSource
-from majlis.errors import DomainError, FieldError, InvalidInput
+from majlis.errors import N_, DomainError, FieldError, InvalidInput
 from majlis.numbers import whole_number
-from web import labels
+from web import labels, pagination
 from web.auth import requires, signed_in_user
 from web.emergency_access import AGENTS
 from web.emergency_view import Words, lines
@@ -30,6 +30,8 @@ from web.pages import render
 from web.public import status_url
 
 routes = web.RouteTableDef()
+# What an agent registered, a page at a time (newest first).
+MINE_PER_PAGE = 50
 
 FIELDS = ("national_id", "caller_name", "phone", "country", "city", "type", "severity", "account", "language")
 
@@ -141,8 +143,18 @@ async def save_report(request: web.Request) -> web.Response:
 @requires(*AGENTS)
 async def agent_home(request: web.Request) -> web.Response:
     """What the agent registered (newest first) and the open queue (life-threatening first, then the oldest)."""
+    number = pagination.asked_page(request)
+    if number is None:
+        return pagination.refused(request)
     session, said = request[DB], words(request)
-    mine = await reports.reports_registered_by(session=session, agent_id=signed_in_user(request).id)
+    # The open queue whole (it is the line's work, most urgent first); what the agent registered a page at a time.
+    mine = await reports.registered_by_page(
+        session=session, agent_id=signed_in_user(request).id, page=number, per_page=MINE_PER_PAGE
+    )
     queue = await reports.list_open(session=session)
-    context = {"mine": await lines(session, said, mine), "queue": await lines(session, said, queue)}
+    context = {
+        "mine": await lines(session, said, mine.items),
+        "queue": await lines(session, said, queue),
+        "pager": pagination.pager(request, mine, N_("Pages of the reports I registered")),
+    }
     return render(request, "emergency/agent.html", context)

@@ -19,11 +19,13 @@ from cases.models import Case
 from majlis.clock import FrozenClock
 from majlis.db import transaction
 from scheduler import call_list
+from tests.emergency.arrange import add_agent, add_missions
 from tests.factories import Client, make_staff, sign_in
 from tests.priority.test_triage import new_case
 from tests.web.asking import ask, placed
+from tests.web.emergency_people import registered
 from tests.whatsapp_desk.inbox_arrange import handed_over
-from web import audit_desk, whatsapp_actions
+from web import audit_desk, emergency_agent, whatsapp_actions
 
 Sessions = async_sessionmaker[AsyncSession]
 BAD_PAGES = ("0", "-1", "abc", "٢", "9" * 7)
@@ -159,3 +161,26 @@ async def test_the_whatsapp_conversations_waiting_a_page_at_a_time(
     await refuses_bad_pages(client, "/whatsapp")
     refused = await client.get("/api/v1/whatsapp/conversations", params={"page": "abc"})
     assert refused.status == 422 and "page" in await refused.text()
+
+
+async def test_the_reports_an_agent_registered_a_page_at_a_time(
+    client: Client, sessions: Sessions, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(emergency_agent, "MINE_PER_PAGE", 2)
+    await add_missions(sessions)
+    agent = await add_agent(sessions, clock)
+    numbers = []
+    for _ in range(3):
+        numbers.append((await registered(client, clock, agent.id)).number)
+        clock.advance(timedelta(minutes=5))
+    await sign_in(client, "agent")
+    mine = re.compile(r'<tr id="mine-([^"]+)"')
+    first = await (await client.get("/emergency/agent")).text()
+    second = await (await client.get("/emergency/agent?page=2")).text()
+    assert mine.findall(first) == numbers[::-1][:2] and mine.findall(second) == numbers[:1]  # newest first
+    # The open queue is the line's work: whole on every page.
+    queue = re.compile(r'<tr id="queue-([^"]+)"')
+    assert sorted(queue.findall(first)) == sorted(queue.findall(second)) == sorted(numbers)
+    assert page_of(1, 2) in first and 'rel="next" href="/emergency/agent?page=2"' in first
+    assert page_of(2, 2) in second and 'rel="prev" href="/emergency/agent"' in second
+    await refuses_bad_pages(client, "/emergency/agent")
