@@ -60,14 +60,20 @@ async def test_the_allocators_english_notes_become_its_message(empty_url: str) -
                 **CARE,
             )
             case = await insert(connection, cases, **case_row(1, applicant, "riyadh"))
-            step = {"case_id": case, "from_status": "awaiting_audience", "to_status": "scheduled", "at": AT, "actor_id": None}
-            for note, key, params in (
-                (EXPLAINED, "", {}),
-                (SHORT_NOTICE, "", {}),
-                ("National Day", "", {}),  # a holiday's name, as protocol typed it
-                (EXPLAINED, "Given a seat that became free, in priority order.", {}),
+            step = {
+                "case_id": case,
+                "from_status": "awaiting_audience",
+                "to_status": "scheduled",
+                "at": AT,
+                "actor_id": None,
+            }
+            for note, key in (
+                (EXPLAINED, ""),
+                (SHORT_NOTICE, ""),
+                ("National Day", ""),  # a holiday's name, as protocol typed it
+                (EXPLAINED, "Given a seat that became free, in priority order."),
             ):
-                await connection.execute(sa.insert(changes).values(**step, note=note, note_key=key, note_params=params))
+                await connection.execute(sa.insert(changes).values(**step, note=note, note_key=key, note_params={}))
             await connection.execute(
                 sa.insert(changes).values(
                     **{**step, "to_status": "confirmed", "from_status": "scheduled"},
