@@ -18,11 +18,18 @@ from web.errors import domain_message
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
 from web.middleware import error_response, see_other
+from web.notices import done, notice
 from web.pages import render
 
 routes = web.RouteTableDef()
 
 USER_FIELDS = ("username", "full_name", "role", "gender")
+AUTHENTICATOR_RESET = notice(
+    N_(
+        "The authenticator of {username} has been removed and every session of the account signed out. "
+        "Their next sign-in sets up a new one if their role requires it."
+    )
+)
 
 
 async def _users_page(
@@ -31,7 +38,6 @@ async def _users_page(
     errors: dict[str, str],
     status: int = 200,
     temporary: tuple[str, str] | None = None,
-    authenticator_reset: str | None = None,
     email_refused: tuple[int, str, str] | None = None,
 ) -> web.Response:
     session, language = request[DB], request[LANGUAGE]
@@ -55,8 +61,6 @@ async def _users_page(
         "labels": labels,
         # After a reset: (username, temporary password), shown this once and never stored in clear.
         "temporary": temporary,
-        # After an authenticator's reset: whose (isolated username), said once.
-        "authenticator_reset": authenticator_reset,
         # After an e-mail address refused: (whose account, what was typed, why), shown in that account's row.
         "email_refused": email_refused,
         "saved": request.query.get("done") == "email",
@@ -143,7 +147,8 @@ async def reset_password(request: web.Request) -> web.Response:
         )
     except DomainError as exc:
         return _refused(request, exc)
-    # The username isolated (U+2066…U+2069), so it reads whole inside the Arabic sentence.
+    # Not a redirect, on purpose: the temporary password is shown this once, on this answer, and never again (a
+    # refresh posts again and makes another). The username isolated (U+2066…U+2069) inside the Arabic sentence.
     return await _users_page(request, {}, {}, temporary=(f"\u2066{user.username}\u2069", temporary))
 
 
@@ -158,7 +163,7 @@ async def reset_two_factor(request: web.Request) -> web.Response:
         )
     except DomainError as exc:
         return _refused(request, exc)
-    return await _users_page(request, {}, {}, authenticator_reset=f"\u2066{user.username}\u2069")
+    return done(request, "/admin/users", AUTHENTICATOR_RESET, username=user.username)
 
 
 @routes.post("/admin/users/{user_id}/deactivate")

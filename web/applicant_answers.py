@@ -10,7 +10,9 @@ It is HttpOnly, SameSite=Strict and sent only under /status/answer.
 
 Sending the code answers with a redirect to GET /status/answer/code, so a refresh shows the page again and sends
 nothing; which request the code was sent for is kept meanwhile in another signed cookie of the same kind
-(CODE_COOKIE, for the code's lifetime), never the phone in the address.
+(CODE_COOKIE, for the code's lifetime), never the phone in the address. Sending the answer likewise redirects to
+GET /status/answer/received, the receipt, which names the question answered by a third cookie (RECEIVED_COOKIE), so
+a refresh shows the receipt again and records nothing twice.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ _PURPOSE = b"majlis-answer-permission-v1:"
 CODE_COOKIE = "majlis_answer_code"
 CODE_PATH = "/status/answer/code"
 _CODE_PURPOSE = b"majlis-answer-code-sent-v1:"
+RECEIVED_COOKIE = "majlis_answer_received"
+RECEIVED_PATH = "/status/answer/received"
+_RECEIVED_PURPOSE = b"majlis-answer-received-v1:"
 NOT_PERMITTED = N_(
     "The time to answer has ended, or this browser has not checked a code. "
     "Track the request again and ask for a new code."
@@ -268,17 +273,37 @@ async def submit_answer(request: web.Request) -> web.Response:
     except DomainError as exc:
         await session.rollback()
         return error_response(request, 409, exc.message)
-    remaining = await information.open_requests(session=session, case=case)
-    exchange = next(
-        e for e in await information.conversation(session=session, case_id=case.id) if e.request.id == asked.id
+    # The receipt is a page of its own (POST then redirect): a refresh shows it again and posts nothing.
+    token, expires = signed_value(
+        request, _RECEIVED_PURPOSE, str(asked_id), request.app[SETTINGS].applicant_answer_minutes
     )
+    response = see_other(RECEIVED_PATH)
+    set_signed(response, request, RECEIVED_COOKIE, token, expires, RECEIVED_PATH)
+    if not await information.open_requests(session=session, case=case):
+        response.del_cookie(ANSWER_COOKIE, path=ANSWER_PATH)
+    return response
+
+
+@routes.get(RECEIVED_PATH)
+async def answer_received(request: web.Request) -> web.Response:
+    """The receipt of the answer this browser just sent: the question, the answer and its files as recorded; it
+    changes nothing. Without its cookie (too late, another browser) the applicant is sent to the status page."""
+    subject = signed_subject(request, _RECEIVED_PURPOSE, RECEIVED_COOKIE)
+    session = request[DB]
+    asked = await information.get_request(session=session, request_id=int(subject)) if subject else None
+    case = await cases.get_case(session=session, case_id=asked.case_id) if asked is not None else None
+    if asked is None or case is None:
+        return see_other("/status")
+    in_their_language(request, case)
+    exchange = next(
+        (e for e in await information.conversation(session=session, case_id=case.id) if e.request.id == asked.id), None
+    )
+    if exchange is None:
+        return see_other("/status")
     context = {
         "case": case,
         "asked": exchange.request,
         "files": [file_link(row) for row in exchange.attachments],
-        "remaining": remaining,
+        "remaining": await information.open_requests(session=session, case=case),
     }
-    response = _page(request, "information/answered.html", context)
-    if not remaining:
-        response.del_cookie(ANSWER_COOKIE, path=ANSWER_PATH)
-    return response
+    return _page(request, "information/answered.html", context)

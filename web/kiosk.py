@@ -3,6 +3,10 @@
 The kiosk page is public but works only on a tablet enrolled by protocol: the
 enrolment link sets the device cookie, and every check-in is taken at that
 kiosk's branch. It shows the queue number and where to wait, never a name.
+
+A check-in answers with a redirect to GET /kiosk/checked-in, the result, which names the arrival by a signed cookie
+of a few minutes sent only to that path (never in the address): a refresh shows the number again and checks nobody
+in twice; the kiosk's form (GET /kiosk) forgets it, so the next applicant cannot step back to it.
 """
 
 from __future__ import annotations
@@ -24,9 +28,15 @@ from web.errors import domain_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, LINKS, SETTINGS
 from web.middleware import see_other
 from web.pages import render
+from web.signed_cookie import set_signed, signed_subject, signed_value
 
 routes = web.RouteTableDef()
 KIOSK_COOKIE = "majlis_kiosk"
+RESULT_COOKIE = "majlis_kiosk_result"
+RESULT_PATH = "/kiosk/checked-in"
+_RESULT_PURPOSE = b"majlis-kiosk-result-v1:"
+# Long enough to read the number and refresh; the page itself returns to the form after 30 s idle (kiosk.js).
+RESULT_MINUTES = 5
 DESK_ROLES = (Role.INTAKE_DESK, Role.PROTOCOL)
 
 
@@ -73,7 +83,8 @@ async def kiosk_enrol(request: web.Request) -> web.Response:
         await request[DB].rollback()
         errors = [_text(request, e.message, **e.params) for e in invalid.errors]
         return await _kiosks_page(request, context={"errors": errors}, status=422)
-    # Shown once: the tablet opens it, and it becomes the kiosk's cookie.
+    # Shown once, on this answer and not after a redirect (a reload must not show it again): the tablet opens it,
+    # and it becomes the kiosk's cookie.
     link = f"{request.app[SETTINGS].public_url.rstrip('/')}/kiosk/enrol/{token}"
     return await _kiosks_page(request, context={"enrol_link": link, "enrolled": kiosk})
 
@@ -124,7 +135,25 @@ async def kiosk_page(request: web.Request) -> web.Response:
     kiosk = await _this_kiosk(request)
     if kiosk is None:
         return render(request, "hall/kiosk_refused.html", {}, status=403)
-    return await _kiosk_page(request, kiosk, {})
+    response = await _kiosk_page(request, kiosk, {})
+    response.del_cookie(RESULT_COOKIE, path=RESULT_PATH)
+    return response
+
+
+@routes.get(RESULT_PATH)
+async def kiosk_result(request: web.Request) -> web.Response:
+    """The queue number and where to wait of the arrival this kiosk just checked in; changes nothing. Without its
+    cookie (too late) or on another device, back to the form."""
+    kiosk = await _this_kiosk(request)
+    if kiosk is None:
+        return render(request, "hall/kiosk_refused.html", {}, status=403)
+    subject = signed_subject(request, _RESULT_PURPOSE, RESULT_COOKIE)
+    session = request[DB]
+    came = await arrival.arrival_of(session=session, appointment_id=int(subject)) if subject else None
+    if came is None or came.kiosk_id != kiosk.id:
+        return see_other("/kiosk")
+    room = await arrival.room_of_appointment(session=session, appointment_id=came.appointment_id)
+    return await _kiosk_page(request, kiosk, {"result": {"arrival": came, "room": room}})
 
 
 @routes.post("/kiosk")
@@ -163,8 +192,10 @@ async def kiosk_check_in(request: web.Request) -> web.Response:
         kiosk = await _this_kiosk(request)
         assert kiosk is not None
         return await _kiosk_page(request, kiosk, {"error": message, "values": values}, status=409)
-    room = await arrival.room_of_appointment(session=session, appointment_id=came.appointment_id)
-    return await _kiosk_page(request, kiosk, {"result": {"arrival": came, "room": room}})
+    token, expires = signed_value(request, _RESULT_PURPOSE, str(came.appointment_id), RESULT_MINUTES)
+    response = see_other(RESULT_PATH)
+    set_signed(response, request, RESULT_COOKIE, token, expires, RESULT_PATH)
+    return response
 
 
 # --- the desk ------------------------------------------------------------------------------------

@@ -236,6 +236,9 @@ async def status_lookup(request: web.Request) -> web.Response:
 
     One page follows both kinds of number: an emergency report's (it starts with E) is shown by
     web/emergency_status.py.
+
+    It answers the POST with the page, no redirect: a lookup changes nothing (a refresh only asks again), and the
+    phone stays out of the address.
     """
     form = await request.post()
     if looks_like_report_number(str(form.get("tracking_number", ""))):

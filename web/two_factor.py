@@ -194,7 +194,10 @@ async def confirm_enrolment(request: web.Request) -> web.StreamResponse:
 
 
 def recovery_codes_page(request: web.Request, codes: list[str], destination: str) -> web.Response:
-    """The recovery codes, shown this once (only their hashes are kept)."""
+    """The recovery codes, shown this once (only their hashes are kept).
+
+    The answer to the POST itself, on purpose, not a redirect: a page a GET could show again would have to keep
+    the codes somewhere to show them."""
     response = render(request, "staff/recovery_codes.html", {"codes": codes, "next": destination})
     response.headers["Cache-Control"] = "no-store"
     return response

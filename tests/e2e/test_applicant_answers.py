@@ -118,6 +118,13 @@ async def test_answer_needs_information_with_a_photo_from_a_phone(
     await page.wait_for_selector("#answer-received")
     assert "IMG_0042.jpg" in (await page.text_content("#files-received") or "")
     assert await fits_the_screen(page)
+    # The receipt came by a redirect: a reload shows it again and posts nothing (one file kept, below).
+    assert page.url.endswith("/status/answer/received")
+    posts: list[str] = []
+    page.on("request", lambda sent: posts.append(sent.url) if sent.method == "POST" else None)
+    await page.reload()
+    await page.wait_for_selector("#answer-received")
+    assert posts == [] and "IMG_0042.jpg" in (await page.text_content("#files-received") or "")
     await page.close()
 
     async with sessions() as session:

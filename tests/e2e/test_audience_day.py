@@ -10,9 +10,11 @@ from urllib.parse import urlparse
 
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.roles import Role
+from audience_day.models import Arrival
 from cases import service as cases
 from cases.models import CaseStatus
 from majlis.clock import FrozenClock
@@ -38,6 +40,11 @@ async def applicant_name(sessions: async_sessionmaker[AsyncSession], case_id: in
         case = await cases.get_case(session=session, case_id=case_id)
     assert case is not None
     return case.applicant_name
+
+
+async def arrivals(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(Arrival)) or 0)
 
 
 async def fits_across(page: Page) -> bool:
@@ -88,6 +95,13 @@ async def test_protocol_enrols_a_kiosk_and_an_applicant_checks_in_on_it_at_table
         # The kiosk shows where to wait, never a name.
         assert await applicant_name(sessions, booked[0].case_id) not in (await tablet.text_content("main") or "")
         assert await fits_across(tablet)
+        # The result came by a redirect: a reload shows the number again and posts nothing (still one arrival).
+        assert tablet.url == base + "/kiosk/checked-in"
+        posts: list[str] = []
+        tablet.on("request", lambda sent: posts.append(sent.url) if sent.method == "POST" else None)
+        await tablet.reload()
+        await expect(tablet.locator("#queue-number")).to_have_text("1", timeout=PAGE_WAIT_MS)
+        assert posts == [] and await arrivals(sessions) == 1
 
         # The next applicant types the tracking number and the phone's last 4 digits instead.
         await tablet.click("#kiosk-result a.button")

@@ -4,9 +4,9 @@ form and its result, the rating tablet waiting and with an invitation, the appli
 answered pages, and "my requests" (its code page, the list, a request's tracker). Each page in Arabic and English at
 390, 820 and 1366 px, in one Chromium.
 
-A page that a GET shows again is reloaded in the other language; one that answers a POST (the kiosk's result, the
-status page, the answered page) is reached once per language. The hall sits on Sunday 29 November 2026
-(tests/audience_day/arrange.py); the clock is that morning."""
+A page that a GET shows again (the answer received too, after its POST's redirect) is reloaded in the other
+language; the status page, which answers its POST, and the kiosk's result (a check-in each) are reached once per
+language. The hall sits on Sunday 29 November 2026 (tests/audience_day/arrange.py); the clock is that morning."""
 
 from __future__ import annotations
 
@@ -117,6 +117,7 @@ async def test_the_pages_behind_a_device_or_a_code_pass_the_page_check(
             await page.fill("#code", client.app[LINKS].arrival_code(one.appointment_id))
             await page.click("button[type=submit]")
             await page.wait_for_selector("#kiosk-result")
+            assert page.url == base + "/kiosk/checked-in"
             await check(page, language, "kiosk check-in")
 
         # The rating tablet: waiting, then with the desk's walk-in to rate.
@@ -141,7 +142,7 @@ async def test_the_pages_behind_a_device_or_a_code_pass_the_page_check(
             await page.wait_for_selector("label.face")
             await check(page, language, "rating tablet, an invitation")
 
-        # The applicant answers what was asked (the answered page once: it answers the POST of the only question).
+        # The applicant answers what was asked; the receipt of the only question, then reloaded in the other language.
         number = (await (await client.post("/api/v1/requests", json=api_payload())).json())["tracking_number"]
         async with transaction(sessions) as session:
             await triage.request_information(
@@ -180,7 +181,12 @@ async def test_the_pages_behind_a_device_or_a_code_pass_the_page_check(
         await page.fill(f"#answer-{question}", "أرفقت صورة الصك")
         await page.click(f"#send-answer-{question}")
         await page.wait_for_selector("#answer-received")
-        await check(page, LANGUAGES[-1], "the answer received")
+        assert page.url == base + "/status/answer/received"
+        for language in LANGUAGES:
+            await speaking(context, base, language)
+            await page.goto(base + "/status/answer/received")
+            await page.wait_for_selector("#answer-received")
+            await check(page, language, "the answer received")
 
         # "My requests": the code page, the list, a request's tracker.
         await page.goto(base + "/status/mine")
@@ -205,5 +211,5 @@ async def test_the_pages_behind_a_device_or_a_code_pass_the_page_check(
             await check(page, language, "a request's tracker from my requests")
     finally:
         await context.close()
-    assert check.checked == 21 * len(WIDTHS)
+    assert check.checked == 22 * len(WIDTHS)
     assert not check.findings, "\n".join(check.findings)

@@ -229,8 +229,14 @@ async def test_an_administrator_resets_a_lost_authenticator_and_the_account_is_s
     assert f"/admin/users/{audit.id}/reset-two-factor" in page
     assert f"/admin/users/{desk.id}/reset-two-factor" not in page
     token = await csrf_token(client, "/admin/users")
-    reset = await client.post(f"/admin/users/{audit.id}/reset-two-factor", data={"csrf_token": token})
-    assert reset.status == 200 and 'id="authenticator-reset"' in await reset.text()
+    reset = await client.post(
+        f"/admin/users/{audit.id}/reset-two-factor", data={"csrf_token": token}, allow_redirects=False
+    )
+    # POST then redirect: the list says once what was done (a refresh of it posts nothing).
+    assert reset.status == 303 and reset.headers["Location"] == "/admin/users"
+    told = await (await client.get("/admin/users")).text()
+    assert 'class="notice notice-done" role="status">أُزيل تطبيق المصادقة الخاص بالحساب \u2068audit\u2069،' in told
+    assert 'class="notice notice-done"' not in await (await client.get("/admin/users")).text()
     assert not await signed_in(second)
     async with sessions() as session:
         after = await session.get(StaffUser, audit.id)

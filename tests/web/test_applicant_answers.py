@@ -30,7 +30,7 @@ from tests.conftest import RecordingChannel, make_settings
 from tests.factories import Client, api_payload, csrf_token, make_staff, sign_in
 from tests.followup.arrange import add_department
 from tests.followup.files import GIF, pdf, picture, upload
-from web.applicant_answers import ANSWER_COOKIE, CODE_COOKIE
+from web.applicant_answers import ANSWER_COOKIE, CODE_COOKIE, RECEIVED_COOKIE
 from web.keys import ATTACHMENTS, SETTINGS
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -148,12 +148,37 @@ async def test_the_applicant_answers_through_the_status_page(
     photo = picture(".jpg", 120, 90)
     # The declared type is a PDF's; the content is a JPEG, and that is what is kept.
     done = await client.post(
-        "/status/answer", data=answer_form(token, int(question), "أرفقت الصك", [("صك الحكم", photo, "application/pdf")])
+        "/status/answer",
+        data=answer_form(token, int(question), "أرفقت الصك", [("صك الحكم", photo, "application/pdf")]),
+        allow_redirects=False,
     )
-    answered = await done.text()
-    assert done.status == 200, answered
-    assert "شكرًا لكم، تم استلام إجابتكم" in answered and "صك الحكم.jpg" in answered
+    # POST then redirect: the receipt is a page of its own, its question named by a signed cookie (not the address).
+    assert done.status == 303 and done.headers["Location"] == "/status/answer/received"
+    receipt_cookie = done.cookies[RECEIVED_COOKIE]
+    assert receipt_cookie["httponly"] and receipt_cookie["samesite"] == "Strict"
+    assert receipt_cookie["path"] == "/status/answer/received" and receipt_cookie.value.startswith(f"{question}.")
+    assert done.cookies[ANSWER_COOKIE].value == ""  # nothing more to answer: the permission is removed
     assert await status(sessions, number) is CaseStatus.RECEIVED
+    saved = (await count(sessions, Attachment), await count(sessions, OutboxMessage))
+    # The receipt, and again on a refresh: the same page, nothing recorded or sent again.
+    for _ in range(2):
+        receipt = await client.get("/status/answer/received")
+        answered = await receipt.text()
+        assert receipt.status == 200 and receipt.headers["Cache-Control"] == "no-store", answered
+        assert 'id="answer-received"' in answered and "شكرًا لكم، تم استلام إجابتكم" in answered
+        assert "صك الحكم" in answered and "أرفقت الصك" in answered and "صك الحكم.jpg" in answered
+    assert saved[0] == 1 and (await count(sessions, Attachment), await count(sessions, OutboxMessage)) == saved
+    async with sessions() as session:
+        (recorded,) = await session.scalars(select(InformationRequest))
+    assert recorded.answer == "أرفقت الصك"
+    # Too late, or another browser without the cookie: back to the status page.
+    clock.advance(timedelta(minutes=31))
+    late = await client.get("/status/answer/received", allow_redirects=False)
+    assert late.status == 303 and late.headers["Location"] == "/status"
+    clock.advance(timedelta(minutes=-31))
+    client.session.cookie_jar.clear(lambda cookie: cookie.key == RECEIVED_COOKIE)
+    gone = await client.get("/status/answer/received", allow_redirects=False)
+    assert gone.status == 303 and gone.headers["Location"] == "/status"
     async with sessions() as session:
         (kept,) = await session.scalars(select(Attachment))
     assert (kept.content_type, kept.filename) == ("image/jpeg", "صك الحكم.jpg")

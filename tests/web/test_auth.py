@@ -256,6 +256,8 @@ PUBLIC = {
     # The kiosk: only a tablet holding an enrolled kiosk's device token can check anyone in.
     ("GET", "/kiosk"),
     ("POST", "/kiosk"),
+    # The check-in's result: on that kiosk only, for the arrival a signed cookie of a few minutes names.
+    ("GET", "/kiosk/checked-in"),
     ("GET", "/kiosk/enrol/{token}"),
     # Rating a visit: the signed link (invitation, expiry, HMAC) is the proof, usable once; the desk tablet's screen
     # only with an enrolled tablet's device token, showing its own visit, naming the staff member and not the applicant.
@@ -275,6 +277,8 @@ PUBLIC = {
     ("POST", "/status/answer/verify"),
     ("GET", "/status/answer"),
     ("POST", "/status/answer"),
+    # The answer's receipt: the question a signed cookie names (set by the answer's POST), never in the address.
+    ("GET", "/status/answer/received"),
     ("POST", "/api/v1/requests/{tracking_number}/code"),
     ("POST", "/api/v1/requests/{tracking_number}/answers"),
     # "My requests": a phone, then the code sent by SMS to it; after it, a signed cookie naming the phone.

@@ -4,10 +4,11 @@ and the hall's screen that shows numbers, never names."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from accounts.roles import Role
 from audience_day.models import Arrival, HallAudience
@@ -18,6 +19,7 @@ from tests.audience_day.arrange import Sessions, at, booked_day, call, check_in,
 from tests.factories import csrf_token, make_staff, sign_in
 from tests.followup.arrange import add_department
 from web.keys import LINKS
+from web.kiosk import KIOSK_COOKIE, RESULT_COOKIE
 
 Client = TestClient[web.Request, web.Application]
 
@@ -41,12 +43,26 @@ async def test_a_kiosk_enrolled_by_protocol_checks_in_by_code_and_by_number(
     assert kiosk.status == 200
     token = await csrf_token(client, "/kiosk")
     code = client.app[LINKS].arrival_code(booked[0].appointment_id)
-    done = await client.post("/kiosk", data={"csrf_token": token, "code": code})
-    text = await done.text()
-    assert done.status == 200 and 'id="queue-number">1<' in text
+    done = await client.post("/kiosk", data={"csrf_token": token, "code": code}, allow_redirects=False)
+    # POST then redirect: the result is a page of its own, the arrival named by a short-lived signed cookie.
+    assert done.status == 303 and done.headers["Location"] == "/kiosk/checked-in"
+    result_cookie = done.cookies[RESULT_COOKIE]
+    assert result_cookie["httponly"] and result_cookie["samesite"] == "Strict"
+    assert result_cookie["path"] == "/kiosk/checked-in" and result_cookie["max-age"] == "300"
+    # The result, and again on a refresh: the same number, and still one arrival.
+    for _ in range(2):
+        result = await client.get("/kiosk/checked-in")
+        text = await result.text()
+        assert result.status == 200 and 'id="queue-number">1<' in text and 'id="kiosk-result"' in text
+        assert result.headers["Cache-Control"] == "no-store"
     async with sessions() as session:
         names = [c.applicant_name for c in await session.scalars(select(Case))]
+        assert await session.scalar(select(func.count()).select_from(Arrival)) == 1
     assert not any(name in text for name in names)  # the kiosk shows the number, never a name
+    # Back at the form, the result is forgotten: the next applicant cannot step back to it.
+    form = await client.get("/kiosk")
+    assert form.cookies[RESULT_COOKIE].value == ""
+    assert (await client.get("/kiosk/checked-in", allow_redirects=False)).headers["Location"] == "/kiosk"
     again = await client.post("/kiosk", data={"csrf_token": token, "code": code})
     assert again.status == 409  # twice: a clear message, nothing changes
     wrong = await client.post("/kiosk", data={"csrf_token": token, "code": code[:-1] + str((int(code[-1]) + 1) % 10)})
@@ -59,7 +75,13 @@ async def test_a_kiosk_enrolled_by_protocol_checks_in_by_code_and_by_number(
             "phone_last4": phone(booked[1].index)[-4:],
         },
     )
-    assert by_number.status == 200 and 'id="queue-number">2<' in await by_number.text()
+    assert by_number.status == 200 and 'id="queue-number">2<' in await by_number.text()  # followed to the result
+    # Too late for the result (or another device): back to the form; a device that is no kiosk is refused.
+    clock.advance(timedelta(minutes=6))
+    late = await client.get("/kiosk/checked-in", allow_redirects=False)
+    assert late.status == 303 and late.headers["Location"] == "/kiosk"
+    client.session.cookie_jar.clear(lambda cookie: cookie.key == KIOSK_COOKIE)
+    assert (await client.get("/kiosk/checked-in")).status == 403
     async with sessions() as session:
         arrivals = list(await session.scalars(select(Arrival).order_by(Arrival.queue_number)))
     assert [a.appointment_id for a in arrivals] == [booked[0].appointment_id, booked[1].appointment_id]
