@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import AuditEntry
@@ -39,14 +39,6 @@ async def recent(*, session: AsyncSession, limit: int = 200) -> list[AuditEntry]
     """The newest entries first."""
     rows = await session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
     return list(rows)
-
-
-async def page(*, session: AsyncSession, offset: int, limit: int) -> tuple[list[AuditEntry], int]:
-    """One page of the log, newest first (`limit` entries after the newest `offset`), and how many entries there
-    are in all."""
-    rows = await session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).offset(offset).limit(limit))
-    total = await session.scalar(select(func.count()).select_from(AuditEntry))
-    return list(rows), total or 0
 
 
 async def for_target(*, session: AsyncSession, target_type: str, target_id: str | int) -> list[AuditEntry]:
