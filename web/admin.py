@@ -30,6 +30,11 @@ AUTHENTICATOR_RESET = notice(
         "Their next sign-in sets up a new one if their role requires it."
     )
 )
+CREATED = notice(N_("The account {username} is created."))
+DEACTIVATED = notice(
+    N_("The account {username} is deactivated: it can no longer sign in, and its sessions have ended.")
+)
+REACTIVATED = notice(N_("The account {username} is active again."))
 
 
 async def _users_page(
@@ -87,7 +92,7 @@ async def create_user(request: web.Request) -> web.Response:
     mission = str(form.get("mission", ""))
     email = str(form.get("email", ""))
     try:
-        await accounts.create_user(
+        made = await accounts.create_user(
             session=request[DB],
             clock=request.app[CLOCK],
             password=str(form.get("password", "")),
@@ -102,7 +107,7 @@ async def create_user(request: web.Request) -> web.Response:
         return await _users_page(
             request, {**values, "department": department, "mission": mission, "email": email}, errors, status=422
         )
-    raise web.HTTPSeeOther("/admin/users")
+    return done(request, "/admin/users", CREATED, username=made.username)
 
 
 def _user_id(request: web.Request) -> int:
@@ -180,7 +185,7 @@ async def reactivate(request: web.Request) -> web.StreamResponse:
 
 async def _set_active(request: web.Request, *, active: bool) -> web.StreamResponse:
     try:
-        await account_changes.set_active(
+        user = await account_changes.set_active(
             session=request[DB],
             clock=request.app[CLOCK],
             actor_id=signed_in_user(request).id,
@@ -189,7 +194,7 @@ async def _set_active(request: web.Request, *, active: bool) -> web.StreamRespon
         )
     except DomainError as exc:
         return _refused(request, exc)
-    return see_other("/admin/users")
+    return done(request, "/admin/users", REACTIVATED if active else DEACTIVATED, username=user.username)
 
 
 @routes.get("/admin/audit")

@@ -27,6 +27,7 @@ from web.auth import requires, signed_in_user
 from web.errors import domain_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, LINKS, SETTINGS
 from web.middleware import see_other
+from web.notices import done, notice
 from web.pages import render
 from web.signed_cookie import set_signed, signed_subject, signed_value
 
@@ -38,6 +39,7 @@ _RESULT_PURPOSE = b"majlis-kiosk-result-v1:"
 # Long enough to read the number and refresh; the page itself returns to the form after 30 s idle (kiosk.js).
 RESULT_MINUTES = 5
 DESK_ROLES = (Role.INTAKE_DESK, Role.PROTOCOL)
+KIOSK_REVOKED = notice(N_("The kiosk is out of use; it must be enrolled again before it can be used."))
 
 
 def _text(request: web.Request, message: str, **params: str) -> str:
@@ -103,7 +105,7 @@ async def kiosk_revoke(request: web.Request) -> web.Response:
         await request[DB].rollback()
         message = domain_message(request.app[CATALOGS], request[LANGUAGE], refused)
         return await _kiosks_page(request, context={"errors": [message]}, status=409)
-    return see_other("/protocol/kiosks")
+    return done(request, "/protocol/kiosks", KIOSK_REVOKED)
 
 
 # --- the kiosk -----------------------------------------------------------------------------------

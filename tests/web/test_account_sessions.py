@@ -198,7 +198,9 @@ async def test_a_deactivated_account_is_signed_out_and_cannot_sign_in_until_reac
     await sign_in(client, "admin")
     token = await csrf_token(client, "/admin/users")
     deactivated = await client.post(f"/admin/users/{desk.id}/deactivate", data={"csrf_token": token})
-    assert deactivated.status == 200
+    # Followed to the list, which says once what was done.
+    assert deactivated.status == 200 and deactivated.url.path == "/admin/users"
+    assert "أُوقف الحساب \u2068desk\u2069: لم يعد بإمكانه تسجيل الدخول" in await deactivated.text()
     assert not await signed_in(second)
     login = await csrf_token(second)
     refused = await second.post("/login", data={"username": "desk", "password": PASSWORD, "csrf_token": login})
@@ -206,7 +208,8 @@ async def test_a_deactivated_account_is_signed_out_and_cannot_sign_in_until_reac
     # An administrator cannot lock themselves out; an unknown account is not found.
     assert (await client.post(f"/admin/users/{admin.id}/deactivate", data={"csrf_token": token})).status == 409
     assert (await client.post("/admin/users/99999/deactivate", data={"csrf_token": token})).status == 404
-    await client.post(f"/admin/users/{desk.id}/reactivate", data={"csrf_token": token})
+    reactivated = await client.post(f"/admin/users/{desk.id}/reactivate", data={"csrf_token": token})
+    assert "أُعيد تفعيل الحساب \u2068desk\u2069." in await reactivated.text()
     await sign_in(second, "desk")
     assert [a for a in await actions(sessions) if "activate" in a] == ["staff.deactivate", "staff.reactivate"]
 

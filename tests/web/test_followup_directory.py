@@ -383,6 +383,7 @@ async def test_liaison_accounts_are_made_for_one_department(
     made = await client.post("/admin/users", data={**account, "department": "housing"}, allow_redirects=False)
     assert made.status == 303
     listing = await (await client.get("/admin/users")).text()
+    assert "أُنشئ الحساب \u2068liaison.housing\u2069." in listing  # the notice the redirect left
     row = re.search(r'<tr id="user-liaison.housing">.*?</tr>', listing, re.S)
     assert row is not None and "وزارة الإسكان" in row.group(0) and "ضابط اتصال الجهة" in row.group(0)
     async with sessions() as session:

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from accounts.roles import Role
-from audience_day.models import Arrival, HallAudience
+from audience_day.models import Arrival, HallAudience, Kiosk
 from cases.models import Case, CaseStatus
 from majlis.clock import FrozenClock
 from scheduler.models import Appointment, AppointmentState
@@ -85,6 +85,15 @@ async def test_a_kiosk_enrolled_by_protocol_checks_in_by_code_and_by_number(
     async with sessions() as session:
         arrivals = list(await session.scalars(select(Arrival).order_by(Arrival.queue_number)))
     assert [a.appointment_id for a in arrivals] == [booked[0].appointment_id, booked[1].appointment_id]
+    # Protocol takes the kiosk out of use: back to the list, which says so once.
+    async with sessions() as session:
+        kiosk_id = await session.scalar(select(Kiosk.id))
+    await sign_in(client, "protocol")  # the morning's clock is past the first session's end
+    token = await csrf_token(client, "/protocol/kiosks")
+    revoked = await client.post(f"/protocol/kiosks/{kiosk_id}/revoke", data={"csrf_token": token})
+    assert revoked.status == 200 and revoked.url.path == "/protocol/kiosks"
+    assert "أُخرج الجهاز الذاتي من الخدمة" in await revoked.text()
+    assert "أُخرج الجهاز الذاتي من الخدمة" not in await (await client.get("/protocol/kiosks")).text()
 
 
 async def test_the_official_calls_next_and_records_the_outcome_while_the_screen_shows_numbers(
