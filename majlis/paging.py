@@ -61,3 +61,13 @@ async def rows_page_of(
     page = min(max(1, page), last_page(total, per_page))
     rows = await session.execute(statement.offset((page - 1) * per_page).limit(per_page))
     return Paged(items=list(rows.all()), total=total, page=page, per_page=per_page)
+
+
+def page_of_list(items: list[T], *, page: int, per_page: int = PER_PAGE) -> Paged[T]:
+    """The asked page (clamped as `page_of` does) of a list whose order only Python knows: the priority queue,
+    whose scores grow with each day of waiting, is ordered as the allocator orders it, all of it, before any place
+    in it means anything; only what is shown is cut."""
+    total = len(items)
+    page = min(max(1, page), last_page(total, per_page))
+    start = (page - 1) * per_page
+    return Paged(items=items[start : start + per_page], total=total, page=page, per_page=per_page)

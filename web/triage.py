@@ -10,6 +10,7 @@ from aiohttp import web
 from accounts.roles import Role
 from cases import service as cases
 from followup import information
+from majlis import paging
 from majlis.errors import N_, DomainError, InvalidInput
 from priority import duplicates, queue
 from priority import service as triage
@@ -17,7 +18,7 @@ from priority.models import ChangeReason, Route
 from priority.requested_route import requested_route
 from priority.score import Urgency
 from scheduler import service as scheduling
-from web import labels, personal_data
+from web import labels, pagination, personal_data
 from web.attachments import case_files
 from web.audit_display import placement_display
 from web.auth import requires
@@ -143,10 +144,23 @@ for _name, _perform in PAGE_ACTIONS.items():
     routes.post(f"/audit/cases/{{tracking_number}}/{_name}")(_page_action(_name, _perform))
 
 
+QUEUE_PER_PAGE = paging.PER_PAGE
+
+
 @routes.get("/audit/queue")
 @requires(Role.AUDIT_DESK, Role.PROTOCOL, Role.MANAGER)
 async def priority_queue(request: web.Request) -> web.Response:
+    number = pagination.asked_page(request)
+    if number is None:
+        return pagination.refused(request)
     places = await queue.awaiting_audience(session=request[DB], clock=request.app[CLOCK])
-    # The category by its name in the reader's language, not its code ("housing").
-    context = {"places": places, **await placement_display(request)}
+    shown = paging.page_of_list(places, page=number, per_page=QUEUE_PER_PAGE)
+    context = {
+        "places": shown.items,
+        # Each request's place in the whole queue, not on its page.
+        "first_place": (shown.page - 1) * shown.per_page + 1,
+        "pager": pagination.pager(request, shown, N_("Pages of the priority queue")),
+        # The category by its name in the reader's language, not its code ("housing").
+        **await placement_display(request),
+    }
     return render(request, "audit/priority_queue.html", context)

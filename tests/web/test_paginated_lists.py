@@ -21,11 +21,12 @@ from majlis.db import transaction
 from scheduler import call_list
 from tests.emergency.arrange import add_agent, add_missions
 from tests.factories import Client, make_staff, sign_in
-from tests.priority.test_triage import new_case
+from tests.priority.test_triage import desk, new_case, ready
 from tests.web.asking import ask, placed
 from tests.web.emergency_people import registered
 from tests.whatsapp_desk.inbox_arrange import handed_over
 from web import audit_desk, emergency_agent, whatsapp_actions
+from web import triage as triage_pages
 
 Sessions = async_sessionmaker[AsyncSession]
 BAD_PAGES = ("0", "-1", "abc", "٢", "9" * 7)
@@ -184,3 +185,30 @@ async def test_the_reports_an_agent_registered_a_page_at_a_time(
     assert page_of(1, 2) in first and 'rel="next" href="/emergency/agent?page=2"' in first
     assert page_of(2, 2) in second and 'rel="prev" href="/emergency/agent"' in second
     await refuses_bad_pages(client, "/emergency/agent")
+
+
+async def test_the_priority_queue_a_page_at_a_time_each_request_with_its_place_in_the_whole_queue(
+    client: Client, sessions: Sessions, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ordered as the allocator orders it (its scores grow with waiting), all of it; only what is shown is cut.
+    monkeypatch.setattr(triage_pages, "QUEUE_PER_PAGE", 2)
+    actor = await desk(sessions, clock)
+    numbers = []
+    for category, urgency in (("general", "normal"), ("qisas", "critical"), ("general", "normal")):
+        number = await new_case(sessions, clock)
+        await ready(sessions, clock, actor, number, category=category, urgency=urgency)
+        numbers.append(number)
+        clock.advance(timedelta(minutes=1))
+    await sign_in(client, "auditor")
+    rows = re.compile(
+        r'<td data-label="[^"]+"><bdi dir="ltr" class="ltr">(\d+)</bdi></td><td data-label="[^"]+">'
+        r'<a href="/audit/cases/([0-9-]+)">'
+    )
+    first = await (await client.get("/audit/queue")).text()
+    second = await (await client.get("/audit/queue?page=2")).text()
+    # The critical one first, then the older normal one; on page 2 the third keeps its place, 3.
+    assert rows.findall(first) == [("1", numbers[1]), ("2", numbers[0])]
+    assert rows.findall(second) == [("3", numbers[2])]
+    assert page_of(1, 2) in first and 'rel="next" href="/audit/queue?page=2"' in first
+    assert page_of(2, 2) in second and 'rel="prev" href="/audit/queue"' in second
+    await refuses_bad_pages(client, "/audit/queue")
