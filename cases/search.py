@@ -25,6 +25,7 @@ from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.digits import ascii_digits
+from cases.identity import ApplicantKind
 from cases.intake_fields import PHONE_MESSAGE
 from cases.models import Applicant, Case
 from cases.names import search_key
@@ -118,7 +119,10 @@ def condition(query: SearchQuery) -> ColumnElement[bool]:
     if query.kind is QueryKind.PHONE:
         return Case.phone == query.value
     if query.kind is QueryKind.NATIONAL_ID:
-        return Case.applicant_id.in_(select(Applicant.id).where(Applicant.id_number == query.value))
+        # Every kind named, so the unique index on (kind, id_number) answers it: on the number alone the databases
+        # read every applicant (bench/search.py: 10-16 ms at 60,000 applicants, the index's seek instead).
+        known = Applicant.kind.in_(list(ApplicantKind)) & (Applicant.id_number == query.value)
+        return Case.applicant_id.in_(select(Applicant.id).where(known))
     return and_(*(Case.name_key.like(f"%{_like_escaped(word)}%", escape="\\") for word in query.words))
 
 
