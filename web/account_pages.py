@@ -7,7 +7,7 @@ from aiohttp import web
 from accounts import account_changes, sessions
 from accounts.passwords import MIN_PASSWORD_LENGTH
 from accounts.sign_in_throttle import ThrottlePolicy, TooManyAttempts
-from majlis.errors import InvalidInput
+from majlis.errors import N_, InvalidInput
 from web.auth import ALL_STAFF, PASSWORD_PAGE, requires, session_policy, sign_in_policy, signed_in_user
 from web.client_address import client_address
 from web.device_cookie import trusted_device
@@ -15,6 +15,7 @@ from web.errors import domain_message
 from web.intake_forms import errors_by_field
 from web.keys import BROWSER_SESSION, CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import error_response, see_other
+from web.notices import done, notice
 from web.pages import render
 from web.retry_after import note_wait
 from web.security import SESSION_COOKIE, cookie_flags
@@ -22,6 +23,8 @@ from web.security import SESSION_COOKIE, cookie_flags
 routes = web.RouteTableDef()
 
 SESSIONS_PAGE = "/account/sessions"
+SESSION_ENDED = notice(N_("The session was signed out."))
+OTHERS_ENDED = notice(N_("Your other sessions were signed out."))
 
 # Browser names people recognise, by the token that identifies each in a User-Agent (order matters: Edge and
 # Opera also say "Chrome", Chrome also says "Safari").
@@ -141,7 +144,7 @@ async def revoke_session(request: web.Request) -> web.StreamResponse:
     )
     if not ended:
         return error_response(request, 404, None)
-    return see_other(SESSIONS_PAGE)
+    return done(request, SESSIONS_PAGE, SESSION_ENDED)
 
 
 @routes.post(SESSIONS_PAGE + "/revoke-others")
@@ -153,4 +156,4 @@ async def revoke_other_sessions(request: web.Request) -> web.StreamResponse:
         user_id=signed_in_user(request).id,
         keep_token=request.cookies.get(SESSION_COOKIE, ""),
     )
-    return see_other(SESSIONS_PAGE)
+    return done(request, SESSIONS_PAGE, OTHERS_ENDED)

@@ -6,7 +6,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from accounts.roles import Role
-from majlis.errors import InvalidInput
+from majlis.errors import N_, InvalidInput
 from rooms import service as rooms
 from rooms.branches import BranchInput, add_branch, edit_branch
 from rooms.models import BranchSite
@@ -16,7 +16,7 @@ from web.branch_names import branch_context
 from web.feeds import branch_feed_url
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
-from web.middleware import see_other
+from web.notices import done, notice
 from web.pages import render
 
 routes = web.RouteTableDef()
@@ -24,6 +24,10 @@ routes = web.RouteTableDef()
 BRANCH_FIELDS = ("name_ar", "name_en", "address_ar", "address_en", "time_zone", "official_calendar_url")
 ROOM_FIELDS = ("name", "capacity", "equipment")
 NEW_BRANCH = {"time_zone": "Asia/Riyadh", "active": "1"}
+
+BRANCH_ADDED = notice(N_("The centre {name} was added."))
+BRANCH_SAVED = notice(N_("The centre's details were saved."))
+ROOM_ADDED = notice(N_("The room {name} was added to the centre."))
 
 
 def _input(values: dict[str, str]) -> BranchInput:
@@ -101,7 +105,7 @@ async def create_branch(request: web.Request) -> web.Response:
     except InvalidInput as exc:
         errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
         return await _list_page(request, values, errors, status=422)
-    return see_other(f"/admin/branches/{site.code}")
+    return done(request, f"/admin/branches/{site.code}", BRANCH_ADDED, name=site.name_in(request[LANGUAGE]))
 
 
 @routes.get("/admin/branches/{code}")
@@ -128,7 +132,7 @@ async def update_branch(request: web.Request) -> web.Response:
     except InvalidInput as exc:
         errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
         return await _branch_page(request, site, values, errors, status=422)
-    return see_other(f"/admin/branches/{site.code}")
+    return done(request, f"/admin/branches/{site.code}", BRANCH_SAVED)
 
 
 @routes.post("/admin/branches/{code}/rooms")
@@ -138,7 +142,7 @@ async def add_branch_room(request: web.Request) -> web.Response:
     form = await request.post()
     values = {**_values(form, *ROOM_FIELDS), "room_kind": str(form.get("room_kind", ""))}
     try:
-        await rooms.add_room(
+        room = await rooms.add_room(
             session=request[DB],
             clock=request.app[CLOCK],
             actor_id=signed_in_user(request).id,
@@ -150,4 +154,4 @@ async def add_branch_room(request: web.Request) -> web.Response:
     except InvalidInput as exc:
         errors = errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors)
         return await _branch_page(request, site, _site_values(site), errors, status=422, room_values=values)
-    return see_other(f"/admin/branches/{site.code}")
+    return done(request, f"/admin/branches/{site.code}", ROOM_ADDED, name=room.name_in(request[LANGUAGE]))

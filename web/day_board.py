@@ -21,10 +21,12 @@ from web import labels, personal_data
 from web.auth import requires, signed_in_user
 from web.errors import domain_message
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
-from web.middleware import see_other
+from web.notices import done, notice
 from web.pages import render
 
 routes = web.RouteTableDef()
+TASK_ASSIGNED = notice(N_("The task was assigned."))
+TASK_DONE = notice(N_("The task was marked as done."))
 
 APPOINTMENT_STATES = {
     AppointmentState.SCHEDULED: N_("Not confirmed"),
@@ -122,7 +124,9 @@ async def _after(request: web.Request, action: str) -> web.Response:
         return await _board_page(
             request, form_error=domain_message(request.app[CATALOGS], request[LANGUAGE], exc), status=422
         )
-    return see_other(_board_path(request.query.get("branch", "")))
+    return done(
+        request, _board_path(request.query.get("branch", "")), TASK_ASSIGNED if action == "assign" else TASK_DONE
+    )
 
 
 @routes.post("/protocol/day/tasks/{task_id:\\d+}/assign")

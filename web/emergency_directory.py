@@ -31,6 +31,7 @@ from web.auth import requires, signed_in_user
 from web.followup_directory import field_errors, form_values, not_found
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
 from web.middleware import error_response, see_other
+from web.notices import done, notice
 from web.pages import render
 from worktime import editing
 
@@ -56,6 +57,18 @@ SHIFT_FIELDS = ("starts", "ends", "officer_name", "phone", "email", "languages")
 # The forms of the mission's page carry these prefixes, so each shows its own errors.
 COVER, SHIFT = "cover.", "shift."
 ROSTER_DAYS = 14
+
+MISSION_ADDED = notice(N_("The mission {name} was added."))
+MISSION_SAVED = notice(N_("The mission's details were saved."))
+PUT_LIVE = notice(N_("The mission is live on the emergency line: its reports now come to it."))
+TAKEN_OFF_LINE = notice(N_("The mission was taken off the emergency line."))
+PUT_BACK = notice(N_("The mission was put back in service."))
+DEACTIVATED = notice(N_("The mission was deactivated."))
+FLAG_NOTICES = {("live", True): PUT_LIVE, ("live", False): TAKEN_OFF_LINE, ("active", True): PUT_BACK}
+COVERAGE_ADDED = notice(N_("The place was added to the mission's coverage."))
+COVERAGE_REMOVED = notice(N_("The place was removed from the mission's coverage."))
+SHIFT_ADDED = notice(N_("The shift was added to the roster."))
+SHIFT_REMOVED = notice(N_("The shift was removed from the roster."))
 
 
 def manages(request: web.Request) -> bool:
@@ -207,7 +220,7 @@ async def add_mission(request: web.Request) -> web.Response:
         )
     except InvalidInput as exc:
         return await _list_page(request, values, field_errors(request, exc), 422)
-    return see_other(f"/emergency/missions/{made.code}")
+    return done(request, f"/emergency/missions/{made.code}", MISSION_ADDED, name=made.name_in(request[LANGUAGE]))
 
 
 def _mission_values(shown: MissionView) -> dict[str, str]:
@@ -282,7 +295,7 @@ async def update_mission(request: web.Request) -> web.Response:
         return await mission_page(request, values=values, errors=field_errors(request, exc), status=422)
     except DomainError as exc:
         raise not_found(exc) from None
-    return see_other(f"/emergency/missions/{code}")
+    return done(request, f"/emergency/missions/{code}", MISSION_SAVED)
 
 
 async def _flag(request: web.Request, name: str) -> web.Response:
@@ -302,7 +315,7 @@ async def _flag(request: web.Request, name: str) -> web.Response:
         return await mission_page(request, form_error=" ".join(field_errors(request, exc).values()), status=422)
     except DomainError as exc:
         raise not_found(exc) from None
-    return see_other(f"/emergency/missions/{code}")
+    return done(request, f"/emergency/missions/{code}", FLAG_NOTICES.get((name, on), DEACTIVATED))
 
 
 @routes.post("/emergency/missions/{code}/live")
@@ -335,7 +348,7 @@ async def add_coverage(request: web.Request) -> web.Response:
         return await mission_page(request, values=shown, errors=field_errors(request, exc, COVER), status=422)
     except DomainError as exc:
         raise not_found(exc) from None
-    return see_other(f"/emergency/missions/{code}#coverage")
+    return done(request, f"/emergency/missions/{code}#coverage", COVERAGE_ADDED)
 
 
 @routes.post("/emergency/missions/{code}/coverage/{coverage_id:\\d{1,9}}/remove")
@@ -352,7 +365,7 @@ async def remove_coverage(request: web.Request) -> web.Response:
         )
     except DomainError as exc:
         raise not_found(exc) from None
-    return see_other(f"/emergency/missions/{code}#coverage")
+    return done(request, f"/emergency/missions/{code}#coverage", COVERAGE_REMOVED)
 
 
 def shift_input(values: dict[str, str]) -> ShiftInput:
@@ -385,7 +398,7 @@ async def add_shift(request: web.Request) -> web.Response:
     except InvalidInput as exc:
         shown = {SHIFT + k: v for k, v in values.items()}
         return await mission_page(request, values=shown, errors=field_errors(request, exc, SHIFT), status=422)
-    return see_other(f"/emergency/missions/{mission.code}#roster")
+    return done(request, f"/emergency/missions/{mission.code}#roster", SHIFT_ADDED)
 
 
 @routes.post("/emergency/missions/{code}/shifts/{shift_id:\\d{1,9}}/remove")
@@ -407,4 +420,4 @@ async def remove_shift(request: web.Request) -> web.Response:
         )
     except DomainError as exc:
         raise not_found(exc) from None
-    return see_other(f"/emergency/missions/{mission.code}#roster")
+    return done(request, f"/emergency/missions/{mission.code}#roster", SHIFT_REMOVED)

@@ -10,13 +10,13 @@ from typing import Any
 
 from aiohttp import web
 
-from majlis.errors import DomainError, InvalidInput
+from majlis.errors import N_, DomainError, InvalidInput
 from web import labels
 from web.auth import requires
 from web.errors import domain_message
 from web.followup_directory import READERS, actor, can_edit, field_errors, form_values, not_found
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
-from web.middleware import see_other
+from web.notices import done, notice
 from web.pages import render
 from worktime import editing
 from worktime.editing import CalendarInput, HoursInput
@@ -26,6 +26,13 @@ routes = web.RouteTableDef()
 CALENDAR_FIELDS = ("code", "name_ar", "name_en", "time_zone")
 HOURS_FIELDS = ("weekday", "opens", "closes")
 HOLIDAY_FIELDS = ("day", "name")
+
+CALENDAR_ADDED = notice(N_("The calendar {name} was added. Set its working hours below."))
+CALENDAR_SAVED = notice(N_("The calendar was saved."))
+HOURS_ADDED = notice(N_("The working hours were added."))
+HOURS_REMOVED = notice(N_("The working hours were removed."))
+HOLIDAY_ADDED = notice(N_("The holiday was added."))
+HOLIDAY_REMOVED = notice(N_("The holiday was removed."))
 
 
 def _calendar_input(form: Any, code: str | None = None) -> tuple[CalendarInput, dict[str, str]]:
@@ -66,7 +73,7 @@ async def add_calendar(request: web.Request) -> web.Response:
         )
     except InvalidInput as exc:
         return await _list_page(request, values, field_errors(request, exc), 422)
-    return see_other(f"/followup/calendars/{made.code}#hours")
+    return done(request, f"/followup/calendars/{made.code}#hours", CALENDAR_ADDED, name=made.name_in(request[LANGUAGE]))
 
 
 async def _calendar_page(
@@ -113,8 +120,10 @@ async def calendar_page(request: web.Request) -> web.Response:
     return await _calendar_page(request)
 
 
-async def _changed(request: web.Request, change: Any, values: dict[str, str], anchor: str) -> web.Response:
-    """Runs a change of the calendar in the path; refusals show on its page, in place."""
+async def _changed(
+    request: web.Request, change: Any, values: dict[str, str], anchor: str, message: str
+) -> web.Response:
+    """Runs a change of the calendar in the path; refusals show on its page, in place; what was done, on it once."""
     code = request.match_info["code"]
     try:
         await change(code)
@@ -126,7 +135,7 @@ async def _changed(request: web.Request, change: Any, values: dict[str, str], an
         # The official's days off: refused here with the way to protocol's page (nothing changed).
         message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
         return await _calendar_page(request, form_error=message, status=409)
-    return see_other(f"/followup/calendars/{code}#{anchor}")
+    return done(request, f"/followup/calendars/{code}#{anchor}", message)
 
 
 @routes.post("/followup/calendars/{code}")
@@ -139,7 +148,7 @@ async def update_calendar(request: web.Request) -> web.Response:
             session=request[DB], clock=request.app[CLOCK], actor_id=actor(request), code=code, data=data
         )
 
-    return await _changed(request, change, values, "top")
+    return await _changed(request, change, values, "top", CALENDAR_SAVED)
 
 
 @routes.post("/followup/calendars/{code}/hours")
@@ -152,7 +161,7 @@ async def add_hours(request: web.Request) -> web.Response:
             session=request[DB], clock=request.app[CLOCK], actor_id=actor(request), code=code, data=HoursInput(**values)
         )
 
-    return await _changed(request, change, values, "hours")
+    return await _changed(request, change, values, "hours", HOURS_ADDED)
 
 
 @routes.post("/followup/calendars/{code}/hours/{hours_id:\\d{1,9}}/remove")
@@ -165,7 +174,7 @@ async def remove_hours(request: web.Request) -> web.Response:
             session=request[DB], clock=request.app[CLOCK], actor_id=actor(request), code=code, hours_id=hours_id
         )
 
-    return await _changed(request, change, {}, "hours")
+    return await _changed(request, change, {}, "hours", HOURS_REMOVED)
 
 
 @routes.post("/followup/calendars/{code}/holidays")
@@ -178,7 +187,7 @@ async def add_holiday(request: web.Request) -> web.Response:
             session=request[DB], clock=request.app[CLOCK], actor_id=actor(request), code=code, **values
         )
 
-    return await _changed(request, change, values, "holidays")
+    return await _changed(request, change, values, "holidays", HOLIDAY_ADDED)
 
 
 @routes.post("/followup/calendars/{code}/holidays/{day}/remove")
@@ -191,4 +200,4 @@ async def remove_holiday(request: web.Request) -> web.Response:
             session=request[DB], clock=request.app[CLOCK], actor_id=actor(request), code=code, day=day
         )
 
-    return await _changed(request, change, {}, "holidays")
+    return await _changed(request, change, {}, "holidays", HOLIDAY_REMOVED)

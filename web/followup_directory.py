@@ -23,11 +23,20 @@ from web import labels
 from web.auth import requires, signed_in_user
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
-from web.middleware import see_other
+from web.notices import done, notice
 from web.pages import render
 from worktime import editing as calendars
 
 routes = web.RouteTableDef()
+
+DEPARTMENT_ADDED = notice(N_("The department {name} was added."))
+DEPARTMENT_SAVED = notice(N_("The department's details were saved."))
+DEPARTMENT_PUT_BACK = notice(N_("The department was put back in service."))
+DEPARTMENT_DEACTIVATED = notice(N_("The department was deactivated."))
+CONTACT_ADDED = notice(N_("The contact was added."))
+CONTACT_SAVED = notice(N_("The contact's details were saved."))
+CONTACT_PUT_BACK = notice(N_("The contact was put back in service."))
+CONTACT_DEACTIVATED = notice(N_("The contact was deactivated."))
 # Follow-up reads the directory; only administrators (who pass every guard) change it.
 READERS = (Role.FOLLOW_UP,)
 DEPARTMENT_FIELDS = ("code", "name_ar", "name_en", "parent", "calendar", "email")
@@ -123,7 +132,7 @@ async def add_department(request: web.Request) -> web.Response:
         )
     except InvalidInput as exc:
         return await _list_page(request, values, field_errors(request, exc), 422)
-    return see_other(f"/followup/departments/{made.code}")
+    return done(request, f"/followup/departments/{made.code}", DEPARTMENT_ADDED, name=made.name_in(request[LANGUAGE]))
 
 
 def _department_values(department: Department, rows: list[TreeRow]) -> dict[str, str]:
@@ -206,7 +215,7 @@ async def update_department(request: web.Request) -> web.Response:
         return await _department_page(request, values=values, errors=field_errors(request, exc), status=422)
     except DomainError as exc:
         raise not_found(exc) from None
-    return see_other(f"/followup/departments/{code}")
+    return done(request, f"/followup/departments/{code}", DEPARTMENT_SAVED)
 
 
 @routes.post("/followup/departments/{code}/active")
@@ -227,7 +236,11 @@ async def set_department_active(request: web.Request) -> web.Response:
         return await _department_page(request, form_error=message, status=422)
     except DomainError as exc:
         raise not_found(exc) from None
-    return see_other(f"/followup/departments/{code}")
+    return done(
+        request,
+        f"/followup/departments/{code}",
+        DEPARTMENT_PUT_BACK if form.get("active") == "1" else DEPARTMENT_DEACTIVATED,
+    )
 
 
 @routes.post("/followup/departments/{code}/contacts")
@@ -248,7 +261,7 @@ async def add_contact(request: web.Request) -> web.Response:
         return await _department_page(request, values=shown, errors=field_errors(request, exc, CONTACT), status=422)
     except DomainError as exc:
         raise not_found(exc) from None
-    return see_other(f"/followup/departments/{code}#contacts")
+    return done(request, f"/followup/departments/{code}#contacts", CONTACT_ADDED)
 
 
 @routes.post("/followup/departments/{code}/contacts/{contact_id:\\d{1,9}}")
@@ -272,7 +285,7 @@ async def update_contact(request: web.Request) -> web.Response:
         return await _department_page(request, values=shown, errors=errors, contact_id=contact_id, status=422)
     except DomainError as exc:
         raise not_found(exc) from None
-    return see_other(f"/followup/departments/{code}#contacts")
+    return done(request, f"/followup/departments/{code}#contacts", CONTACT_SAVED)
 
 
 @routes.post("/followup/departments/{code}/contacts/{contact_id:\\d{1,9}}/active")
@@ -291,4 +304,8 @@ async def set_contact_active(request: web.Request) -> web.Response:
         )
     except DomainError as exc:
         raise not_found(exc) from None
-    return see_other(f"/followup/departments/{code}#contacts")
+    return done(
+        request,
+        f"/followup/departments/{code}#contacts",
+        CONTACT_PUT_BACK if form.get("active") == "1" else CONTACT_DEACTIVATED,
+    )

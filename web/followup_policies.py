@@ -19,10 +19,16 @@ from web import labels
 from web.auth import requires
 from web.followup_directory import READERS, actor, can_edit, field_errors, form_values, not_found
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
-from web.middleware import see_other
+from web.notices import done, notice
 from web.pages import render
 
 routes = web.RouteTableDef()
+
+POLICY_ADDED = notice(N_("The policy was added. Set its escalation levels below."))
+POLICY_SAVED = notice(N_("The policy was saved."))
+POLICY_PUT_BACK = notice(N_("The policy was put back in use."))
+POLICY_STOPPED = notice(N_("The policy was taken out of use."))
+LEVELS_SAVED = notice(N_("The escalation levels were saved."))
 DURATIONS = ("first_response", "update", "solution")
 POLICY_FIELDS = ("name", "category_code", "urgency", *(f"{d}_{part}" for d in DURATIONS for part in ("amount", "unit")))
 LEVEL_FIELDS = ("percent_of_solution", "extra_amount", "extra_unit", "rank", "contact_role")
@@ -139,7 +145,7 @@ async def add_policy(request: web.Request) -> web.Response:
         )
     except InvalidInput as exc:
         return await _list_page(request, values, field_errors(request, exc), 422)
-    return see_other(f"/followup/policies/{made.id}#levels")
+    return done(request, f"/followup/policies/{made.id}#levels", POLICY_ADDED)
 
 
 async def _policy_page(
@@ -194,7 +200,7 @@ async def update_policy(request: web.Request) -> web.Response:
         return await _policy_page(request, values=values, errors=field_errors(request, exc), status=422)
     except DomainError as exc:
         raise not_found(exc) from None
-    return see_other(f"/followup/policies/{request.match_info['policy_id']}")
+    return done(request, f"/followup/policies/{request.match_info['policy_id']}", POLICY_SAVED)
 
 
 @routes.post("/followup/policies/{policy_id:\\d{1,9}}/active")
@@ -213,7 +219,10 @@ async def set_active(request: web.Request) -> web.Response:
         return await _policy_page(request, form_error=" ".join(field_errors(request, exc).values()), status=422)
     except DomainError as exc:
         raise not_found(exc) from None
-    return see_other(f"/followup/policies/{request.match_info['policy_id']}")
+    active = form.get("active") == "1"
+    return done(
+        request, f"/followup/policies/{request.match_info['policy_id']}", POLICY_PUT_BACK if active else POLICY_STOPPED
+    )
 
 
 def _ladder(form: MultiDictProxy[Any]) -> tuple[list[LevelInput], list[int], dict[str, str], int]:
@@ -266,4 +275,4 @@ async def set_levels(request: web.Request) -> web.Response:
         return await _policy_page(request, values=values, errors=errors, rows=rows, status=422)
     except DomainError as exc:
         raise not_found(exc) from None
-    return see_other(f"/followup/policies/{request.match_info['policy_id']}#levels")
+    return done(request, f"/followup/policies/{request.match_info['policy_id']}#levels", LEVELS_SAVED)

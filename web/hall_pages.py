@@ -25,10 +25,14 @@ from web.errors import domain_message
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
 from web.middleware import see_other
+from web.notices import done, notice
 from web.pages import render
 from web.public import status_url
 
 routes = web.RouteTableDef()
+CALLED_IN = notice(N_("The next applicant was called in."))
+NOBODY_LEFT = notice(N_("The audience was ended; nobody else is waiting."))
+OUTCOME_RECORDED = notice(N_("The outcome of the audience was recorded."))
 DIRECTIVE_LIMIT = 4000
 
 
@@ -115,7 +119,9 @@ async def call_next(request: web.Request) -> web.Response:
         await request[DB].rollback()
         message = domain_message(request.app[CATALOGS], request[LANGUAGE], refused)
         return await _console(request, notice=message, status=409)
-    return see_other("/official/hall" + ("" if result.moved else "?stale=1"))
+    if not result.moved:
+        return see_other("/official/hall?stale=1")  # the console says the queue had moved (in place of a notice)
+    return done(request, "/official/hall", CALLED_IN if result.current is not None else NOBODY_LEFT)
 
 
 @routes.post("/official/hall/audiences/{audience_id:\\d+}/outcome")
@@ -158,7 +164,7 @@ async def record_outcome(request: web.Request) -> web.Response:
         await session.rollback()
         values["audience_id"] = str(audience_id)
         return await _console(request, errors={audience_id: message}, values=values, status=422)
-    return see_other(f"/official/hall#hall-audience-{audience_id}")
+    return done(request, f"/official/hall#hall-audience-{audience_id}", OUTCOME_RECORDED)
 
 
 # --- the hall's screen -------------------------------------------------------------------------

@@ -26,7 +26,6 @@ from web.auth import requires, signed_in_user
 from web.errors import domain_message
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS
-from web.middleware import see_other
 from web.notices import done, notice
 from web.pages import render
 from web.protocol_calendar import MOVE_FIELDS, by_hand_from_form, calendar_page
@@ -62,6 +61,8 @@ PLACED_ON_DIRECTIVE = notice(
 )
 HOLIDAY_REMOVED = notice(N_("The holiday is removed; that day's sessions are back in the calendar."))
 HOLIDAY_ADDED = notice(N_("The holiday is saved; that day's sessions are cancelled and their applicants told."))
+SESSION_LOCKED = notice(N_("The session is locked: the automatic allocation leaves it as it is."))
+SESSION_UNLOCKED = notice(N_("The session is unlocked."))
 TEMPLATE_DEFAULTS = {"slot_minutes": "8", "capacity": "1", "mode": "in_person", "weekday": "6"}
 EXTRA_DEFAULTS = {"slot_minutes": "8", "capacity": "1", "mode": "in_person"}
 # The box protocol ticks to keep hours outside the working hours (scheduler.calendar.OUTSIDE_HOURS).
@@ -122,7 +123,8 @@ async def lock_session(request: web.Request) -> web.Response:
         target_type="audience_session",
         target_id=dated.id,
     )
-    return see_other(safe_local_path(str(form.get("back", ""))) or "/protocol")
+    back = safe_local_path(str(form.get("back", ""))) or "/protocol"
+    return done(request, back, SESSION_LOCKED if dated.locked else SESSION_UNLOCKED)
 
 
 async def _change_by_hand(

@@ -21,7 +21,6 @@ from web.branch_names import branch_context
 from web.feeds import room_feed_url
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
-from web.middleware import see_other
 from web.notices import done, notice
 from web.pages import render
 
@@ -29,6 +28,10 @@ routes = web.RouteTableDef()
 PROTOCOL = (Role.PROTOCOL,)
 ROOM_FIELDS = ("branch", "name", "name_en", "capacity", "equipment")
 RENAMED = notice(N_("The room's names are saved: {name}."))
+ROOM_ADDED = notice(N_("The room {name} was added."))
+ON_DUTY = notice(N_("The member of staff was put on duty in the room on {day}."))
+ROOM_PUT_BACK = notice(N_("The room was put back in use."))
+ROOM_STOPPED = notice(N_("The room was taken out of use: no new sessions are set in it."))
 
 
 async def _rooms_page(
@@ -77,7 +80,7 @@ async def add_room(request: web.Request) -> web.Response:
         return await _rooms_page(
             request, values, errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors), 422
         )
-    return see_other(f"/protocol/rooms/{room.id}")
+    return done(request, f"/protocol/rooms/{room.id}", ROOM_ADDED, name=room.name_in(request[LANGUAGE]))
 
 
 @routes.post("/protocol/rooms/{room_id:\\d+}/name")
@@ -183,7 +186,8 @@ async def put_on_duty(request: web.Request) -> web.Response:
     except InvalidInput as exc:
         await request[DB].rollback()
         return await _room_day(request, errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors), 422)
-    return see_other(f"/protocol/rooms/{request.match_info['room_id']}?day={_day(request).isoformat()}")
+    day = _day(request).isoformat()
+    return done(request, f"/protocol/rooms/{request.match_info['room_id']}?day={day}", ON_DUTY, day=day)
 
 
 def _time(value: str, field: str) -> time:
@@ -207,4 +211,4 @@ async def set_room_active(request: web.Request) -> web.Response:
         )
     except InvalidInput:
         raise web.HTTPNotFound() from None
-    return see_other("/protocol/rooms")
+    return done(request, "/protocol/rooms", ROOM_PUT_BACK if form.get("active") == "1" else ROOM_STOPPED)

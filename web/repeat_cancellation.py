@@ -13,14 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accounts.roles import Role
 from cases.models import Case
-from majlis.errors import DomainError, InvalidInput
+from majlis.errors import N_, DomainError, InvalidInput
 from priority.errors import CaseNotFound
 from web.api import invalid_input
 from web.auth import requires, signed_in_user
 from web.errors import domain_message, refusal
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE
-from web.middleware import see_other
+from web.notices import done, notice
 from web.public import status_url
 from web.triage import case_page
 from web.triage_api import parsed
@@ -41,6 +41,7 @@ class UndoOut(BaseModel):
     undone_at: str
 
 
+UNDONE = notice(N_("The cancellation of request {number} was undone: it is back with the received requests."))
 INPUTS: tuple[type[BaseModel], ...] = (UndoIn,)
 OUTPUTS: tuple[type[BaseModel], ...] = (UndoOut,)
 
@@ -75,7 +76,7 @@ async def undo_page(request: web.Request) -> web.Response:
         await request[DB].rollback()
         message = domain_message(request.app[CATALOGS], request[LANGUAGE], exc)
         return await case_page(request, number, form_error=message, status=409)
-    return see_other(f"/audit/cases/{number}")
+    return done(request, f"/audit/cases/{number}", UNDONE, number=number)
 
 
 @routes.post("/api/v1/requests/{tracking_number}/duplicate-cancellation/undo")

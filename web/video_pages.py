@@ -31,7 +31,8 @@ from web.errors import domain_message, invalid_input
 from web.i18n import NP_, Catalogs
 from web.intake_forms import errors_by_field
 from web.keys import CATALOGS, CLOCK, DB, LANGUAGE, SETTINGS, VIDEO_HUB, VIDEO_TOKENS
-from web.middleware import error_response, see_other
+from web.middleware import error_response
+from web.notices import done, notice
 from web.official_room_checks import MAX_ROOMS, failed_today
 from web.pages import render
 from web.public import status_url
@@ -42,6 +43,9 @@ routes = web.RouteTableDef()
 OUTCOMES = {VideoOutcome(value): text for value, text in labels.OUTCOMES.items()}
 # And every value a recorded audience may hold, for showing it.
 OUTCOME_NAMES = {**OUTCOMES, VideoOutcome.FOLLOW_UP: N_("Needs follow-up")}
+OUTCOME_RECORDED = notice(N_("The outcome of the audience was recorded."))
+CHECKED_IN = notice(N_("The applicant was checked in."))
+CONSENT_RECORDED = notice(N_("The applicant's consent to the recording was recorded."))
 ROOM_STATES = {
     "offline": N_("Offline"),
     "ready": N_("Ready"),
@@ -266,7 +270,7 @@ async def record_outcome(request: web.Request) -> web.Response:
         values["audience_id"] = str(audience_id)
         return await _official_console(request, {audience_id: message}, values, 422)
     await _tell_consoles(request)
-    return see_other(f"/official#audience-{audience_id}")
+    return done(request, f"/official#audience-{audience_id}", OUTCOME_RECORDED)
 
 
 async def _room_for(request: web.Request) -> Room:
@@ -350,7 +354,7 @@ async def check_in(request: web.Request) -> web.Response:
         await session.rollback()
         return error_response(request, 409, request.app[CATALOGS].gettext(request[LANGUAGE], exc.message, **exc.params))
     await _tell_consoles(request)
-    return see_other(f"/rooms/{room.id}/console")
+    return done(request, f"/rooms/{room.id}/console", CHECKED_IN)
 
 
 @routes.post("/rooms/{room_id:\\d+}/audiences/{audience_id:\\d+}/consent")
@@ -371,4 +375,4 @@ async def record_consent(request: web.Request) -> web.Response:
     await request[DB].commit()
     if VIDEO_HUB in request.app:
         request.app[VIDEO_HUB].consented(audience.id)
-    return see_other(f"/rooms/{room.id}/console#audience-{audience.id}")
+    return done(request, f"/rooms/{room.id}/console#audience-{audience.id}", CONSENT_RECORDED)

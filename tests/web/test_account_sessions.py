@@ -21,6 +21,7 @@ from majlis.clock import FrozenClock
 from majlis.db import transaction
 from tests.conftest import make_settings, start_client
 from tests.factories import PASSWORD, Client, csrf_token, make_staff, sign_in
+from tests.web.notices_seen import shown_once
 from web.keys import SESSIONS, SETTINGS
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -112,9 +113,19 @@ async def test_own_sessions_are_listed_and_others_signed_out(
     assert "127.0.0.1" in text
     token = await csrf_token(client, "/account/sessions")
     response = await client.post("/account/sessions/revoke-others", data={"csrf_token": token}, allow_redirects=False)
-    assert response.status == 303
+    await shown_once(client, response, "سُجِّل الخروج من جلساتك الأخرى.")
     assert not await signed_in(second)
     assert await signed_in(client)
+    # Another session signed out by its key: this one stays, and says what was done.
+    await sign_in(second, "protocol")
+    listing = await (await client.get("/account/sessions")).text()
+    current = re.search(r'id="current-session">.*?name="session" value="([0-9a-f]+)"', listing, re.S)
+    others = set(re.findall(r'name="session" value="([0-9a-f]+)"', listing)) - {current.group(1) if current else ""}
+    assert current is not None and len(others) == 1
+    data = {"csrf_token": token, "session": others.pop()}
+    ended = await client.post("/account/sessions/revoke", data=data, allow_redirects=False)
+    await shown_once(client, ended, "سُجِّل الخروج من الجلسة.")
+    assert not await signed_in(second)
     # Signing out one session by its key: here this browser's own.
     keys = re.findall(r'name="session" value="([0-9a-f]+)"', await (await client.get("/account/sessions")).text())
     assert len(keys) == 1

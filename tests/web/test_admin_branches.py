@@ -16,6 +16,7 @@ from followup.attachments import AttachmentStore
 from majlis.clock import FrozenClock
 from rooms.models import BranchSite, Room
 from tests.factories import Client, api_payload, csrf_token, form_data, make_staff, sign_in
+from tests.web.notices_seen import isolated, shown_once
 from whatsapp_desk import answers, questions
 from whatsapp_desk.models import Step
 
@@ -50,8 +51,10 @@ async def test_an_administrator_opens_a_centre_and_requests_rooms_and_the_api_fo
     token = await as_admin(client, sessions, clock)
     added = await client.post("/admin/branches", data={**DAMMAM, "csrf_token": token}, allow_redirects=False)
     assert (added.status, added.headers["Location"]) == (303, "/admin/branches/dammam")
+    await shown_once(client, added, f"أُضيف المركز {isolated('الدمام')}.")
     room = {"name": "قاعة الدمام", "room_kind": "audience_hall", "capacity": "12", "equipment": "", "csrf_token": token}
-    assert (await client.post("/admin/branches/dammam/rooms", data=room, allow_redirects=False)).status == 303
+    room_added = await client.post("/admin/branches/dammam/rooms", data=room, allow_redirects=False)
+    await shown_once(client, room_added, f"أُضيفت الغرفة {isolated('قاعة الدمام')} إلى المركز.")
     page = await (await client.get("/admin/branches/dammam")).text()
     assert "قاعة الدمام" in page and "https://calendar.example.org/dammam.ics" in page
     # The branch official's outgoing calendar: a feed behind its own token, named for the centre.
@@ -81,9 +84,9 @@ async def test_an_administrator_opens_a_centre_and_requests_rooms_and_the_api_fo
     client.session.cookie_jar.clear()
     await sign_in(client, "auditor")
     queue = await (await client.get("/audit", params={"branch": "dammam"})).text()
-    assert queue.count('">الدمام</td>') == 2
+    assert queue.count('"><bdi>الدمام</bdi></td>') == 2  # the branch's name isolated (|isolate)
     elsewhere = await (await client.get("/audit", params={"branch": "jeddah"})).text()
-    assert ">الدمام</td>" not in elsewhere
+    assert "<bdi>الدمام</bdi></td>" not in elsewhere
 
 
 async def test_a_closed_centre_takes_no_requests_but_keeps_its_past(
@@ -93,7 +96,9 @@ async def test_a_closed_centre_takes_no_requests_but_keeps_its_past(
     await client.post("/admin/branches", data={**DAMMAM, "csrf_token": token})
     closed = {**DAMMAM, "name_en": "Dammam (closed)", "csrf_token": token}
     closed.pop("code")
-    assert (await client.post("/admin/branches/dammam", data=closed, allow_redirects=False)).status == 303
+    await shown_once(
+        client, await client.post("/admin/branches/dammam", data=closed, allow_redirects=False), "حُفظت بيانات المركز."
+    )
     async with sessions() as session:
         site = await session.get(BranchSite, "dammam")
     assert site is not None and (site.active, site.name_en) == (False, "Dammam (closed)")

@@ -15,6 +15,7 @@ from tests.audience_day.arrange import at, check_in
 from tests.audience_day.test_care import cared_day, task_of
 from tests.audience_day.test_report import arranged_day
 from tests.factories import Client, csrf_token, make_staff, sign_in
+from tests.web.notices_seen import shown_once
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -103,6 +104,7 @@ async def test_protocol_sees_the_day_and_assigns_and_closes_care_tasks(
         allow_redirects=False,
     )
     assert (assigned.status, assigned.headers["Location"]) == (303, "/protocol/day?branch=riyadh")
+    await shown_once(client, assigned, "أُسندت المهمة.")
     assert (await task_of(sessions, day[0].appointment_id, CareKind.WHEELCHAIR)).assigned_to_id == escort
     assert "مسندة إلى <bdi>Staff protocol</bdi>" in row_of(
         await (await client.get("/protocol/day")).text(), day[0].appointment_id
@@ -118,6 +120,7 @@ async def test_protocol_sees_the_day_and_assigns_and_closes_care_tasks(
         f"/protocol/day/tasks/{wheelchair.id}/done", data={"csrf_token": token}, allow_redirects=False
     )
     assert (done.status, done.headers["Location"]) == (303, "/protocol/day")
+    await shown_once(client, done, "سُجِّلت المهمة منجزة.")
     finished = await task_of(sessions, day[0].appointment_id, CareKind.WHEELCHAIR)
     assert (finished.state, finished.done_at) == (TaskState.DONE, at(29, 9, 52))
     after = row_of(await (await client.get("/protocol/day")).text(), day[0].appointment_id)

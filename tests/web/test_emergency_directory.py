@@ -18,6 +18,7 @@ from emergency.models import DutyShift, Mission, MissionCoverage
 from majlis.clock import FrozenClock
 from majlis.db import transaction
 from tests.factories import Client, csrf_token, make_staff, sign_in
+from tests.web.notices_seen import isolated, shown_once
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -97,6 +98,7 @@ async def test_supervisors_keep_missions_coverage_and_rosters(
     token = await csrf_token(client, "/emergency/missions")
     added = await client.post("/emergency/missions", data=mission_form(token, "au-sydney"), allow_redirects=False)
     assert added.status == 303 and added.headers["Location"] == "/emergency/missions/au-sydney"
+    await shown_once(client, added, f"أُضيفت البعثة {isolated('سفارة au-sydney')}.")
 
     bad = await client.post(
         "/emergency/missions",
@@ -109,9 +111,8 @@ async def test_supervisors_keep_missions_coverage_and_rosters(
     assert "رقم جوال من أي دولة بالصيغة الدولية" in field_error(html, "head_phone")
 
     cover = {"csrf_token": token, "cover.country": "AU", "cover.city_ar": "", "cover.city_en": ""}
-    assert (
-        await client.post("/emergency/missions/au-sydney/coverage", data=cover, allow_redirects=False)
-    ).status == 303
+    covered = await client.post("/emergency/missions/au-sydney/coverage", data=cover, allow_redirects=False)
+    await shown_once(client, covered, "أُضيف المكان إلى نطاق تغطية البعثة.")
     await client.post("/emergency/missions", data=mission_form(token, "au-canberra"), allow_redirects=False)
     again = await client.post("/emergency/missions/au-canberra/coverage", data=cover)
     assert again.status == 422
@@ -120,14 +121,14 @@ async def test_supervisors_keep_missions_coverage_and_rosters(
     live = await client.post(
         "/emergency/missions/au-sydney/live", data={"csrf_token": token, "live": "1"}, allow_redirects=False
     )
-    assert live.status == 303
+    await shown_once(client, live, "أصبحت البعثة مفعّلة على خط الطوارئ: تصل إليها بلاغاتها الآن.")
     backwards = await client.post(
         "/emergency/missions/au-sydney/shifts", data=shift_form(token, **{"shift.ends": "2026-11-24T08:00"})
     )
     assert backwards.status == 422
     assert field_error(await backwards.text(), "shift.ends") == "يجب أن تنتهي المناوبة بعد بدايتها."
     shift = await client.post("/emergency/missions/au-sydney/shifts", data=shift_form(token), allow_redirects=False)
-    assert shift.status == 303
+    await shown_once(client, shift, "أُضيفت المناوبة إلى جدول المناوبات.")
 
     # 17:00 in Sydney (AEDT, +11) is 09:00 in Riyadh; after it the roster shows a gap.
     page = await (await client.get("/emergency/missions/au-sydney")).text()

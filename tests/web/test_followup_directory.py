@@ -16,6 +16,7 @@ from followup import contacts, directory
 from followup.models import ContactRole, Department, EscalationLevel, SlaPolicy
 from majlis.clock import FrozenClock
 from tests.factories import Client, csrf_token, make_staff, sign_in
+from tests.web.notices_seen import isolated, shown_once
 from web.followup_directory_models import DIRECTORY_OPERATIONS
 from worktime import editing
 
@@ -57,6 +58,7 @@ async def test_administrators_keep_departments_and_their_people(
             "/followup/departments", data=department_form(token, code, parent), allow_redirects=False
         )
         assert added.status == 303 and added.headers["Location"] == f"/followup/departments/{code}"
+        await shown_once(client, added, f"أُضيفت الجهة {isolated('جهة ' + code)}.")
     tree = await (await client.get("/followup/departments")).text()
     assert tree.index("جهة office") < tree.index("جهة health") < tree.index("جهة hospitals")
     assert 'class="depth-2"' in tree
@@ -81,7 +83,7 @@ async def test_administrators_keep_departments_and_their_people(
         data=department_form(token, "ignored", "office", name_en="Hospitals cluster"),
         allow_redirects=False,
     )
-    assert renamed.status == 303
+    await shown_once(client, renamed, "حُفظت بيانات الجهة.")
 
     person = {
         "csrf_token": token,
@@ -94,9 +96,8 @@ async def test_administrators_keep_departments_and_their_people(
     wrong = await client.post("/followup/departments/health/contacts", data={**person, "contact.phone": "12"})
     assert wrong.status == 422
     assert "ليست رقم جوال صحيحًا" in field_error(await wrong.text(), "contact.phone")
-    assert (
-        await client.post("/followup/departments/health/contacts", data=person, allow_redirects=False)
-    ).status == 303
+    person_added = await client.post("/followup/departments/health/contacts", data=person, allow_redirects=False)
+    await shown_once(client, person_added, "أُضيفت جهة الاتصال.")
     async with sessions() as session:
         health = await directory.department_by_code(session=session, code="health")
         [deputy] = await contacts.contacts(session=session, department_id=health.id)
@@ -110,7 +111,7 @@ async def test_administrators_keep_departments_and_their_people(
         data={**person, "contact.role": "head"},
         allow_redirects=False,
     )
-    assert changed.status == 303
+    await shown_once(client, changed, "حُفظت بيانات جهة الاتصال.")
     async with sessions() as session:
         head = await contacts.contact_for(session=session, department_id=health.id, role=ContactRole.DEPUTY)
         audited = await session.scalar(
@@ -131,23 +132,29 @@ async def test_calendars_hours_and_holidays_through_the_pages(
         allow_redirects=False,
     )
     assert made.status == 303 and made.headers["Location"] == "/followup/calendars/er#hours"
+    await shown_once(client, made, f"أُضيف التقويم {isolated('الطوارئ')}. حدِّد ساعات الدوام فيه أدناه.")
     bad = await client.post(
         "/followup/calendars/er/hours", data={"csrf_token": token, "weekday": "6", "opens": "08:00", "closes": "08:00"}
     )
     assert bad.status == 422
     assert "منتصف الليل" in field_error(await bad.text(), "closes")
     night = {"csrf_token": token, "weekday": "4", "opens": "20:00", "closes": "04:00"}
-    assert (await client.post("/followup/calendars/er/hours", data=night, allow_redirects=False)).status == 303
+    await shown_once(
+        client,
+        await client.post("/followup/calendars/er/hours", data=night, allow_redirects=False),
+        "أُضيفت ساعات الدوام.",
+    )
     page = await (await client.get("/followup/calendars/er")).text()
     assert "الخميس" in page and "(في اليوم التالي)" in page
     holiday = {"csrf_token": token, "day": "2027-02-22", "name": "يوم التأسيس"}
-    assert (await client.post("/followup/calendars/er/holidays", data=holiday, allow_redirects=False)).status == 303
+    holiday_added = await client.post("/followup/calendars/er/holidays", data=holiday, allow_redirects=False)
+    await shown_once(client, holiday_added, "أُضيفت الإجازة.")
     again = await client.post("/followup/calendars/er/holidays", data=holiday)
     assert again.status == 422
     removed = await client.post(
         "/followup/calendars/er/holidays/2027-02-22/remove", data={"csrf_token": token}, allow_redirects=False
     )
-    assert removed.status == 303
+    await shown_once(client, removed, "أُزيلت الإجازة.")
     # The official's days off stay with protocol's page, which also moves the audiences of that day.
     official = await client.post("/followup/calendars/audiences/holidays", data=holiday)
     assert official.status == 409 and "صفحة الإجازات لدى المراسم" in await official.text()
@@ -180,7 +187,7 @@ async def test_policies_and_their_ladder_through_the_pages(
     twice = await client.post("/followup/policies", data={**policy, "category_code": ""})
     assert twice.status == 422 and "توجد سياسة لهذا التصنيف" in field_error(await twice.text(), "category_code")
     made = await client.post("/followup/policies", data=policy, allow_redirects=False)
-    assert made.status == 303
+    await shown_once(client, made, "أُضيفت السياسة. حدِّد مستويات التصعيد أدناه.")
     policy_path = made.headers["Location"].removesuffix("#levels")
     page = await (await client.get(policy_path)).text()
     assert 'name="rows" value="1"' in page
@@ -203,7 +210,8 @@ async def test_policies_and_their_ladder_through_the_pages(
         "يجب أن يحل المستوى 2 بعد المستوى 1"
     )
     ladder.update(row(2, "100", "3", "1", "deputy"))
-    assert (await client.post(policy_path + "/levels", data=ladder, allow_redirects=False)).status == 303
+    levels_saved = await client.post(policy_path + "/levels", data=ladder, allow_redirects=False)
+    await shown_once(client, levels_saved, "حُفظت مستويات التصعيد.")
     # Removing the first row keeps the second, now level 1.
     ladder.update({"rows": "3", "levels.1.remove": "1"})
     assert (await client.post(policy_path + "/levels", data=ladder, allow_redirects=False)).status == 303

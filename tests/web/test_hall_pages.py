@@ -18,6 +18,7 @@ from scheduler.models import Appointment, AppointmentState
 from tests.audience_day.arrange import Sessions, at, booked_day, call, check_in, official, phone, status
 from tests.factories import csrf_token, make_staff, sign_in
 from tests.followup.arrange import add_department
+from tests.web.notices_seen import shown_once
 from web.keys import LINKS
 from web.kiosk import KIOSK_COOKIE, RESULT_COOKIE
 
@@ -129,6 +130,7 @@ async def test_the_official_calls_next_and_records_the_outcome_while_the_screen_
         allow_redirects=False,
     )  # fmt: skip
     assert called.status == 303 and called.headers["Location"] == "/official/hall"
+    await shown_once(client, called, "استُدعي المراجع التالي.")
     stale = await client.post(
         f"/official/hall/sessions/{booked[0].session_id}/next", data={"csrf_token": token, "current": ""},
         allow_redirects=False,
@@ -153,7 +155,7 @@ async def test_the_official_calls_next_and_records_the_outcome_while_the_screen_
         data={"csrf_token": token, "outcome": "answered", "directive": "تُلبّى حاجته"},
         allow_redirects=False,
     )
-    assert saved.status == 303
+    await shown_once(client, saved, "سُجِّلت نتيجة المقابلة.")
     async with sessions() as session:
         appointment = await session.get_one(Appointment, booked[0].appointment_id)
     assert appointment.state is AppointmentState.HELD

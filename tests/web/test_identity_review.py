@@ -12,6 +12,7 @@ from accounts.roles import Role
 from cases.models import Applicant, ApplicantChange, Case, IdentityFlag
 from majlis.clock import FrozenClock
 from tests.factories import Client, api_payload, csrf_token, form_data, make_staff, sign_in
+from tests.web.notices_seen import isolated, shown_once
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -62,7 +63,7 @@ async def test_the_desk_reads_the_flag_settles_it_and_decides_the_change_on_the_
         data={"note": "رقم هوية شخص آخر", "csrf_token": token},
         allow_redirects=False,
     )
-    assert settled.status == 303
+    await shown_once(client, settled, f"بُتَّ في التحقق من الاسم في الطلب {isolated(other)}.")
     page = await (await client.get(base)).text()
     assert 'id="identity-flag-settled"' in page and "رقم هوية شخص آخر" in page and "Staff audit_desk" in page
     again = await client.post(f"{base}/identity-flag/review", data={"note": "مرة أخرى", "csrf_token": token})
@@ -82,7 +83,7 @@ async def test_the_desk_reads_the_flag_settles_it_and_decides_the_change_on_the_
     declined = await client.post(
         f"{base}/applicant-changes/{change.id}/decline", data={"csrf_token": token}, allow_redirects=False
     )
-    assert declined.status == 303
+    await shown_once(client, declined, f"رُفض تعديل المراجع على الطلب {isolated(other)}.")
     assert (await record(sessions)).phone == "+966501234567"
     page = await (await client.get(base)).text()
     assert "وبقي السجل على حاله" in page and f'id="accept-change-{change.id}"' not in page
@@ -124,7 +125,7 @@ async def test_a_flag_from_the_desk_form_and_acceptance_on_the_page(
     accepted = await client.post(
         f"{base}/applicant-changes/{change.id}/accept", data={"csrf_token": token}, allow_redirects=False
     )
-    assert accepted.status == 303
+    await shown_once(client, accepted, f"قُبل تعديل المراجع على الطلب {isolated(str(tracking))}.")
     applicant = await record(sessions)
     assert (applicant.name, applicant.phone) == ("Khalid Alshehri", "+966551112223")
     assert "قبله Staff audit_desk" in await (await client.get(base)).text()

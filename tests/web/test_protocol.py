@@ -25,6 +25,7 @@ from tests.factories import Client, csrf_token, make_staff, sign_in
 from tests.priority.test_triage import new_case, ready
 from tests.scheduler.test_changes import waiting_today
 from tests.scheduler.test_runs import IDS
+from tests.web.notices_seen import shown_once
 from web.i18n import Catalogs
 from web.keys import SESSIONS
 
@@ -252,7 +253,10 @@ async def test_rooms_and_templates_can_be_taken_out_of_use(
     # Its only room is out of use, so the template cannot resume until the room is back.
     blocked = await client.post("/protocol/templates/1/active", data={"active": "1", "csrf_token": token})
     assert blocked.status == 422
-    await client.post("/protocol/rooms/1/active", data={"active": "1", "csrf_token": token}, allow_redirects=False)
+    room_back = await client.post(
+        "/protocol/rooms/1/active", data={"active": "1", "csrf_token": token}, allow_redirects=False
+    )
+    await shown_once(client, room_back, "أُعيدت الغرفة إلى الاستخدام.")
     resumed = await client.post(
         "/protocol/templates/1/active", data={"active": "1", "csrf_token": token}, allow_redirects=False
     )

@@ -16,6 +16,7 @@ from scheduler.allocation import SeatRule
 from scheduler.models import Appointment, AppointmentState
 from tests.factories import Client, csrf_token, make_staff, sign_in
 from tests.scheduler.test_week_grid import placed_in_hall
+from tests.web.notices_seen import isolated, shown_once
 from web.i18n import Catalogs
 from web.notices import NOTICE_COOKIE
 
@@ -149,7 +150,7 @@ async def test_a_room_gets_its_english_name_shown_on_english_pages(
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Room)) == 0  # nothing half-saved
     added = await client.post("/protocol/rooms", data=form, allow_redirects=False)
-    assert added.status == 303
+    await shown_once(client, added, f"أُضيفت الغرفة {isolated('قاعة المجلس')}.")
     async with sessions() as session:
         room = await session.scalar(select(Room))
     assert room is not None and room.name_en == "The Majlis hall"

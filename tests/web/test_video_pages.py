@@ -22,6 +22,7 @@ from tests.factories import Client, csrf_token, make_staff, sign_in
 from tests.followup.arrange import add_department
 from tests.rooms.test_rooms import put_on_roster
 from tests.video.arrange import SUNDAY, video_audiences
+from tests.web.notices_seen import shown_once
 from video import service as video
 from video.models import VideoOutcome, VideoState
 from web.keys import VIDEO_TOKENS
@@ -147,6 +148,7 @@ async def test_check_in_starts_the_applicants_waiting_time(
         f"/rooms/{room_id}/audiences/{first}/check-in", data={"csrf_token": token}, allow_redirects=False
     )
     assert response.status == 303 and response.headers["Location"] == f"/rooms/{room_id}/console"
+    await shown_once(client, response, "سُجِّل حضور المراجع.")
     async with sessions() as session:
         audience = await video.get_audience(session=session, audience_id=first)
         assert audience is not None and audience.checked_in_at == clock.now()
@@ -217,7 +219,7 @@ async def test_the_outcome_goes_to_the_requests_history(client: Client, sessions
         data=[*ticked, ("referred_to", "moj"), ("referred_to", "enforcement")],
         allow_redirects=False,
     )
-    assert saved.status == 303
+    await shown_once(client, saved, "سُجِّلت نتيجة المقابلة.")
     async with sessions() as session:
         audience = await video.get_audience(session=session, audience_id=first)
         assert audience is not None
@@ -271,7 +273,7 @@ async def test_consent_to_recording_is_taken_only_where_recording_is_allowed(
         taken = await allowed.post(
             f"/rooms/{room_id}/audiences/{first}/consent", data={"csrf_token": token}, allow_redirects=False
         )
-        assert taken.status == 303
+        await shown_once(allowed, taken, "سُجِّلت موافقة المراجع على التسجيل.")
         async with sessions() as session:
             audience = await video.get_audience(session=session, audience_id=first)
             assert audience is not None and audience.recording_consent_at == clock.now()

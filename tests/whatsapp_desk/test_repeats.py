@@ -19,6 +19,7 @@ from notify.models import MessageStatus, OutboxMessage
 from priority import duplicates, queue
 from priority.models import ChangedField, ChangeReason, DuplicateCancellation, ManualChange
 from tests.factories import Client, csrf_token, details, make_staff, sign_in
+from tests.web.notices_seen import isolated, shown_once
 from whatsapp_desk import repeats
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -247,6 +248,7 @@ async def test_the_triage_page_shows_the_cancellation_and_undoes_it(
     assert (await case_of(sessions, repeat)).status is CaseStatus.DUPLICATE
     done = await client.post(path, data={"csrf_token": token, "reason": "ملك آخر"}, allow_redirects=False)
     assert done.status == 303 and done.headers["Location"] == f"/audit/cases/{repeat}"
+    await shown_once(client, done, f"أُلغي إلغاء الطلب {isolated(repeat)}: عاد إلى الطلبات المستلمة.")
     page = await (await client.get(f"/audit/cases/{repeat}")).text()
     assert 'id="repeat-undone"' in page and "ملك آخر" in page and 'id="undo-repeat"' not in page
     assert (await case_of(sessions, repeat)).status is CaseStatus.RECEIVED
