@@ -48,6 +48,12 @@ async def test_a_mission_s_details_flags_coverage_and_roster_each_say_what_was_d
     await shown_once(client, off, "أُوقفت البعثة.")
     back = await client.post(base + "/active", data={"csrf_token": token, "active": "1"}, allow_redirects=False)
     await shown_once(client, back, "أُعيدت البعثة إلى الخدمة.")
+    for live, said in (
+        ("1", "أصبحت البعثة مفعّلة على خط الطوارئ: تصل إليها بلاغاتها الآن."),
+        ("0", "أُخرجت البعثة من خط الطوارئ."),
+    ):
+        flag = {"csrf_token": token, "live": live}
+        await shown_once(client, await client.post(base + "/live", data=flag, allow_redirects=False), said)
 
 
 async def test_departments_contacts_and_calendars_each_say_what_was_done(
@@ -59,6 +65,10 @@ async def test_departments_contacts_and_calendars_each_say_what_was_done(
         "/followup/departments/health/active", data={"csrf_token": token, "active": "0"}, allow_redirects=False
     )
     await shown_once(client, off, "أُوقفت الجهة.")
+    on = await client.post(
+        "/followup/departments/health/active", data={"csrf_token": token, "active": "1"}, allow_redirects=False
+    )
+    await shown_once(client, on, "أُعيدت الجهة إلى الخدمة.")
     person = {
         "csrf_token": token,
         "contact.role": "deputy",
@@ -73,6 +83,8 @@ async def test_departments_contacts_and_calendars_each_say_what_was_done(
     path = f"/followup/departments/health/contacts/{contact_id}/active"
     stopped = await client.post(path, data={"csrf_token": token, "active": "0"}, allow_redirects=False)
     await shown_once(client, stopped, "أُوقفت جهة الاتصال.")
+    again = await client.post(path, data={"csrf_token": token, "active": "1"}, allow_redirects=False)
+    await shown_once(client, again, "أُعيدت جهة الاتصال إلى الخدمة.")
 
     calendar = {"csrf_token": token, "code": "er", "name_ar": "الطوارئ", "name_en": "ER", "time_zone": "Asia/Dubai"}
     await client.post("/followup/calendars", data=calendar)

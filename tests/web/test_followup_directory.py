@@ -215,6 +215,10 @@ async def test_policies_and_their_ladder_through_the_pages(
     # Removing the first row keeps the second, now level 1.
     ladder.update({"rows": "3", "levels.1.remove": "1"})
     assert (await client.post(policy_path + "/levels", data=ladder, allow_redirects=False)).status == 303
+    await shown_once(client, await client.post(policy_path, data=policy, allow_redirects=False), "حُفظت السياسة.")
+    for active, said in (("0", "أُوقف العمل بالسياسة."), ("1", "أُعيد العمل بالسياسة.")):
+        flag = {"csrf_token": token, "active": active}
+        await shown_once(client, await client.post(policy_path + "/active", data=flag, allow_redirects=False), said)
     shorter = await client.post(policy_path, data={**policy, "solution_amount": "0"})
     assert shorter.status == 422 and field_error(await shorter.text(), "solution_amount")
     async with sessions() as session:

@@ -161,6 +161,15 @@ async def test_the_official_calls_next_and_records_the_outcome_while_the_screen_
     assert appointment.state is AppointmentState.HELD
     assert await status(sessions, booked[0].case_id) is CaseStatus.COMPLETED
     assert (await client.get("/hall/nowhere/screen")).status == 404
+    # The outcome ended the first audience: the next press calls the second applicant, the one after finds
+    # nobody else waiting, and says so.
+    press = f"/official/hall/sessions/{booked[0].session_id}/next"
+    second = await client.post(press, data={"csrf_token": token, "current": ""}, allow_redirects=False)
+    await shown_once(client, second, "استُدعي المراجع التالي.")
+    async with sessions() as session:
+        last = await session.scalar(select(HallAudience.id).where(HallAudience.id != audience.id))
+    ended = await client.post(press, data={"csrf_token": token, "current": str(last)}, allow_redirects=False)
+    await shown_once(client, ended, "انتهت المقابلة؛ لا أحد آخر في الانتظار.")
 
 
 async def test_the_official_refers_from_the_hall_by_ticking_departments(
