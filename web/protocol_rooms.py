@@ -9,6 +9,7 @@ from aiohttp import web
 from accounts import service as accounts
 from accounts.roles import Role
 from majlis.clock import riyadh
+from majlis.dates import dual_date
 from majlis.errors import N_, FieldError, InvalidInput
 from rooms import service as rooms
 from rooms.models import RoomKind
@@ -186,8 +187,10 @@ async def put_on_duty(request: web.Request) -> web.Response:
     except InvalidInput as exc:
         await request[DB].rollback()
         return await _room_day(request, errors_by_field(request.app[CATALOGS], request[LANGUAGE], exc.errors), 422)
-    day = _day(request).isoformat()
-    return done(request, f"/protocol/rooms/{request.match_info['room_id']}?day={day}", ON_DUTY, day=day)
+    day = _day(request)
+    # The day as the page names days, in both calendars (in the language of the one who pressed).
+    told = dual_date(day, request[LANGUAGE])
+    return done(request, f"/protocol/rooms/{request.match_info['room_id']}?day={day.isoformat()}", ON_DUTY, day=told)
 
 
 def _time(value: str, field: str) -> time:

@@ -4,6 +4,8 @@ are checked in their own pages' tests (tests.web.notices_seen)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -11,9 +13,10 @@ from accounts.roles import Role
 from emergency.models import DutyShift, MissionCoverage
 from followup.models import DepartmentContact
 from majlis.clock import FrozenClock
+from majlis.dates import dual_date
 from scheduler.models import AudienceSession
 from tests.factories import Client, csrf_token, make_staff, sign_in
-from tests.web.notices_seen import shown_once
+from tests.web.notices_seen import isolated, shown_once
 from tests.web.test_emergency_directory import mission_form, shift_form
 from tests.web.test_followup_directory import as_admin, department_form
 from tests.web.test_protocol import add_hall_and_template, protocol_client
@@ -109,7 +112,9 @@ async def test_a_room_s_roster_and_use_and_a_session_s_lock_each_say_what_was_do
     colleague = await make_staff(sessions, clock, Role.PROTOCOL, "colleague")
     duty = {"csrf_token": token, "staff": str(colleague.id), "starts": "09:00", "ends": "13:00"}
     on_duty = await client.post("/protocol/rooms/1/roster?day=2026-11-29", data=duty, allow_redirects=False)
-    await shown_once(client, on_duty, "كُلِّف الموظف بالمناوبة في الغرفة يوم \u20682026-11-29\u2069.")
+    # The day in both calendars, as the page names days.
+    day = isolated(dual_date(date(2026, 11, 29), "ar"))
+    await shown_once(client, on_duty, f"كُلِّف الموظف بالمناوبة في الغرفة يوم {day}.")
     stopped = await client.post(
         "/protocol/rooms/1/active", data={"csrf_token": token, "active": "0"}, allow_redirects=False
     )
