@@ -21,7 +21,7 @@ from scheduler import service as scheduling
 from web import labels, pagination, personal_data
 from web.attachments import case_files
 from web.audit_display import placement_display
-from web.auth import requires
+from web.auth import requires, signed_in_user
 from web.branch_names import branch_context
 from web.case_history import staff_history
 from web.department_choices import chosen, department_choices, joined_codes
@@ -159,6 +159,8 @@ async def priority_queue(request: web.Request) -> web.Response:
         "places": shown.items,
         # Each request's place in the whole queue, not on its page.
         "first_place": (shown.page - 1) * shown.per_page + 1,
+        # The audit desk opens a request's triage page; protocol and the manager, who may not, its page in search.
+        "opens_triage": signed_in_user(request).role is Role.AUDIT_DESK,
         "pager": pagination.pager(request, shown, N_("Pages of the priority queue")),
         # The category by its name in the reader's language, not its code ("housing").
         **await placement_display(request),

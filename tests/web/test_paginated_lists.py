@@ -212,3 +212,9 @@ async def test_the_priority_queue_a_page_at_a_time_each_request_with_its_place_i
     assert page_of(1, 2) in first and 'rel="next" href="/audit/queue?page=2"' in first
     assert page_of(2, 2) in second and 'rel="prev" href="/audit/queue"' in second
     await refuses_bad_pages(client, "/audit/queue")
+    # Protocol reads the queue too, but may not open the triage page: its links open the request in search.
+    await make_staff(sessions, clock, Role.PROTOCOL, "protocol")
+    await sign_in(client, "protocol")
+    page = await (await client.get("/audit/queue")).text()
+    assert f'<a href="/cases?q={numbers[1]}">' in page and "/audit/cases/" not in page
+    assert (await client.get(f"/cases?q={numbers[1]}")).status == 200
