@@ -91,24 +91,21 @@ def shape(path: str) -> str:
     return re.sub(r"[0-9][0-9-]*", "N", urlsplit(path).path)
 
 
-async def detail_pages(
-    page: Page, base: str, paths: Sequence[str], *, most: int = 25, known: Set[str] = frozenset()
+def detail_pages(
+    base: str, paths: Sequence[str], hrefs: Sequence[str], *, most: int = 25, known: Set[str] = frozenset()
 ) -> list[str]:
-    """One page of each kind linked from the main part of the given pages (a request, a referral, a report…), but
-    none of the kinds in `known` (shapes)."""
+    """One page of each kind among the links found in the main part of the given pages (a request, a referral, a
+    report…), in the order found, but none of the kinds of those pages nor of `known` (shapes)."""
     seen = {shape(p) for p in paths} | known
     found: list[str] = []
-    for path in paths:
-        await page.goto(f"{base}{path}")
-        hrefs: list[str] = await page.eval_on_selector_all("main a[href]", "els => els.map(e => e.href)")
-        for href in hrefs:
-            parts = urlsplit(href)
-            if not href.startswith(base) or _NOT_PAGES.search(parts.path) or shape(parts.path) in seen:
-                continue
-            seen.add(shape(parts.path))
-            found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
-            if len(found) >= most:
-                return found
+    for href in hrefs:
+        parts = urlsplit(href)
+        if not href.startswith(base) or _NOT_PAGES.search(parts.path) or shape(parts.path) in seen:
+            continue
+        seen.add(shape(parts.path))
+        found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+        if len(found) >= most:
+            break
     return found
 
 
@@ -122,19 +119,28 @@ async def sweep_pages(
     page: Page,
     axe_at: Mapping[str, int] | None = None,
     documents: dict[str, str] | None = None,
+    links: list[str] | None = None,
 ) -> list[Findings]:
     """Each page in each language at each width; into `documents`, each page's HTML as the server sent it in each
-    language (the same at any width), for the Nu HTML checker."""
+    language (the same at any width), for the Nu HTML checker; into `links`, the links of each page's main part.
+
+    A page is loaded once per language, at the first width, and checked at the others after the window is resized:
+    the pages' layout at a width is their stylesheets' alone (no script of Majlis reads the window's size), and the
+    browser lays a page out again for the new width as it would have laid it out loaded at that width."""
     failed: list[Findings] = []
     for path in paths:
         for language in languages:
-            for width in widths:
+            response = None
+            for number, width in enumerate(widths):
                 await page.set_viewport_size({"width": width, "height": 900})
-                separator = "&" if "?" in path else "?"
-                address = f"{base}{path}{separator}lang={language}"
-                response = await page.goto(address)
-                if documents is not None and response is not None and address not in documents:
-                    documents[address] = await response.text()
+                if number == 0:
+                    separator = "&" if "?" in path else "?"
+                    address = f"{base}{path}{separator}lang={language}"
+                    response = await page.goto(address)
+                    if documents is not None and response is not None and address not in documents:
+                        documents[address] = await response.text()
+                    if links is not None and language == languages[0]:
+                        links += await page.eval_on_selector_all("main a[href]", "els => els.map(e => e.href)")
                 axe = axe_at is None or axe_at.get(language) == width
                 findings = await check_page(page, language=language, axe=axe)
                 if response is not None and response.status >= 400:
@@ -191,22 +197,33 @@ async def sweep(
                     if each_page_once:
                         # The start page is the role's own home; the rest only when no role before reached it.
                         paths = paths[:1] + [p for p in paths[1:] if shape(p) not in swept]
-                    paths += await detail_pages(page, base, paths, known=swept if each_page_once else frozenset())
                 assert paths is not None
-                swept.update(shape(p) for p in paths[1:])
-                checked += len(paths) * len(languages) * len(widths)
                 began = time.monotonic()
                 sent: dict[str, str] = {}
-                found = await sweep_pages(
-                    browser,
-                    base,
-                    paths,
-                    languages=languages,
-                    widths=widths,
-                    page=page,
-                    axe_at=axe_at,
-                    documents=sent if markup else None,
-                )
+                hrefs: list[str] = []
+
+                async def check(pages: Sequence[str], links: list[str] | None = None) -> list[Findings]:
+                    return await sweep_pages(
+                        browser,
+                        base,
+                        pages,
+                        languages=languages,
+                        widths=widths,
+                        page=page,  # noqa: B023 (called before the loop moves on)
+                        axe_at=axe_at,
+                        documents=sent if markup else None,  # noqa: B023
+                        links=links,
+                    )
+
+                # The navigation's pages first, their links gathered as they are checked; then one page of each
+                # kind those link to (for a role; the visitor's pages are all named).
+                found = await check(paths, links=hrefs)
+                if user is not None:
+                    details = detail_pages(base, paths, hrefs, known=swept if each_page_once else frozenset())
+                    found += await check(details)
+                    paths = paths + details
+                swept.update(shape(p) for p in paths[1:])
+                checked += len(paths) * len(languages) * len(widths)
                 documents.update((f"{address} (as {user or 'a visitor'})", html) for address, html in sent.items())
                 failed += found
                 await context.close()

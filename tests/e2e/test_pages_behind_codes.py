@@ -83,6 +83,9 @@ async def last_code(sessions: Sessions, purpose: str) -> str:
     return found.group(0)
 
 
+# What is checked is the pages in the browser; the database behind them is SQLite's (the flows themselves are tested on
+# both databases in tests/web/), as the every-page sweep's demo is.
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_the_pages_behind_a_device_or_a_code_pass_the_page_check(
     client: Client, sessions: Sessions, clock: FrozenClock, browser: Browser
 ) -> None:
