@@ -13,8 +13,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.long_file]
 __all__ = ["demo"]
 
 
-# The build and the server's start (first test), and the role's pages: the administrator's 63 pages took 10 min at a
-# load of 12 (2 min on a quiet machine).
+# The build and the server's start (first test), and the role's pages: the administrator's 63 pages took 2 min 22 s
+# on a quiet machine, 6 to 10 min at a load of 8 to 12.
 @pytest.mark.timeout(1200)
 @pytest.mark.parametrize("user", FIRST_HALF, ids=lambda user: user or "visitor")
 async def test_every_page_in_both_languages_at_three_widths_as(demo: DemoSite, user: str | None) -> None:
