@@ -34,15 +34,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert, text
+from sqlalchemy import Table, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accounts.models import StaffUser
 from audience_day.models import Arrival, HallAudience
+from bench.bulk import write_rows
 from bench.intake import code_version, load_average, machine_facts, postgres_version
 from cases.models import Applicant, Case
 from followup.models import Department, Referral
-from majlis import migrate
 from majlis.clock import RIYADH, riyadh
 from majlis.db import create_engine, session_factory
 from notify.models import OutboxMessage
@@ -58,7 +58,6 @@ from tests.postgres_server import PostgresServer
 
 # The bench's moment: the year measured is the 365 days before it.
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-BATCH = 5_000
 KINDS = {"audience_in_person": 50, "audience_video": 12, "complaint": 14, "petition": 12, "enquiry": 10,
          "suggestion": 2}  # fmt: skip
 AUDIENCE_KINDS = ("audience_in_person", "audience_video")
@@ -258,17 +257,7 @@ def _rated(
 
 async def write(engine: AsyncEngine, year: Year) -> float:
     """The year written with bulk INSERTs into a migrated database; seconds taken."""
-    await migrate.upgrade(engine)
-    started = time.perf_counter()
-    async with engine.begin() as connection:
-        for table, rows in year.rows.items():
-            for first in range(0, len(rows), BATCH):
-                await connection.execute(insert(table), rows[first : first + BATCH])
-        if engine.dialect.name == "postgresql":
-            # Explicit ids leave the sequences behind; and the planner needs statistics of the fresh tables, which
-            # autovacuum would gather a little later on a live server.
-            await connection.execute(text("ANALYZE"))
-    return time.perf_counter() - started
+    return await write_rows(engine, year.rows)
 
 
 def spans(now: datetime = NOW) -> dict[str, Span]:

@@ -39,10 +39,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, cast
 
-from sqlalchemy import ColumnElement, Table, and_, func, insert, select, text
+from sqlalchemy import ColumnElement, Table, and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accounts.roles import Role
+from bench.bulk import write_rows
 from bench.intake import code_version, load_average, machine_facts, postgres_version
 from cases.identity import luhn_check_digit
 from cases.models import Applicant, Case
@@ -50,14 +51,12 @@ from cases.names import search_key
 from cases.need_to_know import Reader, reach
 from cases.search import PAGE_SIZE, SearchQuery, condition, recognise, search
 from cases.tracking import format_tracking_number
-from majlis import migrate
 from majlis.clock import riyadh
 from majlis.db import create_engine, session_factory
 from priority.models import Triage
 from tests.postgres_server import PostgresServer
 
 NOW: Final = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-BATCH: Final = 5_000
 # Bench data: common Saudi given names and family names (Arabic literals are allowed in bench data).
 MEN: Final = (
     "محمد", "عبدالله", "عبدالرحمن", "أحمد", "خالد", "فهد", "سعد", "سلطان", "عبدالعزيز", "فيصل", "ناصر", "سعود",
@@ -182,16 +181,7 @@ def requests_of(requests: int, seed: int, now: datetime = NOW) -> Data:
 
 async def write(engine: AsyncEngine, data: Data) -> float:
     """The rows written with bulk INSERTs into a migrated database; seconds taken (the migration not counted)."""
-    await migrate.upgrade(engine)
-    started = time.perf_counter()
-    async with engine.begin() as connection:
-        for table, rows in data.rows.items():
-            for first in range(0, len(rows), BATCH):
-                await connection.execute(insert(table), rows[first : first + BATCH])
-        if engine.dialect.name == "postgresql":
-            # The planner needs statistics of the fresh tables, which autovacuum would gather a little later.
-            await connection.execute(text("ANALYZE"))
-    return time.perf_counter() - started
+    return await write_rows(engine, data.rows)
 
 
 def query_kinds(data: Data, rng: random.Random) -> dict[str, Callable[[], str]]:
