@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import audit
@@ -533,27 +533,28 @@ class CallTask:
     case: Case
 
 
+def due_calls(now: datetime, policy: ConfirmationPolicy) -> Select[Confirmation, Appointment, Slot, Case]:
+    """The calls due at `now`, soonest audience first: asked, no answer after the configured hours, the audience still
+    ahead (a statement, so the call centre's list can add its reader's reach and take a page of it)."""
+    return (
+        select(Confirmation, Appointment, Slot, Case)
+        .join(Appointment, Appointment.id == Confirmation.appointment_id)
+        .join(Slot, Slot.id == Appointment.slot_id)
+        .join(Case, Case.id == Confirmation.case_id)
+        .where(
+            Confirmation.answer.is_(None),
+            Confirmation.ask_at <= now - policy.no_answer,
+            Appointment.state == AppointmentState.SCHEDULED,
+            Slot.starts_at > now,
+        )
+        .order_by(Slot.starts_at, Confirmation.id)
+    )
+
+
 async def calls_due(*, session: AsyncSession, clock: Clock, policy: ConfirmationPolicy) -> list[CallTask]:
     """The call centre's list: asked, no answer after the configured hours, the audience still ahead."""
-    now = clock.now()
-    rows = (
-        await session.execute(
-            select(Confirmation, Appointment, Slot)
-            .join(Appointment, Appointment.id == Confirmation.appointment_id)
-            .join(Slot, Slot.id == Appointment.slot_id)
-            .where(
-                Confirmation.answer.is_(None),
-                Confirmation.ask_at <= now - policy.no_answer,
-                Appointment.state == AppointmentState.SCHEDULED,
-                Slot.starts_at > now,
-            )
-            .order_by(Slot.starts_at, Confirmation.id)
-        )
-    ).all()
-    found = await cases.cases_by_id(session=session, case_ids={c.case_id for c, _, _ in rows})
-    return [
-        CallTask(confirmation=c, appointment=a, slot=s, case=found[c.case_id]) for c, a, s in rows if c.case_id in found
-    ]
+    rows = (await session.execute(due_calls(clock.now(), policy))).all()
+    return [CallTask(confirmation=c, appointment=a, slot=s, case=case) for c, a, s, case in rows]
 
 
 async def record_no_answer(
