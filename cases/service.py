@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts import audit
-from cases import branches, identity_review, tracking_serials
+from cases import branches, identity_review, status_lists, tracking_serials
 from cases.intake import RequestDetails
 from cases.models import (
     Applicant,
@@ -438,15 +438,9 @@ async def list_by_status(
     channel: Channel | None = None,
     limit: int = 200,
 ) -> list[Case]:
-    """Cases in these statuses, oldest first, optionally of one branch, kind or channel."""
-    query = select(Case).options(selectinload(Case.applicant)).where(Case.status.in_(statuses))
-    if branch is not None:
-        query = query.where(Case.branch == branch)
-    if kind is not None:
-        query = query.where(Case.kind == kind)
-    if channel is not None:
-        query = query.where(Case.channel == channel)
-    rows = await session.scalars(query.order_by(Case.submitted_at, Case.id).limit(limit))
+    """Cases in these statuses, oldest first, optionally of one branch, kind or channel (the first `limit`)."""
+    query = status_lists.in_statuses(statuses, branch=branch, kind=kind, channel=channel)
+    rows = await session.scalars(query.limit(limit))
     return list(rows)
 
 

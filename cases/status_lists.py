@@ -7,12 +7,31 @@ counted and cut in the database (majlis/paging.py), oldest first, the reader's n
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from cases.models import Case, CaseStatus, Channel, RequestKind
 from majlis import paging
+
+
+def in_statuses(
+    statuses: set[CaseStatus],
+    *,
+    branch: str | None = None,
+    kind: RequestKind | None = None,
+    channel: Channel | None = None,
+) -> Select[Case]:
+    """The requests in these statuses, oldest first (then by id, so each is on exactly one page), optionally of one
+    branch, kind or channel; their applicants loaded with them."""
+    query = select(Case).options(selectinload(Case.applicant)).where(Case.status.in_(statuses))
+    if branch is not None:
+        query = query.where(Case.branch == branch)
+    if kind is not None:
+        query = query.where(Case.kind == kind)
+    if channel is not None:
+        query = query.where(Case.channel == channel)
+    return query.order_by(Case.submitted_at, Case.id)
 
 
 async def page_by_status(
@@ -27,15 +46,7 @@ async def page_by_status(
     per_page: int = paging.PER_PAGE,
 ) -> paging.Paged[Case]:
     """One page of the requests in these statuses, oldest first, optionally of one branch, kind or channel."""
-    query = (
-        select(Case)
-        .options(selectinload(Case.applicant))
-        .where(Case.status.in_(statuses), within if within is not None else true())
-    )
-    if branch is not None:
-        query = query.where(Case.branch == branch)
-    if kind is not None:
-        query = query.where(Case.kind == kind)
-    if channel is not None:
-        query = query.where(Case.channel == channel)
-    return await paging.page_of(session, query.order_by(Case.submitted_at, Case.id), page=page, per_page=per_page)
+    query = in_statuses(statuses, branch=branch, kind=kind, channel=channel)
+    if within is not None:
+        query = query.where(within)
+    return await paging.page_of(session, query, page=page, per_page=per_page)
