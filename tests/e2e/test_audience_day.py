@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, expect
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -110,6 +111,20 @@ async def test_protocol_enrols_a_kiosk_and_an_applicant_checks_in_on_it_at_table
         await tablet.click("button[type=submit]")
         await expect(tablet.locator("#queue-number")).to_have_text("2", timeout=PAGE_WAIT_MS)
         assert await fits_across(tablet)
+        # Left alone, the result gives the kiosk back to the next applicant after 30 s; a touch or a key starts the
+        # wait again, so whoever is still reading keeps the screen (static/kiosk.js, on the page's own clock).
+        await tablet.clock.install()
+        await tablet.reload()
+        await tablet.clock.run_for(20_000)
+        await tablet.keyboard.press("Shift")
+        await tablet.clock.run_for(20_000)
+        # 40 s after it was shown, 20 s after the key: no way back to the form begins (a leave would be seen at once
+        # on the local server; two seconds bound the look).
+        with pytest.raises(PlaywrightTimeout):
+            await tablet.wait_for_url(base + "/kiosk", timeout=2_000)
+        await tablet.clock.run_for(11_000)
+        await tablet.wait_for_url(base + "/kiosk", timeout=PAGE_WAIT_MS)
+        await expect(tablet.locator("#code")).to_be_visible(timeout=PAGE_WAIT_MS)
     finally:
         await protocol_context.close()
         await tablet_context.close()
