@@ -40,12 +40,12 @@ ACTIONS: Mapping[str, str] = {
     "category.add": N_("Category added"),
     "department.activate": N_("Department turned on"),
     "department.add": N_("Department added"),
-    "department.deactivate": N_("Department turned off"),
-    "department.update": N_("Department changed"),
     "department.contact.activate": N_("Department contact turned on"),
     "department.contact.add": N_("Department contact added"),
     "department.contact.deactivate": N_("Department contact turned off"),
     "department.contact.update": N_("Department contact changed"),
+    "department.deactivate": N_("Department turned off"),
+    "department.update": N_("Department changed"),
     "desk_tablet.enrol": N_("Desk tablet enrolled"),
     "desk_tablet.pair": N_("Desk tablet paired"),
     "desk_tablet.revoke": N_("Desk tablet revoked"),
@@ -75,8 +75,9 @@ ACTIONS: Mapping[str, str] = {
     "quality.cause.move": N_("Review cause moved"),
     "quality.cause.reactivate": N_("Review cause put back on the list"),
     "quality.cause.rename": N_("Review cause renamed"),
-    "quality.review.record": N_("Rating reviewed"),
+    "quality.cause.retire": N_("Review cause retired"),
     "quality.review.correct": N_("Rating review corrected"),
+    "quality.review.record": N_("Rating reviewed"),
     "room.active": N_("Room turned on or off"),
     "room.add": N_("Room added"),
     "room.rename": N_("Room renamed"),
@@ -87,6 +88,7 @@ ACTIONS: Mapping[str, str] = {
     "sla_policy.levels": N_("Escalation levels set"),
     "sla_policy.update": N_("Service level changed"),
     "staff.create": N_("Staff account created"),
+    "staff.deactivate": N_("Staff account turned off"),
     "staff.email_change": N_("E-mail address changed"),
     "staff.password_change": N_("Password changed"),
     "staff.password_reset": N_("Password reset"),
@@ -112,6 +114,12 @@ ACTIONS: Mapping[str, str] = {
     "whatsapp.repeat_cancelled": N_("Request cancelled as a repeat"),
     "whatsapp.replied": N_("WhatsApp reply sent"),
     "whatsapp.unblocked": N_("WhatsApp sender unblocked"),
+    "worktime.calendar.add": N_("Working calendar added"),
+    "worktime.calendar.update": N_("Working calendar changed"),
+    "worktime.holiday.add": N_("Holiday added to a working calendar"),
+    "worktime.holiday.remove": N_("Holiday removed from a working calendar"),
+    "worktime.hours.add": N_("Working hours added"),
+    "worktime.hours.remove": N_("Working hours removed"),
 }
 
 # Families of actions named with a variable part: triage.manual_change.<field>.
@@ -147,39 +155,80 @@ TARGETS: Mapping[str, str] = {
 # The details' keys.
 FIELDS: Mapping[str, str] = {
     "active": N_("Active"),
+    "address": N_("Address"),
+    "after": N_("After"),
+    "always_open": N_("Open at all hours"),
     "answer": N_("Answer"),
     "assigned_to": N_("Assigned to"),
+    "before": N_("Before"),
     "branch": N_("Branch"),
     "by": N_("By"),
+    "calendar_id": N_("Working calendar"),
     "case": N_("Request"),
     "case_id": N_("Request"),
     "category": N_("Category"),
+    "change_id": N_("Correction"),
     "changed": N_("Changed"),
     "channel": N_("Channel"),
     "channels": N_("Channels"),
+    "city_ar": N_("City in Arabic"),
+    "city_en": N_("City in English"),
+    "city_key": N_("City"),
+    "closes": N_("Closes at"),
+    "code": N_("Code"),
+    "country": N_("Country"),
     "day": N_("Day"),
     "days": N_("Days"),
     "department": N_("Department"),
     "departments": N_("Departments"),
+    "direction": N_("Direction"),
+    "directive": N_("The official's directive"),
+    "email": N_("E-mail"),
+    "ends_at": N_("Ends at"),
     "field": N_("Field"),
     "fields": N_("Fields"),
+    "for_case": N_("For request"),
     "from": N_("From"),
+    "head_email": N_("Head's e-mail"),
+    "head_name": N_("Head's name"),
+    "head_phone": N_("Head's phone"),
+    "hours": N_("Working hours"),
+    "implied_urgency": N_("Urgency it implies"),
     "into": N_("Into"),
     "kind": N_("Kind"),
+    "languages": N_("Languages"),
     "level": N_("Level"),
+    "live": N_("On the emergency line"),
+    "lost_races": N_("Seats taken meanwhile"),
+    "message_id": N_("Message"),
     "mission": N_("Mission"),
     "name": N_("Name"),
     "name_ar": N_("Arabic name"),
     "name_en": N_("English name"),
     "note": N_("Note"),
+    "officer_name": N_("Officer on duty"),
+    "opens": N_("Opens at"),
     "original": N_("Original request"),
+    "outbox_id": N_("Message sent"),
+    "parent": N_("Parent department"),
+    "phone": N_("Phone"),
     "placed": N_("Placed"),
+    "position": N_("Position"),
+    "queue_position": N_("Place in the queue"),
     "reason": N_("Reason"),
+    "report_id": N_("Emergency report"),
     "role": N_("Role"),
     "rooms": N_("Rooms"),
     "route": N_("Route"),
+    "seat": N_("Seat"),
+    "sent_as": N_("Sent as"),
     "severity": N_("Severity"),
+    "shift_id": N_("Shift"),
+    "similarity": N_("Similarity"),
+    "slot": N_("Time slot"),
     "source": N_("Source"),
+    "staff_id": N_("Staff member"),
+    "starts_at": N_("Starts at"),
     "text": N_("Text"),
     "time_zone": N_("Time zone"),
     "to": N_("To"),
@@ -187,18 +236,45 @@ FIELDS: Mapping[str, str] = {
     "unplaced": N_("Not placed"),
     "urgency": N_("Urgency"),
     "username": N_("Username"),
+    "verified": N_("Verified"),
     "via": N_("Via"),
+    "waited_since": N_("Waiting since"),
     "weekday": N_("Day of the week"),
     "weight": N_("Weight"),
     "women_section": N_("Women's section"),
 }
 
-# Values that are codes with a label elsewhere, by the key they come under.
+# A language a contact speaks, in the reader's language (labels.LANGUAGES names each in its own, for a form's choice).
+LANGUAGE_WORDS: Mapping[str, str] = {"ar": N_("Arabic"), "en": N_("English")}
+# How a second step of sign-in was passed (accounts.two_factor.check_code).
+SECOND_STEPS: Mapping[str, str] = {"authenticator": N_("The authenticator app"), "recovery_code": N_("A recovery code")}
+
+
+def _merged(*labelled: Mapping[str, str]) -> dict[str, str]:
+    """Several enums' labels under one key, which none of their codes may share with another meaning."""
+    merged: dict[str, str] = {}
+    for labels_ in labelled:
+        for code, label in labels_.items():
+            if merged.setdefault(code, label) != label:
+                raise ValueError(f"{code} means two things under one key")
+    return merged
+
+
+# Values that are codes with a label elsewhere, by the key they come under. "kind" is a request's, a room's, a
+# mission's or an applicant's kind, "role" a staff member's or a department contact's, "from"/"to" a request's
+# status before and after (other from/to pairs hold names, ids or records, which no status code matches).
 VALUES: Mapping[str, Mapping[str, str]] = {
     "urgency": labels.URGENCIES,
+    "implied_urgency": labels.URGENCIES,
     "channel": labels.CHANNELS,
-    "role": labels.ROLES,
+    "role": _merged(labels.ROLES, labels.CONTACT_ROLES),
+    "kind": _merged(labels.REQUEST_KINDS, labels.ROOM_KINDS, labels.MISSION_KINDS, labels.APPLICANT_KINDS),
     "route": labels.ROUTES,
     "field": labels.CHANGED_FIELDS,
     "severity": labels.SEVERITIES,
+    "reason": labels.CHANGE_REASONS,
+    "from": labels.STATUSES,
+    "to": labels.STATUSES,
+    "languages": LANGUAGE_WORDS,
+    "by": SECOND_STEPS,
 }

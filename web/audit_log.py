@@ -114,7 +114,8 @@ def details_of(details: Mapping[str, Any], say: Say, named: Named = lambda key, 
                     )
                 )
         else:
-            lines.append(Detail(say(N_("Change")), value_text("", new, say), old=value_text("", old, say)))
+            now, before = value_text(new_key, new, say, named), value_text(old_key, old, say, named)
+            lines.append(Detail(say(N_("Change")), now, old=before))
     lines.extend(Detail(field_label(key, say), value_text(key, value, say, named)) for key, value in rest.items())
     return lines
 
