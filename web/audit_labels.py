@@ -135,6 +135,7 @@ TARGETS: Mapping[str, str] = {
     "case": N_("Request"),
     "category": N_("Category"),
     "department": N_("Department"),
+    "department_contact": N_("Department contact"),
     "desk_tablet": N_("Desk tablet"),
     "emergency_call": N_("Emergency call"),
     "emergency_report": N_("Emergency report"),

@@ -27,11 +27,12 @@ def _sources() -> list[Path]:
     return [p for p in ROOT.rglob("*.py") if not SKIPPED & set(p.relative_to(ROOT).parts)]
 
 
-def _recorded() -> tuple[set[str], set[str]]:
+def _recorded() -> tuple[set[str], set[str], set[str]]:
     """The literal actions and details keys of every audit.record(...) call in the domain code, and the actions
     passed as literals to the recording helpers of worktime, accounts and quality."""
     actions: set[str] = set()
     keys: set[str] = set()
+    targets: set[str] = set()
     for path in _sources():
         text = path.read_text(encoding="utf-8")
         actions.update(ACTION.findall(text) if "audit" in text else [])
@@ -48,20 +49,23 @@ def _recorded() -> tuple[set[str], set[str]]:
                     for value in [keyword.value, *choices]:
                         if isinstance(value, ast.Constant) and isinstance(value.value, str):
                             actions.add(value.value)
+                if keyword.arg == "target_type" and isinstance(keyword.value, ast.Constant):
+                    targets.add(str(keyword.value.value))
                 if keyword.arg == "details" and isinstance(keyword.value, ast.Dict):
                     keys.update(
                         k.value for k in keyword.value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)
                     )
-    return actions, keys
+    return actions, keys, targets
 
 
-def test_every_recorded_action_and_detail_has_a_label() -> None:
-    actions, keys = _recorded()
+def test_every_recorded_action_detail_and_record_kind_has_a_label() -> None:
+    actions, keys, targets = _recorded()
     assert len(actions) > 60 and len(keys) > 40  # the scan found the calls
     families = tuple(audit_labels.ACTION_FAMILIES)
     unlabelled = {a for a in actions if a not in audit_labels.ACTIONS and not a.startswith(families)}
     assert unlabelled == set()
     assert {k for k in keys if k not in audit_labels.FIELDS} == set()
+    assert {t for t in targets if t not in audit_labels.TARGETS} == set()
 
 
 async def test_statuses_kinds_roles_and_languages_read_as_words(
