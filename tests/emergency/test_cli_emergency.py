@@ -1,11 +1,11 @@
-"""`majlis emergency report | list | show`, run as processes on a migrated SQLite file, on the machine's clock."""
+"""`majlis emergency report | list | show`, through majlis's entry point (tests/command_line.py) on a
+migrated SQLite file, on the machine's clock."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,10 +17,11 @@ from emergency.numbers import parse_report_number
 from majlis.clock import SystemClock
 from majlis.db import create_engine, session_factory
 from notify.models import OutboxMessage
+from tests.command_line import run_majlis
 from tests.emergency.arrange import add_agent, add_missions
 from tests.factories import make_staff
 
-MAJLIS = [sys.executable, "-m", "majlis.cli", "emergency"]
+MAJLIS = ["emergency"]
 REPORT = [
     "report",
     "--national-id",
@@ -39,7 +40,7 @@ REPORT = [
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(MAJLIS + args, env=env, capture_output=True, text=True, timeout=120)
+    return run_majlis(MAJLIS + args, env)
 
 
 async def _arrange(url: str) -> None:
@@ -69,9 +70,7 @@ async def _saved(url: str) -> tuple[int, int]:
 def env(tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MAJLIS_")}
     url = clean["MAJLIS_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'majlis.db'}"
-    upgraded = subprocess.run(
-        [sys.executable, "-m", "majlis.cli", "db", "upgrade"], env=clean, capture_output=True, text=True, timeout=120
-    )
+    upgraded = run_majlis(["db", "upgrade"], clean)
     assert upgraded.returncode == 0, upgraded.stderr
     asyncio.run(_arrange(url))
     return clean

@@ -1,4 +1,5 @@
-"""`majlis emergency sweep | ack | solve`, run as processes on a migrated SQLite file, on the machine's clock.
+"""`majlis emergency sweep | ack | solve`, through majlis's entry point (tests/command_line.py) on a migrated
+SQLite file, on the machine's clock.
 
 An urgent report registered three hours ago at the embassy in Sydney (past its two hours): the sweep takes it to
 the head of mission; a member of another mission's staff is refused, Sydney's own acknowledges it (once), then
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,14 +22,15 @@ from emergency.models import EmergencyReport, ReportState, Severity
 from majlis.clock import FrozenClock, SystemClock
 from majlis.db import create_engine, session_factory, transaction
 from notify.models import OutboxMessage
+from tests.command_line import run_majlis
 from tests.emergency.levels_arrange import add_mission, add_report
 from tests.factories import make_staff
 
-MAJLIS = [sys.executable, "-m", "majlis.cli", "emergency"]
+MAJLIS = ["emergency"]
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(MAJLIS + args, env=env, capture_output=True, text=True, timeout=120)
+    return run_majlis(MAJLIS + args, env)
 
 
 async def _arrange(url: str) -> str:
@@ -69,9 +70,7 @@ async def _state(url: str) -> tuple[EmergencyReport, list[str]]:
 def test_sweep_acknowledge_and_hand_over_from_the_terminal(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAJLIS_")}
     url = env["MAJLIS_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'majlis.db'}"
-    upgraded = subprocess.run(
-        [sys.executable, "-m", "majlis.cli", "db", "upgrade"], env=env, capture_output=True, text=True, timeout=120
-    )
+    upgraded = run_majlis(["db", "upgrade"], env)
     assert upgraded.returncode == 0, upgraded.stderr
     number = asyncio.run(_arrange(url))
 

@@ -1,4 +1,5 @@
-"""The `majlis` command line, run as a newcomer would run it (a real process, a real SQLite file)."""
+"""The `majlis` command line on a real SQLite file: the first commands as a newcomer runs them (a real process), the
+rest through the same entry point in this process (tests/command_line.py)."""
 
 from __future__ import annotations
 
@@ -29,12 +30,19 @@ from majlis.i18n import shipped_catalogs
 from priority import service as triage
 from rooms.models import Room, RoomKind
 from scheduler.models import Appointment, AppointmentState, AudienceMode, AudienceSession, SessionState, Slot
+from tests.command_line import run_majlis
 from web.errors import field_message
 
 MAJLIS = [sys.executable, "-m", "majlis.cli"]
 
 
 def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """In this process (tests/command_line.py): a real process costs three seconds of imports a command."""
+    return run_majlis(args, env, stdin)
+
+
+def run_process(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """As a newcomer runs it: `python -m majlis.cli`, its exit code as a shell sees it."""
     return subprocess.run(MAJLIS + args, env=env, capture_output=True, text=True, timeout=120, input=stdin)
 
 
@@ -48,7 +56,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_upgrade_demo_and_create_user(env: dict[str, str]) -> None:
-    upgraded = run(["db", "upgrade"], env)
+    upgraded = run_process(["db", "upgrade"], env)
     assert upgraded.returncode == 0, upgraded.stderr
     assert "database at revision" in upgraded.stdout
 
@@ -86,7 +94,7 @@ def test_upgrade_demo_and_create_user(env: dict[str, str]) -> None:
     assert created.returncode == 0, created.stderr
     assert "created huda (women_section)" in created.stdout
 
-    again = run([*create, "--name", "x", "--role", "official", "--gender", "male"], env, "a-long-password\n")
+    again = run_process([*create, "--name", "x", "--role", "official", "--gender", "male"], env, "a-long-password\n")
     assert again.returncode == 2 and "already taken" in again.stderr
 
 

@@ -1,20 +1,19 @@
-"""`majlis departments`, `majlis calendars`, `majlis policies` and liaison accounts, run as a newcomer would run
-them: real processes on a real SQLite file."""
+"""`majlis departments`, `majlis calendars`, `majlis policies` and liaison accounts through majlis's own entry
+point (in this process, tests/command_line.py) on a real SQLite file."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-MAJLIS = [sys.executable, "-m", "majlis.cli"]
+from tests.command_line import run_majlis
 
 
 def run(args: list[str], env: dict[str, str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(MAJLIS + args, env=env, capture_output=True, text=True, timeout=120, input=stdin)
+    return run_majlis(args, env, stdin)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""`majlis followup list | sweep | remind | close`, run as processes on a migrated SQLite file.
+"""`majlis followup list | sweep | remind | close`, through majlis's entry point (tests/command_line.py) on a
+migrated SQLite file.
 
 The referrals are made in process through the real steps: one a month old (overdue, past its first rung of
 escalation) and one made now. The commands run on the machine's clock, as in production.
@@ -10,7 +11,6 @@ import asyncio
 import os
 import re
 import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -26,15 +26,16 @@ from followup.models import EventKind, ReferralEvent
 from majlis.clock import FrozenClock, SystemClock
 from majlis.db import create_engine, session_factory
 from majlis.i18n import shipped_catalogs
+from tests.command_line import run_majlis
 from tests.factories import make_staff
 from tests.followup.arrange import add_department
 from tests.followup.team_arrange import referred
 
-MAJLIS = [sys.executable, "-m", "majlis.cli", "followup"]
+MAJLIS = ["followup"]
 
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(MAJLIS + args, env=env, capture_output=True, text=True, timeout=120)
+    return run_majlis(MAJLIS + args, env)
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,7 @@ async def _arrange(url: str) -> tuple[int, int, str, str]:
 def followed(tmp_path: Path) -> Followed:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAJLIS_")}
     env["MAJLIS_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'majlis.db'}"
-    upgraded = subprocess.run(
-        [sys.executable, "-m", "majlis.cli", "db", "upgrade"], env=env, capture_output=True, text=True, timeout=120
-    )
+    upgraded = run_majlis(["db", "upgrade"], env)
     assert upgraded.returncode == 0, upgraded.stderr
     old, new, old_number, new_number = asyncio.run(_arrange(env["MAJLIS_DATABASE_URL"]))
     return Followed(env=env, old=old, new=new, old_number=old_number, new_number=new_number)
