@@ -196,15 +196,24 @@ async def list_open(*, session: AsyncSession, mission_id: int | None = None) -> 
     return list(rows)
 
 
-async def list_all(*, session: AsyncSession, mission_id: int | None = None, limit: int = 200) -> list[EmergencyReport]:
-    """The newest reports, of one mission or of all, whatever their state."""
+def _newest(mission_id: int | None) -> Select[EmergencyReport]:
     query = select(EmergencyReport)
     if mission_id is not None:
         query = query.where(EmergencyReport.mission_id == mission_id)
-    rows = await session.scalars(
-        query.order_by(EmergencyReport.created_at.desc(), EmergencyReport.id.desc()).limit(limit)
-    )
+    return query.order_by(EmergencyReport.created_at.desc(), EmergencyReport.id.desc())
+
+
+async def list_all(*, session: AsyncSession, mission_id: int | None = None, limit: int = 200) -> list[EmergencyReport]:
+    """The newest reports, of one mission or of all, whatever their state."""
+    rows = await session.scalars(_newest(mission_id).limit(limit))
     return list(rows)
+
+
+async def newest_page(
+    *, session: AsyncSession, mission_id: int | None = None, page: int, per_page: int = paging.PER_PAGE
+) -> paging.Paged[EmergencyReport]:
+    """Every report, of one mission or of all, newest first, a page at a time (majlis/paging.py)."""
+    return await paging.page_of(session, _newest(mission_id), page=page, per_page=per_page)
 
 
 def _registered_by(agent_id: int) -> Select[EmergencyReport]:
@@ -215,16 +224,10 @@ def _registered_by(agent_id: int) -> Select[EmergencyReport]:
     )
 
 
-async def reports_registered_by(*, session: AsyncSession, agent_id: int, limit: int = 200) -> list[EmergencyReport]:
-    """The reports an agent registered, newest first."""
-    rows = await session.scalars(_registered_by(agent_id).limit(limit))
-    return list(rows)
-
-
 async def registered_by_page(
     *, session: AsyncSession, agent_id: int, page: int, per_page: int = paging.PER_PAGE
 ) -> paging.Paged[EmergencyReport]:
-    """The same a page at a time, counted and cut in the database (majlis/paging.py), every one reachable."""
+    """The reports an agent registered, newest first, a page at a time (majlis/paging.py)."""
     return await paging.page_of(session, _registered_by(agent_id), page=page, per_page=per_page)
 
 

@@ -22,6 +22,7 @@ from emergency import reports
 from emergency.checks import country_name
 from emergency.lifecycle import ReportNotFound
 from emergency.models import EmergencyReport, Mission, ReportSource
+from majlis import paging
 from majlis.clock import RIYADH
 from majlis.errors import DomainError, InvalidInput
 from web.api import invalid_input
@@ -49,12 +50,14 @@ from web.emergency_view import CLOSED
 from web.errors import refusal
 from web.keys import DB
 from web.middleware import error_response
+from web.pagination import page_or_invalid
 from web.triage_api import parsed
 
 routes = web.RouteTableDef()
 # The shapes web/openapi.py lists in the document's schemas.
 __all__ = ["INPUTS", "OUTPUTS", "openapi_paths", "routes"]
 BASE = "/api/v1/emergency-reports"
+REPORTS_PER_PAGE = 50  # the lists other than the open queue (?page=)
 
 
 def _not_found(request: web.Request) -> web.Response:
@@ -171,11 +174,15 @@ async def register(request: web.Request) -> web.Response:
     return await _answer(request, work, status=201)
 
 
-async def _listed(request: web.Request, reader: Reader) -> list[EmergencyReport]:
-    """?open=1: the open reports within reach; ?mine=1: what the reader registered; else the newest within reach."""
+async def _listed(request: web.Request, reader: Reader) -> list[EmergencyReport] | paging.Paged[EmergencyReport]:
+    """?open=1: the open reports within reach, whole (a working queue); ?mine=1: what the reader registered; else
+    the newest within reach. The last two come a page at a time (?page=)."""
     session = request[DB]
+    page = page_or_invalid(request)
     if request.query.get("mine") == "1":
-        return await reports.reports_registered_by(session=session, agent_id=reader.user_id)
+        return await reports.registered_by_page(
+            session=session, agent_id=reader.user_id, page=page, per_page=REPORTS_PER_PAGE
+        )
     if reader.role in AGENTS:
         # An agent's reach is the open queue (and their own, asked with mine=1).
         return await reports.list_open(session=session)
@@ -184,10 +191,12 @@ async def _listed(request: web.Request, reader: Reader) -> list[EmergencyReport]
             return []
         if request.query.get("open") == "1":
             return await reports.list_open(session=session, mission_id=reader.mission_id)
-        return await reports.list_all(session=session, mission_id=reader.mission_id)
+        return await reports.newest_page(
+            session=session, mission_id=reader.mission_id, page=page, per_page=REPORTS_PER_PAGE
+        )
     if request.query.get("open") == "1":
         return await reports.list_open(session=session)
-    return await reports.list_all(session=session)
+    return await reports.newest_page(session=session, page=page, per_page=REPORTS_PER_PAGE)
 
 
 @routes.get(BASE)
@@ -195,8 +204,24 @@ async def _listed(request: web.Request, reader: Reader) -> list[EmergencyReport]
 async def list_reports(request: web.Request) -> web.Response:
     async def work() -> EmergencyReportListOut:
         reader = await reader_of(request)
-        found = [r for r in await _listed(request, reader) if reader.may_see(r)]
-        return EmergencyReportListOut(reports=[await report_out(request, r) for r in found])
+        listed = await _listed(request, reader)
+        if isinstance(listed, paging.Paged):
+            found = [r for r in listed.items if reader.may_see(r)]
+            return EmergencyReportListOut(
+                reports=[await report_out(request, r) for r in found],
+                page=listed.page,
+                pages=listed.pages,
+                per_page=listed.per_page,
+                total=listed.total,
+            )
+        found = [r for r in listed if reader.may_see(r)]
+        return EmergencyReportListOut(
+            reports=[await report_out(request, r) for r in found],
+            page=None,
+            pages=None,
+            per_page=None,
+            total=len(found),
+        )
 
     return await _answer(request, work)
 
@@ -315,9 +340,18 @@ def openapi_paths(ref: Any, json: Any) -> dict[str, Any]:
             "get": {
                 "operationId": "emergencyReports",
                 "summary": "Reports within reach: open=1 the open ones (most severe first), mine=1 those I registered",
-                "description": ROLES_NOTE,
-                "parameters": flags,
-                "responses": {"200": json("EmergencyReportListOut", "The reports"), **guard},
+                "description": ROLES_NOTE
+                + " The open ones come whole; the rest, newest first, fifty a page (?page=, from 1; past the last,"
+                " the last).",
+                "parameters": [
+                    *flags,
+                    {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+                ],
+                "responses": {
+                    "200": json("EmergencyReportListOut", "The reports"),
+                    "422": json("ErrorOut", "The page is not a whole number from 1"),
+                    **guard,
+                },
             },
         },
         BASE + "/{number}": {

@@ -114,6 +114,13 @@ class EmergencyReportDetailOut(EmergencyReportOut):
 
 class EmergencyReportListOut(BaseModel):
     reports: list[EmergencyReportOut]
+    page: int | None = Field(
+        description="Which page `reports` is (?page=, from 1; past the last, the last); null for the open queue, "
+        "which comes whole"
+    )
+    pages: int | None = Field(description="How many pages there are; null for the open queue")
+    per_page: int | None = Field(description="Reports a page; null for the open queue")
+    total: int = Field(description="How many reports the list holds in all")
 
 
 INPUTS: tuple[type[BaseModel], ...] = (EmergencyReportIn, AcknowledgeIn, UpdateIn, SolveIn, ReassignIn)

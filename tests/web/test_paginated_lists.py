@@ -25,7 +25,7 @@ from tests.priority.test_triage import desk, new_case, ready
 from tests.web.asking import ask, placed
 from tests.web.emergency_people import registered
 from tests.whatsapp_desk.inbox_arrange import handed_over
-from web import audit_desk, emergency_agent, whatsapp_actions
+from web import audit_desk, emergency_agent, emergency_api, whatsapp_actions
 from web import triage as triage_pages
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -185,6 +185,46 @@ async def test_the_reports_an_agent_registered_a_page_at_a_time(
     assert page_of(1, 2) in first and 'rel="next" href="/emergency/agent?page=2"' in first
     assert page_of(2, 2) in second and 'rel="prev" href="/emergency/agent"' in second
     await refuses_bad_pages(client, "/emergency/agent")
+
+    # The API the same way: ?mine=1 a page at a time, the open queue whole.
+    monkeypatch.setattr(emergency_api, "REPORTS_PER_PAGE", 2)
+    api = await (await client.get("/api/v1/emergency-reports", params={"mine": "1", "page": "2"})).json()
+    assert [r["number"] for r in api["reports"]] == numbers[:1]
+    assert (api["total"], api["page"], api["pages"], api["per_page"]) == (3, 2, 2, 2)
+    api = await (await client.get("/api/v1/emergency-reports", params={"open": "1", "page": "2"})).json()
+    assert sorted(r["number"] for r in api["reports"]) == sorted(numbers)
+    assert (api["total"], api["page"], api["pages"], api["per_page"]) == (3, None, None, None)
+    refused = await client.get("/api/v1/emergency-reports", params={"mine": "1", "page": "0"})
+    assert refused.status == 422 and "page" in await refused.text()
+
+
+async def test_every_emergency_report_a_page_at_a_time_for_a_consular_supervisor(
+    client: Client, sessions: Sessions, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GET /api/v1/emergency-reports answered only the newest 200; every report is now reachable, newest first."""
+    monkeypatch.setattr(emergency_api, "REPORTS_PER_PAGE", 2)
+    await add_missions(sessions)
+    agent = await add_agent(sessions, clock)
+    numbers = []
+    for _ in range(5):
+        numbers.append((await registered(client, clock, agent.id)).number)
+        clock.advance(timedelta(minutes=5))
+    await make_staff(sessions, clock, Role.CONSULAR_SUPERVISOR, "supervisor")
+    await sign_in(client, "supervisor")
+    pages = []
+    for number in ("1", "2", "3", "4"):  # page 4 is past the last: the last
+        body = await (await client.get("/api/v1/emergency-reports", params={"page": number})).json()
+        pages.append(([r["number"] for r in body["reports"]], body["page"], body["pages"], body["total"]))
+    newest = numbers[::-1]
+    assert pages == [
+        (newest[:2], 1, 3, 5),
+        (newest[2:4], 2, 3, 5),
+        (newest[4:], 3, 3, 5),
+        (newest[4:], 3, 3, 5),
+    ]
+    for bad in BAD_PAGES:
+        refused = await client.get("/api/v1/emergency-reports", params={"page": bad})
+        assert refused.status == 422 and "page" in await refused.text(), bad
 
 
 async def test_the_priority_queue_a_page_at_a_time_each_request_with_its_place_in_the_whole_queue(
