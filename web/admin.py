@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+from yarl import URL
 
 from accounts import account_changes
 from accounts import service as accounts
@@ -46,7 +47,8 @@ async def _users_page(
     email_refused: tuple[int, str, str] | None = None,
 ) -> web.Response:
     session, language = request[DB], request[LANGUAGE]
-    # A form's answer (a POST) shows the first page; a GET the page asked for (checked in `users`).
+    # The page asked for (checked in `users`); an account's forms post to their own page (?page=, `on_page`), so a
+    # refusal or a password shown once appears beside the account it is about. A new account's refusal: page 1.
     paged = await accounts.users_page(session=session, page=pagination.asked_page(request) or 1)
     users = paged.items
     # A liaison account answers for one department: the list names it, the form offers those in service.
@@ -57,6 +59,7 @@ async def _users_page(
     context = {
         "users": users,
         "pager": pagination.pager(request, paged, N_("Pages of the staff accounts")),
+        "on_page": f"?page={paged.page}" if paged.page > 1 else "",
         "departments": {i: d.name_in(language) for i, d in departments.items()},
         "department_choices": [(r.department.code, "— " * r.depth + r.department.name_in(language)) for r in rows],
         "missions": {m.id: m.name_in(language) for m in await missions.missions(session=session)},
@@ -110,6 +113,12 @@ async def create_user(request: web.Request) -> web.Response:
     return done(request, "/admin/users", CREATED, username=made.username)
 
 
+def _listing(request: web.Request, **query: str) -> str:
+    """The page of the list an account's form was posted from (its ?page=), to go back to after the change."""
+    number = pagination.asked_page(request) or 1
+    return str(URL("/admin/users").with_query({**({"page": str(number)} if number > 1 else {}), **query}))
+
+
 def _user_id(request: web.Request) -> int:
     raw = request.match_info["user_id"]
     if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
@@ -138,7 +147,7 @@ async def set_email(request: web.Request) -> web.Response:
         return await _users_page(request, {}, {}, status=422, email_refused=(user_id, email, why))
     except DomainError as exc:
         return _refused(request, exc)
-    return see_other(f"/admin/users?done=email#email-{user_id}")
+    return see_other(f"{_listing(request, done='email')}#email-{user_id}")
 
 
 @routes.post("/admin/users/{user_id}/reset-password")
@@ -168,7 +177,7 @@ async def reset_two_factor(request: web.Request) -> web.Response:
         )
     except DomainError as exc:
         return _refused(request, exc)
-    return done(request, "/admin/users", AUTHENTICATOR_RESET, username=user.username)
+    return done(request, _listing(request), AUTHENTICATOR_RESET, username=user.username)
 
 
 @routes.post("/admin/users/{user_id}/deactivate")
@@ -194,7 +203,7 @@ async def _set_active(request: web.Request, *, active: bool) -> web.StreamRespon
         )
     except DomainError as exc:
         return _refused(request, exc)
-    return done(request, "/admin/users", REACTIVATED if active else DEACTIVATED, username=user.username)
+    return done(request, _listing(request), REACTIVATED if active else DEACTIVATED, username=user.username)
 
 
 @routes.get("/admin/audit")

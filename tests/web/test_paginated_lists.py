@@ -20,7 +20,7 @@ from majlis.clock import FrozenClock
 from majlis.db import transaction
 from scheduler import call_list
 from tests.emergency.arrange import add_agent, add_missions
-from tests.factories import Client, make_staff, sign_in
+from tests.factories import Client, csrf_token, make_staff, sign_in
 from tests.priority.test_triage import desk, new_case, ready
 from tests.web.asking import ask, placed
 from tests.web.emergency_people import registered
@@ -67,6 +67,27 @@ async def test_staff_accounts_fifty_a_page(client: Client, sessions: Sessions, c
     assert page_of(2, 2) in second and 'rel="prev" href="/admin/users"' in second and 'rel="next"' not in second
     assert users.findall(await (await client.get("/admin/users?page=5")).text()) == two  # past the last: the last
     await refuses_bad_pages(client, "/admin/users")
+
+    # An account's forms on page 2 come back to page 2: a refusal beside the account, a change's notice there.
+    row = f'id="user-{two[0]}">'
+    found = re.search(re.escape(row) + r'.*?action="/admin/users/(\d+)/email\?page=2"', second, re.DOTALL)
+    assert found is not None
+    user_id, token = found[1], await csrf_token(client, "/admin/users")
+    refused = await client.post(f"/admin/users/{user_id}/email?page=2", data={"email": "no", "csrf_token": token})
+    assert refused.status == 422
+    assert f'id="email-of-{user_id}-error"' in await refused.text()
+    saved = await client.post(
+        f"/admin/users/{user_id}/email?page=2",
+        data={"email": "clerk@majlis.example", "csrf_token": token},
+        allow_redirects=False,
+    )
+    assert saved.headers["Location"] == f"/admin/users?page=2&done=email#email-{user_id}"
+    off = await client.post(
+        f"/admin/users/{user_id}/deactivate?page=2", data={"csrf_token": token}, allow_redirects=False
+    )
+    assert off.status == 303 and off.headers["Location"] == "/admin/users?page=2"
+    on = await client.post(f"/admin/users/{user_id}/reactivate", data={"csrf_token": token}, allow_redirects=False)
+    assert on.headers["Location"] == "/admin/users"
 
 
 async def test_calls_to_make_a_page_at_a_time(
