@@ -12,6 +12,7 @@ from babel.dates import format_date
 from hijridate import Gregorian, Hijri
 
 from majlis.clock import RIYADH, riyadh
+from majlis.dates import hijri_month_names
 from majlis.errors import N_, FieldError, InvalidInput
 from notify.texts import say
 
@@ -68,7 +69,7 @@ class Period:
         """ "November 2026", "Jumada al-Ula 1448 AH", or the same in Arabic."""
         if self.kind == "gregorian":
             return format_date(self.first_day, "MMMM y", locale=language)
-        month_name = Hijri(self.year, self.month, 1).month_name("ar" if language == "ar" else "en")
+        month_name = Hijri(self.year, self.month, 1).month_name(hijri_month_names(language))
         return say(language, HIJRI_MONTH, month=month_name, year=str(self.year))
 
     def previous(self) -> Period:

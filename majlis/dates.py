@@ -18,7 +18,7 @@ HIJRI_DATE = N_("{day} {month} {year} AH")
 DUAL_DATE = N_("{gregorian} ({hijri})")
 
 
-def _month_names(language: str) -> Literal["ar", "en"]:
+def hijri_month_names(language: str) -> Literal["ar", "en"]:
     """Which of hijridate's month names a reader gets: the Arabic for a right-to-left language, else the English."""
     return "ar" if language in RIGHT_TO_LEFT else "en"
 
@@ -26,7 +26,7 @@ def _month_names(language: str) -> Literal["ar", "en"]:
 def hijri_date(day: date, language: str) -> str:
     """The Umm al-Qura date, e.g. "14 جمادى الآخرة 1448 هـ" or "14 Jumada al-Akhirah 1448 AH"."""
     hijri = Gregorian(day.year, day.month, day.day).to_hijri()
-    month = hijri.month_name(_month_names(language))
+    month = hijri.month_name(hijri_month_names(language))
     return shipped_catalogs().gettext(language, HIJRI_DATE, day=hijri.day, month=month, year=hijri.year)
 
 
@@ -54,7 +54,7 @@ def short_dual_datetime(value: datetime, language: str) -> str:
     # The Arabic weekday and month are short already; the English ones are abbreviated to match.
     pattern = "EEEE d MMMM" if language in RIGHT_TO_LEFT else "EEE d MMM"
     gregorian = format_date(local.date(), format=pattern, locale=language)
-    hijri_day = f"{hijri.day} {hijri.month_name(_month_names(language))}"
+    hijri_day = f"{hijri.day} {hijri.month_name(hijri_month_names(language))}"
     # A plain space before "AM": the narrow one CLDR gives is outside GSM-7 and would make an English SMS Unicode
     # (70 characters a segment instead of 160).
     time = format_time(local.time(), format="short", locale=language).replace("\u202f", " ")

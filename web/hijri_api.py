@@ -17,9 +17,8 @@ from hijridate import Hijri
 from accounts.roles import Role
 from majlis import hijri
 from majlis.clock import riyadh
-from majlis.dates import dual_date
+from majlis.dates import dual_date, hijri_month_names
 from majlis.errors import N_, FieldError, InvalidInput
-from majlis.i18n import RIGHT_TO_LEFT
 from web.auth import requires
 from web.errors import invalid_input
 from web.keys import CLOCK, LANGUAGE
@@ -56,7 +55,7 @@ def _asked(request: web.Request) -> hijri.Month:
 
 def _title(shown: hijri.Month, language: str, say: Any) -> str:
     if shown.calendar == "hijri":
-        name = Hijri(shown.year, shown.month, 1).month_name("ar" if language in RIGHT_TO_LEFT else "en")
+        name = Hijri(shown.year, shown.month, 1).month_name(hijri_month_names(language))
         return str(say(HIJRI_MONTH, month=name, year=shown.year))
     return format_date(shown.days[0], format="MMMM y", locale=language)
 
@@ -70,7 +69,7 @@ def _other_title(shown: hijri.Month, language: str, say: Any) -> str:
         names = []
         for day in (first, last):
             year, number, _ = hijri.hijri_of(day)
-            name = Hijri(year, number, 1).month_name("ar" if language in RIGHT_TO_LEFT else "en")
+            name = Hijri(year, number, 1).month_name(hijri_month_names(language))
             names.append(str(say(HIJRI_MONTH, month=name, year=year)))
     return names[0] if names[0] == names[1] else f"{names[0]} – {names[1]}"
 
