@@ -50,6 +50,13 @@ async def test_the_week_grid_and_the_month(client: Client, sessions: Sessions, c
     assert cell and f"appointment-{appointment_id}" in cell.group(0)
     assert f'data-slot="{slots["later"]}" data-drop="1"' in html
     assert f'data-slot="{slots["jeddah"]}"' not in html
+    # A day's rooms scroll sideways on a phone: the box is a region the keyboard can reach and scroll, named by its
+    # day, whether or not a card in it holds a link (axe's scrollable-region-focusable).
+    boxes = re.findall(r'<div class="lanes-box"[^>]*>', html)
+    assert boxes and all(
+        re.fullmatch(r'<div class="lanes-box" role="region" aria-labelledby="day-[\d-]+" tabindex="0">', box)
+        for box in boxes
+    )
     # Every day's head in both calendars; a day picker for phones; week navigation.
     assert hijri_date(clock.now().date(), "ar") in html and "1448" in html
     assert 'class="day-picker"' in html and 'aria-current="date"' in html
