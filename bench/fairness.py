@@ -31,7 +31,6 @@ import hashlib
 import json
 import math
 import random
-import shlex
 import shutil
 import statistics
 import sys
@@ -47,7 +46,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.fairness_allocation import CATEGORIES, allocation_pairs, build_scenario, copy_database
-from bench.intake import _create_database, code_version, load_average, machine_facts, postgres_version
+from bench.intake import _create_database, measured_on, postgres_version
 from fairness import chain, verify
 from fairness.equal_wait import DIMENSIONS, WaitRecord, compare
 from fairness.models import ChainEntry, EntryKind
@@ -267,14 +266,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> str:
-    lines = [
-        f"command: {shlex.join(sys.orig_argv)}",
-        f"date: {datetime.now(UTC).isoformat(timespec='minutes')}",
-        f"code: {code_version()}",
-        *machine_facts(),
-        f"load average before the run: {load_average()} (a shared machine: other work ran meanwhile)",
-        "",
-    ]
+    lines = [*measured_on(), ""]
     # (b) first: no database.
     records = live_records(args.requests, args.seed)
     measured = timed(lambda: compare(records, permutations=LIVE_PERMUTATIONS), 3)

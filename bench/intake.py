@@ -287,6 +287,17 @@ def machine_facts() -> list[str]:
     ]
 
 
+def measured_on() -> list[str]:
+    """The head of a benchmark's report: the command, when, the commit, the machine and its load before the run."""
+    return [
+        f"command: {shlex.join(sys.orig_argv)}",
+        f"date: {datetime.now(UTC).isoformat(timespec='minutes')}",
+        f"code: {code_version()}",
+        *machine_facts(),
+        f"load average before the run: {load_average()} (a shared machine: other work ran meanwhile)",
+    ]
+
+
 def _share(result: Result, of: Result | None) -> str:
     return f"{100 * result.per_second / of.per_second:.1f} %" if of and of.per_second else "n/a"
 

@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import math
 import random
-import shlex
 import statistics
 import sys
 import tempfile
@@ -40,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from accounts.models import StaffUser
 from audience_day.models import Arrival, HallAudience
 from bench.bulk import write_rows
-from bench.intake import code_version, load_average, machine_facts, postgres_version
+from bench.intake import measured_on, postgres_version
 from cases.models import Applicant, Case
 from followup.models import Department, Referral
 from majlis.clock import RIYADH, riyadh
@@ -345,14 +344,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> str:
-    lines = [
-        f"command: {shlex.join(sys.orig_argv)}",
-        f"date: {datetime.now(UTC).isoformat(timespec='minutes')}",
-        f"code: {code_version()}",
-        *machine_facts(),
-        f"load average before the run: {load_average()} (a shared machine: other work ran meanwhile)",
-        "",
-    ]
+    lines = [*measured_on(), ""]
     started = time.perf_counter()
     year = year_of_activity(args.requests, args.seed)
     generated = time.perf_counter() - started

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import shlex
 import statistics
 import sys
 import tempfile
@@ -44,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accounts.roles import Role
 from bench.bulk import write_rows
-from bench.intake import code_version, load_average, machine_facts, postgres_version
+from bench.intake import load_average, measured_on, postgres_version
 from cases.identity import luhn_check_digit
 from cases.models import Applicant, Case
 from cases.names import search_key
@@ -300,14 +299,7 @@ def _found(timing: Timing) -> str:
 
 
 def run(args: argparse.Namespace) -> str:
-    lines = [
-        f"command: {shlex.join(sys.orig_argv)}",
-        f"date: {datetime.now(UTC).isoformat(timespec='minutes')}",
-        f"code: {code_version()}",
-        *machine_facts(),
-        f"load average before the run: {load_average()} (a shared machine: other work ran meanwhile)",
-        "",
-    ]
+    lines = [*measured_on(), ""]
     started = time.perf_counter()
     data = requests_of(args.requests, args.seed)
     generated = time.perf_counter() - started
@@ -319,8 +311,8 @@ def run(args: argparse.Namespace) -> str:
     databases: list[tuple[str, dict[str, Any], str]] = []
     with tempfile.TemporaryDirectory(prefix="majlis-bench-search-") as tmp:
         url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-        databases.append(("SQLite (WAL, a new file)", asyncio.run(measure(url, data, args.repeats, args.seed)), ""))
-        databases[-1] = (*databases[-1][:2], load_average())
+        figures = asyncio.run(measure(url, data, args.repeats, args.seed))
+        databases.append(("SQLite (WAL, a new file)", figures, load_average()))
     if not args.no_postgresql:
         server = PostgresServer()
         try:

@@ -72,6 +72,15 @@ async def speaking(context: BrowserContext, base: str, language: str) -> None:
     await context.add_cookies([{"name": LANGUAGE_COOKIE, "value": language, "url": base}])
 
 
+async def in_each_language(check: Checker, page: Page, base: str, path: str, ready: str, what: str) -> None:
+    """The page at `path` loaded in each language (once `ready` shows) and checked at each width."""
+    for language in LANGUAGES:
+        await speaking(page.context, base, language)
+        await page.goto(base + path)
+        await page.wait_for_selector(ready)
+        await check(page, language, what)
+
+
 async def last_code(sessions: Sessions, purpose: str) -> str:
     async with sessions() as session:
         message = await session.scalar(
@@ -126,11 +135,7 @@ async def test_the_pages_behind_a_device_or_a_code_pass_the_page_check(
         # The rating tablet: waiting, then with the desk's walk-in to rate.
         await page.goto(f"{base}/rate-tablet/enrol/{tablet_token}")
         assert page.url == base + "/rate-tablet"
-        for language in LANGUAGES:
-            await speaking(context, base, language)
-            await page.goto(base + "/rate-tablet")
-            await page.wait_for_selector("#rate-idle")
-            await check(page, language, "rating tablet, waiting")
+        await in_each_language(check, page, base, "/rate-tablet", "#rate-idle", "rating tablet, waiting")
         async with transaction(sessions) as session:
             await cases.submit(
                 session=session,
@@ -139,11 +144,7 @@ async def test_the_pages_behind_a_device_or_a_code_pass_the_page_check(
                 status_url=STATUS_URL,
                 entered_by_id=desk.id,
             )
-        for language in LANGUAGES:
-            await speaking(context, base, language)
-            await page.goto(base + "/rate-tablet")
-            await page.wait_for_selector("label.face")
-            await check(page, language, "rating tablet, an invitation")
+        await in_each_language(check, page, base, "/rate-tablet", "label.face", "rating tablet, an invitation")
 
         # The applicant answers what was asked; the receipt of the only question, then reloaded in the other language.
         number = (await (await client.post("/api/v1/requests", json=api_payload())).json())["tracking_number"]
@@ -166,18 +167,10 @@ async def test_the_pages_behind_a_device_or_a_code_pass_the_page_check(
             await check(page, language, "status after the enquiry")
         await page.click("#answer-start")
         await page.wait_for_selector("#code")
-        for language in LANGUAGES:
-            await speaking(context, base, language)
-            await page.goto(base + "/status/answer/code")
-            await page.wait_for_selector("#code")
-            await check(page, language, "the answer's code page")
+        await in_each_language(check, page, base, "/status/answer/code", "#code", "the answer's code page")
         await page.fill("#code", await last_code(sessions, "applicant_code"))
         await page.click("#check-code")
-        for language in LANGUAGES:
-            await speaking(context, base, language)
-            await page.goto(base + "/status/answer")
-            await page.wait_for_selector("form.answer-form")
-            await check(page, language, "the answer form")
+        await in_each_language(check, page, base, "/status/answer", "form.answer-form", "the answer form")
         question = await page.locator("form.answer-form input[name=information_request_id]").first.get_attribute(
             "value"
         )
@@ -185,33 +178,20 @@ async def test_the_pages_behind_a_device_or_a_code_pass_the_page_check(
         await page.click(f"#send-answer-{question}")
         await page.wait_for_selector("#answer-received")
         assert page.url == base + "/status/answer/received"
-        for language in LANGUAGES:
-            await speaking(context, base, language)
-            await page.goto(base + "/status/answer/received")
-            await page.wait_for_selector("#answer-received")
-            await check(page, language, "the answer received")
+        await in_each_language(check, page, base, "/status/answer/received", "#answer-received", "the answer received")
 
         # "My requests": the code page, the list, a request's tracker.
         await page.goto(base + "/status/mine")
         await page.fill("#phone", phone(0))
         await page.click("#send-code")
         await page.wait_for_selector("#code")
-        for language in LANGUAGES:
-            await speaking(context, base, language)
-            await page.goto(base + "/status/mine/code")
-            await page.wait_for_selector("#code-sent")
-            await check(page, language, "my requests' code page")
+        await in_each_language(check, page, base, "/status/mine/code", "#code-sent", "my requests' code page")
         await page.fill("#code", await last_code(sessions, "my_requests_code"))
         await page.click("#check-code")
         await page.wait_for_selector("#my-requests")
-        for language in LANGUAGES:
-            await speaking(context, base, language)
-            await page.goto(base + "/status/mine")
-            await page.wait_for_selector("#my-requests")
-            await check(page, language, "my requests")
-            await page.goto(f"{base}/status/mine/{booked[0].tracking_number}")
-            await page.wait_for_selector("#tracker")
-            await check(page, language, "a request's tracker from my requests")
+        await in_each_language(check, page, base, "/status/mine", "#my-requests", "my requests")
+        tracker = f"/status/mine/{booked[0].tracking_number}"
+        await in_each_language(check, page, base, tracker, "#tracker", "a request's tracker from my requests")
     finally:
         await context.close()
     assert check.checked == 22 * len(WIDTHS)

@@ -18,7 +18,7 @@ from scheduler.models import AudienceSession
 from tests.factories import Client, csrf_token, make_staff, sign_in
 from tests.web.notices_seen import isolated, shown_once
 from tests.web.test_emergency_directory import mission_form, shift_form
-from tests.web.test_followup_directory import as_admin, department_form
+from tests.web.test_followup_directory import as_admin, contact_form, department_form
 from tests.web.test_protocol import add_hall_and_template, protocol_client
 from worktime import editing
 
@@ -72,15 +72,7 @@ async def test_departments_contacts_and_calendars_each_say_what_was_done(
         "/followup/departments/health/active", data={"csrf_token": token, "active": "1"}, allow_redirects=False
     )
     await shown_once(client, on, "أُعيدت الجهة إلى الخدمة.")
-    person = {
-        "csrf_token": token,
-        "contact.role": "deputy",
-        "contact.name": "سلمان العمري",
-        "contact.email": "salman@example.org",
-        "contact.phone": "0551234567",
-        "contact.language": "ar",
-    }
-    await client.post("/followup/departments/health/contacts", data=person)
+    await client.post("/followup/departments/health/contacts", data=contact_form(token))
     async with sessions() as session:
         contact_id = await session.scalar(select(DepartmentContact.id))
     path = f"/followup/departments/health/contacts/{contact_id}/active"

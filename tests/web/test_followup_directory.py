@@ -43,6 +43,18 @@ def department_form(token: str, code: str, parent: str = "", **overrides: str) -
     return form
 
 
+def contact_form(token: str) -> dict[str, str]:
+    """A department's deputy, as the contact form sends him."""
+    return {
+        "csrf_token": token,
+        "contact.role": "deputy",
+        "contact.name": "سلمان العمري",
+        "contact.email": "salman@example.org",
+        "contact.phone": "0551234567",
+        "contact.language": "ar",
+    }
+
+
 def field_error(html: str, field: str) -> str:
     found = re.search(rf'id="{re.escape(field)}-error" role="alert">([^<]*)<', html)
     assert found, f"no error shown for {field}"
@@ -85,14 +97,7 @@ async def test_administrators_keep_departments_and_their_people(
     )
     await shown_once(client, renamed, "حُفظت بيانات الجهة.")
 
-    person = {
-        "csrf_token": token,
-        "contact.role": "deputy",
-        "contact.name": "سلمان العمري",
-        "contact.email": "salman@example.org",
-        "contact.phone": "0551234567",
-        "contact.language": "ar",
-    }
+    person = contact_form(token)
     wrong = await client.post("/followup/departments/health/contacts", data={**person, "contact.phone": "12"})
     assert wrong.status == 422
     assert "ليست رقم جوال صحيحًا" in field_error(await wrong.text(), "contact.phone")

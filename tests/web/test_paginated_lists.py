@@ -43,6 +43,18 @@ async def refuses_bad_pages(client: Client, path: str) -> None:
         assert "الصفحة: يُرجى إدخال عدد صحيح" in await response.text(), bad
 
 
+async def reports_five_minutes_apart(client: Client, sessions: Sessions, clock: FrozenClock, count: int) -> list[str]:
+    """The missions, the agent, and `count` reports the agent registered five minutes apart: their numbers, oldest
+    first."""
+    await add_missions(sessions)
+    agent = await add_agent(sessions, clock)
+    numbers = []
+    for _ in range(count):
+        numbers.append((await registered(client, clock, agent.id)).number)
+        clock.advance(timedelta(minutes=5))
+    return numbers
+
+
 async def test_staff_accounts_fifty_a_page(client: Client, sessions: Sessions, clock: FrozenClock) -> None:
     await make_staff(sessions, clock, Role.ADMINISTRATOR, "admin")
     async with transaction(sessions) as session:
@@ -189,12 +201,7 @@ async def test_the_reports_an_agent_registered_a_page_at_a_time(
     client: Client, sessions: Sessions, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(emergency_agent, "MINE_PER_PAGE", 2)
-    await add_missions(sessions)
-    agent = await add_agent(sessions, clock)
-    numbers = []
-    for _ in range(3):
-        numbers.append((await registered(client, clock, agent.id)).number)
-        clock.advance(timedelta(minutes=5))
+    numbers = await reports_five_minutes_apart(client, sessions, clock, 3)
     await sign_in(client, "agent")
     mine = re.compile(r'<tr id="mine-([^"]+)"')
     first = await (await client.get("/emergency/agent")).text()
@@ -224,12 +231,7 @@ async def test_every_emergency_report_a_page_at_a_time_for_a_consular_supervisor
 ) -> None:
     """GET /api/v1/emergency-reports answered only the newest 200; every report is now reachable, newest first."""
     monkeypatch.setattr(emergency_api, "REPORTS_PER_PAGE", 2)
-    await add_missions(sessions)
-    agent = await add_agent(sessions, clock)
-    numbers = []
-    for _ in range(5):
-        numbers.append((await registered(client, clock, agent.id)).number)
-        clock.advance(timedelta(minutes=5))
+    numbers = await reports_five_minutes_apart(client, sessions, clock, 5)
     await make_staff(sessions, clock, Role.CONSULAR_SUPERVISOR, "supervisor")
     await sign_in(client, "supervisor")
     pages = []
